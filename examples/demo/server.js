@@ -1,0 +1,70 @@
+// A small web app for the demo and the tests: answers with its version, has a health check,
+// and shuts down gracefully on SIGTERM. Environment knobs make it misbehave on purpose.
+import http from 'node:http';
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+
+const version = process.env.VERSION ?? '1';
+const revision = process.env.CUTOVER_REVISION ?? '?';
+const broken = process.env.BROKEN ?? '';
+const port = Number(process.env.PORT ?? 3000) + (broken === 'wrong-port' ? 1 : 0);
+const recordFile = process.env.RECORD_POSTS;
+
+if (broken === 'exit-at-once') {
+  console.error('BROKEN=exit-at-once: giving up before listening');
+  process.exit(3);
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://app');
+  const headers = { 'content-type': 'text/plain', 'x-cutover-revision': revision, 'x-app-version': version };
+  if (url.pathname === '/healthz') {
+    res.writeHead(broken === 'never-ready' ? 503 : 200, headers).end(broken === 'never-ready' ? 'not ready\n' : 'ok\n');
+    return;
+  }
+  if (url.pathname === '/slow') {
+    const ms = Math.min(Number(url.searchParams.get('ms') ?? 2000), 30_000);
+    setTimeout(() => res.writeHead(200, headers).end(`slow ${ms}ms done by v${version}\n`), ms);
+    return;
+  }
+  if (req.method === 'POST') {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const id = req.headers['x-request-id'];
+      if (recordFile && id) fs.appendFileSync(recordFile, `${id}\n`);
+      res.writeHead(200, headers).end(`received ${Buffer.concat(chunks).length} bytes, v${version}\n`);
+    });
+    return;
+  }
+  res.writeHead(200, headers).end(`hello from v${version}\n`);
+});
+
+// Short keep-alive provokes the proxy's keep-alive race on purpose in tests.
+if (process.env.KEEPALIVE_MS) server.keepAliveTimeout = Number(process.env.KEEPALIVE_MS);
+
+server.listen(port, '127.0.0.1', () => console.log(`v${version} (revision ${revision}) listening on ${port}`));
+
+if (broken === 'crash-after') {
+  // Dies with an error code, but lets requests it already accepted finish first.
+  setTimeout(() => {
+    console.error('BROKEN=crash-after: crashing');
+    server.close(() => process.exit(1));
+    server.closeIdleConnections();
+  }, Number(process.env.CRASH_AFTER_MS ?? 1500));
+}
+
+if (process.env.SPAWN_CHILD === '1') {
+  // A helper process in the same process group, like a worker an app forks.
+  const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  console.log(`child pid ${child.pid}`);
+}
+
+process.on('SIGTERM', () => {
+  if (broken === 'ignore-sigterm') {
+    console.log('BROKEN=ignore-sigterm: ignoring SIGTERM');
+    return;
+  }
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});

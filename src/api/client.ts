@@ -1,0 +1,104 @@
+import http from 'node:http';
+import { CutoverError, DaemonUnreachableError } from '../errors.js';
+import type { DeployResult } from '../controller/controller.js';
+import type { StatusReport } from '../controller/status.js';
+import type { AppSpec } from '../model/spec.js';
+import type { EventRecord, RevisionRecord, RolloutRecord } from '../store/store.js';
+import { API_PREFIX, type ApiErrorBody } from './routes.js';
+
+export interface HistoryReport {
+  app: string;
+  stableRevision: number | null;
+  revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash'> & { env: Record<string, string>; command: string[] })[];
+  rollouts: RolloutRecord[];
+}
+
+/**
+ * Typed client of the admin API.
+ *
+ * @example
+ * const client = new CutoverClient({ socketPath: '.cutover/cutover.sock' });
+ * const { apps } = await client.status();
+ */
+export class CutoverClient {
+  constructor(private readonly options: { socketPath: string; timeoutMs?: number }) {}
+
+  health(): Promise<{ ok: boolean; pid: number }> {
+    return this.call('GET', '/health');
+  }
+
+  status(app?: string): Promise<StatusReport> {
+    return this.call('GET', `/status${app ? `?app=${encodeURIComponent(app)}` : ''}`);
+  }
+
+  deploy(apps: AppSpec[]): Promise<{ results: DeployResult[] }> {
+    return this.call('POST', '/deploy', { apps });
+  }
+
+  rollout(id: number): Promise<RolloutRecord> {
+    return this.call('GET', `/rollouts/${id}`);
+  }
+
+  events(query: { app?: string; rolloutId?: number; afterId?: number } = {}): Promise<{ events: EventRecord[] }> {
+    const params = new URLSearchParams();
+    if (query.app) params.set('app', query.app);
+    if (query.rolloutId !== undefined) params.set('rollout', String(query.rolloutId));
+    if (query.afterId !== undefined) params.set('after', String(query.afterId));
+    return this.call('GET', `/events?${params.toString()}`);
+  }
+
+  rollback(app: string, to?: number): Promise<{ rollout: RolloutRecord }> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/rollback`, to === undefined ? {} : { to });
+  }
+
+  history(app: string): Promise<HistoryReport> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/history`);
+  }
+
+  shutdown(): Promise<{ ok: boolean }> {
+    return this.call('POST', '/shutdown');
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const request = http.request(
+        {
+          socketPath: this.options.socketPath,
+          path: `${API_PREFIX}${path}`,
+          method,
+          timeout: this.options.timeoutMs ?? 30_000,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              reject(new CutoverError('BAD_RESPONSE', `the daemon answered ${method} ${path} with something that is not JSON`));
+              return;
+            }
+            if ((response.statusCode ?? 500) >= 400) {
+              const error = parsed as ApiErrorBody;
+              reject(new CutoverError(error.code ?? 'INTERNAL', error.message ?? 'unknown error', error.hint ? { hint: error.hint } : {}));
+            } else resolve(parsed as T);
+          });
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs ?? 30_000}ms`)));
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          new DaemonUnreachableError(`cannot reach the cutover daemon at ${this.options.socketPath} (${error.code ?? error.message})`, {
+            hint: 'Start it with `cutover up` (or `cutover up --detach`), or pass the same --data-dir as the daemon.',
+            cause: error,
+          }),
+        );
+      });
+      if (payload) request.write(payload);
+      request.end();
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { InputError } from '../../errors.js';
+import { loadConfig } from '../../spec/index.js';
+import { commandContext, type GlobalOptions } from '../context.js';
+import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
+import { followRollouts } from '../follow-rollouts.js';
+import { paint } from '../output.js';
+
+export interface DeployOptions extends GlobalOptions {
+  set: string[];
+  detach?: boolean;
+  json?: boolean;
+}
+
+export async function deploy(appNames: string[], options: DeployOptions): Promise<void> {
+  const context = commandContext(options);
+  const config = loadConfig(context.configPath, { overrides: options.set });
+  const unknown = appNames.filter((name) => !config.apps.some((a) => a.name === name));
+  if (unknown.length) {
+    throw new InputError('APP_NOT_IN_CONFIG', `no app named ${unknown.map((n) => `"${n}"`).join(', ')} in ${context.configPath}`, {
+      hint: `Apps in the config: ${config.apps.map((a) => a.name).join(', ')}`,
+    });
+  }
+  const specs = appNames.length ? config.apps.filter((a) => appNames.includes(a.name)) : config.apps;
+  const { results } = await context.client.deploy(specs);
+
+  for (const result of results) {
+    if (options.json) continue;
+    if (result.isUnchanged) console.log(`${result.app}: unchanged, revision ${result.revision} is already deployed`);
+    else console.log(`${result.app}: deploying revision ${result.revision} (rollout ${result.rolloutId})`);
+  }
+  const rolloutIds = results.flatMap((r) => (r.rolloutId === null ? [] : [r.rolloutId]));
+  if (options.detach) {
+    if (options.json) console.log(JSON.stringify({ results }, null, 2));
+    return;
+  }
+  const rollouts = await followRollouts(context.client, rolloutIds, { isQuiet: options.json });
+  const failed = rollouts.filter((r) => r.phase !== 'promoted');
+  if (options.json) {
+    const byId = new Map(rollouts.map((r) => [r.id, r]));
+    const out = results.map((r) => {
+      const rollout = r.rolloutId === null ? null : byId.get(r.rolloutId)!;
+      return { ...r, phase: rollout?.phase ?? 'unchanged', reason: rollout?.reason ?? null };
+    });
+    console.log(JSON.stringify({ results: out }, null, 2));
+  } else {
+    for (const r of rollouts) {
+      const line = `${r.app}: rollout ${r.id} ${r.phase}${r.reason ? `: ${r.reason}` : ''}`;
+      console.log(r.phase === 'promoted' ? paint('green', line) : paint('red', line));
+    }
+  }
+  process.exitCode = failed.length ? EXIT_ROLLOUT_FAILED : EXIT_OK;
+}

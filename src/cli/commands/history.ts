@@ -1,0 +1,28 @@
+import { commandContext, type GlobalOptions } from '../context.js';
+import { table } from '../output.js';
+
+export async function history(app: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
+  const { client } = commandContext(options);
+  const report = await client.history(app);
+  if (options.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  console.log(`${app}: stable revision ${report.stableRevision ?? '-'}\n`);
+  const revisions = [['REVISION', 'CREATED', 'ENV'], ...report.revisions.map((r) => [String(r.number), new Date(r.createdAt).toISOString(), Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')])];
+  console.log(table(revisions));
+  console.log('');
+  const rollouts = [
+    ['ROLLOUT', 'FROM', 'TO', 'PHASE', 'STARTED', 'TOOK', 'REASON'],
+    ...report.rollouts.map((r) => [
+      String(r.id),
+      String(r.fromRevision ?? '-'),
+      String(r.toRevision),
+      r.phase,
+      new Date(r.startedAt).toISOString(),
+      r.endedAt ? `${((r.endedAt - r.startedAt) / 1000).toFixed(1)}s` : '-',
+      r.reason ?? '',
+    ]),
+  ];
+  console.log(table(rollouts));
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InputError } from '../../errors.js';
+import { commandContext, type GlobalOptions } from '../context.js';
+import { paint } from '../output.js';
+
+const FOLLOW_POLL_MS = 250;
+
+/** Reads instance logs straight from the data dir: works with the daemon down too. */
+export async function logs(app: string, options: GlobalOptions & { revision?: number; follow?: boolean }): Promise<void> {
+  const { layout } = commandContext(options);
+  const dir = path.join(layout.logs, app);
+  if (!fs.existsSync(dir)) throw new InputError('APP_NOT_FOUND', `no logs for app "${app}" in ${layout.logs}`, { hint: 'Check the app name and --data-dir.' });
+  const offsets = new Map<string, number>();
+  const pass = (): void => {
+    for (const file of listLogFiles(dir, app, options.revision)) {
+      const full = path.join(dir, file);
+      const size = fs.statSync(full).size;
+      let offset = offsets.get(full) ?? 0;
+      if (size < offset) offset = 0; // truncated by the size cap
+      if (size === offset) continue;
+      const text = readRange(full, offset, size);
+      offsets.set(full, size);
+      const instance = file.slice(0, -'.log'.length);
+      for (const line of text.split('\n')) if (line) console.log(`${paint('dim', instance)} ${line}`);
+    }
+  };
+  pass();
+  while (options.follow) {
+    await sleep(FOLLOW_POLL_MS);
+    pass();
+  }
+}
+
+function listLogFiles(dir: string, app: string, revision: number | undefined): string[] {
+  const prefix = revision === undefined ? `${app}-` : `${app}-${revision}-`;
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log') && f.startsWith(prefix))
+    .sort((a, b) => fs.statSync(path.join(dir, a)).mtimeMs - fs.statSync(path.join(dir, b)).mtimeMs);
+}
+
+function readRange(file: string, start: number, end: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(end - start);
+    fs.readSync(fd, buffer, 0, buffer.length, start);
+    return buffer.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}

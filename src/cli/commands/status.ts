@@ -1,0 +1,26 @@
+import { commandContext, type GlobalOptions } from '../context.js';
+import { table } from '../output.js';
+
+export async function status(app: string | undefined, options: GlobalOptions & { json?: boolean }): Promise<void> {
+  const { client } = commandContext(options);
+  const report = await client.status(app);
+  if (options.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  if (report.apps.length === 0) {
+    console.log(app ? `no app named "${app}"` : 'no apps yet: run cutover deploy');
+    return;
+  }
+  for (const a of report.apps) {
+    console.log(`${a.name}  stable revision ${a.revision ?? '-'}`);
+    if (a.rollout) {
+      const r = a.rollout;
+      console.log(`  rollout ${r.id} (${r.strategy}) ${r.phase}: revision ${r.fromRevision ?? '-'} → ${r.toRevision}, ${r.step}${r.reason ? `\n  reason: ${r.reason}` : ''}`);
+    }
+    if (a.instances.length) {
+      const rows = [['INSTANCE', 'REVISION', 'STATE', 'PID', 'PORT'], ...a.instances.map((i) => [i.id, String(i.revision), i.state, String(i.pid ?? '-'), String(i.port)])];
+      console.log(table(rows).replace(/^/gm, '  '));
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CutoverError } from '../../errors.js';
+import { ensureDataDir } from '../../daemon/data-dir.js';
+import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock.js';
+import { loadConfig } from '../../spec/index.js';
+import { commandContext, type GlobalOptions } from '../context.js';
+import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
+import { followRollouts } from '../follow-rollouts.js';
+
+const DETACH_READY_TIMEOUT_MS = 30_000;
+
+export async function up(options: GlobalOptions & { detach?: boolean; workers: number }): Promise<void> {
+  const context = commandContext(options);
+  // Bad config fails here, with exit 2, before any process starts.
+  loadConfig(context.configPath);
+  ensureDataDir(context.layout.root);
+
+  if (!options.detach) {
+    const { runPrimary } = await import('../../daemon/primary.js');
+    console.log(`cutover up: data dir ${context.layout.root}, ${options.workers} proxy worker(s); Ctrl-C stops gracefully`);
+    const code = await runPrimary({
+      configPath: context.configPath,
+      dataDir: context.layout.root,
+      workers: options.workers,
+      log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+    });
+    console.log('cutover daemon stopped');
+    // Children are gone and the lock released; nothing is left worth waiting for.
+    process.exit(code);
+  }
+
+  // The child would refuse too, but a running daemon answers the readiness check meanwhile.
+  const holder = readPid(context.layout.pidFile);
+  if (holder !== null && isAlive(holder)) throw daemonAlreadyRunning(holder, context.layout.root);
+  const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
+  const logFd = fs.openSync(context.layout.daemonLog, 'a');
+  const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers)], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  });
+  fs.closeSync(logFd);
+  let exitCode: number | null = null;
+  child.once('exit', (code) => (exitCode = code ?? 1));
+  child.unref();
+
+  const deadline = performance.now() + DETACH_READY_TIMEOUT_MS;
+  for (;;) {
+    if (exitCode !== null) {
+      throw new CutoverError('DAEMON_START_FAILED', `the daemon exited with code ${exitCode} while starting:\n${tail(context.layout.daemonLog, 15)}`, {
+        hint: `See ${context.layout.daemonLog}`,
+      });
+    }
+    try {
+      await context.client.health();
+      break;
+    } catch {
+      if (performance.now() > deadline) throw new CutoverError('DAEMON_START_FAILED', `the daemon did not answer within ${DETACH_READY_TIMEOUT_MS / 1000}s`, { hint: `See ${context.layout.daemonLog}` });
+      await sleep(100);
+    }
+  }
+  console.log(`cutover daemon running (pid ${child.pid}), data dir ${context.layout.root}, log ${context.layout.daemonLog}`);
+
+  // Wait for the initial rollouts so that "returned" means "serving".
+  const status = await waitForInitialRollouts(context.client);
+  const rollouts = await followRollouts(context.client, status, { isQuiet: true });
+  const bad = rollouts.filter((r) => r.phase !== 'promoted');
+  for (const r of bad) console.error(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`);
+  if (bad.length === 0) await waitUntilServing(context.client);
+  process.exitCode = bad.length ? EXIT_ROLLOUT_FAILED : EXIT_OK;
+}
+
+/** Apps restarted at their stable revision have no rollout to wait for: wait for their instances. */
+async function waitUntilServing(client: ReturnType<typeof commandContext>['client']): Promise<void> {
+  const deadline = performance.now() + DETACH_READY_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    const { apps } = await client.status();
+    const waiting = apps.filter((a) => a.revision !== null && (a.instances.some((i) => i.state === 'starting') || !a.instances.some((i) => i.state === 'ready')));
+    if (waiting.length === 0) return;
+    await sleep(100);
+  }
+  console.error('some apps have no ready instance yet; see cutover status');
+}
+
+async function waitForInitialRollouts(client: ReturnType<typeof commandContext>['client']): Promise<number[]> {
+  // The controller starts its initial deploy right after its API is up; give it a moment to record it.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const { apps } = await client.status();
+    const active = apps.filter((a) => a.rollout && (a.rollout.phase === 'progressing' || a.rollout.phase === 'paused'));
+    if (apps.length > 0 && apps.every((a) => a.rollout)) return active.map((a) => a.rollout!.id);
+    await sleep(100);
+  }
+  return [];
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no daemon log)';
+  }
+}

@@ -1,0 +1,8 @@
+/** Exit codes of every command; CI pipelines rely on them. */
+export const EXIT_OK = 0;
+/** A rollout ended rolled back, aborted or failed. */
+export const EXIT_ROLLOUT_FAILED = 1;
+/** Bad input: config, flags, arguments, or a request the daemon refused. */
+export const EXIT_BAD_INPUT = 2;
+/** The daemon could not be reached. */
+export const EXIT_DAEMON_UNREACHABLE = 3;

@@ -1,0 +1,112 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CutoverError, DaemonUnreachableError, InputError } from '../errors.js';
+import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
+import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED } from './exit-codes.js';
+import { paint } from './output.js';
+
+/** Codes that mean the request itself was wrong or refused, not that a rollout failed. */
+const BAD_INPUT_CODES = new Set(['ROLLOUT_ALREADY_ACTIVE', 'REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND']);
+
+function program(): Command {
+  const cli = new Command('cutover')
+    .description('Ship new versions of web services with zero downtime: rolling deploys behind a built-in load balancer.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const withGlobals = (command: Command): Command =>
+    command
+      .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_FILE)
+      .option('--data-dir <dir>', 'where the daemon keeps state, logs and its socket (default: .cutover/ beside the config; env CUTOVER_DATA_DIR)');
+
+  withGlobals(cli.command('up'))
+    .description('start the daemon (proxy workers + controller) and deploy every app of the config')
+    .option('--detach', 'run in the background; return once the apps serve')
+    .addOption(new Option('--workers <n>', 'proxy worker processes').default(2).argParser(positiveInt('--workers')))
+    .action(async (options: GlobalOptions & { detach?: boolean; workers: number }) => (await import('./commands/up.js')).up(options));
+
+  withGlobals(cli.command('deploy'))
+    .description('deploy the config (again): a new revision for every app whose spec changed, rolled out by its strategy')
+    .argument('[apps...]', 'only these apps (default: all)')
+    .option('--set <key=value>', 'override a config value for this deploy, e.g. web.run.env.VERSION=2 (repeatable)', collect, [])
+    .option('--detach', 'return once the rollouts started, without waiting')
+    .option('--json', 'print the result as JSON')
+    .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
+
+  withGlobals(cli.command('status'))
+    .description('apps, their stable revision, the current rollout and instances')
+    .argument('[app]', 'only this app')
+    .option('--json', 'print the status as JSON (a stable contract)')
+    .action(async (app: string | undefined, options) => (await import('./commands/status.js')).status(app, options));
+
+  withGlobals(cli.command('history'))
+    .description('revisions and rollouts of an app')
+    .argument('<app>')
+    .option('--json', 'print as JSON')
+    .action(async (app: string, options) => (await import('./commands/history.js')).history(app, options));
+
+  withGlobals(cli.command('rollback'))
+    .description('turn an active rollout around, or go back to the previous (or a given) revision')
+    .argument('<app>')
+    .addOption(new Option('--to <revision>', 'the revision to go back to').argParser(positiveInt('--to')))
+    .option('--detach', 'return without waiting')
+    .option('--json', 'print the result as JSON')
+    .action(async (app: string, options) => (await import('./commands/rollback.js')).rollback(app, options));
+
+  withGlobals(cli.command('logs'))
+    .description("print an app's instance logs")
+    .argument('<app>')
+    .addOption(new Option('--revision <n>', 'only instances of this revision').argParser(positiveInt('--revision')))
+    .option('-f, --follow', 'keep printing new lines')
+    .action(async (app: string, options) => (await import('./commands/logs.js')).logs(app, options));
+
+  withGlobals(cli.command('down'))
+    .description('stop every app gracefully (drained), then the daemon')
+    .action(async (options: GlobalOptions) => (await import('./commands/down.js')).down(options));
+
+  cli
+    .command('demo')
+    .description('a self-contained tour: rolling deploys v1→v2→v3 and a broken v4 under steady traffic, with a summary')
+    .option('--keep', 'keep the demo directory afterwards')
+    .action(async (options: { keep?: boolean }) => (await import('./commands/demo.js')).demo(options));
+
+  return cli;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) throw new InputError('BAD_FLAG', `${flag} must be a whole number ≥ 1, got "${value}"`);
+    return parsed;
+  };
+}
+
+/** The one error boundary: every failure becomes a message, a hint and an exit code here. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  }
+  if (error instanceof CutoverError) {
+    console.error(`${paint('red', 'error:')} ${error.message}`);
+    if (error.hint) console.error(`${paint('dim', 'hint:')} ${error.hint}`);
+    if (error instanceof DaemonUnreachableError) return EXIT_DAEMON_UNREACHABLE;
+    if (error instanceof InputError || BAD_INPUT_CODES.has(error.code)) return EXIT_BAD_INPUT;
+    if (error.code === 'INTERNAL') console.error('This is a bug in cutover; please report it with the command you ran.');
+    return EXIT_ROLLOUT_FAILED;
+  }
+  console.error(`${paint('red', 'internal error:')} ${(error as Error)?.stack ?? String(error)}`);
+  console.error('This is a bug in cutover; please report it with the command you ran.');
+  return EXIT_ROLLOUT_FAILED;
+}

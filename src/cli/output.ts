@@ -1,0 +1,33 @@
+import type { EventRecord } from '../store/store.js';
+
+const isTerminal = process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+const COLORS: Record<string, string> = { red: '31', green: '32', yellow: '33', dim: '2', bold: '1', cyan: '36' };
+
+export function paint(color: keyof typeof COLORS, text: string): string {
+  return isTerminal ? `\u001b[${COLORS[color]}m${text}\u001b[0m` : text;
+}
+
+const EVENT_COLORS: Record<string, keyof typeof COLORS> = {
+  'rollout-promoted': 'green',
+  'rollout-rolled-back': 'yellow',
+  'rollout-rolling-back': 'yellow',
+  'rollout-failed': 'red',
+  'instance-failed': 'red',
+  'instance-killed': 'red',
+  'instance-ready': 'green',
+  traffic: 'cyan',
+};
+
+export function printEvent(event: EventRecord): void {
+  const time = new Date(event.at).toISOString().slice(11, 23);
+  const color = EVENT_COLORS[event.kind];
+  const message = color ? paint(color, event.message) : event.message;
+  console.log(`${paint('dim', time)} ${event.app}  ${message}`);
+}
+
+/** A plain text table, columns padded to their widest cell. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,524 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CutoverError } from '../errors.js';
+import type { AppSpec } from '../model/spec.js';
+import type { TrafficPlan } from '../model/traffic-plan.js';
+import { isTerminalPhase } from '../model/rollout.js';
+import type { TrafficRouter } from '../router/traffic-router.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { probe } from '../runtime/health-check.js';
+import { isGroupAlive, signalGroup } from '../runtime/local/process-group.js';
+import { planRolling } from '../strategies/rolling.js';
+import type { EventRecord, InstanceRecord, RolloutRecord, Store } from '../store/store.js';
+import { isLive, type ManagedInstance } from './instance.js';
+import { buildStatus, type StatusReport } from './status.js';
+
+export interface ControllerOptions {
+  store: Store;
+  runtime: Runtime;
+  router: TrafficRouter;
+  dataDir: string;
+  /** Hashes an app spec; a changed hash makes a new revision. */
+  specHash: (spec: AppSpec) => string;
+  /** Monotonic milliseconds, for every timeout and backoff. */
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface DeployResult {
+  app: string;
+  revision: number;
+  /** Null when nothing changed. */
+  rolloutId: number | null;
+  isUnchanged: boolean;
+}
+
+const TICK_MS = 250;
+const DRAIN_POLL_MS = 20;
+const RESTART_BACKOFF_BASE_MS = 250;
+const RESTART_BACKOFF_MAX_MS = 30_000;
+/** An instance ready this long proves the revision can run; the restart backoff starts over. */
+const STABLE_UPTIME_MS = 10_000;
+
+interface AppRuntimeState {
+  /** Serialises reconciles of one app; `isDirty` asks for one more pass. */
+  running: Promise<void> | null;
+  isDirty: boolean;
+  lastPlanKey: string;
+  lastPlanError: string | null;
+  consecutiveStartFailures: number;
+  nextStartAllowedAtMs: number;
+  /** First failure of an instance started by a rollout, keyed by rollout id. */
+  rolloutFailures: Map<number, string>;
+}
+
+/**
+ * The control loop. For each app it reads the rollout record, observes instances, asks the
+ * strategy for the desired state and applies the difference: start, stop, push a traffic plan.
+ * Each pass is computed from stored state plus observation, so passes can repeat safely.
+ */
+export class Controller {
+  private readonly instances = new Map<string, ManagedInstance>();
+  private readonly apps = new Map<string, AppRuntimeState>();
+  private readonly pendingStops = new Set<Promise<void>>();
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  private tick: NodeJS.Timeout | null = null;
+  private isShuttingDown = false;
+  private readonly listeners = new Set<(event: EventRecord) => void>();
+
+  constructor(private readonly options: ControllerOptions) {
+    this.now = options.now ?? (() => performance.now());
+    this.log = options.log ?? (() => {});
+  }
+
+  /** Cleans up what a previous daemon left behind, then reconciles every known app. */
+  async start(): Promise<void> {
+    await this.stopLeftovers();
+    for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
+    this.tick = setInterval(() => {
+      for (const app of this.apps.keys()) this.requestReconcile(app);
+    }, TICK_MS);
+  }
+
+  onEvent(listener: (event: EventRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Creates revisions for changed apps and starts their rollouts. */
+  deploy(specs: readonly AppSpec[]): DeployResult[] {
+    const { store } = this.options;
+    const plans = specs.map((spec) => {
+      const hash = this.options.specHash(spec);
+      const stable = store.stableRevision(spec.name);
+      const stableRecord = stable === null ? null : store.getRevision(spec.name, stable);
+      const active = store.activeRollout(spec.name);
+      if (!active && stableRecord?.specHash === hash) return { spec, hash, isUnchanged: true as const, stable };
+      if (active) {
+        throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${spec.name}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`, {
+          hint: `Wait for it to finish (cutover status ${spec.name}), or stop it with: cutover rollback ${spec.name}`,
+        });
+      }
+      return { spec, hash, isUnchanged: false as const, stable };
+    });
+    return plans.map((plan) => {
+      if (plan.isUnchanged) return { app: plan.spec.name, revision: plan.stable!, rolloutId: null, isUnchanged: true };
+      const latest = store.latestRevision(plan.spec.name);
+      const revision = latest?.specHash === plan.hash ? latest : store.addRevision(plan.spec.name, plan.spec, plan.hash);
+      const rollout = store.createRollout({ app: plan.spec.name, strategy: 'rolling', trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number });
+      this.emit(plan.spec.name, rollout.id, 'rollout-started', `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (rolling, ${plan.spec.replicas} replicas)`);
+      this.requestReconcile(plan.spec.name);
+      return { app: plan.spec.name, revision: revision.number, rolloutId: rollout.id, isUnchanged: false };
+    });
+  }
+
+  /**
+   * Rolls back: an active rollout turns around to its old revision; otherwise a new rollout
+   * goes to `toRevision`, or to the revision that was stable before the current one.
+   */
+  rollback(app: string, toRevision?: number): RolloutRecord {
+    const { store } = this.options;
+    const active = store.activeRollout(app);
+    if (active && toRevision === undefined) {
+      if (active.fromRevision === null) return this.failRollout(active, 'rollback requested by user; there is no earlier revision to return to');
+      if (active.direction === 'back') return active;
+      return this.turnBack(active, 'rollback requested by user');
+    }
+    if (active) throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${app}" has rollout ${active.id} ${active.phase}; --to needs it finished first`, { hint: `Run cutover rollback ${app} without --to to turn it around.` });
+    const stable = store.stableRevision(app);
+    if (stable === null) throw new CutoverError('APP_NOT_FOUND', `app "${app}" has no stable revision to roll back from`, { hint: 'Check the name with: cutover status' });
+    const target = toRevision ?? this.previousStable(app, stable);
+    if (target === null) throw new CutoverError('NO_EARLIER_REVISION', `app "${app}" has no earlier revision than ${stable}`, { hint: 'Name one with --to REVISION (see cutover history).' });
+    if (!store.getRevision(app, target)) throw new CutoverError('REVISION_NOT_FOUND', `app "${app}" has no revision ${target}`, { hint: `See the revisions with: cutover history ${app}` });
+    if (target === stable) throw new CutoverError('REVISION_ALREADY_STABLE', `revision ${target} of "${app}" is already the stable one`);
+    const rollout = store.createRollout({ app, strategy: 'rolling', trigger: 'rollback', fromRevision: stable, toRevision: target });
+    this.emit(app, rollout.id, 'rollout-started', `rollout ${rollout.id}: rolling back, revision ${stable} → ${target}`);
+    this.requestReconcile(app);
+    return rollout;
+  }
+
+  status(appName?: string): StatusReport {
+    return buildStatus(this.options.store, appName);
+  }
+
+  /** Stops every instance gracefully (out of traffic, drained, SIGTERM), then the loop. */
+  async shutdown(): Promise<void> {
+    this.isShuttingDown = true;
+    if (this.tick) clearInterval(this.tick);
+    await Promise.all([...this.apps.values()].map((state) => state.running));
+    for (const app of this.apps.keys()) await this.options.router.removeApp(app).catch(() => {});
+    const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
+    await Promise.all([...stops, ...this.pendingStops]);
+    this.options.runtime.close();
+  }
+
+  // ---- reconcile -------------------------------------------------------------------------
+
+  requestReconcile(app: string): void {
+    if (this.isShuttingDown) return;
+    const state = this.appState(app);
+    state.isDirty = true;
+    if (state.running) return;
+    // Mark the loop as running before it starts: a reconcile may request another one synchronously.
+    let finished: () => void = () => {};
+    state.running = new Promise((resolve) => (finished = resolve));
+    void (async () => {
+      while (state.isDirty && !this.isShuttingDown) {
+        state.isDirty = false;
+        try {
+          await this.reconcile(app, state);
+        } catch (error) {
+          this.log(`reconcile of ${app} failed: ${(error as Error).stack ?? String(error)}`);
+          await sleep(TICK_MS);
+        }
+      }
+      state.running = null;
+      finished();
+    })();
+  }
+
+  private async reconcile(app: string, state: AppRuntimeState): Promise<void> {
+    const { store } = this.options;
+    let rollout = store.activeRollout(app);
+
+    if (rollout && rollout.direction === 'forward') {
+      const failure = state.rolloutFailures.get(rollout.id) ?? this.deadlineFailure(rollout);
+      if (failure) rollout = rollout.fromRevision === null ? this.failRollout(rollout, failure) : this.turnBack(rollout, failure);
+    }
+    if (rollout && isTerminalPhase(rollout.phase)) rollout = null;
+
+    const target = rollout ? (rollout.direction === 'forward' ? rollout.toRevision : rollout.fromRevision) : store.stableRevision(app);
+    const live = this.liveInstances(app);
+    if (target === null) {
+      // Nothing should run (a first deploy failed): take everything out and stop it.
+      if (await this.pushTraffic(app, state, null, [])) return;
+      for (const instance of live) this.beginStop(instance, 'no revision of the app should run');
+      return;
+    }
+    const spec = store.getRevision(app, target)!.spec;
+    const nowMs = this.now();
+    const plan = planRolling({
+      replicas: spec.replicas,
+      rolling: spec.strategy.rolling,
+      targetRevision: target,
+      instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
+      nowMs,
+    });
+
+    // Rule 2: an instance leaves the traffic plan before it is stopped; no plan, no stop.
+    const serving = live.filter((i) => i.record.state === 'ready' && !plan.stopIds.includes(i.record.id));
+    const planError = await this.pushTraffic(app, state, spec, serving);
+    if (planError) {
+      if (rollout?.direction === 'forward' && !state.rolloutFailures.has(rollout.id)) {
+        state.rolloutFailures.set(rollout.id, `the proxy could not apply the traffic plan: ${planError}`);
+        this.requestReconcile(app);
+      }
+      return;
+    }
+    for (const id of plan.stopIds) this.beginStop(this.instances.get(id)!, `not needed by revision ${target}`);
+
+    this.resetBackoffAfterStableUptime(app, state, nowMs);
+    if (plan.startCount > 0) {
+      if (nowMs >= state.nextStartAllowedAtMs) {
+        for (let n = 0; n < plan.startCount; n++) await this.startInstance(spec, target, rollout?.direction === 'forward' ? rollout.id : null);
+      }
+    }
+
+    if (rollout) {
+      // Done means the old instances are gone too, not merely out of traffic.
+      const isDraining = [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
+      if (plan.isComplete && !isDraining) this.completeRollout(rollout);
+      else if (rollout.step !== plan.step) {
+        store.updateRollout(rollout.id, { step: plan.step });
+        this.emit(app, rollout.id, 'rollout-step', plan.step);
+      }
+    }
+  }
+
+  private deadlineFailure(rollout: RolloutRecord): string | null {
+    const spec = this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec;
+    const deadline = spec.strategy.rolling.progressDeadlineMs;
+    // Stored times are wall-clock; a deadline of minutes tolerates that, and restarts keep it.
+    const elapsed = Date.now() - rollout.startedAt;
+    return elapsed > deadline ? `progress deadline exceeded: not complete after ${formatMs(deadline)} (${rollout.step})` : null;
+  }
+
+  private turnBack(rollout: RolloutRecord, reason: string): RolloutRecord {
+    const updated = this.options.store.updateRollout(rollout.id, { direction: 'back', reason, step: `rolling back to revision ${rollout.fromRevision}` });
+    this.emit(rollout.app, rollout.id, 'rollout-rolling-back', `rolling back to revision ${rollout.fromRevision}: ${reason}`);
+    this.requestReconcile(rollout.app);
+    return updated;
+  }
+
+  private failRollout(rollout: RolloutRecord, reason: string): RolloutRecord {
+    const updated = this.options.store.updateRollout(rollout.id, { phase: 'failed', reason, step: 'failed' });
+    this.emit(rollout.app, rollout.id, 'rollout-failed', `rollout ${rollout.id} failed: ${reason}`);
+    this.requestReconcile(rollout.app);
+    return updated;
+  }
+
+  private completeRollout(rollout: RolloutRecord): void {
+    const { store } = this.options;
+    if (rollout.direction === 'back') {
+      store.updateRollout(rollout.id, { phase: 'rolled-back', step: `revision ${rollout.fromRevision} serving` });
+      this.emit(rollout.app, rollout.id, 'rollout-rolled-back', `rollout ${rollout.id} rolled back: revision ${rollout.fromRevision} serves all traffic (${rollout.reason ?? ''})`);
+      return;
+    }
+    store.setStableRevision(rollout.app, rollout.toRevision);
+    const phase = rollout.trigger === 'rollback' ? 'rolled-back' : 'promoted';
+    store.updateRollout(rollout.id, { phase, step: `revision ${rollout.toRevision} serving` });
+    this.emit(rollout.app, rollout.id, phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back', `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic`);
+  }
+
+  private previousStable(app: string, stable: number): number | null {
+    const promoted = this.options.store.listRollouts(app, 100).filter((r) => (r.phase === 'promoted' || (r.phase === 'rolled-back' && r.direction === 'forward')) && r.toRevision !== stable);
+    return promoted[0]?.toRevision ?? (stable > 1 ? stable - 1 : null);
+  }
+
+  // ---- traffic ---------------------------------------------------------------------------
+
+  /** Pushes the plan when it changed; returns why it could not be applied, or null. */
+  private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, serving: ManagedInstance[]): Promise<string | null> {
+    const byRevision = new Map<number, ManagedInstance[]>();
+    for (const instance of serving) byRevision.set(instance.record.revision, [...(byRevision.get(instance.record.revision) ?? []), instance]);
+    const plan: TrafficPlan = {
+      app,
+      version: 0,
+      listen: spec?.listen ?? this.lastListen(app),
+      // Every ready instance gets an equal share: a group weighs as many endpoints as it has.
+      groups: [...byRevision.entries()].map(([revision, members]) => ({
+        revision,
+        weight: members.length,
+        endpoints: members.map((m) => ({ id: m.record.id, host: m.host, port: m.record.port })),
+      })),
+    };
+    const key = JSON.stringify(plan);
+    if (key === state.lastPlanKey) return null;
+    if (plan.listen.port === 0) return null; // The app never had a revision to listen for.
+    try {
+      await this.options.router.applyPlan(plan);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== state.lastPlanError) this.emit(app, this.currentRolloutId(app), 'traffic-failed', `the proxy could not apply the traffic plan: ${message}`);
+      state.lastPlanError = message;
+      return message;
+    }
+    state.lastPlanKey = key;
+    state.lastPlanError = null;
+    const split = plan.groups.map((g) => `rev ${g.revision}: ${g.endpoints.length}`).join(', ') || 'none';
+    this.emit(app, this.currentRolloutId(app), 'traffic', `traffic → ${split}`);
+    return null;
+  }
+
+  private lastListen(app: string): { host: string; port: number } {
+    const latest = this.options.store.latestRevision(app);
+    return latest?.spec.listen ?? { host: '127.0.0.1', port: 0 };
+  }
+
+  // ---- instances -------------------------------------------------------------------------
+
+  private liveInstances(app: string): ManagedInstance[] {
+    return [...this.instances.values()].filter((i) => i.record.app === app && isLive(i.record.state) && !i.isStopping);
+  }
+
+  private async startInstance(spec: AppSpec, revision: number, rolloutId: number | null): Promise<void> {
+    const id = `${spec.name}-${revision}-${randomBytes(3).toString('hex')}`;
+    const logPath = path.join(this.options.dataDir, 'logs', spec.name, `${id}.log`);
+    const started = await this.options.runtime.start({ app: spec.name, revision, instanceId: id, run: spec.run, logPath });
+    const record: InstanceRecord = {
+      id,
+      app: spec.name,
+      revision,
+      pid: started.pid,
+      port: started.port,
+      state: 'starting',
+      reason: null,
+      logPath,
+      startedAt: Date.now(),
+      readyAt: null,
+      stoppedAt: null,
+    };
+    const instance: ManagedInstance = {
+      record,
+      host: started.host,
+      spec,
+      startedAtMs: this.now(),
+      readyAtMs: null,
+      rolloutId,
+      consecutiveSuccesses: 0,
+      consecutiveFailures: 0,
+      lastProbe: 'no check yet',
+      healthTimer: null,
+      isStopping: false,
+    };
+    this.instances.set(id, instance);
+    this.options.store.upsertInstance(record);
+    this.emit(spec.name, this.currentRolloutId(spec.name), 'instance-starting', `${id} starting (revision ${revision}, pid ${started.pid ?? '-'}, port ${started.port})`);
+    void started.exited.then((exit) => {
+      if (instance.isStopping) return;
+      const uptime = formatMs(this.now() - instance.startedAtMs);
+      const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
+      const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready`;
+      this.failInstance(instance, reason);
+    });
+    this.scheduleHealthCheck(instance, 0);
+  }
+
+  private scheduleHealthCheck(instance: ManagedInstance, delayMs: number): void {
+    instance.healthTimer = setTimeout(() => void this.checkHealth(instance), delayMs);
+  }
+
+  private async checkHealth(instance: ManagedInstance): Promise<void> {
+    const { health } = instance.spec;
+    if (instance.isStopping || !isLive(instance.record.state)) return;
+    const result = await probe(instance.host, instance.record.port, health.path, health.timeoutMs);
+    if (instance.isStopping || !isLive(instance.record.state)) return;
+    instance.lastProbe = result.detail;
+    if (result.isHealthy) {
+      instance.consecutiveSuccesses += 1;
+      instance.consecutiveFailures = 0;
+    } else {
+      instance.consecutiveFailures += 1;
+      instance.consecutiveSuccesses = 0;
+    }
+    if (instance.record.state === 'starting') {
+      if (instance.consecutiveSuccesses >= health.healthyThreshold) {
+        this.markReady(instance);
+      } else if (this.now() - instance.startedAtMs >= health.startupTimeoutMs) {
+        this.failInstance(instance, `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail}); does the app listen on $PORT?`);
+        return;
+      }
+    } else if (instance.consecutiveFailures >= health.unhealthyThreshold) {
+      this.failInstance(instance, `unhealthy: ${instance.consecutiveFailures} failed checks in a row (GET ${health.path}: ${result.detail})`);
+      return;
+    }
+    this.scheduleHealthCheck(instance, health.intervalMs);
+  }
+
+  private markReady(instance: ManagedInstance): void {
+    instance.readyAtMs = this.now();
+    instance.record = { ...instance.record, state: 'ready', readyAt: Date.now() };
+    this.options.store.upsertInstance(instance.record);
+    this.emit(instance.record.app, this.currentRolloutId(instance.record.app), 'instance-ready', `${instance.record.id} ready after ${formatMs(instance.readyAtMs - instance.startedAtMs)}`);
+    this.requestReconcile(instance.record.app);
+  }
+
+  private failInstance(instance: ManagedInstance, reason: string): void {
+    if (instance.record.state === 'failed' || instance.record.state === 'stopped') return;
+    const app = instance.record.app;
+    const state = this.appState(app);
+    instance.record = { ...instance.record, state: 'failed', reason };
+    this.options.store.upsertInstance(instance.record);
+    this.emit(app, this.currentRolloutId(app), 'instance-failed', `${instance.record.id} failed: ${reason}`);
+    if (instance.rolloutId !== null && !state.rolloutFailures.has(instance.rolloutId)) {
+      state.rolloutFailures.set(instance.rolloutId, `instance ${instance.record.id} ${reason}`);
+    }
+    state.consecutiveStartFailures += 1;
+    const backoff = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_BASE_MS * 2 ** (state.consecutiveStartFailures - 1));
+    state.nextStartAllowedAtMs = this.now() + backoff;
+    // Out of traffic first (the reconcile pushes a plan without it), then make sure it is gone.
+    this.requestReconcile(app);
+    this.beginStop(instance, reason, { keepState: true });
+  }
+
+  private resetBackoffAfterStableUptime(app: string, state: AppRuntimeState, nowMs: number): void {
+    if (state.consecutiveStartFailures === 0) return;
+    const proven = this.liveInstances(app).some((i) => i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS);
+    if (proven) state.consecutiveStartFailures = 0;
+  }
+
+  private beginStop(instance: ManagedInstance, why: string, options: { keepState?: boolean } = {}): void {
+    if (instance.isStopping) return;
+    const stop = this.stopInstance(instance, why, options).catch((error: unknown) => this.log(`stopping ${instance.record.id} failed: ${String(error)}`));
+    this.pendingStops.add(stop);
+    void stop.finally(() => this.pendingStops.delete(stop));
+  }
+
+  /**
+   * Rule 2: out of the plan (done by the caller's reconcile), in-flight requests finish or the
+   * drain timeout passes, then SIGTERM, then SIGKILL to the group after the stop timeout.
+   */
+  private async stopInstance(instance: ManagedInstance, why: string, options: { keepState?: boolean } = {}): Promise<void> {
+    if (instance.isStopping) return;
+    instance.isStopping = true;
+    if (instance.healthTimer) clearTimeout(instance.healthTimer);
+    const { app, id } = instance.record;
+    if (!options.keepState) {
+      instance.record = { ...instance.record, state: 'draining' };
+      this.options.store.upsertInstance(instance.record);
+      this.emit(app, this.currentRolloutId(app), 'instance-draining', `${id} draining (${why})`);
+    }
+    const drainDeadline = this.now() + instance.spec.drainTimeoutMs;
+    await this.waitUntilOutOfPlan(app, id, drainDeadline);
+    await this.waitForDrain(id, drainDeadline);
+    const { pid } = instance.record;
+    const result = pid === null ? { wasKilled: false } : await this.options.runtime.stop(pid, instance.spec.stopTimeoutMs);
+    if (result.wasKilled) this.emit(app, this.currentRolloutId(app), 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);
+    if (!options.keepState) {
+      instance.record = { ...instance.record, state: 'stopped', stoppedAt: Date.now() };
+      this.emit(app, this.currentRolloutId(app), 'instance-stopped', `${id} stopped`);
+    } else {
+      instance.record = { ...instance.record, stoppedAt: Date.now() };
+    }
+    this.options.store.upsertInstance(instance.record);
+    this.instances.delete(id);
+    this.requestReconcile(app);
+  }
+
+  private currentRolloutId(app: string): number | null {
+    return this.options.store.activeRollout(app)?.id ?? null;
+  }
+
+  /** The reconcile that decided a stop pushes a plan without the instance; wait until it has landed. */
+  private async waitUntilOutOfPlan(app: string, id: string, deadline: number): Promise<void> {
+    const state = this.appState(app);
+    const marker = JSON.stringify({ id });
+    this.requestReconcile(app);
+    while (state.lastPlanKey.includes(marker.slice(1, -1)) && this.now() < deadline && !this.isShuttingDown) await sleep(DRAIN_POLL_MS);
+  }
+
+  private async waitForDrain(id: string, deadline: number): Promise<void> {
+    while (this.now() < deadline) {
+      const counts = await this.options.router.inflight().catch(() => ({}) as Record<string, number>);
+      if (!counts[id]) return;
+      await sleep(DRAIN_POLL_MS);
+    }
+  }
+
+  /** Instances recorded as live by an earlier daemon are stopped; this one starts fresh ones. */
+  private async stopLeftovers(): Promise<void> {
+    const { store } = this.options;
+    for (const record of store.listInstances()) {
+      if (record.pid !== null && isGroupAlive(record.pid)) {
+        signalGroup(record.pid, 'SIGTERM');
+        const deadline = this.now() + 5_000;
+        while (isGroupAlive(record.pid) && this.now() < deadline) await sleep(DRAIN_POLL_MS);
+        if (isGroupAlive(record.pid)) signalGroup(record.pid, 'SIGKILL');
+      }
+      store.upsertInstance({ ...record, state: 'stopped', reason: 'left over from an earlier daemon', stoppedAt: Date.now() });
+    }
+  }
+
+  private appState(app: string): AppRuntimeState {
+    let state = this.apps.get(app);
+    if (!state) {
+      state = { running: null, isDirty: false, lastPlanKey: '', lastPlanError: null, consecutiveStartFailures: 0, nextStartAllowedAtMs: 0, rolloutFailures: new Map() };
+      this.apps.set(app, state);
+    }
+    return state;
+  }
+
+  private emit(app: string, rolloutId: number | null, kind: string, message: string): void {
+    const event = this.options.store.addEvent(app, rolloutId, kind, message);
+    this.log(`[${app}] ${message}`);
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+  return `${(ms / 60_000).toFixed(1)}m`;
+}

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Where a daemon keeps its files. One daemon per data dir. */
+export interface DataDirLayout {
+  root: string;
+  database: string;
+  socket: string;
+  pidFile: string;
+  daemonLog: string;
+  logs: string;
+}
+
+export const DEFAULT_DATA_DIR_NAME = '.cutover';
+
+/** `--data-dir`, else CUTOVER_DATA_DIR, else `.cutover/` beside the config file. */
+export function resolveDataDir(configPath: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = flag ?? env.CUTOVER_DATA_DIR;
+  return path.resolve(chosen ?? path.join(path.dirname(path.resolve(configPath)), DEFAULT_DATA_DIR_NAME));
+}
+
+export function dataDirLayout(root: string): DataDirLayout {
+  return {
+    root,
+    database: path.join(root, 'state.db'),
+    socket: path.join(root, 'cutover.sock'),
+    pidFile: path.join(root, 'daemon.pid'),
+    daemonLog: path.join(root, 'daemon.log'),
+    logs: path.join(root, 'logs'),
+  };
+}
+
+export function ensureDataDir(root: string): DataDirLayout {
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  return dataDirLayout(root);
+}

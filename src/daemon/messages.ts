@@ -1,0 +1,27 @@
+import type { TrafficPlan } from '../model/traffic-plan.js';
+
+/** Messages between the primary and its children. Plain JSON over Node's IPC channel. */
+
+/** Controller → primary. Each request carries an id the reply repeats. */
+export type ControllerRequest =
+  | { type: 'plan'; requestId: number; plan: TrafficPlan }
+  | { type: 'removeApp'; requestId: number; app: string }
+  | { type: 'inflight'; requestId: number }
+  | { type: 'ready' }
+  | { type: 'shutdown' };
+
+/** Primary → controller. */
+export type ControllerReply =
+  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; error?: string };
+
+/** Primary → proxy worker. */
+export type WorkerCommand =
+  | { type: 'plans'; requestId: number; plans: TrafficPlan[] }
+  | { type: 'removeApp'; requestId: number; app: string }
+  | { type: 'inflight'; requestId: number }
+  | { type: 'drain' };
+
+/** Proxy worker → primary. */
+export type WorkerReply =
+  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; error?: string }
+  | { type: 'started' };

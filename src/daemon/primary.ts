@@ -1,0 +1,191 @@
+import cluster, { type Worker } from 'node:cluster';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TrafficPlan } from '../model/traffic-plan.js';
+import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from './messages.js';
+import { acquireDaemonLock } from './daemon-lock.js';
+import { ensureDataDir } from './data-dir.js';
+
+export const DEFAULT_WORKERS = 2;
+const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
+
+export interface PrimaryOptions {
+  configPath: string;
+  dataDir: string;
+  workers: number;
+  log: (line: string) => void;
+  /** Called once the controller serves its API and the initial deploy has started. */
+  onReady?: () => void;
+}
+
+type WorkerRequestBody = WorkerCommand extends infer C ? (C extends { requestId: number } ? Omit<C, 'requestId'> : never) : never;
+
+/**
+ * The primary: small on purpose. It holds the listening sockets (through cluster), keeps the
+ * last plan of every app, restarts dead proxy workers with those plans before they accept a
+ * connection, and restarts the controller. It never touches a request itself.
+ */
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const layout = ensureDataDir(options.dataDir);
+  const releaseLock = acquireDaemonLock(layout.pidFile, options.dataDir);
+  const plans = new Map<string, TrafficPlan>();
+  const versions = new Map<string, number>();
+  const startedWorkers = new Set<Worker>();
+  const pending = new Map<number, { remaining: number; replies: WorkerReply[]; done: (replies: WorkerReply[]) => void }>();
+  let nextRequestId = 1;
+  let isStopping = false;
+  let controller: ChildProcess | null = null;
+  let controllerRestarts = 0;
+  let workerRestarts = 0;
+  let resolveExit: (code: number) => void = () => {};
+
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
+
+  function forkWorker(): void {
+    const worker = cluster.fork({ CUTOVER_ROLE: 'worker' });
+    worker.on('message', (message: WorkerReply) => {
+      if (message.type === 'started') {
+        // The worker listens only once it holds every current plan.
+        startedWorkers.add(worker);
+        void sendTo([worker], { type: 'plans', plans: [...plans.values()] });
+        return;
+      }
+      const waiter = pending.get(message.requestId);
+      if (!waiter) return;
+      waiter.replies.push(message);
+      if (--waiter.remaining === 0) {
+        pending.delete(message.requestId);
+        waiter.done(waiter.replies);
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      startedWorkers.delete(worker);
+      settleMissingReplies();
+      if (isStopping) return;
+      options.log(`proxy worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another`);
+      const delay = RESTART_BACKOFF_MS[Math.min(workerRestarts++, RESTART_BACKOFF_MS.length - 1)]!;
+      setTimeout(forkWorker, delay);
+    });
+  }
+
+  /** A worker that died mid-request will never answer; count it out. */
+  function settleMissingReplies(): void {
+    for (const [id, waiter] of pending) {
+      waiter.remaining = Math.min(waiter.remaining, startedWorkers.size);
+      if (waiter.remaining <= waiter.replies.length || startedWorkers.size === 0) {
+        pending.delete(id);
+        waiter.done(waiter.replies);
+      }
+    }
+  }
+
+  function sendTo(workers: Worker[], body: WorkerRequestBody): Promise<WorkerReply[]> {
+    const live = workers.filter((w) => w.isConnected());
+    if (live.length === 0) return Promise.resolve([]);
+    const requestId = nextRequestId++;
+    return new Promise((done) => {
+      pending.set(requestId, { remaining: live.length, replies: [], done });
+      for (const worker of live) worker.send({ ...body, requestId } as WorkerCommand);
+    });
+  }
+
+  async function handleController(message: ControllerRequest): Promise<void> {
+    const reply = (body: Omit<ControllerReply, 'type' | 'requestId'>, requestId: number): void => {
+      if (controller?.connected) controller.send({ type: 'reply', requestId, ...body } satisfies ControllerReply);
+    };
+    switch (message.type) {
+      case 'plan': {
+        const version = (versions.get(message.plan.app) ?? 0) + 1;
+        versions.set(message.plan.app, version);
+        const plan = { ...message.plan, version };
+        plans.set(plan.app, plan);
+        const replies = await sendTo([...startedWorkers], { type: 'plans', plans: [plan] });
+        const failed = replies.find((r) => r.type === 'reply' && r.error);
+        reply(failed && failed.type === 'reply' ? { error: failed.error! } : {}, message.requestId);
+        return;
+      }
+      case 'removeApp': {
+        plans.delete(message.app);
+        await sendTo([...startedWorkers], { type: 'removeApp', app: message.app });
+        reply({}, message.requestId);
+        return;
+      }
+      case 'inflight': {
+        const replies = await sendTo([...startedWorkers], { type: 'inflight' });
+        const total: Record<string, number> = {};
+        for (const r of replies) {
+          if (r.type !== 'reply') continue;
+          for (const [id, count] of Object.entries(r.inflight ?? {})) total[id] = (total[id] ?? 0) + count;
+        }
+        reply({ inflight: total }, message.requestId);
+        return;
+      }
+      case 'ready':
+        controllerRestarts = 0;
+        options.onReady?.();
+        return;
+      case 'shutdown':
+        void stop(0);
+        return;
+    }
+  }
+
+  function startController(): void {
+    const child = fork(fileURLToPath(new URL('./controller-main.js', import.meta.url)), [], {
+      env: { ...process.env, CUTOVER_ROLE: 'controller', CUTOVER_CONFIG: options.configPath, CUTOVER_DATA_DIR: options.dataDir },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    controller = child;
+    child.on('message', (message: ControllerRequest) => void handleController(message));
+    child.on('exit', (code, signal) => {
+      if (controller === child) controller = null;
+      if (isStopping) return;
+      if (code === 0) {
+        void stop(0);
+        return;
+      }
+      options.log(`controller exited (${signal ?? `code ${code}`}); restarting it, the proxy keeps serving meanwhile`);
+      const delay = RESTART_BACKOFF_MS[Math.min(controllerRestarts++, RESTART_BACKOFF_MS.length - 1)]!;
+      setTimeout(startController, delay);
+    });
+  }
+
+  async function stop(code: number): Promise<void> {
+    if (isStopping) return;
+    isStopping = true;
+    const workers = [...startedWorkers];
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            if (w.isConnected()) w.send({ type: 'drain' } satisfies WorkerCommand);
+            setTimeout(() => {
+              w.process.kill('SIGKILL');
+              resolve();
+            }, 10_000).unref();
+          }),
+      ),
+    );
+    releaseLock();
+    resolveExit(code);
+  }
+
+  /** SIGINT/SIGTERM: the controller stops the apps gracefully, then tells us to go. */
+  const onSignal = (): void => {
+    if (controller?.connected) controller.kill('SIGTERM');
+    else void stop(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  for (let n = 0; n < options.workers; n++) forkWorker();
+  startController();
+  return new Promise<number>((resolve) => {
+    resolveExit = (code) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(code);
+    };
+  });
+}

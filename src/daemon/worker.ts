@@ -1,0 +1,42 @@
+import { ProxyServer } from '../proxy/index.js';
+import type { WorkerCommand, WorkerReply } from './messages.js';
+
+/**
+ * A proxy worker: the data plane. It serves only what the primary hands it; it listens only
+ * after it holds the current plans, so no connection ever meets an empty table.
+ */
+export function runWorker(): void {
+  const proxy = new ProxyServer();
+  const send = (message: WorkerReply): void => {
+    if (process.connected) process.send!(message);
+  };
+
+  process.on('message', (message: WorkerCommand) => {
+    void handle(message).then(
+      (inflight) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, ...(inflight ? { inflight } : {}) }),
+      (error: unknown) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, error: String(error) }),
+    );
+  });
+
+  async function handle(message: WorkerCommand): Promise<Record<string, number> | undefined> {
+    switch (message.type) {
+      case 'plans':
+        await Promise.all(message.plans.map((plan) => proxy.applyPlan(plan)));
+        return undefined;
+      case 'removeApp':
+        await proxy.removeApp(message.app);
+        return undefined;
+      case 'inflight':
+        return proxy.inflight();
+      case 'drain':
+        await proxy.close();
+        process.exit(0);
+    }
+  }
+
+  // The primary decides when a worker goes; a terminal's Ctrl-C reaches the whole group.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  process.on('disconnect', () => void proxy.close().finally(() => process.exit(0)));
+  send({ type: 'started' });
+}

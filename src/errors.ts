@@ -1,0 +1,39 @@
+/**
+ * One base class for every error cutover raises on purpose. `code` is stable and never
+ * renamed: scripts, the API and the CLI's exit codes depend on it. `hint` says what to do next.
+ */
+export class CutoverError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'CutoverError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad input from the user: config, flags, arguments. The CLI exits 2. */
+export class InputError extends CutoverError {
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(code, message, options);
+    this.name = 'InputError';
+  }
+}
+
+/** The daemon could not be reached. The CLI exits 3. */
+export class DaemonUnreachableError extends CutoverError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('DAEMON_UNREACHABLE', message, options);
+    this.name = 'DaemonUnreachableError';
+  }
+}
+
+/** A bug in cutover itself. */
+export class InternalError extends CutoverError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('INTERNAL', message, { ...options, hint: 'This is a bug in cutover; please report it with the command you ran.' });
+    this.name = 'InternalError';
+  }
+}

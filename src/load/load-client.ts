@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'undici';
+
+export interface LoadOptions {
+  /** e.g. http://127.0.0.1:8080 */
+  origin: string;
+  /** Concurrent keep-alive clients, each one connection sending one request after another. */
+  clients: number;
+  /** Share of requests sent as POST with a body (0..1). */
+  postShare?: number;
+  path?: string;
+  /** Pause between a client's requests; spreads the load and leaves idle gaps on connections. */
+  pauseMs?: number | (() => number);
+  /** Hard limit, so a load never runs away. */
+  maxDurationMs?: number;
+}
+
+export interface LoadFailure {
+  method: string;
+  status: number | null;
+  error: string | null;
+}
+
+export interface LoadReport {
+  requests: number;
+  failed: number;
+  failures: LoadFailure[];
+  /** Requests answered per revision, from the x-cutover-revision header the sample apps send. */
+  byRevision: Record<string, number>;
+  latenciesMs: number[];
+  /** ids of the POSTs that were answered 2xx; the apps record what they received, to find duplicates. */
+  postIds: string[];
+}
+
+/**
+ * A bounded load of real keep-alive clients. Every request that does not come back 2xx is a
+ * failure: the number cutover promises to keep at zero during a deploy.
+ */
+export class LoadClient {
+  private readonly pool: Pool;
+  private isRunning = false;
+  private loops: Promise<void>[] = [];
+  private readonly report: LoadReport = { requests: 0, failed: 0, failures: [], byRevision: {}, latenciesMs: [], postIds: [] };
+  private hardStop: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: LoadOptions) {
+    // Idle upstream sockets are dropped after 4 s, before a Node server's default 5 s.
+    this.pool = new Pool(options.origin, { connections: options.clients, keepAliveTimeout: 4_000, pipelining: 1 });
+  }
+
+  start(): void {
+    this.isRunning = true;
+    this.loops = Array.from({ length: this.options.clients }, (_, n) => this.loop(n));
+    this.hardStop = setTimeout(() => (this.isRunning = false), this.options.maxDurationMs ?? 10 * 60_000);
+    this.hardStop.unref();
+  }
+
+  /** A copy of the figures so far, for progress displays. */
+  snapshot(): LoadReport {
+    return { ...this.report, byRevision: { ...this.report.byRevision } };
+  }
+
+  async stop(): Promise<LoadReport> {
+    this.isRunning = false;
+    if (this.hardStop) clearTimeout(this.hardStop);
+    await Promise.all(this.loops);
+    await this.pool.close();
+    return this.report;
+  }
+
+  private async loop(client: number): Promise<void> {
+    const postShare = this.options.postShare ?? 0;
+    let n = 0;
+    while (this.isRunning) {
+      const isPost = postShare > 0 && (n++ * postShare) % 1 >= 1 - postShare - 1e-9;
+      await this.once(isPost, client);
+      const { pauseMs } = this.options;
+      const pause = typeof pauseMs === 'function' ? pauseMs() : (pauseMs ?? 0);
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  private async once(isPost: boolean, client: number): Promise<void> {
+    const started = performance.now();
+    const id = isPost ? randomUUID() : '';
+    const method = isPost ? 'POST' : 'GET';
+    try {
+      const response = await this.pool.request({
+        path: this.options.path ?? '/',
+        method,
+        headers: isPost ? { 'content-type': 'application/json', 'x-request-id': id } : {},
+        body: isPost ? JSON.stringify({ id, client, padding: 'x'.repeat(512) }) : null,
+      });
+      await response.body.text();
+      this.report.requests += 1;
+      this.report.latenciesMs.push(performance.now() - started);
+      const revision = response.headers['x-cutover-revision'];
+      if (typeof revision === 'string') this.report.byRevision[revision] = (this.report.byRevision[revision] ?? 0) + 1;
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        if (isPost) this.report.postIds.push(id);
+      } else this.fail({ method, status: response.statusCode, error: null });
+    } catch (error) {
+      this.report.requests += 1;
+      this.fail({ method, status: null, error: (error as Error).message });
+    }
+  }
+
+  private fail(failure: LoadFailure): void {
+    this.report.failed += 1;
+    if (this.report.failures.length < 20) this.report.failures.push(failure);
+  }
+}
+
+/** The p-th percentile (0..100) of a list of numbers; 0 for an empty list. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -1,0 +1,3 @@
+export * from './spec.js';
+export * from './traffic-plan.js';
+export * from './rollout.js';

@@ -1,0 +1,52 @@
+import type { TrafficPlan } from '../../model/traffic-plan.js';
+import type { ControllerReply, ControllerRequest } from '../../daemon/messages.js';
+import type { TrafficRouter } from '../traffic-router.js';
+
+type RequestBody = ControllerRequest extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
+
+const REPLY_TIMEOUT_MS = 10_000;
+
+/**
+ * The built-in proxy as seen from the controller: requests to the primary over the IPC
+ * channel, which fans them out to every proxy worker and answers once all have applied them.
+ */
+export class IpcRouter implements TrafficRouter {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (reply: ControllerReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly channel: NodeJS.Process = process) {
+    channel.on('message', (message: ControllerReply) => {
+      if (message?.type !== 'reply') return;
+      const waiter = this.pending.get(message.requestId);
+      if (!waiter) return;
+      this.pending.delete(message.requestId);
+      clearTimeout(waiter.timer);
+      if (message.error) waiter.reject(new Error(message.error));
+      else waiter.resolve(message);
+    });
+  }
+
+  async applyPlan(plan: TrafficPlan): Promise<void> {
+    await this.request({ type: 'plan', plan });
+  }
+
+  async removeApp(app: string): Promise<void> {
+    await this.request({ type: 'removeApp', app });
+  }
+
+  async inflight(): Promise<Record<string, number>> {
+    return (await this.request({ type: 'inflight' })).inflight ?? {};
+  }
+
+  private request(body: RequestBody): Promise<ControllerReply> {
+    const requestId = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`the proxy did not answer ${body.type} within ${REPLY_TIMEOUT_MS}ms`));
+      }, REPLY_TIMEOUT_MS);
+      this.pending.set(requestId, { resolve, reject, timer });
+      this.channel.send!({ ...body, requestId } as ControllerRequest);
+    });
+  }
+}

@@ -1,0 +1,38 @@
+import type { RunSpec } from '../model/spec.js';
+
+export interface StartRequest {
+  app: string;
+  revision: number;
+  instanceId: string;
+  run: RunSpec;
+  /** File the instance's stdout and stderr are appended to. */
+  logPath: string;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** Set when the process could not be started at all (command not found, bad cwd). */
+  spawnError?: string;
+}
+
+export interface StartedInstance {
+  pid: number | null;
+  host: string;
+  port: number;
+  /** Resolves once when the instance's process is gone. */
+  exited: Promise<ExitInfo>;
+}
+
+export interface StopResult {
+  /** True when SIGTERM was not enough and the group got SIGKILL. */
+  wasKilled: boolean;
+}
+
+/** Runs instances of apps. The local one spawns processes; a Kubernetes one comes later. */
+export interface Runtime {
+  start(request: StartRequest): Promise<StartedInstance>;
+  /** SIGTERM, then SIGKILL to the whole group after stopTimeoutMs. */
+  stop(pid: number, stopTimeoutMs: number): Promise<StopResult>;
+  close(): void;
+}

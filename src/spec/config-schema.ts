@@ -1,0 +1,255 @@
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HEALTH_INTERVAL_MS,
+  DEFAULT_HEALTH_PATH,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_HEALTHY_THRESHOLD,
+  DEFAULT_LISTEN_HOST,
+  DEFAULT_MAX_SURGE,
+  DEFAULT_MAX_UNAVAILABLE,
+  DEFAULT_MIN_READY_MS,
+  DEFAULT_PROGRESS_DEADLINE_MS,
+  DEFAULT_REPLICAS,
+  DEFAULT_SHELL,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  DEFAULT_UNHEALTHY_THRESHOLD,
+  MAX_DRAIN_TIMEOUT_MS,
+  MAX_DURATION_MS,
+  MAX_REPLICAS,
+  MAX_STOP_TIMEOUT_MS,
+  MAX_THRESHOLD,
+  MIN_REPLICAS,
+  MIN_THRESHOLD,
+} from './defaults.js';
+import { describeValue } from './describe-value.js';
+import { DURATION_PATTERN, formatDuration, parseDuration } from './parse-duration.js';
+import { LISTEN_PATTERN, MAX_PORT, MIN_PORT, parseListen } from './parse-listen.js';
+
+/**
+ * The raw shape of `cutover.yaml`, as written: durations as text, defaults not filled in. Every
+ * object is strict, so an unknown key anywhere is a problem. Checks that span several keys (a
+ * command and its `shell` flag, two apps on one address) live in `check-config.ts`; defaults are
+ * applied by `resolve-config.ts`.
+ */
+
+/** What a field expects, in words, and what to do when it is wrong; read by `describe-issue.ts`. */
+export interface FieldHint {
+  /** Completes "expected …, got …" when the value has the wrong type. */
+  expected?: string;
+  hint?: string;
+}
+
+/** Hints attached to the schemas below, looked up by key path when a value is wrong. */
+export const fieldHints = z.registry<FieldHint>();
+
+export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Environment variables cutover sets itself: `PORT` and any `CUTOVER_*`. */
+export const RESERVED_ENV_NAME = 'PORT';
+export const RESERVED_ENV_PREFIX = 'CUTOVER_';
+const PERCENT_PATTERN = /^(100|[1-9]?\d)%$/;
+
+const DURATION_HINT: FieldHint = { expected: 'a duration such as 30s or 500ms', hint: 'write 30s or 500ms' };
+const LISTEN_HINT = 'write host:port such as 127.0.0.1:8080 or [::1]:8080, or just the port, e.g. 8080';
+const COMMAND_EXAMPLE = 'e.g. command: [node, server.js]';
+
+function issue(message: string, hint: string | undefined, input: unknown) {
+  return { code: 'custom' as const, message, params: { hint }, input };
+}
+
+function duration(description: string, options: { defaultMs: number; minMs?: number; maxMs?: number }) {
+  const { defaultMs, minMs = 0, maxMs = MAX_DURATION_MS } = options;
+  return z
+    .string()
+    .superRefine((text, ctx) => {
+      let ms: number;
+      try {
+        ms = parseDuration(text);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        ctx.addIssue(issue(error.message, error.hint, text));
+        return;
+      }
+      if (ms < minMs) {
+        ctx.addIssue(issue(`expected a duration of at least ${formatDuration(minMs)}, got ${describeValue(text)}`, `write ${formatDuration(defaultMs)}, for example`, text));
+      } else if (ms > maxMs) {
+        ctx.addIssue(issue(`${describeValue(text)} is longer than the ${formatDuration(maxMs)} limit`, `write at most ${formatDuration(maxMs)}`, text));
+      }
+    })
+    .meta({ description, default: formatDuration(defaultMs), pattern: DURATION_PATTERN })
+    .register(fieldHints, DURATION_HINT);
+}
+
+function integer(min: number, max: number) {
+  return z
+    .int()
+    .min(min, { error: (iss) => `expected an integer ≥ ${min}, got ${describeValue(iss.input)}` })
+    .max(max, { error: (iss) => `expected an integer ≤ ${max}, got ${describeValue(iss.input)}` });
+}
+
+function countOrPercent(description: string, defaultValue: number) {
+  return z
+    .union([
+      integer(0, MAX_REPLICAS),
+      z.string().regex(PERCENT_PATTERN, { error: (iss) => `expected a whole percentage from 0% to 100%, got ${describeValue(iss.input)}` }),
+    ])
+    .meta({ description, default: defaultValue, examples: [1, '25%'] })
+    .register(fieldHints, {
+      expected: 'a count such as 1 or a percentage such as 25%',
+      hint: 'write a number of instances, e.g. 1, or a share of replicas, e.g. 25%',
+    });
+}
+
+/** A YAML scalar that is used as a string: numbers and booleans are kept as written. */
+const scalar = () => z.union([z.string(), z.number(), z.boolean()]);
+
+const listenSchema = z
+  .union([
+    integer(MIN_PORT, MAX_PORT),
+    z.string().superRefine((text, ctx) => {
+      try {
+        parseListen(text);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        ctx.addIssue(issue(error.message, error.hint, text));
+      }
+    }).meta({ pattern: LISTEN_PATTERN }),
+  ])
+  .meta({
+    description: `Address the proxy listens on for this app: host:port, [ipv6]:port, or a port alone (host ${DEFAULT_LISTEN_HOST}).`,
+    examples: ['127.0.0.1:8080', '[::1]:8080', 8080],
+  })
+  .register(fieldHints, { expected: 'an address such as 127.0.0.1:8080 or a port such as 8080', hint: LISTEN_HINT });
+
+const commandSchema = z
+  .union([
+    z.string().meta({ minLength: 1 }),
+    z.array(scalar().register(fieldHints, { expected: 'a string' })).meta({ minItems: 1 }),
+  ])
+  .meta({
+    description:
+      'The program and its arguments. A list is used as argv; a string is split like a shell would split it but run without one (shell operators need shell: true). ${PORT} is replaced at spawn time.',
+    examples: [['node', 'server.js'], 'node server.js --port $PORT'],
+  })
+  .register(fieldHints, { expected: 'a command such as [node, server.js] or "node server.js"', hint: COMMAND_EXAMPLE });
+
+const envNameSchema = z
+  .string()
+  .regex(ENV_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid environment variable name` })
+  .refine((name) => name !== RESERVED_ENV_NAME, {
+    error: `"${RESERVED_ENV_NAME}" is reserved: cutover sets it to the port each instance must listen on`,
+    params: { hint: `remove it, and have the app read ${RESERVED_ENV_NAME} (or pass \${${RESERVED_ENV_NAME}} in the command)` },
+  })
+  .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
+    error: (iss) => `${describeValue(iss.input)} is reserved: cutover sets the ${RESERVED_ENV_PREFIX}* variables`,
+    params: { hint: `rename it so it does not start with ${RESERVED_ENV_PREFIX}` },
+  })
+  .register(fieldHints, { hint: 'names are letters, digits and underscores, not starting with a digit, e.g. LOG_LEVEL' });
+
+const envSchema = z
+  .record(
+    envNameSchema,
+    scalar()
+      .meta({ description: 'A string; numbers and booleans are turned into strings as written.' })
+      .register(fieldHints, { expected: 'a string', hint: 'quote the value, e.g. VERSION: "1"; lists and mappings are not allowed' }),
+  )
+  .meta({ description: `Environment variables of the app's processes. ${RESERVED_ENV_NAME} and ${RESERVED_ENV_PREFIX}* are reserved: cutover sets them.` });
+
+const runSchema = z
+  .strictObject({
+    command: commandSchema,
+    shell: z
+      .boolean()
+      .meta({ description: 'Run the command, a single string, with /bin/sh -c.', default: DEFAULT_SHELL })
+      .register(fieldHints, { expected: 'true or false', hint: 'write true or false; YAML reads yes, no, on and off as text' })
+      .optional(),
+    cwd: z
+      .string()
+      .meta({ description: "Working directory, relative to the config file's directory (the default)." })
+      .optional(),
+    env: envSchema.optional(),
+  })
+  .meta({ description: 'How to start one instance of the app.' })
+  .register(fieldHints, { hint: `add run.command, the program to start, ${COMMAND_EXAMPLE}` });
+
+const healthSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .regex(/^\//, { error: (iss) => `expected a path starting with "/", got ${describeValue(iss.input)}` })
+      .meta({ description: 'HTTP path the health check requests on each instance.', default: DEFAULT_HEALTH_PATH })
+      .register(fieldHints, { hint: 'start the path with a slash, e.g. /healthz' })
+      .optional(),
+    interval: duration('Time between two checks of one instance.', { defaultMs: DEFAULT_HEALTH_INTERVAL_MS, minMs: 1 }).optional(),
+    timeout: duration('How long one check may take; at most startupTimeout.', { defaultMs: DEFAULT_HEALTH_TIMEOUT_MS, minMs: 1 }).optional(),
+    healthyThreshold: integer(MIN_THRESHOLD, MAX_THRESHOLD)
+      .meta({ description: 'Checks in a row that must pass before an instance gets traffic.', default: DEFAULT_HEALTHY_THRESHOLD })
+      .optional(),
+    unhealthyThreshold: integer(MIN_THRESHOLD, MAX_THRESHOLD)
+      .meta({ description: 'Checks in a row that must fail before an instance is taken out of traffic.', default: DEFAULT_UNHEALTHY_THRESHOLD })
+      .optional(),
+    startupTimeout: duration('How long a new instance may take to become healthy.', { defaultMs: DEFAULT_STARTUP_TIMEOUT_MS, minMs: 1 }).optional(),
+  })
+  .meta({ description: 'Health check of each instance.' });
+
+const rollingSchema = z
+  .strictObject({
+    maxSurge: countOrPercent('Instances that may run above replicas during a rollout: a count, or a percentage of replicas.', DEFAULT_MAX_SURGE).optional(),
+    maxUnavailable: countOrPercent('Instances that may be missing below replicas during a rollout: a count, or a percentage of replicas.', DEFAULT_MAX_UNAVAILABLE).optional(),
+    minReady: duration('How long a new instance must stay healthy before it counts as available.', { defaultMs: DEFAULT_MIN_READY_MS }).optional(),
+    progressDeadline: duration('A rollout that makes no progress for this long fails.', { defaultMs: DEFAULT_PROGRESS_DEADLINE_MS, minMs: 1 }).optional(),
+  })
+  .meta({ description: 'Replace instances a few at a time.' });
+
+const strategySchema = z
+  .strictObject({ rolling: rollingSchema.optional() })
+  .meta({ description: 'How a new revision replaces the old one. Defaults to rolling.' });
+
+const appNameSchema = z
+  .string()
+  .regex(APP_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid app name` })
+  .register(fieldHints, { hint: 'app names are 1 to 63 lowercase letters, digits and dashes, starting with a letter, e.g. web or api-v2' });
+
+export const appSchema = z
+  .strictObject({
+    listen: listenSchema,
+    run: runSchema,
+    replicas: integer(MIN_REPLICAS, MAX_REPLICAS)
+      .meta({ description: 'Number of instances to keep running.', default: DEFAULT_REPLICAS })
+      .optional(),
+    health: healthSchema.optional(),
+    drainTimeout: duration('How long an instance taken out of traffic may finish its requests before it is stopped.', {
+      defaultMs: DEFAULT_DRAIN_TIMEOUT_MS,
+      maxMs: MAX_DRAIN_TIMEOUT_MS,
+    }).optional(),
+    stopTimeout: duration('How long an instance may take to exit after SIGTERM before it gets SIGKILL.', {
+      defaultMs: DEFAULT_STOP_TIMEOUT_MS,
+      maxMs: MAX_STOP_TIMEOUT_MS,
+    }).optional(),
+    strategy: strategySchema.optional(),
+  })
+  .meta({ description: 'One service cutover keeps running.' });
+
+export const configSchema = z
+  .strictObject({
+    apps: z
+      .record(appNameSchema, appSchema)
+      .refine((apps) => Object.keys(apps).length > 0, {
+        error: 'no apps are declared',
+        params: { hint: 'declare at least one app, e.g. apps: { web: { listen: 8080, run: { command: [node, server.js] } } }' },
+      })
+      .meta({ description: 'The apps, by name.', minProperties: 1 })
+      .register(fieldHints, {
+        expected: 'a mapping of app names to apps',
+        hint: 'declare at least one app, e.g. apps: { web: { listen: 8080, run: { command: [node, server.js] } } }',
+      }),
+  })
+  .meta({ title: 'cutover.yaml', description: 'Configuration of cutover, the zero-downtime deploy tool.' })
+  .register(fieldHints, { expected: 'a mapping with an apps key', hint: 'start the file with apps: and declare your apps under it' });
+
+/** `cutover.yaml` as written, after validation and before defaults. */
+export type RawConfig = z.output<typeof configSchema>;
+export type RawApp = z.output<typeof appSchema>;

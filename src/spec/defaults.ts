@@ -1,0 +1,46 @@
+/**
+ * Defaults and limits of `cutover.yaml`. The loader, the CLI and the README all read these
+ * constants, so a default is changed in one place. Durations are in milliseconds.
+ */
+
+/** The file `cutover` reads when no `--config` is given. */
+export const DEFAULT_CONFIG_FILE = 'cutover.yaml';
+
+/** Host used when `listen` gives only a port. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+
+export const DEFAULT_REPLICAS = 1;
+export const MIN_REPLICAS = 1;
+export const MAX_REPLICAS = 1000;
+
+/** `run.shell`: by default the command runs without a shell. */
+export const DEFAULT_SHELL = false;
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** Upper bound of `drainTimeout` and `stopTimeout`. */
+export const MAX_STOP_TIMEOUT_MS = 3_600_000;
+export const MAX_DRAIN_TIMEOUT_MS = 3_600_000;
+
+export const DEFAULT_HEALTH_PATH = '/';
+export const DEFAULT_HEALTH_INTERVAL_MS = 1_000;
+export const DEFAULT_HEALTH_TIMEOUT_MS = 1_000;
+export const DEFAULT_HEALTHY_THRESHOLD = 1;
+export const DEFAULT_UNHEALTHY_THRESHOLD = 3;
+export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
+export const MIN_THRESHOLD = 1;
+export const MAX_THRESHOLD = 100;
+
+export const DEFAULT_MAX_SURGE = 1;
+export const DEFAULT_MAX_UNAVAILABLE = 0;
+export const DEFAULT_MIN_READY_MS = 0;
+export const DEFAULT_PROGRESS_DEADLINE_MS = 600_000;
+
+/** No duration anywhere in the config may be longer than this (24h). */
+export const MAX_DURATION_MS = 86_400_000;
+
+/** Config files larger than this (1 MiB) are refused before parsing. */
+export const MAX_CONFIG_BYTES = 1_048_576;
+
+/** How many nodes YAML aliases may expand to, against "billion laughs" files. */
+export const MAX_ALIAS_COUNT = 100;

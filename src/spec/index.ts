@@ -1,0 +1,15 @@
+/**
+ * `cutover.yaml`: the zod schema of what users write, loading with `file:line:col` problems and
+ * `--set` overrides, defaults, and the published JSON Schema. Produces the resolved types of
+ * src/model/spec.ts.
+ */
+export { loadConfig, parseConfig, type LoadConfigOptions } from './load-config.js';
+export { ConfigError, formatConfigProblems, type ConfigProblem } from './config-error.js';
+export { parseDuration, formatDuration, DURATION_INVALID } from './parse-duration.js';
+export { parseListen, formatListen, LISTEN_INVALID, MIN_PORT, MAX_PORT } from './parse-listen.js';
+export { splitCommand, COMMAND_INVALID } from './split-command.js';
+export { parseOverride, type Override } from './apply-overrides.js';
+export { configSchema, type RawConfig, type RawApp } from './config-schema.js';
+export { configJsonSchema } from './json-schema.js';
+export { specHash } from './spec-hash.js';
+export * from './defaults.js';

@@ -1,0 +1,81 @@
+import { dirname, resolve } from 'node:path';
+import type { AppSpec, CountOrPercent, CutoverConfig } from '../model/spec.js';
+import type { RawApp, RawConfig } from './config-schema.js';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HEALTH_INTERVAL_MS,
+  DEFAULT_HEALTH_PATH,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_HEALTHY_THRESHOLD,
+  DEFAULT_MAX_SURGE,
+  DEFAULT_MAX_UNAVAILABLE,
+  DEFAULT_MIN_READY_MS,
+  DEFAULT_PROGRESS_DEADLINE_MS,
+  DEFAULT_REPLICAS,
+  DEFAULT_SHELL,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  DEFAULT_UNHEALTHY_THRESHOLD,
+} from './defaults.js';
+import { parseDuration } from './parse-duration.js';
+import { parseListen } from './parse-listen.js';
+import { splitCommand } from './split-command.js';
+
+/**
+ * Fills in defaults and turns a validated raw config into the resolved shape the rest of cutover
+ * uses: durations in milliseconds, listen addresses parsed, commands split, `cwd` absolute
+ * (relative to the config file's directory).
+ *
+ * @param configPath absolute path of the config file.
+ */
+export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig {
+  const configDir = dirname(configPath);
+  return {
+    path: configPath,
+    apps: Object.entries(raw.apps).map(([name, app]) => resolveApp(name, app, configDir)),
+  };
+}
+
+function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
+  const shell = app.run.shell ?? DEFAULT_SHELL;
+  const command = typeof app.run.command === 'string' ? app.run.command : app.run.command.map(String);
+  const rolling = app.strategy?.rolling;
+  return {
+    name,
+    listen: parseListen(app.listen),
+    run: {
+      command: splitCommand(command, shell),
+      shell,
+      cwd: resolve(configDir, app.run.cwd ?? '.'),
+      env: Object.fromEntries(Object.entries(app.run.env ?? {}).map(([key, value]) => [key, String(value)])),
+    },
+    replicas: app.replicas ?? DEFAULT_REPLICAS,
+    health: {
+      path: app.health?.path ?? DEFAULT_HEALTH_PATH,
+      intervalMs: durationMs(app.health?.interval, DEFAULT_HEALTH_INTERVAL_MS),
+      timeoutMs: durationMs(app.health?.timeout, DEFAULT_HEALTH_TIMEOUT_MS),
+      healthyThreshold: app.health?.healthyThreshold ?? DEFAULT_HEALTHY_THRESHOLD,
+      unhealthyThreshold: app.health?.unhealthyThreshold ?? DEFAULT_UNHEALTHY_THRESHOLD,
+      startupTimeoutMs: durationMs(app.health?.startupTimeout, DEFAULT_STARTUP_TIMEOUT_MS),
+    },
+    drainTimeoutMs: durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS),
+    stopTimeoutMs: durationMs(app.stopTimeout, DEFAULT_STOP_TIMEOUT_MS),
+    strategy: {
+      rolling: {
+        maxSurge: countOrPercent(rolling?.maxSurge, DEFAULT_MAX_SURGE),
+        maxUnavailable: countOrPercent(rolling?.maxUnavailable, DEFAULT_MAX_UNAVAILABLE),
+        minReadyMs: durationMs(rolling?.minReady, DEFAULT_MIN_READY_MS),
+        progressDeadlineMs: durationMs(rolling?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
+      },
+    },
+  };
+}
+
+function durationMs(text: string | undefined, defaultMs: number): number {
+  return text === undefined ? defaultMs : parseDuration(text);
+}
+
+/** The schema has checked that a string is `N%`. */
+function countOrPercent(value: number | string | undefined, defaultValue: number): CountOrPercent {
+  return value === undefined ? defaultValue : (value as CountOrPercent);
+}

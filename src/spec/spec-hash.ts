@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import type { AppSpec } from '../model/spec.js';
+
+/**
+ * A fingerprint of an app's resolved spec: the sha256 (hex) of its JSON with keys sorted at
+ * every level, so two specs hash alike exactly when they are equal. Used to tell whether a deploy
+ * changes an app.
+ *
+ * @example specHash(before) === specHash(after) // nothing to roll out
+ */
+export function specHash(app: AppSpec): string {
+  return createHash('sha256').update(canonicalJson(app)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,61 @@
+/**
+ * Schema changes, applied in order and recorded in `PRAGMA user_version`. Never edit a
+ * migration that has shipped; add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE apps (
+    name TEXT PRIMARY KEY,
+    stable_revision INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE revisions (
+    app TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (app, number)
+  );
+  CREATE TABLE rollouts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    from_revision INTEGER,
+    to_revision INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    step TEXT NOT NULL DEFAULT '',
+    reason TEXT,
+    started_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    ended_at INTEGER
+  );
+  -- At most one active rollout per app, enforced by the database itself.
+  CREATE UNIQUE INDEX rollouts_one_active ON rollouts (app) WHERE phase IN ('progressing', 'paused');
+  CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    app TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    pid INTEGER,
+    port INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    log_path TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ready_at INTEGER,
+    stopped_at INTEGER
+  );
+  CREATE INDEX instances_by_app ON instances (app, state);
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    app TEXT NOT NULL,
+    rollout_id INTEGER,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX events_by_app ON events (app, id);
+  `,
+];

@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteStore } from './sqlite-store.js';
+import { MIGRATIONS } from './migrations.js';
+import type { AppSpec } from '../model/spec.js';
+
+const spec = { name: 'web' } as AppSpec;
+
+function withStore(run: (store: SqliteStore, file: string) => void): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-store-'));
+  const file = path.join(dir, 'state.db');
+  const store = new SqliteStore(file);
+  try {
+    run(store, file);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('SqliteStore', () => {
+  it('opens in WAL mode at the latest schema version', () => {
+    withStore((_store, file) => {
+      const db = new Database(file, { readonly: true });
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+      db.close();
+    });
+  });
+
+  it('numbers revisions per app from 1', () => {
+    withStore((store) => {
+      assert.equal(store.addRevision('web', spec, 'a').number, 1);
+      assert.equal(store.addRevision('web', spec, 'b').number, 2);
+      assert.equal(store.addRevision('api', spec, 'c').number, 1);
+      assert.equal(store.latestRevision('web')?.specHash, 'b');
+    });
+  });
+
+  it('refuses a second active rollout for the same app, and allows one once the first ended', () => {
+    withStore((store) => {
+      const first = store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 1 });
+      assert.throws(() => store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 2 }), { code: 'ROLLOUT_ALREADY_ACTIVE' });
+      store.createRollout({ app: 'api', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 1 });
+      store.updateRollout(first.id, { phase: 'promoted' });
+      const second = store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: 1, toRevision: 2 });
+      assert.equal(second.phase, 'progressing');
+    });
+  });
+
+  it('stamps endedAt when a rollout reaches a terminal phase', () => {
+    withStore((store) => {
+      const rollout = store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 1 });
+      assert.equal(store.updateRollout(rollout.id, { step: 'x' }).endedAt, null);
+      assert.notEqual(store.updateRollout(rollout.id, { phase: 'rolled-back', reason: 'r' }).endedAt, null);
+    });
+  });
+
+  it('keeps state across reopening', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-store-'));
+    const file = path.join(dir, 'state.db');
+    const first = new SqliteStore(file);
+    first.addRevision('web', spec, 'a');
+    first.setStableRevision('web', 1);
+    first.addEvent('web', null, 'note', 'hello');
+    first.close();
+    const second = new SqliteStore(file);
+    assert.equal(second.stableRevision('web'), 1);
+    assert.deepEqual(second.listEvents({ app: 'web' }).map((e) => e.message), ['hello']);
+    second.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

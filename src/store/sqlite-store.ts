@@ -1,0 +1,283 @@
+import Database from 'better-sqlite3';
+import { CutoverError } from '../errors.js';
+import type { AppSpec } from '../model/spec.js';
+import type { InstanceState, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
+import { MIGRATIONS } from './migrations.js';
+import type {
+  EventRecord,
+  InstanceRecord,
+  NewRollout,
+  RevisionRecord,
+  RolloutRecord,
+  RolloutTrigger,
+  RolloutUpdate,
+  Store,
+} from './store.js';
+
+interface RolloutRow {
+  id: number;
+  app: string;
+  strategy: string;
+  trigger: string;
+  from_revision: number | null;
+  to_revision: number;
+  phase: string;
+  direction: string;
+  step: string;
+  reason: string | null;
+  started_at: number;
+  updated_at: number;
+  ended_at: number | null;
+}
+
+interface InstanceRow {
+  id: string;
+  app: string;
+  revision: number;
+  pid: number | null;
+  port: number;
+  state: string;
+  reason: string | null;
+  log_path: string;
+  started_at: number;
+  ready_at: number | null;
+  stopped_at: number | null;
+}
+
+interface RevisionRow {
+  app: string;
+  number: number;
+  spec: string;
+  spec_hash: string;
+  created_at: number;
+}
+
+const ACTIVE = `phase IN ('progressing', 'paused')`;
+
+/**
+ * The store on SQLite: WAL so readers never wait for the writer, a bounded journal, and
+ * numbered migrations. Wall-clock time here is for display only.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(path: string, private readonly now: () => number = Date.now) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_size_limit = 67108864');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new CutoverError('STORE_TOO_NEW', `the state database is at schema version ${current}, newer than this cutover knows (${MIGRATIONS.length})`, {
+        hint: 'Upgrade cutover, or point --data-dir at another directory.',
+      });
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  listApps(): { name: string; stableRevision: number | null }[] {
+    const rows = this.db.prepare('SELECT name, stable_revision FROM apps ORDER BY name').all() as { name: string; stable_revision: number | null }[];
+    return rows.map((r) => ({ name: r.name, stableRevision: r.stable_revision }));
+  }
+
+  stableRevision(app: string): number | null {
+    const row = this.db.prepare('SELECT stable_revision FROM apps WHERE name = ?').get(app) as { stable_revision: number | null } | undefined;
+    return row?.stable_revision ?? null;
+  }
+
+  setStableRevision(app: string, revision: number | null): void {
+    this.db
+      .prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at')
+      .run(app, revision, this.now());
+  }
+
+  latestRevision(app: string): RevisionRecord | null {
+    const row = this.db.prepare('SELECT * FROM revisions WHERE app = ? ORDER BY number DESC LIMIT 1').get(app) as RevisionRow | undefined;
+    return row ? toRevision(row) : null;
+  }
+
+  getRevision(app: string, number: number): RevisionRecord | null {
+    const row = this.db.prepare('SELECT * FROM revisions WHERE app = ? AND number = ?').get(app, number) as RevisionRow | undefined;
+    return row ? toRevision(row) : null;
+  }
+
+  listRevisions(app: string): RevisionRecord[] {
+    return (this.db.prepare('SELECT * FROM revisions WHERE app = ? ORDER BY number').all(app) as RevisionRow[]).map(toRevision);
+  }
+
+  addRevision(app: string, spec: AppSpec, specHash: string): RevisionRecord {
+    return this.db.transaction(() => {
+      const latest = this.latestRevision(app);
+      const number = (latest?.number ?? 0) + 1;
+      const createdAt = this.now();
+      this.db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(app, number, JSON.stringify(spec), specHash, createdAt);
+      this.db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
+      return { app, number, spec, specHash, createdAt };
+    })();
+  }
+
+  createRollout(rollout: NewRollout): RolloutRecord {
+    const active = this.activeRollout(rollout.app);
+    if (active) throw rolloutAlreadyActive(active);
+    const at = this.now();
+    try {
+      const result = this.db
+        .prepare(
+          `INSERT INTO rollouts (app, strategy, trigger, from_revision, to_revision, phase, direction, step, started_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'progressing', 'forward', 'starting', ?, ?)`,
+        )
+        .run(rollout.app, rollout.strategy, rollout.trigger, rollout.fromRevision, rollout.toRevision, at, at);
+      return this.getRollout(Number(result.lastInsertRowid))!;
+    } catch (error) {
+      // Another writer won the race: the unique index is the last word.
+      const winner = this.activeRollout(rollout.app);
+      if (winner) throw rolloutAlreadyActive(winner);
+      throw error;
+    }
+  }
+
+  getRollout(id: number): RolloutRecord | null {
+    const row = this.db.prepare('SELECT * FROM rollouts WHERE id = ?').get(id) as RolloutRow | undefined;
+    return row ? toRollout(row) : null;
+  }
+
+  activeRollout(app: string): RolloutRecord | null {
+    const row = this.db.prepare(`SELECT * FROM rollouts WHERE app = ? AND ${ACTIVE}`).get(app) as RolloutRow | undefined;
+    return row ? toRollout(row) : null;
+  }
+
+  listRollouts(app: string, limit: number): RolloutRecord[] {
+    return (this.db.prepare('SELECT * FROM rollouts WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit) as RolloutRow[]).map(toRollout);
+  }
+
+  updateRollout(id: number, update: RolloutUpdate): RolloutRecord {
+    const current = this.getRollout(id);
+    if (!current) throw new CutoverError('ROLLOUT_NOT_FOUND', `rollout ${id} does not exist`);
+    const phase = update.phase ?? current.phase;
+    const isEnding = phase !== 'progressing' && phase !== 'paused';
+    const at = this.now();
+    this.db
+      .prepare('UPDATE rollouts SET phase = ?, direction = ?, step = ?, reason = ?, updated_at = ?, ended_at = ? WHERE id = ?')
+      .run(
+        phase,
+        update.direction ?? current.direction,
+        update.step ?? current.step,
+        update.reason === undefined ? current.reason : update.reason,
+        at,
+        isEnding ? (current.endedAt ?? at) : null,
+        id,
+      );
+    return this.getRollout(id)!;
+  }
+
+  upsertInstance(i: InstanceRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO instances (id, app, revision, pid, port, state, reason, log_path, started_at, ready_at, stopped_at)
+         VALUES (@id, @app, @revision, @pid, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
+         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, state = excluded.state, reason = excluded.reason,
+           ready_at = excluded.ready_at, stopped_at = excluded.stopped_at`,
+      )
+      .run(i);
+  }
+
+  listInstances(app?: string, options: { includeStopped?: boolean } = {}): InstanceRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (app !== undefined) {
+      where.push('app = ?');
+      params.push(app);
+    }
+    if (!options.includeStopped) where.push(`state NOT IN ('stopped', 'failed')`);
+    const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`;
+    return (this.db.prepare(sql).all(...params) as InstanceRow[]).map(toInstance);
+  }
+
+  addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord {
+    const at = this.now();
+    const result = this.db.prepare('INSERT INTO events (at, app, rollout_id, kind, message) VALUES (?, ?, ?, ?, ?)').run(at, app, rolloutId, kind, message);
+    return { id: Number(result.lastInsertRowid), at, app, rolloutId, kind, message };
+  }
+
+  listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[] {
+    const where = ['id > ?'];
+    const params: unknown[] = [query.afterId ?? 0];
+    if (query.app !== undefined) {
+      where.push('app = ?');
+      params.push(query.app);
+    }
+    if (query.rolloutId !== undefined) {
+      where.push('rollout_id = ?');
+      params.push(query.rolloutId);
+    }
+    params.push(query.limit ?? 500);
+    const rows = this.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params) as {
+      id: number;
+      at: number;
+      app: string;
+      rollout_id: number | null;
+      kind: string;
+      message: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, at: r.at, app: r.app, rolloutId: r.rollout_id, kind: r.kind, message: r.message }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function rolloutAlreadyActive(active: RolloutRecord): CutoverError {
+  return new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${active.app}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`, {
+    hint: `Wait for it to finish (cutover status ${active.app}), or stop it with: cutover rollback ${active.app}`,
+  });
+}
+
+function toRevision(row: RevisionRow): RevisionRecord {
+  return { app: row.app, number: row.number, spec: JSON.parse(row.spec) as AppSpec, specHash: row.spec_hash, createdAt: row.created_at };
+}
+
+function toRollout(row: RolloutRow): RolloutRecord {
+  return {
+    id: row.id,
+    app: row.app,
+    strategy: row.strategy as StrategyName,
+    trigger: row.trigger as RolloutTrigger,
+    fromRevision: row.from_revision,
+    toRevision: row.to_revision,
+    phase: row.phase as RolloutPhase,
+    direction: row.direction as RolloutDirection,
+    step: row.step,
+    reason: row.reason,
+    startedAt: row.started_at,
+    updatedAt: row.updated_at,
+    endedAt: row.ended_at,
+  };
+}
+
+function toInstance(row: InstanceRow): InstanceRecord {
+  return {
+    id: row.id,
+    app: row.app,
+    revision: row.revision,
+    pid: row.pid,
+    port: row.port,
+    state: row.state as InstanceState,
+    reason: row.reason,
+    logPath: row.log_path,
+    startedAt: row.started_at,
+    readyAt: row.ready_at,
+    stoppedAt: row.stopped_at,
+  };
+}

@@ -1,0 +1,83 @@
+import type { AppSpec } from '../model/spec.js';
+import type { InstanceState, Rollout, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
+
+export interface RevisionRecord {
+  app: string;
+  number: number;
+  spec: AppSpec;
+  specHash: string;
+  createdAt: number;
+}
+
+export interface InstanceRecord {
+  id: string;
+  app: string;
+  revision: number;
+  pid: number | null;
+  port: number;
+  state: InstanceState;
+  reason: string | null;
+  logPath: string;
+  startedAt: number;
+  readyAt: number | null;
+  stoppedAt: number | null;
+}
+
+export interface EventRecord {
+  id: number;
+  at: number;
+  app: string;
+  rolloutId: number | null;
+  kind: string;
+  message: string;
+}
+
+export type RolloutTrigger = 'deploy' | 'rollback';
+
+export interface RolloutRecord extends Rollout {
+  trigger: RolloutTrigger;
+  endedAt: number | null;
+}
+
+export interface NewRollout {
+  app: string;
+  strategy: StrategyName;
+  trigger: RolloutTrigger;
+  fromRevision: number | null;
+  toRevision: number;
+}
+
+export interface RolloutUpdate {
+  phase?: RolloutPhase;
+  direction?: RolloutDirection;
+  step?: string;
+  reason?: string | null;
+}
+
+/** Durable state of the control plane. Every method is one transaction. */
+export interface Store {
+  listApps(): { name: string; stableRevision: number | null }[];
+  stableRevision(app: string): number | null;
+  setStableRevision(app: string, revision: number | null): void;
+
+  latestRevision(app: string): RevisionRecord | null;
+  getRevision(app: string, number: number): RevisionRecord | null;
+  listRevisions(app: string): RevisionRecord[];
+  /** Stores a new revision numbered one above the latest. */
+  addRevision(app: string, spec: AppSpec, specHash: string): RevisionRecord;
+
+  /** Fails with code ROLLOUT_ALREADY_ACTIVE when the app has a progressing or paused rollout. */
+  createRollout(rollout: NewRollout): RolloutRecord;
+  getRollout(id: number): RolloutRecord | null;
+  activeRollout(app: string): RolloutRecord | null;
+  listRollouts(app: string, limit: number): RolloutRecord[];
+  updateRollout(id: number, update: RolloutUpdate): RolloutRecord;
+
+  upsertInstance(instance: InstanceRecord): void;
+  listInstances(app?: string, options?: { includeStopped?: boolean }): InstanceRecord[];
+
+  addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord;
+  listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[];
+
+  close(): void;
+}

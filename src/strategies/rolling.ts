@@ -1,0 +1,99 @@
+import type { RollingSpec } from '../model/spec.js';
+import type { InstanceState } from '../model/rollout.js';
+import { resolveCountOrPercent } from './count-or-percent.js';
+
+/** What the planner needs to know about one live instance of an app. */
+export interface ObservedInstance {
+  id: string;
+  revision: number;
+  state: InstanceState;
+  /** Monotonic ms when it became ready, or null while starting. */
+  readyAtMs: number | null;
+}
+
+export interface RollingInput {
+  replicas: number;
+  rolling: RollingSpec;
+  /** The revision every instance should end up running. */
+  targetRevision: number;
+  /** Live instances (starting, ready, draining); stopped and failed ones are left out. */
+  instances: readonly ObservedInstance[];
+  nowMs: number;
+}
+
+export interface RollingPlan {
+  /** How many new instances of the target revision to start now. */
+  startCount: number;
+  /** Instances to take out of traffic, drain and stop now. */
+  stopIds: string[];
+  /** Every instance runs the target revision, enough of them are available, nothing else is left. */
+  isComplete: boolean;
+  /** One line for people: where the rollout stands. */
+  step: string;
+  /** Instances currently counted as available (ready, and ready long enough when of the target). */
+  availableCount: number;
+  minAvailable: number;
+}
+
+/**
+ * Rolling update arithmetic, as in Kubernetes: at most `replicas + maxSurge` instances exist
+ * (draining ones aside, they are on their way out), and at least `replicas - maxUnavailable`
+ * stay available. A pure function: the controller observes, calls it, and applies the result.
+ *
+ * @example
+ * planRolling({ replicas: 3, rolling, targetRevision: 2, instances, nowMs })
+ * // → { startCount: 1, stopIds: [], isComplete: false, step: '0/3 of revision 2 ready', ... }
+ */
+export function planRolling(input: RollingInput): RollingPlan {
+  const { replicas, rolling, targetRevision, nowMs } = input;
+  let maxSurge = resolveCountOrPercent(rolling.maxSurge, replicas, 'up');
+  const maxUnavailable = resolveCountOrPercent(rolling.maxUnavailable, replicas, 'down');
+  // Both zero would deadlock; the config rejects it, and this keeps the planner total.
+  if (maxSurge === 0 && maxUnavailable === 0) maxSurge = 1;
+  const minAvailable = Math.max(0, replicas - maxUnavailable);
+
+  const live = input.instances.filter((i) => i.state === 'starting' || i.state === 'ready');
+  const isAvailable = (i: ObservedInstance): boolean =>
+    i.state === 'ready' &&
+    (i.revision !== targetRevision || (i.readyAtMs !== null && nowMs - i.readyAtMs >= rolling.minReadyMs));
+
+  const current = live.filter((i) => i.revision === targetRevision);
+  const old = live.filter((i) => i.revision !== targetRevision);
+  let availableCount = live.filter(isAvailable).length;
+
+  const stopIds: string[] = [];
+  const stop = (i: ObservedInstance): void => {
+    stopIds.push(i.id);
+    if (isAvailable(i)) availableCount -= 1;
+  };
+
+  // Surplus of the target revision (replicas lowered, or a replacement raced): drop the least useful first.
+  const currentByUsefulness = [...current].sort(byUsefulness);
+  for (const extra of currentByUsefulness.slice(replicas)) stop(extra);
+  const keptCurrent = currentByUsefulness.slice(0, replicas);
+
+  // Old instances that are not available cost nothing to remove; available ones only while enough stay.
+  const oldByUsefulness = [...old].sort(byUsefulness).reverse();
+  for (const instance of oldByUsefulness) {
+    if (!isAvailable(instance)) stop(instance);
+    else if (availableCount - 1 >= minAvailable) stop(instance);
+  }
+
+  const remainingOld = old.length - old.filter((i) => stopIds.includes(i.id)).length;
+  const total = keptCurrent.length + remainingOld;
+  const startCount = Math.max(0, Math.min(replicas - keptCurrent.length, replicas + maxSurge - total));
+
+  const readyCurrent = keptCurrent.filter(isAvailable).length;
+  const isComplete = readyCurrent === replicas && remainingOld === 0;
+  const step = isComplete
+    ? `${replicas}/${replicas} of revision ${targetRevision} ready`
+    : `${readyCurrent}/${replicas} of revision ${targetRevision} ready, ${remainingOld} old left`;
+  return { startCount, stopIds, isComplete, step, availableCount, minAvailable };
+}
+
+/** Ready before starting; among equals, the older one first (it has proven itself longer). */
+function byUsefulness(a: ObservedInstance, b: ObservedInstance): number {
+  const rank = (i: ObservedInstance): number => (i.state === 'ready' ? 0 : 1);
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  return (a.readyAtMs ?? Infinity) - (b.readyAtMs ?? Infinity);
+}

@@ -1,0 +1,115 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DaemonFixture, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
+
+describe('cutover CLI without a daemon', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-cli-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 3 with a hint when no daemon runs for the data dir', async () => {
+    fs.writeFileSync(path.join(dir, 'cutover.yaml'), sampleAppConfig(1));
+    const result = await runCli(['status', '-c', path.join(dir, 'cutover.yaml')]);
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /cannot reach the cutover daemon/);
+    assert.match(result.stderr, /hint: Start it with `cutover up`/);
+  });
+
+  it('exits 2 and names file, line and key when the config is invalid', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(file, sampleAppConfig(1).replace('replicas: 3', 'replicas: -3'));
+    const result = await runCli(['deploy', '-c', file]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /bad\.yaml:8:\d+/);
+    assert.match(result.stderr, /apps\.web\.replicas/);
+  });
+
+  it('exits 2 for an unknown flag and prints help that lists the commands', async () => {
+    const bad = await runCli(['deploy', '--no-such-flag']);
+    assert.equal(bad.code, 2);
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    for (const command of ['up', 'deploy', 'status', 'history', 'rollback', 'logs', 'down', 'demo']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
+  });
+});
+
+describe('cutover CLI with a daemon', () => {
+  let daemon: DaemonFixture;
+  before(async () => {
+    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
+  });
+  after(async () => daemon.stop());
+
+  it('refuses a second daemon on the same data dir with a clear message', async () => {
+    const second = await daemon.cli(['up', '--detach']);
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, /a cutover daemon \(pid \d+\) already runs for data dir/);
+  });
+
+  it('prints status --json in the documented shape', async () => {
+    const result = await daemon.cli(['status', '--json']);
+    assert.equal(result.code, 0);
+    const status = JSON.parse(result.stdout) as { apps: Record<string, unknown>[] };
+    const web = status.apps[0]!;
+    assert.deepEqual(Object.keys(web).sort(), ['instances', 'name', 'revision', 'rollout']);
+    assert.equal(web.name, 'web');
+    assert.equal(web.revision, 1);
+    const rollout = web.rollout as Record<string, unknown>;
+    assert.deepEqual(Object.keys(rollout).sort(), ['fromRevision', 'id', 'phase', 'reason', 'step', 'strategy', 'toRevision']);
+    assert.equal(rollout.phase, 'promoted');
+    assert.equal(rollout.strategy, 'rolling');
+    const instances = web.instances as Record<string, unknown>[];
+    assert.equal(instances.length, 2);
+    for (const instance of instances) {
+      assert.deepEqual(Object.keys(instance).sort(), ['id', 'pid', 'port', 'revision', 'state']);
+      assert.equal(instance.state, 'ready');
+    }
+  });
+
+  it('deploys with --json, rolls back to the previous revision, and lists both in history', async () => {
+    const deploy = await daemon.cli(['deploy', '--json', '--set', 'web.run.env.VERSION=2']);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    const result = JSON.parse(deploy.stdout) as { results: { app: string; revision: number; phase: string }[] };
+    assert.deepEqual(result.results.map((r) => [r.app, r.revision, r.phase]), [['web', 2, 'promoted']]);
+
+    const rollback = await daemon.cli(['rollback', 'web']);
+    assert.equal(rollback.code, 0, rollback.stderr);
+    const status = await daemon.status();
+    assert.equal(status.apps[0]!.revision, 1);
+    assert.equal(status.apps[0]!.rollout?.phase, 'rolled-back');
+
+    const history = await daemon.cli(['history', 'web', '--json']);
+    const parsed = JSON.parse(history.stdout) as { revisions: { number: number }[]; rollouts: { phase: string }[] };
+    assert.deepEqual(parsed.revisions.map((r) => r.number), [1, 2]);
+    assert.deepEqual(parsed.rollouts.map((r) => r.phase), ['rolled-back', 'promoted', 'promoted']);
+  });
+
+  it('refuses a deploy while a rollout is active, with exit 2 and the way out', async () => {
+    // A revision that never becomes ready keeps its rollout progressing for as long as we need.
+    const first = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.BROKEN=never-ready', '--set', 'web.health.startupTimeout=60s']);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=4']);
+    assert.equal(second.code, 2);
+    assert.match(second.stderr, /already has rollout \d+ progressing/);
+    assert.match(second.stderr, /cutover rollback web/);
+
+    const rollback = await daemon.cli(['rollback', 'web']);
+    assert.equal(rollback.code, 0, rollback.stderr);
+    const status = await daemon.status();
+    assert.equal(status.apps[0]!.rollout?.phase, 'rolled-back');
+    assert.equal(status.apps[0]!.rollout?.reason, 'rollback requested by user');
+    assert.equal(status.apps[0]!.revision, 1);
+  });
+
+  it('prints instance logs of an app, filtered by revision', async () => {
+    const logs = await daemon.cli(['logs', 'web', '--revision', '1']);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /web-1-[0-9a-f]+ v1 \(revision 1\) listening on \d+/);
+    assert.doesNotMatch(logs.stdout, /revision 2\)/);
+  });
+});

@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CutoverClient } from '../../src/api/client.js';
+import { findFreePort } from '../../src/runtime/local/free-port.js';
+import type { StatusReport } from '../../src/controller/status.js';
+import { repoRoot } from './repo.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface AppOptions {
+  replicas?: number;
+  env?: Record<string, string>;
+  extra?: string;
+  stopTimeout?: string;
+  startupTimeout?: string;
+  rolling?: string;
+}
+
+/** A config for the sample app in examples/demo, tuned for fast tests. */
+export function sampleAppConfig(port: number, options: AppOptions = {}): string {
+  const env = { VERSION: '1', ...options.env };
+  return [
+    'apps:',
+    '  web:',
+    `    listen: 127.0.0.1:${port}`,
+    '    run:',
+    `      command: [${JSON.stringify(process.execPath)}, server.js]`,
+    `      cwd: ${JSON.stringify(path.join(repoRoot(), 'examples', 'demo'))}`,
+    `      env: ${JSON.stringify(env)}`,
+    `    replicas: ${options.replicas ?? 3}`,
+    `    health: { path: /healthz, interval: 100ms, timeout: 1s, startupTimeout: ${options.startupTimeout ?? '3s'} }`,
+    '    drainTimeout: 10s',
+    `    stopTimeout: ${options.stopTimeout ?? '5s'}`,
+    '    strategy:',
+    `      rolling: ${options.rolling ?? '{ maxSurge: 1, maxUnavailable: 0 }'}`,
+    options.extra ?? '',
+  ].join('\n');
+}
+
+/**
+ * Given a daemon: a scratch dir, a config, `cutover up --detach`, and a teardown that stops
+ * it with `cutover down` and then makes sure no process it started is left.
+ */
+export class DaemonFixture {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly dataDir: string;
+  readonly client: CutoverClient;
+  private readonly seenPids = new Set<number>();
+
+  private constructor(readonly port: number) {
+    // Short paths: a unix socket path must stay under 108 bytes.
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-'));
+    this.configPath = path.join(this.dir, 'cutover.yaml');
+    this.dataDir = path.join(this.dir, 'data');
+    this.client = new CutoverClient({ socketPath: path.join(this.dataDir, 'cutover.sock') });
+  }
+
+  static async start(config: (port: number) => string): Promise<DaemonFixture> {
+    const fixture = new DaemonFixture(await findFreePort());
+    fixture.writeConfig(config(fixture.port));
+    const up = await fixture.cli(['up', '--detach']);
+    if (up.code !== 0) {
+      const log = fs.existsSync(path.join(fixture.dataDir, 'daemon.log')) ? fs.readFileSync(path.join(fixture.dataDir, 'daemon.log'), 'utf8') : '';
+      await fixture.stop();
+      throw new Error(`cutover up failed (${up.code}): ${up.stderr}\n${log}`);
+    }
+    return fixture;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  writeConfig(text: string): void {
+    fs.writeFileSync(this.configPath, text);
+  }
+
+  cli(args: string[], options: { withGlobals?: boolean } = {}): Promise<CliResult> {
+    const globals = options.withGlobals === false ? [] : ['-c', this.configPath, '--data-dir', this.dataDir];
+    return runCli([...args, ...globals]);
+  }
+
+  async status(): Promise<StatusReport> {
+    const report = await this.client.status();
+    for (const app of report.apps) for (const i of app.instances) if (i.pid) this.seenPids.add(i.pid);
+    return report;
+  }
+
+  /** Stops the daemon and kills, by PID, anything of ours that outlived it. */
+  async stop(): Promise<void> {
+    await this.status().catch(() => undefined);
+    await this.cli(['down']).catch(() => undefined);
+    const pidFile = path.join(this.dataDir, 'daemon.pid');
+    const daemonPid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : null;
+    if (daemonPid) killQuietly(daemonPid);
+    for (const pid of this.seenPids) killQuietly(-pid);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Every instance pid the fixture has seen, to check none is left. */
+  get instancePids(): number[] {
+    return [...this.seenPids];
+  }
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+export function isProcessGroupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone: what we hoped.
+  }
+}
