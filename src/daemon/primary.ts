@@ -39,6 +39,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let workerRestarts = 0;
   let resolveExit: (code: number) => void = () => {};
 
+  // The kernel hands connections to workers (SCHED_NONE): a worker that dies loses only its own
+  // connections, while the backlog stays with the listening socket the other workers share.
+  // Round-robin in the primary would strand a connection handed to a worker at the moment it died.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
 
   function forkWorker(): void {

@@ -1,0 +1,24 @@
+/**
+ * The data plane: an HTTP/1.1 reverse proxy that routes each app's traffic according to its
+ * current traffic plan. See `ProxyServer`.
+ */
+export { ProxyServer } from './proxy-server.js';
+export {
+  DEFAULT_CLIENT_HEADERS_TIMEOUT_MS,
+  DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
+  DEFAULT_CLIENT_TIMEOUT_CHECK_INTERVAL_MS,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_MAX_TRIES,
+  DEFAULT_PROXY_OPTIONS,
+  DEFAULT_RETRY_BODY_BUFFER_BYTES,
+  DEFAULT_TUNNEL_IDLE_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_BODY_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_HEADERS_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_KEEP_ALIVE_THRESHOLD_MS,
+  DEFAULT_UPSTREAM_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_MAX_CONNECTIONS,
+  resolveProxyOptions,
+} from './proxy-options.js';
+export type { ProxyOptions } from './proxy-options.js';

@@ -1,0 +1,105 @@
+import { Pool } from 'undici';
+import type { Endpoint } from '../model/traffic-plan.js';
+import type { ProxyOptions } from './proxy-options.js';
+import { UpstreamTarget } from './upstream-target.js';
+
+interface PoolEntry {
+  readonly pool: Pool;
+  /** Targets using this pool. */
+  users: number;
+}
+
+/**
+ * Owns the upstream targets and their undici pools. A pool is keyed by host:port and reused
+ * across plans; it is closed once no routing table names any of its targets and none of them
+ * has a request in flight.
+ */
+export class UpstreamRegistry {
+  private readonly targets = new Map<string, UpstreamTarget>();
+  private readonly pools = new Map<string, PoolEntry>();
+  private readonly closingPools = new Set<Promise<void>>();
+  private readonly disposeTarget = (target: UpstreamTarget): void => this.dispose(target);
+
+  constructor(private readonly options: ProxyOptions) {}
+
+  /** Returns the target for an endpoint and counts one more routing table using it. */
+  acquire(endpoint: Endpoint): UpstreamTarget {
+    const address = formatAddress(endpoint.host, endpoint.port);
+    const key = `${endpoint.id}@${address}`;
+    let target = this.targets.get(key);
+    if (target === undefined) {
+      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, this.acquirePool(address), this.disposeTarget);
+      this.targets.set(key, target);
+    }
+    target.refs++;
+    return target;
+  }
+
+  /** Counts one routing table less using the target; an unused idle target is dropped. */
+  release(target: UpstreamTarget): void {
+    if (--target.refs === 0 && target.inflight === 0) this.dispose(target);
+  }
+
+  /** In-flight requests and tunnels per endpoint id; endpoints with none are omitted. */
+  inflight(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const target of this.targets.values()) {
+      if (target.inflight > 0) counts[target.id] = (counts[target.id] ?? 0) + target.inflight;
+    }
+    return counts;
+  }
+
+  /** Number of open upstream pools (one per host:port still in use). */
+  get poolCount(): number {
+    return this.pools.size;
+  }
+
+  /** Destroys every pool, aborting whatever is still running on them. */
+  async close(): Promise<void> {
+    const pending = [...this.closingPools];
+    for (const entry of this.pools.values()) pending.push(entry.pool.destroy().catch(ignore));
+    this.pools.clear();
+    this.targets.clear();
+    await Promise.all(pending);
+  }
+
+  private acquirePool(address: string): Pool {
+    let entry = this.pools.get(address);
+    if (entry === undefined) {
+      const { options } = this;
+      const pool = new Pool(`http://${address}`, {
+        connections: options.upstreamMaxConnections > 0 ? options.upstreamMaxConnections : null,
+        pipelining: 1,
+        connectTimeout: options.upstreamConnectTimeoutMs,
+        headersTimeout: options.upstreamHeadersTimeoutMs,
+        bodyTimeout: options.upstreamBodyTimeoutMs,
+        keepAliveTimeout: options.upstreamKeepAliveTimeoutMs,
+        keepAliveTimeoutThreshold: options.upstreamKeepAliveThresholdMs,
+        strictContentLength: true,
+      });
+      entry = { pool, users: 0 };
+      this.pools.set(address, entry);
+    }
+    entry.users++;
+    return entry.pool;
+  }
+
+  private dispose(target: UpstreamTarget): void {
+    if (this.targets.get(target.key) !== target) return;
+    this.targets.delete(target.key);
+    const address = formatAddress(target.host, target.port);
+    const entry = this.pools.get(address);
+    if (entry === undefined || entry.pool !== target.pool || --entry.users > 0) return;
+    this.pools.delete(address);
+    const closing = entry.pool.close().catch(ignore);
+    this.closingPools.add(closing);
+    void closing.then(() => this.closingPools.delete(closing));
+  }
+}
+
+/** `host:port`, with IPv6 literals in brackets as URLs want them. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function ignore(): void {}

@@ -1,0 +1,247 @@
+import type { IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import type { AppListener, Tunnel } from './app-listener.js';
+import { noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from './error-response.js';
+import { upstreamRequestHeaders } from './forwarded-headers.js';
+import type { UpstreamTarget } from './upstream-target.js';
+
+/** Largest upstream handshake response head the proxy reads before giving up (502). */
+const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/**
+ * Handles a server 'upgrade' event. Only a WebSocket handshake (`GET`, HTTP/1.1,
+ * `Upgrade: websocket`) is passed through; anything else (h2c…) gets 400 and the connection
+ * is closed, so no tunnel can bypass the proxy.
+ */
+export function openTunnel(listener: AppListener, req: IncomingMessage, client: Socket, head: Buffer): void {
+  client.on('error', ignore);
+  if (!isWebSocketHandshake(req)) {
+    writeRawErrorResponse(client, 400, 'only websocket upgrades are supported');
+    return;
+  }
+  if (listener.isClosing) {
+    writeRawErrorResponse(client, 503, 'the proxy is shutting down');
+    return;
+  }
+  const table = listener.route.table;
+  const target = table.pick();
+  if (target === undefined) {
+    writeRawErrorResponse(client, 503, noUpstreamMessage(table.app));
+    return;
+  }
+  new WebSocketTunnel(listener, req, client, head).connect(target);
+}
+
+export function isWebSocketHandshake(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  return (
+    req.method === 'GET' &&
+    req.httpVersionMajor === 1 &&
+    req.httpVersionMinor === 1 &&
+    upgrade !== undefined &&
+    upgrade.trim().toLowerCase() === 'websocket'
+  );
+}
+
+export const TUNNEL_STATES = ['connecting', 'handshaking', 'open', 'rejected', 'closed'] as const;
+export type TunnelState = (typeof TUNNEL_STATES)[number];
+
+/**
+ * A WebSocket connection through the proxy: a raw TCP connection to the chosen endpoint,
+ * the handshake forwarded with X-Forwarded-* set, and bytes piped both ways once the
+ * upstream answered 101. Counted in flight on its endpoint until either side closes.
+ */
+class WebSocketTunnel implements Tunnel {
+  private state: TunnelState = 'connecting';
+  private upstream: Socket | undefined = undefined;
+  private target: UpstreamTarget | undefined = undefined;
+  private readonly tried: UpstreamTarget[] = [];
+  private responseHead: Buffer = Buffer.alloc(0);
+  /** Bytes of a non-101 response still to forward, when it has a Content-Length. */
+  private rejectedBytesLeft = -1;
+
+  constructor(
+    private readonly listener: AppListener,
+    private readonly req: IncomingMessage,
+    private readonly client: Socket,
+    private readonly head: Buffer,
+  ) {
+    listener.tunnels.add(this);
+    client.once('close', (hadError) => this.onClientClosed(hadError));
+  }
+
+  connect(target: UpstreamTarget): void {
+    this.state = 'connecting';
+    this.target = target;
+    this.tried.push(target);
+    target.begin();
+    const { options } = this.listener;
+    const upstream = connect({ host: target.host, port: target.port });
+    this.upstream = upstream;
+    upstream.setNoDelay(true);
+    upstream.setTimeout(options.upstreamConnectTimeoutMs);
+    upstream.once('connect', () => this.onConnected(upstream));
+    upstream.on('error', () => this.onUpstreamClosed(upstream, 'error'));
+    upstream.on('timeout', () => this.onUpstreamClosed(upstream, 'timeout'));
+    upstream.once('close', (hadError) => this.onUpstreamClosed(upstream, hadError ? 'error' : 'end'));
+  }
+
+  /** Cuts the tunnel at once (both sockets) and ends its in-flight count. Idempotent. */
+  destroy(): void {
+    this.finish();
+    this.client.destroy();
+  }
+
+  private onClientClosed(hadError: boolean): void {
+    if (this.state === 'open' && !hadError && this.upstream !== undefined) {
+      // Let what the client sent last reach the upstream; its 'close' ends the tunnel.
+      this.upstream.destroySoon();
+      return;
+    }
+    this.finish();
+  }
+
+  private onConnected(upstream: Socket): void {
+    if (upstream !== this.upstream || this.state !== 'connecting') return;
+    this.state = 'handshaking';
+    upstream.setTimeout(this.listener.options.upstreamHeadersTimeoutMs);
+    const { req } = this;
+    const headers = upstreamRequestHeaders(req);
+    headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
+    let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    upstream.write(`${text}\r\n`, 'latin1');
+    if (this.head.length > 0) upstream.write(this.head);
+    upstream.on('data', (chunk: Buffer) => this.onUpstreamData(upstream, chunk));
+  }
+
+  private onUpstreamData(upstream: Socket, chunk: Buffer): void {
+    if (upstream !== this.upstream) return;
+    if (this.state === 'rejected') {
+      this.forwardRejected(chunk);
+      return;
+    }
+    if (this.state !== 'handshaking') return;
+    const buffered = this.responseHead.length === 0 ? chunk : Buffer.concat([this.responseHead, chunk]);
+    const headEnd = buffered.indexOf(HEAD_END);
+    if (headEnd === -1) {
+      if (buffered.length > MAX_RESPONSE_HEAD_BYTES) this.fail(502, UPSTREAM_FAILED_MESSAGE);
+      else this.responseHead = buffered;
+      return;
+    }
+    this.responseHead = Buffer.alloc(0);
+    const statusCode = parseStatusCode(buffered);
+    if (statusCode === undefined) {
+      this.fail(502, UPSTREAM_FAILED_MESSAGE);
+      return;
+    }
+    if (statusCode === 101) {
+      this.open(upstream, buffered);
+      return;
+    }
+    // Refused handshake: pass the upstream's answer on, then close both sides.
+    this.state = 'rejected';
+    const contentLength = parseContentLength(buffered, headEnd);
+    this.rejectedBytesLeft = contentLength === undefined ? -1 : headEnd + HEAD_END.length + contentLength;
+    this.forwardRejected(buffered);
+  }
+
+  private open(upstream: Socket, response: Buffer): void {
+    this.state = 'open';
+    const { client } = this;
+    const idleMs = this.listener.options.tunnelIdleTimeoutMs;
+    upstream.removeAllListeners('data');
+    upstream.pause();
+    upstream.setTimeout(idleMs);
+    client.setTimeout(idleMs);
+    client.on('timeout', () => this.destroy());
+    client.setNoDelay(true);
+    client.write(response);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  private forwardRejected(chunk: Buffer): void {
+    if (this.rejectedBytesLeft < 0) {
+      this.client.write(chunk);
+      return;
+    }
+    const part = chunk.length > this.rejectedBytesLeft ? chunk.subarray(0, this.rejectedBytesLeft) : chunk;
+    this.rejectedBytesLeft -= part.length;
+    this.client.write(part);
+    if (this.rejectedBytesLeft === 0) this.endGracefully();
+  }
+
+  private onUpstreamClosed(upstream: Socket, reason: 'error' | 'timeout' | 'end'): void {
+    if (upstream !== this.upstream) return;
+    switch (this.state) {
+      case 'connecting': {
+        // Nothing was sent: try another endpoint (DESIGN rule 3).
+        this.release();
+        upstream.destroy();
+        const { options, route } = this.listener;
+        const next =
+          this.tried.length < options.maxTries && !this.client.destroyed ? route.table.pickRetry(this.tried, false) : undefined;
+        if (next !== undefined) this.connect(next);
+        else if (reason === 'timeout') this.fail(504, UPSTREAM_TIMEOUT_MESSAGE);
+        else this.fail(502, UPSTREAM_FAILED_MESSAGE);
+        return;
+      }
+      case 'handshaking':
+        if (reason === 'timeout') this.fail(504, UPSTREAM_TIMEOUT_MESSAGE);
+        else this.fail(502, UPSTREAM_FAILED_MESSAGE);
+        return;
+      case 'rejected':
+        this.endGracefully();
+        return;
+      case 'open':
+        if (reason === 'end') this.endGracefully();
+        else this.destroy();
+        return;
+      case 'closed':
+        return;
+    }
+  }
+
+  /** Answers the client with an error page, then closes. */
+  private fail(statusCode: number, message: string): void {
+    this.finish();
+    writeRawErrorResponse(this.client, statusCode, message);
+  }
+
+  /** Ends the tunnel, letting what is queued for the client reach it first. */
+  private endGracefully(): void {
+    this.finish();
+    this.client.destroySoon();
+  }
+
+  private finish(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.release();
+    this.upstream?.destroy();
+    this.listener.tunnels.delete(this);
+  }
+
+  private release(): void {
+    const target = this.target;
+    if (target === undefined) return;
+    this.target = undefined;
+    target.end();
+  }
+}
+
+function parseStatusCode(response: Buffer): number | undefined {
+  const match = /^HTTP\/1\.[01] (\d{3})[ \r]/.exec(response.toString('latin1', 0, 16));
+  return match === null ? undefined : Number(match[1]);
+}
+
+function parseContentLength(response: Buffer, headEnd: number): number | undefined {
+  const match = /\r\ncontent-length:[ \t]*(\d+)[ \t]*\r\n/i.exec(response.toString('latin1', 0, headEnd + 2));
+  return match === null ? undefined : Number(match[1]);
+}
+
+function ignore(): void {}

@@ -1,0 +1,84 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import { LoadClient } from '../src/load/load-client.js';
+import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+
+describe('supervision of running instances', () => {
+  let daemon: DaemonFixture;
+  before(async () => {
+    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
+  });
+  after(async () => daemon.stop());
+
+  it('replaces a ready instance that dies, and idempotent requests meanwhile do not fail', async () => {
+    const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 60_000 });
+    load.start();
+    const before = await daemon.status();
+    const victim = before.apps[0]!.instances.find((i) => i.state === 'ready')!;
+    process.kill(victim.pid!, 'SIGKILL');
+    await waitFor('a replacement to be ready', async () => {
+      const web = (await daemon.status()).apps[0]!;
+      const ready = web.instances.filter((i) => i.state === 'ready');
+      return ready.length === 2 && !ready.some((i) => i.id === victim.id);
+    });
+    const report = await load.stop();
+    const web = (await daemon.status()).apps[0]!;
+    assert.equal(web.instances.find((i) => i.id === victim.id)?.state ?? 'failed', 'failed');
+    assert.deepEqual(report.failures, []);
+  });
+});
+
+describe('proxy workers', () => {
+  let daemon: DaemonFixture;
+  before(async () => {
+    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 1 }));
+  });
+  after(async () => daemon.stop());
+
+  it('restarts a dead worker, which serves the current plan from its first connection', async () => {
+    const primary = Number(fs.readFileSync(`${daemon.dataDir}/daemon.pid`, 'utf8'));
+    const workers = childrenRunning(primary, 'worker-main.js');
+    assert.equal(workers.length, 2, 'two proxy workers by default');
+    for (const pid of workers) process.kill(pid, 'SIGKILL');
+
+    // While no worker runs, connections may be refused; once one answers, it must know the app.
+    const statuses: number[] = [];
+    await waitFor('a restarted worker to answer', async () => {
+      const status = await getStatus(daemon.origin);
+      if (status !== null) statuses.push(status);
+      return status !== null;
+    });
+    assert.deepEqual([...new Set(statuses)], [200]);
+    await waitFor('two workers again', () => childrenRunning(primary, 'worker-main.js').length === 2);
+    assert.equal(childrenRunning(primary, 'worker-main.js').some((pid) => workers.includes(pid)), false);
+  });
+});
+
+function childrenRunning(parent: number, script: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        return ppid === parent && cmdline.includes(script) ? [Number(entry)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function getStatus(origin: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const request = http.get(origin, { agent: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? null));
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', () => resolve(null));
+  });
+}
