@@ -10,6 +10,11 @@ const BAD_REVISIONS: { name: string; set: string[]; reason: RegExp }[] = [
   { name: 'an app that exits at once', set: ['web.run.env.BROKEN=exit-at-once'], reason: /exited with code 3 .* before becoming ready/ },
   { name: 'an app in a crash loop', set: ['web.run.env.BROKEN=crash-after', 'web.run.env.CRASH_AFTER_MS=300'], reason: /crashed: exited with code 1 after/ },
   { name: 'an app that never becomes ready', set: ['web.run.env.BROKEN=never-ready'], reason: /not ready within the startup timeout of 2\.0s \(last check GET \/healthz: HTTP 503\)/ },
+  {
+    name: 'a revision that misses its progress deadline',
+    set: ['web.run.env.BROKEN=never-ready', 'web.health.startupTimeout=30s', 'web.strategy.rolling.progressDeadline=1s'],
+    reason: /progress deadline exceeded: not complete after 1\.0s \(0\/3 of revision \d+ ready, 3 old left\)/,
+  },
   { name: 'an app listening on the wrong port', set: ['web.run.env.BROKEN=wrong-port'], reason: /not ready within the startup timeout .*ECONNREFUSED.*does the app listen on \$PORT/ },
 ];
 

@@ -5,22 +5,12 @@
  * valid/ must load.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../src/spec/index.js';
+import { repoRoot } from './helpers/repo.js';
 
-/** Tests run from compiled output, so find the repository by its package.json. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('no package.json above the test file');
-    dir = parent;
-  }
-  return dir;
-}
 
 const FIXTURES = join(repoRoot(), 'test', 'fixtures', 'config');
 const MIN_INVALID_FIXTURES = 34;

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 const version = process.env.VERSION ?? '1';
 const revision = process.env.CUTOVER_REVISION ?? '?';
 const broken = process.env.BROKEN ?? '';
-const port = Number(process.env.PORT ?? 3000) + (broken === 'wrong-port' ? 1 : 0);
+// wrong-port: listen on some port the kernel picks, not the one cutover gave in $PORT.
+const port = broken === 'wrong-port' ? 0 : Number(process.env.PORT ?? 3000);
 const recordFile = process.env.RECORD_POSTS;
 
 if (broken === 'exit-at-once') {
@@ -43,7 +44,7 @@ const server = http.createServer((req, res) => {
 // Short keep-alive provokes the proxy's keep-alive race on purpose in tests.
 if (process.env.KEEPALIVE_MS) server.keepAliveTimeout = Number(process.env.KEEPALIVE_MS);
 
-server.listen(port, '127.0.0.1', () => console.log(`v${version} (revision ${revision}) listening on ${port}`));
+server.listen(port, '127.0.0.1', () => console.log(`v${version} (revision ${revision}) listening on ${server.address().port}`));
 
 if (broken === 'crash-after') {
   // Dies with an error code, but lets requests it already accepted finish first.

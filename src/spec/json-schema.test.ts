@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { configJsonSchema } from './json-schema.js';
-
-/** Tests run from compiled output, so find the repository by its package.json. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('no package.json above the test file');
-    dir = parent;
-  }
-  return dir;
-}
+import { repoRoot } from '../../test/helpers/repo.js';
 
 interface JsonSchemaNode {
   properties?: Record<string, JsonSchemaNode>;
