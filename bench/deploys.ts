@@ -112,10 +112,15 @@ function startApp(port: number, version: number): Promise<ChildProcess> {
   });
 }
 
+/** What a plain supervisor does: SIGTERM, and SIGKILL when the app is not gone within a second. */
 function stopApp(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
+    const kill = setTimeout(() => child.kill('SIGKILL'), 1_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

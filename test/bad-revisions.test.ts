@@ -45,7 +45,7 @@ describe('bad new revisions roll back by themselves', () => {
       const live = web.instances.filter((i) => i.state === 'ready');
       assert.equal(live.length, 3);
       assert.ok(live.every((i) => i.revision === 1));
-      assert.equal(load.snapshot().failed - before, 0, `failed requests: ${JSON.stringify(load.snapshot().failures)}`);
+      assert.equal(load.snapshot().failed - before, 0, `failed requests: ${JSON.stringify(load.snapshot().failures)}\n${daemon.logTail()}`);
     });
   }
 });

@@ -30,6 +30,35 @@ describe('supervision of running instances', () => {
   });
 });
 
+describe('a controller crash', () => {
+  let daemon: DaemonFixture;
+  before(async () => {
+    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
+  });
+  after(async () => daemon.stop());
+
+  it('loses no request: the proxy keeps serving and the restarted controller adopts the running instances', async () => {
+    const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
+    load.start();
+    const before = await daemon.status();
+    const { pid: controller } = await daemon.client.health();
+    process.kill(controller, 'SIGKILL');
+    await waitFor('a new controller', async () => {
+      const health = await daemon.client.health().catch(() => null);
+      return health !== null && health.pid !== controller;
+    });
+    // A deploy still works afterwards, through the adopted instances.
+    const deploy = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
+    assert.equal(deploy.code, 0, deploy.stdout + deploy.stderr);
+    const report = await load.stop();
+
+    assert.deepEqual(report.failures, []);
+    const log = fs.readFileSync(`${daemon.dataDir}/daemon.log`, 'utf8');
+    for (const instance of before.apps[0]!.instances) assert.match(log, new RegExp(`${instance.id} adopted \\(ready, pid ${instance.pid}`));
+    assert.equal((await daemon.status()).apps[0]!.revision, 2);
+  });
+});
+
 describe('proxy workers', () => {
   let daemon: DaemonFixture;
   before(async () => {

@@ -16,8 +16,12 @@ if (broken === 'exit-at-once') {
   process.exit(3);
 }
 
+let isClosing = false;
+
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://app');
+  // Once shutting down, tell keep-alive clients to go elsewhere after this answer.
+  if (isClosing) res.setHeader('connection', 'close');
   const headers = { 'content-type': 'text/plain', 'x-cutover-revision': revision, 'x-app-version': version };
   if (url.pathname === '/healthz') {
     res.writeHead(broken === 'never-ready' ? 503 : 200, headers).end(broken === 'never-ready' ? 'not ready\n' : 'ok\n');
@@ -50,6 +54,7 @@ if (broken === 'crash-after') {
   // Dies with an error code, but lets requests it already accepted finish first.
   setTimeout(() => {
     console.error('BROKEN=crash-after: crashing');
+    isClosing = true;
     server.close(() => process.exit(1));
     server.closeIdleConnections();
   }, Number(process.env.CRASH_AFTER_MS ?? 1500));
@@ -66,6 +71,7 @@ process.on('SIGTERM', () => {
     console.log('BROKEN=ignore-sigterm: ignoring SIGTERM');
     return;
   }
+  isClosing = true;
   server.close(() => process.exit(0));
   server.closeIdleConnections();
 });

@@ -6,13 +6,13 @@ import type { AppSpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { isTerminalPhase } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime, StartedInstance } from '../runtime/runtime.js';
 import { probe } from '../runtime/health-check.js';
-import { isGroupAlive, signalGroup } from '../runtime/local/process-group.js';
 import { planRolling } from '../strategies/rolling.js';
 import type { EventRecord, InstanceRecord, RolloutRecord, Store } from '../store/store.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
+import { RestartBackoff } from './restart-backoff.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -36,8 +36,6 @@ export interface DeployResult {
 
 const TICK_MS = 250;
 const DRAIN_POLL_MS = 20;
-const RESTART_BACKOFF_BASE_MS = 250;
-const RESTART_BACKOFF_MAX_MS = 30_000;
 /** An instance ready this long proves the revision can run; the restart backoff starts over. */
 const STABLE_UPTIME_MS = 10_000;
 
@@ -47,8 +45,7 @@ interface AppRuntimeState {
   isDirty: boolean;
   lastPlanKey: string;
   lastPlanError: string | null;
-  consecutiveStartFailures: number;
-  nextStartAllowedAtMs: number;
+  restartBackoff: RestartBackoff;
   /** First failure of an instance started by a rollout, keyed by rollout id. */
   rolloutFailures: Map<number, string>;
 }
@@ -73,9 +70,9 @@ export class Controller {
     this.log = options.log ?? (() => {});
   }
 
-  /** Cleans up what a previous daemon left behind, then reconciles every known app. */
+  /** Adopts what an earlier controller left running, then reconciles every known app. */
   async start(): Promise<void> {
-    await this.stopLeftovers();
+    this.adoptLeftovers();
     for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
     this.tick = setInterval(() => {
       for (const app of this.apps.keys()) this.requestReconcile(app);
@@ -219,11 +216,9 @@ export class Controller {
     }
     for (const id of plan.stopIds) this.beginStop(this.instances.get(id)!, `not needed by revision ${target}`);
 
-    this.resetBackoffAfterStableUptime(app, state, nowMs);
-    if (plan.startCount > 0) {
-      if (nowMs >= state.nextStartAllowedAtMs) {
-        for (let n = 0; n < plan.startCount; n++) await this.startInstance(spec, target, rollout?.direction === 'forward' ? rollout.id : null);
-      }
+    if (live.some((i) => i.record.revision === target && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS)) state.restartBackoff.reset(target);
+    if (plan.startCount > 0 && state.restartBackoff.canStart(target, nowMs)) {
+      for (let n = 0; n < plan.startCount; n++) await this.startInstance(spec, target, rollout?.direction === 'forward' ? rollout.id : null);
     }
 
     if (rollout) {
@@ -332,6 +327,7 @@ export class Controller {
       app: spec.name,
       revision,
       pid: started.pid,
+      identity: started.identity,
       port: started.port,
       state: 'starting',
       reason: null,
@@ -340,12 +336,17 @@ export class Controller {
       readyAt: null,
       stoppedAt: null,
     };
+    this.manage(record, started, spec, rolloutId, { startedAtMs: this.now(), readyAtMs: null });
+    this.emit(spec.name, this.currentRolloutId(spec.name), 'instance-starting', `${id} starting (revision ${revision}, pid ${started.pid ?? '-'}, port ${started.port})`);
+  }
+
+  /** Keeps an instance from now on: persisted, health-checked, and failed when it exits unasked. */
+  private manage(record: InstanceRecord, started: StartedInstance, spec: AppSpec, rolloutId: number | null, times: { startedAtMs: number; readyAtMs: number | null }): ManagedInstance {
     const instance: ManagedInstance = {
       record,
       host: started.host,
       spec,
-      startedAtMs: this.now(),
-      readyAtMs: null,
+      ...times,
       rolloutId,
       consecutiveSuccesses: 0,
       consecutiveFailures: 0,
@@ -353,17 +354,17 @@ export class Controller {
       healthTimer: null,
       isStopping: false,
     };
-    this.instances.set(id, instance);
+    this.instances.set(record.id, instance);
     this.options.store.upsertInstance(record);
-    this.emit(spec.name, this.currentRolloutId(spec.name), 'instance-starting', `${id} starting (revision ${revision}, pid ${started.pid ?? '-'}, port ${started.port})`);
     void started.exited.then((exit) => {
       if (instance.isStopping) return;
       const uptime = formatMs(this.now() - instance.startedAtMs);
-      const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
+      const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : exit.code === null ? 'exited' : `exited with code ${exit.code}`);
       const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready`;
       this.failInstance(instance, reason);
     });
     this.scheduleHealthCheck(instance, 0);
+    return instance;
   }
 
   private scheduleHealthCheck(instance: ManagedInstance, delayMs: number): void {
@@ -391,8 +392,15 @@ export class Controller {
         return;
       }
     } else if (instance.consecutiveFailures >= health.unhealthyThreshold) {
-      this.failInstance(instance, `unhealthy: ${instance.consecutiveFailures} failed checks in a row (GET ${health.path}: ${result.detail})`);
-      return;
+      // Never eject the last ready instance: a struggling instance serves more than none does.
+      const isLastReady = !this.liveInstances(instance.record.app).some((i) => i !== instance && i.record.state === 'ready');
+      if (!isLastReady) {
+        this.failInstance(instance, `unhealthy: ${instance.consecutiveFailures} failed checks in a row (GET ${health.path}: ${result.detail})`);
+        return;
+      }
+      if (instance.consecutiveFailures === health.unhealthyThreshold) {
+        this.emit(instance.record.app, this.currentRolloutId(instance.record.app), 'instance-unhealthy', `${instance.record.id} fails its health checks (GET ${health.path}: ${result.detail}) but is the last ready instance: it stays in traffic`);
+      }
     }
     this.scheduleHealthCheck(instance, health.intervalMs);
   }
@@ -415,18 +423,10 @@ export class Controller {
     if (instance.rolloutId !== null && !state.rolloutFailures.has(instance.rolloutId)) {
       state.rolloutFailures.set(instance.rolloutId, `instance ${instance.record.id} ${reason}`);
     }
-    state.consecutiveStartFailures += 1;
-    const backoff = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_BASE_MS * 2 ** (state.consecutiveStartFailures - 1));
-    state.nextStartAllowedAtMs = this.now() + backoff;
+    state.restartBackoff.recordFailure(instance.record.revision, this.now());
     // Out of traffic first (the reconcile pushes a plan without it), then make sure it is gone.
     this.requestReconcile(app);
     this.beginStop(instance, reason, { keepState: true });
-  }
-
-  private resetBackoffAfterStableUptime(app: string, state: AppRuntimeState, nowMs: number): void {
-    if (state.consecutiveStartFailures === 0) return;
-    const proven = this.liveInstances(app).some((i) => i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS);
-    if (proven) state.consecutiveStartFailures = 0;
   }
 
   private beginStop(instance: ManagedInstance, why: string, options: { keepState?: boolean } = {}): void {
@@ -487,24 +487,32 @@ export class Controller {
     }
   }
 
-  /** Instances recorded as live by an earlier daemon are stopped; this one starts fresh ones. */
-  private async stopLeftovers(): Promise<void> {
-    const { store } = this.options;
+  /**
+   * Instances recorded as live by an earlier controller keep running and serving: the same
+   * process (pid and start time) is adopted as it was. One that is gone is recorded as stopped;
+   * a pid that now names another process is left alone.
+   */
+  private adoptLeftovers(): void {
+    const { store, runtime } = this.options;
+    const monotonicFrom = (wallClockMs: number): number => this.now() - (Date.now() - wallClockMs);
     for (const record of store.listInstances()) {
-      if (record.pid !== null && isGroupAlive(record.pid)) {
-        signalGroup(record.pid, 'SIGTERM');
-        const deadline = this.now() + 5_000;
-        while (isGroupAlive(record.pid) && this.now() < deadline) await sleep(DRAIN_POLL_MS);
-        if (isGroupAlive(record.pid)) signalGroup(record.pid, 'SIGKILL');
+      const spec = store.getRevision(record.app, record.revision)?.spec;
+      const adopted = spec && record.pid !== null ? runtime.adopt({ pid: record.pid, identity: record.identity, port: record.port, logPath: record.logPath }) : null;
+      if (!spec || !adopted) {
+        store.upsertInstance({ ...record, state: 'stopped', reason: 'gone when the controller restarted', stoppedAt: Date.now() });
+        continue;
       }
-      store.upsertInstance({ ...record, state: 'stopped', reason: 'left over from an earlier daemon', stoppedAt: Date.now() });
+      const readyAtMs = record.state === 'ready' && record.readyAt !== null ? monotonicFrom(record.readyAt) : null;
+      const instance = this.manage(record, adopted, spec, null, { startedAtMs: monotonicFrom(record.startedAt), readyAtMs });
+      this.emit(record.app, this.currentRolloutId(record.app), 'instance-adopted', `${record.id} adopted (${record.state}, pid ${record.pid}, port ${record.port})`);
+      if (record.state === 'draining') this.beginStop(instance, 'it was draining when the controller restarted');
     }
   }
 
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, lastPlanKey: '', lastPlanError: null, consecutiveStartFailures: 0, nextStartAllowedAtMs: 0, rolloutFailures: new Map() };
+      state = { running: null, isDirty: false, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map() };
       this.apps.set(app, state);
     }
     return state;

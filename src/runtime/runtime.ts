@@ -18,6 +18,8 @@ export interface ExitInfo {
 
 export interface StartedInstance {
   pid: number | null;
+  /** Tells this process apart from a later one with the same pid (null when it never started). */
+  identity: string | null;
   host: string;
   port: number;
   /** Resolves once when the instance's process is gone. */
@@ -32,6 +34,11 @@ export interface StopResult {
 /** Runs instances of apps. The local one spawns processes; a Kubernetes one comes later. */
 export interface Runtime {
   start(request: StartRequest): Promise<StartedInstance>;
+  /**
+   * Takes over an instance started by an earlier controller. Null when that process is gone,
+   * or when its pid now belongs to another process (which must then be left alone).
+   */
+  adopt(instance: { pid: number; identity: string | null; port: number; logPath: string }): StartedInstance | null;
   /** SIGTERM, then SIGKILL to the whole group after stopTimeoutMs. */
   stop(pid: number, stopTimeoutMs: number): Promise<StopResult>;
   close(): void;

@@ -58,4 +58,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_app ON events (app, id);
   `,
+  `
+  -- The process start time of an instance, so a restarted controller can tell its own
+  -- process from an unrelated one that reused the pid.
+  ALTER TABLE instances ADD COLUMN identity TEXT;
+  `,
 ];

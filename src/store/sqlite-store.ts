@@ -35,6 +35,7 @@ interface InstanceRow {
   app: string;
   revision: number;
   pid: number | null;
+  identity: string | null;
   port: number;
   state: string;
   reason: string | null;
@@ -184,9 +185,9 @@ export class SqliteStore implements Store {
   upsertInstance(i: InstanceRecord): void {
     this.db
       .prepare(
-        `INSERT INTO instances (id, app, revision, pid, port, state, reason, log_path, started_at, ready_at, stopped_at)
-         VALUES (@id, @app, @revision, @pid, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
-         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, state = excluded.state, reason = excluded.reason,
+        `INSERT INTO instances (id, app, revision, pid, identity, port, state, reason, log_path, started_at, ready_at, stopped_at)
+         VALUES (@id, @app, @revision, @pid, @identity, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
+         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, identity = excluded.identity, state = excluded.state, reason = excluded.reason,
            ready_at = excluded.ready_at, stopped_at = excluded.stopped_at`,
       )
       .run(i);
@@ -272,6 +273,7 @@ function toInstance(row: InstanceRow): InstanceRecord {
     app: row.app,
     revision: row.revision,
     pid: row.pid,
+    identity: row.identity,
     port: row.port,
     state: row.state as InstanceState,
     reason: row.reason,

@@ -14,6 +14,8 @@ export interface InstanceRecord {
   app: string;
   revision: number;
   pid: number | null;
+  /** Identifies the process beyond its pid (its start time), or null when unknown. */
+  identity: string | null;
   port: number;
   state: InstanceState;
   reason: string | null;

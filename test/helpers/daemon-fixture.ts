@@ -105,6 +105,12 @@ export class DaemonFixture {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** The daemon's last log lines, to explain a failed assertion. */
+  logTail(lines = 40): string {
+    const file = path.join(this.dataDir, 'daemon.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no daemon log)';
+  }
+
   /** Every instance pid the fixture has seen, to check none is left. */
   get instancePids(): number[] {
     return [...this.seenPids];

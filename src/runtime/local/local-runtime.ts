@@ -7,9 +7,12 @@ import { expandVars } from './expand-vars.js';
 import { findFreePort } from './free-port.js';
 import { isGroupAlive, signalGroup } from './process-group.js';
 import { LogFiles } from './log-files.js';
+import { processIdentity } from './process-identity.js';
 
 export const INSTANCE_HOST = '127.0.0.1';
 const GROUP_POLL_MS = 25;
+/** An adopted process is not our child: no exit event, so its liveness is polled. */
+const ADOPTED_POLL_MS = 250;
 
 /**
  * Runs instances as local processes, each the leader of its own process group so that a stop
@@ -38,7 +41,7 @@ export class LocalRuntime implements Runtime {
       ? ['/bin/sh', '-c', expandVars(request.run.command.join(' '), env)]
       : request.run.command.map((part) => expandVars(part, env));
     if (!fs.existsSync(request.run.cwd)) {
-      return { pid: null, host: INSTANCE_HOST, port, exited: Promise.resolve({ code: null, signal: null, spawnError: `working directory ${request.run.cwd} does not exist` }) };
+      return { pid: null, identity: null, host: INSTANCE_HOST, port, exited: Promise.resolve({ code: null, signal: null, spawnError: `working directory ${request.run.cwd} does not exist` }) };
     }
 
     fs.mkdirSync(path.dirname(request.logPath), { recursive: true });
@@ -62,7 +65,22 @@ export class LocalRuntime implements Runtime {
         this.logs.unwatch(request.logPath);
       });
     }
-    return { pid, host: INSTANCE_HOST, port, exited };
+    return { pid, identity: pid === null ? null : processIdentity(pid), host: INSTANCE_HOST, port, exited };
+  }
+
+  adopt(instance: { pid: number; identity: string | null; port: number; logPath: string }): StartedInstance | null {
+    const { pid } = instance;
+    if (instance.identity === null || processIdentity(pid) !== instance.identity) return null;
+    const exited = new Promise<ExitInfo>((resolve) => {
+      const timer = setInterval(() => {
+        if (processIdentity(pid) === instance.identity) return;
+        clearInterval(timer);
+        resolve({ code: null, signal: null });
+      }, ADOPTED_POLL_MS);
+    });
+    this.logs.watch(instance.logPath);
+    void exited.then(() => this.logs.unwatch(instance.logPath));
+    return { pid, identity: instance.identity, host: INSTANCE_HOST, port: instance.port, exited };
   }
 
   async stop(pid: number, stopTimeoutMs: number): Promise<StopResult> {
