@@ -8,7 +8,13 @@ import { DaemonFixture, isProcessGroupAlive, sampleAppConfig, waitFor } from './
 const BAD_REVISIONS: { name: string; set: string[]; reason: RegExp }[] = [
   { name: 'a command that does not exist', set: ['web.run.command=[no-such-command-for-cutover]'], reason: /command not found: no-such-command-for-cutover/ },
   { name: 'an app that exits at once', set: ['web.run.env.BROKEN=exit-at-once'], reason: /exited with code 3 .* before becoming ready/ },
-  { name: 'an app in a crash loop', set: ['web.run.env.BROKEN=crash-after', 'web.run.env.CRASH_AFTER_MS=300'], reason: /crashed: exited with code 1 after/ },
+  // minReady holds back the next replacement until a new instance has stayed up a while: that is
+  // what catches an app that crashes soon after it became ready, before it replaced everything.
+  {
+    name: 'an app in a crash loop',
+    set: ['web.run.env.BROKEN=crash-after', 'web.run.env.CRASH_AFTER_MS=300', 'web.strategy.rolling.minReady=1s'],
+    reason: /crashed: exited with code 1 after/,
+  },
   { name: 'an app that never becomes ready', set: ['web.run.env.BROKEN=never-ready'], reason: /not ready within the startup timeout of 2\.0s \(last check GET \/healthz: HTTP 503\)/ },
   {
     name: 'a revision that misses its progress deadline',
