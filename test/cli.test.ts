@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonFixture, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
+import type { AppSpec } from '../src/model/spec.js';
 
 describe('cutover CLI without a daemon', () => {
   let dir: string;
@@ -104,6 +105,14 @@ describe('cutover CLI with a daemon', () => {
     assert.equal(status.apps[0]!.rollout?.phase, 'rolled-back');
     assert.equal(status.apps[0]!.rollout?.reason, 'rollback requested by user');
     assert.equal(status.apps[0]!.revision, 1);
+  });
+
+  it('refuses a malformed app spec sent to the admin API, naming what is wrong', async () => {
+    await assert.rejects(daemon.client.deploy([{ name: 'web', replicas: 2 } as unknown as AppSpec]), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'BAD_REQUEST');
+      assert.match(error.message, /invalid app spec: apps\[0\]: listen must be \{ host, port \}/);
+      return true;
+    });
   });
 
   it('prints instance logs of an app, filtered by revision', async () => {

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { CutoverError } from '../errors.js';
 import type { Controller } from '../controller/controller.js';
-import type { AppSpec } from '../model/spec.js';
 import type { Store } from '../store/store.js';
 import { API_PREFIX, ERROR_STATUS, type ApiErrorBody } from './routes.js';
+import { assertAppSpecs } from './validate-app-spec.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -29,11 +29,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<http.Se
     {
       method: 'POST',
       pattern: /^\/deploy$/,
-      handler: ({ body }) => {
-        const apps = (body as { apps?: AppSpec[] }).apps;
-        if (!Array.isArray(apps) || apps.length === 0) throw new CutoverError('BAD_REQUEST', 'deploy needs a non-empty "apps" list of app specs');
-        return { results: controller.deploy(apps) };
-      },
+      handler: ({ body }) => ({ results: controller.deploy(assertAppSpecs((body as { apps?: unknown }).apps)) }),
     },
     {
       method: 'GET',

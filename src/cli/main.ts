@@ -12,7 +12,21 @@ function program(): Command {
     .description('Ship new versions of web services with zero downtime: rolling deploys behind a built-in load balancer.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cutover up --detach                          start the daemon and deploy cutover.yaml
+  cutover deploy                               deploy what changed in cutover.yaml
+  cutover deploy web --set web.run.env.VERSION=2
+  cutover status --json                        machine-readable state, for scripts
+  cutover rollback web                         back to the previous revision
+  cutover logs web --follow
+  cutover down                                 stop every app gracefully, then the daemon
+
+Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon unreachable.`,
+    );
 
   const withGlobals = (command: Command): Command =>
     command

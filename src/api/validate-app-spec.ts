@@ -1,0 +1,44 @@
+import { CutoverError } from '../errors.js';
+import type { AppSpec } from '../model/spec.js';
+
+/**
+ * The API takes resolved app specs (the CLI validated the YAML). A library caller may send
+ * anything, so the shape is checked here before it can reach the control loop.
+ */
+export function assertAppSpecs(value: unknown): AppSpec[] {
+  if (!Array.isArray(value) || value.length === 0) throw badSpec('"apps" must be a non-empty list of app specs');
+  return value.map((spec, index) => assertAppSpec(spec, `apps[${index}]`));
+}
+
+function assertAppSpec(value: unknown, where: string): AppSpec {
+  const spec = value as AppSpec;
+  const check = (isValid: boolean, what: string): void => {
+    if (!isValid) throw badSpec(`${where}: ${what}`);
+  };
+  check(typeof spec === 'object' && spec !== null, 'must be an object');
+  check(typeof spec.name === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(spec.name), 'name must match ^[a-z][a-z0-9-]{0,62}$');
+  check(typeof spec.listen?.host === 'string' && isPort(spec.listen?.port), 'listen must be { host, port }');
+  check(Array.isArray(spec.run?.command) && spec.run.command.length > 0 && spec.run.command.every((part) => typeof part === 'string'), 'run.command must be a non-empty list of strings');
+  check(typeof spec.run?.cwd === 'string' && spec.run.cwd.startsWith('/'), 'run.cwd must be an absolute path');
+  check(typeof spec.run?.env === 'object' && spec.run.env !== null && Object.values(spec.run.env).every((v) => typeof v === 'string'), 'run.env must map names to strings');
+  check(Number.isInteger(spec.replicas) && spec.replicas >= 1 && spec.replicas <= 1000, 'replicas must be an integer from 1 to 1000');
+  check(typeof spec.health?.path === 'string' && spec.health.path.startsWith('/'), 'health.path must start with /');
+  for (const key of ['intervalMs', 'timeoutMs', 'healthyThreshold', 'unhealthyThreshold', 'startupTimeoutMs'] as const) {
+    check(isPositive(spec.health?.[key]), `health.${key} must be a positive number`);
+  }
+  check(isNonNegative(spec.drainTimeoutMs) && isNonNegative(spec.stopTimeoutMs), 'drainTimeoutMs and stopTimeoutMs must be numbers ≥ 0');
+  const rolling = spec.strategy?.rolling;
+  check(typeof rolling === 'object' && rolling !== null, 'strategy.rolling is missing');
+  check(isCountOrPercent(rolling.maxSurge) && isCountOrPercent(rolling.maxUnavailable), 'rolling.maxSurge and maxUnavailable must be counts or "N%"');
+  check(isNonNegative(rolling.minReadyMs) && isPositive(rolling.progressDeadlineMs), 'rolling.minReadyMs must be ≥ 0 and progressDeadlineMs > 0');
+  return spec;
+}
+
+function badSpec(message: string): CutoverError {
+  return new CutoverError('BAD_REQUEST', `invalid app spec: ${message}`, { hint: 'Send specs as loadConfig() returns them.' });
+}
+
+const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65_535;
+const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const isNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isCountOrPercent = (v: unknown): boolean => (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && /^\d{1,3}%$/.test(v) && Number(v.slice(0, -1)) <= 100);
