@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DaemonFixture, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
+import { DaemonFixture, isProcessGroupAlive, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
 import type { AppSpec } from '../src/model/spec.js';
 
 describe('cutover CLI without a daemon', () => {
@@ -113,6 +113,23 @@ describe('cutover CLI with a daemon', () => {
       assert.match(error.message, /invalid app spec: apps\[0\]: listen must be \{ host, port \}/);
       return true;
     });
+  });
+
+  it('aborts an active rollout on down, stops every instance, and keeps the stable revision', async () => {
+    const started = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.BROKEN=never-ready', '--set', 'web.health.startupTimeout=60s']);
+    assert.equal(started.code, 0, started.stderr);
+    const pids = (await daemon.status()).apps[0]!.instances.map((i) => i.pid!).filter(Boolean);
+    const down = await daemon.cli(['down']);
+    assert.equal(down.code, 0, down.stderr);
+    for (const pid of pids) assert.equal(isProcessGroupAlive(pid), false, `instance ${pid} outlived down`);
+    const again = await daemon.cli(['status']);
+    assert.equal(again.code, 3, 'the daemon is gone');
+    const history = await runCli(['up', '--detach', '-c', daemon.configPath, '--data-dir', daemon.dataDir]);
+    assert.equal(history.code, 0, history.stderr);
+    const status = await daemon.status();
+    assert.equal(status.apps[0]!.revision, 1);
+    const rollouts = (await daemon.client.history('web')).rollouts;
+    assert.equal(rollouts.find((r) => r.reason === 'the daemon was stopped during the rollout')?.phase, 'aborted');
   });
 
   it('prints instance logs of an app, filtered by revision', async () => {

@@ -57,6 +57,21 @@ describe('a controller crash', () => {
     for (const instance of before.apps[0]!.instances) assert.match(log, new RegExp(`${instance.id} adopted \\(ready, pid ${instance.pid}`));
     assert.equal((await daemon.status()).apps[0]!.revision, 2);
   });
+
+  it('does not deploy the config file again when the controller restarts', async () => {
+    // cutover.yaml still says VERSION 1; revision 2 came from --set and must stay.
+    const before = await daemon.status();
+    const { pid: controller } = await daemon.client.health();
+    process.kill(controller, 'SIGKILL');
+    await waitFor('a new controller', async () => {
+      const health = await daemon.client.health().catch(() => null);
+      return health !== null && health.pid !== controller;
+    });
+    await waitFor('instances adopted', async () => (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready').length === 2);
+    const after = await daemon.status();
+    assert.equal(after.apps[0]!.revision, 2);
+    assert.equal(after.apps[0]!.rollout?.id, before.apps[0]!.rollout?.id, 'no new rollout was started');
+  });
 });
 
 describe('proxy workers', () => {

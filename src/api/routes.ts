@@ -11,6 +11,7 @@ export const ERROR_STATUS: Record<string, number> = {
   BAD_REQUEST: 400,
   CONFIG_INVALID: 400,
   NOT_FOUND: 404,
+  DAEMON_STOPPING: 503,
 };
 
 export interface ApiErrorBody {

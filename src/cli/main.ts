@@ -5,7 +5,7 @@ import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED } from './
 import { paint } from './output.js';
 
 /** Codes that mean the request itself was wrong or refused, not that a rollout failed. */
-const BAD_INPUT_CODES = new Set(['ROLLOUT_ALREADY_ACTIVE', 'REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND']);
+const BAD_INPUT_CODES = new Set(['ROLLOUT_ALREADY_ACTIVE', 'REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND']);
 
 function program(): Command {
   const cli = new Command('cutover')
@@ -115,7 +115,7 @@ function reportError(error: unknown): number {
   if (error instanceof CutoverError) {
     console.error(`${paint('red', 'error:')} ${error.message}`);
     if (error.hint) console.error(`${paint('dim', 'hint:')} ${error.hint}`);
-    if (error instanceof DaemonUnreachableError) return EXIT_DAEMON_UNREACHABLE;
+    if (error instanceof DaemonUnreachableError || error.code === 'DAEMON_STOPPING') return EXIT_DAEMON_UNREACHABLE;
     if (error instanceof InputError || BAD_INPUT_CODES.has(error.code)) return EXIT_BAD_INPUT;
     if (error.code === 'INTERNAL') console.error('This is a bug in cutover; please report it with the command you ran.');
     return EXIT_ROLLOUT_FAILED;

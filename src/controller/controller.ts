@@ -36,6 +36,8 @@ export interface DeployResult {
 
 const TICK_MS = 250;
 const DRAIN_POLL_MS = 20;
+/** How much longer than the drain timeout a stop waits for the proxy to confirm the instance left. */
+const PLAN_CONFIRM_GRACE_MS = 60_000;
 /** An instance ready this long proves the revision can run; the restart backoff starts over. */
 const STABLE_UPTIME_MS = 10_000;
 
@@ -43,6 +45,7 @@ interface AppRuntimeState {
   /** Serialises reconciles of one app; `isDirty` asks for one more pass. */
   running: Promise<void> | null;
   isDirty: boolean;
+  /** The plan the proxy confirmed last; '' when unknown (a push failed or timed out). */
   lastPlanKey: string;
   lastPlanError: string | null;
   restartBackoff: RestartBackoff;
@@ -86,6 +89,7 @@ export class Controller {
 
   /** Creates revisions for changed apps and starts their rollouts. */
   deploy(specs: readonly AppSpec[]): DeployResult[] {
+    this.refuseWhileStopping();
     const { store } = this.options;
     const plans = specs.map((spec) => {
       const hash = this.options.specHash(spec);
@@ -116,6 +120,7 @@ export class Controller {
    * goes to `toRevision`, or to the revision that was stable before the current one.
    */
   rollback(app: string, toRevision?: number): RolloutRecord {
+    this.refuseWhileStopping();
     const { store } = this.options;
     const active = store.activeRollout(app);
     if (active && toRevision === undefined) {
@@ -136,6 +141,10 @@ export class Controller {
     return rollout;
   }
 
+  private refuseWhileStopping(): void {
+    if (this.isShuttingDown) throw new CutoverError('DAEMON_STOPPING', 'the daemon is stopping', { hint: 'Start it again with cutover up, then retry.' });
+  }
+
   status(appName?: string): StatusReport {
     return buildStatus(this.options.store, appName);
   }
@@ -145,7 +154,13 @@ export class Controller {
     this.isShuttingDown = true;
     if (this.tick) clearInterval(this.tick);
     await Promise.all([...this.apps.values()].map((state) => state.running));
-    for (const app of this.apps.keys()) await this.options.router.removeApp(app).catch(() => {});
+    for (const { name } of this.options.store.listApps()) {
+      const active = this.options.store.activeRollout(name);
+      if (!active) continue;
+      this.options.store.updateRollout(active.id, { phase: 'aborted', reason: 'the daemon was stopped during the rollout' });
+      this.emit(name, active.id, 'rollout-aborted', `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`);
+    }
+    await Promise.all([...this.apps.keys()].map((app) => this.options.router.removeApp(app).catch(() => {})));
     const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
     await Promise.all([...stops, ...this.pendingStops]);
     this.options.runtime.close();
@@ -181,8 +196,12 @@ export class Controller {
     let rollout = store.activeRollout(app);
 
     if (rollout && rollout.direction === 'forward') {
-      const failure = state.rolloutFailures.get(rollout.id) ?? this.deadlineFailure(rollout);
+      const failure = state.rolloutFailures.get(rollout.id) ?? this.deadlineFailure(rollout, 1);
       if (failure) rollout = rollout.fromRevision === null ? this.failRollout(rollout, failure) : this.turnBack(rollout, failure);
+    } else if (rollout) {
+      // Going back can fail too (the old revision no longer starts): end it rather than hang.
+      const failure = this.deadlineFailure(rollout, 2);
+      if (failure) rollout = this.failRollout(rollout, `could not roll back to revision ${rollout.fromRevision}: ${failure}; first: ${rollout.reason ?? ''}`);
     }
     if (rollout && isTerminalPhase(rollout.phase)) rollout = null;
 
@@ -221,7 +240,9 @@ export class Controller {
       for (let n = 0; n < plan.startCount; n++) await this.startInstance(spec, target, rollout?.direction === 'forward' ? rollout.id : null);
     }
 
-    if (rollout) {
+    // The record may have changed during the awaits above (a user's rollback): act on the current one.
+    rollout = rollout && store.getRollout(rollout.id);
+    if (rollout && rollout.direction === (target === rollout.toRevision ? 'forward' : 'back') && !isTerminalPhase(rollout.phase)) {
       // Done means the old instances are gone too, not merely out of traffic.
       const isDraining = [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
       if (plan.isComplete && !isDraining) this.completeRollout(rollout);
@@ -232,9 +253,10 @@ export class Controller {
     }
   }
 
-  private deadlineFailure(rollout: RolloutRecord): string | null {
+  /** The rollout's progress deadline (times `factor`) measured from its start, if passed. */
+  private deadlineFailure(rollout: RolloutRecord, factor: number): string | null {
     const spec = this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec;
-    const deadline = spec.strategy.rolling.progressDeadlineMs;
+    const deadline = spec.strategy.rolling.progressDeadlineMs * factor;
     // Stored times are wall-clock; a deadline of minutes tolerates that, and restarts keep it.
     const elapsed = Date.now() - rollout.startedAt;
     return elapsed > deadline ? `progress deadline exceeded: not complete after ${formatMs(deadline)} (${rollout.step})` : null;
@@ -295,6 +317,8 @@ export class Controller {
     try {
       await this.options.router.applyPlan(plan);
     } catch (error) {
+      // The workers may or may not have applied it: push again next time, whatever it holds.
+      state.lastPlanKey = '';
       const message = (error as Error).message;
       if (message !== state.lastPlanError) this.emit(app, this.currentRolloutId(app), 'traffic-failed', `the proxy could not apply the traffic plan: ${message}`);
       state.lastPlanError = message;
@@ -328,6 +352,7 @@ export class Controller {
       revision,
       pid: started.pid,
       identity: started.identity,
+      rolloutId,
       port: started.port,
       state: 'starting',
       reason: null,
@@ -450,9 +475,8 @@ export class Controller {
       this.options.store.upsertInstance(instance.record);
       this.emit(app, this.currentRolloutId(app), 'instance-draining', `${id} draining (${why})`);
     }
-    const drainDeadline = this.now() + instance.spec.drainTimeoutMs;
-    await this.waitUntilOutOfPlan(app, id, drainDeadline);
-    await this.waitForDrain(id, drainDeadline);
+    await this.waitUntilOutOfPlan(app, id, instance.spec.drainTimeoutMs);
+    await this.waitForDrain(id, this.now() + instance.spec.drainTimeoutMs);
     const { pid } = instance.record;
     const result = pid === null ? { wasKilled: false } : await this.options.runtime.stop(pid, instance.spec.stopTimeoutMs);
     if (result.wasKilled) this.emit(app, this.currentRolloutId(app), 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);
@@ -471,18 +495,29 @@ export class Controller {
     return this.options.store.activeRollout(app)?.id ?? null;
   }
 
-  /** The reconcile that decided a stop pushes a plan without the instance; wait until it has landed. */
-  private async waitUntilOutOfPlan(app: string, id: string, deadline: number): Promise<void> {
+  /**
+   * The reconcile that decided a stop pushes a plan without the instance; wait until the proxy
+   * confirmed one. If the proxy cannot confirm for a long time, stop anyway and say so.
+   */
+  private async waitUntilOutOfPlan(app: string, id: string, drainTimeoutMs: number): Promise<void> {
     const state = this.appState(app);
-    const marker = JSON.stringify({ id });
+    const marker = JSON.stringify({ id }).slice(1, -1);
+    const deadline = this.now() + drainTimeoutMs + PLAN_CONFIRM_GRACE_MS;
     this.requestReconcile(app);
-    while (state.lastPlanKey.includes(marker.slice(1, -1)) && this.now() < deadline && !this.isShuttingDown) await sleep(DRAIN_POLL_MS);
+    while ((state.lastPlanKey === '' || state.lastPlanKey.includes(marker)) && !this.isShuttingDown) {
+      if (this.now() >= deadline) {
+        this.emit(app, this.currentRolloutId(app), 'instance-stop-forced', `${id}: the proxy did not confirm a plan without it for ${formatMs(drainTimeoutMs + PLAN_CONFIRM_GRACE_MS)}; stopping it anyway`);
+        return;
+      }
+      await sleep(DRAIN_POLL_MS);
+    }
   }
 
+  /** Waits until the proxy counts no request in flight on the instance; an unanswered count means busy. */
   private async waitForDrain(id: string, deadline: number): Promise<void> {
     while (this.now() < deadline) {
-      const counts = await this.options.router.inflight().catch(() => ({}) as Record<string, number>);
-      if (!counts[id]) return;
+      const counts = await this.options.router.inflight().catch(() => null);
+      if (counts !== null && !counts[id]) return;
       await sleep(DRAIN_POLL_MS);
     }
   }
@@ -495,7 +530,7 @@ export class Controller {
   private adoptLeftovers(): void {
     const { store, runtime } = this.options;
     const monotonicFrom = (wallClockMs: number): number => this.now() - (Date.now() - wallClockMs);
-    for (const record of store.listInstances()) {
+    for (const record of store.listInstances(undefined, { includeStopped: true }).filter((i) => i.stoppedAt === null && i.state !== 'stopped')) {
       const spec = store.getRevision(record.app, record.revision)?.spec;
       const adopted = spec && record.pid !== null ? runtime.adopt({ pid: record.pid, identity: record.identity, port: record.port, logPath: record.logPath }) : null;
       if (!spec || !adopted) {
@@ -503,9 +538,10 @@ export class Controller {
         continue;
       }
       const readyAtMs = record.state === 'ready' && record.readyAt !== null ? monotonicFrom(record.readyAt) : null;
-      const instance = this.manage(record, adopted, spec, null, { startedAtMs: monotonicFrom(record.startedAt), readyAtMs });
+      const instance = this.manage(record, adopted, spec, record.rolloutId, { startedAtMs: monotonicFrom(record.startedAt), readyAtMs });
       this.emit(record.app, this.currentRolloutId(record.app), 'instance-adopted', `${record.id} adopted (${record.state}, pid ${record.pid}, port ${record.port})`);
       if (record.state === 'draining') this.beginStop(instance, 'it was draining when the controller restarted');
+      if (record.state === 'failed') this.beginStop(instance, record.reason ?? 'it had failed', { keepState: true });
     }
   }
 

@@ -41,10 +41,7 @@ export function buildStatus(store: Store, onlyApp?: string): StatusReport {
   return {
     apps: apps.map(({ name, stableRevision }) => {
       const latest = store.listRollouts(name, 1)[0] ?? null;
-      const since = latest?.startedAt ?? Infinity;
-      const instances = store
-        .listInstances(name, { includeStopped: true })
-        .filter((i) => i.state === 'starting' || i.state === 'ready' || i.state === 'draining' || i.startedAt >= since);
+      const instances = latest ? store.listInstances(name, { includeStopped: true, sinceMs: latest.startedAt }) : store.listInstances(name);
       return {
         name,
         revision: stableRevision,

@@ -26,8 +26,10 @@ async function main(): Promise<void> {
     await controller.shutdown();
     server.close();
     store.close();
-    process.send!({ type: 'shutdown' } satisfies ControllerRequest);
-    process.disconnect();
+    if (process.connected) {
+      process.send!({ type: 'shutdown' } satisfies ControllerRequest);
+      process.disconnect();
+    }
   };
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
@@ -35,15 +37,27 @@ async function main(): Promise<void> {
 
   await controller.start();
   const server = await startApiServer({ controller, store, socketPath: layout.socket, onShutdown: () => void shutdown() });
+  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log);
+  if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
+}
+
+/** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
+function deployConfig(controller: Controller, configPath: string, log: (line: string) => void): void {
+  let apps;
   try {
-    const config = loadConfig(configPath);
-    for (const result of controller.deploy(config.apps)) {
-      if (result.isUnchanged) log(`[${result.app}] revision ${result.revision} is current`);
-    }
+    apps = loadConfig(configPath).apps;
   } catch (error) {
-    log(`initial deploy of ${configPath} failed: ${(error as Error).message}`);
+    log(`cannot deploy ${configPath}: ${(error as Error).message}`);
+    return;
   }
-  process.send!({ type: 'ready' } satisfies ControllerRequest);
+  for (const spec of apps) {
+    try {
+      const [result] = controller.deploy([spec]);
+      if (result?.isUnchanged) log(`[${spec.name}] revision ${result.revision} is current`);
+    } catch (error) {
+      log(`[${spec.name}] not deployed: ${(error as Error).message}`);
+    }
+  }
 }
 
 void main().catch((error: unknown) => {

@@ -2,12 +2,16 @@ import cluster, { type Worker } from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TrafficPlan } from '../model/traffic-plan.js';
+import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from './messages.js';
+import { WorkerFanout } from './worker-fanout.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 
 export const DEFAULT_WORKERS = 2;
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
+/** Longer than the proxy's own close timeout, so workers finish draining by themselves. */
+const WORKER_DRAIN_LIMIT_MS = DEFAULT_CLOSE_TIMEOUT_MS + 5_000;
 
 export interface PrimaryOptions {
   configPath: string;
@@ -18,7 +22,6 @@ export interface PrimaryOptions {
   onReady?: () => void;
 }
 
-type WorkerRequestBody = WorkerCommand extends infer C ? (C extends { requestId: number } ? Omit<C, 'requestId'> : never) : never;
 
 /**
  * The primary: small on purpose. It holds the listening sockets (through cluster), keeps the
@@ -31,9 +34,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const plans = new Map<string, TrafficPlan>();
   const versions = new Map<string, number>();
   const startedWorkers = new Set<Worker>();
-  const pending = new Map<number, { remaining: number; replies: WorkerReply[]; done: (replies: WorkerReply[]) => void }>();
-  let nextRequestId = 1;
+  const fanout = new WorkerFanout();
+  const restartTimers = new Set<NodeJS.Timeout>();
   let isStopping = false;
+  let isFirstController = true;
   let controller: ChildProcess | null = null;
   let controllerRestarts = 0;
   let workerRestarts = 0;
@@ -51,51 +55,34 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (message.type === 'started') {
         // The worker listens only once it holds every current plan.
         startedWorkers.add(worker);
-        void sendTo([worker], { type: 'plans', plans: [...plans.values()] });
+        void fanout.send([worker], { type: 'plans', plans: [...plans.values()] });
         return;
       }
-      const waiter = pending.get(message.requestId);
-      if (!waiter) return;
-      waiter.replies.push(message);
-      if (--waiter.remaining === 0) {
-        pending.delete(message.requestId);
-        waiter.done(waiter.replies);
-      }
+      fanout.onReply(worker, message);
     });
     worker.on('exit', (code, signal) => {
       startedWorkers.delete(worker);
-      settleMissingReplies();
+      fanout.onExit(worker);
       if (isStopping) return;
       options.log(`proxy worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another`);
       const delay = RESTART_BACKOFF_MS[Math.min(workerRestarts++, RESTART_BACKOFF_MS.length - 1)]!;
-      setTimeout(forkWorker, delay);
+      later(delay, forkWorker);
     });
   }
 
-  /** A worker that died mid-request will never answer; count it out. */
-  function settleMissingReplies(): void {
-    for (const [id, waiter] of pending) {
-      waiter.remaining = Math.min(waiter.remaining, startedWorkers.size);
-      if (waiter.remaining <= waiter.replies.length || startedWorkers.size === 0) {
-        pending.delete(id);
-        waiter.done(waiter.replies);
-      }
-    }
+  /** Restarts wait a little; a stop cancels the ones not yet done. */
+  function later(delayMs: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      restartTimers.delete(timer);
+      if (!isStopping) action();
+    }, delayMs);
+    restartTimers.add(timer);
   }
 
-  function sendTo(workers: Worker[], body: WorkerRequestBody): Promise<WorkerReply[]> {
-    const live = workers.filter((w) => w.isConnected());
-    if (live.length === 0) return Promise.resolve([]);
-    const requestId = nextRequestId++;
-    return new Promise((done) => {
-      pending.set(requestId, { remaining: live.length, replies: [], done });
-      for (const worker of live) worker.send({ ...body, requestId } as WorkerCommand);
-    });
-  }
-
-  async function handleController(message: ControllerRequest): Promise<void> {
+  /** Handles one request of `child`, and answers that child only: a restarted controller numbers its requests anew. */
+  async function handleController(child: ChildProcess, message: ControllerRequest): Promise<void> {
     const reply = (body: Omit<ControllerReply, 'type' | 'requestId'>, requestId: number): void => {
-      if (controller?.connected) controller.send({ type: 'reply', requestId, ...body } satisfies ControllerReply);
+      if (child.connected) child.send({ type: 'reply', requestId, ...body } satisfies ControllerReply);
     };
     switch (message.type) {
       case 'plan': {
@@ -103,22 +90,26 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         versions.set(message.plan.app, version);
         const plan = { ...message.plan, version };
         plans.set(plan.app, plan);
-        const replies = await sendTo([...startedWorkers], { type: 'plans', plans: [plan] });
-        const failed = replies.find((r) => r.type === 'reply' && r.error);
-        reply(failed && failed.type === 'reply' ? { error: failed.error! } : {}, message.requestId);
+        const { replies, missing } = await fanout.send(startedWorkers, { type: 'plans', plans: [plan] });
+        const failed = replies.find((r) => r.error);
+        const error = failed?.error ?? (missing > 0 ? `${missing} proxy worker(s) did not acknowledge plan ${version} of ${plan.app}` : undefined);
+        reply(error ? { error } : {}, message.requestId);
         return;
       }
       case 'removeApp': {
         plans.delete(message.app);
-        await sendTo([...startedWorkers], { type: 'removeApp', app: message.app });
+        await fanout.send(startedWorkers, { type: 'removeApp', app: message.app });
         reply({}, message.requestId);
         return;
       }
       case 'inflight': {
-        const replies = await sendTo([...startedWorkers], { type: 'inflight' });
+        const { replies, missing } = await fanout.send(startedWorkers, { type: 'inflight' });
+        if (missing > 0) {
+          reply({ error: `${missing} proxy worker(s) did not report in-flight counts` }, message.requestId);
+          return;
+        }
         const total: Record<string, number> = {};
         for (const r of replies) {
-          if (r.type !== 'reply') continue;
           for (const [id, count] of Object.entries(r.inflight ?? {})) total[id] = (total[id] ?? 0) + count;
         }
         reply({ inflight: total }, message.requestId);
@@ -135,12 +126,21 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   }
 
   function startController(): void {
+    // Only the first controller deploys the config: a restarted one must not undo a rollback
+    // or a --set deploy by shipping the file again.
     const child = fork(fileURLToPath(new URL('./controller-main.js', import.meta.url)), [], {
-      env: { ...process.env, CUTOVER_ROLE: 'controller', CUTOVER_CONFIG: options.configPath, CUTOVER_DATA_DIR: options.dataDir },
+      env: {
+        ...process.env,
+        CUTOVER_ROLE: 'controller',
+        CUTOVER_CONFIG: options.configPath,
+        CUTOVER_DATA_DIR: options.dataDir,
+        CUTOVER_INITIAL_DEPLOY: isFirstController ? '1' : '0',
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    isFirstController = false;
     controller = child;
-    child.on('message', (message: ControllerRequest) => void handleController(message));
+    child.on('message', (message: ControllerRequest) => void handleController(child, message));
     child.on('exit', (code, signal) => {
       if (controller === child) controller = null;
       if (isStopping) return;
@@ -150,13 +150,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
       options.log(`controller exited (${signal ?? `code ${code}`}); restarting it, the proxy keeps serving meanwhile`);
       const delay = RESTART_BACKOFF_MS[Math.min(controllerRestarts++, RESTART_BACKOFF_MS.length - 1)]!;
-      setTimeout(startController, delay);
+      later(delay, startController);
     });
   }
 
   async function stop(code: number): Promise<void> {
     if (isStopping) return;
     isStopping = true;
+    for (const timer of restartTimers) clearTimeout(timer);
     const workers = [...startedWorkers];
     await Promise.all(
       workers.map(
@@ -167,7 +168,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
             setTimeout(() => {
               w.process.kill('SIGKILL');
               resolve();
-            }, 10_000).unref();
+            }, WORKER_DRAIN_LIMIT_MS).unref();
           }),
       ),
     );

@@ -62,5 +62,7 @@ export const MIGRATIONS: readonly string[] = [
   -- The process start time of an instance, so a restarted controller can tell its own
   -- process from an unrelated one that reused the pid.
   ALTER TABLE instances ADD COLUMN identity TEXT;
+  -- The rollout that started an instance: its failures judge that rollout, across restarts.
+  ALTER TABLE instances ADD COLUMN rollout_id INTEGER;
   `,
 ];

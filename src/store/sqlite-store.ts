@@ -36,6 +36,7 @@ interface InstanceRow {
   revision: number;
   pid: number | null;
   identity: string | null;
+  rollout_id: number | null;
   port: number;
   state: string;
   reason: string | null;
@@ -185,15 +186,15 @@ export class SqliteStore implements Store {
   upsertInstance(i: InstanceRecord): void {
     this.db
       .prepare(
-        `INSERT INTO instances (id, app, revision, pid, identity, port, state, reason, log_path, started_at, ready_at, stopped_at)
-         VALUES (@id, @app, @revision, @pid, @identity, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
+        `INSERT INTO instances (id, app, revision, pid, identity, rollout_id, port, state, reason, log_path, started_at, ready_at, stopped_at)
+         VALUES (@id, @app, @revision, @pid, @identity, @rolloutId, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
          ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, identity = excluded.identity, state = excluded.state, reason = excluded.reason,
            ready_at = excluded.ready_at, stopped_at = excluded.stopped_at`,
       )
       .run(i);
   }
 
-  listInstances(app?: string, options: { includeStopped?: boolean } = {}): InstanceRecord[] {
+  listInstances(app?: string, options: { includeStopped?: boolean; sinceMs?: number } = {}): InstanceRecord[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (app !== undefined) {
@@ -201,6 +202,10 @@ export class SqliteStore implements Store {
       params.push(app);
     }
     if (!options.includeStopped) where.push(`state NOT IN ('stopped', 'failed')`);
+    else if (options.sinceMs !== undefined) {
+      where.push(`(state NOT IN ('stopped', 'failed') OR started_at >= ?)`);
+      params.push(options.sinceMs);
+    }
     const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`;
     return (this.db.prepare(sql).all(...params) as InstanceRow[]).map(toInstance);
   }
@@ -274,6 +279,7 @@ function toInstance(row: InstanceRow): InstanceRecord {
     revision: row.revision,
     pid: row.pid,
     identity: row.identity,
+    rolloutId: row.rollout_id,
     port: row.port,
     state: row.state as InstanceState,
     reason: row.reason,

@@ -16,6 +16,8 @@ export interface InstanceRecord {
   pid: number | null;
   /** Identifies the process beyond its pid (its start time), or null when unknown. */
   identity: string | null;
+  /** The rollout that started it, if any. */
+  rolloutId: number | null;
   port: number;
   state: InstanceState;
   reason: string | null;
@@ -76,7 +78,8 @@ export interface Store {
   updateRollout(id: number, update: RolloutUpdate): RolloutRecord;
 
   upsertInstance(instance: InstanceRecord): void;
-  listInstances(app?: string, options?: { includeStopped?: boolean }): InstanceRecord[];
+  /** Live instances; with `includeStopped`, also those stopped or failed since `sinceMs` (all when omitted). */
+  listInstances(app?: string, options?: { includeStopped?: boolean; sinceMs?: number }): InstanceRecord[];
 
   addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord;
   listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[];

@@ -39,6 +39,8 @@ export class IpcRouter implements TrafficRouter {
   }
 
   private request(body: RequestBody): Promise<ControllerReply> {
+    // Sending on a closed channel would raise an unhandled 'error' on the process.
+    if (!this.channel.connected) return Promise.reject(new Error(`the proxy is unreachable: no channel to the primary for ${body.type}`));
     const requestId = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -46,8 +46,13 @@ export class LocalRuntime implements Runtime {
 
     fs.mkdirSync(path.dirname(request.logPath), { recursive: true });
     const logFd = fs.openSync(request.logPath, 'a');
-    const child = spawn(file!, args, { cwd: request.run.cwd, env, detached: true, stdio: ['ignore', logFd, logFd] });
-    fs.closeSync(logFd);
+    let child;
+    try {
+      child = spawn(file!, args, { cwd: request.run.cwd, env, detached: true, stdio: ['ignore', logFd, logFd] });
+    } finally {
+      // The child holds its own copy of the descriptor.
+      fs.closeSync(logFd);
+    }
     this.logs.watch(request.logPath);
 
     const exited = new Promise<ExitInfo>((resolve) => {
