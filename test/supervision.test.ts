@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import { LoadClient } from '../src/load/load-client.js';
-import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+import { DaemonFixture, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
 describe('supervision of running instances', () => {
   let daemon: DaemonFixture;
@@ -27,6 +27,43 @@ describe('supervision of running instances', () => {
     const web = (await daemon.status()).apps[0]!;
     assert.equal(web.instances.find((i) => i.id === victim.id)?.state ?? 'failed', 'failed');
     assert.deepEqual(report.failures, []);
+  });
+});
+
+describe('unhealthy instances', () => {
+  let daemon: DaemonFixture;
+  before(async () => {
+    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
+  });
+  after(async () => daemon.stop());
+
+  it('takes a ready instance that keeps failing its check out of traffic and replaces it', async () => {
+    const load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
+    load.start();
+    const victim = (await daemon.status()).apps[0]!.instances.find((i) => i.state === 'ready')!;
+    process.kill(victim.pid!, 'SIGUSR2');
+    await waitFor('a replacement to be ready', async () => {
+      const ready = (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready');
+      return ready.length === 2 && !ready.some((i) => i.id === victim.id);
+    });
+    await waitFor('the unhealthy instance to be stopped', () => !isProcessGroupAlive(victim.pid!));
+    const report = await load.stop();
+    assert.deepEqual(report.failures, []);
+    assert.match(await daemon.cli(['status']).then((r) => r.stdout), new RegExp(`${victim.id}\\s+1\\s+failed`));
+  });
+
+  it('keeps the last ready instance in traffic even when it fails its checks', async () => {
+    const ready = (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready');
+    // Two checks of one are not yet three in a row, so take them one after the other.
+    process.kill(ready[0]!.pid!, 'SIGUSR2');
+    await waitFor('the first to be replaced', async () => !(await daemon.status()).apps[0]!.instances.some((i) => i.id === ready[0]!.id && i.state === 'ready'));
+    const fresh = (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready' || i.state === 'starting');
+    for (const instance of fresh) process.kill(instance.pid!, 'SIGUSR2');
+    process.kill(ready[1]!.pid!, 'SIGUSR2');
+    await waitFor('a warning that the last ready instance stays', () => /is the last ready instance: it stays in traffic/.test(daemon.logTail(200)), 15_000);
+    const status = await daemon.status();
+    assert.ok(status.apps[0]!.instances.some((i) => i.state === 'ready'), 'one instance is still ready');
+    assert.equal(await getStatus(daemon.origin), 200);
   });
 });
 

@@ -17,6 +17,12 @@ if (broken === 'exit-at-once') {
 }
 
 let isClosing = false;
+// SIGUSR2 flips the health check to failing and back, to exercise unhealthy instances.
+let isHealthy = broken !== 'never-ready';
+process.on('SIGUSR2', () => {
+  isHealthy = !isHealthy;
+  console.log(`health check now ${isHealthy ? 'passing' : 'failing'}`);
+});
 
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://app');
@@ -24,7 +30,7 @@ const server = http.createServer((req, res) => {
   if (isClosing) res.setHeader('connection', 'close');
   const headers = { 'content-type': 'text/plain', 'x-cutover-revision': revision, 'x-app-version': version };
   if (url.pathname === '/healthz') {
-    res.writeHead(broken === 'never-ready' ? 503 : 200, headers).end(broken === 'never-ready' ? 'not ready\n' : 'ok\n');
+    res.writeHead(isHealthy ? 200 : 503, headers).end(isHealthy ? 'ok\n' : 'not ready\n');
     return;
   }
   if (url.pathname === '/slow') {
