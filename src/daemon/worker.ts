@@ -14,7 +14,7 @@ export function runWorker(): void {
   process.on('message', (message: WorkerCommand) => {
     void handle(message).then(
       (inflight) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, ...(inflight ? { inflight } : {}) }),
-      (error: unknown) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, error: String(error) }),
+      (error: unknown) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) }),
     );
   });
 

@@ -36,6 +36,7 @@ export async function up(options: GlobalOptions & { detach?: boolean; workers: n
   const holder = readPid(context.layout.pidFile);
   if (holder !== null && isAlive(holder)) throw daemonAlreadyRunning(holder, context.layout.root);
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
+  const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a');
   const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers)], {
     detached: true,
@@ -64,8 +65,8 @@ export async function up(options: GlobalOptions & { detach?: boolean; workers: n
   console.log(`cutover daemon running (pid ${child.pid}), data dir ${context.layout.root}, log ${context.layout.daemonLog}`);
 
   // Wait for the initial rollouts so that "returned" means "serving".
-  const status = await waitForInitialRollouts(context.client);
-  const rollouts = await followRollouts(context.client, status, { isQuiet: true });
+  const initial = await waitForInitialRollouts(context.client, launchedAt);
+  const rollouts = await followRollouts(context.client, initial, { isQuiet: true });
   const bad = rollouts.filter((r) => r.phase !== 'promoted');
   for (const r of bad) console.error(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`);
   if (bad.length === 0) await waitUntilServing(context.client);
@@ -84,12 +85,14 @@ async function waitUntilServing(client: ReturnType<typeof commandContext>['clien
   console.error('some apps have no ready instance yet; see cutover status');
 }
 
-async function waitForInitialRollouts(client: ReturnType<typeof commandContext>['client']): Promise<number[]> {
-  // The controller starts its initial deploy right after its API is up; give it a moment to record it.
+/** The rollouts this `up` started (finished or not): the controller records them before its API answers. */
+async function waitForInitialRollouts(client: ReturnType<typeof commandContext>['client'], launchedAt: number): Promise<number[]> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const { apps } = await client.status();
-    const active = apps.filter((a) => a.rollout && (a.rollout.phase === 'progressing' || a.rollout.phase === 'paused'));
-    if (apps.length > 0 && apps.every((a) => a.rollout)) return active.map((a) => a.rollout!.id);
+    if (apps.length > 0 && apps.every((a) => a.rollout)) {
+      const latest = await Promise.all(apps.map((a) => client.rollout(a.rollout!.id)));
+      return latest.filter((r) => r.startedAt >= launchedAt).map((r) => r.id);
+    }
     await sleep(100);
   }
   return [];
