@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonFixture, isProcessGroupAlive, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
@@ -28,6 +29,23 @@ describe('cutover CLI without a daemon', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /bad\.yaml:8:\d+/);
     assert.match(result.stderr, /apps\.web\.replicas/);
+  });
+
+  it('up --detach exits 1 and says why when the listen port is taken by another process', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const config = path.join(dir, 'taken.yaml');
+    const dataDir = path.join(dir, 'taken-data');
+    fs.writeFileSync(config, sampleAppConfig(port, { replicas: 1 }));
+    try {
+      const up = await runCli(['up', '--detach', '-c', config, '--data-dir', dataDir]);
+      assert.equal(up.code, 1);
+      assert.match(up.stderr, /rollout 1 failed: the proxy could not apply the traffic plan: app "web" cannot listen on 127\.0\.0\.1:\d+: bind EADDRINUSE/);
+    } finally {
+      await runCli(['down', '-c', config, '--data-dir', dataDir]);
+      blocker.close();
+    }
   });
 
   it('exits 2 for an unknown flag and prints help that lists the commands', async () => {
