@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../errors.js';
@@ -35,6 +36,10 @@ export interface DeployResult {
 }
 
 const TICK_MS = 250;
+/** Prune history every ten minutes, keeping this much. */
+const PRUNE_EVERY_TICKS = (10 * 60_000) / TICK_MS;
+const KEEP_EVENTS = 50_000;
+const KEEP_ENDED_INSTANCES = 500;
 const DRAIN_POLL_MS = 20;
 /** How much longer than the drain timeout a stop waits for the proxy to confirm the instance left. */
 const PLAN_CONFIRM_GRACE_MS = 60_000;
@@ -76,9 +81,12 @@ export class Controller {
   /** Adopts what an earlier controller left running, then reconciles every known app. */
   async start(): Promise<void> {
     this.adoptLeftovers();
+    this.pruneHistory();
     for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
+    let ticks = 0;
     this.tick = setInterval(() => {
       for (const app of this.apps.keys()) this.requestReconcile(app);
+      if (++ticks % PRUNE_EVERY_TICKS === 0) this.pruneHistory();
     }, TICK_MS);
   }
 
@@ -270,6 +278,7 @@ export class Controller {
   }
 
   private failRollout(rollout: RolloutRecord, reason: string): RolloutRecord {
+    this.appState(rollout.app).rolloutFailures.delete(rollout.id);
     const updated = this.options.store.updateRollout(rollout.id, { phase: 'failed', reason, step: 'failed' });
     this.emit(rollout.app, rollout.id, 'rollout-failed', `rollout ${rollout.id} failed: ${reason}`);
     this.requestReconcile(rollout.app);
@@ -278,6 +287,7 @@ export class Controller {
 
   private completeRollout(rollout: RolloutRecord): void {
     const { store } = this.options;
+    this.appState(rollout.app).rolloutFailures.delete(rollout.id);
     if (rollout.direction === 'back') {
       store.updateRollout(rollout.id, { phase: 'rolled-back', step: `revision ${rollout.fromRevision} serving` });
       this.emit(rollout.app, rollout.id, 'rollout-rolled-back', `rollout ${rollout.id} rolled back: revision ${rollout.fromRevision} serves all traffic (${rollout.reason ?? ''})`);
@@ -542,6 +552,14 @@ export class Controller {
       this.emit(record.app, this.currentRolloutId(record.app), 'instance-adopted', `${record.id} adopted (${record.state}, pid ${record.pid}, port ${record.port})`);
       if (record.state === 'draining') this.beginStop(instance, 'it was draining when the controller restarted');
       if (record.state === 'failed') this.beginStop(instance, record.reason ?? 'it had failed', { keepState: true });
+    }
+  }
+
+  /** History is bounded: old events, ended instances and their log files go. */
+  private pruneHistory(): void {
+    for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES })) {
+      fs.rmSync(logPath, { force: true });
+      fs.rmSync(`${logPath}.1`, { force: true });
     }
   }
 

@@ -60,6 +60,22 @@ describe('SqliteStore', () => {
     });
   });
 
+  it('prunes the oldest events and ended instances beyond the limits, returning their log paths', () => {
+    withStore((store) => {
+      for (let n = 0; n < 10; n++) store.addEvent('web', null, 'note', `event ${n}`);
+      const instance = (n: number, state: 'ready' | 'stopped') => ({
+        id: `web-1-${n}`, app: 'web', revision: 1, pid: null, identity: null, rolloutId: null, port: 1000 + n, state, reason: null,
+        logPath: `/logs/web-1-${n}.log`, startedAt: n, readyAt: null, stoppedAt: state === 'stopped' ? n : null,
+      });
+      for (let n = 0; n < 5; n++) store.upsertInstance(instance(n, 'stopped'));
+      store.upsertInstance(instance(9, 'ready'));
+      const forgotten = store.prune({ keepEvents: 3, keepEndedInstances: 2 });
+      assert.deepEqual(store.listEvents({}).map((e) => e.message), ['event 7', 'event 8', 'event 9']);
+      assert.deepEqual(forgotten.sort(), ['/logs/web-1-0.log', '/logs/web-1-1.log', '/logs/web-1-2.log']);
+      assert.deepEqual(store.listInstances('web', { includeStopped: true }).map((i) => i.id).sort(), ['web-1-3', 'web-1-4', 'web-1-9']);
+    });
+  });
+
   it('keeps state across reopening', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-store-'));
     const file = path.join(dir, 'state.db');

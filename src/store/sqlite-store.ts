@@ -239,6 +239,19 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ id: r.id, at: r.at, app: r.app, rolloutId: r.rollout_id, kind: r.kind, message: r.message }));
   }
 
+  prune(limits: { keepEvents: number; keepEndedInstances: number }): string[] {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)').run(limits.keepEvents);
+      const ended = `state IN ('stopped', 'failed') AND stopped_at IS NOT NULL`;
+      const forgotten = this.db
+        .prepare(`SELECT id, log_path FROM instances WHERE ${ended} ORDER BY stopped_at DESC LIMIT -1 OFFSET ?`)
+        .all(limits.keepEndedInstances) as { id: string; log_path: string }[];
+      const remove = this.db.prepare('DELETE FROM instances WHERE id = ?');
+      for (const row of forgotten) remove.run(row.id);
+      return forgotten.map((row) => row.log_path);
+    })();
+  }
+
   close(): void {
     this.db.close();
   }

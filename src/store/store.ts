@@ -84,5 +84,11 @@ export interface Store {
   addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord;
   listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[];
 
+  /**
+   * Forgets the oldest history beyond the limits: events, and stopped or failed instances.
+   * Returns the log paths of the instances it forgot, for the caller to delete.
+   */
+  prune(limits: { keepEvents: number; keepEndedInstances: number }): string[];
+
   close(): void;
 }
