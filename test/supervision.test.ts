@@ -1,18 +1,15 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import { LoadClient } from '../src/load/load-client.js';
-import { DaemonFixture, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+import { givenDaemon, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
 describe('supervision of running instances', () => {
-  let daemon: DaemonFixture;
-  before(async () => {
-    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
-  });
-  after(async () => daemon.stop());
+  const given = givenDaemon((port) => sampleAppConfig(port, { replicas: 2 }));
 
   it('replaces a ready instance that dies, and idempotent requests meanwhile do not fail', async () => {
+    const daemon = given();
     const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 60_000 });
     load.start();
     const before = await daemon.status();
@@ -31,13 +28,10 @@ describe('supervision of running instances', () => {
 });
 
 describe('unhealthy instances', () => {
-  let daemon: DaemonFixture;
-  before(async () => {
-    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
-  });
-  after(async () => daemon.stop());
+  const given = givenDaemon((port) => sampleAppConfig(port, { replicas: 2 }));
 
   it('takes a ready instance that keeps failing its check out of traffic and replaces it', async () => {
+    const daemon = given();
     const load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
     load.start();
     const victim = (await daemon.status()).apps[0]!.instances.find((i) => i.state === 'ready')!;
@@ -53,6 +47,7 @@ describe('unhealthy instances', () => {
   });
 
   it('keeps the last ready instance in traffic even when it fails its checks', async () => {
+    const daemon = given();
     const ready = (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready');
     // Two checks of one are not yet three in a row, so take them one after the other.
     process.kill(ready[0]!.pid!, 'SIGUSR2');
@@ -68,22 +63,14 @@ describe('unhealthy instances', () => {
 });
 
 describe('a controller crash', () => {
-  let daemon: DaemonFixture;
-  before(async () => {
-    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
-  });
-  after(async () => daemon.stop());
+  const given = givenDaemon((port) => sampleAppConfig(port, { replicas: 2 }));
 
   it('loses no request: the proxy keeps serving and the restarted controller adopts the running instances', async () => {
+    const daemon = given();
     const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
     load.start();
     const before = await daemon.status();
-    const { pid: controller } = await daemon.client.health();
-    process.kill(controller, 'SIGKILL');
-    await waitFor('a new controller', async () => {
-      const health = await daemon.client.health().catch(() => null);
-      return health !== null && health.pid !== controller;
-    });
+    await daemon.killController();
     // A deploy still works afterwards, through the adopted instances.
     const deploy = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
     assert.equal(deploy.code, 0, deploy.stdout + deploy.stderr);
@@ -96,14 +83,10 @@ describe('a controller crash', () => {
   });
 
   it('does not deploy the config file again when the controller restarts', async () => {
+    const daemon = given();
     // cutover.yaml still says VERSION 1; revision 2 came from --set and must stay.
     const before = await daemon.status();
-    const { pid: controller } = await daemon.client.health();
-    process.kill(controller, 'SIGKILL');
-    await waitFor('a new controller', async () => {
-      const health = await daemon.client.health().catch(() => null);
-      return health !== null && health.pid !== controller;
-    });
+    await daemon.killController();
     await waitFor('instances adopted', async () => (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready').length === 2);
     const after = await daemon.status();
     assert.equal(after.apps[0]!.revision, 2);
@@ -112,13 +95,10 @@ describe('a controller crash', () => {
 });
 
 describe('proxy workers', () => {
-  let daemon: DaemonFixture;
-  before(async () => {
-    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 1 }));
-  });
-  after(async () => daemon.stop());
+  const given = givenDaemon((port) => sampleAppConfig(port, { replicas: 1 }));
 
   it('restarts a dead worker, which serves the current plan from its first connection', async () => {
+    const daemon = given();
     const primary = Number(fs.readFileSync(`${daemon.dataDir}/daemon.pid`, 'utf8'));
     const workers = childrenRunning(primary, 'worker-main.js');
     assert.equal(workers.length, 2, 'two proxy workers by default');

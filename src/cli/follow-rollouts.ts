@@ -57,5 +57,3 @@ async function follow(client: CutoverClient, rolloutIds: number[], options: { is
   }
   return rolloutIds.map((id) => finished.get(id)!);
 }
-
-export type { EventRecord };

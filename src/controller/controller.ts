@@ -10,7 +10,7 @@ import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../runtime/runtime.js';
 import { probe } from '../runtime/health-check.js';
 import { planRolling } from '../strategies/rolling.js';
-import type { EventRecord, InstanceRecord, RolloutRecord, Store } from '../store/store.js';
+import type { InstanceRecord, RolloutRecord, Store } from '../store/store.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -71,7 +71,6 @@ export class Controller {
   private readonly log: (line: string) => void;
   private tick: NodeJS.Timeout | null = null;
   private isShuttingDown = false;
-  private readonly listeners = new Set<(event: EventRecord) => void>();
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -88,11 +87,6 @@ export class Controller {
       for (const app of this.apps.keys()) this.requestReconcile(app);
       if (++ticks % PRUNE_EVERY_TICKS === 0) this.pruneHistory();
     }, TICK_MS);
-  }
-
-  onEvent(listener: (event: EventRecord) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Creates revisions for changed apps and starts their rollouts. */
@@ -573,9 +567,8 @@ export class Controller {
   }
 
   private emit(app: string, rolloutId: number | null, kind: string, message: string): void {
-    const event = this.options.store.addEvent(app, rolloutId, kind, message);
+    this.options.store.addEvent(app, rolloutId, kind, message);
     this.log(`[${app}] ${message}`);
-    for (const listener of this.listeners) listener(event);
   }
 }
 

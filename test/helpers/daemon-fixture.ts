@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,18 @@ export class DaemonFixture {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** SIGKILLs the controller and waits for the primary to have started another; returns the new pid. */
+  async killController(): Promise<number> {
+    const { pid: killed } = await this.client.health();
+    process.kill(killed, 'SIGKILL');
+    let replacement = killed;
+    await waitFor('a new controller', async () => {
+      replacement = (await this.client.health().catch(() => null))?.pid ?? killed;
+      return replacement !== killed;
+    });
+    return replacement;
+  }
+
   /** The daemon's last log lines, to explain a failed assertion. */
   logTail(lines = 40): string {
     const file = path.join(this.dataDir, 'daemon.log');
@@ -115,6 +128,16 @@ export class DaemonFixture {
   get instancePids(): number[] {
     return [...this.seenPids];
   }
+}
+
+/** Given a daemon for the tests of one describe block: started before them, stopped after them. */
+export function givenDaemon(config: (port: number) => string): () => DaemonFixture {
+  let daemon: DaemonFixture | undefined;
+  before(async () => {
+    daemon = await DaemonFixture.start(config);
+  });
+  after(async () => daemon?.stop());
+  return () => daemon!;
 }
 
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
