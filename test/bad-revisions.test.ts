@@ -15,7 +15,7 @@ const BAD_REVISIONS: { name: string; set: string[]; reason: RegExp }[] = [
     set: ['web.run.env.BROKEN=crash-after', 'web.run.env.CRASH_AFTER_MS=300', 'web.strategy.rolling.minReady=1s'],
     reason: /crashed: exited with code 1 after/,
   },
-  { name: 'an app that never becomes ready', set: ['web.run.env.BROKEN=never-ready'], reason: /not ready within the startup timeout of 2\.0s \(last check GET \/healthz: HTTP 503\)/ },
+  { name: 'an app that never becomes ready', set: ['web.run.env.BROKEN=never-ready'], reason: /not ready within the startup timeout of 2\.0s \(last check GET \/healthz: HTTP 503\)$/ },
   {
     name: 'a revision that misses its progress deadline',
     set: ['web.run.env.BROKEN=never-ready', 'web.health.startupTimeout=30s', 'web.strategy.rolling.progressDeadline=1s'],

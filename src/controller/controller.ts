@@ -417,7 +417,8 @@ export class Controller {
       if (instance.consecutiveSuccesses >= health.healthyThreshold) {
         this.markReady(instance);
       } else if (this.now() - instance.startedAtMs >= health.startupTimeoutMs) {
-        this.failInstance(instance, `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail}); does the app listen on $PORT?`);
+        const hint = result.detail.includes('ECONNREFUSED') ? '; does the app listen on $PORT?' : '';
+        this.failInstance(instance, `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail})${hint}`);
         return;
       }
     } else if (instance.consecutiveFailures >= health.unhealthyThreshold) {
