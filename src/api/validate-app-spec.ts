@@ -1,5 +1,6 @@
 import { CutoverError } from '../errors.js';
 import type { AppSpec } from '../model/spec.js';
+import { APP_NAME_PATTERN } from '../spec/config-schema.js';
 
 /**
  * The API takes resolved app specs (the CLI validated the YAML). A library caller may send
@@ -16,7 +17,7 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
     if (!isValid) throw badSpec(`${where}: ${what}`);
   };
   check(typeof spec === 'object' && spec !== null, 'must be an object');
-  check(typeof spec.name === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(spec.name), 'name must match ^[a-z][a-z0-9-]{0,62}$');
+  check(typeof spec.name === 'string' && APP_NAME_PATTERN.test(spec.name), `name must match ${APP_NAME_PATTERN.source}`);
   check(typeof spec.listen?.host === 'string' && isPort(spec.listen?.port), 'listen must be { host, port }');
   check(Array.isArray(spec.run?.command) && spec.run.command.length > 0 && spec.run.command.every((part) => typeof part === 'string'), 'run.command must be a non-empty list of strings');
   check(typeof spec.run?.cwd === 'string' && spec.run.cwd.startsWith('/'), 'run.cwd must be an absolute path');

@@ -10,7 +10,7 @@ import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../runtime/runtime.js';
 import { probe } from '../runtime/health-check.js';
 import { planRolling } from '../strategies/rolling.js';
-import type { InstanceRecord, RolloutRecord, Store } from '../store/store.js';
+import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -100,9 +100,7 @@ export class Controller {
       const active = store.activeRollout(spec.name);
       if (!active && stableRecord?.specHash === hash) return { spec, hash, isUnchanged: true as const, stable };
       if (active) {
-        throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${spec.name}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`, {
-          hint: `Wait for it to finish (cutover status ${spec.name}), or stop it with: cutover rollback ${spec.name}`,
-        });
+        throw rolloutAlreadyActive(active);
       }
       return { spec, hash, isUnchanged: false as const, stable };
     });

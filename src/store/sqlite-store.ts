@@ -3,15 +3,16 @@ import { CutoverError } from '../errors.js';
 import type { AppSpec } from '../model/spec.js';
 import type { InstanceState, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 import { MIGRATIONS } from './migrations.js';
-import type {
-  EventRecord,
-  InstanceRecord,
-  NewRollout,
-  RevisionRecord,
-  RolloutRecord,
-  RolloutTrigger,
-  RolloutUpdate,
-  Store,
+import {
+  rolloutAlreadyActive,
+  type EventRecord,
+  type InstanceRecord,
+  type NewRollout,
+  type RevisionRecord,
+  type RolloutRecord,
+  type RolloutTrigger,
+  type RolloutUpdate,
+  type Store,
 } from './store.js';
 
 interface RolloutRow {
@@ -255,12 +256,6 @@ export class SqliteStore implements Store {
   close(): void {
     this.db.close();
   }
-}
-
-function rolloutAlreadyActive(active: RolloutRecord): CutoverError {
-  return new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${active.app}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`, {
-    hint: `Wait for it to finish (cutover status ${active.app}), or stop it with: cutover rollback ${active.app}`,
-  });
 }
 
 function toRevision(row: RevisionRow): RevisionRecord {

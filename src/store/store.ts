@@ -1,3 +1,4 @@
+import { CutoverError } from '../errors.js';
 import type { AppSpec } from '../model/spec.js';
 import type { InstanceState, Rollout, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 
@@ -91,4 +92,11 @@ export interface Store {
   prune(limits: { keepEvents: number; keepEndedInstances: number }): string[];
 
   close(): void;
+}
+
+/** The error for a second rollout of an app while one is progressing or paused. */
+export function rolloutAlreadyActive(active: RolloutRecord): CutoverError {
+  return new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${active.app}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`, {
+    hint: `Wait for it to finish (cutover status ${active.app}), or stop it with: cutover rollback ${active.app}`,
+  });
 }
