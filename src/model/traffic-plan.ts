@@ -11,9 +11,59 @@ export interface Endpoint {
 
 export interface RevisionGroup {
   revision: number;
-  /** Relative weight of this group; groups with weight 0 get no traffic. */
+  /**
+   * Relative weight of this group; groups with weight 0 get no weighted traffic, but routes,
+   * previews and mirroring may still name them.
+   */
   weight: number;
   endpoints: Endpoint[];
+}
+
+/** An exact match on one request header (name case-insensitive, value case-sensitive). */
+export interface HeaderMatch {
+  header: { name: string; value: string };
+}
+
+/** An exact match on one cookie of the request's Cookie header. */
+export interface CookieMatch {
+  cookie: { name: string; value: string };
+}
+
+/**
+ * Requests that match go to `revision`'s group whatever its weight. Rules are checked in order
+ * before weights; the first match wins. A rule whose group has no endpoint is skipped. A
+ * routed request is retried only inside its group.
+ */
+export interface RouteRule {
+  revision: number;
+  match: HeaderMatch | CookieMatch;
+}
+
+/** An extra listener whose requests all go to one revision (the blue-green preview). */
+export interface PreviewListener {
+  listen: { host: string; port: number };
+  revision: number;
+}
+
+/**
+ * Weighted choice by a hash of a cookie's value instead of round robin, so one client stays on
+ * one side. Groups own consecutive ranges of the hash space in plan order: the controller lists
+ * the canary first, so its range [0, w) only grows while its weight grows. A request without
+ * the cookie gets a fresh random value, set on the response with Max-Age = ttl.
+ */
+export interface StickyAssignment {
+  cookie: string;
+  ttlMs: number;
+}
+
+/**
+ * Copies `percent` of the requests that went to other groups to `revision`'s group. The copy's
+ * answer is dropped; it never delays or fails the real request, and copies are bounded in
+ * concurrency and body size (beyond either, no copy is made).
+ */
+export interface MirrorRule {
+  revision: number;
+  percent: number;
 }
 
 export interface TrafficPlan {
@@ -22,4 +72,8 @@ export interface TrafficPlan {
   version: number;
   listen: { host: string; port: number };
   groups: RevisionGroup[];
+  routes?: RouteRule[];
+  previews?: PreviewListener[];
+  sticky?: StickyAssignment;
+  mirror?: MirrorRule;
 }
