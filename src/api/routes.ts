@@ -12,6 +12,11 @@ export const ERROR_STATUS: Record<string, number> = {
   CONFIG_INVALID: 400,
   NOT_FOUND: 404,
   DAEMON_STOPPING: 503,
+  NO_ACTIVE_ROLLOUT: 409,
+  ROLLOUT_GOING_BACK: 409,
+  NOTHING_TO_PROMOTE: 409,
+  NOT_PAUSED: 409,
+  TRAFFIC_PENDING: 503,
 };
 
 export interface ApiErrorBody {

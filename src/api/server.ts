@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { CutoverError } from '../errors.js';
 import type { Controller } from '../controller/controller.js';
+import { STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import type { Store } from '../store/store.js';
 import { API_PREFIX, ERROR_STATUS, type ApiErrorBody } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
@@ -29,8 +30,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<http.Se
     {
       method: 'POST',
       pattern: /^\/deploy$/,
-      handler: ({ body }) => ({ results: controller.deploy(assertAppSpecs((body as { apps?: unknown }).apps)) }),
+      handler: ({ body }) => {
+        const { apps, strategy } = body as { apps?: unknown; strategy?: unknown };
+        if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
+          throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
+        }
+        return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined }) };
+      },
     },
+    {
+      method: 'POST',
+      pattern: /^\/apps\/([a-z][a-z0-9-]*)\/promote$/,
+      handler: async ({ params, body }) => ({ rollout: await controller.promote(params[0]!, { full: (body as { full?: unknown }).full === true }) }),
+    },
+    { method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/pause$/, handler: ({ params }) => ({ rollout: controller.pause(params[0]!) }) },
+    { method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/resume$/, handler: ({ params }) => ({ rollout: controller.resume(params[0]!) }) },
+    { method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/abort$/, handler: async ({ params }) => ({ rollout: await controller.abort(params[0]!) }) },
     {
       method: 'GET',
       pattern: /^\/rollouts\/(\d+)$/,

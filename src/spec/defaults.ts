@@ -44,3 +44,15 @@ export const MAX_CONFIG_BYTES = 1_048_576;
 
 /** How many nodes YAML aliases may expand to, against "billion laughs" files. */
 export const MAX_ALIAS_COUNT = 100;
+
+/** Blue-green: the header that reaches green before the switch when `preview` is not set. */
+export const DEFAULT_PREVIEW_HEADER = { name: 'x-cutover-preview', value: '1' } as const;
+export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
+export const DEFAULT_ABORT_SCALE_DOWN_DELAY_MS = 30_000;
+
+/** Canary: a deploy that names no steps sends 20% to the canary and waits for `cutover promote`. */
+export const DEFAULT_CANARY_STEPS = [{ setWeight: 20 }, { pause: null }] as const;
+export const DEFAULT_CANARY_REPLICAS = 'auto';
+export const DEFAULT_STICKY_TTL_MS = 3_600_000;
+export const DEFAULT_MIRROR_PERCENT = 0;
+export const MAX_CANARY_STEPS = 100;
