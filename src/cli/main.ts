@@ -110,7 +110,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon un
 
   cli
     .command('demo')
-    .description('a self-contained tour: rolling deploys v1→v2→v3 and a broken v4 under steady traffic, with a summary')
+    .description('a self-contained tour under steady traffic: rolling, blue-green and canary deploys, a broken deploy rolled back by itself, and a summary')
     .option('--keep', 'keep the demo directory afterwards')
     .action(async (options: { keep?: boolean }) => (await import('./commands/demo.js')).demo(options));
 
