@@ -56,3 +56,10 @@ export const DEFAULT_CANARY_REPLICAS = 'auto';
 export const DEFAULT_STICKY_TTL_MS = 3_600_000;
 export const DEFAULT_MIRROR_PERCENT = 0;
 export const MAX_CANARY_STEPS = 100;
+
+/** Hooks: how long one hook may run before its process group is killed (or its call cancelled). */
+export const DEFAULT_HOOK_TIMEOUT_MS = 60_000;
+/** The HTTP method of an `http` hook that names none. */
+export const DEFAULT_HOOK_HTTP_METHOD = 'POST';
+/** At most this many hooks per point. */
+export const MAX_HOOKS_PER_POINT = 20;

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { AppSpec, BlueGreenSpec, CanarySpec, CanaryStep, CountOrPercent, CutoverConfig, StrategySpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type StrategySpec } from '../model/spec.js';
 import type { RawApp, RawConfig } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -16,6 +16,8 @@ import {
   DEFAULT_STARTUP_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_UNHEALTHY_THRESHOLD,
+  DEFAULT_HOOK_HTTP_METHOD,
+  DEFAULT_HOOK_TIMEOUT_MS,
   DEFAULT_ABORT_SCALE_DOWN_DELAY_MS,
   DEFAULT_CANARY_REPLICAS,
   DEFAULT_CANARY_STEPS,
@@ -67,7 +69,24 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     drainTimeoutMs: durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS),
     stopTimeoutMs: durationMs(app.stopTimeout, DEFAULT_STOP_TIMEOUT_MS),
     strategy: resolveStrategy(app.strategy),
+    hooks: resolveHooks(app.hooks, configDir),
   };
+}
+
+/** Every point gets a list (empty when none); commands are split and `cwd` made absolute. */
+export function resolveHooks(raw: RawApp['hooks'], configDir: string): HooksSpec {
+  const resolveOne = (hook: NonNullable<NonNullable<RawApp['hooks']>['preDeploy']>[number]): HookSpec => {
+    const timeoutMs = durationMs(hook.timeout, DEFAULT_HOOK_TIMEOUT_MS);
+    const isIdempotent = hook.idempotent ?? false;
+    if (hook.http) {
+      const { url, method, headers, body } = hook.http;
+      return { action: { kind: 'http', url, method: method ?? DEFAULT_HOOK_HTTP_METHOD, headers: headers ?? {}, body: body ?? null }, timeoutMs, isIdempotent };
+    }
+    const shell = hook.shell ?? DEFAULT_SHELL;
+    const command = typeof hook.command === 'string' ? hook.command : hook.command!.map(String);
+    return { action: { kind: 'command', command: splitCommand(command, shell), shell, cwd: resolve(configDir, hook.cwd ?? '.') }, timeoutMs, isIdempotent };
+  };
+  return Object.fromEntries(HOOK_POINTS.map((point) => [point, (raw?.[point] ?? []).map(resolveOne)])) as HooksSpec;
 }
 
 function resolveStrategy(raw: RawApp['strategy']): StrategySpec {
