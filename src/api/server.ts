@@ -3,6 +3,8 @@ import http from 'node:http';
 import { CutoverError } from '../errors.js';
 import type { Controller } from '../controller/controller.js';
 import { STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
+import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
+import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
 import { API_PREFIX, ERROR_STATUS, type ApiErrorBody } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
@@ -31,11 +33,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<http.Se
       method: 'POST',
       pattern: /^\/deploy$/,
       handler: ({ body }) => {
-        const { apps, strategy } = body as { apps?: unknown; strategy?: unknown };
+        const { apps, strategy, skipHooks } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown };
         if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
           throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
         }
-        return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined }) };
+        if (skipHooks !== undefined && (!Array.isArray(skipHooks) || !skipHooks.every((point) => HOOK_POINTS.includes(point as HookPoint)))) {
+          throw new CutoverError('BAD_REQUEST', `"skipHooks" must be a list of ${HOOK_POINTS.join(', ')}, got ${JSON.stringify(skipHooks)}`);
+        }
+        return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
       },
     },
     {
@@ -49,7 +54,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<http.Se
     {
       method: 'GET',
       pattern: /^\/rollouts\/(\d+)$/,
-      handler: ({ params }) => store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`),
+      handler: ({ params }) => {
+        const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
+        const hooks = store.listHookRuns({ rolloutId: rollout.id });
+        return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks) };
+      },
     },
     {
       method: 'GET',
