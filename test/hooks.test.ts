@@ -13,7 +13,7 @@ import path from 'node:path';
 import { LoadClient } from '../src/load/load-client.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import type { HookPoint } from '../src/model/spec.js';
-import { givenDaemon, sampleAppConfig, type CliResult, type DaemonFixture } from './helpers/daemon-fixture.js';
+import { givenDaemon, sampleAppConfig, waitFor, type CliResult, type DaemonFixture } from './helpers/daemon-fixture.js';
 import { repoRoot } from './helpers/repo.js';
 
 const HOOK = path.join(repoRoot(), 'test', 'fixtures', 'hooks', 'hook.mjs');
@@ -34,7 +34,7 @@ interface HookRecord {
 interface Deploy {
   version: number;
   modes?: Partial<Record<HookPoint, 'ok' | 'fail' | 'hang'>>;
-  /** Every command hook's timeout. */
+  /** The timeout of the hooks told to hang (the others get 30s). */
   timeout?: string;
 }
 
@@ -46,7 +46,10 @@ class HookedApp {
   private server: http.Server | null = null;
 
   /** @param strategy the strategy block's content, read when a config is written. */
-  constructor(private readonly strategy: () => string) {}
+  constructor(
+    private readonly strategy: () => string,
+    private readonly replicas = 2,
+  ) {}
 
   async startHttp(): Promise<void> {
     this.server = http.createServer((req, res) => {
@@ -69,15 +72,15 @@ class HookedApp {
   }
 
   config(port: number, deploy: Deploy): string {
-    const timeout = deploy.timeout ?? '30s';
     const modes = Object.fromEntries(Object.entries(deploy.modes ?? {}).map(([point, mode]) => [`HOOK_${point}`, mode]));
-    const command = `{ command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(HOOK)}, "\${PREVIEW_URL}"], timeout: ${timeout} }`;
     const hooks = POINTS.map((point) => {
+      const timeout = deploy.modes?.[point] === 'hang' ? (deploy.timeout ?? '1s') : '30s';
+      const command = `{ command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(HOOK)}, "\${PREVIEW_URL}"], timeout: ${timeout} }`;
       const http = point === 'onSuccess' ? `, { http: { url: "http://127.0.0.1:${this.httpPort}/deployed/\${CUTOVER_APP}" }, timeout: 10s }` : '';
       return `      ${point}: [${command}${http}]`;
     });
     return sampleAppConfig(port, {
-      replicas: 2,
+      replicas: this.replicas,
       env: { VERSION: String(deploy.version), HOOK_RECORD: this.recordFile, APP_ORIGIN: `http://127.0.0.1:${port}`, ...modes },
       strategy: this.strategy(),
       extra: ['    hooks:', ...hooks].join('\n'),
@@ -120,26 +123,32 @@ function assertNoneLeft(runs: HookRecord[]): void {
 
 const output = (result: CliResult): string => `${result.stdout}\n${result.stderr}`;
 
-/** A steady load on the app for the whole describe block; none of its requests may fail. */
-function underLoad(daemon: () => DaemonFixture): void {
+/**
+ * A steady load on the app from the start of the describe block; call the returned function
+ * last in the block: it adds the test that none of its requests failed.
+ */
+function underLoad(daemon: () => DaemonFixture): () => void {
   let load: LoadClient | null = null;
   before(() => {
     load = new LoadClient({ origin: daemon().origin, clients: 4, postShare: 0.25, pauseMs: 5 });
     load.start();
   });
-  it('served every request of the load through all these deploys', async () => {
-    const report = await load!.stop();
-    assert.ok(report.requests > 0);
-    assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
-  });
+  after(async () => void (await load?.stop()));
+  return () =>
+    it('served every request of the load through all these deploys', async () => {
+      const report = await load!.stop();
+      load = null;
+      assert.ok(report.requests > 0);
+      assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
+    });
 }
 
 describe('hooks of a rolling app, under load', () => {
-  const app = new HookedApp(() => 'rolling: { maxSurge: 1, maxUnavailable: 0 }');
+  const app = new HookedApp(() => 'rolling: { maxSurge: 1, maxUnavailable: 0 }', 1);
   before(() => app.startHttp());
   after(() => app.close());
   const daemon = givenDaemon((port) => app.config(port, { version: 1 }));
-  underLoad(daemon);
+  const thenNoRequestFailed = underLoad(daemon);
   let stable = 1;
 
   it('runs each point once, in order, with the rollout in its environment, in the config file\'s directory', async () => {
@@ -250,14 +259,39 @@ describe('hooks of a rolling app, under load', () => {
     const rollout = (JSON.parse(history.stdout) as { rollouts: { id: number; skippedHooks: string[] }[] }).rollouts.find((r) => r.id === rolloutId);
     assert.deepEqual(rollout?.skippedHooks, ['preDeploy']);
     assert.match((await daemon().cli(['history', 'web'])).stdout, /hooks skipped: preDeploy/);
+    stable = 11;
     const bad = await daemon().cli(['deploy', '--skip-hooks', 'preDeplo']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /names no hook point/);
   });
 
+  it('a controller killed during a hook that is not idempotent: the hook\'s group is killed, the rollout pauses and says so', async () => {
+    daemon().writeConfig(app.config(daemon().port, { version: 12, modes: { preTraffic: 'hang' }, timeout: '10m' }));
+    const deploy = await daemon().cli(['deploy', '--detach']);
+    assert.equal(deploy.code, 0, output(deploy));
+    const rolloutId = Number(/\(rollout (\d+)\)/.exec(deploy.stdout)?.[1]);
+    const running = (): HookRecord | undefined => app.records().find((r) => r.point === 'preTraffic' && r.env['CUTOVER_ROLLOUT_ID'] === String(rolloutId));
+    await waitFor('the preTraffic hook to run', () => running() !== undefined, 20_000);
+    await daemon().killController();
+    await waitFor('the rollout to wait for a person', async () => (await daemon().client.rollout(rolloutId)).gate !== null, 20_000);
+    const rollout = await daemon().client.rollout(rolloutId);
+    assert.equal(rollout.phase, 'paused');
+    assert.match(rollout.gate ?? '', /preTraffic hook .* was interrupted by a controller restart: check what it did, then run cutover resume web/);
+    assert.deepEqual(rollout.hookRuns.filter((r) => r.point === 'preTraffic').map((r) => r.state), ['interrupted']);
+    await waitFor('the interrupted hook\'s processes to be gone', () => !isAlive(running()!.pid) && !isAlive(running()!.childPid!));
+    const { events } = await daemon().client.events({ rolloutId });
+    assert.ok(events.some((e) => e.kind === 'hook-interrupted' && /cutover resume web/.test(e.message)));
+
+    const rollback = await daemon().cli(['rollback', 'web']);
+    assert.equal(rollback.code, 0, output(rollback));
+    assert.equal((await daemon().status()).apps[0]!.revision, stable);
+  });
+
   it('left no hook process behind', () => {
     assertNoneLeft(app.records());
   });
+
+  thenNoRequestFailed();
 });
 
 describe('hooks of a blue-green app with a preview listener, under load', () => {
@@ -269,7 +303,7 @@ describe('hooks of a blue-green app with a preview listener, under load', () => 
   });
   after(() => app.close());
   const daemon = givenDaemon((port) => app.config(port, { version: 1 }));
-  underLoad(daemon);
+  const thenNoRequestFailed = underLoad(daemon);
 
   it('PREVIEW_URL is the preview listener, answered by green while blue serves; postTraffic runs after the switch', async () => {
     const { result, runs } = await app.deploy(daemon(), { version: 2 });
@@ -287,6 +321,8 @@ describe('hooks of a blue-green app with a preview listener, under load', () => 
     assert.match(result.stdout, /rolled-back: preTraffic hook/);
     assert.equal((await daemon().status()).apps[0]!.revision, 2);
   });
+
+  thenNoRequestFailed();
 });
 
 describe('hooks of a canary app, under load', () => {
@@ -294,7 +330,7 @@ describe('hooks of a canary app, under load', () => {
   before(() => app.startHttp());
   after(() => app.close());
   const daemon = givenDaemon((port) => app.config(port, { version: 1 }));
-  underLoad(daemon);
+  const thenNoRequestFailed = underLoad(daemon);
 
   it('runs preTraffic before the first weight, against the canary itself, and postTraffic after each traffic change', async () => {
     const { result, runs } = await app.deploy(daemon(), { version: 2 });
@@ -304,4 +340,6 @@ describe('hooks of a canary app, under load', () => {
     assert.deepEqual(runs[1]!.appRevisions, ['1'], 'the canary has no share before preTraffic passed');
     assert.equal(runs[1]!.env['CUTOVER_STRATEGY'], 'canary');
   });
+
+  thenNoRequestFailed();
 });

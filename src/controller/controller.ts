@@ -344,7 +344,7 @@ export class Controller {
     const live = this.liveInstances(app);
     const warm = rollout ? null : this.warmRevision(app);
     const nowMs = this.now();
-    const { target, plan } = choosePlan({
+    const choice = choosePlan({
       app,
       rollout,
       stableRevision: store.stableRevision(app),
@@ -355,6 +355,10 @@ export class Controller {
       nowMs,
       hooks: rollout?.direction === 'forward' ? hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id })) : undefined,
     });
+    const { target } = choice;
+    // A hook interrupted by a crash holds the rollout at a gate until a person decides.
+    const interruption = rollout && choice.plan.hookPoint ? this.hooks.interruption(rollout, choice.plan.hookPoint) : null;
+    const plan = interruption ? { ...choice.plan, gate: interruption, step: `paused: ${choice.plan.step}` } : choice.plan;
     if (target === null) {
       // Nothing should run (a first deploy failed or was aborted, or waits for preDeploy): take everything out and stop it.
       if (await this.pushTraffic(app, state, null, EQUAL_SHARES, [])) return;

@@ -70,6 +70,16 @@ export class HookRunner {
     this.start(rollout, point, pointKey, index, (run?.attempts ?? 0) + 1, envFor);
   }
 
+  /** What a person must decide when the point's next hook was interrupted and the rollout waits for them; else null. */
+  interruption(rollout: RolloutRecord, point: PlannedHookPoint): string | null {
+    if (rollout.pausedAt === null) return null;
+    const pointKey = pointKeyOf(point, rollout.stepIndex);
+    const hooks = hooksAt(rollout, point);
+    const state = pointState(hooks, this.options.store.listHookRuns({ rolloutId: rollout.id }), pointKey);
+    if (state.kind !== 'next' || state.run?.state !== 'interrupted') return null;
+    return `${title(point, state.index, hooks.length)} (${state.run.description}) was interrupted by a controller restart: check what it did, then run cutover resume ${rollout.app} to run it again, or cutover rollback ${rollout.app}`;
+  }
+
   /** After a rollout ended: runs its onSuccess or onFailure hooks, each once, whatever the others did. */
   advanceFinal(rollout: RolloutRecord, envFor: (point: HookPoint) => Record<string, string>): void {
     if (this.isStopping) return;
@@ -177,8 +187,7 @@ export class HookRunner {
   private interrupt(rollout: RolloutRecord, run: HookRunRecord, count: number): void {
     this.record(run, 'interrupted', 'interrupted by a controller restart');
     const name = title(run.point, run.index, count);
-    const step = `paused: ${name} was interrupted by a controller restart`;
-    this.options.store.updateRollout(rollout.id, { phase: 'paused', pausedAt: rollout.pausedAt ?? Date.now(), step });
+    this.options.store.updateRollout(rollout.id, { phase: 'paused', pausedAt: rollout.pausedAt ?? Date.now() });
     this.options.emit(
       rollout.app,
       rollout.id,
