@@ -27,6 +27,12 @@ export interface HaproxyRouterOptions {
   backendOf: (app: string) => string;
   /** Managed mode: server slots per backend. */
   serverSlots?: number;
+  /**
+   * Rule names an app's plans may use later (its strategy's route headers and cookies, sticky
+   * cookie, preview listeners): known up front, the managed config has them from the start and
+   * a rollout does not need a reload.
+   */
+  frontendHintsOf?: (app: string) => FrontendHints;
   binary?: string;
   /** Managed files (config, maps, sockets) and the router's own state. */
   stateDir: string;
@@ -35,6 +41,8 @@ export interface HaproxyRouterOptions {
   /** Monotonic ms. */
   now?: () => number;
 }
+
+export type FrontendHints = Pick<AppFrontend, 'headerNames' | 'cookieNames' | 'stickyCookie' | 'previews'>;
 
 type SlotState = 'ready' | 'drain' | 'maint';
 
@@ -217,7 +225,7 @@ export class HaproxyRouter implements TrafficRouter {
     for (const [name, endpoints] of wanted) {
       const slots = this.slots.get(name)!;
       for (const [id, want] of endpoints) {
-        let slot = slots.find((s) => s.endpointId === id) ?? slots.find((s) => s.endpointId === null);
+        const slot = slots.find((s) => s.endpointId === id) ?? slots.find((s) => s.endpointId === null);
         if (!slot) throw new CutoverError('HAPROXY_NO_FREE_SERVER', `backend ${name} has no free server slot for ${id} (${slots.length} slots, all in use or draining)`, { hint: 'Raise router.haproxy.servers (managed) or the server-template count (external).' });
         Object.assign(slot, { endpointId: id, ...want, isLeaving: false, leftAtMs: null });
       }
@@ -245,6 +253,11 @@ export class HaproxyRouter implements TrafficRouter {
     entry.plan = plan;
     const front = entry.frontend;
     front.listen = plan.listen;
+    const hints = this.options.frontendHintsOf?.(plan.app);
+    for (const name of hints?.headerNames ?? []) if (!front.headerNames.includes(name.toLowerCase())) front.headerNames.push(name.toLowerCase());
+    for (const name of hints?.cookieNames ?? []) if (!front.cookieNames.includes(name)) front.cookieNames.push(name);
+    for (const preview of hints?.previews ?? []) if (!front.previews.some((p) => listenKey(p) === listenKey(preview))) front.previews.push(preview);
+    if (hints?.stickyCookie && front.stickyCookie === null) front.stickyCookie = hints.stickyCookie;
     for (const route of plan.routes ?? []) {
       if ('header' in route.match && !front.headerNames.includes(route.match.header.name.toLowerCase())) front.headerNames.push(route.match.header.name.toLowerCase());
       if ('cookie' in route.match && !front.cookieNames.includes(route.match.cookie.name)) front.cookieNames.push(route.match.cookie.name);
