@@ -29,7 +29,7 @@ describe('rollouts with HAProxy as the load balancer (managed mode)', { skip: ha
   before(async () => {
     daemon = await DaemonFixture.start((port) =>
       sampleAppConfig(port, {
-        replicas: 2,
+        replicas: 1,
         strategy: 'blueGreen: { scaleDownDelay: 1s, abortScaleDownDelay: 1s }',
         router: 'haproxy: { mode: managed, servers: 8 }',
       }),
@@ -38,27 +38,31 @@ describe('rollouts with HAProxy as the load balancer (managed mode)', { skip: ha
   after(async () => daemon?.stop());
 
   it('runs 10 rolling, 10 blue-green and 10 canary deploys under 32 keep-alive clients with 0 failed requests', async () => {
-    const load = new LoadClient({ origin: daemon.origin, clients: 32, postShare: 0.2, maxDurationMs: 240_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 32, postShare: 0.2, pauseMs: 10, maxDurationMs: 240_000 });
     load.start();
     let version = 1;
     const byStrategy: Record<string, number> = {};
+    const deployMs: number[] = [];
     for (const strategy of ['rolling', 'blue-green', 'canary']) {
       const before = load.snapshot().requests;
       for (let n = 0; n < 10; n++) {
         version += 1;
+        const startedMs = performance.now();
         if (strategy === 'rolling') {
           await run(daemon, ['deploy', '--strategy', 'rolling', '--set', `web.run.env.VERSION=${version}`]);
+          deployMs.push(Math.round(performance.now() - startedMs));
           continue;
         }
         await run(daemon, ['deploy', '--detach', '--strategy', strategy, '--set', `web.run.env.VERSION=${version}`]);
         await waitForGate(daemon);
         await run(daemon, ['promote', 'web', '--full']);
         await waitFor('the rollout to be promoted', async () => (await daemon.status()).apps[0]!.rollout?.phase === 'promoted', 20_000);
+        deployMs.push(Math.round(performance.now() - startedMs));
       }
       byStrategy[strategy] = load.snapshot().requests - before;
     }
     const report = await load.stop();
-    console.log(`# ${report.requests} requests (${JSON.stringify(byStrategy)}), ${report.failed} failed`);
+    console.log(`# ${report.requests} requests (${JSON.stringify(byStrategy)}), ${report.failed} failed; deploys took ${deployMs.join(' ')} ms`);
 
     assert.deepEqual(report.failures, [], `failed requests: ${JSON.stringify(report.failures.slice(0, 10))}\n${daemon.logTail()}`);
     assert.equal(report.failed, 0);
