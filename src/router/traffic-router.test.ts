@@ -26,7 +26,6 @@ describeTrafficRouterContract(
     const at = await addresses();
     return { router, addressOf: (app) => at[app], close: () => proxy.close() };
   },
-  { todo: { routes: 'routes in the built-in proxy land with the proxy work on main', sticky: 'sticky in the built-in proxy lands with the proxy work on main' } },
 );
 
 describeTrafficRouterContract(
