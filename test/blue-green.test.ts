@@ -85,6 +85,9 @@ describe('blue-green deploys', () => {
     assert.deepEqual(after.instances.filter((i) => i.revision === 1).map((i) => i.id).sort(), blue, 'the same blue instances serve again');
     const { events } = await daemon().client.events({ rolloutId: after.rollout!.id });
     assert.equal(events.filter((e) => e.kind === 'instance-starting').length, 0, events.map((e) => e.message).join('\n'));
+    const started = events.find((e) => e.kind === 'rollout-started')!.at;
+    const switched = events.find((e) => e.kind === 'rollout-rolled-back')!.at;
+    t.diagnostic(`in the daemon, from the rollback request to blue serving all traffic: ${switched - started} ms`);
   });
 
   it('abort sends all traffic back to blue at once, and green stops after the abort delay', async () => {

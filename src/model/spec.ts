@@ -107,6 +107,19 @@ export interface HookSpec {
 /** The hooks of each point, run in order; the first failure ends the point. */
 export type HooksSpec = Record<HookPoint, HookSpec[]>;
 
+/** The load balancer of an app. */
+export type RouterSpec =
+  | { kind: 'builtin' }
+  | {
+      kind: 'haproxy';
+      mode: 'managed' | 'external';
+      /** External mode: the runtime API socket (absolute); null in managed mode. */
+      socket: string | null;
+      backend: string;
+      servers: number;
+      binary: string;
+    };
+
 export interface AppSpec {
   name: string;
   listen: HostPort;
@@ -118,6 +131,8 @@ export interface AppSpec {
   strategy: StrategySpec;
   /** Lifecycle hooks; specs stored before hooks existed lack them (none). */
   hooks?: HooksSpec;
+  /** Older stored specs lack it: the built-in proxy. */
+  router?: RouterSpec;
 }
 
 export interface CutoverConfig {

@@ -63,3 +63,11 @@ export const DEFAULT_HOOK_TIMEOUT_MS = 60_000;
 export const DEFAULT_HOOK_HTTP_METHOD = 'POST';
 /** At most this many hooks per point. */
 export const MAX_HOOKS_PER_POINT = 20;
+
+/** The load balancer when the config names none. */
+export const DEFAULT_ROUTER = 'builtin';
+export const DEFAULT_HAPROXY_MODE = 'managed';
+export const DEFAULT_HAPROXY_BINARY = 'haproxy';
+/** Server slots per HAProxy backend in managed mode. */
+export const DEFAULT_HAPROXY_SERVERS = 16;
+export const MAX_HAPROXY_SERVERS = 1000;

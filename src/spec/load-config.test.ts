@@ -80,6 +80,7 @@ describe('parseConfig', () => {
       stopTimeoutMs: 10_000,
       strategy: { use: 'rolling', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() },
       hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
+      router: { kind: 'builtin' },
     }]);
   });
 
@@ -126,6 +127,7 @@ describe('parseConfig', () => {
         },
       },
       hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
+      router: { kind: 'builtin' },
     });
   });
 
@@ -143,6 +145,21 @@ describe('parseConfig', () => {
     assert.deepEqual(hooks?.postTraffic[0]?.action, { kind: 'command', command: ['./check.sh && echo ok'], shell: true, cwd: '/srv/shop' });
     assert.deepEqual(hooks?.onSuccess[0]?.action, { kind: 'http', url: 'http://127.0.0.1:9000/deployed', method: 'POST', headers: {}, body: null });
     assert.deepEqual(hooks?.onFailure, []);
+  });
+
+  it('gives every app the top-level router unless it names its own; builtin when none is named', () => {
+    const text = [
+      'router:',
+      '  haproxy: { mode: external, socket: run/admin.sock }',
+      'apps:',
+      '  web: { listen: 8080, run: { command: [node, server.js] } }',
+      '  api: { listen: 8081, run: { command: [node, server.js] }, router: { builtin: {} } }',
+      '  admin: { listen: 8082, run: { command: [node, server.js] }, router: { haproxy: { backend: be_admin, servers: 4 } } }',
+    ].join('\n');
+    const [web, api, admin] = parseConfig(text, '/srv/shop/cutover.yaml').apps;
+    assert.deepEqual(web?.router, { kind: 'haproxy', mode: 'external', socket: '/srv/shop/run/admin.sock', backend: 'cutover_web', servers: 16, binary: 'haproxy' });
+    assert.deepEqual(api?.router, { kind: 'builtin' });
+    assert.deepEqual(admin?.router, { kind: 'haproxy', mode: 'managed', socket: null, backend: 'be_admin', servers: 4, binary: 'haproxy' });
   });
 
   it('resolves blue-green and canary blocks, and picks the strategy that is named', () => {

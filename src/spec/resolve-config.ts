@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type StrategySpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type StrategySpec } from '../model/spec.js';
 import type { RawApp, RawConfig } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -25,7 +25,11 @@ import {
   DEFAULT_PREVIEW_HEADER,
   DEFAULT_SCALE_DOWN_DELAY_MS,
   DEFAULT_STICKY_TTL_MS,
+  DEFAULT_HAPROXY_BINARY,
+  DEFAULT_HAPROXY_MODE,
+  DEFAULT_HAPROXY_SERVERS,
 } from './defaults.js';
+import { defaultBackendName } from '../router/haproxy/haproxy-layout.js';
 import { parseDuration } from './parse-duration.js';
 import { parseListen } from './parse-listen.js';
 import { splitCommand } from './split-command.js';
@@ -41,7 +45,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   const configDir = dirname(configPath);
   return {
     path: configPath,
-    apps: Object.entries(raw.apps).map(([name, app]) => resolveApp(name, app, configDir)),
+    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir) })),
   };
 }
 
@@ -87,6 +91,20 @@ export function resolveHooks(raw: RawApp['hooks'], configDir: string): HooksSpec
     return { action: { kind: 'command', command: splitCommand(command, shell), shell, cwd: resolve(configDir, hook.cwd ?? '.') }, timeoutMs, isIdempotent };
   };
   return Object.fromEntries(HOOK_POINTS.map((point) => [point, (raw?.[point] ?? []).map(resolveOne)])) as HooksSpec;
+}
+
+/** The app's own router block, else the top-level one, else the built-in proxy. */
+function resolveRouter(app: string, raw: RawConfig['router'], configDir: string): RouterSpec {
+  if (!raw?.haproxy) return { kind: 'builtin' };
+  const haproxy = raw.haproxy;
+  return {
+    kind: 'haproxy',
+    mode: haproxy.mode ?? DEFAULT_HAPROXY_MODE,
+    socket: haproxy.socket === undefined ? null : resolve(configDir, haproxy.socket),
+    backend: haproxy.backend ?? defaultBackendName(app),
+    servers: haproxy.servers ?? DEFAULT_HAPROXY_SERVERS,
+    binary: haproxy.binary ?? DEFAULT_HAPROXY_BINARY,
+  };
 }
 
 function resolveStrategy(raw: RawApp['strategy']): StrategySpec {
