@@ -5,6 +5,7 @@ import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from './messages.js';
 import { WorkerFanout } from './worker-fanout.js';
+import { mergeMeasurements } from '../proxy/request-meter.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 
@@ -113,6 +114,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           for (const [id, count] of Object.entries(r.inflight ?? {})) total[id] = (total[id] ?? 0) + count;
         }
         reply({ inflight: total }, message.requestId);
+        return;
+      }
+      case 'measurements': {
+        // Workers that do not answer are left out: a sample with fewer counts, never a blocked request.
+        const { replies } = await fanout.send(startedWorkers, { type: 'measurements' });
+        reply({ measurements: mergeMeasurements(replies.flatMap((r) => (r.measurements ? [r.measurements] : []))) }, message.requestId);
         return;
       }
       case 'ready':

@@ -65,6 +65,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private stickySetCookie: string | undefined = undefined;
   private mirrorCopy: MirrorCopy | undefined = undefined;
   private upstreamHeaders: string[] | undefined = undefined;
+  /** Monotonic ms when the request reached the proxy, for the latency histogram. */
+  private readonly startedAtMs = performance.now();
+  /** The status the upstream answered, counted once the response ended. */
+  private statusCode = 0;
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
 
   constructor(
@@ -86,6 +90,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     res.once('close', this.onResponseClose);
     const table = this.listener.route.table;
     if (!table.isRoutable && this.listener.previewRevision === undefined) {
+      table.recordUnrouted();
       sendErrorResponse(res, 503, noUpstreamMessage(table.app));
       return;
     }
@@ -123,6 +128,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   ): void {
     // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded.
     if (statusCode < 200) return;
+    this.statusCode = statusCode;
     const { res } = this;
     if (this.listener.isClosing) res.shouldKeepAlive = false;
     const clientHeaders = clientResponseHeaders(headers);
@@ -143,6 +149,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.target?.meter.recordResponse(this.statusCode, this.elapsedSeconds());
     this.release();
     this.res.end();
   }
@@ -151,12 +158,14 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const failed = this.target;
     this.release();
     if (this.isClientGone) return;
+    const kind = classifyUpstreamFailure(error, this.isWritten);
+    failed?.meter.recordUpstreamFailure(kind === 'timeout');
     if (this.hasResponded) {
       // Never pass a truncated body off as complete.
+      failed?.meter.recordProxyError(502, this.elapsedSeconds());
       this.res.destroy();
       return;
     }
-    const kind = classifyUpstreamFailure(error, this.isWritten);
     if (failed !== undefined && this.mayRetry(kind)) {
       const tried = (this.tried ??= []);
       tried.push(failed);
@@ -167,6 +176,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
       }
     }
     const status = failureStatus(kind, error);
+    failed?.meter.recordProxyError(status, this.elapsedSeconds());
     sendErrorResponse(
       this.res,
       status,
@@ -188,6 +198,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const table = this.listener.route.table;
     const target = this.pickFirst(table);
     if (target === undefined) {
+      table.recordUnrouted();
       const pinned = this.pinnedRevision;
       sendErrorResponse(this.res, 503, pinned === undefined ? noUpstreamMessage(table.app) : noRevisionUpstreamMessage(table.app, pinned));
       return;
@@ -238,6 +249,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     this.tries++;
     target.begin();
     target.pool.dispatch(this.dispatchOptions, this);
+  }
+
+  private elapsedSeconds(): number {
+    return (performance.now() - this.startedAtMs) / 1000;
   }
 
   private mayRetry(kind: UpstreamFailureKind): boolean {
