@@ -28,7 +28,6 @@ export type MeterCounter = (typeof METER_COUNTERS)[number];
 
 const REQUESTS = 0;
 const STATUS_BASE = 0; // status1xx is index 1: STATUS_BASE + floor(status / 100)
-const APP_5XX = 5;
 const PROXY_5XX = 6;
 const UPSTREAM_ERRORS = 7;
 const UPSTREAM_TIMEOUTS = 8;
