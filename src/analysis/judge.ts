@@ -18,8 +18,8 @@ export type RunPhase = (typeof RUN_PHASES)[number];
  */
 export const SIGNIFICANCE_Z = 2.33;
 
-const OPERATORS = ['>=', '<=', '==', '!=', '>', '<'] as const;
-export type ConditionOperator = (typeof OPERATORS)[number];
+export const CONDITION_OPERATORS = ['>=', '<=', '==', '!=', '>', '<'] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
 export interface Condition {
   operator: ConditionOperator;
