@@ -1,5 +1,5 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
-import type { ProxyMeasurements } from '../proxy/request-meter.js';
+import type { SourcedMeasurements } from '../analysis/measurement-history.js';
 
 /** Messages between the primary and its children. Plain JSON over Node's IPC channel. */
 
@@ -14,7 +14,7 @@ export type ControllerRequest =
 
 /** Primary → controller. */
 export type ControllerReply =
-  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: ProxyMeasurements; error?: string };
+  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements[]; error?: string };
 
 /** Primary → proxy worker. */
 export type WorkerCommand =
@@ -26,5 +26,5 @@ export type WorkerCommand =
 
 /** Proxy worker → primary. */
 export type WorkerReply =
-  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: ProxyMeasurements; error?: string }
+  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements; error?: string }
   | { type: 'started' };

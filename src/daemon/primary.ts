@@ -5,7 +5,6 @@ import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from './messages.js';
 import { WorkerFanout } from './worker-fanout.js';
-import { mergeMeasurements } from '../proxy/request-meter.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 
@@ -118,8 +117,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
       case 'measurements': {
         // Workers that do not answer are left out: a sample with fewer counts, never a blocked request.
+        // Per worker: the controller tells a restarted worker (counts from 0 again) by its source.
         const { replies } = await fanout.send(startedWorkers, { type: 'measurements' });
-        reply({ measurements: mergeMeasurements(replies.flatMap((r) => (r.measurements ? [r.measurements] : []))) }, message.requestId);
+        reply({ measurements: replies.flatMap((r) => (r.measurements ? [r.measurements] : [])) }, message.requestId);
         return;
       }
       case 'ready':

@@ -29,7 +29,7 @@ export function runWorker(): void {
       case 'inflight':
         return { inflight: proxy.inflight() };
       case 'measurements':
-        return { measurements: proxy.measurements() };
+        return { measurements: { source: `worker-${process.pid}`, ...proxy.measurements() } };
       case 'drain':
         await proxy.close();
         process.exit(0);

@@ -4,7 +4,7 @@ import type { AppSpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { HaproxyRouter, type FrontendHints } from './haproxy/haproxy-router.js';
 import type { EndpointStats, TrafficRouter } from './traffic-router.js';
-import type { ProxyMeasurements } from '../proxy/request-meter.js';
+import type { SourcedMeasurements } from '../analysis/measurement-history.js';
 
 export interface PerAppRouterOptions {
   /** The built-in proxy (IPC to the proxy workers). */
@@ -53,8 +53,8 @@ export class PerAppRouter implements TrafficRouter {
     return all;
   }
 
-  async measurements(): Promise<ProxyMeasurements> {
-    return (await this.options.builtin.measurements?.()) ?? { endpoints: [], unrouted: {} };
+  async measurements(): Promise<SourcedMeasurements[]> {
+    return (await this.options.builtin.measurements?.()) ?? [];
   }
 
   async close(): Promise<void> {

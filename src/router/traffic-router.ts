@@ -1,5 +1,5 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
-import type { ProxyMeasurements } from '../proxy/request-meter.js';
+import type { SourcedMeasurements } from '../analysis/measurement-history.js';
 
 /** Counters of one endpoint since the data plane started, for analysis. */
 export interface EndpointStats {
@@ -33,10 +33,10 @@ export interface TrafficRouter {
   /** Per-endpoint counters; absent where the data plane cannot tell yet ("unsupported"). */
   endpointStats?(): Promise<EndpointStats[]>;
   /**
-   * Cumulative request counts and latency per instance, summed over the data plane (the
+   * Cumulative request counts and latency per instance, one snapshot per data-plane process (the
    * built-in proxy); absent where the router cannot tell ("unsupported").
    */
-  measurements?(): Promise<ProxyMeasurements>;
+  measurements?(): Promise<SourcedMeasurements[]>;
   /** Releases what the router holds (a managed HAProxy stops). */
   close?(): Promise<void>;
 }

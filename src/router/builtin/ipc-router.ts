@@ -1,7 +1,7 @@
 import type { TrafficPlan } from '../../model/traffic-plan.js';
 import type { ControllerReply, ControllerRequest } from '../../daemon/messages.js';
 import type { TrafficRouter } from '../traffic-router.js';
-import type { ProxyMeasurements } from '../../proxy/request-meter.js';
+import type { SourcedMeasurements } from '../../analysis/measurement-history.js';
 
 type RequestBody = ControllerRequest extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
 
@@ -39,8 +39,8 @@ export class IpcRouter implements TrafficRouter {
     return (await this.request({ type: 'inflight' })).inflight ?? {};
   }
 
-  async measurements(): Promise<ProxyMeasurements> {
-    return (await this.request({ type: 'measurements' })).measurements ?? { endpoints: [], unrouted: {} };
+  async measurements(): Promise<SourcedMeasurements[]> {
+    return (await this.request({ type: 'measurements' })).measurements ?? [];
   }
 
   private request(body: RequestBody): Promise<ControllerReply> {
