@@ -90,6 +90,11 @@ export class MeasurementHistory {
     return this.unrouted;
   }
 
+  /** Time of the oldest sample kept, or null before the first. */
+  oldestAtMs(): number | null {
+    return this.samples[0]?.atMs ?? null;
+  }
+
   /** Time of the latest sample, or null before the first. */
   latestAtMs(): number | null {
     return this.samples.at(-1)?.atMs ?? null;

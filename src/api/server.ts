@@ -7,6 +7,7 @@ import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
 import { API_PREFIX, ERROR_STATUS, type ApiErrorBody } from './routes.js';
+import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
 import { assertAppSpecs } from './validate-app-spec.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -57,7 +58,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<http.Se
       handler: ({ params }) => {
         const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
         const hooks = store.listHookRuns({ rolloutId: rollout.id });
-        return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks) };
+        return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks), analysisRuns: store.listAnalysisRuns({ rolloutId: rollout.id }), measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }) };
       },
     },
     {
@@ -93,6 +94,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<http.Se
           revisions: store.listRevisions(app).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
           rollouts: store.listRollouts(app, 50),
         };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/apps\/([a-z][a-z0-9-]*)\/report$/,
+      handler: ({ params, query }) => {
+        const app = params[0]!;
+        if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+        const wanted = query.get('rollout');
+        const rollout = wanted === null ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(Number(wanted));
+        if (!rollout || rollout.app !== app) notFound('ROLLOUT_NOT_FOUND', wanted === null ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`);
+        if (rollout!.report === null) notFound('REPORT_NOT_READY', `rollout ${rollout!.id} of "${app}" has no report yet (${rollout!.phase}); it is written ${REPORT_AFTER_MS / 1000}s after the rollout ends`);
+        return { report: rollout!.report };
       },
     },
     {

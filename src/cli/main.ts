@@ -91,6 +91,13 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon un
     .option('--json', 'print as JSON')
     .action(async (app: string, options) => (await import('./commands/history.js')).history(app, options));
 
+  withGlobals(cli.command('report'))
+    .description('print the deploy report of a rollout: requests, errors and latency before, during and after it, and the failed requests it caused')
+    .argument('<app>', 'app name')
+    .argument('[rollout]', 'rollout id (default: the latest with a report)')
+    .option('--json', 'machine-readable output')
+    .action(async (app: string, rollout: string | undefined, options) => (await import('./commands/report.js')).report(app, rollout, options));
+
   withGlobals(cli.command('rollback'))
     .description('turn an active rollout around, or go back to the previous (or a given) revision')
     .argument('<app>')

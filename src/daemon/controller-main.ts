@@ -7,6 +7,10 @@ import { loadConfig, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from './messages.js';
 import { ensureDataDir } from './data-dir.js';
+import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
+import type { HostPort } from '../model/spec.js';
+import { DEFAULT_METRICS_LISTEN } from '../spec/defaults.js';
+import { parseListen } from '../spec/parse-listen.js';
 
 /**
  * The control plane process: state, the reconcile loop, the admin API. It can die and be
@@ -20,6 +24,7 @@ async function main(): Promise<void> {
   const router = new PerAppRouter({ builtin: new IpcRouter(), specOf: (app) => store.latestRevision(app)?.spec, dataDir: layout.root, log });
   const controller = new Controller({ store, runtime: new LocalRuntime(), router, dataDir: layout.root, specHash, log });
 
+  let metrics: Awaited<ReturnType<typeof startMetricsServer>> = null;
   let isShuttingDown = false;
   const shutdown = async (): Promise<void> => {
     if (isShuttingDown) return;
@@ -27,6 +32,7 @@ async function main(): Promise<void> {
     log('stopping: draining and stopping every instance');
     await controller.shutdown();
     server.close();
+    metrics?.server.close();
     store.close();
     if (process.connected) {
       process.send!({ type: 'shutdown' } satisfies ControllerRequest);
@@ -39,8 +45,21 @@ async function main(): Promise<void> {
 
   await controller.start();
   const server = await startApiServer({ controller, store, socketPath: layout.socket, onShutdown: () => void shutdown() });
+  metrics = await startMetrics(configPath, controller, store, log);
   if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
+}
+
+/** `/metrics` on the config's `metrics.listen` (the default when the config cannot be read). */
+async function startMetrics(configPath: string, controller: Controller, store: SqliteStore, log: (line: string) => void): ReturnType<typeof startMetricsServer> {
+  let listen: HostPort | null;
+  try {
+    listen = loadConfig(configPath).metrics?.listen ?? null;
+  } catch {
+    listen = parseListen(DEFAULT_METRICS_LISTEN);
+  }
+  if (listen === null) return null;
+  return startMetricsServer(listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log);
 }
 
 /** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
