@@ -270,8 +270,8 @@ const analysisTemplateSchema = z
     }
     if (t.provider === 'command') need('command', t.command, 'write command: [./check.sh]');
     if (t.provider === 'http') need('url', t.url, 'write url: "http://127.0.0.1:9000/score"');
-    if (t.provider !== 'command' && t.successCondition === undefined && t.failureCondition === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'an analysis template needs successCondition or failureCondition', params: { hint: 'write successCondition: ">= 0.99"' }, path: ['successCondition'], input: t });
+    if (t.provider !== 'command' && t.successCondition === undefined && t.failureCondition === undefined && t.baseline === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'an analysis template needs successCondition, failureCondition or baseline', params: { hint: 'write successCondition: ">= 0.99"' }, path: ['successCondition'], input: t });
     }
     if (t.baseline !== undefined && t.provider !== 'builtin') {
       ctx.addIssue({ code: 'custom', message: 'baseline works with provider builtin only', params: { hint: 'remove baseline, or use provider: builtin' }, path: ['baseline'], input: t });
