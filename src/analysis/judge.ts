@@ -96,7 +96,6 @@ export interface MeasurementVerdict {
  */
 export function judgeMeasurement(template: Pick<AnalysisTemplateSpec, 'provider' | 'successCondition' | 'failureCondition' | 'minRequests' | 'baseline' | 'metric'>, m: Measurement): MeasurementVerdict {
   if (m.error !== null) return { result: 'error', sentence: `${m.subject}: could not measure: ${m.error}` };
-  if (m.value === null || Number.isNaN(m.value)) return { result: 'inconclusive', sentence: `${m.subject}: no value (${m.sampleSize ?? 0} samples)` };
   const over = m.sampleSize === null ? '' : ` over ${formatCount(m.sampleSize)} request${m.sampleSize === 1 ? '' : 's'}`;
   const stable = m.baseline ? `; stable ${formatValue(m.baseline.value)} over ${formatCount(m.baseline.sampleSize)}` : '';
   const described = `${m.subject} ${formatValue(m.value)}${over}`;
@@ -104,13 +103,15 @@ export function judgeMeasurement(template: Pick<AnalysisTemplateSpec, 'provider'
   if (isCounted && m.sampleSize !== null && m.sampleSize < template.minRequests) {
     return { result: 'inconclusive', sentence: `${described}: fewer than minRequests ${formatCount(template.minRequests)}, too few to judge${stable}` };
   }
+  if (m.value === null || Number.isNaN(m.value)) return { result: 'inconclusive', sentence: `${m.subject}: no value${over}` };
+  const value = m.value;
   if (template.failureCondition !== null) {
     const failure = parseCondition(template.failureCondition);
-    if (holds(failure, m.value)) return { result: 'failed', sentence: `${described} ${failure.text} (failureCondition)${stable}` };
+    if (holds(failure, value)) return { result: 'failed', sentence: `${described} ${failure.text} (failureCondition)${stable}` };
   }
   if (template.successCondition !== null) {
     const success = parseCondition(template.successCondition);
-    if (!holds(success, m.value)) return { result: 'failed', sentence: `${described} ${negate(success)} ${success.threshold}${stable}` };
+    if (!holds(success, value)) return { result: 'failed', sentence: `${described} ${negate(success)} ${success.threshold}${stable}` };
   }
   if (template.baseline !== null && m.baseline !== null) {
     const comparison = compareWithBaseline(m.baseline.counts, template.baseline.maxRatio, template.minRequests, isRateMetric(template.metric));

@@ -178,5 +178,5 @@ function failed(subject: string, error: string): Measurement {
 function describeError(error: unknown, where: string): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return `${where} unreachable (${cause.code})`;
-  return (error as Error).message;
+  return cause?.message ? `${where}: ${(error as Error).message} (${cause.message})` : (error as Error).message;
 }
