@@ -217,7 +217,7 @@ export class SqliteStore implements Store {
       .prepare(
         `INSERT INTO instances (id, app, revision, pid, identity, rollout_id, port, state, reason, log_path, started_at, ready_at, stopped_at)
          VALUES (@id, @app, @revision, @pid, @identity, @rolloutId, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
-         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, identity = excluded.identity, state = excluded.state, reason = excluded.reason,
+         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, port = excluded.port, identity = excluded.identity, state = excluded.state, reason = excluded.reason,
            ready_at = excluded.ready_at, stopped_at = excluded.stopped_at`,
       )
       .run(i);

@@ -1,0 +1,112 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LoadClient } from '../src/load/load-client.js';
+import { CRASH_AFTER_ENV } from '../src/controller/crash-switch.js';
+import { DaemonFixture, waitFor } from './helpers/daemon-fixture.js';
+import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, runScenario, SCENARIOS, type Scenario } from './helpers/crash-scenarios.js';
+
+/** Random kills per scenario here; `npm run soak` runs many more. Four scenarios make 20. */
+const RANDOM_KILLS_PER_SCENARIO = 5;
+/** A generous bound, not a performance threshold: a resumed rollout must not hang. */
+const RESUME_LIMIT_MS = 10_000;
+
+function newLoad(daemon: DaemonFixture): LoadClient {
+  return new LoadClient({ origin: daemon.origin, clients: 32, postShare: 0.25, pauseMs: () => (Math.random() < 0.05 ? 50 : 2), maxDurationMs: 600_000 });
+}
+
+/** The transitions each scenario stores, from a run without a crash; the kill-at-every-transition cases use them. */
+const transitionsOf = new Map<string, string[]>();
+
+for (const scenario of SCENARIOS) {
+  describe(`a controller killed during a ${scenario.name} rollout`, () => {
+    const marker = randomBytes(6).toString('hex');
+    let daemon: DaemonFixture;
+    let load: LoadClient;
+    let checker: InvariantChecker;
+    let version = 1;
+
+    before(async () => {
+      daemon = await DaemonFixture.start((port) => crashConfig(port, marker, null));
+      load = newLoad(daemon);
+      load.start();
+      checker = new InvariantChecker(daemon);
+      checker.start();
+    });
+    after(async () => {
+      await checker?.stop();
+      await load?.stop();
+      await daemon?.stop();
+    });
+
+    it(`resumes to the correct end after ${RANDOM_KILLS_PER_SCENARIO} kills at random times, under 32 keep-alive clients`, async () => {
+      const started = performance.now();
+      const reference = await runScenario(daemon, marker, scenario, ++version);
+      const referenceMs = performance.now() - started;
+      const { events } = await daemon.client.events({ rolloutId: reference.rolloutId });
+      transitionsOf.set(scenario.name, [...new Set(events.map((e) => e.kind))]);
+
+      for (let n = 0; n < RANDOM_KILLS_PER_SCENARIO; n++) {
+        const killAfterMs = Math.random() * referenceMs;
+        const killer = (async () => {
+          await sleep(killAfterMs);
+          await daemon.killController();
+        })();
+        const run = await runScenario(daemon, marker, scenario, ++version);
+        await killer;
+        assert.ok(run.resumedInMs === null || run.resumedInMs < RESUME_LIMIT_MS, `kill ${n} at ${Math.round(killAfterMs)}ms: resumed after ${run.resumedInMs}ms`);
+        assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), [], `orphans after kill ${n}`);
+      }
+      const report = load.snapshot();
+      assert.deepEqual(report.failures, [], `failed requests:\n${daemon.logTail()}`);
+      assert.deepEqual(checker.breaches, []);
+      assert.ok(checker.samples > 20, `only ${checker.samples} invariant samples`);
+    });
+  });
+}
+
+describe('a controller killed right after each transition it stores', () => {
+  for (const scenario of SCENARIOS) {
+    it(`${scenario.name}: resumes to the correct end after a kill at every transition, with 0 failed requests and 0 orphans`, async (t) => {
+      const transitions = transitionsOf.get(scenario.name);
+      assert.ok(transitions && transitions.length > 3, 'the random-kill case recorded the transitions');
+      const summary: string[] = [];
+      for (const transition of transitions) {
+        await t.test(`after ${transition}`, () => killAfter(scenario, transition).then((line) => void summary.push(line)));
+      }
+      t.diagnostic(summary.join('; '));
+    });
+  }
+});
+
+/** One fresh daemon whose first controller dies right after the first `transition` of an API rollout. */
+async function killAfter(scenario: Scenario, transition: string): Promise<string> {
+  const marker = randomBytes(6).toString('hex');
+  const daemon = await DaemonFixture.start((port) => crashConfig(port, marker, null), { env: { [CRASH_AFTER_ENV]: `${transition}:1` } });
+  const load = newLoad(daemon);
+  const checker = new InvariantChecker(daemon);
+  try {
+    load.start();
+    checker.start();
+    const run = await runScenario(daemon, marker, scenario, 2);
+    assert.equal(run.controllerRestarts, 1, `the controller died once after ${transition}:\n${daemon.logTail()}`);
+    assert.ok(run.resumedInMs !== null && run.resumedInMs < RESUME_LIMIT_MS, `resumed after ${run.resumedInMs}ms`);
+    assert.match(daemon.logTail(400), /controller exited \(SIGKILL\)/);
+    assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), []);
+    const breaches = await checker.stop();
+    const report = await load.stop();
+    assert.deepEqual(report.failures, [], `failed requests:\n${daemon.logTail()}`);
+    assert.deepEqual(breaches, []);
+    return `${transition}: ${report.requests} requests, resumed in ${Math.round(run.resumedInMs)}ms`;
+  } finally {
+    await checker.stop();
+    await load.stop().catch(() => undefined);
+    await daemon.kill();
+    // Anything left is one of ours that no status named: kill it, then fail on it.
+    await waitFor('killed processes to go', () => processesWithEnv(MARKER_ENV, marker).length === 0, 2_000).catch(() => undefined);
+    const strays = processesWithEnv(MARKER_ENV, marker);
+    for (const pid of strays) process.kill(pid, 'SIGKILL');
+    assert.deepEqual(strays, [], 'app processes no status named');
+  }
+}
