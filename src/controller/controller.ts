@@ -17,6 +17,7 @@ import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choo
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { RestartBackoff } from './restart-backoff.js';
+import { lastLogLine } from './last-log-line.js';
 import type { EventKind } from './event-kinds.js';
 import { isStorageError, lowSpaceReason } from '../store/storage-fault.js';
 
@@ -678,7 +679,9 @@ export class Controller {
       if (instance.isStopping) return;
       const uptime = formatMs(this.now() - instance.startedAtMs);
       const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : exit.code === null ? 'exited' : `exited with code ${exit.code}`);
-      const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready`;
+      const output = exit.spawnError ? null : lastLogLine(instance.record.logPath);
+      const said = output ? `; its last output: ${JSON.stringify(output)}` : '';
+      const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}${said}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready${said}`;
       this.failInstance(instance, reason);
     }));
     this.scheduleHealthCheck(instance, 0);
@@ -820,9 +823,9 @@ export class Controller {
   /**
    * Instances recorded as live by an earlier controller keep running and serving when they are
    * what the record says: the same process (pid and start time), listening on the same port,
-   * and, if it was ready, answering its health check now. One that is gone is recorded as
+   * and healthy (checked at once, judged like any instance). One that is gone is recorded as
    * stopped; a pid that now names another process is left alone; one of ours that no longer
-   * listens or answers is failed (out of traffic first, then stopped) and replaced. A record
+   * listens is failed (out of traffic first, then stopped) and replaced. A record
    * without a pid (the controller died while starting it) has its process found and stopped.
    */
   private async adoptLeftovers(): Promise<void> {
@@ -850,13 +853,9 @@ export class Controller {
       if (record.state === 'draining') this.beginStop(instance, 'it was draining when the controller restarted');
       else if (record.state === 'failed') this.beginStop(instance, record.reason ?? 'it had failed', { keepState: true });
       else if (record.state === 'ready' && !adopted.isListening) this.failInstance(instance, `no longer listens on port ${record.port} after the controller restarted`);
-      else if (record.state === 'ready') {
-        checks.push(
-          probe(instance.host, record.port, spec.health.path, spec.health.timeoutMs).then((result) => {
-            if (!result.isHealthy) this.failInstance(instance, `failed its health check when the controller restarted (GET ${spec.health.path}: ${result.detail})`);
-          }),
-        );
-      }
+      // A ready one is health-checked at once (see manage) and, like any ready instance, replaced
+      // after unhealthyThreshold failed checks in a row, never as the last ready one: a single
+      // slow answer from a loaded machine must not empty the pool.
     }
     await Promise.all(checks);
   }

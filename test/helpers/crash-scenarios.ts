@@ -11,7 +11,7 @@ import { sampleAppConfig, type DaemonFixture } from './daemon-fixture.js';
  * the API to its end while the controller may die at any moment, and the invariants that must
  * hold at every sample meanwhile.
  */
-export const REPLICAS = 3;
+export const REPLICAS = 2;
 export const MAX_UNAVAILABLE = 0;
 
 export interface Scenario {

@@ -67,9 +67,10 @@ export class DaemonFixture {
   }
 
   /** `env` goes to `cutover up`, and so to the daemon (e.g. the crash switch). */
-  static async start(config: (port: number) => string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<DaemonFixture> {
+  static async start(config: (port: number) => string, options: { env?: NodeJS.ProcessEnv; beforeUp?: (fixture: DaemonFixture) => void } = {}): Promise<DaemonFixture> {
     const fixture = new DaemonFixture(await findFreePort());
     fixture.writeConfig(config(fixture.port));
+    options.beforeUp?.(fixture);
     const up = await fixture.cli(['up', '--detach'], { env: options.env });
     if (up.code !== 0) {
       const log = fs.existsSync(path.join(fixture.dataDir, 'daemon.log')) ? fs.readFileSync(path.join(fixture.dataDir, 'daemon.log'), 'utf8') : '';

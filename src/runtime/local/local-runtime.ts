@@ -58,7 +58,8 @@ export class LocalRuntime implements Runtime {
 
     const exited = new Promise<ExitInfo>((resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => {
-        const spawnError = error.code === 'ENOENT' ? `command not found: ${file}` : `could not start ${file}: ${error.message}`;
+        const spawnError =
+          error.code === 'ENOENT' ? `command not found: ${file}` : error.code === 'EACCES' ? `permission denied: ${file} cannot be executed (is its x bit set?)` : `could not start ${file}: ${error.message}`;
         resolve({ code: null, signal: null, spawnError });
       });
       child.once('exit', (code, signal) => resolve({ code, signal }));
