@@ -7,6 +7,11 @@ export function noUpstreamMessage(app: string): string {
   return `no healthy upstream for app "${app}"`;
 }
 
+/** Body of the 503 sent when a request is pinned to a revision (a preview listener) that has no endpoint. */
+export function noRevisionUpstreamMessage(app: string, revision: number): string {
+  return `no healthy upstream for revision ${revision} of app "${app}"`;
+}
+
 export const UPSTREAM_FAILED_MESSAGE = 'upstream failed';
 export const UPSTREAM_TIMEOUT_MESSAGE = 'upstream timed out';
 

@@ -13,10 +13,14 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'proxy-authenticate',
 ]);
 
+/** Request header that marks a mirrored copy, so the mirror revision can tell copies from real traffic. */
+export const MIRROR_HEADER = 'x-cutover-mirror';
+
 /**
  * Request headers the proxy drops besides the hop-by-hop ones: the X-Forwarded-* set and
- * `Forwarded` (the proxy writes its own from the socket; client values are spoofable) and
- * `Expect` (Node already answered `100-continue`; the upstream pool cannot send it).
+ * `Forwarded` (the proxy writes its own from the socket; client values are spoofable),
+ * `Expect` (Node already answered `100-continue`; the upstream pool cannot send it) and the
+ * mirror marker (only the proxy may mark a request as a copy).
  */
 const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP_HEADERS,
@@ -25,6 +29,7 @@ const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'x-forwarded-host',
   'forwarded',
   'expect',
+  MIRROR_HEADER,
 ]);
 
 /**

@@ -36,6 +36,12 @@ export const DEFAULT_RETRY_BODY_BUFFER_BYTES = 64 * 1024;
 export const DEFAULT_TUNNEL_IDLE_TIMEOUT_MS = 600_000;
 /** How long `close()` and `removeApp()` let in-flight requests finish before cutting them. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+/** Mirror copies in flight per worker; a request to copy beyond it gets no copy. `0` disables mirroring. */
+export const DEFAULT_MIRROR_MAX_CONCURRENT = 32;
+/** Largest request body copied to a mirror; a request with a larger body gets no copy. */
+export const DEFAULT_MIRROR_MAX_BODY_BYTES = 64 * 1024;
+/** Time a mirror copy has for its response head, and longest pause in its body, before it is dropped. */
+export const DEFAULT_MIRROR_TIMEOUT_MS = 10_000;
 
 export interface ProxyOptions {
   clientHeadersTimeoutMs: number;
@@ -52,6 +58,9 @@ export interface ProxyOptions {
   retryBodyBufferBytes: number;
   tunnelIdleTimeoutMs: number;
   closeTimeoutMs: number;
+  mirrorMaxConcurrent: number;
+  mirrorMaxBodyBytes: number;
+  mirrorTimeoutMs: number;
 }
 
 export const DEFAULT_PROXY_OPTIONS: Readonly<ProxyOptions> = Object.freeze({
@@ -69,6 +78,9 @@ export const DEFAULT_PROXY_OPTIONS: Readonly<ProxyOptions> = Object.freeze({
   retryBodyBufferBytes: DEFAULT_RETRY_BODY_BUFFER_BYTES,
   tunnelIdleTimeoutMs: DEFAULT_TUNNEL_IDLE_TIMEOUT_MS,
   closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS,
+  mirrorMaxConcurrent: DEFAULT_MIRROR_MAX_CONCURRENT,
+  mirrorMaxBodyBytes: DEFAULT_MIRROR_MAX_BODY_BYTES,
+  mirrorTimeoutMs: DEFAULT_MIRROR_TIMEOUT_MS,
 });
 
 /** Fills in defaults; fields set to `undefined` keep their default. */
