@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findFreePort } from '../src/runtime/local/free-port.js';
-import { DaemonFixture, sampleAppConfig, type CliResult } from './helpers/daemon-fixture.js';
+import { DaemonFixture, sampleAppConfig, waitFor, type CliResult } from './helpers/daemon-fixture.js';
 
 /** The sample app as `web`, plus a copy named `api` on the next port. */
 function twoApps(port: number, apiPort: number): string {
@@ -20,9 +20,15 @@ describe('parallel deploys', () => {
 
   it('of one app: exactly one runs; the other 19 exit 1 at once, naming the running rollout', async () => {
     const finished: { n: number; result: CliResult }[] = [];
-    await Promise.all(
-      Array.from({ length: 20 }, (_, n) => daemon.cli(['deploy', 'web', '--set', 'web.run.env.VERSION=2']).then((result) => void finished.push({ n, result }))),
+    // A canary waits at its gate for `promote`: the one deploy that runs stays running however
+    // slowly the other nineteen start, so none of them can arrive after it ended.
+    const deploys = Promise.all(
+      Array.from({ length: 20 }, (_, n) => daemon.cli(['deploy', 'web', '--strategy', 'canary', '--set', 'web.run.env.VERSION=2']).then((result) => void finished.push({ n, result }))),
     );
+    await waitFor('19 deploys to return', () => finished.length >= 19, 60_000);
+    const promote = await daemon.cli(['promote', 'web', '--full']);
+    assert.equal(promote.code, 0, promote.stderr);
+    await deploys;
     const winners = finished.filter((f) => f.result.code === 0);
     const losers = finished.filter((f) => f.result.code !== 0);
     assert.equal(winners.length, 1, finished.map((f) => `${f.result.code}: ${f.result.stdout}${f.result.stderr}`).join('\n'));
@@ -32,7 +38,7 @@ describe('parallel deploys', () => {
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, new RegExp(`app "web" already has rollout ${rolloutId} (progressing|paused)`));
     }
-    // "At once": every refused deploy returned while the one that runs was still waiting for its rollout.
+    // "At once": every refused deploy returned while the one that runs was still waiting at its gate.
     assert.equal(finished.at(-1)!.n, winners[0]!.n, 'the deploy that runs finishes last');
     const status = await daemon.status();
     const web = status.apps.find((a) => a.name === 'web')!;

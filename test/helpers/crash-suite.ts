@@ -2,10 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoadClient } from '../src/load/load-client.js';
-import { CRASH_AFTER_ENV } from '../src/controller/crash-switch.js';
-import { DaemonFixture, waitFor } from './helpers/daemon-fixture.js';
-import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, runScenario, SCENARIOS, type Scenario } from './helpers/crash-scenarios.js';
+import { LoadClient } from '../../src/load/load-client.js';
+import { CRASH_AFTER_ENV } from '../../src/controller/crash-switch.js';
+import { DaemonFixture, waitFor } from './daemon-fixture.js';
+import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, runScenario, SCENARIOS, type Scenario } from './crash-scenarios.js';
 
 /** Random kills per scenario here; `npm run soak` runs many more. Four scenarios make 20. */
 const RANDOM_KILLS_PER_SCENARIO = 5;
@@ -21,7 +21,12 @@ function newLoad(daemon: DaemonFixture): LoadClient {
 /** The transitions each scenario stores, from a run without a crash; the kill-at-every-transition cases use them. */
 const transitionsOf = new Map<string, string[]>();
 
-for (const scenario of SCENARIOS) {
+/**
+ * The crash-safety suite of one scenario (one test file each, so each gets its own time budget):
+ * kills at random times on one daemon, then a kill right after every transition it stores.
+ */
+export function crashSuite(name: Scenario['name']): void {
+  const scenario = SCENARIOS.find((s) => s.name === name)!;
   describe(`a controller killed during a ${scenario.name} rollout`, () => {
     const marker = randomBytes(6).toString('hex');
     let daemon: DaemonFixture;
@@ -42,7 +47,7 @@ for (const scenario of SCENARIOS) {
       await daemon?.stop();
     });
 
-    it(`resumes to the correct end after ${RANDOM_KILLS_PER_SCENARIO} kills at random times, under 32 keep-alive clients`, async () => {
+    it(`resumes to the correct end after ${RANDOM_KILLS_PER_SCENARIO} kills at random times, under 32 keep-alive clients`, { timeout: 5 * 60_000 }, async () => {
       const started = performance.now();
       const reference = await runScenario(daemon, marker, scenario, ++version);
       const referenceMs = performance.now() - started;
@@ -66,11 +71,9 @@ for (const scenario of SCENARIOS) {
       assert.ok(checker.samples > 20, `only ${checker.samples} invariant samples`);
     });
   });
-}
 
-describe('a controller killed right after each transition it stores', () => {
-  for (const scenario of SCENARIOS) {
-    it(`${scenario.name}: resumes to the correct end after a kill at every transition, with 0 failed requests and 0 orphans`, async (t) => {
+  describe('a controller killed right after each transition it stores', () => {
+    it(`${scenario.name}: resumes to the correct end after a kill at every transition, with 0 failed requests and 0 orphans`, { timeout: 10 * 60_000 }, async (t) => {
       const transitions = transitionsOf.get(scenario.name);
       assert.ok(transitions && transitions.length > 3, 'the random-kill case recorded the transitions');
       const summary: string[] = [];
@@ -85,8 +88,8 @@ describe('a controller killed right after each transition it stores', () => {
       await next.then((d) => d.daemon.kill()).catch(() => undefined);
       t.diagnostic(summary.join('; '));
     });
-  }
-});
+  });
+}
 
 interface ArmedDaemon {
   daemon: DaemonFixture;
