@@ -37,6 +37,8 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(use === undefined || STRATEGY_NAMES.includes(use), `strategy.use must be one of ${STRATEGY_NAMES.join(', ')}`);
   check(blueGreen === undefined || (typeof blueGreen === 'object' && blueGreen !== null && isNonNegative(blueGreen.scaleDownDelayMs) && typeof blueGreen.preview === 'object'), 'strategy.blueGreen must be a resolved blue-green block');
   check(canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)), 'strategy.canary must be a resolved canary block');
+  const router = spec.router;
+  check(router === undefined || (typeof router === 'object' && router !== null && (router.kind === 'builtin' || (router.kind === 'haproxy' && (router.mode === 'managed' || router.mode === 'external') && typeof router.backend === 'string'))), 'router must be { kind: builtin } or a resolved haproxy router');
   return spec;
 }
 

@@ -381,6 +381,7 @@ export class Controller {
     await Promise.all([...this.apps.keys()].map((app) => this.options.router.removeApp(app).catch(() => {})));
     const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
     await Promise.all([...stops, ...this.pendingStops]);
+    await this.options.router.close?.().catch((error: unknown) => this.log(`closing the router failed: ${(error as Error).message}`));
     this.options.runtime.close();
   }
 

@@ -2,6 +2,7 @@ import { ignoreOutputErrors } from './output-errors.js';
 import { startApiServer } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
 import { IpcRouter } from '../router/builtin/ipc-router.js';
+import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { loadConfig, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -33,10 +34,11 @@ async function main(): Promise<void> {
   // Test-only fault injection; the primary gives it to the first controller only.
   const crashSwitch = CrashSwitch.fromEnv(process.env);
   if (crashSwitch) log(`fault injection: this controller kills itself after the ${crashSwitch.occurrence}. ${crashSwitch.kind} event of an API rollout`);
+  const router = new PerAppRouter({ builtin: new IpcRouter(), specOf: (app) => store.latestRevision(app)?.spec, dataDir: layout.root, log });
   const controller = new Controller({
     store,
     runtime: new LocalRuntime(),
-    router: new IpcRouter(),
+    router,
     dataDir: layout.root,
     specHash,
     log,

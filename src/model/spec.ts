@@ -87,6 +87,19 @@ export interface StrategySpec {
   canary?: CanarySpec;
 }
 
+/** The load balancer of an app. */
+export type RouterSpec =
+  | { kind: 'builtin' }
+  | {
+      kind: 'haproxy';
+      mode: 'managed' | 'external';
+      /** External mode: the runtime API socket (absolute); null in managed mode. */
+      socket: string | null;
+      backend: string;
+      servers: number;
+      binary: string;
+    };
+
 export interface AppSpec {
   name: string;
   listen: HostPort;
@@ -96,6 +109,8 @@ export interface AppSpec {
   drainTimeoutMs: number;
   stopTimeoutMs: number;
   strategy: StrategySpec;
+  /** Older stored specs lack it: the built-in proxy. */
+  router?: RouterSpec;
 }
 
 export interface CutoverConfig {

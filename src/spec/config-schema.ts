@@ -22,7 +22,11 @@ import {
   DEFAULT_PREVIEW_HEADER,
   DEFAULT_SCALE_DOWN_DELAY_MS,
   DEFAULT_STICKY_TTL_MS,
+  DEFAULT_HAPROXY_BINARY,
+  DEFAULT_HAPROXY_MODE,
+  DEFAULT_HAPROXY_SERVERS,
   MAX_CANARY_STEPS,
+  MAX_HAPROXY_SERVERS,
   MAX_DRAIN_TIMEOUT_MS,
   MAX_DURATION_MS,
   MAX_REPLICAS,
@@ -333,6 +337,52 @@ const strategySchema = z
   .strictObject({ rolling: rollingSchema.optional(), blueGreen: blueGreenSchema.optional(), canary: canarySchema.optional() })
   .meta({ description: 'How a new revision replaces the old one: one of rolling (the default), blueGreen or canary.' });
 
+
+const HAPROXY_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+const haproxyRouterSchema = z
+  .strictObject({
+    mode: z
+      .enum(['managed', 'external'])
+      .meta({ description: 'managed: cutover writes the config and runs HAProxy itself (master-worker, master socket); external: cutover only talks to a running HAProxy.', default: DEFAULT_HAPROXY_MODE })
+      .register(fieldHints, { expected: 'managed or external', hint: 'write mode: managed or mode: external' })
+      .optional(),
+    socket: z
+      .string()
+      .min(1)
+      .meta({ description: "External mode: the runtime API socket of HAProxy (a stats socket with level admin), relative to the config file's directory." })
+      .register(fieldHints, { expected: 'a socket path', hint: 'e.g. socket: /run/haproxy/admin.sock' })
+      .optional(),
+    backend: z
+      .string()
+      .regex(HAPROXY_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid HAProxy backend name` })
+      .meta({ description: 'The backend cutover manages for the app (default cutover_APP); its revision backends are BACKEND_r0..r2.' })
+      .register(fieldHints, { hint: 'letters, digits, _ . : and -, e.g. backend: be_web' })
+      .optional(),
+    servers: integer(1, MAX_HAPROXY_SERVERS)
+      .meta({ description: 'Managed mode: server slots per backend (the most instances of an app at once, draining ones included).', default: DEFAULT_HAPROXY_SERVERS })
+      .optional(),
+    binary: z.string().min(1).meta({ description: 'Managed mode: the haproxy program.', default: DEFAULT_HAPROXY_BINARY }).optional(),
+  })
+  .superRefine((haproxy, ctx) => {
+    if (haproxy.mode === 'external' && haproxy.socket === undefined) {
+      ctx.addIssue(issue('external mode needs socket: the runtime API of the running HAProxy', 'add socket: /run/haproxy/admin.sock (a stats socket with level admin)', haproxy));
+    }
+    if (haproxy.mode !== 'external' && (haproxy.socket !== undefined)) {
+      ctx.addIssue({ ...issue('socket is for external mode; a managed HAProxy gets its sockets in the data dir', 'remove socket, or write mode: external', haproxy.socket), path: ['socket'] });
+    }
+  })
+  .meta({ description: 'Drive HAProxy through its runtime API.' });
+
+const routerSchema = z
+  .strictObject({
+    builtin: z.strictObject({}).meta({ description: "cutover's own proxy (the default)." }).optional(),
+    haproxy: haproxyRouterSchema.optional(),
+  })
+  .refine((router) => Object.keys(router).length === 1, { error: 'router names exactly one of builtin and haproxy', params: { hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' } })
+  .meta({ description: 'The load balancer that carries the traffic: builtin (the default) or haproxy.' })
+  .register(fieldHints, { expected: 'builtin or haproxy', hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' });
+
 const appNameSchema = z
   .string()
   .regex(APP_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid app name` })
@@ -355,11 +405,13 @@ export const appSchema = z
       maxMs: MAX_STOP_TIMEOUT_MS,
     }).optional(),
     strategy: strategySchema.optional(),
+    router: routerSchema.optional(),
   })
   .meta({ description: 'One service cutover keeps running.' });
 
 export const configSchema = z
   .strictObject({
+    router: routerSchema.optional(),
     apps: z
       .record(appNameSchema, appSchema)
       .refine((apps) => Object.keys(apps).length > 0, {

@@ -78,6 +78,7 @@ describe('parseConfig', () => {
       drainTimeoutMs: 30_000,
       stopTimeoutMs: 10_000,
       strategy: { use: 'rolling', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() },
+      router: { kind: 'builtin' },
     }]);
   });
 
@@ -123,7 +124,23 @@ describe('parseConfig', () => {
           progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
         },
       },
+      router: { kind: 'builtin' },
     });
+  });
+
+  it('gives every app the top-level router unless it names its own; builtin when none is named', () => {
+    const text = [
+      'router:',
+      '  haproxy: { mode: external, socket: run/admin.sock }',
+      'apps:',
+      '  web: { listen: 8080, run: { command: [node, server.js] } }',
+      '  api: { listen: 8081, run: { command: [node, server.js] }, router: { builtin: {} } }',
+      '  admin: { listen: 8082, run: { command: [node, server.js] }, router: { haproxy: { backend: be_admin, servers: 4 } } }',
+    ].join('\n');
+    const [web, api, admin] = parseConfig(text, '/srv/shop/cutover.yaml').apps;
+    assert.deepEqual(web?.router, { kind: 'haproxy', mode: 'external', socket: '/srv/shop/run/admin.sock', backend: 'cutover_web', servers: 16, binary: 'haproxy' });
+    assert.deepEqual(api?.router, { kind: 'builtin' });
+    assert.deepEqual(admin?.router, { kind: 'haproxy', mode: 'managed', socket: null, backend: 'be_admin', servers: 4, binary: 'haproxy' });
   });
 
   it('resolves blue-green and canary blocks, and picks the strategy that is named', () => {

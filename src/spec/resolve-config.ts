@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { AppSpec, BlueGreenSpec, CanarySpec, CanaryStep, CountOrPercent, CutoverConfig, StrategySpec } from '../model/spec.js';
+import type { AppSpec, BlueGreenSpec, RouterSpec, CanarySpec, CanaryStep, CountOrPercent, CutoverConfig, StrategySpec } from '../model/spec.js';
 import type { RawApp, RawConfig } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -23,7 +23,11 @@ import {
   DEFAULT_PREVIEW_HEADER,
   DEFAULT_SCALE_DOWN_DELAY_MS,
   DEFAULT_STICKY_TTL_MS,
+  DEFAULT_HAPROXY_BINARY,
+  DEFAULT_HAPROXY_MODE,
+  DEFAULT_HAPROXY_SERVERS,
 } from './defaults.js';
+import { defaultBackendName } from '../router/haproxy/haproxy-layout.js';
 import { parseDuration } from './parse-duration.js';
 import { parseListen } from './parse-listen.js';
 import { splitCommand } from './split-command.js';
@@ -39,7 +43,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   const configDir = dirname(configPath);
   return {
     path: configPath,
-    apps: Object.entries(raw.apps).map(([name, app]) => resolveApp(name, app, configDir)),
+    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir) })),
   };
 }
 
@@ -67,6 +71,20 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     drainTimeoutMs: durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS),
     stopTimeoutMs: durationMs(app.stopTimeout, DEFAULT_STOP_TIMEOUT_MS),
     strategy: resolveStrategy(app.strategy),
+  };
+}
+
+/** The app's own router block, else the top-level one, else the built-in proxy. */
+function resolveRouter(app: string, raw: RawConfig['router'], configDir: string): RouterSpec {
+  if (!raw?.haproxy) return { kind: 'builtin' };
+  const haproxy = raw.haproxy;
+  return {
+    kind: 'haproxy',
+    mode: haproxy.mode ?? DEFAULT_HAPROXY_MODE,
+    socket: haproxy.socket === undefined ? null : resolve(configDir, haproxy.socket),
+    backend: haproxy.backend ?? defaultBackendName(app),
+    servers: haproxy.servers ?? DEFAULT_HAPROXY_SERVERS,
+    binary: haproxy.binary ?? DEFAULT_HAPROXY_BINARY,
   };
 }
 
