@@ -110,12 +110,12 @@ describe('cutover CLI with a daemon', () => {
     assert.deepEqual(parsed.rollouts.map((r) => r.phase), ['rolled-back', 'promoted', 'promoted']);
   });
 
-  it('refuses a deploy while a rollout is active, with exit 2 and the way out', async () => {
+  it('refuses a deploy while a rollout is active, with exit 1, the running rollout and the way out', async () => {
     // A revision that never becomes ready keeps its rollout progressing for as long as we need.
     const first = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.BROKEN=never-ready', '--set', 'web.health.startupTimeout=60s']);
     assert.equal(first.code, 0, first.stderr);
     const second = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=4']);
-    assert.equal(second.code, 2);
+    assert.equal(second.code, 1);
     assert.match(second.stderr, /already has rollout \d+ progressing/);
     assert.match(second.stderr, /cutover rollback web/);
 

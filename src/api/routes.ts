@@ -17,6 +17,7 @@ export const ERROR_STATUS: Record<string, number> = {
   NOTHING_TO_PROMOTE: 409,
   NOT_PAUSED: 409,
   TRAFFIC_PENDING: 503,
+  STORAGE_UNAVAILABLE: 503,
 };
 
 export interface ApiErrorBody {

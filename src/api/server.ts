@@ -8,6 +8,7 @@ import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
 import { API_PREFIX, ERROR_STATUS, type ApiErrorBody } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
+import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -116,7 +117,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<http.Se
         const params = route!.pattern.exec(subPath)!.slice(1);
         const body = req.method === 'POST' ? await readJson(req) : {};
         send(res, 200, await route!.handler({ params, query: url.searchParams, body }));
-      } catch (error) {
+      } catch (caught) {
+        const error = isStorageError(caught) ? storageUnavailable(caught) : caught;
         if (error instanceof CutoverError) {
           const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
           send(res, ERROR_STATUS[error.code] ?? 500, body);

@@ -1,3 +1,4 @@
+import { ignoreOutputErrors } from './output-errors.js';
 import cluster, { type Worker } from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,8 @@ import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } f
 import { WorkerFanout } from './worker-fanout.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
+import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
+import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
 
 export const DEFAULT_WORKERS = 2;
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
@@ -29,6 +32,8 @@ export interface PrimaryOptions {
  * connection, and restarts the controller. It never touches a request itself.
  */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
+  // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
+  ignoreOutputErrors();
   const layout = ensureDataDir(options.dataDir);
   const releaseLock = acquireDaemonLock(layout.pidFile, options.dataDir);
   const plans = new Map<string, TrafficPlan>();
@@ -128,9 +133,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   function startController(): void {
     // Only the first controller deploys the config: a restarted one must not undo a rollback
     // or a --set deploy by shipping the file again.
+    // The test-only crash switch (CUTOVER_CRASH_AFTER) goes to the first controller only, so the
+    // one that replaces it runs to the end.
+    const { [CRASH_AFTER_ENV]: crashAfter, ...inherited } = process.env;
     const child = fork(fileURLToPath(new URL('./controller-main.js', import.meta.url)), [], {
       env: {
-        ...process.env,
+        ...inherited,
+        ...(isFirstController && crashAfter ? { [CRASH_AFTER_ENV]: crashAfter } : {}),
         CUTOVER_ROLE: 'controller',
         CUTOVER_CONFIG: options.configPath,
         CUTOVER_DATA_DIR: options.dataDir,
@@ -144,8 +153,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     child.on('exit', (code, signal) => {
       if (controller === child) controller = null;
       if (isStopping) return;
-      if (code === 0) {
-        void stop(0);
+      if (code === 0 || code === EXIT_STORE_CORRUPT) {
+        // A corrupt state database does not heal by restarting: stop, with the controller's code.
+        if (code === EXIT_STORE_CORRUPT) options.log('the controller found the state database corrupt; stopping');
+        void stop(code);
         return;
       }
       options.log(`controller exited (${signal ?? `code ${code}`}); restarting it, the proxy keeps serving meanwhile`);

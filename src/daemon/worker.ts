@@ -1,3 +1,4 @@
+import { ignoreOutputErrors } from './output-errors.js';
 import { ProxyServer } from '../proxy/index.js';
 import type { WorkerCommand, WorkerReply } from './messages.js';
 
@@ -6,6 +7,8 @@ import type { WorkerCommand, WorkerReply } from './messages.js';
  * after it holds the current plans, so no connection ever meets an empty table.
  */
 export function runWorker(): void {
+  // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
+  ignoreOutputErrors();
   const proxy = new ProxyServer();
   const send = (message: WorkerReply): void => {
     if (process.connected) process.send!(message);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../../errors.js';
 import { ensureDataDir } from '../../daemon/data-dir.js';
+import { checkStore } from '../../store/check-store.js';
 import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock.js';
 import { loadConfig } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
@@ -17,6 +18,8 @@ export async function up(options: GlobalOptions & { detach?: boolean; workers: n
   // Bad config fails here, with exit 2, before any process starts.
   loadConfig(context.configPath);
   ensureDataDir(context.layout.root);
+  // A corrupt state database stops us here, with its own exit code, before anything runs.
+  checkStore(context.layout.database);
 
   if (!options.detach) {
     const { runPrimary } = await import('../../daemon/primary.js');

@@ -1,0 +1,38 @@
+/**
+ * Every kind of event the controller stores. Each one is written right after (or with) the state
+ * change it names, so these are also the persisted transitions a crash test can stop at.
+ */
+export const EVENT_KINDS = [
+  'rollout-started',
+  'rollout-step',
+  'rollout-gate',
+  'rollout-promote',
+  'rollout-paused',
+  'rollout-resumed',
+  'rollout-promoted',
+  'rollout-aborted',
+  'rollout-rolling-back',
+  'rollout-rolled-back',
+  'rollout-failed',
+  'rollout-storage-paused',
+  'rollout-storage-resumed',
+  'instance-starting',
+  'instance-ready',
+  'instance-adopted',
+  'instance-unhealthy',
+  'instance-failed',
+  'instance-draining',
+  'instance-killed',
+  'instance-stop-forced',
+  'instance-stopped',
+  'traffic',
+  'traffic-failed',
+  'hooks-skipped',
+  'hook-started',
+  'hook-restarted',
+  'hook-succeeded',
+  'hook-failed',
+  'hook-cancelled',
+  'hook-interrupted',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
