@@ -8,7 +8,10 @@ import {
   UPSTREAM_FAILED_MESSAGE,
   UPSTREAM_TIMEOUT_MESSAGE,
 } from './error-response.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './forwarded-headers.js';
+import type { BodyWatch } from './body-rate-guard.js';
+import { clientResponseHeaders, sanitizeRequestHead } from './forwarded-headers.js';
+import { LimitedBody } from './limited-body.js';
+import { checkRequestHead } from './request-limits.js';
 import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from './upstream-failure.js';
 import type { UpstreamFailureKind } from './upstream-failure.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -22,8 +25,13 @@ export function forwardRequest(listener: AppListener, req: IncomingMessage, res:
  * One client request on its way through the proxy, and the undici dispatch handler of its
  * upstream tries. Life cycle:
  *
+ * 0. The request head is checked against the limits (request line 414, header section and
+ *    count 431, several Host headers or a bad absolute-form target 400, body over the cap 413);
+ *    a refused request gets an error with `Connection: close`. A pipelined request waits until
+ *    the response before it is complete, so nothing queued behind an error is ever sent on.
  * 1. A body up to `retryBodyBufferBytes` with a known length is read first so it can be sent
- *    again; a larger or chunked body is streamed (with backpressure) and not replayable.
+ *    again; a larger or chunked body is streamed (with backpressure) and not replayable. A body
+ *    arriving slower than the minimum rate is cut (408).
  * 2. An endpoint is picked from the app's current routing table and counted in flight.
  * 3. The response head and body are streamed to the client, pausing the upstream whenever
  *    the client socket is full.
@@ -50,6 +58,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private isClientGone = false;
   private isBodyReplayable = true;
   private isDrainHooked = false;
+  /** Set when the proxy itself refuses the request mid-way (413, 408): the status to answer. */
+  private refusedStatus: number | undefined = undefined;
+  private bodyWatch: BodyWatch | undefined = undefined;
+  private limitedBody: LimitedBody | undefined = undefined;
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
 
   constructor(
@@ -66,28 +78,58 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    const { req, res } = this;
+    const { req, res, listener } = this;
+    // A pipelined request: its response is queued behind another one. Wait for that one to
+    // finish, so a request queued behind an error response (which closes) is never forwarded.
+    if (res.socket === null) {
+      res.once('socket', () => this.start());
+      return;
+    }
+    // The connection is already closing (an error answered before this request was parsed):
+    // nothing after an error is ever forwarded.
+    if (req.socket.writableEnded || req.socket.destroyed) {
+      req.socket.destroy();
+      return;
+    }
     res.sendDate = false;
     res.once('close', this.onResponseClose);
-    const table = this.listener.route.table;
+    const { options } = listener;
+    const socket = req.socket;
+    const head = sanitizeRequestHead(req.rawHeaders, socket.remoteAddress, listener.isTrustedPeer(socket));
+    const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', { major: req.httpVersionMajor, minor: req.httpVersionMinor }, req.rawHeaders.length >> 1, head);
+    if (typeof path !== 'string') {
+      sendErrorResponse(res, path.status, path.message);
+      return;
+    }
+    const table = listener.route.table;
     if (!table.isRoutable) {
       sendErrorResponse(res, 503, noUpstreamMessage(table.app));
       return;
     }
-    this.dispatchOptions.headers = upstreamRequestHeaders(req);
-    const headers = req.headers;
-    const contentLength = headers['content-length'];
-    if (headers['transfer-encoding'] === undefined) {
+    const dispatchOptions = this.dispatchOptions;
+    dispatchOptions.path = path;
+    dispatchOptions.headers = head.headers;
+    const contentLength = head.contentLength;
+    if (!head.hasTransferEncoding) {
       if (contentLength === undefined || contentLength === '0') {
         this.dispatchFirst();
         return;
       }
-      if (Number(contentLength) <= this.listener.options.retryBodyBufferBytes) {
+      const length = Number(contentLength);
+      if (options.maxBodyBytes > 0 && length > options.maxBodyBytes) {
+        sendErrorResponse(res, 413, 'request body too large');
+        return;
+      }
+      this.watchBody();
+      if (length <= options.retryBodyBufferBytes) {
         this.bufferBody();
         return;
       }
+      dispatchOptions.body = req;
+    } else {
+      this.watchBody();
+      dispatchOptions.body = options.maxBodyBytes > 0 ? (this.limitedBody = new LimitedBody(req, options.maxBodyBytes, this.onBodyTooLarge)) : req;
     }
-    this.dispatchOptions.body = req;
     this.isBodyReplayable = false;
     this.dispatchFirst();
   }
@@ -132,6 +174,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const failed = this.target;
     this.release();
     if (this.isClientGone) return;
+    if (this.refusedStatus !== undefined) {
+      this.refuse(this.refusedStatus);
+      return;
+    }
     if (this.hasResponded) {
       // Never pass a truncated body off as complete.
       this.res.destroy();
@@ -155,11 +201,44 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     );
   }
 
+  /** The proxy refuses the request mid-way: an error page if nothing was sent yet, else a cut. */
+  private refuse(status: number): void {
+    if (this.hasResponded || this.res.headersSent) {
+      this.res.destroy();
+      return;
+    }
+    sendErrorResponse(this.res, status, status === 413 ? 'request body too large' : 'request body too slow');
+  }
+
+  private watchBody(): void {
+    const { req } = this;
+    this.bodyWatch = this.listener.bodyGuard.watch(req.socket, this.onBodyTooSlow);
+    if (this.bodyWatch !== undefined) req.once('end', () => this.listener.bodyGuard.unwatch(this.bodyWatch));
+  }
+
+  private readonly onBodyTooSlow = (): void => {
+    this.refusedStatus = 408;
+    this.cut();
+  };
+
+  private readonly onBodyTooLarge = (): void => {
+    this.refusedStatus = 413;
+  };
+
+  /** Stops the current try (its error reports `refusedStatus`), or answers at once when none runs. */
+  private cut(): void {
+    if (this.target !== undefined && this.controller !== undefined) {
+      this.controller.abort(new CutoverError('PROXY_REQUEST_REFUSED', `request refused with ${this.refusedStatus}`));
+      return;
+    }
+    if (this.target === undefined) this.refuse(this.refusedStatus ?? 400);
+  }
+
   private bufferBody(): void {
     const chunks: Buffer[] = [];
     this.req.on('data', (chunk: Buffer) => chunks.push(chunk));
     this.req.once('end', () => {
-      if (this.isClientGone) return;
+      if (this.isClientGone || this.res.headersSent) return;
       this.dispatchOptions.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       this.dispatchFirst();
     });
@@ -185,7 +264,9 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     if (this.tries >= this.listener.options.maxTries) return false;
     if (kind === 'not-sent') {
       // A streamed body can go out again only if undici never started reading it.
-      return this.isBodyReplayable || (!this.req.readableDidRead && !this.req.destroyed);
+      if (this.isBodyReplayable) return true;
+      if (this.limitedBody !== undefined) return !this.limitedBody.hasStarted && !this.req.destroyed;
+      return !this.req.readableDidRead && !this.req.destroyed;
     }
     return kind === 'reset' && this.isBodyReplayable && isIdempotentMethod(this.req.method);
   }
@@ -203,6 +284,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   };
 
   private readonly onResponseClose = (): void => {
+    if (this.bodyWatch !== undefined) this.listener.bodyGuard.unwatch(this.bodyWatch);
     if (this.listener.isClosing) this.listener.closeIdleConnections();
     if (this.res.writableFinished) return;
     this.isClientGone = true;

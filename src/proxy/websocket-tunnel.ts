@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { AppListener, Tunnel } from './app-listener.js';
 import { noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from './error-response.js';
-import { upstreamRequestHeaders } from './forwarded-headers.js';
+import { sanitizeRequestHead } from './forwarded-headers.js';
+import { checkRequestHead } from './request-limits.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
 /** Largest upstream handshake response head the proxy reads before giving up (502). */
@@ -18,8 +19,18 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  */
 export function openTunnel(listener: AppListener, req: IncomingMessage, client: Socket, head: Buffer): void {
   client.on('error', ignore);
+  if (client.writableEnded || client.destroyed) {
+    client.destroy();
+    return;
+  }
   if (!isWebSocketHandshake(req)) {
     writeRawErrorResponse(client, 400, 'only websocket upgrades are supported');
+    return;
+  }
+  const sanitized = sanitizeRequestHead(req.rawHeaders, client.remoteAddress, listener.isTrustedPeer(client));
+  const path = checkRequestHead(listener.options, req.method ?? 'GET', req.url ?? '/', { major: req.httpVersionMajor, minor: req.httpVersionMinor }, req.rawHeaders.length >> 1, sanitized);
+  if (typeof path !== 'string') {
+    writeRawErrorResponse(client, path.status, path.message);
     return;
   }
   if (listener.isClosing) {
@@ -32,7 +43,7 @@ export function openTunnel(listener: AppListener, req: IncomingMessage, client: 
     writeRawErrorResponse(client, 503, noUpstreamMessage(table.app));
     return;
   }
-  new WebSocketTunnel(listener, req, client, head).connect(target);
+  new WebSocketTunnel(listener, req, client, head, path, sanitized.headers).connect(target);
 }
 
 export function isWebSocketHandshake(req: IncomingMessage): boolean {
@@ -68,6 +79,8 @@ class WebSocketTunnel implements Tunnel {
     private readonly req: IncomingMessage,
     private readonly client: Socket,
     private readonly head: Buffer,
+    private readonly path: string,
+    private readonly headers: readonly string[],
   ) {
     listener.tunnels.add(this);
     client.once('close', (hadError) => this.onClientClosed(hadError));
@@ -109,9 +122,8 @@ class WebSocketTunnel implements Tunnel {
     this.state = 'handshaking';
     upstream.setTimeout(this.listener.options.upstreamHeadersTimeoutMs);
     const { req } = this;
-    const headers = upstreamRequestHeaders(req);
-    headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
-    let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    const headers = [...this.headers, 'Connection', 'Upgrade', 'Upgrade', 'websocket'];
+    let text = `${req.method} ${this.path} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     upstream.write(`${text}\r\n`, 'latin1');
     if (this.head.length > 0) upstream.write(this.head);

@@ -1,0 +1,43 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { CutoverError } from '../errors.js';
+
+/**
+ * A request body of unknown length (chunked) passed on with a size cap. It starts reading the
+ * client's body only when the upstream pool first reads it, so `hasStarted` tells whether any
+ * of the body may have left (a try that never started may be retried). Going over the cap
+ * fails the stream with `PROXY_BODY_TOO_LARGE` and calls `onTooLarge` once.
+ */
+export class LimitedBody extends Readable {
+  hasStarted = false;
+  private received = 0;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly maxBytes: number,
+    private readonly onTooLarge: () => void,
+  ) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.hasStarted) {
+      this.req.resume();
+      return;
+    }
+    this.hasStarted = true;
+    const { req } = this;
+    req.on('data', (chunk: Buffer) => {
+      this.received += chunk.length;
+      if (this.received > this.maxBytes) {
+        req.pause();
+        this.onTooLarge();
+        this.destroy(new CutoverError('PROXY_BODY_TOO_LARGE', `the request body is over the ${this.maxBytes}-byte limit`));
+        return;
+      }
+      if (!this.push(chunk)) req.pause();
+    });
+    req.once('end', () => this.push(null));
+    req.once('error', (error) => this.destroy(error));
+  }
+}
