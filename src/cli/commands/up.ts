@@ -15,7 +15,7 @@ const DETACH_READY_TIMEOUT_MS = 30_000;
 export async function up(options: GlobalOptions & { detach?: boolean; workers: number }): Promise<void> {
   const context = commandContext(options);
   // Bad config fails here, with exit 2, before any process starts.
-  loadConfig(context.configPath);
+  const config = loadConfig(context.configPath);
   ensureDataDir(context.layout.root);
 
   if (!options.detach) {
@@ -25,6 +25,7 @@ export async function up(options: GlobalOptions & { detach?: boolean; workers: n
       configPath: context.configPath,
       dataDir: context.layout.root,
       workers: options.workers,
+      proxy: config.proxy,
       log: (line) => console.log(`${new Date().toISOString()} ${line}`),
     });
     console.log('cutover daemon stopped');
