@@ -12,6 +12,9 @@ export const ERROR_STATUS: Record<string, number> = {
   CONFIG_INVALID: 400,
   NOT_FOUND: 404,
   DAEMON_STOPPING: 503,
+  ADMIN_UNAUTHORIZED: 401,
+  ADMIN_HOST_NOT_ALLOWED: 403,
+  ADMIN_ORIGIN_NOT_ALLOWED: 403,
 };
 
 export interface ApiErrorBody {
@@ -19,3 +22,17 @@ export interface ApiErrorBody {
   message: string;
   hint?: string;
 }
+
+/** Every route of the admin API: the server binds a handler to each name; tests enumerate them. */
+export const API_ROUTES = [
+  { name: 'health', method: 'GET', pattern: /^\/health$/, example: '/health' },
+  { name: 'status', method: 'GET', pattern: /^\/status$/, example: '/status' },
+  { name: 'deploy', method: 'POST', pattern: /^\/deploy$/, example: '/deploy' },
+  { name: 'rollout', method: 'GET', pattern: /^\/rollouts\/(\d+)$/, example: '/rollouts/1' },
+  { name: 'events', method: 'GET', pattern: /^\/events$/, example: '/events' },
+  { name: 'rollback', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollback$/, example: '/apps/web/rollback' },
+  { name: 'history', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/history$/, example: '/apps/web/history' },
+  { name: 'shutdown', method: 'POST', pattern: /^\/shutdown$/, example: '/shutdown' },
+] as const;
+
+export type ApiRouteName = (typeof API_ROUTES)[number]['name'];

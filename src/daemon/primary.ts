@@ -19,6 +19,8 @@ export interface PrimaryOptions {
   configPath: string;
   dataDir: string;
   workers: number;
+  /** `--admin HOST:PORT`: the controller also serves the admin API there, with a bearer token. */
+  admin?: string;
   /** The config's `proxy:` block, for every proxy worker (defaults when absent). */
   proxy?: ProxySpec;
   log: (line: string) => void;
@@ -142,6 +144,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         CUTOVER_CONFIG: options.configPath,
         CUTOVER_DATA_DIR: options.dataDir,
         CUTOVER_INITIAL_DEPLOY: isFirstController ? '1' : '0',
+        ...(options.admin ? { CUTOVER_ADMIN_LISTEN: options.admin } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

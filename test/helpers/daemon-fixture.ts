@@ -64,10 +64,11 @@ export class DaemonFixture {
     this.client = new CutoverClient({ socketPath: path.join(this.dataDir, 'cutover.sock') });
   }
 
-  static async start(config: (port: number) => string): Promise<DaemonFixture> {
+  static async start(config: (port: number) => string, options: { upArgs?: string[]; beforeUp?: (fixture: DaemonFixture) => void } = {}): Promise<DaemonFixture> {
     const fixture = new DaemonFixture(await findFreePort());
     fixture.writeConfig(config(fixture.port));
-    const up = await fixture.cli(['up', '--detach']);
+    options.beforeUp?.(fixture);
+    const up = await fixture.cli(['up', '--detach', ...(options.upArgs ?? [])]);
     if (up.code !== 0) {
       const log = fs.existsSync(path.join(fixture.dataDir, 'daemon.log')) ? fs.readFileSync(path.join(fixture.dataDir, 'daemon.log'), 'utf8') : '';
       await fixture.stop();
