@@ -10,6 +10,10 @@ const broken = process.env.BROKEN ?? '';
 // wrong-port: listen on some port the kernel picks, not the one cutover gave in $PORT.
 const port = broken === 'wrong-port' ? 0 : Number(process.env.PORT ?? 3000);
 const recordFile = process.env.RECORD_POSTS;
+// Every request but health checks, one line on arrival and one when answered, for mirroring tests.
+const requestLog = process.env.RECORD_REQUESTS;
+// MISBEHAVE=slow:MS answers every request (health checks aside) after MS; reset cuts the connection; 500 fails it.
+const [misbehave, misbehaveArg] = (process.env.MISBEHAVE ?? '').split(':');
 
 if (broken === 'exit-at-once') {
   console.error('BROKEN=exit-at-once: giving up before listening');
@@ -31,6 +35,24 @@ const server = http.createServer((req, res) => {
   const headers = { 'content-type': 'text/plain', 'x-cutover-revision': revision, 'x-app-version': version };
   if (url.pathname === '/healthz') {
     res.writeHead(isHealthy ? 200 : 503, headers).end(isHealthy ? 'ok\n' : 'not ready\n');
+    return;
+  }
+  const mirrored = req.headers['x-cutover-mirror'] ?? '-';
+  if (requestLog) {
+    fs.appendFileSync(requestLog, `arrived ${req.method} ${req.url} mirror=${mirrored}\n`);
+    res.on('finish', () => fs.appendFileSync(requestLog, `answered ${req.method} ${req.url} mirror=${mirrored}\n`));
+  }
+  if (misbehave === 'reset') {
+    req.socket.destroy();
+    return;
+  }
+  if (misbehave === '500') {
+    res.writeHead(500, headers).end(`v${version} fails on purpose\n`);
+    return;
+  }
+  if (misbehave === 'slow') {
+    const timer = setTimeout(() => res.writeHead(200, headers).end(`slow hello from v${version}\n`), Number(misbehaveArg ?? 5000));
+    res.on('close', () => clearTimeout(timer));
     return;
   }
   if (url.pathname === '/slow') {

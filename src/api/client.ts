@@ -2,6 +2,7 @@ import http from 'node:http';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import type { DeployResult } from '../controller/controller.js';
 import type { StatusReport } from '../controller/status.js';
+import type { StrategyName } from '../model/rollout.js';
 import type { AppSpec } from '../model/spec.js';
 import type { EventRecord, RevisionRecord, RolloutRecord } from '../store/store.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';
@@ -36,8 +37,27 @@ export class CutoverClient {
     return this.call('GET', `/status${app ? `?app=${encodeURIComponent(app)}` : ''}`);
   }
 
-  deploy(apps: AppSpec[]): Promise<{ results: DeployResult[] }> {
-    return this.call('POST', '/deploy', { apps });
+  /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only. */
+  deploy(apps: AppSpec[], options: { strategy?: StrategyName } = {}): Promise<{ results: DeployResult[] }> {
+    return this.call('POST', '/deploy', options.strategy ? { apps, strategy: options.strategy } : { apps });
+  }
+
+  /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */
+  promote(app: string, options: { full?: boolean } = {}): Promise<{ rollout: RolloutRecord }> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/promote`, { full: options.full === true });
+  }
+
+  pause(app: string): Promise<{ rollout: RolloutRecord }> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/pause`);
+  }
+
+  resume(app: string): Promise<{ rollout: RolloutRecord }> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/resume`);
+  }
+
+  /** Sends all traffic back to the stable revision; resolves once the proxy serves that. */
+  abort(app: string): Promise<{ rollout: RolloutRecord }> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/abort`);
   }
 
   rollout(id: number): Promise<RolloutRecord> {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { CutoverError } from '../errors.js';
 import type { Controller } from '../controller/controller.js';
+import { STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import type { Store } from '../store/store.js';
 import type { HostPort } from '../model/spec.js';
 import { AdminGuard } from './admin-guard.js';
@@ -38,7 +39,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const handlers: Record<ApiRouteName, Handler> = {
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
-    deploy: ({ body }) => ({ results: controller.deploy(assertAppSpecs((body as { apps?: unknown }).apps)) }),
+    deploy: ({ body }) => {
+      const { apps, strategy } = body as { apps?: unknown; strategy?: unknown };
+      if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
+        throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
+      }
+      return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined }) };
+    },
+    promote: async ({ params, body }) => ({ rollout: await controller.promote(params[0]!, { full: (body as { full?: unknown }).full === true }) }),
+    pause: ({ params }) => ({ rollout: controller.pause(params[0]!) }),
+    resume: ({ params }) => ({ rollout: controller.resume(params[0]!) }),
+    abort: async ({ params }) => ({ rollout: await controller.abort(params[0]!) }),
     rollout: ({ params }) => store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`),
     events: ({ query }) => ({
       events: store.listEvents({

@@ -1,4 +1,5 @@
 import { CutoverError } from '../errors.js';
+import { STRATEGY_NAMES } from '../model/rollout.js';
 import type { AppSpec } from '../model/spec.js';
 import { APP_NAME_PATTERN } from '../spec/config-schema.js';
 
@@ -32,6 +33,10 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(typeof rolling === 'object' && rolling !== null, 'strategy.rolling is missing');
   check(isCountOrPercent(rolling.maxSurge) && isCountOrPercent(rolling.maxUnavailable), 'rolling.maxSurge and maxUnavailable must be counts or "N%"');
   check(isNonNegative(rolling.minReadyMs) && isPositive(rolling.progressDeadlineMs), 'rolling.minReadyMs must be ≥ 0 and progressDeadlineMs > 0');
+  const { use, blueGreen, canary } = spec.strategy;
+  check(use === undefined || STRATEGY_NAMES.includes(use), `strategy.use must be one of ${STRATEGY_NAMES.join(', ')}`);
+  check(blueGreen === undefined || (typeof blueGreen === 'object' && blueGreen !== null && isNonNegative(blueGreen.scaleDownDelayMs) && typeof blueGreen.preview === 'object'), 'strategy.blueGreen must be a resolved blue-green block');
+  check(canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)), 'strategy.canary must be a resolved canary block');
   return spec;
 }
 

@@ -3,13 +3,14 @@ import { CutoverError, DaemonUnreachableError, InputError } from '../errors.js';
 import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
 import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED } from './exit-codes.js';
 import { paint } from './output.js';
+import { STRATEGY_NAMES } from '../model/rollout.js';
 
 /** Codes that mean the request itself was wrong or refused, not that a rollout failed. */
-const BAD_INPUT_CODES = new Set(['ROLLOUT_ALREADY_ACTIVE', 'REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND']);
+const BAD_INPUT_CODES = new Set(['ROLLOUT_ALREADY_ACTIVE', 'REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND', 'NO_ACTIVE_ROLLOUT', 'ROLLOUT_GOING_BACK', 'NOTHING_TO_PROMOTE', 'NOT_PAUSED']);
 
 function program(): Command {
   const cli = new Command('cutover')
-    .description('Ship new versions of web services with zero downtime: rolling deploys behind a built-in load balancer.')
+    .description('Ship new versions of web services with zero downtime: rolling, blue-green and canary deploys behind a built-in load balancer.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -20,6 +21,9 @@ Examples:
   cutover up --detach                          start the daemon and deploy cutover.yaml
   cutover deploy                               deploy what changed in cutover.yaml
   cutover deploy web --set web.run.env.VERSION=2
+  cutover deploy web --strategy canary         one deploy with another strategy
+  cutover promote web                          past the current canary step or blue-green gate
+  cutover abort web                            all traffic back to the stable revision at once
   cutover status --json                        machine-readable state, for scripts
   cutover rollback web                         back to the previous revision
   cutover logs web --follow
@@ -44,9 +48,35 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon un
     .description('deploy the config (again): a new revision for every app whose spec changed, rolled out by its strategy')
     .argument('[apps...]', 'only these apps (default: all)')
     .option('--set <key=value>', 'override a config value for this deploy, e.g. web.run.env.VERSION=2 (repeatable)', collect, [])
-    .option('--detach', 'return once the rollouts started, without waiting')
+    .addOption(new Option('--strategy <name>', "this deploy's strategy instead of the config's (its settings from the config, or its defaults)").choices(STRATEGY_NAMES))
+    .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--json', 'print the result as JSON')
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
+
+  withGlobals(cli.command('promote'))
+    .description('pass the current canary step or blue-green gate (a blue-green switch returns once all traffic is on green)')
+    .argument('<app>')
+    .option('--full', 'skip every step left: the new revision takes all traffic as soon as it is at full size')
+    .option('--json', 'print the rollout as JSON')
+    .action(async (app: string, options) => (await import('./commands/gates.js')).promote(app, options));
+
+  withGlobals(cli.command('pause'))
+    .description('hold the rollout where it is: no step advances until resume or promote')
+    .argument('<app>')
+    .option('--json', 'print the rollout as JSON')
+    .action(async (app: string, options) => (await import('./commands/gates.js')).pause(app, options));
+
+  withGlobals(cli.command('resume'))
+    .description('lift a pause (time paused does not count against pauses and deadlines)')
+    .argument('<app>')
+    .option('--json', 'print the rollout as JSON')
+    .action(async (app: string, options) => (await import('./commands/gates.js')).resume(app, options));
+
+  withGlobals(cli.command('abort'))
+    .description('send all traffic back to the stable revision at once; the new instances stop after the abort delay')
+    .argument('<app>')
+    .option('--json', 'print the rollout as JSON')
+    .action(async (app: string, options) => (await import('./commands/gates.js')).abort(app, options));
 
   withGlobals(cli.command('status'))
     .description('apps, their stable revision, the current rollout and instances')
@@ -81,7 +111,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon un
 
   cli
     .command('demo')
-    .description('a self-contained tour: rolling deploys v1→v2→v3 and a broken v4 under steady traffic, with a summary')
+    .description('a self-contained tour under steady traffic: rolling, blue-green and canary deploys, a broken deploy rolled back by itself, and a summary')
     .option('--keep', 'keep the demo directory afterwards')
     .action(async (options: { keep?: boolean }) => (await import('./commands/demo.js')).demo(options));
 

@@ -16,6 +16,8 @@ const EVENT_COLORS: Record<string, keyof typeof COLORS> = {
   'instance-failed': 'red',
   'instance-killed': 'red',
   'instance-ready': 'green',
+  'rollout-gate': 'yellow',
+  'rollout-aborted': 'yellow',
   traffic: 'cyan',
 };
 

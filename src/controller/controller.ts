@@ -3,14 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../errors.js';
-import type { AppSpec } from '../model/spec.js';
-import type { TrafficPlan } from '../model/traffic-plan.js';
-import { isTerminalPhase } from '../model/rollout.js';
+import type { AppSpec, StrategySpec } from '../model/spec.js';
+import { isTerminalPhase, type StrategyName } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../runtime/runtime.js';
 import { probe } from '../runtime/health-check.js';
-import { planRolling } from '../strategies/rolling.js';
+import { promoteBlueGreen } from '../strategies/blue-green.js';
+import { promoteCanary } from '../strategies/canary.js';
+import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
+import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
+import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -56,6 +59,8 @@ interface AppRuntimeState {
   restartBackoff: RestartBackoff;
   /** First failure of an instance started by a rollout, keyed by rollout id. */
   rolloutFailures: Map<number, string>;
+  /** Wakes a reconcile when a warm window closes. */
+  wakeTimer: NodeJS.Timeout | null;
 }
 
 /**
@@ -89,8 +94,11 @@ export class Controller {
     }, TICK_MS);
   }
 
-  /** Creates revisions for changed apps and starts their rollouts. */
-  deploy(specs: readonly AppSpec[]): DeployResult[] {
+  /**
+   * Creates revisions for changed apps and starts their rollouts, each with its spec's strategy
+   * or `options.strategy` (that strategy's settings from the spec, which holds defaults for all).
+   */
+  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName } = {}): DeployResult[] {
     this.refuseWhileStopping();
     const { store } = this.options;
     const plans = specs.map((spec) => {
@@ -108,8 +116,10 @@ export class Controller {
       if (plan.isUnchanged) return { app: plan.spec.name, revision: plan.stable!, rolloutId: null, isUnchanged: true };
       const latest = store.latestRevision(plan.spec.name);
       const revision = latest?.specHash === plan.hash ? latest : store.addRevision(plan.spec.name, plan.spec, plan.hash);
-      const rollout = store.createRollout({ app: plan.spec.name, strategy: 'rolling', trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number });
-      this.emit(plan.spec.name, rollout.id, 'rollout-started', `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (rolling, ${plan.spec.replicas} replicas)`);
+      const strategySpec = withDefaults(plan.spec.strategy);
+      const strategy = options.strategy ?? strategySpec.use!;
+      const rollout = store.createRollout({ app: plan.spec.name, strategy, strategySpec, trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number });
+      this.emit(plan.spec.name, rollout.id, 'rollout-started', `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`);
       this.requestReconcile(plan.spec.name);
       return { app: plan.spec.name, revision: revision.number, rolloutId: rollout.id, isUnchanged: false };
     });
@@ -135,10 +145,111 @@ export class Controller {
     if (target === null) throw new CutoverError('NO_EARLIER_REVISION', `app "${app}" has no earlier revision than ${stable}`, { hint: 'Name one with --to REVISION (see cutover history).' });
     if (!store.getRevision(app, target)) throw new CutoverError('REVISION_NOT_FOUND', `app "${app}" has no revision ${target}`, { hint: `See the revisions with: cutover history ${app}` });
     if (target === stable) throw new CutoverError('REVISION_ALREADY_STABLE', `revision ${target} of "${app}" is already the stable one`);
-    const rollout = store.createRollout({ app, strategy: 'rolling', trigger: 'rollback', fromRevision: stable, toRevision: target });
-    this.emit(app, rollout.id, 'rollout-started', `rollout ${rollout.id}: rolling back, revision ${stable} → ${target}`);
+    const { strategy, strategySpec } = this.rollbackStrategy(app, target);
+    const rollout = store.createRollout({ app, strategy, strategySpec, trigger: 'rollback', fromRevision: stable, toRevision: target });
+    const isWarm = this.liveInstances(app).some((i) => i.record.revision === target && i.record.state === 'ready');
+    this.emit(app, rollout.id, 'rollout-started', `rollout ${rollout.id}: rolling back, revision ${stable} → ${target} (${strategy}${isWarm ? ', to warm instances' : ''})`);
     this.requestReconcile(app);
     return rollout;
+  }
+
+  /**
+   * A rollback is as quick as it can be safely: a rolling app rolls; a blue-green or canary app
+   * starts the old revision at full size beside the current one and switches at once, without
+   * preview or steps. Inside blue-green's scale-down window the old instances are still up and
+   * ready, so that is a routing change only.
+   */
+  private rollbackStrategy(app: string, target: number): { strategy: StrategyName; strategySpec: StrategySpec } {
+    const last = this.options.store.listRollouts(app, 1)[0];
+    const spec = this.options.store.getRevision(app, target)!.spec;
+    const strategySpec = last ? strategyOf(last, spec) : withDefaults(spec.strategy);
+    if (!last || last.strategy === 'rolling') return { strategy: 'rolling', strategySpec };
+    return { strategy: 'blue-green', strategySpec: { ...strategySpec, blueGreen: { ...strategySpec.blueGreen!, autoPromoteMs: 0, previewReplicas: null } } };
+  }
+
+  /** `cutover promote`: the current step (or gate) counts as done; `full` skips every step left. */
+  async promote(app: string, options: { full?: boolean } = {}): Promise<RolloutRecord> {
+    const rollout = this.activeForward(app, 'promote');
+    if (rollout.strategy === 'rolling' || rollout.fromRevision === null) {
+      throw new CutoverError('NOTHING_TO_PROMOTE', `rollout ${rollout.id} of "${app}" is ${rollout.fromRevision === null ? 'a first deploy' : 'rolling'}: it has no gate or step to promote`, {
+        hint: 'It completes by itself; follow it with: cutover status',
+      });
+    }
+    const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
+    const stepIndex = rollout.strategy === 'canary' ? promoteCanary(rollout.stepIndex, strategy.canary!.steps.length, options.full ?? false) : promoteBlueGreen(rollout.stepIndex);
+    this.options.store.updateRollout(rollout.id, { phase: 'progressing', stepIndex, stepStartedAt: Date.now(), pausedAt: null, gate: null });
+    this.emit(app, rollout.id, 'rollout-promote', `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`);
+    await this.settle(app);
+    return this.options.store.getRollout(rollout.id)!;
+  }
+
+  /** `cutover pause`: nothing advances until resume or promote; instances already starting finish. */
+  pause(app: string): RolloutRecord {
+    const rollout = this.activeForward(app, 'pause');
+    if (rollout.pausedAt !== null) return rollout;
+    const updated = this.options.store.updateRollout(rollout.id, { phase: 'paused', pausedAt: Date.now() });
+    this.emit(app, rollout.id, 'rollout-paused', `rollout ${rollout.id} paused by a person; run cutover resume ${app} to go on`);
+    return updated;
+  }
+
+  /** `cutover resume`: lifts a person's pause; the time paused does not count against pauses or deadlines. */
+  resume(app: string): RolloutRecord {
+    const rollout = this.activeForward(app, 'resume');
+    if (rollout.pausedAt === null) {
+      throw new CutoverError('NOT_PAUSED', `rollout ${rollout.id} of "${app}" is not paused by a person${rollout.gate ? `; it waits at a gate: ${rollout.gate}` : ''}`, {
+        hint: rollout.gate ? `Run cutover promote ${app} to pass the gate.` : 'Nothing to resume.',
+      });
+    }
+    const pausedFor = Math.max(0, Date.now() - rollout.pausedAt);
+    const updated = this.options.store.updateRollout(rollout.id, { phase: rollout.gate ? 'paused' : 'progressing', pausedAt: null, stepStartedAt: rollout.stepStartedAt + pausedFor });
+    this.emit(app, rollout.id, 'rollout-resumed', `rollout ${rollout.id} resumed after ${formatMs(pausedFor)}`);
+    this.requestReconcile(app);
+    return updated;
+  }
+
+  /**
+   * `cutover abort`: all traffic back to the stable revision at once; resolves once the proxy
+   * serves that plan. The new instances stay up, out of traffic, for the abort delay.
+   */
+  async abort(app: string): Promise<RolloutRecord> {
+    const rollout = this.activeForward(app, 'abort');
+    const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
+    const delayMs = rollout.strategy === 'blue-green' ? strategy.blueGreen!.abortScaleDownDelayMs : rollout.strategy === 'canary' ? strategy.canary!.abortScaleDownDelayMs : 0;
+    const keepsWarm = delayMs > 0 && rollout.fromRevision !== null;
+    this.options.store.updateRollout(rollout.id, {
+      phase: 'aborted',
+      reason: 'aborted by a person',
+      step: `aborted; revision ${rollout.fromRevision ?? '-'} serves`,
+      warmRevision: keepsWarm ? rollout.toRevision : null,
+      warmUntil: keepsWarm ? Date.now() + delayMs : null,
+    });
+    this.appState(app).rolloutFailures.delete(rollout.id);
+    const kept = keepsWarm ? `; revision ${rollout.toRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
+    this.emit(app, rollout.id, 'rollout-aborted', `rollout ${rollout.id} aborted by a person: revision ${rollout.fromRevision ?? '-'} takes all traffic${kept}`);
+    await this.settle(app);
+    const { lastPlanError } = this.appState(app);
+    if (lastPlanError) {
+      throw new CutoverError('TRAFFIC_PENDING', `rollout ${rollout.id} is aborted, but the proxy has not applied the plan yet: ${lastPlanError}`, { hint: 'cutover retries by itself; check with: cutover status' });
+    }
+    return this.options.store.getRollout(rollout.id)!;
+  }
+
+  private activeForward(app: string, verb: string): RolloutRecord {
+    const rollout = this.options.store.activeRollout(app);
+    if (!rollout) {
+      throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" has no rollout in progress to ${verb}`, { hint: `See where it stands with: cutover status ${app}` });
+    }
+    if (rollout.direction === 'back') {
+      throw new CutoverError('ROLLOUT_GOING_BACK', `rollout ${rollout.id} of "${app}" is already rolling back to revision ${rollout.fromRevision}`, { hint: `Follow it with: cutover status ${app}` });
+    }
+    return rollout;
+  }
+
+  /** Runs reconcile passes until none is pending: what was just decided is applied when it resolves. */
+  private async settle(app: string): Promise<void> {
+    const state = this.appState(app);
+    this.requestReconcile(app);
+    while (state.running) await state.running;
   }
 
   private refuseWhileStopping(): void {
@@ -153,6 +264,7 @@ export class Controller {
   async shutdown(): Promise<void> {
     this.isShuttingDown = true;
     if (this.tick) clearInterval(this.tick);
+    for (const state of this.apps.values()) if (state.wakeTimer) clearTimeout(state.wakeTimer);
     await Promise.all([...this.apps.values()].map((state) => state.running));
     for (const { name } of this.options.store.listApps()) {
       const active = this.options.store.activeRollout(name);
@@ -196,36 +308,49 @@ export class Controller {
     let rollout = store.activeRollout(app);
 
     if (rollout && rollout.direction === 'forward') {
-      const failure = state.rolloutFailures.get(rollout.id) ?? this.deadlineFailure(rollout, 1);
+      // The deadline of a forward rollout is checked below, once the planner says whether it waits on purpose.
+      const failure = state.rolloutFailures.get(rollout.id);
       if (failure) rollout = rollout.fromRevision === null ? this.failRollout(rollout, failure) : this.turnBack(rollout, failure);
     } else if (rollout) {
       // Going back can fail too (the old revision no longer starts): end it rather than hang.
-      const failure = this.deadlineFailure(rollout, 2);
+      const failure = this.deadlineFailure(rollout, rollout.step);
       if (failure) rollout = this.failRollout(rollout, `could not roll back to revision ${rollout.fromRevision}: ${failure}; first: ${rollout.reason ?? ''}`);
     }
     if (rollout && isTerminalPhase(rollout.phase)) rollout = null;
 
-    const target = rollout ? (rollout.direction === 'forward' ? rollout.toRevision : rollout.fromRevision) : store.stableRevision(app);
     const live = this.liveInstances(app);
+    const warm = rollout ? null : this.warmRevision(app);
+    const nowMs = this.now();
+    const { target, plan } = choosePlan({
+      app,
+      rollout,
+      stableRevision: store.stableRevision(app),
+      warmRevision: warm,
+      specOf: (revision) => store.getRevision(app, revision)!.spec,
+      instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
+      stepStartedAtMs: rollout ? this.monotonicFrom(rollout.stepStartedAt) : nowMs,
+      nowMs,
+    });
     if (target === null) {
-      // Nothing should run (a first deploy failed): take everything out and stop it.
-      if (await this.pushTraffic(app, state, null, [])) return;
+      // Nothing should run (a first deploy failed or was aborted): take everything out and stop it.
+      if (await this.pushTraffic(app, state, null, EQUAL_SHARES, [])) return;
       for (const instance of live) this.beginStop(instance, 'no revision of the app should run');
       return;
     }
     const spec = store.getRevision(app, target)!.spec;
-    const nowMs = this.now();
-    const plan = planRolling({
-      replicas: spec.replicas,
-      rolling: spec.strategy.rolling,
-      targetRevision: target,
-      instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
-      nowMs,
-    });
+
+    if (rollout?.direction === 'forward' && rollout.phase !== 'paused' && !plan.isWaiting) {
+      const failure = this.deadlineFailure(rollout, plan.step);
+      if (failure) {
+        if (rollout.fromRevision === null) this.failRollout(rollout, failure);
+        else this.turnBack(rollout, failure);
+        return;
+      }
+    }
 
     // Rule 2: an instance leaves the traffic plan before it is stopped; no plan, no stop.
-    const serving = live.filter((i) => i.record.state === 'ready' && !plan.stopIds.includes(i.record.id));
-    const planError = await this.pushTraffic(app, state, spec, serving);
+    const serving = live.filter((i) => i.record.state === 'ready' && !plan.stopIds.includes(i.record.id) && i.record.revision !== warm);
+    const planError = await this.pushTraffic(app, state, spec, plan.traffic, serving);
     if (planError) {
       if (rollout?.direction === 'forward' && !state.rolloutFailures.has(rollout.id)) {
         state.rolloutFailures.set(rollout.id, `the proxy could not apply the traffic plan: ${planError}`);
@@ -235,31 +360,73 @@ export class Controller {
     }
     for (const id of plan.stopIds) this.beginStop(this.instances.get(id)!, `not needed by revision ${target}`);
 
-    if (live.some((i) => i.record.revision === target && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS)) state.restartBackoff.reset(target);
-    if (plan.startCount > 0 && state.restartBackoff.canStart(target, nowMs)) {
-      for (let n = 0; n < plan.startCount; n++) await this.startInstance(spec, target, rollout?.direction === 'forward' ? rollout.id : null);
+    for (const { revision, count } of plan.starts) {
+      if (live.some((i) => i.record.revision === revision && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS)) state.restartBackoff.reset(revision);
+      if (!state.restartBackoff.canStart(revision, nowMs)) continue;
+      const revisionSpec = store.getRevision(app, revision)!.spec;
+      const startedBy = rollout?.direction === 'forward' && revision === rollout.toRevision ? rollout.id : null;
+      for (let n = 0; n < count; n++) await this.startInstance(revisionSpec, revision, startedBy);
     }
 
-    // The record may have changed during the awaits above (a user's rollback): act on the current one.
-    rollout = rollout && store.getRollout(rollout.id);
-    if (rollout && rollout.direction === (target === rollout.toRevision ? 'forward' : 'back') && !isTerminalPhase(rollout.phase)) {
-      // Done means the old instances are gone too, not merely out of traffic.
-      const isDraining = [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
-      if (plan.isComplete && !isDraining) this.completeRollout(rollout);
-      else if (rollout.step !== plan.step) {
-        store.updateRollout(rollout.id, { step: plan.step });
-        this.emit(app, rollout.id, 'rollout-step', plan.step);
-      }
+    // The record may have changed during the awaits above (a person's abort or rollback): act on the current one.
+    const current = rollout && store.getRollout(rollout.id);
+    if (!current || isTerminalPhase(current.phase) || current.direction !== rollout!.direction || current.stepIndex !== rollout!.stepIndex) return;
+    if (plan.stepIndex !== current.stepIndex) {
+      store.updateRollout(current.id, { stepIndex: plan.stepIndex, stepStartedAt: Date.now(), gate: null, phase: current.pausedAt === null ? 'progressing' : 'paused', step: plan.step });
+      this.emit(app, current.id, 'rollout-step', plan.step);
+      this.requestReconcile(app);
+      return;
+    }
+    // Done means the old instances are gone too, not merely out of traffic (blue kept warm aside).
+    const isDraining = [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
+    if (plan.isComplete && !isDraining) {
+      this.completeRollout(current);
+      return;
+    }
+    const phase = current.pausedAt !== null || plan.gate !== null ? 'paused' : 'progressing';
+    if (current.step !== plan.step || current.gate !== plan.gate || current.phase !== phase) {
+      store.updateRollout(current.id, { step: plan.step, gate: plan.gate, phase });
+      if (plan.gate !== null && current.gate !== plan.gate) this.emit(app, current.id, 'rollout-gate', `waiting: ${plan.gate}`);
+      else if (current.step !== plan.step) this.emit(app, current.id, 'rollout-step', plan.step);
     }
   }
 
-  /** The rollout's progress deadline (times `factor`) measured from its start, if passed. */
-  private deadlineFailure(rollout: RolloutRecord, factor: number): string | null {
+  /** The revision a finished rollout left running out of traffic, while its time lasts. */
+  private warmRevision(app: string): number | null {
+    const last = this.options.store.listRollouts(app, 1)[0];
+    if (!last || last.warmRevision === null || last.warmUntil === null) return null;
+    if (Date.now() < last.warmUntil) {
+      // Look again when the window closes, so the warm instances go on time.
+      this.scheduleReconcile(app, last.warmUntil - Date.now());
+      return last.warmRevision;
+    }
+    return null;
+  }
+
+  private scheduleReconcile(app: string, delayMs: number): void {
+    const state = this.appState(app);
+    if (state.wakeTimer) return;
+    state.wakeTimer = setTimeout(() => {
+      state.wakeTimer = null;
+      this.requestReconcile(app);
+    }, Math.max(0, delayMs) + 5);
+    state.wakeTimer.unref();
+  }
+
+  private monotonicFrom(wallClockMs: number): number {
+    return this.now() - (Date.now() - wallClockMs);
+  }
+
+  /**
+   * The rollout's progress deadline, if passed: measured from the start of its current step
+   * (a person's pause does not count), and from its start, doubled, when going back.
+   */
+  private deadlineFailure(rollout: RolloutRecord, step: string): string | null {
     const spec = this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec;
-    const deadline = spec.strategy.rolling.progressDeadlineMs * factor;
+    const deadline = progressDeadlineMs(strategyOf(rollout, spec), rollout.strategy) * (rollout.direction === 'back' ? 2 : 1);
     // Stored times are wall-clock; a deadline of minutes tolerates that, and restarts keep it.
-    const elapsed = Date.now() - rollout.startedAt;
-    return elapsed > deadline ? `progress deadline exceeded: not complete after ${formatMs(deadline)} (${rollout.step})` : null;
+    const elapsed = Date.now() - (rollout.direction === 'back' ? rollout.startedAt : rollout.stepStartedAt);
+    return elapsed > deadline ? `progress deadline exceeded: no progress for ${formatMs(deadline)} (${step})` : null;
   }
 
   private turnBack(rollout: RolloutRecord, reason: string): RolloutRecord {
@@ -287,8 +454,12 @@ export class Controller {
     }
     store.setStableRevision(rollout.app, rollout.toRevision);
     const phase = rollout.trigger === 'rollback' ? 'rolled-back' : 'promoted';
-    store.updateRollout(rollout.id, { phase, step: `revision ${rollout.toRevision} serving` });
-    this.emit(rollout.app, rollout.id, phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back', `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic`);
+    // Blue-green keeps blue warm after the switch, so a rollback inside the window starts nothing.
+    const delayMs = rollout.strategy === 'blue-green' && rollout.fromRevision !== null ? strategyOf(rollout, store.getRevision(rollout.app, rollout.toRevision)!.spec).blueGreen!.scaleDownDelayMs : 0;
+    const warm = delayMs > 0 ? { warmRevision: rollout.fromRevision, warmUntil: Date.now() + delayMs } : {};
+    store.updateRollout(rollout.id, { phase, step: `revision ${rollout.toRevision} serving`, ...warm });
+    const kept = delayMs > 0 ? `; revision ${rollout.fromRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
+    this.emit(rollout.app, rollout.id, phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back', `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic${kept}`);
   }
 
   private previousStable(app: string, stable: number): number | null {
@@ -299,20 +470,13 @@ export class Controller {
   // ---- traffic ---------------------------------------------------------------------------
 
   /** Pushes the plan when it changed; returns why it could not be applied, or null. */
-  private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, serving: ManagedInstance[]): Promise<string | null> {
-    const byRevision = new Map<number, ManagedInstance[]>();
-    for (const instance of serving) byRevision.set(instance.record.revision, [...(byRevision.get(instance.record.revision) ?? []), instance]);
-    const plan: TrafficPlan = {
+  private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, intent: TrafficIntent, serving: ManagedInstance[]): Promise<string | null> {
+    const plan = buildTrafficPlan(
       app,
-      version: 0,
-      listen: spec?.listen ?? this.lastListen(app),
-      // Every ready instance gets an equal share: a group weighs as many endpoints as it has.
-      groups: [...byRevision.entries()].map(([revision, members]) => ({
-        revision,
-        weight: members.length,
-        endpoints: members.map((m) => ({ id: m.record.id, host: m.host, port: m.record.port })),
-      })),
-    };
+      spec?.listen ?? this.lastListen(app),
+      intent,
+      serving.map((i) => ({ id: i.record.id, revision: i.record.revision, host: i.host, port: i.record.port })),
+    );
     const key = JSON.stringify(plan);
     if (key === state.lastPlanKey) return null;
     if (plan.listen.port === 0) return null; // The app never had a revision to listen for.
@@ -328,8 +492,13 @@ export class Controller {
     }
     state.lastPlanKey = key;
     state.lastPlanError = null;
-    const split = plan.groups.map((g) => `rev ${g.revision}: ${g.endpoints.length}`).join(', ') || 'none';
-    this.emit(app, this.currentRolloutId(app), 'traffic', `traffic → ${split}`);
+    const shares = trafficShares(plan);
+    this.options.store.setTraffic(app, shares);
+    const split = shares.map((g) => `rev ${g.revision}: ${g.weight}% (${g.instances} instance${g.instances === 1 ? '' : 's'})`).join(', ') || 'none';
+    const extras = [plan.routes?.length ? `${plan.routes.length} route${plan.routes.length === 1 ? '' : 's'}` : '', plan.previews?.length ? 'preview listener' : '', plan.sticky ? 'sticky' : '', plan.mirror ? `mirror ${plan.mirror.percent}%` : '']
+      .filter(Boolean)
+      .join(', ');
+    this.emit(app, this.currentRolloutId(app), 'traffic', `traffic → ${split}${extras ? ` [${extras}]` : ''}`);
     return null;
   }
 
@@ -559,7 +728,7 @@ export class Controller {
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map() };
+      state = { running: null, isDirty: false, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null };
       this.apps.set(app, state);
     }
     return state;

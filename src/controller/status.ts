@@ -1,5 +1,6 @@
 import type { InstanceState, RolloutPhase, StrategyName } from '../model/rollout.js';
-import type { Store } from '../store/store.js';
+import { describeStep } from '../strategies/canary.js';
+import type { RolloutRecord, Store, TrafficShare } from '../store/store.js';
 
 /** The `cutover status --json` contract. Extend, never rename. */
 export interface StatusReport {
@@ -12,6 +13,8 @@ export interface AppStatus {
   revision: number | null;
   rollout: RolloutStatus | null;
   instances: InstanceStatus[];
+  /** The split the proxy serves now: percent of weighted traffic per revision (routes and previews aside). */
+  traffic: TrafficShare[];
 }
 
 export interface RolloutStatus {
@@ -22,6 +25,16 @@ export interface RolloutStatus {
   fromRevision: number | null;
   toRevision: number;
   reason: string | null;
+  /** The steps of a canary (or blue-green's preview and switch), in words; empty for rolling. */
+  steps: string[];
+  /** Index into `steps` of the current one; `steps.length` once past the last. */
+  stepIndex: number;
+  /** What the rollout waits for from a person (`cutover promote`), or null. */
+  gate: string | null;
+  /** True while a person paused it (`cutover pause`). */
+  isPausedByUser: boolean;
+  /** A revision kept up out of traffic after the rollout ended, and until when (ISO time). */
+  warm: { revision: number; until: string } | null;
 }
 
 export interface InstanceStatus {
@@ -53,9 +66,22 @@ export function buildStatus(store: Store, onlyApp?: string): StatusReport {
           fromRevision: latest.fromRevision,
           toRevision: latest.toRevision,
           reason: latest.reason,
+          steps: stepNames(latest, store),
+          stepIndex: latest.stepIndex,
+          gate: latest.gate,
+          isPausedByUser: latest.pausedAt !== null,
+          warm: latest.warmRevision !== null && latest.warmUntil !== null && latest.warmUntil > Date.now() ? { revision: latest.warmRevision, until: new Date(latest.warmUntil).toISOString() } : null,
         },
         instances: instances.map((i) => ({ id: i.id, revision: i.revision, pid: i.pid, port: i.port, state: i.state })),
+        traffic: store.traffic(name),
       };
     }),
   };
+}
+
+function stepNames(rollout: RolloutRecord, store: Store): string[] {
+  if (rollout.fromRevision === null || rollout.strategy === 'rolling') return [];
+  if (rollout.strategy === 'blue-green') return ['preview', 'switch'];
+  const spec = rollout.strategySpec ?? store.getRevision(rollout.app, rollout.toRevision)?.spec.strategy;
+  return (spec?.canary?.steps ?? []).map(describeStep);
 }

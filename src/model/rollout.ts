@@ -10,7 +10,8 @@ export function isTerminalPhase(phase: RolloutPhase): boolean {
 export const INSTANCE_STATES = ['starting', 'ready', 'draining', 'stopped', 'failed'] as const;
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 
-export type StrategyName = 'rolling';
+export const STRATEGY_NAMES = ['rolling', 'blue-green', 'canary'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /** Which revision a rollout is converging to: forward to the new one, or back to the old. */
 export type RolloutDirection = 'forward' | 'back';

@@ -3,6 +3,8 @@
  * milliseconds, every path absolute. This is what the rest of cutover works with; the raw
  * YAML shape lives in src/spec/.
  */
+import type { StrategyName } from './rollout.js';
+
 export interface HostPort {
   host: string;
   port: number;
@@ -36,8 +38,53 @@ export interface RollingSpec {
   progressDeadlineMs: number;
 }
 
+/** Where green answers before it gets real traffic: a header on the app's address, and/or a listener of its own. */
+export interface PreviewSpec {
+  header: { name: string; value: string } | null;
+  listen: HostPort | null;
+}
+
+export interface BlueGreenSpec {
+  preview: PreviewSpec;
+  /** Promote by itself once green has been ready this long; null: wait for `cutover promote`. */
+  autoPromoteMs: number | null;
+  /** Blue stays up, out of traffic, this long after the switch (a rollback inside it starts nothing). */
+  scaleDownDelayMs: number;
+  /** Green stays up this long after an abort. */
+  abortScaleDownDelayMs: number;
+  /** Green's size before the switch; it grows to `replicas` before taking traffic. */
+  previewReplicas: number | null;
+  progressDeadlineMs: number;
+}
+
+export type CanaryStep =
+  | { setWeight: number }
+  /** A duration in ms, or null for a manual gate (`pause: {}`): wait for `cutover promote`. */
+  | { pause: number | null }
+  /** Canary size without changing the weight; 'auto' returns to `canaryReplicas`. */
+  | { setCanaryScale: CountOrPercent | 'auto' };
+
+export type RouteMatchSpec = { header: { name: string; value: string } } | { cookie: { name: string; value: string } };
+
+export interface CanarySpec {
+  steps: CanaryStep[];
+  /** 'auto': ceil(replicas × weight), at least 1; or a fixed count. */
+  canaryReplicas: 'auto' | number;
+  sticky: { cookie: string; ttlMs: number } | null;
+  routes: RouteMatchSpec[];
+  mirror: { percent: number };
+  /** Green stays up this long after an abort. */
+  abortScaleDownDelayMs: number;
+  progressDeadlineMs: number;
+}
+
 export interface StrategySpec {
+  /** The strategy a deploy uses unless `--strategy` says otherwise; older stored specs lack it (rolling). */
+  use?: StrategyName;
   rolling: RollingSpec;
+  /** Present in every resolved spec (defaults when the config has no block); older stored specs lack it. */
+  blueGreen?: BlueGreenSpec;
+  canary?: CanarySpec;
 }
 
 export interface AppSpec {

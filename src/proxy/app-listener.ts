@@ -16,9 +16,10 @@ export interface Tunnel {
 }
 
 /**
- * One listening HTTP server for one app. Closing it is graceful: stop accepting, close idle
- * keep-alive connections, cut WebSocket tunnels, answer what is in flight with
- * `Connection: close`, and destroy whatever is left when the deadline passes.
+ * One listening HTTP server for one app: its main listener, or a preview listener whose every
+ * request goes to one revision. Closing it is graceful: stop accepting, close idle keep-alive
+ * connections, cut WebSocket tunnels, answer what is in flight with `Connection: close`, and
+ * destroy whatever is left when the deadline passes.
  */
 export class AppListener {
   readonly server: Server;
@@ -33,6 +34,11 @@ export class AppListener {
     readonly route: AppRoute,
     readonly address: ListenAddress,
     readonly options: ProxyOptions,
+    /**
+     * The revision every request goes to on a preview listener; undefined on the main one.
+     * Changed only together with the route's table, so requests see both from one plan.
+     */
+    public previewRevision: number | undefined = undefined,
   ) {
     this.trustedProxies = new TrustedProxies(options.trustedProxies);
     this.bodyGuard = new BodyRateGuard(options.minBodyBytesPerSecond, options.bodyRateGraceMs);

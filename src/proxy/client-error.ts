@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { closeLingering } from './error-response.js';
 
 /**
  * What the proxy answers when Node's HTTP parser (llhttp, strict) refuses what a client sent,
@@ -44,14 +45,6 @@ function isLongRequestLine(packet: Buffer | undefined, maxRequestLineBytes: numb
   return lineEnd === -1 || lineEnd > maxRequestLineBytes;
 }
 
-/**
- * How long a connection refused with an error keeps reading (and dropping) what the client
- * still sends before it is closed. Closing at once while the client is still sending makes the
- * kernel answer with a reset, which can destroy the error response before the client reads it
- * (the "lingering close" of nginx and HAProxy).
- */
-export const LINGER_AFTER_ERROR_MS = 2_000;
-
 /** The server's `clientError` handler: answer once if nothing was sent yet, then close. */
 export function handleClientError(error: ClientError, socket: Socket, maxRequestLineBytes: number, onError?: (status: number | undefined) => void): void {
   // Already answered and lingering: the parser reports the same error again for what follows.
@@ -64,13 +57,12 @@ export function handleClientError(error: ClientError, socket: Socket, maxRequest
     return;
   }
   const body = `${STATUS_CODES[status]?.toLowerCase() ?? 'bad request'}\n`;
-  socket.end(
+  socket.write(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'content-type: text/plain; charset=utf-8\r\n' +
       `content-length: ${body.length}\r\n` +
       'connection: close\r\n\r\n' +
       body,
   );
-  const timer = setTimeout(() => socket.destroy(), LINGER_AFTER_ERROR_MS);
-  socket.once('close', () => clearTimeout(timer));
+  closeLingering(socket);
 }

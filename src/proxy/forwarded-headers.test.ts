@@ -29,7 +29,7 @@ describe('forwarded headers', () => {
     assert.deepEqual(connectionListedHeaders(['upgrade', 'X-A']), ['x-a']);
   });
 
-  test('request headers lose hop-by-hop and Connection-named headers, keep Host, and get X-Forwarded-* from the socket', () => {
+  test('request headers lose hop-by-hop, Connection-named and mirror-marker headers, keep Host, and get X-Forwarded-* from the socket', () => {
     const req = fakeRequest([
       'Host', 'shop.example',
       'Connection', 'keep-alive, X-Secret',
@@ -43,6 +43,7 @@ describe('forwarded headers', () => {
       'x-forwarded-proto', 'https',
       'X-Forwarded-Host', 'evil.example',
       'Forwarded', 'for=6.6.6.6',
+      'X-Cutover-Mirror', '1',
       'Accept', 'text/html',
       'Cookie', 'a=1',
     ]);

@@ -13,6 +13,9 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'proxy-authenticate',
 ]);
 
+/** Request header that marks a mirrored copy, so the mirror revision can tell copies from real traffic. */
+export const MIRROR_HEADER = 'x-cutover-mirror';
+
 /**
  * Request headers the proxy writes itself from the socket (a client's values are spoofable),
  * unless the peer is a trusted proxy: then they are kept and the peer's address is appended.
@@ -21,10 +24,11 @@ const FORWARDING_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-f
 
 /**
  * Request headers the proxy always drops: hop-by-hop ones, `Expect` (Node already answered
- * `100-continue`; the upstream pool cannot send it) and `HTTP2-Settings` (only meaningful with
- * an h2c upgrade, which the proxy never forwards).
+ * `100-continue`; the upstream pool cannot send it), `HTTP2-Settings` (only meaningful with
+ * an h2c upgrade, which the proxy never forwards) and the mirror marker (only the proxy may
+ * mark a request as a copy).
  */
-const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP_HEADERS, 'expect', 'http2-settings']);
+const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP_HEADERS, 'expect', 'http2-settings', MIRROR_HEADER]);
 
 /**
  * The lower-cased header names listed in a `Connection` header, which are hop-by-hop too.

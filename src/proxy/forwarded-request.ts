@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { CutoverError } from '../errors.js';
 import type { AppListener } from './app-listener.js';
 import {
+  noRevisionUpstreamMessage,
   noUpstreamMessage,
   sendErrorResponse,
   UPSTREAM_FAILED_MESSAGE,
@@ -12,6 +13,9 @@ import type { BodyWatch } from './body-rate-guard.js';
 import { clientResponseHeaders, sanitizeRequestHead } from './forwarded-headers.js';
 import { LimitedBody } from './limited-body.js';
 import { checkRequestHead } from './request-limits.js';
+import type { MirrorCopy, MirroredRequest } from './mirror-copy.js';
+import type { RoutingTable } from './routing-table.js';
+import { newStickyValue } from './sticky-cookie.js';
 import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from './upstream-failure.js';
 import type { UpstreamFailureKind } from './upstream-failure.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -32,7 +36,12 @@ export function forwardRequest(listener: AppListener, req: IncomingMessage, res:
  * 1. A body up to `retryBodyBufferBytes` with a known length is read first so it can be sent
  *    again; a larger or chunked body is streamed (with backpressure) and not replayable. A body
  *    arriving slower than the minimum rate is cut (408).
- * 2. An endpoint is picked from the app's current routing table and counted in flight.
+ * 2. An endpoint is picked from the app's current routing table and counted in flight: in
+ *    the revision of a preview listener, else of the first matching route (the request is
+ *    then pinned to that revision, retries included), else by weight, by the sticky cookie's
+ *    hash when the plan asks for it (a client without one is given one with the response).
+ *    A request served by weight may be copied to the mirror revision (`MirrorCopy`), after
+ *    the real try was dispatched and without ever waiting for the copy.
  * 3. The response head and body are streamed to the client, pausing the upstream whenever
  *    the client socket is full.
  * 4. A failed try is retried on another endpoint (DESIGN rule 3) when nothing of it reached
@@ -58,6 +67,12 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private isClientGone = false;
   private isBodyReplayable = true;
   private isDrainHooked = false;
+  /** The revision a routed or preview request must stay in; undefined when chosen by weight. */
+  private pinnedRevision: number | undefined = undefined;
+  /** A Set-Cookie value giving the client a fresh sticky value, when it came without one. */
+  private stickySetCookie: string | undefined = undefined;
+  private mirrorCopy: MirrorCopy | undefined = undefined;
+  private upstreamHeaders: string[] | undefined = undefined;
   /** Set when the proxy itself refuses the request mid-way (413, 408): the status to answer. */
   private refusedStatus: number | undefined = undefined;
   private bodyWatch: BodyWatch | undefined = undefined;
@@ -86,15 +101,12 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
       return;
     }
     // The connection is already closing (an error answered before this request was parsed):
-    // nothing after an error is ever forwarded.
-    if (req.socket.writableEnded || req.socket.destroyed) {
-      req.socket.destroy();
-      return;
-    }
+    // nothing after an error is ever forwarded; the lingering close ends the connection.
+    const socket = req.socket;
+    if (socket.writableEnded || socket.destroyed) return;
     res.sendDate = false;
     res.once('close', this.onResponseClose);
     const { options } = listener;
-    const socket = req.socket;
     const head = sanitizeRequestHead(req.rawHeaders, socket.remoteAddress, listener.isTrustedPeer(socket));
     const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', { major: req.httpVersionMajor, minor: req.httpVersionMinor }, req.rawHeaders.length >> 1, head);
     if (typeof path !== 'string') {
@@ -102,12 +114,13 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
       return;
     }
     const table = listener.route.table;
-    if (!table.isRoutable) {
+    if (!table.isRoutable && listener.previewRevision === undefined) {
       sendErrorResponse(res, 503, noUpstreamMessage(table.app));
       return;
     }
     const dispatchOptions = this.dispatchOptions;
     dispatchOptions.path = path;
+    this.upstreamHeaders = head.headers;
     dispatchOptions.headers = head.headers;
     const contentLength = head.contentLength;
     if (!head.hasTransferEncoding) {
@@ -151,6 +164,8 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const { res } = this;
     if (this.listener.isClosing) res.shouldKeepAlive = false;
     const clientHeaders = clientResponseHeaders(headers);
+    // Added next to the app's own Set-Cookie headers, never instead of them.
+    if (this.stickySetCookie !== undefined) clientHeaders.push('set-cookie', this.stickySetCookie);
     if (statusMessage) res.writeHead(statusCode, statusMessage, clientHeaders);
     else res.writeHead(statusCode, clientHeaders);
     this.hasResponded = true;
@@ -187,7 +202,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     if (failed !== undefined && this.mayRetry(kind)) {
       const tried = (this.tried ??= []);
       tried.push(failed);
-      const next = this.listener.route.table.pickRetry(tried, isConnectionReset(error));
+      const next = this.listener.route.table.pickRetry(tried, isConnectionReset(error), this.pinnedRevision);
       if (next !== undefined) {
         this.dispatch(next);
         return;
@@ -246,9 +261,49 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
 
   private dispatchFirst(): void {
     const table = this.listener.route.table;
-    const target = table.pick();
-    if (target === undefined) sendErrorResponse(this.res, 503, noUpstreamMessage(table.app));
-    else this.dispatch(target);
+    const target = this.pickFirst(table);
+    if (target === undefined) {
+      const pinned = this.pinnedRevision;
+      sendErrorResponse(this.res, 503, pinned === undefined ? noUpstreamMessage(table.app) : noRevisionUpstreamMessage(table.app, pinned));
+      return;
+    }
+    const copy = this.mirrorCopy;
+    if (copy === undefined) {
+      this.dispatch(target);
+      return;
+    }
+    // A streamed body is copied as it flows to the real upstream; a buffered one is shared.
+    const { body } = this.dispatchOptions;
+    const isStreamed = body !== null && body !== undefined && !Buffer.isBuffer(body);
+    if (isStreamed) copy.sendAfterBody(this.mirroredRequest(), this.req);
+    this.dispatch(target);
+    if (!isStreamed) copy.send(this.mirroredRequest(), Buffer.isBuffer(body) ? body : null);
+  }
+
+  /** Chooses the first endpoint (see the class comment, step 2); undefined when there is none. */
+  private pickFirst(table: RoutingTable): UpstreamTarget | undefined {
+    const pinned = this.listener.previewRevision ?? table.routes?.match(this.req.headers);
+    if (pinned !== undefined) {
+      this.pinnedRevision = pinned;
+      return table.pickInRevision(pinned);
+    }
+    const { sticky } = table;
+    let target: UpstreamTarget | undefined;
+    if (sticky === undefined) target = table.pick();
+    else {
+      let value = sticky.read(this.req.headers.cookie);
+      if (value === undefined) {
+        value = newStickyValue();
+        this.stickySetCookie = sticky.setCookie(value);
+      }
+      target = table.pickSticky(value);
+    }
+    if (target !== undefined && table.mirror !== undefined) this.mirrorCopy = table.mirror.take(target);
+    return target;
+  }
+
+  private mirroredRequest(): MirroredRequest {
+    return { method: this.req.method ?? 'GET', path: this.dispatchOptions.path, headers: this.upstreamHeaders ?? [] };
   }
 
   private dispatch(target: UpstreamTarget): void {
@@ -286,6 +341,8 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private readonly onResponseClose = (): void => {
     if (this.bodyWatch !== undefined) this.listener.bodyGuard.unwatch(this.bodyWatch);
     if (this.listener.isClosing) this.listener.closeIdleConnections();
+    // A mirror copy still waiting for a streamed body gives up: that body may never end now.
+    this.mirrorCopy?.cancel();
     if (this.res.writableFinished) return;
     this.isClientGone = true;
     // Without a controller the try is still queued; onRequestStart aborts it.

@@ -10,6 +10,9 @@ export {
   DEFAULT_CLIENT_TIMEOUT_CHECK_INTERVAL_MS,
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_MAX_TRIES,
+  DEFAULT_MIRROR_MAX_BODY_BYTES,
+  DEFAULT_MIRROR_MAX_CONCURRENT,
+  DEFAULT_MIRROR_TIMEOUT_MS,
   DEFAULT_PROXY_OPTIONS,
   DEFAULT_RETRY_BODY_BUFFER_BYTES,
   DEFAULT_TUNNEL_IDLE_TIMEOUT_MS,
@@ -22,3 +25,4 @@ export {
   resolveProxyOptions,
 } from './proxy-options.js';
 export type { ProxyOptions } from './proxy-options.js';
+export { MIRROR_HEADER } from './forwarded-headers.js';

@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import { CutoverError } from '../errors.js';
 
 /**
- * A request body of unknown length (chunked) passed on with a size cap. It starts reading the
- * client's body only when the upstream pool first reads it, so `hasStarted` tells whether any
- * of the body may have left (a try that never started may be retried). Going over the cap
- * fails the stream with `PROXY_BODY_TOO_LARGE` and calls `onTooLarge` once.
+ * A request body of unknown length (chunked) passed on with a size cap. `hasStarted` tells
+ * whether the upstream pool ever read from it, i.e. whether any of the body may have left (a
+ * try that never started may be retried: what was read from the client waits in this
+ * stream's buffer). Going over the cap fails the stream with `PROXY_BODY_TOO_LARGE` and calls
+ * `onTooLarge` once.
  */
 export class LimitedBody extends Readable {
   hasStarted = false;
@@ -18,16 +19,9 @@ export class LimitedBody extends Readable {
     private readonly onTooLarge: () => void,
   ) {
     super();
-  }
-
-  override _read(): void {
-    if (this.hasStarted) {
-      this.req.resume();
-      return;
-    }
-    this.hasStarted = true;
-    const { req } = this;
+    // Listening at once: a mirror copy may read the same request body too.
     req.on('data', (chunk: Buffer) => {
+      if (this.destroyed) return;
       this.received += chunk.length;
       if (this.received > this.maxBytes) {
         req.pause();
@@ -39,5 +33,10 @@ export class LimitedBody extends Readable {
     });
     req.once('end', () => this.push(null));
     req.once('error', (error) => this.destroy(error));
+  }
+
+  override _read(): void {
+    this.hasStarted = true;
+    this.req.resume();
   }
 }

@@ -190,3 +190,40 @@ export async function closeSocket(socket: Socket): Promise<void> {
   socket.destroy();
   await closed;
 }
+
+/** An upstream answering `200 <name>`, so a test can tell which revision served a request. */
+export function namedUpstream(name: string): Promise<TestUpstream> {
+  return startUpstream((req, res) => {
+    req.resume();
+    req.on('end', () => res.end(name));
+  });
+}
+
+/**
+ * Sends `count` requests, `concurrency` at a time over the agent's keep-alive connections;
+ * `options(i)` gives each one's options. Resolves with the responses in request order.
+ */
+export async function sendMany(
+  port: number,
+  count: number,
+  options: (i: number) => SendOptions,
+  concurrency = 32,
+): Promise<TestResponse[]> {
+  const responses: TestResponse[] = new Array<TestResponse>(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      responses[i] = await send(port, options(i));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return responses;
+}
+
+/** How many responses had each body. */
+export function countBodies(responses: readonly TestResponse[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const res of responses) counts[res.text] = (counts[res.text] ?? 0) + 1;
+  return counts;
+}

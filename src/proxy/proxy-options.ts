@@ -50,6 +50,12 @@ export const DEFAULT_MIN_BODY_BYTES_PER_SECOND = 1024;
 export const DEFAULT_BODY_RATE_GRACE_MS = 10_000;
 /** Open client connections per app listener and proxy worker; more are closed at once. `0` means no limit. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Mirror copies in flight per worker; a request to copy beyond it gets no copy. `0` disables mirroring. */
+export const DEFAULT_MIRROR_MAX_CONCURRENT = 32;
+/** Largest request body copied to a mirror; a request with a larger body gets no copy. */
+export const DEFAULT_MIRROR_MAX_BODY_BYTES = 64 * 1024;
+/** Time a mirror copy has for its response head, and longest pause in its body, before it is dropped. */
+export const DEFAULT_MIRROR_TIMEOUT_MS = 10_000;
 
 export interface ProxyOptions {
   clientHeadersTimeoutMs: number;
@@ -79,6 +85,9 @@ export interface ProxyOptions {
    * are replaced.
    */
   trustedProxies: readonly string[];
+  mirrorMaxConcurrent: number;
+  mirrorMaxBodyBytes: number;
+  mirrorTimeoutMs: number;
 }
 
 type NumericOption = Exclude<keyof ProxyOptions, 'trustedProxies'>;
@@ -106,6 +115,9 @@ export const DEFAULT_PROXY_OPTIONS: Readonly<ProxyOptions> = Object.freeze({
   bodyRateGraceMs: DEFAULT_BODY_RATE_GRACE_MS,
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   trustedProxies: Object.freeze([]),
+  mirrorMaxConcurrent: DEFAULT_MIRROR_MAX_CONCURRENT,
+  mirrorMaxBodyBytes: DEFAULT_MIRROR_MAX_BODY_BYTES,
+  mirrorTimeoutMs: DEFAULT_MIRROR_TIMEOUT_MS,
 });
 
 /** Fills in defaults; fields set to `undefined` keep their default. */

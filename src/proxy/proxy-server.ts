@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { CutoverError } from '../errors.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { AppListener } from './app-listener.js';
-import { AppRoute, listenKey } from './app-route.js';
+import { AppRoute, listenerKey, listenKey } from './app-route.js';
+import type { ListenAddress } from './app-route.js';
+import { MirrorLimits } from './mirror-copy.js';
 import { resolveProxyOptions } from './proxy-options.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { createRoutingTable } from './routing-table.js';
@@ -22,6 +24,8 @@ import { UpstreamRegistry } from './upstream-registry.js';
 export class ProxyServer {
   private readonly options: ProxyOptions;
   private readonly registry: UpstreamRegistry;
+  /** Bounds the mirror copies of every app on this worker together. */
+  private readonly mirrorLimits: MirrorLimits;
   private readonly apps = new Map<string, AppRoute>();
   /** Per app, the tail of its queue of plan changes (they run one at a time). */
   private readonly queues = new Map<string, Promise<void>>();
@@ -32,18 +36,24 @@ export class ProxyServer {
   constructor(options: Partial<ProxyOptions> = {}) {
     this.options = resolveProxyOptions(options);
     this.registry = new UpstreamRegistry(this.options);
+    const { mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs } = this.options;
+    this.mirrorLimits = new MirrorLimits(mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs);
   }
 
   /**
-   * Listens on `plan.listen` if not yet (a changed listen address: opens the new one, then
-   * closes the old one gracefully), then swaps the app's routing table atomically. Resolves
-   * once listening and swapped. Idempotent; a plan older than the current one is ignored.
+   * Listens on `plan.listen` and on each of `plan.previews` if not yet (a changed address:
+   * opens the new one, then closes the old one gracefully; a preview moved to another
+   * revision on the same address keeps its listener), then swaps the app's routing table
+   * atomically. Resolves once listening and swapped. Idempotent; a plan older than the
+   * current one is ignored. Rejects with PROXY_LISTEN_CONFLICT when an address is another
+   * app's or listed twice, PROXY_LISTEN_FAILED when one cannot be bound, PROXY_INVALID_PLAN
+   * for an unusable sticky cookie; the app then keeps its previous plan.
    */
   applyPlan(plan: TrafficPlan): Promise<void> {
     return this.enqueue(plan.app, () => this.apply(plan));
   }
 
-  /** Stops listening for this app, lets in-flight requests finish, forgets its table. */
+  /** Stops listening for this app (previews included), lets in-flight requests finish, forgets its table. */
   removeApp(app: string): Promise<void> {
     return this.enqueue(app, () => this.remove(app));
   }
@@ -59,6 +69,23 @@ export class ProxyServer {
   /** The address an app listens on (useful when its plan asked for port 0). */
   address(app: string): AddressInfo | undefined {
     return this.apps.get(app)?.listener?.boundAddress();
+  }
+
+  /**
+   * The address of the app's preview listener for `revision` (the first, if the plan lists
+   * several); undefined when the current plan has none.
+   *
+   * @example
+   * await proxy.applyPlan({ ...plan, previews: [{ listen: { host: '127.0.0.1', port: 0 }, revision: 2 }] });
+   * proxy.previewAddress('web', 2)?.port; // the port the preview of revision 2 got
+   */
+  previewAddress(app: string, revision: number): AddressInfo | undefined {
+    const route = this.apps.get(app);
+    if (route === undefined) return undefined;
+    for (const listener of route.listeners.values()) {
+      if (listener.previewRevision === revision) return listener.boundAddress();
+    }
+    return undefined;
   }
 
   /**
@@ -94,40 +121,49 @@ export class ProxyServer {
       throw new CutoverError('PROXY_CLOSED', `cannot apply plan version ${plan.version} for app "${plan.app}": the proxy is closing`);
     }
     const route = this.apps.get(plan.app);
-    const isSameAddress = route !== undefined && listenKey(route.listenAddress) === listenKey(plan.listen);
-    if (route !== undefined && (plan.version < route.version || (plan.version === route.version && isSameAddress))) return;
-    if (!isSameAddress) this.checkAddressIsFree(plan);
+    const specs = listenerSpecs(plan);
+    if (route !== undefined && (plan.version < route.version || (plan.version === route.version && hasListeners(route, specs)))) return;
+    const opening = specs.filter((spec) => route?.listeners.get(spec.key) === undefined);
+    this.checkAddressesAreFree(plan.app, opening);
 
-    const table = createRoutingTable(plan, this.registry);
+    const table = createRoutingTable(plan, this.registry, this.mirrorLimits);
+    const target = route ?? new AppRoute(plan.app, plan.version, table);
+    let opened: Map<string, AppListener>;
+    try {
+      opened = await this.open(target, opening);
+    } catch (error) {
+      table.release();
+      throw error;
+    }
+
+    // Synchronous from here on: a request sees the old table and roles or the new ones.
+    const previousListeners = route?.listeners ?? new Map<string, AppListener>();
+    const listeners = new Map<string, AppListener>();
+    for (const spec of specs) {
+      const listener = previousListeners.get(spec.key) ?? opened.get(spec.key)!;
+      listener.previewRevision = spec.previewRevision;
+      listeners.set(spec.key, listener);
+    }
+    target.listeners = listeners;
+    target.listener = listeners.get(specs[0]!.key);
     if (route === undefined) {
-      const created = new AppRoute(plan.app, plan.version, table, plan.listen);
-      const listener = new AppListener(created, plan.listen, this.options);
-      await this.listen(listener, plan, () => table.release());
-      created.listener = listener;
-      this.apps.set(plan.app, created);
-      return;
+      this.apps.set(plan.app, target);
+    } else {
+      const previous = route.table;
+      route.table = table;
+      route.version = plan.version;
+      previous.release();
     }
-
-    let retired: AppListener | undefined;
-    if (!isSameAddress) {
-      const listener = new AppListener(route, plan.listen, this.options);
-      await this.listen(listener, plan, () => table.release());
-      retired = route.listener;
-      route.listener = listener;
-      route.listenAddress = plan.listen;
+    for (const [key, listener] of previousListeners) {
+      if (!listeners.has(key)) this.retire(listener);
     }
-    const previous = route.table;
-    route.table = table;
-    route.version = plan.version;
-    previous.release();
-    if (retired !== undefined) this.retire(retired);
   }
 
   private async remove(app: string): Promise<void> {
     const route = this.apps.get(app);
     if (route === undefined) return;
     this.apps.delete(app);
-    await route.listener?.close(this.options.closeTimeoutMs);
+    await Promise.all([...route.listeners.values()].map((listener) => listener.close(this.options.closeTimeoutMs)));
     route.table.release();
   }
 
@@ -137,30 +173,85 @@ export class ProxyServer {
     void closed.then(() => this.retiring.delete(closed));
   }
 
-  private async listen(listener: AppListener, plan: TrafficPlan, undo: () => void): Promise<void> {
-    try {
-      await listener.listen();
-    } catch (error) {
-      undo();
-      const { host, port } = plan.listen;
-      throw new CutoverError('PROXY_LISTEN_FAILED', `app "${plan.app}" cannot listen on ${host}:${port}: ${(error as Error).message}`, {
-        hint: 'Choose a free port in cutover.yaml, or stop the process that holds it.',
-        cause: error,
-      });
-    }
+  /**
+   * Opens a listener for each spec (all or none: when one fails, those opened are closed
+   * again and PROXY_LISTEN_FAILED names the address that failed).
+   */
+  private async open(route: AppRoute, specs: readonly ListenerSpec[]): Promise<Map<string, AppListener>> {
+    const listeners = specs.map((spec) => new AppListener(route, spec.address, this.options, spec.previewRevision));
+    const results = await Promise.allSettled(listeners.map((listener) => listener.listen()));
+    const failed = results.findIndex((result) => result.status === 'rejected');
+    if (failed === -1) return new Map(specs.map((spec, i) => [spec.key, listeners[i]!]));
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') this.retire(listeners[i]!);
+    });
+    const error = (results[failed] as PromiseRejectedResult).reason as Error;
+    throw new CutoverError(
+      'PROXY_LISTEN_FAILED',
+      `app "${route.name}" cannot listen on ${describeListener(specs[failed]!)}: ${error.message}`,
+      { hint: 'Choose a free port in cutover.yaml, or stop the process that holds it.', cause: error },
+    );
   }
 
-  private checkAddressIsFree(plan: TrafficPlan): void {
-    if (plan.listen.port === 0) return;
-    const key = listenKey(plan.listen);
-    for (const other of this.apps.values()) {
-      if (other.name !== plan.app && listenKey(other.listenAddress) === key) {
-        throw new CutoverError(
-          'PROXY_LISTEN_CONFLICT',
-          `app "${plan.app}" cannot listen on ${plan.listen.host}:${plan.listen.port}: app "${other.name}" already does`,
-          { hint: 'Give each app its own listen port.' },
-        );
+  private checkAddressesAreFree(app: string, specs: readonly ListenerSpec[]): void {
+    for (const spec of specs) {
+      if (spec.address.port === 0) continue;
+      const key = listenKey(spec.address);
+      for (const other of this.apps.values()) {
+        if (other.name === app) continue;
+        for (const listener of other.listeners.values()) {
+          if (listener.address.port !== 0 && listenKey(listener.address) === key) {
+            throw new CutoverError(
+              'PROXY_LISTEN_CONFLICT',
+              `app "${app}" cannot listen on ${describeListener(spec)}: app "${other.name}" already does`,
+              { hint: 'Give each app, and each preview, its own listen port.' },
+            );
+          }
+        }
       }
     }
   }
+}
+
+/** One listener a plan asks for: the main one (no preview revision) or a preview. */
+interface ListenerSpec {
+  readonly key: string;
+  readonly address: ListenAddress;
+  readonly previewRevision: number | undefined;
+}
+
+/** The plan's listeners, the main one first. Throws PROXY_LISTEN_CONFLICT when two share an address. */
+function listenerSpecs(plan: TrafficPlan): ListenerSpec[] {
+  const specs: ListenerSpec[] = [{ key: listenerKey(plan.listen, undefined), address: plan.listen, previewRevision: undefined }];
+  for (const preview of plan.previews ?? []) {
+    const spec = { key: listenerKey(preview.listen, preview.revision), address: preview.listen, previewRevision: preview.revision };
+    const other = specs.find((existing) => existing.key === spec.key);
+    if (other !== undefined) {
+      throw new CutoverError(
+        'PROXY_LISTEN_CONFLICT',
+        `app "${plan.app}" cannot listen on ${describeListener(spec)}: its ${describeRole(other)} listens there already`,
+        { hint: 'Give each preview its own listen port.' },
+      );
+    }
+    specs.push(spec);
+  }
+  return specs;
+}
+
+/** True when the app has exactly these listeners, in these roles. */
+function hasListeners(route: AppRoute, specs: readonly ListenerSpec[]): boolean {
+  if (route.listeners.size !== specs.length) return false;
+  return specs.every((spec) => {
+    const listener = route.listeners.get(spec.key);
+    return listener !== undefined && listener.previewRevision === spec.previewRevision;
+  });
+}
+
+function describeListener(spec: ListenerSpec): string {
+  const { host, port } = spec.address;
+  return spec.previewRevision === undefined ? `${host}:${port}` : `${host}:${port} (${describeRole(spec)})`;
+}
+
+function describeRole(spec: ListenerSpec): string {
+  return spec.previewRevision === undefined ? 'main listener' : `preview of revision ${spec.previewRevision}`;
 }

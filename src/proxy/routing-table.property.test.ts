@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { RevisionGroup, TrafficPlan } from '../model/traffic-plan.js';
+import { MirrorLimits } from './mirror-copy.js';
 import { resolveProxyOptions } from './proxy-options.js';
 import { createRoutingTable } from './routing-table.js';
 import { UpstreamRegistry } from './upstream-registry.js';
@@ -31,7 +32,7 @@ describe('routing (properties)', () => {
     try {
       fc.assert(
         fc.property(groupsArbitrary, (groups) => {
-          const table = createRoutingTable(planOf(groups), registry);
+          const table = createRoutingTable(planOf(groups), registry, new MirrorLimits(32, 65_536, 10_000));
           const routable = groups.filter((g) => g.weight > 0 && g.endpoints.length > 0);
           const total = routable.reduce((sum, g) => sum + g.weight, 0);
           assert.equal(table.isRoutable, routable.length > 0);
@@ -57,7 +58,7 @@ describe('routing (properties)', () => {
     try {
       fc.assert(
         fc.property(groupsArbitrary, fc.integer({ min: 1, max: 6 }), fc.boolean(), (groups, triesWanted, mayRepeat) => {
-          const table = createRoutingTable(planOf(groups), registry);
+          const table = createRoutingTable(planOf(groups), registry, new MirrorLimits(32, 65_536, 10_000));
           const first = table.pick();
           if (first === undefined) {
             table.release();

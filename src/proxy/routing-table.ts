@@ -1,41 +1,67 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
+import { fnv1a32 } from './fnv1a.js';
+import type { MirrorLimits } from './mirror-copy.js';
+import { createMirrorRoute } from './mirror-route.js';
+import type { MirrorRoute } from './mirror-route.js';
+import { pickLeastOutstanding } from './route-group.js';
+import type { RouteGroup } from './route-group.js';
+import { createRouteMatcher } from './route-matcher.js';
+import type { RouteMatcher } from './route-matcher.js';
+import { StickyCookie } from './sticky-cookie.js';
 import type { UpstreamRegistry } from './upstream-registry.js';
 import type { UpstreamTarget } from './upstream-target.js';
+import { weightedRangeIndex } from './weighted-range.js';
 
-/** A revision group that can receive traffic (weight > 0, at least one endpoint). */
-interface RouteGroup {
-  readonly revision: number;
-  readonly weight: number;
-  readonly endpoints: readonly UpstreamTarget[];
-  /** Smooth weighted round robin state. */
-  current: number;
-  /** Where the next least-outstanding scan starts, so ties rotate. */
-  next: number;
+/** What a routing table is built from besides its weighted groups. */
+interface RoutingTableParts {
+  /** Every group with an endpoint by revision, weight 0 included (routes, previews, mirroring). */
+  readonly groupsByRevision: ReadonlyMap<number, RouteGroup>;
+  readonly routes: RouteMatcher | undefined;
+  readonly sticky: StickyCookie | undefined;
+  readonly mirror: MirrorRoute | undefined;
 }
 
 /**
  * The routing table of one app, built from one traffic plan and never changed afterwards
- * except for the balancing counters. A plan change builds a new table and swaps the
- * reference, so a request sees either the old plan or the new one, never a mix.
+ * except for the balancing and mirroring counters. A plan change builds a new table and swaps
+ * the reference, so a request sees either the old plan or the new one, never a mix.
+ *
+ * A request is routed in this order: the revision of the preview listener it came on
+ * (`pickInRevision`), else the first matching route (`routes.match`), else by weight
+ * (`pickSticky` when `sticky` is set, `pick` otherwise) among the groups with weight > 0.
+ * Each optional part is `undefined` when the plan does not use it, so it costs nothing.
  *
  * @example
- * const table = createRoutingTable(plan, registry);
- * const target = table.pick(); // undefined when no group can take traffic
+ * const table = createRoutingTable(plan, registry, mirrorLimits);
+ * const target = table.pick(); // undefined when no group can take weighted traffic
  */
 export class RoutingTable {
-  /** True when at least one group has weight > 0 and an endpoint. */
+  /** True when at least one group takes weighted traffic or a route can match. */
   readonly isRoutable: boolean;
+  /** The plan's routes naming a revision with endpoints; undefined when there are none. */
+  readonly routes: RouteMatcher | undefined;
+  /** Set when the plan asks for sticky assignment: weighted picks then go through `pickSticky`. */
+  readonly sticky: StickyCookie | undefined;
+  /** Set when the plan mirrors a share of the weighted traffic to a revision with endpoints. */
+  readonly mirror: MirrorRoute | undefined;
+  private readonly groupsByRevision: ReadonlyMap<number, RouteGroup>;
   private readonly totalWeight: number;
   private isReleased = false;
 
   constructor(
     readonly app: string,
+    /** The groups taking weighted traffic (weight > 0, at least one endpoint), in plan order. */
     private readonly groups: readonly RouteGroup[],
+    parts: RoutingTableParts,
     /** Every target the table holds a reference on, weight-0 groups included. */
     private readonly targets: readonly UpstreamTarget[],
     private readonly registry: UpstreamRegistry,
   ) {
-    this.isRoutable = groups.length > 0;
+    this.groupsByRevision = parts.groupsByRevision;
+    this.routes = parts.routes;
+    this.sticky = parts.sticky;
+    this.mirror = parts.mirror;
+    this.isRoutable = groups.length > 0 || parts.routes !== undefined;
     let total = 0;
     for (const group of groups) total += group.weight;
     this.totalWeight = total;
@@ -47,7 +73,7 @@ export class RoutingTable {
    */
   pick(): UpstreamTarget | undefined {
     const { groups } = this;
-    if (groups.length === 1) return leastOutstanding(groups[0]!);
+    if (groups.length === 1) return pickLeastOutstanding(groups[0]!);
     let best: RouteGroup | undefined;
     for (const group of groups) {
       group.current += group.weight;
@@ -55,15 +81,39 @@ export class RoutingTable {
     }
     if (best === undefined) return undefined;
     best.current -= this.totalWeight;
-    return leastOutstanding(best);
+    return pickLeastOutstanding(best);
+  }
+
+  /**
+   * Chooses a group by the FNV-1a hash of a sticky value mapped into [0, total weight), where
+   * groups own consecutive ranges in plan order; then the least busy endpoint in it. The same
+   * value always lands on the same group while the weights stay; a value in the first group's
+   * range stays there while that group's weight grows.
+   */
+  pickSticky(value: string): UpstreamTarget | undefined {
+    const { groups } = this;
+    if (groups.length <= 1) return groups.length === 1 ? pickLeastOutstanding(groups[0]!) : undefined;
+    return pickLeastOutstanding(groups[weightedRangeIndex(fnv1a32(value), groups, this.totalWeight)]!);
+  }
+
+  /** The least busy endpoint of a revision's group whatever its weight; undefined when it has none. */
+  pickInRevision(revision: number): UpstreamTarget | undefined {
+    const group = this.groupsByRevision.get(revision);
+    return group === undefined ? undefined : pickLeastOutstanding(group);
   }
 
   /**
    * Chooses an endpoint for another try: an endpoint not tried yet, from the group of the
    * last one tried if possible, else from any group with weight > 0; the least busy one.
-   * With `mayRepeat`, falls back to a normal pick when every endpoint was tried.
+   * With `mayRepeat`, falls back to a normal pick when every endpoint was tried. A request
+   * pinned to a revision (routed, or on a preview listener) stays inside that revision's group.
    */
-  pickRetry(tried: readonly UpstreamTarget[], mayRepeat: boolean): UpstreamTarget | undefined {
+  pickRetry(tried: readonly UpstreamTarget[], mayRepeat: boolean, pinnedRevision?: number): UpstreamTarget | undefined {
+    if (pinnedRevision !== undefined) {
+      const group = this.groupsByRevision.get(pinnedRevision);
+      if (group === undefined) return undefined;
+      return leastBusyUntried(group.endpoints, tried) ?? (mayRepeat ? pickLeastOutstanding(group) : undefined);
+    }
     const last = tried[tried.length - 1];
     let sameGroup: UpstreamTarget | undefined;
     let anyGroup: UpstreamTarget | undefined;
@@ -86,31 +136,38 @@ export class RoutingTable {
   }
 }
 
-/** Builds a table for a plan, taking a reference on every endpoint's target. */
-export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry): RoutingTable {
+/**
+ * Builds a table for a plan, taking a reference on every endpoint's target. Mirror copies of
+ * every table of a worker share `mirrorLimits`. Throws PROXY_INVALID_PLAN (before taking any
+ * reference) when the sticky cookie cannot be used.
+ */
+export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry, mirrorLimits: MirrorLimits): RoutingTable {
+  const sticky = plan.sticky === undefined ? undefined : new StickyCookie(plan.sticky);
   const groups: RouteGroup[] = [];
+  const groupsByRevision = new Map<number, RouteGroup>();
   const targets: UpstreamTarget[] = [];
   for (const group of plan.groups) {
     const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint));
     targets.push(...endpoints);
+    if (endpoints.length === 0) continue;
     const weight = Number.isFinite(group.weight) && group.weight > 0 ? group.weight : 0;
-    if (weight > 0 && endpoints.length > 0) {
-      groups.push({ revision: group.revision, weight, endpoints, current: 0, next: 0 });
-    }
+    const routeGroup: RouteGroup = { revision: group.revision, weight, endpoints, current: 0, next: 0 };
+    if (!groupsByRevision.has(group.revision)) groupsByRevision.set(group.revision, routeGroup);
+    if (weight > 0) groups.push(routeGroup);
   }
-  return new RoutingTable(plan.app, groups, targets, registry);
+  const parts: RoutingTableParts = {
+    groupsByRevision,
+    routes: createRouteMatcher(plan.routes, (revision) => groupsByRevision.has(revision)),
+    sticky,
+    mirror: createMirrorRoute(plan.mirror, (revision) => groupsByRevision.get(revision), mirrorLimits),
+  };
+  return new RoutingTable(plan.app, groups, parts, targets, registry);
 }
 
-function leastOutstanding(group: RouteGroup): UpstreamTarget {
-  const { endpoints } = group;
-  const count = endpoints.length;
-  if (count === 1) return endpoints[0]!;
-  const start = group.next;
-  group.next = start + 1 === count ? 0 : start + 1;
-  let best = endpoints[start]!;
-  for (let i = 1; i < count && best.inflight > 0; i++) {
-    const candidate = endpoints[(start + i) % count]!;
-    if (candidate.inflight < best.inflight) best = candidate;
+function leastBusyUntried(endpoints: readonly UpstreamTarget[], tried: readonly UpstreamTarget[]): UpstreamTarget | undefined {
+  let best: UpstreamTarget | undefined;
+  for (const target of endpoints) {
+    if (!tried.includes(target) && (best === undefined || target.inflight < best.inflight)) best = target;
   }
   return best;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { AppListener, Tunnel } from './app-listener.js';
-import { noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from './error-response.js';
+import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from './error-response.js';
 import { sanitizeRequestHead } from './forwarded-headers.js';
 import { checkRequestHead } from './request-limits.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -15,14 +15,13 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /**
  * Handles a server 'upgrade' event. Only a WebSocket handshake (`GET`, HTTP/1.1,
  * `Upgrade: websocket`) is passed through; anything else (h2c…) gets 400 and the connection
- * is closed, so no tunnel can bypass the proxy.
+ * is closed, so no tunnel can bypass the proxy. The endpoint is chosen like a request's
+ * (preview revision, route, sticky cookie, weight), except that a client without a sticky
+ * cookie is not given one (a 101 response is passed on as is) and a tunnel is never mirrored.
  */
 export function openTunnel(listener: AppListener, req: IncomingMessage, client: Socket, head: Buffer): void {
   client.on('error', ignore);
-  if (client.writableEnded || client.destroyed) {
-    client.destroy();
-    return;
-  }
+  if (client.writableEnded || client.destroyed) return;
   if (!isWebSocketHandshake(req)) {
     writeRawErrorResponse(client, 400, 'only websocket upgrades are supported');
     return;
@@ -38,12 +37,18 @@ export function openTunnel(listener: AppListener, req: IncomingMessage, client: 
     return;
   }
   const table = listener.route.table;
-  const target = table.pick();
+  const pinned = listener.previewRevision ?? table.routes?.match(req.headers);
+  let target: UpstreamTarget | undefined;
+  if (pinned !== undefined) target = table.pickInRevision(pinned);
+  else {
+    const stickyValue = table.sticky?.read(req.headers.cookie);
+    target = stickyValue === undefined ? table.pick() : table.pickSticky(stickyValue);
+  }
   if (target === undefined) {
-    writeRawErrorResponse(client, 503, noUpstreamMessage(table.app));
+    writeRawErrorResponse(client, 503, pinned === undefined ? noUpstreamMessage(table.app) : noRevisionUpstreamMessage(table.app, pinned));
     return;
   }
-  new WebSocketTunnel(listener, req, client, head, path, sanitized.headers).connect(target);
+  new WebSocketTunnel(listener, req, client, head, pinned, path, sanitized.headers).connect(target);
 }
 
 export function isWebSocketHandshake(req: IncomingMessage): boolean {
@@ -79,6 +84,8 @@ class WebSocketTunnel implements Tunnel {
     private readonly req: IncomingMessage,
     private readonly client: Socket,
     private readonly head: Buffer,
+    /** The revision a routed or preview tunnel must stay in, retries included. */
+    private readonly pinnedRevision: number | undefined,
     private readonly path: string,
     private readonly headers: readonly string[],
   ) {
@@ -196,7 +203,7 @@ class WebSocketTunnel implements Tunnel {
         upstream.destroy();
         const { options, route } = this.listener;
         const next =
-          this.tried.length < options.maxTries && !this.client.destroyed ? route.table.pickRetry(this.tried, false) : undefined;
+          this.tried.length < options.maxTries && !this.client.destroyed ? route.table.pickRetry(this.tried, false, this.pinnedRevision) : undefined;
         if (next !== undefined) this.connect(next);
         else if (reason === 'timeout') this.fail(504, UPSTREAM_TIMEOUT_MESSAGE);
         else this.fail(502, UPSTREAM_FAILED_MESSAGE);

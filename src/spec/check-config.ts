@@ -4,6 +4,7 @@ import {
   DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_MAX_SURGE,
   DEFAULT_MAX_UNAVAILABLE,
+  DEFAULT_REPLICAS,
   DEFAULT_SHELL,
   DEFAULT_STARTUP_TIMEOUT_MS,
 } from './defaults.js';
@@ -22,26 +23,76 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 export function checkConfig(raw: unknown): Finding[] {
   const apps = isRecord(raw) && isRecord(raw['apps']) ? raw['apps'] : {};
   const findings: Finding[] = [];
-  const listeners: { name: string; address: HostPort }[] = [];
+  const listeners: Listener[] = [];
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
-    findings.push(...checkCommand(name, app['run']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']));
-    const address = tryListen(app['listen']);
-    if (address === undefined) continue;
-    const other = listeners.find((listener) => overlaps(listener.address, address));
-    if (other !== undefined) {
-      const shown = formatListen(address);
-      const otherShown = formatListen(other.address);
-      findings.push({
-        path: ['apps', name, 'listen'],
-        at: 'value',
-        message: shown === otherShown
-          ? `apps "${other.name}" and "${name}" both listen on ${shown}`
-          : `apps "${other.name}" (${otherShown}) and "${name}" (${shown}) both listen on port ${address.port}`,
-        hint: `give each app its own port; apps.${other.name}.listen is ${otherShown}`,
-      });
+    findings.push(...checkCommand(name, app['run']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app));
+    const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
+    const blueGreen = isRecord(strategy['blueGreen']) ? strategy['blueGreen'] : {};
+    const preview = isRecord(blueGreen['preview']) ? blueGreen['preview'] : {};
+    const own: Listener[] = [
+      { name, key: `apps.${name}.listen`, path: ['apps', name, 'listen'], address: tryListen(app['listen']) },
+      { name, key: `apps.${name}.strategy.blueGreen.preview.listen`, path: ['apps', name, 'strategy', 'blueGreen', 'preview', 'listen'], address: tryListen(preview['listen']) },
+    ];
+    for (const listener of own) {
+      if (listener.address === undefined) continue;
+      const other = listeners.find((l) => l.address !== undefined && overlaps(l.address, listener.address!));
+      if (other !== undefined) findings.push(listenConflict(other, listener));
+      listeners.push(listener);
     }
-    listeners.push({ name, address });
+  }
+  return findings;
+}
+
+interface Listener {
+  name: string;
+  key: string;
+  path: (string | number)[];
+  address: HostPort | undefined;
+}
+
+function listenConflict(first: Listener, second: Listener): Finding {
+  const shown = formatListen(second.address!);
+  const otherShown = formatListen(first.address!);
+  const who = (l: Listener): string => (l.key.endsWith('.preview.listen') ? `the preview of app "${l.name}"` : `app "${l.name}"`);
+  const isAppPair = !first.key.endsWith('.preview.listen') && !second.key.endsWith('.preview.listen');
+  return {
+    path: second.path,
+    at: 'value',
+    message: isAppPair
+      ? shown === otherShown
+        ? `apps "${first.name}" and "${second.name}" both listen on ${shown}`
+        : `apps "${first.name}" (${otherShown}) and "${second.name}" (${shown}) both listen on port ${second.address!.port}`
+      : `${who(first)} (${otherShown}) and ${who(second)} (${shown}) both listen on port ${second.address!.port}`,
+    hint: isAppPair ? `give each app its own port; ${first.key} is ${otherShown}` : `give each listener its own port; ${first.key} is ${otherShown}`,
+  };
+}
+
+const STRATEGY_KEYS = ['rolling', 'blueGreen', 'canary'] as const;
+
+/** One strategy per app, and a blue-green preview no larger than the app. */
+function checkStrategyChoice(name: string, app: Record<string, unknown>): Finding[] {
+  const strategy = app['strategy'];
+  if (!isRecord(strategy)) return [];
+  const findings: Finding[] = [];
+  const named = STRATEGY_KEYS.filter((key) => strategy[key] !== undefined);
+  if (named.length > 1) {
+    findings.push({
+      path: ['apps', name, 'strategy', named[1]!],
+      at: 'key',
+      message: `strategy names ${named.join(' and ')}; an app uses one strategy`,
+      hint: `keep one of them; to try another for one deploy, run: cutover deploy ${name} --strategy ${named[1] === 'blueGreen' ? 'blue-green' : named[1]}`,
+    });
+  }
+  const blueGreen = strategy['blueGreen'];
+  const replicas = typeof app['replicas'] === 'number' ? app['replicas'] : DEFAULT_REPLICAS;
+  if (isRecord(blueGreen) && typeof blueGreen['previewReplicas'] === 'number' && blueGreen['previewReplicas'] > replicas) {
+    findings.push({
+      path: ['apps', name, 'strategy', 'blueGreen', 'previewReplicas'],
+      at: 'value',
+      message: `previewReplicas ${blueGreen['previewReplicas']} is more than replicas ${replicas}`,
+      hint: `green grows to replicas before the switch; write previewReplicas: ${replicas} or less`,
+    });
   }
   return findings;
 }

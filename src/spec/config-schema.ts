@@ -26,6 +26,13 @@ import {
   DEFAULT_STARTUP_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_UNHEALTHY_THRESHOLD,
+  DEFAULT_ABORT_SCALE_DOWN_DELAY_MS,
+  DEFAULT_CANARY_REPLICAS,
+  DEFAULT_MIRROR_PERCENT,
+  DEFAULT_PREVIEW_HEADER,
+  DEFAULT_SCALE_DOWN_DELAY_MS,
+  DEFAULT_STICKY_TTL_MS,
+  MAX_CANARY_STEPS,
   MAX_DRAIN_TIMEOUT_MS,
   MAX_DURATION_MS,
   MAX_REPLICAS,
@@ -237,9 +244,127 @@ const rollingSchema = z
   })
   .meta({ description: 'Replace instances a few at a time.' });
 
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+const HEADER_VALUE_PATTERN = /^[\x20-\x7e]{1,4096}$/;
+const COOKIE_NAME_PATTERN = HEADER_NAME_PATTERN;
+const COOKIE_VALUE_PATTERN = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}$/;
+
+const headerMatchSchema = z
+  .strictObject({
+    name: z.string().regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` }).meta({ description: 'The header name (any case).' }),
+    value: z
+      .string()
+      .regex(HEADER_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header value (printable ASCII, no line breaks)` })
+      .meta({ description: 'The exact value.' })
+      .register(fieldHints, { expected: 'a string', hint: 'quote the value, e.g. value: "1"' }),
+  })
+  .meta({ description: 'Matches requests whose header `name` equals `value` exactly (the name is case-insensitive).' })
+  .register(fieldHints, { hint: 'write header: { name: x-beta, value: "1" }' });
+
+const cookieMatchSchema = z
+  .strictObject({
+    name: z.string().regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` }).meta({ description: 'The cookie name.' }),
+    value: z
+      .string()
+      .regex(COOKIE_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie value (no spaces, quotes, commas, semicolons or backslashes)` })
+      .meta({ description: 'The exact value.' })
+      .register(fieldHints, { expected: 'a string', hint: 'quote the value, e.g. value: "yes"' }),
+  })
+  .meta({ description: 'Matches requests that carry cookie `name` with exactly `value`.' })
+  .register(fieldHints, { hint: 'write cookie: { name: beta, value: "yes" }' });
+
+const routeSchema = z
+  .union([z.strictObject({ header: headerMatchSchema }), z.strictObject({ cookie: cookieMatchSchema })])
+  .meta({ description: 'A request that matches goes to the canary whatever the weight.' })
+  .register(fieldHints, { expected: 'a header or cookie match', hint: 'write - header: { name: x-beta, value: "1" }  or  - cookie: { name: beta, value: "yes" }' });
+
+const replicasSchema = (description: string) =>
+  integer(MIN_REPLICAS, MAX_REPLICAS).meta({ description });
+
+const progressDeadline = () =>
+  duration('A rollout that makes no progress for this long (waiting at a gate aside) rolls back.', { defaultMs: DEFAULT_PROGRESS_DEADLINE_MS, minMs: 1 }).optional();
+
+const blueGreenSchema = z
+  .strictObject({
+    preview: z
+      .strictObject({
+        header: headerMatchSchema.optional(),
+        listen: listenSchema.optional(),
+      })
+      .refine((preview) => preview.header !== undefined || preview.listen !== undefined, {
+        error: 'preview names neither a header nor a listen address',
+        params: { hint: 'write preview: { header: { name: x-cutover-preview, value: "1" } } or preview: { listen: 127.0.0.1:8081 }' },
+      })
+      .meta({ description: `How to reach green before the switch. Default: the header ${DEFAULT_PREVIEW_HEADER.name}: ${DEFAULT_PREVIEW_HEADER.value} on the app's address.` })
+      .optional(),
+    autoPromote: z
+      .union([z.literal(false), duration('Promote by itself after green has been ready this long.', { defaultMs: 0 })])
+      .meta({ description: 'false (the default): wait for cutover promote. A duration: promote by itself after green has been ready this long.', default: false })
+      .register(fieldHints, { expected: 'false or a duration such as 30s', hint: 'write autoPromote: false, or a duration such as 30s' })
+      .optional(),
+    scaleDownDelay: duration('Blue stays up, out of traffic, this long after the switch; a rollback inside it is a routing change only.', { defaultMs: DEFAULT_SCALE_DOWN_DELAY_MS }).optional(),
+    abortScaleDownDelay: duration('Green stays up this long after an abort.', { defaultMs: DEFAULT_ABORT_SCALE_DOWN_DELAY_MS }).optional(),
+    previewReplicas: replicasSchema('Green\'s size before the switch (default: replicas); it grows to replicas before it takes traffic.').optional(),
+    progressDeadline: progressDeadline(),
+  })
+  .meta({ description: 'Start the new revision beside the old one, let it answer preview traffic, then switch all traffic at once.' });
+
+const STEP_HINT = 'write - setWeight: 10, - pause: 30s, - pause: {} or - setCanaryScale: 2';
+
+// One object with three optional keys rather than a union: a wrong value is then reported at its own key.
+const canaryStepSchema = z
+  .strictObject({
+    setWeight: integer(0, 100)
+      .meta({ description: 'Percent of traffic the canary gets.' })
+      .register(fieldHints, { hint: 'write a whole percentage from 0 to 100, e.g. setWeight: 10' })
+      .optional(),
+    pause: z
+      .union([duration('Wait this long.', { defaultMs: 30_000 }), z.strictObject({}).meta({ description: 'A manual gate: wait for cutover promote.' })])
+      .meta({ description: 'Wait: a duration, or {} for a manual gate (until cutover promote).' })
+      .register(fieldHints, { expected: 'a duration such as 30s, or {} to wait for cutover promote', hint: 'write pause: 30s, or pause: {} for a manual gate' })
+      .optional(),
+    setCanaryScale: z
+      .union([integer(0, MAX_REPLICAS), z.string().regex(PERCENT_PATTERN), z.literal('auto')])
+      .meta({ description: 'Canary instances, a count or a percentage of replicas, without changing the weight; auto: back to canaryReplicas.' })
+      .register(fieldHints, { expected: 'a count such as 2, a percentage such as 50%, or auto', hint: 'write setCanaryScale: 2, setCanaryScale: 50%, or setCanaryScale: auto' })
+      .optional(),
+  })
+  .refine((step) => Object.keys(step).length === 1, { error: 'a step has exactly one of setWeight, pause and setCanaryScale', params: { hint: STEP_HINT } })
+  .meta({ description: 'One step: setWeight, pause or setCanaryScale.' })
+  .register(fieldHints, { expected: 'a step: setWeight, pause or setCanaryScale', hint: STEP_HINT });
+
+const canarySchema = z
+  .strictObject({
+    steps: z
+      .array(canaryStepSchema)
+      .max(MAX_CANARY_STEPS, { error: `at most ${MAX_CANARY_STEPS} steps` })
+      .meta({ description: 'What happens, in order; after the last step the canary takes all traffic. Default: setWeight 20, then wait for cutover promote.' })
+      .optional(),
+    canaryReplicas: z
+      .union([z.literal('auto'), integer(MIN_REPLICAS, MAX_REPLICAS)])
+      .meta({ description: 'auto: scale the canary with its weight (at least 1 instance); or a fixed count.', default: DEFAULT_CANARY_REPLICAS })
+      .register(fieldHints, { expected: 'auto or a count', hint: 'write canaryReplicas: auto, or a count such as 1' })
+      .optional(),
+    sticky: z
+      .strictObject({
+        cookie: z.string().regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` }).meta({ description: 'The cookie that keeps a client on its side.' }),
+        ttl: duration("The cookie's lifetime.", { defaultMs: DEFAULT_STICKY_TTL_MS, minMs: 1_000 }).optional(),
+      })
+      .meta({ description: 'Keep each client on one side: a cookie value is hashed against the weight, so a client stays put while the weight does not shrink.' })
+      .optional(),
+    routes: z.array(routeSchema).max(100).meta({ description: 'Requests that always go to the canary while it runs (A/B).' }).optional(),
+    mirror: z
+      .strictObject({ percent: integer(0, 100).meta({ description: 'Share of stable traffic copied to the canary; its answers are dropped.', default: DEFAULT_MIRROR_PERCENT }) })
+      .meta({ description: 'Copy a share of stable traffic to the canary; copies never delay or fail the real request.' })
+      .optional(),
+    abortScaleDownDelay: duration('The canary stays up this long after an abort.', { defaultMs: DEFAULT_ABORT_SCALE_DOWN_DELAY_MS }).optional(),
+    progressDeadline: progressDeadline(),
+  })
+  .meta({ description: 'Send a growing share of traffic to the new revision, step by step, with pauses and manual gates.' });
+
 const strategySchema = z
-  .strictObject({ rolling: rollingSchema.optional() })
-  .meta({ description: 'How a new revision replaces the old one. Defaults to rolling.' });
+  .strictObject({ rolling: rollingSchema.optional(), blueGreen: blueGreenSchema.optional(), canary: canarySchema.optional() })
+  .meta({ description: 'How a new revision replaces the old one: one of rolling (the default), blueGreen or canary.' });
 
 const appNameSchema = z
   .string()

@@ -73,3 +73,14 @@ export const DEFAULT_HEADER_TIMEOUT_MS = DEFAULT_CLIENT_HEADERS_TIMEOUT_MS;
 export const MAX_HEADER_TIMEOUT_MS = 60_000;
 export const MAX_HEADER_COUNT = 10_000;
 export const MAX_CONNECTIONS = 1_000_000;
+/** Blue-green: the header that reaches green before the switch when `preview` is not set. */
+export const DEFAULT_PREVIEW_HEADER = { name: 'x-cutover-preview', value: '1' } as const;
+export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
+export const DEFAULT_ABORT_SCALE_DOWN_DELAY_MS = 30_000;
+
+/** Canary: a deploy that names no steps sends 20% to the canary and waits for `cutover promote`. */
+export const DEFAULT_CANARY_STEPS = [{ setWeight: 20 }, { pause: null }] as const;
+export const DEFAULT_CANARY_REPLICAS = 'auto';
+export const DEFAULT_STICKY_TTL_MS = 3_600_000;
+export const DEFAULT_MIRROR_PERCENT = 0;
+export const MAX_CANARY_STEPS = 100;

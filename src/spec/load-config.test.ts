@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { InputError } from '../errors.js';
 import type { AppSpec } from '../model/spec.js';
 import { ConfigError } from './config-error.js';
+import { resolveBlueGreen, resolveCanary } from './resolve-config.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HEALTH_INTERVAL_MS,
@@ -76,7 +77,7 @@ describe('parseConfig', () => {
       health: { path: '/healthz', intervalMs: 1_000, timeoutMs: 1_000, healthyThreshold: 1, unhealthyThreshold: 3, startupTimeoutMs: 60_000 },
       drainTimeoutMs: 30_000,
       stopTimeoutMs: 10_000,
-      strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000 } },
+      strategy: { use: 'rolling', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() },
     }]);
   });
 
@@ -97,14 +98,54 @@ describe('parseConfig', () => {
       drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
       stopTimeoutMs: DEFAULT_STOP_TIMEOUT_MS,
       strategy: {
+        use: 'rolling',
         rolling: {
           maxSurge: DEFAULT_MAX_SURGE,
           maxUnavailable: DEFAULT_MAX_UNAVAILABLE,
           minReadyMs: DEFAULT_MIN_READY_MS,
           progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
         },
+        blueGreen: {
+          preview: { header: { name: 'x-cutover-preview', value: '1' }, listen: null },
+          autoPromoteMs: null,
+          scaleDownDelayMs: 30_000,
+          abortScaleDownDelayMs: 30_000,
+          previewReplicas: null,
+          progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
+        },
+        canary: {
+          steps: [{ setWeight: 20 }, { pause: null }],
+          canaryReplicas: 'auto',
+          sticky: null,
+          routes: [],
+          mirror: { percent: 0 },
+          abortScaleDownDelayMs: 30_000,
+          progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
+        },
       },
     });
+  });
+
+  it('resolves blue-green and canary blocks, and picks the strategy that is named', () => {
+    const blueGreen = onlyApp(minimal('    replicas: 3\n    strategy:\n      blueGreen: { preview: { listen: 8081 }, autoPromote: 10s, scaleDownDelay: 1m, previewReplicas: 2 }\n'));
+    assert.equal(blueGreen.strategy.use, 'blue-green');
+    assert.deepEqual(blueGreen.strategy.blueGreen?.preview, { header: null, listen: { host: DEFAULT_LISTEN_HOST, port: 8081 } });
+    assert.deepEqual([blueGreen.strategy.blueGreen?.autoPromoteMs, blueGreen.strategy.blueGreen?.scaleDownDelayMs, blueGreen.strategy.blueGreen?.previewReplicas], [10_000, 60_000, 2]);
+    const canary = onlyApp(minimal([
+      '    strategy:',
+      '      canary:',
+      '        steps: [{ setWeight: 10 }, { pause: 30s }, { setCanaryScale: 50% }, { pause: {} }]',
+      '        canaryReplicas: 2',
+      '        sticky: { cookie: side }',
+      '        routes: [{ header: { name: x-beta, value: "1" } }, { cookie: { name: beta, value: "yes" } }]',
+      '        mirror: { percent: 5 }',
+      '',
+    ].join('\n')));
+    assert.equal(canary.strategy.use, 'canary');
+    assert.deepEqual(canary.strategy.canary?.steps, [{ setWeight: 10 }, { pause: 30_000 }, { setCanaryScale: '50%' }, { pause: null }]);
+    assert.deepEqual(canary.strategy.canary?.sticky, { cookie: 'side', ttlMs: 3_600_000 });
+    assert.equal(canary.strategy.canary?.routes.length, 2);
+    assert.deepEqual([canary.strategy.canary?.canaryReplicas, canary.strategy.canary?.mirror.percent], [2, 5]);
   });
 
   it('has the documented default values', () => {

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { AppSpec, CountOrPercent, CutoverConfig, ProxySpec } from '../model/spec.js';
+import type { AppSpec, BlueGreenSpec, CanarySpec, CanaryStep, CountOrPercent, CutoverConfig, ProxySpec, StrategySpec } from '../model/spec.js';
 import type { RawApp, RawConfig, RawProxy } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -23,6 +23,13 @@ import {
   DEFAULT_STARTUP_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_UNHEALTHY_THRESHOLD,
+  DEFAULT_ABORT_SCALE_DOWN_DELAY_MS,
+  DEFAULT_CANARY_REPLICAS,
+  DEFAULT_CANARY_STEPS,
+  DEFAULT_MIRROR_PERCENT,
+  DEFAULT_PREVIEW_HEADER,
+  DEFAULT_SCALE_DOWN_DELAY_MS,
+  DEFAULT_STICKY_TTL_MS,
 } from './defaults.js';
 import { parseDuration } from './parse-duration.js';
 import { parseListen } from './parse-listen.js';
@@ -65,7 +72,6 @@ function sizeBytes(value: string | number | undefined, defaultBytes: number): nu
 function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
   const shell = app.run.shell ?? DEFAULT_SHELL;
   const command = typeof app.run.command === 'string' ? app.run.command : app.run.command.map(String);
-  const rolling = app.strategy?.rolling;
   return {
     name,
     listen: parseListen(app.listen),
@@ -86,14 +92,57 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     },
     drainTimeoutMs: durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS),
     stopTimeoutMs: durationMs(app.stopTimeout, DEFAULT_STOP_TIMEOUT_MS),
-    strategy: {
-      rolling: {
-        maxSurge: countOrPercent(rolling?.maxSurge, DEFAULT_MAX_SURGE),
-        maxUnavailable: countOrPercent(rolling?.maxUnavailable, DEFAULT_MAX_UNAVAILABLE),
-        minReadyMs: durationMs(rolling?.minReady, DEFAULT_MIN_READY_MS),
-        progressDeadlineMs: durationMs(rolling?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
-      },
+    strategy: resolveStrategy(app.strategy),
+  };
+}
+
+function resolveStrategy(raw: RawApp['strategy']): StrategySpec {
+  const rolling = raw?.rolling;
+  return {
+    use: raw?.blueGreen ? 'blue-green' : raw?.canary ? 'canary' : 'rolling',
+    rolling: {
+      maxSurge: countOrPercent(rolling?.maxSurge, DEFAULT_MAX_SURGE),
+      maxUnavailable: countOrPercent(rolling?.maxUnavailable, DEFAULT_MAX_UNAVAILABLE),
+      minReadyMs: durationMs(rolling?.minReady, DEFAULT_MIN_READY_MS),
+      progressDeadlineMs: durationMs(rolling?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
     },
+    blueGreen: resolveBlueGreen(raw?.blueGreen),
+    canary: resolveCanary(raw?.canary),
+  };
+}
+
+/** Blue-green settings from the raw block; its defaults when there is none. */
+export function resolveBlueGreen(raw?: NonNullable<RawApp['strategy']>['blueGreen']): BlueGreenSpec {
+  const preview = raw?.preview;
+  return {
+    preview: preview
+      ? { header: preview.header ?? null, listen: preview.listen === undefined ? null : parseListen(preview.listen) }
+      : { header: { ...DEFAULT_PREVIEW_HEADER }, listen: null },
+    autoPromoteMs: raw?.autoPromote === undefined || raw.autoPromote === false ? null : parseDuration(raw.autoPromote),
+    scaleDownDelayMs: durationMs(raw?.scaleDownDelay, DEFAULT_SCALE_DOWN_DELAY_MS),
+    abortScaleDownDelayMs: durationMs(raw?.abortScaleDownDelay, DEFAULT_ABORT_SCALE_DOWN_DELAY_MS),
+    previewReplicas: raw?.previewReplicas ?? null,
+    progressDeadlineMs: durationMs(raw?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
+  };
+}
+
+/** Canary settings from the raw block; its defaults when there is none. */
+export function resolveCanary(raw?: NonNullable<RawApp['strategy']>['canary']): CanarySpec {
+  const steps: CanaryStep[] = raw?.steps
+    ? raw.steps.map((step): CanaryStep => {
+        if (step.setWeight !== undefined) return { setWeight: step.setWeight };
+        if (step.pause !== undefined) return { pause: typeof step.pause === 'string' ? parseDuration(step.pause) : null };
+        return { setCanaryScale: step.setCanaryScale as CountOrPercent | 'auto' };
+      })
+    : DEFAULT_CANARY_STEPS.map((step) => ({ ...step }));
+  return {
+    steps,
+    canaryReplicas: raw?.canaryReplicas ?? DEFAULT_CANARY_REPLICAS,
+    sticky: raw?.sticky ? { cookie: raw.sticky.cookie, ttlMs: durationMs(raw.sticky.ttl, DEFAULT_STICKY_TTL_MS) } : null,
+    routes: raw?.routes ?? [],
+    mirror: { percent: raw?.mirror?.percent ?? DEFAULT_MIRROR_PERCENT },
+    abortScaleDownDelayMs: durationMs(raw?.abortScaleDownDelay, DEFAULT_ABORT_SCALE_DOWN_DELAY_MS),
+    progressDeadlineMs: durationMs(raw?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
   };
 }
 

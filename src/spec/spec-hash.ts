@@ -2,14 +2,16 @@ import { createHash } from 'node:crypto';
 import type { AppSpec } from '../model/spec.js';
 
 /**
- * A fingerprint of an app's resolved spec: the sha256 (hex) of its JSON with keys sorted at
- * every level, so two specs hash alike exactly when they are equal. Used to tell whether a deploy
- * changes an app.
+ * A fingerprint of what an app runs: the sha256 (hex) of its resolved spec as JSON with keys
+ * sorted at every level, so two specs hash alike exactly when they are equal. The strategy is
+ * left out: it says how to roll a revision out, not what the revision is, so changing only the
+ * strategy makes no new revision.
  *
  * @example specHash(before) === specHash(after) // nothing to roll out
  */
 export function specHash(app: AppSpec): string {
-  return createHash('sha256').update(canonicalJson(app)).digest('hex');
+  const { strategy: _howToRollOut, ...whatRuns } = app;
+  return createHash('sha256').update(canonicalJson(whatRuns)).digest('hex');
 }
 
 function canonicalJson(value: unknown): string {

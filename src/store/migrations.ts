@@ -65,4 +65,18 @@ export const MIGRATIONS: readonly string[] = [
   -- The rollout that started an instance: its failures judge that rollout, across restarts.
   ALTER TABLE instances ADD COLUMN rollout_id INTEGER;
   `,
+  `
+  -- Blue-green and canary: the strategy settings a rollout runs with (fixed at its start), the
+  -- step it is at and since when, a person's pause, the gate it waits at, and the revision kept
+  -- warm out of traffic after it ended (blue after a switch, the canary after an abort).
+  ALTER TABLE rollouts ADD COLUMN strategy_spec TEXT;
+  ALTER TABLE rollouts ADD COLUMN step_index INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE rollouts ADD COLUMN step_started_at INTEGER;
+  ALTER TABLE rollouts ADD COLUMN paused_at INTEGER;
+  ALTER TABLE rollouts ADD COLUMN gate TEXT;
+  ALTER TABLE rollouts ADD COLUMN warm_revision INTEGER;
+  ALTER TABLE rollouts ADD COLUMN warm_until INTEGER;
+  -- The traffic split the proxy confirmed last, for status.
+  ALTER TABLE apps ADD COLUMN traffic TEXT;
+  `,
 ];

@@ -6,9 +6,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec, StrategySpec } from '../model/spec.js';
 
 const spec = { name: 'web' } as AppSpec;
+const strategySpec = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 1000 } } as StrategySpec;
 
 function withStore(run: (store: SqliteStore, file: string) => void): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-store-'));
@@ -43,18 +44,40 @@ describe('SqliteStore', () => {
 
   it('refuses a second active rollout for the same app, and allows one once the first ended', () => {
     withStore((store) => {
-      const first = store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 1 });
-      assert.throws(() => store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 2 }), { code: 'ROLLOUT_ALREADY_ACTIVE' });
-      store.createRollout({ app: 'api', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 1 });
+      const first = store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1 });
+      assert.throws(() => store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 2 }), { code: 'ROLLOUT_ALREADY_ACTIVE' });
+      store.createRollout({ app: 'api', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1 });
       store.updateRollout(first.id, { phase: 'promoted' });
-      const second = store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: 1, toRevision: 2 });
+      const second = store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: 1, toRevision: 2 });
       assert.equal(second.phase, 'progressing');
+    });
+  });
+
+  it('keeps a rollout\'s strategy settings, step, pause, gate and warm revision, and drops the gate when it ends', () => {
+    withStore((store) => {
+      const rollout = store.createRollout({ app: 'web', strategy: 'canary', strategySpec, trigger: 'deploy', fromRevision: 1, toRevision: 2 });
+      assert.deepEqual(rollout.strategySpec, strategySpec);
+      assert.equal(rollout.stepIndex, 0);
+      assert.equal(rollout.stepStartedAt, rollout.startedAt);
+      const paused = store.updateRollout(rollout.id, { phase: 'paused', stepIndex: 2, stepStartedAt: 5, pausedAt: 7, gate: 'run cutover promote web' });
+      assert.deepEqual([paused.stepIndex, paused.stepStartedAt, paused.pausedAt, paused.gate], [2, 5, 7, 'run cutover promote web']);
+      const ended = store.updateRollout(rollout.id, { phase: 'aborted', warmRevision: 2, warmUntil: 99 });
+      assert.deepEqual([ended.gate, ended.warmRevision, ended.warmUntil, ended.stepIndex], [null, 2, 99, 2]);
+    });
+  });
+
+  it('stores the traffic split of an app', () => {
+    withStore((store) => {
+      store.addRevision('web', spec, 'a');
+      assert.deepEqual(store.traffic('web'), []);
+      store.setTraffic('web', [{ revision: 2, weight: 10, instances: 1 }, { revision: 1, weight: 90, instances: 3 }]);
+      assert.deepEqual(store.traffic('web').map((t) => t.weight), [10, 90]);
     });
   });
 
   it('stamps endedAt when a rollout reaches a terminal phase', () => {
     withStore((store) => {
-      const rollout = store.createRollout({ app: 'web', strategy: 'rolling', trigger: 'deploy', fromRevision: null, toRevision: 1 });
+      const rollout = store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1 });
       assert.equal(store.updateRollout(rollout.id, { step: 'x' }).endedAt, null);
       assert.notEqual(store.updateRollout(rollout.id, { phase: 'rolled-back', reason: 'r' }).endedAt, null);
     });

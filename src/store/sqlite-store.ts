@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { CutoverError } from '../errors.js';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 import { MIGRATIONS } from './migrations.js';
 import {
@@ -13,6 +13,7 @@ import {
   type RolloutTrigger,
   type RolloutUpdate,
   type Store,
+  type TrafficShare,
 } from './store.js';
 
 interface RolloutRow {
@@ -29,6 +30,13 @@ interface RolloutRow {
   started_at: number;
   updated_at: number;
   ended_at: number | null;
+  strategy_spec: string | null;
+  step_index: number;
+  step_started_at: number | null;
+  paused_at: number | null;
+  gate: string | null;
+  warm_revision: number | null;
+  warm_until: number | null;
 }
 
 interface InstanceRow {
@@ -105,6 +113,15 @@ export class SqliteStore implements Store {
       .run(app, revision, this.now());
   }
 
+  setTraffic(app: string, split: TrafficShare[]): void {
+    this.db.prepare('UPDATE apps SET traffic = ? WHERE name = ?').run(JSON.stringify(split), app);
+  }
+
+  traffic(app: string): TrafficShare[] {
+    const row = this.db.prepare('SELECT traffic FROM apps WHERE name = ?').get(app) as { traffic: string | null } | undefined;
+    return row?.traffic ? (JSON.parse(row.traffic) as TrafficShare[]) : [];
+  }
+
   latestRevision(app: string): RevisionRecord | null {
     const row = this.db.prepare('SELECT * FROM revisions WHERE app = ? ORDER BY number DESC LIMIT 1').get(app) as RevisionRow | undefined;
     return row ? toRevision(row) : null;
@@ -137,10 +154,10 @@ export class SqliteStore implements Store {
     try {
       const result = this.db
         .prepare(
-          `INSERT INTO rollouts (app, strategy, trigger, from_revision, to_revision, phase, direction, step, started_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'progressing', 'forward', 'starting', ?, ?)`,
+          `INSERT INTO rollouts (app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, started_at, updated_at, step_started_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'progressing', 'forward', 'starting', ?, ?, ?)`,
         )
-        .run(rollout.app, rollout.strategy, rollout.trigger, rollout.fromRevision, rollout.toRevision, at, at);
+        .run(rollout.app, rollout.strategy, JSON.stringify(rollout.strategySpec), rollout.trigger, rollout.fromRevision, rollout.toRevision, at, at, at);
       return this.getRollout(Number(result.lastInsertRowid))!;
     } catch (error) {
       // Another writer won the race: the unique index is the last word.
@@ -170,15 +187,26 @@ export class SqliteStore implements Store {
     const phase = update.phase ?? current.phase;
     const isEnding = phase !== 'progressing' && phase !== 'paused';
     const at = this.now();
+    const pick = <K extends keyof RolloutUpdate & keyof RolloutRecord>(key: K): RolloutRecord[K] => (update[key] === undefined ? current[key] : (update[key] as RolloutRecord[K]));
     this.db
-      .prepare('UPDATE rollouts SET phase = ?, direction = ?, step = ?, reason = ?, updated_at = ?, ended_at = ? WHERE id = ?')
+      .prepare(
+        `UPDATE rollouts SET phase = ?, direction = ?, step = ?, reason = ?, updated_at = ?, ended_at = ?,
+           step_index = ?, step_started_at = ?, paused_at = ?, gate = ?, warm_revision = ?, warm_until = ? WHERE id = ?`,
+      )
       .run(
         phase,
-        update.direction ?? current.direction,
-        update.step ?? current.step,
-        update.reason === undefined ? current.reason : update.reason,
+        pick('direction'),
+        pick('step'),
+        pick('reason'),
         at,
         isEnding ? (current.endedAt ?? at) : null,
+        pick('stepIndex'),
+        pick('stepStartedAt'),
+        pick('pausedAt'),
+        // A rollout that ended waits at no gate.
+        isEnding ? null : pick('gate'),
+        pick('warmRevision'),
+        pick('warmUntil'),
         id,
       );
     return this.getRollout(id)!;
@@ -277,6 +305,13 @@ function toRollout(row: RolloutRow): RolloutRecord {
     startedAt: row.started_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
+    strategySpec: row.strategy_spec ? (JSON.parse(row.strategy_spec) as StrategySpec) : null,
+    stepIndex: row.step_index,
+    stepStartedAt: row.step_started_at ?? row.started_at,
+    pausedAt: row.paused_at,
+    gate: row.gate,
+    warmRevision: row.warm_revision,
+    warmUntil: row.warm_until,
   };
 }
 

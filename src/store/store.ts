@@ -1,5 +1,5 @@
 import { CutoverError } from '../errors.js';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, Rollout, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 
 export interface RevisionRecord {
@@ -42,11 +42,25 @@ export type RolloutTrigger = 'deploy' | 'rollback';
 export interface RolloutRecord extends Rollout {
   trigger: RolloutTrigger;
   endedAt: number | null;
+  /** The strategy settings the rollout runs with, fixed at its start; null in rollouts stored before they were kept. */
+  strategySpec: StrategySpec | null;
+  /** Where a blue-green or canary rollout stands; 0 for rolling. */
+  stepIndex: number;
+  /** Wall-clock ms when the current step began. */
+  stepStartedAt: number;
+  /** Wall-clock ms when a person paused it (`cutover pause`), or null. */
+  pausedAt: number | null;
+  /** The gate it waits at for a person, in words, or null. */
+  gate: string | null;
+  /** After it ended: a revision kept running out of traffic until `warmUntil` (wall-clock ms). */
+  warmRevision: number | null;
+  warmUntil: number | null;
 }
 
 export interface NewRollout {
   app: string;
   strategy: StrategyName;
+  strategySpec: StrategySpec;
   trigger: RolloutTrigger;
   fromRevision: number | null;
   toRevision: number;
@@ -57,6 +71,19 @@ export interface RolloutUpdate {
   direction?: RolloutDirection;
   step?: string;
   reason?: string | null;
+  stepIndex?: number;
+  stepStartedAt?: number;
+  pausedAt?: number | null;
+  gate?: string | null;
+  warmRevision?: number | null;
+  warmUntil?: number | null;
+}
+
+/** The traffic split the proxy confirmed last: percent of weighted traffic per revision. */
+export interface TrafficShare {
+  revision: number;
+  weight: number;
+  instances: number;
 }
 
 /** Durable state of the control plane. Every method is one transaction. */
@@ -64,6 +91,8 @@ export interface Store {
   listApps(): { name: string; stableRevision: number | null }[];
   stableRevision(app: string): number | null;
   setStableRevision(app: string, revision: number | null): void;
+  setTraffic(app: string, split: TrafficShare[]): void;
+  traffic(app: string): TrafficShare[];
 
   latestRevision(app: string): RevisionRecord | null;
   getRevision(app: string, number: number): RevisionRecord | null;

@@ -1,15 +1,8 @@
 import type { RollingSpec } from '../model/spec.js';
-import type { InstanceState } from '../model/rollout.js';
+import { byUsefulness, type ObservedInstance } from './strategy-plan.js';
 import { resolveCountOrPercent } from './count-or-percent.js';
 
-/** What the planner needs to know about one live instance of an app. */
-export interface ObservedInstance {
-  id: string;
-  revision: number;
-  state: InstanceState;
-  /** Monotonic ms when it became ready, or null while starting. */
-  readyAtMs: number | null;
-}
+export type { ObservedInstance } from './strategy-plan.js';
 
 export interface RollingInput {
   replicas: number;
@@ -89,11 +82,4 @@ export function planRolling(input: RollingInput): RollingPlan {
     ? `${replicas}/${replicas} of revision ${targetRevision} ready`
     : `${readyCurrent}/${replicas} of revision ${targetRevision} ready, ${remainingOld} old left`;
   return { startCount, stopIds, isComplete, step, availableCount, minAvailable };
-}
-
-/** Ready before starting; among equals, the older one first (it has proven itself longer). */
-function byUsefulness(a: ObservedInstance, b: ObservedInstance): number {
-  const rank = (i: ObservedInstance): number => (i.state === 'ready' ? 0 : 1);
-  if (rank(a) !== rank(b)) return rank(a) - rank(b);
-  return (a.readyAtMs ?? Infinity) - (b.readyAtMs ?? Infinity);
 }

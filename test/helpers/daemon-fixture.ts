@@ -22,6 +22,8 @@ export interface AppOptions {
   stopTimeout?: string;
   startupTimeout?: string;
   rolling?: string;
+  /** The whole strategy block's content, e.g. `canary: { steps: [...] }`; default: rolling. */
+  strategy?: string;
 }
 
 /** A config for the sample app in examples/demo, tuned for fast tests. */
@@ -40,7 +42,7 @@ export function sampleAppConfig(port: number, options: AppOptions = {}): string 
     '    drainTimeout: 10s',
     `    stopTimeout: ${options.stopTimeout ?? '5s'}`,
     '    strategy:',
-    `      rolling: ${options.rolling ?? '{ maxSurge: 1, maxUnavailable: 0 }'}`,
+    `      ${options.strategy ?? `rolling: ${options.rolling ?? '{ maxSurge: 1, maxUnavailable: 0 }'}`}`,
     options.extra ?? '',
   ].join('\n');
 }

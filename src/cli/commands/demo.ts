@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { findFreePort } from '../../runtime/local/free-port.js';
 import { LoadClient, percentile } from '../../load/load-client.js';
 import { paint, table } from '../output.js';
+import { CutoverClient } from '../../api/client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const BIN = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
 const EXAMPLE_DIR = fileURLToPath(new URL('../../../../examples/demo/', import.meta.url));
@@ -17,9 +19,10 @@ interface DemoStep {
 }
 
 /**
- * The tour: start the daemon on a scratch data dir, keep steady traffic flowing, deploy
- * v2 and v3, then a v4 that never becomes ready and is rolled back by itself; print what
- * each revision served and how many requests failed. Exits 0 only when none did.
+ * The tour: start the daemon on a scratch data dir, keep steady traffic flowing, deploy v2 and
+ * v3 by rolling, v4 by blue-green (preview, promote, switch), v5 by canary (20%, measured, then
+ * promote), then a v6 that never becomes ready and is rolled back by itself; print what each
+ * revision served and how many requests failed. Exits 0 only when none did.
  */
 export async function demo(options: { keep?: boolean }): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-demo-'));
@@ -44,16 +47,36 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     load.start();
     heading('steady traffic: 8 keep-alive clients, GET and POST, from now until the end');
 
+    const client = new CutoverClient({ socketPath: path.join(dir, 'data', 'cutover.sock') });
+    const traffic = load;
+    const progress = (): void => {
+      const snapshot = traffic.snapshot();
+      console.log(paint('dim', `   traffic so far: ${snapshot.requests} requests, ${snapshot.failed} failed`));
+    };
     const steps: DemoStep[] = [
       { title: 'rolling deploy v1 → v2', args: ['deploy', ...common, '--set', 'web.run.env.VERSION=2'], expectedExit: 0 },
       { title: 'rolling deploy v2 → v3', args: ['deploy', ...common, '--set', 'web.run.env.VERSION=3'], expectedExit: 0 },
-      { title: 'a broken v4 that never becomes ready: cutover rolls it back by itself', args: ['deploy', ...common, '--set', 'web.run.env.VERSION=4', '--set', 'web.run.env.BROKEN=never-ready'], expectedExit: 1 },
     ];
     for (const step of steps) {
       await run(step.title, step.args, step.expectedExit, results);
-      const snapshot = load.snapshot();
-      console.log(paint('dim', `   traffic so far: ${snapshot.requests} requests, ${snapshot.failed} failed`));
+      progress();
     }
+
+    await run('blue-green deploy v3 → v4: green starts beside blue and answers preview traffic only', ['deploy', '--detach', '--strategy', 'blue-green', ...common, '--set', 'web.run.env.VERSION=4'], 0, results);
+    await waitForGate(client);
+    await run('green waits at the gate; real traffic is all on blue', ['status', ...common], 0, results);
+    await run('promote: all traffic to green in one atomic switch (blue stays warm for a quick rollback)', ['promote', 'web', ...common], 0, results);
+    progress();
+
+    await run('canary deploy v4 → v5: 20% of traffic to the canary, then a manual gate', ['deploy', '--detach', '--strategy', 'canary', ...common, '--set', 'web.run.env.VERSION=5'], 0, results);
+    await waitForGate(client);
+    await showSplit(traffic, 5);
+    await run('promote the canary: it grows to full size and takes all traffic', ['promote', 'web', ...common], 0, results);
+    await waitFor(async () => (await client.status('web')).apps[0]?.rollout?.phase === 'promoted');
+    progress();
+
+    await run('a broken v6 that never becomes ready: cutover rolls it back by itself', ['deploy', ...common, '--set', 'web.run.env.VERSION=6', '--set', 'web.run.env.BROKEN=never-ready'], 1, results);
+    progress();
     await run('status after the demo', ['status', ...common], 0, results);
   } finally {
     const report = load ? await load.stop() : null;
@@ -62,7 +85,7 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     const unexpected = results.filter((r) => r.exit !== r.expected);
     for (const r of unexpected) console.log(paint('red', `step "${r.step}" exited ${r.exit}, expected ${r.expected}`));
     const isSuccess = report !== null && report.failed === 0 && unexpected.length === 0;
-    console.log(isSuccess ? paint('green', '\nDemo passed: 0 failed requests across every deploy and the rollback.') : paint('red', '\nDemo FAILED: see above.'));
+    console.log(isSuccess ? paint('green', '\nDemo passed: 0 failed requests across rolling, blue-green and canary deploys and the automatic rollback.') : paint('red', '\nDemo FAILED: see above.'));
     if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });
     process.exitCode = isSuccess ? 0 : 1;
   }
@@ -77,6 +100,29 @@ async function run(title: string, args: string[], expectedExit: number, results:
   });
   results.push({ step: title, exit, expected: expectedExit });
   console.log(paint(exit === expectedExit ? 'dim' : 'red', `   exit code ${exit}${exit === expectedExit ? ' (as expected)' : ` (expected ${expectedExit})`}`));
+}
+
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    if (await condition()) return;
+    await sleep(100);
+  }
+  throw new Error('the demo waited a minute for a rollout that did not move');
+}
+
+async function waitForGate(client: CutoverClient): Promise<void> {
+  await waitFor(async () => (await client.status('web')).apps[0]?.rollout?.gate != null);
+}
+
+/** What the live traffic did over two seconds at the gate: the canary's measured share. */
+async function showSplit(load: LoadClient, canaryRevision: number): Promise<void> {
+  const before = load.snapshot().byRevision;
+  await sleep(2_000);
+  const after = load.snapshot().byRevision;
+  const served = Object.entries(after).map(([revision, count]) => [revision, count - (before[revision] ?? 0)] as const).filter(([, count]) => count > 0);
+  const total = served.reduce((sum, [, count]) => sum + count, 0);
+  heading('the traffic split at the gate, measured over 2 s of live traffic');
+  console.log(table([['REVISION', 'REQUESTS', 'SHARE'], ...served.map(([revision, count]) => [`${revision}${Number(revision) === canaryRevision ? ' (canary)' : ''}`, String(count), `${((count / total) * 100).toFixed(1)}%`])]));
 }
 
 /** Hides the scratch-dir flags from the printed command lines, to keep them readable. */

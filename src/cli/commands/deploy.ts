@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import type { StrategyName } from '../../model/rollout.js';
 import { loadConfig } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
@@ -7,6 +8,7 @@ import { paint } from '../output.js';
 
 export interface DeployOptions extends GlobalOptions {
   set: string[];
+  strategy?: StrategyName;
   detach?: boolean;
   json?: boolean;
 }
@@ -21,7 +23,7 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     });
   }
   const specs = appNames.length ? config.apps.filter((a) => appNames.includes(a.name)) : config.apps;
-  const { results } = await context.client.deploy(specs);
+  const { results } = await context.client.deploy(specs, { strategy: options.strategy });
 
   for (const result of results) {
     if (options.json) continue;

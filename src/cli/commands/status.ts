@@ -1,3 +1,4 @@
+import { isTerminalPhase } from '../../model/rollout.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { table } from '../output.js';
 
@@ -17,7 +18,12 @@ export async function status(app: string | undefined, options: GlobalOptions & {
     if (a.rollout) {
       const r = a.rollout;
       console.log(`  rollout ${r.id} (${r.strategy}) ${r.phase}: revision ${r.fromRevision ?? '-'} → ${r.toRevision}, ${r.step}${r.reason ? `\n  reason: ${r.reason}` : ''}`);
+      if (r.steps.length) console.log(`  steps: ${r.steps.map((s, i) => (i === r.stepIndex && !isTerminalPhase(r.phase) ? `[${s}]` : s)).join(' → ')}`);
+      if (r.gate) console.log(`  gate: ${r.gate}`);
+      if (r.isPausedByUser) console.log(`  paused by a person: run cutover resume ${a.name}`);
+      if (r.warm) console.log(`  revision ${r.warm.revision} stays up out of traffic until ${r.warm.until}`);
     }
+    if (a.traffic.length) console.log(`  traffic: ${a.traffic.map((t) => `revision ${t.revision} ${t.weight}% (${t.instances})`).join(', ')}`);
     if (a.instances.length) {
       const rows = [['INSTANCE', 'REVISION', 'STATE', 'PID', 'PORT'], ...a.instances.map((i) => [i.id, String(i.revision), i.state, String(i.pid ?? '-'), String(i.port)])];
       console.log(table(rows).replace(/^/gm, '  '));

@@ -1,0 +1,41 @@
+import type { TrafficPlan } from '../model/traffic-plan.js';
+import type { HostPort } from '../model/spec.js';
+import type { TrafficIntent } from '../strategies/strategy-plan.js';
+import type { TrafficShare } from '../store/store.js';
+
+/** An instance that may take traffic: ready and not on its way out. */
+export interface ServingInstance {
+  id: string;
+  revision: number;
+  host: string;
+  port: number;
+}
+
+/**
+ * Turns a strategy's traffic intent into the plan the proxy applies. With no weights, every
+ * serving instance gets an equal share; with weights, each listed revision gets its weight
+ * (in the given order) and unlisted revisions get nothing. Pure.
+ */
+export function buildTrafficPlan(app: string, listen: HostPort, intent: TrafficIntent, serving: readonly ServingInstance[]): TrafficPlan {
+  const byRevision = new Map<number, ServingInstance[]>();
+  for (const instance of serving) byRevision.set(instance.revision, [...(byRevision.get(instance.revision) ?? []), instance]);
+  const endpointsOf = (revision: number) => (byRevision.get(revision) ?? []).map(({ id, host, port }) => ({ id, host, port }));
+  const groups = intent.weights === null
+    ? [...byRevision.entries()].map(([revision, members]) => ({ revision, weight: members.length, endpoints: endpointsOf(revision) }))
+    : intent.weights.filter((w) => byRevision.has(w.revision)).map(({ revision, weight }) => ({ revision, weight, endpoints: endpointsOf(revision) }));
+  const plan: TrafficPlan = { app, version: 0, listen, groups };
+  if (intent.routes.length) plan.routes = intent.routes.map(({ revision, match }) => ({ revision, match }));
+  if (intent.previews.length) plan.previews = intent.previews.map(({ listen: address, revision }) => ({ listen: address, revision }));
+  if (intent.sticky) plan.sticky = { ...intent.sticky };
+  if (intent.mirror) plan.mirror = { ...intent.mirror };
+  return plan;
+}
+
+/** The share of weighted traffic each revision of a plan gets, in percent (one decimal). */
+export function trafficShares(plan: TrafficPlan): TrafficShare[] {
+  const routable = plan.groups.filter((g) => g.endpoints.length > 0 && g.weight > 0);
+  const total = routable.reduce((sum, g) => sum + g.weight, 0);
+  return plan.groups
+    .filter((g) => g.endpoints.length > 0)
+    .map((g) => ({ revision: g.revision, weight: total > 0 && g.weight > 0 ? Math.round((g.weight / total) * 1000) / 10 : 0, instances: g.endpoints.length }));
+}

@@ -1,0 +1,28 @@
+import type { UpstreamTarget } from './upstream-target.js';
+
+/** One revision group of a routing table: a revision with at least one endpoint. */
+export interface RouteGroup {
+  readonly revision: number;
+  /** Weight > 0 for groups taking weighted traffic; 0 for groups reachable only by routes, previews or mirroring. */
+  readonly weight: number;
+  readonly endpoints: readonly UpstreamTarget[];
+  /** Smooth weighted round robin state. */
+  current: number;
+  /** Where the next least-outstanding scan starts, so ties rotate. */
+  next: number;
+}
+
+/** The endpoint of the group with the fewest outstanding requests; ties rotate. */
+export function pickLeastOutstanding(group: RouteGroup): UpstreamTarget {
+  const { endpoints } = group;
+  const count = endpoints.length;
+  if (count === 1) return endpoints[0]!;
+  const start = group.next;
+  group.next = start + 1 === count ? 0 : start + 1;
+  let best = endpoints[start]!;
+  for (let i = 1; i < count && best.inflight > 0; i++) {
+    const candidate = endpoints[(start + i) % count]!;
+    if (candidate.inflight < best.inflight) best = candidate;
+  }
+  return best;
+}

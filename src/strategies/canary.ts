@@ -1,0 +1,119 @@
+import type { CanarySpec, CanaryStep, CountOrPercent } from '../model/spec.js';
+import { resolveCountOrPercent } from './count-or-percent.js';
+import { scaleRevision, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
+
+export interface CanaryInput {
+  app: string;
+  replicas: number;
+  canary: CanarySpec;
+  stable: number;
+  /** The revision being rolled out. */
+  canaryRevision: number;
+  /** Live instances (starting, ready); draining ones are on their way out and left out. */
+  instances: readonly ObservedInstance[];
+  /** Index into `canary.steps`; `steps.length` means the final promotion. */
+  stepIndex: number;
+  /** Monotonic ms when the current step began (pauses count from it). */
+  stepStartedAtMs: number;
+  /** Paused by a person (`cutover pause`): nothing advances. */
+  isPaused: boolean;
+  nowMs: number;
+}
+
+/**
+ * Canary arithmetic. Stable keeps `replicas` instances until the end, so an abort sends all
+ * traffic back at once with full capacity. The canary's size follows its weight (or a fixed
+ * count, or the last `setCanaryScale`); a `setWeight` step is done once that many canary
+ * instances are ready, a timed pause once its time has passed, a manual gate only by
+ * `cutover promote`. After the last step the canary grows to `replicas`, takes all traffic,
+ * and stable is drained and stopped. A pure function.
+ */
+export function planCanary(input: CanaryInput): StrategyPlan {
+  const { app, replicas, canary, stable, canaryRevision, instances, isPaused, nowMs } = input;
+  const { steps } = canary;
+  const stepIndex = Math.min(Math.max(0, input.stepIndex), steps.length);
+  const isFinal = stepIndex === steps.length;
+  // Until the canary is at full size, the final promotion keeps the last step's weight.
+  const weight = weightAt(steps, stepIndex);
+  const canaryTarget = isFinal ? replicas : canarySizeAt(canary, steps, stepIndex, replicas);
+
+  const stableScale = scaleRevision(instances, stable, replicas);
+  const canaryScale = scaleRevision(instances, canaryRevision, canaryTarget);
+  const others = instances.filter((i) => i.revision !== stable && i.revision !== canaryRevision).map((i) => i.id);
+  const canaryReady = canaryScale.ready.length;
+  const position = isFinal ? `final: canary ${canaryReady}/${replicas} ready` : `step ${stepIndex + 1}/${steps.length}: ${describeStep(steps[stepIndex]!)}`;
+
+  if (isFinal && canaryReady >= replicas) {
+    // Everything else leaves the plan now and is stopped once drained.
+    const stopIds = [...canaryScale.stopIds, ...instances.filter((i) => i.revision !== canaryRevision).map((i) => i.id)];
+    const traffic: TrafficIntent = { weights: [{ revision: canaryRevision, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null };
+    return { starts: [], stopIds, traffic, stepIndex, isComplete: true, step: `promoted: canary (revision ${canaryRevision}) serves all traffic`, gate: null, isWaiting: false };
+  }
+
+  const traffic: TrafficIntent = {
+    weights: [
+      { revision: canaryRevision, weight },
+      { revision: stable, weight: 100 - weight },
+    ],
+    routes: canary.routes.map((match) => ({ revision: canaryRevision, match })),
+    previews: [],
+    sticky: canary.sticky,
+    mirror: canary.mirror.percent > 0 ? { revision: canaryRevision, percent: canary.mirror.percent } : null,
+  };
+  const starts = [
+    { revision: stable, count: stableScale.start },
+    { revision: canaryRevision, count: canaryScale.start },
+  ].filter((s) => s.count > 0);
+  const base = { starts, stopIds: [...stableScale.stopIds, ...canaryScale.stopIds, ...others], traffic, isComplete: false, gate: null, isWaiting: false };
+  if (isFinal) return { ...base, stepIndex, step: position };
+
+  const current = steps[stepIndex]!;
+  const summary = `${position}; weight ${weight}%, canary ${canaryReady}/${canaryTarget} ready`;
+  if (isPaused) return { ...base, stepIndex, step: `paused at ${summary}`, isWaiting: true };
+  if ('pause' in current) {
+    if (current.pause === null) {
+      return { ...base, stepIndex, step: `${summary}; waiting for cutover promote`, gate: `canary at ${weight}%: run cutover promote ${app} to go on`, isWaiting: true };
+    }
+    const leftMs = input.stepStartedAtMs + current.pause - nowMs;
+    if (leftMs > 0) return { ...base, stepIndex, step: `${summary}; ${Math.ceil(leftMs / 1000)}s left`, isWaiting: true };
+    return { ...base, stepIndex: stepIndex + 1, step: summary };
+  }
+  // setWeight and setCanaryScale are done once the canary has the size they call for.
+  return { ...base, stepIndex: canaryReady >= canaryTarget ? stepIndex + 1 : stepIndex, step: summary };
+}
+
+/** The weight in force at a step: the last `setWeight` up to it, 0 before any. */
+export function weightAt(steps: readonly CanaryStep[], stepIndex: number): number {
+  for (let i = Math.min(stepIndex, steps.length - 1); i >= 0; i--) {
+    const step = steps[i]!;
+    if ('setWeight' in step) return step.setWeight;
+  }
+  return 0;
+}
+
+/** The canary's size at a step: the last `setCanaryScale` up to it, else `canaryReplicas` for the weight. */
+export function canarySizeAt(canary: CanarySpec, steps: readonly CanaryStep[], stepIndex: number, replicas: number): number {
+  for (let i = Math.min(stepIndex, steps.length - 1); i >= 0; i--) {
+    const step = steps[i]!;
+    if (!('setCanaryScale' in step)) continue;
+    if (step.setCanaryScale === 'auto') break;
+    return Math.min(replicas, resolveCountOrPercent(step.setCanaryScale as CountOrPercent, replicas, 'up'));
+  }
+  if (canary.canaryReplicas !== 'auto') return Math.min(replicas, canary.canaryReplicas);
+  return Math.max(1, Math.ceil((replicas * weightAt(steps, stepIndex)) / 100));
+}
+
+export function describeStep(step: CanaryStep): string {
+  if ('setWeight' in step) return `setWeight ${step.setWeight}`;
+  if ('pause' in step) return step.pause === null ? 'pause (until promoted)' : `pause ${formatSeconds(step.pause)}`;
+  return `setCanaryScale ${step.setCanaryScale}`;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** `cutover promote`: the current step counts as done; `--full` goes straight to the final promotion. */
+export function promoteCanary(stepIndex: number, stepCount: number, isFull: boolean): number {
+  return isFull ? stepCount : Math.min(stepIndex + 1, stepCount);
+}
