@@ -75,11 +75,13 @@ describe('cutover CLI with a daemon', () => {
     assert.equal(result.code, 0);
     const status = JSON.parse(result.stdout) as { apps: Record<string, unknown>[] };
     const web = status.apps[0]!;
-    assert.deepEqual(Object.keys(web).sort(), ['instances', 'name', 'revision', 'rollout']);
+    assert.deepEqual(Object.keys(web).sort(), ['instances', 'name', 'revision', 'rollout', 'traffic']);
+    assert.deepEqual(web.traffic, [{ revision: 1, weight: 100, instances: 2 }]);
     assert.equal(web.name, 'web');
     assert.equal(web.revision, 1);
     const rollout = web.rollout as Record<string, unknown>;
-    assert.deepEqual(Object.keys(rollout).sort(), ['fromRevision', 'id', 'phase', 'reason', 'step', 'strategy', 'toRevision']);
+    assert.deepEqual(Object.keys(rollout).sort(), ['fromRevision', 'gate', 'id', 'isPausedByUser', 'phase', 'reason', 'step', 'stepIndex', 'steps', 'strategy', 'toRevision', 'warm']);
+    assert.deepEqual([rollout.steps, rollout.stepIndex, rollout.gate, rollout.isPausedByUser, rollout.warm], [[], 0, null, false, null]);
     assert.equal(rollout.phase, 'promoted');
     assert.equal(rollout.strategy, 'rolling');
     const instances = web.instances as Record<string, unknown>[];

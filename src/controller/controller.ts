@@ -426,7 +426,7 @@ export class Controller {
     const deadline = progressDeadlineMs(strategyOf(rollout, spec), rollout.strategy) * (rollout.direction === 'back' ? 2 : 1);
     // Stored times are wall-clock; a deadline of minutes tolerates that, and restarts keep it.
     const elapsed = Date.now() - (rollout.direction === 'back' ? rollout.startedAt : rollout.stepStartedAt);
-    return elapsed > deadline ? `progress deadline exceeded: no progress for ${formatMs(deadline)} (${step})` : null;
+    return elapsed > deadline ? `progress deadline exceeded: not complete after ${formatMs(deadline)} (${step})` : null;
   }
 
   private turnBack(rollout: RolloutRecord, reason: string): RolloutRecord {

@@ -59,10 +59,10 @@ export function planBlueGreen(input: BlueGreenInput): StrategyPlan {
 
   if (stepIndex === BLUE_GREEN_PREVIEW_STEP) {
     if (greenReady < previewCount) return { ...base, stepIndex, step: `green (revision ${green}) ${greenReady}/${previewCount} ready; blue (revision ${blue}) serves` };
-    if (isPaused) return { ...base, stepIndex, step: `paused: green ready for preview; blue serves`, isWaiting: true };
     if (blueGreen.autoPromoteMs === null) {
       return { ...base, stepIndex, step: 'green ready for preview; waiting for cutover promote', gate: `green (revision ${green}) answers preview traffic; run cutover promote ${app} to switch`, isWaiting: true };
     }
+    if (isPaused) return { ...base, stepIndex, step: `paused: green ready for preview; blue serves`, isWaiting: true };
     // The gate opened when the last of the preview instances became ready.
     const readySince = Math.max(...greenScale.ready.map((i) => i.readyAtMs ?? nowMs));
     const waitedMs = nowMs - readySince;

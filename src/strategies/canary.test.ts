@@ -57,6 +57,8 @@ describe('planCanary', () => {
   it('a person\'s pause holds every step', () => {
     assert.equal(plan({ instances: [...stable4, ready('c1', 2)], isPaused: true }).stepIndex, 0);
     assert.equal(plan({ instances: [...stable4, ready('c1', 2)], stepIndex: 1, nowMs: 1e9, isPaused: true }).stepIndex, 1);
+    const atGate = plan({ instances: [...stable4, ready('c1', 2), ready('c2', 2)], stepIndex: 3, isPaused: true });
+    assert.match(atGate.gate ?? '', /promote/, 'a manual gate stays a gate while paused');
   });
 
   it('keeps stable at full size through every step', () => {

@@ -69,11 +69,12 @@ export function planCanary(input: CanaryInput): StrategyPlan {
 
   const current = steps[stepIndex]!;
   const summary = `${position}; weight ${weight}%, canary ${canaryReady}/${canaryTarget} ready`;
+  // A manual gate stays a gate while a person's pause holds too: only promote passes it.
+  if ('pause' in current && current.pause === null) {
+    return { ...base, stepIndex, step: `${summary}; waiting for cutover promote`, gate: `canary at ${weight}%: run cutover promote ${app} to go on`, isWaiting: true };
+  }
   if (isPaused) return { ...base, stepIndex, step: `paused at ${summary}`, isWaiting: true };
-  if ('pause' in current) {
-    if (current.pause === null) {
-      return { ...base, stepIndex, step: `${summary}; waiting for cutover promote`, gate: `canary at ${weight}%: run cutover promote ${app} to go on`, isWaiting: true };
-    }
+  if ('pause' in current && current.pause !== null) {
     const leftMs = input.stepStartedAtMs + current.pause - nowMs;
     if (leftMs > 0) return { ...base, stepIndex, step: `${summary}; ${Math.ceil(leftMs / 1000)}s left`, isWaiting: true };
     return { ...base, stepIndex: stepIndex + 1, step: summary };
