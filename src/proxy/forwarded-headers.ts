@@ -157,3 +157,24 @@ export function clientResponseHeaders(upstream: IncomingHttpHeaders): (string | 
   }
   return headers;
 }
+
+/**
+ * The same from the raw header list undici reports (`[name, value, …]` as bytes), keeping the
+ * upstream's spelling; repeated headers stay repeated. Used on the hot path: no header object
+ * is built.
+ */
+export function clientResponseHeadersFromRaw(raw: readonly Buffer[]): string[] {
+  const headers: string[] = [];
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP_HEADERS.has(lower)) {
+      if (lower === 'connection') connection = connection === undefined ? raw[i + 1]!.toString('latin1') : `${connection},${raw[i + 1]!.toString('latin1')}`;
+      continue;
+    }
+    headers.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  const listed = connectionListedHeaders(connection);
+  return listed === undefined ? headers : withoutNames(headers, listed);
+}

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CutoverError } from '../errors.js';
 import type { AppListener } from './app-listener.js';
@@ -10,7 +10,7 @@ import {
   UPSTREAM_TIMEOUT_MESSAGE,
 } from './error-response.js';
 import type { BodyWatch } from './body-rate-guard.js';
-import { clientResponseHeaders, sanitizeRequestHead } from './forwarded-headers.js';
+import { clientResponseHeadersFromRaw, sanitizeRequestHead } from './forwarded-headers.js';
 import { LimitedBody } from './limited-body.js';
 import { checkRequestHead } from './request-limits.js';
 import type { MirrorCopy, MirroredRequest } from './mirror-copy.js';
@@ -23,6 +23,19 @@ import type { UpstreamTarget } from './upstream-target.js';
 /** Proxies one client request to an upstream of the listener's app. */
 export function forwardRequest(listener: AppListener, req: IncomingMessage, res: ServerResponse): void {
   new ForwardedRequest(listener, req, res).start();
+}
+
+/** The request a response belongs to, so that one shared listener serves every response. */
+const kForwarded = Symbol('forwardedRequest');
+type TrackedResponse = ServerResponse & { [kForwarded]?: ForwardedRequest };
+
+/** Shared 'close' and 'drain' listeners: no closure per request (`this` is the response). */
+function onResponseClose(this: TrackedResponse): void {
+  this[kForwarded]?.onClientResponseClose();
+}
+
+function onResponseDrain(this: TrackedResponse): void {
+  this[kForwarded]?.onClientDrain();
 }
 
 /**
@@ -54,10 +67,17 @@ export function forwardRequest(listener: AppListener, req: IncomingMessage, res:
  *
  * The in-flight count of the current endpoint is released exactly once per try, when undici
  * reports the end or the failure of that try.
+ *
+ * It speaks undici's core handler interface (`onConnect`, `onHeaders`, `onData`, `onComplete`,
+ * `onError`) rather than the newer controller one: that one is adapted to this by a wrapper
+ * that also builds a header object per response, a cost the benchmark showed on every request.
  */
 export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private target: UpstreamTarget | undefined = undefined;
-  private controller: Dispatcher.DispatchController | undefined = undefined;
+  /** Aborts the current try; set once undici assigned it to a connection. */
+  private abortTry: ((reason?: Error) => void) | undefined = undefined;
+  /** Resumes the upstream body after the client socket drained. */
+  private resumeTry: (() => void) | undefined = undefined;
   private tried: UpstreamTarget[] | undefined = undefined;
   private tries = 0;
   /** undici started writing the current try to a socket. */
@@ -105,10 +125,11 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const socket = req.socket;
     if (socket.writableEnded || socket.destroyed) return;
     res.sendDate = false;
-    res.once('close', this.onResponseClose);
+    (res as TrackedResponse)[kForwarded] = this;
+    res.on('close', onResponseClose);
     const { options } = listener;
     const head = sanitizeRequestHead(req.rawHeaders, socket.remoteAddress, listener.isTrustedPeer(socket));
-    const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', { major: req.httpVersionMajor, minor: req.httpVersionMinor }, req.rawHeaders.length >> 1, head);
+    const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders.length >> 1, head);
     if (typeof path !== 'string') {
       sendErrorResponse(res, path.status, path.message);
       return;
@@ -141,51 +162,52 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
       dispatchOptions.body = req;
     } else {
       this.watchBody();
-      dispatchOptions.body = options.maxBodyBytes > 0 ? (this.limitedBody = new LimitedBody(req, options.maxBodyBytes, this.onBodyTooLarge)) : req;
+      dispatchOptions.body = options.maxBodyBytes > 0 ? (this.limitedBody = new LimitedBody(req, options.maxBodyBytes, () => this.onBodyTooLarge())) : req;
     }
     this.isBodyReplayable = false;
     this.dispatchFirst();
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  onConnect(abort: (reason?: Error) => void): void {
+    this.abortTry = abort;
     this.isWritten = true;
-    if (this.isClientGone) controller.abort(clientClosedError());
+    if (this.isClientGone) abort(clientClosedError());
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded.
-    if (statusCode < 200) return;
+    if (statusCode < 200) return true;
+    this.resumeTry = resume;
     const { res } = this;
     if (this.listener.isClosing) res.shouldKeepAlive = false;
-    const clientHeaders = clientResponseHeaders(headers);
+    const clientHeaders = clientResponseHeadersFromRaw(rawHeaders);
     // Added next to the app's own Set-Cookie headers, never instead of them.
     if (this.stickySetCookie !== undefined) clientHeaders.push('set-cookie', this.stickySetCookie);
-    if (statusMessage) res.writeHead(statusCode, statusMessage, clientHeaders);
+    if (statusText) res.writeHead(statusCode, statusText, clientHeaders);
     else res.writeHead(statusCode, clientHeaders);
     this.hasResponded = true;
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.res.write(chunk)) return;
-    controller.pause();
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
     if (!this.isDrainHooked) {
       this.isDrainHooked = true;
-      this.res.on('drain', this.onResponseDrain);
+      this.res.on('drain', onResponseDrain);
     }
+    return false;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.release();
     this.res.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+  onError(error: Error): void {
+    this.failTry(error);
+  }
+
+  private failTry(error: Error): void {
     const failed = this.target;
     this.release();
     if (this.isClientGone) return;
@@ -227,23 +249,23 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
 
   private watchBody(): void {
     const { req } = this;
-    this.bodyWatch = this.listener.bodyGuard.watch(req.socket, this.onBodyTooSlow);
+    this.bodyWatch = this.listener.bodyGuard.watch(req.socket, () => this.onBodyTooSlow());
     if (this.bodyWatch !== undefined) req.once('end', () => this.listener.bodyGuard.unwatch(this.bodyWatch));
   }
 
-  private readonly onBodyTooSlow = (): void => {
+  private onBodyTooSlow(): void {
     this.refusedStatus = 408;
     this.cut();
-  };
+  }
 
-  private readonly onBodyTooLarge = (): void => {
+  private onBodyTooLarge(): void {
     this.refusedStatus = 413;
-  };
+  }
 
   /** Stops the current try (its error reports `refusedStatus`), or answers at once when none runs. */
   private cut(): void {
-    if (this.target !== undefined && this.controller !== undefined) {
-      this.controller.abort(new CutoverError('PROXY_REQUEST_REFUSED', `request refused with ${this.refusedStatus}`));
+    if (this.target !== undefined && this.abortTry !== undefined) {
+      this.abortTry(new CutoverError('PROXY_REQUEST_REFUSED', `request refused with ${this.refusedStatus}`));
       return;
     }
     if (this.target === undefined) this.refuse(this.refusedStatus ?? 400);
@@ -308,7 +330,8 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
 
   private dispatch(target: UpstreamTarget): void {
     this.target = target;
-    this.controller = undefined;
+    this.abortTry = undefined;
+    this.resumeTry = undefined;
     this.isWritten = false;
     this.tries++;
     target.begin();
@@ -334,20 +357,22 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     target.end();
   }
 
-  private readonly onResponseDrain = (): void => {
-    this.controller?.resume();
-  };
+  /** The client socket drained: let the upstream body flow again. */
+  onClientDrain(): void {
+    this.resumeTry?.();
+  }
 
-  private readonly onResponseClose = (): void => {
+  /** The client's response closed (finished, or the client went away). */
+  onClientResponseClose(): void {
     if (this.bodyWatch !== undefined) this.listener.bodyGuard.unwatch(this.bodyWatch);
     if (this.listener.isClosing) this.listener.closeIdleConnections();
     // A mirror copy still waiting for a streamed body gives up: that body may never end now.
     this.mirrorCopy?.cancel();
     if (this.res.writableFinished) return;
     this.isClientGone = true;
-    // Without a controller the try is still queued; onRequestStart aborts it.
-    if (this.target !== undefined && this.controller !== undefined) this.controller.abort(clientClosedError());
-  };
+    // Without an abort function the try is still queued; onConnect aborts it.
+    if (this.target !== undefined && this.abortTry !== undefined) this.abortTry(clientClosedError());
+  }
 }
 
 function clientClosedError(): Error {

@@ -19,19 +19,20 @@ export function checkRequestHead(
   options: Pick<ProxyOptions, 'maxRequestLineBytes' | 'maxHeaderBytes' | 'maxHeaderCount'>,
   method: string,
   url: string,
-  version: { major: number; minor: number },
+  versionMajor: number,
+  versionMinor: number,
   rawHeaderCount: number,
   head: SanitizedRequestHead,
 ): string | RefusedHead {
-  if (version.major !== 1 || version.minor > 1) {
-    return version.major >= 2 ? { status: 505, message: 'http version not supported' } : { status: 400, message: 'bad request' };
+  if (versionMajor !== 1 || versionMinor > 1) {
+    return versionMajor >= 2 ? { status: 505, message: 'http version not supported' } : { status: 400, message: 'bad request' };
   }
   // METHOD SP target SP HTTP/1.1
   if (method.length + url.length + 10 > options.maxRequestLineBytes) return { status: 414, message: 'request line too long' };
   if (head.headerBytes > options.maxHeaderBytes || rawHeaderCount > options.maxHeaderCount) {
     return { status: 431, message: 'request header fields too large' };
   }
-  const isHostValid = head.hostCount === 1 || (head.hostCount === 0 && version.minor === 0);
+  const isHostValid = head.hostCount === 1 || (head.hostCount === 0 && versionMinor === 0);
   const path = isHostValid && !head.hasLookalikeFraming ? originFormTarget(url, head.host) : undefined;
   return path ?? { status: 400, message: 'bad request' };
 }

@@ -27,7 +27,7 @@ export function openTunnel(listener: AppListener, req: IncomingMessage, client: 
     return;
   }
   const sanitized = sanitizeRequestHead(req.rawHeaders, client.remoteAddress, listener.isTrustedPeer(client));
-  const path = checkRequestHead(listener.options, req.method ?? 'GET', req.url ?? '/', { major: req.httpVersionMajor, minor: req.httpVersionMinor }, req.rawHeaders.length >> 1, sanitized);
+  const path = checkRequestHead(listener.options, req.method ?? 'GET', req.url ?? '/', req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders.length >> 1, sanitized);
   if (typeof path !== 'string') {
     writeRawErrorResponse(client, path.status, path.message);
     return;
