@@ -48,7 +48,7 @@ describe('canary deploys', () => {
 
   let canarySideCookie = '';
 
-  it(`sends the configured share to the canary at setWeight 10 (±2 points over ${REQUESTS_PER_WEIGHT} requests)`, async () => {
+  it(`sends the configured share to the canary at setWeight 10 (±2 points over ${REQUESTS_PER_WEIGHT} requests)`, async (t) => {
     const deploy = await daemon().cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);
     assert.equal(deploy.code, 0, deploy.stderr);
     assert.match(deploy.stdout, /deploying revision 2/);
@@ -60,6 +60,7 @@ describe('canary deploys', () => {
     const result = await sample(daemon().origin, REQUESTS_PER_WEIGHT);
     assert.equal(result.byRevision['failed'], undefined);
     const share = sharePercent(result, 2);
+    t.diagnostic(`canary share at weight 10: ${share.toFixed(2)}% of ${REQUESTS_PER_WEIGHT}`);
     assert.ok(Math.abs(share - 10) <= 2, `canary share ${share.toFixed(2)}% at weight 10`);
     assert.ok(result.setCookies.length > 0 && result.setCookies.every((c) => /^cutover-canary=[^;]+; .*Max-Age=3600/.test(c)), result.setCookies[0]);
 
@@ -82,11 +83,12 @@ describe('canary deploys', () => {
     assert.deepEqual((await sample(daemon().origin, 100, { headers: { 'x-beta': '0' } })).byRevision['failed'], undefined);
   });
 
-  it(`sends the configured share at setWeight 50 after promote, and the sticky client stays on the canary`, async () => {
+  it(`sends the configured share at setWeight 50 after promote, and the sticky client stays on the canary`, async (t) => {
     const promote = await daemon().cli(['promote', 'web']);
     assert.equal(promote.code, 0, promote.stderr);
     await untilStep(daemon(), 3);
     const share = sharePercent(await sample(daemon().origin, REQUESTS_PER_WEIGHT), 2);
+    t.diagnostic(`canary share at weight 50: ${share.toFixed(2)}% of ${REQUESTS_PER_WEIGHT}`);
     assert.ok(Math.abs(share - 50) <= 2, `canary share ${share.toFixed(2)}% at weight 50`);
     assert.deepEqual([...(await revisionWithCookie(daemon().origin, canarySideCookie, 50))], ['2']);
   });

@@ -28,9 +28,9 @@ describe('cutover up in the foreground', () => {
 
   it('keeps its state in .cutover/ beside the config, logs to the terminal, and stops everything on SIGTERM', async () => {
     const client = new CutoverClient({ socketPath: path.join(dir, '.cutover', 'cutover.sock') });
-    await waitFor('two ready instances', async () => {
-      const status = await client.status().catch(() => null);
-      return status?.apps[0]?.instances.filter((i) => i.state === 'ready').length === 2;
+    await waitFor('the first rollout to be promoted with two ready instances', async () => {
+      const app = (await client.status().catch(() => null))?.apps[0];
+      return app?.rollout?.phase === 'promoted' && app.instances.filter((i) => i.state === 'ready').length === 2;
     });
     assert.equal(fs.statSync(path.join(dir, '.cutover', 'cutover.sock')).mode & 0o777, 0o600, 'the admin socket is private');
     const pids = (await client.status()).apps[0]!.instances.map((i) => i.pid!);

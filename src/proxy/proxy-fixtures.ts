@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { Agent, createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -226,4 +226,17 @@ export function countBodies(responses: readonly TestResponse[]): Record<string, 
   const counts: Record<string, number> = {};
   for (const res of responses) counts[res.text] = (counts[res.text] ?? 0) + 1;
   return counts;
+}
+
+/** Resolves true when a TCP connection to the port is accepted, false when refused. */
+export async function isAccepting(port: number): Promise<boolean> {
+  const socket = connect({ host: LOOPBACK, port });
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
 }

@@ -9,6 +9,7 @@ import {
   countBodies,
   group,
   heldResponses,
+  isAccepting,
   LOOPBACK,
   makePlan,
   namedUpstream,
@@ -22,18 +23,6 @@ import {
 import type { TestUpstream } from './proxy-fixtures.js';
 import { ProxyServer } from './proxy-server.js';
 
-/** Resolves true when a TCP connection to the port is accepted, false when refused. */
-async function isAccepting(port: number): Promise<boolean> {
-  const socket = connect({ host: LOOPBACK, port });
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
-}
 
 /** Blue serves all weighted traffic; green is reachable only through the previews. */
 function previewPlan(version: number, blue: TestUpstream, green: TestUpstream, previews: PreviewListener[]): TrafficPlan {

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import {
   group,
   heldResponses,
+  isAccepting,
   LOOPBACK,
   makePlan,
   refusedPort,
@@ -15,18 +16,6 @@ import {
 } from './proxy-fixtures.js';
 import { ProxyServer } from './proxy-server.js';
 
-/** Resolves true when a TCP connection to the port is accepted, false when refused. */
-async function isAccepting(port: number): Promise<boolean> {
-  const socket = connect({ host: LOOPBACK, port });
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
-}
 
 describe('ProxyServer', () => {
   test('traffic is split 1:3 between two revision groups weighted 1 and 3', async () => {
