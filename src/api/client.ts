@@ -3,9 +3,15 @@ import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import type { DeployResult } from '../controller/controller.js';
 import type { StatusReport } from '../controller/status.js';
 import type { StrategyName } from '../model/rollout.js';
-import type { AppSpec } from '../model/spec.js';
-import type { EventRecord, RevisionRecord, RolloutRecord } from '../store/store.js';
+import type { AppSpec, HookPoint } from '../model/spec.js';
+import type { EventRecord, HookRunRecord, RevisionRecord, RolloutRecord } from '../store/store.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';
+
+/** A rollout with its hook runs; `hasHooksDue` while hooks still run or are to run (onSuccess, onFailure after it ended). */
+export interface RolloutReport extends RolloutRecord {
+  hookRuns: HookRunRecord[];
+  hasHooksDue: boolean;
+}
 
 export interface HistoryReport {
   app: string;
@@ -37,9 +43,9 @@ export class CutoverClient {
     return this.call('GET', `/status${app ? `?app=${encodeURIComponent(app)}` : ''}`);
   }
 
-  /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only. */
-  deploy(apps: AppSpec[], options: { strategy?: StrategyName } = {}): Promise<{ results: DeployResult[] }> {
-    return this.call('POST', '/deploy', options.strategy ? { apps, strategy: options.strategy } : { apps });
+  /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points. */
+  deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[] } = {}): Promise<{ results: DeployResult[] }> {
+    return this.call('POST', '/deploy', { apps, ...(options.strategy ? { strategy: options.strategy } : {}), ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}) });
   }
 
   /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */
@@ -60,7 +66,7 @@ export class CutoverClient {
     return this.call('POST', `/apps/${encodeURIComponent(app)}/abort`);
   }
 
-  rollout(id: number): Promise<RolloutRecord> {
+  rollout(id: number): Promise<RolloutReport> {
     return this.call('GET', `/rollouts/${id}`);
   }
 

@@ -3,6 +3,8 @@ import http from 'node:http';
 import { CutoverError } from '../errors.js';
 import type { Controller } from '../controller/controller.js';
 import { STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
+import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
+import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
 import type { HostPort } from '../model/spec.js';
 import { AdminGuard } from './admin-guard.js';
@@ -40,17 +42,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
     deploy: ({ body }) => {
-      const { apps, strategy } = body as { apps?: unknown; strategy?: unknown };
+      const { apps, strategy, skipHooks } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown };
       if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
         throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
       }
-      return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined }) };
+      if (skipHooks !== undefined && (!Array.isArray(skipHooks) || !skipHooks.every((point) => HOOK_POINTS.includes(point as HookPoint)))) {
+        throw new CutoverError('BAD_REQUEST', `"skipHooks" must be a list of ${HOOK_POINTS.join(', ')}, got ${JSON.stringify(skipHooks)}`);
+      }
+      return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
     },
     promote: async ({ params, body }) => ({ rollout: await controller.promote(params[0]!, { full: (body as { full?: unknown }).full === true }) }),
     pause: ({ params }) => ({ rollout: controller.pause(params[0]!) }),
     resume: ({ params }) => ({ rollout: controller.resume(params[0]!) }),
     abort: async ({ params }) => ({ rollout: await controller.abort(params[0]!) }),
-    rollout: ({ params }) => store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`),
+    rollout: ({ params }) => {
+      const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
+      const hooks = store.listHookRuns({ rolloutId: rollout.id });
+      return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks) };
+    },
     events: ({ query }) => ({
       events: store.listEvents({
         app: query.get('app') ?? undefined,

@@ -1,6 +1,6 @@
 import { CutoverError } from '../errors.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
-import type { AppSpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec } from '../model/spec.js';
 import { APP_NAME_PATTERN } from '../spec/config-schema.js';
 
 /**
@@ -37,7 +37,24 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(use === undefined || STRATEGY_NAMES.includes(use), `strategy.use must be one of ${STRATEGY_NAMES.join(', ')}`);
   check(blueGreen === undefined || (typeof blueGreen === 'object' && blueGreen !== null && isNonNegative(blueGreen.scaleDownDelayMs) && typeof blueGreen.preview === 'object'), 'strategy.blueGreen must be a resolved blue-green block');
   check(canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)), 'strategy.canary must be a resolved canary block');
+  check(spec.hooks === undefined || isHooks(spec.hooks), `hooks must map each of ${HOOK_POINTS.join(', ')} to a list of resolved hooks`);
+  const router = spec.router;
+  check(router === undefined || (typeof router === 'object' && router !== null && (router.kind === 'builtin' || (router.kind === 'haproxy' && (router.mode === 'managed' || router.mode === 'external') && typeof router.backend === 'string'))), 'router must be { kind: builtin } or a resolved haproxy router');
   return spec;
+}
+
+function isHooks(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return HOOK_POINTS.every((point) => {
+    const list = (value as Record<string, unknown>)[point];
+    return Array.isArray(list) && list.every((hook: HookSpec) => {
+      if (typeof hook !== 'object' || hook === null || !isPositive(hook.timeoutMs) || typeof hook.isIdempotent !== 'boolean') return false;
+      const action = hook.action;
+      if (action?.kind === 'command') return Array.isArray(action.command) && action.command.length > 0 && action.command.every((p) => typeof p === 'string') && typeof action.shell === 'boolean' && typeof action.cwd === 'string' && action.cwd.startsWith('/');
+      if (action?.kind === 'http') return typeof action.url === 'string' && typeof action.method === 'string' && typeof action.headers === 'object' && action.headers !== null && (action.body === null || typeof action.body === 'string');
+      return false;
+    });
+  });
 }
 
 function badSpec(message: string): CutoverError {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CutoverClient } from '../api/client.js';
+import type { CutoverClient, RolloutReport } from '../api/client.js';
 import { DaemonUnreachableError } from '../errors.js';
 import { isTerminalPhase } from '../model/rollout.js';
 import type { EventRecord, RolloutRecord } from '../store/store.js';
@@ -10,7 +10,7 @@ const POLL_MS = 150;
 const RECONNECT_GRACE_MS = 30_000;
 
 /**
- * Prints every event of the given rollouts as it happens and returns their final records.
+ * Prints every event of the given rollouts as it happens (their hooks' too) and returns their final records.
  * Polls the API: simple, and survives a controller restart in the middle.
  */
 export async function followRollouts(client: CutoverClient, rolloutIds: number[], options: { isQuiet?: boolean } = {}): Promise<RolloutRecord[]> {
@@ -34,7 +34,7 @@ async function follow(client: CutoverClient, rolloutIds: number[], options: { is
   while (finished.size < rolloutIds.length) {
     for (const id of rolloutIds) {
       if (finished.has(id)) continue;
-      let rollout: RolloutRecord;
+      let rollout: RolloutReport;
       let events: EventRecord[];
       try {
         rollout = await client.rollout(id);
@@ -51,7 +51,8 @@ async function follow(client: CutoverClient, rolloutIds: number[], options: { is
         if (!options.isQuiet) printEvent(event);
         lastEventId.set(id, event.id);
       }
-      if (isTerminalPhase(rollout.phase)) finished.set(id, rollout);
+      // onSuccess and onFailure hooks run after the rollout ended: their outcome is printed too.
+      if (isTerminalPhase(rollout.phase) && !rollout.hasHooksDue) finished.set(id, rollout);
     }
     if (finished.size < rolloutIds.length) await sleep(POLL_MS);
   }

@@ -22,6 +22,7 @@ Examples:
   cutover deploy                               deploy what changed in cutover.yaml
   cutover deploy web --set web.run.env.VERSION=2
   cutover deploy web --strategy canary         one deploy with another strategy
+  cutover deploy --skip-hooks preDeploy        an emergency deploy without the preDeploy hooks
   cutover promote web                          past the current canary step or blue-green gate
   cutover abort web                            all traffic back to the stable revision at once
   cutover status --json                        machine-readable state, for scripts
@@ -49,6 +50,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon un
     .argument('[apps...]', 'only these apps (default: all)')
     .option('--set <key=value>', 'override a config value for this deploy, e.g. web.run.env.VERSION=2 (repeatable)', collect, [])
     .addOption(new Option('--strategy <name>', "this deploy's strategy instead of the config's (its settings from the config, or its defaults)").choices(STRATEGY_NAMES))
+    .option('--skip-hooks <point>', 'do not run this point\'s hooks in this deploy (preDeploy, preTraffic, postTraffic, onSuccess, onFailure; repeatable; recorded in the history)', collect, [])
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--json', 'print the result as JSON')
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));

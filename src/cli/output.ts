@@ -19,6 +19,9 @@ const EVENT_COLORS: Record<string, keyof typeof COLORS> = {
   'rollout-gate': 'yellow',
   'rollout-aborted': 'yellow',
   traffic: 'cyan',
+  'hook-failed': 'red',
+  'hook-interrupted': 'yellow',
+  'hook-succeeded': 'green',
 };
 
 export function printEvent(event: EventRecord): void {

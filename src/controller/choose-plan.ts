@@ -4,7 +4,7 @@ import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
 import { planBlueGreen } from '../strategies/blue-green.js';
 import { planCanary } from '../strategies/canary.js';
 import { planRolling } from '../strategies/rolling.js';
-import { EQUAL_SHARES, type ObservedInstance, type StrategyPlan } from '../strategies/strategy-plan.js';
+import { EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from '../strategies/strategy-plan.js';
 import type { RolloutRecord } from '../store/store.js';
 
 export interface PlanInput {
@@ -20,6 +20,8 @@ export interface PlanInput {
   /** Monotonic ms when the rollout's current step began. */
   stepStartedAtMs: number;
   nowMs: number;
+  /** Where the active rollout's hooks stand; default: none pending. Going back runs no hooks. */
+  hooks?: HookProgress;
 }
 
 export interface PlanChoice {
@@ -28,16 +30,27 @@ export interface PlanChoice {
   plan: StrategyPlan;
 }
 
-const NOTHING: StrategyPlan = { starts: [], stopIds: [], traffic: EQUAL_SHARES, stepIndex: 0, isComplete: true, step: 'nothing runs', gate: null, isWaiting: false };
+const NOTHING: StrategyPlan = { starts: [], stopIds: [], traffic: EQUAL_SHARES, stepIndex: 0, isComplete: true, step: 'nothing runs', gate: null, isWaiting: false, hookPoint: null };
 
 /**
  * Picks the planner for where an app stands and runs it. Without a rollout, the stable
  * revision is kept at size by rolling arithmetic (a warm revision left aside). Going back, or a
  * first deploy (nothing to keep beside), is rolling too: it converges fastest. Otherwise the
  * rollout's own strategy decides. Pure: the controller supplies the observations.
+ *
+ * Until a forward rollout's preDeploy hooks passed, the app stays as it is (the stable revision
+ * at size) and the plan waits for them; nothing of the new revision starts.
  */
 export function choosePlan(input: PlanInput): PlanChoice {
   const { rollout, instances, nowMs } = input;
+  const hooks = rollout?.direction === 'forward' ? (input.hooks ?? HOOKS_PASSED) : HOOKS_PASSED;
+  if (rollout && !hooks.isPreDeployPassed) {
+    const steady = choosePlan({ ...input, rollout: null });
+    return {
+      target: steady.target,
+      plan: { ...steady.plan, stepIndex: rollout.stepIndex, isComplete: false, step: `waiting for preDeploy hooks; revision ${rollout.toRevision} starts once they pass`, isWaiting: true, hookPoint: 'preDeploy' },
+    };
+  }
   if (!rollout) {
     const target = input.stableRevision;
     if (target === null) return { target, plan: { ...NOTHING, stopIds: instances.map((i) => i.id) } };
@@ -48,9 +61,9 @@ export function choosePlan(input: PlanInput): PlanChoice {
   const spec = input.specOf(target);
   const strategy = strategyOf(rollout, spec);
   if (rollout.direction === 'back' || rollout.fromRevision === null || rollout.strategy === 'rolling') {
-    return { target, plan: rolling({ ...spec, strategy }, target, instances, nowMs) };
+    return { target, plan: rolling({ ...spec, strategy }, target, instances, nowMs, hooks) };
   }
-  const common = { app: input.app, replicas: spec.replicas, instances, isPaused: rollout.pausedAt !== null, nowMs };
+  const common = { app: input.app, replicas: spec.replicas, instances, isPaused: rollout.pausedAt !== null, nowMs, hooks };
   if (rollout.strategy === 'blue-green') {
     return { target, plan: planBlueGreen({ ...common, blueGreen: strategy.blueGreen!, blue: rollout.fromRevision, green: target, stepIndex: rollout.stepIndex }) };
   }
@@ -60,18 +73,29 @@ export function choosePlan(input: PlanInput): PlanChoice {
   };
 }
 
-function rolling(spec: AppSpec, target: number, instances: readonly ObservedInstance[], nowMs: number): StrategyPlan {
-  const plan = planRolling({ replicas: spec.replicas, rolling: spec.strategy.rolling, targetRevision: target, instances, nowMs });
+function rolling(spec: AppSpec, target: number, instances: readonly ObservedInstance[], nowMs: number, hooks: HookProgress = HOOKS_PASSED): StrategyPlan {
+  const plan = planRolling({ replicas: spec.replicas, rolling: spec.strategy.rolling, targetRevision: target, instances, nowMs, isTrafficAllowed: hooks.isTrafficAllowed, isStepChecked: hooks.isStepChecked });
   return {
     starts: plan.startCount > 0 ? [{ revision: target, count: plan.startCount }] : [],
     stopIds: plan.stopIds,
-    traffic: EQUAL_SHARES,
+    traffic: hooks.isTrafficAllowed ? EQUAL_SHARES : heldOut(target, instances, plan.stopIds),
     stepIndex: 0,
     isComplete: plan.isComplete,
     step: plan.step,
     gate: null,
-    isWaiting: false,
+    isWaiting: plan.hookPoint !== null,
+    hookPoint: plan.hookPoint,
   };
+}
+
+/** Equal shares per ready instance, as rolling does, but none for `held` (new instances before preTraffic). */
+function heldOut(held: number, instances: readonly ObservedInstance[], stopIds: readonly string[]): TrafficIntent {
+  const counts = new Map<number, number>();
+  for (const i of instances) {
+    if (i.revision === held || i.state !== 'ready' || stopIds.includes(i.id)) continue;
+    counts.set(i.revision, (counts.get(i.revision) ?? 0) + 1);
+  }
+  return { ...EQUAL_SHARES, weights: [...counts.entries()].map(([revision, weight]) => ({ revision, weight })) };
 }
 
 /** The strategy settings a rollout runs with: its own, or (rollouts stored before they were kept) its revision's. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../errors.js';
-import type { AppSpec, StrategySpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookPoint, type HostPort, type StrategySpec } from '../model/spec.js';
 import { isTerminalPhase, type StrategyName } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../runtime/runtime.js';
@@ -16,6 +16,9 @@ import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
 import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
+import { HookRunner } from './hook-runner.js';
+import { failedHook, hookProgress } from '../hooks/hook-point.js';
+import { filterEnv } from '../runtime/local/local-runtime.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 export interface ControllerOptions {
@@ -76,14 +79,23 @@ export class Controller {
   private readonly log: (line: string) => void;
   private tick: NodeJS.Timeout | null = null;
   private isShuttingDown = false;
+  private readonly hooks: HookRunner;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? (() => performance.now());
     this.log = options.log ?? (() => {});
+    this.hooks = new HookRunner({
+      store: options.store,
+      dataDir: options.dataDir,
+      emit: (app, rolloutId, kind, message) => this.emit(app, rolloutId, kind, message),
+      onSettled: (app) => this.requestReconcile(app),
+      log: (line) => this.log(line),
+    });
   }
 
   /** Adopts what an earlier controller left running, then reconciles every known app. */
   async start(): Promise<void> {
+    this.hooks.killOrphans();
     this.adoptLeftovers();
     this.pruneHistory();
     for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
@@ -98,7 +110,7 @@ export class Controller {
    * Creates revisions for changed apps and starts their rollouts, each with its spec's strategy
    * or `options.strategy` (that strategy's settings from the spec, which holds defaults for all).
    */
-  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName } = {}): DeployResult[] {
+  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
     this.refuseWhileStopping();
     const { store } = this.options;
     const plans = specs.map((spec) => {
@@ -118,8 +130,10 @@ export class Controller {
       const revision = latest?.specHash === plan.hash ? latest : store.addRevision(plan.spec.name, plan.spec, plan.hash);
       const strategySpec = withDefaults(plan.spec.strategy);
       const strategy = options.strategy ?? strategySpec.use!;
-      const rollout = store.createRollout({ app: plan.spec.name, strategy, strategySpec, trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number });
+      const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
+      const rollout = store.createRollout({ app: plan.spec.name, strategy, strategySpec, trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number, hooks: plan.spec.hooks ?? null, skippedHooks });
       this.emit(plan.spec.name, rollout.id, 'rollout-started', `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`);
+      if (skippedHooks.length) this.emit(plan.spec.name, rollout.id, 'hooks-skipped', `hooks skipped by --skip-hooks: ${skippedHooks.join(', ')}`);
       this.requestReconcile(plan.spec.name);
       return { app: plan.spec.name, revision: revision.number, rolloutId: rollout.id, isUnchanged: false };
     });
@@ -266,15 +280,18 @@ export class Controller {
     if (this.tick) clearInterval(this.tick);
     for (const state of this.apps.values()) if (state.wakeTimer) clearTimeout(state.wakeTimer);
     await Promise.all([...this.apps.values()].map((state) => state.running));
+    await this.hooks.stop();
     for (const { name } of this.options.store.listApps()) {
       const active = this.options.store.activeRollout(name);
       if (!active) continue;
-      this.options.store.updateRollout(active.id, { phase: 'aborted', reason: 'the daemon was stopped during the rollout' });
+      const aborted = this.options.store.updateRollout(active.id, { phase: 'aborted', reason: 'the daemon was stopped during the rollout' });
+      this.hooks.skipFinal(aborted, 'the daemon was stopped during the rollout');
       this.emit(name, active.id, 'rollout-aborted', `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`);
     }
     await Promise.all([...this.apps.keys()].map((app) => this.options.router.removeApp(app).catch(() => {})));
     const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
     await Promise.all([...stops, ...this.pendingStops]);
+    await this.options.router.close?.().catch((error: unknown) => this.log(`closing the router failed: ${(error as Error).message}`));
     this.options.runtime.close();
   }
 
@@ -306,11 +323,18 @@ export class Controller {
   private async reconcile(app: string, state: AppRuntimeState): Promise<void> {
     const { store } = this.options;
     let rollout = store.activeRollout(app);
+    this.hooks.cancelStale(app);
+    for (const ended of store.listRollouts(app, 3)) this.hooks.advanceFinal(ended, (point) => this.hookEnv(ended, point));
 
     if (rollout && rollout.direction === 'forward') {
       // The deadline of a forward rollout is checked below, once the planner says whether it waits on purpose.
-      const failure = state.rolloutFailures.get(rollout.id);
-      if (failure) rollout = rollout.fromRevision === null ? this.failRollout(rollout, failure) : this.turnBack(rollout, failure);
+      const hookFailure = failedHook(store.listHookRuns({ rolloutId: rollout.id }));
+      const failure = state.rolloutFailures.get(rollout.id) ?? hookFailure?.reason;
+      if (failure) {
+        // A failed preDeploy started nothing: the deploy ends there, and the stable revision stays.
+        const isBeforeStart = hookFailure?.point === 'preDeploy' && !state.rolloutFailures.has(rollout.id);
+        rollout = rollout.fromRevision === null || isBeforeStart ? this.failRollout(rollout, isBeforeStart ? `${failure}; nothing was started` : failure) : this.turnBack(rollout, failure);
+      }
     } else if (rollout) {
       // Going back can fail too (the old revision no longer starts): end it rather than hang.
       const failure = this.deadlineFailure(rollout, rollout.step);
@@ -321,7 +345,7 @@ export class Controller {
     const live = this.liveInstances(app);
     const warm = rollout ? null : this.warmRevision(app);
     const nowMs = this.now();
-    const { target, plan } = choosePlan({
+    const choice = choosePlan({
       app,
       rollout,
       stableRevision: store.stableRevision(app),
@@ -330,11 +354,20 @@ export class Controller {
       instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
       stepStartedAtMs: rollout ? this.monotonicFrom(rollout.stepStartedAt) : nowMs,
       nowMs,
+      hooks: rollout?.direction === 'forward' ? hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id })) : undefined,
     });
+    const { target } = choice;
+    // A hook interrupted by a crash holds the rollout at a gate until a person decides.
+    const interruption = rollout && choice.plan.hookPoint ? this.hooks.interruption(rollout, choice.plan.hookPoint) : null;
+    const plan = interruption ? { ...choice.plan, gate: interruption, step: `paused: ${choice.plan.step}` } : choice.plan;
     if (target === null) {
-      // Nothing should run (a first deploy failed or was aborted): take everything out and stop it.
+      // Nothing should run (a first deploy failed or was aborted, or waits for preDeploy): take everything out and stop it.
       if (await this.pushTraffic(app, state, null, EQUAL_SHARES, [])) return;
       for (const instance of live) this.beginStop(instance, 'no revision of the app should run');
+      if (rollout && plan.hookPoint) {
+        this.hooks.advance(rollout, plan.hookPoint, (point) => this.hookEnv(rollout, point));
+        if (rollout.step !== plan.step && rollout.pausedAt === null) store.updateRollout(rollout.id, { step: plan.step });
+      }
       return;
     }
     const spec = store.getRevision(app, target)!.spec;
@@ -359,6 +392,11 @@ export class Controller {
       return;
     }
     for (const id of plan.stopIds) this.beginStop(this.instances.get(id)!, `not needed by revision ${target}`);
+    // Hooks run beside the loop, against the traffic plan just confirmed; their end wakes it.
+    if (rollout?.direction === 'forward' && plan.hookPoint) {
+      const active = rollout;
+      this.hooks.advance(active, plan.hookPoint, (point) => this.hookEnv(active, point));
+    }
 
     for (const { revision, count } of plan.starts) {
       if (live.some((i) => i.record.revision === revision && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS)) state.restartBackoff.reset(revision);
@@ -381,6 +419,7 @@ export class Controller {
     const isDraining = [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
     if (plan.isComplete && !isDraining) {
       this.completeRollout(current);
+      this.requestReconcile(app);
       return;
     }
     const phase = current.pausedAt !== null || plan.gate !== null ? 'paused' : 'progressing';
@@ -460,6 +499,36 @@ export class Controller {
     store.updateRollout(rollout.id, { phase, step: `revision ${rollout.toRevision} serving`, ...warm });
     const kept = delayMs > 0 ? `; revision ${rollout.fromRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
     this.emit(rollout.app, rollout.id, phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back', `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic${kept}`);
+  }
+
+  /**
+   * A hook's environment: the daemon's, the new revision's `run.env`, the rollout in CUTOVER_*
+   * variables, and PREVIEW_URL where the new revision answers: the blue-green preview listener
+   * before the switch when there is one, otherwise a ready instance's own address.
+   */
+  private hookEnv(rollout: RolloutRecord, point: HookPoint): Record<string, string> {
+    const spec = this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec;
+    const env: Record<string, string> = {
+      ...filterEnv(process.env),
+      ...spec.run.env,
+      CUTOVER_APP: rollout.app,
+      CUTOVER_REVISION: String(rollout.toRevision),
+      CUTOVER_FROM_REVISION: rollout.fromRevision === null ? '' : String(rollout.fromRevision),
+      CUTOVER_STRATEGY: rollout.strategy,
+      CUTOVER_PHASE: point,
+      CUTOVER_ROLLOUT_ID: String(rollout.id),
+      CUTOVER_ROLLOUT_PHASE: rollout.phase,
+      CUTOVER_REASON: rollout.reason ?? '',
+    };
+    if (point === 'preDeploy') return env;
+    const listen = strategyOf(rollout, spec).blueGreen?.preview.listen;
+    if (point === 'preTraffic' && rollout.strategy === 'blue-green' && rollout.fromRevision !== null && listen) {
+      env['PREVIEW_URL'] = urlOf(listen);
+      return env;
+    }
+    const instance = this.liveInstances(rollout.app).find((i) => i.record.revision === rollout.toRevision && i.record.state === 'ready');
+    if (instance) env['PREVIEW_URL'] = urlOf({ host: instance.host, port: instance.record.port });
+    return env;
   }
 
   private previousStable(app: string, stable: number): number | null {
@@ -738,6 +807,12 @@ export class Controller {
     this.options.store.addEvent(app, rolloutId, kind, message);
     this.log(`[${app}] ${message}`);
   }
+}
+
+/** An address as a URL a local client can use: wildcards become loopback. */
+function urlOf(address: HostPort): string {
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 export function formatMs(ms: number): string {

@@ -2,6 +2,7 @@ import { ensureAdminToken } from '../api/admin-token.js';
 import { startApiServer } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
 import { IpcRouter } from '../router/builtin/ipc-router.js';
+import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { loadConfig, parseListen, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
   const configPath = process.env.CUTOVER_CONFIG!;
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
   const store = new SqliteStore(layout.database);
-  const controller = new Controller({ store, runtime: new LocalRuntime(), router: new IpcRouter(), dataDir: layout.root, specHash, log });
+  const router = new PerAppRouter({ builtin: new IpcRouter(), specOf: (app) => store.latestRevision(app)?.spec, dataDir: layout.root, log });
+  const controller = new Controller({ store, runtime: new LocalRuntime(), router, dataDir: layout.root, specHash, log });
 
   let isShuttingDown = false;
   const shutdown = async (): Promise<void> => {

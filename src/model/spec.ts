@@ -87,6 +87,39 @@ export interface StrategySpec {
   canary?: CanarySpec;
 }
 
+/** The points of a rollout where user hooks run, in the order a rollout meets them. */
+export const HOOK_POINTS = ['preDeploy', 'preTraffic', 'postTraffic', 'onSuccess', 'onFailure'] as const;
+export type HookPoint = (typeof HOOK_POINTS)[number];
+
+/** What a hook does: run a command (argv, or one string with `shell`), or make an HTTP call. */
+export type HookAction =
+  | { kind: 'command'; command: string[]; shell: boolean; /** Absolute working directory. */ cwd: string }
+  | { kind: 'http'; url: string; method: string; headers: Record<string, string>; /** Null: a JSON summary of the rollout (GET and HEAD send none). */ body: string | null };
+
+export interface HookSpec {
+  action: HookAction;
+  /** Past this, a command's process group is killed (an HTTP call is cancelled) and the hook fails. */
+  timeoutMs: number;
+  /** Safe to run again when a controller crash interrupted it; otherwise the rollout pauses. */
+  isIdempotent: boolean;
+}
+
+/** The hooks of each point, run in order; the first failure ends the point. */
+export type HooksSpec = Record<HookPoint, HookSpec[]>;
+
+/** The load balancer of an app. */
+export type RouterSpec =
+  | { kind: 'builtin' }
+  | {
+      kind: 'haproxy';
+      mode: 'managed' | 'external';
+      /** External mode: the runtime API socket (absolute); null in managed mode. */
+      socket: string | null;
+      backend: string;
+      servers: number;
+      binary: string;
+    };
+
 export interface AppSpec {
   name: string;
   listen: HostPort;
@@ -96,6 +129,10 @@ export interface AppSpec {
   drainTimeoutMs: number;
   stopTimeoutMs: number;
   strategy: StrategySpec;
+  /** Lifecycle hooks; specs stored before hooks existed lack them (none). */
+  hooks?: HooksSpec;
+  /** Older stored specs lack it: the built-in proxy. */
+  router?: RouterSpec;
 }
 
 /** The `proxy:` block: limits of the built-in proxy. Sizes in bytes; `0` means no limit where stated. */

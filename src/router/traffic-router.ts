@@ -1,8 +1,26 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
 
+/** Counters of one endpoint since the data plane started, for analysis. */
+export interface EndpointStats {
+  endpointId: string;
+  /** Requests sent to it. */
+  requests: number;
+  inflight: number;
+  responses2xx: number;
+  responses5xx: number;
+  /** Connections to it that could not be established. */
+  connectionErrors: number;
+  /** Responses that broke off or never came. */
+  responseErrors: number;
+  retries: number;
+  redispatches: number;
+  /** Average over recent requests. */
+  avgResponseTimeMs: number;
+}
+
 /**
- * The verbs the control plane needs from a load balancer. The built-in proxy implements it
- * over IPC; HAProxy and Kubernetes routers come later.
+ * The verbs the control plane needs from a load balancer: the built-in proxy over IPC, or
+ * HAProxy over its runtime API.
  */
 export interface TrafficRouter {
   /** Resolves once every data-plane process serves the plan (its version is ignored: the router numbers plans). */
@@ -11,4 +29,8 @@ export interface TrafficRouter {
   removeApp(app: string): Promise<void>;
   /** In-flight requests per endpoint id, summed over the data plane. */
   inflight(): Promise<Record<string, number>>;
+  /** Per-endpoint counters; absent where the data plane cannot tell yet ("unsupported"). */
+  endpointStats?(): Promise<EndpointStats[]>;
+  /** Releases what the router holds (a managed HAProxy stops). */
+  close?(): Promise<void>;
 }

@@ -26,7 +26,7 @@ export function checkConfig(raw: unknown): Finding[] {
   const listeners: Listener[] = [];
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
-    findings.push(...checkCommand(name, app['run']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app));
+    findings.push(...checkCommand(name, app['run']), ...checkHooks(name, app['hooks']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app));
     const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
     const blueGreen = isRecord(strategy['blueGreen']) ? strategy['blueGreen'] : {};
     const preview = isRecord(blueGreen['preview']) ? blueGreen['preview'] : {};
@@ -97,7 +97,7 @@ function checkStrategyChoice(name: string, app: Record<string, unknown>): Findin
   return findings;
 }
 
-function checkCommand(name: string, run: unknown): Finding[] {
+function checkCommand(name: string, run: unknown, path: (string | number)[] = ['apps', name, 'run']): Finding[] {
   if (!isRecord(run)) return [];
   const command = run['command'];
   const shell = typeof run['shell'] === 'boolean' ? run['shell'] : DEFAULT_SHELL;
@@ -108,8 +108,28 @@ function checkCommand(name: string, run: unknown): Finding[] {
     return [];
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    return [{ path: ['apps', name, 'run', 'command'], at: 'value', message: error.message, hint: error.hint }];
+    return [{ path: [...path, 'command'], at: 'value', message: error.message, hint: error.hint }];
   }
+}
+
+/** Each command hook splits like run.command; `shell` and `cwd` belong to commands only. */
+function checkHooks(name: string, hooks: unknown): Finding[] {
+  if (!isRecord(hooks)) return [];
+  const findings: Finding[] = [];
+  for (const [point, list] of Object.entries(hooks)) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((hook: unknown, index) => {
+      if (!isRecord(hook)) return;
+      const path = ['apps', name, 'hooks', point, index];
+      findings.push(...checkCommand(name, hook, path));
+      if (hook['http'] === undefined || hook['command'] !== undefined) return;
+      for (const key of ['shell', 'cwd']) {
+        if (hook[key] === undefined) continue;
+        findings.push({ path: [...path, key], at: 'key', message: `${key} applies to command hooks; this hook is an http call`, hint: `remove ${key}, or make the hook a command` });
+      }
+    });
+  }
+  return findings;
 }
 
 function checkHealth(name: string, health: unknown): Finding[] {

@@ -26,13 +26,20 @@ import {
   DEFAULT_STARTUP_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_UNHEALTHY_THRESHOLD,
+  DEFAULT_HOOK_HTTP_METHOD,
+  DEFAULT_HOOK_TIMEOUT_MS,
+  MAX_HOOKS_PER_POINT,
   DEFAULT_ABORT_SCALE_DOWN_DELAY_MS,
   DEFAULT_CANARY_REPLICAS,
   DEFAULT_MIRROR_PERCENT,
   DEFAULT_PREVIEW_HEADER,
   DEFAULT_SCALE_DOWN_DELAY_MS,
   DEFAULT_STICKY_TTL_MS,
+  DEFAULT_HAPROXY_BINARY,
+  DEFAULT_HAPROXY_MODE,
+  DEFAULT_HAPROXY_SERVERS,
   MAX_CANARY_STEPS,
+  MAX_HAPROXY_SERVERS,
   MAX_DRAIN_TIMEOUT_MS,
   MAX_DURATION_MS,
   MAX_REPLICAS,
@@ -366,6 +373,120 @@ const strategySchema = z
   .strictObject({ rolling: rollingSchema.optional(), blueGreen: blueGreenSchema.optional(), canary: canarySchema.optional() })
   .meta({ description: 'How a new revision replaces the old one: one of rolling (the default), blueGreen or canary.' });
 
+export const HOOK_HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+const HOOK_URL_PATTERN = /^(https?:\/\/|\$\{[A-Za-z_][A-Za-z0-9_]*\})\S*$/;
+const HOOK_EXAMPLE = 'write - command: [./smoke.sh, "${PREVIEW_URL}"]  or  - http: { url: "http://127.0.0.1:9000/deployed" }';
+
+const hookHttpSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(HOOK_URL_PATTERN, { error: (iss) => `expected an http:// or https:// URL, got ${describeValue(iss.input)}` })
+      .meta({ description: 'The URL to call; ${VAR}s of the hook environment are replaced, e.g. ${PREVIEW_URL}/smoke.' })
+      .register(fieldHints, { expected: 'a URL', hint: 'write url: "http://127.0.0.1:9000/deployed"' }),
+    method: z
+      .enum(HOOK_HTTP_METHODS, { error: (iss) => `expected one of ${HOOK_HTTP_METHODS.join(', ')}, got ${describeValue(iss.input)}` })
+      .meta({ description: 'The HTTP method.', default: DEFAULT_HOOK_HTTP_METHOD })
+      .optional(),
+    headers: z
+      .record(
+        z.string().regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` }),
+        z.string().regex(HEADER_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header value (printable ASCII, no line breaks)` }),
+      )
+      .meta({ description: 'Request headers; ${VAR}s are replaced in values.' })
+      .optional(),
+    body: z.string().meta({ description: 'The request body; ${VAR}s are replaced. Default: a JSON summary of the rollout (none for GET and HEAD).' }).optional(),
+  })
+  .meta({ description: 'Call a URL; any 2xx answer passes.' });
+
+const hookSchema = z
+  .strictObject({
+    command: commandSchema.optional(),
+    http: hookHttpSchema.optional(),
+    shell: z
+      .boolean()
+      .meta({ description: 'Run the command, a single string, with /bin/sh -c.', default: DEFAULT_SHELL })
+      .register(fieldHints, { expected: 'true or false', hint: 'write true or false; YAML reads yes, no, on and off as text' })
+      .optional(),
+    cwd: z.string().meta({ description: "Working directory of the command, relative to the config file's directory (the default)." }).optional(),
+    timeout: duration('The hook fails after this long: its process group is killed, or its call cancelled.', { defaultMs: DEFAULT_HOOK_TIMEOUT_MS, minMs: 1 }).optional(),
+    idempotent: z
+      .boolean()
+      .meta({ description: 'Safe to run again: a hook interrupted by a controller crash is run again; otherwise the rollout pauses.', default: false })
+      .register(fieldHints, { expected: 'true or false', hint: 'write true or false' })
+      .optional(),
+  })
+  .refine((hook) => (hook.command === undefined) !== (hook.http === undefined), {
+    error: 'a hook has exactly one of command and http',
+    params: { hint: HOOK_EXAMPLE },
+  })
+  .meta({ description: 'One hook: a command or an HTTP call.' })
+  .register(fieldHints, { expected: 'a hook with a command or an http call', hint: HOOK_EXAMPLE });
+
+function hookList(description: string) {
+  return z
+    .array(hookSchema)
+    .max(MAX_HOOKS_PER_POINT, { error: `at most ${MAX_HOOKS_PER_POINT} hooks per point` })
+    .meta({ description })
+    .register(fieldHints, { expected: 'a list of hooks', hint: HOOK_EXAMPLE })
+    .optional();
+}
+
+const hooksSchema = z
+  .strictObject({
+    preDeploy: hookList('Before any new instance starts (a migration, say). A failure: the deploy does not start.'),
+    preTraffic: hookList('New instances are ready and get no real traffic yet; PREVIEW_URL reaches them. A failure: rollback.'),
+    postTraffic: hookList('After each traffic change (a canary setWeight step and the final promotion, the blue-green switch, a rolling rollout once the new revision serves all). A failure: rollback.'),
+    onSuccess: hookList('After the rollout was promoted. A failure is logged.'),
+    onFailure: hookList('After the rollout rolled back, failed or was aborted. A failure is logged.'),
+  })
+  .meta({ description: 'Commands or HTTP calls run at points of each rollout, once per point.' });
+
+const HAPROXY_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+const haproxyRouterSchema = z
+  .strictObject({
+    mode: z
+      .enum(['managed', 'external'])
+      .meta({ description: 'managed: cutover writes the config and runs HAProxy itself (master-worker, master socket); external: cutover only talks to a running HAProxy.', default: DEFAULT_HAPROXY_MODE })
+      .register(fieldHints, { expected: 'managed or external', hint: 'write mode: managed or mode: external' })
+      .optional(),
+    socket: z
+      .string()
+      .min(1)
+      .meta({ description: "External mode: the runtime API socket of HAProxy (a stats socket with level admin), relative to the config file's directory." })
+      .register(fieldHints, { expected: 'a socket path', hint: 'e.g. socket: /run/haproxy/admin.sock' })
+      .optional(),
+    backend: z
+      .string()
+      .regex(HAPROXY_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid HAProxy backend name` })
+      .meta({ description: 'The backend cutover manages for the app (default cutover_APP); its revision backends are BACKEND_r0..r2.' })
+      .register(fieldHints, { hint: 'letters, digits, _ . : and -, e.g. backend: be_web' })
+      .optional(),
+    servers: integer(1, MAX_HAPROXY_SERVERS)
+      .meta({ description: 'Managed mode: server slots per backend (the most instances of an app at once, draining ones included).', default: DEFAULT_HAPROXY_SERVERS })
+      .optional(),
+    binary: z.string().min(1).meta({ description: 'Managed mode: the haproxy program.', default: DEFAULT_HAPROXY_BINARY }).optional(),
+  })
+  .superRefine((haproxy, ctx) => {
+    if (haproxy.mode === 'external' && haproxy.socket === undefined) {
+      ctx.addIssue(issue('external mode needs socket: the runtime API of the running HAProxy', 'add socket: /run/haproxy/admin.sock (a stats socket with level admin)', haproxy));
+    }
+    if (haproxy.mode !== 'external' && (haproxy.socket !== undefined)) {
+      ctx.addIssue({ ...issue('socket is for external mode; a managed HAProxy gets its sockets in the data dir', 'remove socket, or write mode: external', haproxy.socket), path: ['socket'] });
+    }
+  })
+  .meta({ description: 'Drive HAProxy through its runtime API.' });
+
+const routerSchema = z
+  .strictObject({
+    builtin: z.strictObject({}).meta({ description: "cutover's own proxy (the default)." }).optional(),
+    haproxy: haproxyRouterSchema.optional(),
+  })
+  .refine((router) => Object.keys(router).length === 1, { error: 'router names exactly one of builtin and haproxy', params: { hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' } })
+  .meta({ description: 'The load balancer that carries the traffic: builtin (the default) or haproxy.' })
+  .register(fieldHints, { expected: 'builtin or haproxy', hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' });
+
 const appNameSchema = z
   .string()
   .regex(APP_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid app name` })
@@ -388,6 +509,8 @@ export const appSchema = z
       maxMs: MAX_STOP_TIMEOUT_MS,
     }).optional(),
     strategy: strategySchema.optional(),
+    hooks: hooksSchema.optional(),
+    router: routerSchema.optional(),
   })
   .meta({ description: 'One service cutover keeps running.' });
 
@@ -431,6 +554,7 @@ export const proxySchema = z
 export const configSchema = z
   .strictObject({
     proxy: proxySchema.optional(),
+    router: routerSchema.optional(),
     apps: z
       .record(appNameSchema, appSchema)
       .refine((apps) => Object.keys(apps).length > 0, {

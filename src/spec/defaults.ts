@@ -84,3 +84,18 @@ export const DEFAULT_CANARY_REPLICAS = 'auto';
 export const DEFAULT_STICKY_TTL_MS = 3_600_000;
 export const DEFAULT_MIRROR_PERCENT = 0;
 export const MAX_CANARY_STEPS = 100;
+
+/** Hooks: how long one hook may run before its process group is killed (or its call cancelled). */
+export const DEFAULT_HOOK_TIMEOUT_MS = 60_000;
+/** The HTTP method of an `http` hook that names none. */
+export const DEFAULT_HOOK_HTTP_METHOD = 'POST';
+/** At most this many hooks per point. */
+export const MAX_HOOKS_PER_POINT = 20;
+
+/** The load balancer when the config names none. */
+export const DEFAULT_ROUTER = 'builtin';
+export const DEFAULT_HAPROXY_MODE = 'managed';
+export const DEFAULT_HAPROXY_BINARY = 'haproxy';
+/** Server slots per HAProxy backend in managed mode. */
+export const DEFAULT_HAPROXY_SERVERS = 16;
+export const MAX_HAPROXY_SERVERS = 1000;

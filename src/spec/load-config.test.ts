@@ -8,6 +8,7 @@ import type { AppSpec } from '../model/spec.js';
 import { ConfigError } from './config-error.js';
 import { resolveBlueGreen, resolveCanary } from './resolve-config.js';
 import {
+  DEFAULT_HOOK_TIMEOUT_MS,
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HEALTH_INTERVAL_MS,
   DEFAULT_HEALTH_PATH,
@@ -78,6 +79,8 @@ describe('parseConfig', () => {
       drainTimeoutMs: 30_000,
       stopTimeoutMs: 10_000,
       strategy: { use: 'rolling', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() },
+      hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
+      router: { kind: 'builtin' },
     }]);
   });
 
@@ -123,7 +126,40 @@ describe('parseConfig', () => {
           progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
         },
       },
+      hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
+      router: { kind: 'builtin' },
     });
+  });
+
+  it('resolves hooks: commands split, cwd absolute, the timeout in ms, http defaults filled in', () => {
+    const { hooks } = onlyApp(minimal([
+      '    hooks:',
+      '      preDeploy: [{ command: "npm run migrate", timeout: 5m, cwd: db }]',
+      '      preTraffic: [{ command: [./smoke.sh, "${PREVIEW_URL}"], idempotent: true }]',
+      '      postTraffic: [{ command: "./check.sh && echo ok", shell: true }]',
+      '      onSuccess: [{ http: { url: "http://127.0.0.1:9000/deployed" } }]',
+      '',
+    ].join('\n')));
+    assert.deepEqual(hooks?.preDeploy, [{ action: { kind: 'command', command: ['npm', 'run', 'migrate'], shell: false, cwd: '/srv/shop/db' }, timeoutMs: 300_000, isIdempotent: false }]);
+    assert.deepEqual(hooks?.preTraffic, [{ action: { kind: 'command', command: ['./smoke.sh', '${PREVIEW_URL}'], shell: false, cwd: '/srv/shop' }, timeoutMs: DEFAULT_HOOK_TIMEOUT_MS, isIdempotent: true }]);
+    assert.deepEqual(hooks?.postTraffic[0]?.action, { kind: 'command', command: ['./check.sh && echo ok'], shell: true, cwd: '/srv/shop' });
+    assert.deepEqual(hooks?.onSuccess[0]?.action, { kind: 'http', url: 'http://127.0.0.1:9000/deployed', method: 'POST', headers: {}, body: null });
+    assert.deepEqual(hooks?.onFailure, []);
+  });
+
+  it('gives every app the top-level router unless it names its own; builtin when none is named', () => {
+    const text = [
+      'router:',
+      '  haproxy: { mode: external, socket: run/admin.sock }',
+      'apps:',
+      '  web: { listen: 8080, run: { command: [node, server.js] } }',
+      '  api: { listen: 8081, run: { command: [node, server.js] }, router: { builtin: {} } }',
+      '  admin: { listen: 8082, run: { command: [node, server.js] }, router: { haproxy: { backend: be_admin, servers: 4 } } }',
+    ].join('\n');
+    const [web, api, admin] = parseConfig(text, '/srv/shop/cutover.yaml').apps;
+    assert.deepEqual(web?.router, { kind: 'haproxy', mode: 'external', socket: '/srv/shop/run/admin.sock', backend: 'cutover_web', servers: 16, binary: 'haproxy' });
+    assert.deepEqual(api?.router, { kind: 'builtin' });
+    assert.deepEqual(admin?.router, { kind: 'haproxy', mode: 'managed', socket: null, backend: 'be_admin', servers: 4, binary: 'haproxy' });
   });
 
   it('resolves blue-green and canary blocks, and picks the strategy that is named', () => {

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { AppSpec, BlueGreenSpec, CanarySpec, CanaryStep, CountOrPercent, CutoverConfig, ProxySpec, StrategySpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec } from '../model/spec.js';
 import type { RawApp, RawConfig, RawProxy } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -23,6 +23,8 @@ import {
   DEFAULT_STARTUP_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_UNHEALTHY_THRESHOLD,
+  DEFAULT_HOOK_HTTP_METHOD,
+  DEFAULT_HOOK_TIMEOUT_MS,
   DEFAULT_ABORT_SCALE_DOWN_DELAY_MS,
   DEFAULT_CANARY_REPLICAS,
   DEFAULT_CANARY_STEPS,
@@ -30,7 +32,11 @@ import {
   DEFAULT_PREVIEW_HEADER,
   DEFAULT_SCALE_DOWN_DELAY_MS,
   DEFAULT_STICKY_TTL_MS,
+  DEFAULT_HAPROXY_BINARY,
+  DEFAULT_HAPROXY_MODE,
+  DEFAULT_HAPROXY_SERVERS,
 } from './defaults.js';
+import { defaultBackendName } from '../router/haproxy/haproxy-layout.js';
 import { parseDuration } from './parse-duration.js';
 import { parseListen } from './parse-listen.js';
 import { parseSize } from './parse-size.js';
@@ -47,7 +53,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   const configDir = dirname(configPath);
   return {
     path: configPath,
-    apps: Object.entries(raw.apps).map(([name, app]) => resolveApp(name, app, configDir)),
+    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir) })),
     proxy: resolveProxy(raw.proxy),
   };
 }
@@ -93,6 +99,37 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     drainTimeoutMs: durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS),
     stopTimeoutMs: durationMs(app.stopTimeout, DEFAULT_STOP_TIMEOUT_MS),
     strategy: resolveStrategy(app.strategy),
+    hooks: resolveHooks(app.hooks, configDir),
+  };
+}
+
+/** Every point gets a list (empty when none); commands are split and `cwd` made absolute. */
+export function resolveHooks(raw: RawApp['hooks'], configDir: string): HooksSpec {
+  const resolveOne = (hook: NonNullable<NonNullable<RawApp['hooks']>['preDeploy']>[number]): HookSpec => {
+    const timeoutMs = durationMs(hook.timeout, DEFAULT_HOOK_TIMEOUT_MS);
+    const isIdempotent = hook.idempotent ?? false;
+    if (hook.http) {
+      const { url, method, headers, body } = hook.http;
+      return { action: { kind: 'http', url, method: method ?? DEFAULT_HOOK_HTTP_METHOD, headers: headers ?? {}, body: body ?? null }, timeoutMs, isIdempotent };
+    }
+    const shell = hook.shell ?? DEFAULT_SHELL;
+    const command = typeof hook.command === 'string' ? hook.command : hook.command!.map(String);
+    return { action: { kind: 'command', command: splitCommand(command, shell), shell, cwd: resolve(configDir, hook.cwd ?? '.') }, timeoutMs, isIdempotent };
+  };
+  return Object.fromEntries(HOOK_POINTS.map((point) => [point, (raw?.[point] ?? []).map(resolveOne)])) as HooksSpec;
+}
+
+/** The app's own router block, else the top-level one, else the built-in proxy. */
+function resolveRouter(app: string, raw: RawConfig['router'], configDir: string): RouterSpec {
+  if (!raw?.haproxy) return { kind: 'builtin' };
+  const haproxy = raw.haproxy;
+  return {
+    kind: 'haproxy',
+    mode: haproxy.mode ?? DEFAULT_HAPROXY_MODE,
+    socket: haproxy.socket === undefined ? null : resolve(configDir, haproxy.socket),
+    backend: haproxy.backend ?? defaultBackendName(app),
+    servers: haproxy.servers ?? DEFAULT_HAPROXY_SERVERS,
+    binary: haproxy.binary ?? DEFAULT_HAPROXY_BINARY,
   };
 }
 

@@ -79,4 +79,28 @@ export const MIGRATIONS: readonly string[] = [
   -- The traffic split the proxy confirmed last, for status.
   ALTER TABLE apps ADD COLUMN traffic TEXT;
   `,
+  `
+  -- Lifecycle hooks: the hooks a rollout runs with (fixed at its start) and the points skipped
+  -- by --skip-hooks; one row per hook run, written before it starts and when it ends, so a
+  -- restarted controller runs each hook once per rollout point.
+  ALTER TABLE rollouts ADD COLUMN hooks_spec TEXT;
+  ALTER TABLE rollouts ADD COLUMN skipped_hooks TEXT;
+  CREATE TABLE hook_runs (
+    rollout_id INTEGER NOT NULL,
+    app TEXT NOT NULL,
+    point TEXT NOT NULL,
+    point_key TEXT NOT NULL,
+    hook_index INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    pid INTEGER,
+    identity TEXT,
+    reason TEXT,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    PRIMARY KEY (rollout_id, point_key, hook_index)
+  );
+  CREATE INDEX hook_runs_by_app ON hook_runs (app, state);
+  `,
 ];

@@ -33,6 +33,22 @@ describe('SqliteStore', () => {
     });
   });
 
+  it('keeps a rollout\'s hooks and skipped points, and one hook run per rollout, point key and index', () => {
+    withStore((store) => {
+      const hooks = { preDeploy: [{ action: { kind: 'command' as const, command: ['true'], shell: false, cwd: '/' }, timeoutMs: 1000, isIdempotent: false }], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] };
+      const rollout = store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1, hooks, skippedHooks: ['preTraffic'] });
+      assert.deepEqual(store.getRollout(rollout.id)?.hooks, hooks);
+      assert.deepEqual(store.getRollout(rollout.id)?.skippedHooks, ['preTraffic']);
+      const run = { rolloutId: rollout.id, app: 'web', point: 'postTraffic' as const, pointKey: 'postTraffic@1', index: 0, description: 'true', state: 'running' as const, attempts: 1, pid: 42, identity: 'x', reason: null, startedAt: 1, endedAt: null };
+      store.upsertHookRun(run);
+      store.upsertHookRun({ ...run, state: 'succeeded', endedAt: 2 });
+      store.upsertHookRun({ ...run, pointKey: 'postTraffic@2' });
+      assert.deepEqual(store.listHookRuns({ rolloutId: rollout.id }).map((r) => [r.pointKey, r.state]), [['postTraffic@1', 'succeeded'], ['postTraffic@2', 'running']]);
+      assert.deepEqual(store.listHookRuns({ app: 'web', states: ['running'] }).map((r) => r.pointKey), ['postTraffic@2']);
+      assert.deepEqual(store.listHookRuns({ app: 'api' }), []);
+    });
+  });
+
   it('numbers revisions per app from 1', () => {
     withStore((store) => {
       assert.equal(store.addRevision('web', spec, 'a').number, 1);

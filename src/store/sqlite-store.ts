@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
 import { CutoverError } from '../errors.js';
-import type { AppSpec, StrategySpec } from '../model/spec.js';
+import type { AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   rolloutAlreadyActive,
   type EventRecord,
+  type HookRunRecord,
+  type HookRunState,
   type InstanceRecord,
   type NewRollout,
   type RevisionRecord,
@@ -37,6 +39,24 @@ interface RolloutRow {
   gate: string | null;
   warm_revision: number | null;
   warm_until: number | null;
+  hooks_spec: string | null;
+  skipped_hooks: string | null;
+}
+
+interface HookRunRow {
+  rollout_id: number;
+  app: string;
+  point: string;
+  point_key: string;
+  hook_index: number;
+  description: string;
+  state: string;
+  attempts: number;
+  pid: number | null;
+  identity: string | null;
+  reason: string | null;
+  started_at: number;
+  ended_at: number | null;
 }
 
 interface InstanceRow {
@@ -154,10 +174,22 @@ export class SqliteStore implements Store {
     try {
       const result = this.db
         .prepare(
-          `INSERT INTO rollouts (app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, started_at, updated_at, step_started_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'progressing', 'forward', 'starting', ?, ?, ?)`,
+          `INSERT INTO rollouts (app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, started_at, updated_at, step_started_at, hooks_spec, skipped_hooks)
+           VALUES (?, ?, ?, ?, ?, ?, 'progressing', 'forward', 'starting', ?, ?, ?, ?, ?)`,
         )
-        .run(rollout.app, rollout.strategy, JSON.stringify(rollout.strategySpec), rollout.trigger, rollout.fromRevision, rollout.toRevision, at, at, at);
+        .run(
+          rollout.app,
+          rollout.strategy,
+          JSON.stringify(rollout.strategySpec),
+          rollout.trigger,
+          rollout.fromRevision,
+          rollout.toRevision,
+          at,
+          at,
+          at,
+          rollout.hooks ? JSON.stringify(rollout.hooks) : null,
+          JSON.stringify(rollout.skippedHooks ?? []),
+        );
       return this.getRollout(Number(result.lastInsertRowid))!;
     } catch (error) {
       // Another writer won the race: the unique index is the last word.
@@ -239,6 +271,36 @@ export class SqliteStore implements Store {
     return (this.db.prepare(sql).all(...params) as InstanceRow[]).map(toInstance);
   }
 
+  upsertHookRun(run: HookRunRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO hook_runs (rollout_id, app, point, point_key, hook_index, description, state, attempts, pid, identity, reason, started_at, ended_at)
+         VALUES (@rolloutId, @app, @point, @pointKey, @index, @description, @state, @attempts, @pid, @identity, @reason, @startedAt, @endedAt)
+         ON CONFLICT(rollout_id, point_key, hook_index) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, pid = excluded.pid,
+           identity = excluded.identity, reason = excluded.reason, started_at = excluded.started_at, ended_at = excluded.ended_at`,
+      )
+      .run(run);
+  }
+
+  listHookRuns(query: { rolloutId?: number; app?: string; states?: readonly HookRunState[] }): HookRunRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.rolloutId !== undefined) {
+      where.push('rollout_id = ?');
+      params.push(query.rolloutId);
+    }
+    if (query.app !== undefined) {
+      where.push('app = ?');
+      params.push(query.app);
+    }
+    if (query.states) {
+      where.push(`state IN (${query.states.map(() => '?').join(', ') || "''"})`);
+      params.push(...query.states);
+    }
+    const sql = `SELECT * FROM hook_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`;
+    return (this.db.prepare(sql).all(...params) as HookRunRow[]).map(toHookRun);
+  }
+
   addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord {
     const at = this.now();
     const result = this.db.prepare('INSERT INTO events (at, app, rollout_id, kind, message) VALUES (?, ?, ?, ?, ?)').run(at, app, rolloutId, kind, message);
@@ -312,6 +374,26 @@ function toRollout(row: RolloutRow): RolloutRecord {
     gate: row.gate,
     warmRevision: row.warm_revision,
     warmUntil: row.warm_until,
+    hooks: row.hooks_spec ? (JSON.parse(row.hooks_spec) as HooksSpec) : null,
+    skippedHooks: row.skipped_hooks ? (JSON.parse(row.skipped_hooks) as HookPoint[]) : [],
+  };
+}
+
+function toHookRun(row: HookRunRow): HookRunRecord {
+  return {
+    rolloutId: row.rollout_id,
+    app: row.app,
+    point: row.point as HookPoint,
+    pointKey: row.point_key,
+    index: row.hook_index,
+    description: row.description,
+    state: row.state as HookRunState,
+    attempts: row.attempts,
+    pid: row.pid,
+    identity: row.identity,
+    reason: row.reason,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
   };
 }
 

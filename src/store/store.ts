@@ -1,5 +1,5 @@
 import { CutoverError } from '../errors.js';
-import type { AppSpec, StrategySpec } from '../model/spec.js';
+import type { AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, Rollout, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 
 export interface RevisionRecord {
@@ -55,6 +55,38 @@ export interface RolloutRecord extends Rollout {
   /** After it ended: a revision kept running out of traffic until `warmUntil` (wall-clock ms). */
   warmRevision: number | null;
   warmUntil: number | null;
+  /** The hooks the rollout runs, fixed at its start; null: none (a rollback, or stored before hooks). */
+  hooks: HooksSpec | null;
+  /** Hook points skipped by `cutover deploy --skip-hooks`. */
+  skippedHooks: HookPoint[];
+}
+
+export const HOOK_RUN_STATES = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled', 'skipped'] as const;
+/**
+ * `running` is written before the hook starts; a restarted controller that finds it running
+ * knows the hook was interrupted. `cancelled`: its rollout ended or turned back meanwhile.
+ */
+export type HookRunState = (typeof HOOK_RUN_STATES)[number];
+
+/** One run of one hook at one point of a rollout. */
+export interface HookRunRecord {
+  rolloutId: number;
+  app: string;
+  point: HookPoint;
+  /** The point, with the step for postTraffic (`postTraffic@2`): a hook runs once per key. */
+  pointKey: string;
+  /** Its place in the point's list. */
+  index: number;
+  /** The command or call as configured (variables not expanded: they may hold secrets). */
+  description: string;
+  state: HookRunState;
+  attempts: number;
+  pid: number | null;
+  identity: string | null;
+  reason: string | null;
+  /** Wall-clock ms. */
+  startedAt: number;
+  endedAt: number | null;
 }
 
 export interface NewRollout {
@@ -64,6 +96,8 @@ export interface NewRollout {
   trigger: RolloutTrigger;
   fromRevision: number | null;
   toRevision: number;
+  hooks?: HooksSpec | null;
+  skippedHooks?: HookPoint[];
 }
 
 export interface RolloutUpdate {
@@ -110,6 +144,10 @@ export interface Store {
   upsertInstance(instance: InstanceRecord): void;
   /** Live instances; with `includeStopped`, also those stopped or failed since `sinceMs` (all when omitted). */
   listInstances(app?: string, options?: { includeStopped?: boolean; sinceMs?: number }): InstanceRecord[];
+
+  upsertHookRun(run: HookRunRecord): void;
+  /** Hook runs in the order they started, by rollout or by app, optionally only in some states. */
+  listHookRuns(query: { rolloutId?: number; app?: string; states?: readonly HookRunState[] }): HookRunRecord[];
 
   addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord;
   listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[];

@@ -100,3 +100,33 @@ describe('planBlueGreen', () => {
     assert.equal(promoteBlueGreen(BLUE_GREEN_SWITCH_STEP), BLUE_GREEN_SWITCH_STEP);
   });
 });
+
+describe('planBlueGreen with hooks', () => {
+  const green3 = [ready('g1', 2), ready('g2', 2), ready('g3', 2)];
+  const pending = { isPreDeployPassed: true, isTrafficAllowed: false, isStepChecked: false };
+
+  it('runs preTraffic once green is ready for preview, before the gate', () => {
+    const p = plan({ instances: [...blue3, ...green3], hooks: pending });
+    assert.equal(p.hookPoint, 'preTraffic');
+    assert.equal(p.gate, null, 'no gate before the hooks passed');
+    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 0 }, { revision: 1, weight: 100 }]);
+    assert.equal(p.traffic.routes.length, 1, 'preview traffic reaches green meanwhile');
+    assert.equal(plan({ instances: [...blue3, ...green3], hooks: { ...pending, isTrafficAllowed: true } }).gate !== null, true);
+  });
+
+  it('does not auto-promote or switch before preTraffic passed, even when promoted', () => {
+    assert.equal(plan({ instances: [...blue3, ...green3], blueGreen: spec({ autoPromoteMs: 0 }), hooks: pending }).stepIndex, BLUE_GREEN_PREVIEW_STEP);
+    const promoted = plan({ instances: [...blue3, ...green3], stepIndex: BLUE_GREEN_SWITCH_STEP, hooks: pending });
+    assert.equal(promoted.hookPoint, 'preTraffic');
+    assert.equal(promoted.isComplete, false);
+    assert.deepEqual(promoted.traffic.weights, [{ revision: 2, weight: 0 }, { revision: 1, weight: 100 }]);
+  });
+
+  it('switches, then waits for postTraffic before it completes', () => {
+    const p = plan({ instances: [...blue3, ...green3], stepIndex: BLUE_GREEN_SWITCH_STEP, hooks: { ...pending, isTrafficAllowed: true } });
+    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 100 }]);
+    assert.equal(p.hookPoint, 'postTraffic');
+    assert.equal(p.isComplete, false);
+    assert.deepEqual(p.stopIds, [], 'blue stays up for a rollback');
+  });
+});

@@ -1,5 +1,5 @@
 import type { BlueGreenSpec } from '../model/spec.js';
-import { scaleRevision, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
+import { HOOKS_PASSED, scaleRevision, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
 
 /** Blue-green steps: green grows to its preview size and waits at the gate, then to full size and takes all traffic. */
 export const BLUE_GREEN_PREVIEW_STEP = 0;
@@ -19,6 +19,8 @@ export interface BlueGreenInput {
   /** Paused by a person (`cutover pause`): nothing advances. */
   isPaused: boolean;
   nowMs: number;
+  /** Hook state; default: none pending. */
+  hooks?: HookProgress;
 }
 
 /**
@@ -27,10 +29,13 @@ export interface BlueGreenInput {
  * (`cutover promote`, or `autoPromote` after green has been ready that long) green grows to
  * `replicas`, and only when all of it is ready does all traffic move in one plan change.
  * Blue is not stopped here: it stays warm for `scaleDownDelay`, the controller's business.
+ * preTraffic hooks run once green is ready for preview (before the gate or a switch, which waits
+ * for them); postTraffic hooks run after the switch, and the rollout completes once they pass.
  * A pure function: the controller observes, calls it, and applies the result.
  */
 export function planBlueGreen(input: BlueGreenInput): StrategyPlan {
   const { app, replicas, blueGreen, blue, green, instances, isPaused, nowMs } = input;
+  const hooks = input.hooks ?? HOOKS_PASSED;
   const previewCount = Math.min(replicas, blueGreen.previewReplicas ?? replicas);
   let stepIndex = Math.min(input.stepIndex, BLUE_GREEN_SWITCH_STEP);
   const greenTarget = stepIndex === BLUE_GREEN_PREVIEW_STEP ? previewCount : replicas;
@@ -55,10 +60,12 @@ export function planBlueGreen(input: BlueGreenInput): StrategyPlan {
     sticky: null,
     mirror: null,
   };
-  const base = { starts, stopIds, traffic: previewTraffic, isComplete: false, gate: null, isWaiting: false };
+  const base = { starts, stopIds, traffic: previewTraffic, isComplete: false, gate: null, isWaiting: false, hookPoint: null };
+  const awaitingPreTraffic = { ...base, stepIndex, step: `green (revision ${green}) ready for preview; waiting for preTraffic hooks`, isWaiting: true, hookPoint: 'preTraffic' as const };
 
   if (stepIndex === BLUE_GREEN_PREVIEW_STEP) {
     if (greenReady < previewCount) return { ...base, stepIndex, step: `green (revision ${green}) ${greenReady}/${previewCount} ready; blue (revision ${blue}) serves` };
+    if (!hooks.isTrafficAllowed) return awaitingPreTraffic;
     if (blueGreen.autoPromoteMs === null) {
       return { ...base, stepIndex, step: 'green ready for preview; waiting for cutover promote', gate: `green (revision ${green}) answers preview traffic; run cutover promote ${app} to switch`, isWaiting: true };
     }
@@ -74,13 +81,10 @@ export function planBlueGreen(input: BlueGreenInput): StrategyPlan {
   if (greenReady < replicas || isPaused) {
     return { ...base, stepIndex, step: isPaused ? `paused before the switch: green ${greenReady}/${replicas} ready` : `green ${greenReady}/${replicas} ready; switching when all are` };
   }
-  return {
-    ...base,
-    stepIndex,
-    traffic: { weights: [{ revision: green, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null },
-    isComplete: true,
-    step: `switched: green (revision ${green}) serves all traffic`,
-  };
+  if (!hooks.isTrafficAllowed) return awaitingPreTraffic;
+  const switched = { ...base, stepIndex, traffic: { weights: [{ revision: green, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null } };
+  if (!hooks.isStepChecked) return { ...switched, step: `switched: green (revision ${green}) serves all traffic; waiting for postTraffic hooks`, isWaiting: true, hookPoint: 'postTraffic' };
+  return { ...switched, isComplete: true, step: `switched: green (revision ${green}) serves all traffic` };
 }
 
 /** `cutover promote` of a blue-green rollout: past the gate (green still has to be ready before the switch). */

@@ -144,3 +144,45 @@ describe('planCanary', () => {
     assert.fail('never completed');
   });
 });
+
+describe('planCanary with hooks', () => {
+  const pending = { isPreDeployPassed: true, isTrafficAllowed: false, isStepChecked: false };
+  const checked = { isPreDeployPassed: true, isTrafficAllowed: true, isStepChecked: true };
+
+  it('keeps the canary out of traffic (no weight, routes or mirror) until preTraffic passes, at its first step\'s size', () => {
+    const canary = spec(STEPS, { routes: [{ header: { name: 'x-beta', value: '1' } }], mirror: { percent: 10 } });
+    const starting = plan({ canary, hooks: pending });
+    assert.deepEqual(starting.starts, [{ revision: 2, count: 1 }]);
+    assert.equal(starting.hookPoint, null, 'not before the canary is ready');
+    const p = plan({ canary, instances: [...stable4, ready('c1', 2)], hooks: pending });
+    assert.equal(p.hookPoint, 'preTraffic');
+    assert.equal(p.stepIndex, 0);
+    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 0 }, { revision: 1, weight: 100 }]);
+    assert.deepEqual([p.traffic.routes, p.traffic.mirror], [[], null]);
+  });
+
+  it('passes steps that give the canary no traffic before running preTraffic', () => {
+    const p = plan({ canary: spec([{ setCanaryScale: 1 }, { setWeight: 10 }]), instances: [...stable4, ready('c1', 2)], hooks: pending });
+    assert.equal(p.stepIndex, 1);
+  });
+
+  it('waits for postTraffic at a setWeight step once the weight is in force, then goes on', () => {
+    const instances = [...stable4, ready('c1', 2)];
+    const p = plan({ instances, hooks: { ...checked, isStepChecked: false } });
+    assert.equal(p.hookPoint, 'postTraffic');
+    assert.equal(p.stepIndex, 0);
+    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 10 }, { revision: 1, weight: 90 }]);
+    assert.equal(plan({ instances, hooks: checked }).stepIndex, 1);
+    assert.equal(plan({ instances, stepIndex: 1, stepStartedAtMs: 0, nowMs: 60_000, hooks: { ...checked, isStepChecked: false } }).hookPoint, null, 'a pause changes no traffic');
+  });
+
+  it('after the final promotion keeps stable up out of traffic until postTraffic passes', () => {
+    const instances = [...stable4, ready('c1', 2), ready('c2', 2), ready('c3', 2), ready('c4', 2)];
+    const p = plan({ instances, stepIndex: STEPS.length, hooks: { ...checked, isStepChecked: false } });
+    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 100 }]);
+    assert.deepEqual(p.stopIds, []);
+    assert.equal(p.isComplete, false);
+    assert.equal(p.hookPoint, 'postTraffic');
+    assert.equal(plan({ instances, stepIndex: STEPS.length, hooks: checked }).isComplete, true);
+  });
+});

@@ -1,6 +1,6 @@
 import type { CanarySpec, CanaryStep, CountOrPercent } from '../model/spec.js';
 import { resolveCountOrPercent } from './count-or-percent.js';
-import { scaleRevision, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
+import { HOOKS_PASSED, scaleRevision, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
 
 export interface CanaryInput {
   app: string;
@@ -18,6 +18,8 @@ export interface CanaryInput {
   /** Paused by a person (`cutover pause`): nothing advances. */
   isPaused: boolean;
   nowMs: number;
+  /** Hook state; default: none pending. */
+  hooks?: HookProgress;
 }
 
 /**
@@ -27,9 +29,15 @@ export interface CanaryInput {
  * instances are ready, a timed pause once its time has passed, a manual gate only by
  * `cutover promote`. After the last step the canary grows to `replicas`, takes all traffic,
  * and stable is drained and stopped. A pure function.
+ *
+ * Hooks: until preTraffic passes the canary gets no real traffic (weight 0, no routes, no
+ * mirror); its hooks run at the first step that would give it traffic, once the canary has that
+ * step's size. postTraffic runs at each setWeight step once it is in force, and after the final
+ * promotion (stable stays up, out of traffic, until it passes); the step advances only after.
  */
 export function planCanary(input: CanaryInput): StrategyPlan {
   const { app, replicas, canary, stable, canaryRevision, instances, isPaused, nowMs } = input;
+  const hooks = input.hooks ?? HOOKS_PASSED;
   const { steps } = canary;
   const stepIndex = Math.min(Math.max(0, input.stepIndex), steps.length);
   const isFinal = stepIndex === steps.length;
@@ -43,32 +51,46 @@ export function planCanary(input: CanaryInput): StrategyPlan {
   const canaryReady = canaryScale.ready.length;
   const position = isFinal ? `final: canary ${canaryReady}/${replicas} ready` : `step ${stepIndex + 1}/${steps.length}: ${describeStep(steps[stepIndex]!)}`;
 
-  if (isFinal && canaryReady >= replicas) {
+  const held: TrafficIntent = { weights: [{ revision: canaryRevision, weight: 0 }, { revision: stable, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null };
+  const takesTraffic = isFinal || weight > 0 || canary.routes.length > 0 || canary.mirror.percent > 0;
+  const isHeldAtSize = !hooks.isTrafficAllowed && takesTraffic && canaryReady >= canaryTarget;
+
+  if (isFinal && canaryReady >= replicas && hooks.isTrafficAllowed) {
+    const traffic: TrafficIntent = { weights: [{ revision: canaryRevision, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null };
+    if (!hooks.isStepChecked) {
+      // Stable stays up, out of traffic, until the check passed: a rollback then starts nothing.
+      const stopIds = [...canaryScale.stopIds, ...stableScale.stopIds, ...others];
+      return { starts: [], stopIds, traffic, stepIndex, isComplete: false, step: `promoted: canary (revision ${canaryRevision}) serves all traffic; waiting for postTraffic hooks`, gate: null, isWaiting: true, hookPoint: 'postTraffic' };
+    }
     // Everything else leaves the plan now and is stopped once drained.
     const stopIds = [...canaryScale.stopIds, ...instances.filter((i) => i.revision !== canaryRevision).map((i) => i.id)];
-    const traffic: TrafficIntent = { weights: [{ revision: canaryRevision, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null };
-    return { starts: [], stopIds, traffic, stepIndex, isComplete: true, step: `promoted: canary (revision ${canaryRevision}) serves all traffic`, gate: null, isWaiting: false };
+    return { starts: [], stopIds, traffic, stepIndex, isComplete: true, step: `promoted: canary (revision ${canaryRevision}) serves all traffic`, gate: null, isWaiting: false, hookPoint: null };
   }
 
-  const traffic: TrafficIntent = {
-    weights: [
-      { revision: canaryRevision, weight },
-      { revision: stable, weight: 100 - weight },
-    ],
-    routes: canary.routes.map((match) => ({ revision: canaryRevision, match })),
-    previews: [],
-    sticky: canary.sticky,
-    mirror: canary.mirror.percent > 0 ? { revision: canaryRevision, percent: canary.mirror.percent } : null,
-  };
+  const traffic: TrafficIntent = hooks.isTrafficAllowed
+    ? {
+        weights: [
+          { revision: canaryRevision, weight },
+          { revision: stable, weight: 100 - weight },
+        ],
+        routes: canary.routes.map((match) => ({ revision: canaryRevision, match })),
+        previews: [],
+        sticky: canary.sticky,
+        mirror: canary.mirror.percent > 0 ? { revision: canaryRevision, percent: canary.mirror.percent } : null,
+      }
+    : held;
   const starts = [
     { revision: stable, count: stableScale.start },
     { revision: canaryRevision, count: canaryScale.start },
   ].filter((s) => s.count > 0);
-  const base = { starts, stopIds: [...stableScale.stopIds, ...canaryScale.stopIds, ...others], traffic, isComplete: false, gate: null, isWaiting: false };
-  if (isFinal) return { ...base, stepIndex, step: position };
+  const base = { starts, stopIds: [...stableScale.stopIds, ...canaryScale.stopIds, ...others], traffic, isComplete: false, gate: null, isWaiting: false, hookPoint: null };
+  if (isFinal && !isHeldAtSize) return { ...base, stepIndex, step: position };
 
   const current = steps[stepIndex]!;
   const summary = `${position}; weight ${weight}%, canary ${canaryReady}/${canaryTarget} ready`;
+  if (isHeldAtSize) {
+    return { ...base, stepIndex, step: `${isFinal ? position : summary}, out of traffic; waiting for preTraffic hooks`, isWaiting: true, hookPoint: 'preTraffic' };
+  }
   // A manual gate stays a gate while a person's pause holds too: only promote passes it.
   if ('pause' in current && current.pause === null) {
     return { ...base, stepIndex, step: `${summary}; waiting for cutover promote`, gate: `canary at ${weight}%: run cutover promote ${app} to go on`, isWaiting: true };
@@ -80,7 +102,9 @@ export function planCanary(input: CanaryInput): StrategyPlan {
     return { ...base, stepIndex: stepIndex + 1, step: summary };
   }
   // setWeight and setCanaryScale are done once the canary has the size they call for.
-  return { ...base, stepIndex: canaryReady >= canaryTarget ? stepIndex + 1 : stepIndex, step: summary };
+  if (canaryReady < canaryTarget) return { ...base, stepIndex, step: summary };
+  if ('setWeight' in current && !hooks.isStepChecked) return { ...base, stepIndex, step: `${summary}; waiting for postTraffic hooks`, isWaiting: true, hookPoint: 'postTraffic' };
+  return { ...base, stepIndex: stepIndex + 1, step: summary };
 }
 
 /** The weight in force at a step: the last `setWeight` up to it, 0 before any. */

@@ -115,3 +115,30 @@ describe('planRolling', () => {
     assert.deepEqual(plan.stopIds, []);
   });
 });
+
+describe('planRolling with hooks', () => {
+  const old3 = [ready('o1', 1), ready('o2', 1), ready('o3', 1)];
+
+  it('holds new instances out of the count of available ones until preTraffic passes: no old instance leaves for them', () => {
+    const plan = planRolling({ replicas: 3, rolling: spec(1, 0), targetRevision: 2, instances: [...old3, ready('n1', 2)], nowMs: 10, isTrafficAllowed: false });
+    assert.deepEqual(plan.stopIds, []);
+    assert.equal(plan.startCount, 0, 'the surge is used by the held instance');
+    assert.equal(plan.hookPoint, 'preTraffic');
+    assert.equal(plan.isComplete, false);
+  });
+
+  it('runs preTraffic only once every new instance started so far is ready', () => {
+    const starting: ObservedInstance = { id: 'n2', revision: 2, state: 'starting', readyAtMs: null };
+    const plan = planRolling({ replicas: 3, rolling: spec(2, 0), targetRevision: 2, instances: [...old3, ready('n1', 2), starting], nowMs: 10, isTrafficAllowed: false });
+    assert.equal(plan.hookPoint, null);
+    assert.equal(planRolling({ replicas: 3, rolling: spec(2, 0), targetRevision: 2, instances: old3, nowMs: 10, isTrafficAllowed: false }).hookPoint, null, 'nothing new to check yet');
+  });
+
+  it('waits for postTraffic once the new revision serves alone, then completes', () => {
+    const new3 = [ready('n1', 2), ready('n2', 2), ready('n3', 2)];
+    const waiting = planRolling({ replicas: 3, rolling: spec(1, 0), targetRevision: 2, instances: new3, nowMs: 10, isStepChecked: false });
+    assert.equal(waiting.isComplete, false);
+    assert.equal(waiting.hookPoint, 'postTraffic');
+    assert.equal(planRolling({ replicas: 3, rolling: spec(1, 0), targetRevision: 2, instances: new3, nowMs: 10, isStepChecked: true }).isComplete, true);
+  });
+});

@@ -12,6 +12,13 @@ export interface RollingInput {
   /** Live instances (starting, ready, draining); stopped and failed ones are left out. */
   instances: readonly ObservedInstance[];
   nowMs: number;
+  /**
+   * False while preTraffic hooks have not passed: instances of the target revision take no
+   * traffic and so count as unavailable (no old instance leaves for them). Default true.
+   */
+  isTrafficAllowed?: boolean;
+  /** False while postTraffic hooks have not passed once the target serves alone. Default true. */
+  isStepChecked?: boolean;
 }
 
 export interface RollingPlan {
@@ -26,6 +33,8 @@ export interface RollingPlan {
   /** Instances currently counted as available (ready, and ready long enough when of the target). */
   availableCount: number;
   minAvailable: number;
+  /** preTraffic: every new instance started so far is ready, held out of traffic; postTraffic: the target serves alone. */
+  hookPoint: 'preTraffic' | 'postTraffic' | null;
 }
 
 /**
@@ -39,6 +48,7 @@ export interface RollingPlan {
  */
 export function planRolling(input: RollingInput): RollingPlan {
   const { replicas, rolling, targetRevision, nowMs } = input;
+  const isTrafficAllowed = input.isTrafficAllowed ?? true;
   let maxSurge = resolveCountOrPercent(rolling.maxSurge, replicas, 'up');
   const maxUnavailable = resolveCountOrPercent(rolling.maxUnavailable, replicas, 'down');
   // Both zero would deadlock; the config rejects it, and this keeps the planner total.
@@ -48,7 +58,7 @@ export function planRolling(input: RollingInput): RollingPlan {
   const live = input.instances.filter((i) => i.state === 'starting' || i.state === 'ready');
   const isAvailable = (i: ObservedInstance): boolean =>
     i.state === 'ready' &&
-    (i.revision !== targetRevision || (i.readyAtMs !== null && nowMs - i.readyAtMs >= rolling.minReadyMs));
+    (i.revision !== targetRevision || (isTrafficAllowed && i.readyAtMs !== null && nowMs - i.readyAtMs >= rolling.minReadyMs));
 
   const current = live.filter((i) => i.revision === targetRevision);
   const old = live.filter((i) => i.revision !== targetRevision);
@@ -77,9 +87,20 @@ export function planRolling(input: RollingInput): RollingPlan {
   const startCount = Math.max(0, Math.min(replicas - keptCurrent.length, replicas + maxSurge - total));
 
   const readyCurrent = keptCurrent.filter(isAvailable).length;
-  const isComplete = readyCurrent === replicas && remainingOld === 0;
-  const step = isComplete
+  if (!isTrafficAllowed) {
+    const held = keptCurrent.filter((i) => i.state === 'ready').length;
+    const isAllHeldReady = held > 0 && held === keptCurrent.length && startCount === 0;
+    const step = isAllHeldReady
+      ? `${held} new of revision ${targetRevision} ready, out of traffic; waiting for preTraffic hooks`
+      : `${held}/${keptCurrent.length + startCount} new of revision ${targetRevision} ready (out of traffic until preTraffic hooks pass), ${remainingOld} old left`;
+    return { startCount, stopIds, isComplete: false, step, availableCount, minAvailable, hookPoint: isAllHeldReady ? 'preTraffic' : null };
+  }
+  const isDone = readyCurrent === replicas && remainingOld === 0;
+  if (isDone && input.isStepChecked === false) {
+    return { startCount, stopIds, isComplete: false, step: `${replicas}/${replicas} of revision ${targetRevision} serve; waiting for postTraffic hooks`, availableCount, minAvailable, hookPoint: 'postTraffic' };
+  }
+  const step = isDone
     ? `${replicas}/${replicas} of revision ${targetRevision} ready`
     : `${readyCurrent}/${replicas} of revision ${targetRevision} ready, ${remainingOld} old left`;
-  return { startCount, stopIds, isComplete, step, availableCount, minAvailable };
+  return { startCount, stopIds, isComplete: isDone, step, availableCount, minAvailable, hookPoint: null };
 }

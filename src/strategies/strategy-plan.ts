@@ -31,9 +31,32 @@ export interface StrategyPlan {
   step: string;
   /** Why the rollout waits for a person (`cutover promote`), or null. */
   gate: string | null;
-  /** Waiting on purpose (a gate or a timed pause): the progress deadline does not run. */
+  /** Waiting on purpose (a gate, a timed pause, hooks): the progress deadline does not run. */
   isWaiting: boolean;
+  /**
+   * The rollout stands at this hook point: the controller runs its hooks, and the plan holds
+   * (no new traffic, no next step) until `HookProgress` says they passed. Null: no hook due.
+   */
+  hookPoint: PlannedHookPoint | null;
 }
+
+/** The hook points that hold a rollout; onSuccess and onFailure run after it ended. */
+export type PlannedHookPoint = 'preDeploy' | 'preTraffic' | 'postTraffic';
+
+/**
+ * Where a rollout's hooks stand, as planners see them (the controller runs the hooks and keeps
+ * their state). A point without hooks, or skipped, counts as passed.
+ */
+export interface HookProgress {
+  /** preDeploy passed: new instances may start. */
+  isPreDeployPassed: boolean;
+  /** preTraffic passed: the new revision may take real traffic. */
+  isTrafficAllowed: boolean;
+  /** postTraffic passed for the traffic change of the current step. */
+  isStepChecked: boolean;
+}
+
+export const HOOKS_PASSED: HookProgress = { isPreDeployPassed: true, isTrafficAllowed: true, isStepChecked: true };
 
 export const EQUAL_SHARES: TrafficIntent = { weights: null, routes: [], previews: [], sticky: null, mirror: null };
 

@@ -8,6 +8,7 @@ import { CutoverClient } from '../../src/api/client.js';
 import { findFreePort } from '../../src/runtime/local/free-port.js';
 import type { StatusReport } from '../../src/controller/status.js';
 import { repoRoot } from './repo.js';
+import { killLeftoverHaproxy } from './haproxy.js';
 
 export interface CliResult {
   code: number;
@@ -24,6 +25,8 @@ export interface AppOptions {
   rolling?: string;
   /** The whole strategy block's content, e.g. `canary: { steps: [...] }`; default: rolling. */
   strategy?: string;
+  /** The app's router block's content, e.g. `haproxy: { mode: managed }`; default: none (built-in). */
+  router?: string;
 }
 
 /** A config for the sample app in examples/demo, tuned for fast tests. */
@@ -43,6 +46,7 @@ export function sampleAppConfig(port: number, options: AppOptions = {}): string 
     `    stopTimeout: ${options.stopTimeout ?? '5s'}`,
     '    strategy:',
     `      ${options.strategy ?? `rolling: ${options.rolling ?? '{ maxSurge: 1, maxUnavailable: 0 }'}`}`,
+    ...(options.router ? ['    router:', `      ${options.router}`] : []),
     options.extra ?? '',
   ].join('\n');
 }
@@ -106,6 +110,7 @@ export class DaemonFixture {
     const daemonPid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : null;
     if (daemonPid) killQuietly(daemonPid);
     for (const pid of this.seenPids) killQuietly(-pid);
+    killLeftoverHaproxy(path.join(this.dataDir, 'haproxy'));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -1,5 +1,6 @@
 import { InputError } from '../../errors.js';
 import type { StrategyName } from '../../model/rollout.js';
+import { HOOK_POINTS, type HookPoint } from '../../model/spec.js';
 import { loadConfig } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
@@ -11,6 +12,7 @@ export interface DeployOptions extends GlobalOptions {
   strategy?: StrategyName;
   detach?: boolean;
   json?: boolean;
+  skipHooks?: string[];
 }
 
 export async function deploy(appNames: string[], options: DeployOptions): Promise<void> {
@@ -23,7 +25,12 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     });
   }
   const specs = appNames.length ? config.apps.filter((a) => appNames.includes(a.name)) : config.apps;
-  const { results } = await context.client.deploy(specs, { strategy: options.strategy });
+  const skipHooks = options.skipHooks ?? [];
+  const unknownHooks = skipHooks.filter((name) => !HOOK_POINTS.includes(name as HookPoint));
+  if (unknownHooks.length) {
+    throw new InputError('BAD_FLAG', `--skip-hooks ${unknownHooks[0]} names no hook point`, { hint: `Hook points: ${HOOK_POINTS.join(', ')}` });
+  }
+  const { results } = await context.client.deploy(specs, { strategy: options.strategy, skipHooks: skipHooks as HookPoint[] });
 
   for (const result of results) {
     if (options.json) continue;

@@ -112,7 +112,8 @@ export class LocalRuntime implements Runtime {
   }
 }
 
-function filterEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+/** The daemon's environment without its own settings, for the processes it starts. */
+export function filterEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     // The daemon's own settings must not leak into the apps it runs.
