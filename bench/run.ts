@@ -2,6 +2,7 @@
 const BENCHMARKS: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   deploys: () => import('./deploys.js'),
   soak: () => import('./soak.js'),
+  proxy: () => import('./proxy.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

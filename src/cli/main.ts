@@ -47,7 +47,8 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .description('start the daemon (proxy workers + controller) and deploy every app of the config')
     .option('--detach', 'run in the background; return once the apps serve')
     .addOption(new Option('--workers <n>', 'proxy worker processes').default(2).argParser(positiveInt('--workers')))
-    .action(async (options: GlobalOptions & { detach?: boolean; workers: number }) => (await import('./commands/up.js')).up(options));
+    .option('--admin <host:port>', 'also serve the admin API on TCP, with the bearer token in DATA_DIR/admin-token (made when absent, mode 0600)')
+    .action(async (options: GlobalOptions & { detach?: boolean; workers: number; admin?: string }) => (await import('./commands/up.js')).up(options));
 
   withGlobals(cli.command('deploy'))
     .description('deploy the config (again): a new revision for every app whose spec changed, rolled out by its strategy')

@@ -1,10 +1,11 @@
 import { ignoreOutputErrors } from './output-errors.js';
+import { ensureAdminToken } from '../api/admin-token.js';
 import { startApiServer } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
 import { IpcRouter } from '../router/builtin/ipc-router.js';
 import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
-import { loadConfig, specHash } from '../spec/index.js';
+import { loadConfig, parseListen, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from './messages.js';
 import { ensureDataDir } from './data-dir.js';
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     isShuttingDown = true;
     log('stopping: draining and stopping every instance');
     await controller.shutdown();
-    server.close();
+    servers.close();
     store.close();
     if (process.connected) {
       process.send!({ type: 'shutdown' } satisfies ControllerRequest);
@@ -63,7 +64,15 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void shutdown());
 
   await controller.start();
-  const server = await startApiServer({ controller, store, socketPath: layout.socket, onShutdown: () => void shutdown() });
+  const adminListen = process.env.CUTOVER_ADMIN_LISTEN ? parseListen(process.env.CUTOVER_ADMIN_LISTEN) : undefined;
+  const servers = await startApiServer({
+    controller,
+    store,
+    socketPath: layout.socket,
+    onShutdown: () => void shutdown(),
+    ...(adminListen ? { tcp: { listen: adminListen, token: ensureAdminToken(layout.adminToken) } } : {}),
+  });
+  if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
   if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log, crashSwitch);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }

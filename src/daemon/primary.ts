@@ -2,6 +2,7 @@ import { ignoreOutputErrors } from './output-errors.js';
 import cluster, { type Worker } from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { ProxySpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from './messages.js';
@@ -10,6 +11,7 @@ import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
 import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
+import { proxyOptionsFromSpec, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
 
 export const DEFAULT_WORKERS = 2;
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
@@ -20,6 +22,10 @@ export interface PrimaryOptions {
   configPath: string;
   dataDir: string;
   workers: number;
+  /** `--admin HOST:PORT`: the controller also serves the admin API there, with a bearer token. */
+  admin?: string;
+  /** The config's `proxy:` block, for every proxy worker (defaults when absent). */
+  proxy?: ProxySpec;
   log: (line: string) => void;
   /** Called once the controller serves its API and the initial deploy has started. */
   onReady?: () => void;
@@ -55,7 +61,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
 
   function forkWorker(): void {
-    const worker = cluster.fork({ CUTOVER_ROLE: 'worker' });
+    const worker = cluster.fork({
+      CUTOVER_ROLE: 'worker',
+      ...(options.proxy ? { [WORKER_PROXY_OPTIONS_ENV]: JSON.stringify(proxyOptionsFromSpec(options.proxy)) } : {}),
+    });
     worker.on('message', (message: WorkerReply) => {
       if (message.type === 'started') {
         // The worker listens only once it holds every current plan.
@@ -144,6 +153,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         CUTOVER_CONFIG: options.configPath,
         CUTOVER_DATA_DIR: options.dataDir,
         CUTOVER_INITIAL_DEPLOY: isFirstController ? '1' : '0',
+        ...(options.admin ? { CUTOVER_ADMIN_LISTEN: options.admin } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

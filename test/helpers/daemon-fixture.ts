@@ -70,12 +70,12 @@ export class DaemonFixture {
     this.client = new CutoverClient({ socketPath: path.join(this.dataDir, 'cutover.sock') });
   }
 
-  /** `env` goes to `cutover up`, and so to the daemon (e.g. the crash switch). */
-  static async start(config: (port: number) => string, options: { env?: NodeJS.ProcessEnv; beforeUp?: (fixture: DaemonFixture) => void } = {}): Promise<DaemonFixture> {
+  /** `env` goes to `cutover up`, and so to the daemon (e.g. the crash switch); `upArgs` are extra flags of `up`. */
+  static async start(config: (port: number) => string, options: { env?: NodeJS.ProcessEnv; upArgs?: string[]; beforeUp?: (fixture: DaemonFixture) => void } = {}): Promise<DaemonFixture> {
     const fixture = new DaemonFixture(await findFreePort());
     fixture.writeConfig(config(fixture.port));
     options.beforeUp?.(fixture);
-    const up = await fixture.cli(['up', '--detach'], { env: options.env });
+    const up = await fixture.cli(['up', '--detach', ...(options.upArgs ?? [])], { env: options.env });
     if (up.code !== 0) {
       const log = fs.existsSync(path.join(fixture.dataDir, 'daemon.log')) ? fs.readFileSync(path.join(fixture.dataDir, 'daemon.log'), 'utf8') : '';
       await fixture.stop();
