@@ -1,13 +1,27 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonFixture, isProcessGroupAlive, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
 import type { AppSpec } from '../src/model/spec.js';
+import { repoRoot } from './helpers/repo.js';
 
 describe('cutover CLI without a daemon', () => {
+  it('stops quietly with exit 0 when its output pipe closes early (cutover --help | head)', async () => {
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Close our end before it writes anything, as `head` does once it has its lines.
+    child.stdout.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  });
+
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-cli-'));

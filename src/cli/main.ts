@@ -139,6 +139,13 @@ function positiveInt(flag: string): (value: string) => number {
 
 /** The one error boundary: every failure becomes a message, a hint and an exit code here. */
 export async function main(argv: string[]): Promise<void> {
+  // `cutover status | head` closes the pipe early: stop quietly, as other command-line tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   try {
     await program().parseAsync(argv, { from: 'user' });
   } catch (error) {
