@@ -1,6 +1,8 @@
 /** `npm run bench -- NAME [flags]`: runs one benchmark by name. */
 const BENCHMARKS: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   deploys: () => import('./deploys.js'),
+  soak: () => import('./soak.js'),
+  proxy: () => import('./proxy.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

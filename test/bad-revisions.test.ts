@@ -1,11 +1,39 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { LoadClient } from '../src/load/load-client.js';
 import { DaemonFixture, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
+/** A file that exists but may not be executed, and a port another process holds, for two of the cases. */
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'co-bad-'));
+const notExecutable = path.join(scratch, 'app.sh');
+fs.writeFileSync(notExecutable, '#!/bin/sh\nexec sleep 100\n', { mode: 0o644 });
+const holder = net.createServer();
+await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+const takenPort = (holder.address() as net.AddressInfo).port;
+process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
+
 const BAD_REVISIONS: { name: string; set: string[]; reason: RegExp }[] = [
+  { name: 'a command it may not execute', set: [`web.run.command=[${JSON.stringify(notExecutable)}]`], reason: /permission denied: .*app\.sh cannot be executed/ },
+  { name: 'an app that exits 0 at once', set: ['web.run.env.BROKEN=exit-0'], reason: /exited with code 0 .* before becoming ready; its last output: "BROKEN=exit-0: nothing to do, bye"/ },
+  {
+    name: 'an app whose port is already taken',
+    set: ['web.run.env.BROKEN=port-taken', `web.run.env.TAKEN_PORT=${takenPort}`],
+    reason: new RegExp(`exited with code 1 .* before becoming ready; its last output: "Error: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${takenPort}"`),
+  },
+  {
+    name: 'an app that forks grandchildren and never becomes ready',
+    set: ['web.run.env.BROKEN=never-ready', 'web.run.env.SPAWN_CHILD=1'],
+    reason: /not ready within the startup timeout of 2\.0s/,
+  },
+  {
+    name: 'an app whose readiness flaps',
+    set: ['web.run.env.BROKEN=flapping', 'web.run.env.FLAP_MS=400', 'web.strategy.rolling.minReady=3s'],
+    reason: /unhealthy: 3 failed checks in a row \(GET \/healthz: HTTP 503\)/,
+  },
   { name: 'a command that does not exist', set: ['web.run.command=[no-such-command-for-cutover]'], reason: /command not found: no-such-command-for-cutover/ },
   { name: 'an app that exits at once', set: ['web.run.env.BROKEN=exit-at-once'], reason: /exited with code 3 .* before becoming ready/ },
   // minReady holds back the next replacement until a new instance has stayed up a while: that is
@@ -36,6 +64,7 @@ describe('bad new revisions roll back by themselves', () => {
   after(async () => {
     await load.stop();
     await daemon.stop();
+    holder.close();
   });
 
   for (const bad of BAD_REVISIONS) {
@@ -52,6 +81,15 @@ describe('bad new revisions roll back by themselves', () => {
       assert.equal(live.length, 3);
       assert.ok(live.every((i) => i.revision === 1));
       assert.equal(load.snapshot().failed - before, 0, `failed requests: ${JSON.stringify(load.snapshot().failures)}\n${daemon.logTail()}`);
+      // Every process the bad revision started is gone, its whole group with it.
+      const badInstances = web.instances.filter((i) => i.revision !== 1);
+      for (const instance of badInstances) if (instance.pid) await waitFor(`the group of ${instance.id} to be empty`, () => !isProcessGroupAlive(instance.pid!));
+      // Logs stay under their cap (10 MiB, the older part in .1).
+      for (const file of fs.readdirSync(path.join(daemon.dataDir, 'logs', 'web'))) {
+        assert.ok(fs.statSync(path.join(daemon.dataDir, 'logs', 'web', file)).size <= 10 * 1024 * 1024, `${file} is over its cap`);
+      }
+      const controllerRss = controllerRssBytes((await daemon.client.health()).pid);
+      assert.ok(controllerRss < 200 * 1024 * 1024, `the controller uses ${Math.round(controllerRss / 1024 / 1024)} MiB`);
     });
   }
 });
@@ -77,3 +115,9 @@ describe('stopping an instance that ignores SIGTERM', () => {
     assert.throws(() => process.kill(grandchild, 0), /ESRCH/, 'the grandchild was killed with its group');
   });
 });
+
+/** Resident memory of a process, from /proc. */
+function controllerRssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match![1]) * 1024;
+}

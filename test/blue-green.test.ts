@@ -106,11 +106,15 @@ describe('blue-green deploys', () => {
     for (const instance of green) await waitFor(`green ${instance.id} to stop after the abort delay`, () => !isProcessGroupAlive(instance.pid!));
   });
 
-  it('autoPromote switches by itself once green has been ready that long', async () => {
-    const deploy = await daemon().cli(['deploy', '--set', 'web.run.env.VERSION=4', '--set', 'web.strategy.blueGreen.autoPromote=300ms']);
+  it('autoPromote switches by itself once green has been ready that long; blue stops when the scale-down delay ends', async () => {
+    const blue = (await daemon().status()).apps[0]!.instances.filter((i) => i.revision === 1 && i.state === 'ready');
+    const deploy = await daemon().cli(['deploy', '--set', 'web.run.env.VERSION=4', '--set', 'web.strategy.blueGreen.autoPromote=300ms', '--set', 'web.strategy.blueGreen.scaleDownDelay=1s']);
     assert.equal(deploy.code, 0, `${deploy.stdout}\n${deploy.stderr}`);
     assert.match(deploy.stdout, /promoted/);
     assert.deepEqual((await sample(daemon().origin, 100)).byRevision, { 4: 100 });
+    assert.equal(blue.length, 2);
+    for (const instance of blue) await waitFor(`blue ${instance.id} to stop after the scale-down delay`, () => !isProcessGroupAlive(instance.pid!));
+    assert.equal((await daemon().status()).apps[0]!.rollout?.warm, null);
   });
 
   it('refuses promote, pause and abort with exit 2 when no rollout is in progress', async () => {

@@ -1,13 +1,27 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonFixture, isProcessGroupAlive, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
 import type { AppSpec } from '../src/model/spec.js';
+import { repoRoot } from './helpers/repo.js';
 
 describe('cutover CLI without a daemon', () => {
+  it('stops quietly with exit 0 when its output pipe closes early (cutover --help | head)', async () => {
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Close our end before it writes anything, as `head` does once it has its lines.
+    child.stdout.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+  });
+
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-cli-'));
@@ -110,12 +124,12 @@ describe('cutover CLI with a daemon', () => {
     assert.deepEqual(parsed.rollouts.map((r) => r.phase), ['rolled-back', 'promoted', 'promoted']);
   });
 
-  it('refuses a deploy while a rollout is active, with exit 2 and the way out', async () => {
+  it('refuses a deploy while a rollout is active, with exit 1, the running rollout and the way out', async () => {
     // A revision that never becomes ready keeps its rollout progressing for as long as we need.
     const first = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.BROKEN=never-ready', '--set', 'web.health.startupTimeout=60s']);
     assert.equal(first.code, 0, first.stderr);
     const second = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=4']);
-    assert.equal(second.code, 2);
+    assert.equal(second.code, 1);
     assert.match(second.stderr, /already has rollout \d+ progressing/);
     assert.match(second.stderr, /cutover rollback web/);
 

@@ -8,7 +8,8 @@ const version = process.env.VERSION ?? '1';
 const revision = process.env.CUTOVER_REVISION ?? '?';
 const broken = process.env.BROKEN ?? '';
 // wrong-port: listen on some port the kernel picks, not the one cutover gave in $PORT.
-const port = broken === 'wrong-port' ? 0 : Number(process.env.PORT ?? 3000);
+// port-taken: listen on TAKEN_PORT, which another process holds (EADDRINUSE).
+const port = broken === 'wrong-port' ? 0 : broken === 'port-taken' ? Number(process.env.TAKEN_PORT) : Number(process.env.PORT ?? 3000);
 const recordFile = process.env.RECORD_POSTS;
 // Every request but health checks, one line on arrival and one when answered, for mirroring tests.
 const requestLog = process.env.RECORD_REQUESTS;
@@ -23,10 +24,20 @@ if (broken === 'exit-at-once') {
   console.error('BROKEN=exit-at-once: giving up before listening');
   process.exit(3);
 }
+if (broken === 'exit-0') {
+  // A long-running service that returns at once with success is still a failure.
+  console.log('BROKEN=exit-0: nothing to do, bye');
+  process.exit(0);
+}
 
 let isClosing = false;
 // SIGUSR2 flips the health check to failing and back, to exercise unhealthy instances.
 let isHealthy = broken !== 'never-ready';
+// flapping: passes its checks for FLAP_MS, fails them for FLAP_MS, and so on.
+if (broken === 'flapping') {
+  const flapMs = Number(process.env.FLAP_MS ?? 500);
+  setInterval(() => (isHealthy = !isHealthy), flapMs).unref();
+}
 process.on('SIGUSR2', () => {
   isHealthy = !isHealthy;
   console.log(`health check now ${isHealthy ? 'passing' : 'failing'}`);

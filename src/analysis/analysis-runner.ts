@@ -3,11 +3,12 @@ import { isTerminalPhase } from '../model/rollout.js';
 import type { AnalysisMeasurementRecord, AnalysisRunRecord, RolloutRecord, Store } from '../store/store.js';
 import { judgeMeasurement, judgeRun, type RunPhase } from './judge.js';
 import type { MetricProvider } from './metric-provider.js';
+import type { EventKind } from '../controller/event-kinds.js';
 
 export interface AnalysisRunnerOptions {
   store: Store;
   providers: Record<AnalysisProviderName, MetricProvider>;
-  emit: (app: string, rolloutId: number | null, kind: string, message: string) => void;
+  emit: (app: string, rolloutId: number | null, kind: EventKind, message: string) => void;
   /** Called when a run ended: the app's reconcile looks at the new state. */
   onSettled: (app: string) => void;
   log: (line: string) => void;

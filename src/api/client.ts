@@ -23,15 +23,20 @@ export interface HistoryReport {
   rollouts: RolloutRecord[];
 }
 
+/** Where the admin API is: the unix socket, or a TCP URL with its bearer token. */
+export type CutoverClientOptions = ({ socketPath: string } | { url: string; token: string }) & { timeoutMs?: number };
+
 /**
  * Typed client of the admin API.
  *
  * @example
  * const client = new CutoverClient({ socketPath: '.cutover/cutover.sock' });
  * const { apps } = await client.status();
+ * // or over TCP (cutover up --admin 127.0.0.1:7071):
+ * new CutoverClient({ url: 'http://127.0.0.1:7071', token: fs.readFileSync('.cutover/admin-token', 'utf8').trim() });
  */
 export class CutoverClient {
-  constructor(private readonly options: { socketPath: string; timeoutMs?: number }) {}
+  constructor(private readonly options: CutoverClientOptions) {}
 
   health(): Promise<{ ok: boolean; pid: number }> {
     return this.call('GET', '/health');
@@ -96,13 +101,17 @@ export class CutoverClient {
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
+      const { options } = this;
+      const target = 'socketPath' in options ? { socketPath: options.socketPath } : tcpTarget(options.url);
+      const headers: http.OutgoingHttpHeaders = payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {};
+      if ('token' in options) headers.authorization = `Bearer ${options.token}`;
       const request = http.request(
         {
-          socketPath: this.options.socketPath,
+          ...target,
           path: `${API_PREFIX}${path}`,
           method,
           timeout: this.options.timeoutMs ?? 30_000,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+          headers,
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -125,7 +134,7 @@ export class CutoverClient {
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs ?? 30_000}ms`)));
       request.on('error', (error: NodeJS.ErrnoException) => {
         reject(
-          new DaemonUnreachableError(`cannot reach the cutover daemon at ${this.options.socketPath} (${error.code ?? error.message})`, {
+          new DaemonUnreachableError(`cannot reach the cutover daemon at ${'socketPath' in options ? options.socketPath : options.url} (${error.code ?? error.message})`, {
             hint: 'Start it with `cutover up` (or `cutover up --detach`), or pass the same --data-dir as the daemon.',
             cause: error,
           }),
@@ -135,4 +144,9 @@ export class CutoverClient {
       request.end();
     });
   }
+}
+
+function tcpTarget(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || 80) };
 }

@@ -17,6 +17,11 @@ export const ERROR_STATUS: Record<string, number> = {
   NOTHING_TO_PROMOTE: 409,
   NOT_PAUSED: 409,
   TRAFFIC_PENDING: 503,
+  STORAGE_UNAVAILABLE: 503,
+  ADMIN_UNAUTHORIZED: 401,
+  ADMIN_HOST_NOT_ALLOWED: 403,
+  ADMIN_ORIGIN_NOT_ALLOWED: 403,
+  REPORT_NOT_READY: 404,
 };
 
 export interface ApiErrorBody {
@@ -24,3 +29,22 @@ export interface ApiErrorBody {
   message: string;
   hint?: string;
 }
+
+/** Every route of the admin API: the server binds a handler to each name; tests enumerate them. */
+export const API_ROUTES = [
+  { name: 'health', method: 'GET', pattern: /^\/health$/, example: '/health' },
+  { name: 'status', method: 'GET', pattern: /^\/status$/, example: '/status' },
+  { name: 'deploy', method: 'POST', pattern: /^\/deploy$/, example: '/deploy' },
+  { name: 'promote', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/promote$/, example: '/apps/web/promote' },
+  { name: 'pause', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/pause$/, example: '/apps/web/pause' },
+  { name: 'resume', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/resume$/, example: '/apps/web/resume' },
+  { name: 'abort', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/abort$/, example: '/apps/web/abort' },
+  { name: 'rollout', method: 'GET', pattern: /^\/rollouts\/(\d+)$/, example: '/rollouts/1' },
+  { name: 'events', method: 'GET', pattern: /^\/events$/, example: '/events' },
+  { name: 'rollback', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollback$/, example: '/apps/web/rollback' },
+  { name: 'history', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/history$/, example: '/apps/web/history' },
+  { name: 'report', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/report$/, example: '/apps/web/report' },
+  { name: 'shutdown', method: 'POST', pattern: /^\/shutdown$/, example: '/shutdown' },
+] as const;
+
+export type ApiRouteName = (typeof API_ROUTES)[number]['name'];

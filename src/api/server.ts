@@ -6,9 +6,12 @@ import { STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
-import { API_PREFIX, ERROR_STATUS, type ApiErrorBody } from './routes.js';
-import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
+import type { HostPort } from '../model/spec.js';
+import { AdminGuard } from './admin-guard.js';
+import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteName } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
+import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
+import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -17,142 +20,158 @@ export interface ApiServerOptions {
   store: Store;
   socketPath: string;
   onShutdown: () => void;
+  /** Also listen on TCP (only when asked for: `cutover up --admin HOST:PORT`), behind an AdminGuard. */
+  tcp?: { listen: HostPort; token: string; hosts?: readonly string[] };
+}
+
+/** The admin API's listeners: the unix socket, and TCP when asked for. */
+export interface ApiServers {
+  socket: http.Server;
+  tcp: http.Server | undefined;
+  close(): void;
 }
 
 type Handler = (request: { params: string[]; query: URLSearchParams; body: unknown }) => unknown;
 
 /**
- * The admin API: JSON over a unix socket that only the daemon's user can open (mode 0600).
+ * The admin API: JSON over a unix socket that only the daemon's user can open (mode 0600),
+ * and on TCP when asked for, behind a bearer token, a Host allow-list and an Origin check.
  * Errors become `{code, message, hint}` here and nowhere else.
  */
-export async function startApiServer(options: ApiServerOptions): Promise<http.Server> {
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServers> {
   const { controller, store } = options;
-  const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
-    { method: 'GET', pattern: /^\/health$/, handler: () => ({ ok: true, pid: process.pid }) },
-    { method: 'GET', pattern: /^\/status$/, handler: ({ query }) => controller.status(query.get('app') ?? undefined) },
-    {
-      method: 'POST',
-      pattern: /^\/deploy$/,
-      handler: ({ body }) => {
-        const { apps, strategy, skipHooks } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown };
-        if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
-          throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
-        }
-        if (skipHooks !== undefined && (!Array.isArray(skipHooks) || !skipHooks.every((point) => HOOK_POINTS.includes(point as HookPoint)))) {
-          throw new CutoverError('BAD_REQUEST', `"skipHooks" must be a list of ${HOOK_POINTS.join(', ')}, got ${JSON.stringify(skipHooks)}`);
-        }
-        return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: /^\/apps\/([a-z][a-z0-9-]*)\/promote$/,
-      handler: async ({ params, body }) => ({ rollout: await controller.promote(params[0]!, { full: (body as { full?: unknown }).full === true }) }),
-    },
-    { method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/pause$/, handler: ({ params }) => ({ rollout: controller.pause(params[0]!) }) },
-    { method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/resume$/, handler: ({ params }) => ({ rollout: controller.resume(params[0]!) }) },
-    { method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/abort$/, handler: async ({ params }) => ({ rollout: await controller.abort(params[0]!) }) },
-    {
-      method: 'GET',
-      pattern: /^\/rollouts\/(\d+)$/,
-      handler: ({ params }) => {
-        const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
-        const hooks = store.listHookRuns({ rolloutId: rollout.id });
-        return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks), analysisRuns: store.listAnalysisRuns({ rolloutId: rollout.id }), measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: /^\/events$/,
-      handler: ({ query }) => ({
-        events: store.listEvents({
-          app: query.get('app') ?? undefined,
-          rolloutId: query.has('rollout') ? Number(query.get('rollout')) : undefined,
-          afterId: Number(query.get('after') ?? 0),
-          limit: Math.min(1000, Number(query.get('limit') ?? 500)),
-        }),
-      }),
-    },
-    {
-      method: 'POST',
-      pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollback$/,
-      handler: ({ params, body }) => {
-        const to = (body as { to?: unknown }).to;
-        if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw new CutoverError('BAD_REQUEST', `"to" must be a revision number, got ${JSON.stringify(to)}`);
-        return { rollout: controller.rollback(params[0]!, to as number | undefined) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: /^\/apps\/([a-z][a-z0-9-]*)\/history$/,
-      handler: ({ params }) => {
-        const app = params[0]!;
-        if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
-        return {
-          app,
-          stableRevision: store.stableRevision(app),
-          revisions: store.listRevisions(app).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
-          rollouts: store.listRollouts(app, 50),
-        };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: /^\/apps\/([a-z][a-z0-9-]*)\/report$/,
-      handler: ({ params, query }) => {
-        const app = params[0]!;
-        if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
-        const wanted = query.get('rollout');
-        const rollout = wanted === null ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(Number(wanted));
-        if (!rollout || rollout.app !== app) notFound('ROLLOUT_NOT_FOUND', wanted === null ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`);
-        if (rollout!.report === null) notFound('REPORT_NOT_READY', `rollout ${rollout!.id} of "${app}" has no report yet (${rollout!.phase}); it is written ${REPORT_AFTER_MS / 1000}s after the rollout ends`);
-        return { report: rollout!.report };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: /^\/shutdown$/,
-      handler: () => {
-        setImmediate(options.onShutdown);
-        return { ok: true };
-      },
-    },
-  ];
-
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      try {
-        const url = new URL(req.url ?? '/', 'http://cutover');
-        if (!url.pathname.startsWith(API_PREFIX)) notFound('NOT_FOUND', `no route ${url.pathname}`);
-        const subPath = url.pathname.slice(API_PREFIX.length);
-        const route = routes.find((r) => r.method === req.method && r.pattern.test(subPath));
-        if (!route) notFound('NOT_FOUND', `no route ${req.method} ${url.pathname}`);
-        const params = route!.pattern.exec(subPath)!.slice(1);
-        const body = req.method === 'POST' ? await readJson(req) : {};
-        send(res, 200, await route!.handler({ params, query: url.searchParams, body }));
-      } catch (error) {
-        if (error instanceof CutoverError) {
-          const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-          send(res, ERROR_STATUS[error.code] ?? 500, body);
-        } else {
-          send(res, 500, { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' });
-        }
+  const handlers: Record<ApiRouteName, Handler> = {
+    health: () => ({ ok: true, pid: process.pid }),
+    status: ({ query }) => controller.status(query.get('app') ?? undefined),
+    deploy: ({ body }) => {
+      const { apps, strategy, skipHooks } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown };
+      if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
+        throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
       }
-    })();
-  });
+      if (skipHooks !== undefined && (!Array.isArray(skipHooks) || !skipHooks.every((point) => HOOK_POINTS.includes(point as HookPoint)))) {
+        throw new CutoverError('BAD_REQUEST', `"skipHooks" must be a list of ${HOOK_POINTS.join(', ')}, got ${JSON.stringify(skipHooks)}`);
+      }
+      return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
+    },
+    promote: async ({ params, body }) => ({ rollout: await controller.promote(params[0]!, { full: (body as { full?: unknown }).full === true }) }),
+    pause: ({ params }) => ({ rollout: controller.pause(params[0]!) }),
+    resume: ({ params }) => ({ rollout: controller.resume(params[0]!) }),
+    abort: async ({ params }) => ({ rollout: await controller.abort(params[0]!) }),
+    rollout: ({ params }) => {
+      const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
+      const hooks = store.listHookRuns({ rolloutId: rollout.id });
+      return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks), analysisRuns: store.listAnalysisRuns({ rolloutId: rollout.id }), measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }) };
+    },
+    events: ({ query }) => ({
+      events: store.listEvents({
+        app: query.get('app') ?? undefined,
+        rolloutId: query.has('rollout') ? Number(query.get('rollout')) : undefined,
+        afterId: Number(query.get('after') ?? 0),
+        limit: Math.min(1000, Number(query.get('limit') ?? 500)),
+      }),
+    }),
+    rollback: ({ params, body }) => {
+      const to = (body as { to?: unknown }).to;
+      if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw new CutoverError('BAD_REQUEST', `"to" must be a revision number, got ${JSON.stringify(to)}`);
+      return { rollout: controller.rollback(params[0]!, to as number | undefined) };
+    },
+    history: ({ params }) => {
+      const app = params[0]!;
+      if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+      return {
+        app,
+        stableRevision: store.stableRevision(app),
+        revisions: store.listRevisions(app).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
+        rollouts: store.listRollouts(app, 50),
+      };
+    },
+    report: ({ params, query }) => {
+      const app = params[0]!;
+      if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+      const wanted = query.get('rollout');
+      const rollout = wanted === null ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(Number(wanted));
+      if (!rollout || rollout.app !== app) notFound('ROLLOUT_NOT_FOUND', wanted === null ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`);
+      if (rollout!.report === null) notFound('REPORT_NOT_READY', `rollout ${rollout!.id} of "${app}" has no report yet (${rollout!.phase}); it is written ${REPORT_AFTER_MS / 1000}s after the rollout ends`);
+      return { report: rollout!.report };
+    },
+    shutdown: () => {
+      setImmediate(options.onShutdown);
+      return { ok: true };
+    },
+  };
+  const routes = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.name] }));
 
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://cutover');
+      if (!url.pathname.startsWith(API_PREFIX)) notFound('NOT_FOUND', `no route ${url.pathname}`);
+      const subPath = url.pathname.slice(API_PREFIX.length);
+      const route = routes.find((r) => r.method === req.method && r.pattern.test(subPath));
+      if (!route) notFound('NOT_FOUND', `no route ${req.method} ${url.pathname}`);
+      const params = route!.pattern.exec(subPath)!.slice(1);
+      const body = req.method === 'POST' ? await readJson(req) : {};
+      send(res, 200, await route!.handler({ params, query: url.searchParams, body }));
+    } catch (caught) {
+      const error = isStorageError(caught) ? storageUnavailable(caught) : caught;
+      if (error instanceof CutoverError) {
+        const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+        send(res, ERROR_STATUS[error.code] ?? 500, body);
+      } else {
+        send(res, 500, { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' });
+      }
+    }
+  };
+
+  const server = http.createServer((req, res) => void handle(req, res));
   fs.rmSync(options.socketPath, { force: true });
   const previousUmask = process.umask(0o177);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.socketPath, () => resolve());
-    });
+    await listen(server, { path: options.socketPath });
   } finally {
     process.umask(previousUmask);
   }
   fs.chmodSync(options.socketPath, 0o600);
-  return server;
+
+  let tcp: http.Server | undefined;
+  if (options.tcp !== undefined) {
+    const guard = new AdminGuard(options.tcp.token, options.tcp.listen, options.tcp.hosts);
+    tcp = http.createServer((req, res) => {
+      const refusal = guard.check(req);
+      if (refusal !== undefined) {
+        // Nothing of the request is read or echoed; the connection is closed after the answer.
+        res.setHeader('connection', 'close');
+        if (refusal.status === 401) res.setHeader('www-authenticate', 'Bearer realm="cutover"');
+        send(res, refusal.status, { code: refusal.code, message: refusal.message, ...(refusal.hint ? { hint: refusal.hint } : {}) });
+        return;
+      }
+      void handle(req, res);
+    });
+    try {
+      await listen(tcp, { host: options.tcp.listen.host, port: options.tcp.listen.port });
+    } catch (error) {
+      server.close();
+      throw new CutoverError('ADMIN_LISTEN_FAILED', `the admin API cannot listen on ${options.tcp.listen.host}:${options.tcp.listen.port}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return {
+    socket: server,
+    tcp,
+    close: () => {
+      server.close();
+      tcp?.close();
+      tcp?.closeAllConnections();
+    },
+  };
+}
+
+function listen(server: http.Server, options: { path: string } | { host: string; port: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function notFound(code: string, message: string): never {

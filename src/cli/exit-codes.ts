@@ -1,8 +1,10 @@
 /** Exit codes of every command; CI pipelines rely on them. */
 export const EXIT_OK = 0;
-/** A rollout ended rolled back, aborted or failed. */
+/** A rollout ended rolled back, aborted or failed, or could not start because another rollout of the app runs. */
 export const EXIT_ROLLOUT_FAILED = 1;
 /** Bad input: config, flags, arguments, or a request the daemon refused. */
 export const EXIT_BAD_INPUT = 2;
 /** The daemon could not be reached. */
 export const EXIT_DAEMON_UNREACHABLE = 3;
+/** The state database is corrupt: the daemon refuses to start and leaves the file as it is. */
+export const EXIT_STORE_CORRUPT = 4;

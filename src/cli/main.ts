@@ -1,12 +1,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CutoverError, DaemonUnreachableError, InputError } from '../errors.js';
 import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
-import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED } from './exit-codes.js';
+import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED, EXIT_STORE_CORRUPT } from './exit-codes.js';
 import { paint } from './output.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 
-/** Codes that mean the request itself was wrong or refused, not that a rollout failed. */
-const BAD_INPUT_CODES = new Set(['ROLLOUT_ALREADY_ACTIVE', 'REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND', 'NO_ACTIVE_ROLLOUT', 'ROLLOUT_GOING_BACK', 'NOTHING_TO_PROMOTE', 'NOT_PAUSED']);
+/**
+ * Codes that mean the request itself was wrong or refused, not that a rollout failed. A deploy
+ * refused because another rollout of the app runs (ROLLOUT_ALREADY_ACTIVE) is not among them:
+ * it exits 1, like a deploy that did not go through, so a CI job that lost the race fails as such.
+ */
+const BAD_INPUT_CODES = new Set(['REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND', 'NO_ACTIVE_ROLLOUT', 'ROLLOUT_GOING_BACK', 'NOTHING_TO_PROMOTE', 'NOT_PAUSED']);
 
 function program(): Command {
   const cli = new Command('cutover')
@@ -30,7 +34,8 @@ Examples:
   cutover logs web --follow
   cutover down                                 stop every app gracefully, then the daemon
 
-Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon unreachable.`,
+Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs), 2 bad input or refused,
+3 daemon unreachable, 4 the state database is corrupt.`,
     );
 
   const withGlobals = (command: Command): Command =>
@@ -42,7 +47,8 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad input or refused, 3 daemon un
     .description('start the daemon (proxy workers + controller) and deploy every app of the config')
     .option('--detach', 'run in the background; return once the apps serve')
     .addOption(new Option('--workers <n>', 'proxy worker processes').default(2).argParser(positiveInt('--workers')))
-    .action(async (options: GlobalOptions & { detach?: boolean; workers: number }) => (await import('./commands/up.js')).up(options));
+    .option('--admin <host:port>', 'also serve the admin API on TCP, with the bearer token in DATA_DIR/admin-token (made when absent, mode 0600)')
+    .action(async (options: GlobalOptions & { detach?: boolean; workers: number; admin?: string }) => (await import('./commands/up.js')).up(options));
 
   withGlobals(cli.command('deploy'))
     .description('deploy the config (again): a new revision for every app whose spec changed, rolled out by its strategy')
@@ -140,6 +146,13 @@ function positiveInt(flag: string): (value: string) => number {
 
 /** The one error boundary: every failure becomes a message, a hint and an exit code here. */
 export async function main(argv: string[]): Promise<void> {
+  // `cutover status | head` closes the pipe early: stop quietly, as other command-line tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   try {
     await program().parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -155,6 +168,7 @@ function reportError(error: unknown): number {
     console.error(`${paint('red', 'error:')} ${error.message}`);
     if (error.hint) console.error(`${paint('dim', 'hint:')} ${error.hint}`);
     if (error instanceof DaemonUnreachableError || error.code === 'DAEMON_STOPPING') return EXIT_DAEMON_UNREACHABLE;
+    if (error.code === 'STORE_CORRUPT') return EXIT_STORE_CORRUPT;
     if (error instanceof InputError || BAD_INPUT_CODES.has(error.code)) return EXIT_BAD_INPUT;
     if (error.code === 'INTERNAL') console.error('This is a bug in cutover; please report it with the command you ran.');
     return EXIT_ROLLOUT_FAILED;

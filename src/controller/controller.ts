@@ -25,6 +25,9 @@ import { MeasurementHistory } from '../analysis/measurement-history.js';
 import { BuiltinProvider, CommandProvider, HttpProvider, PrometheusProvider } from '../analysis/metric-provider.js';
 import type { HookProgress, StrategyPlan } from '../strategies/strategy-plan.js';
 import { buildDeployReport, REPORT_AFTER_MS } from './deploy-report.js';
+import { lastLogLine } from './last-log-line.js';
+import type { EventKind } from './event-kinds.js';
+import { isStorageError, lowSpaceReason } from '../store/storage-fault.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -36,6 +39,8 @@ export interface ControllerOptions {
   /** Monotonic milliseconds, for every timeout and backoff. */
   now?: () => number;
   log?: (line: string) => void;
+  /** Called right after each event is stored (the crash switch of the fault-injection tests listens here). */
+  onEventStored?: (kind: EventKind, rolloutId: number | null) => void;
 }
 
 export interface DeployResult {
@@ -63,6 +68,8 @@ interface AppRuntimeState {
   /** Serialises reconciles of one app; `isDirty` asks for one more pass. */
   running: Promise<void> | null;
   isDirty: boolean;
+  /** While above 0, no reconcile pass starts (an abort moves traffic and records it as one step). */
+  holds: number;
   /** The plan the proxy confirmed last; '' when unknown (a push failed or timed out). */
   lastPlanKey: string;
   lastPlanError: string | null;
@@ -92,6 +99,9 @@ export class Controller {
   /** The proxy's counts over time: input of builtin analysis, the deploy report and /metrics. */
   readonly history = new MeasurementHistory();
   readonly analyses: AnalysisRunner;
+  private isAdopting = false;
+  /** Why the state cannot be written now (disk full), and since when: every rollout holds meanwhile. */
+  private storageFault: { reason: string; sinceMs: number } | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -129,13 +139,20 @@ export class Controller {
   /** Adopts what an earlier controller left running, then reconciles every known app. */
   async start(): Promise<void> {
     this.hooks.killOrphans();
-    this.adoptLeftovers();
+    // No reconcile may run on half the instances: a stop begun while adopting asks for one.
+    this.isAdopting = true;
+    try {
+      await this.adoptLeftovers();
+    } finally {
+      this.isAdopting = false;
+    }
     this.pruneHistory();
     for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
     void this.measureProxy();
     this.measureTimer = setInterval(() => void this.measureProxy(), MEASURE_EVERY_MS);
     let ticks = 0;
     this.tick = setInterval(() => {
+      this.checkStorage();
       for (const app of this.apps.keys()) this.requestReconcile(app);
       if (++ticks % PRUNE_EVERY_TICKS === 0) this.pruneHistory();
     }, TICK_MS);
@@ -226,6 +243,8 @@ export class Controller {
     }
     const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
     const stepIndex = rollout.strategy === 'canary' ? promoteCanary(rollout.stepIndex, strategy.canary!.steps.length, options.full ?? false) : promoteBlueGreen(rollout.stepIndex);
+    // A person's promote overrules an inconclusive analysis: it is set aside, not run again here.
+    this.analyses.supersedeInconclusive(rollout.id);
     this.options.store.updateRollout(rollout.id, { phase: 'progressing', stepIndex, stepStartedAt: Date.now(), pausedAt: null, gate: null });
     this.emit(app, rollout.id, 'rollout-promote', `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`);
     await this.settle(app);
@@ -264,26 +283,46 @@ export class Controller {
    * serves that plan. The new instances stay up, out of traffic, for the abort delay.
    */
   async abort(app: string): Promise<RolloutRecord> {
-    const rollout = this.activeForward(app, 'abort');
-    const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
-    const delayMs = rollout.strategy === 'blue-green' ? strategy.blueGreen!.abortScaleDownDelayMs : rollout.strategy === 'canary' ? strategy.canary!.abortScaleDownDelayMs : 0;
-    const keepsWarm = delayMs > 0 && rollout.fromRevision !== null;
-    this.options.store.updateRollout(rollout.id, {
-      phase: 'aborted',
-      reason: 'aborted by a person',
-      step: `aborted; revision ${rollout.fromRevision ?? '-'} serves`,
-      warmRevision: keepsWarm ? rollout.toRevision : null,
-      warmUntil: keepsWarm ? Date.now() + delayMs : null,
-    });
-    this.appState(app).rolloutFailures.delete(rollout.id);
-    const kept = keepsWarm ? `; revision ${rollout.toRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
-    this.emit(app, rollout.id, 'rollout-aborted', `rollout ${rollout.id} aborted by a person: revision ${rollout.fromRevision ?? '-'} takes all traffic${kept}`);
+    const state = this.appState(app);
+    // No reconcile pass may push a plan between ours and the record of the abort.
+    state.holds += 1;
+    let rollout: RolloutRecord;
+    try {
+      while (state.running) await state.running;
+      rollout = this.activeForward(app, 'abort');
+      const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
+      const delayMs = rollout.strategy === 'blue-green' ? strategy.blueGreen!.abortScaleDownDelayMs : rollout.strategy === 'canary' ? strategy.canary!.abortScaleDownDelayMs : 0;
+      const keepsWarm = delayMs > 0 && rollout.fromRevision !== null;
+      // Traffic first, then the record: whoever reads an aborted rollout sees its revision out of
+      // traffic. A crash in between leaves the rollout active, and the abort is simply not done.
+      if (keepsWarm) await this.pushStableOnly(app, state, rollout.fromRevision!);
+      this.options.store.updateRollout(rollout.id, {
+        phase: 'aborted',
+        reason: 'aborted by a person',
+        step: `aborted; revision ${rollout.fromRevision ?? '-'} serves`,
+        warmRevision: keepsWarm ? rollout.toRevision : null,
+        warmUntil: keepsWarm ? Date.now() + delayMs : null,
+      });
+      state.rolloutFailures.delete(rollout.id);
+      const kept = keepsWarm ? `; revision ${rollout.toRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
+      this.emit(app, rollout.id, 'rollout-aborted', `rollout ${rollout.id} aborted by a person: revision ${rollout.fromRevision ?? '-'} takes all traffic${kept}`);
+    } finally {
+      state.holds -= 1;
+    }
     await this.settle(app);
-    const { lastPlanError } = this.appState(app);
+    const { lastPlanError } = state;
     if (lastPlanError) {
       throw new CutoverError('TRAFFIC_PENDING', `rollout ${rollout.id} is aborted, but the proxy has not applied the plan yet: ${lastPlanError}`, { hint: 'cutover retries by itself; check with: cutover status' });
     }
     return this.options.store.getRollout(rollout.id)!;
+  }
+
+  /** The plan the steady state will want after an abort: the stable revision's ready instances, equal shares. */
+  private async pushStableOnly(app: string, state: AppRuntimeState, stable: number): Promise<void> {
+    const serving = this.liveInstances(app).filter((i) => i.record.revision === stable && i.record.state === 'ready');
+    if (serving.length === 0) return; // Nothing to move traffic to yet; the reconcile after the record does it.
+    const error = await this.pushTraffic(app, state, this.options.store.getRevision(app, stable)!.spec, EQUAL_SHARES, serving);
+    if (error) throw new CutoverError('TRAFFIC_PENDING', `the proxy could not move the traffic back to revision ${stable}: ${error}`, { hint: 'The rollout is not aborted; try again.' });
   }
 
   private activeForward(app: string, verb: string): RolloutRecord {
@@ -309,7 +348,76 @@ export class Controller {
   }
 
   status(appName?: string): StatusReport {
-    return buildStatus(this.options.store, appName);
+    const report = buildStatus(this.options.store, appName);
+    const fault = this.storageFault;
+    if (!fault) return report;
+    // What is stored says progressing; what happens is a hold until the disk takes writes again.
+    const reason = `held: ${fault.reason}; traffic stays as it is, and the rollout goes on once the state can be written`;
+    return {
+      ...report,
+      storageFault: fault.reason,
+      apps: report.apps.map((app) => (app.rollout && !isTerminalPhase(app.rollout.phase) ? { ...app, rollout: { ...app.rollout, phase: 'paused', reason, step: `${app.rollout.step} (${reason})` } } : app)),
+    };
+  }
+
+  /**
+   * The disk is full (or failing): hold every rollout where it is. No instance starts or stops
+   * and no plan changes until a write goes through again (`checkStorage`, every tick).
+   */
+  private holdForStorage(reason: string): void {
+    if (this.storageFault) return;
+    this.storageFault = { reason, sinceMs: this.now() };
+    this.log(`holding every rollout: ${reason}`);
+    for (const { name } of this.options.store.listApps()) {
+      const active = this.options.store.activeRollout(name);
+      // Recorded if the disk still takes this much; the status says it either way.
+      if (active) this.tryEmit(name, active.id, 'rollout-storage-paused', `rollout ${active.id} holds: ${reason}`);
+    }
+  }
+
+  /** Notices a disk about to be full before a write fails, and lifts a hold once writes succeed again. */
+  private checkStorage(): void {
+    const low = lowSpaceReason(this.options.dataDir);
+    if (low) {
+      this.holdForStorage(low);
+      return;
+    }
+    const fault = this.storageFault;
+    if (!fault) return;
+    try {
+      // What the loop and the health checks changed in memory meanwhile goes down first.
+      for (const instance of this.instances.values()) this.options.store.upsertInstance(instance.record);
+      for (const { name } of this.options.store.listApps()) {
+        const active = this.options.store.activeRollout(name);
+        if (active) this.emit(name, active.id, 'rollout-storage-resumed', `rollout ${active.id} goes on: the state can be written again (held ${formatMs(this.now() - fault.sinceMs)}: ${fault.reason})`);
+      }
+    } catch (error) {
+      if (!isStorageError(error)) throw error;
+      return;
+    }
+    this.storageFault = null;
+    this.log('the state can be written again: rollouts go on');
+    for (const app of this.apps.keys()) this.requestReconcile(app);
+  }
+
+  /** Runs a background step (a health check, an exit): a storage failure holds the rollouts instead of crashing. */
+  private guard(action: () => void | Promise<void>): void {
+    void (async () => {
+      try {
+        await action();
+      } catch (error) {
+        if (isStorageError(error)) this.holdForStorage((error as Error).message);
+        else this.log(`internal error: ${(error as Error).stack ?? String(error)}`);
+      }
+    })();
+  }
+
+  private tryEmit(app: string, rolloutId: number | null, kind: EventKind, message: string): void {
+    try {
+      this.emit(app, rolloutId, kind, message);
+    } catch (error) {
+      if (!isStorageError(error)) throw error;
+    }
   }
 
   /** Stops every instance gracefully (out of traffic, drained, SIGTERM), then the loop. */
@@ -341,18 +449,21 @@ export class Controller {
     if (this.isShuttingDown) return;
     const state = this.appState(app);
     state.isDirty = true;
-    if (state.running) return;
+    if (state.running || this.isAdopting) return;
     // Mark the loop as running before it starts: a reconcile may request another one synchronously.
     let finished: () => void = () => {};
     state.running = new Promise((resolve) => (finished = resolve));
     void (async () => {
-      while (state.isDirty && !this.isShuttingDown) {
+      while (state.isDirty && state.holds === 0 && !this.isShuttingDown) {
         state.isDirty = false;
         try {
-          await this.reconcile(app, state);
+          if (this.storageFault === null) await this.reconcile(app, state);
         } catch (error) {
-          this.log(`reconcile of ${app} failed: ${(error as Error).stack ?? String(error)}`);
-          await sleep(TICK_MS);
+          if (isStorageError(error)) this.holdForStorage((error as Error).message);
+          else {
+            this.log(`reconcile of ${app} failed: ${(error as Error).stack ?? String(error)}`);
+            await sleep(TICK_MS);
+          }
         }
       }
       state.running = null;
@@ -704,18 +815,22 @@ export class Controller {
     return [...this.instances.values()].filter((i) => i.record.app === app && isLive(i.record.state) && !i.isStopping);
   }
 
+  /**
+   * Records the instance before its process exists, then starts it and records its pid: a crash
+   * in between leaves a record without a pid, which the next controller uses to find and stop
+   * the process (see `adoptLeftovers`). A failed write starts nothing.
+   */
   private async startInstance(spec: AppSpec, revision: number, rolloutId: number | null): Promise<void> {
     const id = `${spec.name}-${revision}-${randomBytes(3).toString('hex')}`;
     const logPath = path.join(this.options.dataDir, 'logs', spec.name, `${id}.log`);
-    const started = await this.options.runtime.start({ app: spec.name, revision, instanceId: id, run: spec.run, logPath });
-    const record: InstanceRecord = {
+    const planned: InstanceRecord = {
       id,
       app: spec.name,
       revision,
-      pid: started.pid,
-      identity: started.identity,
+      pid: null,
+      identity: null,
       rolloutId,
-      port: started.port,
+      port: 0,
       state: 'starting',
       reason: null,
       logPath,
@@ -723,7 +838,17 @@ export class Controller {
       readyAt: null,
       stoppedAt: null,
     };
-    this.manage(record, started, spec, rolloutId, { startedAtMs: this.now(), readyAtMs: null });
+    this.options.store.upsertInstance(planned);
+    const started = await this.options.runtime.start({ app: spec.name, revision, instanceId: id, run: spec.run, logPath });
+    const record: InstanceRecord = { ...planned, pid: started.pid, identity: started.identity, port: started.port };
+    try {
+      this.manage(record, started, spec, rolloutId, { startedAtMs: this.now(), readyAtMs: null });
+    } catch (error) {
+      // Its pid is not on record: no later controller could find it. It goes now.
+      if (started.pid !== null) await this.options.runtime.stop(started.pid, 0);
+      this.instances.delete(id);
+      throw error;
+    }
     this.emit(spec.name, this.currentRolloutId(spec.name), 'instance-starting', `${id} starting (revision ${revision}, pid ${started.pid ?? '-'}, port ${started.port})`);
   }
 
@@ -743,19 +868,21 @@ export class Controller {
     };
     this.instances.set(record.id, instance);
     this.options.store.upsertInstance(record);
-    void started.exited.then((exit) => {
+    void started.exited.then((exit) => this.guard(() => {
       if (instance.isStopping) return;
       const uptime = formatMs(this.now() - instance.startedAtMs);
       const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : exit.code === null ? 'exited' : `exited with code ${exit.code}`);
-      const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready`;
+      const output = exit.spawnError ? null : lastLogLine(instance.record.logPath);
+      const said = output ? `; its last output: ${JSON.stringify(output)}` : '';
+      const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}${said}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready${said}`;
       this.failInstance(instance, reason);
-    });
+    }));
     this.scheduleHealthCheck(instance, 0);
     return instance;
   }
 
   private scheduleHealthCheck(instance: ManagedInstance, delayMs: number): void {
-    instance.healthTimer = setTimeout(() => void this.checkHealth(instance), delayMs);
+    instance.healthTimer = setTimeout(() => this.guard(() => this.checkHealth(instance)), delayMs);
   }
 
   private async checkHealth(instance: ManagedInstance): Promise<void> {
@@ -806,15 +933,16 @@ export class Controller {
     const app = instance.record.app;
     const state = this.appState(app);
     instance.record = { ...instance.record, state: 'failed', reason };
-    this.options.store.upsertInstance(instance.record);
-    this.emit(app, this.currentRolloutId(app), 'instance-failed', `${instance.record.id} failed: ${reason}`);
     if (instance.rolloutId !== null && !state.rolloutFailures.has(instance.rolloutId)) {
       state.rolloutFailures.set(instance.rolloutId, `instance ${instance.record.id} ${reason}`);
     }
     state.restartBackoff.recordFailure(instance.record.revision, this.now());
-    // Out of traffic first (the reconcile pushes a plan without it), then make sure it is gone.
+    // Out of traffic first (the reconcile pushes a plan without it), then make sure it is gone;
+    // that goes on even when the record below cannot be written (disk full).
     this.requestReconcile(app);
     this.beginStop(instance, reason, { keepState: true });
+    this.options.store.upsertInstance(instance.record);
+    this.emit(app, this.currentRolloutId(app), 'instance-failed', `${instance.record.id} failed: ${reason}`);
   }
 
   private beginStop(instance: ManagedInstance, why: string, options: { keepState?: boolean } = {}): void {
@@ -886,26 +1014,43 @@ export class Controller {
   }
 
   /**
-   * Instances recorded as live by an earlier controller keep running and serving: the same
-   * process (pid and start time) is adopted as it was. One that is gone is recorded as stopped;
-   * a pid that now names another process is left alone.
+   * Instances recorded as live by an earlier controller keep running and serving when they are
+   * what the record says: the same process (pid and start time), listening on the same port,
+   * and healthy (checked at once, judged like any instance). One that is gone is recorded as
+   * stopped; a pid that now names another process is left alone; one of ours that no longer
+   * listens is failed (out of traffic first, then stopped) and replaced. A record
+   * without a pid (the controller died while starting it) has its process found and stopped.
    */
-  private adoptLeftovers(): void {
+  private async adoptLeftovers(): Promise<void> {
     const { store, runtime } = this.options;
-    const monotonicFrom = (wallClockMs: number): number => this.now() - (Date.now() - wallClockMs);
+    const checks: Promise<void>[] = [];
     for (const record of store.listInstances(undefined, { includeStopped: true }).filter((i) => i.stoppedAt === null && i.state !== 'stopped')) {
       const spec = store.getRevision(record.app, record.revision)?.spec;
-      const adopted = spec && record.pid !== null ? runtime.adopt({ pid: record.pid, identity: record.identity, port: record.port, logPath: record.logPath }) : null;
+      if (record.pid === null) {
+        checks.push(
+          runtime.stopUnrecorded(record.id).then((found) => {
+            const why = found ? 'stopped: the controller died while starting it' : 'never started: the controller died before starting it';
+            store.upsertInstance({ ...record, state: 'stopped', reason: why, stoppedAt: Date.now() });
+          }),
+        );
+        continue;
+      }
+      const adopted = spec ? runtime.adopt({ pid: record.pid, identity: record.identity, port: record.port, logPath: record.logPath }) : null;
       if (!spec || !adopted) {
         store.upsertInstance({ ...record, state: 'stopped', reason: 'gone when the controller restarted', stoppedAt: Date.now() });
         continue;
       }
-      const readyAtMs = record.state === 'ready' && record.readyAt !== null ? monotonicFrom(record.readyAt) : null;
-      const instance = this.manage(record, adopted, spec, record.rolloutId, { startedAtMs: monotonicFrom(record.startedAt), readyAtMs });
+      const readyAtMs = record.state === 'ready' && record.readyAt !== null ? this.monotonicFrom(record.readyAt) : null;
+      const instance = this.manage(record, adopted, spec, record.rolloutId, { startedAtMs: this.monotonicFrom(record.startedAt), readyAtMs });
       this.emit(record.app, this.currentRolloutId(record.app), 'instance-adopted', `${record.id} adopted (${record.state}, pid ${record.pid}, port ${record.port})`);
       if (record.state === 'draining') this.beginStop(instance, 'it was draining when the controller restarted');
-      if (record.state === 'failed') this.beginStop(instance, record.reason ?? 'it had failed', { keepState: true });
+      else if (record.state === 'failed') this.beginStop(instance, record.reason ?? 'it had failed', { keepState: true });
+      else if (record.state === 'ready' && !adopted.isListening) this.failInstance(instance, `no longer listens on port ${record.port} after the controller restarted`);
+      // A ready one is health-checked at once (see manage) and, like any ready instance, replaced
+      // after unhealthyThreshold failed checks in a row, never as the last ready one: a single
+      // slow answer from a loaded machine must not empty the pool.
     }
+    await Promise.all(checks);
   }
 
   /** History is bounded: old events, ended instances and their log files go. */
@@ -919,15 +1064,16 @@ export class Controller {
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null };
+      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null };
       this.apps.set(app, state);
     }
     return state;
   }
 
-  private emit(app: string, rolloutId: number | null, kind: string, message: string): void {
+  private emit(app: string, rolloutId: number | null, kind: EventKind, message: string): void {
     this.options.store.addEvent(app, rolloutId, kind, message);
     this.log(`[${app}] ${message}`);
+    this.options.onEventStored?.(kind, rolloutId);
   }
 }
 

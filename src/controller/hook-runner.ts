@@ -6,11 +6,12 @@ import { describeHook, startHook, type HookOutcome, type StartedHook } from '../
 import { killOrphanCommand } from '../runtime/local/run-command.js';
 import type { PlannedHookPoint } from '../strategies/strategy-plan.js';
 import type { HookRunRecord, RolloutRecord, Store } from '../store/store.js';
+import type { EventKind } from './event-kinds.js';
 
 export interface HookRunnerOptions {
   store: Store;
   dataDir: string;
-  emit: (app: string, rolloutId: number | null, kind: string, message: string) => void;
+  emit: (app: string, rolloutId: number | null, kind: EventKind, message: string) => void;
   /** Called when a hook ended: the app's reconcile looks at the new state. */
   onSettled: (app: string) => void;
   log: (line: string) => void;

@@ -5,6 +5,8 @@ import type { RolloutRecord, Store, TrafficShare } from '../store/store.js';
 /** The `cutover status --json` contract. Extend, never rename. */
 export interface StatusReport {
   apps: AppStatus[];
+  /** Set while the state cannot be written (disk full): why. Every active rollout shows `paused` meanwhile. */
+  storageFault?: string;
 }
 
 export interface AppStatus {

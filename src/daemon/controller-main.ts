@@ -1,28 +1,53 @@
+import { ignoreOutputErrors } from './output-errors.js';
+import { ensureAdminToken } from '../api/admin-token.js';
 import { startApiServer } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
 import { IpcRouter } from '../router/builtin/ipc-router.js';
 import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
-import { loadConfig, specHash } from '../spec/index.js';
+import { loadConfig, parseListen, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from './messages.js';
 import { ensureDataDir } from './data-dir.js';
 import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
 import type { HostPort } from '../model/spec.js';
 import { DEFAULT_METRICS_LISTEN } from '../spec/defaults.js';
-import { parseListen } from '../spec/parse-listen.js';
+import { CrashSwitch } from '../controller/crash-switch.js';
+import { checkStore, StoreCorruptError } from '../store/check-store.js';
+import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
 
 /**
  * The control plane process: state, the reconcile loop, the admin API. It can die and be
  * restarted by the primary without the proxy dropping a request.
  */
 async function main(): Promise<void> {
+  // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
+  ignoreOutputErrors();
   const layout = ensureDataDir(process.env.CUTOVER_DATA_DIR!);
   const configPath = process.env.CUTOVER_CONFIG!;
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
+  try {
+    checkStore(layout.database);
+  } catch (error) {
+    if (!(error instanceof StoreCorruptError)) throw error;
+    console.error(`${error.message}\n${error.hint ?? ''}`);
+    // A distinct code: the primary stops instead of restarting a controller that cannot work.
+    process.exit(EXIT_STORE_CORRUPT);
+  }
   const store = new SqliteStore(layout.database);
+  // Test-only fault injection; the primary gives it to the first controller only.
+  const crashSwitch = CrashSwitch.fromEnv(process.env);
+  if (crashSwitch) log(`fault injection: this controller kills itself after the ${crashSwitch.occurrence}. ${crashSwitch.kind} event of an API rollout`);
   const router = new PerAppRouter({ builtin: new IpcRouter(), specOf: (app) => store.latestRevision(app)?.spec, dataDir: layout.root, log });
-  const controller = new Controller({ store, runtime: new LocalRuntime(), router, dataDir: layout.root, specHash, log });
+  const controller = new Controller({
+    store,
+    runtime: new LocalRuntime(),
+    router,
+    dataDir: layout.root,
+    specHash,
+    log,
+    onEventStored: crashSwitch ? (kind, rolloutId) => crashSwitch.onEventStored(kind, rolloutId) : undefined,
+  });
 
   let metrics: Awaited<ReturnType<typeof startMetricsServer>> = null;
   let isShuttingDown = false;
@@ -31,7 +56,7 @@ async function main(): Promise<void> {
     isShuttingDown = true;
     log('stopping: draining and stopping every instance');
     await controller.shutdown();
-    server.close();
+    servers.close();
     metrics?.server.close();
     store.close();
     if (process.connected) {
@@ -44,9 +69,17 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void shutdown());
 
   await controller.start();
-  const server = await startApiServer({ controller, store, socketPath: layout.socket, onShutdown: () => void shutdown() });
+  const adminListen = process.env.CUTOVER_ADMIN_LISTEN ? parseListen(process.env.CUTOVER_ADMIN_LISTEN) : undefined;
+  const servers = await startApiServer({
+    controller,
+    store,
+    socketPath: layout.socket,
+    onShutdown: () => void shutdown(),
+    ...(adminListen ? { tcp: { listen: adminListen, token: ensureAdminToken(layout.adminToken) } } : {}),
+  });
+  if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
   metrics = await startMetrics(configPath, controller, store, log);
-  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log);
+  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log, crashSwitch);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
 
@@ -63,7 +96,7 @@ async function startMetrics(configPath: string, controller: Controller, store: S
 }
 
 /** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
-function deployConfig(controller: Controller, configPath: string, log: (line: string) => void): void {
+function deployConfig(controller: Controller, configPath: string, log: (line: string) => void, crashSwitch: CrashSwitch | null): void {
   let apps;
   try {
     apps = loadConfig(configPath).apps;
@@ -73,7 +106,9 @@ function deployConfig(controller: Controller, configPath: string, log: (line: st
   }
   for (const spec of apps) {
     try {
-      const [result] = controller.deploy([spec]);
+      // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
+      const deploy = (): ReturnType<Controller['deploy']> => controller.deploy([spec]);
+      const [result] = crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
       if (result?.isUnchanged) log(`[${spec.name}] revision ${result.revision} is current`);
     } catch (error) {
       log(`[${spec.name}] not deployed: ${(error as Error).message}`);

@@ -9,6 +9,8 @@ export interface DataDirLayout {
   pidFile: string;
   daemonLog: string;
   logs: string;
+  /** Bearer token of the TCP admin API (mode 0600), created by `cutover up --admin`. */
+  adminToken: string;
 }
 
 export const DEFAULT_DATA_DIR_NAME = '.cutover';
@@ -27,6 +29,7 @@ export function dataDirLayout(root: string): DataDirLayout {
     pidFile: path.join(root, 'daemon.pid'),
     daemonLog: path.join(root, 'daemon.log'),
     logs: path.join(root, 'logs'),
+    adminToken: path.join(root, 'admin-token'),
   };
 }
 

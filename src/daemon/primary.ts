@@ -1,12 +1,17 @@
+import { ignoreOutputErrors } from './output-errors.js';
 import cluster, { type Worker } from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { ProxySpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from './messages.js';
 import { WorkerFanout } from './worker-fanout.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
+import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
+import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
+import { proxyOptionsFromSpec, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
 
 export const DEFAULT_WORKERS = 2;
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
@@ -17,6 +22,10 @@ export interface PrimaryOptions {
   configPath: string;
   dataDir: string;
   workers: number;
+  /** `--admin HOST:PORT`: the controller also serves the admin API there, with a bearer token. */
+  admin?: string;
+  /** The config's `proxy:` block, for every proxy worker (defaults when absent). */
+  proxy?: ProxySpec;
   log: (line: string) => void;
   /** Called once the controller serves its API and the initial deploy has started. */
   onReady?: () => void;
@@ -29,6 +38,8 @@ export interface PrimaryOptions {
  * connection, and restarts the controller. It never touches a request itself.
  */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
+  // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
+  ignoreOutputErrors();
   const layout = ensureDataDir(options.dataDir);
   const releaseLock = acquireDaemonLock(layout.pidFile, options.dataDir);
   const plans = new Map<string, TrafficPlan>();
@@ -50,7 +61,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
 
   function forkWorker(): void {
-    const worker = cluster.fork({ CUTOVER_ROLE: 'worker' });
+    const worker = cluster.fork({
+      CUTOVER_ROLE: 'worker',
+      ...(options.proxy ? { [WORKER_PROXY_OPTIONS_ENV]: JSON.stringify(proxyOptionsFromSpec(options.proxy)) } : {}),
+    });
     worker.on('message', (message: WorkerReply) => {
       if (message.type === 'started') {
         // The worker listens only once it holds every current plan.
@@ -135,13 +149,18 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   function startController(): void {
     // Only the first controller deploys the config: a restarted one must not undo a rollback
     // or a --set deploy by shipping the file again.
+    // The test-only crash switch (CUTOVER_CRASH_AFTER) goes to the first controller only, so the
+    // one that replaces it runs to the end.
+    const { [CRASH_AFTER_ENV]: crashAfter, ...inherited } = process.env;
     const child = fork(fileURLToPath(new URL('./controller-main.js', import.meta.url)), [], {
       env: {
-        ...process.env,
+        ...inherited,
+        ...(isFirstController && crashAfter ? { [CRASH_AFTER_ENV]: crashAfter } : {}),
         CUTOVER_ROLE: 'controller',
         CUTOVER_CONFIG: options.configPath,
         CUTOVER_DATA_DIR: options.dataDir,
         CUTOVER_INITIAL_DEPLOY: isFirstController ? '1' : '0',
+        ...(options.admin ? { CUTOVER_ADMIN_LISTEN: options.admin } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -151,8 +170,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     child.on('exit', (code, signal) => {
       if (controller === child) controller = null;
       if (isStopping) return;
-      if (code === 0) {
-        void stop(0);
+      if (code === 0 || code === EXIT_STORE_CORRUPT) {
+        // A corrupt state database does not heal by restarting: stop, with the controller's code.
+        if (code === EXIT_STORE_CORRUPT) options.log('the controller found the state database corrupt; stopping');
+        void stop(code);
         return;
       }
       options.log(`controller exited (${signal ?? `code ${code}`}); restarting it, the proxy keeps serving meanwhile`);

@@ -1,12 +1,16 @@
+import { ignoreOutputErrors } from './output-errors.js';
 import { ProxyServer } from '../proxy/index.js';
 import type { WorkerCommand, WorkerReply } from './messages.js';
+import { workerProxyOptions } from './worker-proxy-options.js';
 
 /**
  * A proxy worker: the data plane. It serves only what the primary hands it; it listens only
  * after it holds the current plans, so no connection ever meets an empty table.
  */
 export function runWorker(): void {
-  const proxy = new ProxyServer();
+  // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
+  ignoreOutputErrors();
+  const proxy = new ProxyServer(workerProxyOptions());
   const send = (message: WorkerReply): void => {
     if (process.connected) process.send!(message);
   };

@@ -183,10 +183,27 @@ export interface AppSpec {
   analysis?: Record<string, AnalysisTemplateSpec>;
 }
 
+/** The `proxy:` block: limits of the built-in proxy. Sizes in bytes; `0` means no limit where stated. */
+export interface ProxySpec {
+  maxHeaderBytes: number;
+  maxRequestLineBytes: number;
+  maxHeaderCount: number;
+  /** `0`: no limit. */
+  maxBodyBytes: number;
+  headerTimeoutMs: number;
+  /** `0`: not checked. */
+  minBodyBytesPerSecond: number;
+  /** Per app listener and proxy worker; `0`: no limit. */
+  maxConnections: number;
+  /** Addresses and CIDR blocks whose X-Forwarded-* headers are kept. */
+  trustedProxies: string[];
+}
+
 export interface CutoverConfig {
   /** Absolute path of the file the config came from. */
   path: string;
   apps: AppSpec[];
   /** Where `/metrics` is served; null: nowhere. */
   metrics?: { listen: HostPort | null };
+  proxy: ProxySpec;
 }

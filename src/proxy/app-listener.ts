@@ -2,8 +2,12 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AppRoute, ListenAddress } from './app-route.js';
+import { BodyRateGuard } from './body-rate-guard.js';
+import { handleClientError } from './client-error.js';
+import { writeRawErrorResponse } from './error-response.js';
 import { forwardRequest } from './forwarded-request.js';
 import type { ProxyOptions } from './proxy-options.js';
+import { TrustedProxies } from './trusted-proxies.js';
 import { openTunnel } from './websocket-tunnel.js';
 
 /** Something long-lived on a listener that must be cut when the listener closes. */
@@ -22,6 +26,8 @@ export class AppListener {
   /** Set once closing starts: responses then carry `Connection: close`. */
   isClosing = false;
   readonly tunnels = new Set<Tunnel>();
+  readonly bodyGuard: BodyRateGuard;
+  private readonly trustedProxies: TrustedProxies;
   private closed: Promise<void> | undefined;
 
   constructor(
@@ -34,16 +40,38 @@ export class AppListener {
      */
     public previewRevision: number | undefined = undefined,
   ) {
+    this.trustedProxies = new TrustedProxies(options.trustedProxies);
+    this.bodyGuard = new BodyRateGuard(options.minBodyBytesPerSecond, options.bodyRateGraceMs);
     const server = createServer({
       requestTimeout: options.clientRequestTimeoutMs,
       keepAliveTimeout: options.clientKeepAliveTimeoutMs,
       connectionsCheckingInterval: options.clientTimeoutCheckIntervalMs,
+      // Node counts the request line into its header limit; the proxy checks both exactly
+      // (414 and 431) and Node's own limit is the sum, the last line of defence.
+      maxHeaderSize: options.maxHeaderBytes + options.maxRequestLineBytes,
+      // The proxy checks Host itself (one, and only one, on HTTP/1.1), answering like any refusal.
+      requireHostHeader: false,
+      insecureHTTPParser: false,
     });
     server.headersTimeout = options.clientHeadersTimeoutMs;
     server.keepAliveTimeout = options.clientKeepAliveTimeoutMs;
+    // One more than allowed, so that a request over the limit is seen (and refused with 431).
+    server.maxHeadersCount = options.maxHeaderCount + 1;
+    if (options.maxConnections > 0) server.maxConnections = options.maxConnections;
     server.on('request', (req, res) => forwardRequest(this, req, res));
+    // CONNECT (tunnelling to any host) is not something a reverse proxy offers.
+    server.on('connect', (_req, socket: Socket) => {
+      socket.on('error', ignore);
+      writeRawErrorResponse(socket, 400, 'CONNECT is not supported');
+    });
+    server.on('clientError', (error: Error, socket: Socket) => handleClientError(error, socket, options.maxRequestLineBytes));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => openTunnel(this, req, socket, head));
     this.server = server;
+  }
+
+  /** True when the peer is a trusted proxy whose X-Forwarded-* headers are kept. */
+  isTrustedPeer(socket: Socket): boolean {
+    return !this.trustedProxies.isEmpty && this.trustedProxies.isTrusted(socket.remoteAddress);
   }
 
   /** Resolves once listening; rejects with the listen error (EADDRINUSE, EACCES…). */
@@ -84,6 +112,7 @@ export class AppListener {
   close(timeoutMs: number): Promise<void> {
     if (this.closed !== undefined) return this.closed;
     this.isClosing = true;
+    this.bodyGuard.stop();
     const { server } = this;
     this.closed = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CutoverError } from '../errors.js';
 import type { AppListener } from './app-listener.js';
@@ -9,7 +9,10 @@ import {
   UPSTREAM_FAILED_MESSAGE,
   UPSTREAM_TIMEOUT_MESSAGE,
 } from './error-response.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './forwarded-headers.js';
+import type { BodyWatch } from './body-rate-guard.js';
+import { clientResponseHeadersFromRaw, sanitizeRequestHead } from './forwarded-headers.js';
+import { LimitedBody } from './limited-body.js';
+import { checkRequestHead } from './request-limits.js';
 import type { MirrorCopy, MirroredRequest } from './mirror-copy.js';
 import type { RoutingTable } from './routing-table.js';
 import { newStickyValue } from './sticky-cookie.js';
@@ -22,12 +25,30 @@ export function forwardRequest(listener: AppListener, req: IncomingMessage, res:
   new ForwardedRequest(listener, req, res).start();
 }
 
+/** The request a response belongs to, so that one shared listener serves every response. */
+const kForwarded = Symbol('forwardedRequest');
+type TrackedResponse = ServerResponse & { [kForwarded]?: ForwardedRequest };
+
+/** Shared 'close' and 'drain' listeners: no closure per request (`this` is the response). */
+function onResponseClose(this: TrackedResponse): void {
+  this[kForwarded]?.onClientResponseClose();
+}
+
+function onResponseDrain(this: TrackedResponse): void {
+  this[kForwarded]?.onClientDrain();
+}
+
 /**
  * One client request on its way through the proxy, and the undici dispatch handler of its
  * upstream tries. Life cycle:
  *
+ * 0. The request head is checked against the limits (request line 414, header section and
+ *    count 431, several Host headers or a bad absolute-form target 400, body over the cap 413);
+ *    a refused request gets an error with `Connection: close`. A pipelined request waits until
+ *    the response before it is complete, so nothing queued behind an error is ever sent on.
  * 1. A body up to `retryBodyBufferBytes` with a known length is read first so it can be sent
- *    again; a larger or chunked body is streamed (with backpressure) and not replayable.
+ *    again; a larger or chunked body is streamed (with backpressure) and not replayable. A body
+ *    arriving slower than the minimum rate is cut (408).
  * 2. An endpoint is picked from the app's current routing table and counted in flight: in
  *    the revision of a preview listener, else of the first matching route (the request is
  *    then pinned to that revision, retries included), else by weight, by the sticky cookie's
@@ -46,10 +67,17 @@ export function forwardRequest(listener: AppListener, req: IncomingMessage, res:
  *
  * The in-flight count of the current endpoint is released exactly once per try, when undici
  * reports the end or the failure of that try.
+ *
+ * It speaks undici's core handler interface (`onConnect`, `onHeaders`, `onData`, `onComplete`,
+ * `onError`) rather than the newer controller one: that one is adapted to this by a wrapper
+ * that also builds a header object per response, a cost the benchmark showed on every request.
  */
 export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private target: UpstreamTarget | undefined = undefined;
-  private controller: Dispatcher.DispatchController | undefined = undefined;
+  /** Aborts the current try; set once undici assigned it to a connection. */
+  private abortTry: ((reason?: Error) => void) | undefined = undefined;
+  /** Resumes the upstream body after the client socket drained. */
+  private resumeTry: (() => void) | undefined = undefined;
   private tried: UpstreamTarget[] | undefined = undefined;
   private tries = 0;
   /** undici started writing the current try to a socket. */
@@ -69,6 +97,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private readonly startedAtMs = performance.now();
   /** The status the upstream answered, counted once the response ended. */
   private statusCode = 0;
+  /** Set when the proxy itself refuses the request mid-way (413, 408): the status to answer. */
+  private refusedStatus: number | undefined = undefined;
+  private bodyWatch: BodyWatch | undefined = undefined;
+  private limitedBody: LimitedBody | undefined = undefined;
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
 
   constructor(
@@ -85,79 +117,111 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    const { req, res } = this;
+    const { req, res, listener } = this;
+    // A pipelined request: its response is queued behind another one. Wait for that one to
+    // finish, so a request queued behind an error response (which closes) is never forwarded.
+    if (res.socket === null) {
+      res.once('socket', () => this.start());
+      return;
+    }
+    // The connection is already closing (an error answered before this request was parsed):
+    // nothing after an error is ever forwarded; the lingering close ends the connection.
+    const socket = req.socket;
+    if (socket.writableEnded || socket.destroyed) return;
     res.sendDate = false;
-    res.once('close', this.onResponseClose);
-    const table = this.listener.route.table;
-    if (!table.isRoutable && this.listener.previewRevision === undefined) {
+    (res as TrackedResponse)[kForwarded] = this;
+    res.on('close', onResponseClose);
+    const { options } = listener;
+    const head = sanitizeRequestHead(req.rawHeaders, socket.remoteAddress, listener.isTrustedPeer(socket));
+    const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders.length >> 1, head);
+    if (typeof path !== 'string') {
+      sendErrorResponse(res, path.status, path.message);
+      return;
+    }
+    const table = listener.route.table;
+    if (!table.isRoutable && listener.previewRevision === undefined) {
       table.recordUnrouted();
       sendErrorResponse(res, 503, noUpstreamMessage(table.app));
       return;
     }
-    const upstreamHeaders = upstreamRequestHeaders(req);
-    this.upstreamHeaders = upstreamHeaders;
-    this.dispatchOptions.headers = upstreamHeaders;
-    const headers = req.headers;
-    const contentLength = headers['content-length'];
-    if (headers['transfer-encoding'] === undefined) {
+    const dispatchOptions = this.dispatchOptions;
+    dispatchOptions.path = path;
+    this.upstreamHeaders = head.headers;
+    dispatchOptions.headers = head.headers;
+    const contentLength = head.contentLength;
+    if (!head.hasTransferEncoding) {
       if (contentLength === undefined || contentLength === '0') {
         this.dispatchFirst();
         return;
       }
-      if (Number(contentLength) <= this.listener.options.retryBodyBufferBytes) {
+      const length = Number(contentLength);
+      if (options.maxBodyBytes > 0 && length > options.maxBodyBytes) {
+        sendErrorResponse(res, 413, 'request body too large');
+        return;
+      }
+      this.watchBody();
+      if (length <= options.retryBodyBufferBytes) {
         this.bufferBody();
         return;
       }
+      dispatchOptions.body = req;
+    } else {
+      this.watchBody();
+      dispatchOptions.body = options.maxBodyBytes > 0 ? (this.limitedBody = new LimitedBody(req, options.maxBodyBytes, () => this.onBodyTooLarge())) : req;
     }
-    this.dispatchOptions.body = req;
     this.isBodyReplayable = false;
     this.dispatchFirst();
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  onConnect(abort: (reason?: Error) => void): void {
+    this.abortTry = abort;
     this.isWritten = true;
-    if (this.isClientGone) controller.abort(clientClosedError());
+    if (this.isClientGone) abort(clientClosedError());
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded.
-    if (statusCode < 200) return;
+    if (statusCode < 200) return true;
+    this.resumeTry = resume;
     this.statusCode = statusCode;
     const { res } = this;
     if (this.listener.isClosing) res.shouldKeepAlive = false;
-    const clientHeaders = clientResponseHeaders(headers);
+    const clientHeaders = clientResponseHeadersFromRaw(rawHeaders);
     // Added next to the app's own Set-Cookie headers, never instead of them.
     if (this.stickySetCookie !== undefined) clientHeaders.push('set-cookie', this.stickySetCookie);
-    if (statusMessage) res.writeHead(statusCode, statusMessage, clientHeaders);
+    if (statusText) res.writeHead(statusCode, statusText, clientHeaders);
     else res.writeHead(statusCode, clientHeaders);
     this.hasResponded = true;
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.res.write(chunk)) return;
-    controller.pause();
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
     if (!this.isDrainHooked) {
       this.isDrainHooked = true;
-      this.res.on('drain', this.onResponseDrain);
+      this.res.on('drain', onResponseDrain);
     }
+    return false;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.target?.meter.recordResponse(this.statusCode, this.elapsedSeconds());
     this.release();
     this.res.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+  onError(error: Error): void {
+    this.failTry(error);
+  }
+
+  private failTry(error: Error): void {
     const failed = this.target;
     this.release();
     if (this.isClientGone) return;
+    if (this.refusedStatus !== undefined) {
+      this.refuse(this.refusedStatus);
+      return;
+    }
     const kind = classifyUpstreamFailure(error, this.isWritten);
     failed?.meter.recordUpstreamFailure(kind === 'timeout');
     if (this.hasResponded) {
@@ -184,11 +248,44 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     );
   }
 
+  /** The proxy refuses the request mid-way: an error page if nothing was sent yet, else a cut. */
+  private refuse(status: number): void {
+    if (this.hasResponded || this.res.headersSent) {
+      this.res.destroy();
+      return;
+    }
+    sendErrorResponse(this.res, status, status === 413 ? 'request body too large' : 'request body too slow');
+  }
+
+  private watchBody(): void {
+    const { req } = this;
+    this.bodyWatch = this.listener.bodyGuard.watch(req.socket, () => this.onBodyTooSlow());
+    if (this.bodyWatch !== undefined) req.once('end', () => this.listener.bodyGuard.unwatch(this.bodyWatch));
+  }
+
+  private onBodyTooSlow(): void {
+    this.refusedStatus = 408;
+    this.cut();
+  }
+
+  private onBodyTooLarge(): void {
+    this.refusedStatus = 413;
+  }
+
+  /** Stops the current try (its error reports `refusedStatus`), or answers at once when none runs. */
+  private cut(): void {
+    if (this.target !== undefined && this.abortTry !== undefined) {
+      this.abortTry(new CutoverError('PROXY_REQUEST_REFUSED', `request refused with ${this.refusedStatus}`));
+      return;
+    }
+    if (this.target === undefined) this.refuse(this.refusedStatus ?? 400);
+  }
+
   private bufferBody(): void {
     const chunks: Buffer[] = [];
     this.req.on('data', (chunk: Buffer) => chunks.push(chunk));
     this.req.once('end', () => {
-      if (this.isClientGone) return;
+      if (this.isClientGone || this.res.headersSent) return;
       this.dispatchOptions.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       this.dispatchFirst();
     });
@@ -210,7 +307,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     }
     // A streamed body is copied as it flows to the real upstream; a buffered one is shared.
     const { body } = this.dispatchOptions;
-    const isStreamed = body === this.req;
+    const isStreamed = body !== null && body !== undefined && !Buffer.isBuffer(body);
     if (isStreamed) copy.sendAfterBody(this.mirroredRequest(), this.req);
     this.dispatch(target);
     if (!isStreamed) copy.send(this.mirroredRequest(), Buffer.isBuffer(body) ? body : null);
@@ -244,7 +341,8 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
 
   private dispatch(target: UpstreamTarget): void {
     this.target = target;
-    this.controller = undefined;
+    this.abortTry = undefined;
+    this.resumeTry = undefined;
     this.isWritten = false;
     this.tries++;
     target.begin();
@@ -259,7 +357,9 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     if (this.tries >= this.listener.options.maxTries) return false;
     if (kind === 'not-sent') {
       // A streamed body can go out again only if undici never started reading it.
-      return this.isBodyReplayable || (!this.req.readableDidRead && !this.req.destroyed);
+      if (this.isBodyReplayable) return true;
+      if (this.limitedBody !== undefined) return !this.limitedBody.hasStarted && !this.req.destroyed;
+      return !this.req.readableDidRead && !this.req.destroyed;
     }
     return kind === 'reset' && this.isBodyReplayable && isIdempotentMethod(this.req.method);
   }
@@ -272,19 +372,22 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     target.end();
   }
 
-  private readonly onResponseDrain = (): void => {
-    this.controller?.resume();
-  };
+  /** The client socket drained: let the upstream body flow again. */
+  onClientDrain(): void {
+    this.resumeTry?.();
+  }
 
-  private readonly onResponseClose = (): void => {
+  /** The client's response closed (finished, or the client went away). */
+  onClientResponseClose(): void {
+    if (this.bodyWatch !== undefined) this.listener.bodyGuard.unwatch(this.bodyWatch);
     if (this.listener.isClosing) this.listener.closeIdleConnections();
     // A mirror copy still waiting for a streamed body gives up: that body may never end now.
     this.mirrorCopy?.cancel();
     if (this.res.writableFinished) return;
     this.isClientGone = true;
-    // Without a controller the try is still queued; onRequestStart aborts it.
-    if (this.target !== undefined && this.controller !== undefined) this.controller.abort(clientClosedError());
-  };
+    // Without an abort function the try is still queued; onConnect aborts it.
+    if (this.target !== undefined && this.abortTry !== undefined) this.abortTry(clientClosedError());
+  }
 }
 
 function clientClosedError(): Error {

@@ -208,12 +208,18 @@ describe('ProxyServer mirroring', () => {
     const proxy = await startProxy(plan);
     try {
       // A small body arrives with the head, so Node keeps it unread; a larger one is discarded.
+      // (With a body cap, the proxy reads a chunked body as it comes: a copy may then be whole.)
+      const sent: Buffer[] = [];
       for (const size of [200, 20_000]) {
         const body = Buffer.alloc(size, 'e');
+        sent.push(body);
         const res = await send(proxy.port, { method: 'POST', body, headers: { 'transfer-encoding': 'chunked' } });
         assert.equal(res.status, 502);
         await waitFor(() => Object.keys(proxy.proxy.inflight()).length === 0, `the copy of the ${size}-byte request to be given up`);
-        assert.ok(shadow.bodies.every((copy) => copy.body.equals(body)), 'no truncated copy');
+        assert.ok(
+          shadow.bodies.every((copy) => sent.some((b) => copy.body.equals(b))),
+          `no truncated copy: ${shadow.bodies.map((c) => c.body.length).join(',')} of ${size}`,
+        );
       }
     } finally {
       await proxy.close();

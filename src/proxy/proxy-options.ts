@@ -36,6 +36,20 @@ export const DEFAULT_RETRY_BODY_BUFFER_BYTES = 64 * 1024;
 export const DEFAULT_TUNNEL_IDLE_TIMEOUT_MS = 600_000;
 /** How long `close()` and `removeApp()` let in-flight requests finish before cutting them. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+/** Largest header section (all `name: value` lines) a client may send; 431 above it. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+/** Longest request line (`METHOD target HTTP/1.1`); 414 above it. */
+export const DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
+/** Most header fields in one request; 431 above it. */
+export const DEFAULT_MAX_HEADER_COUNT = 200;
+/** Largest request body; 413 above it. `0` means no limit. */
+export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
+/** A request body arriving slower than this on average (bytes per second) is cut with 408. `0` turns the check off. */
+export const DEFAULT_MIN_BODY_BYTES_PER_SECOND = 1024;
+/** The minimum body rate is enforced once a body has been arriving for this long. */
+export const DEFAULT_BODY_RATE_GRACE_MS = 10_000;
+/** Open client connections per app listener and proxy worker; more are closed at once. `0` means no limit. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Mirror copies in flight per worker; a request to copy beyond it gets no copy. `0` disables mirroring. */
 export const DEFAULT_MIRROR_MAX_CONCURRENT = 32;
 /** Largest request body copied to a mirror; a request with a larger body gets no copy. */
@@ -58,10 +72,25 @@ export interface ProxyOptions {
   retryBodyBufferBytes: number;
   tunnelIdleTimeoutMs: number;
   closeTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxRequestLineBytes: number;
+  maxHeaderCount: number;
+  maxBodyBytes: number;
+  minBodyBytesPerSecond: number;
+  bodyRateGraceMs: number;
+  maxConnections: number;
+  /**
+   * Addresses and CIDR blocks (`10.0.0.0/8`, `::1`) of proxies in front of cutover whose
+   * `X-Forwarded-*` headers are kept (the peer's address is appended). From anyone else they
+   * are replaced.
+   */
+  trustedProxies: readonly string[];
   mirrorMaxConcurrent: number;
   mirrorMaxBodyBytes: number;
   mirrorTimeoutMs: number;
 }
+
+type NumericOption = Exclude<keyof ProxyOptions, 'trustedProxies'>;
 
 export const DEFAULT_PROXY_OPTIONS: Readonly<ProxyOptions> = Object.freeze({
   clientHeadersTimeoutMs: DEFAULT_CLIENT_HEADERS_TIMEOUT_MS,
@@ -78,6 +107,14 @@ export const DEFAULT_PROXY_OPTIONS: Readonly<ProxyOptions> = Object.freeze({
   retryBodyBufferBytes: DEFAULT_RETRY_BODY_BUFFER_BYTES,
   tunnelIdleTimeoutMs: DEFAULT_TUNNEL_IDLE_TIMEOUT_MS,
   closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS,
+  maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+  maxRequestLineBytes: DEFAULT_MAX_REQUEST_LINE_BYTES,
+  maxHeaderCount: DEFAULT_MAX_HEADER_COUNT,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  minBodyBytesPerSecond: DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+  bodyRateGraceMs: DEFAULT_BODY_RATE_GRACE_MS,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  trustedProxies: Object.freeze([]),
   mirrorMaxConcurrent: DEFAULT_MIRROR_MAX_CONCURRENT,
   mirrorMaxBodyBytes: DEFAULT_MIRROR_MAX_BODY_BYTES,
   mirrorTimeoutMs: DEFAULT_MIRROR_TIMEOUT_MS,
@@ -85,8 +122,9 @@ export const DEFAULT_PROXY_OPTIONS: Readonly<ProxyOptions> = Object.freeze({
 
 /** Fills in defaults; fields set to `undefined` keep their default. */
 export function resolveProxyOptions(options: Partial<ProxyOptions> = {}): ProxyOptions {
-  const resolved: ProxyOptions = { ...DEFAULT_PROXY_OPTIONS };
-  for (const key of Object.keys(resolved) as (keyof ProxyOptions)[]) {
+  const resolved: ProxyOptions = { ...DEFAULT_PROXY_OPTIONS, trustedProxies: [...(options.trustedProxies ?? [])] };
+  for (const key of Object.keys(resolved) as NumericOption[]) {
+    if ((key as keyof ProxyOptions) === 'trustedProxies') continue;
     const value = options[key];
     if (value !== undefined) {
       if (!Number.isFinite(value) || value < 0) {
@@ -96,6 +134,9 @@ export function resolveProxyOptions(options: Partial<ProxyOptions> = {}): ProxyO
     }
   }
   if (resolved.maxTries < 1) resolved.maxTries = 1;
+  if (resolved.maxHeaderBytes < 1 || resolved.maxRequestLineBytes < 1 || resolved.maxHeaderCount < 1) {
+    throw new CutoverError('PROXY_INVALID_OPTION', 'proxy options maxHeaderBytes, maxRequestLineBytes and maxHeaderCount must be at least 1');
+  }
   // Node refuses a header timeout longer than the request timeout.
   if (resolved.clientRequestTimeoutMs > 0 && resolved.clientHeadersTimeoutMs > resolved.clientRequestTimeoutMs) {
     resolved.clientHeadersTimeoutMs = resolved.clientRequestTimeoutMs;

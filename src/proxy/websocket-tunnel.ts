@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { AppListener, Tunnel } from './app-listener.js';
 import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from './error-response.js';
-import { upstreamRequestHeaders } from './forwarded-headers.js';
+import { sanitizeRequestHead } from './forwarded-headers.js';
+import { checkRequestHead } from './request-limits.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
 /** Largest upstream handshake response head the proxy reads before giving up (502). */
@@ -20,8 +21,15 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  */
 export function openTunnel(listener: AppListener, req: IncomingMessage, client: Socket, head: Buffer): void {
   client.on('error', ignore);
+  if (client.writableEnded || client.destroyed) return;
   if (!isWebSocketHandshake(req)) {
     writeRawErrorResponse(client, 400, 'only websocket upgrades are supported');
+    return;
+  }
+  const sanitized = sanitizeRequestHead(req.rawHeaders, client.remoteAddress, listener.isTrustedPeer(client));
+  const path = checkRequestHead(listener.options, req.method ?? 'GET', req.url ?? '/', req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders.length >> 1, sanitized);
+  if (typeof path !== 'string') {
+    writeRawErrorResponse(client, path.status, path.message);
     return;
   }
   if (listener.isClosing) {
@@ -40,7 +48,7 @@ export function openTunnel(listener: AppListener, req: IncomingMessage, client: 
     writeRawErrorResponse(client, 503, pinned === undefined ? noUpstreamMessage(table.app) : noRevisionUpstreamMessage(table.app, pinned));
     return;
   }
-  new WebSocketTunnel(listener, req, client, head, pinned).connect(target);
+  new WebSocketTunnel(listener, req, client, head, pinned, path, sanitized.headers).connect(target);
 }
 
 export function isWebSocketHandshake(req: IncomingMessage): boolean {
@@ -78,6 +86,8 @@ class WebSocketTunnel implements Tunnel {
     private readonly head: Buffer,
     /** The revision a routed or preview tunnel must stay in, retries included. */
     private readonly pinnedRevision: number | undefined,
+    private readonly path: string,
+    private readonly headers: readonly string[],
   ) {
     listener.tunnels.add(this);
     client.once('close', (hadError) => this.onClientClosed(hadError));
@@ -119,9 +129,8 @@ class WebSocketTunnel implements Tunnel {
     this.state = 'handshaking';
     upstream.setTimeout(this.listener.options.upstreamHeadersTimeoutMs);
     const { req } = this;
-    const headers = upstreamRequestHeaders(req);
-    headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
-    let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    const headers = [...this.headers, 'Connection', 'Upgrade', 'Upgrade', 'websocket'];
+    let text = `${req.method} ${this.path} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     upstream.write(`${text}\r\n`, 'latin1');
     if (this.head.length > 0) upstream.write(this.head);

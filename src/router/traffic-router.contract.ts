@@ -6,6 +6,8 @@ import { Pool } from 'undici';
 import type { HostPort } from '../model/spec.js';
 import type { Endpoint, TrafficPlan } from '../model/traffic-plan.js';
 import type { TrafficRouter } from './traffic-router.js';
+import { waitFor } from '../../test/helpers/daemon-fixture.js';
+import { sample, type Sample } from '../../test/helpers/traffic.js';
 
 /** The apps the contract uses; an external data plane must know them in advance. */
 export const CONTRACT_APPS = ['weights', 'drain', 'routes', 'sticky', 'abort', 'switch'] as const;
@@ -55,45 +57,8 @@ class Upstream {
   }
 }
 
-interface Answers {
-  byRevision: Record<string, number>;
-  setCookies: string[];
-}
-
-async function send(origin: string, count: number, headers: Record<string, string> = {}, connections = 4): Promise<Answers> {
-  const pool = new Pool(origin, { connections });
-  const answers: Answers = { byRevision: {}, setCookies: [] };
-  let sent = 0;
-  const worker = async (): Promise<void> => {
-    while (sent < count) {
-      sent += 1;
-      let key = 'failed';
-      try {
-        const response = await pool.request({ path: '/', method: 'GET', headers });
-        await response.body.dump();
-        if (response.statusCode === 200) key = String(response.headers['x-cutover-revision']);
-        const cookie = response.headers['set-cookie'];
-        if (cookie) answers.setCookies.push(...(Array.isArray(cookie) ? cookie : [cookie]));
-      } catch {
-        // Counted as failed.
-      }
-      answers.byRevision[key] = (answers.byRevision[key] ?? 0) + 1;
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: connections }, worker));
-  } finally {
-    await pool.close();
-  }
-  return answers;
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function send(origin: string, count: number, headers: Record<string, string> = {}, connections = 4): Promise<Sample> {
+  return sample(origin, count, { headers, connections });
 }
 
 /**
@@ -225,7 +190,7 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
       // Load before, during and after the switch.
       let isRunning = true;
       const during = (async () => {
-        const seen: Answers[] = [];
+        const seen: Sample[] = [];
         while (isRunning) seen.push(await send(origin('switch'), 40, {}, 8));
         return seen;
       })();

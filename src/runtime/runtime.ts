@@ -26,6 +26,11 @@ export interface StartedInstance {
   exited: Promise<ExitInfo>;
 }
 
+export interface AdoptedInstance extends StartedInstance {
+  /** True when the process (or one of its group) still listens on the recorded port. */
+  isListening: boolean;
+}
+
 export interface StopResult {
   /** True when SIGTERM was not enough and the group got SIGKILL. */
   wasKilled: boolean;
@@ -38,7 +43,12 @@ export interface Runtime {
    * Takes over an instance started by an earlier controller. Null when that process is gone,
    * or when its pid now belongs to another process (which must then be left alone).
    */
-  adopt(instance: { pid: number; identity: string | null; port: number; logPath: string }): StartedInstance | null;
+  adopt(instance: { pid: number; identity: string | null; port: number; logPath: string }): AdoptedInstance | null;
+  /**
+   * Stops, whatever it takes, a process started for `instanceId` whose pid was never recorded
+   * (the controller died between starting it and writing its pid down). True when one was found.
+   */
+  stopUnrecorded(instanceId: string): Promise<boolean>;
   /** SIGTERM, then SIGKILL to the whole group after stopTimeoutMs. */
   stop(pid: number, stopTimeoutMs: number): Promise<StopResult>;
   close(): void;

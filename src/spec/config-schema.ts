@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_REQUEST_LINE_BYTES,
+  DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+  MAX_CONNECTIONS,
+  MAX_HEADER_COUNT,
+  MAX_HEADER_TIMEOUT_MS,
   DEFAULT_HEALTH_INTERVAL_MS,
   DEFAULT_HEALTH_PATH,
   DEFAULT_HEALTH_TIMEOUT_MS,
@@ -45,6 +55,8 @@ import {
 import { describeValue } from './describe-value.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './parse-duration.js';
 import { LISTEN_PATTERN, MAX_PORT, MIN_PORT, parseListen } from './parse-listen.js';
+import { formatSize, parseSize, SIZE_PATTERN } from './parse-size.js';
+import { trustedProxyProblem } from '../proxy/trusted-proxies.js';
 
 /**
  * The raw shape of `cutover.yaml`, as written: durations as text, defaults not filled in. Every
@@ -119,6 +131,27 @@ function countOrPercent(description: string, defaultValue: number) {
       expected: 'a count such as 1 or a percentage such as 25%',
       hint: 'write a number of instances, e.g. 1, or a share of replicas, e.g. 25%',
     });
+}
+
+function size(description: string, options: { defaultBytes: number; minBytes?: number }) {
+  const { defaultBytes, minBytes = 0 } = options;
+  return z
+    .union([z.int(), z.string().meta({ pattern: SIZE_PATTERN })])
+    .superRefine((value, ctx) => {
+      let bytes: number;
+      try {
+        bytes = parseSize(value);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        ctx.addIssue(issue(error.message, error.hint, value));
+        return;
+      }
+      if (bytes < minBytes) {
+        ctx.addIssue(issue(`expected a size of at least ${formatSize(minBytes)}, got ${describeValue(value)}`, `write ${formatSize(defaultBytes)}, for example`, value));
+      }
+    })
+    .meta({ description, default: formatSize(defaultBytes), examples: [formatSize(defaultBytes)] })
+    .register(fieldHints, { expected: 'a size such as 16KiB or a number of bytes', hint: 'write a whole number of bytes or a size such as 16KiB, 10MiB or 1GiB' });
 }
 
 /** A YAML scalar that is used as a string: numbers and booleans are kept as written. */
@@ -577,8 +610,46 @@ export const appSchema = z
   })
   .meta({ description: 'One service cutover keeps running.' });
 
+const trustedProxySchema = z
+  .string()
+  .superRefine((text, ctx) => {
+    const problem = trustedProxyProblem(text);
+    if (problem !== undefined) ctx.addIssue(issue(`${describeValue(text)} ${problem}`, 'write an IP address such as 10.0.0.1 or a CIDR block such as 10.0.0.0/8', text));
+  })
+  .register(fieldHints, { expected: 'an IP address or CIDR block such as 10.0.0.0/8' });
+
+export const proxySchema = z
+  .strictObject({
+    maxHeaderSize: size('Largest header section a client may send (all header lines); 431 above it.', { defaultBytes: DEFAULT_MAX_HEADER_BYTES, minBytes: 1024 }).optional(),
+    maxRequestLineSize: size('Longest request line (method, target, version); 414 above it.', { defaultBytes: DEFAULT_MAX_REQUEST_LINE_BYTES, minBytes: 256 }).optional(),
+    maxHeaderCount: integer(1, MAX_HEADER_COUNT)
+      .meta({ description: 'Most header fields in one request; 431 above it.', default: DEFAULT_MAX_HEADER_COUNT })
+      .optional(),
+    maxBodySize: size('Largest request body; 413 above it. 0 means no limit.', { defaultBytes: DEFAULT_MAX_BODY_BYTES }).optional(),
+    headerTimeout: duration('Time a client has to send its whole request head (slowloris guard); 408 after it.', {
+      defaultMs: DEFAULT_HEADER_TIMEOUT_MS,
+      minMs: 1,
+      maxMs: MAX_HEADER_TIMEOUT_MS,
+    }).optional(),
+    minBodyRate: size('Slowest average request body rate, in bytes per second, checked after 10s (slow POST guard); 408 below it. 0 turns the check off.', {
+      defaultBytes: DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+    }).optional(),
+    maxConnections: integer(0, MAX_CONNECTIONS)
+      .meta({ description: 'Open client connections per app and proxy worker; more are closed at once. 0 means no limit.', default: DEFAULT_MAX_CONNECTIONS })
+      .optional(),
+    trustedProxies: z
+      .array(trustedProxySchema)
+      .meta({
+        description: 'Addresses or CIDR blocks of proxies in front of cutover. Their X-Forwarded-For/-Proto/-Host are kept (the peer is appended); from anyone else they are replaced.',
+        examples: [['127.0.0.1', '10.0.0.0/8']],
+      })
+      .optional(),
+  })
+  .meta({ description: 'Limits of the built-in proxy, for every app. Read by cutover up; a change needs a restart of the daemon.' });
+
 export const configSchema = z
   .strictObject({
+    proxy: proxySchema.optional(),
     router: routerSchema.optional(),
     metrics: z
       .strictObject({
@@ -604,3 +675,4 @@ export const configSchema = z
 /** `cutover.yaml` as written, after validation and before defaults. */
 export type RawConfig = z.output<typeof configSchema>;
 export type RawApp = z.output<typeof appSchema>;
+export type RawProxy = z.output<typeof proxySchema>;

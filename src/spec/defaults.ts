@@ -1,3 +1,13 @@
+import {
+  DEFAULT_CLIENT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_REQUEST_LINE_BYTES,
+  DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+} from '../proxy/proxy-options.js';
+
 /**
  * Defaults and limits of `cutover.yaml`. The loader, the CLI and the README all read these
  * constants, so a default is changed in one place. Durations are in milliseconds.
@@ -45,6 +55,24 @@ export const MAX_CONFIG_BYTES = 1_048_576;
 /** How many nodes YAML aliases may expand to, against "billion laughs" files. */
 export const MAX_ALIAS_COUNT = 100;
 
+/**
+ * The `proxy:` block: limits of the built-in proxy, shared by every app. The data plane owns
+ * the defaults (src/proxy/proxy-options.ts); they are re-exported here for the spec and docs.
+ */
+export {
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_REQUEST_LINE_BYTES,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+  DEFAULT_MAX_CONNECTIONS,
+};
+/** `proxy.headerTimeout`: time a client has to send its whole request head. */
+export const DEFAULT_HEADER_TIMEOUT_MS = DEFAULT_CLIENT_HEADERS_TIMEOUT_MS;
+/** Upper bound of `proxy.headerTimeout`. */
+export const MAX_HEADER_TIMEOUT_MS = 60_000;
+export const MAX_HEADER_COUNT = 10_000;
+export const MAX_CONNECTIONS = 1_000_000;
 /** Blue-green: the header that reaches green before the switch when `preview` is not set. */
 export const DEFAULT_PREVIEW_HEADER = { name: 'x-cutover-preview', value: '1' } as const;
 export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;

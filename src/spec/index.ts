@@ -8,6 +8,7 @@ export { ConfigError, formatConfigProblems, type ConfigProblem } from './config-
 export { parseDuration, formatDuration, DURATION_INVALID } from './parse-duration.js';
 export { parseListen, formatListen, LISTEN_INVALID, MIN_PORT, MAX_PORT } from './parse-listen.js';
 export { splitCommand, COMMAND_INVALID } from './split-command.js';
+export { parseSize, formatSize, SIZE_INVALID } from './parse-size.js';
 export { parseOverride, type Override } from './apply-overrides.js';
 export { configSchema, type RawConfig, type RawApp } from './config-schema.js';
 export { configJsonSchema } from './json-schema.js';

@@ -1,9 +1,16 @@
 import { dirname, resolve } from 'node:path';
-import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type StrategySpec, type AnalysisTemplateSpec } from '../model/spec.js';
-import type { RawApp, RawConfig } from './config-schema.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec, type AnalysisTemplateSpec } from '../model/spec.js';
+import type { RawApp, RawConfig, RawProxy } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_HEALTH_INTERVAL_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_REQUEST_LINE_BYTES,
+  DEFAULT_MIN_BODY_BYTES_PER_SECOND,
   DEFAULT_HEALTH_PATH,
   DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_HEALTHY_THRESHOLD,
@@ -37,6 +44,7 @@ import {
 import { defaultBackendName } from '../router/haproxy/haproxy-layout.js';
 import { parseDuration } from './parse-duration.js';
 import { parseListen } from './parse-listen.js';
+import { parseSize } from './parse-size.js';
 import { splitCommand } from './split-command.js';
 
 /**
@@ -52,7 +60,25 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
     path: configPath,
     apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir) })),
     metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
+    proxy: resolveProxy(raw.proxy),
   };
+}
+
+export function resolveProxy(raw: RawProxy | undefined): ProxySpec {
+  return {
+    maxHeaderBytes: sizeBytes(raw?.maxHeaderSize, DEFAULT_MAX_HEADER_BYTES),
+    maxRequestLineBytes: sizeBytes(raw?.maxRequestLineSize, DEFAULT_MAX_REQUEST_LINE_BYTES),
+    maxHeaderCount: raw?.maxHeaderCount ?? DEFAULT_MAX_HEADER_COUNT,
+    maxBodyBytes: sizeBytes(raw?.maxBodySize, DEFAULT_MAX_BODY_BYTES),
+    headerTimeoutMs: durationMs(raw?.headerTimeout, DEFAULT_HEADER_TIMEOUT_MS),
+    minBodyBytesPerSecond: sizeBytes(raw?.minBodyRate, DEFAULT_MIN_BODY_BYTES_PER_SECOND),
+    maxConnections: raw?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    trustedProxies: [...(raw?.trustedProxies ?? [])],
+  };
+}
+
+function sizeBytes(value: string | number | undefined, defaultBytes: number): number {
+  return value === undefined ? defaultBytes : parseSize(value);
 }
 
 function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {

@@ -116,6 +116,8 @@ interface RevisionRow {
 }
 
 const ACTIVE = `phase IN ('progressing', 'paused')`;
+/** How long a write waits for another writer's lock. Transactions that read then write take the lock first (BEGIN IMMEDIATE), so the wait applies to them too. */
+export const BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * The store on SQLite: WAL so readers never wait for the writer, a bounded journal, and
@@ -128,7 +130,8 @@ export class SqliteStore implements Store {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    // Another writer (a second process, a person with sqlite3) may hold the lock a while: wait.
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma('journal_size_limit = 67108864');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
@@ -145,7 +148,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[version]!);
         this.db.pragma(`user_version = ${version + 1}`);
-      })();
+      }).immediate();
     }
   }
 
@@ -196,7 +199,7 @@ export class SqliteStore implements Store {
       this.db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(app, number, JSON.stringify(spec), specHash, createdAt);
       this.db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
       return { app, number, spec, specHash, createdAt };
-    })();
+    }).immediate();
   }
 
   createRollout(rollout: NewRollout): RolloutRecord {
@@ -283,7 +286,7 @@ export class SqliteStore implements Store {
       .prepare(
         `INSERT INTO instances (id, app, revision, pid, identity, rollout_id, port, state, reason, log_path, started_at, ready_at, stopped_at)
          VALUES (@id, @app, @revision, @pid, @identity, @rolloutId, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
-         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, identity = excluded.identity, state = excluded.state, reason = excluded.reason,
+         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, port = excluded.port, identity = excluded.identity, state = excluded.state, reason = excluded.reason,
            ready_at = excluded.ready_at, stopped_at = excluded.stopped_at`,
       )
       .run(i);
@@ -427,7 +430,7 @@ export class SqliteStore implements Store {
       const remove = this.db.prepare('DELETE FROM instances WHERE id = ?');
       for (const row of forgotten) remove.run(row.id);
       return forgotten.map((row) => row.log_path);
-    })();
+    }).immediate();
   }
 
   close(): void {

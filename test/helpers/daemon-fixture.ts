@@ -70,10 +70,12 @@ export class DaemonFixture {
     this.client = new CutoverClient({ socketPath: path.join(this.dataDir, 'cutover.sock') });
   }
 
-  static async start(config: (port: number) => string): Promise<DaemonFixture> {
+  /** `env` goes to `cutover up`, and so to the daemon (e.g. the crash switch); `upArgs` are extra flags of `up`. */
+  static async start(config: (port: number) => string, options: { env?: NodeJS.ProcessEnv; upArgs?: string[]; beforeUp?: (fixture: DaemonFixture) => void } = {}): Promise<DaemonFixture> {
     const fixture = new DaemonFixture(await findFreePort());
     fixture.writeConfig(config(fixture.port));
-    const up = await fixture.cli(['up', '--detach']);
+    options.beforeUp?.(fixture);
+    const up = await fixture.cli(['up', '--detach', ...(options.upArgs ?? [])], { env: options.env });
     if (up.code !== 0) {
       const log = fs.existsSync(path.join(fixture.dataDir, 'daemon.log')) ? fs.readFileSync(path.join(fixture.dataDir, 'daemon.log'), 'utf8') : '';
       await fixture.stop();
@@ -90,9 +92,9 @@ export class DaemonFixture {
     fs.writeFileSync(this.configPath, text);
   }
 
-  cli(args: string[], options: { withGlobals?: boolean } = {}): Promise<CliResult> {
+  cli(args: string[], options: { withGlobals?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
     const globals = options.withGlobals === false ? [] : ['-c', this.configPath, '--data-dir', this.dataDir];
-    return runCli([...args, ...globals]);
+    return runCli([...args, ...globals], { env: options.env });
   }
 
   async status(): Promise<StatusReport> {
@@ -110,6 +112,19 @@ export class DaemonFixture {
     if (daemonPid) killQuietly(daemonPid);
     for (const pid of this.seenPids) killQuietly(-pid);
     killLeftoverHaproxy(path.join(this.dataDir, 'haproxy'));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Tears down at once, without draining: SIGKILL to the daemon's process group (primary,
+   * workers, controller) and to every instance group seen. For tests that check nothing after.
+   */
+  async kill(): Promise<void> {
+    await this.status().catch(() => undefined);
+    const pidFile = path.join(this.dataDir, 'daemon.pid');
+    const daemonPid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : null;
+    if (daemonPid) killQuietly(-daemonPid);
+    for (const pid of this.seenPids) killQuietly(-pid);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 

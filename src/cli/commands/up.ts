@@ -4,27 +4,38 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../../errors.js';
 import { ensureDataDir } from '../../daemon/data-dir.js';
+import { checkStore } from '../../store/check-store.js';
 import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock.js';
-import { loadConfig } from '../../spec/index.js';
+import { ensureAdminToken } from '../../api/admin-token.js';
+import { InputError } from '../../errors.js';
+import { formatListen, loadConfig, parseListen } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
 
-export async function up(options: GlobalOptions & { detach?: boolean; workers: number }): Promise<void> {
+export async function up(options: GlobalOptions & { detach?: boolean; workers: number; admin?: string }): Promise<void> {
   const context = commandContext(options);
   // Bad config fails here, with exit 2, before any process starts.
-  loadConfig(context.configPath);
+  const config = loadConfig(context.configPath);
+  const admin = options.admin === undefined ? undefined : adminAddress(options.admin);
   ensureDataDir(context.layout.root);
+  // A corrupt state database stops us here, with its own exit code, before anything runs.
+  checkStore(context.layout.database);
+  // The token is made (or checked) now, so a bad token file fails before anything starts.
+  if (admin !== undefined) ensureAdminToken(context.layout.adminToken);
 
   if (!options.detach) {
     const { runPrimary } = await import('../../daemon/primary.js');
     console.log(`cutover up: data dir ${context.layout.root}, ${options.workers} proxy worker(s); Ctrl-C stops gracefully`);
+    if (admin !== undefined) console.log(`admin API on http://${admin}, bearer token in ${context.layout.adminToken}`);
     const code = await runPrimary({
       configPath: context.configPath,
       dataDir: context.layout.root,
       workers: options.workers,
+      proxy: config.proxy,
+      ...(admin !== undefined ? { admin } : {}),
       log: (line) => console.log(`${new Date().toISOString()} ${line}`),
     });
     console.log('cutover daemon stopped');
@@ -38,7 +49,7 @@ export async function up(options: GlobalOptions & { detach?: boolean; workers: n
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a');
-  const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers)], {
+  const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers), ...(admin !== undefined ? ['--admin', admin] : [])], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
   });
@@ -104,4 +115,18 @@ function tail(file: string, lines: number): string {
   } catch {
     return '(no daemon log)';
   }
+}
+
+/** `--admin HOST:PORT` (or a port alone: 127.0.0.1). A wildcard address is allowed, with a warning. */
+function adminAddress(text: string): string {
+  let address;
+  try {
+    address = parseListen(text);
+  } catch (error) {
+    throw new InputError('BAD_FLAG', `--admin ${JSON.stringify(text)}: ${(error as Error).message}`, { hint: 'write --admin 127.0.0.1:7071' });
+  }
+  if (address.host === '0.0.0.0' || address.host === '::') {
+    console.error(`warning: the admin API will listen on every interface (${formatListen(address)}); only the bearer token protects it`);
+  }
+  return formatListen(address);
 }

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExitInfo, Runtime, StartRequest, StartedInstance, StopResult } from '../runtime.js';
+import type { AdoptedInstance, ExitInfo, Runtime, StartRequest, StartedInstance, StopResult } from '../runtime.js';
+import { findProcessByEnv, groupListensOn, processGroupOf } from './process-table.js';
 import { expandVars } from './expand-vars.js';
 import { findFreePort } from './free-port.js';
 import { isGroupAlive, signalGroup } from './process-group.js';
@@ -57,7 +58,8 @@ export class LocalRuntime implements Runtime {
 
     const exited = new Promise<ExitInfo>((resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => {
-        const spawnError = error.code === 'ENOENT' ? `command not found: ${file}` : `could not start ${file}: ${error.message}`;
+        const spawnError =
+          error.code === 'ENOENT' ? `command not found: ${file}` : error.code === 'EACCES' ? `permission denied: ${file} cannot be executed (is its x bit set?)` : `could not start ${file}: ${error.message}`;
         resolve({ code: null, signal: null, spawnError });
       });
       child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -73,7 +75,7 @@ export class LocalRuntime implements Runtime {
     return { pid, identity: pid === null ? null : processIdentity(pid), host: INSTANCE_HOST, port, exited };
   }
 
-  adopt(instance: { pid: number; identity: string | null; port: number; logPath: string }): StartedInstance | null {
+  adopt(instance: { pid: number; identity: string | null; port: number; logPath: string }): AdoptedInstance | null {
     const { pid } = instance;
     if (instance.identity === null || processIdentity(pid) !== instance.identity) return null;
     const exited = new Promise<ExitInfo>((resolve) => {
@@ -85,7 +87,16 @@ export class LocalRuntime implements Runtime {
     });
     this.logs.watch(instance.logPath);
     void exited.then(() => this.logs.unwatch(instance.logPath));
-    return { pid, identity: instance.identity, host: INSTANCE_HOST, port: instance.port, exited };
+    return { pid, identity: instance.identity, host: INSTANCE_HOST, port: instance.port, exited, isListening: groupListensOn(pid, instance.port) };
+  }
+
+  async stopUnrecorded(instanceId: string): Promise<boolean> {
+    const pid = findProcessByEnv('CUTOVER_INSTANCE', instanceId);
+    if (pid === null) return false;
+    // Its own group leader (detached at spawn); a child that outlived it still carries the group.
+    const pgid = processGroupOf(pid) ?? pid;
+    await this.stop(pgid, 0);
+    return true;
   }
 
   async stop(pid: number, stopTimeoutMs: number): Promise<StopResult> {

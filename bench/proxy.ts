@@ -1,0 +1,385 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { findFreePort } from '../src/runtime/local/free-port.js';
+import { repoRoot } from '../test/helpers/repo.js';
+import { ManagedProcess, killAllStarted, signalPid, waitForHttp } from './managed-process.js';
+import { childPids, cpuMicros, rssBytes } from './proc-stats.js';
+import { runWrk, type WrkResult } from './wrk.js';
+
+/**
+ * The data-plane benchmark (`npm run bench -- proxy`): the same wrk load against the backend
+ * directly, HAProxy (1 thread), nginx (2 workers, upstream keepalive), `http-proxy` with a
+ * keep-alive agent, cutover's proxy as the real daemon's data plane (once per worker count
+ * asked for) and its ProxyServer alone in a process, in rounds (A B C … A B C …) on this machine. Prints req/s, p50/p99, the proxy's
+ * CPU microseconds per request (from /proc), its memory, and ratios against HAProxy and
+ * http-proxy paired per round. Peers whose programs are missing are skipped, and said so.
+ */
+
+const APT_LINE = 'apt-get install -y haproxy nginx wrk';
+
+interface BenchPath {
+  readonly key: string;
+  readonly label: string;
+  readonly url: string;
+  /** The processes whose CPU and memory count as the proxy's; empty for the direct path. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+interface Sample {
+  wrk: WrkResult;
+  cpuMicrosPerRequest: number | undefined;
+  rssBytes: number | undefined;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rounds: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '8' },
+      connections: { type: 'string', default: '50' },
+      threads: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '1,2' },
+      only: { type: 'string' },
+    },
+  });
+  const rounds = positive(values.rounds, '--rounds');
+  const durationSeconds = positive(values.duration, '--duration');
+  const connections = positive(values.connections, '--connections');
+  const threads = positive(values.threads, '--threads');
+  const warmupSeconds = Number(values.warmup);
+  const workerCounts = values.workers.split(',').map((n) => positive(n, '--workers'));
+  const only = values.only?.split(',');
+  const wants = (key: string): boolean => only === undefined || only.some((k) => key === k || key.startsWith(`${k}-`));
+
+  const wrk = findProgram('wrk');
+  if (wrk === undefined) {
+    console.error(`wrk is not installed; the proxy bench needs it. On Debian: ${APT_LINE}`);
+    process.exitCode = 1;
+    return;
+  }
+
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-bench-'));
+  const onSignal = (): void => {
+    killAllStarted();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const paths: BenchPath[] = [];
+  const skipped: string[] = [];
+  try {
+    const backend = await startBackend(workDir);
+    const backendUrl = `http://127.0.0.1:${backend.port}/`;
+    if (wants('direct')) paths.push({ key: 'direct', label: 'direct to backend, 1 process', url: backendUrl, pids: () => [], stop: async () => {} });
+
+    if (wants('haproxy')) {
+      const haproxy = findProgram('haproxy');
+      if (haproxy === undefined) skipped.push('HAProxy (not installed)');
+      else paths.push(await startHaproxy(haproxy, backend.port, workDir));
+    }
+    if (wants('nginx')) {
+      const nginx = findProgram('nginx');
+      if (nginx === undefined) skipped.push('nginx (not installed)');
+      else paths.push(await startNginx(nginx, backend.port, workDir));
+    }
+    if (wants('http-proxy')) paths.push(await startHttpProxy(backend.port, workDir));
+    if (wants('proxy-server')) paths.push(await startProxyServerProcess(backend.port, workDir));
+    for (const workers of workerCounts) {
+      if (wants(`cutover-${workers}`)) paths.push(await startCutover(workers, workDir));
+    }
+
+    console.log(
+      `proxy benchmark: wrk -t${threads} -c${connections}, ${rounds} round(s) of ${durationSeconds} s per path, paths in turn each round; ` +
+        `backend: one Node.js http process answering 200 with ${100} bytes; ${os.cpus().length} cores shared by load, proxies and backend`,
+    );
+    if (skipped.length > 0) console.log(`skipped: ${skipped.join(', ')}. Install them with: ${APT_LINE}`);
+    console.log('');
+
+    const load = { threads, connections };
+    if (warmupSeconds > 0) {
+      for (const p of paths) await runWrk({ url: p.url, ...load, durationSeconds: warmupSeconds });
+    }
+    const samples = new Map<string, Sample[]>(paths.map((p) => [p.key, []]));
+    for (let round = 1; round <= rounds; round++) {
+      for (const p of paths) {
+        const sample = await measure(p, { ...load, durationSeconds });
+        samples.get(p.key)!.push(sample);
+        console.log(
+          `round ${round}/${rounds} ${p.label.padEnd(44)} ${sample.wrk.requestsPerSecond.toFixed(0).padStart(7)} req/s  ` +
+            `p50 ${sample.wrk.p50Ms.toFixed(2)} ms  p99 ${sample.wrk.p99Ms.toFixed(2)} ms` +
+            (sample.cpuMicrosPerRequest === undefined ? '' : `  ${sample.cpuMicrosPerRequest.toFixed(1)} µs CPU/req`) +
+            (sample.wrk.errors > 0 ? `  ${sample.wrk.errors} errors` : ''),
+        );
+      }
+    }
+    console.log('');
+    printTable(paths, samples);
+  } finally {
+    for (const p of paths.reverse()) await p.stop().catch(() => undefined);
+    killAllStarted();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(p: BenchPath, options: { threads: number; connections: number; durationSeconds: number }): Promise<Sample> {
+  const pids = p.pids();
+  const cpuBefore = sum(pids.map(cpuMicros));
+  const wrk = await runWrk({ url: p.url, ...options });
+  const cpuAfter = sum(pids.map(cpuMicros));
+  if (pids.length === 0) return { wrk, cpuMicrosPerRequest: undefined, rssBytes: undefined };
+  return { wrk, cpuMicrosPerRequest: (cpuAfter - cpuBefore) / Math.max(1, wrk.requests), rssBytes: sum(p.pids().map(rssBytes)) };
+}
+
+function printTable(paths: BenchPath[], samples: Map<string, Sample[]>): void {
+  const reference = (key: string): Sample[] | undefined => samples.get(key);
+  const haproxy = reference('haproxy');
+  const httpProxy = reference('http-proxy');
+  const rows: string[][] = [['path', 'req/s median (min–max)', 'p50 / p99 ms', '× HAProxy', '× http-proxy', 'p99 × HAProxy', 'CPU µs/req', 'RSS MB', 'errors']];
+  for (const p of paths) {
+    const s = samples.get(p.key)!;
+    const rps = s.map((x) => x.wrk.requestsPerSecond);
+    const cpu = s.map((x) => x.cpuMicrosPerRequest).filter((x): x is number => x !== undefined);
+    const rss = s.map((x) => x.rssBytes).filter((x): x is number => x !== undefined);
+    rows.push([
+      p.label,
+      `${kilo(median(rps))} (${kilo(Math.min(...rps))}–${kilo(Math.max(...rps))})`,
+      `${median(s.map((x) => x.wrk.p50Ms)).toFixed(2)} / ${median(s.map((x) => x.wrk.p99Ms)).toFixed(2)}`,
+      pairedRatio(s, haproxy, (x) => x.wrk.requestsPerSecond),
+      pairedRatio(s, httpProxy, (x) => x.wrk.requestsPerSecond),
+      pairedRatio(s, haproxy, (x) => x.wrk.p99Ms),
+      cpu.length > 0 ? median(cpu).toFixed(1) : '–',
+      rss.length > 0 ? (Math.max(...rss) / 1024 / 1024).toFixed(0) : '–',
+      String(sum(s.map((x) => x.wrk.errors))),
+    ]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
+    if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
+  }
+  console.log('\nRatios are medians of per-round ratios (same round, same load). CPU counts every process of the proxy (nginx master + workers; cutover primary + proxy workers, not the controller).');
+
+  for (const p of paths.filter((x) => x.key.startsWith('cutover-') || x.key === 'proxy-server')) {
+    const s = samples.get(p.key)!;
+    const checks: string[] = [];
+    if (haproxy) {
+      checks.push(target('≥ 0.6× HAProxy req/s', medianRatio(s, haproxy, (x) => x.wrk.requestsPerSecond), (v) => v >= 0.6, 2));
+      checks.push(target('p99 ≤ 1.5× HAProxy', medianRatio(s, haproxy, (x) => x.wrk.p99Ms), (v) => v <= 1.5, 2));
+    }
+    if (httpProxy) checks.push(target('≥ 2× http-proxy req/s', medianRatio(s, httpProxy, (x) => x.wrk.requestsPerSecond), (v) => v >= 2, 2));
+    const cpu = s.map((x) => x.cpuMicrosPerRequest).filter((x): x is number => x !== undefined);
+    checks.push(target('≤ 35 µs CPU/req', median(cpu), (v) => v <= 35, 1));
+    console.log(`${p.label}: ${checks.join('; ')}`);
+  }
+}
+
+function target(name: string, value: number, isMet: (v: number) => boolean, digits: number): string {
+  return `${name}: ${value.toFixed(digits)} ${isMet(value) ? 'met' : 'MISSED'}`;
+}
+
+function medianRatio(s: Sample[], ref: Sample[], pick: (x: Sample) => number): number {
+  return median(s.map((x, i) => pick(x) / pick(ref[i]!)));
+}
+
+function pairedRatio(s: Sample[], ref: Sample[] | undefined, pick: (x: Sample) => number): string {
+  return ref === undefined ? '–' : medianRatio(s, ref, pick).toFixed(2);
+}
+
+// --- peers -----------------------------------------------------------------------------------
+
+function distScript(relative: string): string {
+  return path.join(repoRoot(), 'dist', 'bench', relative);
+}
+
+async function startBackend(workDir: string): Promise<{ port: number }> {
+  const port = await findFreePort();
+  const backend = ManagedProcess.start('backend', process.execPath, [distScript('peers/backend.js')], workDir, { env: { ...process.env, PORT: String(port) } });
+  await waitForHttp(`http://127.0.0.1:${port}/`, 15_000, backend);
+  return { port };
+}
+
+async function startHaproxy(binary: string, backendPort: number, workDir: string): Promise<BenchPath> {
+  const port = await findFreePort();
+  const config = path.join(workDir, 'haproxy.cfg');
+  fs.writeFileSync(
+    config,
+    [
+      'global',
+      '  nbthread 1',
+      '  maxconn 4000',
+      'defaults',
+      '  mode http',
+      '  option http-keep-alive',
+      '  http-reuse always',
+      '  timeout connect 5s',
+      '  timeout client 30s',
+      '  timeout server 30s',
+      'frontend bench',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend app',
+      'backend app',
+      `  server s1 127.0.0.1:${backendPort}`,
+      '',
+    ].join('\n'),
+  );
+  const haproxy = ManagedProcess.start('haproxy', binary, ['-db', '-f', config], workDir);
+  const url = `http://127.0.0.1:${port}/`;
+  await waitForHttp(url, 15_000, haproxy);
+  return { key: 'haproxy', label: 'HAProxy, 1 thread', url, pids: () => [haproxy.pid], stop: () => haproxy.stop() };
+}
+
+async function startNginx(binary: string, backendPort: number, workDir: string): Promise<BenchPath> {
+  const port = await findFreePort();
+  const prefix = path.join(workDir, 'nginx');
+  fs.mkdirSync(prefix, { recursive: true });
+  fs.chmodSync(workDir, 0o755);
+  fs.chmodSync(prefix, 0o777);
+  const config = path.join(prefix, 'nginx.conf');
+  fs.writeFileSync(
+    config,
+    [
+      'daemon off;',
+      'master_process on;',
+      'worker_processes 2;',
+      `pid ${path.join(prefix, 'nginx.pid')};`,
+      `error_log ${path.join(prefix, 'error.log')} warn;`,
+      'events { worker_connections 4096; }',
+      'http {',
+      '  access_log off;',
+      `  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;`,
+      `  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;`,
+      // Pool sized to the load: BENCHMARKS.md saw nginx lose 26 % with a smaller one.
+      `  upstream app { server 127.0.0.1:${backendPort}; keepalive 128; }`,
+      '  server {',
+      `    listen 127.0.0.1:${port};`,
+      '    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const nginx = ManagedProcess.start('nginx', binary, ['-p', prefix, '-c', config, '-e', path.join(prefix, 'error.log')], workDir);
+  const url = `http://127.0.0.1:${port}/`;
+  await waitForHttp(url, 15_000, nginx);
+  const pids = (): number[] => [nginx.pid, ...childPids(nginx.pid)];
+  return {
+    key: 'nginx',
+    label: 'nginx, 2 workers, upstream keepalive',
+    url,
+    pids,
+    stop: async () => {
+      const workers = childPids(nginx.pid);
+      await nginx.stop('SIGTERM');
+      for (const pid of workers) signalPid(pid, 'SIGKILL');
+    },
+  };
+}
+
+async function startHttpProxy(backendPort: number, workDir: string): Promise<BenchPath> {
+  const port = await findFreePort();
+  const proxy = ManagedProcess.start('http-proxy', process.execPath, [distScript('peers/http-proxy-peer.js'), String(port), String(backendPort)], workDir);
+  const url = `http://127.0.0.1:${port}/`;
+  await waitForHttp(url, 15_000, proxy);
+  return { key: 'http-proxy', label: 'http-proxy, keep-alive agent', url, pids: () => [proxy.pid], stop: () => proxy.stop() };
+}
+
+/** cutover's ProxyServer alone in its own process (no daemon), in front of the shared backend. */
+async function startProxyServerProcess(backendPort: number, workDir: string): Promise<BenchPath> {
+  const port = await findFreePort();
+  const proxy = ManagedProcess.start('proxy-server', process.execPath, [distScript('peers/proxy-process.js'), String(port), String(backendPort)], workDir);
+  const url = `http://127.0.0.1:${port}/`;
+  await waitForHttp(url, 15_000, proxy);
+  return { key: 'proxy-server', label: 'cutover ProxyServer, own process', url, pids: () => [proxy.pid], stop: () => proxy.stop() };
+}
+
+/**
+ * cutover as users run it: `cutover up` in the foreground with one app whose instance is the
+ * same backend program; the proxy's processes are the primary and its proxy workers. The
+ * instance runs in its own session (cutover starts instances detached, in their own process
+ * group); with the kernel's scheduler autogroups that alone made the same backend program ~3x
+ * slower under load on the shared bench machines (measured: wrk straight to the instance 9k
+ * req/s, to the bench's backend 30k). So these rows compare worker counts with each other; the
+ * ProxyServer row, in front of the shared backend like every peer, is the one to hold against
+ * the peers.
+ */
+async function startCutover(workers: number, workDir: string): Promise<BenchPath> {
+  const port = await findFreePort();
+  const dir = path.join(workDir, `cutover-${workers}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const configPath = path.join(dir, 'cutover.yaml');
+  fs.writeFileSync(
+    configPath,
+    [
+      'apps:',
+      '  bench:',
+      `    listen: 127.0.0.1:${port}`,
+      '    run:',
+      `      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(distScript('peers/backend.js'))}]`,
+      '    health: { path: /, interval: 1s }',
+      '',
+    ].join('\n'),
+  );
+  const bin = path.join(repoRoot(), 'bin', 'cutover.js');
+  const daemon = ManagedProcess.start(`cutover-${workers}`, process.execPath, [bin, 'up', '-c', configPath, '--data-dir', path.join(dir, 'data'), '--workers', String(workers)], workDir);
+  const url = `http://127.0.0.1:${port}/`;
+  await waitForHttp(url, 30_000, daemon);
+  const instancePids = (): number[] => childPids(daemon.pid).flatMap((pid) => childPids(pid, 'backend.js'));
+  const seenInstances = new Set(instancePids());
+  return {
+    key: `cutover-${workers}`,
+    label: `cutover daemon, ${workers} proxy worker${workers === 1 ? '' : 's'}`,
+    url,
+    pids: () => [daemon.pid, ...childPids(daemon.pid, 'worker-main')],
+    stop: async () => {
+      for (const pid of instancePids()) seenInstances.add(pid);
+      // SIGTERM: the controller drains and stops the instance, then the daemon exits.
+      await daemon.stop('SIGTERM', 20_000);
+      for (const pid of seenInstances) signalPid(pid, 'SIGKILL');
+    },
+  };
+}
+
+// --- helpers ---------------------------------------------------------------------------------
+
+/** A program on PATH, or in /usr/sbin and /sbin (where Debian puts haproxy and nginx). */
+function findProgram(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/sbin'];
+  for (const dir of dirs) {
+    const file = path.join(dir, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${text}`);
+  return n;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+function kilo(n: number): string {
+  return `${(n / 1000).toFixed(1)}k`;
+}

@@ -1,0 +1,25 @@
+import type { ProxySpec } from '../model/spec.js';
+import type { ProxyOptions } from '../proxy/proxy-options.js';
+
+/** The environment variable that carries the `proxy:` block of cutover.yaml to proxy workers. */
+export const WORKER_PROXY_OPTIONS_ENV = 'CUTOVER_PROXY_OPTIONS';
+
+/** The proxy worker options for the `proxy:` block of cutover.yaml. */
+export function proxyOptionsFromSpec(spec: ProxySpec): Partial<ProxyOptions> {
+  return {
+    maxHeaderBytes: spec.maxHeaderBytes,
+    maxRequestLineBytes: spec.maxRequestLineBytes,
+    maxHeaderCount: spec.maxHeaderCount,
+    maxBodyBytes: spec.maxBodyBytes,
+    clientHeadersTimeoutMs: spec.headerTimeoutMs,
+    minBodyBytesPerSecond: spec.minBodyBytesPerSecond,
+    maxConnections: spec.maxConnections,
+    trustedProxies: spec.trustedProxies,
+  };
+}
+
+/** Reads the options the primary put in the worker's environment (none: the defaults). */
+export function workerProxyOptions(env: NodeJS.ProcessEnv = process.env): Partial<ProxyOptions> {
+  const text = env[WORKER_PROXY_OPTIONS_ENV];
+  return text ? (JSON.parse(text) as Partial<ProxyOptions>) : {};
+}
