@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { LoadClient } from '../src/load/load-client.js';
 import type { DeployReport } from '../src/controller/deploy-report.js';
@@ -207,5 +209,69 @@ describe('metric analysis with a real Prometheus scraping cutover’s /metrics',
     assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /^cutover_analysis_runs_total\{app="web",template="errors",result="failed"\} 1$/m);
+  });
+});
+
+describe('blue-green analysis before and after the switch (command and http providers)', () => {
+  let daemon: DaemonFixture;
+  let scoreServer: http.Server;
+  let score = 1;
+  let scorePort = 0;
+  const config = (port: number, pre: string, post: string): string =>
+    [
+      'metrics: { listen: false }',
+      sampleAppConfig(port, {
+        replicas: 2,
+        strategy: `blueGreen: { autoPromote: 0s, scaleDownDelay: 30s, abortScaleDownDelay: 0s, prePromotionAnalysis: { templates: [${pre}] }, postPromotionAnalysis: { templates: [${post}] } }`,
+        extra: [
+          '    analysis:',
+          `      smoke: { provider: command, command: [${JSON.stringify(process.execPath)}, -e, "process.exit(process.env.CUTOVER_REVISION === '3' ? 1 : 0)"], interval: 200ms }`,
+          `      score: { provider: http, url: "http://127.0.0.1:${scorePort}/score?revision={{revision}}", jsonPath: data.value, successCondition: ">= 0.8", interval: 300ms, count: 2 }`,
+        ].join('\n'),
+      }),
+    ].join('\n');
+
+  before(async () => {
+    scoreServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { value: score } })));
+    await new Promise<void>((resolve) => scoreServer.listen(0, '127.0.0.1', resolve));
+    scorePort = (scoreServer.address() as AddressInfo).port;
+    daemon = await DaemonFixture.start((port) => config(port, 'smoke', 'score'));
+  });
+  after(async () => {
+    await daemon?.stop();
+    await new Promise((resolve) => scoreServer?.close(resolve));
+  });
+
+  it('green that passes its pre- and post-promotion analysis is promoted', async () => {
+    const load = steadyLoad(daemon);
+    const result = await deploy(daemon, { VERSION: '2' });
+    const figures = await load.stop();
+    assert.equal(result.code, 0, `${result.stdout}\n${daemon.logTail()}`);
+    assert.match(result.stdout, /analysis smoke \(prePromotion\): successful/);
+    assert.match(result.stdout, /analysis score \(postPromotion\): successful/);
+    assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
+  });
+
+  it('green whose prePromotionAnalysis command fails is rolled back before it takes traffic', async () => {
+    const load = steadyLoad(daemon);
+    const result = await deploy(daemon, { VERSION: '3' });
+    const figures = await load.stop();
+    assert.equal(result.code, 1, `${result.stdout}\n${daemon.logTail()}`);
+    const rollout = await daemon.client.rollout(result.rolloutId);
+    assert.match(rollout.reason ?? '', /^analysis smoke failed: command .* exit code 1 != 0/);
+    assert.equal(figures.byRevision['3'], undefined, 'green took real traffic');
+    assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
+  });
+
+  it('a postPromotionAnalysis score below its bound rolls back to the warm blue', async () => {
+    score = 0.5;
+    const load = steadyLoad(daemon);
+    const result = await deploy(daemon, { VERSION: '4' });
+    const figures = await load.stop();
+    assert.equal(result.code, 1, `${result.stdout}\n${daemon.logTail()}`);
+    const rollout = await daemon.client.rollout(result.rolloutId);
+    assert.match(rollout.reason ?? '', /^analysis score failed: GET .* 0\.5 < 0\.8/);
+    assert.equal((await daemon.status()).apps[0]!.revision, 2);
+    assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
   });
 });

@@ -52,6 +52,8 @@ export interface DeployResult {
 }
 
 const TICK_MS = 250;
+/** A rollout that ended longer ago than the measured history gets no report. */
+const REPORT_MAX_AGE_MS = 10 * 60_000;
 /** How often the proxy's counts are gathered from every worker (off the request path). */
 const MEASURE_EVERY_MS = 500;
 /** Prune history every ten minutes, keeping this much. */
@@ -654,6 +656,8 @@ export class Controller {
   private writeReport(rollout: RolloutRecord): void {
     if (!isTerminalPhase(rollout.phase) || rollout.report !== null || rollout.endedAt === null) return;
     const sinceEndMs = Date.now() - rollout.endedAt;
+    // Rollouts that ended long before this controller measured anything get none.
+    if (sinceEndMs > REPORT_MAX_AGE_MS) return;
     if (sinceEndMs < REPORT_AFTER_MS) {
       this.scheduleReconcile(rollout.app, REPORT_AFTER_MS - sinceEndMs);
       return;
