@@ -62,7 +62,7 @@ export class AnalysisRunner {
       const fresh: AnalysisRunRecord = run && run.state === 'running' ? run : { rolloutId: rollout.id, app: rollout.app, pointKey, template: name, state: 'running', reason: null, startedAt: Date.now(), endedAt: null };
       if (fresh !== run) {
         this.options.store.upsertAnalysisRun(fresh);
-        this.options.emit(rollout.app, rollout.id, 'analysis-started', `analysis ${name} (${describePoint(pointKey)}) started: ${describeTemplate(template)}`);
+        this.options.emit(rollout.app, rollout.id, 'analysis-started', `analysis ${name} (${describePoint(pointKey)}) started: ${describeTemplate(template, options.isOpenEnded === true && template.count === null)}`);
       }
       const owned: OwnedRun = { app: rollout.app, rolloutId: rollout.id, pointKey, timer: null, abort: new AbortController() };
       this.owned.set(key, owned);
@@ -143,7 +143,7 @@ export class AnalysisRunner {
   private async measure(owned: OwnedRun, run: AnalysisRunRecord, template: AnalysisTemplateSpec, target: AnalysisTarget, isOpenEnded: boolean): Promise<void> {
     const key = runKey(run.rolloutId, run.pointKey, run.template);
     const effective = withImplicitCondition(template);
-    const measurement = await this.options.providers[template.provider].measure({ app: run.app, revision: target.revision, stableRevision: target.stableRevision, template: effective, windowMs: template.intervalMs, signal: owned.abort.signal });
+    const measurement = await this.options.providers[template.provider].measure({ app: run.app, revision: target.revision, stableRevision: target.stableRevision, template, windowMs: template.intervalMs, signal: owned.abort.signal });
     if (this.owned.get(key) !== owned) return; // Cancelled meanwhile.
     const verdict = judgeMeasurement(effective, measurement);
     const record: AnalysisMeasurementRecord = {
@@ -201,8 +201,8 @@ export function describePoint(pointKey: string): string {
   return { background: 'background', prePromotion: 'prePromotionAnalysis', postPromotion: 'postPromotionAnalysis', rolling: 'rolling analysis' }[pointKey] ?? pointKey;
 }
 
-function describeTemplate(t: AnalysisTemplateSpec): string {
+function describeTemplate(t: AnalysisTemplateSpec, isOpenEnded: boolean): string {
   const what = t.provider === 'builtin' ? `builtin ${t.metric}` : t.provider === 'prometheus' ? `prometheus ${t.query}` : t.provider === 'command' ? `command ${t.command?.join(' ')}` : `GET ${t.url}`;
   const conditions = [t.successCondition && `success ${t.successCondition}`, t.failureCondition && `failure ${t.failureCondition}`, t.baseline && `within ${t.baseline.maxRatio}× stable`].filter(Boolean).join(', ');
-  return `${what}${conditions ? ` (${conditions})` : ''}, every ${t.intervalMs / 1000}s × ${t.count ?? 'open-ended'}`;
+  return `${what}${conditions ? ` (${conditions})` : ''}, every ${t.intervalMs / 1000}s × ${isOpenEnded ? 'until the rollout ends' : (t.count ?? 1)}`;
 }
