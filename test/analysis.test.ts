@@ -125,6 +125,24 @@ describe('metric analysis on the proxy’s own counts (builtin)', () => {
     assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
   });
 
+  it('a background analysis catches a canary going bad during a timed pause and rolls it back', async () => {
+    daemon.writeConfig(
+      analysisConfig(daemon.port, {
+        templates: ['watch: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, minRequests: 20 }'],
+        steps: '[{ setWeight: 50 }, { pause: 10m }]',
+        background: '{ templates: [watch], startingStep: 1 }',
+      }),
+    );
+    const load = steadyLoad(daemon);
+    const result = await deploy(daemon, { VERSION: '7', ERROR_RATE: '0.2' });
+    const figures = await load.stop();
+    assert.equal(result.code, 1, `${result.stdout}\n${daemon.logTail()}`);
+    const rollout = await daemon.client.rollout(result.rolloutId);
+    assert.match(rollout.reason ?? '', /^analysis watch failed: revision \d+ success rate 0\.\d+ over \d+ requests < 0\.95/);
+    assert.equal(rollout.analysisRuns[0]?.pointKey, 'background');
+    assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
+  });
+
   it('with too little traffic the analysis is inconclusive: the rollout pauses and says why', async () => {
     daemon.writeConfig(
       analysisConfig(daemon.port, {
