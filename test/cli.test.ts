@@ -94,7 +94,7 @@ describe('cutover CLI with a daemon', () => {
     assert.equal(web.name, 'web');
     assert.equal(web.revision, 1);
     const rollout = web.rollout as Record<string, unknown>;
-    assert.deepEqual(Object.keys(rollout).sort(), ['fromRevision', 'gate', 'id', 'isPausedByUser', 'phase', 'reason', 'step', 'stepIndex', 'steps', 'strategy', 'toRevision', 'warm']);
+    assert.deepEqual(Object.keys(rollout).sort(), ['analysis', 'fromRevision', 'gate', 'id', 'isPausedByUser', 'phase', 'reason', 'step', 'stepIndex', 'steps', 'strategy', 'toRevision', 'warm']);
     assert.deepEqual([rollout.steps, rollout.stepIndex, rollout.gate, rollout.isPausedByUser, rollout.warm], [[], 0, null, false, null]);
     assert.equal(rollout.phase, 'promoted');
     assert.equal(rollout.strategy, 'rolling');

@@ -15,6 +15,10 @@ const recordFile = process.env.RECORD_POSTS;
 const requestLog = process.env.RECORD_REQUESTS;
 // MISBEHAVE=slow:MS answers every request (health checks aside) after MS; reset cuts the connection; 500 fails it.
 const [misbehave, misbehaveArg] = (process.env.MISBEHAVE ?? '').split(':');
+// ERROR_RATE=0.2 answers that share of requests (health checks aside) with a 500 marked
+// x-demo-injected-error: 1, spread evenly, so analysis has something to catch.
+const errorRate = Math.min(1, Math.max(0, Number(process.env.ERROR_RATE ?? 0)));
+let errorCredit = 0;
 
 if (broken === 'exit-at-once') {
   console.error('BROKEN=exit-at-once: giving up before listening');
@@ -52,6 +56,15 @@ const server = http.createServer((req, res) => {
   if (requestLog) {
     fs.appendFileSync(requestLog, `arrived ${req.method} ${req.url} mirror=${mirrored}\n`);
     res.on('finish', () => fs.appendFileSync(requestLog, `answered ${req.method} ${req.url} mirror=${mirrored}\n`));
+  }
+  if (errorRate > 0) {
+    errorCredit += errorRate;
+    if (errorCredit >= 1) {
+      errorCredit -= 1;
+      req.resume();
+      res.writeHead(500, { ...headers, 'x-demo-injected-error': '1' }).end(`v${version} fails on purpose (ERROR_RATE=${errorRate})\n`);
+      return;
+    }
   }
   if (misbehave === 'reset') {
     req.socket.destroy();

@@ -4,13 +4,16 @@ import type { DeployResult } from '../controller/controller.js';
 import type { StatusReport } from '../controller/status.js';
 import type { StrategyName } from '../model/rollout.js';
 import type { AppSpec, HookPoint } from '../model/spec.js';
-import type { EventRecord, HookRunRecord, RevisionRecord, RolloutRecord } from '../store/store.js';
+import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, RevisionRecord, RolloutRecord } from '../store/store.js';
+import type { DeployReport } from '../controller/deploy-report.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';
 
 /** A rollout with its hook runs; `hasHooksDue` while hooks still run or are to run (onSuccess, onFailure after it ended). */
 export interface RolloutReport extends RolloutRecord {
   hookRuns: HookRunRecord[];
   hasHooksDue: boolean;
+  analysisRuns: AnalysisRunRecord[];
+  measurements: AnalysisMeasurementRecord[];
 }
 
 export interface HistoryReport {
@@ -84,6 +87,11 @@ export class CutoverClient {
 
   history(app: string): Promise<HistoryReport> {
     return this.call('GET', `/apps/${encodeURIComponent(app)}/history`);
+  }
+
+  /** The deploy report of a rollout (default: the app's latest one that has a report). */
+  report(app: string, rolloutId?: number): Promise<{ report: DeployReport }> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/report${rolloutId === undefined ? '' : `?rollout=${rolloutId}`}`);
   }
 
   shutdown(): Promise<{ ok: boolean }> {

@@ -21,6 +21,7 @@ export const ERROR_STATUS: Record<string, number> = {
   ADMIN_UNAUTHORIZED: 401,
   ADMIN_HOST_NOT_ALLOWED: 403,
   ADMIN_ORIGIN_NOT_ALLOWED: 403,
+  REPORT_NOT_READY: 404,
 };
 
 export interface ApiErrorBody {
@@ -42,6 +43,7 @@ export const API_ROUTES = [
   { name: 'events', method: 'GET', pattern: /^\/events$/, example: '/events' },
   { name: 'rollback', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollback$/, example: '/apps/web/rollback' },
   { name: 'history', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/history$/, example: '/apps/web/history' },
+  { name: 'report', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/report$/, example: '/apps/web/report' },
   { name: 'shutdown', method: 'POST', pattern: /^\/shutdown$/, example: '/shutdown' },
 ] as const;
 

@@ -11,6 +11,7 @@ import { AdminGuard } from './admin-guard.js';
 import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteName } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
 import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
+import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -59,7 +60,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     rollout: ({ params }) => {
       const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
       const hooks = store.listHookRuns({ rolloutId: rollout.id });
-      return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks) };
+      return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks), analysisRuns: store.listAnalysisRuns({ rolloutId: rollout.id }), measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }) };
     },
     events: ({ query }) => ({
       events: store.listEvents({
@@ -83,6 +84,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         revisions: store.listRevisions(app).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
         rollouts: store.listRollouts(app, 50),
       };
+    },
+    report: ({ params, query }) => {
+      const app = params[0]!;
+      if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+      const wanted = query.get('rollout');
+      const rollout = wanted === null ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(Number(wanted));
+      if (!rollout || rollout.app !== app) notFound('ROLLOUT_NOT_FOUND', wanted === null ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`);
+      if (rollout!.report === null) notFound('REPORT_NOT_READY', `rollout ${rollout!.id} of "${app}" has no report yet (${rollout!.phase}); it is written ${REPORT_AFTER_MS / 1000}s after the rollout ends`);
+      return { report: rollout!.report };
     },
     shutdown: () => {
       setImmediate(options.onShutdown);

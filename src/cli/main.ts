@@ -97,6 +97,13 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .option('--json', 'print as JSON')
     .action(async (app: string, options) => (await import('./commands/history.js')).history(app, options));
 
+  withGlobals(cli.command('report'))
+    .description('print the deploy report of a rollout: requests, errors and latency before, during and after it, and the failed requests it caused')
+    .argument('<app>', 'app name')
+    .argument('[rollout]', 'rollout id (default: the latest with a report)')
+    .option('--json', 'machine-readable output')
+    .action(async (app: string, rollout: string | undefined, options) => (await import('./commands/report.js')).report(app, rollout, options));
+
   withGlobals(cli.command('rollback'))
     .description('turn an active rollout around, or go back to the previous (or a given) revision')
     .argument('<app>')

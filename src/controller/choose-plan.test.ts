@@ -13,7 +13,7 @@ const ready = (id: string, revision: number): ObservedInstance => ({ id, revisio
 function rollout(overrides: Partial<RolloutRecord>): RolloutRecord {
   return {
     id: 1, app: 'web', strategy: 'canary', fromRevision: 1, toRevision: 2, phase: 'progressing', direction: 'forward', step: '', reason: null,
-    startedAt: 0, updatedAt: 0, trigger: 'deploy', endedAt: null, strategySpec: spec.strategy, stepIndex: 0, stepStartedAt: 0, pausedAt: null, gate: null, warmRevision: null, warmUntil: null, hooks: null, skippedHooks: [],
+    startedAt: 0, updatedAt: 0, trigger: 'deploy', endedAt: null, strategySpec: spec.strategy, stepIndex: 0, stepStartedAt: 0, pausedAt: null, gate: null, warmRevision: null, warmUntil: null, hooks: null, skippedHooks: [], analysis: null, report: null,
     ...overrides,
   };
 }

@@ -22,6 +22,8 @@ export interface PlanInput {
   nowMs: number;
   /** Where the active rollout's hooks stand; default: none pending. Going back runs no hooks. */
   hooks?: HookProgress;
+  /** The analysis of the current canary `analysis` step passed; default: false. */
+  isStepAnalysisPassed?: boolean;
 }
 
 export interface PlanChoice {
@@ -69,7 +71,7 @@ export function choosePlan(input: PlanInput): PlanChoice {
   }
   return {
     target,
-    plan: planCanary({ ...common, canary: strategy.canary!, stable: rollout.fromRevision, canaryRevision: target, stepIndex: rollout.stepIndex, stepStartedAtMs: input.stepStartedAtMs }),
+    plan: planCanary({ ...common, canary: strategy.canary!, stable: rollout.fromRevision, canaryRevision: target, stepIndex: rollout.stepIndex, stepStartedAtMs: input.stepStartedAtMs, isStepAnalysisPassed: input.isStepAnalysisPassed ?? false }),
   };
 }
 

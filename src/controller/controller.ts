@@ -20,6 +20,11 @@ import { HookRunner } from './hook-runner.js';
 import { failedHook, hookProgress } from '../hooks/hook-point.js';
 import { filterEnv } from '../runtime/local/local-runtime.js';
 import { RestartBackoff } from './restart-backoff.js';
+import { AnalysisRunner, type PointVerdict } from '../analysis/analysis-runner.js';
+import { MeasurementHistory } from '../analysis/measurement-history.js';
+import { BuiltinProvider, CommandProvider, HttpProvider, PrometheusProvider } from '../analysis/metric-provider.js';
+import type { HookProgress, StrategyPlan } from '../strategies/strategy-plan.js';
+import { buildDeployReport, REPORT_AFTER_MS } from './deploy-report.js';
 import { lastLogLine } from './last-log-line.js';
 import type { EventKind } from './event-kinds.js';
 import { isStorageError, lowSpaceReason } from '../store/storage-fault.js';
@@ -47,6 +52,10 @@ export interface DeployResult {
 }
 
 const TICK_MS = 250;
+/** A rollout that ended longer ago than the measured history gets no report. */
+const REPORT_MAX_AGE_MS = 10 * 60_000;
+/** How often the proxy's counts are gathered from every worker (off the request path). */
+const MEASURE_EVERY_MS = 500;
 /** Prune history every ten minutes, keeping this much. */
 const PRUNE_EVERY_TICKS = (10 * 60_000) / TICK_MS;
 const KEEP_EVENTS = 50_000;
@@ -85,8 +94,13 @@ export class Controller {
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private tick: NodeJS.Timeout | null = null;
+  private measureTimer: NodeJS.Timeout | null = null;
+  private isMeasuring = false;
   private isShuttingDown = false;
   private readonly hooks: HookRunner;
+  /** The proxy's counts over time: input of builtin analysis, the deploy report and /metrics. */
+  readonly history = new MeasurementHistory();
+  readonly analyses: AnalysisRunner;
   private isAdopting = false;
   /** Why the state cannot be written now (disk full), and since when: every rollout holds meanwhile. */
   private storageFault: { reason: string; sinceMs: number } | null = null;
@@ -101,6 +115,27 @@ export class Controller {
       onSettled: (app) => this.requestReconcile(app),
       log: (line) => this.log(line),
     });
+    this.analyses = new AnalysisRunner({
+      store: options.store,
+      providers: { builtin: new BuiltinProvider(this.history, () => this.now()), prometheus: new PrometheusProvider(), command: new CommandProvider(), http: new HttpProvider() },
+      emit: (app, rolloutId, kind, message) => this.emit(app, rolloutId, kind, message),
+      onSettled: (app) => this.requestReconcile(app),
+      log: (line) => this.log(line),
+    });
+  }
+
+  /** Gathers the proxy's counts; a slow or missing answer only makes a coarser sample. */
+  private async measureProxy(): Promise<void> {
+    if (this.isMeasuring || !this.options.router.measurements) return;
+    this.isMeasuring = true;
+    try {
+      const sources = await this.options.router.measurements();
+      this.history.record(this.now(), sources);
+    } catch (error) {
+      this.log(`gathering proxy counts failed: ${(error as Error).message}`);
+    } finally {
+      this.isMeasuring = false;
+    }
   }
 
   /** Adopts what an earlier controller left running, then reconciles every known app. */
@@ -115,6 +150,8 @@ export class Controller {
     }
     this.pruneHistory();
     for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
+    void this.measureProxy();
+    this.measureTimer = setInterval(() => void this.measureProxy(), MEASURE_EVERY_MS);
     let ticks = 0;
     this.tick = setInterval(() => {
       this.checkStorage();
@@ -153,7 +190,7 @@ export class Controller {
       const strategySpec = withDefaults(plan.spec.strategy);
       const strategy = options.strategy ?? strategySpec.use!;
       const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
-      const rollout = store.createRollout({ app: plan.spec.name, strategy, strategySpec, trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number, hooks: plan.spec.hooks ?? null, skippedHooks });
+      const rollout = store.createRollout({ app: plan.spec.name, strategy, strategySpec, trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number, hooks: plan.spec.hooks ?? null, skippedHooks, analysis: plan.spec.analysis ?? null });
       this.emit(plan.spec.name, rollout.id, 'rollout-started', `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`);
       if (skippedHooks.length) this.emit(plan.spec.name, rollout.id, 'hooks-skipped', `hooks skipped by --skip-hooks: ${skippedHooks.join(', ')}`);
       this.requestReconcile(plan.spec.name);
@@ -213,6 +250,8 @@ export class Controller {
     }
     const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
     const stepIndex = rollout.strategy === 'canary' ? promoteCanary(rollout.stepIndex, strategy.canary!.steps.length, options.full ?? false) : promoteBlueGreen(rollout.stepIndex);
+    // A person's promote overrules an inconclusive analysis: it is set aside, not run again here.
+    this.analyses.supersedeInconclusive(rollout.id);
     this.options.store.updateRollout(rollout.id, { phase: 'progressing', stepIndex, stepStartedAt: Date.now(), pausedAt: null, gate: null });
     this.emit(app, rollout.id, 'rollout-promote', `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`);
     await this.settle(app);
@@ -237,6 +276,9 @@ export class Controller {
       });
     }
     const pausedFor = Math.max(0, Date.now() - rollout.pausedAt);
+    // An inconclusive analysis paused it: its points run again.
+    const rerun = this.analyses.supersedeInconclusive(rollout.id);
+    if (rerun > 0) this.emit(app, rollout.id, 'analysis-rerun', `${rerun} inconclusive analysis run${rerun === 1 ? '' : 's'} set aside: ${rerun === 1 ? 'it runs' : 'they run'} again`);
     const updated = this.options.store.updateRollout(rollout.id, { phase: rollout.gate ? 'paused' : 'progressing', pausedAt: null, stepStartedAt: rollout.stepStartedAt + pausedFor });
     this.emit(app, rollout.id, 'rollout-resumed', `rollout ${rollout.id} resumed after ${formatMs(pausedFor)}`);
     this.requestReconcile(app);
@@ -389,6 +431,8 @@ export class Controller {
   async shutdown(): Promise<void> {
     this.isShuttingDown = true;
     if (this.tick) clearInterval(this.tick);
+    if (this.measureTimer) clearInterval(this.measureTimer);
+    this.analyses.stop();
     for (const state of this.apps.values()) if (state.wakeTimer) clearTimeout(state.wakeTimer);
     await Promise.all([...this.apps.values()].map((state) => state.running));
     await this.hooks.stop();
@@ -438,7 +482,11 @@ export class Controller {
     const { store } = this.options;
     let rollout = store.activeRollout(app);
     this.hooks.cancelStale(app);
-    for (const ended of store.listRollouts(app, 3)) this.hooks.advanceFinal(ended, (point) => this.hookEnv(ended, point));
+    this.analyses.cancelStale(app);
+    for (const ended of store.listRollouts(app, 3)) {
+      this.hooks.advanceFinal(ended, (point) => this.hookEnv(ended, point));
+      this.writeReport(ended);
+    }
 
     if (rollout && rollout.direction === 'forward') {
       // The deadline of a forward rollout is checked below, once the planner says whether it waits on purpose.
@@ -449,7 +497,20 @@ export class Controller {
         const isBeforeStart = hookFailure?.point === 'preDeploy' && !state.rolloutFailures.has(rollout.id);
         rollout = rollout.fromRevision === null || isBeforeStart ? this.failRollout(rollout, isBeforeStart ? `${failure}; nothing was started` : failure) : this.turnBack(rollout, failure);
       }
-    } else if (rollout) {
+    }
+    if (rollout && rollout.direction === 'forward' && !isTerminalPhase(rollout.phase)) {
+      // Failed analysis: roll back by itself. Inconclusive: pause, and say why.
+      const { failed, inconclusive } = this.analyses.outcome(rollout.id);
+      if (failed) {
+        const reason = `analysis ${failed.template} failed: ${failed.reason ?? ''}`;
+        rollout = rollout.fromRevision === null ? this.failRollout(rollout, reason) : this.turnBack(rollout, reason);
+      } else if (inconclusive && rollout.pausedAt === null) {
+        const reason = `analysis ${inconclusive.template} was inconclusive: ${inconclusive.reason ?? ''}`;
+        rollout = store.updateRollout(rollout.id, { phase: 'paused', pausedAt: Date.now(), reason });
+        this.emit(app, rollout.id, 'rollout-paused', `rollout ${rollout.id} paused: ${reason}; run cutover resume ${app} to measure again, cutover promote ${app} to go on, or cutover rollback ${app}`);
+      }
+    }
+    if (rollout && rollout.direction !== 'forward') {
       // Going back can fail too (the old revision no longer starts): end it rather than hang.
       const failure = this.deadlineFailure(rollout, rollout.step);
       if (failure) rollout = this.failRollout(rollout, `could not roll back to revision ${rollout.fromRevision}: ${failure}; first: ${rollout.reason ?? ''}`);
@@ -468,7 +529,8 @@ export class Controller {
       instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
       stepStartedAtMs: rollout ? this.monotonicFrom(rollout.stepStartedAt) : nowMs,
       nowMs,
-      hooks: rollout?.direction === 'forward' ? hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id })) : undefined,
+      hooks: rollout?.direction === 'forward' ? this.withAnalysis(rollout, hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id }))) : undefined,
+      isStepAnalysisPassed: rollout?.direction === 'forward' ? this.analyses.verdict(rollout.id, `step@${rollout.stepIndex}`, this.stepTemplates(rollout)).kind === 'passed' : false,
     });
     const { target } = choice;
     // A hook interrupted by a crash holds the rollout at a gate until a person decides.
@@ -511,6 +573,7 @@ export class Controller {
       const active = rollout;
       this.hooks.advance(active, plan.hookPoint, (point) => this.hookEnv(active, point));
     }
+    if (rollout?.direction === 'forward') this.advanceAnalyses(rollout, plan);
 
     for (const { revision, count } of plan.starts) {
       if (live.some((i) => i.record.revision === revision && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS)) state.restartBackoff.reset(revision);
@@ -542,6 +605,71 @@ export class Controller {
       if (plan.gate !== null && current.gate !== plan.gate) this.emit(app, current.id, 'rollout-gate', `waiting: ${plan.gate}`);
       else if (current.step !== plan.step) this.emit(app, current.id, 'rollout-step', plan.step);
     }
+  }
+
+  // ---- analysis --------------------------------------------------------------------------
+
+  /** The analyses that stand where hooks do: blue-green before and after the switch, rolling at the end. */
+  private analysisUses(rollout: RolloutRecord): { pre: string[] | null; post: string[] | null; postKey: string } {
+    if (rollout.fromRevision === null || !rollout.analysis) return { pre: null, post: null, postKey: '' };
+    const strategy = strategyOf(rollout, this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec);
+    if (rollout.strategy === 'blue-green') {
+      return { pre: strategy.blueGreen?.prePromotionAnalysis?.templates ?? null, post: strategy.blueGreen?.postPromotionAnalysis?.templates ?? null, postKey: 'postPromotion' };
+    }
+    if (rollout.strategy === 'rolling') return { pre: null, post: strategy.rolling.analysis?.templates ?? null, postKey: 'rolling' };
+    return { pre: null, post: null, postKey: '' };
+  }
+
+  /** Hooks and analyses hold the same points: traffic waits for both, and so does the end. */
+  private withAnalysis(rollout: RolloutRecord, hooks: HookProgress): HookProgress {
+    const { pre, post, postKey } = this.analysisUses(rollout);
+    const isPassed = (key: string, templates: string[] | null): boolean => templates === null || this.analyses.verdict(rollout.id, key, templates).kind === 'passed';
+    return { ...hooks, isTrafficAllowed: hooks.isTrafficAllowed && isPassed('prePromotion', pre), isStepChecked: hooks.isStepChecked && isPassed(postKey, post) };
+  }
+
+  /** The templates of the canary step the rollout is at, when it is an `analysis` step. */
+  private stepTemplates(rollout: RolloutRecord): string[] {
+    if (rollout.strategy !== 'canary' || rollout.fromRevision === null) return [];
+    const steps = strategyOf(rollout, this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec).canary?.steps ?? [];
+    const step = steps[rollout.stepIndex];
+    return step && 'analysis' in step ? step.analysis.templates : [];
+  }
+
+  /** Starts the analyses due where the plan stands; they run beside the loop and their end wakes it. */
+  private advanceAnalyses(rollout: RolloutRecord, plan: StrategyPlan): void {
+    if (rollout.fromRevision === null) return;
+    const target = { revision: rollout.toRevision, stableRevision: rollout.fromRevision };
+    if (plan.analysisPoint) this.analyses.advance(rollout, plan.analysisPoint, this.stepTemplates(rollout), target);
+    const { pre, post, postKey } = this.analysisUses(rollout);
+    if (pre && plan.hookPoint === 'preTraffic') this.analyses.advance(rollout, 'prePromotion', pre, target);
+    if (post && plan.hookPoint === 'postTraffic') this.analyses.advance(rollout, postKey, post, target);
+    if (rollout.strategy === 'canary') {
+      const background = strategyOf(rollout, this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec).canary?.analysis;
+      if (background && rollout.stepIndex >= background.startingStep) this.analyses.advance(rollout, 'background', background.templates, target, { isOpenEnded: true });
+    }
+  }
+
+  /** A point's verdict, for status. */
+  analysisVerdict(rolloutId: number, pointKey: string, templates: readonly string[]): PointVerdict {
+    return this.analyses.verdict(rolloutId, pointKey, templates);
+  }
+
+  /**
+   * Stores the deploy report of a rollout that ended, once `REPORT_AFTER_MS` of traffic after
+   * its end has been measured (the "after" phase).
+   */
+  private writeReport(rollout: RolloutRecord): void {
+    if (!isTerminalPhase(rollout.phase) || rollout.report !== null || rollout.endedAt === null) return;
+    const sinceEndMs = Date.now() - rollout.endedAt;
+    // Rollouts that ended long before this controller measured anything get none.
+    if (sinceEndMs > REPORT_MAX_AGE_MS) return;
+    if (sinceEndMs < REPORT_AFTER_MS) {
+      this.scheduleReconcile(rollout.app, REPORT_AFTER_MS - sinceEndMs);
+      return;
+    }
+    const report = buildDeployReport({ rollout, history: this.history, store: this.options.store, monotonicFrom: (ms) => this.monotonicFrom(ms), nowMs: this.now() });
+    this.options.store.updateRollout(rollout.id, { report });
+    this.emit(rollout.app, rollout.id, 'rollout-report', report.headline);
   }
 
   /** The revision a finished rollout left running out of traffic, while its time lasts. */

@@ -34,5 +34,12 @@ export const EVENT_KINDS = [
   'hook-failed',
   'hook-cancelled',
   'hook-interrupted',
+  'analysis-started',
+  'analysis-measurement',
+  'analysis-successful',
+  'analysis-failed',
+  'analysis-inconclusive',
+  'analysis-rerun',
+  'rollout-report',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

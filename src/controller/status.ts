@@ -37,6 +37,8 @@ export interface RolloutStatus {
   isPausedByUser: boolean;
   /** A revision kept up out of traffic after the rollout ended, and until when (ISO time). */
   warm: { revision: number; until: string } | null;
+  /** Its analysis runs: where each template stands, with the last measurement in words. */
+  analysis: { template: string; point: string; state: string; measurements: number; last: string | null; reason: string | null }[];
 }
 
 export interface InstanceStatus {
@@ -73,6 +75,10 @@ export function buildStatus(store: Store, onlyApp?: string): StatusReport {
           gate: latest.gate,
           isPausedByUser: latest.pausedAt !== null,
           warm: latest.warmRevision !== null && latest.warmUntil !== null && latest.warmUntil > Date.now() ? { revision: latest.warmRevision, until: new Date(latest.warmUntil).toISOString() } : null,
+          analysis: store.listAnalysisRuns({ rolloutId: latest.id }).map((run) => {
+            const measured = store.listAnalysisMeasurements({ rolloutId: latest.id, pointKey: run.pointKey, template: run.template });
+            return { template: run.template, point: run.pointKey, state: run.state, measurements: measured.length, last: measured.at(-1)?.sentence ?? null, reason: run.reason };
+          }),
         },
         instances: instances.map((i) => ({ id: i.id, revision: i.revision, pid: i.pid, port: i.port, state: i.state })),
         traffic: store.traffic(name),

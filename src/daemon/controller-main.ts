@@ -9,6 +9,9 @@ import { loadConfig, parseListen, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from './messages.js';
 import { ensureDataDir } from './data-dir.js';
+import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
+import type { HostPort } from '../model/spec.js';
+import { DEFAULT_METRICS_LISTEN } from '../spec/defaults.js';
 import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
 import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     onEventStored: crashSwitch ? (kind, rolloutId) => crashSwitch.onEventStored(kind, rolloutId) : undefined,
   });
 
+  let metrics: Awaited<ReturnType<typeof startMetricsServer>> = null;
   let isShuttingDown = false;
   const shutdown = async (): Promise<void> => {
     if (isShuttingDown) return;
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
     log('stopping: draining and stopping every instance');
     await controller.shutdown();
     servers.close();
+    metrics?.server.close();
     store.close();
     if (process.connected) {
       process.send!({ type: 'shutdown' } satisfies ControllerRequest);
@@ -73,8 +78,21 @@ async function main(): Promise<void> {
     ...(adminListen ? { tcp: { listen: adminListen, token: ensureAdminToken(layout.adminToken) } } : {}),
   });
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
+  metrics = await startMetrics(configPath, controller, store, log);
   if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log, crashSwitch);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
+}
+
+/** `/metrics` on the config's `metrics.listen` (the default when the config cannot be read). */
+async function startMetrics(configPath: string, controller: Controller, store: SqliteStore, log: (line: string) => void): ReturnType<typeof startMetricsServer> {
+  let listen: HostPort | null;
+  try {
+    listen = loadConfig(configPath).metrics?.listen ?? null;
+  } catch {
+    listen = parseListen(DEFAULT_METRICS_LISTEN);
+  }
+  if (listen === null) return null;
+  return startMetricsServer(listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log);
 }
 
 /** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */

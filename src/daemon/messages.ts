@@ -1,4 +1,5 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
+import type { SourcedMeasurements } from '../analysis/measurement-history.js';
 
 /** Messages between the primary and its children. Plain JSON over Node's IPC channel. */
 
@@ -7,21 +8,23 @@ export type ControllerRequest =
   | { type: 'plan'; requestId: number; plan: TrafficPlan }
   | { type: 'removeApp'; requestId: number; app: string }
   | { type: 'inflight'; requestId: number }
+  | { type: 'measurements'; requestId: number }
   | { type: 'ready' }
   | { type: 'shutdown' };
 
 /** Primary → controller. */
 export type ControllerReply =
-  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; error?: string };
+  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements[]; error?: string };
 
 /** Primary → proxy worker. */
 export type WorkerCommand =
   | { type: 'plans'; requestId: number; plans: TrafficPlan[] }
   | { type: 'removeApp'; requestId: number; app: string }
   | { type: 'inflight'; requestId: number }
+  | { type: 'measurements'; requestId: number }
   | { type: 'drain' };
 
 /** Proxy worker → primary. */
 export type WorkerReply =
-  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; error?: string }
+  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements; error?: string }
   | { type: 'started' };

@@ -129,6 +129,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         reply({ inflight: total }, message.requestId);
         return;
       }
+      case 'measurements': {
+        // Workers that do not answer are left out: a sample with fewer counts, never a blocked request.
+        // Per worker: the controller tells a restarted worker (counts from 0 again) by its source.
+        const { replies } = await fanout.send(startedWorkers, { type: 'measurements' });
+        reply({ measurements: replies.flatMap((r) => (r.measurements ? [r.measurements] : [])) }, message.requestId);
+        return;
+      }
       case 'ready':
         controllerRestarts = 0;
         options.onReady?.();

@@ -17,12 +17,12 @@ export function runWorker(): void {
 
   process.on('message', (message: WorkerCommand) => {
     void handle(message).then(
-      (inflight) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, ...(inflight ? { inflight } : {}) }),
+      (answer) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, ...(answer ?? {}) }),
       (error: unknown) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) }),
     );
   });
 
-  async function handle(message: WorkerCommand): Promise<Record<string, number> | undefined> {
+  async function handle(message: WorkerCommand): Promise<Pick<WorkerReply & { type: 'reply' }, 'inflight' | 'measurements'> | undefined> {
     switch (message.type) {
       case 'plans':
         await Promise.all(message.plans.map((plan) => proxy.applyPlan(plan)));
@@ -31,7 +31,9 @@ export function runWorker(): void {
         await proxy.removeApp(message.app);
         return undefined;
       case 'inflight':
-        return proxy.inflight();
+        return { inflight: proxy.inflight() };
+      case 'measurements':
+        return { measurements: { source: `worker-${process.pid}`, ...proxy.measurements() } };
       case 'drain':
         await proxy.close();
         process.exit(0);

@@ -24,6 +24,8 @@ export interface LoadFailure {
 export interface LoadReport {
   requests: number;
   failed: number;
+  /** 5xx the app answered on purpose (`x-demo-injected-error`), counted apart from failures. */
+  injectedErrors: number;
   failures: LoadFailure[];
   /** Requests answered per revision, from the x-cutover-revision header the sample apps send. */
   byRevision: Record<string, number>;
@@ -34,13 +36,14 @@ export interface LoadReport {
 
 /**
  * A bounded load of real keep-alive clients. Every request that does not come back 2xx is a
- * failure: the number cutover promises to keep at zero during a deploy.
+ * failure: the number cutover promises to keep at zero during a deploy. Errors an app answers
+ * on purpose (the demo's ERROR_RATE, marked by a header) are the app's, counted apart.
  */
 export class LoadClient {
   private readonly pool: Pool;
   private isRunning = false;
   private loops: Promise<void>[] = [];
-  private readonly report: LoadReport = { requests: 0, failed: 0, failures: [], byRevision: {}, latenciesMs: [], postIds: [] };
+  private readonly report: LoadReport = { requests: 0, failed: 0, injectedErrors: 0, failures: [], byRevision: {}, latenciesMs: [], postIds: [] };
   private hardStop: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: LoadOptions) {
@@ -98,7 +101,8 @@ export class LoadClient {
       if (typeof revision === 'string') this.report.byRevision[revision] = (this.report.byRevision[revision] ?? 0) + 1;
       if (response.statusCode >= 200 && response.statusCode < 300) {
         if (isPost) this.report.postIds.push(id);
-      } else this.fail({ method, status: response.statusCode, error: null });
+      } else if (response.headers['x-demo-injected-error'] === '1') this.report.injectedErrors += 1;
+      else this.fail({ method, status: response.statusCode, error: null });
     } catch (error) {
       this.report.requests += 1;
       this.fail({ method, status: null, error: (error as Error).message });

@@ -36,6 +36,44 @@ export interface RollingSpec {
   maxUnavailable: CountOrPercent;
   minReadyMs: number;
   progressDeadlineMs: number;
+  /** Analysis once the new revision serves all traffic; older stored specs lack it. */
+  analysis?: AnalysisUse | null;
+}
+
+export const ANALYSIS_PROVIDER_NAMES = ['builtin', 'prometheus', 'command', 'http'] as const;
+export type AnalysisProviderName = (typeof ANALYSIS_PROVIDER_NAMES)[number];
+export const BUILTIN_METRIC_NAMES = ['successRate', 'errorRate', 'latencyP50', 'latencyP95', 'latencyP99', 'requestRate'] as const;
+export type BuiltinMetric = (typeof BUILTIN_METRIC_NAMES)[number];
+
+/** One analysis template of an app: where a value comes from and how it is judged. */
+export interface AnalysisTemplateSpec {
+  name: string;
+  provider: AnalysisProviderName;
+  /** builtin only. */
+  metric: BuiltinMetric | null;
+  /** prometheus only. */
+  address: string | null;
+  query: string | null;
+  /** command only (argv). */
+  command: string[] | null;
+  /** http only. */
+  url: string | null;
+  jsonPath: string | null;
+  successCondition: string | null;
+  failureCondition: string | null;
+  intervalMs: number;
+  /** Null: once (a step), or until the rollout ends (canary background analysis). */
+  count: number | null;
+  failureLimit: number;
+  consecutiveErrorLimit: number;
+  inconclusiveLimit: number;
+  minRequests: number;
+  baseline: { maxRatio: number } | null;
+}
+
+/** Which templates a step or strategy block runs, together. */
+export interface AnalysisUse {
+  templates: string[];
 }
 
 /** Where green answers before it gets real traffic: a header on the app's address, and/or a listener of its own. */
@@ -55,6 +93,10 @@ export interface BlueGreenSpec {
   /** Green's size before the switch; it grows to `replicas` before taking traffic. */
   previewReplicas: number | null;
   progressDeadlineMs: number;
+  /** Before the switch, on preview traffic; older stored specs lack it. */
+  prePromotionAnalysis?: AnalysisUse | null;
+  /** After the switch, while blue is still up. */
+  postPromotionAnalysis?: AnalysisUse | null;
 }
 
 export type CanaryStep =
@@ -62,7 +104,9 @@ export type CanaryStep =
   /** A duration in ms, or null for a manual gate (`pause: {}`): wait for `cutover promote`. */
   | { pause: number | null }
   /** Canary size without changing the weight; 'auto' returns to `canaryReplicas`. */
-  | { setCanaryScale: CountOrPercent | 'auto' };
+  | { setCanaryScale: CountOrPercent | 'auto' }
+  /** Run analysis templates at the weight in force; done once they pass. */
+  | { analysis: AnalysisUse };
 
 export type RouteMatchSpec = { header: { name: string; value: string } } | { cookie: { name: string; value: string } };
 
@@ -76,6 +120,8 @@ export interface CanarySpec {
   /** Green stays up this long after an abort. */
   abortScaleDownDelayMs: number;
   progressDeadlineMs: number;
+  /** Background analysis from `startingStep` to the end; older stored specs lack it. */
+  analysis?: (AnalysisUse & { startingStep: number }) | null;
 }
 
 export interface StrategySpec {
@@ -157,6 +203,8 @@ export interface AppSpec {
   router?: RouterSpec;
   /** Absent for local processes (the default), so their spec hash is unchanged. */
   runtime?: RuntimeSpec;
+  /** Analysis templates by name; older stored specs lack them (none). */
+  analysis?: Record<string, AnalysisTemplateSpec>;
 }
 
 /** The `proxy:` block: limits of the built-in proxy. Sizes in bytes; `0` means no limit where stated. */
@@ -179,5 +227,7 @@ export interface CutoverConfig {
   /** Absolute path of the file the config came from. */
   path: string;
   apps: AppSpec[];
+  /** Where `/metrics` is served; null: nowhere. */
+  metrics?: { listen: HostPort | null };
   proxy: ProxySpec;
 }

@@ -93,6 +93,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   private stickySetCookie: string | undefined = undefined;
   private mirrorCopy: MirrorCopy | undefined = undefined;
   private upstreamHeaders: string[] | undefined = undefined;
+  /** Monotonic ms when the request reached the proxy, for the latency histogram. */
+  private readonly startedAtMs = performance.now();
+  /** The status the upstream answered, counted once the response ended. */
+  private statusCode = 0;
   /** Set when the proxy itself refuses the request mid-way (413, 408): the status to answer. */
   private refusedStatus: number | undefined = undefined;
   private bodyWatch: BodyWatch | undefined = undefined;
@@ -136,6 +140,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     }
     const table = listener.route.table;
     if (!table.isRoutable && listener.previewRevision === undefined) {
+      table.recordUnrouted();
       sendErrorResponse(res, 503, noUpstreamMessage(table.app));
       return;
     }
@@ -178,6 +183,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded.
     if (statusCode < 200) return true;
     this.resumeTry = resume;
+    this.statusCode = statusCode;
     const { res } = this;
     if (this.listener.isClosing) res.shouldKeepAlive = false;
     const clientHeaders = clientResponseHeadersFromRaw(rawHeaders);
@@ -199,6 +205,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.target?.meter.recordResponse(this.statusCode, this.elapsedSeconds());
     this.release();
     this.res.end();
   }
@@ -215,12 +222,14 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
       this.refuse(this.refusedStatus);
       return;
     }
+    const kind = classifyUpstreamFailure(error, this.isWritten);
+    failed?.meter.recordUpstreamFailure(kind === 'timeout');
     if (this.hasResponded) {
       // Never pass a truncated body off as complete.
+      failed?.meter.recordProxyError(502, this.elapsedSeconds());
       this.res.destroy();
       return;
     }
-    const kind = classifyUpstreamFailure(error, this.isWritten);
     if (failed !== undefined && this.mayRetry(kind)) {
       const tried = (this.tried ??= []);
       tried.push(failed);
@@ -231,6 +240,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
       }
     }
     const status = failureStatus(kind, error);
+    failed?.meter.recordProxyError(status, this.elapsedSeconds());
     sendErrorResponse(
       this.res,
       status,
@@ -285,6 +295,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const table = this.listener.route.table;
     const target = this.pickFirst(table);
     if (target === undefined) {
+      table.recordUnrouted();
       const pinned = this.pinnedRevision;
       sendErrorResponse(this.res, 503, pinned === undefined ? noUpstreamMessage(table.app) : noRevisionUpstreamMessage(table.app, pinned));
       return;
@@ -336,6 +347,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     this.tries++;
     target.begin();
     target.pool.dispatch(this.dispatchOptions, this);
+  }
+
+  private elapsedSeconds(): number {
+    return (performance.now() - this.startedAtMs) / 1000;
   }
 
   private mayRetry(kind: UpstreamFailureKind): boolean {

@@ -9,6 +9,7 @@ import { resolveProxyOptions } from './proxy-options.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { createRoutingTable } from './routing-table.js';
 import { UpstreamRegistry } from './upstream-registry.js';
+import type { ProxyMeasurements } from './request-meter.js';
 
 /**
  * The data plane of one worker: one HTTP listener per app, each routing to the endpoints of
@@ -64,6 +65,14 @@ export class ProxyServer {
    */
   inflight(): Record<string, number> {
     return this.registry.inflight();
+  }
+
+  /**
+   * This worker's cumulative counts per instance since it started (instances that left the
+   * plan included), and per app the requests answered 503 for want of an upstream.
+   */
+  measurements(): ProxyMeasurements {
+    return this.registry.meter.snapshot();
   }
 
   /** The address an app listens on (useful when its plan asked for port 0). */

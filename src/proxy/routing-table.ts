@@ -48,6 +48,11 @@ export class RoutingTable {
   private readonly totalWeight: number;
   private isReleased = false;
 
+  /** Counts a request answered 503 because the table had no endpoint for it. */
+  recordUnrouted(): void {
+    this.registry.meter.recordUnrouted(this.app);
+  }
+
   constructor(
     readonly app: string,
     /** The groups taking weighted traffic (weight > 0, at least one endpoint), in plan order. */
@@ -147,7 +152,7 @@ export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry
   const groupsByRevision = new Map<number, RouteGroup>();
   const targets: UpstreamTarget[] = [];
   for (const group of plan.groups) {
-    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint));
+    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint, plan.app, group.revision));
     targets.push(...endpoints);
     if (endpoints.length === 0) continue;
     const weight = Number.isFinite(group.weight) && group.weight > 0 ? group.weight : 0;

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { Endpoint } from '../model/traffic-plan.js';
 import type { ProxyOptions } from './proxy-options.js';
+import { RequestMeter } from './request-meter.js';
 import { UpstreamTarget } from './upstream-target.js';
 
 interface PoolEntry {
@@ -19,16 +20,18 @@ export class UpstreamRegistry {
   private readonly pools = new Map<string, PoolEntry>();
   private readonly closingPools = new Set<Promise<void>>();
   private readonly disposeTarget = (target: UpstreamTarget): void => this.dispose(target);
+  /** Counts per instance; outlives the targets, so counts stay cumulative. */
+  readonly meter = new RequestMeter();
 
   constructor(private readonly options: ProxyOptions) {}
 
-  /** Returns the target for an endpoint and counts one more routing table using it. */
-  acquire(endpoint: Endpoint): UpstreamTarget {
+  /** Returns the target for an endpoint of `app`'s `revision` and counts one more routing table using it. */
+  acquire(endpoint: Endpoint, app = '', revision = 0): UpstreamTarget {
     const address = formatAddress(endpoint.host, endpoint.port);
     const key = `${endpoint.id}@${address}`;
     let target = this.targets.get(key);
     if (target === undefined) {
-      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, this.acquirePool(address), this.disposeTarget);
+      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, this.acquirePool(address), this.disposeTarget, this.meter.meterOf(app, revision, endpoint.id));
       this.targets.set(key, target);
     }
     target.refs++;

@@ -1,4 +1,5 @@
 import type { Pool } from 'undici';
+import type { EndpointMeter } from './request-meter.js';
 
 /**
  * One endpoint of one instance as the data plane sees it: where to send requests, the
@@ -19,6 +20,8 @@ export class UpstreamTarget {
     readonly port: number,
     readonly pool: Pool,
     private readonly onUnused: (target: UpstreamTarget) => void,
+    /** Where requests answered through this endpoint are counted. */
+    readonly meter: EndpointMeter,
   ) {}
 
   /** Counts one request or tunnel assigned to this endpoint. Pair with exactly one `end()`. */

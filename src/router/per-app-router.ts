@@ -4,6 +4,7 @@ import type { AppSpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { HaproxyRouter, type FrontendHints } from './haproxy/haproxy-router.js';
 import type { EndpointStats, TrafficRouter } from './traffic-router.js';
+import type { SourcedMeasurements } from '../analysis/measurement-history.js';
 
 export interface PerAppRouterOptions {
   /** The built-in proxy (IPC to the proxy workers). */
@@ -50,6 +51,10 @@ export class PerAppRouter implements TrafficRouter {
     const all: EndpointStats[] = [];
     for (const router of this.routers()) if (router.endpointStats) all.push(...(await router.endpointStats()));
     return all;
+  }
+
+  async measurements(): Promise<SourcedMeasurements[]> {
+    return (await this.options.builtin.measurements?.()) ?? [];
   }
 
   async close(): Promise<void> {

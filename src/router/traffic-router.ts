@@ -1,4 +1,5 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
+import type { SourcedMeasurements } from '../analysis/measurement-history.js';
 
 /** Counters of one endpoint since the data plane started, for analysis. */
 export interface EndpointStats {
@@ -31,6 +32,11 @@ export interface TrafficRouter {
   inflight(): Promise<Record<string, number>>;
   /** Per-endpoint counters; absent where the data plane cannot tell yet ("unsupported"). */
   endpointStats?(): Promise<EndpointStats[]>;
+  /**
+   * Cumulative request counts and latency per instance, one snapshot per data-plane process (the
+   * built-in proxy); absent where the router cannot tell ("unsupported").
+   */
+  measurements?(): Promise<SourcedMeasurements[]>;
   /** Releases what the router holds (a managed HAProxy stops). */
   close?(): Promise<void>;
 }

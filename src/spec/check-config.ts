@@ -28,7 +28,7 @@ export function checkConfig(raw: unknown): Finding[] {
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
     findings.push(...checkKubernetesPair(name, app, topRouter));
-    findings.push(...checkCommand(name, app['run']), ...checkHooks(name, app['hooks']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app));
+    findings.push(...checkCommand(name, app['run']), ...checkHooks(name, app['hooks']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app), ...checkAnalysisNames(name, app));
     const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
     const blueGreen = isRecord(strategy['blueGreen']) ? strategy['blueGreen'] : {};
     const preview = isRecord(blueGreen['preview']) ? blueGreen['preview'] : {};
@@ -186,6 +186,35 @@ function checkRolling(name: string, strategy: unknown): Finding[] {
     message: 'maxSurge and maxUnavailable are both 0: nothing could ever be replaced',
     hint: 'set maxSurge: 1 to start a new instance before stopping an old one',
   }];
+}
+
+/** Every template a strategy names must be declared under the app's `analysis:`. */
+function checkAnalysisNames(name: string, app: Record<string, unknown>): Finding[] {
+  const declared = isRecord(app['analysis']) ? Object.keys(app['analysis']) : [];
+  const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
+  const uses: { path: (string | number)[]; value: unknown }[] = [];
+  const at = (...path: (string | number)[]): unknown => path.reduce<unknown>((node, key) => (isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[key] : undefined), strategy);
+  uses.push({ path: ['rolling', 'analysis'], value: at('rolling', 'analysis') });
+  uses.push({ path: ['blueGreen', 'prePromotionAnalysis'], value: at('blueGreen', 'prePromotionAnalysis') });
+  uses.push({ path: ['blueGreen', 'postPromotionAnalysis'], value: at('blueGreen', 'postPromotionAnalysis') });
+  uses.push({ path: ['canary', 'analysis'], value: at('canary', 'analysis') });
+  const steps = at('canary', 'steps');
+  if (Array.isArray(steps)) steps.forEach((_, i) => uses.push({ path: ['canary', 'steps', i, 'analysis'], value: at('canary', 'steps', i, 'analysis') }));
+  const findings: Finding[] = [];
+  for (const use of uses) {
+    const templates = isRecord(use.value) ? use.value['templates'] : undefined;
+    if (!Array.isArray(templates)) continue;
+    templates.forEach((template, i) => {
+      if (typeof template !== 'string' || declared.includes(template)) return;
+      findings.push({
+        path: ['apps', name, 'strategy', ...use.path, 'templates', i],
+        at: 'value',
+        message: `analysis template "${template}" is not declared`,
+        hint: declared.length ? `declare it under apps.${name}.analysis, or use one of: ${declared.join(', ')}` : `declare it under apps.${name}.analysis, e.g. analysis: { ${template}: { provider: builtin, metric: successRate, successCondition: ">= 0.99" } }`,
+      });
+    });
+  }
+  return findings;
 }
 
 function isZero(value: unknown): boolean {

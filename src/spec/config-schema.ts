@@ -47,6 +47,10 @@ import {
   MAX_THRESHOLD,
   MIN_REPLICAS,
   MIN_THRESHOLD,
+  DEFAULT_ANALYSIS_INTERVAL_MS,
+  DEFAULT_CONSECUTIVE_ERROR_LIMIT,
+  DEFAULT_MIN_REQUESTS,
+  DEFAULT_METRICS_LISTEN,
 } from './defaults.js';
 import { describeValue } from './describe-value.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './parse-duration.js';
@@ -242,12 +246,93 @@ const healthSchema = z
   })
   .meta({ description: 'Health check of each instance.' });
 
+
+export const ANALYSIS_PROVIDERS = ['builtin', 'prometheus', 'command', 'http'] as const;
+export const BUILTIN_METRICS = ['successRate', 'errorRate', 'latencyP50', 'latencyP95', 'latencyP99', 'requestRate'] as const;
+const CONDITION_PATTERN = /^\s*(>=|<=|==|!=|>|<)\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
+const CONDITION_HINT = 'write a comparison with a number, e.g. ">= 0.99" or "< 0.3"';
+const TEMPLATE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+const ANALYSIS_EXAMPLE = 'e.g. error-rate: { provider: builtin, metric: successRate, successCondition: ">= 0.99" }';
+
+const conditionSchema = (description: string) =>
+  z
+    .string()
+    .regex(CONDITION_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a condition` })
+    .meta({ description })
+    .register(fieldHints, { expected: 'a condition such as ">= 0.99"', hint: CONDITION_HINT });
+
+const analysisTemplateSchema = z
+  .strictObject({
+    provider: z
+      .enum(ANALYSIS_PROVIDERS)
+      .meta({ description: 'Where the value comes from: builtin (the proxy\'s own counts), prometheus (a PromQL query), command (argv: its exit code, or a JSON number on stdout), http (GET, a JSON path in the answer).' })
+      .register(fieldHints, { expected: `one of ${ANALYSIS_PROVIDERS.join(', ')}`, hint: 'write provider: builtin, prometheus, command or http' }),
+    metric: z
+      .enum(BUILTIN_METRICS)
+      .meta({ description: 'builtin: which value the proxy measures over each interval.' })
+      .register(fieldHints, { expected: `one of ${BUILTIN_METRICS.join(', ')}`, hint: 'write metric: successRate' })
+      .optional(),
+    address: z.string().regex(/^https?:\/\/\S+$/, { error: (iss) => `${describeValue(iss.input)} is not an http(s) URL` }).meta({ description: 'prometheus: the server, e.g. http://127.0.0.1:9090.' }).register(fieldHints, { expected: 'a URL', hint: 'write address: http://127.0.0.1:9090' }).optional(),
+    query: z.string().min(1).meta({ description: 'prometheus: a PromQL query with a scalar or single-series answer; {{app}} and {{revision}} are replaced.' }).optional(),
+    command: z.array(z.string().min(1)).min(1).meta({ description: 'command: argv; without a condition, exit code 0 passes; with one, stdout is a JSON number compared with it. CUTOVER_APP and CUTOVER_REVISION are set.' }).register(fieldHints, { expected: 'a list of strings', hint: 'write command: [./check.sh, "{{revision}}"]' }).optional(),
+    url: z.string().regex(/^https?:\/\/\S+$/, { error: (iss) => `${describeValue(iss.input)} is not an http(s) URL` }).meta({ description: 'http: the URL to GET; {{app}} and {{revision}} are replaced.' }).register(fieldHints, { expected: 'a URL', hint: 'write url: "http://127.0.0.1:9000/score?revision={{revision}}"' }).optional(),
+    jsonPath: z.string().regex(/^[A-Za-z0-9_$.[\]-]*$/).meta({ description: 'http: where the number is in the JSON answer, e.g. data.value or results[0].score; empty: the whole answer.' }).optional(),
+    successCondition: conditionSchema('The value passes when this holds, e.g. ">= 0.99".').optional(),
+    failureCondition: conditionSchema('The value fails when this holds, e.g. "> 0.01".').optional(),
+    interval: duration('Time between measurements (and the window each builtin measurement covers).', { defaultMs: DEFAULT_ANALYSIS_INTERVAL_MS, minMs: 100 }).optional(),
+    count: integer(1, 10_000).meta({ description: 'Measurements per run. Default 1 (a background canary analysis: until the rollout ends).' }).optional(),
+    failureLimit: integer(0, 10_000).meta({ description: 'Failed measurements tolerated; one more and the run fails.', default: 0 }).optional(),
+    consecutiveErrorLimit: integer(0, 10_000).meta({ description: 'Errors in a row (provider unreachable) tolerated; one more and the run is inconclusive.', default: DEFAULT_CONSECUTIVE_ERROR_LIMIT }).optional(),
+    inconclusiveLimit: integer(0, 10_000).meta({ description: 'Inconclusive measurements (too few requests) tolerated; one more and the run is inconclusive.', default: 0 }).optional(),
+    minRequests: integer(0, 1_000_000_000).meta({ description: 'builtin: fewer canary requests in a window make the measurement inconclusive, not a pass.', default: DEFAULT_MIN_REQUESTS }).optional(),
+    baseline: z
+      .strictObject({
+        maxRatio: z.number().min(1).max(1_000).meta({ description: 'The canary may be this many times worse than stable (error rate, or latency) before it fails.' }),
+      })
+      .meta({ description: 'builtin: compare the canary with stable over the same window; fail only when the canary is worse than maxRatio × stable and the difference is statistically significant for the sample sizes.' })
+      .optional(),
+  })
+  .superRefine((t, ctx) => {
+    const need = (key: string, present: unknown, hint: string): void => {
+      if (present === undefined) ctx.addIssue({ code: 'custom', message: `provider ${t.provider} needs ${key}`, params: { hint }, path: [key], input: t });
+    };
+    if (t.provider === 'builtin') need('metric', t.metric, 'write metric: successRate');
+    if (t.provider === 'prometheus') {
+      need('address', t.address, 'write address: http://127.0.0.1:9090');
+      need('query', t.query, 'write query: sum(rate(...))');
+    }
+    if (t.provider === 'command') need('command', t.command, 'write command: [./check.sh]');
+    if (t.provider === 'http') need('url', t.url, 'write url: "http://127.0.0.1:9000/score"');
+    if (t.provider !== 'command' && t.successCondition === undefined && t.failureCondition === undefined && t.baseline === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'an analysis template needs successCondition, failureCondition or baseline', params: { hint: 'write successCondition: ">= 0.99"' }, path: ['successCondition'], input: t });
+    }
+    if (t.baseline !== undefined && t.provider !== 'builtin') {
+      ctx.addIssue({ code: 'custom', message: 'baseline works with provider builtin only', params: { hint: 'remove baseline, or use provider: builtin' }, path: ['baseline'], input: t });
+    }
+  })
+  .meta({ description: 'One measurement, taken count times, judged against a condition.' })
+  .register(fieldHints, { expected: 'an analysis template', hint: ANALYSIS_EXAMPLE });
+
+const analysisTemplatesSchema = z
+  .record(z.string().regex(TEMPLATE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid template name` }), analysisTemplateSchema)
+  .meta({ description: 'Analysis templates by name, used by strategy steps and blocks.' })
+  .register(fieldHints, { expected: 'a mapping of template names to templates', hint: ANALYSIS_EXAMPLE });
+
+const analysisUseSchema = (description: string) =>
+  z
+    .strictObject({
+      templates: z.array(z.string().min(1)).min(1).max(20).meta({ description: 'Names of templates under the app\'s analysis:, run together.' }).register(fieldHints, { expected: 'a list of template names', hint: 'write templates: [error-rate]' }),
+    })
+    .meta({ description })
+    .register(fieldHints, { expected: 'templates: [names]', hint: 'write { templates: [error-rate] }' });
+
 const rollingSchema = z
   .strictObject({
     maxSurge: countOrPercent('Instances that may run above replicas during a rollout: a count, or a percentage of replicas.', DEFAULT_MAX_SURGE).optional(),
     maxUnavailable: countOrPercent('Instances that may be missing below replicas during a rollout: a count, or a percentage of replicas.', DEFAULT_MAX_UNAVAILABLE).optional(),
     minReady: duration('How long a new instance must stay healthy before it counts as available.', { defaultMs: DEFAULT_MIN_READY_MS }).optional(),
     progressDeadline: duration('A rollout that makes no progress for this long fails.', { defaultMs: DEFAULT_PROGRESS_DEADLINE_MS, minMs: 1 }).optional(),
+    analysis: analysisUseSchema('Analysis once the new revision serves all traffic, before the old instances are gone for good; failed: rollback.').optional(),
   })
   .meta({ description: 'Replace instances a few at a time.' });
 
@@ -312,11 +397,13 @@ const blueGreenSchema = z
     scaleDownDelay: duration('Blue stays up, out of traffic, this long after the switch; a rollback inside it is a routing change only.', { defaultMs: DEFAULT_SCALE_DOWN_DELAY_MS }).optional(),
     abortScaleDownDelay: duration('Green stays up this long after an abort.', { defaultMs: DEFAULT_ABORT_SCALE_DOWN_DELAY_MS }).optional(),
     previewReplicas: replicasSchema('Green\'s size before the switch (default: replicas); it grows to replicas before it takes traffic.').optional(),
+    prePromotionAnalysis: analysisUseSchema('Analysis of green (preview traffic) before the switch; failed: abort, blue keeps serving.').optional(),
+    postPromotionAnalysis: analysisUseSchema('Analysis after the switch, while blue is still up; failed: rollback to blue.').optional(),
     progressDeadline: progressDeadline(),
   })
   .meta({ description: 'Start the new revision beside the old one, let it answer preview traffic, then switch all traffic at once.' });
 
-const STEP_HINT = 'write - setWeight: 10, - pause: 30s, - pause: {} or - setCanaryScale: 2';
+const STEP_HINT = 'write - setWeight: 10, - pause: 30s, - pause: {}, - setCanaryScale: 2 or - analysis: { templates: [error-rate] }';
 
 // One object with three optional keys rather than a union: a wrong value is then reported at its own key.
 const canaryStepSchema = z
@@ -335,10 +422,11 @@ const canaryStepSchema = z
       .meta({ description: 'Canary instances, a count or a percentage of replicas, without changing the weight; auto: back to canaryReplicas.' })
       .register(fieldHints, { expected: 'a count such as 2, a percentage such as 50%, or auto', hint: 'write setCanaryScale: 2, setCanaryScale: 50%, or setCanaryScale: auto' })
       .optional(),
+    analysis: analysisUseSchema('Run these analysis templates at the current weight; the step is done once they pass.').optional(),
   })
-  .refine((step) => Object.keys(step).length === 1, { error: 'a step has exactly one of setWeight, pause and setCanaryScale', params: { hint: STEP_HINT } })
-  .meta({ description: 'One step: setWeight, pause or setCanaryScale.' })
-  .register(fieldHints, { expected: 'a step: setWeight, pause or setCanaryScale', hint: STEP_HINT });
+  .refine((step) => Object.keys(step).length === 1, { error: 'a step has exactly one of setWeight, pause, setCanaryScale and analysis', params: { hint: STEP_HINT } })
+  .meta({ description: 'One step: setWeight, pause, setCanaryScale or analysis.' })
+  .register(fieldHints, { expected: 'a step: setWeight, pause, setCanaryScale or analysis', hint: STEP_HINT });
 
 const canarySchema = z
   .strictObject({
@@ -365,6 +453,13 @@ const canarySchema = z
       .meta({ description: 'Copy a share of stable traffic to the canary; copies never delay or fail the real request.' })
       .optional(),
     abortScaleDownDelay: duration('The canary stays up this long after an abort.', { defaultMs: DEFAULT_ABORT_SCALE_DOWN_DELAY_MS }).optional(),
+    analysis: z
+      .strictObject({
+        templates: z.array(z.string().min(1)).min(1).max(20).meta({ description: "Names of templates under the app's analysis:." }).register(fieldHints, { expected: 'a list of template names', hint: 'write templates: [error-rate]' }),
+        startingStep: integer(0, MAX_CANARY_STEPS).meta({ description: 'Start once the rollout reaches this step (0: the first).', default: 0 }).optional(),
+      })
+      .meta({ description: 'Background analysis from a step until the end of the rollout; failed: rollback, inconclusive: pause.' })
+      .optional(),
     progressDeadline: progressDeadline(),
   })
   .meta({ description: 'Send a growing share of traffic to the new revision, step by step, with pauses and manual gates.' });
@@ -574,6 +669,7 @@ export const appSchema = z
     strategy: strategySchema.optional(),
     hooks: hooksSchema.optional(),
     router: routerSchema.optional(),
+    analysis: analysisTemplatesSchema.optional(),
   })
   .meta({ description: 'One service cutover keeps running.' });
 
@@ -618,6 +714,12 @@ export const configSchema = z
   .strictObject({
     proxy: proxySchema.optional(),
     router: routerSchema.optional(),
+    metrics: z
+      .strictObject({
+        listen: z.union([listenSchema, z.literal(false)]).meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` }).register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` }).optional(),
+      })
+      .meta({ description: 'Prometheus metrics of cutover and its proxy.' })
+      .optional(),
     apps: z
       .record(appNameSchema, appSchema)
       .refine((apps) => Object.keys(apps).length > 0, {

@@ -99,3 +99,14 @@ export const DEFAULT_HAPROXY_BINARY = 'haproxy';
 /** Server slots per HAProxy backend in managed mode. */
 export const DEFAULT_HAPROXY_SERVERS = 16;
 export const MAX_HAPROXY_SERVERS = 1000;
+
+/** Analysis: time between measurements (and the window of a builtin one). */
+export const DEFAULT_ANALYSIS_INTERVAL_MS = 10_000;
+/** Analysis: provider errors in a row tolerated before a run is inconclusive. */
+export const DEFAULT_CONSECUTIVE_ERROR_LIMIT = 4;
+/** Analysis: fewer canary requests than this in a builtin window make a measurement inconclusive. */
+export const DEFAULT_MIN_REQUESTS = 50;
+/** Analysis: failed measurements tolerated by default. */
+export const DEFAULT_FAILURE_LIMIT = 0;
+/** Where `/metrics` is served when the config says nothing. */
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';

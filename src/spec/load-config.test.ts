@@ -78,8 +78,9 @@ describe('parseConfig', () => {
       health: { path: '/healthz', intervalMs: 1_000, timeoutMs: 1_000, healthyThreshold: 1, unhealthyThreshold: 3, startupTimeoutMs: 60_000 },
       drainTimeoutMs: 30_000,
       stopTimeoutMs: 10_000,
-      strategy: { use: 'rolling', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() },
+      strategy: { use: 'rolling', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000, analysis: null }, blueGreen: resolveBlueGreen(), canary: resolveCanary() },
       hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
+      analysis: {},
       router: { kind: 'builtin' },
     }]);
   });
@@ -107,6 +108,7 @@ describe('parseConfig', () => {
           maxUnavailable: DEFAULT_MAX_UNAVAILABLE,
           minReadyMs: DEFAULT_MIN_READY_MS,
           progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
+          analysis: null,
         },
         blueGreen: {
           preview: { header: { name: 'x-cutover-preview', value: '1' }, listen: null },
@@ -115,6 +117,8 @@ describe('parseConfig', () => {
           abortScaleDownDelayMs: 30_000,
           previewReplicas: null,
           progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
+          prePromotionAnalysis: null,
+          postPromotionAnalysis: null,
         },
         canary: {
           steps: [{ setWeight: 20 }, { pause: null }],
@@ -124,11 +128,32 @@ describe('parseConfig', () => {
           mirror: { percent: 0 },
           abortScaleDownDelayMs: 30_000,
           progressDeadlineMs: DEFAULT_PROGRESS_DEADLINE_MS,
+          analysis: null,
         },
       },
       hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
+      analysis: {},
       router: { kind: 'builtin' },
     });
+  });
+
+  it('resolves analysis templates with their defaults, and the places that use them', () => {
+    const app = onlyApp(minimal([
+      '    analysis:',
+      '      error-rate: { provider: builtin, metric: successRate, successCondition: ">= 0.99", interval: 2s, count: 3, minRequests: 20, baseline: { maxRatio: 1.5 } }',
+      '      latency: { provider: prometheus, address: "http://127.0.0.1:9090", query: "up", successCondition: "< 0.3" }',
+      '    strategy:',
+      '      canary:',
+      '        steps: [{ setWeight: 20 }, { analysis: { templates: [error-rate] } }]',
+      '        analysis: { templates: [latency], startingStep: 1 }',
+    ].join('\n') + '\n'));
+    assert.deepEqual(app.analysis?.['error-rate'], {
+      name: 'error-rate', provider: 'builtin', metric: 'successRate', address: null, query: null, command: null, url: null, jsonPath: null,
+      successCondition: '>= 0.99', failureCondition: null, intervalMs: 2_000, count: 3, failureLimit: 0, consecutiveErrorLimit: 4, inconclusiveLimit: 0, minRequests: 20, baseline: { maxRatio: 1.5 },
+    });
+    assert.equal(app.analysis?.['latency']?.intervalMs, 10_000);
+    assert.deepEqual(app.strategy.canary?.steps[1], { analysis: { templates: ['error-rate'] } });
+    assert.deepEqual(app.strategy.canary?.analysis, { templates: ['latency'], startingStep: 1 });
   });
 
   it('resolves hooks: commands split, cwd absolute, the timeout in ms, http defaults filled in', () => {

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type RuntimeSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type RuntimeSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec, type AnalysisTemplateSpec } from '../model/spec.js';
 import type { RawApp, RawConfig, RawProxy } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -32,6 +32,11 @@ import {
   DEFAULT_PREVIEW_HEADER,
   DEFAULT_SCALE_DOWN_DELAY_MS,
   DEFAULT_STICKY_TTL_MS,
+  DEFAULT_ANALYSIS_INTERVAL_MS,
+  DEFAULT_CONSECUTIVE_ERROR_LIMIT,
+  DEFAULT_FAILURE_LIMIT,
+  DEFAULT_METRICS_LISTEN,
+  DEFAULT_MIN_REQUESTS,
   DEFAULT_HAPROXY_BINARY,
   DEFAULT_HAPROXY_MODE,
   DEFAULT_HAPROXY_SERVERS,
@@ -54,6 +59,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   return {
     path: configPath,
     apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir), ...resolveRuntime(app.runtime, configDir) })),
+    metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
     proxy: resolveProxy(raw.proxy),
   };
 }
@@ -100,7 +106,36 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     stopTimeoutMs: durationMs(app.stopTimeout, DEFAULT_STOP_TIMEOUT_MS),
     strategy: resolveStrategy(app.strategy),
     hooks: resolveHooks(app.hooks, configDir),
+    analysis: resolveAnalysis(app.analysis),
   };
+}
+
+/** Analysis templates with every default filled in. */
+export function resolveAnalysis(raw: RawApp['analysis']): Record<string, AnalysisTemplateSpec> {
+  return Object.fromEntries(
+    Object.entries(raw ?? {}).map(([name, t]): [string, AnalysisTemplateSpec] => [
+      name,
+      {
+        name,
+        provider: t.provider,
+        metric: t.metric ?? null,
+        address: t.address ?? null,
+        query: t.query ?? null,
+        command: t.command ?? null,
+        url: t.url ?? null,
+        jsonPath: t.jsonPath ?? null,
+        successCondition: t.successCondition ?? null,
+        failureCondition: t.failureCondition ?? null,
+        intervalMs: durationMs(t.interval, DEFAULT_ANALYSIS_INTERVAL_MS),
+        count: t.count ?? null,
+        failureLimit: t.failureLimit ?? DEFAULT_FAILURE_LIMIT,
+        consecutiveErrorLimit: t.consecutiveErrorLimit ?? DEFAULT_CONSECUTIVE_ERROR_LIMIT,
+        inconclusiveLimit: t.inconclusiveLimit ?? 0,
+        minRequests: t.minRequests ?? DEFAULT_MIN_REQUESTS,
+        baseline: t.baseline ?? null,
+      },
+    ]),
+  );
 }
 
 /** Every point gets a list (empty when none); commands are split and `cwd` made absolute. */
@@ -157,6 +192,7 @@ function resolveStrategy(raw: RawApp['strategy']): StrategySpec {
       maxUnavailable: countOrPercent(rolling?.maxUnavailable, DEFAULT_MAX_UNAVAILABLE),
       minReadyMs: durationMs(rolling?.minReady, DEFAULT_MIN_READY_MS),
       progressDeadlineMs: durationMs(rolling?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
+      analysis: rolling?.analysis ?? null,
     },
     blueGreen: resolveBlueGreen(raw?.blueGreen),
     canary: resolveCanary(raw?.canary),
@@ -175,6 +211,8 @@ export function resolveBlueGreen(raw?: NonNullable<RawApp['strategy']>['blueGree
     abortScaleDownDelayMs: durationMs(raw?.abortScaleDownDelay, DEFAULT_ABORT_SCALE_DOWN_DELAY_MS),
     previewReplicas: raw?.previewReplicas ?? null,
     progressDeadlineMs: durationMs(raw?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
+    prePromotionAnalysis: raw?.prePromotionAnalysis ?? null,
+    postPromotionAnalysis: raw?.postPromotionAnalysis ?? null,
   };
 }
 
@@ -184,6 +222,7 @@ export function resolveCanary(raw?: NonNullable<RawApp['strategy']>['canary']): 
     ? raw.steps.map((step): CanaryStep => {
         if (step.setWeight !== undefined) return { setWeight: step.setWeight };
         if (step.pause !== undefined) return { pause: typeof step.pause === 'string' ? parseDuration(step.pause) : null };
+        if (step.analysis !== undefined) return { analysis: { templates: step.analysis.templates } };
         return { setCanaryScale: step.setCanaryScale as CountOrPercent | 'auto' };
       })
     : DEFAULT_CANARY_STEPS.map((step) => ({ ...step }));
@@ -195,6 +234,7 @@ export function resolveCanary(raw?: NonNullable<RawApp['strategy']>['canary']): 
     mirror: { percent: raw?.mirror?.percent ?? DEFAULT_MIRROR_PERCENT },
     abortScaleDownDelayMs: durationMs(raw?.abortScaleDownDelay, DEFAULT_ABORT_SCALE_DOWN_DELAY_MS),
     progressDeadlineMs: durationMs(raw?.progressDeadline, DEFAULT_PROGRESS_DEADLINE_MS),
+    analysis: raw?.analysis ? { templates: raw.analysis.templates, startingStep: raw.analysis.startingStep ?? 0 } : null,
   };
 }
 

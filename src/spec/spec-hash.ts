@@ -4,14 +4,14 @@ import type { AppSpec } from '../model/spec.js';
 /**
  * A fingerprint of what an app runs: the sha256 (hex) of its resolved spec as JSON with keys
  * sorted at every level, so two specs hash alike exactly when they are equal. The strategy is
- * left out, and so are the hooks and the router: they say how to roll a revision out and how
+ * left out, and so are the hooks, the analysis templates and the router: they say how to roll a revision out and how
  * traffic arrives, not what the revision is, so changing only them makes no new revision (each
  * rollout keeps the strategy and hooks it started with).
  *
  * @example specHash(before) === specHash(after) // nothing to roll out
  */
 export function specHash(app: AppSpec): string {
-  const { strategy: _howToRollOut, hooks: _whatToRunAround, router: _howTrafficArrives, ...whatRuns } = app;
+  const { strategy: _howToRollOut, hooks: _whatToRunAround, router: _howTrafficArrives, analysis: _howToJudge, ...whatRuns } = app;
   return createHash('sha256').update(canonicalJson(whatRuns)).digest('hex');
 }
 

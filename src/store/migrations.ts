@@ -103,4 +103,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX hook_runs_by_app ON hook_runs (app, state);
   `,
+  `
+  -- Metric analysis: the templates a rollout judges with (fixed at its start), one row per run
+  -- of a template at a point of the rollout, and every measurement with its value, window,
+  -- sample size and a sentence; the deploy report once the rollout ended.
+  ALTER TABLE rollouts ADD COLUMN analysis_spec TEXT;
+  ALTER TABLE rollouts ADD COLUMN report TEXT;
+  CREATE TABLE analysis_runs (
+    rollout_id INTEGER NOT NULL,
+    app TEXT NOT NULL,
+    point_key TEXT NOT NULL,
+    template TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    PRIMARY KEY (rollout_id, point_key, template)
+  );
+  CREATE TABLE analysis_measurements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rollout_id INTEGER NOT NULL,
+    app TEXT NOT NULL,
+    point_key TEXT NOT NULL,
+    template TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    window_ms INTEGER NOT NULL,
+    value REAL,
+    sample_size INTEGER,
+    baseline_value REAL,
+    baseline_sample_size INTEGER,
+    result TEXT NOT NULL,
+    sentence TEXT NOT NULL
+  );
+  CREATE INDEX analysis_measurements_by_rollout ON analysis_measurements (rollout_id, point_key, template, id);
+  `,
 ];

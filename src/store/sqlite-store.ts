@@ -1,10 +1,13 @@
 import Database from 'better-sqlite3';
 import { CutoverError } from '../errors.js';
-import type { AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
+import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   rolloutAlreadyActive,
+  type AnalysisMeasurementRecord,
+  type AnalysisRunRecord,
+  type AnalysisRunState,
   type EventRecord,
   type HookRunRecord,
   type HookRunState,
@@ -41,6 +44,35 @@ interface RolloutRow {
   warm_until: number | null;
   hooks_spec: string | null;
   skipped_hooks: string | null;
+  analysis_spec: string | null;
+  report: string | null;
+}
+
+interface AnalysisRunRow {
+  rollout_id: number;
+  app: string;
+  point_key: string;
+  template: string;
+  state: string;
+  reason: string | null;
+  started_at: number;
+  ended_at: number | null;
+}
+
+interface AnalysisMeasurementRow {
+  id: number;
+  rollout_id: number;
+  app: string;
+  point_key: string;
+  template: string;
+  at: number;
+  window_ms: number;
+  value: number | null;
+  sample_size: number | null;
+  baseline_value: number | null;
+  baseline_sample_size: number | null;
+  result: string;
+  sentence: string;
 }
 
 interface HookRunRow {
@@ -177,8 +209,8 @@ export class SqliteStore implements Store {
     try {
       const result = this.db
         .prepare(
-          `INSERT INTO rollouts (app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, started_at, updated_at, step_started_at, hooks_spec, skipped_hooks)
-           VALUES (?, ?, ?, ?, ?, ?, 'progressing', 'forward', 'starting', ?, ?, ?, ?, ?)`,
+          `INSERT INTO rollouts (app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, started_at, updated_at, step_started_at, hooks_spec, skipped_hooks, analysis_spec)
+           VALUES (?, ?, ?, ?, ?, ?, 'progressing', 'forward', 'starting', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           rollout.app,
@@ -192,6 +224,7 @@ export class SqliteStore implements Store {
           at,
           rollout.hooks ? JSON.stringify(rollout.hooks) : null,
           JSON.stringify(rollout.skippedHooks ?? []),
+          rollout.analysis && Object.keys(rollout.analysis).length ? JSON.stringify(rollout.analysis) : null,
         );
       return this.getRollout(Number(result.lastInsertRowid))!;
     } catch (error) {
@@ -226,7 +259,7 @@ export class SqliteStore implements Store {
     this.db
       .prepare(
         `UPDATE rollouts SET phase = ?, direction = ?, step = ?, reason = ?, updated_at = ?, ended_at = ?,
-           step_index = ?, step_started_at = ?, paused_at = ?, gate = ?, warm_revision = ?, warm_until = ? WHERE id = ?`,
+           step_index = ?, step_started_at = ?, paused_at = ?, gate = ?, warm_revision = ?, warm_until = ?, report = ? WHERE id = ?`,
       )
       .run(
         phase,
@@ -242,6 +275,7 @@ export class SqliteStore implements Store {
         isEnding ? null : pick('gate'),
         pick('warmRevision'),
         pick('warmUntil'),
+        update.report === undefined ? (current.report === null ? null : JSON.stringify(current.report)) : JSON.stringify(update.report),
         id,
       );
     return this.getRollout(id)!;
@@ -302,6 +336,59 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT * FROM hook_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`;
     return (this.db.prepare(sql).all(...params) as HookRunRow[]).map(toHookRun);
+  }
+
+  upsertAnalysisRun(run: AnalysisRunRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO analysis_runs (rollout_id, app, point_key, template, state, reason, started_at, ended_at)
+         VALUES (@rolloutId, @app, @pointKey, @template, @state, @reason, @startedAt, @endedAt)
+         ON CONFLICT(rollout_id, point_key, template) DO UPDATE SET state = excluded.state, reason = excluded.reason, started_at = excluded.started_at, ended_at = excluded.ended_at`,
+      )
+      .run(run);
+  }
+
+  listAnalysisRuns(query: { rolloutId: number }): AnalysisRunRecord[] {
+    const rows = this.db.prepare('SELECT * FROM analysis_runs WHERE rollout_id = ? ORDER BY rowid').all(query.rolloutId) as AnalysisRunRow[];
+    return rows.map((row) => ({ rolloutId: row.rollout_id, app: row.app, pointKey: row.point_key, template: row.template, state: row.state as AnalysisRunState, reason: row.reason, startedAt: row.started_at, endedAt: row.ended_at }));
+  }
+
+  addAnalysisMeasurement(m: AnalysisMeasurementRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO analysis_measurements (rollout_id, app, point_key, template, at, window_ms, value, sample_size, baseline_value, baseline_sample_size, result, sentence)
+         VALUES (@rolloutId, @app, @pointKey, @template, @at, @windowMs, @value, @sampleSize, @baselineValue, @baselineSampleSize, @result, @sentence)`,
+      )
+      .run({ ...m, id: undefined });
+  }
+
+  listAnalysisMeasurements(query: { rolloutId: number; pointKey?: string; template?: string }): AnalysisMeasurementRecord[] {
+    const where = ['rollout_id = ?'];
+    const params: unknown[] = [query.rolloutId];
+    if (query.pointKey !== undefined) {
+      where.push('point_key = ?');
+      params.push(query.pointKey);
+    }
+    if (query.template !== undefined) {
+      where.push('template = ?');
+      params.push(query.template);
+    }
+    const rows = this.db.prepare(`SELECT * FROM analysis_measurements WHERE ${where.join(' AND ')} ORDER BY id`).all(...params) as AnalysisMeasurementRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      rolloutId: r.rollout_id,
+      app: r.app,
+      pointKey: r.point_key,
+      template: r.template,
+      at: r.at,
+      windowMs: r.window_ms,
+      value: r.value,
+      sampleSize: r.sample_size,
+      baselineValue: r.baseline_value,
+      baselineSampleSize: r.baseline_sample_size,
+      result: r.result as AnalysisMeasurementRecord['result'],
+      sentence: r.sentence,
+    }));
   }
 
   addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord {
@@ -379,6 +466,8 @@ function toRollout(row: RolloutRow): RolloutRecord {
     warmUntil: row.warm_until,
     hooks: row.hooks_spec ? (JSON.parse(row.hooks_spec) as HooksSpec) : null,
     skippedHooks: row.skipped_hooks ? (JSON.parse(row.skipped_hooks) as HookPoint[]) : [],
+    analysis: row.analysis_spec ? (JSON.parse(row.analysis_spec) as Record<string, AnalysisTemplateSpec>) : null,
+    report: row.report ? (JSON.parse(row.report) as unknown) : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { CutoverError } from '../errors.js';
-import type { AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
+import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, Rollout, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 
 export interface RevisionRecord {
@@ -59,6 +59,44 @@ export interface RolloutRecord extends Rollout {
   hooks: HooksSpec | null;
   /** Hook points skipped by `cutover deploy --skip-hooks`. */
   skippedHooks: HookPoint[];
+  /** The analysis templates the rollout judges with, fixed at its start; null: none. */
+  analysis: Record<string, AnalysisTemplateSpec> | null;
+  /** The deploy report, once it ended (JSON, see `DeployReport`). */
+  report: unknown;
+}
+
+export const ANALYSIS_RUN_STATES = ['running', 'successful', 'failed', 'inconclusive', 'superseded'] as const;
+/** `superseded`: an inconclusive run a person resumed past; the point runs again. */
+export type AnalysisRunState = (typeof ANALYSIS_RUN_STATES)[number];
+
+/** One run of one analysis template at one point of a rollout (`step@2`, `background`, `prePromotion`…). */
+export interface AnalysisRunRecord {
+  rolloutId: number;
+  app: string;
+  pointKey: string;
+  template: string;
+  state: AnalysisRunState;
+  reason: string | null;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+/** One measurement of a run. */
+export interface AnalysisMeasurementRecord {
+  id?: number;
+  rolloutId: number;
+  app: string;
+  pointKey: string;
+  template: string;
+  /** Wall-clock ms. */
+  at: number;
+  windowMs: number;
+  value: number | null;
+  sampleSize: number | null;
+  baselineValue: number | null;
+  baselineSampleSize: number | null;
+  result: 'successful' | 'failed' | 'inconclusive' | 'error';
+  sentence: string;
 }
 
 export const HOOK_RUN_STATES = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled', 'skipped'] as const;
@@ -98,6 +136,7 @@ export interface NewRollout {
   toRevision: number;
   hooks?: HooksSpec | null;
   skippedHooks?: HookPoint[];
+  analysis?: Record<string, AnalysisTemplateSpec> | null;
 }
 
 export interface RolloutUpdate {
@@ -111,6 +150,7 @@ export interface RolloutUpdate {
   gate?: string | null;
   warmRevision?: number | null;
   warmUntil?: number | null;
+  report?: unknown;
 }
 
 /** The traffic split the proxy confirmed last: percent of weighted traffic per revision. */
@@ -148,6 +188,12 @@ export interface Store {
   upsertHookRun(run: HookRunRecord): void;
   /** Hook runs in the order they started, by rollout or by app, optionally only in some states. */
   listHookRuns(query: { rolloutId?: number; app?: string; states?: readonly HookRunState[] }): HookRunRecord[];
+
+  upsertAnalysisRun(run: AnalysisRunRecord): void;
+  listAnalysisRuns(query: { rolloutId: number }): AnalysisRunRecord[];
+  addAnalysisMeasurement(measurement: AnalysisMeasurementRecord): void;
+  /** Measurements in the order they were taken. */
+  listAnalysisMeasurements(query: { rolloutId: number; pointKey?: string; template?: string }): AnalysisMeasurementRecord[];
 
   addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord;
   listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[];

@@ -20,6 +20,8 @@ export interface CanaryInput {
   nowMs: number;
   /** Hook state; default: none pending. */
   hooks?: HookProgress;
+  /** The current step's analysis passed (an `analysis` step); default: false. */
+  isStepAnalysisPassed?: boolean;
 }
 
 /**
@@ -101,8 +103,13 @@ export function planCanary(input: CanaryInput): StrategyPlan {
     if (leftMs > 0) return { ...base, stepIndex, step: `${summary}; ${Math.ceil(leftMs / 1000)}s left`, isWaiting: true };
     return { ...base, stepIndex: stepIndex + 1, step: summary };
   }
-  // setWeight and setCanaryScale are done once the canary has the size they call for.
+  // setWeight, setCanaryScale and analysis are done once the canary has the size they call for.
   if (canaryReady < canaryTarget) return { ...base, stepIndex, step: summary };
+  if ('analysis' in current) {
+    // The controller runs the templates beside the loop; the step is done once they all passed.
+    if (input.isStepAnalysisPassed !== true) return { ...base, stepIndex, step: `${summary}; analysis running (${current.analysis.templates.join(', ')})`, isWaiting: true, analysisPoint: `step@${stepIndex}` };
+    return { ...base, stepIndex: stepIndex + 1, step: summary };
+  }
   if ('setWeight' in current && !hooks.isStepChecked) return { ...base, stepIndex, step: `${summary}; waiting for postTraffic hooks`, isWaiting: true, hookPoint: 'postTraffic' };
   return { ...base, stepIndex: stepIndex + 1, step: summary };
 }
@@ -131,6 +138,7 @@ export function canarySizeAt(canary: CanarySpec, steps: readonly CanaryStep[], s
 export function describeStep(step: CanaryStep): string {
   if ('setWeight' in step) return `setWeight ${step.setWeight}`;
   if ('pause' in step) return step.pause === null ? 'pause (until promoted)' : `pause ${formatSeconds(step.pause)}`;
+  if ('analysis' in step) return `analysis ${step.analysis.templates.join(', ')}`;
   return `setCanaryScale ${step.setCanaryScale}`;
 }
 

@@ -38,6 +38,11 @@ export interface StrategyPlan {
    * (no new traffic, no next step) until `HookProgress` says they passed. Null: no hook due.
    */
   hookPoint: PlannedHookPoint | null;
+  /**
+   * The rollout stands at an analysis of its own (a canary `analysis` step, `step@N`): the
+   * controller runs it beside the loop and the plan holds until it passed. Absent: none.
+   */
+  analysisPoint?: string | null;
 }
 
 /** The hook points that hold a rollout; onSuccess and onFailure run after it ended. */

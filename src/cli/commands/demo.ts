@@ -21,19 +21,27 @@ interface DemoStep {
 /**
  * The tour: start the daemon on a scratch data dir, keep steady traffic flowing, deploy v2 and
  * v3 by rolling, v4 by blue-green (preview, promote, switch), v5 by canary (20%, measured, then
- * promote), then a v6 that never becomes ready and is rolled back by itself; print what each
- * revision served and how many requests failed. Exits 0 only when none did.
+ * promote), then a canary v6 that answers 20 % errors on purpose, caught by metric analysis
+ * and rolled back by itself (its deploy report says why), and a v7 that never becomes ready
+ * and is rolled back too; print what each revision served and how many requests failed.
+ * Exits 0 only when none did (v6's deliberate 500s are the app's, counted apart).
  */
 export async function demo(options: { keep?: boolean }): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-demo-'));
   const port = await findFreePort();
   const configPath = path.join(dir, 'cutover.yaml');
-  const template = fs.readFileSync(path.join(EXAMPLE_DIR, 'cutover.yaml'), 'utf8');
-  fs.writeFileSync(
-    configPath,
-    template.replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${port}`).replace('command: [node, server.js]', `command: [${JSON.stringify(process.execPath)}, server.js]\n      cwd: ${JSON.stringify(EXAMPLE_DIR)}`),
-  );
+  const metricsPort = await findFreePort();
+  const localise = (name: string): string =>
+    fs
+      .readFileSync(path.join(EXAMPLE_DIR, name), 'utf8')
+      .replace('listen: 127.0.0.1:8080', `listen: 127.0.0.1:${port}`)
+      .replace('command: [node, server.js]', `command: [${JSON.stringify(process.execPath)}, server.js]\n      cwd: ${JSON.stringify(EXAMPLE_DIR)}`)
+      .replace(/^apps:/m, `metrics: { listen: 127.0.0.1:${metricsPort} }\napps:`);
+  fs.writeFileSync(configPath, localise('cutover.yaml'));
+  const analysisConfigPath = path.join(dir, 'cutover-analysis.yaml');
+  fs.writeFileSync(analysisConfigPath, localise('cutover-analysis.yaml'));
   const common = ['-c', configPath, '--data-dir', path.join(dir, 'data')];
+  const withAnalysis = ['-c', analysisConfigPath, '--data-dir', path.join(dir, 'data')];
   heading(`cutover demo: app "web" (3 instances) behind the built-in proxy on http://127.0.0.1:${port}`);
   console.log(paint('dim', `scratch dir ${dir}`));
 
@@ -51,7 +59,7 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     const traffic = load;
     const progress = (): void => {
       const snapshot = traffic.snapshot();
-      console.log(paint('dim', `   traffic so far: ${snapshot.requests} requests, ${snapshot.failed} failed`));
+      console.log(paint('dim', `   traffic so far: ${snapshot.requests} requests, ${snapshot.failed} failed${snapshot.injectedErrors ? `, ${snapshot.injectedErrors} 500s v6 answered on purpose` : ''}`));
     };
     const steps: DemoStep[] = [
       { title: 'rolling deploy v1 → v2', args: ['deploy', ...common, '--set', 'web.run.env.VERSION=2'], expectedExit: 0 },
@@ -75,7 +83,15 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     await waitFor(async () => (await client.status('web')).apps[0]?.rollout?.phase === 'promoted');
     progress();
 
-    await run('a broken v6 that never becomes ready: cutover rolls it back by itself', ['deploy', ...common, '--set', 'web.run.env.VERSION=6', '--set', 'web.run.env.BROKEN=never-ready'], 1, results);
+    await run(
+      'canary v5 → v6 judged by analysis: v6 answers 20% of its requests with 500; the success rate analysis fails and cutover rolls back by itself, then prints the report',
+      ['deploy', ...withAnalysis, '--set', 'web.run.env.VERSION=6', '--set', 'web.run.env.ERROR_RATE=0.2'],
+      1,
+      results,
+    );
+    progress();
+
+    await run('a broken v7 that never becomes ready: cutover rolls it back by itself', ['deploy', ...common, '--set', 'web.run.env.VERSION=7', '--set', 'web.run.env.BROKEN=never-ready'], 1, results);
     progress();
     await run('status after the demo', ['status', ...common], 0, results);
   } finally {
@@ -85,7 +101,7 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     const unexpected = results.filter((r) => r.exit !== r.expected);
     for (const r of unexpected) console.log(paint('red', `step "${r.step}" exited ${r.exit}, expected ${r.expected}`));
     const isSuccess = report !== null && report.failed === 0 && unexpected.length === 0;
-    console.log(isSuccess ? paint('green', '\nDemo passed: 0 failed requests across rolling, blue-green and canary deploys and the automatic rollback.') : paint('red', '\nDemo FAILED: see above.'));
+    console.log(isSuccess ? paint('green', '\nDemo passed: 0 failed requests across rolling, blue-green and canary deploys, the rollback decided by analysis, and the automatic rollback.') : paint('red', '\nDemo FAILED: see above.'));
     if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });
     process.exitCode = isSuccess ? 0 : 1;
   }
@@ -147,5 +163,6 @@ function printSummary(report: Awaited<ReturnType<LoadClient['stop']>>): void {
       [String(report.requests), String(report.failed), percentile(report.latenciesMs, 50).toFixed(2), percentile(report.latenciesMs, 99).toFixed(2)],
     ]),
   );
+  if (report.injectedErrors) console.log(`\n${report.injectedErrors} requests were answered 500 by v6 on purpose (ERROR_RATE): the app's own errors, which the analysis caught; not failures of the deploy.`);
   for (const failure of report.failures) console.log(paint('red', `  failed: ${failure.method} ${failure.status ?? ''} ${failure.error ?? ''}`));
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '../../errors.js';
 import type { StrategyName } from '../../model/rollout.js';
 import { HOOK_POINTS, type HookPoint } from '../../model/spec.js';
@@ -6,6 +7,19 @@ import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 import { paint } from '../output.js';
+import { formatDeployReport, REPORT_AFTER_MS, type DeployReport } from '../../controller/deploy-report.js';
+import type { CutoverClient } from '../../api/client.js';
+
+/** The report is written a little after the rollout ended (the "after" phase); null if it does not come. */
+async function waitForReport(client: CutoverClient, rolloutId: number): Promise<DeployReport | null> {
+  const deadline = performance.now() + REPORT_AFTER_MS + 10_000;
+  while (performance.now() < deadline) {
+    const rollout = await client.rollout(rolloutId);
+    if (rollout.report !== null) return rollout.report as DeployReport;
+    await sleep(200);
+  }
+  return null;
+}
 
 export interface DeployOptions extends GlobalOptions {
   set: string[];
@@ -44,16 +58,23 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
   }
   const rollouts = await followRollouts(context.client, rolloutIds, { isQuiet: options.json });
   const failed = rollouts.filter((r) => r.phase !== 'promoted');
+  const reports = new Map<number, DeployReport>();
+  for (const r of rollouts) {
+    const report = await waitForReport(context.client, r.id);
+    if (report) reports.set(r.id, report);
+  }
   if (options.json) {
     const byId = new Map(rollouts.map((r) => [r.id, r]));
     const out = results.map((r) => {
       const rollout = r.rolloutId === null ? null : byId.get(r.rolloutId)!;
-      return { ...r, phase: rollout?.phase ?? 'unchanged', reason: rollout?.reason ?? null };
+      return { ...r, phase: rollout?.phase ?? 'unchanged', reason: rollout?.reason ?? null, report: r.rolloutId === null ? null : (reports.get(r.rolloutId) ?? null) };
     });
     console.log(JSON.stringify({ results: out }, null, 2));
   } else {
     for (const r of rollouts) {
       const line = `${r.app}: rollout ${r.id} ${r.phase}${r.reason ? `: ${r.reason}` : ''}`;
+      const report = reports.get(r.id);
+      if (report) console.log(`\n${formatDeployReport(report)}\n`);
       console.log(r.phase === 'promoted' ? paint('green', line) : paint('red', line));
     }
   }

@@ -21,6 +21,7 @@ export async function status(app: string | undefined, options: GlobalOptions & {
       if (r.steps.length) console.log(`  steps: ${r.steps.map((s, i) => (i === r.stepIndex && !isTerminalPhase(r.phase) ? `[${s}]` : s)).join(' → ')}`);
       if (r.gate) console.log(`  gate: ${r.gate}`);
       if (r.isPausedByUser) console.log(`  paused by a person: run cutover resume ${a.name}`);
+      for (const run of r.analysis ?? []) console.log(`  analysis ${run.template} (${run.point}): ${run.state}, ${run.measurements} measurement${run.measurements === 1 ? '' : 's'}${run.last ? `; last: ${run.last}` : ''}`);
       if (r.warm) console.log(`  revision ${r.warm.revision} stays up out of traffic until ${r.warm.until}`);
     }
     if (a.traffic.length) console.log(`  traffic: ${a.traffic.map((t) => `revision ${t.revision} ${t.weight}% (${t.instances})`).join(', ')}`);

@@ -1,6 +1,7 @@
 import type { TrafficPlan } from '../../model/traffic-plan.js';
 import type { ControllerReply, ControllerRequest } from '../../daemon/messages.js';
 import type { TrafficRouter } from '../traffic-router.js';
+import type { SourcedMeasurements } from '../../analysis/measurement-history.js';
 
 type RequestBody = ControllerRequest extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
 
@@ -36,6 +37,10 @@ export class IpcRouter implements TrafficRouter {
 
   async inflight(): Promise<Record<string, number>> {
     return (await this.request({ type: 'inflight' })).inflight ?? {};
+  }
+
+  async measurements(): Promise<SourcedMeasurements[]> {
+    return (await this.request({ type: 'measurements' })).measurements ?? [];
   }
 
   private request(body: RequestBody): Promise<ControllerReply> {

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../proxy/request-meter.js';
+import { countAbove, histogramQuantile, MeasurementHistory } from './measurement-history.js';
+
+function instance(requests: number, errors = 0, revision = 2, id = 'web-2-a'): EndpointMeasurement {
+  const counts = METER_COUNTERS.map(() => 0);
+  counts[METER_COUNTERS.indexOf('requests')] = requests;
+  counts[METER_COUNTERS.indexOf('status2xx')] = requests - errors;
+  counts[METER_COUNTERS.indexOf('appStatus5xx')] = errors;
+  const latencyBuckets = [...LATENCY_BUCKETS_SECONDS, 0].map(() => 0);
+  latencyBuckets[0] = requests;
+  return { app: 'web', revision, instance: id, counts, latencyBuckets, latencySumSeconds: requests * 0.001 };
+}
+
+describe('MeasurementHistory', () => {
+  test('a window holds what happened between two samples', () => {
+    const history = new MeasurementHistory();
+    history.record(0, [{ source: 'w1', endpoints: [instance(100, 1)], unrouted: {} }]);
+    history.record(1_000, [{ source: 'w1', endpoints: [instance(300, 11)], unrouted: {} }]);
+    const w = history.window('web', 2, 0);
+    assert.equal(w.requests, 200);
+    assert.equal(w.appStatus5xx, 10);
+    assert.equal(w.windowMs, 1_000);
+  });
+
+  test('a restarted worker (its counts back at 0) loses none of the requests it counted since', () => {
+    const history = new MeasurementHistory();
+    history.record(0, [{ source: 'w1', endpoints: [instance(100)], unrouted: {} }, { source: 'w2', endpoints: [instance(50)], unrouted: {} }]);
+    history.record(1_000, [{ source: 'w1', endpoints: [instance(120)], unrouted: {} }, { source: 'w3', endpoints: [instance(7)], unrouted: {} }]);
+    assert.equal(history.window('web', 2, 0).requests, 27);
+  });
+
+  test('other revisions and apps are left out of a window', () => {
+    const history = new MeasurementHistory();
+    history.record(0, [{ source: 'w1', endpoints: [instance(0), instance(0, 0, 1, 'web-1-a')], unrouted: {} }]);
+    history.record(1_000, [{ source: 'w1', endpoints: [instance(10), instance(90, 0, 1, 'web-1-a')], unrouted: { web: 3 } }]);
+    assert.equal(history.window('web', 2, 0).requests, 10);
+    assert.equal(history.window('web', 1, 0).requests, 90);
+    assert.equal(history.window('web', null, 0).requests, 100);
+    assert.equal(history.unroutedIn('web', 0), 3);
+  });
+});
+
+describe('histogram quantiles', () => {
+  const buckets = fc.array(fc.nat({ max: 1000 }), { minLength: LATENCY_BUCKETS_SECONDS.length + 1, maxLength: LATENCY_BUCKETS_SECONDS.length + 1 });
+
+  test('a quantile never decreases as q grows, and stays within the buckets', () => {
+    fc.assert(
+      fc.property(buckets, fc.double({ min: 0.01, max: 1, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true }), (b, q1, q2) => {
+        fc.pre(b.some((n) => n > 0));
+        const [lo, hi] = q1 <= q2 ? [q1, q2] : [q2, q1];
+        const a = histogramQuantile(lo, b)!;
+        const c = histogramQuantile(hi, b)!;
+        assert.ok(a <= c + 1e-12, `${a} > ${c}`);
+        assert.ok(a >= 0 && c <= LATENCY_BUCKETS_SECONDS.at(-1)!);
+      }),
+    );
+  });
+
+  test('no observations: no quantile', () => {
+    assert.equal(histogramQuantile(0.99, [0, 0, 0]), null);
+  });
+
+  test('the share above a bound never exceeds the observations', () => {
+    fc.assert(
+      fc.property(buckets, fc.double({ min: 0, max: 20, noNaN: true }), (b, bound) => {
+        const above = countAbove(bound, b);
+        assert.ok(above >= 0 && above <= b.reduce((x, y) => x + y, 0) + 1e-9);
+      }),
+    );
+  });
+});

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { group, makePlan, refusedPort, send, startProxy, startUpstream, LOOPBACK } from './proxy-fixtures.js';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, mergeMeasurements, type EndpointMeasurement } from './request-meter.js';
+
+function count(m: EndpointMeasurement | undefined, name: (typeof METER_COUNTERS)[number]): number {
+  return m?.counts[METER_COUNTERS.indexOf(name)] ?? 0;
+}
+
+describe('RequestMeter', () => {
+  test('the proxy counts requests, status classes and latency per app, revision and instance', async () => {
+    const ok = await startUpstream();
+    const failing = await startUpstream((req, res) => {
+      req.resume();
+      res.statusCode = req.url === '/missing' ? 404 : 500;
+      res.end('no');
+    });
+    const proxy = await startProxy(makePlan(1, [group(1, 1, [ok.endpoint('web-1-a')]), group(2, 1, [failing.endpoint('web-2-b')])]));
+    try {
+      for (let i = 0; i < 20; i++) await send(proxy.port, { agent: proxy.agent });
+      await send(proxy.port, { agent: proxy.agent, path: '/missing' });
+      const { endpoints } = proxy.proxy.measurements();
+      const stable = endpoints.find((m) => m.instance === 'web-1-a');
+      const canary = endpoints.find((m) => m.instance === 'web-2-b');
+      assert.equal(stable?.app, 'web');
+      assert.equal(stable?.revision, 1);
+      assert.equal(canary?.revision, 2);
+      assert.equal(count(stable, 'requests') + count(canary, 'requests'), 21);
+      assert.equal(count(stable, 'status2xx'), count(stable, 'requests'));
+      assert.equal(count(canary, 'appStatus5xx') + count(canary, 'status4xx'), count(canary, 'requests'));
+      assert.equal(count(canary, 'proxyStatus5xx'), 0);
+      const observed = [...(stable?.latencyBuckets ?? []), ...(canary?.latencyBuckets ?? [])].reduce((a, b) => a + b, 0);
+      assert.equal(observed, 21);
+      assert.equal(stable?.latencyBuckets.length, LATENCY_BUCKETS_SECONDS.length + 1);
+    } finally {
+      await proxy.close();
+      await ok.close();
+      await failing.close();
+    }
+  });
+
+  test('a proxy-generated 502 is counted apart from the app’s own 5xx, with the upstream error', async () => {
+    const port = await refusedPort();
+    const proxy = await startProxy(makePlan(1, [group(1, 1, [{ id: 'web-1-dead', host: LOOPBACK, port }])]), { maxTries: 1 });
+    try {
+      const res = await send(proxy.port, { agent: proxy.agent });
+      assert.equal(res.status, 502);
+      const dead = proxy.proxy.measurements().endpoints.find((m) => m.instance === 'web-1-dead');
+      assert.equal(count(dead, 'proxyStatus5xx'), 1);
+      assert.equal(count(dead, 'appStatus5xx'), 0);
+      assert.equal(count(dead, 'upstreamErrors'), 1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('a request with no upstream is counted as unrouted for its app', async () => {
+    const proxy = await startProxy(makePlan(1, []));
+    try {
+      assert.equal((await send(proxy.port, { agent: proxy.agent })).status, 503);
+      assert.deepEqual(proxy.proxy.measurements().unrouted, { web: 1 });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('merging sums the counts of one instance over workers', () => {
+    const one = { app: 'web', revision: 1, instance: 'a', counts: METER_COUNTERS.map(() => 1), latencyBuckets: [1, 0], latencySumSeconds: 0.5 };
+    const merged = mergeMeasurements([{ endpoints: [one], unrouted: { web: 1 } }, { endpoints: [one], unrouted: { web: 2 } }]);
+    assert.deepEqual(merged.endpoints[0]?.counts, METER_COUNTERS.map(() => 2));
+    assert.deepEqual(merged.endpoints[0]?.latencyBuckets, [2, 0]);
+    assert.equal(merged.endpoints[0]?.latencySumSeconds, 1);
+    assert.deepEqual(merged.unrouted, { web: 3 });
+  });
+});

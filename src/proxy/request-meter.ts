@@ -1,0 +1,148 @@
+/**
+ * Built-in measurements of the data plane: per app, revision and instance, counters and a
+ * latency histogram with fixed buckets, kept in typed arrays. Recording is a few array writes:
+ * no allocation, no promise, nothing that can block a request. The controller asks every
+ * worker for a snapshot (`ProxyServer.measurements()`) and sums them.
+ */
+
+/** Upper bounds of the latency histogram, in seconds; a last bucket (+Inf) follows. */
+export const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/** The counters of one instance, in `EndpointMeter.counts` order. */
+export const METER_COUNTERS = [
+  'requests',
+  'status1xx',
+  'status2xx',
+  'status3xx',
+  'status4xx',
+  /** 5xx answered by the app itself. */
+  'appStatus5xx',
+  /** 5xx the proxy generated (upstream failed or timed out, no upstream left). */
+  'proxyStatus5xx',
+  /** Tries that failed at the upstream (refused, reset, broken off), retried or not. */
+  'upstreamErrors',
+  /** Tries that timed out at the upstream. */
+  'upstreamTimeouts',
+] as const;
+export type MeterCounter = (typeof METER_COUNTERS)[number];
+
+const REQUESTS = 0;
+const STATUS_BASE = 0; // status1xx is index 1: STATUS_BASE + floor(status / 100)
+const PROXY_5XX = 6;
+const UPSTREAM_ERRORS = 7;
+const UPSTREAM_TIMEOUTS = 8;
+
+/** One worker's cumulative counts for one instance (since the worker started). */
+export interface EndpointMeasurement {
+  app: string;
+  revision: number;
+  instance: string;
+  /** In `METER_COUNTERS` order. */
+  counts: number[];
+  /** Per bucket of `LATENCY_BUCKETS_SECONDS`, then +Inf; not cumulative. */
+  latencyBuckets: number[];
+  latencySumSeconds: number;
+}
+
+/** A snapshot of the data plane's counts: per instance, and per app the requests no upstream could take. */
+export interface ProxyMeasurements {
+  endpoints: EndpointMeasurement[];
+  unrouted: Record<string, number>;
+}
+
+/** The counters of one instance on one worker. */
+export class EndpointMeter {
+  readonly counts = new Float64Array(METER_COUNTERS.length);
+  readonly latencyBuckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
+  latencySumSeconds = 0;
+
+  constructor(
+    readonly app: string,
+    readonly revision: number,
+    readonly instance: string,
+  ) {}
+
+  /** A response the app answered (any status), `seconds` after the request reached the proxy. */
+  recordResponse(statusCode: number, seconds: number): void {
+    const counts = this.counts;
+    counts[REQUESTS]!++;
+    const statusClass = Math.min(5, Math.max(1, Math.floor(statusCode / 100)));
+    counts[STATUS_BASE + statusClass]!++;
+    this.observe(seconds);
+  }
+
+  /** A request the proxy answered itself with `statusCode` after the upstream failed. */
+  recordProxyError(statusCode: number, seconds: number): void {
+    this.counts[REQUESTS]!++;
+    if (statusCode >= 500) this.counts[PROXY_5XX]!++;
+    else this.counts[STATUS_BASE + Math.min(5, Math.max(1, Math.floor(statusCode / 100)))]!++;
+    this.observe(seconds);
+  }
+
+  /** One failed try at this upstream (the request may still be retried elsewhere). */
+  recordUpstreamFailure(isTimeout: boolean): void {
+    this.counts[isTimeout ? UPSTREAM_TIMEOUTS : UPSTREAM_ERRORS]!++;
+  }
+
+  snapshot(): EndpointMeasurement {
+    return { app: this.app, revision: this.revision, instance: this.instance, counts: Array.from(this.counts), latencyBuckets: Array.from(this.latencyBuckets), latencySumSeconds: this.latencySumSeconds };
+  }
+
+  private observe(seconds: number): void {
+    const bounds = LATENCY_BUCKETS_SECONDS;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]!) i++;
+    this.latencyBuckets[i]!++;
+    this.latencySumSeconds += seconds;
+  }
+}
+
+/** Keeps at most this many instances' meters per worker; the oldest go first. */
+const MAX_METERS = 5_000;
+
+/** The meters of one worker, one per instance, kept after the instance leaves the plan (counts stay cumulative). */
+export class RequestMeter {
+  private readonly meters = new Map<string, EndpointMeter>();
+  /** Per app: requests the proxy answered 503 because no upstream was left. */
+  private readonly unrouted = new Map<string, number>();
+
+  /** The meter of an instance; created once, when a plan first names it. */
+  meterOf(app: string, revision: number, instance: string): EndpointMeter {
+    let meter = this.meters.get(instance);
+    if (meter === undefined) {
+      meter = new EndpointMeter(app, revision, instance);
+      this.meters.set(instance, meter);
+      if (this.meters.size > MAX_METERS) this.meters.delete(this.meters.keys().next().value!);
+    }
+    return meter;
+  }
+
+  /** A request answered 503 with no upstream to try. */
+  recordUnrouted(app: string): void {
+    this.unrouted.set(app, (this.unrouted.get(app) ?? 0) + 1);
+  }
+
+  snapshot(): ProxyMeasurements {
+    return { endpoints: [...this.meters.values()].map((m) => m.snapshot()), unrouted: Object.fromEntries(this.unrouted) };
+  }
+}
+
+/** Merges several workers' snapshots: counts of the same instance are summed. */
+export function mergeMeasurements(snapshots: readonly ProxyMeasurements[]): ProxyMeasurements {
+  const byInstance = new Map<string, EndpointMeasurement>();
+  const unrouted: Record<string, number> = {};
+  for (const snapshot of snapshots) {
+    for (const [app, count] of Object.entries(snapshot.unrouted)) unrouted[app] = (unrouted[app] ?? 0) + count;
+    for (const m of snapshot.endpoints) {
+      const known = byInstance.get(m.instance);
+      if (known === undefined) {
+        byInstance.set(m.instance, { ...m, counts: [...m.counts], latencyBuckets: [...m.latencyBuckets] });
+        continue;
+      }
+      m.counts.forEach((v, i) => (known.counts[i] = (known.counts[i] ?? 0) + v));
+      m.latencyBuckets.forEach((v, i) => (known.latencyBuckets[i] = (known.latencyBuckets[i] ?? 0) + v));
+      known.latencySumSeconds += m.latencySumSeconds;
+    }
+  }
+  return { endpoints: [...byInstance.values()], unrouted };
+}
