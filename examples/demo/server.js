@@ -103,14 +103,14 @@ if (process.env.KEEPALIVE_MS) server.keepAliveTimeout = Number(process.env.KEEPA
 server.listen(port, '127.0.0.1', () => console.log(`v${version} (revision ${revision}) listening on ${server.address().port}`));
 
 if (broken === 'crash-after') {
-  // Dies with an error code, but lets requests it already accepted finish first. Busy keep-alive
-  // connections are told to close with their next answer; idle ones are closed a moment later,
-  // so a request the proxy writes just then is rare (that race is one no proxy can retry a POST from).
+  // Dies with an error code, but lets requests it already accepted finish first. Keep-alive
+  // connections are told to close with their next answer, and only half a second later does the
+  // server close (which also closes the idle ones): a request the proxy writes on a connection just
+  // as it closes is a race no proxy can retry a POST from, so the app keeps that window small.
   setTimeout(() => {
     console.error('BROKEN=crash-after: crashing');
     isClosing = true;
-    server.close(() => process.exit(1));
-    setTimeout(() => server.closeIdleConnections(), 500);
+    setTimeout(() => server.close(() => process.exit(1)), 500);
   }, Number(process.env.CRASH_AFTER_MS ?? 1500));
 }
 

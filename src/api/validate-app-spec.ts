@@ -40,6 +40,8 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(spec.hooks === undefined || isHooks(spec.hooks), `hooks must map each of ${HOOK_POINTS.join(', ')} to a list of resolved hooks`);
   const router = spec.router;
   check(router === undefined || (typeof router === 'object' && router !== null && (router.kind === 'builtin' || (router.kind === 'haproxy' && (router.mode === 'managed' || router.mode === 'external') && typeof router.backend === 'string'))), 'router must be { kind: builtin } or a resolved haproxy router');
+  // The kubernetes runtime and router exist as modules but the control loop does not drive them yet.
+  check(spec.runtime === undefined || spec.runtime.kind === 'local', 'runtime kubernetes is not driven by the controller yet; only the config and the kubernetes runtime/router modules exist');
   return spec;
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CutoverError } from '../errors.js';
+import { CutoverError, InputError } from '../errors.js';
 import { HOOK_POINTS, type AppSpec, type HookPoint, type HostPort, type StrategySpec } from '../model/spec.js';
 import { isTerminalPhase, type StrategyName } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
@@ -166,6 +166,11 @@ export class Controller {
    */
   deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
     this.refuseWhileStopping();
+    for (const spec of specs) {
+      if (spec.runtime?.kind === 'kubernetes') {
+        throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${spec.name}" uses the kubernetes runtime, which the controller does not drive yet`, { hint: 'remove runtime: { kubernetes: … } to run it locally; Kubernetes support is in progress (issue 9)' });
+      }
+    }
     const { store } = this.options;
     const plans = specs.map((spec) => {
       const hash = this.options.specHash(spec);

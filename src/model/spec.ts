@@ -164,6 +164,28 @@ export type RouterSpec =
       backend: string;
       servers: number;
       binary: string;
+    }
+  | {
+      kind: 'kubernetes';
+      /** The Service whose selector blue-green switches. */
+      service: string;
+      /** The Gateway API HTTPRoute canary weights go to; null: weights approximated by replica ratio. */
+      httpRoute: string | null;
+    };
+
+/** Where an app's instances run. */
+export type RuntimeSpec =
+  | { kind: 'local' }
+  | {
+      kind: 'kubernetes';
+      /** Null: the kubeconfig's current context. */
+      context: string | null;
+      /** Null: the context's namespace, else `default`. */
+      namespace: string | null;
+      image: string;
+      port: number;
+      /** Absolute path of a pod template YAML file; null: cutover builds one. */
+      podTemplate: string | null;
     };
 
 export interface AppSpec {
@@ -179,6 +201,8 @@ export interface AppSpec {
   hooks?: HooksSpec;
   /** Older stored specs lack it: the built-in proxy. */
   router?: RouterSpec;
+  /** Absent for local processes (the default), so their spec hash is unchanged. */
+  runtime?: RuntimeSpec;
   /** Analysis templates by name; older stored specs lack them (none). */
   analysis?: Record<string, AnalysisTemplateSpec>;
 }

@@ -24,8 +24,10 @@ export function checkConfig(raw: unknown): Finding[] {
   const apps = isRecord(raw) && isRecord(raw['apps']) ? raw['apps'] : {};
   const findings: Finding[] = [];
   const listeners: Listener[] = [];
+  const topRouter = isRecord(raw) ? raw['router'] : undefined;
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
+    findings.push(...checkKubernetesPair(name, app, topRouter));
     findings.push(...checkCommand(name, app['run']), ...checkHooks(name, app['hooks']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app), ...checkAnalysisNames(name, app));
     const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
     const blueGreen = isRecord(strategy['blueGreen']) ? strategy['blueGreen'] : {};
@@ -66,6 +68,32 @@ function listenConflict(first: Listener, second: Listener): Finding {
       : `${who(first)} (${otherShown}) and ${who(second)} (${shown}) both listen on port ${second.address!.port}`,
     hint: isAppPair ? `give each app its own port; ${first.key} is ${otherShown}` : `give each listener its own port; ${first.key} is ${otherShown}`,
   };
+}
+
+/** The kubernetes router moves traffic between pods, so it needs the kubernetes runtime, and the other way round. */
+function checkKubernetesPair(name: string, app: Record<string, unknown>, topRouter: unknown): Finding[] {
+  const runtime = isRecord(app['runtime']) ? app['runtime'] : {};
+  const isKubernetesRuntime = isRecord(runtime['kubernetes']);
+  const ownRouter = isRecord(app['router']) ? app['router'] : undefined;
+  const router = ownRouter ?? (isRecord(topRouter) ? topRouter : {});
+  const isKubernetesRouter = isRecord(router['kubernetes']);
+  if (isKubernetesRouter && !isKubernetesRuntime) {
+    return [{
+      path: ownRouter ? ['apps', name, 'router', 'kubernetes'] : ['router', 'kubernetes'],
+      at: 'key',
+      message: `the kubernetes router routes to pods, but app "${name}" runs local processes`,
+      hint: `add runtime: { kubernetes: { image: …, port: … } } to app "${name}", or pick router builtin or haproxy`,
+    }];
+  }
+  if (isKubernetesRuntime && (isRecord(router['builtin']) || isRecord(router['haproxy']))) {
+    return [{
+      path: ownRouter ? ['apps', name, 'router'] : ['router'],
+      at: 'key',
+      message: `app "${name}" runs on Kubernetes, where only the kubernetes router reaches its pods`,
+      hint: 'write router: { kubernetes: { service: … } }, or leave router out',
+    }];
+  }
+  return [];
 }
 
 const STRATEGY_KEYS = ['rolling', 'blueGreen', 'canary'] as const;

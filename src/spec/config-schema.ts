@@ -573,14 +573,76 @@ const haproxyRouterSchema = z
   })
   .meta({ description: 'Drive HAProxy through its runtime API.' });
 
+/** A DNS-1123 label: Kubernetes namespaces and Service names. */
+const K8S_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A DNS-1123 subdomain: names of most Kubernetes objects (HTTPRoute, ReplicaSet). */
+const K8S_SUBDOMAIN_PATTERN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function kubernetesName(pattern: RegExp, kind: string, example: string) {
+  return z
+    .string()
+    .regex(pattern, { error: (iss) => `${describeValue(iss.input)} is not a valid Kubernetes ${kind} name` })
+    .register(fieldHints, { expected: `a ${kind} name`, hint: `lowercase letters, digits and dashes, starting and ending with a letter or digit, e.g. ${example}` });
+}
+
+const kubernetesRouterSchema = z
+  .strictObject({
+    service: kubernetesName(K8S_LABEL_PATTERN, 'Service', 'service: web')
+      .meta({ description: 'The Service that carries the traffic; blue-green switches its selector to the new revision. Default: the app name.' })
+      .optional(),
+    httpRoute: kubernetesName(K8S_SUBDOMAIN_PATTERN, 'HTTPRoute', 'httpRoute: web')
+      .meta({ description: 'A Gateway API HTTPRoute whose backendRefs weights and header matches cutover sets for canary. Without it a canary weight is approximated by the replica ratio.' })
+      .optional(),
+  })
+  .meta({ description: 'Route by Kubernetes objects: a Service selector (blue-green) and a Gateway API HTTPRoute (canary). Needs runtime: { kubernetes: … }.' });
+
 const routerSchema = z
   .strictObject({
     builtin: z.strictObject({}).meta({ description: "cutover's own proxy (the default)." }).optional(),
     haproxy: haproxyRouterSchema.optional(),
+    kubernetes: kubernetesRouterSchema.optional(),
   })
-  .refine((router) => Object.keys(router).length === 1, { error: 'router names exactly one of builtin and haproxy', params: { hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' } })
-  .meta({ description: 'The load balancer that carries the traffic: builtin (the default) or haproxy.' })
-  .register(fieldHints, { expected: 'builtin or haproxy', hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' });
+  .refine((router) => Object.keys(router).length === 1, { error: 'router names exactly one of builtin, haproxy and kubernetes', params: { hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' } })
+  .meta({ description: 'The load balancer that carries the traffic: builtin (the default), haproxy or kubernetes.' })
+  .register(fieldHints, { expected: 'builtin, haproxy or kubernetes', hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' });
+
+const kubernetesRuntimeSchema = z
+  .strictObject({
+    context: z
+      .string()
+      .min(1)
+      .meta({ description: 'The kubeconfig context to use (KUBECONFIG is honoured). Default: the current context.' })
+      .register(fieldHints, { expected: 'a kubeconfig context name', hint: 'e.g. context: prod' })
+      .optional(),
+    namespace: kubernetesName(K8S_LABEL_PATTERN, 'namespace', 'namespace: shop')
+      .meta({ description: "The namespace of the app's objects. Default: the context's namespace, else default." })
+      .optional(),
+    image: z
+      .string()
+      .min(1)
+      .regex(/^\S+$/, { error: (iss) => `${describeValue(iss.input)} is not an image reference (it has white space)` })
+      .meta({ description: 'The container image of a new revision.', examples: ['registry.example/web:1.4.2'] })
+      .register(fieldHints, { expected: 'an image reference', hint: 'e.g. image: registry.example/web:1.4.2' }),
+    port: integer(MIN_PORT, MAX_PORT)
+      .meta({ description: 'The container port the app listens on; the Service and the readiness probe use it.' })
+      .register(fieldHints, { expected: 'a port number', hint: 'e.g. port: 8080' }),
+    podTemplate: z
+      .string()
+      .min(1)
+      .meta({ description: "A YAML file with a full pod template (env, resources, probes, volumes), relative to the config file's directory. cutover sets the image, the labels and, when the template has none, the readiness probe." })
+      .register(fieldHints, { expected: 'a file path', hint: 'e.g. podTemplate: ./k8s/web-pod.yaml' })
+      .optional(),
+  })
+  .meta({ description: 'Run revisions as ReplicaSets on a Kubernetes cluster.' });
+
+const runtimeSchema = z
+  .strictObject({
+    local: z.strictObject({}).meta({ description: 'Processes on this machine (the default).' }).optional(),
+    kubernetes: kubernetesRuntimeSchema.optional(),
+  })
+  .refine((runtime) => Object.keys(runtime).length === 1, { error: 'runtime names exactly one of local and kubernetes', params: { hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' } })
+  .meta({ description: 'Where instances run: local processes (the default) or a Kubernetes cluster.' })
+  .register(fieldHints, { expected: 'local or kubernetes', hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' });
 
 const appNameSchema = z
   .string()
@@ -591,6 +653,7 @@ export const appSchema = z
   .strictObject({
     listen: listenSchema,
     run: runSchema,
+    runtime: runtimeSchema.optional(),
     replicas: integer(MIN_REPLICAS, MAX_REPLICAS)
       .meta({ description: 'Number of instances to keep running.', default: DEFAULT_REPLICAS })
       .optional(),

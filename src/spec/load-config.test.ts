@@ -377,3 +377,24 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('kubernetes runtime and router', () => {
+  it('resolves runtime.kubernetes with an absolute podTemplate and router.kubernetes with the app name as default Service', () => {
+    const [app] = parseConfig(`apps:
+  web:
+    listen: 8080
+    run: { command: [node, server.js] }
+    runtime:
+      kubernetes: { namespace: shop, image: registry.example/web:1.4.2, port: 8080, podTemplate: ./k8s/web-pod.yaml }
+    router:
+      kubernetes: {}
+`, CONFIG_PATH).apps;
+    assert.deepEqual(app?.runtime, { kind: 'kubernetes', context: null, namespace: 'shop', image: 'registry.example/web:1.4.2', port: 8080, podTemplate: '/srv/shop/k8s/web-pod.yaml' });
+    assert.deepEqual(app?.router, { kind: 'kubernetes', service: 'web', httpRoute: null });
+  });
+
+  it('leaves runtime out for a local app so that its spec hash does not change', () => {
+    const [app] = parseConfig('apps:\n  web:\n    listen: 8080\n    run: { command: [node, server.js] }\n', CONFIG_PATH).apps;
+    assert.equal(app !== undefined && 'runtime' in app, false);
+  });
+});

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec, type AnalysisTemplateSpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type RuntimeSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec, type AnalysisTemplateSpec } from '../model/spec.js';
 import type { RawApp, RawConfig, RawProxy } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -58,7 +58,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   const configDir = dirname(configPath);
   return {
     path: configPath,
-    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir) })),
+    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir), ...resolveRuntime(app.runtime, configDir) })),
     metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
     proxy: resolveProxy(raw.proxy),
   };
@@ -155,7 +155,22 @@ export function resolveHooks(raw: RawApp['hooks'], configDir: string): HooksSpec
 }
 
 /** The app's own router block, else the top-level one, else the built-in proxy. */
+/** Local apps get no `runtime` key, so their spec hash stays what it was before runtimes existed. */
+function resolveRuntime(raw: RawApp['runtime'], configDir: string): { runtime?: RuntimeSpec } {
+  const kubernetes = raw?.kubernetes;
+  if (!kubernetes) return {};
+  return { runtime: {
+    kind: 'kubernetes',
+    context: kubernetes.context ?? null,
+    namespace: kubernetes.namespace ?? null,
+    image: kubernetes.image,
+    port: kubernetes.port,
+    podTemplate: kubernetes.podTemplate === undefined ? null : resolve(configDir, kubernetes.podTemplate),
+  } };
+}
+
 function resolveRouter(app: string, raw: RawConfig['router'], configDir: string): RouterSpec {
+  if (raw?.kubernetes) return { kind: 'kubernetes', service: raw.kubernetes.service ?? app, httpRoute: raw.kubernetes.httpRoute ?? null };
   if (!raw?.haproxy) return { kind: 'builtin' };
   const haproxy = raw.haproxy;
   return {

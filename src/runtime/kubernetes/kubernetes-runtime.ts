@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { InputError } from '../../errors.js';
+import type { AppSpec } from '../../model/spec.js';
+import type { Endpoint } from '../../model/traffic-plan.js';
+import { APP_LABEL, kubernetesError, MERGE_PATCH, REVISION_LABEL, statusOf, withConflictRetry, type KubeClients } from './kube-clients.js';
+import { replicaSetManifest, revisionObjectName, type KubernetesRuntimeSpec } from './replica-set-manifest.js';
+
+/** What the cluster says about one revision of an app. */
+export interface ObservedRevision {
+  revision: number;
+  /** spec.replicas of its ReplicaSet. */
+  desiredReplicas: number;
+  /** Pods with the Ready condition True and an IP, as traffic-plan endpoints (id = pod name). */
+  readyEndpoints: Endpoint[];
+  /** Pods that exist but are not ready (starting, failing their probe, being deleted). */
+  unreadyPods: string[];
+}
+
+/**
+ * Runs revisions of an app as ReplicaSets, one per revision, labelled with the app and the
+ * revision. The local `Runtime` starts and stops single processes by pid; on a cluster the unit is
+ * a revision's replica count, so this runtime works per revision: ensure, scale, observe, remove.
+ * Every write is idempotent and a 409 Conflict is retried after a fresh read.
+ *
+ * @example
+ * const runtime = new KubernetesRuntime(createKubeClients({ namespace: 'shop' }), spec);
+ * await runtime.ensureRevision(3, 2);
+ * const observed = await runtime.observe();
+ */
+export class KubernetesRuntime {
+  private readonly runtime: KubernetesRuntimeSpec;
+
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly spec: Pick<AppSpec, 'name' | 'health' | 'runtime'>,
+  ) {
+    if (spec.runtime?.kind !== 'kubernetes') throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${spec.name}" does not use the kubernetes runtime`);
+    this.runtime = spec.runtime;
+  }
+
+  /** Creates the revision's ReplicaSet, or sets its replica count when it exists. */
+  async ensureRevision(revision: number, replicas: number): Promise<void> {
+    const { apps, namespace } = this.clients;
+    const body = replicaSetManifest(this.spec, this.runtime, revision, replicas, this.podTemplate());
+    try {
+      await apps.createNamespacedReplicaSet({ namespace, body });
+      return;
+    } catch (error) {
+      if (statusOf(error) !== 409) throw kubernetesError(`creating ReplicaSet ${namespace}/${body.metadata!.name}`, error);
+    }
+    await this.scaleRevision(revision, replicas);
+  }
+
+  /** Sets spec.replicas of the revision's ReplicaSet (a merge patch: idempotent). */
+  async scaleRevision(revision: number, replicas: number): Promise<void> {
+    const { apps, namespace } = this.clients;
+    const name = revisionObjectName(this.spec.name, revision);
+    await withConflictRetry(`scaling ReplicaSet ${namespace}/${name} to ${replicas}`, () =>
+      apps.patchNamespacedReplicaSet({ name, namespace, body: { spec: { replicas } } }, MERGE_PATCH),
+    );
+  }
+
+  /** Deletes the revision's ReplicaSet (its pods go with it); gone already is fine. */
+  async removeRevision(revision: number): Promise<void> {
+    const { apps, namespace } = this.clients;
+    const name = revisionObjectName(this.spec.name, revision);
+    try {
+      await apps.deleteNamespacedReplicaSet({ name, namespace, body: { propagationPolicy: 'Background' } });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw kubernetesError(`deleting ReplicaSet ${namespace}/${name}`, error);
+    }
+  }
+
+  /** Every revision of the app that has a ReplicaSet, oldest first, with its ready pods. */
+  async observe(): Promise<ObservedRevision[]> {
+    const { apps, core, namespace } = this.clients;
+    const labelSelector = `${APP_LABEL}=${this.spec.name}`;
+    let replicaSets, pods;
+    try {
+      [replicaSets, pods] = await Promise.all([apps.listNamespacedReplicaSet({ namespace, labelSelector }), core.listNamespacedPod({ namespace, labelSelector })]);
+    } catch (error) {
+      throw kubernetesError(`listing ReplicaSets and Pods of ${namespace}/${this.spec.name}`, error);
+    }
+    const observed = new Map<number, ObservedRevision>();
+    for (const replicaSet of replicaSets.items) {
+      const revision = Number(replicaSet.metadata?.labels?.[REVISION_LABEL]);
+      if (!Number.isInteger(revision)) continue;
+      observed.set(revision, { revision, desiredReplicas: replicaSet.spec?.replicas ?? 0, readyEndpoints: [], unreadyPods: [] });
+    }
+    for (const pod of pods.items) {
+      const entry = observed.get(Number(pod.metadata?.labels?.[REVISION_LABEL]));
+      if (entry === undefined) continue;
+      if (isPodReady(pod)) entry.readyEndpoints.push({ id: pod.metadata!.name!, host: pod.status!.podIP!, port: this.runtime.port });
+      else entry.unreadyPods.push(pod.metadata?.name ?? '?');
+    }
+    return [...observed.values()].sort((a, b) => a.revision - b.revision);
+  }
+
+  private podTemplate(): V1PodTemplateSpec | undefined {
+    const path = this.runtime.podTemplate;
+    if (path === null) return undefined;
+    try {
+      const parsed = parse(readFileSync(path, 'utf8')) as V1PodTemplateSpec & { template?: V1PodTemplateSpec };
+      return parsed.template ?? parsed;
+    } catch (error) {
+      throw new InputError('POD_TEMPLATE_UNREADABLE', `cannot read the pod template ${path}: ${(error as Error).message}`, { hint: 'podTemplate names a YAML file with metadata and spec of a pod template', cause: error });
+    }
+  }
+}
+
+/** Ready means the Ready condition is True, the pod has an IP and is not being deleted. */
+export function isPodReady(pod: V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  if (!pod.status?.podIP) return false;
+  return pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
