@@ -1,20 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { externalProgram } from './external-program.js';
 import { RuntimeApi } from '../../src/router/haproxy/runtime-api.js';
 
-const isRequired = process.env.CUTOVER_REQUIRE_EXTERNAL === '1';
-const isInstalled = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;
+const found = externalProgram('haproxy');
 
 /**
- * Why HAProxy tests skip: HAProxy is not installed. Under CI (CUTOVER_REQUIRE_EXTERNAL=1) they
- * never skip, so a missing binary fails them.
+ * Why HAProxy tests skip: it is not installed. Under CI (CUTOVER_REQUIRE_EXTERNAL=1) a missing
+ * binary fails them instead (`externalProgram` throws).
  */
-export const haproxySkip: string | false =
-  isInstalled || isRequired ? false : 'skipped: haproxy is not installed (apt-get install haproxy); CUTOVER_REQUIRE_EXTERNAL=1 makes this a failure';
-
-if (haproxySkip) console.warn(`# ${haproxySkip}`);
+export const haproxySkip: string | false = 'skip' in found ? `skipped: ${found.skip}` : false;
 
 /** An HAProxy the test runs itself (the "existing HAProxy" of external mode): master-worker, in its own process group. */
 export class TestHaproxy {

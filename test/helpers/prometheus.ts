@@ -1,20 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { externalProgram } from './external-program.js';
 import { findFreePort } from '../../src/runtime/local/free-port.js';
 
-const isRequired = process.env.CUTOVER_REQUIRE_EXTERNAL === '1';
-const isInstalled = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
+const found = externalProgram('prometheus');
 
 /**
- * Why Prometheus tests skip: Prometheus is not installed. Under CI (CUTOVER_REQUIRE_EXTERNAL=1)
- * they never skip, so a missing binary fails them.
+ * Why Prometheus tests skip: it is not installed. Under CI (CUTOVER_REQUIRE_EXTERNAL=1) a missing
+ * binary fails them instead (`externalProgram` throws).
  */
-export const prometheusSkip: string | false =
-  isInstalled || isRequired ? false : 'skipped: prometheus is not installed (apt-get install prometheus); CUTOVER_REQUIRE_EXTERNAL=1 makes this a failure';
-
-if (prometheusSkip) console.warn(`# ${prometheusSkip}`);
+export const prometheusSkip: string | false = 'skip' in found ? `skipped: ${found.skip}` : false;
 
 /** A Prometheus the test runs on a free loopback port, scraping `targets` every second, in its own process group. */
 export class TestPrometheus {
