@@ -93,6 +93,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .description('apps, their stable revision, the current rollout and instances')
     .argument('[app]', 'only this app')
     .option('--json', 'print the status as JSON (a stable contract)')
+    .option('-w, --watch', 'keep watching: a live view on a terminal (steps, traffic split, rps, errors, p99 per revision, gate), one line per change elsewhere; Ctrl-C stops')
     .action(async (app: string | undefined, options) => (await import('./commands/status.js')).status(app, options));
 
   withGlobals(cli.command('history'))
