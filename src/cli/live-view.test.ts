@@ -118,6 +118,7 @@ describe('renderLiveView', () => {
       assert.match(uncolored[0]!, new RegExp(` ${phase} `));
       const colored = renderLiveView(state, { ...plain, isColored: true });
       assert.ok(colored[0]!.includes('\u001b['), phase);
+      // eslint-disable-next-line no-control-regex -- the escape codes are what this strips
       assert.deepEqual(colored.map((l) => l.replace(/\u001b\[\d+m/g, '')), uncolored);
     }
   });
