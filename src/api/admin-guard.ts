@@ -2,6 +2,13 @@ import type http from 'node:http';
 import { formatListen } from '../spec/parse-listen.js';
 import type { HostPort } from '../model/spec.js';
 import { bearerToken, isTokenValid } from './admin-token.js';
+import { hasValidSession } from '../web/ui-session.js';
+
+/** How a listener authenticates: the admin TCP listener takes the bearer token only; the dashboard's also a session cookie. */
+export interface AdminGuardMode {
+  /** Accept the dashboard's session cookie instead of the bearer token. A request it authenticates must carry the listener's own Origin to change state. */
+  isSessionAccepted?: boolean;
+}
 
 /** What a TCP admin request is refused with, if it is. */
 export interface AdminRefusal {
@@ -29,6 +36,7 @@ export class AdminGuard {
     private readonly token: string,
     listen: HostPort,
     extraHosts: readonly string[] = [],
+    private readonly mode: AdminGuardMode = {},
   ) {
     const port = listen.port;
     const hosts = new Set<string>([formatListen(listen), `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
@@ -37,6 +45,18 @@ export class AdminGuard {
   }
 
   check(req: http.IncomingMessage): AdminRefusal | undefined {
+    const wrongHost = this.checkHost(req);
+    if (wrongHost) return wrongHost;
+    const isBearer = isTokenValid(bearerToken(req.headers.authorization), this.token);
+    const isSession = !isBearer && this.mode.isSessionAccepted === true && hasValidSession(req.headers.cookie, this.token, Date.now());
+    if (!isBearer && !isSession) {
+      return { status: 401, code: 'ADMIN_UNAUTHORIZED', message: 'a valid bearer token is required', hint: 'send Authorization: Bearer <the token in the data dir\'s admin-token file>' };
+    }
+    return this.checkOrigin(req, isSession);
+  }
+
+  /** `Host` must name this listener (a DNS-rebinding page's does not). */
+  checkHost(req: http.IncomingMessage): AdminRefusal | undefined {
     const host = req.headers.host?.toLowerCase();
     if (host === undefined || !this.allowedHosts.has(host)) {
       return {
@@ -46,11 +66,16 @@ export class AdminGuard {
         hint: `use one of ${[...this.allowedHosts].join(', ')}`,
       };
     }
-    if (!isTokenValid(bearerToken(req.headers.authorization), this.token)) {
-      return { status: 401, code: 'ADMIN_UNAUTHORIZED', message: 'a valid bearer token is required', hint: 'send Authorization: Bearer <the token in the data dir\'s admin-token file>' };
-    }
+    return undefined;
+  }
+
+  /**
+   * A state-changing request that carries an Origin must carry the listener's own; one that a
+   * browser authenticated with its cookie must carry it, full stop (CSRF).
+   */
+  checkOrigin(req: http.IncomingMessage, isOriginRequired: boolean): AdminRefusal | undefined {
     const origin = req.headers.origin;
-    if (STATE_CHANGING_METHODS.has(req.method ?? '') && origin !== undefined && !this.isAllowedOrigin(origin)) {
+    if (STATE_CHANGING_METHODS.has(req.method ?? '') && ((origin === undefined && isOriginRequired) || (origin !== undefined && !this.isAllowedOrigin(origin)))) {
       return { status: 403, code: 'ADMIN_ORIGIN_NOT_ALLOWED', message: `Origin ${JSON.stringify(origin)} may not change state through the admin API` };
     }
     return undefined;

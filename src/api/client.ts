@@ -1,10 +1,11 @@
 import http from 'node:http';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import type { DeployResult } from '../controller/controller.js';
-import type { StatusReport } from '../controller/status.js';
-import type { StrategyName } from '../model/rollout.js';
+import type { AppStatus, RolloutStatus, StatusReport } from '../controller/status.js';
+import type { LiveMetrics } from '../controller/live-metrics.js';
+import type { RolloutPhase, StrategyName } from '../model/rollout.js';
 import type { AppSpec, HookPoint } from '../model/spec.js';
-import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, RevisionRecord, RolloutRecord } from '../store/store.js';
+import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, InstanceRecord, RevisionRecord, RolloutRecord, TrafficShare } from '../store/store.js';
 import type { DeployReport } from '../controller/deploy-report.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';
 
@@ -21,6 +22,24 @@ export interface HistoryReport {
   stableRevision: number | null;
   revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash'> & { env: Record<string, string>; command: string[] })[];
   rollouts: RolloutRecord[];
+}
+
+/** One app in `GET /v1/apps`: `state` is the active rollout's phase, else `stable` (or `new` before its first revision). */
+export interface AppSummary {
+  name: string;
+  stableRevision: number | null;
+  state: 'new' | 'stable' | RolloutPhase;
+  rollout: Pick<RolloutStatus, 'id' | 'phase' | 'strategy' | 'toRevision' | 'gate'> | null;
+  traffic: TrafficShare[];
+}
+
+/** What `watch` hands over: a stored state change, or the metrics tick of every second. */
+export type StreamMessage = { type: 'change'; event: EventRecord } | { type: 'metrics'; metrics: LiveMetrics };
+
+/** A running `watch`: `closed` settles when the stream ends (rejects when it broke). */
+export interface EventWatch {
+  close(): void;
+  closed: Promise<void>;
 }
 
 /** Where the admin API is: the unix socket, or a TCP URL with its bearer token. */
@@ -94,6 +113,86 @@ export class CutoverClient {
     return this.call('GET', `/apps/${encodeURIComponent(app)}/report${rolloutId === undefined ? '' : `?rollout=${rolloutId}`}`);
   }
 
+  /** Every app with its stable revision and state. */
+  apps(): Promise<{ apps: AppSummary[] }> {
+    return this.call('GET', '/apps');
+  }
+
+  /** One app as `status` shows it: rollout, steps, gate, analysis, instances, traffic. */
+  app(app: string): Promise<AppStatus> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}`);
+  }
+
+  revisions(app: string): Promise<{ revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash' | 'spec'>)[] }> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/revisions`);
+  }
+
+  /** The app's rollouts, newest first (reports included once written). */
+  rollouts(app: string, limit = 50): Promise<{ rollouts: RolloutRecord[] }> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/rollouts?limit=${limit}`);
+  }
+
+  /** Live instances; with `includeStopped`, the ended ones kept in the state too. */
+  instances(app: string, options: { includeStopped?: boolean } = {}): Promise<{ instances: InstanceRecord[] }> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/instances${options.includeStopped ? '?stopped=1' : ''}`);
+  }
+
+  /** A rollout's analysis runs and every measurement they took, each with its sentence. */
+  analysis(rolloutId: number): Promise<{ rolloutId: number; runs: AnalysisRunRecord[]; measurements: AnalysisMeasurementRecord[] }> {
+    return this.call('GET', `/rollouts/${rolloutId}/analysis`);
+  }
+
+  /** Per-revision requests per second, errors and p99 over the last seconds. */
+  live(app?: string): Promise<LiveMetrics> {
+    return this.call('GET', `/live${app ? `?app=${encodeURIComponent(app)}` : ''}`);
+  }
+
+  /**
+   * Follows `GET /v1/events` as Server-Sent Events: every state change as it is stored, and a
+   * metrics tick each second. `afterId` replays the stored changes after that event first.
+   *
+   * @example
+   * const watch = client.watch((m) => m.type === 'change' && console.log(m.event.message), { app: 'web' });
+   * // later: watch.close();
+   */
+  watch(onMessage: (message: StreamMessage) => void, query: { app?: string; afterId?: number } = {}): EventWatch {
+    const params = new URLSearchParams();
+    if (query.app) params.set('app', query.app);
+    if (query.afterId !== undefined) params.set('after', String(query.afterId));
+    const { options } = this;
+    let request: http.ClientRequest | undefined;
+    let isClosed = false;
+    const closed = new Promise<void>((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { accept: 'text/event-stream' };
+      if ('token' in options) headers.authorization = `Bearer ${options.token}`;
+      const target = 'socketPath' in options ? { socketPath: options.socketPath } : tcpTarget(options.url);
+      request = http.request({ ...target, path: `${API_PREFIX}/events?${params.toString()}`, headers }, (response) => {
+        if ((response.statusCode ?? 500) >= 400) {
+          response.resume();
+          reject(new CutoverError('EVENT_STREAM_REFUSED', `the daemon refused the event stream (HTTP ${response.statusCode})`));
+          return;
+        }
+        const parser = new EventStreamParser((event, data) => {
+          if (event === 'change') onMessage({ type: 'change', event: JSON.parse(data) as EventRecord });
+          else if (event === 'metrics') onMessage({ type: 'metrics', metrics: JSON.parse(data) as LiveMetrics });
+        });
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => parser.push(chunk));
+        response.on('end', () => resolve());
+        response.on('error', (error) => (isClosed ? resolve() : reject(error)));
+      });
+      request.on('error', (error) => (isClosed ? resolve() : reject(new DaemonUnreachableError(`the event stream broke: ${error.message}`, { cause: error }))));
+      request.end();
+    });
+    return {
+      close: () => {
+        isClosed = true;
+        request?.destroy();
+      },
+      closed,
+    };
+  }
+
   shutdown(): Promise<{ ok: boolean }> {
     return this.call('POST', '/shutdown');
   }
@@ -143,6 +242,29 @@ export class CutoverClient {
       if (payload) request.write(payload);
       request.end();
     });
+  }
+}
+
+/** Splits a text/event-stream into (event, data) pairs; comments and `retry:` lines are skipped. */
+export class EventStreamParser {
+  private buffer = '';
+
+  constructor(private readonly onEvent: (event: string, data: string) => void) {}
+
+  push(chunk: string): void {
+    this.buffer += chunk;
+    let end: number;
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+      if (data.length) this.onEvent(event, data.join('\n'));
+    }
   }
 }
 

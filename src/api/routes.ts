@@ -44,6 +44,13 @@ export const API_ROUTES = [
   { name: 'rollback', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollback$/, example: '/apps/web/rollback' },
   { name: 'history', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/history$/, example: '/apps/web/history' },
   { name: 'report', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/report$/, example: '/apps/web/report' },
+  { name: 'apps', method: 'GET', pattern: /^\/apps$/, example: '/apps' },
+  { name: 'app', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)$/, example: '/apps/web' },
+  { name: 'revisions', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/revisions$/, example: '/apps/web/revisions' },
+  { name: 'rollouts', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollouts$/, example: '/apps/web/rollouts' },
+  { name: 'instances', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/instances$/, example: '/apps/web/instances' },
+  { name: 'analysis', method: 'GET', pattern: /^\/rollouts\/(\d+)\/analysis$/, example: '/rollouts/1/analysis' },
+  { name: 'live', method: 'GET', pattern: /^\/live$/, example: '/live' },
   { name: 'shutdown', method: 'POST', pattern: /^\/shutdown$/, example: '/shutdown' },
 ] as const;
 

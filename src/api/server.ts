@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { CutoverError } from '../errors.js';
 import type { Controller } from '../controller/controller.js';
-import { STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
+import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
+import { createUiServer } from '../web/ui-server.js';
 import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
@@ -12,6 +13,7 @@ import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteN
 import { assertAppSpecs } from './validate-app-spec.js';
 import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
 import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
+import { acceptsEventStream, streamEvents, streamStartId } from './event-stream.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -22,12 +24,15 @@ export interface ApiServerOptions {
   onShutdown: () => void;
   /** Also listen on TCP (only when asked for: `cutover up --admin HOST:PORT`), behind an AdminGuard. */
   tcp?: { listen: HostPort; token: string; hosts?: readonly string[] };
+  /** The dashboard (`cutover up --ui HOST:PORT`): the page, its login, and this API behind the token or its session cookie. */
+  ui?: { listen: HostPort; token: string };
 }
 
 /** The admin API's listeners: the unix socket, and TCP when asked for. */
 export interface ApiServers {
   socket: http.Server;
   tcp: http.Server | undefined;
+  ui: http.Server | undefined;
   close(): void;
 }
 
@@ -94,12 +99,32 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (rollout!.report === null) notFound('REPORT_NOT_READY', `rollout ${rollout!.id} of "${app}" has no report yet (${rollout!.phase}); it is written ${REPORT_AFTER_MS / 1000}s after the rollout ends`);
       return { report: rollout!.report };
     },
+    apps: () => ({
+      apps: controller.status().apps.map((a) => ({
+        name: a.name,
+        stableRevision: a.revision,
+        state: a.rollout && !isTerminalPhase(a.rollout.phase) ? a.rollout.phase : a.revision === null ? 'new' : 'stable',
+        rollout: a.rollout && { id: a.rollout.id, phase: a.rollout.phase, strategy: a.rollout.strategy, toRevision: a.rollout.toRevision, gate: a.rollout.gate },
+        traffic: a.traffic,
+      })),
+    }),
+    app: ({ params }) => controller.status(knownApp(params[0]!)).apps[0],
+    revisions: ({ params }) => ({ revisions: store.listRevisions(knownApp(params[0]!)).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: r.spec })) }),
+    rollouts: ({ params, query }) => ({ rollouts: store.listRollouts(knownApp(params[0]!), Math.min(500, Number(query.get('limit') ?? 50))) }),
+    instances: ({ params, query }) => ({ instances: store.listInstances(knownApp(params[0]!), { includeStopped: query.get('stopped') === '1' }) }),
+    analysis: ({ params }) => {
+      const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
+      return { rolloutId: rollout.id, runs: store.listAnalysisRuns({ rolloutId: rollout.id }), measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }) };
+    },
+    live: ({ query }) => controller.liveMetrics(query.get('app') ?? undefined),
     shutdown: () => {
       setImmediate(options.onShutdown);
       return { ok: true };
     },
   };
   const routes = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.name] }));
+  const knownApp = (app: string): string => (store.listApps().some((a) => a.name === app) ? app : notFound('APP_NOT_FOUND', `no app named "${app}"`));
+  const streams = new Set<() => void>();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
@@ -109,6 +134,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const route = routes.find((r) => r.method === req.method && r.pattern.test(subPath));
       if (!route) notFound('NOT_FOUND', `no route ${req.method} ${url.pathname}`);
       const params = route!.pattern.exec(subPath)!.slice(1);
+      if (route!.name === 'events' && acceptsEventStream(req)) {
+        const end = streamEvents(req, res, {
+          store,
+          metrics: (app) => controller.liveMetrics(app),
+          app: url.searchParams.get('app') ?? undefined,
+          afterId: streamStartId(req, url.searchParams),
+        });
+        streams.add(end);
+        res.on('close', () => streams.delete(end));
+        return;
+      }
       const body = req.method === 'POST' ? await readJson(req) : {};
       send(res, 200, await route!.handler({ params, query: url.searchParams, body }));
     } catch (caught) {
@@ -153,13 +189,28 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       throw new CutoverError('ADMIN_LISTEN_FAILED', `the admin API cannot listen on ${options.tcp.listen.host}:${options.tcp.listen.port}: ${(error as Error).message}`, { cause: error });
     }
   }
+  let ui: http.Server | undefined;
+  if (options.ui !== undefined) {
+    ui = createUiServer({ listen: options.ui.listen, token: options.ui.token, handleApi: (req, res) => void handle(req, res) });
+    try {
+      await listen(ui, { host: options.ui.listen.host, port: options.ui.listen.port });
+    } catch (error) {
+      server.close();
+      tcp?.close();
+      throw new CutoverError('UI_LISTEN_FAILED', `the dashboard cannot listen on ${options.ui.listen.host}:${options.ui.listen.port}: ${(error as Error).message}`, { cause: error });
+    }
+  }
   return {
     socket: server,
     tcp,
+    ui,
     close: () => {
+      for (const end of streams) end();
       server.close();
-      tcp?.close();
-      tcp?.closeAllConnections();
+      for (const listener of [tcp, ui]) {
+        listener?.close();
+        listener?.closeAllConnections();
+      }
     },
   };
 }

@@ -30,6 +30,8 @@ Examples:
   cutover promote web                          past the current canary step or blue-green gate
   cutover abort web                            all traffic back to the stable revision at once
   cutover status --json                        machine-readable state, for scripts
+  cutover status web --watch                   a live view of the rollout (plain lines when not a terminal)
+  cutover up --detach --ui                     also serve the dashboard on http://127.0.0.1:7070
   cutover rollback web                         back to the previous revision
   cutover logs web --follow
   cutover down                                 stop every app gracefully, then the daemon
@@ -48,7 +50,9 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .option('--detach', 'run in the background; return once the apps serve')
     .addOption(new Option('--workers <n>', 'proxy worker processes').default(2).argParser(positiveInt('--workers')))
     .option('--admin <host:port>', 'also serve the admin API on TCP, with the bearer token in DATA_DIR/admin-token (made when absent, mode 0600)')
-    .action(async (options: GlobalOptions & { detach?: boolean; workers: number; admin?: string }) => (await import('./commands/up.js')).up(options));
+    .option('--ui [host:port]', 'serve the dashboard (default 127.0.0.1:7070; log in with the token in DATA_DIR/admin-token)')
+    .option('--ui-allow-remote', 'let --ui listen on an address that is not loopback')
+    .action(async (options) => (await import('./commands/up.js')).up(options));
 
   withGlobals(cli.command('deploy'))
     .description('deploy the config (again): a new revision for every app whose spec changed, rolled out by its strategy')
@@ -89,6 +93,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .description('apps, their stable revision, the current rollout and instances')
     .argument('[app]', 'only this app')
     .option('--json', 'print the status as JSON (a stable contract)')
+    .option('-w, --watch', 'keep watching: a live view on a terminal (steps, traffic split, rps, errors, p99 per revision, gate), one line per change elsewhere; Ctrl-C stops')
     .action(async (app: string | undefined, options) => (await import('./commands/status.js')).status(app, options));
 
   withGlobals(cli.command('history'))

@@ -22,6 +22,8 @@ import { filterEnv } from '../runtime/local/local-runtime.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { AnalysisRunner, type PointVerdict } from '../analysis/analysis-runner.js';
 import { MeasurementHistory } from '../analysis/measurement-history.js';
+import { liveMetrics, type LiveMetrics } from './live-metrics.js';
+import { eventStored } from './event-channel.js';
 import { BuiltinProvider, CommandProvider, HttpProvider, PrometheusProvider } from '../analysis/metric-provider.js';
 import type { HookProgress, StrategyPlan } from '../strategies/strategy-plan.js';
 import { buildDeployReport, REPORT_AFTER_MS } from './deploy-report.js';
@@ -352,6 +354,11 @@ export class Controller {
 
   private refuseWhileStopping(): void {
     if (this.isShuttingDown) throw new CutoverError('DAEMON_STOPPING', 'the daemon is stopping', { hint: 'Start it again with cutover up, then retry.' });
+  }
+
+  /** Per-revision requests per second, errors and p99 over the last seconds, from the proxy's counts. */
+  liveMetrics(appName?: string): LiveMetrics {
+    return liveMetrics(this.history, this.options.store, this.now(), appName);
   }
 
   status(appName?: string): StatusReport {
@@ -1080,7 +1087,8 @@ export class Controller {
   }
 
   private emit(app: string, rolloutId: number | null, kind: EventKind, message: string): void {
-    this.options.store.addEvent(app, rolloutId, kind, message);
+    const record = this.options.store.addEvent(app, rolloutId, kind, message);
+    if (eventStored.hasSubscribers) eventStored.publish(record);
     this.log(`[${app}] ${message}`);
     this.options.onEventStored?.(kind, rolloutId);
   }

@@ -70,13 +70,16 @@ async function main(): Promise<void> {
 
   await controller.start();
   const adminListen = process.env.CUTOVER_ADMIN_LISTEN ? parseListen(process.env.CUTOVER_ADMIN_LISTEN) : undefined;
+  const uiListen = process.env.CUTOVER_UI_LISTEN ? parseListen(process.env.CUTOVER_UI_LISTEN) : undefined;
   const servers = await startApiServer({
     controller,
     store,
     socketPath: layout.socket,
     onShutdown: () => void shutdown(),
     ...(adminListen ? { tcp: { listen: adminListen, token: ensureAdminToken(layout.adminToken) } } : {}),
+    ...(uiListen ? { ui: { listen: uiListen, token: ensureAdminToken(layout.adminToken) } } : {}),
   });
+  if (uiListen) log(`dashboard on http://${process.env.CUTOVER_UI_LISTEN} (log in with the token in ${layout.adminToken})`);
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
   metrics = await startMetrics(configPath, controller, store, log);
   if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log, crashSwitch);

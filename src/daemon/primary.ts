@@ -24,6 +24,8 @@ export interface PrimaryOptions {
   workers: number;
   /** `--admin HOST:PORT`: the controller also serves the admin API there, with a bearer token. */
   admin?: string;
+  /** `--ui HOST:PORT`: the controller also serves the dashboard there. */
+  ui?: string;
   /** The config's `proxy:` block, for every proxy worker (defaults when absent). */
   proxy?: ProxySpec;
   log: (line: string) => void;
@@ -161,6 +163,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         CUTOVER_DATA_DIR: options.dataDir,
         CUTOVER_INITIAL_DEPLOY: isFirstController ? '1' : '0',
         ...(options.admin ? { CUTOVER_ADMIN_LISTEN: options.admin } : {}),
+        ...(options.ui ? { CUTOVER_UI_LISTEN: options.ui } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

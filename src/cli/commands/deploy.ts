@@ -6,6 +6,7 @@ import { loadConfig } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
+import { watchApps } from '../watch-apps.js';
 import { paint } from '../output.js';
 import { formatDeployReport, REPORT_AFTER_MS, type DeployReport } from '../../controller/deploy-report.js';
 import type { CutoverClient } from '../../api/client.js';
@@ -56,7 +57,13 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     if (options.json) console.log(JSON.stringify({ results }, null, 2));
     return;
   }
-  const rollouts = await followRollouts(context.client, rolloutIds, { isQuiet: options.json });
+  // On a terminal, the live view replaces the event lines while the rollouts run.
+  const isLive = process.stdout.isTTY === true && !options.json && rolloutIds.length > 0;
+  let isFollowed = false;
+  const following = followRollouts(context.client, rolloutIds, { isQuiet: options.json || isLive }).finally(() => (isFollowed = true));
+  following.catch(() => undefined); // Rethrown below by the await; handled meanwhile.
+  if (isLive) await watchApps(context.client, { apps: results.map((r) => r.app), isTerminal: true, shouldStop: () => isFollowed });
+  const rollouts = await following;
   const failed = rollouts.filter((r) => r.phase !== 'promoted');
   const reports = new Map<number, DeployReport>();
   for (const r of rollouts) {

@@ -1,9 +1,18 @@
 import { isTerminalPhase } from '../../model/rollout.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { table } from '../output.js';
+import { InputError } from '../../errors.js';
+import { watchApps } from '../watch-apps.js';
 
-export async function status(app: string | undefined, options: GlobalOptions & { json?: boolean }): Promise<void> {
+export async function status(app: string | undefined, options: GlobalOptions & { json?: boolean; watch?: boolean }): Promise<void> {
   const { client } = commandContext(options);
+  if (options.watch) {
+    if (options.json) throw new InputError('BAD_FLAG', '--watch and --json do not go together', { hint: 'for a stream of changes as JSON, read GET /v1/events with Accept: text/event-stream' });
+    if (app !== undefined) await client.app(app);
+    process.once('SIGINT', () => process.exit(130));
+    await watchApps(client, { ...(app !== undefined ? { apps: [app] } : {}), isTerminal: process.stdout.isTTY === true });
+    return;
+  }
   const report = await client.status(app);
   if (options.json) {
     console.log(JSON.stringify(report, null, 2));

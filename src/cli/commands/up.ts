@@ -15,27 +15,42 @@ import { followRollouts } from '../follow-rollouts.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
 
-export async function up(options: GlobalOptions & { detach?: boolean; workers: number; admin?: string }): Promise<void> {
+/** `cutover up --ui` without an address. */
+export const DEFAULT_UI_LISTEN = '127.0.0.1:7070';
+
+export interface UpOptions extends GlobalOptions {
+  detach?: boolean;
+  workers: number;
+  admin?: string;
+  /** `--ui` alone is `true`: the default address. */
+  ui?: string | true;
+  uiAllowRemote?: boolean;
+}
+
+export async function up(options: UpOptions): Promise<void> {
   const context = commandContext(options);
   // Bad config fails here, with exit 2, before any process starts.
   const config = loadConfig(context.configPath);
   const admin = options.admin === undefined ? undefined : adminAddress(options.admin);
+  const ui = options.ui === undefined ? undefined : uiAddress(options.ui === true ? DEFAULT_UI_LISTEN : options.ui, options.uiAllowRemote === true);
   ensureDataDir(context.layout.root);
   // A corrupt state database stops us here, with its own exit code, before anything runs.
   checkStore(context.layout.database);
   // The token is made (or checked) now, so a bad token file fails before anything starts.
-  if (admin !== undefined) ensureAdminToken(context.layout.adminToken);
+  if (admin !== undefined || ui !== undefined) ensureAdminToken(context.layout.adminToken);
 
   if (!options.detach) {
     const { runPrimary } = await import('../../daemon/primary.js');
     console.log(`cutover up: data dir ${context.layout.root}, ${options.workers} proxy worker(s); Ctrl-C stops gracefully`);
     if (admin !== undefined) console.log(`admin API on http://${admin}, bearer token in ${context.layout.adminToken}`);
+    if (ui !== undefined) console.log(`dashboard on http://${ui}, log in with the token in ${context.layout.adminToken}`);
     const code = await runPrimary({
       configPath: context.configPath,
       dataDir: context.layout.root,
       workers: options.workers,
       proxy: config.proxy,
       ...(admin !== undefined ? { admin } : {}),
+      ...(ui !== undefined ? { ui } : {}),
       log: (line) => console.log(`${new Date().toISOString()} ${line}`),
     });
     console.log('cutover daemon stopped');
@@ -49,7 +64,7 @@ export async function up(options: GlobalOptions & { detach?: boolean; workers: n
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a');
-  const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers), ...(admin !== undefined ? ['--admin', admin] : [])], {
+  const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers), ...(admin !== undefined ? ['--admin', admin] : []), ...(ui !== undefined ? ['--ui', ui, ...(options.uiAllowRemote ? ['--ui-allow-remote'] : [])] : [])], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
   });
@@ -74,6 +89,7 @@ export async function up(options: GlobalOptions & { detach?: boolean; workers: n
     }
   }
   console.log(`cutover daemon running (pid ${child.pid}), data dir ${context.layout.root}, log ${context.layout.daemonLog}`);
+  if (ui !== undefined) console.log(`dashboard on http://${ui}, log in with the token in ${context.layout.adminToken}`);
 
   // Wait for the initial rollouts so that "returned" means "serving".
   const initial = await waitForInitialRollouts(context.client, launchedAt);
@@ -129,4 +145,28 @@ function adminAddress(text: string): string {
     console.error(`warning: the admin API will listen on every interface (${formatListen(address)}); only the bearer token protects it`);
   }
   return formatListen(address);
+}
+
+/**
+ * `--ui HOST:PORT` (or a port alone: 127.0.0.1). The dashboard is a browser's way in: it stays
+ * on loopback unless `--ui-allow-remote` says otherwise.
+ */
+function uiAddress(text: string, isRemoteAllowed: boolean): string {
+  let address;
+  try {
+    address = parseListen(text);
+  } catch (error) {
+    throw new InputError('BAD_FLAG', `--ui ${JSON.stringify(text)}: ${(error as Error).message}`, { hint: `write --ui ${DEFAULT_UI_LISTEN}` });
+  }
+  if (!isLoopback(address.host) && !isRemoteAllowed) {
+    throw new InputError('UI_NOT_LOOPBACK', `--ui ${formatListen(address)} is not a loopback address: the dashboard would be reachable from other machines`, {
+      hint: 'keep it on 127.0.0.1 (reach it through an SSH tunnel), or add --ui-allow-remote to mean it (only the token protects it, over plain HTTP)',
+    });
+  }
+  if (!isLoopback(address.host)) console.error(`warning: the dashboard will listen on ${formatListen(address)}, beyond this machine; only the token protects it`);
+  return formatListen(address);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

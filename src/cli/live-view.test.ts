@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { AppStatus, RolloutStatus } from '../controller/status.js';
+import { ROLLOUT_PHASES } from '../model/rollout.js';
+import { plainLine, renderLiveView, type LiveViewState } from './live-view.js';
+
+const CANARY_STEPS = ['setWeight 10', 'pause (until promoted)', 'setWeight 50', 'pause (until promoted)'];
+
+function rollout(overrides: Partial<RolloutStatus> = {}): RolloutStatus {
+  return {
+    id: 3,
+    phase: 'paused',
+    strategy: 'canary',
+    step: 'step 2/4: pause (until promoted)',
+    fromRevision: 1,
+    toRevision: 2,
+    reason: null,
+    steps: CANARY_STEPS,
+    stepIndex: 1,
+    gate: 'pause (until promoted)',
+    isPausedByUser: false,
+    warm: null,
+    analysis: [],
+    ...overrides,
+  };
+}
+
+function app(overrides: Partial<AppStatus> = {}): AppStatus {
+  return {
+    name: 'web',
+    revision: 1,
+    rollout: rollout(),
+    instances: [],
+    traffic: [
+      { revision: 2, weight: 10, instances: 1 },
+      { revision: 1, weight: 90, instances: 2 },
+    ],
+    ...overrides,
+  };
+}
+
+const plain = { width: 70, isColored: false };
+const rates = [
+  { revision: 2, requestsPerSecond: 12.345, errorsPerSecond: 0, errorRate: 0, p99Ms: 4.2 },
+  { revision: 1, requestsPerSecond: 110.4, errorsPerSecond: 1.5, errorRate: 0.0136, p99Ms: null },
+];
+
+describe('renderLiveView', () => {
+  test('a canary at a gate: header, step bar, traffic bar, one line per revision, the gate', () => {
+    assert.deepEqual(renderLiveView([{ app: app(), rates }], plain), [
+      'web  rollout 3 (canary) paused  revision 1 → 2',
+      `  steps   [${'█'.repeat(10)}${'░'.repeat(30)}] step 2/4: pause (until promoted)`,
+      `  traffic [${'█'.repeat(40)}] r2 10% | r1 90%`,
+      '    revision 2     10%    12.3 rps  0.00 err/s  p99 4.20ms',
+      '    revision 1     90%     110 rps  1.50 err/s  p99 -',
+      '  gate    pause (until promoted)',
+    ]);
+  });
+
+  test('the step bar fills with the steps done, and is full once promoted', () => {
+    const bar = (r: RolloutStatus): string => renderLiveView([{ app: app({ rollout: r }), rates: [] }], plain)[1]!;
+    assert.match(bar(rollout({ stepIndex: 0, phase: 'progressing', gate: null })), /\[░{40}\] step 1\/4: setWeight 10$/);
+    assert.match(bar(rollout({ stepIndex: 2, phase: 'progressing', gate: null })), /\[█{20}░{20}\] step 3\/4: setWeight 50$/);
+    assert.match(bar(rollout({ stepIndex: 4, phase: 'promoted', gate: null })), /\[█{40}\] 4\/4 steps$/);
+    assert.match(bar(rollout({ stepIndex: 1, phase: 'aborted', gate: null })), /\[█{10}░{30}\] 1\/4 steps$/);
+  });
+
+  test('a rolling rollout has no steps: its step in words instead of a bar', () => {
+    const lines = renderLiveView([{ app: app({ rollout: rollout({ strategy: 'rolling', steps: [], stepIndex: 0, gate: null, phase: 'progressing', step: 'replacing 1 of 3' }) }), rates: [] }], plain);
+    assert.equal(lines[1], '  step    replacing 1 of 3');
+  });
+
+  test('the traffic bar is always exactly full, and empty without traffic', () => {
+    for (const weights of [[33, 67], [1, 99], [50, 50], [100], [10, 20, 70]]) {
+      const traffic = weights.map((weight, i) => ({ revision: i + 1, weight, instances: 1 }));
+      const line = renderLiveView([{ app: app({ traffic }), rates: [] }], plain)[2]!;
+      assert.equal(/\[(█*)\]/.exec(line)![1]!.length, 40, `${weights.join('/')}: ${line}`);
+    }
+    assert.match(renderLiveView([{ app: app({ traffic: [] }), rates: [] }], plain)[2]!, /\[ {40}\] no traffic$/);
+  });
+
+  test('bars shrink with the terminal, never under 10 cells, never over 40', () => {
+    const width = (columns: number): number => /\[(░*)\]/.exec(renderLiveView([{ app: app({ rollout: rollout({ stepIndex: 0 }) }), rates: [] }], { width: columns, isColored: false })[1]!)![1]!.length;
+    assert.equal(width(20), 10);
+    assert.equal(width(50), 20);
+    assert.equal(width(200), 40);
+  });
+
+  test('paused by a person says how to resume; a finished rollout gives its reason', () => {
+    const paused = renderLiveView([{ app: app({ rollout: rollout({ isPausedByUser: true, gate: null, phase: 'paused' }) }), rates: [] }], plain);
+    assert.match(paused[0]!, /paused by a person/);
+    assert.equal(paused.at(-1), '  paused  cutover resume web');
+    const failed = renderLiveView([{ app: app({ rollout: rollout({ phase: 'failed', gate: null, reason: 'analysis success-rate failed' }) }), rates: [] }], plain);
+    assert.equal(failed.at(-1), '  reason  analysis success-rate failed');
+  });
+
+  test('an app without a rollout, and several apps in one view', () => {
+    const states: LiveViewState[] = [
+      { app: app({ name: 'api', rollout: null, traffic: [{ revision: 1, weight: 100, instances: 1 }] }), rates: [] },
+      { app: app(), rates },
+    ];
+    const lines = renderLiveView(states, plain);
+    assert.equal(lines[0], 'api  stable revision 1, no rollout yet');
+    assert.equal(lines[2], '    revision 1    100%    0.00 rps  0.00 err/s  p99 -');
+    assert.equal(lines[3], 'web  rollout 3 (canary) paused  revision 1 → 2');
+  });
+
+  test('a revision with rates but no traffic (mirrored, or draining) is listed at 0%', () => {
+    const lines = renderLiveView([{ app: app({ traffic: [{ revision: 1, weight: 100, instances: 1 }] }), rates }], plain);
+    assert.equal(lines[3], '    revision 2      0%    12.3 rps  0.00 err/s  p99 4.20ms');
+  });
+
+  test('every phase renders, coloured with escape codes only when asked', () => {
+    for (const phase of ROLLOUT_PHASES) {
+      const state = [{ app: app({ rollout: rollout({ phase }) }), rates }];
+      const uncolored = renderLiveView(state, plain);
+      assert.ok(uncolored.every((l) => !l.includes('\u001b')), phase);
+      assert.match(uncolored[0]!, new RegExp(` ${phase} `));
+      const colored = renderLiveView(state, { ...plain, isColored: true });
+      assert.ok(colored[0]!.includes('\u001b['), phase);
+      // eslint-disable-next-line no-control-regex -- the escape codes are what this strips
+      assert.deepEqual(colored.map((l) => l.replace(/\u001b\[\d+m/g, '')), uncolored);
+    }
+  });
+});
+
+describe('plainLine', () => {
+  test('says phase, revisions, step, traffic and gate in one line', () => {
+    assert.equal(plainLine(app()), 'web rollout 3 paused; revision 1 → 2; step 2/4 pause (until promoted); traffic r2 10% r1 90%; gate: pause (until promoted)');
+  });
+
+  test('changes when the step, traffic or gate change, and only then', () => {
+    const base = plainLine(app());
+    assert.equal(plainLine(app({ rollout: rollout(), instances: [{ id: 'x', revision: 2, pid: 1, port: 1, state: 'ready' }] })), base);
+    assert.notEqual(plainLine(app({ rollout: rollout({ stepIndex: 2, gate: null, phase: 'progressing' }) })), base);
+    assert.notEqual(plainLine(app({ traffic: [{ revision: 2, weight: 50, instances: 1 }, { revision: 1, weight: 50, instances: 1 }] })), base);
+  });
+
+  test('a finished rollout gives its step in words and its reason; no rollout gives the stable revision', () => {
+    assert.equal(
+      plainLine(app({ rollout: rollout({ phase: 'aborted', gate: null, step: 'revision 1 serving', reason: 'aborted by a person' }), traffic: [{ revision: 1, weight: 100, instances: 2 }] })),
+      'web rollout 3 aborted; revision 1 → 2; revision 1 serving; traffic r1 100%; reason: aborted by a person',
+    );
+    assert.equal(plainLine(app({ rollout: null, traffic: [] })), 'web stable revision 1; traffic none');
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * The dashboard in Debian's Chromium, driven by playwright-core (no downloaded browser): log in
+ * with the token, open an app, start a canary, watch the weight change on the page, press
+ * promote (and confirm), see the rollout end; a wrong token is refused. A screenshot of the
+ * rollout is saved under test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { findFreePort } from '../src/runtime/local/free-port.js';
+import { externalProgram } from './helpers/external-program.js';
+import { DaemonFixture, sampleAppConfig } from './helpers/daemon-fixture.js';
+import { repoRoot } from './helpers/repo.js';
+import { sample } from './helpers/traffic.js';
+
+const TOKEN = 'dashboard-browser-token-1f2e3d4c5b6a7988';
+const chromiumProgram = externalProgram('chromium');
+const ARTIFACTS = path.join(repoRoot(), 'test-artifacts');
+
+describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumProgram.skip : false }, () => {
+  let daemon: DaemonFixture;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    const uiPort = await findFreePort();
+    url = `http://127.0.0.1:${uiPort}/`;
+    daemon = await DaemonFixture.start(
+      (port) => sampleAppConfig(port, { replicas: 1, strategy: 'canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }], abortScaleDownDelay: 0s }' }),
+      {
+        upArgs: ['--ui', `127.0.0.1:${uiPort}`],
+        beforeUp: (fixture) => {
+          fs.mkdirSync(fixture.dataDir, { recursive: true, mode: 0o700 });
+          fs.writeFileSync(path.join(fixture.dataDir, 'admin-token'), `${TOKEN}\n`, { mode: 0o600 });
+        },
+      },
+    );
+    browser = await chromium.launch({ executablePath: (chromiumProgram as { path: string }).path, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    // A CSP violation or a script error shows up here and fails the test.
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && !/401|Unauthorized/.test(message.text()) && pageErrors.push(message.text()));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+  });
+
+  test('a wrong token is refused', async () => {
+    await page.goto(url);
+    await page.getByTestId('token').fill('not-the-admin-token');
+    await page.getByTestId('login').click();
+    await page.getByTestId('login-error').waitFor();
+    assert.match(await page.getByTestId('login-error').innerText(), /not the admin token/);
+    assert.equal((await page.context().cookies()).length, 0);
+  });
+
+  test('log in, open the app, start a canary, watch the weight move, promote, see it end', async () => {
+    await page.getByTestId('token').fill(TOKEN);
+    await page.getByTestId('login').click();
+    await page.getByTestId('app-web').click();
+    await page.getByTestId('app-view').waitFor();
+    assert.equal(await page.getByTestId('stable-revision').innerText(), '1');
+    const cookies = await page.context().cookies();
+    assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [['cutover_session', true, 'Strict']]);
+    await page.getByText('● live').waitFor();
+
+    const deploy = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    const traffic = page.getByTestId('traffic');
+    await traffic.filter({ hasText: 'revision 2: 20%' }).waitFor({ timeout: 20_000 });
+    assert.match(await traffic.innerText(), /revision 2: 20% .* revision 1: 80%/);
+    await page.getByTestId('gate').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('[data-testid=steps] li.current').innerText(), 'pause (until promoted)');
+
+    // Some traffic, so the live chart has lines to draw.
+    await sample(daemon.origin, 300, { connections: 4 });
+    await page.locator('.chart canvas').nth(2).waitFor();
+
+    await page.getByTestId('action-promote').click();
+    assert.match(await page.getByTestId('confirm').innerText(), /Promote web: pass the current step or gate\?/);
+    await page.getByTestId('confirm-yes').click();
+    await traffic.filter({ hasText: 'revision 2: 60%' }).waitFor({ timeout: 20_000 });
+    await page.getByTestId('gate').waitFor({ timeout: 20_000 });
+    await sample(daemon.origin, 300, { connections: 4 });
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-canary-at-60.png'), fullPage: true });
+
+    await page.getByTestId('action-promote').click();
+    await page.getByTestId('confirm-yes').click();
+    await page.getByTestId('phase').filter({ hasText: /^promoted$/ }).waitFor({ timeout: 20_000 });
+    await page.getByTestId('stable-revision').filter({ hasText: /^2$/ }).waitFor({ timeout: 20_000 });
+    assert.match(await traffic.innerText(), /^revision 2: 100%/);
+    assert.equal(await page.getByTestId('action-promote').isDisabled(), true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-promoted.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
+  });
+});
