@@ -13,7 +13,7 @@ import { promoteCanary } from '../strategies/canary.js';
 import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
 import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
-import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
+import { batchOfPoint, choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { HookRunner } from './hook-runner.js';
@@ -531,6 +531,7 @@ export class Controller {
       nowMs,
       hooks: rollout?.direction === 'forward' ? this.withAnalysis(rollout, hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id }))) : undefined,
       isStepAnalysisPassed: rollout?.direction === 'forward' ? this.analyses.verdict(rollout.id, `step@${rollout.stepIndex}`, this.stepTemplates(rollout)).kind === 'passed' : false,
+      batchAnalysis: rollout?.direction === 'forward' ? this.batchAnalysis(rollout) : null,
     });
     const { target } = choice;
     // A hook interrupted by a crash holds the rollout at a gate until a person decides.
@@ -609,7 +610,7 @@ export class Controller {
 
   // ---- analysis --------------------------------------------------------------------------
 
-  /** The analyses that stand where hooks do: blue-green before and after the switch, rolling at the end. */
+  /** The analyses that stand where hooks do: blue-green before and after the switch, rolling at the end (and after each batch, see `batchAnalysis`). */
   private analysisUses(rollout: RolloutRecord): { pre: string[] | null; post: string[] | null; postKey: string } {
     if (rollout.fromRevision === null || !rollout.analysis) return { pre: null, post: null, postKey: '' };
     const strategy = strategyOf(rollout, this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec);
@@ -635,11 +636,29 @@ export class Controller {
     return step && 'analysis' in step ? step.analysis.templates : [];
   }
 
+  /**
+   * A rolling rollout with `analysis`: how many new instances its passed batch analyses vouch
+   * for (the largest `batch@N` that passed), so the next batch may start. Null: no batches.
+   */
+  private batchAnalysis(rollout: RolloutRecord): { passedCount: number } | null {
+    const templates = this.analysisUses(rollout).post;
+    if (rollout.strategy !== 'rolling' || templates === null) return null;
+    let passedCount = 0;
+    for (const run of this.options.store.listAnalysisRuns({ rolloutId: rollout.id })) {
+      const batch = batchOfPoint(run.pointKey);
+      if (batch !== null && batch > passedCount && this.analyses.verdict(rollout.id, run.pointKey, templates).kind === 'passed') passedCount = batch;
+    }
+    return { passedCount };
+  }
+
   /** Starts the analyses due where the plan stands; they run beside the loop and their end wakes it. */
   private advanceAnalyses(rollout: RolloutRecord, plan: StrategyPlan): void {
     if (rollout.fromRevision === null) return;
     const target = { revision: rollout.toRevision, stableRevision: rollout.fromRevision };
-    if (plan.analysisPoint) this.analyses.advance(rollout, plan.analysisPoint, this.stepTemplates(rollout), target);
+    if (plan.analysisPoint) {
+      const templates = batchOfPoint(plan.analysisPoint) === null ? this.stepTemplates(rollout) : (this.analysisUses(rollout).post ?? []);
+      this.analyses.advance(rollout, plan.analysisPoint, templates, target);
+    }
     const { pre, post, postKey } = this.analysisUses(rollout);
     if (pre && plan.hookPoint === 'preTraffic') this.analyses.advance(rollout, 'prePromotion', pre, target);
     if (post && plan.hookPoint === 'postTraffic') this.analyses.advance(rollout, postKey, post, target);
