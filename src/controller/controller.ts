@@ -52,14 +52,16 @@ export interface DeployResult {
 }
 
 const TICK_MS = 250;
-/** A rollout that ended longer ago than the measured history gets no report. */
-const REPORT_MAX_AGE_MS = 10 * 60_000;
+/** A rollout that ended longer ago than the kept traffic seconds (KEEP_TRAFFIC_MS) gets no report. */
+const REPORT_MAX_AGE_MS = 24 * 60 * 60_000;
 /** How often the proxy's counts are gathered from every worker (off the request path). */
 const MEASURE_EVERY_MS = 500;
 /** Prune history every ten minutes, keeping this much. */
 const PRUNE_EVERY_TICKS = (10 * 60_000) / TICK_MS;
 const KEEP_EVENTS = 50_000;
 const KEEP_ENDED_INSTANCES = 500;
+/** Traffic seconds are kept a day: the before/during/after figures of any report written meanwhile. */
+const KEEP_TRAFFIC_MS = 24 * 60 * 60_000;
 const DRAIN_POLL_MS = 20;
 /** How much longer than the drain timeout a stop waits for the proxy to confirm the instance left. */
 const PLAN_CONFIRM_GRACE_MS = 60_000;
@@ -130,9 +132,12 @@ export class Controller {
     this.isMeasuring = true;
     try {
       const sources = await this.options.router.measurements();
-      this.history.record(this.now(), sources);
+      const delta = this.history.record(this.now(), sources);
+      // Kept for deploy reports: a restarted controller counts on from the cursors stored here.
+      if (this.storageFault === null) this.options.store.addTraffic(Date.now(), delta);
     } catch (error) {
-      this.log(`gathering proxy counts failed: ${(error as Error).message}`);
+      if (isStorageError(error)) this.holdForStorage((error as Error).message);
+      else this.log(`gathering proxy counts failed: ${(error as Error).message}`);
     } finally {
       this.isMeasuring = false;
     }
@@ -149,6 +154,7 @@ export class Controller {
       this.isAdopting = false;
     }
     this.pruneHistory();
+    this.history.restore(this.options.store.listMeasurementCursors());
     for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
     void this.measureProxy();
     this.measureTimer = setInterval(() => void this.measureProxy(), MEASURE_EVERY_MS);
@@ -686,7 +692,7 @@ export class Controller {
       this.scheduleReconcile(rollout.app, REPORT_AFTER_MS - sinceEndMs);
       return;
     }
-    const report = buildDeployReport({ rollout, history: this.history, store: this.options.store, monotonicFrom: (ms) => this.monotonicFrom(ms), nowMs: this.now() });
+    const report = buildDeployReport({ rollout, store: this.options.store, nowMs: Date.now() });
     this.options.store.updateRollout(rollout.id, { report });
     this.emit(rollout.app, rollout.id, 'rollout-report', report.headline);
   }
@@ -1083,7 +1089,7 @@ export class Controller {
 
   /** History is bounded: old events, ended instances and their log files go. */
   private pruneHistory(): void {
-    for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES })) {
+    for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES, keepTrafficMs: KEEP_TRAFFIC_MS })) {
       fs.rmSync(logPath, { force: true });
       fs.rmSync(`${logPath}.1`, { force: true });
     }
