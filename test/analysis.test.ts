@@ -176,6 +176,49 @@ describe('metric analysis on the proxy’s own counts (builtin)', () => {
   });
 });
 
+describe('rolling analysis after each batch', () => {
+  const config = (port: number): string =>
+    [
+      'metrics: { listen: false }',
+      sampleAppConfig(port, {
+        replicas: 3,
+        rolling: '{ maxSurge: 1, maxUnavailable: 0, analysis: { templates: [errors] } }',
+        extra: ['    analysis:', '      errors: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 500ms, count: 2, minRequests: 10 }'].join('\n'),
+      }),
+    ].join('\n');
+  let daemon: DaemonFixture;
+  before(async () => {
+    daemon = await DaemonFixture.start(config);
+  });
+  after(async () => daemon?.stop());
+
+  it('a good revision passes the analysis of every batch (1 new, 2 new, all new) and is promoted', async () => {
+    const load = steadyLoad(daemon);
+    const result = await deploy(daemon, { VERSION: '2' });
+    const figures = await load.stop();
+    assert.equal(result.code, 0, `${result.stdout}\n${daemon.logTail()}`);
+    const rollout = await daemon.client.rollout(result.rolloutId);
+    assert.deepEqual(rollout.analysisRuns.map((r) => [r.pointKey, r.state]), [['batch@1', 'successful'], ['batch@2', 'successful'], ['rolling', 'successful']], `${result.stdout}\n${daemon.logTail(80)}`);
+    assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
+  });
+
+  it('a revision failing the analysis of its first batch is rolled back before a second new instance starts', async () => {
+    const load = steadyLoad(daemon);
+    const result = await deploy(daemon, { VERSION: '3', ERROR_RATE: '0.3' });
+    const figures = await load.stop();
+    assert.equal(result.code, 1, `${result.stdout}\n${daemon.logTail()}`);
+    const rollout = await daemon.client.rollout(result.rolloutId);
+    assert.equal(rollout.phase, 'rolled-back');
+    assert.match(rollout.reason ?? '', /^analysis errors failed: revision 3 success rate 0\.\d+ over \d+ requests < 0\.95/);
+    assert.deepEqual(rollout.analysisRuns.map((r) => [r.pointKey, r.state]), [['batch@1', 'failed']]);
+    const { events } = await daemon.client.events({ rolloutId: result.rolloutId });
+    const started = events.filter((e) => e.kind === 'instance-starting' && /revision 3\b/.test(e.message));
+    assert.equal(started.length, 1, started.map((e) => e.message).join('\n'));
+    assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
+    assert.equal((await daemon.status()).apps[0]!.revision, 2);
+  });
+});
+
 describe('metric analysis with a real Prometheus scraping cutover’s /metrics', { skip: prometheusSkip }, () => {
   let daemon: DaemonFixture;
   let prometheus: TestPrometheus;

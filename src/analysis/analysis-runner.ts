@@ -198,6 +198,8 @@ function runKey(rolloutId: number, pointKey: string, template: string): string {
 export function describePoint(pointKey: string): string {
   const step = /^step@(\d+)$/.exec(pointKey);
   if (step) return `canary step ${Number(step[1]) + 1}`;
+  const batch = /^batch@(\d+)$/.exec(pointKey);
+  if (batch) return `rolling batch, ${batch[1]} new instance${batch[1] === '1' ? '' : 's'} serving`;
   return { background: 'background', prePromotion: 'prePromotionAnalysis', postPromotion: 'postPromotionAnalysis', rolling: 'rolling analysis' }[pointKey] ?? pointKey;
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../proxy/request-meter.js';
-import { countAbove, histogramQuantile, MeasurementHistory } from './measurement-history.js';
+import { countAbove, histogramQuantile, MeasurementHistory, type MeasurementCursor } from './measurement-history.js';
 
 function instance(requests: number, errors = 0, revision = 2, id = 'web-2-a'): EndpointMeasurement {
   const counts = METER_COUNTERS.map(() => 0);
@@ -41,7 +41,57 @@ describe('MeasurementHistory', () => {
     assert.equal(history.window('web', null, 0).requests, 100);
     assert.equal(history.unroutedIn('web', 0), 3);
   });
+
+  test('each poll answers what changed per revision; the first poll of a controller is a baseline', () => {
+    const history = new MeasurementHistory();
+    const first = history.record(0, [{ source: 'w1', endpoints: [instance(100, 1)], unrouted: { web: 2 } }]);
+    assert.deepEqual(first.revisions, [], 'counts from before this controller are not news');
+    assert.equal(first.unrouted.size, 0);
+    assert.equal(first.cursors[0]?.endpoints.length, 1, 'but the cursor is kept');
+    const second = history.record(500, [{ source: 'w1', endpoints: [instance(130, 4)], unrouted: { web: 5 } }]);
+    assert.equal(second.revisions[0]?.counts[METER_COUNTERS.indexOf('requests')], 30);
+    assert.equal(second.revisions[0]?.counts[METER_COUNTERS.indexOf('appStatus5xx')], 3);
+    assert.equal(second.unrouted.get('web'), 3);
+    const idle = history.record(1_000, [{ source: 'w1', endpoints: [instance(130, 4)], unrouted: { web: 5 } }]);
+    assert.deepEqual(idle, { revisions: [], unrouted: new Map(), cursors: [] }, 'nothing to write when nothing moved');
+  });
+
+  test('a controller restored from the cursors counts on from them: nothing lost, nothing twice', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 50 }), { minLength: 2, maxLength: 20 }), fc.nat(), (steps, at) => {
+        const restartAt = at % steps.length;
+        let history = new MeasurementHistory();
+        let stored: MeasurementCursor[] = [];
+        let requests = 0;
+        let counted = 0;
+        for (const [n, step] of steps.entries()) {
+          if (n === restartAt) {
+            // The controller dies; the worker keeps counting; a new one starts from what was stored.
+            history = new MeasurementHistory();
+            history.restore(stored);
+          }
+          requests += step;
+          const delta = history.record(n * 500, [{ source: 'w1', endpoints: [instance(requests)], unrouted: {} }]);
+          counted += delta.revisions.reduce((sum, r) => sum + (r.counts[0] ?? 0), 0);
+          if (n === 0) counted += requests; // The very first poll is the baseline of everything.
+          stored = mergeCursors(stored, delta.cursors);
+        }
+        assert.equal(counted, requests);
+      }),
+    );
+  });
 });
+
+function mergeCursors(stored: MeasurementCursor[], changed: MeasurementCursor[]): MeasurementCursor[] {
+  const bySource = new Map(stored.map((c) => [c.source, { ...c, endpoints: [...c.endpoints] }]));
+  for (const c of changed) {
+    const known = bySource.get(c.source) ?? { source: c.source, endpoints: [], unrouted: null };
+    for (const m of c.endpoints) known.endpoints = [...known.endpoints.filter((e) => e.instance !== m.instance), m];
+    if (c.unrouted !== null) known.unrouted = c.unrouted;
+    bySource.set(c.source, known);
+  }
+  return [...bySource.values()];
+}
 
 describe('histogram quantiles', () => {
   const buckets = fc.array(fc.nat({ max: 1000 }), { minLength: LATENCY_BUCKETS_SECONDS.length + 1, maxLength: LATENCY_BUCKETS_SECONDS.length + 1 });

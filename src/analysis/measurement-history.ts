@@ -27,12 +27,35 @@ interface Sample {
   unrouted: Map<string, number>;
 }
 
+/** What one revision of an app did between two samples (or over any stretch): counts without an instance. */
+export type RevisionCounts = Omit<EndpointMeasurement, 'instance'>;
+
+/**
+ * The raw counts last read from one data-plane process: kept in the store, so a restarted
+ * controller counts on from them (nothing lost, nothing counted twice). In a `SampleDelta`, only
+ * the instances whose counts changed, and `unrouted` only when it changed (null otherwise).
+ */
+export interface MeasurementCursor {
+  source: string;
+  endpoints: EndpointMeasurement[];
+  unrouted: Record<string, number> | null;
+}
+
+/** What the data plane did since the previous sample, per revision, per app the requests it found no instance for, and the cursors that moved. */
+export interface SampleDelta {
+  revisions: RevisionCounts[];
+  unrouted: Map<string, number>;
+  cursors: MeasurementCursor[];
+}
+
 const REQUESTS = METER_COUNTERS.indexOf('requests');
 
 /**
  * The proxy's counts over time, in the controller: each poll is folded into monotonic totals
  * per instance (a restarted worker's counts start again from 0: its new counts are added, none
- * lost), and kept as a sample, so any window of the last `keepMs` can be asked for.
+ * lost), and kept as a sample, so any window of the last `keepMs` can be asked for. Each poll
+ * also answers what changed since the previous one (`SampleDelta`), which the controller
+ * persists for deploy reports; `restore` continues from the cursors a previous controller left.
  *
  * @example
  * history.record(now, await router.measurements());
@@ -48,36 +71,67 @@ export class MeasurementHistory {
 
   constructor(private readonly keepMs = 30 * 60_000) {}
 
-  record(atMs: number, sources: readonly SourcedMeasurements[]): void {
+  /** Continues from the raw counts a previous controller read last (call before the first `record`). */
+  restore(cursors: readonly MeasurementCursor[]): void {
+    for (const cursor of cursors) {
+      this.lastRaw.set(cursor.source, new Map(cursor.endpoints.map((m) => [m.instance, m])));
+      this.lastUnrouted.set(cursor.source, new Map(Object.entries(cursor.unrouted ?? {})));
+    }
+  }
+
+  /**
+   * Folds one poll in and answers what changed since the previous one. A source first seen on
+   * this controller's first poll, with no cursor, ran before it: its counts so far are a
+   * baseline, not news (they are in the totals, but not in the delta).
+   */
+  record(atMs: number, sources: readonly SourcedMeasurements[]): SampleDelta {
     const totals = new Map([...this.totals].map(([k, v]) => [k, { ...v, counts: [...v.counts], latencyBuckets: [...v.latencyBuckets] }]));
     const unrouted = new Map(this.unrouted);
+    const changes = new Map<string, RevisionCounts>();
+    const unroutedChanges = new Map<string, number>();
+    const cursors: MeasurementCursor[] = [];
+    const isFirstPoll = this.samples.length === 0;
     for (const source of sources) {
+      const isBaseline = isFirstPoll && !this.lastRaw.has(source.source);
       const previous = this.lastRaw.get(source.source) ?? new Map<string, EndpointMeasurement>();
       const next = new Map<string, EndpointMeasurement>();
+      const cursor: MeasurementCursor = { source: source.source, endpoints: [], unrouted: null };
       for (const m of source.endpoints) {
         next.set(m.instance, m);
         const before = previous.get(m.instance);
+        if (before === undefined || m.counts.some((v, i) => v !== before.counts[i])) cursor.endpoints.push(m);
         // Fewer requests than before: the worker restarted and this is all new.
         const isReset = before === undefined || (m.counts[REQUESTS] ?? 0) < (before.counts[REQUESTS] ?? 0);
         const delta = (now: number[], then: number[] | undefined): number[] => now.map((v, i) => (isReset ? v : v - (then?.[i] ?? 0)));
-        const total = totals.get(m.instance) ?? { app: m.app, revision: m.revision, instance: m.instance, counts: METER_COUNTERS.map(() => 0), latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0), latencySumSeconds: 0 };
-        delta(m.counts, before?.counts).forEach((v, i) => (total.counts[i] = (total.counts[i] ?? 0) + v));
-        delta(m.latencyBuckets, before?.latencyBuckets).forEach((v, i) => (total.latencyBuckets[i] = (total.latencyBuckets[i] ?? 0) + v));
-        total.latencySumSeconds += isReset ? m.latencySumSeconds : m.latencySumSeconds - (before?.latencySumSeconds ?? 0);
+        const counts = delta(m.counts, before?.counts);
+        const buckets = delta(m.latencyBuckets, before?.latencyBuckets);
+        const sum = isReset ? m.latencySumSeconds : m.latencySumSeconds - (before?.latencySumSeconds ?? 0);
+        const total = totals.get(m.instance) ?? { ...emptyCounts(m.app, m.revision), instance: m.instance };
+        addInto(total, counts, buckets, sum);
         totals.set(m.instance, total);
+        if (isBaseline || !counts.some((v) => v !== 0)) continue;
+        const key = `${m.app}\u0000${m.revision}`;
+        const change = changes.get(key) ?? emptyCounts(m.app, m.revision);
+        addInto(change, counts, buckets, sum);
+        changes.set(key, change);
       }
       this.lastRaw.set(source.source, next);
       const previousUnrouted = this.lastUnrouted.get(source.source) ?? new Map<string, number>();
       for (const [app, count] of Object.entries(source.unrouted)) {
         const before = previousUnrouted.get(app) ?? 0;
-        unrouted.set(app, (unrouted.get(app) ?? 0) + (count < before ? count : count - before));
+        const added = count < before ? count : count - before;
+        unrouted.set(app, (unrouted.get(app) ?? 0) + added);
+        if (!isBaseline && added > 0) unroutedChanges.set(app, (unroutedChanges.get(app) ?? 0) + added);
       }
+      if (Object.entries(source.unrouted).some(([app, count]) => previousUnrouted.get(app) !== count)) cursor.unrouted = source.unrouted;
       this.lastUnrouted.set(source.source, new Map(Object.entries(source.unrouted)));
+      if (cursor.endpoints.length > 0 || cursor.unrouted !== null) cursors.push(cursor);
     }
     this.totals = totals;
     this.unrouted = unrouted;
     this.samples.push({ atMs, totals, unrouted });
     while (this.samples.length > 2 && this.samples[0]!.atMs < atMs - this.keepMs) this.samples.shift();
+    return { revisions: [...changes.values()], unrouted: unroutedChanges, cursors };
   }
 
   /** Monotonic cumulative counts per instance since the controller started. */
@@ -108,33 +162,17 @@ export class MeasurementHistory {
   window(app: string, revision: number | null, fromMs: number, untilMs = Infinity): RevisionWindow {
     const end = findAtOrBefore(this.samples, untilMs) ?? this.samples.at(-1);
     const start = findAtOrBefore(this.samples, fromMs) ?? this.samples[0];
-    const result: RevisionWindow = {
-      windowMs: end && start ? end.atMs - start.atMs : 0,
-      requests: 0,
-      status2xx: 0,
-      status4xx: 0,
-      appStatus5xx: 0,
-      proxyStatus5xx: 0,
-      upstreamErrors: 0,
-      upstreamTimeouts: 0,
-      latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0),
-      latencySumSeconds: 0,
-    };
+    const result = emptyWindow(end && start ? end.atMs - start.atMs : 0);
     if (!end || !start || end === start) return result;
-    const at = (name: (typeof METER_COUNTERS)[number]): number => METER_COUNTERS.indexOf(name);
     for (const m of end.totals.values()) {
       if (m.app !== app || (revision !== null && m.revision !== revision)) continue;
       const before = start.totals.get(m.instance);
-      const d = (i: number): number => (m.counts[i] ?? 0) - (before?.counts[i] ?? 0);
-      result.requests += d(at('requests'));
-      result.status2xx += d(at('status2xx'));
-      result.status4xx += d(at('status4xx'));
-      result.appStatus5xx += d(at('appStatus5xx'));
-      result.proxyStatus5xx += d(at('proxyStatus5xx'));
-      result.upstreamErrors += d(at('upstreamErrors'));
-      result.upstreamTimeouts += d(at('upstreamTimeouts'));
-      m.latencyBuckets.forEach((v, i) => (result.latencyBuckets[i] = (result.latencyBuckets[i] ?? 0) + v - (before?.latencyBuckets[i] ?? 0)));
-      result.latencySumSeconds += m.latencySumSeconds - (before?.latencySumSeconds ?? 0);
+      addToWindow(
+        result,
+        m.counts.map((v, i) => v - (before?.counts[i] ?? 0)),
+        m.latencyBuckets.map((v, i) => v - (before?.latencyBuckets[i] ?? 0)),
+        m.latencySumSeconds - (before?.latencySumSeconds ?? 0),
+      );
     }
     return result;
   }
@@ -146,6 +184,37 @@ export class MeasurementHistory {
     if (!end || !start) return 0;
     return (end.unrouted.get(app) ?? 0) - (start.unrouted.get(app) ?? 0);
   }
+}
+
+/** A window with nothing counted yet. */
+export function emptyWindow(windowMs: number): RevisionWindow {
+  return { windowMs, requests: 0, status2xx: 0, status4xx: 0, appStatus5xx: 0, proxyStatus5xx: 0, upstreamErrors: 0, upstreamTimeouts: 0, latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0), latencySumSeconds: 0 };
+}
+
+/** Adds counts (in `METER_COUNTERS` order) and a histogram to a window. */
+export function addToWindow(window: RevisionWindow, counts: readonly number[], latencyBuckets: readonly number[], latencySumSeconds: number): void {
+  const at = (name: (typeof METER_COUNTERS)[number]): number => counts[METER_COUNTERS.indexOf(name)] ?? 0;
+  window.requests += at('requests');
+  window.status2xx += at('status2xx');
+  window.status4xx += at('status4xx');
+  window.appStatus5xx += at('appStatus5xx');
+  window.proxyStatus5xx += at('proxyStatus5xx');
+  window.upstreamErrors += at('upstreamErrors');
+  window.upstreamTimeouts += at('upstreamTimeouts');
+  latencyBuckets.forEach((v, i) => (window.latencyBuckets[i] = (window.latencyBuckets[i] ?? 0) + v));
+  window.latencySumSeconds += latencySumSeconds;
+}
+
+/** Zero counts of one revision. */
+export function emptyCounts(app: string, revision: number): RevisionCounts {
+  return { app, revision, counts: METER_COUNTERS.map(() => 0), latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0), latencySumSeconds: 0 };
+}
+
+/** Adds counts and a histogram into `target`, in place. */
+export function addInto(target: RevisionCounts, counts: readonly number[], latencyBuckets: readonly number[], latencySumSeconds: number): void {
+  counts.forEach((v, i) => (target.counts[i] = (target.counts[i] ?? 0) + v));
+  latencyBuckets.forEach((v, i) => (target.latencyBuckets[i] = (target.latencyBuckets[i] ?? 0) + v));
+  target.latencySumSeconds += latencySumSeconds;
 }
 
 function findAtOrBefore(samples: readonly Sample[], atMs: number): Sample | undefined {

@@ -5,7 +5,7 @@ import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import type { RolloutRecord } from '../store/store.js';
 import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
-import { choosePlan, type PlanInput } from './choose-plan.js';
+import { batchOfPoint, batchPointKey, choosePlan, type PlanInput } from './choose-plan.js';
 
 const spec = { replicas: 2, strategy: { use: 'canary', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 1 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() } } as unknown as AppSpec;
 const ready = (id: string, revision: number): ObservedInstance => ({ id, revision, state: 'ready', readyAtMs: 0 });
@@ -138,5 +138,32 @@ describe('choosePlan with hooks', () => {
     const { plan } = choosePlan(hookInput({ rollout: { ...rollingRollout, direction: 'back' }, hooks: pending }));
     assert.equal(plan.hookPoint, null);
     assert.equal(plan.traffic.weights, null);
+  });
+});
+
+describe('choosePlan with rolling analysis after each batch', () => {
+  const half = [readyOf('n1', 2), readyOf('o2', 1)];
+
+  it('a batch serving beside the old instances stands at its analysis point, waiting on purpose', () => {
+    const { plan } = choosePlan(hookInput({ instances: half, batchAnalysis: { passedCount: 0 } }));
+    assert.equal(plan.analysisPoint, 'batch@1');
+    assert.equal(plan.isWaiting, true, 'the progress deadline does not run while a batch is analysed');
+    assert.deepEqual(plan.starts, []);
+    assert.deepEqual(plan.stopIds, []);
+    assert.equal(plan.traffic.weights, null, 'the batch takes its equal share of traffic');
+  });
+
+  it('goes on once the batch passed, and never analyses batches when going back', () => {
+    const passed = choosePlan(hookInput({ instances: half, batchAnalysis: { passedCount: 1 } }));
+    assert.equal(passed.plan.analysisPoint, null);
+    assert.equal(passed.plan.stopIds.length + passed.plan.starts.length > 0, true);
+    const back = choosePlan(hookInput({ rollout: { ...rollingRollout, direction: 'back' }, instances: half, batchAnalysis: { passedCount: 0 } }));
+    assert.equal(back.plan.analysisPoint, null);
+  });
+
+  it('names batch points and reads them back', () => {
+    assert.equal(batchPointKey(3), 'batch@3');
+    assert.equal(batchOfPoint('batch@3'), 3);
+    assert.equal(batchOfPoint('step@3'), null);
   });
 });

@@ -24,6 +24,11 @@ export interface PlanInput {
   hooks?: HookProgress;
   /** The analysis of the current canary `analysis` step passed; default: false. */
   isStepAnalysisPassed?: boolean;
+  /**
+   * A forward rolling rollout with `analysis`: how many new instances passed batch analyses so
+   * far (its runs at `batch@N`). Absent or null: no analysis between batches.
+   */
+  batchAnalysis?: { passedCount: number } | null;
 }
 
 export interface PlanChoice {
@@ -63,7 +68,8 @@ export function choosePlan(input: PlanInput): PlanChoice {
   const spec = input.specOf(target);
   const strategy = strategyOf(rollout, spec);
   if (rollout.direction === 'back' || rollout.fromRevision === null || rollout.strategy === 'rolling') {
-    return { target, plan: rolling({ ...spec, strategy }, target, instances, nowMs, hooks) };
+    const batchAnalysis = rollout.direction === 'forward' && rollout.fromRevision !== null ? (input.batchAnalysis ?? null) : null;
+    return { target, plan: rolling({ ...spec, strategy }, target, instances, nowMs, hooks, batchAnalysis) };
   }
   const common = { app: input.app, replicas: spec.replicas, instances, isPaused: rollout.pausedAt !== null, nowMs, hooks };
   if (rollout.strategy === 'blue-green') {
@@ -75,8 +81,8 @@ export function choosePlan(input: PlanInput): PlanChoice {
   };
 }
 
-function rolling(spec: AppSpec, target: number, instances: readonly ObservedInstance[], nowMs: number, hooks: HookProgress = HOOKS_PASSED): StrategyPlan {
-  const plan = planRolling({ replicas: spec.replicas, rolling: spec.strategy.rolling, targetRevision: target, instances, nowMs, isTrafficAllowed: hooks.isTrafficAllowed, isStepChecked: hooks.isStepChecked });
+function rolling(spec: AppSpec, target: number, instances: readonly ObservedInstance[], nowMs: number, hooks: HookProgress = HOOKS_PASSED, batchAnalysis: { passedCount: number } | null = null): StrategyPlan {
+  const plan = planRolling({ replicas: spec.replicas, rolling: spec.strategy.rolling, targetRevision: target, instances, nowMs, isTrafficAllowed: hooks.isTrafficAllowed, isStepChecked: hooks.isStepChecked, batchAnalysis });
   return {
     starts: plan.startCount > 0 ? [{ revision: target, count: plan.startCount }] : [],
     stopIds: plan.stopIds,
@@ -85,9 +91,21 @@ function rolling(spec: AppSpec, target: number, instances: readonly ObservedInst
     isComplete: plan.isComplete,
     step: plan.step,
     gate: null,
-    isWaiting: plan.hookPoint !== null,
+    isWaiting: plan.hookPoint !== null || plan.analysisBatch !== null,
     hookPoint: plan.hookPoint,
+    analysisPoint: plan.analysisBatch === null ? null : batchPointKey(plan.analysisBatch),
   };
+}
+
+/** The analysis point of a rolling batch: `batch@2` once 2 new instances serve. */
+export function batchPointKey(newInstances: number): string {
+  return `batch@${newInstances}`;
+}
+
+/** `batch@2` → 2; null for any other point. */
+export function batchOfPoint(pointKey: string): number | null {
+  const match = /^batch@(\d+)$/.exec(pointKey);
+  return match ? Number(match[1]) : null;
 }
 
 /** Equal shares per ready instance, as rolling does, but none for `held` (new instances before preTraffic). */

@@ -13,7 +13,7 @@ import { promoteCanary } from '../strategies/canary.js';
 import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
 import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
-import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
+import { batchOfPoint, choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { HookRunner } from './hook-runner.js';
@@ -54,14 +54,16 @@ export interface DeployResult {
 }
 
 const TICK_MS = 250;
-/** A rollout that ended longer ago than the measured history gets no report. */
-const REPORT_MAX_AGE_MS = 10 * 60_000;
+/** A rollout that ended longer ago than the kept traffic seconds (KEEP_TRAFFIC_MS) gets no report. */
+const REPORT_MAX_AGE_MS = 24 * 60 * 60_000;
 /** How often the proxy's counts are gathered from every worker (off the request path). */
 const MEASURE_EVERY_MS = 500;
 /** Prune history every ten minutes, keeping this much. */
 const PRUNE_EVERY_TICKS = (10 * 60_000) / TICK_MS;
 const KEEP_EVENTS = 50_000;
 const KEEP_ENDED_INSTANCES = 500;
+/** Traffic seconds are kept a day: the before/during/after figures of any report written meanwhile. */
+const KEEP_TRAFFIC_MS = 24 * 60 * 60_000;
 const DRAIN_POLL_MS = 20;
 /** How much longer than the drain timeout a stop waits for the proxy to confirm the instance left. */
 const PLAN_CONFIRM_GRACE_MS = 60_000;
@@ -132,9 +134,12 @@ export class Controller {
     this.isMeasuring = true;
     try {
       const sources = await this.options.router.measurements();
-      this.history.record(this.now(), sources);
+      const delta = this.history.record(this.now(), sources);
+      // Kept for deploy reports: a restarted controller counts on from the cursors stored here.
+      if (this.storageFault === null) this.options.store.addTraffic(Date.now(), delta);
     } catch (error) {
-      this.log(`gathering proxy counts failed: ${(error as Error).message}`);
+      if (isStorageError(error)) this.holdForStorage((error as Error).message);
+      else this.log(`gathering proxy counts failed: ${(error as Error).message}`);
     } finally {
       this.isMeasuring = false;
     }
@@ -151,6 +156,7 @@ export class Controller {
       this.isAdopting = false;
     }
     this.pruneHistory();
+    this.history.restore(this.options.store.listMeasurementCursors());
     for (const { name } of this.options.store.listApps()) this.requestReconcile(name);
     void this.measureProxy();
     this.measureTimer = setInterval(() => void this.measureProxy(), MEASURE_EVERY_MS);
@@ -538,6 +544,7 @@ export class Controller {
       nowMs,
       hooks: rollout?.direction === 'forward' ? this.withAnalysis(rollout, hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id }))) : undefined,
       isStepAnalysisPassed: rollout?.direction === 'forward' ? this.analyses.verdict(rollout.id, `step@${rollout.stepIndex}`, this.stepTemplates(rollout)).kind === 'passed' : false,
+      batchAnalysis: rollout?.direction === 'forward' ? this.batchAnalysis(rollout) : null,
     });
     const { target } = choice;
     // A hook interrupted by a crash holds the rollout at a gate until a person decides.
@@ -616,7 +623,7 @@ export class Controller {
 
   // ---- analysis --------------------------------------------------------------------------
 
-  /** The analyses that stand where hooks do: blue-green before and after the switch, rolling at the end. */
+  /** The analyses that stand where hooks do: blue-green before and after the switch, rolling at the end (and after each batch, see `batchAnalysis`). */
   private analysisUses(rollout: RolloutRecord): { pre: string[] | null; post: string[] | null; postKey: string } {
     if (rollout.fromRevision === null || !rollout.analysis) return { pre: null, post: null, postKey: '' };
     const strategy = strategyOf(rollout, this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec);
@@ -642,11 +649,29 @@ export class Controller {
     return step && 'analysis' in step ? step.analysis.templates : [];
   }
 
+  /**
+   * A rolling rollout with `analysis`: how many new instances its passed batch analyses vouch
+   * for (the largest `batch@N` that passed), so the next batch may start. Null: no batches.
+   */
+  private batchAnalysis(rollout: RolloutRecord): { passedCount: number } | null {
+    const templates = this.analysisUses(rollout).post;
+    if (rollout.strategy !== 'rolling' || templates === null) return null;
+    let passedCount = 0;
+    for (const run of this.options.store.listAnalysisRuns({ rolloutId: rollout.id })) {
+      const batch = batchOfPoint(run.pointKey);
+      if (batch !== null && batch > passedCount && this.analyses.verdict(rollout.id, run.pointKey, templates).kind === 'passed') passedCount = batch;
+    }
+    return { passedCount };
+  }
+
   /** Starts the analyses due where the plan stands; they run beside the loop and their end wakes it. */
   private advanceAnalyses(rollout: RolloutRecord, plan: StrategyPlan): void {
     if (rollout.fromRevision === null) return;
     const target = { revision: rollout.toRevision, stableRevision: rollout.fromRevision };
-    if (plan.analysisPoint) this.analyses.advance(rollout, plan.analysisPoint, this.stepTemplates(rollout), target);
+    if (plan.analysisPoint) {
+      const templates = batchOfPoint(plan.analysisPoint) === null ? this.stepTemplates(rollout) : (this.analysisUses(rollout).post ?? []);
+      this.analyses.advance(rollout, plan.analysisPoint, templates, target);
+    }
     const { pre, post, postKey } = this.analysisUses(rollout);
     if (pre && plan.hookPoint === 'preTraffic') this.analyses.advance(rollout, 'prePromotion', pre, target);
     if (post && plan.hookPoint === 'postTraffic') this.analyses.advance(rollout, postKey, post, target);
@@ -674,7 +699,7 @@ export class Controller {
       this.scheduleReconcile(rollout.app, REPORT_AFTER_MS - sinceEndMs);
       return;
     }
-    const report = buildDeployReport({ rollout, history: this.history, store: this.options.store, monotonicFrom: (ms) => this.monotonicFrom(ms), nowMs: this.now() });
+    const report = buildDeployReport({ rollout, store: this.options.store, nowMs: Date.now() });
     this.options.store.updateRollout(rollout.id, { report });
     this.emit(rollout.app, rollout.id, 'rollout-report', report.headline);
   }
@@ -1071,7 +1096,7 @@ export class Controller {
 
   /** History is bounded: old events, ended instances and their log files go. */
   private pruneHistory(): void {
-    for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES })) {
+    for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES, keepTrafficMs: KEEP_TRAFFIC_MS })) {
       fs.rmSync(logPath, { force: true });
       fs.rmSync(`${logPath}.1`, { force: true });
     }

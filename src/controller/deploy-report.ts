@@ -1,5 +1,5 @@
 import { formatCount, formatValue } from '../analysis/judge.js';
-import { histogramQuantile, type MeasurementHistory } from '../analysis/measurement-history.js';
+import { addToWindow, emptyWindow, histogramQuantile } from '../analysis/measurement-history.js';
 import type { RolloutRecord, Store } from '../store/store.js';
 
 /** The "after" phase: how long traffic is measured after a rollout ended before its report is written. */
@@ -55,41 +55,43 @@ export interface DeployReport {
   /** App 5xx of the new revision while it took traffic (what the analysis judges). */
   newRevisionApp5xx: number;
   analysis: AnalysisFigures[];
-  /** False when the controller did not measure the whole rollout (it restarted meanwhile). */
+  /** False when the counts do not reach back to the rollout's start (the daemon began measuring later). */
   isComplete: boolean;
   headline: string;
 }
 
 export interface ReportInput {
   rollout: RolloutRecord;
-  history: MeasurementHistory;
+  /** Its traffic seconds (kept across controller restarts), analysis runs and measurements. */
   store: Store;
-  /** Wall-clock ms → the history's monotonic ms. */
-  monotonicFrom: (wallClockMs: number) => number;
+  /** Wall-clock ms. */
   nowMs: number;
 }
 
-/** Builds a rollout's report from the measured history. Pure apart from reading the store. */
+/** Builds a rollout's report from the traffic the store kept, second by second. Pure apart from reading the store. */
 export function buildDeployReport(input: ReportInput): DeployReport {
-  const { rollout, history } = input;
-  const start = input.monotonicFrom(rollout.startedAt);
-  const end = input.monotonicFrom(rollout.endedAt ?? Date.now());
+  const { rollout, store } = input;
+  const start = rollout.startedAt;
+  const end = rollout.endedAt ?? input.nowMs;
   const windows: Record<ReportPhase, [number, number]> = { before: [start - REPORT_BEFORE_MS, start], during: [start, end], after: [end, input.nowMs] };
   const revisions = [...new Set([rollout.fromRevision, rollout.toRevision].filter((r): r is number => r !== null))];
   const phases = REPORT_PHASES.map((phase): PhaseFigures => {
     const [from, until] = windows[phase];
+    const traffic = store.trafficBetween(rollout.app, from, until);
     return {
       phase,
       durationMs: Math.max(0, until - from),
       revisions: revisions.map((revision) => {
-        const w = history.window(rollout.app, revision, from, until);
+        const w = emptyWindow(until - from);
+        const counted = traffic.revisions.find((r) => r.revision === revision);
+        if (counted) addToWindow(w, counted.counts, counted.latencyBuckets, counted.latencySumSeconds);
         const ms = (q: number): number | null => {
           const s = histogramQuantile(q, w.latencyBuckets);
           return s === null ? null : Math.round(s * 10_000) / 10;
         };
         return { revision, requests: w.requests, app5xx: w.appStatus5xx, failed: w.proxyStatus5xx, p50Ms: ms(0.5), p99Ms: ms(0.99) };
       }),
-      unrouted: history.unroutedIn(rollout.app, from, until),
+      unrouted: traffic.unrouted,
     };
   });
   const deployPhases = phases.filter((p) => p.phase !== 'before');
@@ -106,8 +108,8 @@ export function buildDeployReport(input: ReportInput): DeployReport {
     reason: run.reason,
     measurements: input.store.listAnalysisMeasurements({ rolloutId: rollout.id, pointKey: run.pointKey, template: run.template }).length,
   }));
-  const oldest = history.oldestAtMs();
-  const isComplete = oldest !== null && oldest <= start;
+  const since = store.measuringSince();
+  const isComplete = since !== null && since <= start;
   const headline = `rollout ${rollout.id} ${rollout.phase} (revision ${rollout.fromRevision ?? '-'} → ${rollout.toRevision}): ${formatCount(failedByDeploy)} failed request${failedByDeploy === 1 ? '' : 's'} caused by the deploy${rollout.phase === 'promoted' ? '' : `; why: ${rollout.reason ?? 'not recorded'}`}`;
   return {
     rolloutId: rollout.id,
@@ -117,7 +119,7 @@ export function buildDeployReport(input: ReportInput): DeployReport {
     toRevision: rollout.toRevision,
     outcome: rollout.phase,
     reason: rollout.reason,
-    durationMs: (rollout.endedAt ?? Date.now()) - rollout.startedAt,
+    durationMs: end - start,
     phases,
     failedByDeploy,
     failedOnStable,
@@ -143,6 +145,6 @@ export function formatDeployReport(report: DeployReport): string {
   }
   for (const a of report.analysis) lines.push(`  analysis ${a.template} (${a.point}): ${a.result} after ${a.measurements} measurement${a.measurements === 1 ? '' : 's'}${a.reason ? `: ${a.reason}` : ''}`);
   if (report.newRevisionApp5xx > 0) lines.push(`  the new revision answered ${formatCount(report.newRevisionApp5xx)} 5xx of its own while it took traffic`);
-  lines.push(`  failed requests caused by the deploy: ${formatCount(report.failedByDeploy)} (on the stable side: ${formatCount(report.failedOnStable)})${report.isComplete ? '' : ' [partial: the controller did not measure the whole rollout]'}`);
+  lines.push(`  failed requests caused by the deploy: ${formatCount(report.failedByDeploy)} (on the stable side: ${formatCount(report.failedOnStable)})${report.isComplete ? '' : ' [partial: counting began after the rollout started]'}`);
   return lines.join('\n');
 }

@@ -53,8 +53,18 @@ export class PerAppRouter implements TrafficRouter {
     return all;
   }
 
+  /** The built-in proxy's counts, and each HAProxy's (from its server counters). */
   async measurements(): Promise<SourcedMeasurements[]> {
-    return (await this.options.builtin.measurements?.()) ?? [];
+    const all = [...((await this.options.builtin.measurements?.()) ?? [])];
+    for (const router of this.haproxies.values()) {
+      try {
+        all.push(...(await router.measurements()));
+      } catch (error) {
+        // One unreachable HAProxy makes its own sample coarser, not everyone's.
+        this.options.log?.(`haproxy: reading its counters failed: ${(error as Error).message}`);
+      }
+    }
+    return all;
   }
 
   async close(): Promise<void> {

@@ -332,7 +332,7 @@ const rollingSchema = z
     maxUnavailable: countOrPercent('Instances that may be missing below replicas during a rollout: a count, or a percentage of replicas.', DEFAULT_MAX_UNAVAILABLE).optional(),
     minReady: duration('How long a new instance must stay healthy before it counts as available.', { defaultMs: DEFAULT_MIN_READY_MS }).optional(),
     progressDeadline: duration('A rollout that makes no progress for this long fails.', { defaultMs: DEFAULT_PROGRESS_DEADLINE_MS, minMs: 1 }).optional(),
-    analysis: analysisUseSchema('Analysis once the new revision serves all traffic, before the old instances are gone for good; failed: rollback.').optional(),
+    analysis: analysisUseSchema('Analysis after each batch of maxSurge + maxUnavailable new instances (the next batch waits for it), and once the new revision serves alone; failed: rollback.').optional(),
   })
   .meta({ description: 'Replace instances a few at a time.' });
 

@@ -137,4 +137,28 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX analysis_measurements_by_rollout ON analysis_measurements (rollout_id, point_key, template, id);
   `,
+  `
+  -- Traffic history for deploy reports, kept across controller restarts: per app, revision and
+  -- wall-clock second, what the data plane counted (counts in METER_COUNTERS order, latency
+  -- buckets, as JSON; revision 0 holds the requests no instance could take). And per data-plane
+  -- process and instance, the raw counts read last, so a restarted controller counts on from
+  -- there (nothing lost, nothing counted twice); instance '' holds the unrouted counts.
+  CREATE TABLE traffic_seconds (
+    app TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    second INTEGER NOT NULL,
+    counts TEXT NOT NULL,
+    latency_buckets TEXT NOT NULL,
+    latency_sum REAL NOT NULL,
+    PRIMARY KEY (app, second, revision)
+  ) WITHOUT ROWID;
+  CREATE TABLE measurement_cursors (
+    source TEXT NOT NULL,
+    instance TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    first_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (source, instance)
+  ) WITHOUT ROWID;
+  `,
 ];

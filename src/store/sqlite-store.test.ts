@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
 import { MIGRATIONS } from './migrations.js';
 import type { AppSpec, StrategySpec } from '../model/spec.js';
+import { MeasurementHistory } from '../analysis/measurement-history.js';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../proxy/request-meter.js';
 
 const spec = { name: 'web' } as AppSpec;
 const strategySpec = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 1000 } } as StrategySpec;
@@ -129,4 +131,65 @@ describe('SqliteStore', () => {
     second.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('keeps traffic seconds per revision, adds polls of the same second together, and reads a window of seconds', () => {
+    withStore((store) => {
+      const history = new MeasurementHistory();
+      const poll = (atMs: number, requests: number, errors: number, unrouted: number): void =>
+        store.addTraffic(atMs, history.record(atMs, [{ source: 'w1', endpoints: [endpoint(2, requests, errors)], unrouted: { web: unrouted } }]));
+      poll(10_000, 0, 0, 0);
+      poll(10_200, 40, 1, 1);
+      poll(10_700, 100, 5, 1); // the same second: added to it
+      poll(11_200, 150, 5, 3);
+      const all = store.trafficBetween('web', 10_000, 12_000);
+      assert.equal(all.revisions[0]?.counts[METER_COUNTERS.indexOf('requests')], 150);
+      assert.equal(all.revisions[0]?.counts[METER_COUNTERS.indexOf('appStatus5xx')], 5);
+      assert.equal(all.unrouted, 3);
+      assert.equal(store.trafficBetween('web', 11_000, 12_000).revisions[0]?.counts[0], 50, 'only the second from 11s');
+      assert.equal(store.trafficBetween('other', 0, 20_000).revisions.length, 0);
+      assert.equal(store.measuringSince(), 10_000);
+    });
+  });
+
+  it('keeps the raw counts read last, so a controller started later counts on from them', () => {
+    withStore((store) => {
+      const first = new MeasurementHistory();
+      store.addTraffic(1_000, first.record(1_000, [{ source: 'w1', endpoints: [endpoint(2, 10, 0), endpoint(1, 5, 0, 'web-1-a')], unrouted: { web: 1 } }]));
+      store.addTraffic(1_500, first.record(1_500, [{ source: 'w1', endpoints: [endpoint(2, 30, 0), endpoint(1, 5, 0, 'web-1-a')], unrouted: { web: 1 } }]));
+      // A restart: the worker counted 12 more meanwhile.
+      const second = new MeasurementHistory();
+      second.restore(store.listMeasurementCursors());
+      const delta = second.record(9_000, [{ source: 'w1', endpoints: [endpoint(2, 42, 0), endpoint(1, 5, 0, 'web-1-a')], unrouted: { web: 1 } }]);
+      assert.deepEqual(delta.revisions.map((r) => [r.revision, r.counts[0]]), [[2, 12]]);
+    });
+  });
+
+  it('forgets traffic seconds and the cursors of processes not heard of for longer than it keeps', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-store-'));
+    let now = 1_000;
+    const store = new SqliteStore(path.join(dir, 'state.db'), () => now);
+    try {
+      store.addTraffic(1_000, new MeasurementHistory().record(1_000, [{ source: 'w1', endpoints: [endpoint(2, 1, 0)], unrouted: {} }]));
+      const live = new MeasurementHistory();
+      live.record(1_000, []);
+      store.addTraffic(1_000, live.record(1_000, [{ source: 'w2', endpoints: [endpoint(2, 1, 0)], unrouted: {} }]));
+      now = 100_000;
+      store.addTraffic(99_000, live.record(99_000, [{ source: 'w2', endpoints: [endpoint(2, 2, 0)], unrouted: {} }]));
+      store.prune({ keepEvents: 10, keepEndedInstances: 10, keepTrafficMs: 50_000 });
+      assert.deepEqual(store.listMeasurementCursors().map((c) => c.source), ['w2']);
+      assert.equal(store.trafficBetween('web', 0, 50_000).revisions.length, 0);
+      assert.equal(store.trafficBetween('web', 50_000, 100_000).revisions[0]?.counts[0], 1);
+    } finally {
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+function endpoint(revision: number, requests: number, errors: number, instance = `web-${revision}-a`): EndpointMeasurement {
+  const counts = METER_COUNTERS.map(() => 0);
+  counts[METER_COUNTERS.indexOf('requests')] = requests;
+  counts[METER_COUNTERS.indexOf('status2xx')] = requests - errors;
+  counts[METER_COUNTERS.indexOf('appStatus5xx')] = errors;
+  return { app: 'web', revision, instance, counts, latencyBuckets: [requests, ...LATENCY_BUCKETS_SECONDS.map(() => 0)], latencySumSeconds: requests * 0.001 };
+}

@@ -1,4 +1,5 @@
 import { CutoverError } from '../errors.js';
+import type { MeasurementCursor, RevisionCounts, SampleDelta } from '../analysis/measurement-history.js';
 import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, Rollout, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 
@@ -199,10 +200,23 @@ export interface Store {
   listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[];
 
   /**
-   * Forgets the oldest history beyond the limits: events, and stopped or failed instances.
+   * Adds what the data plane counted since the last poll to the wall-clock second `atMs` falls
+   * in, with the cursors it was counted from, in one transaction: a crash keeps both or neither.
+   */
+  addTraffic(atMs: number, delta: SampleDelta): void;
+  /** Per revision, what was counted in the seconds from `fromMs` (included) to `untilMs` (excluded), and the unrouted requests. */
+  trafficBetween(app: string, fromMs: number, untilMs: number): { revisions: RevisionCounts[]; unrouted: number };
+  /** The raw counts read last from each data-plane process, per instance. */
+  listMeasurementCursors(): MeasurementCursor[];
+  /** Since when the counts of a data-plane process still on record have been kept (wall-clock ms); null: never. */
+  measuringSince(): number | null;
+
+  /**
+   * Forgets the oldest history beyond the limits: events, stopped or failed instances, and
+   * traffic seconds (with the cursors of processes not heard of) older than `keepTrafficMs`.
    * Returns the log paths of the instances it forgot, for the caller to delete.
    */
-  prune(limits: { keepEvents: number; keepEndedInstances: number }): string[];
+  prune(limits: { keepEvents: number; keepEndedInstances: number; keepTrafficMs?: number }): string[];
 
   close(): void;
 }

@@ -142,3 +142,76 @@ describe('planRolling with hooks', () => {
     assert.equal(planRolling({ replicas: 3, rolling: spec(1, 0), targetRevision: 2, instances: new3, nowMs: 10, isStepChecked: true }).isComplete, true);
   });
 });
+
+describe('planRolling with analysis after each batch', () => {
+  /**
+   * Drives the planner like the controller, passing each batch's analysis as soon as the batch
+   * serves; returns the batches analysed and, per tick, the new instances beside the old ones.
+   */
+  function simulateBatches(replicas: number, rolling: RollingSpec): { batches: number[]; ticks: { newCount: number; oldCount: number; passed: number }[]; maxTotal: number; minAvailable: number } {
+    let instances: ObservedInstance[] = Array.from({ length: replicas }, (_, n) => ready(`old-${n}`, 1));
+    let nextId = 0;
+    let passedCount = 0;
+    const batches: number[] = [];
+    const ticks: { newCount: number; oldCount: number; passed: number }[] = [];
+    let maxTotal = 0;
+    let minAvailable = Infinity;
+    for (let tick = 1; tick < 300; tick++) {
+      instances = instances.map((i) => (i.state === 'starting' ? { ...i, state: 'ready', readyAtMs: tick } : i));
+      const plan = planRolling({ replicas, rolling, targetRevision: 2, instances, nowMs: tick, batchAnalysis: { passedCount } });
+      if (plan.isComplete) return { batches, ticks, maxTotal, minAvailable };
+      instances = instances.filter((i) => !plan.stopIds.includes(i.id));
+      for (let n = 0; n < plan.startCount; n++) instances.push({ id: `new-${nextId++}`, revision: 2, state: 'starting', readyAtMs: null });
+      ticks.push({ newCount: instances.filter((i) => i.revision === 2).length, oldCount: instances.filter((i) => i.revision === 1).length, passed: passedCount });
+      maxTotal = Math.max(maxTotal, instances.length);
+      minAvailable = Math.min(minAvailable, instances.filter((i) => i.state === 'ready').length);
+      if (plan.analysisBatch !== null) {
+        // The analysis of this batch ran with the batch serving; it passes.
+        assert.equal(plan.startCount, 0, 'nothing new starts while a batch is analysed');
+        assert.deepEqual(plan.stopIds, [], 'no old instance leaves while a batch is analysed');
+        batches.push(plan.analysisBatch);
+        passedCount = plan.analysisBatch;
+      }
+    }
+    assert.fail('the rollout never completed');
+  }
+
+  it('analyses after every batch of maxSurge + maxUnavailable new instances, the last batch at the end', () => {
+    assert.deepEqual(simulateBatches(3, spec(1, 0)).batches, [1, 2]);
+    assert.deepEqual(simulateBatches(5, spec(1, 1)).batches, [2, 4]);
+    assert.deepEqual(simulateBatches(4, spec('25%', '25%')).batches, [2]);
+    assert.deepEqual(simulateBatches(1, spec(1, 0)).batches, [], 'one replica: the only batch is the last one');
+  });
+
+  it('never runs more new instances than the batches analysed so far vouch for, plus one batch', () => {
+    for (let replicas = 1; replicas <= 6; replicas++) {
+      for (const [surge, unavailable] of [[1, 0], [0, 1], [2, 1], [1, 2]] as const) {
+        const result = simulateBatches(replicas, spec(surge, unavailable));
+        const size = Math.min(replicas, surge + unavailable);
+        const label = `replicas=${replicas} surge=${surge} unavailable=${unavailable}`;
+        for (const t of result.ticks) assert.ok(t.newCount <= Math.min(replicas, t.passed + size), `${label}: ${t.newCount} new with ${t.passed} passed`);
+        assert.ok(result.maxTotal <= replicas + surge, `${label}: total ${result.maxTotal}`);
+        assert.ok(result.minAvailable >= replicas - unavailable, `${label}: available ${result.minAvailable}`);
+      }
+    }
+  });
+
+  it('holds a batch that serves beside the old instances until its analysis passed', () => {
+    const instances = [ready('n1', 2), ready('o2', 1), ready('o3', 1)];
+    const waiting = planRolling({ replicas: 3, rolling: spec(1, 0), targetRevision: 2, instances, nowMs: 10, batchAnalysis: { passedCount: 0 } });
+    assert.equal(waiting.analysisBatch, 1);
+    assert.equal(waiting.startCount, 0);
+    assert.deepEqual(waiting.stopIds, []);
+    assert.equal(waiting.isComplete, false);
+    const passed = planRolling({ replicas: 3, rolling: spec(1, 0), targetRevision: 2, instances, nowMs: 10, batchAnalysis: { passedCount: 1 } });
+    assert.equal(passed.analysisBatch, null);
+    assert.equal(passed.startCount, 1, 'the next batch starts');
+  });
+
+  it('without batch analysis it rolls straight through, as before', () => {
+    const instances = [ready('n1', 2), ready('o2', 1), ready('o3', 1)];
+    const plan = planRolling({ replicas: 3, rolling: spec(1, 0), targetRevision: 2, instances, nowMs: 10 });
+    assert.equal(plan.analysisBatch, null);
+    assert.equal(plan.startCount, 1);
+  });
+});

@@ -8,6 +8,8 @@ import { listenKey, mapFileName, mapFilePath, REVISION_BACKENDS, revisionBackend
 import { routedRevisions, serverWeights, stickyBuckets } from './haproxy-plan.js';
 import { ManagedHaproxy } from './managed-haproxy.js';
 import { RuntimeApi, escapeArg, type ServerStatRow } from './runtime-api.js';
+import { HaproxyMeter, type EndpointOwner } from './haproxy-meter.js';
+import type { SourcedMeasurements } from '../../analysis/measurement-history.js';
 
 export const HAPROXY_MODES = ['managed', 'external'] as const;
 export type HaproxyMode = (typeof HAPROXY_MODES)[number];
@@ -16,6 +18,8 @@ export const DEFAULT_HAPROXY_SERVER_SLOTS = 16;
 export const DEFAULT_HAPROXY_BINARY = 'haproxy';
 /** How often the router asks HAProxy whether it was reloaded or restarted. */
 export const DEFAULT_HAPROXY_WATCH_INTERVAL_MS = 500;
+/** Endpoints whose app and revision are remembered for the meter; the oldest go first. */
+const MAX_OWNERS = 5_000;
 /** A server that just left counts as busy this long, in case a request picked it just before. */
 const LEAVE_SETTLE_MS = 100;
 
@@ -105,6 +109,9 @@ export class HaproxyRouter implements TrafficRouter {
   private readonly now: () => number;
   private readonly serverSlots: number;
   private readonly stateFile: string;
+  private readonly meter = new HaproxyMeter();
+  /** The app and revision of every endpoint a plan named, for the meter. */
+  private readonly owners = new Map<string, EndpointOwner>();
 
   constructor(private readonly options: HaproxyRouterOptions) {
     this.log = options.log ?? (() => {});
@@ -164,6 +171,16 @@ export class HaproxyRouter implements TrafficRouter {
     return [...byId.values()];
   }
 
+  /**
+   * The built-in measurements of the apps HAProxy routes, from its server counters (see
+   * `HaproxyMeter`): one source per HAProxy, cumulative across its reloads.
+   */
+  async measurements(): Promise<SourcedMeasurements[]> {
+    if (this.apps.size === 0) return [];
+    this.meter.update(await this.api.showStat(), this.allSlots(), (id) => this.owners.get(id));
+    return [{ source: `haproxy:${this.api.socketPath}`, endpoints: this.meter.snapshot(), unrouted: {} }];
+  }
+
   /** Stops watching; a managed HAProxy is stopped gracefully. */
   async close(): Promise<void> {
     this.isClosed = true;
@@ -188,6 +205,8 @@ export class HaproxyRouter implements TrafficRouter {
   private async apply(plan: TrafficPlan): Promise<void> {
     if (this.isClosed) throw new CutoverError('ROUTER_CLOSED', `cannot apply a plan for "${plan.app}": the HAProxy router is closed`);
     const entry = this.entryFor(plan);
+    for (const group of plan.groups) for (const e of group.endpoints) this.owners.set(e.id, { app: plan.app, revision: group.revision });
+    while (this.owners.size > MAX_OWNERS) this.owners.delete(this.owners.keys().next().value!);
     await this.ensureStructure();
     if (this.managed === null) await this.discover(entry);
     const backend = entry.frontend.backend;
@@ -496,7 +515,10 @@ export class HaproxyRouter implements TrafficRouter {
     } catch {
       return;
     }
-    for (const entry of state.apps) this.apps.set(entry.plan.app, entry);
+    for (const entry of state.apps) {
+      this.apps.set(entry.plan.app, entry);
+      for (const group of entry.plan.groups) for (const e of group.endpoints) this.owners.set(e.id, { app: entry.plan.app, revision: group.revision });
+    }
     for (const slot of state.slots) this.slots.set(slot.backend, [...(this.slots.get(slot.backend) ?? []), { ...slot, leftAtMs: slot.isLeaving ? this.now() : null }]);
     this.installedStructure = state.installedStructure;
     if (this.managed === null) this.mapFiles = new Map();

@@ -5,13 +5,13 @@ import { escapeArg, parseInfo, parseMapList, parseServersState, parseStat } from
 describe('HAProxy runtime API parsing', () => {
   it('reads server rows of show stat by column name, skipping FRONTEND and BACKEND rows', () => {
     const text = [
-      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,hrsp_2xx,hrsp_5xx,rtime,ttime,addr,',
-      'be_web,s1,1,0,3,9,,120,0,0,,0,,2,1,4,5,DRAIN,37,100,7,12,30,127.0.0.1:4000,',
-      'be_web,BACKEND,0,0,3,9,,120,0,0,,0,,2,1,4,5,UP,37,100,7,12,30,,',
+      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,rtime,ttime,addr,',
+      'be_web,s1,1,0,3,9,,120,0,0,,0,,2,1,4,5,DRAIN,37,0,100,2,3,7,12,30,127.0.0.1:4000,',
+      'be_web,BACKEND,0,0,3,9,,120,0,0,,0,,2,1,4,5,UP,37,0,100,2,3,7,12,30,,',
       '',
     ].join('\n');
     assert.deepEqual(parseStat(text), [{
-      backend: 'be_web', server: 's1', queued: 1, current: 3, total: 120, status: 'DRAIN', weight: 37, responses2xx: 100, responses5xx: 7,
+      backend: 'be_web', server: 's1', queued: 1, current: 3, total: 120, status: 'DRAIN', weight: 37, responses1xx: 0, responses2xx: 100, responses3xx: 2, responses4xx: 3, responses5xx: 7,
       connectionErrors: 2, responseErrors: 1, retries: 4, redispatches: 5, avgResponseTimeMs: 12, avgTotalTimeMs: 30, address: '127.0.0.1:4000',
     }]);
   });

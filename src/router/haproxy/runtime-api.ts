@@ -14,7 +14,10 @@ export interface ServerStatRow {
   /** HAProxy's status text: UP, DOWN, DRAIN, MAINT, no check… */
   status: string;
   weight: number;
+  responses1xx: number;
   responses2xx: number;
+  responses3xx: number;
+  responses4xx: number;
   responses5xx: number;
   /** Connections that could not be established (`econ`). */
   connectionErrors: number;
@@ -173,7 +176,10 @@ export function parseStat(text: string): ServerStatRow[] {
       total: num('stot'),
       status: text('status'),
       weight: num('weight'),
+      responses1xx: num('hrsp_1xx'),
       responses2xx: num('hrsp_2xx'),
+      responses3xx: num('hrsp_3xx'),
+      responses4xx: num('hrsp_4xx'),
       responses5xx: num('hrsp_5xx'),
       connectionErrors: num('econ'),
       responseErrors: num('eresp'),
