@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AppRoute, ListenAddress } from './app-route.js';
 import { BodyRateGuard } from './body-rate-guard.js';
+import type { FastLane } from './fast-lane/fast-lane.js';
 import { handleClientError } from './client-error.js';
 import { writeRawErrorResponse } from './error-response.js';
 import { forwardRequest } from './forwarded-request.js';
@@ -39,6 +40,8 @@ export class AppListener {
      * Changed only together with the route's table, so requests see both from one plan.
      */
     public previewRevision: number | undefined = undefined,
+    /** Takes plain requests off Node's HTTP server; undefined: every request goes through it. */
+    private readonly fastLane: FastLane | undefined = undefined,
   ) {
     this.trustedProxies = new TrustedProxies(options.trustedProxies);
     this.bodyGuard = new BodyRateGuard(options.minBodyBytesPerSecond, options.bodyRateGraceMs);
@@ -67,6 +70,7 @@ export class AppListener {
     server.on('clientError', (error: Error, socket: Socket) => handleClientError(error, socket, options.maxRequestLineBytes));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => openTunnel(this, req, socket, head));
     this.server = server;
+    fastLane?.attach(this);
   }
 
   /** True when the peer is a trusted proxy whose X-Forwarded-* headers are kept. */
@@ -103,6 +107,7 @@ export class AppListener {
   /** Called when a response finished while closing: its connection may now be idle. */
   closeIdleConnections(): void {
     this.server.closeIdleConnections();
+    this.fastLane?.closeIdle(this);
   }
 
   /**
@@ -117,13 +122,14 @@ export class AppListener {
     this.closed = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.closeAllConnections();
+        this.fastLane?.destroyAll(this);
         for (const tunnel of [...this.tunnels]) tunnel.destroy();
       }, timeoutMs);
       server.close(() => {
         clearTimeout(timer);
         resolve();
       });
-      server.closeIdleConnections();
+      this.closeIdleConnections();
       for (const tunnel of [...this.tunnels]) tunnel.destroy();
     });
     return this.closed;

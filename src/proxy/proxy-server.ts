@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { CutoverError } from '../errors.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { AppListener } from './app-listener.js';
+import { FastLane } from './fast-lane/fast-lane.js';
 import { AppRoute, listenerKey, listenKey } from './app-route.js';
 import type { ListenAddress } from './app-route.js';
 import { MirrorLimits } from './mirror-copy.js';
@@ -25,6 +26,7 @@ import type { ProxyMeasurements } from './request-meter.js';
 export class ProxyServer {
   private readonly options: ProxyOptions;
   private readonly registry: UpstreamRegistry;
+  private readonly fastLane: FastLane;
   /** Bounds the mirror copies of every app on this worker together. */
   private readonly mirrorLimits: MirrorLimits;
   private readonly apps = new Map<string, AppRoute>();
@@ -36,7 +38,8 @@ export class ProxyServer {
 
   constructor(options: Partial<ProxyOptions> = {}) {
     this.options = resolveProxyOptions(options);
-    this.registry = new UpstreamRegistry(this.options);
+    this.fastLane = new FastLane(this.options);
+    this.registry = new UpstreamRegistry(this.options, (target) => this.fastLane.forget(target));
     const { mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs } = this.options;
     this.mirrorLimits = new MirrorLimits(mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs);
   }
@@ -112,6 +115,7 @@ export class ProxyServer {
     await Promise.allSettled([...this.apps.keys()].map((app) => this.enqueue(app, () => this.remove(app))));
     await Promise.allSettled([...this.retiring]);
     await this.registry.close();
+    this.fastLane.close();
   }
 
   private enqueue(app: string, change: () => Promise<void>): Promise<void> {
@@ -187,7 +191,7 @@ export class ProxyServer {
    * again and PROXY_LISTEN_FAILED names the address that failed).
    */
   private async open(route: AppRoute, specs: readonly ListenerSpec[]): Promise<Map<string, AppListener>> {
-    const listeners = specs.map((spec) => new AppListener(route, spec.address, this.options, spec.previewRevision));
+    const listeners = specs.map((spec) => new AppListener(route, spec.address, this.options, spec.previewRevision, this.fastLane));
     const results = await Promise.allSettled(listeners.map((listener) => listener.listen()));
     const failed = results.findIndex((result) => result.status === 'rejected');
     if (failed === -1) return new Map(specs.map((spec, i) => [spec.key, listeners[i]!]));

@@ -23,7 +23,11 @@ export class UpstreamRegistry {
   /** Counts per instance; outlives the targets, so counts stay cumulative. */
   readonly meter = new RequestMeter();
 
-  constructor(private readonly options: ProxyOptions) {}
+  constructor(
+    private readonly options: ProxyOptions,
+    /** Told when a target is dropped (its other connection pools close too). */
+    private readonly onDisposed: (target: UpstreamTarget) => void = () => {},
+  ) {}
 
   /** Returns the target for an endpoint of `app`'s `revision` and counts one more routing table using it. */
   acquire(endpoint: Endpoint, app = '', revision = 0): UpstreamTarget {
@@ -90,6 +94,7 @@ export class UpstreamRegistry {
   private dispose(target: UpstreamTarget): void {
     if (this.targets.get(target.key) !== target) return;
     this.targets.delete(target.key);
+    this.onDisposed(target);
     const address = formatAddress(target.host, target.port);
     const entry = this.pools.get(address);
     if (entry === undefined || entry.pool !== target.pool || --entry.users > 0) return;

@@ -1,6 +1,8 @@
 /**
- * The hostile-input corpus (hostile-requests.ts) against a proxy in its own process, sent byte
- * by byte from a raw socket, with a sentinel upstream recording what gets through. Every
+ * The hostile-input corpus (hostile-requests.ts) against a proxy in its own process, sent from
+ * a raw socket twice: byte by byte (each vector's own piece size), which Node's strict parser
+ * sees, and in one write, which the fast lane sees first (it must hand every vector it does not
+ * fully understand to the strict lane, so the answers are the same), with a sentinel upstream recording what gets through. Every
  * vector must get its expected answer and connection behaviour; the upstream must see no
  * smuggled request, no hop-by-hop or spoofed header; the proxy must neither crash nor report
  * an unhandled error.
@@ -15,7 +17,7 @@ import { SentinelUpstream } from './sentinel-upstream.js';
 const PROBE = 'GET /probe HTTP/1.1\r\nHost: app.test\r\n\r\n';
 const MIN_VECTORS = 150;
 
-describe('hostile requests, byte by byte', () => {
+for (const mode of ['byte by byte', 'in one write'] as const) describe(`hostile requests, ${mode}`, () => {
   let sentinel: SentinelUpstream;
   let proxy: ProxyChild;
 
@@ -38,7 +40,7 @@ describe('hostile requests, byte by byte', () => {
     test(`[${vector.group}] ${vector.name}: ${expected}, ${vector.closes ? 'closes' : 'stays open'}`, async () => {
       const from = sentinel.seen.length;
       const result = await rawExchange(proxy.port, Buffer.from(vector.bytes, 'latin1'), {
-        chunkBytes: vector.chunkBytes ?? 1,
+        chunkBytes: mode === 'in one write' ? vector.bytes.length : (vector.chunkBytes ?? 1),
         responses: vector.statuses.length,
         expectClose: vector.closes,
         probe: vector.closes ? undefined : PROBE,

@@ -1,0 +1,374 @@
+import type { Socket } from 'node:net';
+import type { AppListener } from '../app-listener.js';
+import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from '../error-response.js';
+import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from '../upstream-failure.js';
+import type { UpstreamTarget } from '../upstream-target.js';
+import { ChunkedScanner, MALFORMED_CHUNKED, NEEDS_MORE } from './chunked-scanner.js';
+import type { FastLane } from './fast-lane.js';
+import { UpstreamClosedError } from './raw-upstream-pool.js';
+import type { UpstreamConnection, UpstreamUser } from './raw-upstream-pool.js';
+import { parseSimpleRequest } from './simple-request.js';
+import type { SimpleRequest } from './simple-request.js';
+import { Framing, INCOMPLETE, MALFORMED, parseUpstreamResponse } from './upstream-response.js';
+import type { UpstreamResponseHead } from './upstream-response.js';
+import { CutoverError } from '../../errors.js';
+
+/** Largest upstream response head the fast lane reads (beyond it: 502), like undici's default. */
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
+/**
+ * One client connection in the fast lane: plain HTTP/1.1 requests that arrived whole are
+ * forwarded over raw keep-alive sockets, one exchange at a time, with no per-request objects
+ * beyond the parsed head. The first request that is not plain (see `parseSimpleRequest`), or
+ * not complete in what was read, or that needs routing the fast lane does not do (routes,
+ * sticky sessions, mirroring), hands the connection over to Node's HTTP server at that request
+ * boundary, bytes already read included: from then on the strict lane serves it.
+ *
+ * The rules are those of the strict lane (`ForwardedRequest`): an endpoint is picked from the
+ * app's current table (the preview's revision on a preview listener) and counted in flight; a
+ * try that failed before any response is retried on another endpoint when nothing reached the
+ * upstream, or when an idempotent request was reset (bodies are buffered, so always
+ * replayable); a response that started and then failed is cut, never passed off as complete.
+ */
+export class FastConnection implements UpstreamUser {
+  /** Bytes read and not yet handled (the next requests, pipelined or partial). */
+  private pending: Buffer | undefined = undefined;
+  private isHandedOff = false;
+  /** performance.now() after which an idle connection, or the current try, is given up. */
+  deadline = 0;
+
+  // The current exchange; `request` is undefined between exchanges.
+  private request: SimpleRequest | undefined = undefined;
+  private target: UpstreamTarget | undefined = undefined;
+  private upstream: UpstreamConnection | undefined = undefined;
+  private tried: UpstreamTarget[] | undefined = undefined;
+  private tries = 0;
+  private pinnedRevision: number | undefined = undefined;
+  private startedAt = 0;
+  private response: UpstreamResponseHead | undefined = undefined;
+  /** Response bytes of the upstream not yet forming a whole head. */
+  private headBytes: Buffer | undefined = undefined;
+  private bodyLeft = 0;
+  private chunked: ChunkedScanner | undefined = undefined;
+  /** The upstream sent bytes beyond the response: its connection is out of step. */
+  private isOverrun = false;
+  private closesAfterResponse = false;
+
+  private readonly onClientData = (chunk: Buffer): void => this.clientData(chunk);
+  private readonly onClientEnd = (): void => this.clientEnded();
+  private readonly onClientClose = (): void => this.clientClosed();
+  private readonly onClientDrain = (): void => {
+    this.upstream?.socket.resume();
+  };
+
+  constructor(
+    readonly listener: AppListener,
+    private readonly lane: FastLane,
+    readonly socket: Socket,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', this.onClientData);
+    socket.on('end', this.onClientEnd);
+    socket.on('close', this.onClientClose);
+    socket.on('error', ignore);
+    socket.on('drain', this.onClientDrain);
+    this.deadline = performance.now() + listener.options.clientKeepAliveTimeoutMs;
+    lane.connections.add(this);
+  }
+
+  /** True between exchanges: the connection can be closed without cutting anything. */
+  get isIdle(): boolean {
+    return this.request === undefined;
+  }
+
+  /** Closes an idle connection at once; a busy one closes after its response. */
+  closeWhenIdle(): void {
+    if (this.isIdle) this.socket.end();
+  }
+
+  /** The sweep found the deadline passed: an idle keep-alive connection, or a try that took too long. */
+  expire(): void {
+    if (this.request === undefined) {
+      this.socket.destroy();
+      return;
+    }
+    this.upstream?.destroy(new CutoverError('UND_ERR_HEADERS_TIMEOUT', 'the upstream did not answer in time'));
+  }
+
+  private clientData(chunk: Buffer): void {
+    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.request === undefined) this.next();
+    // A client that sends far ahead of the responses is paused until they catch up.
+    else if (this.pending.length > this.lane.maxPendingBytes) this.socket.pause();
+  }
+
+  /** Starts the next buffered request, or hands the connection over when it is not plain. */
+  private next(): void {
+    const pending = this.pending;
+    if (pending === undefined) {
+      this.deadline = performance.now() + this.listener.options.clientKeepAliveTimeoutMs;
+      return;
+    }
+    const { listener } = this;
+    const table = listener.route.table;
+    const request = table.routes === undefined && table.sticky === undefined && table.mirror === undefined
+      ? parseSimpleRequest(pending, 0, this.socket.remoteAddress, listener.options)
+      : undefined;
+    if (request === undefined) {
+      this.handOff();
+      return;
+    }
+    this.pending = pending.length > request.length ? pending.subarray(request.length) : undefined;
+    this.socket.resume();
+    this.begin(request);
+  }
+
+  /** Gives the connection, and the bytes read but not handled, to Node's HTTP server. */
+  private handOff(): void {
+    const { socket } = this;
+    this.isHandedOff = true;
+    this.lane.connections.delete(this);
+    socket.pause();
+    socket.off('data', this.onClientData);
+    socket.off('end', this.onClientEnd);
+    socket.off('close', this.onClientClose);
+    socket.off('error', ignore);
+    socket.off('drain', this.onClientDrain);
+    if (this.pending !== undefined) socket.unshift(this.pending);
+    this.pending = undefined;
+    this.lane.handOff(this.listener, socket);
+    socket.resume();
+  }
+
+  private begin(request: SimpleRequest): void {
+    this.request = request;
+    this.startedAt = performance.now();
+    this.tries = 0;
+    this.tried = undefined;
+    this.closesAfterResponse = request.wantsClose;
+    const { listener } = this;
+    const table = listener.route.table;
+    const preview = listener.previewRevision;
+    this.pinnedRevision = preview;
+    let target: UpstreamTarget | undefined;
+    if (preview !== undefined) target = table.pickInRevision(preview);
+    else if (table.isRoutable) target = table.pick();
+    if (target === undefined) {
+      table.recordUnrouted();
+      this.sendError(503, preview === undefined ? noUpstreamMessage(table.app) : noRevisionUpstreamMessage(table.app, preview));
+      return;
+    }
+    this.dispatch(target);
+  }
+
+  private dispatch(target: UpstreamTarget): void {
+    const request = this.request!;
+    this.target = target;
+    this.tries++;
+    this.response = undefined;
+    this.headBytes = undefined;
+    this.chunked = undefined;
+    this.isOverrun = false;
+    target.begin();
+    const upstream = this.lane.poolOf(target).acquire(this);
+    this.upstream = upstream;
+    this.deadline = performance.now() + this.listener.options.upstreamHeadersTimeoutMs;
+    const { socket } = upstream;
+    if (request.body === undefined) {
+      socket.write(request.upstreamHead, 'latin1');
+    } else {
+      socket.cork();
+      socket.write(request.upstreamHead, 'latin1');
+      socket.write(request.body);
+      socket.uncork();
+    }
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.response === undefined) {
+      this.readResponseHead(chunk);
+      return;
+    }
+    this.deadline = performance.now() + this.listener.options.upstreamBodyTimeoutMs;
+    this.forwardBody(chunk, 0);
+  }
+
+  private readResponseHead(chunk: Buffer): void {
+    let bytes = this.headBytes === undefined ? chunk : Buffer.concat([this.headBytes, chunk]);
+    let head = parseUpstreamResponse(bytes, 0, this.request!.method === 'HEAD', MAX_RESPONSE_HEAD_BYTES);
+    // 1xx informational heads (100 Continue, 103 Early Hints) are not forwarded.
+    while (typeof head === 'object' && head.status < 200) {
+      bytes = bytes.subarray(head.length);
+      head = parseUpstreamResponse(bytes, 0, this.request!.method === 'HEAD', MAX_RESPONSE_HEAD_BYTES);
+    }
+    if (head === INCOMPLETE) {
+      this.headBytes = bytes;
+      return;
+    }
+    if (head === MALFORMED) {
+      this.headBytes = undefined;
+      this.upstream?.destroy(malformedError());
+      return;
+    }
+    this.headBytes = undefined;
+    this.response = head;
+    this.deadline = performance.now() + this.listener.options.upstreamBodyTimeoutMs;
+    if (this.listener.isClosing || head.framing === Framing.UntilClose) this.closesAfterResponse = true;
+    const { socket } = this;
+    socket.cork();
+    socket.write(this.closesAfterResponse ? `${head.clientHead}connection: close\r\n\r\n` : `${head.clientHead}\r\n`, 'latin1');
+    if (head.framing === Framing.Length) this.bodyLeft = head.contentLength;
+    else if (head.framing === Framing.Chunked) this.chunked = new ChunkedScanner();
+    this.forwardBody(bytes, head.length);
+    socket.uncork();
+  }
+
+  /** Writes the body bytes of `chunk` from `start`, and completes the exchange at the body's end. */
+  private forwardBody(chunk: Buffer, start: number): void {
+    const response = this.response!;
+    let end = chunk.length;
+    let isComplete = false;
+    switch (response.framing) {
+      case Framing.None:
+        isComplete = true;
+        end = start;
+        break;
+      case Framing.Length:
+        if (end - start >= this.bodyLeft) {
+          end = start + this.bodyLeft;
+          isComplete = true;
+        }
+        this.bodyLeft -= end - start;
+        break;
+      case Framing.Chunked: {
+        const bodyEnd = this.chunked!.scan(chunk, start);
+        if (bodyEnd === MALFORMED_CHUNKED) {
+          this.upstream?.destroy(malformedError());
+          return;
+        }
+        if (bodyEnd !== NEEDS_MORE) {
+          end = bodyEnd;
+          isComplete = true;
+        }
+        break;
+      }
+      case Framing.UntilClose:
+        break;
+    }
+    if (end < chunk.length) this.isOverrun = true;
+    if (end > start && !this.socket.write(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end))) {
+      this.upstream?.socket.pause();
+    }
+    if (isComplete) this.complete();
+  }
+
+  /** The response went out whole: count it, give the upstream connection back, go on. */
+  private complete(): void {
+    // Whatever was written under cork goes out before the next exchange or a hand-over.
+    if (this.socket.writableCorked > 0) this.socket.uncork();
+    const response = this.response!;
+    this.target!.meter.recordResponse(response.status, (performance.now() - this.startedAt) / 1000);
+    const upstream = this.upstream!;
+    this.upstream = undefined;
+    upstream.socket.resume();
+    const { options } = this.listener;
+    const idleMs = Math.min(options.upstreamKeepAliveTimeoutMs, (response.keepAliveMs ?? Infinity) - options.upstreamKeepAliveThresholdMs);
+    this.lane.poolOf(this.target!).release(upstream, response.isReusable && !this.isOverrun, idleMs);
+    this.endExchange();
+    if (this.closesAfterResponse || this.listener.isClosing) {
+      this.socket.end();
+      return;
+    }
+    this.next();
+  }
+
+  onUpstreamClosed(error: Error): void {
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    if (this.request === undefined || upstream === undefined) return;
+    const response = this.response;
+    if (response !== undefined && response.framing === Framing.UntilClose && error instanceof UpstreamClosedError && error.isOrderlyEnd) {
+      this.target!.meter.recordResponse(response.status, (performance.now() - this.startedAt) / 1000);
+      this.endExchange();
+      this.socket.end();
+      return;
+    }
+    const failed = this.target!;
+    const kind = classifyUpstreamFailure(error, upstream.isConnected);
+    failed.meter.recordUpstreamFailure(kind === 'timeout');
+    if (response !== undefined) {
+      // Never pass a truncated body off as complete.
+      failed.meter.recordProxyError(502, this.elapsedSeconds());
+      this.endExchange();
+      this.socket.destroy();
+      return;
+    }
+    failed.end();
+    this.target = undefined;
+    if (this.tries < this.listener.options.maxTries && (kind === 'not-sent' || (kind === 'reset' && isIdempotentMethod(this.request.method)))) {
+      const tried = (this.tried ??= []);
+      tried.push(failed);
+      const next = this.listener.route.table.pickRetry(tried, isConnectionReset(error), this.pinnedRevision);
+      if (next !== undefined) {
+        this.dispatch(next);
+        return;
+      }
+    }
+    const status = failureStatus(kind, error);
+    failed.meter.recordProxyError(status, this.elapsedSeconds());
+    this.sendError(status, status === 504 ? UPSTREAM_TIMEOUT_MESSAGE : UPSTREAM_FAILED_MESSAGE);
+  }
+
+  /** Answers the current request with an error and closes the connection, as the strict lane does. */
+  private sendError(status: number, message: string): void {
+    this.endExchange();
+    this.pending = undefined;
+    this.lane.connections.delete(this);
+    writeRawErrorResponse(this.socket, status, message);
+  }
+
+  /** Ends the in-flight count of the current try and forgets the exchange. */
+  private endExchange(): void {
+    this.target?.end();
+    this.target = undefined;
+    this.request = undefined;
+    this.response = undefined;
+    this.chunked = undefined;
+  }
+
+  private elapsedSeconds(): number {
+    return (performance.now() - this.startedAt) / 1000;
+  }
+
+  /**
+   * The client sent its FIN. As Node's HTTP server does (without `httpAllowHalfOpen`), a request
+   * still running is abandoned and the connection closes.
+   */
+  private clientEnded(): void {
+    this.abandon();
+    this.socket.end();
+  }
+
+  /** The client connection closed: a try still running is abandoned, its upstream connection closed. */
+  private clientClosed(): void {
+    this.lane.connections.delete(this);
+    if (!this.isHandedOff) this.abandon();
+  }
+
+  private abandon(): void {
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    if (upstream !== undefined) {
+      upstream.user = undefined;
+      upstream.destroy();
+    }
+    this.endExchange();
+    this.pending = undefined;
+  }
+}
+
+function malformedError(): Error {
+  return new CutoverError('PROXY_UPSTREAM_MALFORMED', 'the upstream sent a malformed response');
+}
+
+function ignore(): void {}

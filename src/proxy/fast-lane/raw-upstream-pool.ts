@@ -1,0 +1,162 @@
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import { CutoverError } from '../../errors.js';
+
+/** Whoever uses an upstream connection for one exchange; told what the connection sees. */
+export interface UpstreamUser {
+  onUpstreamData(chunk: Buffer): void;
+  /** The connection ended or failed before the user released it. */
+  onUpstreamClosed(error: Error): void;
+}
+
+/**
+ * One keep-alive TCP connection to an upstream endpoint, carrying one exchange at a time.
+ * Bytes written before the connection is established are queued by the socket.
+ */
+export class UpstreamConnection {
+  readonly socket: Socket;
+  user: UpstreamUser | undefined = undefined;
+  /** The TCP connection was established: whatever is written may reach the upstream. */
+  isConnected = false;
+  /** performance.now() after which the connection is given up: connecting, or idle in the pool. */
+  deadline: number;
+  private isClosed = false;
+
+  constructor(
+    private readonly pool: RawUpstreamPool,
+    host: string,
+    port: number,
+    connectTimeoutMs: number,
+  ) {
+    this.deadline = performance.now() + connectTimeoutMs;
+    const socket = net.connect({ host, port, noDelay: true });
+    socket.on('connect', () => {
+      this.isConnected = true;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const { user } = this;
+      // Bytes nobody asked for (an idle connection): the upstream is out of step, never reuse it.
+      if (user === undefined) this.destroy();
+      else user.onUpstreamData(chunk);
+    });
+    socket.on('end', () => this.closed(new UpstreamClosedError('the upstream closed the connection', true)));
+    socket.on('error', (error: Error) => this.closed(error));
+    socket.on('close', () => this.closed(resetError('the upstream connection closed')));
+    this.socket = socket;
+  }
+
+  /** Closes the connection for good (a user still attached is told). */
+  destroy(error?: Error): void {
+    this.socket.destroy();
+    this.closed(error ?? resetError('the upstream connection was closed by the proxy'));
+  }
+
+  /** Gives up a connection that did not connect in time. */
+  timeOut(): void {
+    // Coded like undici's, so the strict lane's failure rules apply unchanged.
+    this.destroy(new CutoverError('UND_ERR_CONNECT_TIMEOUT', 'connecting to the upstream timed out'));
+  }
+
+  private closed(error: Error): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.socket.destroy();
+    this.pool.forget(this);
+    const { user } = this;
+    this.user = undefined;
+    user?.onUpstreamClosed(error);
+  }
+}
+
+/**
+ * The fast lane's keep-alive connections to one upstream endpoint: idle ones are reused most
+ * recently used first (the warmest), and closed after their idle time; a new one is opened
+ * whenever none is idle.
+ */
+export class RawUpstreamPool {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly connecting = new Set<UpstreamConnection>();
+  private isClosed = false;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  /** A connection for `user`: an idle one, or a new one. */
+  acquire(user: UpstreamUser): UpstreamConnection {
+    let connection = this.idle.pop();
+    if (connection === undefined) {
+      connection = new UpstreamConnection(this, this.host, this.port, this.connectTimeoutMs);
+      if (!connection.isConnected) this.connecting.add(connection);
+    }
+    connection.user = user;
+    return connection;
+  }
+
+  /**
+   * The user is done with the connection: back to the pool for `idleMs` when the exchange
+   * left it clean and the upstream keeps it, else closed.
+   */
+  release(connection: UpstreamConnection, isReusable: boolean, idleMs: number): void {
+    connection.user = undefined;
+    this.connecting.delete(connection);
+    if (!isReusable || this.isClosed || idleMs <= 0 || connection.socket.destroyed) {
+      connection.destroy();
+      return;
+    }
+    connection.deadline = performance.now() + idleMs;
+    this.idle.push(connection);
+  }
+
+  /** Closes idle connections past their time and connections that did not connect in time. */
+  sweep(now: number): void {
+    for (const connection of this.connecting) {
+      if (connection.isConnected) this.connecting.delete(connection);
+      else if (connection.deadline <= now) connection.timeOut();
+    }
+    // Oldest first: the front of the stack idled longest.
+    while (this.idle.length > 0 && this.idle[0]!.deadline <= now) this.idle[0]!.destroy();
+  }
+
+  /** Called by a connection that closed: it is no longer idle or connecting. */
+  forget(connection: UpstreamConnection): void {
+    this.connecting.delete(connection);
+    const index = this.idle.indexOf(connection);
+    if (index !== -1) this.idle.splice(index, 1);
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Closes idle connections now; those in use close when their exchange ends. */
+  close(): void {
+    this.isClosed = true;
+    for (const connection of [...this.idle]) connection.destroy();
+  }
+
+  /** Closes every connection, in use or not. */
+  destroy(): void {
+    this.close();
+    for (const connection of [...this.connecting]) connection.destroy();
+  }
+}
+
+/**
+ * The upstream connection closed under an exchange. Coded as a reset for the retry rules;
+ * `isOrderlyEnd` tells a FIN from the upstream (which ends a body delimited by the close).
+ */
+export class UpstreamClosedError extends CutoverError {
+  constructor(
+    message: string,
+    readonly isOrderlyEnd = false,
+  ) {
+    super('ECONNRESET', message);
+  }
+}
+
+function resetError(message: string): Error {
+  return new UpstreamClosedError(message);
+}

@@ -1,0 +1,167 @@
+import { COLON, CR, HTAB, LF, SP, isAsciiValueByte, isTokenByte, parseDigits, trimEnd } from './http-bytes.js';
+
+/** The limits a request must be within for the fast lane to take it (the strict lane answers the rest). */
+export interface SimpleRequestLimits {
+  readonly maxRequestLineBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly maxHeaderCount: number;
+  readonly maxBodyBytes: number;
+  readonly retryBodyBufferBytes: number;
+}
+
+/** A complete, plain HTTP/1.1 request found at the start of a client's buffered bytes. */
+export interface SimpleRequest {
+  readonly method: string;
+  /** Bytes of the whole request, head and body. */
+  readonly length: number;
+  /** The head to send upstream (latin1), final empty line included. */
+  readonly upstreamHead: string;
+  /** The body (a view into the client's buffer), or undefined when there is none. */
+  readonly body: Buffer | undefined;
+  /** The client sent `Connection: close`: the connection ends after this exchange. */
+  readonly wantsClose: boolean;
+}
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+
+/** What the fast lane does with a request header, by lower-case name; absent names are kept. */
+const enum HeaderRole {
+  Host = 1,
+  ContentLength,
+  Connection,
+  /** Hop-by-hop, the mirror marker, or a forwarding header the proxy writes itself: not forwarded. */
+  Drop,
+  /** Needs the strict lane (framing, upgrades, `Expect`): the request is not simple. */
+  NotSimple,
+}
+
+const HEADER_ROLES: ReadonlyMap<string, HeaderRole> = new Map([
+  ['host', HeaderRole.Host],
+  ['content-length', HeaderRole.ContentLength],
+  ['connection', HeaderRole.Connection],
+  ['keep-alive', HeaderRole.Drop],
+  ['proxy-connection', HeaderRole.Drop],
+  ['te', HeaderRole.Drop],
+  ['trailer', HeaderRole.Drop],
+  ['proxy-authorization', HeaderRole.Drop],
+  ['proxy-authenticate', HeaderRole.Drop],
+  ['x-cutover-mirror', HeaderRole.Drop],
+  ['x-forwarded-for', HeaderRole.Drop],
+  ['x-forwarded-proto', HeaderRole.Drop],
+  ['x-forwarded-host', HeaderRole.Drop],
+  ['forwarded', HeaderRole.Drop],
+  ['transfer-encoding', HeaderRole.NotSimple],
+  ['upgrade', HeaderRole.NotSimple],
+  ['expect', HeaderRole.NotSimple],
+  ['http2-settings', HeaderRole.NotSimple],
+  // Look-alikes of framing headers (CGI-style servers read `_` as `-`): the strict lane refuses them.
+  ['content_length', HeaderRole.NotSimple],
+  ['transfer_encoding', HeaderRole.NotSimple],
+]);
+
+const HTTP_1_1 = Buffer.from(' HTTP/1.1\r\n', 'latin1');
+
+/**
+ * Reads the request at `start` of `buf` if it is simple enough for the fast lane, and builds
+ * the head to send upstream. Simple means: complete in `buf` (head and body); a known method;
+ * an origin-form target of visible ASCII; HTTP/1.1; header lines of the strict form
+ * `name: value` with token names, ASCII values and CRLF endings (no obs-fold, no bare CR or
+ * LF); exactly one `Host`; at most one `Content-Length` of digits, small enough to buffer and
+ * within the body cap; no `Transfer-Encoding`, `Upgrade`, `Expect` or framing look-alikes;
+ * `Connection` only `keep-alive` or `close`; everything within the size limits.
+ *
+ * Returns undefined for anything else, incomplete requests included: the caller then hands the
+ * connection to Node's strict parser, which answers malformed and hostile requests exactly as
+ * without the fast lane. The upstream head keeps the client's header lines byte for byte,
+ * minus hop-by-hop, mirror and forwarding headers, plus `X-Forwarded-For`/`-Proto`/`-Host`
+ * from the socket (the caller takes trusted proxies to the strict lane, which keeps theirs).
+ * Pure: tested exhaustively and against the strict lane's sanitising.
+ */
+export function parseSimpleRequest(buf: Buffer, start: number, remoteAddress: string | undefined, limits: SimpleRequestLimits): SimpleRequest | undefined {
+  const end = buf.length;
+  let i = start;
+  while (i < end && i - start < 8 && buf[i] !== SP) i++;
+  if (i >= end || buf[i] !== SP) return undefined;
+  const method = buf.toString('latin1', start, i);
+  if (!METHODS.has(method)) return undefined;
+  const targetStart = ++i;
+  if (buf[i] !== 47 /* / */) return undefined;
+  while (i < end) {
+    const code = buf[i]!;
+    if (code <= SP || code >= 127) break;
+    i++;
+  }
+  const targetEnd = i;
+  if (end - i < HTTP_1_1.length || buf.compare(HTTP_1_1, 0, HTTP_1_1.length, i, i + HTTP_1_1.length) !== 0) return undefined;
+  // Measured as the strict lane does: METHOD SP target SP HTTP/1.1.
+  if (method.length + (targetEnd - targetStart) + 10 > limits.maxRequestLineBytes) return undefined;
+  i += HTTP_1_1.length;
+
+  let out = '';
+  let keptFrom = start;
+  let host: string | undefined;
+  let hostCount = 0;
+  let contentLength = -1;
+  let wantsClose = false;
+  let headerCount = 0;
+  let headerBytes = 0;
+  for (;;) {
+    const lineStart = i;
+    if (i + 1 >= end) return undefined;
+    if (buf[i] === CR) {
+      if (buf[i + 1] !== LF) return undefined;
+      break;
+    }
+    while (i < end && isTokenByte(buf[i]!)) i++;
+    const nameEnd = i;
+    if (nameEnd === lineStart || i >= end || buf[i] !== COLON) return undefined;
+    i++;
+    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+    const valueStart = i;
+    while (i < end && isAsciiValueByte(buf[i]!)) i++;
+    if (i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF) return undefined;
+    const valueEnd = trimEnd(buf, valueStart, i);
+    i += 2;
+    headerCount++;
+    headerBytes += nameEnd - lineStart + (valueEnd - valueStart) + 4;
+    if (headerCount > limits.maxHeaderCount || headerBytes > limits.maxHeaderBytes) return undefined;
+    const role = HEADER_ROLES.get(buf.toString('latin1', lineStart, nameEnd).toLowerCase());
+    if (role === undefined) continue;
+    switch (role) {
+      case HeaderRole.Host:
+        hostCount++;
+        host = buf.toString('latin1', valueStart, valueEnd);
+        continue;
+      case HeaderRole.ContentLength:
+        if (contentLength !== -1) return undefined;
+        contentLength = parseDigits(buf, valueStart, valueEnd);
+        if (contentLength === -1) return undefined;
+        continue;
+      case HeaderRole.Connection: {
+        const value = buf.toString('latin1', valueStart, valueEnd).toLowerCase();
+        if (value === 'close') wantsClose = true;
+        else if (value !== 'keep-alive') return undefined;
+        break;
+      }
+      case HeaderRole.NotSimple:
+        return undefined;
+    }
+    // Drop this line: keep what came before it.
+    out += buf.toString('latin1', keptFrom, lineStart);
+    keptFrom = i;
+  }
+  if (hostCount !== 1) return undefined;
+  const headEnd = i + 2;
+  let body: Buffer | undefined;
+  let length = headEnd - start;
+  if (contentLength > 0) {
+    if (contentLength > limits.retryBodyBufferBytes || (limits.maxBodyBytes > 0 && contentLength > limits.maxBodyBytes)) return undefined;
+    if (end - headEnd < contentLength) return undefined;
+    body = buf.subarray(headEnd, headEnd + contentLength);
+    length += contentLength;
+  }
+  out += buf.toString('latin1', keptFrom, i);
+  if (remoteAddress !== undefined) out += `x-forwarded-for: ${remoteAddress}\r\n`;
+  out += `x-forwarded-proto: http\r\nx-forwarded-host: ${host}\r\n\r\n`;
+  return { method, length, upstreamHead: out, body, wantsClose };
+}
