@@ -47,3 +47,47 @@ export function parseDigits(buf: Buffer, start: number, end: number): number {
   }
   return value;
 }
+
+/** The parts of one header line, as offsets into the buffer; filled in by `readHeaderLine`. */
+export interface HeaderLine {
+  nameEnd: number;
+  valueStart: number;
+  /** After the value, trailing whitespace left out. */
+  valueEnd: number;
+  /** Where the next line starts. */
+  next: number;
+}
+
+/** `readHeaderLine` found the empty line that ends the head (`line.next` is past it). */
+export const HEAD_ENDED = 0;
+/** `readHeaderLine` read a header line into `line`. */
+export const LINE_READ = 1;
+export const LINE_INCOMPLETE = 2;
+export const LINE_MALFORMED = 3;
+
+/**
+ * Reads the header line (strictly `token ":" OWS value CRLF`, value bytes as `isValue`
+ * allows: no obs-fold, no bare CR or LF) or the empty line at `start`, up to `end`.
+ */
+export function readHeaderLine(buf: Buffer, start: number, end: number, isValue: (code: number) => boolean, line: HeaderLine): number {
+  let i = start;
+  if (i + 1 >= end) return LINE_INCOMPLETE;
+  if (buf[i] === CR) {
+    if (buf[i + 1] !== LF) return LINE_MALFORMED;
+    line.next = i + 2;
+    return HEAD_ENDED;
+  }
+  while (i < end && isTokenByte(buf[i]!)) i++;
+  line.nameEnd = i;
+  if (i >= end) return LINE_INCOMPLETE;
+  if (i === start || buf[i] !== COLON) return LINE_MALFORMED;
+  i++;
+  while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+  line.valueStart = i;
+  while (i < end && isValue(buf[i]!)) i++;
+  if (i + 1 >= end) return LINE_INCOMPLETE;
+  if (buf[i] !== CR || buf[i + 1] !== LF) return LINE_MALFORMED;
+  line.valueEnd = trimEnd(buf, line.valueStart, i);
+  line.next = i + 2;
+  return LINE_READ;
+}

@@ -1,4 +1,5 @@
-import { COLON, CR, HTAB, LF, SP, isAsciiValueByte, isTokenByte, parseDigits, trimEnd } from './http-bytes.js';
+import { HEAD_ENDED, LINE_READ, SP, isAsciiValueByte, parseDigits, readHeaderLine } from './http-bytes.js';
+import type { HeaderLine } from './http-bytes.js';
 
 /** The limits a request must be within for the fast lane to take it (the strict lane answers the rest). */
 export interface SimpleRequestLimits {
@@ -61,6 +62,9 @@ const HEADER_ROLES: ReadonlyMap<string, HeaderRole> = new Map([
 
 const HTTP_1_1 = Buffer.from(' HTTP/1.1\r\n', 'latin1');
 
+/** Reused for every header line (the reader is synchronous). */
+const SCRATCH_LINE: HeaderLine = { nameEnd: 0, valueStart: 0, valueEnd: 0, next: 0 };
+
 /**
  * Reads the request at `start` of `buf` if it is simple enough for the fast lane, and builds
  * the head to send upstream. Simple means: complete in `buf` (head and body); a known method;
@@ -105,23 +109,14 @@ export function parseSimpleRequest(buf: Buffer, start: number, remoteAddress: st
   let wantsClose = false;
   let headerCount = 0;
   let headerBytes = 0;
+  const line = SCRATCH_LINE;
   for (;;) {
     const lineStart = i;
-    if (i + 1 >= end) return undefined;
-    if (buf[i] === CR) {
-      if (buf[i + 1] !== LF) return undefined;
-      break;
-    }
-    while (i < end && isTokenByte(buf[i]!)) i++;
-    const nameEnd = i;
-    if (nameEnd === lineStart || i >= end || buf[i] !== COLON) return undefined;
-    i++;
-    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
-    const valueStart = i;
-    while (i < end && isAsciiValueByte(buf[i]!)) i++;
-    if (i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF) return undefined;
-    const valueEnd = trimEnd(buf, valueStart, i);
-    i += 2;
+    const read = readHeaderLine(buf, i, end, isAsciiValueByte, line);
+    if (read === HEAD_ENDED) break;
+    if (read !== LINE_READ) return undefined;
+    const { nameEnd, valueStart, valueEnd } = line;
+    i = line.next;
     headerCount++;
     headerBytes += nameEnd - lineStart + (valueEnd - valueStart) + 4;
     if (headerCount > limits.maxHeaderCount || headerBytes > limits.maxHeaderBytes) return undefined;
@@ -151,7 +146,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, remoteAddress: st
     keptFrom = i;
   }
   if (hostCount !== 1) return undefined;
-  const headEnd = i + 2;
+  const headEnd = line.next;
   let body: Buffer | undefined;
   let length = headEnd - start;
   if (contentLength > 0) {

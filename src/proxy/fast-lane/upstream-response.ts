@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import { COLON, CR, HTAB, LF, SP, isTokenByte, isValueByte, parseDigits, trimEnd } from './http-bytes.js';
+import { CR, HEAD_ENDED, LF, LINE_INCOMPLETE, LINE_MALFORMED, SP, isValueByte, parseDigits, readHeaderLine } from './http-bytes.js';
+import type { HeaderLine } from './http-bytes.js';
 
 /** How the end of a response body is known. */
 export const enum Framing {
@@ -28,6 +29,9 @@ export interface UpstreamResponseHead {
   /** The upstream's `Keep-Alive: timeout=N`, in milliseconds; undefined without one. */
   readonly keepAliveMs: number | undefined;
 }
+
+/** Reused for every header line (the reader is synchronous). */
+const SCRATCH_LINE: HeaderLine = { nameEnd: 0, valueStart: 0, valueEnd: 0, next: 0 };
 
 /** The head is not all there yet. */
 export const INCOMPLETE = 0;
@@ -72,24 +76,15 @@ export function parseUpstreamResponse(buf: Buffer, start: number, isHeadRequest:
   let isReusable = minor === 1;
   let keepAliveMs: number | undefined;
   let listed: string[] | undefined;
+  const line = SCRATCH_LINE;
   for (;;) {
     const lineStart = i;
-    if (i + 1 >= end) return incomplete;
-    if (buf[i] === CR) {
-      if (buf[i + 1] !== LF) return MALFORMED;
-      break;
-    }
-    while (i < end && isTokenByte(buf[i]!)) i++;
-    const nameEnd = i;
-    if (nameEnd === lineStart || i >= end || buf[i] !== COLON) return i >= end ? incomplete : MALFORMED;
-    i++;
-    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
-    const valueStart = i;
-    while (i < end && isValueByte(buf[i]!)) i++;
-    if (i + 1 >= end) return incomplete;
-    if (buf[i] !== CR || buf[i + 1] !== LF) return MALFORMED;
-    const valueEnd = trimEnd(buf, valueStart, i);
-    i += 2;
+    const read = readHeaderLine(buf, i, end, isValueByte, line);
+    if (read === HEAD_ENDED) break;
+    if (read === LINE_INCOMPLETE) return incomplete;
+    if (read === LINE_MALFORMED) return MALFORMED;
+    const { nameEnd, valueStart, valueEnd } = line;
+    i = line.next;
     const name = buf.toString('latin1', lineStart, nameEnd).toLowerCase();
     if (name === 'content-length') {
       const length = parseDigits(buf, valueStart, valueEnd);
@@ -129,7 +124,7 @@ export function parseUpstreamResponse(buf: Buffer, start: number, isHeadRequest:
   // Content-Length is kept on every response that had one (HEAD and 304 included), once.
   if (contentLength !== -1) out += `content-length: ${contentLength}\r\n`;
   if (listed !== undefined) out = withoutHeaders(out, listed);
-  return { status, length: i + 2 - start, clientHead: out, framing, contentLength: Math.max(contentLength, 0), isReusable, keepAliveMs };
+  return { status, length: line.next - start, clientHead: out, framing, contentLength: Math.max(contentLength, 0), isReusable, keepAliveMs };
 }
 
 /** `timeout=N` of a `Keep-Alive` header, in milliseconds. */
