@@ -19,6 +19,9 @@ const [misbehave, misbehaveArg] = (process.env.MISBEHAVE ?? '').split(':');
 // x-demo-injected-error: 1, spread evenly, so analysis has something to catch.
 const errorRate = Math.min(1, Math.max(0, Number(process.env.ERROR_RATE ?? 0)));
 let errorCredit = 0;
+// FAIL_DIR=dir: this instance answers 500 (health checks aside) while dir holds a file named
+// after its port, so a test can make one instance of several misbehave while it stays healthy.
+const failDir = process.env.FAIL_DIR;
 
 if (broken === 'exit-at-once') {
   console.error('BROKEN=exit-at-once: giving up before listening');
@@ -70,7 +73,8 @@ const server = http.createServer((req, res) => {
     req.socket.destroy();
     return;
   }
-  if (misbehave === '500') {
+  if (misbehave === '500' || (failDir && fs.existsSync(`${failDir}/${server.address().port}`))) {
+    req.resume();
     res.writeHead(500, headers).end(`v${version} fails on purpose\n`);
     return;
   }

@@ -12,7 +12,7 @@ import { promoteBlueGreen } from '../strategies/blue-green.js';
 import { promoteCanary } from '../strategies/canary.js';
 import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
-import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
+import { buildTrafficPlan, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';
 import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
@@ -787,6 +787,7 @@ export class Controller {
       spec?.listen ?? this.lastListen(app),
       intent,
       serving.map((i) => ({ id: i.record.id, revision: i.record.revision, host: i.host, port: i.record.port })),
+      spec === null ? undefined : outlierDetectionOf(spec),
     );
     const key = JSON.stringify(plan);
     if (key === state.lastPlanKey) return null;

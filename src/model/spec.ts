@@ -203,6 +203,8 @@ export interface AppSpec {
   router?: RouterSpec;
   /** Absent for local processes (the default), so their spec hash is unchanged. */
   runtime?: RuntimeSpec;
+  /** Passive outlier ejection; absent when not written (the defaults), so older spec hashes stay. */
+  outlierDetection?: { consecutiveFailures: number; ejectForMs: number };
   /** Analysis templates by name; older stored specs lack them (none). */
   analysis?: Record<string, AnalysisTemplateSpec>;
 }

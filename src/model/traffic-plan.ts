@@ -66,6 +66,17 @@ export interface MirrorRule {
   percent: number;
 }
 
+/**
+ * Passive outlier ejection: an endpoint whose tries fail `consecutiveFailures` times in a row
+ * (a 5xx answer, or a connection refused, reset or timed out) leaves its revision's pool for
+ * `ejectForMs`; never more than half of a revision's endpoints, never the last one. Absent or
+ * `consecutiveFailures: 0`: no ejection.
+ */
+export interface OutlierDetection {
+  consecutiveFailures: number;
+  ejectForMs: number;
+}
+
 export interface TrafficPlan {
   app: string;
   /** Increases with every change for this app; acknowledgements name it. */
@@ -76,4 +87,5 @@ export interface TrafficPlan {
   previews?: PreviewListener[];
   sticky?: StickyAssignment;
   mirror?: MirrorRule;
+  outlierDetection?: OutlierDetection;
 }

@@ -18,6 +18,7 @@ import type { RoutingTable } from './routing-table.js';
 import { newStickyValue } from './sticky-cookie.js';
 import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from './upstream-failure.js';
 import type { UpstreamFailureKind } from './upstream-failure.js';
+import { outcomeOfStatus } from './outlier-ejection.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
 /** Proxies one client request to an upstream of the listener's app. */
@@ -205,7 +206,11 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.target?.meter.recordResponse(this.statusCode, this.elapsedSeconds());
+    const target = this.target;
+    if (target !== undefined) {
+      target.meter.recordResponse(this.statusCode, this.elapsedSeconds());
+      this.listener.route.table.recordOutcome(target, outcomeOfStatus(this.statusCode));
+    }
     this.release();
     this.res.end();
   }
@@ -223,7 +228,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
       return;
     }
     const kind = classifyUpstreamFailure(error, this.isWritten);
-    failed?.meter.recordUpstreamFailure(kind === 'timeout');
+    if (failed !== undefined) {
+      failed.meter.recordUpstreamFailure(kind === 'timeout');
+      this.listener.route.table.recordOutcome(failed, kind === 'bad-request' ? 'ignored' : 'failure');
+    }
     if (this.hasResponded) {
       // Never pass a truncated body off as complete.
       failed?.meter.recordProxyError(502, this.elapsedSeconds());

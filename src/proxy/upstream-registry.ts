@@ -31,7 +31,7 @@ export class UpstreamRegistry {
     const key = `${endpoint.id}@${address}`;
     let target = this.targets.get(key);
     if (target === undefined) {
-      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, this.acquirePool(address), this.disposeTarget, this.meter.meterOf(app, revision, endpoint.id));
+      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, revision, this.acquirePool(address), this.disposeTarget, this.meter.meterOf(app, revision, endpoint.id));
       this.targets.set(key, target);
     }
     target.refs++;
@@ -61,6 +61,7 @@ export class UpstreamRegistry {
   async close(): Promise<void> {
     const pending = [...this.closingPools];
     for (const entry of this.pools.values()) pending.push(entry.pool.destroy().catch(ignore));
+    for (const target of this.targets.values()) clearTimeout(target.ejectionTimer);
     this.pools.clear();
     this.targets.clear();
     await Promise.all(pending);
@@ -89,6 +90,7 @@ export class UpstreamRegistry {
 
   private dispose(target: UpstreamTarget): void {
     if (this.targets.get(target.key) !== target) return;
+    clearTimeout(target.ejectionTimer);
     this.targets.delete(target.key);
     const address = formatAddress(target.host, target.port);
     const entry = this.pools.get(address);

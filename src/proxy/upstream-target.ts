@@ -12,12 +12,20 @@ export class UpstreamTarget {
   inflight = 0;
   /** Routing tables that include this endpoint. */
   refs = 0;
+  /** Out of the pool for a while after failing too often in a row (see `outlier-ejection.ts`). */
+  isEjected = false;
+  /** Tries that failed in a row, for outlier ejection. */
+  failuresInRow = 0;
+  /** Brings an ejected endpoint back; cleared when the target is dropped. */
+  ejectionTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly key: string,
     readonly id: string,
     readonly host: string,
     readonly port: number,
+    /** The revision whose group this endpoint belongs to. */
+    readonly revision: number,
     readonly pool: Pool,
     private readonly onUnused: (target: UpstreamTarget) => void,
     /** Where requests answered through this endpoint are counted. */

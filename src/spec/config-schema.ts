@@ -41,6 +41,9 @@ import {
   MAX_CANARY_STEPS,
   MAX_HAPROXY_SERVERS,
   MAX_DRAIN_TIMEOUT_MS,
+  DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+  DEFAULT_OUTLIER_EJECT_FOR_MS,
+  MAX_OUTLIER_CONSECUTIVE_FAILURES,
   MAX_DURATION_MS,
   MAX_REPLICAS,
   MAX_STOP_TIMEOUT_MS,
@@ -644,6 +647,17 @@ const runtimeSchema = z
   .meta({ description: 'Where instances run: local processes (the default) or a Kubernetes cluster.' })
   .register(fieldHints, { expected: 'local or kubernetes', hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' });
 
+const outlierDetectionSchema = z
+  .strictObject({
+    consecutiveFailures: integer(0, MAX_OUTLIER_CONSECUTIVE_FAILURES)
+      .meta({ description: 'Failed tries in a row (a 5xx answer, or a connection refused, reset or timed out) after which an instance is ejected; 0 turns ejection off.', default: DEFAULT_OUTLIER_CONSECUTIVE_FAILURES })
+      .register(fieldHints, { expected: 'a whole number', hint: 'write consecutiveFailures: 5, or 0 to turn ejection off' })
+      .optional(),
+    ejectFor: duration('How long an ejected instance stays out of the pool before it gets traffic again.', { defaultMs: DEFAULT_OUTLIER_EJECT_FOR_MS, minMs: 1 }).optional(),
+  })
+  .meta({ description: "Passive outlier ejection in the built-in proxy: an instance failing too often in a row leaves the pool for a while; never more than half of a revision's instances, never the last one." })
+  .register(fieldHints, { expected: 'a mapping', hint: 'write outlierDetection: { consecutiveFailures: 5, ejectFor: 30s }' });
+
 const appNameSchema = z
   .string()
   .regex(APP_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid app name` })
@@ -666,6 +680,7 @@ export const appSchema = z
       defaultMs: DEFAULT_STOP_TIMEOUT_MS,
       maxMs: MAX_STOP_TIMEOUT_MS,
     }).optional(),
+    outlierDetection: outlierDetectionSchema.optional(),
     strategy: strategySchema.optional(),
     hooks: hooksSchema.optional(),
     router: routerSchema.optional(),

@@ -40,6 +40,8 @@ import {
   DEFAULT_HAPROXY_BINARY,
   DEFAULT_HAPROXY_MODE,
   DEFAULT_HAPROXY_SERVERS,
+  DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+  DEFAULT_OUTLIER_EJECT_FOR_MS,
 } from './defaults.js';
 import { defaultBackendName } from '../router/haproxy/haproxy-layout.js';
 import { parseDuration } from './parse-duration.js';
@@ -107,6 +109,15 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     strategy: resolveStrategy(app.strategy),
     hooks: resolveHooks(app.hooks, configDir),
     analysis: resolveAnalysis(app.analysis),
+    ...(app.outlierDetection === undefined ? {} : { outlierDetection: resolveOutlierDetection(app.outlierDetection) }),
+  };
+}
+
+/** The app's outlier ejection with defaults filled in; also what an app without the key gets. */
+export function resolveOutlierDetection(raw: RawApp['outlierDetection']): { consecutiveFailures: number; ejectForMs: number } {
+  return {
+    consecutiveFailures: raw?.consecutiveFailures ?? DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+    ejectForMs: durationMs(raw?.ejectFor, DEFAULT_OUTLIER_EJECT_FOR_MS),
   };
 }
 
