@@ -12,7 +12,7 @@ import { promoteBlueGreen } from '../strategies/blue-green.js';
 import { promoteCanary } from '../strategies/canary.js';
 import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
-import { buildTrafficPlan, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';
+import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';
 import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
@@ -61,6 +61,20 @@ const PRUNE_EVERY_TICKS = (10 * 60_000) / TICK_MS;
 const KEEP_EVENTS = 50_000;
 const KEEP_ENDED_INSTANCES = 500;
 const DRAIN_POLL_MS = 20;
+/**
+ * How long a stop waits for a leaving instance's in-flight requests: its drain timeout, or with
+ * `longLived.drain: wait` its long-lived timeout if longer, plus the time clients told to go
+ * away have to answer (the proxy starts that timer when it applies the plan without the
+ * instance, before this wait starts, so it ends them first).
+ */
+function drainWaitMs(spec: AppSpec): number {
+  const longLived = longLivedOf(spec);
+  return Math.max(spec.drainTimeoutMs, longLived.drain === 'wait' ? longLived.timeoutMs + LONG_LIVED_GOODBYE_MS : LONG_LIVED_GOODBYE_MS);
+}
+
+/** Time the proxy gives a WebSocket client to answer its close frame, and a little more. */
+const LONG_LIVED_GOODBYE_MS = 2_500;
+
 /** How much longer than the drain timeout a stop waits for the proxy to confirm the instance left. */
 const PLAN_CONFIRM_GRACE_MS = 60_000;
 /** An instance ready this long proves the revision can run; the restart backoff starts over. */
@@ -787,7 +801,7 @@ export class Controller {
       spec?.listen ?? this.lastListen(app),
       intent,
       serving.map((i) => ({ id: i.record.id, revision: i.record.revision, host: i.host, port: i.record.port })),
-      spec === null ? undefined : outlierDetectionOf(spec),
+      spec === null ? {} : { outlierDetection: outlierDetectionOf(spec), longLived: longLivedOf(spec) },
     );
     const key = JSON.stringify(plan);
     if (key === state.lastPlanKey) return null;
@@ -977,7 +991,7 @@ export class Controller {
       this.emit(app, this.currentRolloutId(app), 'instance-draining', `${id} draining (${why})`);
     }
     await this.waitUntilOutOfPlan(app, id, instance.spec.drainTimeoutMs);
-    await this.waitForDrain(id, this.now() + instance.spec.drainTimeoutMs);
+    await this.waitForDrain(id, this.now() + drainWaitMs(instance.spec));
     const { pid } = instance.record;
     const result = pid === null ? { wasKilled: false } : await this.options.runtime.stop(pid, instance.spec.stopTimeoutMs);
     if (result.wasKilled) this.emit(app, this.currentRolloutId(app), 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);

@@ -77,6 +77,17 @@ export interface OutlierDetection {
   ejectForMs: number;
 }
 
+/**
+ * What happens to an endpoint's WebSocket tunnels and Server-Sent-Events streams once it left
+ * the plan: `wait` lets them run until they end or `timeoutMs` passes, `close` ends them at
+ * once; either way the proxy ends them cleanly (close frame 1001, the stream's last chunk),
+ * never with a reset. Absent: they run until the instance stops.
+ */
+export interface LongLivedDrain {
+  drain: 'wait' | 'close';
+  timeoutMs: number;
+}
+
 export interface TrafficPlan {
   app: string;
   /** Increases with every change for this app; acknowledgements name it. */
@@ -88,4 +99,5 @@ export interface TrafficPlan {
   sticky?: StickyAssignment;
   mirror?: MirrorRule;
   outlierDetection?: OutlierDetection;
+  longLived?: LongLivedDrain;
 }

@@ -191,7 +191,7 @@ export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry
   const groupsByRevision = new Map<number, RouteGroup>();
   const targets: UpstreamTarget[] = [];
   for (const group of plan.groups) {
-    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint, plan.app, group.revision));
+    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint, plan.app, group.revision, plan.longLived));
     targets.push(...endpoints);
     if (endpoints.length === 0) continue;
     const weight = Number.isFinite(group.weight) && group.weight > 0 ? group.weight : 0;

@@ -42,6 +42,7 @@ import {
   DEFAULT_HAPROXY_SERVERS,
   DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
   DEFAULT_OUTLIER_EJECT_FOR_MS,
+  DEFAULT_LONG_LIVED_DRAIN,
 } from './defaults.js';
 import { defaultBackendName } from '../router/haproxy/haproxy-layout.js';
 import { parseDuration } from './parse-duration.js';
@@ -110,6 +111,9 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     hooks: resolveHooks(app.hooks, configDir),
     analysis: resolveAnalysis(app.analysis),
     ...(app.outlierDetection === undefined ? {} : { outlierDetection: resolveOutlierDetection(app.outlierDetection) }),
+    ...(app.longLived === undefined
+      ? {}
+      : { longLived: { drain: app.longLived.drain ?? DEFAULT_LONG_LIVED_DRAIN, timeoutMs: durationMs(app.longLived.timeout, durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)) } }),
   };
 }
 
