@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AppRoute, ListenAddress } from './app-route.js';
@@ -13,6 +14,8 @@ import { openTunnel } from './websocket-tunnel.js';
 /** Something long-lived on a listener that must be cut when the listener closes. */
 export interface Tunnel {
   destroy(): void;
+  /** Ends it cleanly (a gentle close: close frame 1001). */
+  goAway(): void;
 }
 
 /**
@@ -25,6 +28,13 @@ export class AppListener {
   readonly server: Server;
   /** Set once closing starts: responses then carry `Connection: close`. */
   isClosing = false;
+  /**
+   * Set by a gentle close (a proxy reload): idle keep-alive connections are not closed by the
+   * proxy, which would race a client writing its next request on one; the client closes them
+   * first (the proxy's keep-alive timeout, told in every response, is longer than what clients
+   * keep), or the next request is answered with `Connection: close`.
+   */
+  private shouldLeaveIdle = false;
   readonly tunnels = new Set<Tunnel>();
   readonly bodyGuard: BodyRateGuard;
   private readonly trustedProxies: TrustedProxies;
@@ -102,6 +112,7 @@ export class AppListener {
 
   /** Called when a response finished while closing: its connection may now be idle. */
   closeIdleConnections(): void {
+    if (this.shouldLeaveIdle) return;
     this.server.closeIdleConnections();
   }
 
@@ -109,9 +120,10 @@ export class AppListener {
    * Stops listening and resolves once every connection is gone, destroying those still open
    * after `timeoutMs`. Idempotent.
    */
-  close(timeoutMs: number): Promise<void> {
+  close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
     if (this.closed !== undefined) return this.closed;
     this.isClosing = true;
+    this.shouldLeaveIdle = options.isGentle === true;
     this.bodyGuard.stop();
     const { server } = this;
     this.closed = new Promise<void>((resolve) => {
@@ -119,11 +131,19 @@ export class AppListener {
         server.closeAllConnections();
         for (const tunnel of [...this.tunnels]) tunnel.destroy();
       }, timeoutMs);
-      server.close(() => {
+      const onClosed = (): void => {
         clearTimeout(timer);
         resolve();
-      });
-      server.closeIdleConnections();
+      };
+      if (this.shouldLeaveIdle) {
+        // Stop listening only: http.Server.close would also close the idle connections at once.
+        // They end when their clients close them, or at the keep-alive timeout.
+        NetServer.prototype.close.call(server, onClosed);
+        for (const tunnel of [...this.tunnels]) tunnel.goAway();
+        return;
+      }
+      server.close(onClosed);
+      this.closeIdleConnections();
       for (const tunnel of [...this.tunnels]) tunnel.destroy();
     });
     return this.closed;
