@@ -62,13 +62,14 @@ const KEEP_EVENTS = 50_000;
 const KEEP_ENDED_INSTANCES = 500;
 const DRAIN_POLL_MS = 20;
 /**
- * How long a stop waits for a leaving instance's in-flight requests: its drain timeout, or with
- * `longLived.drain: wait` its long-lived timeout if longer, plus the time clients told to go
+ * How long a stop waits for a leaving instance's in-flight requests: its drain timeout (all when
+ * the app sets no `longLived`), or with `longLived.drain: wait` its long-lived timeout if longer, plus the time clients told to go
  * away have to answer (the proxy starts that timer when it applies the plan without the
  * instance, before this wait starts, so it ends them first).
  */
 function drainWaitMs(spec: AppSpec): number {
-  const longLived = longLivedOf(spec);
+  if (spec.longLived === undefined) return spec.drainTimeoutMs;
+  const longLived = spec.longLived;
   return Math.max(spec.drainTimeoutMs, longLived.drain === 'wait' ? longLived.timeoutMs + LONG_LIVED_GOODBYE_MS : LONG_LIVED_GOODBYE_MS);
 }
 
