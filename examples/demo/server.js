@@ -3,6 +3,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 
 const version = process.env.VERSION ?? '1';
 const revision = process.env.CUTOVER_REVISION ?? '?';
@@ -19,6 +20,9 @@ const [misbehave, misbehaveArg] = (process.env.MISBEHAVE ?? '').split(':');
 // x-demo-injected-error: 1, spread evenly, so analysis has something to catch.
 const errorRate = Math.min(1, Math.max(0, Number(process.env.ERROR_RATE ?? 0)));
 let errorCredit = 0;
+// FAIL_DIR=dir: this instance answers 500 (health checks aside) while dir holds a file named
+// after its port, so a test can make one instance of several misbehave while it stays healthy.
+const failDir = process.env.FAIL_DIR;
 
 if (broken === 'exit-at-once') {
   console.error('BROKEN=exit-at-once: giving up before listening');
@@ -70,13 +74,24 @@ const server = http.createServer((req, res) => {
     req.socket.destroy();
     return;
   }
-  if (misbehave === '500') {
+  if (misbehave === '500' || (failDir && fs.existsSync(`${failDir}/${server.address().port}`))) {
+    req.resume();
     res.writeHead(500, headers).end(`v${version} fails on purpose\n`);
     return;
   }
   if (misbehave === 'slow') {
     const timer = setTimeout(() => res.writeHead(200, headers).end(`slow hello from v${version}\n`), Number(misbehaveArg ?? 5000));
     res.on('close', () => clearTimeout(timer));
+    return;
+  }
+  if (url.pathname === '/events') {
+    // Server-Sent Events: a tick every TICK_MS (200 by default) until the client goes.
+    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let n = 0;
+    const tick = () => res.write(`data: tick ${n++} from v${version}\n\n`);
+    tick();
+    const timer = setInterval(tick, Number(process.env.TICK_MS ?? 200));
+    res.on('close', () => clearInterval(timer));
     return;
   }
   if (url.pathname === '/slow') {
@@ -95,6 +110,34 @@ const server = http.createServer((req, res) => {
     return;
   }
   res.writeHead(200, headers).end(`hello from v${version}\n`);
+});
+
+// GET /ws upgrades to a WebSocket that says hello, then sends a tick every TICK_MS, and answers
+// a close frame with one of its own. Written by hand (no dependency): text frames only.
+server.on('upgrade', (req, socket) => {
+  const key = req.headers['sec-websocket-key'];
+  if (new URL(req.url, 'http://app').pathname !== '/ws' || typeof key !== 'string') {
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Cutover-Revision: ${revision}\r\n\r\n`);
+  const send = (text) => {
+    const payload = Buffer.from(text);
+    socket.write(Buffer.concat([Buffer.from([0x81, payload.length]), payload]));
+  };
+  let n = 0;
+  send(`hello from v${version} (revision ${revision})`);
+  const timer = setInterval(() => send(`tick ${n++} from v${version}`), Number(process.env.TICK_MS ?? 200));
+  socket.on('data', (chunk) => {
+    // A close frame from the client (opcode 8): answer with an empty close frame and hang up.
+    if ((chunk[0] & 0x0f) === 0x08) {
+      clearInterval(timer);
+      socket.end(Buffer.from([0x88, 0x00]));
+    }
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => clearInterval(timer));
 });
 
 // Short keep-alive provokes the proxy's keep-alive race on purpose in tests.

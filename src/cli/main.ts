@@ -34,6 +34,7 @@ Examples:
   cutover up --detach --ui                     also serve the dashboard on http://127.0.0.1:7070
   cutover rollback web                         back to the previous revision
   cutover logs web --follow
+  cutover reload                               new proxy workers, the old ones drain (no request fails)
   cutover down                                 stop every app gracefully, then the daemon
 
 Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs), 2 bad input or refused,
@@ -123,6 +124,10 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .addOption(new Option('--revision <n>', 'only instances of this revision').argParser(positiveInt('--revision')))
     .option('-f, --follow', 'keep printing new lines')
     .action(async (app: string, options) => (await import('./commands/logs.js')).logs(app, options));
+
+  withGlobals(cli.command('reload'))
+    .description('replace the proxy workers without dropping a connection: new ones start, the old ones drain (also: SIGHUP to the daemon)')
+    .action(async (options: GlobalOptions) => (await import('./commands/reload.js')).reload(options));
 
   withGlobals(cli.command('down'))
     .description('stop every app gracefully (drained), then the daemon')

@@ -1,5 +1,6 @@
-import type { TrafficPlan } from '../model/traffic-plan.js';
-import type { HostPort } from '../model/spec.js';
+import type { LongLivedDrain, OutlierDetection, TrafficPlan } from '../model/traffic-plan.js';
+import type { AppSpec, HostPort } from '../model/spec.js';
+import { DEFAULT_OUTLIER_CONSECUTIVE_FAILURES, DEFAULT_OUTLIER_EJECT_FOR_MS } from '../spec/defaults.js';
 import type { TrafficIntent } from '../strategies/strategy-plan.js';
 import type { TrafficShare } from '../store/store.js';
 
@@ -14,9 +15,11 @@ export interface ServingInstance {
 /**
  * Turns a strategy's traffic intent into the plan the proxy applies. With no weights, every
  * serving instance gets an equal share; with weights, each listed revision gets its weight
- * (in the given order) and unlisted revisions get nothing. Pure.
+ * (in the given order) and unlisted revisions get nothing. `outlierDetection` goes into the
+ * plan unless it is off (see `outlierDetectionOf`), `longLived` as given. Pure.
  */
-export function buildTrafficPlan(app: string, listen: HostPort, intent: TrafficIntent, serving: readonly ServingInstance[]): TrafficPlan {
+export function buildTrafficPlan(app: string, listen: HostPort, intent: TrafficIntent, serving: readonly ServingInstance[], policies: { outlierDetection?: OutlierDetection; longLived?: LongLivedDrain } = {}): TrafficPlan {
+  const { outlierDetection, longLived } = policies;
   const byRevision = new Map<number, ServingInstance[]>();
   for (const instance of serving) byRevision.set(instance.revision, [...(byRevision.get(instance.revision) ?? []), instance]);
   const endpointsOf = (revision: number) => (byRevision.get(revision) ?? []).map(({ id, host, port }) => ({ id, host, port }));
@@ -28,7 +31,19 @@ export function buildTrafficPlan(app: string, listen: HostPort, intent: TrafficI
   if (intent.previews.length) plan.previews = intent.previews.map(({ listen: address, revision }) => ({ listen: address, revision }));
   if (intent.sticky) plan.sticky = { ...intent.sticky };
   if (intent.mirror) plan.mirror = { ...intent.mirror };
+  if (outlierDetection !== undefined && outlierDetection.consecutiveFailures > 0) plan.outlierDetection = { ...outlierDetection };
+  if (longLived !== undefined) plan.longLived = { ...longLived };
   return plan;
+}
+
+/** What the proxy does with a leaving instance's WebSockets and event streams: the app's own policy, else wait up to drainTimeout. */
+export function longLivedOf(spec: AppSpec): LongLivedDrain {
+  return spec.longLived ?? { drain: 'wait', timeoutMs: spec.drainTimeoutMs };
+}
+
+/** The outlier ejection an app's plans carry: its own, else the defaults (on). */
+export function outlierDetectionOf(spec: AppSpec): OutlierDetection {
+  return spec.outlierDetection ?? { consecutiveFailures: DEFAULT_OUTLIER_CONSECUTIVE_FAILURES, ejectForMs: DEFAULT_OUTLIER_EJECT_FOR_MS };
 }
 
 /** The share of weighted traffic each revision of a plan gets, in percent (one decimal). */

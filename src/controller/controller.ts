@@ -12,7 +12,7 @@ import { promoteBlueGreen } from '../strategies/blue-green.js';
 import { promoteCanary } from '../strategies/canary.js';
 import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
-import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
+import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';
 import { batchOfPoint, choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
@@ -65,6 +65,21 @@ const KEEP_ENDED_INSTANCES = 500;
 /** Traffic seconds are kept a day: the before/during/after figures of any report written meanwhile. */
 const KEEP_TRAFFIC_MS = 24 * 60 * 60_000;
 const DRAIN_POLL_MS = 20;
+/**
+ * How long a stop waits for a leaving instance's in-flight requests: its drain timeout (all when
+ * the app sets no `longLived`), or with `longLived.drain: wait` its long-lived timeout if longer, plus the time clients told to go
+ * away have to answer (the proxy starts that timer when it applies the plan without the
+ * instance, before this wait starts, so it ends them first).
+ */
+function drainWaitMs(spec: AppSpec): number {
+  if (spec.longLived === undefined) return spec.drainTimeoutMs;
+  const longLived = spec.longLived;
+  return Math.max(spec.drainTimeoutMs, longLived.drain === 'wait' ? longLived.timeoutMs + LONG_LIVED_GOODBYE_MS : LONG_LIVED_GOODBYE_MS);
+}
+
+/** Time the proxy gives a WebSocket client to answer its close frame, and a little more. */
+const LONG_LIVED_GOODBYE_MS = 2_500;
+
 /** How much longer than the drain timeout a stop waits for the proxy to confirm the instance left. */
 const PLAN_CONFIRM_GRACE_MS = 60_000;
 /** An instance ready this long proves the revision can run; the restart backoff starts over. */
@@ -819,6 +834,7 @@ export class Controller {
       spec?.listen ?? this.lastListen(app),
       intent,
       serving.map((i) => ({ id: i.record.id, revision: i.record.revision, host: i.host, port: i.record.port })),
+      spec === null ? {} : { outlierDetection: outlierDetectionOf(spec), longLived: longLivedOf(spec) },
     );
     const key = JSON.stringify(plan);
     if (key === state.lastPlanKey) return null;
@@ -1008,7 +1024,7 @@ export class Controller {
       this.emit(app, this.currentRolloutId(app), 'instance-draining', `${id} draining (${why})`);
     }
     await this.waitUntilOutOfPlan(app, id, instance.spec.drainTimeoutMs);
-    await this.waitForDrain(id, this.now() + instance.spec.drainTimeoutMs);
+    await this.waitForDrain(id, this.now() + drainWaitMs(instance.spec));
     const { pid } = instance.record;
     const result = pid === null ? { wasKilled: false } : await this.options.runtime.stop(pid, instance.spec.stopTimeoutMs);
     if (result.wasKilled) this.emit(app, this.currentRolloutId(app), 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);

@@ -22,7 +22,7 @@ export type WorkerCommand =
   | { type: 'removeApp'; requestId: number; app: string }
   | { type: 'inflight'; requestId: number }
   | { type: 'measurements'; requestId: number }
-  | { type: 'drain' };
+  | { type: 'drain'; isGentle?: boolean };
 
 /** Proxy worker → primary. */
 export type WorkerReply =

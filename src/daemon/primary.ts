@@ -17,6 +17,8 @@ export const DEFAULT_WORKERS = 2;
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 /** Longer than the proxy's own close timeout, so workers finish draining by themselves. */
 const WORKER_DRAIN_LIMIT_MS = DEFAULT_CLOSE_TIMEOUT_MS + 5_000;
+/** How long a reload waits for its new workers to serve before giving up and keeping the old ones. */
+const RELOAD_START_LIMIT_MS = 15_000;
 
 export interface PrimaryOptions {
   configPath: string;
@@ -62,7 +64,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
 
-  function forkWorker(): void {
+  /** Old workers a reload told to drain: their exit is expected, not restarted. */
+  const retiring = new Set<Worker>();
+  let isReloading = false;
+
+  /** Forks a proxy worker; the promise resolves once it serves every current plan (it listens then). */
+  function forkWorker(): { worker: Worker; isServing: Promise<boolean> } {
+    let markServing: (isServing: boolean) => void = () => {};
+    const isServing = new Promise<boolean>((resolve) => (markServing = resolve));
     const worker = cluster.fork({
       CUTOVER_ROLE: 'worker',
       ...(options.proxy ? { [WORKER_PROXY_OPTIONS_ENV]: JSON.stringify(proxyOptionsFromSpec(options.proxy)) } : {}),
@@ -71,7 +80,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (message.type === 'started') {
         // The worker listens only once it holds every current plan.
         startedWorkers.add(worker);
-        void fanout.send([worker], { type: 'plans', plans: [...plans.values()] });
+        void fanout.send([worker], { type: 'plans', plans: [...plans.values()] }).then(({ replies, missing }) => markServing(missing === 0 && replies.every((r) => !r.error)));
         return;
       }
       fanout.onReply(worker, message);
@@ -79,11 +88,46 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     worker.on('exit', (code, signal) => {
       startedWorkers.delete(worker);
       fanout.onExit(worker);
-      if (isStopping) return;
+      markServing(false);
+      if (isStopping || retiring.delete(worker)) return;
       options.log(`proxy worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another`);
       const delay = RESTART_BACKOFF_MS[Math.min(workerRestarts++, RESTART_BACKOFF_MS.length - 1)]!;
       later(delay, forkWorker);
     });
+    return { worker, isServing };
+  }
+
+  /**
+   * `cutover reload` / SIGHUP: a new set of proxy workers (new code, if the package was
+   * upgraded), then the old ones drain. The new workers get every plan before they listen, and
+   * listen on the handles the primary already holds (cluster shares them), so the listening
+   * sockets never close: new connections go to old and new workers alike until the old ones stop
+   * listening, and the old ones finish what they serve (up to their close timeout). If a new
+   * worker cannot serve within RELOAD_START_LIMIT_MS, the old ones stay.
+   */
+  async function reload(): Promise<void> {
+    if (isStopping || isReloading) return;
+    isReloading = true;
+    try {
+      const old = [...Object.values(cluster.workers ?? {})].filter((w): w is Worker => w !== undefined && !retiring.has(w));
+      options.log(`reload: starting ${options.workers} new proxy worker(s), then draining ${old.length} old one(s)`);
+      const fresh = Array.from({ length: options.workers }, () => forkWorker());
+      const limit = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), RELOAD_START_LIMIT_MS).unref());
+      const isServing = await Promise.race([Promise.all(fresh.map((f) => f.isServing)).then((all) => all.every(Boolean)), limit]);
+      if (!isServing || isStopping) {
+        options.log('reload: the new proxy workers did not all start serving; the old ones stay');
+        return;
+      }
+      for (const worker of old) {
+        retiring.add(worker);
+        startedWorkers.delete(worker);
+        if (worker.isConnected()) worker.send({ type: 'drain', isGentle: true } satisfies WorkerCommand);
+        setTimeout(() => worker.process.kill('SIGKILL'), WORKER_DRAIN_LIMIT_MS).unref();
+      }
+      options.log(`reload: ${fresh.length} new proxy worker(s) serve; the old ones drain`);
+    } finally {
+      isReloading = false;
+    }
   }
 
   /** Restarts wait a little; a stop cancels the ones not yet done. */
@@ -214,6 +258,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const onHangup = (): void => void reload();
+  process.on('SIGHUP', onHangup);
 
   for (let n = 0; n < options.workers; n++) forkWorker();
   startController();
@@ -221,6 +267,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     resolveExit = (code) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onHangup);
       resolve(code);
     };
   });

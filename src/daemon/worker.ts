@@ -35,7 +35,7 @@ export function runWorker(): void {
       case 'measurements':
         return { measurements: { source: `worker-${process.pid}`, ...proxy.measurements() } };
       case 'drain':
-        await proxy.close();
+        await proxy.close({ isGentle: message.isGentle === true });
         process.exit(0);
     }
   }

@@ -69,6 +69,11 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     ),
   );
   registry.registerMetric(
+    computed('cutover_outlier_ejections_total', 'Times the proxy ejected an instance from its pool for failing too often in a row (summed over workers: each worker ejects on its own).', 'counter', () =>
+      [...byRevision().values()].map((r) => ({ labels: { app: r.app, revision: r.revision }, value: r.counts[at('ejections')] ?? 0 })),
+    ),
+  );
+  registry.registerMetric(
     computed('cutover_unrouted_requests_total', 'Requests answered 503 because no instance could take them.', 'counter', () => [...history.currentUnrouted()].map(([app, value]) => ({ labels: { app }, value }))),
   );
   registry.registerMetric(

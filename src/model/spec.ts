@@ -203,6 +203,10 @@ export interface AppSpec {
   router?: RouterSpec;
   /** Absent for local processes (the default), so their spec hash is unchanged. */
   runtime?: RuntimeSpec;
+  /** Passive outlier ejection; absent when not written (the defaults), so older spec hashes stay. */
+  outlierDetection?: { consecutiveFailures: number; ejectForMs: number };
+  /** WebSockets and event streams of a leaving instance; absent when not written (wait, up to drainTimeout). */
+  longLived?: { drain: 'wait' | 'close'; timeoutMs: number };
   /** Analysis templates by name; older stored specs lack them (none). */
   analysis?: Record<string, AnalysisTemplateSpec>;
 }

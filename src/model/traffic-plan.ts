@@ -66,6 +66,28 @@ export interface MirrorRule {
   percent: number;
 }
 
+/**
+ * Passive outlier ejection: an endpoint whose tries fail `consecutiveFailures` times in a row
+ * (a 5xx answer, or a connection refused, reset or timed out) leaves its revision's pool for
+ * `ejectForMs`; never more than half of a revision's endpoints, never the last one. Absent or
+ * `consecutiveFailures: 0`: no ejection.
+ */
+export interface OutlierDetection {
+  consecutiveFailures: number;
+  ejectForMs: number;
+}
+
+/**
+ * What happens to an endpoint's WebSocket tunnels and Server-Sent-Events streams once it left
+ * the plan: `wait` lets them run until they end or `timeoutMs` passes, `close` ends them at
+ * once; either way the proxy ends them cleanly (close frame 1001, the stream's last chunk),
+ * never with a reset. Absent: they run until the instance stops.
+ */
+export interface LongLivedDrain {
+  drain: 'wait' | 'close';
+  timeoutMs: number;
+}
+
 export interface TrafficPlan {
   app: string;
   /** Increases with every change for this app; acknowledgements name it. */
@@ -76,4 +98,6 @@ export interface TrafficPlan {
   previews?: PreviewListener[];
   sticky?: StickyAssignment;
   mirror?: MirrorRule;
+  outlierDetection?: OutlierDetection;
+  longLived?: LongLivedDrain;
 }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AppRoute, ListenAddress } from './app-route.js';
@@ -14,6 +15,8 @@ import { openTunnel } from './websocket-tunnel.js';
 /** Something long-lived on a listener that must be cut when the listener closes. */
 export interface Tunnel {
   destroy(): void;
+  /** Ends it cleanly (a gentle close: close frame 1001). */
+  goAway(): void;
 }
 
 /**
@@ -26,6 +29,13 @@ export class AppListener {
   readonly server: Server;
   /** Set once closing starts: responses then carry `Connection: close`. */
   isClosing = false;
+  /**
+   * Set by a gentle close (a proxy reload): idle keep-alive connections are not closed by the
+   * proxy, which would race a client writing its next request on one; the client closes them
+   * first (the proxy's keep-alive timeout, told in every response, is longer than what clients
+   * keep), or the next request is answered with `Connection: close`.
+   */
+  private shouldLeaveIdle = false;
   readonly tunnels = new Set<Tunnel>();
   readonly bodyGuard: BodyRateGuard;
   private readonly trustedProxies: TrustedProxies;
@@ -106,6 +116,7 @@ export class AppListener {
 
   /** Called when a response finished while closing: its connection may now be idle. */
   closeIdleConnections(): void {
+    if (this.shouldLeaveIdle) return;
     this.server.closeIdleConnections();
     this.fastLane?.closeIdle(this);
   }
@@ -114,9 +125,10 @@ export class AppListener {
    * Stops listening and resolves once every connection is gone, destroying those still open
    * after `timeoutMs`. Idempotent.
    */
-  close(timeoutMs: number): Promise<void> {
+  close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
     if (this.closed !== undefined) return this.closed;
     this.isClosing = true;
+    this.shouldLeaveIdle = options.isGentle === true;
     this.bodyGuard.stop();
     const { server } = this;
     this.closed = new Promise<void>((resolve) => {
@@ -125,10 +137,18 @@ export class AppListener {
         this.fastLane?.destroyAll(this);
         for (const tunnel of [...this.tunnels]) tunnel.destroy();
       }, timeoutMs);
-      server.close(() => {
+      const onClosed = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      if (this.shouldLeaveIdle) {
+        // Stop listening only: http.Server.close would also close the idle connections at once.
+        // They end when their clients close them, or at the keep-alive timeout.
+        NetServer.prototype.close.call(server, onClosed);
+        for (const tunnel of [...this.tunnels]) tunnel.goAway();
+        return;
+      }
+      server.close(onClosed);
       this.closeIdleConnections();
       for (const tunnel of [...this.tunnels]) tunnel.destroy();
     });

@@ -18,7 +18,8 @@ import type { RoutingTable } from './routing-table.js';
 import { newStickyValue } from './sticky-cookie.js';
 import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from './upstream-failure.js';
 import type { UpstreamFailureKind } from './upstream-failure.js';
-import type { UpstreamTarget } from './upstream-target.js';
+import { outcomeOfStatus } from './outlier-ejection.js';
+import type { LongLivedConnection, UpstreamTarget } from './upstream-target.js';
 
 /** Proxies one client request to an upstream of the listener's app. */
 export function forwardRequest(listener: AppListener, req: IncomingMessage, res: ServerResponse): void {
@@ -72,7 +73,7 @@ function onResponseDrain(this: TrackedResponse): void {
  * `onError`) rather than the newer controller one: that one is adapted to this by a wrapper
  * that also builds a header object per response, a cost the benchmark showed on every request.
  */
-export class ForwardedRequest implements Dispatcher.DispatchHandler {
+export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedConnection {
   private target: UpstreamTarget | undefined = undefined;
   /** Aborts the current try; set once undici assigned it to a connection. */
   private abortTry: ((reason?: Error) => void) | undefined = undefined;
@@ -100,6 +101,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   /** Set when the proxy itself refuses the request mid-way (413, 408): the status to answer. */
   private refusedStatus: number | undefined = undefined;
   private bodyWatch: BodyWatch | undefined = undefined;
+  /** The response is an event stream (`text/event-stream`, no Content-Length): long-lived. */
+  private isEventStream = false;
+  /** The proxy ended the event stream itself (its endpoint is leaving): the abort is no failure. */
+  private isEndedByProxy = false;
   private limitedBody: LimitedBody | undefined = undefined;
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
 
@@ -192,7 +197,22 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     if (statusText) res.writeHead(statusCode, statusText, clientHeaders);
     else res.writeHead(statusCode, clientHeaders);
     this.hasResponded = true;
+    if (isEventStream(clientHeaders) && this.target !== undefined) {
+      this.isEventStream = true;
+      this.target.addLongLived(this);
+    }
     return true;
+  }
+
+  /**
+   * Ends an event stream cleanly (its endpoint is leaving): the upstream try is aborted and the
+   * client's response ends with the last chunk, so the client sees a finished stream (and
+   * reconnects, to an endpoint still in the plan), never a reset.
+   */
+  goAway(): void {
+    if (!this.isEventStream || this.isEndedByProxy || this.res.writableEnded) return;
+    this.isEndedByProxy = true;
+    if (this.abortTry !== undefined) this.abortTry(new CutoverError('PROXY_STREAM_ENDED', 'the event stream was ended: its instance left the traffic plan'));
   }
 
   onData(chunk: Buffer): boolean {
@@ -205,7 +225,11 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.target?.meter.recordResponse(this.statusCode, this.elapsedSeconds());
+    const target = this.target;
+    if (target !== undefined) {
+      target.meter.recordResponse(this.statusCode, this.elapsedSeconds());
+      this.listener.route.table.recordOutcome(target, outcomeOfStatus(this.statusCode));
+    }
     this.release();
     this.res.end();
   }
@@ -218,12 +242,20 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const failed = this.target;
     this.release();
     if (this.isClientGone) return;
+    if (this.isEndedByProxy) {
+      failed?.meter.recordResponse(this.statusCode, this.elapsedSeconds());
+      this.res.end();
+      return;
+    }
     if (this.refusedStatus !== undefined) {
       this.refuse(this.refusedStatus);
       return;
     }
     const kind = classifyUpstreamFailure(error, this.isWritten);
-    failed?.meter.recordUpstreamFailure(kind === 'timeout');
+    if (failed !== undefined) {
+      failed.meter.recordUpstreamFailure(kind === 'timeout');
+      this.listener.route.table.recordOutcome(failed, kind === 'bad-request' ? 'ignored' : 'failure');
+    }
     if (this.hasResponded) {
       // Never pass a truncated body off as complete.
       failed?.meter.recordProxyError(502, this.elapsedSeconds());
@@ -369,6 +401,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     const target = this.target;
     if (target === undefined) return;
     this.target = undefined;
+    if (this.isEventStream) target.removeLongLived(this);
     target.end();
   }
 
@@ -388,6 +421,17 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler {
     // Without an abort function the try is still queued; onConnect aborts it.
     if (this.target !== undefined && this.abortTry !== undefined) this.abortTry(clientClosedError());
   }
+}
+
+/** True for an event stream of unknown length (a response with a Content-Length is not cut short). */
+function isEventStream(headers: readonly string[]): boolean {
+  let isStream = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 12 && name.toLowerCase() === 'content-type') isStream = headers[i + 1]!.trimStart().toLowerCase().startsWith('text/event-stream');
+    else if (name.length === 14 && name.toLowerCase() === 'content-length') return false;
+  }
+  return isStream;
 }
 
 function clientClosedError(): Error {

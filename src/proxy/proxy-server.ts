@@ -102,17 +102,19 @@ export class ProxyServer {
 
   /**
    * Closes every listener, lets in-flight requests finish for up to `closeTimeoutMs`, then
-   * destroys what is left and the upstream pools. WebSocket tunnels are cut at once.
+   * destroys what is left and the upstream pools. WebSocket tunnels are cut at once. `isGentle`
+   * (a reload, other workers serve on): idle keep-alive connections are left for the clients
+   * to close, so none is closed under a request being written.
    */
-  close(): Promise<void> {
-    this.closing ??= this.closeAll();
+  close(options: { isGentle?: boolean } = {}): Promise<void> {
+    this.closing ??= this.closeAll(options.isGentle === true);
     return this.closing;
   }
 
-  private async closeAll(): Promise<void> {
+  private async closeAll(isGentle: boolean): Promise<void> {
     // Changes already queued run first (new ones are refused), then every app is removed.
     await Promise.allSettled([...this.queues.values()]);
-    await Promise.allSettled([...this.apps.keys()].map((app) => this.enqueue(app, () => this.remove(app))));
+    await Promise.allSettled([...this.apps.keys()].map((app) => this.enqueue(app, () => this.remove(app, isGentle))));
     await Promise.allSettled([...this.retiring]);
     await this.registry.close();
     this.fastLane.close();
@@ -172,11 +174,11 @@ export class ProxyServer {
     }
   }
 
-  private async remove(app: string): Promise<void> {
+  private async remove(app: string, isGentle = false): Promise<void> {
     const route = this.apps.get(app);
     if (route === undefined) return;
     this.apps.delete(app);
-    await Promise.all([...route.listeners.values()].map((listener) => listener.close(this.options.closeTimeoutMs)));
+    await Promise.all([...route.listeners.values()].map((listener) => listener.close(this.options.closeTimeoutMs, { isGentle })));
     route.table.release();
   }
 

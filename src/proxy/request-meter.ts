@@ -23,6 +23,8 @@ export const METER_COUNTERS = [
   'upstreamErrors',
   /** Tries that timed out at the upstream. */
   'upstreamTimeouts',
+  /** Times the instance was ejected from its pool as an outlier (failed too often in a row). */
+  'ejections',
 ] as const;
 export type MeterCounter = (typeof METER_COUNTERS)[number];
 
@@ -31,6 +33,7 @@ const STATUS_BASE = 0; // status1xx is index 1: STATUS_BASE + floor(status / 100
 const PROXY_5XX = 6;
 const UPSTREAM_ERRORS = 7;
 const UPSTREAM_TIMEOUTS = 8;
+const EJECTIONS = 9;
 
 /** One worker's cumulative counts for one instance (since the worker started). */
 export interface EndpointMeasurement {
@@ -82,6 +85,11 @@ export class EndpointMeter {
   /** One failed try at this upstream (the request may still be retried elsewhere). */
   recordUpstreamFailure(isTimeout: boolean): void {
     this.counts[isTimeout ? UPSTREAM_TIMEOUTS : UPSTREAM_ERRORS]!++;
+  }
+
+  /** The instance was ejected from its pool as an outlier. */
+  recordEjection(): void {
+    this.counts[EJECTIONS]!++;
   }
 
   snapshot(): EndpointMeasurement {

@@ -12,17 +12,24 @@ export interface RouteGroup {
   next: number;
 }
 
-/** The endpoint of the group with the fewest outstanding requests; ties rotate. */
+/**
+ * The endpoint of the group with the fewest outstanding requests, ejected outliers left out
+ * (unless every endpoint is out, which only a plan change can cause); ties rotate.
+ */
 export function pickLeastOutstanding(group: RouteGroup): UpstreamTarget {
   const { endpoints } = group;
   const count = endpoints.length;
   if (count === 1) return endpoints[0]!;
   const start = group.next;
   group.next = start + 1 === count ? 0 : start + 1;
-  let best = endpoints[start]!;
-  for (let i = 1; i < count && best.inflight > 0; i++) {
+  let best: UpstreamTarget | undefined;
+  for (let i = 0; i < count; i++) {
     const candidate = endpoints[(start + i) % count]!;
-    if (candidate.inflight < best.inflight) best = candidate;
+    if (candidate.isEjected) continue;
+    if (best === undefined || candidate.inflight < best.inflight) {
+      best = candidate;
+      if (best.inflight === 0) break;
+    }
   }
-  return best;
+  return best ?? endpoints[start]!;
 }

@@ -11,6 +11,8 @@ import { StickyCookie } from './sticky-cookie.js';
 import type { UpstreamRegistry } from './upstream-registry.js';
 import type { UpstreamTarget } from './upstream-target.js';
 import { weightedRangeIndex } from './weighted-range.js';
+import { judgeOutcome } from './outlier-ejection.js';
+import type { OutlierPolicy, TryOutcome } from './outlier-ejection.js';
 
 /** What a routing table is built from besides its weighted groups. */
 interface RoutingTableParts {
@@ -19,6 +21,7 @@ interface RoutingTableParts {
   readonly routes: RouteMatcher | undefined;
   readonly sticky: StickyCookie | undefined;
   readonly mirror: MirrorRoute | undefined;
+  readonly outlierDetection: OutlierPolicy | undefined;
 }
 
 /**
@@ -45,6 +48,8 @@ export class RoutingTable {
   /** Set when the plan mirrors a share of the weighted traffic to a revision with endpoints. */
   readonly mirror: MirrorRoute | undefined;
   private readonly groupsByRevision: ReadonlyMap<number, RouteGroup>;
+  /** Undefined when the plan turns outlier ejection off. */
+  private readonly outlierDetection: OutlierPolicy | undefined;
   private readonly totalWeight: number;
   private isReleased = false;
 
@@ -66,6 +71,8 @@ export class RoutingTable {
     this.routes = parts.routes;
     this.sticky = parts.sticky;
     this.mirror = parts.mirror;
+    const outliers = parts.outlierDetection;
+    this.outlierDetection = outliers !== undefined && outliers.consecutiveFailures > 0 ? outliers : undefined;
     this.isRoutable = groups.length > 0 || parts.routes !== undefined;
     let total = 0;
     for (const group of groups) total += group.weight;
@@ -122,15 +129,47 @@ export class RoutingTable {
     const last = tried[tried.length - 1];
     let sameGroup: UpstreamTarget | undefined;
     let anyGroup: UpstreamTarget | undefined;
+    let ejected: UpstreamTarget | undefined;
     for (const group of this.groups) {
       const isSameGroup = last !== undefined && group.endpoints.includes(last);
       for (const target of group.endpoints) {
         if (tried.includes(target)) continue;
+        if (target.isEjected) {
+          ejected ??= target;
+          continue;
+        }
         if (isSameGroup && (sameGroup === undefined || target.inflight < sameGroup.inflight)) sameGroup = target;
         if (anyGroup === undefined || target.inflight < anyGroup.inflight) anyGroup = target;
       }
     }
-    return sameGroup ?? anyGroup ?? (mayRepeat ? this.pick() : undefined);
+    return sameGroup ?? anyGroup ?? (mayRepeat ? this.pick() : ejected);
+  }
+
+  /**
+   * Counts the outcome of one try at `target` for passive outlier ejection (see
+   * `outlier-ejection.ts`): an endpoint failing too often in a row leaves its group's picks for
+   * the plan's `ejectForMs`, within the group's cap. The state lives on the target, so it
+   * survives plan swaps. Nothing to do on the common path (a success after a success).
+   */
+  recordOutcome(target: UpstreamTarget, outcome: TryOutcome): void {
+    const policy = this.outlierDetection;
+    if (policy === undefined || outcome === 'ignored' || (outcome === 'success' && target.failuresInRow === 0)) return;
+    const group = this.groupsByRevision.get(target.revision);
+    if (group === undefined || !group.endpoints.includes(target)) {
+      // The endpoint left the plan: it gets no new traffic anyway.
+      target.failuresInRow = 0;
+      return;
+    }
+    let ejectedInGroup = 0;
+    for (const other of group.endpoints) if (other.isEjected) ejectedInGroup++;
+    const judgement = judgeOutcome(policy, outcome, {
+      failuresInRow: target.failuresInRow,
+      isEjected: target.isEjected,
+      groupSize: group.endpoints.length,
+      ejectedInGroup,
+    });
+    target.failuresInRow = judgement.failuresInRow;
+    if (judgement.shouldEject) eject(target, policy.ejectForMs);
   }
 
   /** Drops this table's references on its targets (once), letting unused pools close. */
@@ -152,7 +191,7 @@ export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry
   const groupsByRevision = new Map<number, RouteGroup>();
   const targets: UpstreamTarget[] = [];
   for (const group of plan.groups) {
-    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint, plan.app, group.revision));
+    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint, plan.app, group.revision, plan.longLived));
     targets.push(...endpoints);
     if (endpoints.length === 0) continue;
     const weight = Number.isFinite(group.weight) && group.weight > 0 ? group.weight : 0;
@@ -165,14 +204,32 @@ export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry
     routes: createRouteMatcher(plan.routes, (revision) => groupsByRevision.has(revision)),
     sticky,
     mirror: createMirrorRoute(plan.mirror, (revision) => groupsByRevision.get(revision), mirrorLimits),
+    outlierDetection: plan.outlierDetection,
   };
   return new RoutingTable(plan.app, groups, parts, targets, registry);
 }
 
+/** The least busy endpoint not tried yet, ejected outliers only when nothing else is left. */
 function leastBusyUntried(endpoints: readonly UpstreamTarget[], tried: readonly UpstreamTarget[]): UpstreamTarget | undefined {
   let best: UpstreamTarget | undefined;
+  let ejected: UpstreamTarget | undefined;
   for (const target of endpoints) {
-    if (!tried.includes(target) && (best === undefined || target.inflight < best.inflight)) best = target;
+    if (tried.includes(target)) continue;
+    if (target.isEjected) ejected ??= target;
+    else if (best === undefined || target.inflight < best.inflight) best = target;
   }
-  return best;
+  return best ?? ejected;
+}
+
+/** Takes `target` out of its group's picks for `ejectForMs`; it comes back with a clean count. */
+function eject(target: UpstreamTarget, ejectForMs: number): void {
+  target.isEjected = true;
+  target.meter.recordEjection();
+  clearTimeout(target.ejectionTimer);
+  target.ejectionTimer = setTimeout(() => {
+    target.isEjected = false;
+    target.failuresInRow = 0;
+    target.ejectionTimer = undefined;
+  }, ejectForMs);
+  target.ejectionTimer.unref();
 }

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { Endpoint } from '../model/traffic-plan.js';
+import type { Endpoint, LongLivedDrain } from '../model/traffic-plan.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { RequestMeter } from './request-meter.js';
 import { UpstreamTarget } from './upstream-target.js';
@@ -29,22 +29,37 @@ export class UpstreamRegistry {
     private readonly onDisposed: (target: UpstreamTarget) => void = () => {},
   ) {}
 
-  /** Returns the target for an endpoint of `app`'s `revision` and counts one more routing table using it. */
-  acquire(endpoint: Endpoint, app = '', revision = 0): UpstreamTarget {
+  /**
+   * Returns the target for an endpoint of `app`'s `revision` and counts one more routing table
+   * using it; `longLivedDrain` (the plan's) applies once it leaves every table.
+   */
+  acquire(endpoint: Endpoint, app = '', revision = 0, longLivedDrain?: LongLivedDrain): UpstreamTarget {
     const address = formatAddress(endpoint.host, endpoint.port);
     const key = `${endpoint.id}@${address}`;
     let target = this.targets.get(key);
     if (target === undefined) {
-      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, this.acquirePool(address), this.disposeTarget, this.meter.meterOf(app, revision, endpoint.id));
+      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, revision, this.acquirePool(address), this.disposeTarget, this.meter.meterOf(app, revision, endpoint.id));
       this.targets.set(key, target);
     }
     target.refs++;
+    target.longLivedDrain = longLivedDrain;
+    if (target.drainTimer !== undefined) {
+      // Back in a plan before its long-lived connections had to go.
+      clearTimeout(target.drainTimer);
+      target.drainTimer = undefined;
+    }
+    target.isSayingGoodbye = false;
     return target;
   }
 
-  /** Counts one routing table less using the target; an unused idle target is dropped. */
+  /**
+   * Counts one routing table less using the target. An unused idle target is dropped; one that
+   * left every table with connections still open drains its long-lived ones by its policy.
+   */
   release(target: UpstreamTarget): void {
-    if (--target.refs === 0 && target.inflight === 0) this.dispose(target);
+    if (--target.refs > 0) return;
+    if (target.inflight === 0) this.dispose(target);
+    else drainLongLived(target);
   }
 
   /** In-flight requests and tunnels per endpoint id; endpoints with none are omitted. */
@@ -65,6 +80,10 @@ export class UpstreamRegistry {
   async close(): Promise<void> {
     const pending = [...this.closingPools];
     for (const entry of this.pools.values()) pending.push(entry.pool.destroy().catch(ignore));
+    for (const target of this.targets.values()) {
+      clearTimeout(target.ejectionTimer);
+      clearTimeout(target.drainTimer);
+    }
     this.pools.clear();
     this.targets.clear();
     await Promise.all(pending);
@@ -93,6 +112,7 @@ export class UpstreamRegistry {
 
   private dispose(target: UpstreamTarget): void {
     if (this.targets.get(target.key) !== target) return;
+    clearTimeout(target.ejectionTimer);
     this.targets.delete(target.key);
     this.onDisposed(target);
     const address = formatAddress(target.host, target.port);
@@ -111,3 +131,15 @@ export function formatAddress(host: string, port: number): string {
 }
 
 function ignore(): void {}
+
+/** The target left every plan: `close` ends its long-lived connections now, `wait` after the timeout. */
+function drainLongLived(target: UpstreamTarget): void {
+  const policy = target.longLivedDrain;
+  if (policy === undefined) return;
+  if (policy.drain === 'close' || policy.timeoutMs <= 0) {
+    target.sayGoodbye();
+    return;
+  }
+  target.drainTimer = setTimeout(() => target.sayGoodbye(), policy.timeoutMs);
+  target.drainTimer.unref();
+}

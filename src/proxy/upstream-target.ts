@@ -1,4 +1,5 @@
 import type { Pool } from 'undici';
+import type { LongLivedDrain } from '../model/traffic-plan.js';
 import type { EndpointMeter } from './request-meter.js';
 
 /**
@@ -12,12 +13,28 @@ export class UpstreamTarget {
   inflight = 0;
   /** Routing tables that include this endpoint. */
   refs = 0;
+  /** Out of the pool for a while after failing too often in a row (see `outlier-ejection.ts`). */
+  isEjected = false;
+  /** Tries that failed in a row, for outlier ejection. */
+  failuresInRow = 0;
+  /** Brings an ejected endpoint back; cleared when the target is dropped. */
+  ejectionTimer: NodeJS.Timeout | undefined = undefined;
+  /** The long-lived drain policy of the latest plan that named this endpoint. */
+  longLivedDrain: LongLivedDrain | undefined = undefined;
+  /** Open WebSocket tunnels and event streams on this endpoint; created with the first. */
+  longLived: Set<LongLivedConnection> | undefined = undefined;
+  /** Ends the long-lived connections once the endpoint left every plan (policy `wait`). */
+  drainTimer: NodeJS.Timeout | undefined = undefined;
+  /** The endpoint left every plan and its long-lived connections were told to go. */
+  isSayingGoodbye = false;
 
   constructor(
     readonly key: string,
     readonly id: string,
     readonly host: string,
     readonly port: number,
+    /** The revision whose group this endpoint belongs to. */
+    readonly revision: number,
     readonly pool: Pool,
     private readonly onUnused: (target: UpstreamTarget) => void,
     /** Where requests answered through this endpoint are counted. */
@@ -32,4 +49,31 @@ export class UpstreamTarget {
   end(): void {
     if (--this.inflight === 0 && this.refs === 0) this.onUnused(this);
   }
+
+  /** Counts a long-lived connection; one opened after the goodbye is ended at once. */
+  addLongLived(connection: LongLivedConnection): void {
+    if (this.isSayingGoodbye) {
+      connection.goAway();
+      return;
+    }
+    (this.longLived ??= new Set()).add(connection);
+  }
+
+  removeLongLived(connection: LongLivedConnection): void {
+    this.longLived?.delete(connection);
+  }
+
+  /** Ends every long-lived connection cleanly (see `LongLivedConnection.goAway`). */
+  sayGoodbye(): void {
+    this.isSayingGoodbye = true;
+    clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    for (const connection of [...(this.longLived ?? [])]) connection.goAway();
+  }
+}
+
+/** A WebSocket tunnel or an event stream: open for as long as the client likes. */
+export interface LongLivedConnection {
+  /** Ends it cleanly: a close frame 1001 for a WebSocket, the last chunk for an event stream. */
+  goAway(): void;
 }

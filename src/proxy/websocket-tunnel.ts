@@ -5,7 +5,11 @@ import type { AppListener, Tunnel } from './app-listener.js';
 import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from './error-response.js';
 import { sanitizeRequestHead } from './forwarded-headers.js';
 import { checkRequestHead } from './request-limits.js';
-import type { UpstreamTarget } from './upstream-target.js';
+import type { LongLivedConnection, UpstreamTarget } from './upstream-target.js';
+import { FrameCursor, GOING_AWAY_CLOSE_FRAME } from './websocket-frames.js';
+
+/** How long a client told to go away has to answer the close frame before its socket is cut. */
+const GOING_AWAY_GRACE_MS = 2_000;
 
 /** Largest upstream handshake response head the proxy reads before giving up (502). */
 const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
@@ -70,8 +74,12 @@ export type TunnelState = (typeof TUNNEL_STATES)[number];
  * the handshake forwarded with X-Forwarded-* set, and bytes piped both ways once the
  * upstream answered 101. Counted in flight on its endpoint until either side closes.
  */
-class WebSocketTunnel implements Tunnel {
+class WebSocketTunnel implements Tunnel, LongLivedConnection {
   private state: TunnelState = 'connecting';
+  /** Frames from the upstream to the client, so a close frame can go in between two. */
+  private readonly toClient = new FrameCursor();
+  /** Told to go away: the close frame goes out at the next frame boundary. */
+  private isGoingAway = false;
   private upstream: Socket | undefined = undefined;
   private target: UpstreamTarget | undefined = undefined;
   private readonly tried: UpstreamTarget[] = [];
@@ -113,6 +121,57 @@ class WebSocketTunnel implements Tunnel {
   destroy(): void {
     this.finish();
     this.client.destroy();
+  }
+
+  /**
+   * Ends an open tunnel cleanly (its endpoint is leaving): the upstream's frames stop at the
+   * next frame boundary, the client gets a close frame 1001 "going away" and a FIN, what it
+   * sends back is read and dropped (closing with unread data would reset the connection), and
+   * the upstream gets a FIN. A tunnel not closed within GOING_AWAY_GRACE_MS (a client that never
+   * answers, an upstream stalled mid-frame) is cut.
+   */
+  goAway(): void {
+    if (this.state !== 'open' || this.isGoingAway) return;
+    this.isGoingAway = true;
+    const timer = setTimeout(() => this.destroy(), GOING_AWAY_GRACE_MS);
+    timer.unref();
+    this.client.once('close', () => clearTimeout(timer));
+    if (this.toClient.isAtBoundary) this.sendGoingAway();
+  }
+
+  private sendGoingAway(): void {
+    const { client, upstream } = this;
+    if (upstream !== undefined) {
+      upstream.removeAllListeners('data');
+      client.unpipe(upstream);
+      upstream.on('data', ignore);
+      upstream.resume();
+      upstream.end();
+    }
+    client.removeAllListeners('drain');
+    client.on('data', ignore);
+    client.resume();
+    client.end(GOING_AWAY_CLOSE_FRAME);
+  }
+
+  /** Upstream bytes for the client, with backpressure; stops at a frame boundary once going away. */
+  private forwardToClient(upstream: Socket, chunk: Buffer): void {
+    if (this.isGoingAway) {
+      const end = this.toClient.endOfFrame(chunk, 0);
+      if (end === -1) {
+        this.writeToClient(upstream, chunk);
+        return;
+      }
+      this.writeToClient(upstream, chunk.subarray(0, end));
+      this.sendGoingAway();
+      return;
+    }
+    this.toClient.advance(chunk);
+    this.writeToClient(upstream, chunk);
+  }
+
+  private writeToClient(upstream: Socket, chunk: Buffer): void {
+    if (chunk.length > 0 && !this.client.write(chunk)) upstream.pause();
   }
 
   private onClientClosed(hadError: boolean): void {
@@ -179,8 +238,14 @@ class WebSocketTunnel implements Tunnel {
     client.on('timeout', () => this.destroy());
     client.setNoDelay(true);
     client.write(response);
+    // The first frames may have come with the 101 response.
+    this.toClient.advance(response.subarray(response.indexOf(HEAD_END) + HEAD_END.length));
     client.pipe(upstream);
-    upstream.pipe(client);
+    // Not piped: the proxy follows the frames, to be able to close between two (`goAway`).
+    upstream.on('data', (chunk: Buffer) => this.forwardToClient(upstream, chunk));
+    client.on('drain', () => upstream.resume());
+    upstream.resume();
+    this.target?.addLongLived(this);
   }
 
   private forwardRejected(chunk: Buffer): void {
@@ -217,6 +282,12 @@ class WebSocketTunnel implements Tunnel {
         this.endGracefully();
         return;
       case 'open':
+        if (this.isGoingAway) {
+          // The client may still be answering the close frame: its own 'close' (or the grace
+          // timer) ends its socket, never a cut here.
+          this.finish();
+          return;
+        }
         if (reason === 'end') this.endGracefully();
         else this.destroy();
         return;
@@ -249,6 +320,7 @@ class WebSocketTunnel implements Tunnel {
     const target = this.target;
     if (target === undefined) return;
     this.target = undefined;
+    target.removeLongLived(this);
     target.end();
   }
 }

@@ -41,6 +41,11 @@ import {
   MAX_CANARY_STEPS,
   MAX_HAPROXY_SERVERS,
   MAX_DRAIN_TIMEOUT_MS,
+  DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+  DEFAULT_OUTLIER_EJECT_FOR_MS,
+  MAX_OUTLIER_CONSECUTIVE_FAILURES,
+  LONG_LIVED_DRAIN_MODES,
+  DEFAULT_LONG_LIVED_DRAIN,
   MAX_DURATION_MS,
   MAX_REPLICAS,
   MAX_STOP_TIMEOUT_MS,
@@ -644,6 +649,29 @@ const runtimeSchema = z
   .meta({ description: 'Where instances run: local processes (the default) or a Kubernetes cluster.' })
   .register(fieldHints, { expected: 'local or kubernetes', hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' });
 
+const outlierDetectionSchema = z
+  .strictObject({
+    consecutiveFailures: integer(0, MAX_OUTLIER_CONSECUTIVE_FAILURES)
+      .meta({ description: 'Failed tries in a row (a 5xx answer, or a connection refused, reset or timed out) after which an instance is ejected; 0 turns ejection off.', default: DEFAULT_OUTLIER_CONSECUTIVE_FAILURES })
+      .register(fieldHints, { expected: 'a whole number', hint: 'write consecutiveFailures: 5, or 0 to turn ejection off' })
+      .optional(),
+    ejectFor: duration('How long an ejected instance stays out of the pool before it gets traffic again.', { defaultMs: DEFAULT_OUTLIER_EJECT_FOR_MS, minMs: 1 }).optional(),
+  })
+  .meta({ description: "Passive outlier ejection in the built-in proxy: an instance failing too often in a row leaves the pool for a while; never more than half of a revision's instances, never the last one." })
+  .register(fieldHints, { expected: 'a mapping', hint: 'write outlierDetection: { consecutiveFailures: 5, ejectFor: 30s }' });
+
+const longLivedSchema = z
+  .strictObject({
+    drain: z
+      .enum(LONG_LIVED_DRAIN_MODES)
+      .meta({ description: 'wait: a leaving instance stays until its WebSockets and event streams end, up to timeout; close: they are ended at once. Either way cleanly: close frame 1001, the stream\'s last chunk.', default: DEFAULT_LONG_LIVED_DRAIN })
+      .register(fieldHints, { expected: 'wait or close', hint: 'write drain: wait or drain: close' })
+      .optional(),
+    timeout: duration('With drain: wait, how long they may stay open once their instance left the traffic plan. Default: drainTimeout.', { defaultMs: DEFAULT_DRAIN_TIMEOUT_MS, maxMs: MAX_DRAIN_TIMEOUT_MS }).optional(),
+  })
+  .meta({ description: 'WebSocket and Server-Sent-Events connections of a leaving instance (built-in proxy); they count as in flight.' })
+  .register(fieldHints, { expected: 'a mapping', hint: 'write longLived: { drain: wait, timeout: 5m }' });
+
 const appNameSchema = z
   .string()
   .regex(APP_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid app name` })
@@ -666,6 +694,8 @@ export const appSchema = z
       defaultMs: DEFAULT_STOP_TIMEOUT_MS,
       maxMs: MAX_STOP_TIMEOUT_MS,
     }).optional(),
+    outlierDetection: outlierDetectionSchema.optional(),
+    longLived: longLivedSchema.optional(),
     strategy: strategySchema.optional(),
     hooks: hooksSchema.optional(),
     router: routerSchema.optional(),

@@ -31,6 +31,14 @@ export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /** Upper bound of `drainTimeout` and `stopTimeout`. */
 export const MAX_STOP_TIMEOUT_MS = 3_600_000;
 export const MAX_DRAIN_TIMEOUT_MS = 3_600_000;
+/** Failed tries in a row (5xx or no connection) after which the proxy ejects an instance; 0 turns ejection off. */
+export const DEFAULT_OUTLIER_CONSECUTIVE_FAILURES = 5;
+export const MAX_OUTLIER_CONSECUTIVE_FAILURES = 1_000;
+/** What happens to WebSockets and event streams of a leaving instance: wait for them (up to the timeout) or close them at once. */
+export const LONG_LIVED_DRAIN_MODES = ['wait', 'close'] as const;
+export const DEFAULT_LONG_LIVED_DRAIN = 'wait';
+/** How long an ejected instance stays out of the pool. */
+export const DEFAULT_OUTLIER_EJECT_FOR_MS = 30_000;
 
 export const DEFAULT_HEALTH_PATH = '/';
 export const DEFAULT_HEALTH_INTERVAL_MS = 1_000;

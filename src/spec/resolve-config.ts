@@ -40,6 +40,9 @@ import {
   DEFAULT_HAPROXY_BINARY,
   DEFAULT_HAPROXY_MODE,
   DEFAULT_HAPROXY_SERVERS,
+  DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+  DEFAULT_OUTLIER_EJECT_FOR_MS,
+  DEFAULT_LONG_LIVED_DRAIN,
 } from './defaults.js';
 import { defaultBackendName } from '../router/haproxy/haproxy-layout.js';
 import { parseDuration } from './parse-duration.js';
@@ -107,6 +110,18 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     strategy: resolveStrategy(app.strategy),
     hooks: resolveHooks(app.hooks, configDir),
     analysis: resolveAnalysis(app.analysis),
+    ...(app.outlierDetection === undefined ? {} : { outlierDetection: resolveOutlierDetection(app.outlierDetection) }),
+    ...(app.longLived === undefined
+      ? {}
+      : { longLived: { drain: app.longLived.drain ?? DEFAULT_LONG_LIVED_DRAIN, timeoutMs: durationMs(app.longLived.timeout, durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)) } }),
+  };
+}
+
+/** The app's outlier ejection with defaults filled in; also what an app without the key gets. */
+export function resolveOutlierDetection(raw: RawApp['outlierDetection']): { consecutiveFailures: number; ejectForMs: number } {
+  return {
+    consecutiveFailures: raw?.consecutiveFailures ?? DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+    ejectForMs: durationMs(raw?.ejectFor, DEFAULT_OUTLIER_EJECT_FOR_MS),
   };
 }
 

@@ -33,9 +33,11 @@ export class ChunkedScanner {
 
   /**
    * Scans `buf` from `start`. Returns the offset just past the body's end when it ends in
-   * `buf`, NEEDS_MORE when every byte belonged to the body, or MALFORMED_CHUNKED.
+   * `buf`, NEEDS_MORE when every byte belonged to the body, or MALFORMED_CHUNKED. With
+   * `stopAtChunkEnd`, also returns the offset just past the end of a data chunk (`isDone`
+   * tells the two apart), where a last chunk may be written to end the body early.
    */
-  scan(buf: Buffer, start: number): number {
+  scan(buf: Buffer, start: number, stopAtChunkEnd = false): number {
     let i = start;
     const end = buf.length;
     while (i < end) {
@@ -85,6 +87,7 @@ export class ChunkedScanner {
           if (code !== LF) return MALFORMED_CHUNKED;
           this.state = State.Size;
           i++;
+          if (stopAtChunkEnd) return i;
           break;
         case State.TrailerLineStart:
           this.state = code === CR ? State.FinalLf : State.Trailer;
@@ -114,6 +117,11 @@ export class ChunkedScanner {
 
   get isDone(): boolean {
     return this.state === State.Done;
+  }
+
+  /** Between two chunks: a last chunk written now ends the body cleanly. */
+  get isBetweenChunks(): boolean {
+    return this.state === State.Size && this.digits === 0;
   }
 }
 

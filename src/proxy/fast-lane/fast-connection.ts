@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type { AppListener } from '../app-listener.js';
 import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from '../error-response.js';
 import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from '../upstream-failure.js';
-import type { UpstreamTarget } from '../upstream-target.js';
+import { outcomeOfStatus } from '../outlier-ejection.js';
+import type { LongLivedConnection, UpstreamTarget } from '../upstream-target.js';
 import { ChunkedScanner, MALFORMED_CHUNKED, NEEDS_MORE } from './chunked-scanner.js';
 import type { FastLane } from './fast-lane.js';
 import { UpstreamClosedError } from './raw-upstream-pool.js';
@@ -30,7 +31,7 @@ const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
  * upstream, or when an idempotent request was reset (bodies are buffered, so always
  * replayable); a response that started and then failed is cut, never passed off as complete.
  */
-export class FastConnection implements UpstreamUser {
+export class FastConnection implements UpstreamUser, LongLivedConnection {
   /** Bytes read and not yet handled (the next requests, pipelined or partial). */
   private pending: Buffer | undefined = undefined;
   private isHandedOff = false;
@@ -53,6 +54,10 @@ export class FastConnection implements UpstreamUser {
   /** The upstream sent bytes beyond the response: its connection is out of step. */
   private isOverrun = false;
   private closesAfterResponse = false;
+  /** The response is an event stream of unknown length: long-lived, ended cleanly when its endpoint leaves. */
+  private isEventStream = false;
+  /** The endpoint is leaving: end the event stream at the next chunk boundary. */
+  private isGoingAway = false;
 
   private readonly onClientData = (chunk: Buffer): void => this.clientData(chunk);
   private readonly onClientEnd = (): void => this.clientEnded();
@@ -216,7 +221,11 @@ export class FastConnection implements UpstreamUser {
     if (this.listener.isClosing || head.framing === Framing.UntilClose) this.closesAfterResponse = true;
     const { socket } = this;
     socket.cork();
-    socket.write(this.closesAfterResponse ? `${head.clientHead}connection: close\r\n\r\n` : `${head.clientHead}\r\n`, 'latin1');
+    socket.write(`${head.clientHead}${this.closesAfterResponse ? 'connection: close\r\n\r\n' : this.lane.keepAliveHeaders}`, 'latin1');
+    if (head.isEventStream && head.framing !== Framing.Length) {
+      this.isEventStream = true;
+      this.target!.addLongLived(this);
+    }
     if (head.framing === Framing.Length) this.bodyLeft = head.contentLength;
     else if (head.framing === Framing.Chunked) this.chunked = new ChunkedScanner();
     this.forwardBody(bytes, head.length);
@@ -241,7 +250,7 @@ export class FastConnection implements UpstreamUser {
         this.bodyLeft -= end - start;
         break;
       case Framing.Chunked: {
-        const bodyEnd = this.chunked!.scan(chunk, start);
+        const bodyEnd = this.chunked!.scan(chunk, start, this.isGoingAway);
         if (bodyEnd === MALFORMED_CHUNKED) {
           this.upstream?.destroy(malformedError());
           return;
@@ -259,7 +268,42 @@ export class FastConnection implements UpstreamUser {
     if (end > start && !this.socket.write(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end))) {
       this.upstream?.socket.pause();
     }
-    if (isComplete) this.complete();
+    if (!isComplete) return;
+    if (this.chunked !== undefined && !this.chunked.isDone) this.endStreamEarly();
+    else this.complete();
+  }
+
+  /**
+   * Ends an event stream cleanly because its endpoint is leaving: the last chunk at a chunk
+   * boundary (at once if the stream is between chunks, else when the current chunk ends), or
+   * for a stream delimited by the close, the end of the client connection. The client sees a
+   * finished stream and reconnects, to an endpoint still in the plan; never a reset.
+   */
+  goAway(): void {
+    if (!this.isEventStream || this.isGoingAway || this.response === undefined) return;
+    this.isGoingAway = true;
+    if (this.response.framing === Framing.UntilClose) this.endStreamEarly();
+    else if (this.chunked?.isBetweenChunks === true) this.endStreamEarly();
+  }
+
+  private endStreamEarly(): void {
+    const response = this.response!;
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    if (upstream !== undefined) {
+      upstream.user = undefined;
+      upstream.destroy();
+    }
+    this.target!.meter.recordResponse(response.status, this.elapsedSeconds());
+    const isChunked = response.framing === Framing.Chunked;
+    this.endExchange();
+    if (isChunked && !this.listener.isClosing && !this.closesAfterResponse) {
+      this.socket.write('0\r\n\r\n', 'latin1');
+      this.next();
+      return;
+    }
+    if (isChunked) this.socket.end('0\r\n\r\n', 'latin1');
+    else this.socket.end();
   }
 
   /** The response went out whole: count it, give the upstream connection back, go on. */
@@ -267,13 +311,15 @@ export class FastConnection implements UpstreamUser {
     // Whatever was written under cork goes out before the next exchange or a hand-over.
     if (this.socket.writableCorked > 0) this.socket.uncork();
     const response = this.response!;
-    this.target!.meter.recordResponse(response.status, (performance.now() - this.startedAt) / 1000);
+    const target = this.target!;
+    target.meter.recordResponse(response.status, this.elapsedSeconds());
+    this.listener.route.table.recordOutcome(target, outcomeOfStatus(response.status));
     const upstream = this.upstream!;
     this.upstream = undefined;
     upstream.socket.resume();
     const { options } = this.listener;
     const idleMs = Math.min(options.upstreamKeepAliveTimeoutMs, (response.keepAliveMs ?? Infinity) - options.upstreamKeepAliveThresholdMs);
-    this.lane.poolOf(this.target!).release(upstream, response.isReusable && !this.isOverrun, idleMs);
+    this.lane.poolOf(target).release(upstream, response.isReusable && !this.isOverrun, idleMs);
     this.endExchange();
     if (this.closesAfterResponse || this.listener.isClosing) {
       this.socket.end();
@@ -288,7 +334,8 @@ export class FastConnection implements UpstreamUser {
     if (this.request === undefined || upstream === undefined) return;
     const response = this.response;
     if (response !== undefined && response.framing === Framing.UntilClose && error instanceof UpstreamClosedError && error.isOrderlyEnd) {
-      this.target!.meter.recordResponse(response.status, (performance.now() - this.startedAt) / 1000);
+      this.target!.meter.recordResponse(response.status, this.elapsedSeconds());
+      this.listener.route.table.recordOutcome(this.target!, outcomeOfStatus(response.status));
       this.endExchange();
       this.socket.end();
       return;
@@ -296,6 +343,7 @@ export class FastConnection implements UpstreamUser {
     const failed = this.target!;
     const kind = classifyUpstreamFailure(error, upstream.isConnected);
     failed.meter.recordUpstreamFailure(kind === 'timeout');
+    this.listener.route.table.recordOutcome(failed, 'failure');
     if (response !== undefined) {
       // Never pass a truncated body off as complete.
       failed.meter.recordProxyError(502, this.elapsedSeconds());
@@ -329,6 +377,11 @@ export class FastConnection implements UpstreamUser {
 
   /** Ends the in-flight count of the current try and forgets the exchange. */
   private endExchange(): void {
+    if (this.isEventStream) {
+      this.isEventStream = false;
+      this.isGoingAway = false;
+      this.target?.removeLongLived(this);
+    }
     this.target?.end();
     this.target = undefined;
     this.request = undefined;

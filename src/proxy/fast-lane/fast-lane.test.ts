@@ -116,7 +116,7 @@ describe('fast lane', () => {
       await waitFor(() => client.text().endsWith('0\r\nT: 1\r\n\r\n'), 'the whole first response');
       client.socket.write(get('/2'));
       await waitFor(() => client.text().split('0\r\nT: 1\r\n\r\n').length === 3, 'the whole second response');
-      assert.match(client.text(), /^HTTP\/1\.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: 1\r\n\r\n/);
+      assert.match(client.text(), /^HTTP\/1\.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: 1\r\n\r\n/);
       assert.equal(upstream.connections(), 1);
       client.socket.destroy();
     });
@@ -142,7 +142,7 @@ describe('fast lane', () => {
     await withProxy(upstream.port, async (proxy) => {
       const client = await rawClient(proxy.port);
       client.socket.write(`HEAD / HTTP/1.1\r\nHost: app.test\r\n\r\n`);
-      await waitFor(() => client.text().includes('content-length: 11\r\n\r\n'), 'the HEAD answer');
+      await waitFor(() => client.text().includes('content-length: 11\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n'), 'the HEAD answer');
       client.socket.write(get('/'));
       await waitFor(() => client.text().endsWith('ok'), 'the GET answer');
       assert.doesNotMatch(client.text(), /103/);

@@ -24,6 +24,12 @@ export class FastLane {
   readonly connections = new Set<FastConnection>();
   /** Bytes a client may send ahead of the responses before it is paused. */
   readonly maxPendingBytes: number;
+  /**
+   * Ends the head of a response on a connection that stays open, telling the client how long
+   * it may stay idle (as Node's HTTP server does), so that clients close idle connections
+   * before the proxy does and never send a request into a closing one.
+   */
+  readonly keepAliveHeaders: string;
   private readonly pools = new Map<UpstreamTarget, RawUpstreamPool>();
   /** Node's own `connection` listener of each listener's HTTP server. */
   private readonly strictLanes = new WeakMap<Server, ConnectionListener>();
@@ -31,6 +37,7 @@ export class FastLane {
 
   constructor(private readonly options: ProxyOptions) {
     this.maxPendingBytes = options.maxRequestLineBytes + options.maxHeaderBytes + options.retryBodyBufferBytes;
+    this.keepAliveHeaders = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(options.clientKeepAliveTimeoutMs / 1000)}\r\n\r\n`;
   }
 
   get isEnabled(): boolean {

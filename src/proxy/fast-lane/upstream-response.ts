@@ -28,6 +28,8 @@ export interface UpstreamResponseHead {
   readonly isReusable: boolean;
   /** The upstream's `Keep-Alive: timeout=N`, in milliseconds; undefined without one. */
   readonly keepAliveMs: number | undefined;
+  /** `Content-Type: text/event-stream`: a stream the proxy may have to end early. */
+  readonly isEventStream: boolean;
 }
 
 /** Reused for every header line (the reader is synchronous). */
@@ -76,6 +78,7 @@ export function parseUpstreamResponse(buf: Buffer, start: number, isHeadRequest:
   let isReusable = minor === 1;
   let keepAliveMs: number | undefined;
   let listed: string[] | undefined;
+  let isEventStream = false;
   const line = SCRATCH_LINE;
   for (;;) {
     const lineStart = i;
@@ -86,6 +89,10 @@ export function parseUpstreamResponse(buf: Buffer, start: number, isHeadRequest:
     const { nameEnd, valueStart, valueEnd } = line;
     i = line.next;
     const name = buf.toString('latin1', lineStart, nameEnd).toLowerCase();
+    if (name === 'content-type') {
+      isEventStream = buf.toString('latin1', valueStart, valueEnd).toLowerCase().startsWith('text/event-stream');
+      continue;
+    }
     if (name === 'content-length') {
       const length = parseDigits(buf, valueStart, valueEnd);
       if (length === -1 || (contentLength !== -1 && contentLength !== length)) return MALFORMED;
@@ -124,7 +131,7 @@ export function parseUpstreamResponse(buf: Buffer, start: number, isHeadRequest:
   // Content-Length is kept on every response that had one (HEAD and 304 included), once.
   if (contentLength !== -1) out += `content-length: ${contentLength}\r\n`;
   if (listed !== undefined) out = withoutHeaders(out, listed);
-  return { status, length: line.next - start, clientHead: out, framing, contentLength: Math.max(contentLength, 0), isReusable, keepAliveMs };
+  return { status, length: line.next - start, clientHead: out, framing, contentLength: Math.max(contentLength, 0), isReusable, keepAliveMs, isEventStream };
 }
 
 /** `timeout=N` of a `Keep-Alive` header, in milliseconds. */

@@ -1,0 +1,59 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LoadClient } from '../src/load/load-client.js';
+import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+
+/** The pids of the daemon's proxy workers (children of the primary running worker-main.js). */
+function workerPids(daemon: DaemonFixture): number[] {
+  const primary = fs.readFileSync(path.join(daemon.dataDir, 'daemon.pid'), 'utf8').trim();
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', primary], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes('worker-main'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .sort((a, b) => a - b);
+}
+
+describe('cutover reload', () => {
+  let daemon: DaemonFixture;
+  before(async () => {
+    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
+  });
+  after(async () => daemon?.stop());
+
+  it('replaces every proxy worker twice under 32 keep-alive clients with 0 failed requests', async () => {
+    // Given two proxy workers serving steady load, GETs and POSTs
+    const load = new LoadClient({ origin: daemon.origin, clients: 32, postShare: 0.25, pauseMs: () => 5 + Math.random() * 10, maxDurationMs: 120_000 });
+    load.start();
+    let workers = workerPids(daemon);
+    assert.equal(workers.length, 2);
+    await waitFor('some load', () => load.snapshot().requests > 200);
+
+    for (let round = 0; round < 2; round++) {
+      // When the proxy is reloaded
+      const result = await daemon.cli(['reload']);
+      assert.equal(result.code, 0, result.stderr);
+      // Then two new workers serve, and the old ones are gone once they drained
+      const old = workers;
+      await waitFor('new workers and the old ones gone', () => {
+        const now = workerPids(daemon);
+        return now.length === 2 && now.every((pid) => !old.includes(pid));
+      }, 60_000);
+      workers = workerPids(daemon);
+      const before = load.snapshot().requests;
+      await waitFor('load through the new workers', () => load.snapshot().requests > before + 200);
+    }
+
+    const report = await load.stop();
+    assert.equal(report.failed, 0, JSON.stringify(report.failures.slice(0, 5)));
+    assert.ok(report.requests > 600);
+  });
+
+  it('exits 3 when no daemon runs', async () => {
+    const result = await daemon.cli(['reload', '--data-dir', path.join(daemon.dir, 'nothing-here')], { withGlobals: false });
+    assert.equal(result.code, 3, result.stderr);
+  });
+});
