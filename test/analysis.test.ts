@@ -183,7 +183,7 @@ describe('rolling analysis after each batch', () => {
       sampleAppConfig(port, {
         replicas: 3,
         rolling: '{ maxSurge: 1, maxUnavailable: 0, analysis: { templates: [errors] } }',
-        extra: ['    analysis:', '      errors: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 500ms, count: 2, minRequests: 10 }'].join('\n'),
+        extra: ['    analysis:', '      errors: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 10 }'].join('\n'),
       }),
     ].join('\n');
   let daemon: DaemonFixture;
