@@ -34,6 +34,17 @@ const BAD_REVISIONS: { name: string; set: string[]; reason: RegExp }[] = [
     set: ['web.run.env.BROKEN=flapping', 'web.run.env.FLAP_MS=400', 'web.strategy.rolling.minReady=3s'],
     reason: /unhealthy: 3 failed checks in a row \(GET \/healthz: HTTP 503\)/,
   },
+  // The startup timeout is long enough for the whole flood: the point is the log cap, not the timeout.
+  {
+    name: 'an app that prints 1 GiB of logs',
+    set: ['web.run.env.LOG_FLOOD_BYTES=1073741824', 'web.health.startupTimeout=60s'],
+    reason: /exited with code 1 .* before becoming ready; its last output: "BROKEN=log-flood: wrote \d{10} bytes of log, giving up"/,
+  },
+  {
+    name: 'an app that prints a 100 MB log line',
+    set: ['web.run.env.LOG_LINE_BYTES=104857600', 'web.health.startupTimeout=60s'],
+    reason: /exited with code 1 .* before becoming ready; its last output: "BROKEN=log-flood: wrote 104857601 bytes of log, giving up"/,
+  },
   { name: 'a command that does not exist', set: ['web.run.command=[no-such-command-for-cutover]'], reason: /command not found: no-such-command-for-cutover/ },
   { name: 'an app that exits at once', set: ['web.run.env.BROKEN=exit-at-once'], reason: /exited with code 3 .* before becoming ready/ },
   // minReady holds back the next replacement until a new instance has stayed up a while: that is

@@ -62,6 +62,18 @@ describe('cutover CLI without a daemon', () => {
     }
   });
 
+  it('up exits 2 before starting anything when CUTOVER_LOG_MAX_SIZE is not a usable size', async () => {
+    const config = path.join(dir, 'logcap.yaml');
+    const dataDir = path.join(dir, 'logcap-data');
+    fs.writeFileSync(config, sampleAppConfig(1, { replicas: 1 }));
+    for (const [value, message] of [['ten megs', /CUTOVER_LOG_MAX_SIZE="ten megs": expected a size such as 16KiB/], ['1KiB', /CUTOVER_LOG_MAX_SIZE=1KiB is below the 64KiB minimum/]] as const) {
+      const up = await runCli(['up', '--detach', '-c', config, '--data-dir', dataDir], { env: { CUTOVER_LOG_MAX_SIZE: value } });
+      assert.equal(up.code, 2, up.stderr);
+      assert.match(up.stderr, message);
+      assert.equal(fs.existsSync(path.join(dataDir, 'daemon.pid')), false, 'no daemon was started');
+    }
+  });
+
   it('exits 2 for an unknown flag and prints help that lists the commands', async () => {
     const bad = await runCli(['deploy', '--no-such-flag']);
     assert.equal(bad.code, 2);

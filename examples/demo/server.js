@@ -34,6 +34,22 @@ if (broken === 'exit-0') {
   process.exit(0);
 }
 
+// Log floods, before listening: LOG_FLOOD_BYTES of short lines, or one line of LOG_LINE_BYTES,
+// then a last word and exit 1 (so the reason a deploy gives can quote it).
+const floodBytes = Number(process.env.LOG_FLOOD_BYTES ?? 0);
+const lineBytes = Number(process.env.LOG_LINE_BYTES ?? 0);
+if (floodBytes > 0 || lineBytes > 0) {
+  const line = 'flooding the log with short lines\n';
+  const lines = Buffer.alloc(line.length * Math.floor((1024 * 1024) / line.length), line);
+  let written = 0;
+  while (written < floodBytes) written += fs.writeSync(1, lines);
+  const part = Buffer.alloc(1024 * 1024, 'y');
+  for (let inLine = 0; inLine < lineBytes; inLine += part.length) written += fs.writeSync(1, part);
+  if (lineBytes > 0) written += fs.writeSync(1, '\n');
+  console.error(`BROKEN=log-flood: wrote ${written} bytes of log, giving up`);
+  process.exit(1);
+}
+
 let isClosing = false;
 // SIGUSR2 flips the health check to failing and back, to exercise unhealthy instances.
 let isHealthy = broken !== 'never-ready';

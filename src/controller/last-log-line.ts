@@ -6,9 +6,14 @@ const MAX_LINE_CHARS = 200;
 /**
  * What an instance said last, from its log's last 4 KiB: the last error line (`Error: …`,
  * `TypeError: …`) if any, else the last non-empty line, shortened to 200 characters; so a
- * failure reason can say what the app said. Null if nothing.
+ * failure reason can say what the app said. When the log was just cut at its size cap, its
+ * older part (`.1`) is read instead. Null if nothing.
  */
 export function lastLogLine(logPath: string): string | null {
+  return lastLineOf(logPath) ?? lastLineOf(`${logPath}.1`);
+}
+
+function lastLineOf(logPath: string): string | null {
   let fd: number | null = null;
   try {
     fd = fs.openSync(logPath, 'r');

@@ -5,6 +5,7 @@ import { Controller } from '../controller/controller.js';
 import { IpcRouter } from '../router/builtin/ipc-router.js';
 import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
+import { logMaxBytesFromEnv } from './log-cap.js';
 import { loadConfig, parseListen, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from './messages.js';
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const router = new PerAppRouter({ builtin: new IpcRouter(), specOf: (app) => store.latestRevision(app)?.spec, dataDir: layout.root, log });
   const controller = new Controller({
     store,
-    runtime: new LocalRuntime(),
+    runtime: new LocalRuntime({ logMaxBytes: logMaxBytesFromEnv() }),
     router,
     dataDir: layout.root,
     specHash,

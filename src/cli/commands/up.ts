@@ -8,6 +8,7 @@ import { checkStore } from '../../store/check-store.js';
 import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock.js';
 import { ensureAdminToken } from '../../api/admin-token.js';
 import { InputError } from '../../errors.js';
+import { logMaxBytesFromEnv } from '../../daemon/log-cap.js';
 import { formatListen, loadConfig, parseListen } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
@@ -33,6 +34,8 @@ export async function up(options: UpOptions): Promise<void> {
   const config = loadConfig(context.configPath);
   const admin = options.admin === undefined ? undefined : adminAddress(options.admin);
   const ui = options.ui === undefined ? undefined : uiAddress(options.ui === true ? DEFAULT_UI_LISTEN : options.ui, options.uiAllowRemote === true);
+  // A bad log cap fails here too, not in the controller.
+  logMaxBytesFromEnv();
   ensureDataDir(context.layout.root);
   // A corrupt state database stops us here, with its own exit code, before anything runs.
   checkStore(context.layout.database);

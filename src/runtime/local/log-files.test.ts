@@ -6,23 +6,45 @@ import path from 'node:path';
 import { LogFiles } from './log-files.js';
 
 describe('LogFiles', () => {
-  it('moves a log over its cap to .1 and truncates it in place, so the writer keeps appending', () => {
+  it('keeps the last cap-worth of a log over its cap in .1 and truncates it in place, so the writer keeps appending', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-logs-'));
     const file = path.join(dir, 'web-1-a.log');
     const logs = new LogFiles(100);
     try {
       const writer = fs.openSync(file, 'a');
-      fs.writeSync(writer, 'x'.repeat(150));
+      fs.writeSync(writer, `${'a'.repeat(50)}${'b'.repeat(100)}`);
       logs.watch(file);
       logs.enforceCaps();
       assert.equal(fs.statSync(file).size, 0);
-      assert.equal(fs.readFileSync(`${file}.1`, 'utf8'), 'x'.repeat(150));
+      assert.equal(fs.readFileSync(`${file}.1`, 'utf8'), 'b'.repeat(100));
       fs.writeSync(writer, 'after\n');
       fs.closeSync(writer);
       assert.equal(fs.readFileSync(file, 'utf8'), 'after\n');
 
       logs.enforceCaps();
       assert.equal(fs.readFileSync(file, 'utf8'), 'after\n', 'a log under the cap is left alone');
+    } finally {
+      logs.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('copies only the cap from a log that grew far past it (a flood between two checks)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-logs-'));
+    const file = path.join(dir, 'web-1-a.log');
+    const logs = new LogFiles(3 * 1024 * 1024);
+    try {
+      const chunk = Buffer.alloc(1024 * 1024, 'x');
+      const writer = fs.openSync(file, 'a');
+      for (let i = 0; i < 20; i++) fs.writeSync(writer, chunk);
+      fs.writeSync(writer, 'the last line\n');
+      fs.closeSync(writer);
+      logs.watch(file);
+      logs.enforceCaps();
+      assert.equal(fs.statSync(file).size, 0);
+      const kept = fs.readFileSync(`${file}.1`);
+      assert.equal(kept.length, 3 * 1024 * 1024);
+      assert.ok(kept.toString('latin1').endsWith('xthe last line\n'));
     } finally {
       logs.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,16 @@
 import fs from 'node:fs';
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
-const CHECK_INTERVAL_MS = 2_000;
+/** How often log sizes are checked: a flooding app overshoots the cap by what it writes in this time. */
+const CHECK_INTERVAL_MS = 250;
+const COPY_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Keeps instance log files under a size cap. Instances hold the file open in append mode, so
- * the file is copied to `.1` and truncated in place: the writer's next append lands at offset 0.
+ * Keeps instance log files under a size cap. Instances hold the file open in append mode (so
+ * their output never depends on a cutover process staying alive), so the file cannot be
+ * renamed away: its last `maxBytes` are copied to `.1` and it is truncated in place, and the
+ * writer's next append lands at offset 0. The copy is bounded by the cap however far past it
+ * the file grew, so a flood costs the controller at most one cap's worth of copying per check.
  */
 export class LogFiles {
   private readonly paths = new Set<string>();
@@ -21,24 +26,46 @@ export class LogFiles {
     }
   }
 
+  /** Stops watching a log whose writer is gone, capping it one last time. */
   unwatch(path: string): void {
-    this.paths.delete(path);
+    if (this.paths.delete(path)) this.enforceCap(path);
   }
 
   enforceCaps(): void {
-    for (const path of this.paths) {
-      try {
-        if (fs.statSync(path).size <= this.maxBytes) continue;
-        fs.copyFileSync(path, `${path}.1`);
-        fs.truncateSync(path, 0);
-      } catch {
-        // A log that vanished or cannot be read is not worth failing an instance for.
-      }
+    for (const path of this.paths) this.enforceCap(path);
+  }
+
+  private enforceCap(path: string): void {
+    try {
+      const size = fs.statSync(path).size;
+      if (size <= this.maxBytes) return;
+      copyTail(path, `${path}.1`, size, this.maxBytes);
+      fs.truncateSync(path, 0);
+    } catch {
+      // A log that vanished or cannot be read is not worth failing an instance for.
     }
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+}
+
+/** Writes the last `maxBytes` of `from` (of `size` bytes) to `to`, replacing it. */
+function copyTail(from: string, to: string, size: number, maxBytes: number): void {
+  const source = fs.openSync(from, 'r');
+  const target = fs.openSync(to, 'w');
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, maxBytes));
+    for (let position = size - Math.min(size, maxBytes); position < size; ) {
+      const read = fs.readSync(source, buffer, 0, Math.min(buffer.length, size - position), position);
+      if (read === 0) break;
+      fs.writeSync(target, buffer, 0, read);
+      position += read;
+    }
+  } finally {
+    fs.closeSync(source);
+    fs.closeSync(target);
   }
 }

@@ -1,0 +1,28 @@
+import { InputError } from '../errors.js';
+import { parseSize } from '../spec/parse-size.js';
+import { DEFAULT_LOG_MAX_BYTES } from '../runtime/local/log-files.js';
+
+/** Sets the size cap of each instance log file (and of its `.1`), for the whole daemon. */
+export const LOG_MAX_SIZE_ENV = 'CUTOVER_LOG_MAX_SIZE';
+
+/** Smallest cap accepted: below it a log would rotate on every few lines. */
+const MIN_LOG_MAX_BYTES = 64 * 1024;
+
+/**
+ * The instance log cap from `CUTOVER_LOG_MAX_SIZE` (`10MiB` when unset). Throws an InputError
+ * naming the variable when it is not a size of at least 64KiB.
+ */
+export function logMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[LOG_MAX_SIZE_ENV];
+  if (text === undefined || text === '') return DEFAULT_LOG_MAX_BYTES;
+  let bytes: number;
+  try {
+    bytes = parseSize(text);
+  } catch (error) {
+    throw new InputError('BAD_ENV', `${LOG_MAX_SIZE_ENV}=${JSON.stringify(text)}: ${(error as Error).message}`, { hint: `set ${LOG_MAX_SIZE_ENV} to a size such as 10MiB` });
+  }
+  if (bytes < MIN_LOG_MAX_BYTES) {
+    throw new InputError('BAD_ENV', `${LOG_MAX_SIZE_ENV}=${text} is below the 64KiB minimum`, { hint: `set ${LOG_MAX_SIZE_ENV} to at least 64KiB` });
+  }
+  return bytes;
+}
