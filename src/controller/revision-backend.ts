@@ -1,0 +1,34 @@
+import type { AppSpec } from '../model/spec.js';
+import { KubernetesRouter } from '../router/kubernetes/kubernetes-router.js';
+import type { TrafficRouter } from '../router/traffic-router.js';
+import { createKubeClients, type KubeClients } from '../runtime/kubernetes/kube-clients.js';
+import { KubernetesRuntime } from '../runtime/kubernetes/kubernetes-runtime.js';
+import type { RevisionRuntime } from '../runtime/runtime.js';
+
+/** Where an app runs when a cluster, not the controller, runs its instances: replica counts per revision, and the router of that cluster. */
+export interface RevisionBackend {
+  runtime: RevisionRuntime;
+  router: TrafficRouter;
+}
+
+/** The backend of an app's spec, or null when the controller runs its instances itself (local processes). */
+export type RevisionBackendFactory = (spec: AppSpec, onNotice: (message: string) => void) => RevisionBackend | null;
+
+/**
+ * Kubernetes apps get a KubernetesRuntime and a KubernetesRouter on one set of clients (their
+ * kubeconfig context and namespace); with no `router.kubernetes`, the Service is named after the
+ * app and weights are approximated by the replica ratio.
+ *
+ * @example
+ * const backend = kubernetesBackend(spec, log); // null for a local app
+ */
+export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => void, clients?: KubeClients): RevisionBackend | null {
+  const runtime = spec.runtime;
+  if (runtime?.kind !== 'kubernetes') return null;
+  const kube = clients ?? createKubeClients({ context: runtime.context, namespace: runtime.namespace });
+  const router = spec.router?.kind === 'kubernetes' ? spec.router : { service: spec.name, httpRoute: null };
+  return {
+    runtime: new KubernetesRuntime(kube, spec),
+    router: new KubernetesRouter(kube, { app: spec.name, service: router.service, httpRoute: router.httpRoute, port: runtime.port, onNotice }),
+  };
+}
