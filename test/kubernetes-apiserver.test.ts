@@ -19,6 +19,11 @@ import { KubernetesRouter } from '../src/router/kubernetes/kubernetes-router.js'
 import { HTTP_ROUTE_API } from '../src/router/kubernetes/http-route-rules.js';
 import { createKubeClients, MERGE_PATCH, type KubeClients } from '../src/runtime/kubernetes/kube-clients.js';
 import { KubernetesRuntime } from '../src/runtime/kubernetes/kubernetes-runtime.js';
+import { isTerminalPhase } from '../src/model/rollout.js';
+import { Controller } from '../src/controller/controller.js';
+import { LocalRuntime } from '../src/runtime/local/local-runtime.js';
+import { parseConfig, specHash } from '../src/spec/index.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
 import { FakeKubelet } from './helpers/fake-kubelet.js';
 import { KUBE_API_LEVEL, KubeControlPlane, kubeControlPlaneSkip } from './helpers/kube-control-plane.js';
 
@@ -46,8 +51,16 @@ async function eventually<T>(what: string, read: () => Promise<T>, isDone: (valu
   }
 }
 
+// One control plane for the file (it takes seconds to start); a namespace per suite.
+let plane: KubeControlPlane;
+before(async () => {
+  if (!kubeControlPlaneSkip) plane = await KubeControlPlane.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-')));
+});
+after(async () => {
+  await plane?.stop();
+});
+
 describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kubeControlPlaneSkip }, () => {
-  let plane: KubeControlPlane;
   let clients: KubeClients;
   let kubelet: FakeKubelet;
   let runtime: KubernetesRuntime;
@@ -59,7 +72,6 @@ describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kube
   };
 
   before(async () => {
-    plane = await KubeControlPlane.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-')));
     await plane.createNamespace(NAMESPACE);
     clients = createKubeClients({ server: plane.server, token: plane.token, namespace: NAMESPACE });
     kubelet = await FakeKubelet.start(clients.core, NAMESPACE, (pod) => pod.metadata?.labels?.['cutover.dev/revision'] !== NEVER_READY_REVISION);
@@ -67,7 +79,6 @@ describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kube
   });
   after(async () => {
     await kubelet?.stop();
-    await plane?.stop();
   });
 
   it('a revision becomes a ReplicaSet the server accepts; the ReplicaSet controller makes its pods, and ready pods are its endpoints', async () => {
@@ -130,5 +141,71 @@ describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kube
     await runtime.removeRevision(1);
     await eventually('no pods of revision 1', async () => (await clients.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'cutover.dev/revision=1' })).items.length, (n) => n === 0);
     assert.equal((await runtime.observe()).some((r) => r.revision === 1), false);
+  });
+});
+
+describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { skip: kubeControlPlaneSkip }, () => {
+  const namespace = 'rollouts';
+  let dir: string;
+  let store: SqliteStore;
+  let controller: Controller;
+  let kubelet: FakeKubelet;
+  let clients: KubeClients;
+  const previousKubeconfig = process.env.KUBECONFIG;
+
+  const spec = (image: string, strategy: string): AppSpec =>
+    parseConfig(`apps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: ${strategy}\n`, '/srv/cutover.yaml').apps[0]!;
+  const ended = (id: number) => eventually(`rollout ${id} ends`, async () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
+  const podIps = async (revision: number) => (await clients.core.listNamespacedPod({ namespace, labelSelector: `cutover.dev/revision=${revision}` })).items.map((p) => p.status?.podIP).filter((ip): ip is string => ip !== undefined).sort();
+  const serviceIps = async () => ((await clients.core.readNamespacedEndpoints({ name: 'web', namespace }).catch(() => null))?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
+
+  before(async () => {
+    await plane.createNamespace(namespace);
+    clients = createKubeClients({ server: plane.server, token: plane.token, namespace });
+    kubelet = await FakeKubelet.start(clients.core, namespace, (pod) => pod.spec?.containers[0]?.image !== 'web:broken');
+    // The controller finds the cluster as a user's would: through KUBECONFIG.
+    process.env.KUBECONFIG = plane.kubeconfigPath;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-controller-'));
+    store = new SqliteStore(path.join(dir, 'state.db'));
+    controller = new Controller({ store, runtime: new LocalRuntime(), router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) }, dataDir: dir, specHash });
+    await controller.start();
+  });
+  after(async () => {
+    await controller?.shutdown();
+    store?.close();
+    await kubelet?.stop();
+    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = previousKubeconfig;
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a first deploy creates the ReplicaSet and the Service, whose Endpoints are the ready pods', async () => {
+    const rollout = controller.deploy([spec('web:1', '{ rolling: {} }')])[0]!;
+    assert.equal((await ended(rollout.rolloutId!)).phase, 'promoted');
+    const ips = await podIps(1);
+    assert.equal(ips.length, 2);
+    await eventually('the Service endpoints on revision 1', serviceIps, (list) => JSON.stringify(list) === JSON.stringify(ips));
+  });
+
+  it('blue-green: the promote moves the Service endpoints to green, and blue is scaled to zero', async () => {
+    const rollout = controller.deploy([spec('web:2', '{ blueGreen: { scaleDownDelay: 0s } }')])[0]!;
+    await eventually('the switch gate', async () => store.getRollout(rollout.rolloutId!)!, (r) => r.gate !== null);
+    const green = await podIps(2);
+    assert.equal(green.length, 2);
+    assert.notDeepEqual(await serviceIps(), green, 'blue serves until the promote');
+    await controller.promote('web');
+    assert.equal((await ended(rollout.rolloutId!)).phase, 'promoted');
+    await eventually('the Service endpoints on green', serviceIps, (list) => JSON.stringify(list) === JSON.stringify(green));
+    await eventually('no pods of blue', () => podIps(1), (list) => list.length === 0);
+  });
+
+  it('a revision whose pods never become ready is rolled back at its progress deadline; the Service never leaves the stable pods', async () => {
+    const stable = await serviceIps();
+    const rollout = controller.deploy([spec('web:broken', '{ rolling: { progressDeadline: 2s } }')])[0]!;
+    const result = await ended(rollout.rolloutId!);
+    assert.equal(result.phase, 'rolled-back');
+    assert.match(result.reason ?? '', /progress deadline/);
+    assert.deepEqual(await serviceIps(), stable);
+    await eventually('the broken revision scaled to zero', async () => (await clients.apps.readNamespacedReplicaSet({ name: `web-r${rollout.revision}`, namespace })).spec?.replicas, (n) => n === 0);
   });
 });
