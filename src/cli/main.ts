@@ -32,6 +32,7 @@ Examples:
   cutover status --json                        machine-readable state, for scripts
   cutover rollback web                         back to the previous revision
   cutover logs web --follow
+  cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
   cutover down                                 stop every app gracefully, then the daemon
 
 Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs), 2 bad input or refused,
@@ -118,6 +119,12 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .addOption(new Option('--revision <n>', 'only instances of this revision').argParser(positiveInt('--revision')))
     .option('-f, --follow', 'keep printing new lines')
     .action(async (app: string, options) => (await import('./commands/logs.js')).logs(app, options));
+
+  withGlobals(cli.command('render'))
+    .description('print the Kubernetes objects of a kubernetes app (ReplicaSet, Services, HTTPRoute rules) as YAML, for review and GitOps; needs no daemon')
+    .argument('<app>', 'the app')
+    .option('--revision <n>', 'the revision number the objects are named and labelled with', '1')
+    .action(async (app: string, options) => (await import('./commands/render.js')).render(app, options));
 
   withGlobals(cli.command('down'))
     .description('stop every app gracefully (drained), then the daemon')

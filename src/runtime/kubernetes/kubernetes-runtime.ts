@@ -31,7 +31,7 @@ export class KubernetesRuntime implements RevisionRuntime {
   async ensureRevision(revision: number, replicas: number, spec: RevisionSpec = this.spec): Promise<void> {
     const { apps, namespace } = this.clients;
     const runtime = kubernetesRuntimeOf(spec);
-    const body = replicaSetManifest(spec, runtime, revision, replicas, podTemplate(runtime));
+    const body = replicaSetManifest(spec, runtime, revision, replicas, readPodTemplate(runtime));
     try {
       await apps.createNamespacedReplicaSet({ namespace, body });
       return;
@@ -101,7 +101,7 @@ function kubernetesRuntimeOf(spec: RevisionSpec): KubernetesRuntimeSpec {
 }
 
 /** The user's pod template file, read at each create (a revision's template is the file as it was then). */
-function podTemplate(runtime: KubernetesRuntimeSpec): V1PodTemplateSpec | undefined {
+export function readPodTemplate(runtime: KubernetesRuntimeSpec): V1PodTemplateSpec | undefined {
   const path = runtime.podTemplate;
   if (path === null) return undefined;
   try {
