@@ -14,7 +14,8 @@ import { startFakeKubeApi, type FakeKubeApi } from '../../test/helpers/fake-kube
 import { fakeReplicaSets } from '../../test/helpers/fake-replica-sets.js';
 import type { AppSpec } from '../model/spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
-import { createKubeClients } from '../runtime/kubernetes/kube-clients.js';
+import { createKubeClients, type KubeClients } from '../runtime/kubernetes/kube-clients.js';
+import { ROLLOUT_ANNOTATION } from '../runtime/kubernetes/kubernetes-lease.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { parseConfig, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -57,6 +58,7 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
   let controller: Controller;
   let pods: { stop(): void };
   let dir: string;
+  let clients: KubeClients;
   const neverReady = new Set<number>();
 
   const replicas = (revision: number) => (api.objects.get(`${RS}/web-r${revision}`) as any)?.spec.replicas as number | undefined;
@@ -70,14 +72,14 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     neverReady.clear();
     pods = fakeReplicaSets(api, 'shop', (revision) => !neverReady.has(revision));
     store = new SqliteStore(path.join(dir, 'state.db'));
-    const clients = createKubeClients({ server: api.url, namespace: 'shop' });
+    clients = createKubeClients({ server: api.url, namespace: 'shop' });
     controller = new Controller({
       store,
       runtime: new LocalRuntime(),
       router: { applyPlan: async () => assert.fail('a kubernetes app must not reach the local router'), removeApp: async () => {}, inflight: async () => ({}) },
       dataDir: dir,
       specHash,
-      revisionBackend: (spec, onNotice) => kubernetesBackend(spec, onNotice, clients),
+      revisionBackend: (spec, onNotice) => kubernetesBackend(spec, onNotice, { clients, holder: 'first' }),
     });
     await controller.start();
   });
@@ -149,5 +151,44 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     await waitFor('the broken revision scaled to zero', () => replicas(2), (n) => n === 0);
     assert.equal(replicas(1), 3);
     assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
+  });
+
+  it('records the rollout on the app\'s Lease, and a second cutover on the same app is refused by it until the first lets go', async () => {
+    const first = await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+    const lease = () => api.objects.get('/apis/coordination.k8s.io/v1/namespaces/shop/leases/cutover-web') as any;
+    await waitFor('the Lease records the promoted rollout', () => lease()?.metadata.annotations?.[ROLLOUT_ANNOTATION], (a) => a !== undefined && JSON.parse(a).phase === 'promoted');
+    assert.equal(lease().spec.holderIdentity, 'first');
+    assert.match(lease().spec.renewTime, /\.\d{6}Z$/, 'a MicroTime has six fractional digits');
+    assert.equal(JSON.parse(lease().metadata.annotations[ROLLOUT_ANNOTATION]).rollout, first.id);
+
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-k8s-second-'));
+    const otherStore = new SqliteStore(path.join(otherDir, 'state.db'));
+    const second = new Controller({
+      store: otherStore,
+      runtime: new LocalRuntime(),
+      router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) },
+      dataDir: otherDir,
+      specHash,
+      revisionBackend: (spec, onNotice) => kubernetesBackend(spec, onNotice, { clients, holder: 'second' }),
+    });
+    try {
+      await second.start();
+      const refused = otherStore.getRollout(second.deploy([appSpec('web:2', '{ rolling: {} }')])[0]!.rolloutId!)!;
+      const ended = await waitFor('the second rollout ends', () => otherStore.getRollout(refused.id)!, (r) => isTerminalPhase(r.phase));
+      assert.equal(ended.phase, 'failed');
+      assert.match(ended.reason ?? '', /Lease cutover-web is held by first/);
+      assert.equal(replicas(1), 3, 'the refused cutover changed nothing');
+      assert.equal(api.objects.has(`${RS}/web-r2`), false);
+
+      await controller.shutdown();
+      assert.equal(lease(), undefined, 'a cutover that stops lets go of its Leases');
+      const next = otherStore.getRollout(second.deploy([appSpec('web:2', '{ rolling: {} }')])[0]!.rolloutId!)!;
+      assert.equal((await waitFor('the second cutover deploys', () => otherStore.getRollout(next.id)!, (r) => isTerminalPhase(r.phase))).phase, 'promoted');
+      assert.equal(lease().spec.holderIdentity, 'second');
+    } finally {
+      await second.shutdown();
+      otherStore.close();
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    }
   });
 });

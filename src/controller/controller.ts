@@ -88,6 +88,8 @@ interface AppRuntimeState {
   rolloutFailures: Map<number, string>;
   /** Wakes a reconcile when a warm window closes. */
   wakeTimer: NodeJS.Timeout | null;
+  /** Who else holds the app's Lease (cluster apps), or null. */
+  leaseHolder: string | null;
 }
 
 /**
@@ -452,6 +454,8 @@ export class Controller {
     const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
     await Promise.all([...stops, ...this.pendingStops]);
     await this.options.router.close?.().catch((error: unknown) => this.log(`closing the router failed: ${(error as Error).message}`));
+    // Another cutover may drive the cluster apps now (their pods keep running).
+    await Promise.all([...this.backends.values()].map(({ backend }) => backend?.lease?.release().catch((error: unknown) => this.log(`releasing ${backend.lease!.name} failed: ${(error as Error).message}`))));
     this.options.runtime.close();
   }
 
@@ -523,6 +527,7 @@ export class Controller {
     if (rollout && isTerminalPhase(rollout.phase)) rollout = null;
 
     const backend = this.backendOf(app);
+    if (backend?.lease && !(await this.holdLease(app, state, backend, rollout))) return;
     const nowMs = this.now();
     // A cluster app's instances are its pods; a local app's are the processes this controller runs.
     const cluster = backend ? await this.observeCluster(backend, nowMs) : null;
@@ -840,6 +845,25 @@ export class Controller {
     return backend;
   }
 
+  /**
+   * Takes or renews the app's Lease, recording where its rollout stands on it. Held by another
+   * cutover: this one drives nothing, and a rollout it started fails with who holds the app.
+   */
+  private async holdLease(app: string, state: AppRuntimeState, backend: RevisionBackend, rollout: RolloutRecord | null): Promise<boolean> {
+    const latest = rollout ?? this.options.store.listRollouts(app, 1)[0] ?? null;
+    const summary = latest && JSON.stringify({ rollout: latest.id, from: latest.fromRevision, to: latest.toRevision, strategy: latest.strategy, direction: latest.direction, phase: latest.phase, stepIndex: latest.stepIndex, step: latest.step });
+    const lease = await backend.lease!.hold(summary);
+    if (lease.isHeld) {
+      state.leaseHolder = null;
+      return true;
+    }
+    const why = `another cutover drives app "${app}" on the cluster: Lease ${backend.lease!.name} is held by ${lease.holder} until ${lease.expiresAt.toISOString()}`;
+    if (rollout && !isTerminalPhase(rollout.phase)) this.failRollout(rollout, `${why}; nothing was changed`);
+    else if (state.leaseHolder !== lease.holder) this.log(`${why}; waiting for it`);
+    state.leaseHolder = lease.holder;
+    return false;
+  }
+
   private async observeCluster(backend: RevisionBackend, nowMs: number): Promise<{ pods: RevisionInstance[]; revisions: Set<number>; desired: Map<number, number>; terminating: number }> {
     const observed = await backend.runtime.observe();
     return {
@@ -1128,7 +1152,7 @@ export class Controller {
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null };
+      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null, leaseHolder: null };
       this.apps.set(app, state);
     }
     return state;

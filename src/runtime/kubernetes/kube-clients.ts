@@ -1,4 +1,4 @@
-import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { CutoverError } from '../../errors.js';
 
 /** Labels on every object cutover owns on a cluster. */
@@ -16,6 +16,7 @@ export interface KubeClients {
   apps: AppsV1Api;
   core: CoreV1Api;
   custom: CustomObjectsApi;
+  coordination: CoordinationV1Api;
 }
 
 /** Request options that send a body as a JSON merge patch (RFC 7386). */
@@ -30,7 +31,7 @@ export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergeP
 export function createKubeClients(options: KubeConfigOptions & { namespace?: string | null }): KubeClients {
   const config = loadKubeConfig(options);
   const namespace = options.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
-  return { namespace, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi) };
+  return { namespace, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi), coordination: config.makeApiClient(CoordinationV1Api) };
 }
 
 export interface KubeConfigOptions {
