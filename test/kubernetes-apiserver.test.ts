@@ -27,6 +27,7 @@ import { SqliteStore } from '../src/store/sqlite-store.js';
 import { DEFAULT_LEASE_HOLDER } from '../src/controller/revision-backend.js';
 import { KubernetesLease, ROLLOUT_ANNOTATION } from '../src/runtime/kubernetes/kubernetes-lease.js';
 import { FakeKubelet } from './helpers/fake-kubelet.js';
+import { runCli } from './helpers/daemon-fixture.js';
 import { KUBE_API_LEVEL, KubeControlPlane, kubeControlPlaneSkip } from './helpers/kube-control-plane.js';
 
 const NAMESPACE = 'shop';
@@ -214,5 +215,54 @@ describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { ski
     assert.match(result.reason ?? '', /progress deadline/);
     assert.deepEqual(await serviceIps(), stable);
     await eventually('the broken revision scaled to zero', async () => (await clients.apps.readNamespacedReplicaSet({ name: `web-r${rollout.revision}`, namespace })).spec?.replicas, (n) => n === 0);
+  });
+});
+
+describe(`the cutover CLI drives a kubernetes app on ${KUBE_API_LEVEL} through KUBECONFIG`, { skip: kubeControlPlaneSkip }, () => {
+  const namespace = 'cli';
+  let dir: string;
+  let kubelet: FakeKubelet;
+  let clients: KubeClients;
+  const config = (image: string) => `metrics: { listen: false }\napps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: { blueGreen: { autoPromote: 0s, scaleDownDelay: 0s } }\n`;
+  const cli = (...args: string[]) => runCli([...args, '-c', path.join(dir, 'cutover.yaml')], { env: { KUBECONFIG: plane.kubeconfigPath } });
+  const selected = async () => (await clients.core.readNamespacedService({ name: 'web', namespace })).spec?.selector?.['cutover.dev/revision'];
+
+  before(async () => {
+    await plane.createNamespace(namespace);
+    clients = createKubeClients({ server: plane.server, token: plane.token, namespace });
+    kubelet = await FakeKubelet.start(clients.core, namespace);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-cli-'));
+  });
+  after(async () => {
+    await cli('down');
+    await kubelet?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('up, deploy (blue-green), status with the pods, rollback and down, with the exit codes of local apps', async () => {
+    fs.writeFileSync(path.join(dir, 'cutover.yaml'), config('web:1'));
+    const up = await cli('up', '--detach');
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(await selected(), '1');
+
+    fs.writeFileSync(path.join(dir, 'cutover.yaml'), config('web:2'));
+    const deployed = await cli('deploy');
+    assert.equal(deployed.code, 0, deployed.stderr);
+    assert.match(deployed.stdout, /revision 2: created with 2 replicas/);
+    assert.equal(await selected(), '2');
+
+    const status = JSON.parse((await cli('status', '--json')).stdout) as { apps: { revision: number; instances: { revision: number; state: string; pid: number | null }[] }[] };
+    assert.equal(status.apps[0]!.revision, 2);
+    assert.deepEqual(status.apps[0]!.instances.map((i) => `${i.revision}:${i.state}:${i.pid}`), ['2:ready:null', '2:ready:null']);
+
+    const rolledBack = await cli('rollback', 'web');
+    assert.equal(rolledBack.code, 0, rolledBack.stderr);
+    assert.equal(await selected(), '1');
+
+    const down = await cli('down');
+    assert.equal(down.code, 0, down.stderr);
+    // The pods outlive the daemon: a cluster app keeps running without cutover.
+    assert.equal((await clients.apps.readNamespacedReplicaSet({ name: 'web-r1', namespace })).spec?.replicas, 2);
+    await assert.rejects(clients.coordination.readNamespacedLease({ name: 'cutover-web', namespace }), (error: unknown) => error instanceof ApiException && error.code === 404);
   });
 });

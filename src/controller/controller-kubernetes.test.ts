@@ -97,6 +97,8 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     assert.equal(replicas(1), 3);
     assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
     assert.equal((api.objects.get(`${RS}/web-r1`) as any).spec.template.spec.containers[0].image, 'web:1');
+    const status = await waitFor('status lists the pods', () => controller.status('web').apps[0]!, (app) => app.instances.length === 3);
+    assert.ok(status.instances.every((i) => i.state === 'ready' && i.revision === 1 && i.pid === null && i.id.startsWith('web-r1-')), JSON.stringify(status.instances));
   });
 
   it('rolling: the new revision grows and the old one shrinks by the planner, until only the new one runs', async () => {

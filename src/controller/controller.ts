@@ -14,7 +14,7 @@ import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
 import { buildTrafficPlan, trafficShares, type ServingInstance } from './build-traffic-plan.js';
 import { kubernetesBackend, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
-import { replicaCounts, revisionInstances, type RevisionInstance } from './revision-instances.js';
+import { isPendingPod, replicaCounts, revisionInstances, type RevisionInstance } from './revision-instances.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
@@ -90,6 +90,10 @@ interface AppRuntimeState {
   wakeTimer: NodeJS.Timeout | null;
   /** Who else holds the app's Lease (cluster apps), or null. */
   leaseHolder: string | null;
+  /** The last cluster API failure logged (cluster apps), so an outage is not logged every tick. */
+  lastClusterError: string | null;
+  /** A cluster app's pods as last observed, for status; null for local apps. */
+  clusterPods: RevisionInstance[] | null;
 }
 
 /**
@@ -331,6 +335,18 @@ export class Controller {
     return this.options.store.getRollout(rollout.id)!;
   }
 
+  /** A cluster app's instances are its pods as last observed (pid null, the container port); not yet created ones are left out. */
+  private withClusterPods(report: StatusReport): StatusReport {
+    return {
+      ...report,
+      apps: report.apps.map((app) => {
+        const pods = this.apps.get(app.name)?.clusterPods;
+        if (!pods) return app;
+        return { ...app, instances: pods.filter((p) => !isPendingPod(p.id)).map((p) => ({ id: p.id, revision: p.revision, pid: null, port: p.port, state: p.state })) };
+      }),
+    };
+  }
+
   /** The plan the steady state will want after an abort: the stable revision's ready instances, equal shares. */
   private async pushStableOnly(app: string, state: AppRuntimeState, stable: number): Promise<void> {
     const serving = this.liveInstances(app).filter((i) => i.record.revision === stable && i.record.state === 'ready');
@@ -362,7 +378,7 @@ export class Controller {
   }
 
   status(appName?: string): StatusReport {
-    const report = buildStatus(this.options.store, appName);
+    const report = this.withClusterPods(buildStatus(this.options.store, appName));
     const fault = this.storageFault;
     if (!fault) return report;
     // What is stored says progressing; what happens is a hold until the disk takes writes again.
@@ -476,7 +492,12 @@ export class Controller {
           if (this.storageFault === null) await this.reconcile(app, state);
         } catch (error) {
           if (isStorageError(error)) this.holdForStorage((error as Error).message);
-          else {
+          else if (error instanceof CutoverError && error.code === 'KUBERNETES_API_ERROR') {
+            // The cluster did not answer: said once per distinct failure, tried again every tick.
+            if (state.lastClusterError !== error.message) this.log(`reconcile of ${app} waits for the cluster: ${error.message}`);
+            state.lastClusterError = error.message;
+            await sleep(TICK_MS);
+          } else {
             this.log(`reconcile of ${app} failed: ${(error as Error).stack ?? String(error)}`);
             await sleep(TICK_MS);
           }
@@ -531,6 +552,7 @@ export class Controller {
     const nowMs = this.now();
     // A cluster app's instances are its pods; a local app's are the processes this controller runs.
     const cluster = backend ? await this.observeCluster(backend, nowMs) : null;
+    state.clusterPods = cluster?.pods ?? null;
     const live = cluster ? [] : this.liveInstances(app);
     const observed: ObservedInstance[] = cluster?.pods ?? live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs }));
     const warm = rollout ? null : this.warmRevision(app);
@@ -853,6 +875,7 @@ export class Controller {
     const latest = rollout ?? this.options.store.listRollouts(app, 1)[0] ?? null;
     const summary = latest && JSON.stringify({ rollout: latest.id, from: latest.fromRevision, to: latest.toRevision, strategy: latest.strategy, direction: latest.direction, phase: latest.phase, stepIndex: latest.stepIndex, step: latest.step });
     const lease = await backend.lease!.hold(summary);
+    state.lastClusterError = null;
     if (lease.isHeld) {
       state.leaseHolder = null;
       return true;
@@ -1152,7 +1175,7 @@ export class Controller {
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null, leaseHolder: null };
+      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null, leaseHolder: null, lastClusterError: null, clusterPods: null };
       this.apps.set(app, state);
     }
     return state;

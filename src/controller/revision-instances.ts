@@ -30,6 +30,11 @@ export function revisionInstances(observed: readonly ObservedRevision[], monoton
   return instances;
 }
 
+/** A replica asked for but not created yet (no pod to show). */
+export function isPendingPod(id: string): boolean {
+  return id.includes(PENDING);
+}
+
 /**
  * The replica count each revision should have after a plan: its live instances, less those the
  * plan stops, plus those it starts. Revisions the plan does not touch keep their count.
