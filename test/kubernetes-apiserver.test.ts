@@ -24,7 +24,7 @@ import { Controller } from '../src/controller/controller.js';
 import { LocalRuntime } from '../src/runtime/local/local-runtime.js';
 import { parseConfig, specHash } from '../src/spec/index.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { DEFAULT_LEASE_HOLDER } from '../src/controller/revision-backend.js';
+import { leaseHolderFor } from '../src/controller/revision-backend.js';
 import { KubernetesLease, ROLLOUT_ANNOTATION } from '../src/runtime/kubernetes/kubernetes-lease.js';
 import { FakeKubelet } from './helpers/fake-kubelet.js';
 import { runCli } from './helpers/daemon-fixture.js';
@@ -190,7 +190,7 @@ describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { ski
     await eventually('the Service endpoints on revision 1', serviceIps, (list) => JSON.stringify(list) === JSON.stringify(ips));
     // The server takes the Lease with its MicroTime, and the annotation says where the rollout stands.
     const lease = await eventually('the Lease records the promoted rollout', () => clients.coordination.readNamespacedLease({ name: 'cutover-web', namespace }), (l) => JSON.parse(l.metadata?.annotations?.[ROLLOUT_ANNOTATION] ?? '{}').phase === 'promoted');
-    assert.equal(lease.spec?.holderIdentity, DEFAULT_LEASE_HOLDER);
+    assert.equal(lease.spec?.holderIdentity, leaseHolderFor(dir), 'the holder is this machine and data dir');
     const other = await new KubernetesLease(clients, 'web', 'someone-else').hold(null);
     assert.equal(other.isHeld, false, 'a second cutover is refused the app');
   });

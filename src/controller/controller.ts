@@ -13,7 +13,7 @@ import { promoteCanary } from '../strategies/canary.js';
 import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
 import { buildTrafficPlan, trafficShares, type ServingInstance } from './build-traffic-plan.js';
-import { kubernetesBackend, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
+import { kubernetesBackend, leaseHolderFor, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
 import { isPendingPod, replicaCounts, revisionInstances, type RevisionInstance } from './revision-instances.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import { choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
@@ -46,7 +46,8 @@ export interface ControllerOptions {
   onEventStored?: (kind: EventKind, rolloutId: number | null) => void;
   /**
    * Where apps run whose instances a cluster runs (Kubernetes): replica counts per revision and
-   * that cluster's router instead of `runtime` and `router`. Default: `kubernetesBackend`.
+   * that cluster's router instead of `runtime` and `router`. Default: `kubernetesBackend`, holding
+   * Leases as `leaseHolderFor(dataDir)`.
    */
   revisionBackend?: RevisionBackendFactory;
 }
@@ -861,7 +862,7 @@ export class Controller {
     const key = JSON.stringify([spec.runtime.context, spec.runtime.namespace, spec.runtime.port, spec.router]);
     const known = this.backends.get(app);
     if (known?.key === key) return known.backend;
-    const factory = this.options.revisionBackend ?? kubernetesBackend;
+    const factory: RevisionBackendFactory = this.options.revisionBackend ?? ((appSpec, onNotice) => kubernetesBackend(appSpec, onNotice, { holder: leaseHolderFor(this.options.dataDir) }));
     const backend = factory(spec, (message) => this.log(message));
     this.backends.set(app, { key, backend });
     return backend;

@@ -15,8 +15,14 @@ export interface RevisionBackend {
   lease?: { hold(summary: string | null): Promise<LeaseState>; release(): Promise<void>; readonly name: string };
 }
 
-/** Who holds an app's Lease: this machine and process. */
-export const DEFAULT_LEASE_HOLDER = `${os.hostname()}/pid-${process.pid}`;
+/**
+ * Who holds an app's Lease: this machine and the data dir whose state drives the app. A
+ * controller restarted on the same data dir (after a crash) is the same holder and goes on at
+ * once; another data dir or machine is another cutover and is refused.
+ */
+export function leaseHolderFor(dataDir: string): string {
+  return `${os.hostname()}:${dataDir}`;
+}
 
 /** The backend of an app's spec, or null when the controller runs its instances itself (local processes). */
 export type RevisionBackendFactory = (spec: AppSpec, onNotice: (message: string) => void) => RevisionBackend | null;
@@ -27,9 +33,9 @@ export type RevisionBackendFactory = (spec: AppSpec, onNotice: (message: string)
  * app and weights are approximated by the replica ratio.
  *
  * @example
- * const backend = kubernetesBackend(spec, log); // null for a local app
+ * const backend = kubernetesBackend(spec, log, { holder: leaseHolderFor(dataDir) }); // null for a local app
  */
-export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => void, options: { clients?: KubeClients; holder?: string } = {}): RevisionBackend | null {
+export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => void, options: { holder: string; clients?: KubeClients }): RevisionBackend | null {
   const runtime = spec.runtime;
   if (runtime?.kind !== 'kubernetes') return null;
   const kube = options.clients ?? createKubeClients({ context: runtime.context, namespace: runtime.namespace });
@@ -37,6 +43,6 @@ export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => 
   return {
     runtime: new KubernetesRuntime(kube, spec),
     router: new KubernetesRouter(kube, { app: spec.name, service: router.service, httpRoute: router.httpRoute, port: runtime.port, onNotice }),
-    lease: new KubernetesLease(kube, spec.name, options.holder ?? DEFAULT_LEASE_HOLDER),
+    lease: new KubernetesLease(kube, spec.name, options.holder),
   };
 }

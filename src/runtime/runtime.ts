@@ -37,7 +37,7 @@ export interface StopResult {
   wasKilled: boolean;
 }
 
-/** Runs instances of apps. The local one spawns processes; a Kubernetes one comes later. */
+/** Runs instances of apps one by one: the local one spawns processes (a cluster runs replica counts: see RevisionRuntime). */
 export interface Runtime {
   start(request: StartRequest): Promise<StartedInstance>;
   /**
