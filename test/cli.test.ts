@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- render's YAML is read as untyped JSON */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { DaemonFixture, isProcessGroupAlive, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
 import type { AppSpec } from '../src/model/spec.js';
 import { repoRoot } from './helpers/repo.js';
+import { parse as parseYaml } from 'yaml';
 
 describe('cutover CLI without a daemon', () => {
   it('stops quietly with exit 0 when its output pipe closes early (cutover --help | head)', async () => {
@@ -72,6 +74,23 @@ describe('cutover CLI without a daemon', () => {
       assert.match(up.stderr, message);
       assert.equal(fs.existsSync(path.join(dataDir, 'daemon.pid')), false, 'no daemon was started');
     }
+  });
+
+  it('render prints the Kubernetes objects of a kubernetes app as YAML documents, and refuses a local app with exit 2', async () => {
+    const file = path.join(dir, 'k8s.yaml');
+    fs.writeFileSync(file, ['apps:', '  web:', '    replicas: 2', '    runtime: { kubernetes: { namespace: shop, image: registry.example/web:1.4.2, port: 8080 } }', '    router: { kubernetes: { service: web, httpRoute: web } }', '  local:', '    listen: 18081', '    run: { command: [node, server.js] }', ''].join('\n'));
+    const result = await runCli(['render', 'web', '--revision', '3', '-c', file]);
+    assert.equal(result.code, 0, result.stderr);
+    const documents = result.stdout.split(/^---$/m).map((text) => parseYaml(text) as { kind: string; metadata: { name: string; namespace: string }; spec: any });
+    assert.deepEqual(documents.map((d) => `${d.kind}/${d.metadata.name}`), ['ReplicaSet/web-r3', 'Service/web', 'Service/web-r3', 'HTTPRoute/web']);
+    assert.ok(documents.every((d) => d.metadata.namespace === 'shop'));
+    assert.equal(documents[0]!.spec.replicas, 2);
+    assert.equal(documents[0]!.spec.template.spec.containers[0].image, 'registry.example/web:1.4.2');
+    assert.deepEqual(documents[3]!.spec.rules, [{ backendRefs: [{ name: 'web-r3', port: 8080, weight: 100 }] }]);
+
+    const local = await runCli(['render', 'local', '-c', file]);
+    assert.equal(local.code, 2);
+    assert.match(local.stderr, /runs local processes/);
   });
 
   it('exits 2 for an unknown flag and prints help that lists the commands', async () => {

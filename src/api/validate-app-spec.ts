@@ -20,7 +20,8 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(typeof spec === 'object' && spec !== null, 'must be an object');
   check(typeof spec.name === 'string' && APP_NAME_PATTERN.test(spec.name), `name must match ${APP_NAME_PATTERN.source}`);
   check(typeof spec.listen?.host === 'string' && isPort(spec.listen?.port), 'listen must be { host, port }');
-  check(Array.isArray(spec.run?.command) && spec.run.command.length > 0 && spec.run.command.every((part) => typeof part === 'string'), 'run.command must be a non-empty list of strings');
+  // A kubernetes app runs its image: its command may be empty.
+  check(Array.isArray(spec.run?.command) && (spec.run.command.length > 0 || spec.runtime?.kind === 'kubernetes') && spec.run.command.every((part) => typeof part === 'string'), 'run.command must be a non-empty list of strings');
   check(typeof spec.run?.cwd === 'string' && spec.run.cwd.startsWith('/'), 'run.cwd must be an absolute path');
   check(typeof spec.run?.env === 'object' && spec.run.env !== null && Object.values(spec.run.env).every((v) => typeof v === 'string'), 'run.env must map names to strings');
   check(Number.isInteger(spec.replicas) && spec.replicas >= 1 && spec.replicas <= 1000, 'replicas must be an integer from 1 to 1000');
@@ -39,9 +40,21 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)), 'strategy.canary must be a resolved canary block');
   check(spec.hooks === undefined || isHooks(spec.hooks), `hooks must map each of ${HOOK_POINTS.join(', ')} to a list of resolved hooks`);
   const router = spec.router;
-  check(router === undefined || (typeof router === 'object' && router !== null && (router.kind === 'builtin' || (router.kind === 'haproxy' && (router.mode === 'managed' || router.mode === 'external') && typeof router.backend === 'string'))), 'router must be { kind: builtin } or a resolved haproxy router');
-  // The kubernetes runtime and router exist as modules but the control loop does not drive them yet.
-  check(spec.runtime === undefined || spec.runtime.kind === 'local', 'runtime kubernetes is not driven by the controller yet; only the config and the kubernetes runtime/router modules exist');
+  check(
+    router === undefined ||
+      (typeof router === 'object' &&
+        router !== null &&
+        (router.kind === 'builtin' ||
+          (router.kind === 'haproxy' && (router.mode === 'managed' || router.mode === 'external') && typeof router.backend === 'string') ||
+          (router.kind === 'kubernetes' && typeof router.service === 'string' && (router.httpRoute === null || typeof router.httpRoute === 'string')))),
+    'router must be { kind: builtin }, a resolved haproxy router or a resolved kubernetes router',
+  );
+  const runtime = spec.runtime;
+  check(
+    runtime === undefined || runtime.kind === 'local' || (runtime.kind === 'kubernetes' && typeof runtime.image === 'string' && runtime.image !== '' && isPositive(runtime.port) && (runtime.podTemplate === null || typeof runtime.podTemplate === 'string')),
+    'runtime must be { kind: local } or a resolved kubernetes runtime (image, port)',
+  );
+  check((runtime?.kind === 'kubernetes') === (router?.kind === 'kubernetes'), 'the kubernetes runtime and the kubernetes router go together');
   return spec;
 }
 

@@ -35,6 +35,7 @@ Examples:
   cutover rollback web                         back to the previous revision
   cutover logs web --follow
   cutover reload                               new proxy workers, the old ones drain (no request fails)
+  cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
   cutover down                                 stop every app gracefully, then the daemon
 
 Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs), 2 bad input or refused,
@@ -128,6 +129,11 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
   withGlobals(cli.command('reload'))
     .description('replace the proxy workers without dropping a connection: new ones start, the old ones drain (also: SIGHUP to the daemon)')
     .action(async (options: GlobalOptions) => (await import('./commands/reload.js')).reload(options));
+  withGlobals(cli.command('render'))
+    .description('print the Kubernetes objects of a kubernetes app (ReplicaSet, Services, HTTPRoute rules) as YAML, for review and GitOps; needs no daemon')
+    .argument('<app>', 'the app')
+    .option('--revision <n>', 'the revision number the objects are named and labelled with', '1')
+    .action(async (app: string, options) => (await import('./commands/render.js')).render(app, options));
 
   withGlobals(cli.command('down'))
     .description('stop every app gracefully (drained), then the daemon')

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CutoverError, InputError } from '../errors.js';
+import { CutoverError } from '../errors.js';
 import { HOOK_POINTS, type AppSpec, type HookPoint, type HostPort, type StrategySpec } from '../model/spec.js';
 import { isTerminalPhase, type StrategyName } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
@@ -12,7 +12,10 @@ import { promoteBlueGreen } from '../strategies/blue-green.js';
 import { promoteCanary } from '../strategies/canary.js';
 import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js';
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
-import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';
+import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares, type ServingInstance } from './build-traffic-plan.js';
+import { kubernetesBackend, leaseHolderFor, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
+import { isPendingPod, replicaCounts, revisionInstances, type RevisionInstance } from './revision-instances.js';
+import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import { batchOfPoint, choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
 import { isLive, type ManagedInstance } from './instance.js';
 import { buildStatus, type StatusReport } from './status.js';
@@ -43,6 +46,12 @@ export interface ControllerOptions {
   log?: (line: string) => void;
   /** Called right after each event is stored (the crash switch of the fault-injection tests listens here). */
   onEventStored?: (kind: EventKind, rolloutId: number | null) => void;
+  /**
+   * Where apps run whose instances a cluster runs (Kubernetes): replica counts per revision and
+   * that cluster's router instead of `runtime` and `router`. Default: `kubernetesBackend`, holding
+   * Leases as `leaseHolderFor(dataDir)`.
+   */
+  revisionBackend?: RevisionBackendFactory;
 }
 
 export interface DeployResult {
@@ -99,6 +108,12 @@ interface AppRuntimeState {
   rolloutFailures: Map<number, string>;
   /** Wakes a reconcile when a warm window closes. */
   wakeTimer: NodeJS.Timeout | null;
+  /** Who else holds the app's Lease (cluster apps), or null. */
+  leaseHolder: string | null;
+  /** The last cluster API failure logged (cluster apps), so an outage is not logged every tick. */
+  lastClusterError: string | null;
+  /** A cluster app's pods as last observed, for status; null for local apps. */
+  clusterPods: RevisionInstance[] | null;
 }
 
 /**
@@ -109,6 +124,8 @@ interface AppRuntimeState {
 export class Controller {
   private readonly instances = new Map<string, ManagedInstance>();
   private readonly apps = new Map<string, AppRuntimeState>();
+  /** Revision backends of cluster apps, with the spec part they were made from. */
+  private readonly backends = new Map<string, { key: string; backend: RevisionBackend | null }>();
   private readonly pendingStops = new Set<Promise<void>>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -189,11 +206,6 @@ export class Controller {
    */
   deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
     this.refuseWhileStopping();
-    for (const spec of specs) {
-      if (spec.runtime?.kind === 'kubernetes') {
-        throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${spec.name}" uses the kubernetes runtime, which the controller does not drive yet`, { hint: 'remove runtime: { kubernetes: … } to run it locally; Kubernetes support is in progress (issue 9)' });
-      }
-    }
     const { store } = this.options;
     const plans = specs.map((spec) => {
       const hash = this.options.specHash(spec);
@@ -347,11 +359,23 @@ export class Controller {
     return this.options.store.getRollout(rollout.id)!;
   }
 
+  /** A cluster app's instances are its pods as last observed (pid null, the container port); not yet created ones are left out. */
+  private withClusterPods(report: StatusReport): StatusReport {
+    return {
+      ...report,
+      apps: report.apps.map((app) => {
+        const pods = this.apps.get(app.name)?.clusterPods;
+        if (!pods) return app;
+        return { ...app, instances: pods.filter((p) => !isPendingPod(p.id)).map((p) => ({ id: p.id, revision: p.revision, pid: null, port: p.port, state: p.state })) };
+      }),
+    };
+  }
+
   /** The plan the steady state will want after an abort: the stable revision's ready instances, equal shares. */
   private async pushStableOnly(app: string, state: AppRuntimeState, stable: number): Promise<void> {
     const serving = this.liveInstances(app).filter((i) => i.record.revision === stable && i.record.state === 'ready');
     if (serving.length === 0) return; // Nothing to move traffic to yet; the reconcile after the record does it.
-    const error = await this.pushTraffic(app, state, this.options.store.getRevision(app, stable)!.spec, EQUAL_SHARES, serving);
+    const error = await this.pushTraffic(app, state, this.options.store.getRevision(app, stable)!.spec, EQUAL_SHARES, serving.map(servingOf));
     if (error) throw new CutoverError('TRAFFIC_PENDING', `the proxy could not move the traffic back to revision ${stable}: ${error}`, { hint: 'The rollout is not aborted; try again.' });
   }
 
@@ -383,7 +407,7 @@ export class Controller {
   }
 
   status(appName?: string): StatusReport {
-    const report = buildStatus(this.options.store, appName);
+    const report = this.withClusterPods(buildStatus(this.options.store, appName));
     const fault = this.storageFault;
     if (!fault) return report;
     // What is stored says progressing; what happens is a hold until the disk takes writes again.
@@ -471,10 +495,12 @@ export class Controller {
       this.hooks.skipFinal(aborted, 'the daemon was stopped during the rollout');
       this.emit(name, active.id, 'rollout-aborted', `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`);
     }
-    await Promise.all([...this.apps.keys()].map((app) => this.options.router.removeApp(app).catch(() => {})));
+    await Promise.all([...this.apps.keys()].map((app) => this.routerOf(app).removeApp(app).catch(() => {})));
     const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
     await Promise.all([...stops, ...this.pendingStops]);
     await this.options.router.close?.().catch((error: unknown) => this.log(`closing the router failed: ${(error as Error).message}`));
+    // Another cutover may drive the cluster apps now (their pods keep running).
+    await Promise.all([...this.backends.values()].map(({ backend }) => backend?.lease?.release().catch((error: unknown) => this.log(`releasing ${backend.lease!.name} failed: ${(error as Error).message}`))));
     this.options.runtime.close();
   }
 
@@ -495,7 +521,12 @@ export class Controller {
           if (this.storageFault === null) await this.reconcile(app, state);
         } catch (error) {
           if (isStorageError(error)) this.holdForStorage((error as Error).message);
-          else {
+          else if (error instanceof CutoverError && error.code === 'KUBERNETES_API_ERROR') {
+            // The cluster did not answer: said once per distinct failure, tried again every tick.
+            if (state.lastClusterError !== error.message) this.log(`reconcile of ${app} waits for the cluster: ${error.message}`);
+            state.lastClusterError = error.message;
+            await sleep(TICK_MS);
+          } else {
             this.log(`reconcile of ${app} failed: ${(error as Error).stack ?? String(error)}`);
             await sleep(TICK_MS);
           }
@@ -545,16 +576,22 @@ export class Controller {
     }
     if (rollout && isTerminalPhase(rollout.phase)) rollout = null;
 
-    const live = this.liveInstances(app);
-    const warm = rollout ? null : this.warmRevision(app);
+    const backend = this.backendOf(app);
+    if (backend?.lease && !(await this.holdLease(app, state, backend, rollout))) return;
     const nowMs = this.now();
+    // A cluster app's instances are its pods; a local app's are the processes this controller runs.
+    const cluster = backend ? await this.observeCluster(backend, nowMs) : null;
+    state.clusterPods = cluster?.pods ?? null;
+    const live = cluster ? [] : this.liveInstances(app);
+    const observed: ObservedInstance[] = cluster?.pods ?? live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs }));
+    const warm = rollout ? null : this.warmRevision(app);
     const choice = choosePlan({
       app,
       rollout,
       stableRevision: store.stableRevision(app),
       warmRevision: warm,
       specOf: (revision) => store.getRevision(app, revision)!.spec,
-      instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
+      instances: observed,
       stepStartedAtMs: rollout ? this.monotonicFrom(rollout.stepStartedAt) : nowMs,
       nowMs,
       hooks: rollout?.direction === 'forward' ? this.withAnalysis(rollout, hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id }))) : undefined,
@@ -568,6 +605,7 @@ export class Controller {
     if (target === null) {
       // Nothing should run (a first deploy failed or was aborted, or waits for preDeploy): take everything out and stop it.
       if (await this.pushTraffic(app, state, null, EQUAL_SHARES, [])) return;
+      if (backend && cluster) await this.applyReplicaCounts(app, backend, cluster, [], cluster.pods.map((p) => p.id));
       for (const instance of live) this.beginStop(instance, 'no revision of the app should run');
       if (rollout && plan.hookPoint) {
         this.hooks.advance(rollout, plan.hookPoint, (point) => this.hookEnv(rollout, point));
@@ -587,7 +625,9 @@ export class Controller {
     }
 
     // Rule 2: an instance leaves the traffic plan before it is stopped; no plan, no stop.
-    const serving = live.filter((i) => i.record.state === 'ready' && !plan.stopIds.includes(i.record.id) && i.record.revision !== warm);
+    const serving: ServingInstance[] = cluster
+      ? cluster.pods.filter((p) => p.state === 'ready' && p.host !== null && !plan.stopIds.includes(p.id) && p.revision !== warm).map((p) => ({ id: p.id, revision: p.revision, host: p.host!, port: p.port }))
+      : live.filter((i) => i.record.state === 'ready' && !plan.stopIds.includes(i.record.id) && i.record.revision !== warm).map(servingOf);
     const planError = await this.pushTraffic(app, state, spec, plan.traffic, serving);
     if (planError) {
       if (rollout?.direction === 'forward' && !state.rolloutFailures.has(rollout.id)) {
@@ -596,7 +636,7 @@ export class Controller {
       }
       return;
     }
-    for (const id of plan.stopIds) this.beginStop(this.instances.get(id)!, `not needed by revision ${target}`);
+    if (!cluster) for (const id of plan.stopIds) this.beginStop(this.instances.get(id)!, `not needed by revision ${target}`);
     // Hooks run beside the loop, against the traffic plan just confirmed; their end wakes it.
     if (rollout?.direction === 'forward' && plan.hookPoint) {
       const active = rollout;
@@ -604,7 +644,8 @@ export class Controller {
     }
     if (rollout?.direction === 'forward') this.advanceAnalyses(rollout, plan);
 
-    for (const { revision, count } of plan.starts) {
+    if (backend && cluster) await this.applyReplicaCounts(app, backend, cluster, plan.starts, plan.stopIds);
+    for (const { revision, count } of cluster ? [] : plan.starts) {
       if (live.some((i) => i.record.revision === revision && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS)) state.restartBackoff.reset(revision);
       if (!state.restartBackoff.canStart(revision, nowMs)) continue;
       const revisionSpec = store.getRevision(app, revision)!.spec;
@@ -622,7 +663,7 @@ export class Controller {
       return;
     }
     // Done means the old instances are gone too, not merely out of traffic (blue kept warm aside).
-    const isDraining = [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
+    const isDraining = cluster ? cluster.terminating > 0 : [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
     if (plan.isComplete && !isDraining) {
       this.completeRollout(current);
       this.requestReconcile(app);
@@ -828,19 +869,19 @@ export class Controller {
   // ---- traffic ---------------------------------------------------------------------------
 
   /** Pushes the plan when it changed; returns why it could not be applied, or null. */
-  private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, intent: TrafficIntent, serving: ManagedInstance[]): Promise<string | null> {
+  private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, intent: TrafficIntent, serving: readonly ServingInstance[]): Promise<string | null> {
     const plan = buildTrafficPlan(
       app,
       spec?.listen ?? this.lastListen(app),
       intent,
-      serving.map((i) => ({ id: i.record.id, revision: i.record.revision, host: i.host, port: i.record.port })),
+      serving,
       spec === null ? {} : { outlierDetection: outlierDetectionOf(spec), longLived: longLivedOf(spec) },
     );
     const key = JSON.stringify(plan);
     if (key === state.lastPlanKey) return null;
     if (plan.listen.port === 0) return null; // The app never had a revision to listen for.
     try {
-      await this.options.router.applyPlan(plan);
+      await this.routerOf(app).applyPlan(plan);
     } catch (error) {
       // The workers may or may not have applied it: push again next time, whatever it holds.
       state.lastPlanKey = '';
@@ -859,6 +900,73 @@ export class Controller {
       .join(', ');
     this.emit(app, this.currentRolloutId(app), 'traffic', `traffic → ${split}${extras ? ` [${extras}]` : ''}`);
     return null;
+  }
+
+  private routerOf(app: string): TrafficRouter {
+    return this.backendOf(app)?.router ?? this.options.router;
+  }
+
+  // ---- cluster apps ----------------------------------------------------------------------
+
+  /** The revision backend of an app whose latest spec runs on a cluster, made once per context, namespace and router. */
+  private backendOf(app: string): RevisionBackend | null {
+    const spec = this.options.store.latestRevision(app)?.spec;
+    if (spec?.runtime?.kind !== 'kubernetes') return null;
+    const key = JSON.stringify([spec.runtime.context, spec.runtime.namespace, spec.runtime.port, spec.router]);
+    const known = this.backends.get(app);
+    if (known?.key === key) return known.backend;
+    const factory: RevisionBackendFactory = this.options.revisionBackend ?? ((appSpec, onNotice) => kubernetesBackend(appSpec, onNotice, { holder: leaseHolderFor(this.options.dataDir) }));
+    const backend = factory(spec, (message) => this.log(message));
+    this.backends.set(app, { key, backend });
+    return backend;
+  }
+
+  /**
+   * Takes or renews the app's Lease, recording where its rollout stands on it. Held by another
+   * cutover: this one drives nothing, and a rollout it started fails with who holds the app.
+   */
+  private async holdLease(app: string, state: AppRuntimeState, backend: RevisionBackend, rollout: RolloutRecord | null): Promise<boolean> {
+    const latest = rollout ?? this.options.store.listRollouts(app, 1)[0] ?? null;
+    const summary = latest && JSON.stringify({ rollout: latest.id, from: latest.fromRevision, to: latest.toRevision, strategy: latest.strategy, direction: latest.direction, phase: latest.phase, stepIndex: latest.stepIndex, step: latest.step });
+    const lease = await backend.lease!.hold(summary);
+    state.lastClusterError = null;
+    if (lease.isHeld) {
+      state.leaseHolder = null;
+      return true;
+    }
+    const why = `another cutover drives app "${app}" on the cluster: Lease ${backend.lease!.name} is held by ${lease.holder} until ${lease.expiresAt.toISOString()}`;
+    if (rollout && !isTerminalPhase(rollout.phase)) this.failRollout(rollout, `${why}; nothing was changed`);
+    else if (state.leaseHolder !== lease.holder) this.log(`${why}; waiting for it`);
+    state.leaseHolder = lease.holder;
+    return false;
+  }
+
+  private async observeCluster(backend: RevisionBackend, nowMs: number): Promise<{ pods: RevisionInstance[]; revisions: Set<number>; desired: Map<number, number>; terminating: number }> {
+    const observed = await backend.runtime.observe();
+    return {
+      pods: revisionInstances(observed, (wall) => this.monotonicFrom(wall), nowMs),
+      revisions: new Set(observed.map((r) => r.revision)),
+      desired: new Map(observed.map((r) => [r.revision, r.desiredReplicas])),
+      terminating: observed.reduce((sum, r) => sum + r.terminatingPods.length, 0),
+    };
+  }
+
+  /**
+   * A plan's starts and stops as replica counts: the cluster creates and deletes the pods. A
+   * revision with no ReplicaSet yet gets one from its own spec. Rule 2 holds through the plan
+   * pushed before: a stopped pod's revision count drops only after that plan left it out.
+   */
+  private async applyReplicaCounts(app: string, backend: RevisionBackend, cluster: { pods: readonly ObservedInstance[]; revisions: Set<number>; desired: Map<number, number> }, starts: readonly { revision: number; count: number }[], stopIds: readonly string[]): Promise<void> {
+    for (const [revision, count] of replicaCounts(cluster.pods, starts, stopIds)) {
+      if (!cluster.revisions.has(revision)) {
+        if (count === 0) continue;
+        await backend.runtime.ensureRevision(revision, count, this.options.store.getRevision(app, revision)!.spec);
+        this.emit(app, this.currentRolloutId(app), 'instance-starting', `revision ${revision}: created with ${count} replica${count === 1 ? '' : 's'}`);
+      } else if (cluster.desired.get(revision) !== count) {
+        await backend.runtime.scaleRevision(revision, count);
+        this.emit(app, this.currentRolloutId(app), count > (cluster.desired.get(revision) ?? 0) ? 'instance-starting' : 'instance-draining', `revision ${revision}: scaled from ${cluster.desired.get(revision)} to ${count} replica${count === 1 ? '' : 's'}`);
+      }
+    }
   }
 
   private lastListen(app: string): { host: string; port: number } {
@@ -1121,7 +1229,7 @@ export class Controller {
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null };
+      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null, leaseHolder: null, lastClusterError: null, clusterPods: null };
       this.apps.set(app, state);
     }
     return state;
@@ -1133,6 +1241,10 @@ export class Controller {
     this.log(`[${app}] ${message}`);
     this.options.onEventStored?.(kind, rolloutId);
   }
+}
+
+function servingOf(instance: ManagedInstance): ServingInstance {
+  return { id: instance.record.id, revision: instance.record.revision, host: instance.host, port: instance.record.port };
 }
 
 /** An address as a URL a local client can use: wildcards become loopback. */

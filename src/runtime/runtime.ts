@@ -1,4 +1,5 @@
-import type { RunSpec } from '../model/spec.js';
+import type { AppSpec, RunSpec } from '../model/spec.js';
+import type { Endpoint } from '../model/traffic-plan.js';
 
 export interface StartRequest {
   app: string;
@@ -36,7 +37,7 @@ export interface StopResult {
   wasKilled: boolean;
 }
 
-/** Runs instances of apps. The local one spawns processes; a Kubernetes one comes later. */
+/** Runs instances of apps one by one: the local one spawns processes (a cluster runs replica counts: see RevisionRuntime). */
 export interface Runtime {
   start(request: StartRequest): Promise<StartedInstance>;
   /**
@@ -52,4 +53,37 @@ export interface Runtime {
   /** SIGTERM, then SIGKILL to the whole group after stopTimeoutMs. */
   stop(pid: number, stopTimeoutMs: number): Promise<StopResult>;
   close(): void;
+}
+
+/** What a revision runtime needs of a revision's spec. */
+export type RevisionSpec = Pick<AppSpec, 'name' | 'health' | 'runtime'>;
+
+/** What the cluster says about one revision of an app. */
+export interface ObservedRevision {
+  revision: number;
+  /** The replica count asked for (spec.replicas of its ReplicaSet). */
+  desiredReplicas: number;
+  /** Ready instances with an address, as traffic-plan endpoints (id = pod name). */
+  readyEndpoints: Endpoint[];
+  /** Instances that exist but are not ready (starting, failing their probe). */
+  unreadyPods: string[];
+  /** Instances on their way out (deleted, shutting down gracefully). */
+  terminatingPods: string[];
+  /** Wall-clock ms since when each ready instance has been ready, where known. */
+  readySinceMs: Record<string, number>;
+}
+
+/**
+ * Runs an app by replica count per revision (Kubernetes): the cluster starts, restarts and stops
+ * the instances, and the controller only says how many of each revision it wants. Every write is
+ * idempotent.
+ */
+export interface RevisionRuntime {
+  /** Every revision that exists for the app, oldest first. */
+  observe(): Promise<ObservedRevision[]>;
+  /** Creates the revision with `replicas` from its spec, or sets its count when it exists. */
+  ensureRevision(revision: number, replicas: number, spec?: RevisionSpec): Promise<void>;
+  scaleRevision(revision: number, replicas: number): Promise<void>;
+  /** Deletes the revision and its instances; gone already is fine. */
+  removeRevision(revision: number): Promise<void>;
 }

@@ -10,7 +10,7 @@ import {
 } from './defaults.js';
 import type { Finding } from './finding.js';
 import { formatDuration, parseDuration } from './parse-duration.js';
-import { formatListen, parseListen } from './parse-listen.js';
+import { formatListen, LISTEN_HINT, parseListen } from './parse-listen.js';
 import { splitCommand } from './split-command.js';
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
@@ -27,7 +27,7 @@ export function checkConfig(raw: unknown): Finding[] {
   const topRouter = isRecord(raw) ? raw['router'] : undefined;
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
-    findings.push(...checkKubernetesPair(name, app, topRouter));
+    findings.push(...checkLocalNeeds(name, app), ...checkKubernetesPair(name, app, topRouter));
     findings.push(...checkCommand(name, app['run']), ...checkHooks(name, app['hooks']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app), ...checkAnalysisNames(name, app));
     const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
     const blueGreen = isRecord(strategy['blueGreen']) ? strategy['blueGreen'] : {};
@@ -68,6 +68,17 @@ function listenConflict(first: Listener, second: Listener): Finding {
       : `${who(first)} (${otherShown}) and ${who(second)} (${shown}) both listen on port ${second.address!.port}`,
     hint: isAppPair ? `give each app its own port; ${first.key} is ${otherShown}` : `give each listener its own port; ${first.key} is ${otherShown}`,
   };
+}
+
+/** A local app needs its command and its listen address; a kubernetes app has an image and a Service instead. */
+function checkLocalNeeds(name: string, app: Record<string, unknown>): Finding[] {
+  const runtime = isRecord(app['runtime']) ? app['runtime'] : {};
+  if (isRecord(runtime['kubernetes'])) return [];
+  const findings: Finding[] = [];
+  const unlessKubernetes = 'or run the app on Kubernetes with runtime: { kubernetes: { image: …, port: … } }';
+  if (app['listen'] === undefined) findings.push({ path: ['apps', name, 'listen'], at: 'value', message: 'missing required key "listen"', hint: `${LISTEN_HINT}; ${unlessKubernetes}` });
+  if (app['run'] === undefined) findings.push({ path: ['apps', name, 'run'], at: 'value', message: 'missing required key "run"', hint: `add run.command, the program to start, e.g. command: [node, server.js]; ${unlessKubernetes}` });
+  return findings;
 }
 
 /** The kubernetes router moves traffic between pods, so it needs the kubernetes runtime, and the other way round. */

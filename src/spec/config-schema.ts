@@ -59,7 +59,7 @@ import {
 } from './defaults.js';
 import { describeValue } from './describe-value.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './parse-duration.js';
-import { LISTEN_PATTERN, MAX_PORT, MIN_PORT, parseListen } from './parse-listen.js';
+import { LISTEN_HINT, LISTEN_PATTERN, MAX_PORT, MIN_PORT, parseListen } from './parse-listen.js';
 import { formatSize, parseSize, SIZE_PATTERN } from './parse-size.js';
 import { trustedProxyProblem } from '../proxy/trusted-proxies.js';
 
@@ -88,7 +88,6 @@ export const RESERVED_ENV_PREFIX = 'CUTOVER_';
 const PERCENT_PATTERN = /^(100|[1-9]?\d)%$/;
 
 const DURATION_HINT: FieldHint = { expected: 'a duration such as 30s or 500ms', hint: 'write 30s or 500ms' };
-const LISTEN_HINT = 'write host:port such as 127.0.0.1:8080 or [::1]:8080, or just the port, e.g. 8080';
 const COMMAND_EXAMPLE = 'e.g. command: [node, server.js]';
 
 function issue(message: string, hint: string | undefined, input: unknown) {
@@ -679,8 +678,9 @@ const appNameSchema = z
 
 export const appSchema = z
   .strictObject({
-    listen: listenSchema,
-    run: runSchema,
+    // Required for local apps (checkConfig says so); a kubernetes app runs its image, behind its Service.
+    listen: listenSchema.optional(),
+    run: runSchema.optional(),
     runtime: runtimeSchema.optional(),
     replicas: integer(MIN_REPLICAS, MAX_REPLICAS)
       .meta({ description: 'Number of instances to keep running.', default: DEFAULT_REPLICAS })

@@ -14,7 +14,7 @@ export const LISTEN_INVALID = 'LISTEN_INVALID';
 export const LISTEN_PATTERN = '^(\\d+|[A-Za-z0-9.-]+:\\d+|\\[[0-9A-Fa-f:.]+\\]:\\d+)$';
 
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const LISTEN_HINT = 'write host:port such as 127.0.0.1:8080 or [::1]:8080, or just the port, e.g. 8080';
+export const LISTEN_HINT = 'write host:port such as 127.0.0.1:8080 or [::1]:8080, or just the port, e.g. 8080';
 
 /**
  * Parses a `listen` address: `host:port`, `[ipv6]:port`, or a bare port that listens on

@@ -61,7 +61,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   const configDir = dirname(configPath);
   return {
     path: configPath,
-    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router, configDir), ...resolveRuntime(app.runtime, configDir) })),
+    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir), ...resolveRuntime(app.runtime, configDir) })),
     metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
     proxy: resolveProxy(raw.proxy),
   };
@@ -85,16 +85,17 @@ function sizeBytes(value: string | number | undefined, defaultBytes: number): nu
 }
 
 function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
-  const shell = app.run.shell ?? DEFAULT_SHELL;
-  const command = typeof app.run.command === 'string' ? app.run.command : app.run.command.map(String);
+  const shell = app.run?.shell ?? DEFAULT_SHELL;
+  const command = app.run === undefined ? [] : typeof app.run.command === 'string' ? app.run.command : app.run.command.map(String);
   return {
     name,
-    listen: parseListen(app.listen),
+    // A kubernetes app may leave both out (checkConfig requires them of local apps): its Service serves the container port.
+    listen: app.listen === undefined ? { host: DEFAULT_KUBERNETES_LISTEN_HOST, port: app.runtime?.kubernetes?.port ?? 0 } : parseListen(app.listen),
     run: {
-      command: splitCommand(command, shell),
+      command: command.length === 0 ? [] : splitCommand(command, shell),
       shell,
-      cwd: resolve(configDir, app.run.cwd ?? '.'),
-      env: Object.fromEntries(Object.entries(app.run.env ?? {}).map(([key, value]) => [key, String(value)])),
+      cwd: resolve(configDir, app.run?.cwd ?? '.'),
+      env: Object.fromEntries(Object.entries(app.run?.env ?? {}).map(([key, value]) => [key, String(value)])),
     },
     replicas: app.replicas ?? DEFAULT_REPLICAS,
     health: {
@@ -170,6 +171,9 @@ export function resolveHooks(raw: RawApp['hooks'], configDir: string): HooksSpec
 }
 
 /** The app's own router block, else the top-level one, else the built-in proxy. */
+/** The listen address recorded for a kubernetes app without one: what its Service serves. */
+const DEFAULT_KUBERNETES_LISTEN_HOST = '0.0.0.0';
+
 /** Local apps get no `runtime` key, so their spec hash stays what it was before runtimes existed. */
 function resolveRuntime(raw: RawApp['runtime'], configDir: string): { runtime?: RuntimeSpec } {
   const kubernetes = raw?.kubernetes;

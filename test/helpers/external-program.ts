@@ -8,6 +8,14 @@ import path from 'node:path';
  */
 export function externalProgram(name: string, aptPackage = name): { path: string } | { skip: string } {
   const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/sbin'];
+  return externalFile(name, dirs, `${name} is not installed (apt-get install -y ${aptPackage})`);
+}
+
+/**
+ * The first executable `name` in `dirs`, or a skip with `missing` (an error under
+ * CUTOVER_REQUIRE_EXTERNAL=1), for programs that are built rather than installed.
+ */
+export function externalFile(name: string, dirs: readonly string[], missing: string): { path: string } | { skip: string } {
   for (const dir of dirs) {
     const file = path.join(dir, name);
     try {
@@ -17,8 +25,7 @@ export function externalProgram(name: string, aptPackage = name): { path: string
       // Not here.
     }
   }
-  const message = `${name} is not installed (apt-get install -y ${aptPackage})`;
-  if (process.env.CUTOVER_REQUIRE_EXTERNAL === '1') throw new Error(`${message}, and CUTOVER_REQUIRE_EXTERNAL=1 requires it`);
-  console.log(`# skipped: ${message}`);
-  return { skip: message };
+  if (process.env.CUTOVER_REQUIRE_EXTERNAL === '1') throw new Error(`${missing}, and CUTOVER_REQUIRE_EXTERNAL=1 requires it`);
+  console.log(`# skipped: ${missing}`);
+  return { skip: missing };
 }

@@ -85,7 +85,12 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
           objects.delete(url.pathname);
           return send(response, 200, existing);
         }
-        if (method === 'PATCH') return send(response, 200, store(url.pathname, mergePatch(existing, body) as KubeObject));
+        if (method === 'PATCH') {
+          // A resourceVersion in the patch is a precondition, as on a real server.
+          const expected = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+          if (expected !== undefined && expected !== existing.metadata.resourceVersion) return sendStatus(response, 409, 'the object has been modified', 'Conflict');
+          return send(response, 200, store(url.pathname, mergePatch(existing, body) as KubeObject));
+        }
         if (method === 'PUT') {
           const replacement = body as KubeObject;
           if (replacement.metadata.resourceVersion !== undefined && replacement.metadata.resourceVersion !== existing.metadata.resourceVersion) {

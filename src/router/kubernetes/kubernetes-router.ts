@@ -1,9 +1,9 @@
-import type { V1Service } from '@kubernetes/client-node';
 import type { TrafficPlan } from '../../model/traffic-plan.js';
-import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, MERGE_PATCH, REVISION_LABEL, statusOf, withConflictRetry, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
+import { APP_LABEL, kubernetesError, MERGE_PATCH, REVISION_LABEL, statusOf, withConflictRetry, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
 import { revisionObjectName } from '../../runtime/kubernetes/replica-set-manifest.js';
 import type { TrafficRouter } from '../traffic-router.js';
 import { HTTP_ROUTE_API, httpRouteRules } from './http-route-rules.js';
+import { serviceManifest } from './service-manifest.js';
 
 /** How the last plan's weights reached the cluster. */
 export type WeightMode = 'exact' | 'replica-ratio';
@@ -88,15 +88,7 @@ export class KubernetesRouter implements TrafficRouter {
     } catch (error) {
       if (statusOf((error as Error).cause) !== 404) throw error;
     }
-    const body: V1Service = {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, labels: { [APP_LABEL]: this.options.app, [MANAGED_BY_LABEL]: MANAGED_BY } },
-      spec: {
-        selector: Object.fromEntries(Object.entries(selector).filter((entry): entry is [string, string] => entry[1] !== null)),
-        ports: [{ name: 'http', port: this.options.port, targetPort: this.options.port }],
-      },
-    };
+    const body = serviceManifest(this.options.app, name, revision, this.options.port);
     try {
       await core.createNamespacedService({ namespace, body });
     } catch (error) {

@@ -1,4 +1,4 @@
-import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { CutoverError } from '../../errors.js';
 
 /** Labels on every object cutover owns on a cluster. */
@@ -16,6 +16,7 @@ export interface KubeClients {
   apps: AppsV1Api;
   core: CoreV1Api;
   custom: CustomObjectsApi;
+  coordination: CoordinationV1Api;
 }
 
 /** Request options that send a body as a JSON merge patch (RFC 7386). */
@@ -27,7 +28,21 @@ export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergeP
  * @example
  * const clients = createKubeClients({ context: 'prod', namespace: 'shop' });
  */
-export function createKubeClients(options: { context?: string | null; namespace?: string | null; server?: string; token?: string }): KubeClients {
+export function createKubeClients(options: KubeConfigOptions & { namespace?: string | null }): KubeClients {
+  const config = loadKubeConfig(options);
+  const namespace = options.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
+  return { namespace, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi), coordination: config.makeApiClient(CoordinationV1Api) };
+}
+
+export interface KubeConfigOptions {
+  context?: string | null;
+  /** An explicit API server (tests): TLS is not verified, `token` is the bearer token. */
+  server?: string;
+  token?: string;
+}
+
+/** The kubeconfig for a context (KUBECONFIG honoured, else ~/.kube/config), or for an explicit server. */
+export function loadKubeConfig(options: KubeConfigOptions): KubeConfig {
   const config = new KubeConfig();
   if (options.server !== undefined) {
     config.loadFromOptions({
@@ -40,8 +55,7 @@ export function createKubeClients(options: { context?: string | null; namespace?
     config.loadFromDefault();
     if (options.context) config.setCurrentContext(options.context);
   }
-  const namespace = options.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
-  return { namespace, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi) };
+  return config;
 }
 
 export function statusOf(error: unknown): number | undefined {

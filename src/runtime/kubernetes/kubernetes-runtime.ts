@@ -2,21 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { InputError } from '../../errors.js';
-import type { AppSpec } from '../../model/spec.js';
-import type { Endpoint } from '../../model/traffic-plan.js';
+import type { ObservedRevision, RevisionRuntime, RevisionSpec } from '../runtime.js';
 import { APP_LABEL, kubernetesError, MERGE_PATCH, REVISION_LABEL, statusOf, withConflictRetry, type KubeClients } from './kube-clients.js';
 import { replicaSetManifest, revisionObjectName, type KubernetesRuntimeSpec } from './replica-set-manifest.js';
-
-/** What the cluster says about one revision of an app. */
-export interface ObservedRevision {
-  revision: number;
-  /** spec.replicas of its ReplicaSet. */
-  desiredReplicas: number;
-  /** Pods with the Ready condition True and an IP, as traffic-plan endpoints (id = pod name). */
-  readyEndpoints: Endpoint[];
-  /** Pods that exist but are not ready (starting, failing their probe, being deleted). */
-  unreadyPods: string[];
-}
 
 /**
  * Runs revisions of an app as ReplicaSets, one per revision, labelled with the app and the
@@ -29,21 +17,21 @@ export interface ObservedRevision {
  * await runtime.ensureRevision(3, 2);
  * const observed = await runtime.observe();
  */
-export class KubernetesRuntime {
+export class KubernetesRuntime implements RevisionRuntime {
   private readonly runtime: KubernetesRuntimeSpec;
 
   constructor(
     private readonly clients: KubeClients,
-    private readonly spec: Pick<AppSpec, 'name' | 'health' | 'runtime'>,
+    private readonly spec: RevisionSpec,
   ) {
-    if (spec.runtime?.kind !== 'kubernetes') throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${spec.name}" does not use the kubernetes runtime`);
-    this.runtime = spec.runtime;
+    this.runtime = kubernetesRuntimeOf(spec);
   }
 
-  /** Creates the revision's ReplicaSet, or sets its replica count when it exists. */
-  async ensureRevision(revision: number, replicas: number): Promise<void> {
+  /** Creates the revision's ReplicaSet (from `spec`, that revision's; default: the app's), or sets its replica count when it exists. */
+  async ensureRevision(revision: number, replicas: number, spec: RevisionSpec = this.spec): Promise<void> {
     const { apps, namespace } = this.clients;
-    const body = replicaSetManifest(this.spec, this.runtime, revision, replicas, this.podTemplate());
+    const runtime = kubernetesRuntimeOf(spec);
+    const body = replicaSetManifest(spec, runtime, revision, replicas, readPodTemplate(runtime));
     try {
       await apps.createNamespacedReplicaSet({ namespace, body });
       return;
@@ -87,28 +75,43 @@ export class KubernetesRuntime {
     for (const replicaSet of replicaSets.items) {
       const revision = Number(replicaSet.metadata?.labels?.[REVISION_LABEL]);
       if (!Number.isInteger(revision)) continue;
-      observed.set(revision, { revision, desiredReplicas: replicaSet.spec?.replicas ?? 0, readyEndpoints: [], unreadyPods: [] });
+      observed.set(revision, { revision, desiredReplicas: replicaSet.spec?.replicas ?? 0, readyEndpoints: [], unreadyPods: [], terminatingPods: [], readySinceMs: {} });
     }
     for (const pod of pods.items) {
       const entry = observed.get(Number(pod.metadata?.labels?.[REVISION_LABEL]));
       if (entry === undefined) continue;
-      if (isPodReady(pod)) entry.readyEndpoints.push({ id: pod.metadata!.name!, host: pod.status!.podIP!, port: this.runtime.port });
-      else entry.unreadyPods.push(pod.metadata?.name ?? '?');
+      const name = pod.metadata?.name ?? '?';
+      if (pod.metadata?.deletionTimestamp) {
+        entry.terminatingPods.push(name);
+      } else if (isPodReady(pod)) {
+        entry.readyEndpoints.push({ id: name, host: pod.status!.podIP!, port: this.runtime.port });
+        const since = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+        if (since !== undefined) entry.readySinceMs[name] = new Date(since).getTime();
+      } else {
+        entry.unreadyPods.push(name);
+      }
     }
     return [...observed.values()].sort((a, b) => a.revision - b.revision);
   }
+}
 
-  private podTemplate(): V1PodTemplateSpec | undefined {
-    const path = this.runtime.podTemplate;
-    if (path === null) return undefined;
-    try {
-      const parsed = parse(readFileSync(path, 'utf8')) as V1PodTemplateSpec & { template?: V1PodTemplateSpec };
-      return parsed.template ?? parsed;
-    } catch (error) {
-      throw new InputError('POD_TEMPLATE_UNREADABLE', `cannot read the pod template ${path}: ${(error as Error).message}`, { hint: 'podTemplate names a YAML file with metadata and spec of a pod template', cause: error });
-    }
+function kubernetesRuntimeOf(spec: RevisionSpec): KubernetesRuntimeSpec {
+  if (spec.runtime?.kind !== 'kubernetes') throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${spec.name}" does not use the kubernetes runtime`);
+  return spec.runtime;
+}
+
+/** The user's pod template file, read at each create (a revision's template is the file as it was then). */
+export function readPodTemplate(runtime: KubernetesRuntimeSpec): V1PodTemplateSpec | undefined {
+  const path = runtime.podTemplate;
+  if (path === null) return undefined;
+  try {
+    const parsed = parse(readFileSync(path, 'utf8')) as V1PodTemplateSpec & { template?: V1PodTemplateSpec };
+    return parsed.template ?? parsed;
+  } catch (error) {
+    throw new InputError('POD_TEMPLATE_UNREADABLE', `cannot read the pod template ${path}: ${(error as Error).message}`, { hint: 'podTemplate names a YAML file with metadata and spec of a pod template', cause: error });
   }
 }
+
 
 /** Ready means the Ready condition is True, the pod has an IP and is not being deleted. */
 export function isPodReady(pod: V1Pod): boolean {

@@ -1,0 +1,204 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests read stored objects as untyped JSON */
+/**
+ * The controller drives a kubernetes app through the revision runtime (ReplicaSet replica counts)
+ * and the Kubernetes router, with the same planners as local apps, against the fake API server
+ * (a fake ReplicaSet controller makes the pods). The real-apiserver suite is in test/.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { startFakeKubeApi, type FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
+import { fakeReplicaSets } from '../../test/helpers/fake-replica-sets.js';
+import type { AppSpec } from '../model/spec.js';
+import { isTerminalPhase } from '../model/rollout.js';
+import { createKubeClients, type KubeClients } from '../runtime/kubernetes/kube-clients.js';
+import { ROLLOUT_ANNOTATION } from '../runtime/kubernetes/kubernetes-lease.js';
+import { LocalRuntime } from '../runtime/local/local-runtime.js';
+import { parseConfig, specHash } from '../spec/index.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { RolloutRecord } from '../store/store.js';
+import { Controller } from './controller.js';
+import { kubernetesBackend, leaseHolderFor } from './revision-backend.js';
+
+const RS = '/apis/apps/v1/namespaces/shop/replicasets';
+const SERVICES = '/api/v1/namespaces/shop/services';
+const ROUTES = '/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes';
+const WAIT_MS = 20_000;
+
+function appSpec(image: string, strategy: string, extra = ''): AppSpec {
+  const yaml = `
+apps:
+  web:
+    replicas: 3
+    runtime:
+      kubernetes: { namespace: shop, image: ${image}, port: 8080 }
+    router:
+      kubernetes: { service: web${extra.includes('httpRoute') ? ', httpRoute: web' : ''} }
+    strategy: ${strategy}
+`;
+  return parseConfig(yaml, '/srv/shop/cutover.yaml').apps[0]!;
+}
+
+async function waitFor<T>(what: string, read: () => T | Promise<T>, isDone: (value: T) => boolean): Promise<T> {
+  const deadline = performance.now() + WAIT_MS;
+  for (;;) {
+    const value = await read();
+    if (isDone(value)) return value;
+    if (performance.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
+    await sleep(20);
+  }
+}
+
+describe('the controller drives a kubernetes app (fake API server)', () => {
+  let api: FakeKubeApi;
+  let store: SqliteStore;
+  let controller: Controller;
+  let pods: { stop(): void };
+  let dir: string;
+  let clients: KubeClients;
+  const neverReady = new Set<number>();
+
+  const replicas = (revision: number) => (api.objects.get(`${RS}/web-r${revision}`) as any)?.spec.replicas as number | undefined;
+  const selector = () => (api.objects.get(`${SERVICES}/web`) as any)?.spec.selector as Record<string, string> | undefined;
+  const settled = (id: number) => waitFor(`rollout ${id} ends`, () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
+  const deploy = (spec: AppSpec): RolloutRecord => store.getRollout(controller.deploy([spec])[0]!.rolloutId!)!;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-k8s-controller-'));
+    api = await startFakeKubeApi();
+    neverReady.clear();
+    pods = fakeReplicaSets(api, 'shop', (revision) => !neverReady.has(revision));
+    store = new SqliteStore(path.join(dir, 'state.db'));
+    clients = createKubeClients({ server: api.url, namespace: 'shop' });
+    controller = new Controller({
+      store,
+      runtime: new LocalRuntime(),
+      router: { applyPlan: async () => assert.fail('a kubernetes app must not reach the local router'), removeApp: async () => {}, inflight: async () => ({}) },
+      dataDir: dir,
+      specHash,
+      revisionBackend: (spec, onNotice) => kubernetesBackend(spec, onNotice, { clients, holder: leaseHolderFor(dir) }),
+    });
+    await controller.start();
+  });
+  afterEach(async () => {
+    await controller.shutdown();
+    pods.stop();
+    store.close();
+    await api.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a first deploy creates the revision ReplicaSet at full size and points the Service at it once its pods are ready', async () => {
+    const rollout = deploy(appSpec('web:1', '{ rolling: {} }'));
+    assert.equal((await settled(rollout.id)).phase, 'promoted');
+    assert.equal(replicas(1), 3);
+    assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
+    assert.equal((api.objects.get(`${RS}/web-r1`) as any).spec.template.spec.containers[0].image, 'web:1');
+    const status = await waitFor('status lists the pods', () => controller.status('web').apps[0]!, (app) => app.instances.length === 3);
+    assert.ok(status.instances.every((i) => i.state === 'ready' && i.revision === 1 && i.pid === null && i.id.startsWith('web-r1-')), JSON.stringify(status.instances));
+  });
+
+  it('rolling: the new revision grows and the old one shrinks by the planner, until only the new one runs', async () => {
+    await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+    const rollout = deploy(appSpec('web:2', '{ rolling: { maxSurge: 1, maxUnavailable: 0 } }'));
+    const seen = new Set<string>();
+    const ended = await waitFor('rolling ends', () => {
+      seen.add(`${replicas(1)}/${replicas(2) ?? 0}`);
+      return store.getRollout(rollout.id)!;
+    }, (r) => isTerminalPhase(r.phase));
+    assert.equal(ended.phase, 'promoted');
+    assert.equal(replicas(1), 0);
+    assert.equal(replicas(2), 3);
+    // maxSurge 1, maxUnavailable 0: never more than 4 replicas in all, never fewer than 3.
+    for (const pair of seen) {
+      const [old, next] = pair.split('/').map(Number) as [number, number];
+      assert.ok(old + next <= 4 && old + next >= 3, `replicas ${pair} break the surge arithmetic (seen: ${[...seen].join(' ')})`);
+    }
+  });
+
+  it('blue-green: green comes up at full size beside blue, and the promote switches the Service selector', async () => {
+    await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+    const rollout = deploy(appSpec('web:2', '{ blueGreen: { scaleDownDelay: 0s } }'));
+    await waitFor('the switch gate', () => store.getRollout(rollout.id)!, (r) => r.gate !== null);
+    assert.equal(replicas(2), 3);
+    assert.equal(selector()?.['cutover.dev/revision'], '1', 'blue serves until the promote');
+    await controller.promote('web');
+    assert.equal((await settled(rollout.id)).phase, 'promoted');
+    assert.equal(selector()?.['cutover.dev/revision'], '2');
+    await waitFor('blue scaled to zero', () => replicas(1), (n) => n === 0);
+  });
+
+  it('canary with an HTTPRoute: the step weight goes to the route, and a promote sends everything to the canary', async () => {
+    api.put(ROUTES, { metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } });
+    await settled(deploy(appSpec('web:1', '{ rolling: {} }', 'httpRoute')).id);
+    const rollout = deploy(appSpec('web:2', '{ canary: { steps: [ { setWeight: 20 }, { pause: {} } ] } }', 'httpRoute'));
+    const weights = () => ((api.objects.get(`${ROUTES}/web`) as any).spec.rules.at(-1)?.backendRefs ?? []).map((b: any) => `${b.name}=${b.weight}`).join(' ');
+    await waitFor('the canary weight on the route', weights, (w) => w === 'web-r2=20 web-r1=80' || w === 'web-r1=80 web-r2=20');
+    await controller.promote('web', { full: true });
+    assert.equal((await settled(rollout.id)).phase, 'promoted');
+    await waitFor('all traffic on the canary', weights, (w) => w === 'web-r2=3');
+    await waitFor('the stable revision scaled to zero', () => replicas(1), (n) => n === 0);
+  });
+
+  it('a revision whose pods never become ready is rolled back at its progress deadline, and the stable one keeps serving', async () => {
+    await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+    neverReady.add(2);
+    const rollout = deploy(appSpec('web:broken', '{ rolling: { progressDeadline: 1s } }'));
+    const ended = await settled(rollout.id);
+    assert.equal(ended.phase, 'rolled-back');
+    assert.match(ended.reason ?? '', /progress deadline/);
+    await waitFor('the broken revision scaled to zero', () => replicas(2), (n) => n === 0);
+    assert.equal(replicas(1), 3);
+    assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
+  });
+
+  it('records the rollout on the app\'s Lease, and a second cutover on the same app is refused by it until the first lets go', async () => {
+    const first = await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+    const lease = () => api.objects.get('/apis/coordination.k8s.io/v1/namespaces/shop/leases/cutover-web') as any;
+    await waitFor('the Lease records the promoted rollout', () => lease()?.metadata.annotations?.[ROLLOUT_ANNOTATION], (a) => a !== undefined && JSON.parse(a).phase === 'promoted');
+    assert.equal(lease().spec.holderIdentity, leaseHolderFor(dir));
+    assert.match(lease().spec.renewTime, /\.\d{6}Z$/, 'a MicroTime has six fractional digits');
+    assert.equal(JSON.parse(lease().metadata.annotations[ROLLOUT_ANNOTATION]).rollout, first.id);
+
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-k8s-second-'));
+    const otherStore = new SqliteStore(path.join(otherDir, 'state.db'));
+    const second = new Controller({
+      store: otherStore,
+      runtime: new LocalRuntime(),
+      router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) },
+      dataDir: otherDir,
+      specHash,
+      revisionBackend: (spec, onNotice) => kubernetesBackend(spec, onNotice, { clients, holder: leaseHolderFor(otherDir) }),
+    });
+    try {
+      await second.start();
+      const refused = otherStore.getRollout(second.deploy([appSpec('web:2', '{ rolling: {} }')])[0]!.rolloutId!)!;
+      const ended = await waitFor('the second rollout ends', () => otherStore.getRollout(refused.id)!, (r) => isTerminalPhase(r.phase));
+      assert.equal(ended.phase, 'failed');
+      assert.ok(ended.reason?.includes(`Lease cutover-web is held by ${leaseHolderFor(dir)}`), ended.reason ?? '');
+      assert.equal(replicas(1), 3, 'the refused cutover changed nothing');
+      assert.equal(api.objects.has(`${RS}/web-r2`), false);
+
+      await controller.shutdown();
+      assert.equal(lease(), undefined, 'a cutover that stops lets go of its Leases');
+      const next = otherStore.getRollout(second.deploy([appSpec('web:2', '{ rolling: {} }')])[0]!.rolloutId!)!;
+      assert.equal((await waitFor('the second cutover deploys', () => otherStore.getRollout(next.id)!, (r) => isTerminalPhase(r.phase))).phase, 'promoted');
+      assert.equal(lease().spec.holderIdentity, leaseHolderFor(otherDir));
+    } finally {
+      await second.shutdown();
+      otherStore.close();
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a controller restarted on the same data dir takes its own Lease back at once, where a crash left it', async () => {
+    // What a controller killed a moment ago leaves: its Lease, fresh, held as this machine and data dir.
+    api.put('/apis/coordination.k8s.io/v1/namespaces/shop/leases', { metadata: { name: 'cutover-web' }, spec: { holderIdentity: leaseHolderFor(dir), leaseDurationSeconds: 15, renewTime: new Date().toISOString() } });
+    const rollout = deploy(appSpec('web:1', '{ rolling: {} }'));
+    assert.equal((await settled(rollout.id)).phase, 'promoted', 'not refused by its own Lease');
+    assert.equal(replicas(1), 3);
+  });
+});

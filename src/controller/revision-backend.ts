@@ -1,0 +1,48 @@
+import type { AppSpec } from '../model/spec.js';
+import { KubernetesRouter } from '../router/kubernetes/kubernetes-router.js';
+import type { TrafficRouter } from '../router/traffic-router.js';
+import { createKubeClients, type KubeClients } from '../runtime/kubernetes/kube-clients.js';
+import { KubernetesRuntime } from '../runtime/kubernetes/kubernetes-runtime.js';
+import type { RevisionRuntime } from '../runtime/runtime.js';
+import { KubernetesLease, type LeaseState } from '../runtime/kubernetes/kubernetes-lease.js';
+import os from 'node:os';
+
+/** Where an app runs when a cluster, not the controller, runs its instances: replica counts per revision, and the router of that cluster. */
+export interface RevisionBackend {
+  runtime: RevisionRuntime;
+  router: TrafficRouter;
+  /** One driver per app at a time: held (and renewed) while this controller drives the app, with where its rollout stands. */
+  lease?: { hold(summary: string | null): Promise<LeaseState>; release(): Promise<void>; readonly name: string };
+}
+
+/**
+ * Who holds an app's Lease: this machine and the data dir whose state drives the app. A
+ * controller restarted on the same data dir (after a crash) is the same holder and goes on at
+ * once; another data dir or machine is another cutover and is refused.
+ */
+export function leaseHolderFor(dataDir: string): string {
+  return `${os.hostname()}:${dataDir}`;
+}
+
+/** The backend of an app's spec, or null when the controller runs its instances itself (local processes). */
+export type RevisionBackendFactory = (spec: AppSpec, onNotice: (message: string) => void) => RevisionBackend | null;
+
+/**
+ * Kubernetes apps get a KubernetesRuntime and a KubernetesRouter on one set of clients (their
+ * kubeconfig context and namespace) and a Lease `cutover-APP`; with no `router.kubernetes`, the Service is named after the
+ * app and weights are approximated by the replica ratio.
+ *
+ * @example
+ * const backend = kubernetesBackend(spec, log, { holder: leaseHolderFor(dataDir) }); // null for a local app
+ */
+export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => void, options: { holder: string; clients?: KubeClients }): RevisionBackend | null {
+  const runtime = spec.runtime;
+  if (runtime?.kind !== 'kubernetes') return null;
+  const kube = options.clients ?? createKubeClients({ context: runtime.context, namespace: runtime.namespace });
+  const router = spec.router?.kind === 'kubernetes' ? spec.router : { service: spec.name, httpRoute: null };
+  return {
+    runtime: new KubernetesRuntime(kube, spec),
+    router: new KubernetesRouter(kube, { app: spec.name, service: router.service, httpRoute: router.httpRoute, port: runtime.port, onNotice }),
+    lease: new KubernetesLease(kube, spec.name, options.holder),
+  };
+}
