@@ -16,7 +16,7 @@ import { checkRequestHead } from './request-limits.js';
 import type { MirrorCopy, MirroredRequest } from './mirror-copy.js';
 import type { RoutingTable } from './routing-table.js';
 import { newStickyValue } from './sticky-cookie.js';
-import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from './upstream-failure.js';
+import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from './upstream-failure.js';
 import type { UpstreamFailureKind } from './upstream-failure.js';
 import { outcomeOfStatus } from './outlier-ejection.js';
 import type { LongLivedConnection, UpstreamTarget } from './upstream-target.js';
@@ -263,9 +263,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
       return;
     }
     if (failed !== undefined && this.mayRetry(kind)) {
-      const tried = (this.tried ??= []);
-      tried.push(failed);
-      const next = this.listener.route.table.pickRetry(tried, isConnectionReset(error), this.pinnedRevision);
+      const next = this.listener.route.table.pickAfterFailure((this.tried ??= []), failed, error, this.pinnedRevision);
       if (next !== undefined) {
         this.dispatch(next);
         return;

@@ -1,4 +1,5 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
+import { isConnectionReset } from './upstream-failure.js';
 import { fnv1a32 } from './fnv1a.js';
 import type { MirrorLimits } from './mirror-copy.js';
 import { createMirrorRoute } from './mirror-route.js';
@@ -170,6 +171,12 @@ export class RoutingTable {
     });
     target.failuresInRow = judgement.failuresInRow;
     if (judgement.shouldEject) eject(target, policy.ejectForMs);
+  }
+
+  /** Counts `failed` as tried and picks the endpoint for the next try (see `pickRetry`); undefined when none is left. */
+  pickAfterFailure(tried: UpstreamTarget[], failed: UpstreamTarget, error: Error, pinnedRevision: number | undefined): UpstreamTarget | undefined {
+    tried.push(failed);
+    return this.pickRetry(tried, isConnectionReset(error), pinnedRevision);
   }
 
   /** Drops this table's references on its targets (once), letting unused pools close. */

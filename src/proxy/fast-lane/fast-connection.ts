@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { AppListener } from '../app-listener.js';
 import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from '../error-response.js';
-import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from '../upstream-failure.js';
+import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from '../upstream-failure.js';
 import { outcomeOfStatus } from '../outlier-ejection.js';
 import type { LongLivedConnection, UpstreamTarget } from '../upstream-target.js';
 import { ChunkedScanner, MALFORMED_CHUNKED, NEEDS_MORE } from './chunked-scanner.js';
@@ -354,9 +354,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     failed.end();
     this.target = undefined;
     if (this.tries < this.listener.options.maxTries && (kind === 'not-sent' || (kind === 'reset' && isIdempotentMethod(this.request.method)))) {
-      const tried = (this.tried ??= []);
-      tried.push(failed);
-      const next = this.listener.route.table.pickRetry(tried, isConnectionReset(error), this.pinnedRevision);
+      const next = this.listener.route.table.pickAfterFailure((this.tried ??= []), failed, error, this.pinnedRevision);
       if (next !== undefined) {
         this.dispatch(next);
         return;
