@@ -52,20 +52,46 @@ export class LogFiles {
   }
 }
 
-/** Writes the last `maxBytes` of `from` (of `size` bytes) to `to`, replacing it. */
+/** Rounds of catching up with a writer that keeps appending while the tail is copied. */
+const MAX_CATCH_UP_ROUNDS = 8;
+/** Room kept in `.1` for what the writer appends during the copy (at most a quarter of the cap). */
+const CATCH_UP_BYTES = 64 * 1024;
+
+/**
+ * Writes the last bytes of `from` (of `size` bytes when looked at) to `to`, replacing it, and
+ * then the last of whatever the writer appended meanwhile, `to` staying within `maxBytes`:
+ * copy-then-truncate loses what is written between the copy and the truncation, so that
+ * window is made as short as a final `fstat` (an app's last words before it exits must not
+ * fall into it).
+ */
 function copyTail(from: string, to: string, size: number, maxBytes: number): void {
   const source = fs.openSync(from, 'r');
   const target = fs.openSync(to, 'w');
   try {
     const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, maxBytes));
-    for (let position = size - Math.min(size, maxBytes); position < size; ) {
-      const read = fs.readSync(source, buffer, 0, Math.min(buffer.length, size - position), position);
-      if (read === 0) break;
-      fs.writeSync(target, buffer, 0, read);
-      position += read;
+    let room = Math.min(CATCH_UP_BYTES, Math.floor(maxBytes / 4));
+    let copied = copyRange(source, target, buffer, size - Math.min(size, maxBytes - room), size);
+    for (let round = 0; round < MAX_CATCH_UP_ROUNDS && room > 0; round++) {
+      const grown = fs.fstatSync(source).size;
+      if (grown <= copied) break;
+      const start = Math.max(copied, grown - room);
+      room -= grown - start;
+      copied = copyRange(source, target, buffer, start, grown);
     }
   } finally {
     fs.closeSync(source);
     fs.closeSync(target);
   }
+}
+
+/** Appends bytes `[start, end)` of `source` to `target`; returns where it stopped. */
+function copyRange(source: number, target: number, buffer: Buffer, start: number, end: number): number {
+  let position = start;
+  while (position < end) {
+    const read = fs.readSync(source, buffer, 0, Math.min(buffer.length, end - position), position);
+    if (read === 0) break;
+    fs.writeSync(target, buffer, 0, read);
+    position += read;
+  }
+  return position;
 }
