@@ -48,7 +48,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const handlers: Record<ApiRouteName, Handler> = {
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
-    deploy: ({ body }) => {
+    deploy: async ({ body }) => {
       const { apps, strategy, skipHooks } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown };
       if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
         throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
@@ -56,7 +56,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (skipHooks !== undefined && (!Array.isArray(skipHooks) || !skipHooks.every((point) => HOOK_POINTS.includes(point as HookPoint)))) {
         throw new CutoverError('BAD_REQUEST', `"skipHooks" must be a list of ${HOOK_POINTS.join(', ')}, got ${JSON.stringify(skipHooks)}`);
       }
-      return { results: controller.deploy(assertAppSpecs(apps), { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
+      const specs = assertAppSpecs(apps);
+      // Cluster apps first take their state from the cluster: another machine may have driven them.
+      await controller.takeClusterStates(specs);
+      return { results: controller.deploy(specs, { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
     },
     promote: async ({ params, body }) => ({ rollout: await controller.promote(params[0]!, { full: (body as { full?: unknown }).full === true }) }),
     pause: ({ params }) => ({ rollout: controller.pause(params[0]!) }),

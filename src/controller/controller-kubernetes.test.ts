@@ -175,6 +175,9 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     });
     try {
       await second.start();
+      // As the daemon does: a deploy of a cluster app takes its state from the cluster first.
+      await second.takeClusterStates([appSpec('web:2', '{ rolling: {} }')]);
+      assert.equal(otherStore.stableRevision('web'), first.toRevision, 'the second cutover knows the revision the first one deployed');
       const refused = otherStore.getRollout(second.deploy([appSpec('web:2', '{ rolling: {} }')])[0]!.rolloutId!)!;
       const ended = await waitFor('the second rollout ends', () => otherStore.getRollout(refused.id)!, (r) => isTerminalPhase(r.phase));
       assert.equal(ended.phase, 'failed');

@@ -14,6 +14,8 @@ import { EQUAL_SHARES, type TrafficIntent } from '../strategies/strategy-plan.js
 import { rolloutAlreadyActive, type InstanceRecord, type RolloutRecord, type Store } from '../store/store.js';
 import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares, type ServingInstance } from './build-traffic-plan.js';
 import { kubernetesBackend, leaseHolderFor, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
+import { clusterStateOf } from './cluster-state.js';
+import { DEFAULT_LEASE_DURATION_SECONDS } from '../runtime/kubernetes/kubernetes-lease.js';
 import { isPendingPod, replicaCounts, revisionInstances, type RevisionInstance } from './revision-instances.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import { batchOfPoint, choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
@@ -114,7 +116,22 @@ interface AppRuntimeState {
   lastClusterError: string | null;
   /** A cluster app's pods as last observed, for status; null for local apps. */
   clusterPods: RevisionInstance[] | null;
+  /** A cluster app's state on the cluster, as this controller last took or wrote it. */
+  clusterState: ClusterStateSync;
 }
+
+interface ClusterStateSync {
+  /** Taken from the cluster since this controller last held the Lease: from now on it writes it. */
+  isTaken: boolean;
+  /** The state last written (JSON), so that only changes are written. */
+  lastWritten: string | null;
+  /** The serial of the state last read while another cutover held the Lease, and when. */
+  seenSerial: number;
+  readAtMs: number;
+}
+
+/** While another cutover holds a cluster app's Lease, its state is read this often, for status and history. */
+const CLUSTER_STATE_READ_EVERY_MS = 2_000;
 
 /**
  * The control loop. For each app it reads the rollout record, observes instances, asks the
@@ -239,6 +256,7 @@ export class Controller {
    */
   rollback(app: string, toRevision?: number): RolloutRecord {
     this.refuseWhileStopping();
+    this.refuseIfDrivenElsewhere(app, 'roll back');
     const { store } = this.options;
     const active = store.activeRollout(app);
     if (active && toRevision === undefined) {
@@ -371,6 +389,11 @@ export class Controller {
     };
   }
 
+  /** A cluster app another cutover drives says which: what this one shows is the state that one writes to the cluster. */
+  private withLeaseHolders(report: StatusReport): StatusReport {
+    return { ...report, apps: report.apps.map((app) => { const holder = this.apps.get(app.name)?.leaseHolder; return holder ? { ...app, drivenBy: holder } : app; }) };
+  }
+
   /** The plan the steady state will want after an abort: the stable revision's ready instances, equal shares. */
   private async pushStableOnly(app: string, state: AppRuntimeState, stable: number): Promise<void> {
     const serving = this.liveInstances(app).filter((i) => i.record.revision === stable && i.record.state === 'ready');
@@ -380,6 +403,7 @@ export class Controller {
   }
 
   private activeForward(app: string, verb: string): RolloutRecord {
+    this.refuseIfDrivenElsewhere(app, verb);
     const rollout = this.options.store.activeRollout(app);
     if (!rollout) {
       throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" has no rollout in progress to ${verb}`, { hint: `See where it stands with: cutover status ${app}` });
@@ -407,7 +431,7 @@ export class Controller {
   }
 
   status(appName?: string): StatusReport {
-    const report = this.withClusterPods(buildStatus(this.options.store, appName));
+    const report = this.withLeaseHolders(this.withClusterPods(buildStatus(this.options.store, appName)));
     const fault = this.storageFault;
     if (!fault) return report;
     // What is stored says progressing; what happens is a hold until the disk takes writes again.
@@ -490,7 +514,8 @@ export class Controller {
     await this.hooks.stop();
     for (const { name } of this.options.store.listApps()) {
       const active = this.options.store.activeRollout(name);
-      if (!active) continue;
+      // A cluster app's rollout stays where it is, on the cluster: another cutover (or this one, started again) drives it on.
+      if (!active || this.backendOf(name)?.state) continue;
       const aborted = this.options.store.updateRollout(active.id, { phase: 'aborted', reason: 'the daemon was stopped during the rollout' });
       this.hooks.skipFinal(aborted, 'the daemon was stopped during the rollout');
       this.emit(name, active.id, 'rollout-aborted', `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`);
@@ -499,7 +524,8 @@ export class Controller {
     const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
     await Promise.all([...stops, ...this.pendingStops]);
     await this.options.router.close?.().catch((error: unknown) => this.log(`closing the router failed: ${(error as Error).message}`));
-    // Another cutover may drive the cluster apps now (their pods keep running).
+    // Another cutover may drive the cluster apps now (their pods keep running), from the state written here.
+    await Promise.all([...this.apps.entries()].map(([app, state]) => this.writeClusterState(app, state).catch((error: unknown) => this.log(`writing the state of ${app} to the cluster failed: ${(error as Error).message}`))));
     await Promise.all([...this.backends.values()].map(({ backend }) => backend?.lease?.release().catch((error: unknown) => this.log(`releasing ${backend.lease!.name} failed: ${(error as Error).message}`))));
     this.options.runtime.close();
   }
@@ -518,7 +544,10 @@ export class Controller {
       while (state.isDirty && state.holds === 0 && !this.isShuttingDown) {
         state.isDirty = false;
         try {
-          if (this.storageFault === null) await this.reconcile(app, state);
+          if (this.storageFault === null) {
+            await this.reconcile(app, state);
+            await this.writeClusterState(app, state);
+          }
         } catch (error) {
           if (isStorageError(error)) this.holdForStorage((error as Error).message);
           else if (error instanceof CutoverError && error.code === 'KUBERNETES_API_ERROR') {
@@ -539,6 +568,9 @@ export class Controller {
 
   private async reconcile(app: string, state: AppRuntimeState): Promise<void> {
     const { store } = this.options;
+    // A cluster app is driven by one cutover at a time: without its Lease, nothing here decides anything.
+    const backend = this.backendOf(app);
+    if (backend?.lease && !(await this.holdLease(app, state, backend))) return;
     let rollout = store.activeRollout(app);
     this.hooks.cancelStale(app);
     this.analyses.cancelStale(app);
@@ -576,8 +608,6 @@ export class Controller {
     }
     if (rollout && isTerminalPhase(rollout.phase)) rollout = null;
 
-    const backend = this.backendOf(app);
-    if (backend?.lease && !(await this.holdLease(app, state, backend, rollout))) return;
     const nowMs = this.now();
     // A cluster app's instances are its pods; a local app's are the processes this controller runs.
     const cluster = backend ? await this.observeCluster(backend, nowMs) : null;
@@ -909,8 +939,8 @@ export class Controller {
   // ---- cluster apps ----------------------------------------------------------------------
 
   /** The revision backend of an app whose latest spec runs on a cluster, made once per context, namespace and router. */
-  private backendOf(app: string): RevisionBackend | null {
-    const spec = this.options.store.latestRevision(app)?.spec;
+  private backendOf(app: string, newSpec?: AppSpec): RevisionBackend | null {
+    const spec = newSpec ?? this.options.store.latestRevision(app)?.spec;
     if (spec?.runtime?.kind !== 'kubernetes') return null;
     const key = JSON.stringify([spec.runtime.context, spec.runtime.namespace, spec.runtime.port, spec.router]);
     const known = this.backends.get(app);
@@ -922,23 +952,99 @@ export class Controller {
   }
 
   /**
-   * Takes or renews the app's Lease, recording where its rollout stands on it. Held by another
-   * cutover: this one drives nothing, and a rollout it started fails with who holds the app.
+   * Takes or renews the app's Lease, recording where its rollout stands on it. On taking it, the
+   * app's state comes from the cluster first (another machine may have driven it meanwhile). Held
+   * by another cutover: this one drives nothing, shows the state that one writes, and a rollout
+   * started here fails with who holds the app.
    */
-  private async holdLease(app: string, state: AppRuntimeState, backend: RevisionBackend, rollout: RolloutRecord | null): Promise<boolean> {
-    const latest = rollout ?? this.options.store.listRollouts(app, 1)[0] ?? null;
+  private async holdLease(app: string, state: AppRuntimeState, backend: RevisionBackend): Promise<boolean> {
+    const { store } = this.options;
+    const latest = store.activeRollout(app) ?? store.listRollouts(app, 1)[0] ?? null;
     const summary = latest && JSON.stringify({ rollout: latest.id, from: latest.fromRevision, to: latest.toRevision, strategy: latest.strategy, direction: latest.direction, phase: latest.phase, stepIndex: latest.stepIndex, step: latest.step });
     const lease = await backend.lease!.hold(summary);
     state.lastClusterError = null;
     if (lease.isHeld) {
+      if (!state.clusterState.isTaken) {
+        await this.takeClusterState(app, backend, 'takeover');
+        state.clusterState = { ...state.clusterState, isTaken: true, lastWritten: null };
+      }
       state.leaseHolder = null;
       return true;
     }
+    state.clusterState.isTaken = false;
+    if (this.now() - state.clusterState.readAtMs >= CLUSTER_STATE_READ_EVERY_MS) {
+      state.clusterState.readAtMs = this.now();
+      state.clusterState.seenSerial = await this.takeClusterState(app, backend, 'mirror', state.clusterState.seenSerial);
+    }
     const why = `another cutover drives app "${app}" on the cluster: Lease ${backend.lease!.name} is held by ${lease.holder} until ${lease.expiresAt.toISOString()}`;
-    if (rollout && !isTerminalPhase(rollout.phase)) this.failRollout(rollout, `${why}; nothing was changed`);
+    const rollout = store.activeRollout(app);
+    if (rollout && this.isStartedHere(app, rollout.id, backend)) this.failRollout(rollout, `${why}; nothing was changed`);
     else if (state.leaseHolder !== lease.holder) this.log(`${why}; waiting for it`);
     state.leaseHolder = lease.holder;
     return false;
+  }
+
+  /**
+   * Brings the app's state from the cluster into the store, when another cutover wrote it (or
+   * this store knows nothing of the app); returns the serial read. `mirror` (Lease held
+   * elsewhere) reads only a serial not seen yet.
+   */
+  private async takeClusterState(app: string, backend: RevisionBackend, why: 'takeover' | 'mirror' | 'deploy', seenSerial = -1): Promise<number> {
+    const { store } = this.options;
+    const found = await backend.state?.read();
+    if (!found || found.serial === seenSerial) return found?.serial ?? seenSerial;
+    if (found.writtenBy === backend.lease?.holder && store.latestRevision(app) !== null) return found.serial; // Ours: the store is as new or newer.
+    const taken = store.importClusterState(found.state);
+    for (const { rolloutId, reason } of taken.superseded) this.emit(app, rolloutId, 'rollout-failed', `rollout ${rolloutId} failed: ${reason}`);
+    if (taken.revisions + taken.rollouts > 0) {
+      const what = `${taken.revisions} revision${taken.revisions === 1 ? '' : 's'} and ${taken.rollouts} rollout${taken.rollouts === 1 ? '' : 's'}`;
+      const verb = why === 'mirror' ? 'read' : 'taken';
+      this.emit(app, store.activeRollout(app)?.id ?? null, 'cluster-state', `state ${verb} from the cluster (ConfigMap ${backend.state!.name}, written by ${found.writtenBy}): ${what} new or changed`);
+    }
+    return found.serial;
+  }
+
+  /** While this cutover holds a cluster app's Lease, the app's state goes to the cluster after every pass that changed it. */
+  private async writeClusterState(app: string, state: AppRuntimeState): Promise<void> {
+    const backend = this.backendOf(app);
+    if (!backend?.state || !backend.lease || !state.clusterState.isTaken) return;
+    const holder = backend.lease.holder;
+    const snapshot = clusterStateOf(this.options.store, app, () => `${holder}#${randomBytes(3).toString('hex')}`);
+    const json = JSON.stringify(snapshot);
+    if (json === state.clusterState.lastWritten) return;
+    await backend.state.write(snapshot, holder);
+    state.clusterState.lastWritten = json;
+  }
+
+  /** A rollout this cutover started (its cluster key is its own), not one taken from the cluster. */
+  private isStartedHere(app: string, rolloutId: number, backend: RevisionBackend): boolean {
+    const holder = backend.lease!.holder;
+    const key = this.options.store.clusterRolloutKeys(app, [rolloutId], () => `${holder}#${randomBytes(3).toString('hex')}`).get(rolloutId)!;
+    return key.startsWith(`${holder}#`);
+  }
+
+  /**
+   * Before a deploy of cluster apps: their state comes from the cluster, so that a deploy from a
+   * new machine (a laptop, a CI runner) numbers revisions on from the cluster's and sees a rollout
+   * in progress there. The cluster must answer: a deploy that cannot see it does not start.
+   */
+  async takeClusterStates(specs: readonly AppSpec[]): Promise<void> {
+    for (const spec of specs) {
+      const backend = this.backendOf(spec.name, spec);
+      if (!backend?.state) continue;
+      const state = this.appState(spec.name);
+      // A cutover that holds the Lease writes the state itself: nothing newer is there to take.
+      if (!state.clusterState.isTaken) await this.takeClusterState(spec.name, backend, 'deploy');
+    }
+  }
+
+  /** Commands on a cluster app another cutover drives would change nothing there: refused, naming that cutover. */
+  private refuseIfDrivenElsewhere(app: string, verb: string): void {
+    const holder = this.apps.get(app)?.leaseHolder;
+    if (!holder) return;
+    throw new CutoverError('APP_DRIVEN_ELSEWHERE', `app "${app}" is driven by another cutover (${holder}) on the cluster: cannot ${verb} it from here`, {
+      hint: `Run the command where that cutover runs, or stop it there (cutover down): its Lease runs out within ${DEFAULT_LEASE_DURATION_SECONDS} s and this cutover takes the app over where the cluster's state says it stands.`,
+    });
   }
 
   private async observeCluster(backend: RevisionBackend, nowMs: number): Promise<{ pods: RevisionInstance[]; revisions: Set<number>; desired: Map<number, number>; terminating: number }> {
@@ -1229,7 +1335,20 @@ export class Controller {
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null, leaseHolder: null, lastClusterError: null, clusterPods: null };
+      state = {
+        running: null,
+        isDirty: false,
+        holds: 0,
+        lastPlanKey: '',
+        lastPlanError: null,
+        restartBackoff: new RestartBackoff(),
+        rolloutFailures: new Map(),
+        wakeTimer: null,
+        leaseHolder: null,
+        lastClusterError: null,
+        clusterPods: null,
+        clusterState: { isTaken: false, lastWritten: null, seenSerial: -1, readAtMs: -Infinity },
+      };
       this.apps.set(app, state);
     }
     return state;

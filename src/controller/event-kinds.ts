@@ -41,5 +41,6 @@ export const EVENT_KINDS = [
   'analysis-inconclusive',
   'analysis-rerun',
   'rollout-report',
+  'cluster-state',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

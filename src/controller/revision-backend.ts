@@ -6,13 +6,17 @@ import { KubernetesRuntime } from '../runtime/kubernetes/kubernetes-runtime.js';
 import type { RevisionRuntime } from '../runtime/runtime.js';
 import { KubernetesLease, type LeaseState } from '../runtime/kubernetes/kubernetes-lease.js';
 import os from 'node:os';
+import { KubernetesStateMap, type ClusterStateDocument } from '../runtime/kubernetes/kubernetes-state-map.js';
+import type { ClusterAppState } from '../store/store.js';
 
 /** Where an app runs when a cluster, not the controller, runs its instances: replica counts per revision, and the router of that cluster. */
 export interface RevisionBackend {
   runtime: RevisionRuntime;
   router: TrafficRouter;
   /** One driver per app at a time: held (and renewed) while this controller drives the app, with where its rollout stands. */
-  lease?: { hold(summary: string | null): Promise<LeaseState>; release(): Promise<void>; readonly name: string };
+  lease?: { hold(summary: string | null): Promise<LeaseState>; release(): Promise<void>; readonly name: string; readonly holder: string };
+  /** Where the app's state lives on the cluster, so that any machine can drive it on (see KubernetesStateMap). */
+  state?: { read(): Promise<ClusterStateDocument | null>; write(state: ClusterAppState, writtenBy: string): Promise<number>; readonly name: string };
 }
 
 /**
@@ -29,8 +33,9 @@ export type RevisionBackendFactory = (spec: AppSpec, onNotice: (message: string)
 
 /**
  * Kubernetes apps get a KubernetesRuntime and a KubernetesRouter on one set of clients (their
- * kubeconfig context and namespace) and a Lease `cutover-APP`; with no `router.kubernetes`, the Service is named after the
- * app and weights are approximated by the replica ratio.
+ * kubeconfig context and namespace), a Lease `cutover-APP` and a ConfigMap `cutover-APP` with the
+ * app's state; with no `router.kubernetes`, the Service is named after the app and weights are
+ * approximated by the replica ratio.
  *
  * @example
  * const backend = kubernetesBackend(spec, log, { holder: leaseHolderFor(dataDir) }); // null for a local app
@@ -44,5 +49,6 @@ export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => 
     runtime: new KubernetesRuntime(kube, spec),
     router: new KubernetesRouter(kube, { app: spec.name, service: router.service, httpRoute: router.httpRoute, port: runtime.port, onNotice }),
     lease: new KubernetesLease(kube, spec.name, options.holder),
+    state: new KubernetesStateMap(kube, spec.name),
   };
 }

@@ -15,6 +15,8 @@ export interface AppStatus {
   revision: number | null;
   rollout: RolloutStatus | null;
   instances: InstanceStatus[];
+  /** A cluster app driven by another cutover: who holds its Lease (the state shown is the one it wrote to the cluster). */
+  drivenBy?: string;
   /** The split the proxy serves now: percent of weighted traffic per revision (routes and previews aside). */
   traffic: TrafficShare[];
 }

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   if (uiListen) log(`dashboard on http://${process.env.CUTOVER_UI_LISTEN} (log in with the token in ${layout.adminToken})`);
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
   metrics = await startMetrics(configPath, controller, store, log);
-  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') deployConfig(controller, configPath, log, crashSwitch);
+  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, configPath, log, crashSwitch);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
 
@@ -100,7 +100,7 @@ async function startMetrics(configPath: string, controller: Controller, store: S
 }
 
 /** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
-function deployConfig(controller: Controller, configPath: string, log: (line: string) => void, crashSwitch: CrashSwitch | null): void {
+async function deployConfig(controller: Controller, configPath: string, log: (line: string) => void, crashSwitch: CrashSwitch | null): Promise<void> {
   let apps;
   try {
     apps = loadConfig(configPath).apps;
@@ -110,6 +110,8 @@ function deployConfig(controller: Controller, configPath: string, log: (line: st
   }
   for (const spec of apps) {
     try {
+      // A cluster app may have been driven from another machine: its state comes from the cluster first.
+      await controller.takeClusterStates([spec]);
       // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
       const deploy = (): ReturnType<Controller['deploy']> => controller.deploy([spec]);
       const [result] = crashSwitch ? crashSwitch.ignoring(deploy) : deploy();

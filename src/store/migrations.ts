@@ -161,4 +161,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (source, instance)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Cluster apps keep their state in the cluster too (a ConfigMap per app), so another machine
+  -- can take the app over. A rollout goes there under a key that is the same on every machine;
+  -- this maps the keys to the local rollout ids.
+  CREATE TABLE cluster_rollout_keys (
+    rollout_id INTEGER PRIMARY KEY,
+    app TEXT NOT NULL,
+    key TEXT NOT NULL,
+    UNIQUE (app, key)
+  );
+  `,
 ];

@@ -13,6 +13,9 @@ import {
   type AnalysisMeasurementRecord,
   type AnalysisRunRecord,
   type AnalysisRunState,
+  type ClusterAppState,
+  type ClusterImport,
+  type ClusterRollout,
   type EventRecord,
   type HookRunRecord,
   type HookRunState,
@@ -482,6 +485,83 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT MIN(first_at) AS since FROM measurement_cursors').get() as { since: number | null }).since;
   }
 
+  clusterRolloutKeys(app: string, rolloutIds: readonly number[], newKey: () => string): Map<number, string> {
+    return this.db.transaction(() => {
+      const read = this.db.prepare('SELECT key FROM cluster_rollout_keys WHERE rollout_id = ?');
+      const insert = this.db.prepare('INSERT INTO cluster_rollout_keys (rollout_id, app, key) VALUES (?, ?, ?)');
+      const keys = new Map<number, string>();
+      for (const id of rolloutIds) {
+        let key = (read.get(id) as { key: string } | undefined)?.key;
+        if (key === undefined) insert.run(id, app, (key = newKey()));
+        keys.set(id, key);
+      }
+      return keys;
+    }).immediate();
+  }
+
+  importClusterState(state: ClusterAppState): ClusterImport {
+    return this.db.transaction(() => {
+      const { app } = state;
+      const result: ClusterImport = { revisions: 0, rollouts: 0, superseded: [] };
+      const replaced = new Set<number>();
+      const upsertRevision = this.db.prepare(
+        `INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(app, number) DO UPDATE SET spec = excluded.spec, spec_hash = excluded.spec_hash, created_at = excluded.created_at`,
+      );
+      for (const revision of state.revisions) {
+        const local = this.getRevision(app, revision.number);
+        if (local?.specHash === revision.specHash) continue;
+        if (local) replaced.add(revision.number);
+        upsertRevision.run(app, revision.number, JSON.stringify(revision.spec), revision.specHash, revision.createdAt);
+        result.revisions++;
+      }
+      this.db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at').run(app, state.stableRevision, this.now());
+
+      const idOfKey = this.db.prepare('SELECT rollout_id FROM cluster_rollout_keys WHERE app = ? AND key = ?');
+      const localId = (key: string): number | undefined => (idOfKey.get(app, key) as { rollout_id: number } | undefined)?.rollout_id;
+      const localActive = this.activeRollout(app);
+      if (localActive) {
+        const reason = supersedingReason(localActive, state, replaced, (key) => localId(key) === localActive.id);
+        if (reason) {
+          this.updateRollout(localActive.id, { phase: 'failed', reason: `${reason}; deploy again` });
+          result.superseded.push({ rolloutId: localActive.id, reason });
+        }
+      }
+      const insertKey = this.db.prepare('INSERT INTO cluster_rollout_keys (rollout_id, app, key) VALUES (?, ?, ?)');
+      for (const rollout of state.rollouts) {
+        const known = localId(rollout.key);
+        const current = known === undefined ? null : this.getRollout(known);
+        const isSame = current !== null && current.updatedAt === rollout.updatedAt && current.phase === rollout.phase;
+        const id = current ? current.id : this.writeRolloutRow(rollout, null);
+        if (!current) insertKey.run(id, app, rollout.key);
+        else if (!isSame) this.writeRolloutRow(rollout, id);
+        if (!isSame) result.rollouts++;
+        for (const run of rollout.hookRuns) {
+          // A hook that was running elsewhere is not this machine's process: the rollout holds at its gate, as after a crash.
+          const isElsewhere = run.state === 'running';
+          this.upsertHookRun({ ...run, rolloutId: id, pid: null, identity: null, ...(isElsewhere ? { state: 'interrupted', reason: 'it was running on another cutover when that one stopped driving the app' } : {}) });
+        }
+        for (const run of rollout.analysisRuns) this.upsertAnalysisRun({ ...run, rolloutId: id });
+      }
+      return result;
+    }).immediate();
+  }
+
+  /** Writes every column of a rollout from the cluster: over row `id`, or as a new row (returns its id). */
+  private writeRolloutRow(r: ClusterRollout, id: number | null): number {
+    const values = [
+      r.app, r.strategy, r.strategySpec ? JSON.stringify(r.strategySpec) : null, r.trigger, r.fromRevision, r.toRevision, r.phase, r.direction, r.step, r.reason,
+      r.startedAt, r.updatedAt, r.endedAt, r.stepIndex, r.stepStartedAt, r.pausedAt, r.gate, r.warmRevision, r.warmUntil,
+      r.hooks ? JSON.stringify(r.hooks) : null, JSON.stringify(r.skippedHooks), r.analysis ? JSON.stringify(r.analysis) : null, r.report === null ? null : JSON.stringify(r.report),
+    ];
+    const columns = 'app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, reason, started_at, updated_at, ended_at, step_index, step_started_at, paused_at, gate, warm_revision, warm_until, hooks_spec, skipped_hooks, analysis_spec, report';
+    if (id !== null) {
+      this.db.prepare(`UPDATE rollouts SET (${columns}) = (${values.map(() => '?').join(', ')}) WHERE id = ?`).run(...values, id);
+      return id;
+    }
+    return Number(this.db.prepare(`INSERT INTO rollouts (${columns}) VALUES (${values.map(() => '?').join(', ')})`).run(...values).lastInsertRowid);
+  }
+
   prune(limits: { keepEvents: number; keepEndedInstances: number; keepTrafficMs?: number }): string[] {
     return this.db.transaction(() => {
       if (limits.keepTrafficMs !== undefined) {
@@ -572,4 +652,18 @@ function toInstance(row: InstanceRow): InstanceRecord {
     readyAt: row.ready_at,
     stoppedAt: row.stopped_at,
   };
+}
+
+/**
+ * Why the cluster's state overrules a local active rollout, or null when it may go on: the
+ * cluster runs another rollout, or its stable revision or the target's spec moved meanwhile.
+ */
+function supersedingReason(local: RolloutRecord, state: ClusterAppState, replacedRevisions: ReadonlySet<number>, isLocal: (key: string) => boolean): string | null {
+  const mine = state.rollouts.find((r) => isLocal(r.key));
+  if (mine) return null; // The cluster knows this rollout: the import brings its progress.
+  const active = state.rollouts.find((r) => r.phase === 'progressing' || r.phase === 'paused');
+  if (active) return `another cutover drives rollout ${active.key} (revision ${active.fromRevision ?? '-'} → ${active.toRevision}) of "${local.app}" on the cluster`;
+  if (local.fromRevision !== state.stableRevision) return `the cluster's stable revision of "${local.app}" is ${state.stableRevision ?? 'none'} now, not ${local.fromRevision ?? 'none'}: another cutover drove the app meanwhile`;
+  if (replacedRevisions.has(local.toRevision)) return `revision ${local.toRevision} of "${local.app}" is another spec on the cluster`;
+  return null;
 }

@@ -161,6 +161,33 @@ export interface TrafficShare {
   instances: number;
 }
 
+/**
+ * A rollout as the cluster keeps it (cluster apps): its record without the local id, under a key
+ * that is the same on every machine, with its hook runs and finished analysis runs.
+ */
+export interface ClusterRollout extends Omit<RolloutRecord, 'id'> {
+  key: string;
+  hookRuns: Omit<HookRunRecord, 'rolloutId'>[];
+  analysisRuns: Omit<AnalysisRunRecord, 'rolloutId'>[];
+}
+
+/** What a cluster keeps of an app, so that any machine can drive it on: revisions, the stable one, recent rollouts. */
+export interface ClusterAppState {
+  app: string;
+  stableRevision: number | null;
+  revisions: RevisionRecord[];
+  /** Oldest first. */
+  rollouts: ClusterRollout[];
+}
+
+/** What taking an app's state from the cluster changed locally. */
+export interface ClusterImport {
+  revisions: number;
+  rollouts: number;
+  /** Local rollouts the cluster's state overruled, with why. */
+  superseded: { rolloutId: number; reason: string }[];
+}
+
 /** Durable state of the control plane. Every method is one transaction. */
 export interface Store {
   listApps(): { name: string; stableRevision: number | null }[];
@@ -210,6 +237,16 @@ export interface Store {
   listMeasurementCursors(): MeasurementCursor[];
   /** Since when the counts of a data-plane process still on record have been kept (wall-clock ms); null: never. */
   measuringSince(): number | null;
+
+  /** The cluster keys of the app's rollouts among `rolloutIds`; those without one get `newKey()`, kept from then on. */
+  clusterRolloutKeys(app: string, rolloutIds: readonly number[], newKey: () => string): Map<number, string>;
+  /**
+   * Takes an app's state as the cluster recorded it, in one transaction: revisions (the cluster's
+   * wins where a number differs), the stable revision, and rollouts by key (new ones get a local
+   * id; known ones take the cluster's progress). A local active rollout the cluster knows nothing
+   * of ends `failed` when the cluster moved on (another active rollout, another stable revision).
+   */
+  importClusterState(state: ClusterAppState): ClusterImport;
 
   /**
    * Forgets the oldest history beyond the limits: events, stopped or failed instances, and
