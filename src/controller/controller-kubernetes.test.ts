@@ -66,6 +66,26 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
   const settled = (id: number) => waitFor(`rollout ${id} ends`, () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
   const deploy = (spec: AppSpec): RolloutRecord => store.getRollout(controller.deploy([spec])[0]!.rolloutId!)!;
 
+  /** A second cutover on the same cluster, as from another machine: a data dir and a Lease holder of its own. */
+  const anotherCutover = () => {
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-k8s-second-'));
+    const otherStore = new SqliteStore(path.join(otherDir, 'state.db'));
+    const other = new Controller({
+      store: otherStore,
+      runtime: new LocalRuntime(),
+      router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) },
+      dataDir: otherDir,
+      specHash,
+      revisionBackend: (spec, onNotice) => kubernetesBackend(spec, onNotice, { clients, holder: leaseHolderFor(otherDir) }),
+    });
+    const close = async () => {
+      await other.shutdown();
+      otherStore.close();
+      fs.rmSync(otherDir, { recursive: true, force: true });
+    };
+    return { controller: other, store: otherStore, dir: otherDir, close };
+  };
+
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-k8s-controller-'));
     api = await startFakeKubeApi();
@@ -163,16 +183,7 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     assert.match(lease().spec.renewTime, /\.\d{6}Z$/, 'a MicroTime has six fractional digits');
     assert.equal(JSON.parse(lease().metadata.annotations[ROLLOUT_ANNOTATION]).rollout, first.id);
 
-    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-k8s-second-'));
-    const otherStore = new SqliteStore(path.join(otherDir, 'state.db'));
-    const second = new Controller({
-      store: otherStore,
-      runtime: new LocalRuntime(),
-      router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) },
-      dataDir: otherDir,
-      specHash,
-      revisionBackend: (spec, onNotice) => kubernetesBackend(spec, onNotice, { clients, holder: leaseHolderFor(otherDir) }),
-    });
+    const { controller: second, store: otherStore, dir: otherDir, close } = anotherCutover();
     try {
       await second.start();
       // As the daemon does: a deploy of a cluster app takes its state from the cluster first.
@@ -191,9 +202,7 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       assert.equal((await waitFor('the second cutover deploys', () => otherStore.getRollout(next.id)!, (r) => isTerminalPhase(r.phase))).phase, 'promoted');
       assert.equal(lease().spec.holderIdentity, leaseHolderFor(otherDir));
     } finally {
-      await second.shutdown();
-      otherStore.close();
-      fs.rmSync(otherDir, { recursive: true, force: true });
+      await close();
     }
   });
 
@@ -203,5 +212,44 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     const rollout = deploy(appSpec('web:1', '{ rolling: {} }'));
     assert.equal((await settled(rollout.id)).phase, 'promoted', 'not refused by its own Lease');
     assert.equal(replicas(1), 3);
+  });
+
+  it('a canary started by one cutover is shown by another, refused there while the first drives it, and promoted there once the first stops', async () => {
+    api.put(ROUTES, { metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } });
+    await settled(deploy(appSpec('web:1', '{ rolling: {} }', 'httpRoute')).id);
+    const canary = appSpec('web:2', '{ canary: { steps: [ { setWeight: 20 }, { pause: {} } ] } }', 'httpRoute');
+    const started = deploy(canary);
+    await waitFor('the canary waits at its pause', () => store.getRollout(started.id)!, (r) => r.gate !== null);
+    const stateMap = () => api.objects.get('/api/v1/namespaces/shop/configmaps/cutover-web') as any;
+    await waitFor('the cluster holds the paused canary', () => stateMap()?.data?.['state.json'], (json) => json !== undefined && JSON.parse(json).rollouts.at(-1)?.gate !== null);
+    assert.equal(stateMap().metadata.annotations['cutover.dev/written-by'], leaseHolderFor(dir));
+
+    const laptop = anotherCutover();
+    try {
+      await laptop.controller.start();
+      await laptop.controller.takeClusterStates([canary]);
+      const taken = laptop.store.activeRollout('web');
+      assert.equal(taken?.toRevision, 2, 'the laptop knows the canary from the cluster');
+      assert.equal(taken?.stepIndex, store.getRollout(started.id)!.stepIndex);
+      assert.throws(() => laptop.controller.deploy([canary]), (error: any) => error.code === 'ROLLOUT_ALREADY_ACTIVE', 'the same deploy from the laptop starts nothing');
+      const shown = await waitFor('the laptop shows who drives the app', () => laptop.controller.status('web').apps[0]!, (a) => a.drivenBy !== undefined);
+      assert.equal(shown.drivenBy, leaseHolderFor(dir));
+      assert.equal(shown.rollout?.strategy, 'canary');
+      await assert.rejects(laptop.controller.promote('web'), (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE' && error.message.includes(leaseHolderFor(dir)));
+      assert.throws(() => laptop.controller.rollback('web'), (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE');
+
+      // The first cutover stops (a CI job ends): its canary stays as it is on the cluster.
+      await controller.shutdown();
+      assert.equal(store.getRollout(started.id)!.phase, 'paused', 'a cluster app\'s rollout is not aborted by a cutover going down');
+      await waitFor('the laptop takes the Lease', () => laptop.controller.status('web').apps[0]!, (a) => a.drivenBy === undefined);
+      const promoted = await laptop.controller.promote('web', { full: true });
+      const ended = await waitFor('the canary ends on the laptop', () => laptop.store.getRollout(promoted.id)!, (r) => isTerminalPhase(r.phase));
+      assert.equal(ended.phase, 'promoted');
+      assert.equal(laptop.store.stableRevision('web'), 2);
+      await waitFor('the laptop wrote the promoted canary to the cluster', () => stateMap(), (m) => m.metadata.annotations['cutover.dev/written-by'] === leaseHolderFor(laptop.dir) && JSON.parse(m.data['state.json']).stableRevision === 2);
+      assert.deepEqual(laptop.store.listRollouts('web', 5).map((r) => r.toRevision).reverse(), [1, 2], 'the history came along');
+    } finally {
+      await laptop.close();
+    }
   });
 });
