@@ -22,6 +22,8 @@ export const ERROR_STATUS: Record<string, number> = {
   ADMIN_HOST_NOT_ALLOWED: 403,
   ADMIN_ORIGIN_NOT_ALLOWED: 403,
   REPORT_NOT_READY: 404,
+  APP_DRIVEN_ELSEWHERE: 409,
+  CLUSTER_STATE_UNREADABLE: 409,
 };
 
 export interface ApiErrorBody {

@@ -64,8 +64,8 @@ export class KubernetesRouter implements TrafficRouter {
     // With an HTTPRoute the main Service still follows the one weighted revision, so clients of the Service see the same switch.
     const only = weighted.length === 1 ? weighted[0]!.revision : null;
     if (weighted.length > 0) await this.ensureService(this.options.service, only);
-    const preview = plan.previews?.[0];
-    if (preview) await this.ensureService(`${this.options.service}-preview`, preview.revision);
+    const preview = previewRevision(plan);
+    if (preview !== null) await this.ensureService(`${this.options.service}-preview`, preview);
   }
 
   async removeApp(): Promise<void> {
@@ -108,4 +108,16 @@ export class KubernetesRouter implements TrafficRouter {
   private notice(message: string): void {
     this.options.onNotice?.(message);
   }
+}
+
+/**
+ * The revision the `SERVICE-preview` Service selects: the one a preview address serves, else the
+ * one only header or cookie routes reach (a blue-green preview by header): on a cluster, clients
+ * that cannot set the header reach green through that Service.
+ */
+export function previewRevision(plan: TrafficPlan): number | null {
+  const listened = plan.previews?.[0];
+  if (listened) return listened.revision;
+  const weightOf = (revision: number) => plan.groups.find((g) => g.revision === revision)?.weight ?? 0;
+  return (plan.routes ?? []).find((route) => weightOf(route.revision) === 0)?.revision ?? null;
 }
