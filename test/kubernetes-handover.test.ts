@@ -6,8 +6,8 @@
  *   preview by header with its preview Service;
  * - through the CLI, two cutovers as on two machines (a CI runner and a laptop): the runner's
  *   laptop is refused by the Lease while the runner drives a canary but shows it; the runner's
- *   daemon is killed and started again and resumes the canary; once the runner stops, the laptop
- *   promotes it.
+ *   daemon is killed and started again and resumes the canary; killed again for good, the laptop
+ *   takes the canary over from the cluster's state once the Lease runs out, and promotes it.
  * Pods are bound and made ready by a fake kubelet; nothing routes traffic by the HTTPRoute.
  */
 import assert from 'node:assert/strict';
@@ -197,7 +197,7 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('a second cutover is refused by the Lease but shows the canary; the first, killed mid-canary, resumes it; the second promotes it once the first stops', async () => {
+  it('a second cutover is refused by the Lease but shows the canary; the first, killed mid-canary, resumes it; killed for good, the second takes the canary over from the cluster and promotes it', async () => {
     // The runner (a CI job) deploys revision 1, then starts a canary of revision 2 and leaves it at its pause.
     runner.write('web:1');
     const up = await runner.cli('up', '--detach');
@@ -232,13 +232,15 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     assert.deepEqual([resumed.rollout.id, resumed.rollout.phase, resumed.rollout.stepIndex, resumed.rollout.gate], [paused.rollout.id, paused.rollout.phase, paused.rollout.stepIndex, paused.rollout.gate]);
     assert.equal((await clients.apps.readNamespacedReplicaSet({ name: 'web-r2', namespace })).spec?.replicas, 1, 'the canary kept its size');
 
-    // The CI job ends: the runner stops, the canary stays on the cluster, and the laptop takes it over.
-    const down = await runner.cli('down');
-    assert.equal(down.code, 0, down.stderr);
-    assert.equal((await clients.apps.readNamespacedReplicaSet({ name: 'web-r2', namespace })).spec?.replicas, 1, 'down leaves the canary as it is');
+    // The runner dies again, for good (a CI job cancelled): the laptop waits out its Lease and drives the canary on from the cluster's state.
+    const killedAgain = runner.daemonPid();
+    process.kill(-killedAgain, 'SIGKILL');
+    await eventually('the runner daemon gone', async () => isProcessGroupAlive(killedAgain), (alive) => !alive);
+    assert.equal((await clients.apps.readNamespacedReplicaSet({ name: 'web-r2', namespace })).spec?.replicas, 1, 'the canary stays as it is on the cluster');
     const laptopAgain = await laptop.cli('up', '--detach');
     assert.equal(laptopAgain.code, 0, laptopAgain.stderr);
-    await eventually('the laptop drives the app', laptop.status, (app) => app !== null && app.drivenBy === undefined && app.instances.length > 0);
+    const taken = await eventually('the laptop drives the app once the Lease ran out', laptop.status, (app) => app !== null && app.drivenBy === undefined && app.instances.length > 0);
+    assert.deepEqual([taken.rollout.phase, taken.rollout.stepIndex, taken.rollout.gate], [paused.rollout.phase, paused.rollout.stepIndex, paused.rollout.gate], 'the canary goes on where the cluster says it stands');
     const promoted = await laptop.cli('promote', 'web', '--full');
     assert.equal(promoted.code, 0, promoted.stderr);
     const done = await eventually('revision 2 is stable on the laptop', laptop.status, (app) => app?.revision === 2 && app.rollout?.phase === 'promoted');
