@@ -550,7 +550,7 @@ export class Controller {
           }
         } catch (error) {
           if (isStorageError(error)) this.holdForStorage((error as Error).message);
-          else if (error instanceof CutoverError && error.code === 'KUBERNETES_API_ERROR') {
+          else if (error instanceof CutoverError && (error.code === 'KUBERNETES_API_ERROR' || error.code === 'CLUSTER_STATE_UNREADABLE')) {
             // The cluster did not answer: said once per distinct failure, tried again every tick.
             if (state.lastClusterError !== error.message) this.log(`reconcile of ${app} waits for the cluster: ${error.message}`);
             state.lastClusterError = error.message;
@@ -978,7 +978,7 @@ export class Controller {
     }
     const why = `another cutover drives app "${app}" on the cluster: Lease ${backend.lease!.name} is held by ${lease.holder} until ${lease.expiresAt.toISOString()}`;
     const rollout = store.activeRollout(app);
-    if (rollout && this.isStartedHere(app, rollout.id, backend)) this.failRollout(rollout, `${why}; nothing was changed`);
+    if (rollout && this.isUnknownToCluster(app, rollout.id)) this.failRollout(rollout, `${why}; nothing was changed`);
     else if (state.leaseHolder !== lease.holder) this.log(`${why}; waiting for it`);
     state.leaseHolder = lease.holder;
     return false;
@@ -1009,18 +1009,21 @@ export class Controller {
     const backend = this.backendOf(app);
     if (!backend?.state || !backend.lease || !state.clusterState.isTaken) return;
     const holder = backend.lease.holder;
-    const snapshot = clusterStateOf(this.options.store, app, () => `${holder}#${randomBytes(3).toString('hex')}`);
+    // Keys say who started a rollout, and stay unique if a data dir is ever started afresh.
+    const snapshot = clusterStateOf(this.options.store, app, () => `${holder}#${randomBytes(4).toString('hex')}`);
     const json = JSON.stringify(snapshot);
     if (json === state.clusterState.lastWritten) return;
     await backend.state.write(snapshot, holder);
     state.clusterState.lastWritten = json;
   }
 
-  /** A rollout this cutover started (its cluster key is its own), not one taken from the cluster. */
-  private isStartedHere(app: string, rolloutId: number, backend: RevisionBackend): boolean {
-    const holder = backend.lease!.holder;
-    const key = this.options.store.clusterRolloutKeys(app, [rolloutId], () => `${holder}#${randomBytes(3).toString('hex')}`).get(rolloutId)!;
-    return key.startsWith(`${holder}#`);
+  /**
+   * A rollout the cluster knows nothing of: started here and never written there. One the
+   * cluster knows (written by this cutover before it lost the Lease, or taken from there) goes on
+   * wherever the Lease holder drives it.
+   */
+  private isUnknownToCluster(app: string, rolloutId: number): boolean {
+    return !this.options.store.clusterRolloutKeys(app, [rolloutId]).has(rolloutId);
   }
 
   /**

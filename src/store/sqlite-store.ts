@@ -485,18 +485,25 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT MIN(first_at) AS since FROM measurement_cursors').get() as { since: number | null }).since;
   }
 
-  clusterRolloutKeys(app: string, rolloutIds: readonly number[], newKey: () => string): Map<number, string> {
-    return this.db.transaction(() => {
-      const read = this.db.prepare('SELECT key FROM cluster_rollout_keys WHERE rollout_id = ?');
-      const insert = this.db.prepare('INSERT INTO cluster_rollout_keys (rollout_id, app, key) VALUES (?, ?, ?)');
-      const keys = new Map<number, string>();
-      for (const id of rolloutIds) {
-        let key = (read.get(id) as { key: string } | undefined)?.key;
-        if (key === undefined) insert.run(id, app, (key = newKey()));
+  clusterRolloutKeys(app: string, rolloutIds: readonly number[], newKey?: () => string): Map<number, string> {
+    const read = this.db.prepare('SELECT key FROM cluster_rollout_keys WHERE rollout_id = ?');
+    const keys = new Map<number, string>();
+    const missing: number[] = [];
+    for (const id of rolloutIds) {
+      const key = (read.get(id) as { key: string } | undefined)?.key;
+      if (key === undefined) missing.push(id);
+      else keys.set(id, key);
+    }
+    if (missing.length === 0 || !newKey) return keys;
+    const insert = this.db.prepare('INSERT INTO cluster_rollout_keys (rollout_id, app, key) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const id of missing) {
+        const key = newKey();
+        insert.run(id, app, key);
         keys.set(id, key);
       }
-      return keys;
     }).immediate();
+    return keys;
   }
 
   importClusterState(state: ClusterAppState): ClusterImport {

@@ -238,8 +238,11 @@ export interface Store {
   /** Since when the counts of a data-plane process still on record have been kept (wall-clock ms); null: never. */
   measuringSince(): number | null;
 
-  /** The cluster keys of the app's rollouts among `rolloutIds`; those without one get `newKey()`, kept from then on. */
-  clusterRolloutKeys(app: string, rolloutIds: readonly number[], newKey: () => string): Map<number, string>;
+  /**
+   * The cluster keys of the app's rollouts among `rolloutIds`. With `newKey`, those without one
+   * get one, kept from then on; without, they are left out (never written to or read from a cluster).
+   */
+  clusterRolloutKeys(app: string, rolloutIds: readonly number[], newKey?: () => string): Map<number, string>;
   /**
    * Takes an app's state as the cluster recorded it, in one transaction: revisions (the cluster's
    * wins where a number differs), the stable revision, and rollouts by key (new ones get a local
