@@ -580,7 +580,8 @@ export class Controller {
     if (backend?.lease && !(await this.holdLease(app, state, backend, rollout))) return;
     const nowMs = this.now();
     // A cluster app's instances are its pods; a local app's are the processes this controller runs.
-    const cluster = backend ? await this.observeCluster(app, backend, nowMs) : null;
+    const cluster = backend ? await this.observeCluster(backend, nowMs) : null;
+    if (cluster) this.judgePodFailures(app, cluster.pods);
     state.clusterPods = cluster?.pods ?? null;
     const live = cluster ? [] : this.liveInstances(app);
     const observed: ObservedInstance[] = cluster?.pods ?? live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs }));
@@ -941,12 +942,10 @@ export class Controller {
     return false;
   }
 
-  private async observeCluster(app: string, backend: RevisionBackend, nowMs: number): Promise<{ pods: RevisionInstance[]; revisions: Set<number>; desired: Map<number, number>; terminating: number }> {
+  private async observeCluster(backend: RevisionBackend, nowMs: number): Promise<{ pods: RevisionInstance[]; revisions: Set<number>; desired: Map<number, number>; terminating: number }> {
     const observed = await backend.runtime.observe();
-    const pods = revisionInstances(observed, (wall) => this.monotonicFrom(wall), nowMs);
-    this.judgePodFailures(app, pods);
     return {
-      pods,
+      pods: revisionInstances(observed, (wall) => this.monotonicFrom(wall), nowMs),
       revisions: new Set(observed.map((r) => r.revision)),
       desired: new Map(observed.map((r) => [r.revision, r.desiredReplicas])),
       terminating: observed.reduce((sum, r) => sum + r.terminatingPods.length, 0),
@@ -955,9 +954,10 @@ export class Controller {
 
   /**
    * Pods that will not become ready by themselves (a crash loop, an image that cannot be pulled;
-   * see `podFailure`) are said as they fail. One of the revision a forward rollout brings fails
-   * that rollout, as a crashed local instance does: it turns back, or fails on a first deploy.
-   * A failed pod of another revision (the stable one) is only reported: it judges no rollout.
+   * see `podFailure`) are said as they fail, against the pods observed before (`clusterPods`).
+   * One of the revision a forward rollout brings fails that rollout, as a crashed local instance
+   * does: it turns back, or fails on a first deploy. A failed pod of another revision (the stable
+   * one) is only reported: it judges no rollout.
    */
   private judgePodFailures(app: string, pods: readonly RevisionInstance[]): void {
     const state = this.appState(app);
