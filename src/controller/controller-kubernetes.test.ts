@@ -42,6 +42,29 @@ apps:
   return parseConfig(yaml, '/srv/shop/cutover.yaml').apps[0]!;
 }
 
+/**
+ * Plays a kubelet whose containers fail, on the fake API server: the pods of `revision` get a
+ * container status waiting for `reason` (a crash loop with rising restarts, or an image pull) and
+ * are not ready. `podLimit` caps how many of them fail. Runs until stopped.
+ */
+function failPods(api: FakeKubeApi, revision: number, reason: 'CrashLoopBackOff' | 'ImagePullBackOff', podLimit = Infinity): { stop(): void } {
+  let restarts = 0;
+  const failing = new Set<string>();
+  const timer = setInterval(() => {
+    restarts += 1;
+    for (const [path, pod] of api.objects) {
+      if (!path.startsWith('/api/v1/namespaces/shop/pods/') || pod.metadata.labels?.['cutover.dev/revision'] !== String(revision)) continue;
+      if (!failing.has(path) && failing.size >= podLimit) continue;
+      failing.add(path);
+      const waiting = reason === 'CrashLoopBackOff' ? { reason, message: 'back-off 10s restarting failed container' } : { reason, message: 'Back-off pulling image "web:nope"' };
+      const container = { name: 'web', image: 'web', imageID: '', ready: false, restartCount: reason === 'CrashLoopBackOff' ? restarts : 0, state: { waiting }, ...(reason === 'CrashLoopBackOff' ? { lastState: { terminated: { exitCode: 1, reason: 'Error' } } } : {}) };
+      const status = pod['status'] as Record<string, unknown>;
+      pod['status'] = { ...status, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: new Date().toISOString() }], containerStatuses: [container] };
+    }
+  }, 20);
+  return { stop: () => clearInterval(timer) };
+}
+
 async function waitFor<T>(what: string, read: () => T | Promise<T>, isDone: (value: T) => boolean): Promise<T> {
   const deadline = performance.now() + WAIT_MS;
   for (;;) {
@@ -173,6 +196,57 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     await waitFor('the broken revision scaled to zero', () => replicas(2), (n) => n === 0);
     assert.equal(replicas(1), 3);
     assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
+  });
+
+  it('a revision whose pods crash-loop is rolled back at once with the reason, long before its progress deadline', async () => {
+    await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+    neverReady.add(2);
+    const crashing = failPods(api, 2, 'CrashLoopBackOff');
+    try {
+      const rollout = deploy(appSpec('web:crash', '{ rolling: { progressDeadline: 10m } }'));
+      const ended = await settled(rollout.id);
+      assert.equal(ended.phase, 'rolled-back');
+      assert.match(ended.reason ?? '', /^pod web-r2-\w+: container web CrashLoopBackOff after \d+ restarts? \(last exit 1: Error\)$/);
+      await waitFor('the crashing revision scaled to zero', () => replicas(2), (n) => n === 0);
+      assert.equal(replicas(1), 3);
+      assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
+      const failed = store.listEvents({ rolloutId: rollout.id }).filter((e) => e.kind === 'instance-failed');
+      assert.match(failed[0]?.message ?? '', /^revision 2: pod web-r2-\w+: container web CrashLoopBackOff/);
+    } finally {
+      crashing.stop();
+    }
+  });
+
+  it('a first deploy whose image cannot be pulled fails at once, and nothing of it keeps running', async () => {
+    neverReady.add(1);
+    const pulling = failPods(api, 1, 'ImagePullBackOff');
+    try {
+      const rollout = deploy(appSpec('web:nope', '{ rolling: { progressDeadline: 10m } }'));
+      const ended = await settled(rollout.id);
+      assert.equal(ended.phase, 'failed');
+      assert.match(ended.reason ?? '', /^pod web-r1-\w+: container web ImagePullBackOff: Back-off pulling image "web:nope"$/);
+      await waitFor('the revision scaled to zero', () => replicas(1), (n) => n === 0);
+    } finally {
+      pulling.stop();
+    }
+  });
+
+  it('a crash-looping pod of the stable revision shows in status with its reason, and a rollout of a good revision still promotes', async () => {
+    await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+    const crashing = failPods(api, 1, 'CrashLoopBackOff', 1);
+    try {
+      const status = await waitFor('status shows the failed pod', () => controller.status('web').apps[0]!.instances, (list) => list.some((i) => i.state === 'failed'));
+      const failedPod = status.find((i) => i.state === 'failed')!;
+      assert.match(failedPod.reason ?? '', new RegExp(`^pod ${failedPod.id}: container web CrashLoopBackOff after \\d+ restarts?`));
+      assert.equal(status.filter((i) => i.state === 'ready').length, 2);
+      assert.ok(store.listEvents({ app: 'web' }).some((e) => e.kind === 'instance-failed' && e.message.startsWith(`revision 1: pod ${failedPod.id}:`)));
+      const rollout = deploy(appSpec('web:2', '{ rolling: { progressDeadline: 10m } }'));
+      const ended = await settled(rollout.id);
+      assert.equal(ended.phase, 'promoted', ended.reason ?? '');
+      assert.equal(replicas(2), 3);
+    } finally {
+      crashing.stop();
+    }
   });
 
   it('records the rollout on the app\'s Lease, and a second cutover on the same app is refused by it until the first lets go', async () => {

@@ -377,14 +377,14 @@ export class Controller {
     return this.options.store.getRollout(rollout.id)!;
   }
 
-  /** A cluster app's instances are its pods as last observed (pid null, the container port); not yet created ones are left out. */
+  /** A cluster app's instances are its pods as last observed (pid null, the container port; a failed pod with its reason); not yet created ones are left out. */
   private withClusterPods(report: StatusReport): StatusReport {
     return {
       ...report,
       apps: report.apps.map((app) => {
         const pods = this.apps.get(app.name)?.clusterPods;
         if (!pods) return app;
-        return { ...app, instances: pods.filter((p) => !isPendingPod(p.id)).map((p) => ({ id: p.id, revision: p.revision, pid: null, port: p.port, state: p.state })) };
+        return { ...app, instances: pods.filter((p) => !isPendingPod(p.id)).map((p) => ({ id: p.id, revision: p.revision, pid: null, port: p.port, ...(p.failure === null ? { state: p.state } : { state: 'failed', reason: p.failure }) })) };
       }),
     };
   }
@@ -611,6 +611,7 @@ export class Controller {
     const nowMs = this.now();
     // A cluster app's instances are its pods; a local app's are the processes this controller runs.
     const cluster = backend ? await this.observeCluster(backend, nowMs) : null;
+    if (cluster) this.judgePodFailures(app, cluster.pods);
     state.clusterPods = cluster?.pods ?? null;
     const live = cluster ? [] : this.liveInstances(app);
     const observed: ObservedInstance[] = cluster?.pods ?? live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs }));
@@ -1058,6 +1059,27 @@ export class Controller {
       desired: new Map(observed.map((r) => [r.revision, r.desiredReplicas])),
       terminating: observed.reduce((sum, r) => sum + r.terminatingPods.length, 0),
     };
+  }
+
+  /**
+   * Pods that will not become ready by themselves (a crash loop, an image that cannot be pulled;
+   * see `podFailure`) are said as they fail, against the pods observed before (`clusterPods`).
+   * One of the revision a forward rollout brings fails that rollout, as a crashed local instance
+   * does: it turns back, or fails on a first deploy. A failed pod of another revision (the stable
+   * one) is only reported: it judges no rollout.
+   */
+  private judgePodFailures(app: string, pods: readonly RevisionInstance[]): void {
+    const state = this.appState(app);
+    const known = new Map((state.clusterPods ?? []).map((p) => [p.id, p.failure]));
+    const rollout = this.options.store.activeRollout(app);
+    for (const pod of pods) {
+      if (pod.failure === null) continue;
+      if (!known.get(pod.id)) this.emit(app, rollout?.id ?? null, 'instance-failed', `revision ${pod.revision}: ${pod.failure}`);
+      if (rollout?.direction === 'forward' && pod.revision === rollout.toRevision && !state.rolloutFailures.has(rollout.id)) {
+        state.rolloutFailures.set(rollout.id, pod.failure);
+        this.requestReconcile(app);
+      }
+    }
   }
 
   /**

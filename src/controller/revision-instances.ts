@@ -6,6 +6,8 @@ export interface RevisionInstance extends ObservedInstance {
   /** Null while it has no address (starting, or not created yet). */
   host: string | null;
   port: number;
+  /** Why the pod will not become ready by itself (a crash loop, an image that cannot be pulled), or null. */
+  failure: string | null;
 }
 
 const PENDING = '~pending-';
@@ -14,18 +16,21 @@ const PENDING = '~pending-';
  * The planners' view of what a revision runtime observed: ready pods are `ready` (ready since
  * their Ready condition turned True), unready pods `starting`, and replicas asked for but not
  * created yet count as `starting` too (ids `web-r3~pending-0`), so a planner never asks twice for
- * the same pod. Pods on their way out are left out: they are draining.
+ * the same pod. A failed pod (crash loop, image pull) is `starting` with its `failure`: it
+ * exists, and its ReplicaSet makes no other in its place; the controller judges the failure.
+ * Pods on their way out are left out: they are draining.
  */
 export function revisionInstances(observed: readonly ObservedRevision[], monotonicFrom: (wallClockMs: number) => number, nowMs: number): RevisionInstance[] {
   const instances: RevisionInstance[] = [];
   for (const revision of observed) {
     for (const endpoint of revision.readyEndpoints) {
       const since = revision.readySinceMs[endpoint.id];
-      instances.push({ id: endpoint.id, revision: revision.revision, state: 'ready', readyAtMs: since === undefined ? nowMs : monotonicFrom(since), host: endpoint.host, port: endpoint.port });
+      instances.push({ id: endpoint.id, revision: revision.revision, state: 'ready', readyAtMs: since === undefined ? nowMs : monotonicFrom(since), host: endpoint.host, port: endpoint.port, failure: null });
     }
-    for (const pod of revision.unreadyPods) instances.push({ id: pod, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0 });
-    const existing = revision.readyEndpoints.length + revision.unreadyPods.length;
-    for (let n = existing; n < revision.desiredReplicas; n++) instances.push({ id: `r${revision.revision}${PENDING}${n}`, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0 });
+    for (const pod of revision.unreadyPods) instances.push({ id: pod, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: null });
+    for (const pod of revision.failedPods) instances.push({ id: pod.id, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: pod.reason });
+    const existing = revision.readyEndpoints.length + revision.unreadyPods.length + revision.failedPods.length;
+    for (let n = existing; n < revision.desiredReplicas; n++) instances.push({ id: `r${revision.revision}${PENDING}${n}`, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: null });
   }
   return instances;
 }

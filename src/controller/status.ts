@@ -49,6 +49,8 @@ export interface InstanceStatus {
   pid: number | null;
   port: number;
   state: InstanceState;
+  /** Why it failed, where cutover knows it: a cluster pod that crash-loops or cannot pull its image (its state is `failed`). */
+  reason?: string;
 }
 
 /**

@@ -67,6 +67,8 @@ export interface ObservedRevision {
   readyEndpoints: Endpoint[];
   /** Instances that exist but are not ready (starting, failing their probe). */
   unreadyPods: string[];
+  /** Instances that exist and will not become ready by themselves (a crash loop, an image that cannot be pulled), with why; not in `unreadyPods`. */
+  failedPods: { id: string; reason: string }[];
   /** Instances on their way out (deleted, shutting down gracefully). */
   terminatingPods: string[];
   /** Wall-clock ms since when each ready instance has been ready, where known. */

@@ -27,7 +27,7 @@ export function checkConfig(raw: unknown): Finding[] {
   const topRouter = isRecord(raw) ? raw['router'] : undefined;
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
-    findings.push(...checkLocalNeeds(name, app), ...checkKubernetesPair(name, app, topRouter));
+    findings.push(...checkLocalNeeds(name, app), ...checkKubernetesPair(name, app, topRouter), ...checkClusterAnalysis(name, app));
     findings.push(...checkCommand(name, app['run']), ...checkHooks(name, app['hooks']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app), ...checkAnalysisNames(name, app));
     const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
     const blueGreen = isRecord(strategy['blueGreen']) ? strategy['blueGreen'] : {};
@@ -105,6 +105,23 @@ function checkKubernetesPair(name: string, app: Record<string, unknown>, topRout
     }];
   }
   return [];
+}
+
+/** The builtin provider counts what passes cutover's own proxy; on a cluster, traffic goes through the Service or the Gateway instead. */
+function checkClusterAnalysis(name: string, app: Record<string, unknown>): Finding[] {
+  const runtime = isRecord(app['runtime']) ? app['runtime'] : {};
+  if (!isRecord(runtime['kubernetes']) || !isRecord(app['analysis'])) return [];
+  const findings: Finding[] = [];
+  for (const [template, spec] of Object.entries(app['analysis'])) {
+    if (!isRecord(spec) || spec['provider'] !== 'builtin') continue;
+    findings.push({
+      path: ['apps', name, 'analysis', template, 'provider'],
+      at: 'value',
+      message: `provider builtin measures cutover's own proxy, which is not in the path of app "${name}" on Kubernetes: it would measure nothing`,
+      hint: 'use provider: prometheus with a query on the request counters of your ingress, gateway or app by revision, e.g. query: (sum(rate(http_requests_total{revision="{{revision}}",code=~"5.."}[1m])) or vector(0)) / sum(rate(http_requests_total{revision="{{revision}}"}[1m])); see the README, Kubernetes',
+    });
+  }
+  return findings;
 }
 
 const STRATEGY_KEYS = ['rolling', 'blueGreen', 'canary'] as const;

@@ -37,6 +37,7 @@ export async function status(app: string | undefined, options: GlobalOptions & {
     if (a.instances.length) {
       const rows = [['INSTANCE', 'REVISION', 'STATE', 'PID', 'PORT'], ...a.instances.map((i) => [i.id, String(i.revision), i.state, String(i.pid ?? '-'), String(i.port)])];
       console.log(table(rows).replace(/^/gm, '  '));
+      for (const i of a.instances) if (i.reason) console.log(`  ${i.id}: ${i.reason}`);
     }
   }
 }

@@ -70,6 +70,14 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.deepEqual(observed?.unreadyPods.sort(), ['web-r3-b', 'web-r3-c']);
   });
 
+  it('observes a pod whose container crash-loops as failed, with why, not as unready', async () => {
+    const crashing = pod('web-r3-d', 3, false);
+    api.put(PODS, { ...crashing, status: { ...crashing.status, containerStatuses: [{ name: 'web', image: 'web', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2, reason: 'Error' } } }] } });
+    const [observed] = await runtime.observe();
+    assert.deepEqual(observed?.failedPods, [{ id: 'web-r3-d', reason: 'pod web-r3-d: container web CrashLoopBackOff after 3 restarts (last exit 2: Error)' }]);
+    assert.equal(observed?.unreadyPods.includes('web-r3-d'), false);
+  });
+
   it('removes a revision, and removing it again is not an error', async () => {
     await runtime.removeRevision(3);
     await runtime.removeRevision(3);

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { InputError } from '../../errors.js';
 import type { ObservedRevision, RevisionRuntime, RevisionSpec } from '../runtime.js';
 import { APP_LABEL, kubernetesError, MERGE_PATCH, REVISION_LABEL, statusOf, withConflictRetry, type KubeClients } from './kube-clients.js';
+import { podFailure } from './pod-failure.js';
 import { replicaSetManifest, revisionObjectName, type KubernetesRuntimeSpec } from './replica-set-manifest.js';
 
 /**
@@ -61,7 +62,7 @@ export class KubernetesRuntime implements RevisionRuntime {
     }
   }
 
-  /** Every revision of the app that has a ReplicaSet, oldest first, with its ready pods. */
+  /** Every revision of the app that has a ReplicaSet, oldest first, with its ready, unready, failed (see `podFailure`) and terminating pods. */
   async observe(): Promise<ObservedRevision[]> {
     const { apps, core, namespace } = this.clients;
     const labelSelector = `${APP_LABEL}=${this.spec.name}`;
@@ -75,7 +76,7 @@ export class KubernetesRuntime implements RevisionRuntime {
     for (const replicaSet of replicaSets.items) {
       const revision = Number(replicaSet.metadata?.labels?.[REVISION_LABEL]);
       if (!Number.isInteger(revision)) continue;
-      observed.set(revision, { revision, desiredReplicas: replicaSet.spec?.replicas ?? 0, readyEndpoints: [], unreadyPods: [], terminatingPods: [], readySinceMs: {} });
+      observed.set(revision, { revision, desiredReplicas: replicaSet.spec?.replicas ?? 0, readyEndpoints: [], unreadyPods: [], failedPods: [], terminatingPods: [], readySinceMs: {} });
     }
     for (const pod of pods.items) {
       const entry = observed.get(Number(pod.metadata?.labels?.[REVISION_LABEL]));
@@ -88,7 +89,9 @@ export class KubernetesRuntime implements RevisionRuntime {
         const since = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
         if (since !== undefined) entry.readySinceMs[name] = new Date(since).getTime();
       } else {
-        entry.unreadyPods.push(name);
+        const reason = podFailure(pod);
+        if (reason === null) entry.unreadyPods.push(name);
+        else entry.failedPods.push({ id: name, reason });
       }
     }
     return [...observed.values()].sort((a, b) => a.revision - b.revision);
