@@ -391,7 +391,13 @@ export class Controller {
 
   /** A cluster app another cutover drives says which: what this one shows is the state that one writes to the cluster. */
   private withLeaseHolders(report: StatusReport): StatusReport {
-    return { ...report, apps: report.apps.map((app) => { const holder = this.apps.get(app.name)?.leaseHolder; return holder ? { ...app, drivenBy: holder } : app; }) };
+    return {
+      ...report,
+      apps: report.apps.map((app) => {
+        const holder = this.apps.get(app.name)?.leaseHolder;
+        return holder ? { ...app, drivenBy: holder } : app;
+      }),
+    };
   }
 
   /** The plan the steady state will want after an abort: the stable revision's ready instances, equal shares. */
