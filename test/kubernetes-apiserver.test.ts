@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
 import type { AppSpec } from '../src/model/spec.js';
@@ -20,14 +19,14 @@ import { HTTP_ROUTE_API } from '../src/router/kubernetes/http-route-rules.js';
 import { createKubeClients, MERGE_PATCH, type KubeClients } from '../src/runtime/kubernetes/kube-clients.js';
 import { KubernetesRuntime } from '../src/runtime/kubernetes/kubernetes-runtime.js';
 import { isTerminalPhase } from '../src/model/rollout.js';
-import { Controller } from '../src/controller/controller.js';
-import { LocalRuntime } from '../src/runtime/local/local-runtime.js';
-import { parseConfig, specHash } from '../src/spec/index.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { Controller } from '../src/controller/controller.js';
+import { parseConfig } from '../src/spec/index.js';
+import type { SqliteStore } from '../src/store/sqlite-store.js';
 import { leaseHolderFor } from '../src/controller/revision-backend.js';
 import { KubernetesLease, ROLLOUT_ANNOTATION } from '../src/runtime/kubernetes/kubernetes-lease.js';
 import { FakeKubelet } from './helpers/fake-kubelet.js';
 import { runCli } from './helpers/daemon-fixture.js';
+import { endpointIps, eventually, podIps as podIpsIn, startKubeController, type KubeController } from './helpers/kube-test-kit.js';
 import { KUBE_API_LEVEL, KubeControlPlane, kubeControlPlaneSkip } from './helpers/kube-control-plane.js';
 
 const NAMESPACE = 'shop';
@@ -38,21 +37,11 @@ const SPEC: Pick<AppSpec, 'name' | 'health' | 'runtime'> = {
 };
 /** Pods of this revision never become ready. */
 const NEVER_READY_REVISION = '9';
-const WAIT_MS = 60_000;
 
 function plan(groups: Pick<RevisionGroup, 'revision' | 'weight'>[], extra: Partial<TrafficPlan> = {}): TrafficPlan {
   return { app: 'web', version: 1, listen: { host: '0.0.0.0', port: 80 }, groups: groups.map((g) => ({ ...g, endpoints: [] })), ...extra };
 }
 
-async function eventually<T>(what: string, read: () => Promise<T>, isDone: (value: T) => boolean): Promise<T> {
-  const deadline = performance.now() + WAIT_MS;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (performance.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
 
 // One control plane for the file (it takes seconds to start); a namespace per suite.
 let plane: KubeControlPlane;
@@ -149,37 +138,28 @@ describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kube
 
 describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { skip: kubeControlPlaneSkip }, () => {
   const namespace = 'rollouts';
-  let dir: string;
+  let kube: KubeController;
   let store: SqliteStore;
   let controller: Controller;
   let kubelet: FakeKubelet;
   let clients: KubeClients;
-  const previousKubeconfig = process.env.KUBECONFIG;
 
   const spec = (image: string, strategy: string): AppSpec =>
     parseConfig(`apps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: ${strategy}\n`, '/srv/cutover.yaml').apps[0]!;
   const ended = (id: number) => eventually(`rollout ${id} ends`, async () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
-  const podIps = async (revision: number) => (await clients.core.listNamespacedPod({ namespace, labelSelector: `cutover.dev/revision=${revision}` })).items.map((p) => p.status?.podIP).filter((ip): ip is string => ip !== undefined).sort();
-  const serviceIps = async () => ((await clients.core.readNamespacedEndpoints({ name: 'web', namespace }).catch(() => null))?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
+  const podIps = (revision: number) => podIpsIn(clients, revision);
+  const serviceIps = () => endpointIps(clients, 'web');
 
   before(async () => {
     await plane.createNamespace(namespace);
     clients = createKubeClients({ server: plane.server, token: plane.token, namespace });
     kubelet = await FakeKubelet.start(clients.core, namespace, (pod) => pod.spec?.containers[0]?.image !== 'web:broken');
-    // The controller finds the cluster as a user's would: through KUBECONFIG.
-    process.env.KUBECONFIG = plane.kubeconfigPath;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-controller-'));
-    store = new SqliteStore(path.join(dir, 'state.db'));
-    controller = new Controller({ store, runtime: new LocalRuntime(), router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) }, dataDir: dir, specHash });
-    await controller.start();
+    kube = await startKubeController(plane.kubeconfigPath, 'cutover-kube-controller-');
+    ({ controller, store } = kube);
   });
   after(async () => {
-    await controller?.shutdown();
-    store?.close();
+    await kube?.close();
     await kubelet?.stop();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a first deploy creates the ReplicaSet and the Service, whose Endpoints are the ready pods', async () => {
@@ -190,7 +170,7 @@ describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { ski
     await eventually('the Service endpoints on revision 1', serviceIps, (list) => JSON.stringify(list) === JSON.stringify(ips));
     // The server takes the Lease with its MicroTime, and the annotation says where the rollout stands.
     const lease = await eventually('the Lease records the promoted rollout', () => clients.coordination.readNamespacedLease({ name: 'cutover-web', namespace }), (l) => JSON.parse(l.metadata?.annotations?.[ROLLOUT_ANNOTATION] ?? '{}').phase === 'promoted');
-    assert.equal(lease.spec?.holderIdentity, leaseHolderFor(dir), 'the holder is this machine and data dir');
+    assert.equal(lease.spec?.holderIdentity, leaseHolderFor(kube.dir), 'the holder is this machine and data dir');
     const other = await new KubernetesLease(clients, 'web', 'someone-else').hold(null);
     assert.equal(other.isHeld, false, 'a second cutover is refused the app');
   });

@@ -10,31 +10,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { Controller } from '../src/controller/controller.js';
+import type { Controller } from '../src/controller/controller.js';
 import { isTerminalPhase } from '../src/model/rollout.js';
 import type { AppSpec } from '../src/model/spec.js';
 import { createKubeClients, type KubeClients } from '../src/runtime/kubernetes/kube-clients.js';
-import { LocalRuntime } from '../src/runtime/local/local-runtime.js';
-import { parseConfig, specHash } from '../src/spec/index.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import { parseConfig } from '../src/spec/index.js';
+import type { SqliteStore } from '../src/store/sqlite-store.js';
 import { FakeKubelet, type ContainerFailure } from './helpers/fake-kubelet.js';
+import { endpointIps, eventually, podIps as podIpsIn, startKubeController, type KubeController } from './helpers/kube-test-kit.js';
 import { KUBE_API_LEVEL, KubeControlPlane, kubeControlPlaneSkip } from './helpers/kube-control-plane.js';
 
 const NAMESPACE = 'crashes';
-const WAIT_MS = 60_000;
 
-async function eventually<T>(what: string, read: () => Promise<T> | T, isDone: (value: T) => boolean): Promise<T> {
-  const deadline = performance.now() + WAIT_MS;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (performance.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
 
 let plane: KubeControlPlane;
 before(async () => {
@@ -45,14 +34,13 @@ after(async () => {
 });
 
 describe(`crash-looping and unpullable pods fail a rollout at once on ${KUBE_API_LEVEL}`, { skip: kubeControlPlaneSkip }, () => {
-  let dir: string;
+  let kube: KubeController;
   let store: SqliteStore;
   let controller: Controller;
   let kubelet: FakeKubelet;
   let clients: KubeClients;
   /** Pods told to crash-loop by name, whatever their image. */
   const crashingPods = new Set<string>();
-  const previousKubeconfig = process.env.KUBECONFIG;
 
   const failureOf = (pod: V1Pod): ContainerFailure | null => {
     const image = pod.spec?.containers[0]?.image;
@@ -65,26 +53,19 @@ describe(`crash-looping and unpullable pods fail a rollout at once on ${KUBE_API
   const deploy = (image: string): number => controller.deploy([spec(image)])[0]!.rolloutId!;
   const ended = (id: number) => eventually(`rollout ${id} ends`, () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
   const replicasOf = async (revision: number) => (await clients.apps.readNamespacedReplicaSet({ name: `web-r${revision}`, namespace: NAMESPACE })).spec?.replicas;
-  const podIps = async (revision: number) => (await clients.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `cutover.dev/revision=${revision}` })).items.map((p) => p.status?.podIP).filter((ip): ip is string => ip !== undefined).sort();
-  const serviceIps = async () => ((await clients.core.readNamespacedEndpoints({ name: 'web', namespace: NAMESPACE }).catch(() => null))?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
+  const podIps = (revision: number) => podIpsIn(clients, revision);
+  const serviceIps = () => endpointIps(clients, 'web');
 
   before(async () => {
     await plane.createNamespace(NAMESPACE);
     clients = createKubeClients({ server: plane.server, token: plane.token, namespace: NAMESPACE });
     kubelet = await FakeKubelet.start(clients.core, NAMESPACE, () => true, { failure: failureOf });
-    process.env.KUBECONFIG = plane.kubeconfigPath;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-crash-controller-'));
-    store = new SqliteStore(path.join(dir, 'state.db'));
-    controller = new Controller({ store, runtime: new LocalRuntime(), router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) }, dataDir: dir, specHash });
-    await controller.start();
+    kube = await startKubeController(plane.kubeconfigPath, 'cutover-kube-crash-controller-');
+    ({ controller, store } = kube);
   });
   after(async () => {
-    await controller?.shutdown();
-    store?.close();
+    await kube?.close();
     await kubelet?.stop();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a first deploy whose image cannot be pulled fails with the kubelet\'s reason, and its ReplicaSet is scaled to zero', async () => {

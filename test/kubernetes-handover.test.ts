@@ -14,42 +14,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { AppSpec } from '../src/model/spec.js';
 import { isTerminalPhase } from '../src/model/rollout.js';
-import { Controller } from '../src/controller/controller.js';
+import type { Controller } from '../src/controller/controller.js';
 import { leaseHolderFor } from '../src/controller/revision-backend.js';
 import { HTTP_ROUTE_API } from '../src/router/kubernetes/http-route-rules.js';
 import { createKubeClients, type KubeClients } from '../src/runtime/kubernetes/kube-clients.js';
 import { STATE_KEY, WRITTEN_BY_ANNOTATION } from '../src/runtime/kubernetes/kubernetes-state-map.js';
-import { LocalRuntime } from '../src/runtime/local/local-runtime.js';
-import { parseConfig, specHash } from '../src/spec/index.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import { parseConfig } from '../src/spec/index.js';
+import type { SqliteStore } from '../src/store/sqlite-store.js';
 import { FakeKubelet } from './helpers/fake-kubelet.js';
 import { isProcessGroupAlive, runCli } from './helpers/daemon-fixture.js';
+import { endpointIps, eventually, podIps, startKubeController, type KubeController } from './helpers/kube-test-kit.js';
 import { KUBE_API_LEVEL, KubeControlPlane, kubeControlPlaneSkip } from './helpers/kube-control-plane.js';
-
-const WAIT_MS = 60_000;
-
-async function eventually<T>(what: string, read: () => Promise<T>, isDone: (value: T) => boolean): Promise<T> {
-  const deadline = performance.now() + WAIT_MS;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (performance.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
-
-const endpointIps = async (clients: KubeClients, service: string) =>
-  ((await clients.core.readNamespacedEndpoints({ name: service, namespace: clients.namespace }).catch(() => null))?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
-const podIps = async (clients: KubeClients, revision: number) =>
-  (await clients.core.listNamespacedPod({ namespace: clients.namespace, labelSelector: `cutover.dev/revision=${revision}` })).items
-    .filter((p) => !p.metadata?.deletionTimestamp)
-    .map((p) => p.status?.podIP)
-    .filter((ip): ip is string => ip !== undefined)
-    .sort();
 
 let plane: KubeControlPlane;
 before(async () => {
@@ -61,12 +39,11 @@ after(async () => {
 
 describe(`canary, abort and blue-green preview of a kubernetes app through the controller on ${KUBE_API_LEVEL}`, { skip: kubeControlPlaneSkip }, () => {
   const namespace = 'progressive';
-  let dir: string;
+  let kube: KubeController;
   let store: SqliteStore;
   let controller: Controller;
   let kubelet: FakeKubelet;
   let clients: KubeClients;
-  const previousKubeconfig = process.env.KUBECONFIG;
 
   const spec = (image: string, strategy: string): AppSpec =>
     parseConfig(
@@ -86,20 +63,13 @@ describe(`canary, abort and blue-green preview of a kubernetes app through the c
     clients = createKubeClients({ server: plane.server, token: plane.token, namespace });
     await clients.custom.createNamespacedCustomObject({ ...HTTP_ROUTE_API, namespace, body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } } });
     kubelet = await FakeKubelet.start(clients.core, namespace);
-    process.env.KUBECONFIG = plane.kubeconfigPath;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-progressive-'));
-    store = new SqliteStore(path.join(dir, 'state.db'));
-    controller = new Controller({ store, runtime: new LocalRuntime(), router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) }, dataDir: dir, specHash });
-    await controller.start();
+    kube = await startKubeController(plane.kubeconfigPath, 'cutover-kube-progressive-');
+    ({ controller, store } = kube);
     assert.equal((await ended(deploy('web:1', '{ rolling: {} }'))).phase, 'promoted');
   });
   after(async () => {
-    await controller?.shutdown();
-    store?.close();
+    await kube?.close();
     await kubelet?.stop();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('canary: the step weight reaches the HTTPRoute on the server, the canary Service selects its pods, and a promote sends all traffic to it', async () => {

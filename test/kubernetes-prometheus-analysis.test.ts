@@ -14,36 +14,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { Controller } from '../src/controller/controller.js';
+import type { Controller } from '../src/controller/controller.js';
 import { isTerminalPhase } from '../src/model/rollout.js';
 import type { AppSpec } from '../src/model/spec.js';
 import { isPodReady } from '../src/runtime/kubernetes/kubernetes-runtime.js';
 import { createKubeClients, type KubeClients } from '../src/runtime/kubernetes/kube-clients.js';
-import { LocalRuntime } from '../src/runtime/local/local-runtime.js';
-import { parseConfig, specHash } from '../src/spec/index.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import { parseConfig } from '../src/spec/index.js';
+import type { SqliteStore } from '../src/store/sqlite-store.js';
 import { FakeKubelet } from './helpers/fake-kubelet.js';
+import { eventually, startKubeController, type KubeController } from './helpers/kube-test-kit.js';
 import { KUBE_API_LEVEL, KubeControlPlane, kubeControlPlaneSkip } from './helpers/kube-control-plane.js';
 import { prometheusSkip, TestPrometheus } from './helpers/prometheus.js';
 
 const NAMESPACE = 'analysis';
-const WAIT_MS = 90_000;
 /** Requests each ready pod serves per tick of the exporter. */
 const REQUESTS_PER_TICK = 20;
 const TICK_MS = 200;
 const QUERY = '(sum(rate(http_requests_total{app="{{app}}",revision="{{revision}}",code=~"5.."}[5s])) or vector(0)) / sum(rate(http_requests_total{app="{{app}}",revision="{{revision}}"}[5s]))';
 
-async function eventually<T>(what: string, read: () => Promise<T> | T, isDone: (value: T) => boolean): Promise<T> {
-  const deadline = performance.now() + WAIT_MS;
-  for (;;) {
-    const value = await read();
-    if (isDone(value)) return value;
-    if (performance.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
 
 /** The app's request counters as its pods would export them: per revision and status code, growing with every ready pod. */
 class RequestExporter {
@@ -110,13 +99,13 @@ after(async () => {
 
 describe(`canary analysis of a kubernetes app with a real Prometheus, on ${KUBE_API_LEVEL}`, { skip }, () => {
   let dir: string;
+  let kube: KubeController;
   let store: SqliteStore;
   let controller: Controller;
   let kubelet: FakeKubelet;
   let clients: KubeClients;
   let exporter: RequestExporter;
   let prometheus: TestPrometheus;
-  const previousKubeconfig = process.env.KUBECONFIG;
 
   const spec = (image: string): AppSpec =>
     parseConfig(
@@ -144,23 +133,18 @@ describe(`canary analysis of a kubernetes app with a real Prometheus, on ${KUBE_
     kubelet = await FakeKubelet.start(clients.core, NAMESPACE);
     exporter = new RequestExporter(clients);
     const target = await exporter.start();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-analysis-controller-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-prometheus-'));
     prometheus = await TestPrometheus.start(path.join(dir, 'prometheus'), [target]);
     await eventually('Prometheus to scrape the exporter', () => prometheus.query('up{job="cutover"}'), (up) => up === 1);
-    process.env.KUBECONFIG = plane.kubeconfigPath;
-    store = new SqliteStore(path.join(dir, 'state.db'));
-    controller = new Controller({ store, runtime: new LocalRuntime(), router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) }, dataDir: dir, specHash });
-    await controller.start();
+    kube = await startKubeController(plane.kubeconfigPath, 'cutover-kube-analysis-controller-');
+    ({ controller, store } = kube);
     assert.equal((await ended(deploy('web:1'))).phase, 'promoted');
   });
   after(async () => {
-    await controller?.shutdown();
-    store?.close();
+    await kube?.close();
     await prometheus?.stop();
     await exporter?.stop();
     await kubelet?.stop();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
