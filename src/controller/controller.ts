@@ -7,6 +7,7 @@ import { HOOK_POINTS, type AppSpec, type HookPoint, type HostPort, type Strategy
 import { isTerminalPhase, type StrategyName } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../runtime/runtime.js';
+import { KubernetesApiError } from '../runtime/kubernetes/kube-clients.js';
 import { probe } from '../runtime/health-check.js';
 import { promoteBlueGreen } from '../strategies/blue-green.js';
 import { promoteCanary } from '../strategies/canary.js';
@@ -110,8 +111,10 @@ interface AppRuntimeState {
   wakeTimer: NodeJS.Timeout | null;
   /** Who else holds the app's Lease (cluster apps), or null. */
   leaseHolder: string | null;
-  /** The last cluster API failure logged (cluster apps), so an outage is not logged every tick. */
+  /** No longer read: `clusterOutage` took its place, because a Lease renewal (holdLease) clears this one between two failing passes. */
   lastClusterError: string | null;
+  /** The cluster API failure logged last (cluster apps), until a reconcile pass goes through: an outage is logged once, not every tick. */
+  clusterOutage: string | null;
   /** A cluster app's pods as last observed, for status; null for local apps. */
   clusterPods: RevisionInstance[] | null;
 }
@@ -519,12 +522,19 @@ export class Controller {
         state.isDirty = false;
         try {
           if (this.storageFault === null) await this.reconcile(app, state);
+          if (state.clusterOutage !== null) this.log(`reconcile of ${app}: the cluster answers again`);
+          state.clusterOutage = null;
         } catch (error) {
+          const rollout = error instanceof KubernetesApiError && error.isInvalid ? this.options.store.activeRollout(app) : null;
           if (isStorageError(error)) this.holdForStorage((error as Error).message);
-          else if (error instanceof CutoverError && error.code === 'KUBERNETES_API_ERROR') {
+          else if (rollout?.direction === 'forward' && !state.rolloutFailures.has(rollout.id)) {
+            // The cluster refused an object the rollout needs (400, 422): sending it again cannot help, so the rollout turns back (or fails) now.
+            state.rolloutFailures.set(rollout.id, `the cluster refused an object of the rollout: ${(error as Error).message}`);
+            state.isDirty = true;
+          } else if (error instanceof CutoverError && error.code === 'KUBERNETES_API_ERROR') {
             // The cluster did not answer: said once per distinct failure, tried again every tick.
-            if (state.lastClusterError !== error.message) this.log(`reconcile of ${app} waits for the cluster: ${error.message}`);
-            state.lastClusterError = error.message;
+            if (state.clusterOutage !== error.message) this.log(`reconcile of ${app} waits for the cluster: ${error.message}`);
+            state.clusterOutage = error.message;
             await sleep(TICK_MS);
           } else {
             this.log(`reconcile of ${app} failed: ${(error as Error).stack ?? String(error)}`);
@@ -868,7 +878,7 @@ export class Controller {
 
   // ---- traffic ---------------------------------------------------------------------------
 
-  /** Pushes the plan when it changed; returns why it could not be applied, or null. */
+  /** Pushes the plan when it changed; returns why it could not be applied, or null. A transient cluster failure (KubernetesApiError) is thrown. */
   private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, intent: TrafficIntent, serving: readonly ServingInstance[]): Promise<string | null> {
     const plan = buildTrafficPlan(
       app,
@@ -885,6 +895,8 @@ export class Controller {
     } catch (error) {
       // The workers may or may not have applied it: push again next time, whatever it holds.
       state.lastPlanKey = '';
+      // A cluster that did not answer (5xx, timeout, cut connection) fails no rollout: the reconcile loop waits for it.
+      if (error instanceof KubernetesApiError && error.isTransient) throw error;
       const message = (error as Error).message;
       if (message !== state.lastPlanError) this.emit(app, this.currentRolloutId(app), 'traffic-failed', `the proxy could not apply the traffic plan: ${message}`);
       state.lastPlanError = message;
@@ -1229,7 +1241,7 @@ export class Controller {
   private appState(app: string): AppRuntimeState {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null, leaseHolder: null, lastClusterError: null, clusterPods: null };
+      state = { running: null, isDirty: false, holds: 0, lastPlanKey: '', lastPlanError: null, restartBackoff: new RestartBackoff(), rolloutFailures: new Map(), wakeTimer: null, leaseHolder: null, lastClusterError: null, clusterOutage: null, clusterPods: null };
       this.apps.set(app, state);
     }
     return state;
