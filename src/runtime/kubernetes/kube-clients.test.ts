@@ -25,7 +25,8 @@ describe('Kubernetes clients against a faulty API server', () => {
     await api.close();
   });
 
-  it('a call the server answers after the timeout fails as timed out, and the next call works', async () => {
+  // The test's own deadline: without the request timeout the call would wait for the server's 600 s.
+  it('a call the server answers after the timeout fails as timed out, and the next call works', { timeout: 20_000 }, async () => {
     await runtime().ensureRevision(1, 2);
     const kube = runtime(1000);
     api.failNext({ method: 'GET', pathIncludes: '/replicasets', delayMs: 600_000 });
@@ -48,7 +49,7 @@ describe('Kubernetes clients against a faulty API server', () => {
     assert.equal((api.objects.get(`${RS}/web-r1`) as any).spec.replicas, 2);
   });
 
-  it('a connection dropped mid-answer is a transient KUBERNETES_API_ERROR with no status, and the write is idempotent', async () => {
+  it('a connection dropped mid-answer is a transient KUBERNETES_API_ERROR with no status, and the write is idempotent', { timeout: 20_000 }, async () => {
     const kube = runtime();
     await kube.ensureRevision(1, 1);
     api.failNext({ method: 'PATCH', pathIncludes: '/replicasets/web-r1', isDropped: true });
