@@ -28,13 +28,13 @@ const SERVICES = '/api/v1/namespaces/shop/services';
 const ROUTES = '/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes';
 const WAIT_MS = 20_000;
 
-function appSpec(image: string, strategy: string, extra = ''): AppSpec {
+function appSpec(image: string, strategy: string, extra = '', podTemplate: string | null = null): AppSpec {
   const yaml = `
 apps:
   web:
     replicas: 3
     runtime:
-      kubernetes: { namespace: shop, image: ${image}, port: 8080 }
+      kubernetes: { namespace: shop, image: ${image}, port: 8080${podTemplate === null ? '' : `, podTemplate: ${podTemplate}`} }
     router:
       kubernetes: { service: web${extra.includes('httpRoute') ? ', httpRoute: web' : ''} }
     strategy: ${strategy}
@@ -83,6 +83,7 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
   let dir: string;
   let clients: KubeClients;
   const neverReady = new Set<number>();
+  const logs: string[] = [];
 
   const replicas = (revision: number) => (api.objects.get(`${RS}/web-r${revision}`) as any)?.spec.replicas as number | undefined;
   const selector = () => (api.objects.get(`${SERVICES}/web`) as any)?.spec.selector as Record<string, string> | undefined;
@@ -116,8 +117,10 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     pods = fakeReplicaSets(api, 'shop', (revision) => !neverReady.has(revision));
     store = new SqliteStore(path.join(dir, 'state.db'));
     clients = createKubeClients({ server: api.url, namespace: 'shop' });
+    logs.length = 0;
     controller = new Controller({
       store,
+      log: (line) => logs.push(line),
       runtime: new LocalRuntime(),
       router: { applyPlan: async () => assert.fail('a kubernetes app must not reach the local router'), removeApp: async () => {}, inflight: async () => ({}) },
       dataDir: dir,
@@ -127,11 +130,13 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     await controller.start();
   });
   afterEach(async () => {
+    const rejected = [...api.rejected];
     await controller.shutdown();
     pods.stop();
     store.close();
     await api.close();
     fs.rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(rejected, [], 'the provider sent only objects the schemas accept');
   });
 
   it('a first deploy creates the revision ReplicaSet at full size and points the Service at it once its pods are ready', async () => {
@@ -325,5 +330,64 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     } finally {
       await laptop.close();
     }
+  });
+
+  describe('when the API server fails', () => {
+    const invalidTemplate = () => {
+      const file = path.join(dir, 'web-pod.yaml');
+      fs.writeFileSync(file, 'spec:\n  containers:\n    - name: web\n      ports: [{ containerPort: eighty }]\n');
+      return file;
+    };
+    const refusal = 'creating ReplicaSet shop/web-r2 failed with 422: ReplicaSet.apps "web-r2" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: "eighty": must be integer';
+    const posts = () => api.requests.filter((r) => r.method === 'POST' && r.path === RS);
+
+    it('a new ReplicaSet refused with 422 turns the rollout back at once with the server\'s message (no wait for the progress deadline), and is not sent again', async () => {
+      await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+      const rollout = deploy(appSpec('web:2', '{ rolling: { progressDeadline: 10m } }', '', invalidTemplate()));
+      const ended = await settled(rollout.id);
+      assert.equal(ended.phase, 'rolled-back');
+      assert.ok(ended.reason?.includes(refusal), ended.reason ?? '');
+      assert.equal(replicas(1), 3);
+      assert.equal(api.objects.has(`${RS}/web-r2`), false);
+      assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
+      assert.equal(api.rejected.length, 1, 'the refused ReplicaSet was sent once');
+      assert.equal(posts().filter((r) => r.status === 422).length, 1);
+      api.rejected.length = 0;
+    });
+
+    it('a first deploy whose ReplicaSet is refused with 422 fails with the server\'s message', async () => {
+      const ended = await settled(deploy(appSpec('web:1', '{ rolling: { progressDeadline: 10m } }', '', invalidTemplate())).id);
+      assert.equal(ended.phase, 'failed');
+      assert.ok(ended.reason?.includes(refusal.replaceAll('web-r2', 'web-r1')), ended.reason ?? '');
+      assert.equal(api.rejected.length, 1);
+      api.rejected.length = 0;
+    });
+
+    it('500s on the ReplicaSet and Service patches and a connection cut in a list hold the rollout only until the server answers again, logged once', async () => {
+      await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+      api.failNext({ method: 'PATCH', pathIncludes: '/replicasets/', status: 500, times: 3 });
+      api.failNext({ method: 'PATCH', pathIncludes: '/services/web', status: 500, times: 3 });
+      api.failNext({ method: 'GET', pathIncludes: '/pods', isDropped: true });
+      const rollout = deploy(appSpec('web:2', '{ rolling: { maxSurge: 1, maxUnavailable: 0 } }'));
+      const ended = await settled(rollout.id);
+      assert.equal(ended.phase, 'promoted', ended.reason ?? '');
+      assert.equal(api.pendingFaults(), 0, 'every fault was met');
+      assert.equal(replicas(1), 0);
+      assert.equal(replicas(2), 3);
+      const waits = logs.filter((line) => line.includes('waits for the cluster'));
+      assert.ok(waits.some((line) => line.includes('failed with 500')), logs.join('\n'));
+      assert.ok(waits.some((line) => line.includes('listing ReplicaSets and Pods')), logs.join('\n'));
+      assert.equal(new Set(waits).size, waits.length, `each failure is logged once:\n${waits.join('\n')}`);
+      assert.ok(logs.some((line) => line.includes('the cluster answers again')), logs.join('\n'));
+    });
+
+    it('a call the server does not answer times out, the loop says so and goes on, and the rollout completes', async () => {
+      clients = createKubeClients({ server: api.url, namespace: 'shop', requestTimeoutMs: 1000 });
+      api.failNext({ method: 'GET', pathIncludes: '/replicasets', delayMs: 600_000 });
+      const ended = await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
+      assert.equal(ended.phase, 'promoted', ended.reason ?? '');
+      assert.equal(api.requests.find((r) => r.fault === 'delay')?.status, undefined, 'the hung request was never answered');
+      assert.equal(logs.filter((line) => line.includes(`timed out: no complete answer from ${api.url} within 1000 ms`)).length, 1, logs.join('\n'));
+    });
   });
 });

@@ -7,6 +7,7 @@ import { HOOK_POINTS, type AppSpec, type HookPoint, type HostPort, type Strategy
 import { isTerminalPhase, type StrategyName } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../runtime/runtime.js';
+import { KubernetesApiError } from '../runtime/kubernetes/kube-clients.js';
 import { probe } from '../runtime/health-check.js';
 import { promoteBlueGreen } from '../strategies/blue-green.js';
 import { promoteCanary } from '../strategies/canary.js';
@@ -112,8 +113,8 @@ interface AppRuntimeState {
   wakeTimer: NodeJS.Timeout | null;
   /** Who else holds the app's Lease (cluster apps), or null. */
   leaseHolder: string | null;
-  /** The last cluster API failure logged (cluster apps), so an outage is not logged every tick. */
-  lastClusterError: string | null;
+  /** The cluster API failure logged last (cluster apps), until a reconcile pass goes through: an outage is logged once, not every tick. */
+  clusterOutage: string | null;
   /** A cluster app's pods as last observed, for status; null for local apps. */
   clusterPods: RevisionInstance[] | null;
   /** A cluster app's state on the cluster, as this controller last took or wrote it. */
@@ -554,12 +555,19 @@ export class Controller {
             await this.reconcile(app, state);
             await this.writeClusterState(app, state);
           }
+          if (state.clusterOutage !== null) this.log(`reconcile of ${app}: the cluster answers again`);
+          state.clusterOutage = null;
         } catch (error) {
+          const rollout = error instanceof KubernetesApiError && error.isInvalid ? this.options.store.activeRollout(app) : null;
           if (isStorageError(error)) this.holdForStorage((error as Error).message);
-          else if (error instanceof CutoverError && (error.code === 'KUBERNETES_API_ERROR' || error.code === 'CLUSTER_STATE_UNREADABLE')) {
+          else if (rollout?.direction === 'forward' && !state.rolloutFailures.has(rollout.id)) {
+            // The cluster refused an object the rollout needs (400, 422): sending it again cannot help, so the rollout turns back (or fails) now.
+            state.rolloutFailures.set(rollout.id, `the cluster refused an object of the rollout: ${(error as Error).message}`);
+            state.isDirty = true;
+          } else if (error instanceof CutoverError && (error.code === 'KUBERNETES_API_ERROR' || error.code === 'CLUSTER_STATE_UNREADABLE')) {
             // The cluster did not answer: said once per distinct failure, tried again every tick.
-            if (state.lastClusterError !== error.message) this.log(`reconcile of ${app} waits for the cluster: ${error.message}`);
-            state.lastClusterError = error.message;
+            if (state.clusterOutage !== error.message) this.log(`reconcile of ${app} waits for the cluster: ${error.message}`);
+            state.clusterOutage = error.message;
             await sleep(TICK_MS);
           } else {
             this.log(`reconcile of ${app} failed: ${(error as Error).stack ?? String(error)}`);
@@ -905,7 +913,7 @@ export class Controller {
 
   // ---- traffic ---------------------------------------------------------------------------
 
-  /** Pushes the plan when it changed; returns why it could not be applied, or null. */
+  /** Pushes the plan when it changed; returns why it could not be applied, or null. A transient cluster failure (KubernetesApiError) is thrown. */
   private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, intent: TrafficIntent, serving: readonly ServingInstance[]): Promise<string | null> {
     const plan = buildTrafficPlan(
       app,
@@ -922,6 +930,8 @@ export class Controller {
     } catch (error) {
       // The workers may or may not have applied it: push again next time, whatever it holds.
       state.lastPlanKey = '';
+      // A cluster that did not answer (5xx, timeout, cut connection) fails no rollout: the reconcile loop waits for it.
+      if (error instanceof KubernetesApiError && error.isTransient) throw error;
       const message = (error as Error).message;
       if (message !== state.lastPlanError) this.emit(app, this.currentRolloutId(app), 'traffic-failed', `the proxy could not apply the traffic plan: ${message}`);
       state.lastPlanError = message;
@@ -969,7 +979,6 @@ export class Controller {
     const latest = store.activeRollout(app) ?? store.listRollouts(app, 1)[0] ?? null;
     const summary = latest && JSON.stringify({ rollout: latest.id, from: latest.fromRevision, to: latest.toRevision, strategy: latest.strategy, direction: latest.direction, phase: latest.phase, stepIndex: latest.stepIndex, step: latest.step });
     const lease = await backend.lease!.hold(summary);
-    state.lastClusterError = null;
     if (lease.isHeld) {
       if (!state.clusterState.isTaken) {
         await this.takeClusterState(app, backend, 'takeover');
@@ -1376,7 +1385,7 @@ export class Controller {
         rolloutFailures: new Map(),
         wakeTimer: null,
         leaseHolder: null,
-        lastClusterError: null,
+        clusterOutage: null,
         clusterPods: null,
         clusterState: { isTaken: false, lastWritten: null, seenSerial: -1, readAtMs: -Infinity },
       };

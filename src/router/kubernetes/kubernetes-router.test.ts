@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests read stored objects and thrown errors as untyped JSON */
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
 import type { RevisionGroup, TrafficPlan } from '../../model/traffic-plan.js';
 import { createKubeClients } from '../../runtime/kubernetes/kube-clients.js';
@@ -27,6 +27,7 @@ describe('KubernetesRouter against the fake API server', () => {
     notices.length = 0;
     api.put(ROUTES, { metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } });
   });
+  afterEach(() => assert.deepEqual(api.rejected, [], 'the provider sent only objects the schemas accept'));
   after(() => api.close());
 
   it('blue-green: creates the Service on the one weighted revision, then switches its selector with one merge patch', async () => {
@@ -72,7 +73,28 @@ describe('KubernetesRouter against the fake API server', () => {
   it('retries an HTTPRoute patch that met a 409 Conflict', async () => {
     api.failNext({ method: 'PATCH', pathIncludes: '/httproutes/web', status: 409 });
     await router('web').applyPlan(plan([{ revision: 1, weight: 50 }, { revision: 2, weight: 50 }]));
+    assert.equal(api.pendingFaults(), 0, 'the conflict was met');
     assert.equal((api.objects.get(`${ROUTES}/web`) as any).spec.rules.at(-1).backendRefs[1].weight, 50);
+  });
+
+  it('retries a Service selector switch that met a 409 Conflict', async () => {
+    const kube = router(null);
+    await kube.applyPlan(plan([{ revision: 1, weight: 100 }]));
+    api.failNext({ method: 'PATCH', pathIncludes: '/services/web', status: 409, times: 2 });
+    await kube.applyPlan(plan([{ revision: 1, weight: 0 }, { revision: 2, weight: 100 }]));
+    assert.equal(api.pendingFaults(), 0, 'both conflicts were met');
+    assert.deepEqual((api.objects.get(`${SERVICES}/web`) as any).spec.selector, { [APP]: 'web', [REVISION]: '2' });
+  });
+
+  it('an HTTPRoute the server refuses (an empty header name) fails once, naming the route and the field', async () => {
+    await assert.rejects(
+      router('web').applyPlan(plan([{ revision: 1, weight: 100 }, { revision: 2, weight: 0 }], { routes: [{ revision: 2, match: { header: { name: '', value: '1' } } }] })),
+      (error: any) => error.code === 'KUBERNETES_API_ERROR' && /^setting the rules of HTTPRoute shop\/web failed with 422: HTTPRoute\.gateway\.networking\.k8s\.io "web" is invalid: spec\.rules\[0\]\.matches\[0\]\.headers\[0\]\.name: Invalid value: "": /.test(error.message),
+    );
+    assert.equal(api.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/httproutes/web')).length, 1, 'a 422 is not retried');
+    assert.deepEqual((api.objects.get(`${ROUTES}/web`) as any).spec.rules, [], 'the route is as it was');
+    assert.equal(api.rejected.length, 1);
+    api.rejected.length = 0;
   });
 
   it('reports a 422 from the HTTPRoute as a KUBERNETES_API_ERROR', async () => {

@@ -1,4 +1,20 @@
-import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  createConfiguration,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  ServerConfiguration,
+  setHeaderOptions,
+  wrapHttpLibrary,
+  type Configuration,
+  type HttpLibrary,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
 import { CutoverError } from '../../errors.js';
 
 /** Labels on every object cutover owns on a cluster. */
@@ -9,6 +25,12 @@ export const MANAGED_BY = 'cutover';
 
 /** Times a write that met a 409 Conflict is tried again, each after a fresh read. */
 export const MAX_CONFLICT_RETRIES = 5;
+
+/**
+ * How long one Kubernetes API call may take, answer body included, before it fails as timed out:
+ * a hung API server (or a connection that stalls) must not hold the reconcile loop.
+ */
+export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 10_000;
 
 /** The API groups cutover talks to, made from one kubeconfig. */
 export interface KubeClients {
@@ -28,10 +50,50 @@ export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergeP
  * @example
  * const clients = createKubeClients({ context: 'prod', namespace: 'shop' });
  */
-export function createKubeClients(options: KubeConfigOptions & { namespace?: string | null }): KubeClients {
+export function createKubeClients(options: KubeConfigOptions & { namespace?: string | null; requestTimeoutMs?: number }): KubeClients {
   const config = loadKubeConfig(options);
   const namespace = options.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
-  return { namespace, apps: config.makeApiClient(AppsV1Api), core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi), coordination: config.makeApiClient(CoordinationV1Api) };
+  const configuration = apiConfiguration(config, options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS);
+  return { namespace, apps: new AppsV1Api(configuration), core: new CoreV1Api(configuration), custom: new CustomObjectsApi(configuration), coordination: new CoordinationV1Api(configuration) };
+}
+
+/**
+ * What `KubeConfig.makeApiClient` builds (the current cluster, the kubeconfig's auth), with every
+ * request given an AbortSignal that fires after `timeoutMs`. node-fetch (under client-node 1.4)
+ * aborts the request and the reading of its body alike; the abort becomes a KubeRequestTimeout.
+ */
+function apiConfiguration(config: KubeConfig, timeoutMs: number): Configuration {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new CutoverError('KUBECONFIG_INVALID', `the kubeconfig has no cluster for context "${config.getCurrentContext()}"`, { hint: 'pick a context with a cluster: kubectl config get-contexts' });
+  const base = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: config } });
+  return { ...base, httpApi: withTimeout(base.httpApi, timeoutMs) };
+}
+
+/** A request that got no (complete) answer within its timeout. */
+export class KubeRequestTimeout extends Error {
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`timed out: no complete answer from ${new URL(url).origin} within ${timeoutMs} ms`);
+    this.name = 'KubeRequestTimeout';
+  }
+}
+
+function withTimeout(inner: HttpLibrary, timeoutMs: number): HttpLibrary {
+  return wrapHttpLibrary({
+    async send(request: RequestContext): Promise<ResponseContext> {
+      const signal = AbortSignal.timeout(timeoutMs);
+      request.setSignal(signal);
+      const timedOut = (error: unknown): never => {
+        throw signal.aborted ? new KubeRequestTimeout(request.getUrl(), timeoutMs) : error;
+      };
+      const response = await inner.send(request).toPromise().catch(timedOut);
+      const { body } = response;
+      response.body = { text: () => body.text().catch(timedOut), binary: () => body.binary().catch(timedOut) };
+      return response;
+    },
+  });
 }
 
 export interface KubeConfigOptions {
@@ -77,15 +139,46 @@ export async function withConflictRetry<T>(what: string, write: () => Promise<T>
   }
 }
 
+/**
+ * A Kubernetes API call that failed: `status` is the HTTP status (undefined when no answer came:
+ * connection refused or dropped, timed out). `isTransient` says whether the same call may work
+ * later unchanged; `isInvalid` that the server refused the object itself (400, 422), so sending it
+ * again cannot help.
+ */
+export class KubernetesApiError extends CutoverError {
+  readonly status: number | undefined;
+
+  constructor(message: string, options: { status: number | undefined; hint?: string; cause?: unknown }) {
+    super('KUBERNETES_API_ERROR', message, options);
+    this.name = 'KubernetesApiError';
+    this.status = options.status;
+  }
+
+  get isTransient(): boolean {
+    const { status } = this;
+    return status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+  }
+
+  get isInvalid(): boolean {
+    return this.status === 400 || this.status === 422;
+  }
+}
+
 export function kubernetesError(what: string, error: unknown): CutoverError {
   if (error instanceof CutoverError) return error;
   const status = statusOf(error);
   const body = error instanceof ApiException ? (error.body as unknown) : undefined;
   const detail = typeof body === 'string' ? safeMessage(body) : (error as Error).message;
-  return new CutoverError('KUBERNETES_API_ERROR', `${what} failed${status === undefined ? '' : ` with ${status}`}: ${detail}`, {
-    hint: status === 403 ? 'give the account a Role with the verbs cutover uses (see the README, Kubernetes)' : 'check the cluster and run the command again; every write is idempotent',
+  return new KubernetesApiError(`${what} failed${status === undefined ? '' : ` with ${status}`}: ${detail}`, {
+    status,
+    hint: status === 403 ? 'give the account a Role with the verbs cutover uses (see the README, Kubernetes)' : hintFor(status),
     cause: error,
   });
+}
+
+function hintFor(status: number | undefined): string {
+  if (status === 400 || status === 422) return 'the cluster refused the object: fix the pod template or the config (the message names the field)';
+  return 'check the cluster and run the command again; every write is idempotent';
 }
 
 function safeMessage(body: string): string {

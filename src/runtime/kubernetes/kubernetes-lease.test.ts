@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests read stored objects as untyped JSON */
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
 import { createKubeClients } from './kube-clients.js';
 import { KubernetesLease, microTime, ROLLOUT_ANNOTATION } from './kubernetes-lease.js';
@@ -16,6 +16,7 @@ describe('KubernetesLease against the fake API server', () => {
     await api?.close();
     api = await startFakeKubeApi();
   });
+  afterEach(() => assert.deepEqual(api.rejected, [], 'the provider sent only objects the schemas accept'));
   after(() => api.close());
 
   it('the first holder takes it with a six-digit MicroTime; another is told who holds it and until when', async () => {
@@ -40,6 +41,17 @@ describe('KubernetesLease against the fake API server', () => {
     const b = lease('b');
     api.failNext({ method: 'PATCH', pathIncludes: '/leases/cutover-web', status: 409 });
     assert.deepEqual(await b.hold(null), { isHeld: true }, 'the retry after the conflict takes it');
+    assert.equal(api.pendingFaults(), 0, 'the conflict was met');
+    assert.equal((api.objects.get(LEASE) as any).spec.holderIdentity, 'b');
+  });
+
+  it('a Lease created by someone else between our read and our create (409) is read again', async () => {
+    await lease('a').hold(null);
+    // b's first read misses a's Lease (as if a created it just after); b's create then meets a real 409.
+    api.failNext({ method: 'GET', pathIncludes: '/leases/cutover-web', status: 404 });
+    assert.deepEqual(await lease('b').hold(null), { isHeld: false, holder: 'a', expiresAt: new Date(nowMs + 15_000) });
+    assert.equal(api.requests.filter((r) => r.method === 'POST').at(-1)?.status, 409);
+    assert.equal(api.pendingFaults(), 0);
   });
 
   it('release deletes only the holder\'s own Lease', async () => {

@@ -1,6 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests read stored objects and thrown errors as untyped JSON */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
 import type { AppSpec } from '../../model/spec.js';
 import { createKubeClients } from './kube-clients.js';
@@ -28,6 +31,7 @@ describe('KubernetesRuntime against the fake API server', () => {
     api = await startFakeKubeApi();
     runtime = new KubernetesRuntime(createKubeClients({ server: api.url, namespace: 'shop' }), SPEC);
   });
+  afterEach(() => assert.deepEqual(api.rejected, [], 'the provider sent only objects the schemas accept'));
   after(() => api.close());
 
   it('creates one ReplicaSet per revision, labelled with the app and the revision, with a readiness probe on the health path', async () => {
@@ -52,7 +56,32 @@ describe('KubernetesRuntime against the fake API server', () => {
   it('retries a scale that met a 409 Conflict', async () => {
     api.failNext({ method: 'PATCH', pathIncludes: '/replicasets/web-r3', status: 409 });
     await runtime.scaleRevision(3, 1);
+    assert.equal(api.pendingFaults(), 0, 'the conflict was met');
     assert.equal((api.objects.get(`${RS}/web-r3`) as any).spec.replicas, 1);
+  });
+
+  it('a ReplicaSet the server refuses (422) is reported with its name and the server\'s message, and not sent again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-pod-template-'));
+    try {
+      const template = path.join(dir, 'pod.yaml');
+      fs.writeFileSync(template, 'spec:\n  containers:\n    - name: web\n      ports: [{ containerPort: eighty }]\n');
+      const spec = { ...SPEC, runtime: { ...SPEC.runtime!, podTemplate: template } } as typeof SPEC;
+      const posts = () => api.requests.filter((r) => r.method === 'POST' && r.path === RS).length;
+      const before = posts();
+      await assert.rejects(
+        new KubernetesRuntime(createKubeClients({ server: api.url, namespace: 'shop' }), spec).ensureRevision(4, 1),
+        (error: any) =>
+          error.code === 'KUBERNETES_API_ERROR' &&
+          error.message === 'creating ReplicaSet shop/web-r4 failed with 422: ReplicaSet.apps "web-r4" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: "eighty": must be integer',
+      );
+      assert.equal(posts() - before, 1);
+      assert.equal(api.requests.at(-1)?.method, 'POST', 'no scale was tried after the refusal');
+      assert.equal(api.objects.has(`${RS}/web-r4`), false);
+      assert.equal(api.rejected.length, 1);
+      api.rejected.length = 0;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a 500 as a KUBERNETES_API_ERROR naming what it was doing', async () => {
