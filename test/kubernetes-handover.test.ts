@@ -185,6 +185,8 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     const shown = await eventually('the laptop shows who drives the app', laptop.status, (app) => app?.drivenBy !== undefined);
     assert.equal(shown.drivenBy, runner.holder);
     assert.deepEqual([shown.revision, shown.rollout?.toRevision, shown.rollout?.strategy, shown.rollout?.gate], [1, 2, 'canary', paused.rollout.gate]);
+    const plain = (await laptop.cli('status')).stdout;
+    assert.ok(plain.includes(`driven by another cutover: ${runner.holder}`), plain);
     const refused = await laptop.cli('promote', 'web');
     assert.equal(refused.code, 1, refused.stdout);
     assert.match(refused.stderr, /driven by another cutover/);
