@@ -96,36 +96,14 @@ export class FakeKubelet {
       const isReady = this.isReady(pod);
       const wasReady = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
       if (pod.status?.phase === 'Running' && wasReady === isReady && !pod.status.containerStatuses?.some((c) => c.state?.waiting)) continue;
-      const ip = this.ips.get(name) ?? `10.0.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1}`;
-      this.ips.set(name, ip);
-      const now = new Date().toISOString();
-      const condition = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now });
-      await core.patchNamespacedPodStatus(
-        {
-          name,
-          namespace,
-          body: {
-            status: {
-              phase: 'Running',
-              podIP: ip,
-              podIPs: [{ ip }],
-              hostIP: '127.0.0.1',
-              startTime: now,
-              conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', isReady), condition('Ready', isReady)],
-              // A pod that failed before and runs now: the failing statuses go (a merge patch deletes a null key).
-              ...(pod.status?.containerStatuses ? { containerStatuses: null } : {}),
-            },
-          },
-        },
-        MERGE_PATCH,
-      );
+      // A pod that failed before and runs now: the failing statuses go (a merge patch deletes a null key).
+      await this.patchRunning(pod, isReady, pod.status?.containerStatuses ? { containerStatuses: null } : {});
       if (isReady) this.readyPods.add(name);
     }
   }
 
   /** Reports the pod's first container as failing (the others running), not ready; a crash loop restarts on its own clock. */
   private async fail(pod: V1Pod, failure: ContainerFailure): Promise<void> {
-    const { core, namespace } = this;
     const name = pod.metadata!.name!;
     const nowMs = performance.now();
     const crash = this.crashes.get(name) ?? { restarts: 0, atMs: -Infinity };
@@ -134,8 +112,6 @@ export class FakeKubelet {
     const [first] = pod.status?.containerStatuses ?? [];
     const isReported = first?.state?.waiting?.reason === (failure.kind === 'crash-loop' ? 'CrashLoopBackOff' : failure.reason);
     if (isReported && !isRestart) return;
-    const ip = this.ips.get(name) ?? `10.0.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1}`;
-    this.ips.set(name, ip);
     const now = new Date().toISOString();
     const restarts = this.crashes.get(name)?.restarts ?? 0;
     const containerStatuses = (pod.spec?.containers ?? []).map((container, index) => {
@@ -149,11 +125,21 @@ export class FakeKubelet {
         lastState: { terminated: { exitCode: failure.exitCode, reason: failure.reason ?? 'Error', startedAt: now, finishedAt: now } },
       };
     });
-    const condition = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now, ...(status ? {} : { reason: 'ContainersNotReady' }) });
-    await core.patchNamespacedPodStatus(
+    await this.patchRunning(pod, false, { containerStatuses }, { reason: 'ContainersNotReady' });
+    this.readyPods.delete(name);
+  }
+
+  /** Marks the pod Running with an IP of its own (kept across passes) and its Ready conditions; `extra` goes into the status as it is. */
+  private async patchRunning(pod: V1Pod, isReady: boolean, extra: Record<string, unknown>, notReady: { reason?: string } = {}): Promise<void> {
+    const name = pod.metadata!.name!;
+    const ip = this.ips.get(name) ?? `10.0.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1}`;
+    this.ips.set(name, ip);
+    const now = new Date().toISOString();
+    const condition = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now, ...(status ? {} : notReady) });
+    await this.core.patchNamespacedPodStatus(
       {
         name,
-        namespace,
+        namespace: this.namespace,
         body: {
           status: {
             phase: 'Running',
@@ -161,13 +147,12 @@ export class FakeKubelet {
             podIPs: [{ ip }],
             hostIP: '127.0.0.1',
             startTime: pod.status?.startTime ?? now,
-            conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', false), condition('Ready', false)],
-            containerStatuses,
+            conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', isReady), condition('Ready', isReady)],
+            ...extra,
           },
         },
       },
       MERGE_PATCH,
     );
-    this.readyPods.delete(name);
   }
 }
