@@ -5,7 +5,7 @@
  * - through the controller: a canary on HTTPRoute weights promoted, another aborted, a blue-green
  *   preview by header with its preview Service;
  * - through the CLI, two cutovers as on two machines (a CI runner and a laptop): the runner's
- *   laptop is refused by the Lease while the runner drives a canary but shows it; the runner's
+ *   laptop shows the runner's canary and its promote is run by the runner; the runner's
  *   daemon is killed and started again and resumes the canary; killed again for good, the laptop
  *   takes the canary over from the cluster's state once the Lease runs out, and promotes it.
  * Pods are bound and made ready by a fake kubelet; nothing routes traffic by the HTTPRoute.
@@ -122,7 +122,7 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
   let kubelet: FakeKubelet;
   let clients: KubeClients;
   const config = (image: string) =>
-    `metrics: { listen: false }\napps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: { canary: { steps: [ { setWeight: 50 }, { pause: {} } ] } }\n`;
+    `metrics: { listen: false }\napps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: { canary: { steps: [ { setWeight: 50 }, { pause: {} }, { setWeight: 100 }, { pause: {} } ] } }\n`;
   /** A machine: its own folder with cutover.yaml, and the data dir `.cutover/` beside it. */
   const machine = (name: string) => {
     const dir = path.join(root, name);
@@ -167,7 +167,7 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('a second cutover is refused by the Lease but shows the canary; the first, killed mid-canary, resumes it; killed for good, the second takes the canary over from the cluster and promotes it', async () => {
+  it('a second cutover shows the canary and sends its promote to the first; the first, killed mid-canary, resumes it; killed for good, the second takes the canary over from the cluster and promotes it', async () => {
     // The runner (a CI job) deploys revision 1, then starts a canary of revision 2 and leaves it at its pause.
     runner.write('web:1');
     const up = await runner.cli('up', '--detach');
@@ -187,10 +187,17 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     assert.deepEqual([shown.revision, shown.rollout?.toRevision, shown.rollout?.strategy, shown.rollout?.gate], [1, 2, 'canary', paused.rollout.gate]);
     const plain = (await laptop.cli('status')).stdout;
     assert.ok(plain.includes(`driven by another cutover: ${runner.holder}`), plain);
-    const refused = await laptop.cli('promote', 'web');
-    assert.equal(refused.code, 1, refused.stdout);
-    assert.match(refused.stderr, /driven by another cutover/);
-    assert.ok(refused.stderr.includes(runner.holder), refused.stderr);
+    // A promote on the laptop goes to the runner, through the cluster, and the laptop says how it went.
+    const forwarded = await laptop.cli('promote', 'web');
+    assert.equal(forwarded.code, 0, forwarded.stderr);
+    const onRunner = await runner.status();
+    assert.deepEqual([onRunner.rollout.id, onRunner.rollout.stepIndex, onRunner.rollout.phase], [paused.rollout.id, 3, 'paused'], 'the runner ran it: the canary waits at its second pause');
+    await eventually('the laptop shows the second pause', laptop.status, (app) => app?.rollout?.stepIndex === 3);
+    const canaryReplicas = async () => (await clients.apps.readNamespacedReplicaSet({ name: 'web-r2', namespace })).spec?.replicas;
+    const canarySize = await eventually('the canary at full size for 100 %', canaryReplicas, (n) => n === 2);
+    const refused = await laptop.cli('resume', 'web');
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.ok(refused.stderr.includes(`answered by ${runner.holder}`), refused.stderr);
     assert.equal((await laptop.cli('down')).code, 0);
 
     // The runner's daemon dies at once (primary, workers and controller); started again on its data dir, it resumes where it was.
@@ -201,18 +208,18 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     assert.equal(again.code, 0, again.stderr);
     const resumed = await eventually('the runner drives its canary again', runner.status, (app) => app?.rollout != null && app.instances.length > 0);
     assert.equal(resumed.drivenBy, undefined, 'its own Lease is taken back at once');
-    assert.deepEqual([resumed.rollout.id, resumed.rollout.phase, resumed.rollout.stepIndex, resumed.rollout.gate], [paused.rollout.id, paused.rollout.phase, paused.rollout.stepIndex, paused.rollout.gate]);
-    assert.equal((await clients.apps.readNamespacedReplicaSet({ name: 'web-r2', namespace })).spec?.replicas, 1, 'the canary kept its size');
+    assert.deepEqual([resumed.rollout.id, resumed.rollout.phase, resumed.rollout.stepIndex, resumed.rollout.gate], [onRunner.rollout.id, onRunner.rollout.phase, onRunner.rollout.stepIndex, onRunner.rollout.gate]);
+    assert.equal(await canaryReplicas(), canarySize, 'the canary kept its size');
 
     // The runner dies again, for good (a CI job cancelled): the laptop waits out its Lease and drives the canary on from the cluster's state.
     const killedAgain = runner.daemonPid();
     process.kill(-killedAgain, 'SIGKILL');
     await eventually('the runner daemon gone', async () => isProcessGroupAlive(killedAgain), (alive) => !alive);
-    assert.equal((await clients.apps.readNamespacedReplicaSet({ name: 'web-r2', namespace })).spec?.replicas, 1, 'the canary stays as it is on the cluster');
+    assert.equal(await canaryReplicas(), canarySize, 'the canary stays as it is on the cluster');
     const laptopAgain = await laptop.cli('up', '--detach');
     assert.equal(laptopAgain.code, 0, laptopAgain.stderr);
     const taken = await eventually('the laptop drives the app once the Lease ran out', laptop.status, (app) => app !== null && app.drivenBy === undefined && app.instances.length > 0);
-    assert.deepEqual([taken.rollout.phase, taken.rollout.stepIndex, taken.rollout.gate], [paused.rollout.phase, paused.rollout.stepIndex, paused.rollout.gate], 'the canary goes on where the cluster says it stands');
+    assert.deepEqual([taken.rollout.phase, taken.rollout.stepIndex, taken.rollout.gate], [onRunner.rollout.phase, onRunner.rollout.stepIndex, onRunner.rollout.gate], 'the canary goes on where the cluster says it stands');
     const promoted = await laptop.cli('promote', 'web', '--full');
     assert.equal(promoted.code, 0, promoted.stderr);
     const done = await eventually('revision 2 is stable on the laptop', laptop.status, (app) => app?.revision === 2 && app.rollout?.phase === 'promoted');

@@ -6,7 +6,8 @@ import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rol
 import { createUiServer } from '../web/ui-server.js';
 import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
-import type { Store } from '../store/store.js';
+import type { RolloutRecord, Store } from '../store/store.js';
+import type { ClusterCommand } from '../runtime/kubernetes/kubernetes-command-queue.js';
 import type { HostPort } from '../model/spec.js';
 import { AdminGuard } from './admin-guard.js';
 import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteName } from './routes.js';
@@ -45,6 +46,9 @@ type Handler = (request: { params: string[]; query: URLSearchParams; body: unkno
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServers> {
   const { controller, store } = options;
+  // A cluster app another cutover drives: the command goes to that cutover, through the cluster.
+  const drive = (app: string, command: ClusterCommand, here: () => RolloutRecord | Promise<RolloutRecord>): Promise<RolloutRecord> =>
+    controller.isDrivenElsewhere(app) ? controller.forward(app, command) : Promise.resolve().then(here);
   const handlers: Record<ApiRouteName, Handler> = {
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
@@ -61,10 +65,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await controller.takeClusterStates(specs);
       return { results: controller.deploy(specs, { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
     },
-    promote: async ({ params, body }) => ({ rollout: await controller.promote(params[0]!, { full: (body as { full?: unknown }).full === true }) }),
-    pause: ({ params }) => ({ rollout: controller.pause(params[0]!) }),
-    resume: ({ params }) => ({ rollout: controller.resume(params[0]!) }),
-    abort: async ({ params }) => ({ rollout: await controller.abort(params[0]!) }),
+    promote: async ({ params, body }) => {
+      const isFull = (body as { full?: unknown }).full === true;
+      return { rollout: await drive(params[0]!, { verb: 'promote', isFull }, () => controller.promote(params[0]!, { full: isFull })) };
+    },
+    pause: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'pause' }, () => controller.pause(params[0]!)) }),
+    resume: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'resume' }, () => controller.resume(params[0]!)) }),
+    abort: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'abort' }, () => controller.abort(params[0]!)) }),
     rollout: ({ params }) => {
       const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
       const hooks = store.listHookRuns({ rolloutId: rollout.id });
@@ -78,10 +85,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         limit: Math.min(1000, Number(query.get('limit') ?? 500)),
       }),
     }),
-    rollback: ({ params, body }) => {
+    rollback: async ({ params, body }) => {
       const to = (body as { to?: unknown }).to;
       if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw new CutoverError('BAD_REQUEST', `"to" must be a revision number, got ${JSON.stringify(to)}`);
-      return { rollout: controller.rollback(params[0]!, to as number | undefined) };
+      const command = { verb: 'rollback' as const, ...(to === undefined ? {} : { toRevision: to as number }) };
+      return { rollout: await drive(params[0]!, command, () => controller.rollback(params[0]!, to as number | undefined)) };
     },
     history: ({ params }) => {
       const app = params[0]!;

@@ -293,12 +293,13 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     assert.equal(replicas(1), 3);
   });
 
-  it('a canary started by one cutover is shown by another, refused there while the first drives it, and promoted there once the first stops', async () => {
+  it('a canary started by one cutover is shown by another, which sends its commands to the first while the first drives it, and promotes it itself once the first stops', async () => {
     api.put(ROUTES, { metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } });
     await settled(deploy(appSpec('web:1', '{ rolling: {} }', 'httpRoute')).id);
-    const canary = appSpec('web:2', '{ canary: { steps: [ { setWeight: 20 }, { pause: {} } ] } }', 'httpRoute');
+    const canary = appSpec('web:2', '{ canary: { steps: [ { setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} } ] } }', 'httpRoute');
     const started = deploy(canary);
     await waitFor('the canary waits at its pause', () => store.getRollout(started.id)!, (r) => r.gate !== null);
+    const weights = () => ((api.objects.get(`${ROUTES}/web`) as any).spec.rules.at(-1)?.backendRefs ?? []).map((b: any) => `${b.name}=${b.weight}`).join(' ');
     const stateMap = () => api.objects.get('/api/v1/namespaces/shop/configmaps/cutover-web') as any;
     await waitFor('the cluster holds the paused canary', () => stateMap()?.data?.['state.json'], (json) => json !== undefined && JSON.parse(json).rollouts.at(-1)?.gate !== null);
     assert.equal(stateMap().metadata.annotations['cutover.dev/written-by'], leaseHolderFor(dir));
@@ -314,8 +315,17 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       const shown = await waitFor('the laptop shows who drives the app', () => laptop.controller.status('web').apps[0]!, (a) => a.drivenBy !== undefined);
       assert.equal(shown.drivenBy, leaseHolderFor(dir));
       assert.equal(shown.rollout?.strategy, 'canary');
+      // Done on the laptop itself, a command would change nothing on the cluster: refused, naming the holder.
       await assert.rejects(laptop.controller.promote('web'), (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE' && error.message.includes(leaseHolderFor(dir)));
       assert.throws(() => laptop.controller.rollback('web'), (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE');
+      // Sent to the first cutover (as the admin API does), it is run there, and the laptop sees the outcome.
+      assert.equal(laptop.controller.isDrivenElsewhere('web'), true);
+      const forwarded = await laptop.controller.forward('web', { verb: 'promote' });
+      assert.equal(store.getRollout(started.id)!.stepIndex, 3, 'the first cutover ran the promote: the canary waits at its second pause');
+      assert.deepEqual([forwarded.toRevision, forwarded.stepIndex, forwarded.phase], [2, 3, 'paused'], 'the laptop shows where it stands now');
+      await waitFor('the route at the second weight', weights, (w) => w === 'web-r1=40 web-r2=60' || w === 'web-r2=60 web-r1=40');
+      await assert.rejects(laptop.controller.forward('web', { verb: 'resume' }), (error: any) => error.code === 'NOT_PAUSED' && error.message.includes(`answered by ${leaseHolderFor(dir)}`));
+      assert.ok(store.listEvents({ app: 'web' }).some((e) => e.kind === 'cluster-command' && e.message.startsWith(`promote sent by ${leaseHolderFor(laptop.dir)}`)));
 
       // The first cutover stops (a CI job ends): its canary stays as it is on the cluster.
       await controller.shutdown();

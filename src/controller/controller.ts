@@ -17,6 +17,7 @@ import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares, type 
 import { kubernetesBackend, leaseHolderFor, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
 import { clusterStateOf } from './cluster-state.js';
 import { DEFAULT_LEASE_DURATION_SECONDS } from '../runtime/kubernetes/kubernetes-lease.js';
+import { COMMAND_KEPT_MS, type ClusterCommand, type CommandOutcome } from '../runtime/kubernetes/kubernetes-command-queue.js';
 import { isPendingPod, replicaCounts, revisionInstances, type RevisionInstance } from './revision-instances.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import { batchOfPoint, choosePlan, progressDeadlineMs, strategyOf, withDefaults } from './choose-plan.js';
@@ -119,6 +120,8 @@ interface AppRuntimeState {
   clusterPods: RevisionInstance[] | null;
   /** A cluster app's state on the cluster, as this controller last took or wrote it. */
   clusterState: ClusterStateSync;
+  /** The holder is running commands other cutovers sent (one pass at a time). */
+  isServingCommands: boolean;
 }
 
 interface ClusterStateSync {
@@ -133,6 +136,10 @@ interface ClusterStateSync {
 
 /** While another cutover holds a cluster app's Lease, its state is read this often, for status and history. */
 const CLUSTER_STATE_READ_EVERY_MS = 2_000;
+/** The Lease holder looks for commands from other cutovers this often (in ticks: 1 s). */
+const COMMANDS_EVERY_TICKS = 4;
+/** How long a command sent to the cutover that drives a cluster app waits for its answer. */
+export const COMMAND_ANSWER_WAIT_MS = 15_000;
 
 /**
  * The control loop. For each app it reads the rollout record, observes instances, asks the
@@ -214,7 +221,9 @@ export class Controller {
     this.tick = setInterval(() => {
       this.checkStorage();
       for (const app of this.apps.keys()) this.requestReconcile(app);
-      if (++ticks % PRUNE_EVERY_TICKS === 0) this.pruneHistory();
+      ticks += 1;
+      if (ticks % COMMANDS_EVERY_TICKS === 0) for (const app of this.apps.keys()) this.guard(() => this.serveCommands(app));
+      if (ticks % PRUNE_EVERY_TICKS === 0) this.pruneHistory();
     }, TICK_MS);
   }
 
@@ -1057,6 +1066,97 @@ export class Controller {
     }
   }
 
+  /** A cluster app whose Lease another cutover holds: commands for it go there (`forward`). */
+  isDrivenElsewhere(app: string): boolean {
+    return Boolean(this.apps.get(app)?.leaseHolder) && Boolean(this.backendOf(app)?.commands);
+  }
+
+  /**
+   * Sends a command for a cluster app to the cutover that drives it (through the cluster) and
+   * waits for its answer: the rollout as that cutover left it, taken from the cluster's state,
+   * or that cutover's refusal as the same error it would have raised here.
+   */
+  async forward(app: string, command: ClusterCommand): Promise<RolloutRecord> {
+    const backend = this.backendOf(app);
+    const holder = this.apps.get(app)?.leaseHolder;
+    if (!backend?.commands || !backend.lease || !holder) throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" is not driven by another cutover`, { hint: `Run it again: cutover ${command.verb} ${app}` });
+    const id = await backend.commands.send(command, backend.lease.holder);
+    const deadline = this.now() + COMMAND_ANSWER_WAIT_MS;
+    for (;;) {
+      const answer = await backend.commands.answerOf(id);
+      if (answer?.state === 'done') {
+        await backend.commands.forget([id]);
+        if (answer.code !== 'OK') throw new CutoverError(answer.code, `${answer.message} (answered by ${holder}, which drives the app)`, answer.hint === undefined ? {} : { hint: answer.hint });
+        // The holder wrote its state before it answered: show the command's effect here at once.
+        const state = this.appState(app);
+        state.clusterState.seenSerial = await this.takeClusterState(app, backend, 'mirror');
+        const { store } = this.options;
+        return store.activeRollout(app) ?? store.listRollouts(app, 1)[0]!;
+      }
+      if (this.now() > deadline) {
+        if (answer === null) await backend.commands.forget([id]);
+        const taken = answer === null ? 'it was withdrawn' : 'it took the command, so it may still run it';
+        throw new CutoverError('COMMAND_NOT_ANSWERED', `${command.verb} for app "${app}" was sent to ${holder}, which drives the app, and not answered within ${COMMAND_ANSWER_WAIT_MS / 1000} s; ${taken}`, {
+          hint: `See where the app stands with: cutover status ${app}; that cutover may be gone (its Lease runs out within ${DEFAULT_LEASE_DURATION_SECONDS} s, then this one drives the app)`,
+        });
+      }
+      await sleep(250);
+    }
+  }
+
+  /**
+   * The Lease holder runs the commands other cutovers sent for the app, oldest first. Each is
+   * marked taken before it runs, so a holder that dies meanwhile never runs it twice; the answer
+   * goes back once the state it led to is written to the cluster.
+   */
+  private async serveCommands(app: string): Promise<void> {
+    const state = this.apps.get(app);
+    const backend = this.backendOf(app);
+    if (!state || !backend?.commands || !state.clusterState.isTaken || state.isServingCommands || this.isShuttingDown) return;
+    state.isServingCommands = true;
+    try {
+      const queued = await backend.commands.list();
+      const stale = queued.filter((c) => Date.now() - c.at > COMMAND_KEPT_MS);
+      await backend.commands.forget(stale.map((c) => c.id));
+      for (const command of queued.filter((c) => c.answer === null && !stale.includes(c))) {
+        await backend.commands.answer(command, { state: 'taken' });
+        const answer = await this.runCommand(app, command.command);
+        this.emit(app, this.currentRolloutId(app), 'cluster-command', `${command.command.verb} sent by ${command.by}: ${answer.code === 'OK' ? answer.message : `refused (${answer.code}): ${answer.message}`}`);
+        await backend.commands.answer(command, answer);
+      }
+    } catch (error) {
+      if (!(error instanceof CutoverError)) throw error;
+      this.log(`commands for ${app} from other cutovers wait: ${error.message}`);
+    } finally {
+      state.isServingCommands = false;
+    }
+  }
+
+  private async runCommand(app: string, command: ClusterCommand): Promise<CommandOutcome> {
+    try {
+      const rollout = await (async () => {
+        switch (command.verb) {
+          case 'promote':
+            return this.promote(app, { full: command.isFull ?? false });
+          case 'pause':
+            return this.pause(app);
+          case 'resume':
+            return this.resume(app);
+          case 'abort':
+            return this.abort(app);
+          case 'rollback':
+            return this.rollback(app, command.toRevision);
+        }
+      })();
+      await this.settle(app);
+      const now = this.options.store.getRollout(rollout.id)!;
+      return { state: 'done', code: 'OK', message: `rollout ${now.id} ${now.phase}: ${now.step}` };
+    } catch (error) {
+      if (!(error instanceof CutoverError)) throw error;
+      return { state: 'done', code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+    }
+  }
+
   /** Commands on a cluster app another cutover drives would change nothing there: refused, naming that cutover. */
   private refuseIfDrivenElsewhere(app: string, verb: string): void {
     const holder = this.apps.get(app)?.leaseHolder;
@@ -1388,6 +1488,7 @@ export class Controller {
         clusterOutage: null,
         clusterPods: null,
         clusterState: { isTaken: false, lastWritten: null, seenSerial: -1, readAtMs: -Infinity },
+        isServingCommands: false,
       };
       this.apps.set(app, state);
     }

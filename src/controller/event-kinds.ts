@@ -42,5 +42,6 @@ export const EVENT_KINDS = [
   'analysis-rerun',
   'rollout-report',
   'cluster-state',
+  'cluster-command',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

@@ -7,6 +7,7 @@ import type { RevisionRuntime } from '../runtime/runtime.js';
 import { KubernetesLease, type LeaseState } from '../runtime/kubernetes/kubernetes-lease.js';
 import os from 'node:os';
 import { KubernetesStateMap, type ClusterStateDocument } from '../runtime/kubernetes/kubernetes-state-map.js';
+import { KubernetesCommandQueue } from '../runtime/kubernetes/kubernetes-command-queue.js';
 import type { ClusterAppState } from '../store/store.js';
 
 /** Where an app runs when a cluster, not the controller, runs its instances: replica counts per revision, and the router of that cluster. */
@@ -17,6 +18,8 @@ export interface RevisionBackend {
   lease?: { hold(summary: string | null): Promise<LeaseState>; release(): Promise<void>; readonly name: string; readonly holder: string };
   /** Where the app's state lives on the cluster, so that any machine can drive it on (see KubernetesStateMap). */
   state?: { read(): Promise<ClusterStateDocument | null>; write(state: ClusterAppState, writtenBy: string): Promise<number>; readonly name: string };
+  /** Commands from cutovers that do not hold the Lease, to the one that does. */
+  commands?: KubernetesCommandQueue;
 }
 
 /**
@@ -33,8 +36,8 @@ export type RevisionBackendFactory = (spec: AppSpec, onNotice: (message: string)
 
 /**
  * Kubernetes apps get a KubernetesRuntime and a KubernetesRouter on one set of clients (their
- * kubeconfig context and namespace), a Lease `cutover-APP` and a ConfigMap `cutover-APP` with the
- * app's state; with no `router.kubernetes`, the Service is named after the app and weights are
+ * kubeconfig context and namespace), a Lease `cutover-APP`, a ConfigMap `cutover-APP` with the
+ * app's state and one `cutover-APP-commands` for commands from other cutovers; with no `router.kubernetes`, the Service is named after the app and weights are
  * approximated by the replica ratio.
  *
  * @example
@@ -50,5 +53,6 @@ export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => 
     router: new KubernetesRouter(kube, { app: spec.name, service: router.service, httpRoute: router.httpRoute, port: runtime.port, onNotice }),
     lease: new KubernetesLease(kube, spec.name, options.holder),
     state: new KubernetesStateMap(kube, spec.name),
+    commands: new KubernetesCommandQueue(kube, spec.name),
   };
 }
