@@ -321,8 +321,8 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       // Sent to the first cutover (as the admin API does), it is run there, and the laptop sees the outcome.
       assert.equal(laptop.controller.isDrivenElsewhere('web'), true);
       const forwarded = await laptop.controller.forward('web', { verb: 'promote' });
-      assert.equal(store.getRollout(started.id)!.stepIndex, 3, 'the first cutover ran the promote: the canary waits at its second pause');
-      assert.deepEqual([forwarded.toRevision, forwarded.stepIndex, forwarded.phase], [2, 3, 'paused'], 'the laptop shows where it stands now');
+      assert.ok(forwarded.toRevision === 2 && forwarded.stepIndex >= 2, `the laptop shows the rollout past the first pause: ${JSON.stringify(forwarded)}`);
+      await waitFor('the first cutover ran the promote: the canary waits at its second pause', () => store.getRollout(started.id)!, (r) => r.stepIndex === 3 && r.gate !== null);
       await waitFor('the route at the second weight', weights, (w) => w === 'web-r1=40 web-r2=60' || w === 'web-r2=60 web-r1=40');
       await assert.rejects(laptop.controller.forward('web', { verb: 'resume' }), (error: any) => error.code === 'NOT_PAUSED' && error.message.includes(`answered by ${leaseHolderFor(dir)}`));
       assert.ok(store.listEvents({ app: 'web' }).some((e) => e.kind === 'cluster-command' && e.message.startsWith(`promote sent by ${leaseHolderFor(laptop.dir)}`)));
