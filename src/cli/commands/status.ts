@@ -24,7 +24,7 @@ export async function status(app: string | undefined, options: GlobalOptions & {
   }
   for (const a of report.apps) {
     console.log(`${a.name}  stable revision ${a.revision ?? '-'}`);
-    if (a.drivenBy) console.log(`  driven by another cutover: ${a.drivenBy} (shown as it wrote it to the cluster; run commands there, or here once it stops)`);
+    if (a.drivenBy) console.log(`  driven by another cutover: ${a.drivenBy} (shown as it wrote it to the cluster; promote, pause, resume, abort and rollback from here are sent to it)`);
     if (a.rollout) {
       const r = a.rollout;
       console.log(`  rollout ${r.id} (${r.strategy}) ${r.phase}: revision ${r.fromRevision ?? '-'} → ${r.toRevision}, ${r.step}${r.reason ? `\n  reason: ${r.reason}` : ''}`);
