@@ -55,7 +55,7 @@ const entryShape = z.object({
  * @example
  * const queue = new KubernetesCommandQueue(clients, 'web');
  * const id = await queue.send({ verb: 'promote' }, 'laptop:/home/me/.cutover');
- * const answer = await queue.answerOf(id); // null until the holder has run it
+ * const answer = await queue.answerOf(id); // null until the holder takes it
  */
 export class KubernetesCommandQueue {
   readonly name: string;
@@ -74,11 +74,6 @@ export class KubernetesCommandQueue {
     return id;
   }
 
-  /** Commands with no answer yet, oldest first; entries that are not commands are skipped. */
-  async pending(): Promise<QueuedCommand[]> {
-    return (await this.list()).filter((c) => c.answer === null);
-  }
-
   async answerOf(id: string): Promise<CommandAnswer | null> {
     return (await this.list()).find((c) => c.id === id)?.answer ?? null;
   }
@@ -92,7 +87,7 @@ export class KubernetesCommandQueue {
     if (ids.length) await this.patch(Object.fromEntries(ids.map((id) => [id, null])), false);
   }
 
-  /** Every command on record, oldest first, with those kept too long named for `forget`. */
+  /** Every command on record, oldest first (answered or not); entries that are not commands are skipped. */
   async list(): Promise<QueuedCommand[]> {
     const { core, namespace } = this.clients;
     let map: V1ConfigMap;
