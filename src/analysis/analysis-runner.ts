@@ -3,7 +3,7 @@ import { isTerminalPhase } from '../model/rollout.js';
 import type { AnalysisMeasurementRecord, AnalysisRunRecord, RolloutRecord, Store } from '../store/store.js';
 import { judgeMeasurement, judgeRun, type RunPhase } from './judge.js';
 import type { MetricProvider } from './metric-provider.js';
-import type { EventKind } from '../controller/event-kinds.js';
+import type { EventKind } from '../model/event-kinds.js';
 
 export interface AnalysisRunnerOptions {
   store: Store;

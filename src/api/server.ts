@@ -7,7 +7,7 @@ import { createUiServer } from '../web/ui-server.js';
 import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
 import type { RolloutRecord, Store } from '../store/store.js';
-import type { ClusterCommand } from '../runtime/kubernetes/kubernetes-command-queue.js';
+import type { ClusterCommand } from '../fleet/cluster/kubernetes-command-queue.js';
 import type { HostPort } from '../model/spec.js';
 import { AdminGuard } from './admin-guard.js';
 import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteName } from './routes.js';

@@ -5,7 +5,8 @@ import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import type { RolloutRecord } from '../store/store.js';
 import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
-import { batchOfPoint, batchPointKey, choosePlan, type PlanInput } from './choose-plan.js';
+import { choosePlan, type PlanInput } from './choose-plan.js';
+import { batchOfPoint, batchPointKey } from '../strategies/rolling.js';
 
 const spec = { replicas: 2, strategy: { use: 'canary', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 1 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() } } as unknown as AppSpec;
 const ready = (id: string, revision: number): ObservedInstance => ({ id, revision, state: 'ready', readyAtMs: 0 });

@@ -1,10 +1,8 @@
 import type { AppSpec, StrategySpec } from '../model/spec.js';
-import type { StrategyName } from '../model/rollout.js';
 import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
-import { planBlueGreen } from '../strategies/blue-green.js';
-import { planCanary } from '../strategies/canary.js';
-import { planRolling } from '../strategies/rolling.js';
-import { EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from '../strategies/strategy-plan.js';
+import { rollingPlan } from '../strategies/rolling.js';
+import { strategyNamed } from '../strategies/strategies.js';
+import { EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan } from '../strategies/strategy-plan.js';
 import type { RolloutRecord } from '../store/store.js';
 
 export interface PlanInput {
@@ -62,60 +60,31 @@ export function choosePlan(input: PlanInput): PlanChoice {
     const target = input.stableRevision;
     if (target === null) return { target, plan: { ...NOTHING, stopIds: instances.map((i) => i.id) } };
     const tracked = instances.filter((i) => i.revision !== input.warmRevision);
-    return { target, plan: rolling(input.specOf(target), target, tracked, nowMs) };
+    const spec = input.specOf(target);
+    return { target, plan: rollingPlan({ replicas: spec.replicas, rolling: spec.strategy.rolling, target, instances: tracked, nowMs }) };
   }
   const target = rollout.direction === 'forward' ? rollout.toRevision : rollout.fromRevision!;
   const spec = input.specOf(target);
   const strategy = strategyOf(rollout, spec);
-  if (rollout.direction === 'back' || rollout.fromRevision === null || rollout.strategy === 'rolling') {
-    const batchAnalysis = rollout.direction === 'forward' && rollout.fromRevision !== null ? (input.batchAnalysis ?? null) : null;
-    return { target, plan: rolling({ ...spec, strategy }, target, instances, nowMs, hooks, batchAnalysis) };
+  if (rollout.direction === 'back' || rollout.fromRevision === null) {
+    return { target, plan: rollingPlan({ replicas: spec.replicas, rolling: strategy.rolling, target, instances, nowMs, hooks }) };
   }
-  const common = { app: input.app, replicas: spec.replicas, instances, isPaused: rollout.pausedAt !== null, nowMs, hooks };
-  if (rollout.strategy === 'blue-green') {
-    return { target, plan: planBlueGreen({ ...common, blueGreen: strategy.blueGreen!, blue: rollout.fromRevision, green: target, stepIndex: rollout.stepIndex }) };
-  }
-  return {
+  const plan = strategyNamed(rollout.strategy).plan({
+    app: input.app,
+    replicas: spec.replicas,
+    strategy,
+    stable: rollout.fromRevision,
     target,
-    plan: planCanary({ ...common, canary: strategy.canary!, stable: rollout.fromRevision, canaryRevision: target, stepIndex: rollout.stepIndex, stepStartedAtMs: input.stepStartedAtMs, isStepAnalysisPassed: input.isStepAnalysisPassed ?? false }),
-  };
-}
-
-function rolling(spec: AppSpec, target: number, instances: readonly ObservedInstance[], nowMs: number, hooks: HookProgress = HOOKS_PASSED, batchAnalysis: { passedCount: number } | null = null): StrategyPlan {
-  const plan = planRolling({ replicas: spec.replicas, rolling: spec.strategy.rolling, targetRevision: target, instances, nowMs, isTrafficAllowed: hooks.isTrafficAllowed, isStepChecked: hooks.isStepChecked, batchAnalysis });
-  return {
-    starts: plan.startCount > 0 ? [{ revision: target, count: plan.startCount }] : [],
-    stopIds: plan.stopIds,
-    traffic: hooks.isTrafficAllowed ? EQUAL_SHARES : heldOut(target, instances, plan.stopIds),
-    stepIndex: 0,
-    isComplete: plan.isComplete,
-    step: plan.step,
-    gate: null,
-    isWaiting: plan.hookPoint !== null || plan.analysisBatch !== null,
-    hookPoint: plan.hookPoint,
-    analysisPoint: plan.analysisBatch === null ? null : batchPointKey(plan.analysisBatch),
-  };
-}
-
-/** The analysis point of a rolling batch: `batch@2` once 2 new instances serve. */
-export function batchPointKey(newInstances: number): string {
-  return `batch@${newInstances}`;
-}
-
-/** `batch@2` → 2; null for any other point. */
-export function batchOfPoint(pointKey: string): number | null {
-  const match = /^batch@(\d+)$/.exec(pointKey);
-  return match ? Number(match[1]) : null;
-}
-
-/** Equal shares per ready instance, as rolling does, but none for `held` (new instances before preTraffic). */
-function heldOut(held: number, instances: readonly ObservedInstance[], stopIds: readonly string[]): TrafficIntent {
-  const counts = new Map<number, number>();
-  for (const i of instances) {
-    if (i.revision === held || i.state !== 'ready' || stopIds.includes(i.id)) continue;
-    counts.set(i.revision, (counts.get(i.revision) ?? 0) + 1);
-  }
-  return { ...EQUAL_SHARES, weights: [...counts.entries()].map(([revision, weight]) => ({ revision, weight })) };
+    instances,
+    stepIndex: rollout.stepIndex,
+    stepStartedAtMs: input.stepStartedAtMs,
+    isPaused: rollout.pausedAt !== null,
+    nowMs,
+    hooks,
+    isStepAnalysisPassed: input.isStepAnalysisPassed ?? false,
+    batchAnalysis: input.batchAnalysis ?? null,
+  });
+  return { target, plan };
 }
 
 /** The strategy settings a rollout runs with: its own, or (rollouts stored before they were kept) its revision's. */
@@ -126,11 +95,4 @@ export function strategyOf(rollout: RolloutRecord, spec: AppSpec): StrategySpec 
 /** Fills in the blue-green and canary blocks that specs stored before they existed lack. */
 export function withDefaults(strategy: StrategySpec): StrategySpec {
   return { ...strategy, use: strategy.use ?? 'rolling', blueGreen: strategy.blueGreen ?? resolveBlueGreen(), canary: strategy.canary ?? resolveCanary() };
-}
-
-/** The progress deadline of a rollout's strategy. */
-export function progressDeadlineMs(strategy: StrategySpec, name: StrategyName): number {
-  if (name === 'blue-green') return strategy.blueGreen!.progressDeadlineMs;
-  if (name === 'canary') return strategy.canary!.progressDeadlineMs;
-  return strategy.rolling.progressDeadlineMs;
 }

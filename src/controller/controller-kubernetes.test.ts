@@ -15,13 +15,13 @@ import { fakeReplicaSets } from '../../test/helpers/fake-replica-sets.js';
 import type { AppSpec } from '../model/spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
 import { createKubeClients, type KubeClients } from '../runtime/kubernetes/kube-clients.js';
-import { ROLLOUT_ANNOTATION } from '../runtime/kubernetes/kubernetes-lease.js';
+import { ROLLOUT_ANNOTATION } from '../fleet/cluster/kubernetes-lease.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { parseConfig, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { RolloutRecord } from '../store/store.js';
 import { Controller } from './controller.js';
-import { kubernetesBackend, leaseHolderFor } from './revision-backend.js';
+import { kubernetesBackend, leaseHolderFor } from '../fleet/cluster/revision-backend.js';
 
 const RS = '/apis/apps/v1/namespaces/shop/replicasets';
 const SERVICES = '/api/v1/namespaces/shop/services';

@@ -1,5 +1,5 @@
 import { CutoverError } from '../errors.js';
-import { EVENT_KINDS, type EventKind } from './event-kinds.js';
+import { EVENT_KINDS, type EventKind } from '../model/event-kinds.js';
 
 /** The environment variable that arms the switch: `CUTOVER_CRASH_AFTER=<event kind>:<n>`. Tests only. */
 export const CRASH_AFTER_ENV = 'CUTOVER_CRASH_AFTER';

@@ -1,5 +1,6 @@
 import type { InstanceState, RolloutPhase, StrategyName } from '../model/rollout.js';
-import { describeStep } from '../strategies/canary.js';
+import { isTerminalPhase } from '../model/rollout.js';
+import { strategyNamed } from '../strategies/strategies.js';
 import type { RolloutRecord, Store, TrafficShare } from '../store/store.js';
 
 /** The `cutover status --json` contract. Extend, never rename. */
@@ -92,8 +93,39 @@ export function buildStatus(store: Store, onlyApp?: string): StatusReport {
 }
 
 function stepNames(rollout: RolloutRecord, store: Store): string[] {
-  if (rollout.fromRevision === null || rollout.strategy === 'rolling') return [];
-  if (rollout.strategy === 'blue-green') return ['preview', 'switch'];
-  const spec = rollout.strategySpec ?? store.getRevision(rollout.app, rollout.toRevision)?.spec.strategy;
-  return (spec?.canary?.steps ?? []).map(describeStep);
+  if (rollout.fromRevision === null) return [];
+  const strategy = rollout.strategySpec ?? store.getRevision(rollout.app, rollout.toRevision)?.spec.strategy;
+  return strategy ? strategyNamed(rollout.strategy).stepNames(strategy) : [];
+}
+
+/** What only the running controller knows, laid over the stored status. */
+export interface RuntimeView {
+  /** A cluster app's pods as last observed (instead of stored instances), or null for other apps. */
+  podsOf: (app: string) => InstanceStatus[] | null;
+  /** Who else drives a cluster app, or null. */
+  holderOf: (app: string) => string | null;
+  /** Why the state cannot be written now, or null. */
+  storageFault: string | null;
+}
+
+/**
+ * The status as the controller sees it now: a cluster app's instances are its pods; an app
+ * another cutover drives says which; while the disk refuses writes, every active rollout shows
+ * as held (what is stored says progressing; what happens is a hold until writes go through).
+ */
+export function withRuntimeView(report: StatusReport, view: RuntimeView): StatusReport {
+  const apps = report.apps.map((app) => {
+    const pods = view.podsOf(app.name);
+    const holder = view.holderOf(app.name);
+    const withPods = pods ? { ...app, instances: pods } : app;
+    return holder ? { ...withPods, drivenBy: holder } : withPods;
+  });
+  const fault = view.storageFault;
+  if (!fault) return { ...report, apps };
+  const reason = `held: ${fault}; traffic stays as it is, and the rollout goes on once the state can be written`;
+  return {
+    ...report,
+    storageFault: fault,
+    apps: apps.map((app) => (app.rollout && !isTerminalPhase(app.rollout.phase) ? { ...app, rollout: { ...app.rollout, phase: 'paused', reason, step: `${app.rollout.step} (${reason})` } } : app)),
+  };
 }

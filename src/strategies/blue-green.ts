@@ -1,4 +1,6 @@
-import type { BlueGreenSpec } from '../model/spec.js';
+import type { BlueGreenSpec, StrategySpec } from '../model/spec.js';
+import type { StrategyName } from '../model/rollout.js';
+import { NO_ANALYSIS_POINTS, type Strategy } from './strategy.js';
 import { HOOKS_PASSED, scaleRevision, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
 
 /** Blue-green steps: green grows to its preview size and waits at the gate, then to full size and takes all traffic. */
@@ -91,3 +93,33 @@ export function planBlueGreen(input: BlueGreenInput): StrategyPlan {
 export function promoteBlueGreen(stepIndex: number): number {
   return Math.max(stepIndex, BLUE_GREEN_SWITCH_STEP);
 }
+
+/**
+ * A rollback is as quick as it can be safely: after a blue-green or canary rollout, the old
+ * revision starts at full size beside the current one and takes all traffic at once, without
+ * preview or steps. Inside blue-green's scale-down window the old instances are still up and
+ * ready, so that is a routing change only.
+ */
+export function switchBackAtOnce(strategySpec: StrategySpec): { strategy: StrategyName; strategySpec: StrategySpec } {
+  return { strategy: 'blue-green', strategySpec: { ...strategySpec, blueGreen: { ...strategySpec.blueGreen!, autoPromoteMs: 0, previewReplicas: null } } };
+}
+
+/** Blue-green: a gate before the switch, blue kept warm after it, analyses before and after the switch. */
+export const blueGreenStrategy: Strategy = {
+  name: 'blue-green',
+  plan: (input) =>
+    planBlueGreen({ ...input, blueGreen: input.strategy.blueGreen!, blue: input.stable, green: input.target }),
+  promote: (stepIndex) => promoteBlueGreen(stepIndex),
+  abortScaleDownDelayMs: (strategy) => strategy.blueGreen!.abortScaleDownDelayMs,
+  scaleDownDelayMs: (strategy) => strategy.blueGreen!.scaleDownDelayMs,
+  progressDeadlineMs: (strategy) => strategy.blueGreen!.progressDeadlineMs,
+  analysisPoints: (strategy) => ({
+    ...NO_ANALYSIS_POINTS,
+    pre: strategy.blueGreen?.prePromotionAnalysis?.templates ?? null,
+    post: strategy.blueGreen?.postPromotionAnalysis?.templates ?? null,
+    postKey: 'postPromotion',
+  }),
+  stepNames: () => ['preview', 'switch'],
+  previewListen: (strategy) => strategy.blueGreen?.preview.listen ?? null,
+  rollbackVia: switchBackAtOnce,
+};

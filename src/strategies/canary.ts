@@ -1,5 +1,7 @@
 import type { CanarySpec, CanaryStep, CountOrPercent } from '../model/spec.js';
 import { resolveCountOrPercent } from './count-or-percent.js';
+import { switchBackAtOnce } from './blue-green.js';
+import { NO_ANALYSIS_POINTS, type Strategy } from './strategy.js';
 import { HOOKS_PASSED, scaleRevision, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
 
 export interface CanaryInput {
@@ -150,3 +152,24 @@ function formatSeconds(ms: number): string {
 export function promoteCanary(stepIndex: number, stepCount: number, isFull: boolean): number {
   return isFull ? stepCount : Math.min(stepIndex + 1, stepCount);
 }
+
+/** Canary: weighted steps, pauses and analysis steps; a promote passes one step, `--full` all. */
+export const canaryStrategy: Strategy = {
+  name: 'canary',
+  plan: (input) => planCanary({ ...input, canary: input.strategy.canary!, canaryRevision: input.target }),
+  promote: (stepIndex, strategy, isFull) => promoteCanary(stepIndex, strategy.canary!.steps.length, isFull),
+  abortScaleDownDelayMs: (strategy) => strategy.canary!.abortScaleDownDelayMs,
+  scaleDownDelayMs: () => 0,
+  progressDeadlineMs: (strategy) => strategy.canary!.progressDeadlineMs,
+  analysisPoints: (strategy) => ({
+    ...NO_ANALYSIS_POINTS,
+    background: strategy.canary?.analysis ?? null,
+    stepTemplates: (stepIndex) => {
+      const step = strategy.canary?.steps[stepIndex];
+      return step && 'analysis' in step ? step.analysis.templates : [];
+    },
+  }),
+  stepNames: (strategy) => (strategy.canary?.steps ?? []).map(describeStep),
+  previewListen: () => null,
+  rollbackVia: switchBackAtOnce,
+};

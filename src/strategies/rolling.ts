@@ -1,6 +1,7 @@
 import type { RollingSpec } from '../model/spec.js';
-import { byUsefulness, type ObservedInstance } from './strategy-plan.js';
+import { byUsefulness, EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
 import { resolveCountOrPercent } from './count-or-percent.js';
+import { NO_ANALYSIS_POINTS, type Strategy } from './strategy.js';
 
 export type { ObservedInstance } from './strategy-plan.js';
 
@@ -134,3 +135,60 @@ export function planRolling(input: RollingInput): RollingPlan {
     : `${readyCurrent}/${replicas} of revision ${targetRevision} ready, ${remainingOld} old left`;
   return { startCount, stopIds, isComplete: isDone, step, availableCount, minAvailable, hookPoint: null, analysisBatch: null };
 }
+
+/**
+ * A rolling pass as a plan: rollouts of the rolling strategy, and also the steady state, every
+ * rollback going back and every first deploy (nothing to keep beside: it converges fastest).
+ */
+export function rollingPlan(input: { replicas: number; rolling: RollingSpec; target: number; instances: readonly ObservedInstance[]; nowMs: number; hooks?: HookProgress; batchAnalysis?: { passedCount: number } | null }): StrategyPlan {
+  const { target, instances } = input;
+  const hooks = input.hooks ?? HOOKS_PASSED;
+  const plan = planRolling({ replicas: input.replicas, rolling: input.rolling, targetRevision: target, instances, nowMs: input.nowMs, isTrafficAllowed: hooks.isTrafficAllowed, isStepChecked: hooks.isStepChecked, batchAnalysis: input.batchAnalysis ?? null });
+  return {
+    starts: plan.startCount > 0 ? [{ revision: target, count: plan.startCount }] : [],
+    stopIds: plan.stopIds,
+    traffic: hooks.isTrafficAllowed ? EQUAL_SHARES : heldOut(target, instances, plan.stopIds),
+    stepIndex: 0,
+    isComplete: plan.isComplete,
+    step: plan.step,
+    gate: null,
+    isWaiting: plan.hookPoint !== null || plan.analysisBatch !== null,
+    hookPoint: plan.hookPoint,
+    analysisPoint: plan.analysisBatch === null ? null : batchPointKey(plan.analysisBatch),
+  };
+}
+
+/** The analysis point of a rolling batch: `batch@2` once 2 new instances serve. */
+export function batchPointKey(newInstances: number): string {
+  return `batch@${newInstances}`;
+}
+
+/** `batch@2` → 2; null for any other point. */
+export function batchOfPoint(pointKey: string): number | null {
+  const match = /^batch@(\d+)$/.exec(pointKey);
+  return match ? Number(match[1]) : null;
+}
+
+/** Equal shares per ready instance, as rolling does, but none for `held` (new instances before preTraffic). */
+function heldOut(held: number, instances: readonly ObservedInstance[], stopIds: readonly string[]): TrafficIntent {
+  const counts = new Map<number, number>();
+  for (const i of instances) {
+    if (i.revision === held || i.state !== 'ready' || stopIds.includes(i.id)) continue;
+    counts.set(i.revision, (counts.get(i.revision) ?? 0) + 1);
+  }
+  return { ...EQUAL_SHARES, weights: [...counts.entries()].map(([revision, weight]) => ({ revision, weight })) };
+}
+
+/** Rolling: no gate to promote, nothing kept warm; analysis after each batch and at the end. */
+export const rollingStrategy: Strategy = {
+  name: 'rolling',
+  plan: (input) => rollingPlan({ ...input, rolling: input.strategy.rolling }),
+  promote: () => null,
+  abortScaleDownDelayMs: () => 0,
+  scaleDownDelayMs: () => 0,
+  progressDeadlineMs: (strategy) => strategy.rolling.progressDeadlineMs,
+  analysisPoints: (strategy) => ({ ...NO_ANALYSIS_POINTS, post: strategy.rolling.analysis?.templates ?? null, postKey: 'rolling', isPostPerBatch: true }),
+  stepNames: () => [],
+  previewListen: () => null,
+  rollbackVia: (strategySpec) => ({ strategy: 'rolling', strategySpec }),
+};

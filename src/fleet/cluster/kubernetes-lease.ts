@@ -1,5 +1,5 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, MERGE_PATCH, statusOf, type KubeClients } from './kube-clients.js';
+import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, MERGE_PATCH, statusOf, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
 
 /** Annotation on the Lease with where the app's rollout stands (JSON), for `kubectl get lease -o yaml`. */
 export const ROLLOUT_ANNOTATION = 'cutover.dev/rollout';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
 import type { ClusterAppState } from '../../store/store.js';
-import { createKubeClients } from './kube-clients.js';
+import { createKubeClients } from '../../runtime/kubernetes/kube-clients.js';
 import { KubernetesStateMap, SERIAL_ANNOTATION, STATE_KEY, WRITTEN_BY_ANNOTATION } from './kubernetes-state-map.js';
 
 const MAP = '/api/v1/namespaces/shop/configmaps/cutover-web';

@@ -1,5 +1,5 @@
-import type { ObservedRevision } from '../runtime/runtime.js';
-import type { ObservedInstance } from '../strategies/strategy-plan.js';
+import type { ObservedRevision } from '../../runtime/runtime.js';
+import type { ObservedInstance } from '../../strategies/strategy-plan.js';
 
 /** One instance of an app on a revision runtime (a pod), as the planners and the traffic plan see it. */
 export interface RevisionInstance extends ObservedInstance {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, MERGE_PATCH, statusOf, type KubeClients } from './kube-clients.js';
+import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, MERGE_PATCH, statusOf, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
 
 export const COMMAND_VERBS = ['promote', 'pause', 'resume', 'abort', 'rollback'] as const;
 export type CommandVerb = (typeof COMMAND_VERBS)[number];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ObservedRevision } from '../runtime/runtime.js';
+import type { ObservedRevision } from '../../runtime/runtime.js';
 import { replicaCounts, revisionInstances } from './revision-instances.js';
 
 function revision(n: number, desired: number, ready: string[], unready: string[] = [], terminating: string[] = [], failed: { id: string; reason: string }[] = []): ObservedRevision {

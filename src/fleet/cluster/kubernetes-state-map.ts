@@ -2,7 +2,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { CutoverError } from '../../errors.js';
 import type { ClusterAppState } from '../../store/store.js';
-import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, statusOf, type KubeClients } from './kube-clients.js';
+import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, statusOf, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
 
 /** The ConfigMap key that holds the app's state (JSON). */
 export const STATE_KEY = 'state.json';

@@ -1,14 +1,14 @@
-import type { AppSpec } from '../model/spec.js';
-import { KubernetesRouter } from '../router/kubernetes/kubernetes-router.js';
-import type { TrafficRouter } from '../router/traffic-router.js';
-import { createKubeClients, type KubeClients } from '../runtime/kubernetes/kube-clients.js';
-import { KubernetesRuntime } from '../runtime/kubernetes/kubernetes-runtime.js';
-import type { RevisionRuntime } from '../runtime/runtime.js';
-import { KubernetesLease, type LeaseState } from '../runtime/kubernetes/kubernetes-lease.js';
+import type { AppSpec } from '../../model/spec.js';
+import { KubernetesRouter } from '../../router/kubernetes/kubernetes-router.js';
+import type { TrafficRouter } from '../../router/traffic-router.js';
+import { createKubeClients, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
+import { KubernetesRuntime } from '../../runtime/kubernetes/kubernetes-runtime.js';
+import type { RevisionRuntime } from '../../runtime/runtime.js';
+import { KubernetesLease, type LeaseState } from './kubernetes-lease.js';
 import os from 'node:os';
-import { KubernetesStateMap, type ClusterStateDocument } from '../runtime/kubernetes/kubernetes-state-map.js';
-import { KubernetesCommandQueue } from '../runtime/kubernetes/kubernetes-command-queue.js';
-import type { ClusterAppState } from '../store/store.js';
+import { KubernetesStateMap, type ClusterStateDocument } from './kubernetes-state-map.js';
+import { KubernetesCommandQueue } from './kubernetes-command-queue.js';
+import type { ClusterAppState } from '../../store/store.js';
 
 /** Where an app runs when a cluster, not the controller, runs its instances: replica counts per revision, and the router of that cluster. */
 export interface RevisionBackend {

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { AppSpec, StrategySpec } from '../model/spec.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import type { ClusterAppState } from '../store/store.js';
+import type { AppSpec, StrategySpec } from '../../model/spec.js';
+import { SqliteStore } from '../../store/sqlite-store.js';
+import type { ClusterAppState } from '../../store/store.js';
 import { clusterStateOf } from './cluster-state.js';
 
 const strategySpec = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 1000 } } as StrategySpec;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
-import { createKubeClients } from './kube-clients.js';
+import { createKubeClients } from '../../runtime/kubernetes/kube-clients.js';
 import { KubernetesLease, microTime, ROLLOUT_ANNOTATION } from './kubernetes-lease.js';
 
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/shop/leases/cutover-web';

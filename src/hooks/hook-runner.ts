@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { HookPoint } from '../model/spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
-import { finalPointOf, hooksAt, pointKeyOf, pointState } from '../hooks/hook-point.js';
-import { describeHook, startHook, type HookOutcome, type StartedHook } from '../hooks/run-hook.js';
+import { finalPointOf, hooksAt, pointKeyOf, pointState } from './hook-point.js';
+import { describeHook, startHook, type HookOutcome, type StartedHook } from './run-hook.js';
 import { killOrphanCommand } from '../runtime/local/run-command.js';
 import type { PlannedHookPoint } from '../strategies/strategy-plan.js';
 import type { HookRunRecord, RolloutRecord, Store } from '../store/store.js';
-import type { EventKind } from './event-kinds.js';
+import type { EventKind } from '../model/event-kinds.js';
 
 export interface HookRunnerOptions {
   store: Store;

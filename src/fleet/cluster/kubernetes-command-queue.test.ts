@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
-import { createKubeClients } from './kube-clients.js';
+import { createKubeClients } from '../../runtime/kubernetes/kube-clients.js';
 import { KubernetesCommandQueue } from './kubernetes-command-queue.js';
 
 const MAP = '/api/v1/namespaces/shop/configmaps/cutover-web-commands';

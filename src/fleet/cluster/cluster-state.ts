@@ -1,4 +1,4 @@
-import type { ClusterAppState, Store } from '../store/store.js';
+import type { ClusterAppState, Store } from '../../store/store.js';
 
 /** Rollouts of an app the cluster keeps: enough for `history`, `rollback` and any rollout in progress. */
 export const CLUSTER_STATE_ROLLOUTS = 20;

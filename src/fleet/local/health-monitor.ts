@@ -1,0 +1,65 @@
+import { probe } from '../../runtime/health-check.js';
+import { formatMs } from '../../util/format-ms.js';
+import { isLive, type ManagedInstance } from './managed-instance.js';
+
+export interface HealthMonitorOptions {
+  now: () => number;
+  /** Runs a check beside everything else (a storage failure holds rollouts instead of crashing). */
+  guard: (action: () => Promise<void>) => void;
+  /** No other instance of the app is ready: this one stays in traffic even when unhealthy. */
+  isLastReady: (instance: ManagedInstance) => boolean;
+  markReady: (instance: ManagedInstance) => void;
+  fail: (instance: ManagedInstance, reason: string) => void;
+  /** Said once when the last ready instance starts failing its checks. */
+  warnLastReady: (instance: ManagedInstance, detail: string) => void;
+}
+
+/**
+ * Checks each instance over HTTP at its spec's interval: a starting one becomes ready after
+ * `healthyThreshold` passes in a row, or fails at its startup timeout; a ready one fails after
+ * `unhealthyThreshold` failures in a row, unless it is the last ready instance of its app.
+ */
+export class HealthMonitor {
+  constructor(private readonly options: HealthMonitorOptions) {}
+
+  /** Checks the instance now, then at its interval until it stops or fails. */
+  watch(instance: ManagedInstance): void {
+    this.schedule(instance, 0);
+  }
+
+  private schedule(instance: ManagedInstance, delayMs: number): void {
+    instance.healthTimer = setTimeout(() => this.options.guard(() => this.check(instance)), delayMs);
+  }
+
+  private async check(instance: ManagedInstance): Promise<void> {
+    const { health } = instance.spec;
+    if (instance.isStopping || !isLive(instance.record.state)) return;
+    const result = await probe(instance.host, instance.record.port, health.path, health.timeoutMs);
+    if (instance.isStopping || !isLive(instance.record.state)) return;
+    instance.lastProbe = result.detail;
+    if (result.isHealthy) {
+      instance.consecutiveSuccesses += 1;
+      instance.consecutiveFailures = 0;
+    } else {
+      instance.consecutiveFailures += 1;
+      instance.consecutiveSuccesses = 0;
+    }
+    if (instance.record.state === 'starting') {
+      if (instance.consecutiveSuccesses >= health.healthyThreshold) {
+        this.options.markReady(instance);
+      } else if (this.options.now() - instance.startedAtMs >= health.startupTimeoutMs) {
+        const hint = result.detail.includes('ECONNREFUSED') ? '; does the app listen on $PORT?' : '';
+        this.options.fail(instance, `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail})${hint}`);
+        return;
+      }
+    } else if (instance.consecutiveFailures >= health.unhealthyThreshold) {
+      // Never eject the last ready instance: a struggling instance serves more than none does.
+      if (!this.options.isLastReady(instance)) {
+        this.options.fail(instance, `unhealthy: ${instance.consecutiveFailures} failed checks in a row (GET ${health.path}: ${result.detail})`);
+        return;
+      }
+      if (instance.consecutiveFailures === health.unhealthyThreshold) this.options.warnLastReady(instance, result.detail);
+    }
+    this.schedule(instance, health.intervalMs);
+  }
+}
