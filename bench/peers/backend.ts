@@ -1,6 +1,6 @@
 /**
  * The benchmark backend: a minimal Node.js `http` server answering every request with 200 and
- * about 100 bytes, as BENCHMARKS.md's peer figures were measured. Listens on 127.0.0.1:$PORT and
+ * about 100 bytes, as the peer figures in docs/benchmarks.md were measured. Listens on 127.0.0.1:$PORT and
  * prints "listening" once it does. Run by `bench/proxy.ts`, directly or as a cutover instance.
  */
 import http from 'node:http';
