@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { LoadClient } from '../src/load/load-client.js';
-import type { DeployReport } from '../src/controller/deploy-report.js';
+import type { DeployReport } from '../src/protocol/deploy-report.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { prometheusSkip, TestPrometheus } from './helpers/prometheus.js';

@@ -1,6 +1,7 @@
 import type { AnalysisProviderName, AnalysisTemplateSpec } from '../model/spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
-import type { AnalysisMeasurementRecord, AnalysisRunRecord, RolloutRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { AnalysisMeasurementRecord, AnalysisRunRecord, RolloutRecord } from '../model/records.js';
 import { judgeMeasurement, judgeRun, type RunPhase } from './judge.js';
 import type { MetricProvider } from './metric-provider.js';
 import type { EventKind } from '../model/event-kinds.js';

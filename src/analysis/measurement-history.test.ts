@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../proxy/request-meter.js';
-import { countAbove, histogramQuantile, MeasurementHistory, type MeasurementCursor } from './measurement-history.js';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../model/measurements.js';
+import { MeasurementHistory } from './measurement-history.js';
+import { countAbove, histogramQuantile, type MeasurementCursor } from '../model/measurements.js';
 
 function instance(requests: number, errors = 0, revision = 2, id = 'web-2-a'): EndpointMeasurement {
   const counts = METER_COUNTERS.map(() => 0);

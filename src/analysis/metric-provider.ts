@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import type { AnalysisTemplateSpec } from '../model/spec.js';
 import { filterEnv } from '../runtime/local/local-runtime.js';
 import type { Measurement } from './judge.js';
-import { countAbove, histogramQuantile, type MeasurementHistory, type RevisionWindow } from './measurement-history.js';
+import { type MeasurementHistory } from './measurement-history.js';
+import { countAbove, histogramQuantile, type RevisionWindow } from '../model/measurements.js';
 
 /** What a provider is asked to measure: the canary (new) revision, beside stable, over a window. */
 export interface MeasureContext {

@@ -1,12 +1,12 @@
 import http from 'node:http';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
-import type { DeployResult } from '../controller/controller.js';
-import type { AppStatus, RolloutStatus, StatusReport } from '../controller/status.js';
-import type { LiveMetrics } from '../controller/live-metrics.js';
+import type { DeployResult } from '../protocol/deploy-result.js';
+import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.js';
+import type { LiveMetrics } from '../protocol/live-metrics.js';
 import type { RolloutPhase, StrategyName } from '../model/rollout.js';
 import type { AppSpec, HookPoint } from '../model/spec.js';
-import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, InstanceRecord, RevisionRecord, RolloutRecord, TrafficShare } from '../store/store.js';
-import type { DeployReport } from '../controller/deploy-report.js';
+import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, InstanceRecord, RevisionRecord, RolloutRecord, TrafficShare } from '../model/records.js';
+import type { DeployReport } from '../protocol/deploy-report.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';
 
 /** A rollout with its hook runs; `hasHooksDue` while hooks still run or are to run (onSuccess, onFailure after it ended). */

@@ -1,7 +1,8 @@
 import type http from 'node:http';
 import { onEventStored } from '../controller/event-channel.js';
-import type { LiveMetrics } from '../controller/live-metrics.js';
-import type { EventRecord, Store } from '../store/store.js';
+import type { LiveMetrics } from '../protocol/live-metrics.js';
+import type { Store } from '../store/store.js';
+import type { EventRecord } from '../model/records.js';
 
 /** A metrics tick every second; it doubles as the keep-alive of the stream. */
 export const METRICS_TICK_MS = 1_000;

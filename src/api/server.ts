@@ -6,14 +6,15 @@ import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rol
 import { createUiServer } from '../web/ui-server.js';
 import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
-import type { RolloutRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 import type { ClusterCommand } from '../fleet/cluster/kubernetes-command-queue.js';
 import type { HostPort } from '../model/spec.js';
 import { AdminGuard } from './admin-guard.js';
 import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteName } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
 import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
-import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
+import { REPORT_AFTER_MS } from '../protocol/deploy-report.js';
 import { acceptsEventStream, streamEvents, streamStartId } from './event-stream.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;

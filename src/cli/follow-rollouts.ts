@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CutoverClient, RolloutReport } from '../api/client.js';
 import { DaemonUnreachableError } from '../errors.js';
 import { isTerminalPhase } from '../model/rollout.js';
-import type { EventRecord, RolloutRecord } from '../store/store.js';
+import type { EventRecord, RolloutRecord } from '../model/records.js';
 import { printEvent } from './output.js';
 
 const POLL_MS = 150;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AppStatus, RolloutStatus } from '../controller/status.js';
+import type { AppStatus, RolloutStatus } from '../protocol/status.js';
 import { ROLLOUT_PHASES } from '../model/rollout.js';
 import { plainLine, renderLiveView, type LiveViewState } from './live-view.js';
 

@@ -1,5 +1,5 @@
-import type { AppStatus } from '../controller/status.js';
-import type { RevisionRate } from '../controller/live-metrics.js';
+import type { AppStatus } from '../protocol/status.js';
+import type { RevisionRate } from '../protocol/live-metrics.js';
 import { isTerminalPhase } from '../model/rollout.js';
 
 /** What the live view shows of one app: its status and the last metrics tick. */

@@ -1,4 +1,4 @@
-import type { EventRecord } from '../store/store.js';
+import type { EventRecord } from '../model/records.js';
 
 const isTerminal = process.stdout.isTTY === true && !process.env.NO_COLOR;
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CutoverClient } from '../api/client.js';
-import type { AppStatus } from '../controller/status.js';
+import type { AppStatus } from '../protocol/status.js';
 import { DaemonUnreachableError } from '../errors.js';
 import { plainLine, renderLiveView } from './live-view.js';
 

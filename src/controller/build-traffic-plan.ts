@@ -1,16 +1,8 @@
-import type { LongLivedDrain, OutlierDetection, TrafficPlan } from '../model/traffic-plan.js';
+import type { LongLivedDrain, OutlierDetection, ServingInstance, TrafficPlan } from '../model/traffic-plan.js';
 import type { AppSpec, HostPort } from '../model/spec.js';
 import { DEFAULT_OUTLIER_CONSECUTIVE_FAILURES, DEFAULT_OUTLIER_EJECT_FOR_MS } from '../spec/defaults.js';
 import type { TrafficIntent } from '../strategies/strategy-plan.js';
-import type { TrafficShare } from '../store/store.js';
-
-/** An instance that may take traffic: ready and not on its way out. */
-export interface ServingInstance {
-  id: string;
-  revision: number;
-  host: string;
-  port: number;
-}
+import type { TrafficShare } from '../model/records.js';
 
 /**
  * Turns a strategy's traffic intent into the plan the proxy applies. With no weights, every

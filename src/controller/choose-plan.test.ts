@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { AppSpec } from '../model/spec.js';
 import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
-import type { RolloutRecord } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';
 import { choosePlan, type PlanInput } from './choose-plan.js';
 import { batchOfPoint, batchPointKey } from '../strategies/rolling.js';

@@ -3,7 +3,7 @@ import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
 import { rollingPlan } from '../strategies/rolling.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan } from '../strategies/strategy-plan.js';
-import type { RolloutRecord } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 
 export interface PlanInput {
   app: string;

@@ -19,7 +19,7 @@ import { ROLLOUT_ANNOTATION } from '../fleet/cluster/kubernetes-lease.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { parseConfig, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { RolloutRecord } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 import { Controller } from './controller.js';
 import { kubernetesBackend, leaseHolderFor } from '../fleet/cluster/revision-backend.js';
 

@@ -14,20 +14,24 @@ import type { StrategyName } from '../model/rollout.js';
 import type { AppSpec, HookPoint } from '../model/spec.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { RolloutRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 import { isStorageError } from '../store/storage-fault.js';
 import { EventLog } from './event-log.js';
-import { liveMetrics, type LiveMetrics } from './live-metrics.js';
-import { OperatorCommands, type DeployResult } from './operator-commands.js';
+import { liveMetrics } from './live-metrics.js';
+import { type LiveMetrics } from '../protocol/live-metrics.js';
+import { OperatorCommands } from './operator-commands.js';
+import { type DeployResult } from '../protocol/deploy-result.js';
 import { ReconcileLoop, TICK_MS } from './reconcile-loop.js';
 import { RolloutAnalyses } from './rollout-analyses.js';
 import { RolloutPass } from './rollout-pass.js';
 import { RolloutTransitions } from './rollout-transitions.js';
-import { buildStatus, withRuntimeView, type StatusReport } from './status.js';
+import { buildStatus, withRuntimeView } from './status.js';
+import { type StatusReport } from '../protocol/status.js';
 import { StorageGuard } from './storage-guard.js';
 import { TrafficPusher } from './traffic-pusher.js';
 
-export type { DeployResult } from './operator-commands.js';
+export type { DeployResult } from '../protocol/deploy-result.js';
 export { COMMAND_ANSWER_WAIT_MS } from '../fleet/cluster/cluster-coordinator.js';
 
 export interface ControllerOptions {

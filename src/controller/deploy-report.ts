@@ -1,64 +1,8 @@
-import { formatCount, formatValue } from '../analysis/judge.js';
-import { addToWindow, emptyWindow, histogramQuantile } from '../analysis/measurement-history.js';
-import type { RolloutRecord, Store } from '../store/store.js';
-
-/** The "after" phase: how long traffic is measured after a rollout ended before its report is written. */
-export const REPORT_AFTER_MS = 2_000;
-/** The "before" phase: at most this long before the rollout started. */
-export const REPORT_BEFORE_MS = 60_000;
-
-export const REPORT_PHASES = ['before', 'during', 'after'] as const;
-export type ReportPhase = (typeof REPORT_PHASES)[number];
-
-export interface RevisionFigures {
-  revision: number;
-  requests: number;
-  /** 5xx answered by the app itself. */
-  app5xx: number;
-  /** Requests that failed in the proxy: connection errors, timeouts (proxy-generated 5xx). */
-  failed: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface PhaseFigures {
-  phase: ReportPhase;
-  durationMs: number;
-  revisions: RevisionFigures[];
-  /** Requests answered 503 because no instance could take them. */
-  unrouted: number;
-}
-
-export interface AnalysisFigures {
-  template: string;
-  point: string;
-  result: string;
-  reason: string | null;
-  measurements: number;
-}
-
-/** The proof of a deploy, stored with its rollout and printed by `cutover deploy` and `cutover report`. */
-export interface DeployReport {
-  rolloutId: number;
-  app: string;
-  strategy: string;
-  fromRevision: number | null;
-  toRevision: number;
-  outcome: string;
-  reason: string | null;
-  durationMs: number;
-  phases: PhaseFigures[];
-  /** Failed requests (proxy-generated 5xx and unrouted) during the rollout and after it. */
-  failedByDeploy: number;
-  /** The part of them on the stable (old) revision, and unrouted ones. */
-  failedOnStable: number;
-  /** App 5xx of the new revision while it took traffic (what the analysis judges). */
-  newRevisionApp5xx: number;
-  analysis: AnalysisFigures[];
-  /** False when the counts do not reach back to the rollout's start (the daemon began measuring later). */
-  isComplete: boolean;
-  headline: string;
-}
+import { formatCount } from '../analysis/judge.js';
+import { addToWindow, emptyWindow, histogramQuantile } from '../model/measurements.js';
+import type { Store } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
+import { REPORT_BEFORE_MS, REPORT_PHASES, type DeployReport, type PhaseFigures, type ReportPhase } from '../protocol/deploy-report.js';
 
 export interface ReportInput {
   rollout: RolloutRecord;
@@ -130,21 +74,3 @@ export function buildDeployReport(input: ReportInput): DeployReport {
   };
 }
 
-/** The report as lines for a terminal. */
-export function formatDeployReport(report: DeployReport): string {
-  const lines: string[] = [];
-  lines.push(`deploy report: ${report.app} rollout ${report.rolloutId} (${report.strategy}, revision ${report.fromRevision ?? '-'} → ${report.toRevision}): ${report.outcome} after ${(report.durationMs / 1000).toFixed(1)}s`);
-  if (report.reason && report.outcome !== 'promoted') lines.push(`  why: ${report.reason}`);
-  lines.push(`  ${'phase'.padEnd(7)} ${'revision'.padEnd(8)} ${'requests'.padStart(9)} ${'app 5xx'.padStart(8)} ${'failed'.padStart(7)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}`);
-  for (const phase of report.phases) {
-    for (const r of phase.revisions) {
-      const ms = (v: number | null): string => (v === null ? '-' : `${formatValue(v)}ms`);
-      lines.push(`  ${phase.phase.padEnd(7)} ${String(r.revision).padEnd(8)} ${formatCount(r.requests).padStart(9)} ${formatCount(r.app5xx).padStart(8)} ${formatCount(r.failed).padStart(7)} ${ms(r.p50Ms).padStart(9)} ${ms(r.p99Ms).padStart(9)}`);
-    }
-    if (phase.unrouted > 0) lines.push(`  ${phase.phase.padEnd(7)} (none)   ${formatCount(phase.unrouted).padStart(9)} requests found no instance (503)`);
-  }
-  for (const a of report.analysis) lines.push(`  analysis ${a.template} (${a.point}): ${a.result} after ${a.measurements} measurement${a.measurements === 1 ? '' : 's'}${a.reason ? `: ${a.reason}` : ''}`);
-  if (report.newRevisionApp5xx > 0) lines.push(`  the new revision answered ${formatCount(report.newRevisionApp5xx)} 5xx of its own while it took traffic`);
-  lines.push(`  failed requests caused by the deploy: ${formatCount(report.failedByDeploy)} (on the stable side: ${formatCount(report.failedOnStable)})${report.isComplete ? '' : ' [partial: counting began after the rollout started]'}`);
-  return lines.join('\n');
-}

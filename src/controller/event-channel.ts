@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { EventRecord } from '../store/store.js';
+import type { EventRecord } from '../model/records.js';
 
 /**
  * Every event the controller stores (rollout, traffic, instance, hook and analysis changes) is

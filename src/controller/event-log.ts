@@ -1,13 +1,13 @@
 import type { Store } from '../store/store.js';
 import { isStorageError } from '../store/storage-fault.js';
 import { eventStored } from './event-channel.js';
-import type { EventKind } from '../model/event-kinds.js';
+import type { EventKind, EventSink } from '../model/event-kinds.js';
 
 /**
  * Where every part of the controller says what happened: stored as an event, published on the
  * event channel, written to the daemon's log, and passed to the crash switch of the tests.
  */
-export class EventLog {
+export class EventLog implements EventSink {
   constructor(
     private readonly store: Store,
     private readonly log: (line: string) => void,

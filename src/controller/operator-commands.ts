@@ -4,7 +4,8 @@ import type { ClusterCoordinator } from '../fleet/cluster/cluster-coordinator.js
 import type { LocalFleet } from '../fleet/local/local-fleet.js';
 import type { StrategyName } from '../model/rollout.js';
 import { HOOK_POINTS, type AppSpec, type HookPoint, type StrategySpec } from '../model/spec.js';
-import { rolloutAlreadyActive, type RolloutRecord, type Store } from '../store/store.js';
+import { rolloutAlreadyActive, type Store } from '../store/store.js';
+import { type RolloutRecord } from '../model/records.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { EQUAL_SHARES } from '../strategies/strategy-plan.js';
 import { formatMs } from '../util/format-ms.js';
@@ -13,14 +14,7 @@ import type { EventLog } from './event-log.js';
 import type { ReconcileLoop } from './reconcile-loop.js';
 import type { RolloutTransitions } from './rollout-transitions.js';
 import type { TrafficPusher } from './traffic-pusher.js';
-
-export interface DeployResult {
-  app: string;
-  revision: number;
-  /** Null when nothing changed. */
-  rolloutId: number | null;
-  isUnchanged: boolean;
-}
+import type { DeployResult } from '../protocol/deploy-result.js';
 
 export interface OperatorCommandsOptions {
   store: Store;

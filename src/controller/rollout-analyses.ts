@@ -1,5 +1,6 @@
 import type { AnalysisRunner } from '../analysis/analysis-runner.js';
-import type { RolloutRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 import { batchOfPoint } from '../strategies/rolling.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { NO_ANALYSIS_POINTS, type AnalysisPoints } from '../strategies/strategy.js';

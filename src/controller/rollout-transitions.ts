@@ -1,9 +1,11 @@
 import { isTerminalPhase } from '../model/rollout.js';
-import type { RolloutRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { formatMs } from '../util/format-ms.js';
 import { strategyOf } from './choose-plan.js';
-import { buildDeployReport, REPORT_AFTER_MS } from './deploy-report.js';
+import { buildDeployReport } from './deploy-report.js';
+import { REPORT_AFTER_MS } from '../protocol/deploy-report.js';
 import type { EventLog } from './event-log.js';
 
 /** A rollout that ended longer ago than the kept traffic seconds gets no report. */

@@ -3,7 +3,8 @@ import type { TrafficRouter } from '../router/traffic-router.js';
 import { KubernetesApiError } from '../runtime/kubernetes/kube-clients.js';
 import type { TrafficIntent } from '../strategies/strategy-plan.js';
 import type { Store } from '../store/store.js';
-import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares, type ServingInstance } from './build-traffic-plan.js';
+import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';
+import { type ServingInstance } from '../model/traffic-plan.js';
 import type { EventLog } from './event-log.js';
 
 interface PushedPlan {

@@ -8,7 +8,7 @@ import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { logMaxBytesFromEnv } from './log-cap.js';
 import { loadConfig, parseListen, specHash } from '../spec/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { ControllerRequest } from './messages.js';
+import type { ControllerRequest } from '../router/builtin/worker-messages.js';
 import { ensureDataDir } from './data-dir.js';
 import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
 import type { HostPort } from '../model/spec.js';

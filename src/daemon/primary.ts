@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProxySpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
-import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from './messages.js';
+import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
 import { WorkerFanout } from './worker-fanout.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';

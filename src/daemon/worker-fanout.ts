@@ -1,5 +1,5 @@
 import type { Worker } from 'node:cluster';
-import type { WorkerCommand, WorkerReply } from './messages.js';
+import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
 
 export type WorkerRequestBody = WorkerCommand extends infer C ? (C extends { requestId: number } ? Omit<C, 'requestId'> : never) : never;
 export type ReplyFromWorker = Extract<WorkerReply, { type: 'reply' }>;

@@ -1,6 +1,6 @@
 import { ignoreOutputErrors } from './output-errors.js';
 import { ProxyServer } from '../proxy/index.js';
-import type { WorkerCommand, WorkerReply } from './messages.js';
+import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
 import { workerProxyOptions } from './worker-proxy-options.js';
 
 /**

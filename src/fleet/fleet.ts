@@ -1,4 +1,4 @@
-import type { ServingInstance } from '../controller/build-traffic-plan.js';
+import type { ServingInstance } from '../model/traffic-plan.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 
 /**

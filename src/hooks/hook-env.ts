@@ -1,6 +1,6 @@
 import type { AppSpec, HookPoint, HostPort } from '../model/spec.js';
 import { filterEnv } from '../runtime/local/local-runtime.js';
-import type { RolloutRecord } from '../store/store.js';
+import type { RolloutRecord } from '../model/records.js';
 
 /** Where the new revision answers, as far as the controller knows it now. */
 export interface PreviewAddresses {

@@ -1,7 +1,7 @@
 import type { HookPoint, HookSpec } from '../model/spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
 import type { HookProgress } from '../strategies/strategy-plan.js';
-import type { HookRunRecord, RolloutRecord } from '../store/store.js';
+import type { HookRunRecord, RolloutRecord } from '../model/records.js';
 
 /**
  * Where one hook point of a rollout stands, from its persisted runs: passed, failed, or which

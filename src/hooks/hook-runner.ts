@@ -5,7 +5,8 @@ import { finalPointOf, hooksAt, pointKeyOf, pointState } from './hook-point.js';
 import { describeHook, startHook, type HookOutcome, type StartedHook } from './run-hook.js';
 import { killOrphanCommand } from '../runtime/local/run-command.js';
 import type { PlannedHookPoint } from '../strategies/strategy-plan.js';
-import type { HookRunRecord, RolloutRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { HookRunRecord, RolloutRecord } from '../model/records.js';
 import type { EventKind } from '../model/event-kinds.js';
 
 export interface HookRunnerOptions {

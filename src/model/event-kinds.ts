@@ -45,3 +45,10 @@ export const EVENT_KINDS = [
   'cluster-command',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Where the parts of the control plane say what happened (the controller's EventLog). */
+export interface EventSink {
+  emit(app: string, rolloutId: number | null, kind: EventKind, message: string): void;
+  /** Emits about the app's rollout in progress, if any. */
+  emitForApp(app: string, kind: EventKind, message: string): void;
+}

@@ -101,3 +101,11 @@ export interface TrafficPlan {
   outlierDetection?: OutlierDetection;
   longLived?: LongLivedDrain;
 }
+
+/** An instance that may take traffic: ready and not on its way out. */
+export interface ServingInstance {
+  id: string;
+  revision: number;
+  host: string;
+  port: number;
+}

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { countBodies, group, makePlan, namedUpstream, refusedPort, send, sendMany, startProxy, startUpstream, LOOPBACK } from './proxy-fixtures.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
-import { METER_COUNTERS } from './request-meter.js';
+import { METER_COUNTERS } from '../model/measurements.js';
 import type { ProxyServer } from './proxy-server.js';
 
 const OUTLIERS = { consecutiveFailures: 3, ejectForMs: 60_000 };

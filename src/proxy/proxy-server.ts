@@ -10,7 +10,7 @@ import { resolveProxyOptions } from './proxy-options.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { createRoutingTable } from './routing-table.js';
 import { UpstreamRegistry } from './upstream-registry.js';
-import type { ProxyMeasurements } from './request-meter.js';
+import type { ProxyMeasurements } from '../model/measurements.js';
 
 /**
  * The data plane of one worker: one HTTP listener per app, each routing to the endpoints of

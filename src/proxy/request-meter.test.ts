@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { group, makePlan, refusedPort, send, startProxy, startUpstream, LOOPBACK } from './proxy-fixtures.js';
-import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, mergeMeasurements, type EndpointMeasurement } from './request-meter.js';
+import { mergeMeasurements } from './request-meter.js';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../model/measurements.js';
 
 function count(m: EndpointMeasurement | undefined, name: (typeof METER_COUNTERS)[number]): number {
   return m?.counts[METER_COUNTERS.indexOf(name)] ?? 0;

@@ -1,3 +1,4 @@
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement, type ProxyMeasurements } from '../model/measurements.js';
 /**
  * Built-in measurements of the data plane: per app, revision and instance, counters and a
  * latency histogram with fixed buckets, kept in typed arrays. Recording is a few array writes:
@@ -5,28 +6,6 @@
  * worker for a snapshot (`ProxyServer.measurements()`) and sums them.
  */
 
-/** Upper bounds of the latency histogram, in seconds; a last bucket (+Inf) follows. */
-export const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
-
-/** The counters of one instance, in `EndpointMeter.counts` order. */
-export const METER_COUNTERS = [
-  'requests',
-  'status1xx',
-  'status2xx',
-  'status3xx',
-  'status4xx',
-  /** 5xx answered by the app itself. */
-  'appStatus5xx',
-  /** 5xx the proxy generated (upstream failed or timed out, no upstream left). */
-  'proxyStatus5xx',
-  /** Tries that failed at the upstream (refused, reset, broken off), retried or not. */
-  'upstreamErrors',
-  /** Tries that timed out at the upstream. */
-  'upstreamTimeouts',
-  /** Times the instance was ejected from its pool as an outlier (failed too often in a row). */
-  'ejections',
-] as const;
-export type MeterCounter = (typeof METER_COUNTERS)[number];
 
 const REQUESTS = 0;
 const STATUS_BASE = 0; // status1xx is index 1: STATUS_BASE + floor(status / 100)
@@ -34,24 +13,6 @@ const PROXY_5XX = 6;
 const UPSTREAM_ERRORS = 7;
 const UPSTREAM_TIMEOUTS = 8;
 const EJECTIONS = 9;
-
-/** One worker's cumulative counts for one instance (since the worker started). */
-export interface EndpointMeasurement {
-  app: string;
-  revision: number;
-  instance: string;
-  /** In `METER_COUNTERS` order. */
-  counts: number[];
-  /** Per bucket of `LATENCY_BUCKETS_SECONDS`, then +Inf; not cumulative. */
-  latencyBuckets: number[];
-  latencySumSeconds: number;
-}
-
-/** A snapshot of the data plane's counts: per instance, and per app the requests no upstream could take. */
-export interface ProxyMeasurements {
-  endpoints: EndpointMeasurement[];
-  unrouted: Record<string, number>;
-}
 
 /** The counters of one instance on one worker. */
 export class EndpointMeter {

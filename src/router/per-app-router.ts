@@ -4,7 +4,7 @@ import type { AppSpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { HaproxyRouter, type FrontendHints } from './haproxy/haproxy-router.js';
 import type { EndpointStats, TrafficRouter } from './traffic-router.js';
-import type { SourcedMeasurements } from '../analysis/measurement-history.js';
+import type { SourcedMeasurements } from '../model/measurements.js';
 
 export interface PerAppRouterOptions {
   /** The built-in proxy (IPC to the proxy workers). */

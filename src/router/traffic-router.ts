@@ -1,5 +1,5 @@
 import type { TrafficPlan } from '../model/traffic-plan.js';
-import type { SourcedMeasurements } from '../analysis/measurement-history.js';
+import type { SourcedMeasurements } from '../model/measurements.js';
 
 /** Counters of one endpoint since the data plane started, for analysis. */
 export interface EndpointStats {

@@ -8,7 +8,7 @@ import { SqliteStore } from './sqlite-store.js';
 import { MIGRATIONS } from './migrations.js';
 import type { AppSpec, StrategySpec } from '../model/spec.js';
 import { MeasurementHistory } from '../analysis/measurement-history.js';
-import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../proxy/request-meter.js';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../model/measurements.js';
 
 const spec = { name: 'web' } as AppSpec;
 const strategySpec = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 1000 } } as StrategySpec;

@@ -3,31 +3,13 @@ import { CutoverError } from '../errors.js';
 import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
 import type { InstanceState, RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 import { MIGRATIONS } from './migrations.js';
-import { addInto, emptyCounts, type MeasurementCursor, type RevisionCounts, type SampleDelta } from '../analysis/measurement-history.js';
-import type { EndpointMeasurement } from '../proxy/request-meter.js';
+import { addInto, emptyCounts, type MeasurementCursor, type RevisionCounts, type SampleDelta } from '../model/measurements.js';
+import type { EndpointMeasurement } from '../model/measurements.js';
 
 /** The revision under which traffic_seconds keeps the requests no instance could take (revisions start at 1). */
 const UNROUTED_REVISION = 0;
-import {
-  rolloutAlreadyActive,
-  type AnalysisMeasurementRecord,
-  type AnalysisRunRecord,
-  type AnalysisRunState,
-  type ClusterAppState,
-  type ClusterImport,
-  type ClusterRollout,
-  type EventRecord,
-  type HookRunRecord,
-  type HookRunState,
-  type InstanceRecord,
-  type NewRollout,
-  type RevisionRecord,
-  type RolloutRecord,
-  type RolloutTrigger,
-  type RolloutUpdate,
-  type Store,
-  type TrafficShare,
-} from './store.js';
+import { rolloutAlreadyActive, type ClusterAppState, type ClusterImport, type ClusterRollout, type NewRollout, type RolloutUpdate, type Store } from './store.js';
+import { type AnalysisMeasurementRecord, type AnalysisRunRecord, type AnalysisRunState, type EventRecord, type HookRunRecord, type HookRunState, type InstanceRecord, type RevisionRecord, type RolloutRecord, type RolloutTrigger, type TrafficShare } from '../model/records.js';
 
 interface RolloutRow {
   id: number;

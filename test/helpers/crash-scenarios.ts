@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../../src/errors.js';
 import type { StrategyName } from '../../src/model/rollout.js';
-import type { StatusReport } from '../../src/controller/status.js';
+import type { StatusReport } from '../../src/protocol/status.js';
 import { loadConfig } from '../../src/spec/index.js';
 import { sampleAppConfig, type DaemonFixture } from './daemon-fixture.js';
 

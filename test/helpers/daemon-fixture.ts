@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverClient } from '../../src/api/client.js';
 import { findFreePort } from '../../src/runtime/local/free-port.js';
-import type { StatusReport } from '../../src/controller/status.js';
+import type { StatusReport } from '../../src/protocol/status.js';
 import { repoRoot } from './repo.js';
 import { killLeftoverHaproxy } from './haproxy.js';
 

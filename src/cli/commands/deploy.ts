@@ -8,7 +8,8 @@ import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 import { watchApps } from '../watch-apps.js';
 import { paint } from '../output.js';
-import { formatDeployReport, REPORT_AFTER_MS, type DeployReport } from '../../controller/deploy-report.js';
+import { formatDeployReport } from '../format-deploy-report.js';
+import { REPORT_AFTER_MS, type DeployReport } from '../../protocol/deploy-report.js';
 import type { CutoverClient } from '../../api/client.js';
 
 /** The report is written a little after the rollout ended (the "after" phase); null if it does not come. */

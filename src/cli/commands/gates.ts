@@ -1,4 +1,4 @@
-import type { RolloutRecord } from '../../store/store.js';
+import type { RolloutRecord } from '../../model/records.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 
 type GateOptions = GlobalOptions & { json?: boolean };

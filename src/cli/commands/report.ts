@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import { formatDeployReport } from '../../controller/deploy-report.js';
+import { formatDeployReport } from '../format-deploy-report.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 
 export async function report(app: string, rollout: string | undefined, options: GlobalOptions & { json?: boolean }): Promise<void> {

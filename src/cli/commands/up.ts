@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../../errors.js';
 import { ensureDataDir } from '../../daemon/data-dir.js';
-import { checkStore } from '../../store/check-store.js';
+import { checkStateBeforeStart } from '../../daemon/preflight.js';
 import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock.js';
 import { ensureAdminToken } from '../../api/admin-token.js';
 import { InputError } from '../../errors.js';
@@ -38,7 +38,7 @@ export async function up(options: UpOptions): Promise<void> {
   logMaxBytesFromEnv();
   ensureDataDir(context.layout.root);
   // A corrupt state database stops us here, with its own exit code, before anything runs.
-  checkStore(context.layout.database);
+  checkStateBeforeStart(context.layout);
   // The token is made (or checked) now, so a bad token file fails before anything starts.
   if (admin !== undefined || ui !== undefined) ensureAdminToken(context.layout.adminToken);
 

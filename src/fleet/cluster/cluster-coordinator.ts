@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventLog } from '../../controller/event-log.js';
+import type { EventSink } from '../../model/event-kinds.js';
 import { CutoverError } from '../../errors.js';
 import type { AppSpec } from '../../model/spec.js';
-import type { RolloutRecord, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import type { RolloutRecord } from '../../model/records.js';
 import { clusterStateOf } from './cluster-state.js';
 import { COMMAND_KEPT_MS, type ClusterCommand, type CommandOutcome } from './kubernetes-command-queue.js';
 import { DEFAULT_LEASE_DURATION_SECONDS } from './kubernetes-lease.js';
@@ -17,7 +18,7 @@ export const COMMAND_ANSWER_WAIT_MS = 15_000;
 export interface ClusterCoordinatorOptions {
   store: Store;
   dataDir: string;
-  events: EventLog;
+  events: EventSink;
   now: () => number;
   log: (line: string) => void;
   revisionBackend?: RevisionBackendFactory;

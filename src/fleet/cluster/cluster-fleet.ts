@@ -1,13 +1,13 @@
-import type { EventLog } from '../../controller/event-log.js';
+import type { EventSink } from '../../model/event-kinds.js';
 import type { Store } from '../../store/store.js';
 import type { Fleet, ObservedFleet } from '../fleet.js';
-import type { InstanceStatus } from '../../controller/status.js';
+import type { InstanceStatus } from '../../protocol/status.js';
 import { isPendingPod, replicaCounts, revisionInstances, type RevisionInstance } from './revision-instances.js';
 import type { RevisionBackend } from './revision-backend.js';
 
 export interface ClusterFleetOptions {
   store: Store;
-  events: EventLog;
+  events: EventSink;
   backendOf: (app: string) => RevisionBackend | null;
   /** First failure of a pod of a forward rollout's revision, by rollout id: the next pass judges the rollout. */
   rolloutFailures: Map<number, string>;

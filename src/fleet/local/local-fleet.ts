@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServingInstance } from '../../controller/build-traffic-plan.js';
-import type { EventLog } from '../../controller/event-log.js';
+import type { ServingInstance } from '../../model/traffic-plan.js';
+import type { EventSink } from '../../model/event-kinds.js';
 import type { AppSpec } from '../../model/spec.js';
 import type { TrafficRouter } from '../../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../../runtime/runtime.js';
-import type { InstanceRecord, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import type { InstanceRecord } from '../../model/records.js';
 import { formatMs } from '../../util/format-ms.js';
 import type { Fleet, ObservedFleet } from '../fleet.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -30,7 +31,7 @@ export interface LocalFleetOptions {
   dataDir: string;
   now: () => number;
   log: (line: string) => void;
-  events: EventLog;
+  events: EventSink;
   guard: (action: () => void | Promise<void>) => void;
   /** First failure of an instance started by a rollout, by rollout id: the next pass judges the rollout. */
   rolloutFailures: Map<number, string>;

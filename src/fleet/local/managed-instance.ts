@@ -1,6 +1,6 @@
 import type { AppSpec } from '../../model/spec.js';
 import type { InstanceState } from '../../model/rollout.js';
-import type { InstanceRecord } from '../../store/store.js';
+import type { InstanceRecord } from '../../model/records.js';
 
 /** The controller's live view of one instance; `record` is what is persisted. */
 export interface ManagedInstance {

@@ -1,7 +1,7 @@
 import type { TrafficPlan } from '../../model/traffic-plan.js';
-import type { ControllerReply, ControllerRequest } from '../../daemon/messages.js';
+import type { ControllerReply, ControllerRequest } from './worker-messages.js';
 import type { TrafficRouter } from '../traffic-router.js';
-import type { SourcedMeasurements } from '../../analysis/measurement-history.js';
+import type { SourcedMeasurements } from '../../model/measurements.js';
 
 type RequestBody = ControllerRequest extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
 

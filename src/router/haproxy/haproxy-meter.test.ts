@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { METER_COUNTERS } from '../../proxy/request-meter.js';
+import { METER_COUNTERS } from '../../model/measurements.js';
 import { HaproxyMeter } from './haproxy-meter.js';
 import type { ServerStatRow } from './runtime-api.js';
 

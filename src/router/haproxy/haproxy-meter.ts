@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../../proxy/request-meter.js';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../../model/measurements.js';
 import type { ServerStatRow } from './runtime-api.js';
 
 /** A server slot of HAProxy and the endpoint it serves now (null: free). */

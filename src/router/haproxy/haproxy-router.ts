@@ -9,7 +9,7 @@ import { routedRevisions, serverWeights, stickyBuckets } from './haproxy-plan.js
 import { ManagedHaproxy } from './managed-haproxy.js';
 import { RuntimeApi, escapeArg, type ServerStatRow } from './runtime-api.js';
 import { HaproxyMeter, type EndpointOwner } from './haproxy-meter.js';
-import type { SourcedMeasurements } from '../../analysis/measurement-history.js';
+import type { SourcedMeasurements } from '../../model/measurements.js';
 
 export const HAPROXY_MODES = ['managed', 'external'] as const;
 export type HaproxyMode = (typeof HAPROXY_MODES)[number];

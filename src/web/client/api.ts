@@ -1,7 +1,7 @@
 import type { AppSummary, RolloutReport } from '../../api/client.js';
-import type { AppStatus } from '../../controller/status.js';
-import type { LiveMetrics } from '../../controller/live-metrics.js';
-import type { EventRecord, RolloutRecord } from '../../store/store.js';
+import type { AppStatus } from '../../protocol/status.js';
+import type { LiveMetrics } from '../../protocol/live-metrics.js';
+import type { EventRecord, RolloutRecord } from '../../model/records.js';
 
 export type { AppSummary, AppStatus, LiveMetrics, EventRecord, RolloutRecord, RolloutReport };
 

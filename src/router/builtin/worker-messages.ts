@@ -1,5 +1,5 @@
-import type { TrafficPlan } from '../model/traffic-plan.js';
-import type { SourcedMeasurements } from '../analysis/measurement-history.js';
+import type { TrafficPlan } from '../../model/traffic-plan.js';
+import type { SourcedMeasurements } from '../../model/measurements.js';
 
 /** Messages between the primary and its children. Plain JSON over Node's IPC channel. */
 
