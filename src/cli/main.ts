@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CutoverError, DaemonUnreachableError, InputError } from '../errors.js';
 import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
-import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED, EXIT_STORE_CORRUPT } from './exit-codes.js';
+import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED, EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { paint } from './output.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 

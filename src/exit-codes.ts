@@ -1,4 +1,7 @@
-/** Exit codes of every command; CI pipelines rely on them. */
+/**
+ * Exit codes of every command; CI pipelines rely on them. Here, not under `cli/`, because the
+ * daemon's controller process ends with EXIT_STORE_CORRUPT too and the daemon reads it.
+ */
 export const EXIT_OK = 0;
 /** A rollout ended rolled back, aborted or failed, or could not start because another rollout of the app runs. */
 export const EXIT_ROLLOUT_FAILED = 1;
