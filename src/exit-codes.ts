@@ -11,3 +11,5 @@ export const EXIT_BAD_INPUT = 2;
 export const EXIT_DAEMON_UNREACHABLE = 3;
 /** The state database is corrupt: the daemon refuses to start and leaves the file as it is. */
 export const EXIT_STORE_CORRUPT = 4;
+
+export type ExitCode = typeof EXIT_OK | typeof EXIT_ROLLOUT_FAILED | typeof EXIT_BAD_INPUT | typeof EXIT_DAEMON_UNREACHABLE | typeof EXIT_STORE_CORRUPT;

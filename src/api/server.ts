@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { CutoverError } from '../errors.js';
+import type { ErrorCode } from '../error-catalog.js';
 import type { Controller } from '../controller/controller.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import { createUiServer } from '../web/ui-server.js';
@@ -236,7 +237,7 @@ function listen(server: http.Server, options: { path: string } | { host: string;
   });
 }
 
-function notFound(code: string, message: string): never {
+function notFound(code: ErrorCode, message: string): never {
   throw new CutoverError(code, message);
 }
 

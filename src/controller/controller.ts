@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../errors.js';
+import { receivedErrorCode } from '../error-catalog.js';
 import { HOOK_POINTS, type AppSpec, type HookPoint, type HostPort, type StrategySpec } from '../model/spec.js';
 import { isTerminalPhase, type StrategyName } from '../model/rollout.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
@@ -1086,7 +1087,7 @@ export class Controller {
       const answer = await backend.commands.answerOf(id);
       if (answer?.state === 'done') {
         await backend.commands.forget([id]);
-        if (answer.code !== 'OK') throw new CutoverError(answer.code, `${answer.message} (answered by ${holder}, which drives the app)`, answer.hint === undefined ? {} : { hint: answer.hint });
+        if (answer.code !== 'OK') throw new CutoverError(receivedErrorCode(answer.code), `${answer.message} (answered by ${holder}, which drives the app)`, answer.hint === undefined ? {} : { hint: answer.hint });
         // The holder wrote its state before it answered: show the command's effect here at once.
         const state = this.appState(app);
         state.clusterState.seenSerial = await this.takeClusterState(app, backend, 'mirror');
