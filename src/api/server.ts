@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { CutoverError } from '../errors.js';
-import type { ErrorCode } from '../error-catalog.js';
+import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.js';
 import type { Controller } from '../controller/controller.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import { createUiServer } from '../web/ui-server.js';
@@ -11,7 +11,7 @@ import type { RolloutRecord, Store } from '../store/store.js';
 import type { ClusterCommand } from '../runtime/kubernetes/kubernetes-command-queue.js';
 import type { HostPort } from '../model/spec.js';
 import { AdminGuard } from './admin-guard.js';
-import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteName } from './routes.js';
+import { API_PREFIX, API_ROUTES, type ApiErrorBody, type ApiRouteName } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
 import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
 import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
@@ -163,9 +163,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const error = isStorageError(caught) ? storageUnavailable(caught) : caught;
       if (error instanceof CutoverError) {
         const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-        send(res, ERROR_STATUS[error.code] ?? 500, body);
+        send(res, errorCodeInfo(error.code).http, body);
       } else {
-        send(res, 500, { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' });
+        send(res, ERROR_CATALOG.INTERNAL.http, { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' });
       }
     }
   };
