@@ -1,12 +1,15 @@
+import type { ErrorCode, ForeignErrorCode, InputErrorCode } from './error-catalog.js';
+
 /**
  * One base class for every error cutover raises on purpose. `code` is stable and never
- * renamed: scripts, the API and the CLI's exit codes depend on it. `hint` says what to do next.
+ * renamed: scripts, the API and the CLI's exit codes depend on it; `error-catalog.ts` lists every
+ * code with its HTTP status and exit code. `hint` says what to do next.
  */
 export class CutoverError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode | ForeignErrorCode;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode | ForeignErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'CutoverError';
     this.code = code;
@@ -14,9 +17,9 @@ export class CutoverError extends Error {
   }
 }
 
-/** Bad input from the user: config, flags, arguments. The CLI exits 2. */
+/** Bad input from the user: config, flags, arguments. Its codes are those the catalog gives exit 2. */
 export class InputError extends CutoverError {
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: InputErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(code, message, options);
     this.name = 'InputError';
   }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +101,48 @@ describe('cutover CLI without a daemon', () => {
     assert.equal(help.code, 0);
     for (const command of ['up', 'deploy', 'status', 'history', 'rollback', 'logs', 'down', 'demo']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
   });
+});
+
+describe('cutover CLI when the daemon refuses a command', () => {
+  // A stand-in daemon on the data dir's socket that refuses every request with the code of the case:
+  // the code travels as a plain string, as it does from a daemon (or a cluster peer) of another version.
+  let dir: string;
+  let server: http.Server;
+  let answer: { status: number; code: string };
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-cli-refused-'));
+    server = http.createServer((req, res) => {
+      const body = JSON.stringify({ code: answer.code, message: `refused with ${answer.code}`, hint: 'a hint from the daemon' });
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(path.join(dir, 'cutover.sock'), resolve));
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cases = [
+    { status: 409, code: 'NOT_PAUSED', exit: 2 },
+    { status: 404, code: 'APP_NOT_FOUND', exit: 2 },
+    { status: 409, code: 'ROLLOUT_ALREADY_ACTIVE', exit: 1 },
+    { status: 409, code: 'APP_DRIVEN_ELSEWHERE', exit: 1 },
+    { status: 504, code: 'COMMAND_NOT_ANSWERED', exit: 1 },
+    { status: 503, code: 'DAEMON_STOPPING', exit: 3 },
+    { status: 500, code: 'STORE_CORRUPT', exit: 4 },
+    { status: 500, code: 'INTERNAL', exit: 1 },
+    { status: 409, code: 'A_CODE_FROM_A_NEWER_CUTOVER', exit: 1 },
+  ];
+  for (const { status, code, exit } of cases) {
+    it(`exits ${exit} and prints the message and hint when the daemon answers ${code}`, async () => {
+      answer = { status, code };
+      const result = await runCli(['pause', 'web', '-c', path.join(dir, 'cutover.yaml'), '--data-dir', dir]);
+      assert.equal(result.code, exit, result.stderr);
+      const report = code === 'INTERNAL' ? 'This is a bug in cutover; please report it with the command you ran.\n' : '';
+      assert.equal(result.stderr, `error: refused with ${code}\nhint: a hint from the daemon\n${report}`);
+      assert.equal(result.stdout, '');
+    });
+  }
 });
 
 describe('cutover CLI with a daemon', () => {

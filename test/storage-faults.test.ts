@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { LoadClient } from '../src/load/load-client.js';
-import { EXIT_STORE_CORRUPT } from '../src/cli/exit-codes.js';
+import { EXIT_STORE_CORRUPT } from '../src/exit-codes.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
 function sha256(file: string): string {

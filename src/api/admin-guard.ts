@@ -3,6 +3,7 @@ import { formatListen } from '../spec/parse-listen.js';
 import type { HostPort } from '../model/spec.js';
 import { bearerToken, isTokenValid } from './admin-token.js';
 import { hasValidSession } from '../web/ui-session.js';
+import { ERROR_CATALOG } from '../error-catalog.js';
 
 /** How a listener authenticates: the admin TCP listener takes the bearer token only; the dashboard's also a session cookie. */
 export interface AdminGuardMode {
@@ -50,7 +51,7 @@ export class AdminGuard {
     const isBearer = isTokenValid(bearerToken(req.headers.authorization), this.token);
     const isSession = !isBearer && this.mode.isSessionAccepted === true && hasValidSession(req.headers.cookie, this.token, Date.now());
     if (!isBearer && !isSession) {
-      return { status: 401, code: 'ADMIN_UNAUTHORIZED', message: 'a valid bearer token is required', hint: 'send Authorization: Bearer <the token in the data dir\'s admin-token file>' };
+      return { status: ERROR_CATALOG.ADMIN_UNAUTHORIZED.http, code: 'ADMIN_UNAUTHORIZED', message: 'a valid bearer token is required', hint: 'send Authorization: Bearer <the token in the data dir\'s admin-token file>' };
     }
     return this.checkOrigin(req, isSession);
   }
@@ -60,7 +61,7 @@ export class AdminGuard {
     const host = req.headers.host?.toLowerCase();
     if (host === undefined || !this.allowedHosts.has(host)) {
       return {
-        status: 403,
+        status: ERROR_CATALOG.ADMIN_HOST_NOT_ALLOWED.http,
         code: 'ADMIN_HOST_NOT_ALLOWED',
         message: `Host ${JSON.stringify(req.headers.host ?? '')} is not one of the admin listener's names`,
         hint: `use one of ${[...this.allowedHosts].join(', ')}`,
@@ -76,7 +77,7 @@ export class AdminGuard {
   checkOrigin(req: http.IncomingMessage, isOriginRequired: boolean): AdminRefusal | undefined {
     const origin = req.headers.origin;
     if (STATE_CHANGING_METHODS.has(req.method ?? '') && ((origin === undefined && isOriginRequired) || (origin !== undefined && !this.isAllowedOrigin(origin)))) {
-      return { status: 403, code: 'ADMIN_ORIGIN_NOT_ALLOWED', message: `Origin ${JSON.stringify(origin)} may not change state through the admin API` };
+      return { status: ERROR_CATALOG.ADMIN_ORIGIN_NOT_ALLOWED.http, code: 'ADMIN_ORIGIN_NOT_ALLOWED', message: `Origin ${JSON.stringify(origin)} may not change state through the admin API` };
     }
     return undefined;
   }

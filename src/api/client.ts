@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
+import { receivedErrorCode } from '../error-catalog.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
 import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.js';
 import type { LiveMetrics } from '../protocol/live-metrics.js';
@@ -225,7 +226,7 @@ export class CutoverClient {
             }
             if ((response.statusCode ?? 500) >= 400) {
               const error = parsed as ApiErrorBody;
-              reject(new CutoverError(error.code ?? 'INTERNAL', error.message ?? 'unknown error', error.hint ? { hint: error.hint } : {}));
+              reject(new CutoverError(receivedErrorCode(error.code ?? 'INTERNAL'), error.message ?? 'unknown error', error.hint ? { hint: error.hint } : {}));
             } else resolve(parsed as T);
           });
         },

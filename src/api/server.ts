@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { CutoverError } from '../errors.js';
+import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.js';
 import type { Controller } from '../controller/controller.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import { createUiServer } from '../web/ui-server.js';
@@ -11,7 +12,7 @@ import type { RolloutRecord } from '../model/records.js';
 import type { ClusterCommand } from '../fleet/cluster/kubernetes-command-queue.js';
 import type { HostPort } from '../model/spec.js';
 import { AdminGuard } from './admin-guard.js';
-import { API_PREFIX, API_ROUTES, ERROR_STATUS, type ApiErrorBody, type ApiRouteName } from './routes.js';
+import { API_PREFIX, API_ROUTES, type ApiErrorBody, type ApiRouteName } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
 import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
 import { REPORT_AFTER_MS } from '../protocol/deploy-report.js';
@@ -163,9 +164,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const error = isStorageError(caught) ? storageUnavailable(caught) : caught;
       if (error instanceof CutoverError) {
         const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-        send(res, ERROR_STATUS[error.code] ?? 500, body);
+        send(res, errorCodeInfo(error.code).http, body);
       } else {
-        send(res, 500, { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' });
+        send(res, ERROR_CATALOG.INTERNAL.http, { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' });
       }
     }
   };
@@ -237,7 +238,7 @@ function listen(server: http.Server, options: { path: string } | { host: string;
   });
 }
 
-function notFound(code: string, message: string): never {
+function notFound(code: ErrorCode, message: string): never {
   throw new CutoverError(code, message);
 }
 

@@ -1,16 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CutoverError, DaemonUnreachableError, InputError } from '../errors.js';
+import { CutoverError, InputError } from '../errors.js';
+import { errorCodeInfo } from '../error-catalog.js';
 import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
-import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED, EXIT_STORE_CORRUPT } from './exit-codes.js';
+import { EXIT_BAD_INPUT, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { paint } from './output.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
-
-/**
- * Codes that mean the request itself was wrong or refused, not that a rollout failed. A deploy
- * refused because another rollout of the app runs (ROLLOUT_ALREADY_ACTIVE) is not among them:
- * it exits 1, like a deploy that did not go through, so a CI job that lost the race fails as such.
- */
-const BAD_INPUT_CODES = new Set(['REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND', 'NO_ACTIVE_ROLLOUT', 'ROLLOUT_GOING_BACK', 'NOTHING_TO_PROMOTE', 'NOT_PAUSED']);
 
 function program(): Command {
   const cli = new Command('cutover')
@@ -183,11 +177,9 @@ function reportError(error: unknown): number {
   if (error instanceof CutoverError) {
     console.error(`${paint('red', 'error:')} ${error.message}`);
     if (error.hint) console.error(`${paint('dim', 'hint:')} ${error.hint}`);
-    if (error instanceof DaemonUnreachableError || error.code === 'DAEMON_STOPPING') return EXIT_DAEMON_UNREACHABLE;
-    if (error.code === 'STORE_CORRUPT') return EXIT_STORE_CORRUPT;
-    if (error instanceof InputError || BAD_INPUT_CODES.has(error.code)) return EXIT_BAD_INPUT;
     if (error.code === 'INTERNAL') console.error('This is a bug in cutover; please report it with the command you ran.');
-    return EXIT_ROLLOUT_FAILED;
+    // The catalog holds every code's exit; InputError takes only codes that exit 2, so no class check is needed.
+    return errorCodeInfo(error.code).exit;
   }
   console.error(`${paint('red', 'internal error:')} ${(error as Error)?.stack ?? String(error)}`);
   console.error('This is a bug in cutover; please report it with the command you ran.');

@@ -15,7 +15,7 @@ import type { HostPort } from '../model/spec.js';
 import { DEFAULT_METRICS_LISTEN } from '../spec/defaults.js';
 import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
-import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
+import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 
 /**
  * The control plane process: state, the reconcile loop, the admin API. It can die and be

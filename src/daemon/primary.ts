@@ -10,7 +10,7 @@ import { WorkerFanout } from './worker-fanout.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
-import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
+import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { proxyOptionsFromSpec, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
 
 export const DEFAULT_WORKERS = 2;

@@ -4,7 +4,7 @@ import type { StrategyName } from '../../model/rollout.js';
 import { HOOK_POINTS, type HookPoint } from '../../model/spec.js';
 import { loadConfig } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
-import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
+import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 import { watchApps } from '../watch-apps.js';
 import { paint } from '../output.js';

@@ -1,5 +1,5 @@
 import { commandContext, type GlobalOptions } from '../context.js';
-import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
+import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 
 export async function rollback(app: string, options: GlobalOptions & { to?: number; detach?: boolean; json?: boolean }): Promise<void> {

@@ -11,7 +11,7 @@ import { InputError } from '../../errors.js';
 import { logMaxBytesFromEnv } from '../../daemon/log-cap.js';
 import { formatListen, loadConfig, parseListen } from '../../spec/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
-import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
+import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventSink } from '../../model/event-kinds.js';
+import { receivedErrorCode } from '../../error-catalog.js';
 import { CutoverError } from '../../errors.js';
 import type { AppSpec } from '../../model/spec.js';
 import type { Store } from '../../store/store.js';
@@ -189,7 +190,7 @@ export class ClusterCoordinator {
       const answer = await backend.commands.answerOf(id);
       if (answer?.state === 'done') {
         await backend.commands.forget([id]);
-        if (answer.code !== 'OK') throw new CutoverError(answer.code, `${answer.message} (answered by ${holder}, which drives the app)`, answer.hint === undefined ? {} : { hint: answer.hint });
+        if (answer.code !== 'OK') throw new CutoverError(receivedErrorCode(answer.code), `${answer.message} (answered by ${holder}, which drives the app)`, answer.hint === undefined ? {} : { hint: answer.hint });
         // The holder wrote its state before it answered: show the command's effect here at once.
         this.coordinationOf(app).seenSerial = await this.takeState(app, backend, 'mirror');
         const { store } = this.options;
