@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --rounds N --clients C]`: the crash schedule of test/crash-safety.test.ts, for
+ * `npm run soak [-- --rounds N --clients C]`: the crash schedule of test/crash-safety-*.integration.test.ts, for
  * longer. Each round runs every scenario (rolling, blue-green with promote, canary with promote,
  * canary with abort) once with the controller killed at a random time, and once per transition
  * it stores, killed right after it (on a fresh daemon armed with CUTOVER_CRASH_AFTER, at a random

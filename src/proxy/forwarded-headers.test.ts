@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { clientResponseHeaders, connectionListedHeaders, upstreamRequestHeaders } from './forwarded-headers.js';
-import { group, LOOPBACK, makePlan, startProxy, startUpstream } from './proxy-fixtures.js';
+import { group, LOOPBACK, makePlan, startProxy, startUpstream } from '../../test/helpers/proxy-fixtures.js';
 
 function fakeRequest(rawHeaders: string[], remoteAddress = '10.0.0.7'): IncomingMessage {
   const headers: Record<string, string> = {};

@@ -3,7 +3,7 @@ import { Agent } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { group, heldResponses, LOOPBACK, makePlan, refusedPort, send, startProxy, startUpstream, waitFor } from './proxy-fixtures.js';
+import { group, heldResponses, LOOPBACK, makePlan, refusedPort, send, startProxy, startUpstream, waitFor } from '../../test/helpers/proxy-fixtures.js';
 
 describe('forwarding and retries', () => {
   test('502 with a short body when every endpoint refuses the connection', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import { group, LOOPBACK, makePlan, send, startProxy, startUpstream, waitFor } from './proxy-fixtures.js';
+import { group, LOOPBACK, makePlan, send, startProxy, startUpstream, waitFor } from '../../test/helpers/proxy-fixtures.js';
 
 /** Opens a raw connection, writes `text`, and collects what comes back until the proxy closes. */
 async function rawConnection(port: number, text: string): Promise<{ socket: Socket; received: () => string; closed: Promise<unknown> }> {

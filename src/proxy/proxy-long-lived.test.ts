@@ -4,8 +4,8 @@ import { request } from 'node:http';
 import { describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { LongLivedDrain, TrafficPlan } from '../model/traffic-plan.js';
-import { group, LOOPBACK, makePlan, startProxy, startUpstream, waitFor } from './proxy-fixtures.js';
-import type { TestUpstream } from './proxy-fixtures.js';
+import { group, LOOPBACK, makePlan, startProxy, startUpstream, waitFor } from '../../test/helpers/proxy-fixtures.js';
+import type { TestUpstream } from '../../test/helpers/proxy-fixtures.js';
 
 /** An upstream with an event stream on /events and a WebSocket on upgrade, both ticking every 20 ms. */
 async function tickingUpstream(name: string): Promise<{ upstream: TestUpstream; wss: WebSocketServer }> {

@@ -19,8 +19,8 @@ import {
   startProxy,
   startUpstream,
   waitFor,
-} from './proxy-fixtures.js';
-import type { TestUpstream } from './proxy-fixtures.js';
+} from '../../test/helpers/proxy-fixtures.js';
+import type { TestUpstream } from '../../test/helpers/proxy-fixtures.js';
 
 interface Received {
   method: string;

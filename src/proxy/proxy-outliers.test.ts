@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { countBodies, group, makePlan, namedUpstream, refusedPort, send, sendMany, startProxy, startUpstream, LOOPBACK } from './proxy-fixtures.js';
+import { countBodies, group, makePlan, namedUpstream, refusedPort, send, sendMany, startProxy, startUpstream, LOOPBACK } from '../../test/helpers/proxy-fixtures.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { METER_COUNTERS } from '../model/measurements.js';
 import type { ProxyServer } from './proxy-server.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RouteRule, TrafficPlan } from '../model/traffic-plan.js';
-import { countBodies, group, makePlan, namedUpstream, refusedPort, send, sendMany, startProxy } from './proxy-fixtures.js';
-import type { TestUpstream } from './proxy-fixtures.js';
+import { countBodies, group, makePlan, namedUpstream, refusedPort, send, sendMany, startProxy } from '../../test/helpers/proxy-fixtures.js';
+import type { TestUpstream } from '../../test/helpers/proxy-fixtures.js';
 
 const HEADER_ROUTE: RouteRule = { revision: 2, match: { header: { name: 'X-Canary', value: 'always' } } };
 const COOKIE_ROUTE: RouteRule = { revision: 2, match: { cookie: { name: 'beta', value: 'on' } } };

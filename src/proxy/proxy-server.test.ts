@@ -13,7 +13,7 @@ import {
   startProxy,
   startUpstream,
   waitFor,
-} from './proxy-fixtures.js';
+} from '../../test/helpers/proxy-fixtures.js';
 import { ProxyServer } from './proxy-server.js';
 
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TrafficPlan } from '../model/traffic-plan.js';
-import { countBodies, group, makePlan, namedUpstream, send, sendMany, startProxy, startUpstream } from './proxy-fixtures.js';
-import type { TestUpstream } from './proxy-fixtures.js';
+import { countBodies, group, makePlan, namedUpstream, send, sendMany, startProxy, startUpstream } from '../../test/helpers/proxy-fixtures.js';
+import type { TestUpstream } from '../../test/helpers/proxy-fixtures.js';
 import { newStickyValue } from './sticky-cookie.js';
 
 const REQUESTS = 10_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { group, makePlan, refusedPort, send, startProxy, startUpstream, LOOPBACK } from './proxy-fixtures.js';
+import { group, makePlan, refusedPort, send, startProxy, startUpstream, LOOPBACK } from '../../test/helpers/proxy-fixtures.js';
 import { mergeMeasurements } from './request-meter.js';
 import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../model/measurements.js';
 

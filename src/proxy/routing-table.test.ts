@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { TrafficPlan } from '../model/traffic-plan.js';
-import { group, makePlan } from './proxy-fixtures.js';
+import { group, makePlan } from '../../test/helpers/proxy-fixtures.js';
 import { resolveProxyOptions } from './proxy-options.js';
 import { MirrorLimits } from './mirror-copy.js';
 import { createRoutingTable } from './routing-table.js';

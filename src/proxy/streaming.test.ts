@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
-import { group, LOOPBACK, makePlan, startProxy, startUpstream, waitFor } from './proxy-fixtures.js';
+import { group, LOOPBACK, makePlan, startProxy, startUpstream, waitFor } from '../../test/helpers/proxy-fixtures.js';
 
 const MIB = 1024 * 1024;
 const TOTAL_BYTES = 20 * MIB;

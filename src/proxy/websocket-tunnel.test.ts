@@ -5,8 +5,8 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import { closeSocket, group, LOOPBACK, makePlan, refusedPort, startProxy, startUpstream, waitFor } from './proxy-fixtures.js';
-import type { TestUpstream } from './proxy-fixtures.js';
+import { closeSocket, group, LOOPBACK, makePlan, refusedPort, startProxy, startUpstream, waitFor } from '../../test/helpers/proxy-fixtures.js';
+import type { TestUpstream } from '../../test/helpers/proxy-fixtures.js';
 
 /** An upstream that accepts WebSocket handshakes with a bare 101 and then echoes every byte. */
 async function startEchoUpstream(): Promise<TestUpstream & { handshakes: IncomingHttpHeaders[] }> {

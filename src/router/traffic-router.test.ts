@@ -5,9 +5,9 @@ import { ProxyServer } from '../proxy/index.js';
 import { findFreePort } from '../runtime/local/free-port.js';
 import type { HostPort } from '../model/spec.js';
 import { haproxySkip, killLeftoverHaproxy, TestHaproxy } from '../../test/helpers/haproxy.js';
-import { CONTRACT_APPS, CONTRACT_RULES, describeTrafficRouterContract, type ContractApp } from './traffic-router.contract.js';
+import { CONTRACT_APPS, CONTRACT_RULES, describeTrafficRouterContract, type ContractApp } from '../../test/contracts/traffic-router.contract.js';
 import { HaproxyRouter } from './haproxy/haproxy-router.js';
-import { renderExternalExample } from './haproxy/external-example.js';
+import { renderExternalExample } from '../../test/helpers/haproxy-external-example.js';
 import type { TrafficRouter } from './traffic-router.js';
 
 async function addresses(): Promise<Record<ContractApp, HostPort>> {

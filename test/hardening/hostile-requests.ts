@@ -3,7 +3,7 @@
  * the answer the proxy must give (statuses in order, whether it closes the connection) and how
  * many requests may reach the upstream. Written for cutover after HAProxy's reg-tests
  * (http-messaging/*), llhttp's test cases, the request-smuggling CVEs of Node/llhttp and
- * RELIABILITY.md §3.1; sent byte by byte by hostile-requests.test.ts.
+ * RELIABILITY.md §3.1; sent byte by byte by hostile-requests.integration.test.ts.
  *
  * Markers: a path containing "smuggled" or "after-error" must never reach the upstream as a
  * request; "6.6.6.6" and "evil.example" in forwarding headers must never reach it either.

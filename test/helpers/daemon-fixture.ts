@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { after, before } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,6 +160,16 @@ export function givenDaemon(config: (port: number) => string): () => DaemonFixtu
   });
   after(async () => daemon?.stop());
   return () => daemon!;
+}
+
+/**
+ * Given a daemon for one test alone: started now, stopped when that test ends, whatever its
+ * outcome. For a test that changes the daemon's state, so no other test depends on its order.
+ */
+export async function givenDaemonForTest(t: TestContext, config: (port: number) => string): Promise<DaemonFixture> {
+  const daemon = await DaemonFixture.start(config);
+  t.after(() => daemon.stop());
+  return daemon;
 }
 
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {

@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import { group, LOOPBACK, makePlan, startProxy, startUpstream, waitFor } from '../proxy-fixtures.js';
-import type { TestProxy } from '../proxy-fixtures.js';
+import { group, LOOPBACK, makePlan, startProxy, startUpstream, waitFor } from '../../../test/helpers/proxy-fixtures.js';
+import type { TestProxy } from '../../../test/helpers/proxy-fixtures.js';
 
 /** A client on a raw socket that collects everything the proxy sends. */
 async function rawClient(port: number): Promise<{ socket: Socket; text: () => string; isClosed: () => boolean }> {

@@ -4,7 +4,7 @@ import { LoadClient } from '../src/load/load-client.js';
 import { DaemonFixture, sampleAppConfig } from './helpers/daemon-fixture.js';
 import { haproxySkip } from './helpers/haproxy.js';
 
-// Apart from haproxy.test.ts, so each file keeps within its time budget on a loaded machine.
+// Apart from haproxy.integration.test.ts, so each file keeps within its time budget on a loaded machine.
 
 describe('builtin analysis and the deploy report through HAProxy (its server counters)', { skip: haproxySkip }, () => {
   let daemon: DaemonFixture;

@@ -43,7 +43,13 @@ describe('dashboard listener', () => {
   let daemon: DaemonFixture;
   let port: number;
   let origin: string;
-  let cookie: string;
+
+  /** Logs in with the token; the session cookie as a browser would send it back. */
+  async function logIn(): Promise<string> {
+    const answer = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
+    assert.equal(answer.status, 204);
+    return String(answer.headers['set-cookie']).split(';')[0]!;
+  }
 
   before(async () => {
     port = await findFreePort();
@@ -94,7 +100,7 @@ describe('dashboard listener', () => {
     const setCookie = String(answer.headers['set-cookie']);
     assert.match(setCookie, /^cutover_session=\d+\.[\w-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
     assert.ok(!setCookie.includes(TOKEN));
-    cookie = setCookie.split(';')[0]!;
+    const cookie = setCookie.split(';')[0]!;
     const apps = await request(port, 'GET', '/v1/apps', { cookie });
     assert.equal(apps.status, 200);
     assert.equal(JSON.parse(apps.body).apps[0].name, 'web');
@@ -105,6 +111,7 @@ describe('dashboard listener', () => {
   });
 
   test('a state change needs the session and our own Origin; a foreign Host is refused', async () => {
+    const cookie = await logIn();
     const noOrigin = await request(port, 'POST', '/v1/apps/web/pause', { cookie });
     assert.equal(noOrigin.status, 403);
     assert.equal(JSON.parse(noOrigin.body).code, 'ADMIN_ORIGIN_NOT_ALLOWED');

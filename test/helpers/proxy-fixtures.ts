@@ -9,9 +9,9 @@ import { connect, createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Endpoint, RevisionGroup, TrafficPlan } from '../model/traffic-plan.js';
-import type { ProxyOptions } from './proxy-options.js';
-import { ProxyServer } from './proxy-server.js';
+import type { Endpoint, RevisionGroup, TrafficPlan } from '../../src/model/traffic-plan.js';
+import type { ProxyOptions } from '../../src/proxy/proxy-options.js';
+import { ProxyServer } from '../../src/proxy/proxy-server.js';
 
 export const LOOPBACK = '127.0.0.1';
 

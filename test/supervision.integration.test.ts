@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import { LoadClient } from '../src/load/load-client.js';
-import { givenDaemon, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+import { givenDaemon, givenDaemonForTest, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
 describe('supervision of running instances', () => {
   const given = givenDaemon((port) => sampleAppConfig(port, { replicas: 2 }));
@@ -65,10 +65,11 @@ describe('unhealthy instances', () => {
 });
 
 describe('a controller crash', () => {
-  const given = givenDaemon((port) => sampleAppConfig(port, { replicas: 2 }));
+  // Each test starts its own daemon: both deploy, and the second checks the revision it deployed.
+  const config = (port: number) => sampleAppConfig(port, { replicas: 2 });
 
-  it('loses no request: the proxy keeps serving and the restarted controller adopts the running instances', async () => {
-    const daemon = given();
+  it('loses no request: the proxy keeps serving and the restarted controller adopts the running instances', async (t) => {
+    const daemon = await givenDaemonForTest(t, config);
     const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
     load.start();
     const before = await daemon.status();
@@ -84,10 +85,13 @@ describe('a controller crash', () => {
     assert.equal((await daemon.status()).apps[0]!.revision, 2);
   });
 
-  it('does not deploy the config file again when the controller restarts', async () => {
-    const daemon = given();
+  it('does not deploy the config file again when the controller restarts', async (t) => {
+    const daemon = await givenDaemonForTest(t, config);
+    const deploy = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
+    assert.equal(deploy.code, 0, deploy.stdout + deploy.stderr);
     // cutover.yaml still says VERSION 1; revision 2 came from --set and must stay.
     const before = await daemon.status();
+    assert.equal(before.apps[0]!.revision, 2);
     await daemon.killController();
     await waitFor('instances adopted', async () => (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready').length === 2);
     const after = await daemon.status();

@@ -1,10 +1,10 @@
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
 import type { DaemonFixture} from './helpers/daemon-fixture.js';
-import { givenDaemon, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+import { givenDaemon, givenDaemonForTest, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { sample, sharePercent } from './helpers/traffic.js';
 
 const REQUESTS_PER_WEIGHT = 10_000;
@@ -32,8 +32,21 @@ async function revisionWithCookie(origin: string, cookie: string, count: number,
   return seen;
 }
 
-describe('canary deploys', () => {
-  const daemon = givenDaemon((port) =>
+/** The sticky cookie of a client the canary (revision 2) serves, found among cookies the proxy handed out. */
+async function canarySideCookie(origin: string, setCookies: string[]): Promise<string> {
+  for (const setCookie of setCookies) {
+    const cookie = setCookie.split(';')[0]!;
+    if ((await revisionWithCookie(origin, cookie, 1)).has('2')) return cookie;
+  }
+  assert.fail(`none of ${setCookies.length} clients landed on the canary`);
+}
+
+/**
+ * Given a canary app of two instances serving revision 1, on a daemon of the test's own: each
+ * test below moves the rollout, so none starts from another's state.
+ */
+function givenCanaryApp(t: TestContext): Promise<DaemonFixture> {
+  return givenDaemonForTest(t, (port) =>
     sampleAppConfig(port, {
       replicas: 2,
       strategy: [
@@ -45,81 +58,91 @@ describe('canary deploys', () => {
       ].join('\n'),
     }),
   );
+}
 
-  let canarySideCookie = '';
+/** Deploys revision 2 as the canary and waits at its first pause (setWeight 10). */
+async function deployCanary(daemon: DaemonFixture): Promise<void> {
+  const deploy = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);
+  assert.equal(deploy.code, 0, deploy.stderr);
+  assert.match(deploy.stdout, /deploying revision 2/);
+  await untilStep(daemon, 1);
+}
 
+/** Promotes the canary waiting at setWeight 10 to the next pause, at setWeight 50. */
+async function promoteToHalf(daemon: DaemonFixture): Promise<void> {
+  const promote = await daemon.cli(['promote', 'web']);
+  assert.equal(promote.code, 0, promote.stderr);
+  await untilStep(daemon, 3);
+}
+
+describe('canary deploys', () => {
   it(`sends the configured share to the canary at setWeight 10 (±2 points over ${REQUESTS_PER_WEIGHT} requests)`, async (t) => {
-    const deploy = await daemon().cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);
-    assert.equal(deploy.code, 0, deploy.stderr);
-    assert.match(deploy.stdout, /deploying revision 2/);
-    await untilStep(daemon(), 1);
-    const status = (await daemon().status()).apps[0]!;
+    const daemon = await givenCanaryApp(t);
+    await deployCanary(daemon);
+    const status = (await daemon.status()).apps[0]!;
     assert.deepEqual(status.rollout?.steps, ['setWeight 10', 'pause (until promoted)', 'setWeight 50', 'pause (until promoted)']);
     assert.deepEqual(status.traffic.map((t) => [t.revision, t.weight]), [[2, 10], [1, 90]]);
 
-    const result = await sample(daemon().origin, REQUESTS_PER_WEIGHT);
+    const result = await sample(daemon.origin, REQUESTS_PER_WEIGHT);
     assert.equal(result.byRevision['failed'], undefined);
     const share = sharePercent(result, 2);
     t.diagnostic(`canary share at weight 10: ${share.toFixed(2)}% of ${REQUESTS_PER_WEIGHT}`);
     assert.ok(Math.abs(share - 10) <= 2, `canary share ${share.toFixed(2)}% at weight 10`);
     assert.ok(result.setCookies.length > 0 && result.setCookies.every((c) => /^cutover-canary=[^;]+; .*Max-Age=3600/.test(c)), result.setCookies[0]);
 
-    // Remember a client that landed on the canary, to follow it through the weight increase.
-    for (const setCookie of result.setCookies) {
-      const cookie = setCookie.split(';')[0]!;
-      const seen = await revisionWithCookie(daemon().origin, cookie, 1);
-      if (seen.has('2')) {
-        canarySideCookie = cookie;
-        break;
-      }
-    }
-    assert.notEqual(canarySideCookie, '', 'some client landed on the canary');
-    assert.deepEqual([...(await revisionWithCookie(daemon().origin, canarySideCookie, 50))], ['2'], 'a sticky client stays on its side');
+    const cookie = await canarySideCookie(daemon.origin, result.setCookies);
+    assert.deepEqual([...(await revisionWithCookie(daemon.origin, cookie, 50))], ['2'], 'a sticky client stays on its side');
   });
 
-  it('header and cookie routes always reach the canary', async () => {
-    assert.deepEqual((await sample(daemon().origin, 100, { headers: { 'x-beta': '1' } })).byRevision, { 2: 100 });
-    assert.deepEqual((await sample(daemon().origin, 100, { headers: { cookie: 'theme=dark; beta=yes' } })).byRevision, { 2: 100 });
-    assert.deepEqual((await sample(daemon().origin, 100, { headers: { 'x-beta': '0' } })).byRevision['failed'], undefined);
+  it('header and cookie routes always reach the canary', async (t) => {
+    const daemon = await givenCanaryApp(t);
+    await deployCanary(daemon);
+    assert.deepEqual((await sample(daemon.origin, 100, { headers: { 'x-beta': '1' } })).byRevision, { 2: 100 });
+    assert.deepEqual((await sample(daemon.origin, 100, { headers: { cookie: 'theme=dark; beta=yes' } })).byRevision, { 2: 100 });
+    assert.deepEqual((await sample(daemon.origin, 100, { headers: { 'x-beta': '0' } })).byRevision['failed'], undefined);
   });
 
   it(`sends the configured share at setWeight 50 after promote, and the sticky client stays on the canary`, async (t) => {
-    const promote = await daemon().cli(['promote', 'web']);
-    assert.equal(promote.code, 0, promote.stderr);
-    await untilStep(daemon(), 3);
-    const share = sharePercent(await sample(daemon().origin, REQUESTS_PER_WEIGHT), 2);
+    const daemon = await givenCanaryApp(t);
+    await deployCanary(daemon);
+    // A client that landed on the canary at setWeight 10, to follow it through the weight increase.
+    const cookie = await canarySideCookie(daemon.origin, (await sample(daemon.origin, 200)).setCookies);
+    await promoteToHalf(daemon);
+    const share = sharePercent(await sample(daemon.origin, REQUESTS_PER_WEIGHT), 2);
     t.diagnostic(`canary share at weight 50: ${share.toFixed(2)}% of ${REQUESTS_PER_WEIGHT}`);
     assert.ok(Math.abs(share - 50) <= 2, `canary share ${share.toFixed(2)}% at weight 50`);
-    assert.deepEqual([...(await revisionWithCookie(daemon().origin, canarySideCookie, 50))], ['2']);
+    assert.deepEqual([...(await revisionWithCookie(daemon.origin, cookie, 50))], ['2']);
   });
 
-  it('pause holds the rollout and resume lifts it; the last promote moves all traffic and stops stable', async () => {
-    assert.equal((await daemon().cli(['pause', 'web'])).code, 0);
-    assert.equal((await daemon().status()).apps[0]!.rollout?.isPausedByUser, true);
-    const resumed = await daemon().cli(['resume', 'web']);
+  it('pause holds the rollout and resume lifts it; the last promote moves all traffic and stops stable', async (t) => {
+    const daemon = await givenCanaryApp(t);
+    await deployCanary(daemon);
+    await promoteToHalf(daemon);
+    assert.equal((await daemon.cli(['pause', 'web'])).code, 0);
+    assert.equal((await daemon.status()).apps[0]!.rollout?.isPausedByUser, true);
+    const resumed = await daemon.cli(['resume', 'web']);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, /gate/);
 
-    const stable = (await daemon().status()).apps[0]!.instances.filter((i) => i.revision === 1);
-    const promote = await daemon().cli(['promote', 'web']);
+    const stable = (await daemon.status()).apps[0]!.instances.filter((i) => i.revision === 1);
+    const promote = await daemon.cli(['promote', 'web']);
     assert.equal(promote.code, 0, promote.stderr);
-    await waitFor('the canary to be promoted', async () => (await daemon().status()).apps[0]!.rollout?.phase === 'promoted');
-    assert.deepEqual((await sample(daemon().origin, 200)).byRevision, { 2: 200 });
+    await waitFor('the canary to be promoted', async () => (await daemon.status()).apps[0]!.rollout?.phase === 'promoted');
+    assert.deepEqual((await sample(daemon.origin, 200)).byRevision, { 2: 200 });
     for (const instance of stable) await waitFor(`stable ${instance.id} to stop`, () => !isProcessGroupAlive(instance.pid!));
-    assert.deepEqual((await daemon().status()).apps[0]!.traffic.map((t) => [t.revision, t.weight]), [[2, 100]]);
+    assert.deepEqual((await daemon.status()).apps[0]!.traffic.map((t) => [t.revision, t.weight]), [[2, 100]]);
   });
 
-  it('after abort is acknowledged, no request reaches the aborted revision, not even by route or cookie', async () => {
-    const deploy = await daemon().cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=3']);
-    assert.equal(deploy.code, 0, deploy.stderr);
-    await untilStep(daemon(), 1);
-    const abort = await daemon().cli(['abort', 'web']);
+  it('after abort is acknowledged, no request reaches the aborted revision, not even by route or cookie', async (t) => {
+    const daemon = await givenCanaryApp(t);
+    await deployCanary(daemon);
+    const abort = await daemon.cli(['abort', 'web']);
     assert.equal(abort.code, 0, abort.stderr);
-    assert.deepEqual((await sample(daemon().origin, 1_000)).byRevision, { 2: 1_000 });
-    assert.deepEqual((await sample(daemon().origin, 100, { headers: { 'x-beta': '1', cookie: 'beta=yes' } })).byRevision, { 2: 100 });
-    const status = (await daemon().status()).apps[0]!;
+    assert.deepEqual((await sample(daemon.origin, 1_000)).byRevision, { 1: 1_000 });
+    assert.deepEqual((await sample(daemon.origin, 100, { headers: { 'x-beta': '1', cookie: 'beta=yes' } })).byRevision, { 1: 100 });
+    const status = (await daemon.status()).apps[0]!;
     assert.equal(status.rollout?.phase, 'aborted');
-    assert.equal(status.revision, 2);
+    assert.equal(status.revision, 1);
   });
 });
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { externalProgram } from './helpers/external-program.js';
@@ -22,9 +22,22 @@ const ARTIFACTS = path.join(repoRoot(), 'test-artifacts');
 describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumProgram.skip : false }, () => {
   let daemon: DaemonFixture;
   let browser: Browser;
-  let page: Page;
   let url: string;
-  const pageErrors: string[] = [];
+
+  /**
+   * A page of the test's own, on the dashboard's login screen: a fresh browser context, so no
+   * session cookie or page state carries over from another test. A CSP violation or a script
+   * error lands in `pageErrors`.
+   */
+  async function openDashboard(t: TestContext): Promise<{ page: Page; pageErrors: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    t.after(() => page.close());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && !/401|Unauthorized/.test(message.text()) && pageErrors.push(message.text()));
+    await page.goto(url);
+    return { page, pageErrors };
+  }
 
   before(async () => {
     const uiPort = await findFreePort();
@@ -40,10 +53,6 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
       },
     );
     browser = await chromium.launch({ executablePath: (chromiumProgram as { path: string }).path, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    // A CSP violation or a script error shows up here and fails the test.
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => message.type() === 'error' && !/401|Unauthorized/.test(message.text()) && pageErrors.push(message.text()));
   });
 
   after(async () => {
@@ -51,16 +60,18 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
     await daemon?.stop();
   });
 
-  test('a wrong token is refused', async () => {
-    await page.goto(url);
+  test('a wrong token is refused', async (t) => {
+    const { page, pageErrors } = await openDashboard(t);
     await page.getByTestId('token').fill('not-the-admin-token');
     await page.getByTestId('login').click();
     await page.getByTestId('login-error').waitFor();
     assert.match(await page.getByTestId('login-error').innerText(), /not the admin token/);
     assert.equal((await page.context().cookies()).length, 0);
+    assert.deepEqual(pageErrors, []);
   });
 
-  test('log in, open the app, start a canary, watch the weight move, promote, see it end', async () => {
+  test('log in, open the app, start a canary, watch the weight move, promote, see it end', async (t) => {
+    const { page, pageErrors } = await openDashboard(t);
     await page.getByTestId('token').fill(TOKEN);
     await page.getByTestId('login').click();
     await page.getByTestId('app-web').click();

@@ -1,6 +1,6 @@
-import type { HostPort } from '../../model/spec.js';
-import { frontendRules, MANAGED_DEFAULTS } from './haproxy-config.js';
-import { listenKey, mapFilePath, REVISION_BACKENDS, revisionBackendName, type MapKind } from './haproxy-layout.js';
+import type { HostPort } from '../../src/model/spec.js';
+import { frontendRules, MANAGED_DEFAULTS } from '../../src/router/haproxy/haproxy-config.js';
+import { listenKey, mapFilePath, REVISION_BACKENDS, revisionBackendName, type MapKind } from '../../src/router/haproxy/haproxy-layout.js';
 
 export interface ExternalAppExample {
   backend: string;

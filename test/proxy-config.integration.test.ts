@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { send } from '../src/proxy/proxy-fixtures.js';
+import { send } from './helpers/proxy-fixtures.js';
 import { givenDaemon, sampleAppConfig } from './helpers/daemon-fixture.js';
 
 describe('the proxy: block of cutover.yaml reaches the proxy workers', () => {

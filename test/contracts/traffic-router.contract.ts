@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import type { HostPort } from '../model/spec.js';
-import type { Endpoint, TrafficPlan } from '../model/traffic-plan.js';
-import type { TrafficRouter } from './traffic-router.js';
-import { waitFor } from '../../test/helpers/daemon-fixture.js';
-import { sample, type Sample } from '../../test/helpers/traffic.js';
+import type { HostPort } from '../../src/model/spec.js';
+import type { Endpoint, TrafficPlan } from '../../src/model/traffic-plan.js';
+import type { TrafficRouter } from '../../src/router/traffic-router.js';
+import { waitFor } from '../helpers/daemon-fixture.js';
+import { sample, type Sample } from '../helpers/traffic.js';
 
 /** The apps the contract uses; an external data plane must know them in advance. */
 export const CONTRACT_APPS = ['weights', 'drain', 'routes', 'sticky', 'abort', 'switch'] as const;
