@@ -178,3 +178,14 @@ export function clientResponseHeadersFromRaw(raw: readonly Buffer[]): string[] {
   const listed = connectionListedHeaders(connection);
   return listed === undefined ? headers : withoutNames(headers, listed);
 }
+
+/** True for an event stream of unknown length (a response with a Content-Length is not cut short). */
+export function isEventStream(headers: readonly string[]): boolean {
+  let isStream = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 12 && name.toLowerCase() === 'content-type') isStream = headers[i + 1]!.trimStart().toLowerCase().startsWith('text/event-stream');
+    else if (name.length === 14 && name.toLowerCase() === 'content-length') return false;
+  }
+  return isStream;
+}

@@ -9,13 +9,12 @@ import {
   UPSTREAM_FAILED_MESSAGE,
   UPSTREAM_TIMEOUT_MESSAGE,
 } from './error-response.js';
-import type { BodyWatch } from './body-rate-guard.js';
-import { clientResponseHeadersFromRaw, sanitizeRequestHead } from './forwarded-headers.js';
-import { LimitedBody } from './limited-body.js';
+import { clientResponseHeadersFromRaw, isEventStream, sanitizeRequestHead } from './forwarded-headers.js';
+import { RequestBody, type BodyOwner } from './request-body.js';
 import { checkRequestHead } from './request-limits.js';
 import type { MirrorCopy, MirroredRequest } from './mirror-copy.js';
-import type { RoutingTable } from './routing-table.js';
-import { newStickyValue } from './sticky-cookie.js';
+import { pickFirst, type FirstPick } from './first-pick.js';
+import { trackDrain, trackResponse, type ResponseOwner } from './response-tracking.js';
 import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from './upstream-failure.js';
 import type { UpstreamFailureKind } from './upstream-failure.js';
 import { outcomeOfStatus } from './outlier-ejection.js';
@@ -24,19 +23,6 @@ import type { LongLivedConnection, UpstreamTarget } from './upstream-target.js';
 /** Proxies one client request to an upstream of the listener's app. */
 export function forwardRequest(listener: AppListener, req: IncomingMessage, res: ServerResponse): void {
   new ForwardedRequest(listener, req, res).start();
-}
-
-/** The request a response belongs to, so that one shared listener serves every response. */
-const kForwarded = Symbol('forwardedRequest');
-type TrackedResponse = ServerResponse & { [kForwarded]?: ForwardedRequest };
-
-/** Shared 'close' and 'drain' listeners: no closure per request (`this` is the response). */
-function onResponseClose(this: TrackedResponse): void {
-  this[kForwarded]?.onClientResponseClose();
-}
-
-function onResponseDrain(this: TrackedResponse): void {
-  this[kForwarded]?.onClientDrain();
 }
 
 /**
@@ -49,13 +35,13 @@ function onResponseDrain(this: TrackedResponse): void {
  *    the response before it is complete, so nothing queued behind an error is ever sent on.
  * 1. A body up to `retryBodyBufferBytes` with a known length is read first so it can be sent
  *    again; a larger or chunked body is streamed (with backpressure) and not replayable. A body
- *    arriving slower than the minimum rate is cut (408).
+ *    arriving slower than the minimum rate is cut (408). See `RequestBody`.
  * 2. An endpoint is picked from the app's current routing table and counted in flight: in
  *    the revision of a preview listener, else of the first matching route (the request is
  *    then pinned to that revision, retries included), else by weight, by the sticky cookie's
  *    hash when the plan asks for it (a client without one is given one with the response).
  *    A request served by weight may be copied to the mirror revision (`MirrorCopy`), after
- *    the real try was dispatched and without ever waiting for the copy.
+ *    the real try was dispatched and without ever waiting for the copy. See `pickFirst`.
  * 3. The response head and body are streamed to the client, pausing the upstream whenever
  *    the client socket is full.
  * 4. A failed try is retried on another endpoint (DESIGN rule 3) when nothing of it reached
@@ -73,7 +59,7 @@ function onResponseDrain(this: TrackedResponse): void {
  * `onError`) rather than the newer controller one: that one is adapted to this by a wrapper
  * that also builds a header object per response, a cost the benchmark showed on every request.
  */
-export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedConnection {
+export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedConnection, FirstPick, ResponseOwner, BodyOwner {
   private target: UpstreamTarget | undefined = undefined;
   /** Aborts the current try; set once undici assigned it to a connection. */
   private abortTry: ((reason?: Error) => void) | undefined = undefined;
@@ -88,24 +74,21 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
   private isClientGone = false;
   private isBodyReplayable = true;
   private isDrainHooked = false;
-  /** The revision a routed or preview request must stay in; undefined when chosen by weight. */
-  private pinnedRevision: number | undefined = undefined;
-  /** A Set-Cookie value giving the client a fresh sticky value, when it came without one. */
-  private stickySetCookie: string | undefined = undefined;
-  private mirrorCopy: MirrorCopy | undefined = undefined;
+  // Set by `pickFirst` (see FirstPick).
+  pinnedRevision: number | undefined = undefined;
+  stickySetCookie: string | undefined = undefined;
+  mirrorCopy: MirrorCopy | undefined = undefined;
   private upstreamHeaders: string[] | undefined = undefined;
   /** Monotonic ms when the request reached the proxy, for the latency histogram. */
   private readonly startedAtMs = performance.now();
   /** The status the upstream answered, counted once the response ended. */
   private statusCode = 0;
-  /** Set when the proxy itself refuses the request mid-way (413, 408): the status to answer. */
-  private refusedStatus: number | undefined = undefined;
-  private bodyWatch: BodyWatch | undefined = undefined;
+  /** Set when the request has a body. */
+  private body: RequestBody | undefined = undefined;
   /** The response is an event stream (`text/event-stream`, no Content-Length): long-lived. */
   private isEventStream = false;
   /** The proxy ended the event stream itself (its endpoint is leaving): the abort is no failure. */
   private isEndedByProxy = false;
-  private limitedBody: LimitedBody | undefined = undefined;
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
 
   constructor(
@@ -134,8 +117,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     const socket = req.socket;
     if (socket.writableEnded || socket.destroyed) return;
     res.sendDate = false;
-    (res as TrackedResponse)[kForwarded] = this;
-    res.on('close', onResponseClose);
+    trackResponse(res, this);
     const { options } = listener;
     const head = sanitizeRequestHead(req.rawHeaders, socket.remoteAddress, listener.isTrustedPeer(socket));
     const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders.length >> 1, head);
@@ -164,15 +146,14 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
         sendErrorResponse(res, 413, 'request body too large');
         return;
       }
-      this.watchBody();
+      const body = (this.body = new RequestBody(this, req, listener.bodyGuard));
       if (length <= options.retryBodyBufferBytes) {
-        this.bufferBody();
+        body.buffer();
         return;
       }
       dispatchOptions.body = req;
     } else {
-      this.watchBody();
-      dispatchOptions.body = options.maxBodyBytes > 0 ? (this.limitedBody = new LimitedBody(req, options.maxBodyBytes, () => this.onBodyTooLarge())) : req;
+      dispatchOptions.body = (this.body = new RequestBody(this, req, listener.bodyGuard)).streamed(options.maxBodyBytes);
     }
     this.isBodyReplayable = false;
     this.dispatchFirst();
@@ -219,7 +200,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     if (this.res.write(chunk)) return true;
     if (!this.isDrainHooked) {
       this.isDrainHooked = true;
-      this.res.on('drain', onResponseDrain);
+      trackDrain(this.res);
     }
     return false;
   }
@@ -247,8 +228,9 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
       this.res.end();
       return;
     }
-    if (this.refusedStatus !== undefined) {
-      this.refuse(this.refusedStatus);
+    const refusedStatus = this.body?.refusedStatus;
+    if (refusedStatus !== undefined) {
+      this.refuse(refusedStatus);
       return;
     }
     const kind = classifyUpstreamFailure(error, this.isWritten);
@@ -287,43 +269,25 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     sendErrorResponse(this.res, status, status === 413 ? 'request body too large' : 'request body too slow');
   }
 
-  private watchBody(): void {
-    const { req } = this;
-    this.bodyWatch = this.listener.bodyGuard.watch(req.socket, () => this.onBodyTooSlow());
-    if (this.bodyWatch !== undefined) req.once('end', () => this.listener.bodyGuard.unwatch(this.bodyWatch));
-  }
-
-  private onBodyTooSlow(): void {
-    this.refusedStatus = 408;
-    this.cut();
-  }
-
-  private onBodyTooLarge(): void {
-    this.refusedStatus = 413;
-  }
-
-  /** Stops the current try (its error reports `refusedStatus`), or answers at once when none runs. */
-  private cut(): void {
+  /** Stops the current try (its error reports the refused status), or answers at once when none runs. */
+  onBodyTooSlow(): void {
+    const refusedStatus = this.body?.refusedStatus;
     if (this.target !== undefined && this.abortTry !== undefined) {
-      this.abortTry(new CutoverError('PROXY_REQUEST_REFUSED', `request refused with ${this.refusedStatus}`));
+      this.abortTry(new CutoverError('PROXY_REQUEST_REFUSED', `request refused with ${refusedStatus}`));
       return;
     }
-    if (this.target === undefined) this.refuse(this.refusedStatus ?? 400);
+    if (this.target === undefined) this.refuse(refusedStatus ?? 400);
   }
 
-  private bufferBody(): void {
-    const chunks: Buffer[] = [];
-    this.req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    this.req.once('end', () => {
-      if (this.isClientGone || this.res.headersSent) return;
-      this.dispatchOptions.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      this.dispatchFirst();
-    });
+  onBodyBuffered(chunks: Buffer[]): void {
+    if (this.isClientGone || this.res.headersSent) return;
+    this.dispatchOptions.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    this.dispatchFirst();
   }
 
   private dispatchFirst(): void {
     const table = this.listener.route.table;
-    const target = this.pickFirst(table);
+    const target = pickFirst(table, this.listener.previewRevision, this.req, this);
     if (target === undefined) {
       table.recordUnrouted();
       const pinned = this.pinnedRevision;
@@ -341,28 +305,6 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     if (isStreamed) copy.sendAfterBody(this.mirroredRequest(), this.req);
     this.dispatch(target);
     if (!isStreamed) copy.send(this.mirroredRequest(), Buffer.isBuffer(body) ? body : null);
-  }
-
-  /** Chooses the first endpoint (see the class comment, step 2); undefined when there is none. */
-  private pickFirst(table: RoutingTable): UpstreamTarget | undefined {
-    const pinned = this.listener.previewRevision ?? table.routes?.match(this.req.headers);
-    if (pinned !== undefined) {
-      this.pinnedRevision = pinned;
-      return table.pickInRevision(pinned);
-    }
-    const { sticky } = table;
-    let target: UpstreamTarget | undefined;
-    if (sticky === undefined) target = table.pick();
-    else {
-      let value = sticky.read(this.req.headers.cookie);
-      if (value === undefined) {
-        value = newStickyValue();
-        this.stickySetCookie = sticky.setCookie(value);
-      }
-      target = table.pickSticky(value);
-    }
-    if (target !== undefined && table.mirror !== undefined) this.mirrorCopy = table.mirror.take(target);
-    return target;
   }
 
   private mirroredRequest(): MirroredRequest {
@@ -387,9 +329,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     if (this.tries >= this.listener.options.maxTries) return false;
     if (kind === 'not-sent') {
       // A streamed body can go out again only if undici never started reading it.
-      if (this.isBodyReplayable) return true;
-      if (this.limitedBody !== undefined) return !this.limitedBody.hasStarted && !this.req.destroyed;
-      return !this.req.readableDidRead && !this.req.destroyed;
+      return this.isBodyReplayable || this.body?.isUnread === true;
     }
     return kind === 'reset' && this.isBodyReplayable && isIdempotentMethod(this.req.method);
   }
@@ -410,7 +350,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
 
   /** The client's response closed (finished, or the client went away). */
   onClientResponseClose(): void {
-    if (this.bodyWatch !== undefined) this.listener.bodyGuard.unwatch(this.bodyWatch);
+    this.body?.stopWatching();
     if (this.listener.isClosing) this.listener.closeIdleConnections();
     // A mirror copy still waiting for a streamed body gives up: that body may never end now.
     this.mirrorCopy?.cancel();
@@ -419,17 +359,6 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     // Without an abort function the try is still queued; onConnect aborts it.
     if (this.target !== undefined && this.abortTry !== undefined) this.abortTry(clientClosedError());
   }
-}
-
-/** True for an event stream of unknown length (a response with a Content-Length is not cut short). */
-function isEventStream(headers: readonly string[]): boolean {
-  let isStream = false;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (name.length === 12 && name.toLowerCase() === 'content-type') isStream = headers[i + 1]!.trimStart().toLowerCase().startsWith('text/event-stream');
-    else if (name.length === 14 && name.toLowerCase() === 'content-length') return false;
-  }
-  return isStream;
 }
 
 function clientClosedError(): Error {

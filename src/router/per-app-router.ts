@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { AppSpec } from '../model/spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
-import { HaproxyRouter, type FrontendHints } from './haproxy/haproxy-router.js';
+import { HaproxyRouter } from './haproxy/haproxy-router.js';
+import type { FrontendHints } from './haproxy/haproxy-app-entry.js';
 import type { EndpointStats, TrafficRouter } from './traffic-router.js';
 import type { SourcedMeasurements } from '../model/measurements.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldHints, type FieldHint } from './config-schema.js';
+import { fieldHints, type FieldHint } from './field-hints.js';
 import { describeValue } from './describe-value.js';
 import type { Finding, KeyPath } from './finding.js';
 

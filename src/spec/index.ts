@@ -10,7 +10,8 @@ export { parseListen, formatListen, LISTEN_INVALID, MIN_PORT, MAX_PORT } from '.
 export { splitCommand, COMMAND_INVALID } from './split-command.js';
 export { parseSize, formatSize, SIZE_INVALID } from './parse-size.js';
 export { parseOverride, type Override } from './apply-overrides.js';
-export { configSchema, type RawConfig, type RawApp } from './config-schema.js';
+export { configSchema, type RawConfig } from './config-schema.js';
+export { type RawApp } from './app-schema.js';
 export { configJsonSchema } from './json-schema.js';
 export { specHash } from './spec-hash.js';
 export * from './defaults.js';

@@ -4,14 +4,14 @@ import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, 
 import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from '../upstream-failure.js';
 import { outcomeOfStatus } from '../outlier-ejection.js';
 import type { LongLivedConnection, UpstreamTarget } from '../upstream-target.js';
-import { ChunkedScanner, MALFORMED_CHUNKED, NEEDS_MORE } from './chunked-scanner.js';
+import { ChunkedScanner, MALFORMED_CHUNKED } from './chunked-scanner.js';
+import { Exchange } from './exchange.js';
 import type { FastLane } from './fast-lane.js';
 import { UpstreamClosedError } from './raw-upstream-pool.js';
-import type { UpstreamConnection, UpstreamUser } from './raw-upstream-pool.js';
+import type { UpstreamUser } from './raw-upstream-pool.js';
 import { parseSimpleRequest } from './simple-request.js';
 import type { SimpleRequest } from './simple-request.js';
 import { Framing, INCOMPLETE, MALFORMED, parseUpstreamResponse } from './upstream-response.js';
-import type { UpstreamResponseHead } from './upstream-response.js';
 import { CutoverError } from '../../errors.js';
 
 /** Largest upstream response head the fast lane reads (beyond it: 502), like undici's default. */
@@ -38,32 +38,14 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   /** performance.now() after which an idle connection, or the current try, is given up. */
   deadline = 0;
 
-  // The current exchange; `request` is undefined between exchanges.
-  private request: SimpleRequest | undefined = undefined;
-  private target: UpstreamTarget | undefined = undefined;
-  private upstream: UpstreamConnection | undefined = undefined;
-  private tried: UpstreamTarget[] | undefined = undefined;
-  private tries = 0;
-  private pinnedRevision: number | undefined = undefined;
-  private startedAt = 0;
-  private response: UpstreamResponseHead | undefined = undefined;
-  /** Response bytes of the upstream not yet forming a whole head. */
-  private headBytes: Buffer | undefined = undefined;
-  private bodyLeft = 0;
-  private chunked: ChunkedScanner | undefined = undefined;
-  /** The upstream sent bytes beyond the response: its connection is out of step. */
-  private isOverrun = false;
-  private closesAfterResponse = false;
-  /** The response is an event stream of unknown length: long-lived, ended cleanly when its endpoint leaves. */
-  private isEventStream = false;
-  /** The endpoint is leaving: end the event stream at the next chunk boundary. */
-  private isGoingAway = false;
+  /** The current exchange, reused from one to the next; `exchange.request` is undefined between exchanges. */
+  private readonly exchange = new Exchange();
 
   private readonly onClientData = (chunk: Buffer): void => this.clientData(chunk);
   private readonly onClientEnd = (): void => this.clientEnded();
   private readonly onClientClose = (): void => this.clientClosed();
   private readonly onClientDrain = (): void => {
-    this.upstream?.socket.resume();
+    this.exchange.upstream?.socket.resume();
   };
 
   constructor(
@@ -83,7 +65,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
 
   /** True between exchanges: the connection can be closed without cutting anything. */
   get isIdle(): boolean {
-    return this.request === undefined;
+    return this.exchange.request === undefined;
   }
 
   /** Closes an idle connection at once; a busy one closes after its response. */
@@ -93,16 +75,16 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
 
   /** The sweep found the deadline passed: an idle keep-alive connection, or a try that took too long. */
   expire(): void {
-    if (this.request === undefined) {
+    if (this.exchange.request === undefined) {
       this.socket.destroy();
       return;
     }
-    this.upstream?.destroy(new CutoverError('UND_ERR_HEADERS_TIMEOUT', 'the upstream did not answer in time'));
+    this.exchange.upstream?.destroy(new CutoverError('UND_ERR_HEADERS_TIMEOUT', 'the upstream did not answer in time'));
   }
 
   private clientData(chunk: Buffer): void {
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    if (this.request === undefined) this.next();
+    if (this.exchange.request === undefined) this.next();
     // A client that sends far ahead of the responses is paused until they catch up.
     else if (this.pending.length > this.lane.maxPendingBytes) this.socket.pause();
   }
@@ -146,15 +128,10 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 
   private begin(request: SimpleRequest): void {
-    this.request = request;
-    this.startedAt = performance.now();
-    this.tries = 0;
-    this.tried = undefined;
-    this.closesAfterResponse = request.wantsClose;
     const { listener } = this;
     const table = listener.route.table;
     const preview = listener.previewRevision;
-    this.pinnedRevision = preview;
+    this.exchange.begin(request, preview);
     let target: UpstreamTarget | undefined;
     if (preview !== undefined) target = table.pickInRevision(preview);
     else if (table.isRoutable) target = table.pick();
@@ -167,16 +144,12 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 
   private dispatch(target: UpstreamTarget): void {
-    const request = this.request!;
-    this.target = target;
-    this.tries++;
-    this.response = undefined;
-    this.headBytes = undefined;
-    this.chunked = undefined;
-    this.isOverrun = false;
+    const exchange = this.exchange;
+    const request = exchange.request!;
+    exchange.beginTry(target);
     target.begin();
     const upstream = this.lane.poolOf(target).acquire(this);
-    this.upstream = upstream;
+    exchange.upstream = upstream;
     this.deadline = performance.now() + this.listener.options.upstreamHeadersTimeoutMs;
     const { socket } = upstream;
     if (request.body === undefined) {
@@ -190,7 +163,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 
   onUpstreamData(chunk: Buffer): void {
-    if (this.response === undefined) {
+    if (this.exchange.response === undefined) {
       this.readResponseHead(chunk);
       return;
     }
@@ -199,77 +172,53 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 
   private readResponseHead(chunk: Buffer): void {
-    let bytes = this.headBytes === undefined ? chunk : Buffer.concat([this.headBytes, chunk]);
-    let head = parseUpstreamResponse(bytes, 0, this.request!.method === 'HEAD', MAX_RESPONSE_HEAD_BYTES);
+    const exchange = this.exchange;
+    let bytes = exchange.headBytes === undefined ? chunk : Buffer.concat([exchange.headBytes, chunk]);
+    let head = parseUpstreamResponse(bytes, 0, exchange.request!.method === 'HEAD', MAX_RESPONSE_HEAD_BYTES);
     // 1xx informational heads (100 Continue, 103 Early Hints) are not forwarded.
     while (typeof head === 'object' && head.status < 200) {
       bytes = bytes.subarray(head.length);
-      head = parseUpstreamResponse(bytes, 0, this.request!.method === 'HEAD', MAX_RESPONSE_HEAD_BYTES);
+      head = parseUpstreamResponse(bytes, 0, exchange.request!.method === 'HEAD', MAX_RESPONSE_HEAD_BYTES);
     }
     if (head === INCOMPLETE) {
-      this.headBytes = bytes;
+      exchange.headBytes = bytes;
       return;
     }
     if (head === MALFORMED) {
-      this.headBytes = undefined;
-      this.upstream?.destroy(malformedError());
+      exchange.headBytes = undefined;
+      exchange.upstream?.destroy(malformedError());
       return;
     }
-    this.headBytes = undefined;
-    this.response = head;
+    exchange.headBytes = undefined;
+    exchange.response = head;
     this.deadline = performance.now() + this.listener.options.upstreamBodyTimeoutMs;
-    if (this.listener.isClosing || head.framing === Framing.UntilClose) this.closesAfterResponse = true;
+    if (this.listener.isClosing || head.framing === Framing.UntilClose) exchange.closesAfterResponse = true;
     const { socket } = this;
     socket.cork();
-    socket.write(`${head.clientHead}${this.closesAfterResponse ? 'connection: close\r\n\r\n' : this.lane.keepAliveHeaders}`, 'latin1');
+    socket.write(`${head.clientHead}${exchange.closesAfterResponse ? 'connection: close\r\n\r\n' : this.lane.keepAliveHeaders}`, 'latin1');
     if (head.isEventStream && head.framing !== Framing.Length) {
-      this.isEventStream = true;
-      this.target!.addLongLived(this);
+      exchange.isEventStream = true;
+      exchange.target!.addLongLived(this);
     }
-    if (head.framing === Framing.Length) this.bodyLeft = head.contentLength;
-    else if (head.framing === Framing.Chunked) this.chunked = new ChunkedScanner();
+    if (head.framing === Framing.Length) exchange.bodyLeft = head.contentLength;
+    else if (head.framing === Framing.Chunked) exchange.chunked = new ChunkedScanner();
     this.forwardBody(bytes, head.length);
     socket.uncork();
   }
 
   /** Writes the body bytes of `chunk` from `start`, and completes the exchange at the body's end. */
   private forwardBody(chunk: Buffer, start: number): void {
-    const response = this.response!;
-    let end = chunk.length;
-    let isComplete = false;
-    switch (response.framing) {
-      case Framing.None:
-        isComplete = true;
-        end = start;
-        break;
-      case Framing.Length:
-        if (end - start >= this.bodyLeft) {
-          end = start + this.bodyLeft;
-          isComplete = true;
-        }
-        this.bodyLeft -= end - start;
-        break;
-      case Framing.Chunked: {
-        const bodyEnd = this.chunked!.scan(chunk, start, this.isGoingAway);
-        if (bodyEnd === MALFORMED_CHUNKED) {
-          this.upstream?.destroy(malformedError());
-          return;
-        }
-        if (bodyEnd !== NEEDS_MORE) {
-          end = bodyEnd;
-          isComplete = true;
-        }
-        break;
-      }
-      case Framing.UntilClose:
-        break;
+    const exchange = this.exchange;
+    const end = exchange.bodyEnd(chunk, start);
+    if (end === MALFORMED_CHUNKED) {
+      exchange.upstream?.destroy(malformedError());
+      return;
     }
-    if (end < chunk.length) this.isOverrun = true;
     if (end > start && !this.socket.write(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end))) {
-      this.upstream?.socket.pause();
+      exchange.upstream?.socket.pause();
     }
-    if (!isComplete) return;
-    if (this.chunked !== undefined && !this.chunked.isDone) this.endStreamEarly();
+    if (!exchange.isBodyComplete) return;
+    if (exchange.chunked !== undefined && !exchange.chunked.isDone) this.endStreamEarly();
     else this.complete();
   }
 
@@ -280,24 +229,26 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
    * finished stream and reconnects, to an endpoint still in the plan; never a reset.
    */
   goAway(): void {
-    if (!this.isEventStream || this.isGoingAway || this.response === undefined) return;
-    this.isGoingAway = true;
-    if (this.response.framing === Framing.UntilClose) this.endStreamEarly();
-    else if (this.chunked?.isBetweenChunks === true) this.endStreamEarly();
+    const exchange = this.exchange;
+    if (!exchange.isEventStream || exchange.isGoingAway || exchange.response === undefined) return;
+    exchange.isGoingAway = true;
+    if (exchange.response.framing === Framing.UntilClose) this.endStreamEarly();
+    else if (exchange.chunked?.isBetweenChunks === true) this.endStreamEarly();
   }
 
   private endStreamEarly(): void {
-    const response = this.response!;
-    const upstream = this.upstream;
-    this.upstream = undefined;
+    const exchange = this.exchange;
+    const response = exchange.response!;
+    const upstream = exchange.upstream;
+    exchange.upstream = undefined;
     if (upstream !== undefined) {
       upstream.user = undefined;
       upstream.destroy();
     }
-    this.target!.meter.recordResponse(response.status, this.elapsedSeconds());
+    exchange.target!.meter.recordResponse(response.status, exchange.elapsedSeconds());
     const isChunked = response.framing === Framing.Chunked;
     this.endExchange();
-    if (isChunked && !this.listener.isClosing && !this.closesAfterResponse) {
+    if (isChunked && !this.listener.isClosing && !exchange.closesAfterResponse) {
       this.socket.write('0\r\n\r\n', 'latin1');
       this.next();
       return;
@@ -310,18 +261,19 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   private complete(): void {
     // Whatever was written under cork goes out before the next exchange or a hand-over.
     if (this.socket.writableCorked > 0) this.socket.uncork();
-    const response = this.response!;
-    const target = this.target!;
-    target.meter.recordResponse(response.status, this.elapsedSeconds());
+    const exchange = this.exchange;
+    const response = exchange.response!;
+    const target = exchange.target!;
+    target.meter.recordResponse(response.status, exchange.elapsedSeconds());
     this.listener.route.table.recordOutcome(target, outcomeOfStatus(response.status));
-    const upstream = this.upstream!;
-    this.upstream = undefined;
+    const upstream = exchange.upstream!;
+    exchange.upstream = undefined;
     upstream.socket.resume();
     const { options } = this.listener;
     const idleMs = Math.min(options.upstreamKeepAliveTimeoutMs, (response.keepAliveMs ?? Infinity) - options.upstreamKeepAliveThresholdMs);
-    this.lane.poolOf(target).release(upstream, response.isReusable && !this.isOverrun, idleMs);
+    this.lane.poolOf(target).release(upstream, response.isReusable && !exchange.isOverrun, idleMs);
     this.endExchange();
-    if (this.closesAfterResponse || this.listener.isClosing) {
+    if (exchange.closesAfterResponse || this.listener.isClosing) {
       this.socket.end();
       return;
     }
@@ -329,39 +281,40 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 
   onUpstreamClosed(error: Error): void {
-    const upstream = this.upstream;
-    this.upstream = undefined;
-    if (this.request === undefined || upstream === undefined) return;
-    const response = this.response;
+    const exchange = this.exchange;
+    const upstream = exchange.upstream;
+    exchange.upstream = undefined;
+    if (exchange.request === undefined || upstream === undefined) return;
+    const response = exchange.response;
     if (response !== undefined && response.framing === Framing.UntilClose && error instanceof UpstreamClosedError && error.isOrderlyEnd) {
-      this.target!.meter.recordResponse(response.status, this.elapsedSeconds());
-      this.listener.route.table.recordOutcome(this.target!, outcomeOfStatus(response.status));
+      exchange.target!.meter.recordResponse(response.status, exchange.elapsedSeconds());
+      this.listener.route.table.recordOutcome(exchange.target!, outcomeOfStatus(response.status));
       this.endExchange();
       this.socket.end();
       return;
     }
-    const failed = this.target!;
+    const failed = exchange.target!;
     const kind = classifyUpstreamFailure(error, upstream.isConnected);
     failed.meter.recordUpstreamFailure(kind === 'timeout');
     this.listener.route.table.recordOutcome(failed, 'failure');
     if (response !== undefined) {
       // Never pass a truncated body off as complete.
-      failed.meter.recordProxyError(502, this.elapsedSeconds());
+      failed.meter.recordProxyError(502, exchange.elapsedSeconds());
       this.endExchange();
       this.socket.destroy();
       return;
     }
     failed.end();
-    this.target = undefined;
-    if (this.tries < this.listener.options.maxTries && (kind === 'not-sent' || (kind === 'reset' && isIdempotentMethod(this.request.method)))) {
-      const next = this.listener.route.table.pickAfterFailure((this.tried ??= []), failed, error, this.pinnedRevision);
+    exchange.target = undefined;
+    if (exchange.tries < this.listener.options.maxTries && (kind === 'not-sent' || (kind === 'reset' && isIdempotentMethod(exchange.request.method)))) {
+      const next = this.listener.route.table.pickAfterFailure((exchange.tried ??= []), failed, error, exchange.pinnedRevision);
       if (next !== undefined) {
         this.dispatch(next);
         return;
       }
     }
     const status = failureStatus(kind, error);
-    failed.meter.recordProxyError(status, this.elapsedSeconds());
+    failed.meter.recordProxyError(status, exchange.elapsedSeconds());
     this.sendError(status, status === 504 ? UPSTREAM_TIMEOUT_MESSAGE : UPSTREAM_FAILED_MESSAGE);
   }
 
@@ -375,20 +328,14 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
 
   /** Ends the in-flight count of the current try and forgets the exchange. */
   private endExchange(): void {
-    if (this.isEventStream) {
-      this.isEventStream = false;
-      this.isGoingAway = false;
-      this.target?.removeLongLived(this);
+    const exchange = this.exchange;
+    if (exchange.isEventStream) {
+      exchange.isEventStream = false;
+      exchange.isGoingAway = false;
+      exchange.target?.removeLongLived(this);
     }
-    this.target?.end();
-    this.target = undefined;
-    this.request = undefined;
-    this.response = undefined;
-    this.chunked = undefined;
-  }
-
-  private elapsedSeconds(): number {
-    return (performance.now() - this.startedAt) / 1000;
+    exchange.target?.end();
+    exchange.clear();
   }
 
   /**
@@ -407,8 +354,8 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 
   private abandon(): void {
-    const upstream = this.upstream;
-    this.upstream = undefined;
+    const upstream = this.exchange.upstream;
+    this.exchange.upstream = undefined;
     if (upstream !== undefined) {
       upstream.user = undefined;
       upstream.destroy();

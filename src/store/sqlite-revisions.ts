@@ -1,0 +1,67 @@
+import type Database from 'better-sqlite3';
+import type { AppSpec } from '../model/spec.js';
+import type { RevisionRecord, TrafficShare } from '../model/records.js';
+
+/** Apps (stable revision, traffic split) and their revisions, in the `apps` and `revisions` tables. */
+
+interface RevisionRow {
+  app: string;
+  number: number;
+  spec: string;
+  spec_hash: string;
+  created_at: number;
+}
+
+export function listApps(db: Database.Database): { name: string; stableRevision: number | null }[] {
+  const rows = db.prepare('SELECT name, stable_revision FROM apps ORDER BY name').all() as { name: string; stable_revision: number | null }[];
+  return rows.map((r) => ({ name: r.name, stableRevision: r.stable_revision }));
+}
+
+export function stableRevision(db: Database.Database, app: string): number | null {
+  const row = db.prepare('SELECT stable_revision FROM apps WHERE name = ?').get(app) as { stable_revision: number | null } | undefined;
+  return row?.stable_revision ?? null;
+}
+
+export function setStableRevision(db: Database.Database, now: () => number, app: string, revision: number | null): void {
+  db
+    .prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at')
+    .run(app, revision, now());
+}
+
+export function setTraffic(db: Database.Database, app: string, split: TrafficShare[]): void {
+  db.prepare('UPDATE apps SET traffic = ? WHERE name = ?').run(JSON.stringify(split), app);
+}
+
+export function traffic(db: Database.Database, app: string): TrafficShare[] {
+  const row = db.prepare('SELECT traffic FROM apps WHERE name = ?').get(app) as { traffic: string | null } | undefined;
+  return row?.traffic ? (JSON.parse(row.traffic) as TrafficShare[]) : [];
+}
+
+export function latestRevision(db: Database.Database, app: string): RevisionRecord | null {
+  const row = db.prepare('SELECT * FROM revisions WHERE app = ? ORDER BY number DESC LIMIT 1').get(app) as RevisionRow | undefined;
+  return row ? toRevision(row) : null;
+}
+
+export function getRevision(db: Database.Database, app: string, number: number): RevisionRecord | null {
+  const row = db.prepare('SELECT * FROM revisions WHERE app = ? AND number = ?').get(app, number) as RevisionRow | undefined;
+  return row ? toRevision(row) : null;
+}
+
+export function listRevisions(db: Database.Database, app: string): RevisionRecord[] {
+  return (db.prepare('SELECT * FROM revisions WHERE app = ? ORDER BY number').all(app) as RevisionRow[]).map(toRevision);
+}
+
+export function addRevision(db: Database.Database, now: () => number, app: string, spec: AppSpec, specHash: string): RevisionRecord {
+  return db.transaction(() => {
+    const latest = latestRevision(db, app);
+    const number = (latest?.number ?? 0) + 1;
+    const createdAt = now();
+    db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(app, number, JSON.stringify(spec), specHash, createdAt);
+    db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
+    return { app, number, spec, specHash, createdAt };
+  }).immediate();
+}
+
+function toRevision(row: RevisionRow): RevisionRecord {
+  return { app: row.app, number: row.number, spec: JSON.parse(row.spec) as AppSpec, specHash: row.spec_hash, createdAt: row.created_at };
+}
