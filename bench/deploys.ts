@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoadClient, percentile, type LoadReport } from '../src/load/load-client.js';
+import { LoadClient, percentile, type LoadReport } from '../src/loadgen/load-client.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, sampleAppConfig } from '../test/helpers/daemon-fixture.js';
 import { repoRoot } from '../test/helpers/repo.js';

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CRASH_AFTER_ENV } from '../src/controller/crash-switch.js';
-import { LoadClient } from '../src/load/load-client.js';
+import { LoadClient } from '../src/loadgen/load-client.js';
 import { DaemonFixture } from '../test/helpers/daemon-fixture.js';
 import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, runScenario, SCENARIOS, type Scenario } from '../test/helpers/crash-scenarios.js';
 

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configJsonSchema } from '../src/spec/index.js';
+import { configJsonSchema } from '../src/config/index.js';
 
 // Compiled to dist*/scripts/write-schema.js, so the repository root is two levels up.
 const schemaFile = fileURLToPath(new URL('../../schema/cutover.schema.json', import.meta.url));

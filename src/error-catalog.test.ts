@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ERROR_CATALOG, errorCodeInfo, FOREIGN_CODE_INFO, isErrorCode, receivedErrorCode } from './error-catalog.js';
 import { CutoverError, DaemonUnreachableError, InputError, InternalError } from './errors.js';
-import { ConfigError } from './spec/config-error.js';
+import { ConfigError } from './config/config-error.js';
 
 /**
  * Every code with [HTTP status, exit code], as the API and the CLI answered them before the

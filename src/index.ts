@@ -15,4 +15,4 @@ export type { EventRecord, RolloutRecord, RevisionRecord, InstanceRecord, Analys
 export type { DeployResult } from './protocol/deploy-result.js';
 export * from './model/index.js';
 export { CutoverError, InputError, DaemonUnreachableError, InternalError } from './errors.js';
-export { loadConfig, parseConfig, ConfigError } from './spec/index.js';
+export { loadConfig, parseConfig, ConfigError } from './config/index.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CutoverClient, type StreamMessage } from '../src/index.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
-import { loadConfig } from '../src/spec/index.js';
+import { loadConfig } from '../src/config/index.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { sample } from './helpers/traffic.js';
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonFixture, isProcessGroupAlive, runCli, sampleAppConfig } from './helpers/daemon-fixture.js';
-import type { AppSpec } from '../src/model/spec.js';
+import type { AppSpec } from '../src/model/app-spec.js';
 import { repoRoot } from './helpers/repo.js';
 import { parse as parseYaml } from 'yaml';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/spec/index.js';
+import { ConfigError, loadConfig } from '../src/config/index.js';
 import { repoRoot } from './helpers/repo.js';
 
 

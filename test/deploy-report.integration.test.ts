@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoadClient } from '../src/load/load-client.js';
+import { LoadClient } from '../src/loadgen/load-client.js';
 import { CRASH_AFTER_ENV } from '../src/controller/crash-switch.js';
 import type { DeployReport } from '../src/protocol/deploy-report.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';

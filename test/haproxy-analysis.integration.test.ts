@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoadClient } from '../src/load/load-client.js';
+import { LoadClient } from '../src/loadgen/load-client.js';
 import { DaemonFixture, sampleAppConfig } from './helpers/daemon-fixture.js';
 import { haproxySkip } from './helpers/haproxy.js';
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { LoadClient } from '../src/load/load-client.js';
+import { LoadClient } from '../src/loadgen/load-client.js';
 import { RuntimeApi } from '../src/router/haproxy/runtime-api.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { haproxySkip } from './helpers/haproxy.js';

@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { LoadClient } from '../src/load/load-client.js';
+import { LoadClient } from '../src/loadgen/load-client.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
-import type { HookPoint } from '../src/model/spec.js';
+import type { HookPoint } from '../src/model/app-spec.js';
 import { givenDaemon, sampleAppConfig, waitFor, type CliResult, type DaemonFixture } from './helpers/daemon-fixture.js';
 import { repoRoot } from './helpers/repo.js';
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import type { AppSpec } from '../src/model/spec.js';
+import type { AppSpec } from '../src/model/app-spec.js';
 import type { RevisionGroup, TrafficPlan } from '../src/model/traffic-plan.js';
 import { KubernetesRouter } from '../src/router/kubernetes/kubernetes-router.js';
 import { HTTP_ROUTE_API } from '../src/router/kubernetes/http-route-rules.js';
@@ -20,7 +20,7 @@ import { createKubeClients, MERGE_PATCH, type KubeClients } from '../src/runtime
 import { KubernetesRuntime } from '../src/runtime/kubernetes/kubernetes-runtime.js';
 import { isTerminalPhase } from '../src/model/rollout.js';
 import type { Controller } from '../src/controller/controller.js';
-import { parseConfig } from '../src/spec/index.js';
+import { parseConfig } from '../src/config/index.js';
 import type { SqliteStore } from '../src/store/sqlite-store.js';
 import { leaseHolderFor } from '../src/fleet/cluster/revision-backend.js';
 import { KubernetesLease, ROLLOUT_ANNOTATION } from '../src/fleet/cluster/kubernetes-lease.js';

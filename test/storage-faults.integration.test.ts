@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { LoadClient } from '../src/load/load-client.js';
+import { LoadClient } from '../src/loadgen/load-client.js';
 import { EXIT_STORE_CORRUPT } from '../src/exit-codes.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import { LoadClient } from '../src/load/load-client.js';
+import { LoadClient } from '../src/loadgen/load-client.js';
 import { givenDaemon, givenDaemonForTest, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
 describe('supervision of running instances', () => {

@@ -1,4 +1,4 @@
-import type { AnalysisProviderName, AnalysisTemplateSpec } from '../model/spec.js';
+import type { AnalysisProviderName, AnalysisTemplateSpec } from '../model/app-spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
 import type { Store } from '../store/store.js';
 import type { AnalysisMeasurementRecord, AnalysisRunRecord, RolloutRecord } from '../model/records.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { AnalysisTemplateSpec } from '../model/spec.js';
+import type { AnalysisTemplateSpec } from '../model/app-spec.js';
 import { compareWithBaseline, holds, judgeMeasurement, judgeRun, negate, parseCondition, MEASUREMENT_RESULTS, type Measurement } from './judge.js';
 
 const template: Pick<AnalysisTemplateSpec, 'provider' | 'successCondition' | 'failureCondition' | 'minRequests' | 'baseline' | 'metric'> = {

@@ -3,7 +3,7 @@
  * (and, with a baseline, stable's value over the same window); `judgeMeasurement` says whether
  * one measurement passed, `judgeRun` whether a run of them is over and how it ended.
  */
-import type { AnalysisTemplateSpec } from '../model/spec.js';
+import type { AnalysisTemplateSpec } from '../model/app-spec.js';
 
 /** What one measurement, or a whole run, came to. */
 export const MEASUREMENT_RESULTS = ['successful', 'failed', 'inconclusive', 'error'] as const;

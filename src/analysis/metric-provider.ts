@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { AnalysisTemplateSpec } from '../model/spec.js';
+import type { AnalysisTemplateSpec } from '../model/app-spec.js';
 import { filterEnv } from '../runtime/local/local-runtime.js';
 import type { Measurement } from './judge.js';
 import { type MeasurementHistory } from './measurement-history.js';

@@ -1,6 +1,6 @@
 import type http from 'node:http';
-import { formatListen } from '../spec/parse-listen.js';
-import type { HostPort } from '../model/spec.js';
+import { formatListen } from '../config/parse-listen.js';
+import type { HostPort } from '../model/app-spec.js';
 import { bearerToken, isTokenValid } from './admin-token.js';
 import { hasValidSession } from '../web/ui-session.js';
 import { ERROR_CATALOG } from '../error-catalog.js';

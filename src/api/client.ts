@@ -5,7 +5,7 @@ import type { DeployResult } from '../protocol/deploy-result.js';
 import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.js';
 import type { LiveMetrics } from '../protocol/live-metrics.js';
 import type { RolloutPhase, StrategyName } from '../model/rollout.js';
-import type { AppSpec, HookPoint } from '../model/spec.js';
+import type { AppSpec, HookPoint } from '../model/app-spec.js';
 import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, InstanceRecord, RevisionRecord, RolloutRecord, TrafficShare } from '../model/records.js';
 import type { DeployReport } from '../protocol/deploy-report.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';

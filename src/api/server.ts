@@ -5,12 +5,12 @@ import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.j
 import type { Controller } from '../controller/controller.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import { createUiServer } from '../web/ui-server.js';
-import { HOOK_POINTS, type HookPoint } from '../model/spec.js';
+import { HOOK_POINTS, type HookPoint } from '../model/app-spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
 import type { RolloutRecord } from '../model/records.js';
 import type { ClusterCommand } from '../fleet/cluster/kubernetes-command-queue.js';
-import type { HostPort } from '../model/spec.js';
+import type { HostPort } from '../model/app-spec.js';
 import { AdminGuard } from './admin-guard.js';
 import { API_PREFIX, API_ROUTES, type ApiErrorBody, type ApiRouteName } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';

@@ -1,7 +1,7 @@
 import { CutoverError } from '../errors.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
-import { HOOK_POINTS, type AppSpec, type HookSpec } from '../model/spec.js';
-import { APP_NAME_PATTERN } from '../spec/app-schema.js';
+import { HOOK_POINTS, type AppSpec, type HookSpec } from '../model/app-spec.js';
+import { APP_NAME_PATTERN } from '../config/app-schema.js';
 
 /**
  * The API takes resolved app specs (the CLI validated the YAML). A library caller may send

@@ -1,6 +1,6 @@
 import type { LongLivedDrain, OutlierDetection, ServingInstance, TrafficPlan } from '../model/traffic-plan.js';
-import type { AppSpec, HostPort } from '../model/spec.js';
-import { DEFAULT_OUTLIER_CONSECUTIVE_FAILURES, DEFAULT_OUTLIER_EJECT_FOR_MS } from '../spec/defaults.js';
+import type { AppSpec, HostPort } from '../model/app-spec.js';
+import { DEFAULT_OUTLIER_CONSECUTIVE_FAILURES, DEFAULT_OUTLIER_EJECT_FOR_MS } from '../config/defaults.js';
 import type { TrafficIntent } from '../strategies/strategy-plan.js';
 import type { TrafficShare } from '../model/records.js';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AppSpec } from '../model/spec.js';
-import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
+import type { AppSpec } from '../model/app-spec.js';
+import { resolveBlueGreen, resolveCanary } from '../config/resolve-config.js';
 import type { ObservedInstance } from '../strategies/strategy-plan.js';
 import type { RolloutRecord } from '../model/records.js';
 import { buildTrafficPlan, trafficShares } from './build-traffic-plan.js';

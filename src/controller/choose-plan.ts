@@ -1,5 +1,5 @@
-import type { AppSpec, StrategySpec } from '../model/spec.js';
-import { resolveBlueGreen, resolveCanary } from '../spec/resolve-config.js';
+import type { AppSpec, StrategySpec } from '../model/app-spec.js';
+import { resolveBlueGreen, resolveCanary } from '../config/resolve-config.js';
 import { rollingPlan } from '../strategies/rolling.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan } from '../strategies/strategy-plan.js';

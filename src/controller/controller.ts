@@ -11,7 +11,7 @@ import { LocalFleet } from '../fleet/local/local-fleet.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import type { EventKind } from '../model/event-kinds.js';
 import type { StrategyName } from '../model/rollout.js';
-import type { AppSpec, HookPoint } from '../model/spec.js';
+import type { AppSpec, HookPoint } from '../model/app-spec.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Store } from '../store/store.js';

@@ -3,7 +3,7 @@ import { CutoverError } from '../errors.js';
 import type { ClusterCoordinator } from '../fleet/cluster/cluster-coordinator.js';
 import type { LocalFleet } from '../fleet/local/local-fleet.js';
 import type { StrategyName } from '../model/rollout.js';
-import { HOOK_POINTS, type AppSpec, type HookPoint, type StrategySpec } from '../model/spec.js';
+import { HOOK_POINTS, type AppSpec, type HookPoint, type StrategySpec } from '../model/app-spec.js';
 import { rolloutAlreadyActive, type Store } from '../store/store.js';
 import { type RolloutRecord } from '../model/records.js';
 import { strategyNamed } from '../strategies/strategies.js';

@@ -7,7 +7,7 @@ import { hookEnv } from '../hooks/hook-env.js';
 import { failedHook, hookProgress } from '../hooks/hook-point.js';
 import type { HookRunner } from '../hooks/hook-runner.js';
 import { isTerminalPhase } from '../model/rollout.js';
-import type { HookPoint } from '../model/spec.js';
+import type { HookPoint } from '../model/app-spec.js';
 import type { Store } from '../store/store.js';
 import type { RolloutRecord } from '../model/records.js';
 import { strategyNamed } from '../strategies/strategies.js';

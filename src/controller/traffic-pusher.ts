@@ -1,4 +1,4 @@
-import type { AppSpec, HostPort } from '../model/spec.js';
+import type { AppSpec, HostPort } from '../model/app-spec.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import { KubernetesApiError } from '../runtime/kubernetes/kube-clients.js';
 import type { TrafficIntent } from '../strategies/strategy-plan.js';

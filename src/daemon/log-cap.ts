@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { parseSize } from '../spec/parse-size.js';
+import { parseSize } from '../config/parse-size.js';
 import { DEFAULT_LOG_MAX_BYTES } from '../runtime/local/log-files.js';
 
 /** Sets the size cap of each instance log file (and of its `.1`), for the whole daemon. */

@@ -2,7 +2,7 @@ import { ignoreOutputErrors } from './output-errors.js';
 import cluster, { type Worker } from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ProxySpec } from '../model/spec.js';
+import type { ProxySpec } from '../model/app-spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';

@@ -1,4 +1,4 @@
-import type { ProxySpec } from '../model/spec.js';
+import type { ProxySpec } from '../model/app-spec.js';
 import type { ProxyOptions } from '../proxy/proxy-options.js';
 
 /** The environment variable that carries the `proxy:` block of cutover.yaml to proxy workers. */

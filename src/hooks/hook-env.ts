@@ -1,4 +1,4 @@
-import type { AppSpec, HookPoint, HostPort } from '../model/spec.js';
+import type { AppSpec, HookPoint, HostPort } from '../model/app-spec.js';
 import { filterEnv } from '../runtime/local/local-runtime.js';
 import type { RolloutRecord } from '../model/records.js';
 

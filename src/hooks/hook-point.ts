@@ -1,4 +1,4 @@
-import type { HookPoint, HookSpec } from '../model/spec.js';
+import type { HookPoint, HookSpec } from '../model/app-spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
 import type { HookProgress } from '../strategies/strategy-plan.js';
 import type { HookRunRecord, RolloutRecord } from '../model/records.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { HookPoint } from '../model/spec.js';
+import type { HookPoint } from '../model/app-spec.js';
 import { isTerminalPhase } from '../model/rollout.js';
 import { finalPointOf, hooksAt, pointKeyOf, pointState } from './hook-point.js';
 import { describeHook, startHook, type HookOutcome, type StartedHook } from './run-hook.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HookSpec } from '../model/spec.js';
+import type { HookSpec } from '../model/app-spec.js';
 import { expandVars } from '../runtime/local/expand-vars.js';
 import { runCommand } from '../runtime/local/run-command.js';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { AnalysisRunner } from '../analysis/analysis-runner.js';
 import type { MeasurementHistory } from '../analysis/measurement-history.js';
-import type { HostPort } from '../model/spec.js';
+import type { HostPort } from '../model/app-spec.js';
 import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS } from '../model/measurements.js';
 import type { Store } from '../store/store.js';
 

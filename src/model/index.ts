@@ -1,3 +1,3 @@
-export * from './spec.js';
+export * from './app-spec.js';
 export * from './traffic-plan.js';
 export * from './rollout.js';

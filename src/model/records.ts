@@ -1,4 +1,4 @@
-import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from './spec.js';
+import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from './app-spec.js';
 import type { InstanceState, Rollout } from './rollout.js';
 
 /** The records cutover keeps (in its store, and on the wire): domain types, no I/O. */

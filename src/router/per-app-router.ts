@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec } from '../model/app-spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { HaproxyRouter } from './haproxy/haproxy-router.js';
 import type { FrontendHints } from './haproxy/haproxy-app-entry.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ProxyServer } from '../proxy/index.js';
 import { findFreePort } from '../runtime/local/free-port.js';
-import type { HostPort } from '../model/spec.js';
+import type { HostPort } from '../model/app-spec.js';
 import { haproxySkip, killLeftoverHaproxy, TestHaproxy } from '../../test/helpers/haproxy.js';
 import { CONTRACT_APPS, CONTRACT_RULES, describeTrafficRouterContract, type ContractApp } from '../../test/contracts/traffic-router.contract.js';
 import { HaproxyRouter } from './haproxy/haproxy-router.js';

@@ -1,4 +1,4 @@
-import type { AppSpec, RunSpec } from '../model/spec.js';
+import type { AppSpec, RunSpec } from '../model/app-spec.js';
 import type { Endpoint } from '../model/traffic-plan.js';
 
 export interface StartRequest {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { HookPoint } from '../model/spec.js';
+import type { HookPoint } from '../model/app-spec.js';
 import type { HookRunRecord, HookRunState } from '../model/records.js';
 
 /** Hook runs, one row per rollout, point and hook, in the `hook_runs` table. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec } from '../model/app-spec.js';
 import type { RevisionRecord, TrafficShare } from '../model/records.js';
 
 /** Apps (stable revision, traffic split) and their revisions, in the `apps` and `revisions` tables. */

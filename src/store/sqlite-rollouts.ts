@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { CutoverError } from '../errors.js';
-import type { AnalysisTemplateSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
+import type { AnalysisTemplateSpec, HookPoint, HooksSpec, StrategySpec } from '../model/app-spec.js';
 import type { RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 import { rolloutAlreadyActive, type NewRollout, type RolloutUpdate } from './store.js';
 import { type RolloutRecord, type RolloutTrigger } from '../model/records.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AppSpec, StrategySpec } from '../model/spec.js';
+import type { AppSpec, StrategySpec } from '../model/app-spec.js';
 import { MeasurementHistory } from '../analysis/measurement-history.js';
 import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../model/measurements.js';
 

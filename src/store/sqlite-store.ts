@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { CutoverError } from '../errors.js';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec } from '../model/app-spec.js';
 import { MIGRATIONS } from './migrations.js';
 import type { MeasurementCursor, RevisionCounts, SampleDelta } from '../model/measurements.js';
 import type { ClusterAppState, ClusterImport, NewRollout, RolloutUpdate, Store } from './store.js';

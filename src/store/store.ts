@@ -1,6 +1,6 @@
 import { CutoverError } from '../errors.js';
 import type { MeasurementCursor, RevisionCounts, SampleDelta } from '../model/measurements.js';
-import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/spec.js';
+import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/app-spec.js';
 import type { RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
 import type { AnalysisRunRecord, HookRunRecord, HookRunState, InstanceRecord, RevisionRecord, RolloutRecord, RolloutTrigger, TrafficShare, EventRecord, AnalysisMeasurementRecord } from '../model/records.js';
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BlueGreenSpec } from '../model/spec.js';
+import type { BlueGreenSpec } from '../model/app-spec.js';
 import { BLUE_GREEN_PREVIEW_STEP, BLUE_GREEN_SWITCH_STEP, planBlueGreen, promoteBlueGreen, type BlueGreenInput } from './blue-green.js';
 import type { ObservedInstance } from './strategy-plan.js';
 

@@ -1,4 +1,4 @@
-import type { BlueGreenSpec, StrategySpec } from '../model/spec.js';
+import type { BlueGreenSpec, StrategySpec } from '../model/app-spec.js';
 import type { StrategyName } from '../model/rollout.js';
 import { NO_ANALYSIS_POINTS, type Strategy } from './strategy.js';
 import { HOOKS_PASSED, scaleRevision, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CanarySpec, CanaryStep } from '../model/spec.js';
+import type { CanarySpec, CanaryStep } from '../model/app-spec.js';
 import { canarySizeAt, describeStep, planCanary, promoteCanary, weightAt, type CanaryInput } from './canary.js';
 import type { ObservedInstance } from './strategy-plan.js';
 

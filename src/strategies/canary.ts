@@ -1,4 +1,4 @@
-import type { CanarySpec, CanaryStep, CountOrPercent } from '../model/spec.js';
+import type { CanarySpec, CanaryStep, CountOrPercent } from '../model/app-spec.js';
 import { resolveCountOrPercent } from './count-or-percent.js';
 import { switchBackAtOnce } from './blue-green.js';
 import { NO_ANALYSIS_POINTS, type Strategy } from './strategy.js';

@@ -1,4 +1,4 @@
-import type { CountOrPercent } from '../model/spec.js';
+import type { CountOrPercent } from '../model/app-spec.js';
 
 /**
  * Turns `2` or `"25%"` into an instance count for `replicas` instances. Percentages round up

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planRolling, type ObservedInstance } from './rolling.js';
-import type { RollingSpec } from '../model/spec.js';
+import type { RollingSpec } from '../model/app-spec.js';
 
 const spec = (maxSurge: RollingSpec['maxSurge'], maxUnavailable: RollingSpec['maxUnavailable'], minReadyMs = 0): RollingSpec => ({
   maxSurge,

@@ -1,4 +1,4 @@
-import type { RollingSpec } from '../model/spec.js';
+import type { RollingSpec } from '../model/app-spec.js';
 import { byUsefulness, EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan, type TrafficIntent } from './strategy-plan.js';
 import { resolveCountOrPercent } from './count-or-percent.js';
 import { NO_ANALYSIS_POINTS, type Strategy } from './strategy.js';

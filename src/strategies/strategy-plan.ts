@@ -1,5 +1,5 @@
 import type { InstanceState } from '../model/rollout.js';
-import type { HostPort, RouteMatchSpec } from '../model/spec.js';
+import type { HostPort, RouteMatchSpec } from '../model/app-spec.js';
 
 /**
  * What a strategy wants for the traffic of one app. The controller turns it into a traffic

@@ -1,5 +1,5 @@
 import type { StrategyName } from '../model/rollout.js';
-import type { HostPort, StrategySpec } from '../model/spec.js';
+import type { HostPort, StrategySpec } from '../model/app-spec.js';
 import type { HookProgress, ObservedInstance, StrategyPlan } from './strategy-plan.js';
 
 /** Everything a planner may look at for one pass of a forward rollout from a stable revision. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { AdminGuard, type AdminRefusal } from '../api/admin-guard.js';
 import { isTokenValid } from '../api/admin-token.js';
 import { API_PREFIX } from '../api/routes.js';
-import type { HostPort } from '../model/spec.js';
+import type { HostPort } from '../model/app-spec.js';
 import { clearedSessionCookieHeader, createSessionValue, sessionCookieHeader } from './ui-session.js';
 
 /** Where `npm run build` puts the dashboard's bundle (scripts/build-web.ts): dist/web-ui/. */

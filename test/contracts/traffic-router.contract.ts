@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import type { HostPort } from '../../src/model/spec.js';
+import type { HostPort } from '../../src/model/app-spec.js';
 import type { Endpoint, TrafficPlan } from '../../src/model/traffic-plan.js';
 import type { TrafficRouter } from '../../src/router/traffic-router.js';
 import { waitFor } from '../helpers/daemon-fixture.js';

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoadClient } from '../../src/load/load-client.js';
+import { LoadClient } from '../../src/loadgen/load-client.js';
 import { startUpstream, type TestUpstream } from '../helpers/proxy-fixtures.js';
 import { externalProgram } from '../helpers/external-program.js';
 import { startProxyChild, type ProxyChild } from './proxy-child-process.js';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../../src/errors.js';
 import type { StrategyName } from '../../src/model/rollout.js';
 import type { StatusReport } from '../../src/protocol/status.js';
-import { loadConfig } from '../../src/spec/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { sampleAppConfig, type DaemonFixture } from './daemon-fixture.js';
 
 /**

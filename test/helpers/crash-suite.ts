@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoadClient } from '../../src/load/load-client.js';
+import { LoadClient } from '../../src/loadgen/load-client.js';
 import { CRASH_AFTER_ENV } from '../../src/controller/crash-switch.js';
 import { DaemonFixture, waitFor } from './daemon-fixture.js';
 import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, runScenario, SCENARIOS, type Scenario } from './crash-scenarios.js';

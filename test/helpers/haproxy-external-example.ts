@@ -1,4 +1,4 @@
-import type { HostPort } from '../../src/model/spec.js';
+import type { HostPort } from '../../src/model/app-spec.js';
 import { frontendRules, MANAGED_DEFAULTS } from '../../src/router/haproxy/haproxy-config.js';
 import { listenKey, mapFilePath, REVISION_BACKENDS, revisionBackendName, type MapKind } from '../../src/router/haproxy/haproxy-layout.js';
 

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller } from '../../src/controller/controller.js';
 import type { KubeClients } from '../../src/runtime/kubernetes/kube-clients.js';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.js';
-import { specHash } from '../../src/spec/index.js';
+import { specHash } from '../../src/config/index.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 export const KUBE_WAIT_MS = 60_000;

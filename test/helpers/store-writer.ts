@@ -1,7 +1,7 @@
 // A child process that writes to a state database as fast as it can, through the real store,
 // until it is killed. Prints "writing" once it has begun. Usage: node store-writer.js DB_PATH
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { resolveBlueGreen, resolveCanary } from '../../src/spec/resolve-config.js';
+import { resolveBlueGreen, resolveCanary } from '../../src/config/resolve-config.js';
 
 const store = new SqliteStore(process.argv[2]!);
 const strategySpec = { use: 'rolling' as const, rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000 }, blueGreen: resolveBlueGreen(), canary: resolveCanary() };

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from '../../runtime/local/free-port.js';
-import { LoadClient, percentile } from '../../load/load-client.js';
+import { LoadClient, percentile } from '../../loadgen/load-client.js';
 import { paint, table } from '../output.js';
 import { CutoverClient } from '../../api/client.js';
 import { setTimeout as sleep } from 'node:timers/promises';

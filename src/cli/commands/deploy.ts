@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '../../errors.js';
 import type { StrategyName } from '../../model/rollout.js';
-import { HOOK_POINTS, type HookPoint } from '../../model/spec.js';
-import { loadConfig } from '../../spec/index.js';
+import { HOOK_POINTS, type HookPoint } from '../../model/app-spec.js';
+import { loadConfig } from '../../config/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';

@@ -4,7 +4,7 @@ import { httpRouteRules, HTTP_ROUTE_API } from '../../router/kubernetes/http-rou
 import { serviceManifest } from '../../router/kubernetes/service-manifest.js';
 import { readPodTemplate } from '../../runtime/kubernetes/kubernetes-runtime.js';
 import { replicaSetManifest, revisionObjectName } from '../../runtime/kubernetes/replica-set-manifest.js';
-import { loadConfig } from '../../spec/index.js';
+import { loadConfig } from '../../config/index.js';
 import type { GlobalOptions } from '../context.js';
 import path from 'node:path';
 

@@ -9,7 +9,7 @@ import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock
 import { ensureAdminToken } from '../../api/admin-token.js';
 import { InputError } from '../../errors.js';
 import { logMaxBytesFromEnv } from '../../daemon/log-cap.js';
-import { formatListen, loadConfig, parseListen } from '../../spec/index.js';
+import { formatListen, loadConfig, parseListen } from '../../config/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';

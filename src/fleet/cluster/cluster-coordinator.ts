@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventSink } from '../../model/event-kinds.js';
 import { receivedErrorCode } from '../../error-catalog.js';
 import { CutoverError } from '../../errors.js';
-import type { AppSpec } from '../../model/spec.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import type { Store } from '../../store/store.js';
 import type { RolloutRecord } from '../../model/records.js';
 import { clusterStateOf } from './cluster-state.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { AppSpec, StrategySpec } from '../../model/spec.js';
+import type { AppSpec, StrategySpec } from '../../model/app-spec.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { ClusterAppState } from '../../store/store.js';
 import { clusterStateOf } from './cluster-state.js';

@@ -1,4 +1,4 @@
-import type { AppSpec } from '../../model/spec.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import { KubernetesRouter } from '../../router/kubernetes/kubernetes-router.js';
 import type { TrafficRouter } from '../../router/traffic-router.js';
 import { createKubeClients, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServingInstance } from '../../model/traffic-plan.js';
 import type { EventSink } from '../../model/event-kinds.js';
-import type { AppSpec } from '../../model/spec.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import type { TrafficRouter } from '../../router/traffic-router.js';
 import type { Runtime, StartedInstance } from '../../runtime/runtime.js';
 import type { Store } from '../../store/store.js';

@@ -1,4 +1,4 @@
-import type { AppSpec } from '../../model/spec.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import type { InstanceState } from '../../model/rollout.js';
 import type { InstanceRecord } from '../../model/records.js';
 

@@ -1,4 +1,4 @@
-import type { HostPort } from '../../model/spec.js';
+import type { HostPort } from '../../model/app-spec.js';
 import { listenKey, mapFilePath, REVISION_BACKENDS, revisionBackendName } from './haproxy-layout.js';
 
 /** What an app's frontend must know in advance: the names its rules match on. Only grows while the app lives. */

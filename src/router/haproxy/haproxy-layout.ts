@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { HostPort } from '../../model/spec.js';
+import type { HostPort } from '../../model/app-spec.js';
 
 /**
  * How cutover's traffic plans map onto HAProxy objects, for one app whose weighted backend is

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
-import type { AppSpec } from '../../model/spec.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import { createKubeClients, KubernetesApiError, MAX_CONFLICT_RETRIES, MERGE_PATCH, withConflictRetry } from './kube-clients.js';
 import { KubernetesRuntime } from './kubernetes-runtime.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startFakeKubeApi, type FakeKubeApi } from '../../../test/helpers/fake-kube-api.js';
-import type { AppSpec } from '../../model/spec.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import { createKubeClients } from './kube-clients.js';
 import { KubernetesRuntime } from './kubernetes-runtime.js';
 

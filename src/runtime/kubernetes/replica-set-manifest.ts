@@ -1,5 +1,5 @@
 import type { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
-import type { AppSpec, RuntimeSpec } from '../../model/spec.js';
+import type { AppSpec, RuntimeSpec } from '../../model/app-spec.js';
 import { APP_LABEL, MANAGED_BY, MANAGED_BY_LABEL, REVISION_LABEL } from './kube-clients.js';
 
 export type KubernetesRuntimeSpec = Extract<RuntimeSpec, { kind: 'kubernetes' }>;

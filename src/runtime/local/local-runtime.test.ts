@@ -6,7 +6,7 @@ import path from 'node:path';
 import { LocalRuntime } from './local-runtime.js';
 import { isGroupAlive } from './process-group.js';
 import { expandVars } from './expand-vars.js';
-import type { RunSpec } from '../../model/spec.js';
+import type { RunSpec } from '../../model/app-spec.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-rt-'));
 const runtime = new LocalRuntime();

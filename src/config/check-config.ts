@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import type { HostPort } from '../model/spec.js';
+import type { HostPort } from '../model/app-spec.js';
 import {
   DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_MAX_SURGE,

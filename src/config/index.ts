@@ -1,7 +1,7 @@
 /**
  * `cutover.yaml`: the zod schema of what users write, loading with `file:line:col` problems and
  * `--set` overrides, defaults, and the published JSON Schema. Produces the resolved types of
- * src/model/spec.ts.
+ * src/model/app-spec.ts.
  */
 export { loadConfig, parseConfig, type LoadConfigOptions } from './load-config.js';
 export { ConfigError, formatConfigProblems, type ConfigProblem } from './config-error.js';

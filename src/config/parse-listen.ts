@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { InputError } from '../errors.js';
-import type { HostPort } from '../model/spec.js';
+import type { HostPort } from '../model/app-spec.js';
 import { DEFAULT_LISTEN_HOST } from './defaults.js';
 import { describeValue } from './describe-value.js';
 

@@ -1,7 +1,7 @@
 /**
  * The resolved shape of `cutover.yaml` after validation and defaults: every duration in
  * milliseconds, every path absolute. This is what the rest of cutover works with; the raw
- * YAML shape lives in src/spec/.
+ * YAML shape lives in src/config/.
  */
 import type { StrategyName } from './rollout.js';
 

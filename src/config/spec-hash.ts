@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec } from '../model/app-spec.js';
 
 /**
  * A fingerprint of what an app runs: the sha256 (hex) of its resolved spec as JSON with keys

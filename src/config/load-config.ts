@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
-import type { CutoverConfig } from '../model/spec.js';
+import type { CutoverConfig } from '../model/app-spec.js';
 import { applyOverrides } from './apply-overrides.js';
 import { checkConfig } from './check-config.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';

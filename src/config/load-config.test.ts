@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../errors.js';
-import type { AppSpec } from '../model/spec.js';
+import type { AppSpec } from '../model/app-spec.js';
 import { ConfigError } from './config-error.js';
 import { resolveBlueGreen, resolveCanary } from './resolve-config.js';
 import {
