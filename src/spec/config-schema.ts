@@ -62,6 +62,9 @@ import { DURATION_PATTERN, formatDuration, parseDuration } from './parse-duratio
 import { LISTEN_HINT, LISTEN_PATTERN, MAX_PORT, MIN_PORT, parseListen } from './parse-listen.js';
 import { formatSize, parseSize, SIZE_PATTERN } from './parse-size.js';
 import { trustedProxyProblem } from '../proxy/trusted-proxies.js';
+import { fieldHints, type FieldHint } from './field-hints.js';
+import { HEADER_NAME_PATTERN, HEADER_VALUE_PATTERN } from './header-patterns.js';
+import { rehearseSchema } from './rehearse-schema.js';
 
 /**
  * The raw shape of `cutover.yaml`, as written: durations as text, defaults not filled in. Every
@@ -70,15 +73,7 @@ import { trustedProxyProblem } from '../proxy/trusted-proxies.js';
  * applied by `resolve-config.ts`.
  */
 
-/** What a field expects, in words, and what to do when it is wrong; read by `describe-issue.ts`. */
-export interface FieldHint {
-  /** Completes "expected …, got …" when the value has the wrong type. */
-  expected?: string;
-  hint?: string;
-}
-
-/** Hints attached to the schemas below, looked up by key path when a value is wrong. */
-export const fieldHints = z.registry<FieldHint>();
+export { fieldHints, type FieldHint };
 
 export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -340,8 +335,6 @@ const rollingSchema = z
   })
   .meta({ description: 'Replace instances a few at a time.' });
 
-const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
-const HEADER_VALUE_PATTERN = /^[\x20-\x7e]{1,4096}$/;
 const COOKIE_NAME_PATTERN = HEADER_NAME_PATTERN;
 const COOKIE_VALUE_PATTERN = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}$/;
 
@@ -750,6 +743,7 @@ export const configSchema = z
       })
       .meta({ description: 'Prometheus metrics of cutover and its proxy.' })
       .optional(),
+    rehearse: rehearseSchema.optional(),
     apps: z
       .record(appNameSchema, appSchema)
       .refine((apps) => Object.keys(apps).length > 0, {
