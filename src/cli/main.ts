@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
 import { EXIT_BAD_INPUT, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { paint } from './output.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
+import { DEFAULT_REHEARSE_CLIENTS, DEFAULT_REHEARSE_DEPLOYS } from './rehearse/rehearse-defaults.js';
 
 function program(): Command {
   const cli = new Command('cutover')
@@ -30,6 +31,7 @@ Examples:
   cutover logs web --follow
   cutover reload                               new proxy workers, the old ones drain (no request fails)
   cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
+  cutover rehearse --junit rehearsal.xml       deploys rehearsed on a daemon of their own, for CI
   cutover down                                 stop every app gracefully, then the daemon
 
 Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs), 2 bad input or refused,
@@ -132,6 +134,34 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
   withGlobals(cli.command('down'))
     .description('stop every app gracefully (drained), then the daemon')
     .action(async (options: GlobalOptions) => (await import('./commands/down.js')).down(options));
+
+  cli
+    .command('rehearse')
+    .description('rehearse deploys on a daemon of its own: the config\'s apps on free loopback ports under keep-alive load, N deploys of new revisions (gates promoted), then a broken revision that must roll back; exit 0 only when no request failed and every deploy ended as expected')
+    .argument('[apps...]', 'only these apps (default: all)')
+    .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_FILE)
+    .addOption(new Option('--deploys <n>', 'deploys of a new revision per app, before the broken one').default(DEFAULT_REHEARSE_DEPLOYS).argParser(positiveInt('--deploys')))
+    .addOption(new Option('--clients <n>', 'keep-alive clients per app, each sending one request after another').default(DEFAULT_REHEARSE_CLIENTS).argParser(positiveInt('--clients')))
+    .addOption(new Option('--strategy <name>', "every deploy's strategy instead of each app's").choices(STRATEGY_NAMES))
+    .option('--junit <file>', 'also write the result as JUnit XML, one test case per deploy (for Azure DevOps, GitHub, GitLab)')
+    .option('--json', 'print the whole result as one JSON document (progress goes to stderr)')
+    .addHelpText(
+      'after',
+      `
+Nothing of a running daemon is touched: the rehearsal has its own daemon, data dir and ports,
+in a private scratch dir removed afterwards. Each client sends the config's rehearse.requests
+in turn (default: GET /); a request fails when it gets no answer or a 5xx. Each deploy changes
+CUTOVER_REHEARSAL in run.env; the broken revision runs a process whose health check never passes.
+
+Examples:
+  cutover rehearse                                  every app, 5 deploys each and a broken one
+  cutover rehearse web --deploys 2 --strategy canary
+  cutover rehearse --junit rehearsal.xml            for the test results tab of a CI pipeline
+  cutover rehearse --json > rehearsal.json
+
+Exit codes: 0 passed, 1 a request failed or a deploy did not end as expected, 2 bad input.`,
+    )
+    .action(async (apps: string[], options) => (await import('./commands/rehearse.js')).rehearse(apps, options));
 
   cli
     .command('demo')

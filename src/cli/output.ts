@@ -25,10 +25,15 @@ const EVENT_COLORS: Record<string, keyof typeof COLORS> = {
 };
 
 export function printEvent(event: EventRecord): void {
+  console.log(formatEvent(event));
+}
+
+/** One event as a line: its time (UTC), app and message. */
+export function formatEvent(event: EventRecord): string {
   const time = new Date(event.at).toISOString().slice(11, 23);
   const color = EVENT_COLORS[event.kind];
   const message = color ? paint(color, event.message) : event.message;
-  console.log(`${paint('dim', time)} ${event.app}  ${message}`);
+  return `${paint('dim', time)} ${event.app}  ${message}`;
 }
 
 /** A plain text table, columns padded to their widest cell. */

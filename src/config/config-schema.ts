@@ -5,6 +5,7 @@ import { listenSchema } from './listen-schema.js';
 import { routerSchema } from './router-schema.js';
 import { proxySchema } from './proxy-schema.js';
 import { appSchema, appNameSchema } from './app-schema.js';
+import { rehearseSchema } from './rehearse-schema.js';
 
 /**
  * The raw shape of `cutover.yaml`, as written: durations as text, defaults not filled in. Every
@@ -22,6 +23,7 @@ export const configSchema = z
       })
       .meta({ description: 'Prometheus metrics of cutover and its proxy.' })
       .optional(),
+    rehearse: rehearseSchema.optional(),
     apps: z
       .record(appNameSchema, appSchema)
       .refine((apps) => Object.keys(apps).length > 0, {

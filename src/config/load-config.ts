@@ -149,7 +149,7 @@ function findAlias(node: unknown, path: PropertyKey[]): PropertyKey[] | undefine
  * Env values and command arguments are strings. When YAML reads one as a number or boolean,
  * keep the text as written: `VERSION: 1.10` means "1.10", not 1.1.
  */
-function keepScalarsAsWritten(doc: Document): void {
+export function keepScalarsAsWritten(doc: Document): void {
   const apps = doc.get('apps', true);
   if (!isMap(apps)) return;
   for (const pair of apps.items) {

@@ -51,6 +51,7 @@ import { parseDuration } from './parse-duration.js';
 import { parseListen } from './parse-listen.js';
 import { parseSize } from './parse-size.js';
 import { splitCommand } from './split-command.js';
+import { resolveRehearse } from './rehearse-schema.js';
 
 /**
  * Fills in defaults and turns a validated raw config into the resolved shape the rest of cutover
@@ -66,6 +67,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
     apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir), ...resolveRuntime(app.runtime, configDir) })),
     metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
     proxy: resolveProxy(raw.proxy),
+    rehearse: resolveRehearse(raw.rehearse),
   };
 }
 

@@ -13,10 +13,24 @@ export interface LoadOptions {
   pauseMs?: number | (() => number);
   /** Hard limit, so a load never runs away. */
   maxDurationMs?: number;
+  /** Requests each client sends in turn (client n starting at the n-th); `postShare` and `path` are then unused. */
+  requests?: readonly LoadRequest[];
+  /** Which answers count as failures; default: any status but 2xx. */
+  isFailedStatus?: (status: number) => boolean;
+  /** How many failures are kept with their details (all are counted); default 20. */
+  maxFailuresKept?: number;
+}
+
+export interface LoadRequest {
+  method: string;
+  path: string;
+  body: string | null;
+  headers: Record<string, string>;
 }
 
 export interface LoadFailure {
   method: string;
+  path: string;
   status: number | null;
   error: string | null;
 }
@@ -74,44 +88,57 @@ export class LoadClient {
   private async loop(client: number): Promise<void> {
     const postShare = this.options.postShare ?? 0;
     let n = 0;
+    const listed = this.options.requests ?? [];
     while (this.isRunning) {
-      const isPost = postShare > 0 && (n++ * postShare) % 1 >= 1 - postShare - 1e-9;
-      await this.once(isPost, client);
+      if (listed.length > 0) await this.send(listed[(client + n++) % listed.length]!, null);
+      else {
+        const isPost = postShare > 0 && (n++ * postShare) % 1 >= 1 - postShare - 1e-9;
+        await this.once(isPost, client);
+      }
       const { pauseMs } = this.options;
       const pause = typeof pauseMs === 'function' ? pauseMs() : (pauseMs ?? 0);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
+  /** The default load: GETs, and a share of POSTs with an id the sample apps record. */
   private async once(isPost: boolean, client: number): Promise<void> {
-    const started = performance.now();
     const id = isPost ? randomUUID() : '';
-    const method = isPost ? 'POST' : 'GET';
-    try {
-      const response = await this.pool.request({
+    await this.send(
+      {
+        method: isPost ? 'POST' : 'GET',
         path: this.options.path ?? '/',
-        method,
         headers: isPost ? { 'content-type': 'application/json', 'x-request-id': id } : {},
         body: isPost ? JSON.stringify({ id, client, padding: 'x'.repeat(512) }) : null,
-      });
+      },
+      isPost ? id : null,
+    );
+  }
+
+  private async send(request: LoadRequest, postId: string | null): Promise<void> {
+    const started = performance.now();
+    const { method, path } = request;
+    try {
+      const response = await this.pool.request({ path, method, headers: request.headers, body: request.body });
       await response.body.text();
       this.report.requests += 1;
       this.report.latenciesMs.push(performance.now() - started);
       const revision = response.headers['x-cutover-revision'];
       if (typeof revision === 'string') this.report.byRevision[revision] = (this.report.byRevision[revision] ?? 0) + 1;
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        if (isPost) this.report.postIds.push(id);
+      const isFailed = this.options.isFailedStatus?.(response.statusCode) ?? (response.statusCode < 200 || response.statusCode >= 300);
+      if (!isFailed) {
+        if (postId !== null) this.report.postIds.push(postId);
       } else if (response.headers['x-demo-injected-error'] === '1') this.report.injectedErrors += 1;
-      else this.fail({ method, status: response.statusCode, error: null });
+      else this.fail({ method, path, status: response.statusCode, error: null });
     } catch (error) {
       this.report.requests += 1;
-      this.fail({ method, status: null, error: (error as Error).message });
+      this.fail({ method, path, status: null, error: (error as Error).message });
     }
   }
 
   private fail(failure: LoadFailure): void {
     this.report.failed += 1;
-    if (this.report.failures.length < 20) this.report.failures.push(failure);
+    if (this.report.failures.length < (this.options.maxFailuresKept ?? 20)) this.report.failures.push(failure);
   }
 }
 

@@ -227,6 +227,20 @@ export interface ProxySpec {
   trustedProxies: string[];
 }
 
+/** One request of the load `cutover rehearse` keeps on an app. */
+export interface RehearsalRequest {
+  method: string;
+  /** The path, with its query if any. */
+  path: string;
+  body: string | null;
+  headers: Record<string, string>;
+}
+
+/** The `rehearse:` block: what `cutover rehearse` sends to every app; no other command reads it. */
+export interface RehearseSpec {
+  requests: RehearsalRequest[];
+}
+
 export interface CutoverConfig {
   /** Absolute path of the file the config came from. */
   path: string;
@@ -234,4 +248,6 @@ export interface CutoverConfig {
   /** Where `/metrics` is served; null: nowhere. */
   metrics?: { listen: HostPort | null };
   proxy: ProxySpec;
+  /** Absent in configs built by hand: a rehearsal sends GET / then. */
+  rehearse?: RehearseSpec;
 }

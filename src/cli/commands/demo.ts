@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,8 +7,8 @@ import { LoadClient, percentile } from '../../loadgen/load-client.js';
 import { paint, table } from '../output.js';
 import { CutoverClient } from '../../api/client.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runCutover, waitFor as waitUntil } from '../scratch-daemon.js';
 
-const BIN = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
 const EXAMPLE_DIR = fileURLToPath(new URL('../../../../examples/demo/', import.meta.url));
 
 interface DemoStep {
@@ -110,20 +109,13 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
 async function run(title: string, args: string[], expectedExit: number, results: { step: string; exit: number; expected: number }[]): Promise<void> {
   heading(title);
   console.log(paint('dim', `$ cutover ${args.filter((a, i) => !isCommonArg(args, i)).join(' ')}`));
-  const exit = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('exit', (code) => resolve(code ?? 1));
-  });
+  const { code: exit } = await runCutover(args);
   results.push({ step: title, exit, expected: expectedExit });
   console.log(paint(exit === expectedExit ? 'dim' : 'red', `   exit code ${exit}${exit === expectedExit ? ' (as expected)' : ` (expected ${expectedExit})`}`));
 }
 
 async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  for (let waited = 0; waited < 60_000; waited += 100) {
-    if (await condition()) return;
-    await sleep(100);
-  }
-  throw new Error('the demo waited a minute for a rollout that did not move');
+  if (!(await waitUntil(condition, 60_000))) throw new Error('the demo waited a minute for a rollout that did not move');
 }
 
 async function waitForGate(client: CutoverClient): Promise<void> {

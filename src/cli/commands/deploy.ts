@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '../../errors.js';
 import type { StrategyName } from '../../model/rollout.js';
 import { HOOK_POINTS, type HookPoint } from '../../model/app-spec.js';
@@ -9,19 +8,8 @@ import { followRollouts } from '../follow-rollouts.js';
 import { watchApps } from '../watch-apps.js';
 import { paint } from '../output.js';
 import { formatDeployReport } from '../format-deploy-report.js';
-import { REPORT_AFTER_MS, type DeployReport } from '../../protocol/deploy-report.js';
-import type { CutoverClient } from '../../api/client.js';
-
-/** The report is written a little after the rollout ended (the "after" phase); null if it does not come. */
-async function waitForReport(client: CutoverClient, rolloutId: number): Promise<DeployReport | null> {
-  const deadline = performance.now() + REPORT_AFTER_MS + 10_000;
-  while (performance.now() < deadline) {
-    const rollout = await client.rollout(rolloutId);
-    if (rollout.report !== null) return rollout.report as DeployReport;
-    await sleep(200);
-  }
-  return null;
-}
+import type { DeployReport } from '../../protocol/deploy-report.js';
+import { waitForReport } from '../wait-for-report.js';
 
 export interface DeployOptions extends GlobalOptions {
   set: string[];
