@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { formatListen } from '../config/parse-listen.js';
 import type { HostPort } from '../model/app-spec.js';
 import { bearerToken, isTokenValid } from './admin-token.js';
-import { hasValidSession } from '../web/ui-session.js';
+import { hasValidSession } from './dashboard-session.js';
 import { ERROR_CATALOG } from '../error-catalog.js';
 
 /** How a listener authenticates: the admin TCP listener takes the bearer token only; the dashboard's also a session cookie. */

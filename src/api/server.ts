@@ -4,7 +4,7 @@ import { CutoverError } from '../errors.js';
 import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.js';
 import type { Controller } from '../controller/controller.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
-import { createUiServer } from '../web/ui-server.js';
+import { createUiServer } from './dashboard-server.js';
 import { HOOK_POINTS, type HookPoint } from '../model/app-spec.js';
 import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AdminGuard, type AdminRefusal } from '../api/admin-guard.js';
-import { isTokenValid } from '../api/admin-token.js';
-import { API_PREFIX } from '../api/routes.js';
+import { AdminGuard, type AdminRefusal } from './admin-guard.js';
+import { isTokenValid } from './admin-token.js';
+import { API_PREFIX } from './routes.js';
 import type { HostPort } from '../model/app-spec.js';
-import { clearedSessionCookieHeader, createSessionValue, sessionCookieHeader } from './ui-session.js';
+import { clearedSessionCookieHeader, createSessionValue, sessionCookieHeader } from './dashboard-session.js';
 
 /** Where `npm run build` puts the dashboard's bundle (scripts/build-web.ts): dist/web-ui/. */
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../web-ui/', import.meta.url));
