@@ -6,12 +6,28 @@
  * const client = new CutoverClient({ socketPath: '.cutover/cutover.sock' });
  * console.log((await client.status()).apps);
  */
-export { CutoverClient, type HistoryReport, type RolloutReport, type AppSummary, type StreamMessage, type EventWatch, type CutoverClientOptions } from './api/client.js';
+export {
+  CutoverClient,
+  type HistoryReport,
+  type RolloutReport,
+  type AppSummary,
+  type StreamMessage,
+  type EventWatch,
+  type CutoverClientOptions,
+} from './api/client.js';
 export { API_ROUTES, API_PREFIX, type ApiErrorBody } from './api/routes.js';
 export type { StatusReport, AppStatus, RolloutStatus, InstanceStatus } from './protocol/status.js';
 export type { LiveMetrics, RevisionRate } from './protocol/live-metrics.js';
 export type { DeployReport } from './protocol/deploy-report.js';
-export type { EventRecord, RolloutRecord, RevisionRecord, InstanceRecord, AnalysisRunRecord, AnalysisMeasurementRecord, TrafficShare } from './model/records.js';
+export type {
+  EventRecord,
+  RolloutRecord,
+  RevisionRecord,
+  InstanceRecord,
+  AnalysisRunRecord,
+  AnalysisMeasurementRecord,
+  TrafficShare,
+} from './model/records.js';
 export type { DeployResult } from './protocol/deploy-result.js';
 export * from './model/index.js';
 export { CutoverError, InputError, DaemonUnreachableError, InternalError } from './errors.js';

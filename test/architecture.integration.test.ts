@@ -23,7 +23,8 @@ describe('the source layout of docs/architecture.md holds', () => {
     for (const file of files) {
       for (const target of file.imports) {
         const other = partOf(target);
-        if (other !== null && other !== file.part && !allowed.get(file.part)?.has(other)) breaches.push(`${file.file} imports ${target} (${file.part} → ${other})`);
+        if (other !== null && other !== file.part && !allowed.get(file.part)?.has(other))
+          breaches.push(`${file.file} imports ${target} (${file.part} → ${other})`);
       }
     }
     assert.deepEqual(breaches, []);
@@ -43,13 +44,22 @@ describe('the source layout of docs/architecture.md holds', () => {
   });
 
   it('imports nothing from test/ and keeps every non-test file under src/ within 400 lines', () => {
-    assert.deepEqual(files.filter((f) => f.imports.some((i) => i.startsWith('test/'))).map((f) => f.file), []);
-    assert.deepEqual(files.filter((f) => f.lines > MAX_LINES).map((f) => `${f.file}: ${f.lines} lines`), []);
+    assert.deepEqual(
+      files.filter((f) => f.imports.some((i) => i.startsWith('test/'))).map((f) => f.file),
+      [],
+    );
+    assert.deepEqual(
+      files.filter((f) => f.lines > MAX_LINES).map((f) => `${f.file}: ${f.lines} lines`),
+      [],
+    );
   });
 
   it('keeps the CLI away from the controller and the store', () => {
     const cli = files.filter((f) => f.part === 'cli');
     assert.ok(cli.length > 10);
-    assert.deepEqual(cli.flatMap((f) => f.imports.filter((i) => /^src\/(controller|store)\//.test(i)).map((i) => `${f.file} → ${i}`)), []);
+    assert.deepEqual(
+      cli.flatMap((f) => f.imports.filter((i) => /^src\/(controller|store)\//.test(i)).map((i) => `${f.file} → ${i}`)),
+      [],
+    );
   });
 });

@@ -2,17 +2,21 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { findFreePort } from '../src/runtime/local/free-port.js';
-import type { DaemonFixture} from './helpers/daemon-fixture.js';
+import type { DaemonFixture } from './helpers/daemon-fixture.js';
 import { givenDaemon, givenDaemonForTest, isProcessGroupAlive, runCli, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { sample } from './helpers/traffic.js';
 
 const PREVIEW = { 'x-cutover-preview': '1' };
 
 async function untilGate(daemon: DaemonFixture): Promise<void> {
-  await waitFor('the rollout to wait at its gate', async () => {
-    const rollout = (await daemon.status()).apps[0]!.rollout;
-    return rollout?.phase === 'paused' && rollout.gate !== null;
-  }, 20_000);
+  await waitFor(
+    'the rollout to wait at its gate',
+    async () => {
+      const rollout = (await daemon.status()).apps[0]!.rollout;
+      return rollout?.phase === 'paused' && rollout.gate !== null;
+    },
+    20_000,
+  );
 }
 
 function refusesConnections(port: number): Promise<boolean> {
@@ -51,7 +55,13 @@ describe('blue-green deploys', () => {
     assert.equal(waiting.rollout?.phase, 'paused');
     assert.match(waiting.rollout?.gate ?? '', /cutover promote web/);
     assert.deepEqual(waiting.rollout?.steps, ['preview', 'switch']);
-    assert.deepEqual(waiting.traffic.map((t) => [t.revision, t.weight]), [[2, 0], [1, 100]]);
+    assert.deepEqual(
+      waiting.traffic.map((t) => [t.revision, t.weight]),
+      [
+        [2, 0],
+        [1, 100],
+      ],
+    );
 
     assert.deepEqual((await sample(daemon.origin, 300)).byRevision, { 1: 300 }, 'real traffic stays on blue');
     assert.deepEqual((await sample(daemon.origin, 50, { headers: PREVIEW })).byRevision, { 2: 50 }, 'the preview header reaches green');
@@ -86,7 +96,10 @@ describe('blue-green deploys', () => {
     const before = (await daemon.status()).apps[0]!;
     assert.equal(before.revision, 2);
     assert.equal(before.rollout?.warm?.revision, 1, 'blue is warm for the scale-down window');
-    const blue = before.instances.filter((i) => i.revision === 1).map((i) => i.id).sort();
+    const blue = before.instances
+      .filter((i) => i.revision === 1)
+      .map((i) => i.id)
+      .sort();
     const startedAt = performance.now();
     const rollback = await daemon.cli(['rollback', 'web']);
     t.diagnostic(`cutover rollback inside the window took ${Math.round(performance.now() - startedAt)} ms, CLI start-up included`);
@@ -96,7 +109,14 @@ describe('blue-green deploys', () => {
     const after = (await daemon.status()).apps[0]!;
     assert.equal(after.revision, 1);
     assert.equal(after.rollout?.phase, 'rolled-back');
-    assert.deepEqual(after.instances.filter((i) => i.revision === 1).map((i) => i.id).sort(), blue, 'the same blue instances serve again');
+    assert.deepEqual(
+      after.instances
+        .filter((i) => i.revision === 1)
+        .map((i) => i.id)
+        .sort(),
+      blue,
+      'the same blue instances serve again',
+    );
     const { events } = await daemon.client.events({ rolloutId: after.rollout!.id });
     assert.equal(events.filter((e) => e.kind === 'instance-starting').length, 0, events.map((e) => e.message).join('\n'));
     const started = events.find((e) => e.kind === 'rollout-started')!.at;
@@ -124,7 +144,15 @@ describe('blue-green deploys', () => {
   it('autoPromote switches by itself once green has been ready that long; blue stops when the scale-down delay ends', async (t) => {
     const { daemon } = await givenBlueGreenApp(t);
     const blue = (await daemon.status()).apps[0]!.instances.filter((i) => i.revision === 1 && i.state === 'ready');
-    const deploy = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2', '--set', 'web.strategy.blueGreen.autoPromote=300ms', '--set', 'web.strategy.blueGreen.scaleDownDelay=1s']);
+    const deploy = await daemon.cli([
+      'deploy',
+      '--set',
+      'web.run.env.VERSION=2',
+      '--set',
+      'web.strategy.blueGreen.autoPromote=300ms',
+      '--set',
+      'web.strategy.blueGreen.scaleDownDelay=1s',
+    ]);
     assert.equal(deploy.code, 0, `${deploy.stdout}\n${deploy.stderr}`);
     assert.match(deploy.stdout, /promoted/);
     assert.deepEqual((await sample(daemon.origin, 100)).byRevision, { 2: 100 });

@@ -43,7 +43,11 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
     const uiPort = await findFreePort();
     url = `http://127.0.0.1:${uiPort}/`;
     daemon = await DaemonFixture.start(
-      (port) => sampleAppConfig(port, { replicas: 1, strategy: 'canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }], abortScaleDownDelay: 0s }' }),
+      (port) =>
+        sampleAppConfig(port, {
+          replicas: 1,
+          strategy: 'canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }], abortScaleDownDelay: 0s }',
+        }),
       {
         upArgs: ['--ui', `127.0.0.1:${uiPort}`],
         beforeUp: (fixture) => {
@@ -52,7 +56,10 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
         },
       },
     );
-    browser = await chromium.launch({ executablePath: (chromiumProgram as { path: string }).path, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({
+      executablePath: (chromiumProgram as { path: string }).path,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
   });
 
   after(async () => {
@@ -78,7 +85,10 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
     await page.getByTestId('app-view').waitFor();
     assert.equal(await page.getByTestId('stable-revision').innerText(), '1');
     const cookies = await page.context().cookies();
-    assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [['cutover_session', true, 'Strict']]);
+    assert.deepEqual(
+      cookies.map((c) => [c.name, c.httpOnly, c.sameSite]),
+      [['cutover_session', true, 'Strict']],
+    );
     await page.getByText('● live').waitFor();
 
     const deploy = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);
@@ -104,7 +114,10 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
 
     await page.getByTestId('action-promote').click();
     await page.getByTestId('confirm-yes').click();
-    await page.getByTestId('phase').filter({ hasText: /^promoted$/ }).waitFor({ timeout: 20_000 });
+    await page
+      .getByTestId('phase')
+      .filter({ hasText: /^promoted$/ })
+      .waitFor({ timeout: 20_000 });
     await page.getByTestId('stable-revision').filter({ hasText: /^2$/ }).waitFor({ timeout: 20_000 });
     assert.match(await traffic.innerText(), /^revision 2: 100%/);
     assert.equal(await page.getByTestId('action-promote').isDisabled(), true);

@@ -89,11 +89,21 @@ describe('dashboard listener', () => {
     const wrong = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: 'not-the-token-at-all' }));
     assert.equal(wrong.status, 401);
     assert.equal(wrong.headers['set-cookie'], undefined);
-    assert.equal((await request(port, 'GET', '/v1/apps', { cookie: 'cutover_session=99999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).status, 401, 'a forged cookie');
+    assert.equal(
+      (await request(port, 'GET', '/v1/apps', { cookie: 'cutover_session=99999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).status,
+      401,
+      'a forged cookie',
+    );
   });
 
   test('the token logs in: an HttpOnly SameSite=Strict cookie that the API and the event stream take', async () => {
-    const foreign = await request(port, 'POST', '/login', { origin: 'http://attacker.example', 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
+    const foreign = await request(
+      port,
+      'POST',
+      '/login',
+      { origin: 'http://attacker.example', 'content-type': 'application/json' },
+      JSON.stringify({ token: TOKEN }),
+    );
     assert.equal(foreign.status, 403, 'a login from another site');
     const answer = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
     assert.equal(answer.status, 204);
@@ -122,7 +132,10 @@ describe('dashboard listener', () => {
     assert.equal(JSON.parse(own.body).code, 'NO_ACTIVE_ROLLOUT');
     const rebinding = await request(port, 'GET', '/', { host: 'attacker.example' });
     assert.equal(rebinding.status, 403);
-    assert.equal((await request(port, 'POST', '/logout', { cookie, origin })).headers['set-cookie']?.[0], 'cutover_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
+    assert.equal(
+      (await request(port, 'POST', '/logout', { cookie, origin })).headers['set-cookie']?.[0],
+      'cutover_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0',
+    );
   });
 
   test('--ui on an address that is not loopback is refused without --ui-allow-remote', async () => {

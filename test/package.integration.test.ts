@@ -35,7 +35,10 @@ describe('the published package', () => {
   });
 
   it('holds no compiled test and no test helper', () => {
-    assert.deepEqual(files.filter((file) => /\.test\./.test(file) || file.startsWith('dist/test/')), []);
+    assert.deepEqual(
+      files.filter((file) => /\.test\./.test(file) || file.startsWith('dist/test/')),
+      [],
+    );
   });
 
   it('imports only files it holds', () => {

@@ -63,44 +63,51 @@ describe('cutover rehearse', () => {
       fs.rmSync(tmp, { recursive: true, force: true });
     });
 
-    it('rehearses 2 deploys and a broken one on a daemon and ports of its own: exit 0, a JUnit file with 3 passing cases, the running daemon untouched, nothing left behind', { timeout: REHEARSAL_TIMEOUT_MS + 90_000 }, async () => {
-      const before = (await daemon.status()).apps[0]!;
-      const junit = path.join(daemon.dir, 'rehearsal.xml');
-      const run = await rehearse(['-c', daemon.configPath, '--deploys', '2', '--junit', junit, '--json'], { tmp, env: { CUTOVER_DATA_DIR: daemon.dataDir } });
-      assert.equal(run.code, 0, `rehearse exited ${run.code}:\n${run.stderr.slice(-4000)}`);
-      const result = JSON.parse(run.stdout) as RehearsalResult;
+    it(
+      'rehearses 2 deploys and a broken one on a daemon and ports of its own: exit 0, a JUnit file with 3 passing cases, the running daemon untouched, nothing left behind',
+      { timeout: REHEARSAL_TIMEOUT_MS + 90_000 },
+      async () => {
+        const before = (await daemon.status()).apps[0]!;
+        const junit = path.join(daemon.dir, 'rehearsal.xml');
+        const run = await rehearse(['-c', daemon.configPath, '--deploys', '2', '--junit', junit, '--json'], { tmp, env: { CUTOVER_DATA_DIR: daemon.dataDir } });
+        assert.equal(run.code, 0, `rehearse exited ${run.code}:\n${run.stderr.slice(-4000)}`);
+        const result = JSON.parse(run.stdout) as RehearsalResult;
 
-      // The load ran, through every deploy, on the rehearsal's own port.
-      const [web] = result.apps;
-      assert.ok(web && web.load.requests > 0, 'the load sent requests');
-      assert.notEqual(new URL(web.origin).port, String(daemon.port), 'the rehearsal took its own port');
-      assert.deepEqual(result.deploys.map((d) => [d.number, d.isBroken, d.expected, d.outcome, d.revision]), [
-        [1, false, 'promoted', 'promoted', 2],
-        [2, false, 'promoted', 'promoted', 3],
-        [3, true, 'rolled-back', 'rolled-back', 4],
-      ]);
-      for (const deploy of result.deploys) {
-        assert.ok(deploy.load.requests > 0, `requests during ${deploy.name}`);
-        assert.ok(deploy.report, `a deploy report for ${deploy.name}`);
-      }
-      assert.match(result.deploys[2]!.reason ?? '', /not ready within the startup timeout/);
-      assert.equal(web.load.failed, 0);
-      assert.equal(result.isPassed, true);
-      assert.deepEqual(result.problems, []);
+        // The load ran, through every deploy, on the rehearsal's own port.
+        const [web] = result.apps;
+        assert.ok(web && web.load.requests > 0, 'the load sent requests');
+        assert.notEqual(new URL(web.origin).port, String(daemon.port), 'the rehearsal took its own port');
+        assert.deepEqual(
+          result.deploys.map((d) => [d.number, d.isBroken, d.expected, d.outcome, d.revision]),
+          [
+            [1, false, 'promoted', 'promoted', 2],
+            [2, false, 'promoted', 'promoted', 3],
+            [3, true, 'rolled-back', 'rolled-back', 4],
+          ],
+        );
+        for (const deploy of result.deploys) {
+          assert.ok(deploy.load.requests > 0, `requests during ${deploy.name}`);
+          assert.ok(deploy.report, `a deploy report for ${deploy.name}`);
+        }
+        assert.match(result.deploys[2]!.reason ?? '', /not ready within the startup timeout/);
+        assert.equal(web.load.failed, 0);
+        assert.equal(result.isPassed, true);
+        assert.deepEqual(result.problems, []);
 
-      const report = parseXml(fs.readFileSync(junit, 'utf8'));
-      assert.equal(xmlElements(report, 'testcase').length, 3);
-      assert.equal(report.attributes.failures, '0');
-      assert.equal(xmlElements(report, 'failure').length, 0);
+        const report = parseXml(fs.readFileSync(junit, 'utf8'));
+        assert.equal(xmlElements(report, 'testcase').length, 3);
+        assert.equal(report.attributes.failures, '0');
+        assert.equal(xmlElements(report, 'failure').length, 0);
 
-      const after = (await daemon.status()).apps[0]!;
-      assert.deepEqual([after.revision, after.rollout?.id], [before.revision, before.rollout?.id], 'the running daemon made no rollout');
-      assert.deepEqual(after.instances.map((i) => i.pid).sort(), before.instances.map((i) => i.pid).sort(), 'its instances are the same');
-      assert.equal((await fetch(daemon.origin)).status, 200, 'it still serves');
+        const after = (await daemon.status()).apps[0]!;
+        assert.deepEqual([after.revision, after.rollout?.id], [before.revision, before.rollout?.id], 'the running daemon made no rollout');
+        assert.deepEqual(after.instances.map((i) => i.pid).sort(), before.instances.map((i) => i.pid).sort(), 'its instances are the same');
+        assert.equal((await fetch(daemon.origin)).status, 200, 'it still serves');
 
-      assert.equal(isProcessGroupAlive(rehearsalDaemonPid(run.stderr)), false, 'the rehearsal daemon is gone');
-      assert.deepEqual(fs.readdirSync(tmp), [], 'the scratch dir is gone');
-    });
+        assert.equal(isProcessGroupAlive(rehearsalDaemonPid(run.stderr)), false, 'the rehearsal daemon is gone');
+        assert.deepEqual(fs.readdirSync(tmp), [], 'the scratch dir is gone');
+      },
+    );
   });
 
   describe('given an app whose new revisions answer POST with 500 while they warm up', () => {

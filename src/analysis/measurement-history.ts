@@ -1,4 +1,16 @@
-import { addInto, addToWindow, emptyCounts, emptyWindow, type RevisionWindow, METER_COUNTERS, type EndpointMeasurement, type MeasurementCursor, type RevisionCounts, type SampleDelta, type SourcedMeasurements } from '../model/measurements.js';
+import {
+  addInto,
+  addToWindow,
+  emptyCounts,
+  emptyWindow,
+  type RevisionWindow,
+  METER_COUNTERS,
+  type EndpointMeasurement,
+  type MeasurementCursor,
+  type RevisionCounts,
+  type SampleDelta,
+  type SourcedMeasurements,
+} from '../model/measurements.js';
 
 interface Sample {
   atMs: number;
@@ -149,4 +161,3 @@ function findAtOrBefore(samples: readonly Sample[], atMs: number): Sample | unde
   for (let i = samples.length - 1; i >= 0; i--) if (samples[i]!.atMs <= atMs) return samples[i];
   return undefined;
 }
-

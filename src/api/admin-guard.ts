@@ -51,7 +51,12 @@ export class AdminGuard {
     const isBearer = isTokenValid(bearerToken(req.headers.authorization), this.token);
     const isSession = !isBearer && this.mode.isSessionAccepted === true && hasValidSession(req.headers.cookie, this.token, Date.now());
     if (!isBearer && !isSession) {
-      return { status: ERROR_CATALOG.ADMIN_UNAUTHORIZED.http, code: 'ADMIN_UNAUTHORIZED', message: 'a valid bearer token is required', hint: 'send Authorization: Bearer <the token in the data dir\'s admin-token file>' };
+      return {
+        status: ERROR_CATALOG.ADMIN_UNAUTHORIZED.http,
+        code: 'ADMIN_UNAUTHORIZED',
+        message: 'a valid bearer token is required',
+        hint: "send Authorization: Bearer <the token in the data dir's admin-token file>",
+      };
     }
     return this.checkOrigin(req, isSession);
   }
@@ -76,8 +81,15 @@ export class AdminGuard {
    */
   checkOrigin(req: http.IncomingMessage, isOriginRequired: boolean): AdminRefusal | undefined {
     const origin = req.headers.origin;
-    if (STATE_CHANGING_METHODS.has(req.method ?? '') && ((origin === undefined && isOriginRequired) || (origin !== undefined && !this.isAllowedOrigin(origin)))) {
-      return { status: ERROR_CATALOG.ADMIN_ORIGIN_NOT_ALLOWED.http, code: 'ADMIN_ORIGIN_NOT_ALLOWED', message: `Origin ${JSON.stringify(origin)} may not change state through the admin API` };
+    if (
+      STATE_CHANGING_METHODS.has(req.method ?? '') &&
+      ((origin === undefined && isOriginRequired) || (origin !== undefined && !this.isAllowedOrigin(origin)))
+    ) {
+      return {
+        status: ERROR_CATALOG.ADMIN_ORIGIN_NOT_ALLOWED.http,
+        code: 'ADMIN_ORIGIN_NOT_ALLOWED',
+        message: `Origin ${JSON.stringify(origin)} may not change state through the admin API`,
+      };
     }
     return undefined;
   }

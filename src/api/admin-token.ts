@@ -24,7 +24,9 @@ export function ensureAdminToken(file: string): string {
   }
   const token = fs.readFileSync(file, 'utf8').trim();
   if (token.length < 16) {
-    throw new CutoverError('ADMIN_TOKEN_INVALID', `the admin token in ${file} is shorter than 16 characters`, { hint: `delete ${file}; cutover up writes a new one` });
+    throw new CutoverError('ADMIN_TOKEN_INVALID', `the admin token in ${file} is shorter than 16 characters`, {
+      hint: `delete ${file}; cutover up writes a new one`,
+    });
   }
   return token;
 }

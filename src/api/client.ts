@@ -6,7 +6,16 @@ import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.
 import type { LiveMetrics } from '../protocol/live-metrics.js';
 import type { RolloutPhase, StrategyName } from '../model/rollout.js';
 import type { AppSpec, HookPoint } from '../model/app-spec.js';
-import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, InstanceRecord, RevisionRecord, RolloutRecord, TrafficShare } from '../model/records.js';
+import type {
+  AnalysisMeasurementRecord,
+  AnalysisRunRecord,
+  EventRecord,
+  HookRunRecord,
+  InstanceRecord,
+  RevisionRecord,
+  RolloutRecord,
+  TrafficShare,
+} from '../model/records.js';
 import type { DeployReport } from '../protocol/deploy-report.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';
 
@@ -68,7 +77,11 @@ export class CutoverClient {
 
   /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points. */
   deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[] } = {}): Promise<{ results: DeployResult[] }> {
-    return this.call('POST', '/deploy', { apps, ...(options.strategy ? { strategy: options.strategy } : {}), ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}) });
+    return this.call('POST', '/deploy', {
+      apps,
+      ...(options.strategy ? { strategy: options.strategy } : {}),
+      ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}),
+    });
   }
 
   /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */
@@ -124,7 +137,7 @@ export class CutoverClient {
     return this.call('GET', `/apps/${encodeURIComponent(app)}`);
   }
 
-  revisions(app: string): Promise<{ revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash' | 'spec'>)[] }> {
+  revisions(app: string): Promise<{ revisions: Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash' | 'spec'>[] }> {
     return this.call('GET', `/apps/${encodeURIComponent(app)}/revisions`);
   }
 
@@ -234,10 +247,13 @@ export class CutoverClient {
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs ?? 30_000}ms`)));
       request.on('error', (error: NodeJS.ErrnoException) => {
         reject(
-          new DaemonUnreachableError(`cannot reach the cutover daemon at ${'socketPath' in options ? options.socketPath : options.url} (${error.code ?? error.message})`, {
-            hint: 'Start it with `cutover up` (or `cutover up --detach`), or pass the same --data-dir as the daemon.',
-            cause: error,
-          }),
+          new DaemonUnreachableError(
+            `cannot reach the cutover daemon at ${'socketPath' in options ? options.socketPath : options.url} (${error.code ?? error.message})`,
+            {
+              hint: 'Start it with `cutover up` (or `cutover up --detach`), or pass the same --data-dir as the daemon.',
+              cause: error,
+            },
+          ),
         );
       });
       if (payload) request.write(payload);

@@ -56,8 +56,15 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .description('deploy the config (again): a new revision for every app whose spec changed, rolled out by its strategy')
     .argument('[apps...]', 'only these apps (default: all)')
     .option('--set <key=value>', 'override a config value for this deploy, e.g. web.run.env.VERSION=2 (repeatable)', collect, [])
-    .addOption(new Option('--strategy <name>', "this deploy's strategy instead of the config's (its settings from the config, or its defaults)").choices(STRATEGY_NAMES))
-    .option('--skip-hooks <point>', 'do not run this point\'s hooks in this deploy (preDeploy, preTraffic, postTraffic, onSuccess, onFailure; repeatable; recorded in the history)', collect, [])
+    .addOption(
+      new Option('--strategy <name>', "this deploy's strategy instead of the config's (its settings from the config, or its defaults)").choices(STRATEGY_NAMES),
+    )
+    .option(
+      '--skip-hooks <point>',
+      "do not run this point's hooks in this deploy (preDeploy, preTraffic, postTraffic, onSuccess, onFailure; repeatable; recorded in the history)",
+      collect,
+      [],
+    )
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--json', 'print the result as JSON')
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
@@ -91,7 +98,10 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .description('apps, their stable revision, the current rollout and instances')
     .argument('[app]', 'only this app')
     .option('--json', 'print the status as JSON (a stable contract)')
-    .option('-w, --watch', 'keep watching: a live view on a terminal (steps, traffic split, rps, errors, p99 per revision, gate), one line per change elsewhere; Ctrl-C stops')
+    .option(
+      '-w, --watch',
+      'keep watching: a live view on a terminal (steps, traffic split, rps, errors, p99 per revision, gate), one line per change elsewhere; Ctrl-C stops',
+    )
     .action(async (app: string | undefined, options) => (await import('./commands/status.js')).status(app, options));
 
   withGlobals(cli.command('history'))
@@ -137,11 +147,21 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
 
   cli
     .command('rehearse')
-    .description('rehearse deploys on a daemon of its own: the config\'s apps on free loopback ports under keep-alive load, N deploys of new revisions (gates promoted), then a broken revision that must roll back; exit 0 only when no request failed and every deploy ended as expected')
+    .description(
+      "rehearse deploys on a daemon of its own: the config's apps on free loopback ports under keep-alive load, N deploys of new revisions (gates promoted), then a broken revision that must roll back; exit 0 only when no request failed and every deploy ended as expected",
+    )
     .argument('[apps...]', 'only these apps (default: all)')
     .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_FILE)
-    .addOption(new Option('--deploys <n>', 'deploys of a new revision per app, before the broken one').default(DEFAULT_REHEARSE_DEPLOYS).argParser(positiveInt('--deploys')))
-    .addOption(new Option('--clients <n>', 'keep-alive clients per app, each sending one request after another').default(DEFAULT_REHEARSE_CLIENTS).argParser(positiveInt('--clients')))
+    .addOption(
+      new Option('--deploys <n>', 'deploys of a new revision per app, before the broken one')
+        .default(DEFAULT_REHEARSE_DEPLOYS)
+        .argParser(positiveInt('--deploys')),
+    )
+    .addOption(
+      new Option('--clients <n>', 'keep-alive clients per app, each sending one request after another')
+        .default(DEFAULT_REHEARSE_CLIENTS)
+        .argParser(positiveInt('--clients')),
+    )
     .addOption(new Option('--strategy <name>', "every deploy's strategy instead of each app's").choices(STRATEGY_NAMES))
     .option('--junit <file>', 'also write the result as JUnit XML, one test case per deploy (for Azure DevOps, GitHub, GitLab)')
     .option('--json', 'print the whole result as one JSON document (progress goes to stderr)')

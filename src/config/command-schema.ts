@@ -5,10 +5,7 @@ import { scalar } from './field-schemas.js';
 export const COMMAND_EXAMPLE = 'e.g. command: [node, server.js]';
 
 export const commandSchema = z
-  .union([
-    z.string().meta({ minLength: 1 }),
-    z.array(scalar().register(fieldHints, { expected: 'a string' })).meta({ minItems: 1 }),
-  ])
+  .union([z.string().meta({ minLength: 1 }), z.array(scalar().register(fieldHints, { expected: 'a string' })).meta({ minItems: 1 })])
   .meta({
     description:
       'The program and its arguments. A list is used as argv; a string is split like a shell would split it but run without one (shell operators need shell: true). ${PORT} is replaced at spawn time.',

@@ -19,7 +19,11 @@ export const configSchema = z
     router: routerSchema.optional(),
     metrics: z
       .strictObject({
-        listen: z.union([listenSchema, z.literal(false)]).meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` }).register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` }).optional(),
+        listen: z
+          .union([listenSchema, z.literal(false)])
+          .meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` })
+          .register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` })
+          .optional(),
       })
       .meta({ description: 'Prometheus metrics of cutover and its proxy.' })
       .optional(),

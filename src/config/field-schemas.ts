@@ -30,7 +30,13 @@ export function duration(description: string, options: { defaultMs: number; minM
         return;
       }
       if (ms < minMs) {
-        ctx.addIssue(issue(`expected a duration of at least ${formatDuration(minMs)}, got ${describeValue(text)}`, `write ${formatDuration(defaultMs)}, for example`, text));
+        ctx.addIssue(
+          issue(
+            `expected a duration of at least ${formatDuration(minMs)}, got ${describeValue(text)}`,
+            `write ${formatDuration(defaultMs)}, for example`,
+            text,
+          ),
+        );
       } else if (ms > maxMs) {
         ctx.addIssue(issue(`${describeValue(text)} is longer than the ${formatDuration(maxMs)} limit`, `write at most ${formatDuration(maxMs)}`, text));
       }
@@ -73,11 +79,16 @@ export function size(description: string, options: { defaultBytes: number; minBy
         return;
       }
       if (bytes < minBytes) {
-        ctx.addIssue(issue(`expected a size of at least ${formatSize(minBytes)}, got ${describeValue(value)}`, `write ${formatSize(defaultBytes)}, for example`, value));
+        ctx.addIssue(
+          issue(`expected a size of at least ${formatSize(minBytes)}, got ${describeValue(value)}`, `write ${formatSize(defaultBytes)}, for example`, value),
+        );
       }
     })
     .meta({ description, default: formatSize(defaultBytes), examples: [formatSize(defaultBytes)] })
-    .register(fieldHints, { expected: 'a size such as 16KiB or a number of bytes', hint: 'write a whole number of bytes or a size such as 16KiB, 10MiB or 1GiB' });
+    .register(fieldHints, {
+      expected: 'a size such as 16KiB or a number of bytes',
+      hint: 'write a whole number of bytes or a size such as 16KiB, 10MiB or 1GiB',
+    });
 }
 
 /** A YAML scalar that is used as a string: numbers and booleans are kept as written. */

@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import {
-  DEFAULT_SHELL,
-  DEFAULT_HOOK_HTTP_METHOD,
-  DEFAULT_HOOK_TIMEOUT_MS,
-  MAX_HOOKS_PER_POINT,
-} from './defaults.js';
+import { DEFAULT_SHELL, DEFAULT_HOOK_HTTP_METHOD, DEFAULT_HOOK_TIMEOUT_MS, MAX_HOOKS_PER_POINT } from './defaults.js';
 import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
 import { duration } from './field-schemas.js';
@@ -33,7 +28,10 @@ export const hookHttpSchema = z
       )
       .meta({ description: 'Request headers; ${VAR}s are replaced in values.' })
       .optional(),
-    body: z.string().meta({ description: 'The request body; ${VAR}s are replaced. Default: a JSON summary of the rollout (none for GET and HEAD).' }).optional(),
+    body: z
+      .string()
+      .meta({ description: 'The request body; ${VAR}s are replaced. Default: a JSON summary of the rollout (none for GET and HEAD).' })
+      .optional(),
   })
   .meta({ description: 'Call a URL; any 2xx answer passes.' });
 
@@ -47,7 +45,10 @@ export const hookSchema = z
       .register(fieldHints, { expected: 'true or false', hint: 'write true or false; YAML reads yes, no, on and off as text' })
       .optional(),
     cwd: z.string().meta({ description: "Working directory of the command, relative to the config file's directory (the default)." }).optional(),
-    timeout: duration('The hook fails after this long: its process group is killed, or its call cancelled.', { defaultMs: DEFAULT_HOOK_TIMEOUT_MS, minMs: 1 }).optional(),
+    timeout: duration('The hook fails after this long: its process group is killed, or its call cancelled.', {
+      defaultMs: DEFAULT_HOOK_TIMEOUT_MS,
+      minMs: 1,
+    }).optional(),
     idempotent: z
       .boolean()
       .meta({ description: 'Safe to run again: a hook interrupted by a controller crash is run again; otherwise the rollout pauses.', default: false })
@@ -74,7 +75,9 @@ export const hooksSchema = z
   .strictObject({
     preDeploy: hookList('Before any new instance starts (a migration, say). A failure: the deploy does not start.'),
     preTraffic: hookList('New instances are ready and get no real traffic yet; PREVIEW_URL reaches them. A failure: rollback.'),
-    postTraffic: hookList('After each traffic change (a canary setWeight step and the final promotion, the blue-green switch, a rolling rollout once the new revision serves all). A failure: rollback.'),
+    postTraffic: hookList(
+      'After each traffic change (a canary setWeight step and the final promotion, the blue-green switch, a rolling rollout once the new revision serves all). A failure: rollback.',
+    ),
     onSuccess: hookList('After the rollout was promoted. A failure is logged.'),
     onFailure: hookList('After the rollout rolled back, failed or was aborted. A failure is logged.'),
   })

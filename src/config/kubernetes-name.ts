@@ -11,5 +11,8 @@ export function kubernetesName(pattern: RegExp, kind: string, example: string) {
   return z
     .string()
     .regex(pattern, { error: (iss) => `${describeValue(iss.input)} is not a valid Kubernetes ${kind} name` })
-    .register(fieldHints, { expected: `a ${kind} name`, hint: `lowercase letters, digits and dashes, starting and ending with a letter or digit, e.g. ${example}` });
+    .register(fieldHints, {
+      expected: `a ${kind} name`,
+      hint: `lowercase letters, digits and dashes, starting and ending with a letter or digit, e.g. ${example}`,
+    });
 }

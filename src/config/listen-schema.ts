@@ -8,14 +8,17 @@ import { LISTEN_HINT, LISTEN_PATTERN, MAX_PORT, MIN_PORT, parseListen } from './
 export const listenSchema = z
   .union([
     integer(MIN_PORT, MAX_PORT),
-    z.string().superRefine((text, ctx) => {
-      try {
-        parseListen(text);
-      } catch (error) {
-        if (!(error instanceof InputError)) throw error;
-        ctx.addIssue(issue(error.message, error.hint, text));
-      }
-    }).meta({ pattern: LISTEN_PATTERN }),
+    z
+      .string()
+      .superRefine((text, ctx) => {
+        try {
+          parseListen(text);
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          ctx.addIssue(issue(error.message, error.hint, text));
+        }
+      })
+      .meta({ pattern: LISTEN_PATTERN }),
   ])
   .meta({
     description: `Address the proxy listens on for this app: host:port, [ipv6]:port, or a port alone (host ${DEFAULT_LISTEN_HOST}).`,

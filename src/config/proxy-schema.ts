@@ -20,14 +20,21 @@ const trustedProxySchema = z
   .string()
   .superRefine((text, ctx) => {
     const problem = trustedProxyProblem(text);
-    if (problem !== undefined) ctx.addIssue(issue(`${describeValue(text)} ${problem}`, 'write an IP address such as 10.0.0.1 or a CIDR block such as 10.0.0.0/8', text));
+    if (problem !== undefined)
+      ctx.addIssue(issue(`${describeValue(text)} ${problem}`, 'write an IP address such as 10.0.0.1 or a CIDR block such as 10.0.0.0/8', text));
   })
   .register(fieldHints, { expected: 'an IP address or CIDR block such as 10.0.0.0/8' });
 
 export const proxySchema = z
   .strictObject({
-    maxHeaderSize: size('Largest header section a client may send (all header lines); 431 above it.', { defaultBytes: DEFAULT_MAX_HEADER_BYTES, minBytes: 1024 }).optional(),
-    maxRequestLineSize: size('Longest request line (method, target, version); 414 above it.', { defaultBytes: DEFAULT_MAX_REQUEST_LINE_BYTES, minBytes: 256 }).optional(),
+    maxHeaderSize: size('Largest header section a client may send (all header lines); 431 above it.', {
+      defaultBytes: DEFAULT_MAX_HEADER_BYTES,
+      minBytes: 1024,
+    }).optional(),
+    maxRequestLineSize: size('Longest request line (method, target, version); 414 above it.', {
+      defaultBytes: DEFAULT_MAX_REQUEST_LINE_BYTES,
+      minBytes: 256,
+    }).optional(),
     maxHeaderCount: integer(1, MAX_HEADER_COUNT)
       .meta({ description: 'Most header fields in one request; 431 above it.', default: DEFAULT_MAX_HEADER_COUNT })
       .optional(),
@@ -46,7 +53,8 @@ export const proxySchema = z
     trustedProxies: z
       .array(trustedProxySchema)
       .meta({
-        description: 'Addresses or CIDR blocks of proxies in front of cutover. Their X-Forwarded-For/-Proto/-Host are kept (the peer is appended); from anyone else they are replaced.',
+        description:
+          'Addresses or CIDR blocks of proxies in front of cutover. Their X-Forwarded-For/-Proto/-Host are kept (the peer is appended); from anyone else they are replaced.',
         examples: [['127.0.0.1', '10.0.0.0/8']],
       })
       .optional(),

@@ -23,7 +23,10 @@ describe('the rehearse block', () => {
   });
 
   it('resolves the requests as written, GET when no method is given', () => {
-    const config = parseConfig(`${APP}rehearse:\n  requests:\n    - { path: /health/deep }\n    - { method: POST, path: "/orders?x=1", body: '{"item":1}', headers: { content-type: application/json } }\n`, CONFIG_PATH);
+    const config = parseConfig(
+      `${APP}rehearse:\n  requests:\n    - { path: /health/deep }\n    - { method: POST, path: "/orders?x=1", body: '{"item":1}', headers: { content-type: application/json } }\n`,
+      CONFIG_PATH,
+    );
     assert.deepEqual(config.rehearse?.requests, [
       { method: 'GET', path: '/health/deep', body: null, headers: {} },
       { method: 'POST', path: '/orders?x=1', body: '{"item":1}', headers: { 'content-type': 'application/json' } },

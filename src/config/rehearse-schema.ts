@@ -51,7 +51,12 @@ const requestSchema = z
     }
     for (const name of Object.keys(request.headers ?? {})) {
       if (CONNECTION_HEADERS.includes(name.toLowerCase())) {
-        ctx.addIssue(problem(`the header "${name}" is set by the load client itself`, `remove it; the headers it sets are ${CONNECTION_HEADERS.join(', ')}`, name, ['headers', name]));
+        ctx.addIssue(
+          problem(`the header "${name}" is set by the load client itself`, `remove it; the headers it sets are ${CONNECTION_HEADERS.join(', ')}`, name, [
+            'headers',
+            name,
+          ]),
+        );
       }
     }
   })

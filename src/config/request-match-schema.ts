@@ -9,7 +9,10 @@ export const COOKIE_VALUE_PATTERN = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]
 
 export const headerMatchSchema = z
   .strictObject({
-    name: z.string().regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` }).meta({ description: 'The header name (any case).' }),
+    name: z
+      .string()
+      .regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` })
+      .meta({ description: 'The header name (any case).' }),
     value: z
       .string()
       .regex(HEADER_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header value (printable ASCII, no line breaks)` })
@@ -21,10 +24,15 @@ export const headerMatchSchema = z
 
 export const cookieMatchSchema = z
   .strictObject({
-    name: z.string().regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` }).meta({ description: 'The cookie name.' }),
+    name: z
+      .string()
+      .regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` })
+      .meta({ description: 'The cookie name.' }),
     value: z
       .string()
-      .regex(COOKIE_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie value (no spaces, quotes, commas, semicolons or backslashes)` })
+      .regex(COOKIE_VALUE_PATTERN, {
+        error: (iss) => `${describeValue(iss.input)} is not a valid cookie value (no spaces, quotes, commas, semicolons or backslashes)`,
+      })
       .meta({ description: 'The exact value.' })
       .register(fieldHints, { expected: 'a string', hint: 'quote the value, e.g. value: "yes"' }),
   })
@@ -34,4 +42,7 @@ export const cookieMatchSchema = z
 export const routeSchema = z
   .union([z.strictObject({ header: headerMatchSchema }), z.strictObject({ cookie: cookieMatchSchema })])
   .meta({ description: 'A request that matches goes to the canary whatever the weight.' })
-  .register(fieldHints, { expected: 'a header or cookie match', hint: 'write - header: { name: x-beta, value: "1" }  or  - cookie: { name: beta, value: "yes" }' });
+  .register(fieldHints, {
+    expected: 'a header or cookie match',
+    hint: 'write - header: { name: x-beta, value: "1" }  or  - cookie: { name: beta, value: "yes" }',
+  });

@@ -1,5 +1,20 @@
 import { dirname, resolve } from 'node:path';
-import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type RuntimeSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec, type AnalysisTemplateSpec } from '../model/app-spec.js';
+import {
+  HOOK_POINTS,
+  type AppSpec,
+  type HookSpec,
+  type HooksSpec,
+  type BlueGreenSpec,
+  type RouterSpec,
+  type RuntimeSpec,
+  type CanarySpec,
+  type CanaryStep,
+  type CountOrPercent,
+  type CutoverConfig,
+  type ProxySpec,
+  type StrategySpec,
+  type AnalysisTemplateSpec,
+} from '../model/app-spec.js';
 import type { RawApp } from './app-schema.js';
 import type { RawConfig } from './config-schema.js';
 import type { RawProxy } from './proxy-schema.js';
@@ -64,7 +79,11 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   const configDir = dirname(configPath);
   return {
     path: configPath,
-    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir), ...resolveRuntime(app.runtime, configDir) })),
+    apps: Object.entries(raw.apps).map(([name, app]) => ({
+      ...resolveApp(name, app, configDir),
+      router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir),
+      ...resolveRuntime(app.runtime, configDir),
+    })),
     metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
     proxy: resolveProxy(raw.proxy),
     rehearse: resolveRehearse(raw.rehearse),
@@ -118,7 +137,12 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     ...(app.outlierDetection === undefined ? {} : { outlierDetection: resolveOutlierDetection(app.outlierDetection) }),
     ...(app.longLived === undefined
       ? {}
-      : { longLived: { drain: app.longLived.drain ?? DEFAULT_LONG_LIVED_DRAIN, timeoutMs: durationMs(app.longLived.timeout, durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)) } }),
+      : {
+          longLived: {
+            drain: app.longLived.drain ?? DEFAULT_LONG_LIVED_DRAIN,
+            timeoutMs: durationMs(app.longLived.timeout, durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)),
+          },
+        }),
   };
 }
 
@@ -182,14 +206,16 @@ const DEFAULT_KUBERNETES_LISTEN_HOST = '0.0.0.0';
 function resolveRuntime(raw: RawApp['runtime'], configDir: string): { runtime?: RuntimeSpec } {
   const kubernetes = raw?.kubernetes;
   if (!kubernetes) return {};
-  return { runtime: {
-    kind: 'kubernetes',
-    context: kubernetes.context ?? null,
-    namespace: kubernetes.namespace ?? null,
-    image: kubernetes.image,
-    port: kubernetes.port,
-    podTemplate: kubernetes.podTemplate === undefined ? null : resolve(configDir, kubernetes.podTemplate),
-  } };
+  return {
+    runtime: {
+      kind: 'kubernetes',
+      context: kubernetes.context ?? null,
+      namespace: kubernetes.namespace ?? null,
+      image: kubernetes.image,
+      port: kubernetes.port,
+      podTemplate: kubernetes.podTemplate === undefined ? null : resolve(configDir, kubernetes.podTemplate),
+    },
+  };
 }
 
 function resolveRouter(app: string, raw: RawConfig['router'], configDir: string): RouterSpec {

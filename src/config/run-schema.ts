@@ -12,10 +12,7 @@ export const runSchema = z
       .meta({ description: 'Run the command, a single string, with /bin/sh -c.', default: DEFAULT_SHELL })
       .register(fieldHints, { expected: 'true or false', hint: 'write true or false; YAML reads yes, no, on and off as text' })
       .optional(),
-    cwd: z
-      .string()
-      .meta({ description: "Working directory, relative to the config file's directory (the default)." })
-      .optional(),
+    cwd: z.string().meta({ description: "Working directory, relative to the config file's directory (the default)." }).optional(),
     env: envSchema.optional(),
   })
   .meta({ description: 'How to start one instance of the app.' })

@@ -28,7 +28,10 @@ export const kubernetesRuntimeSchema = z
     podTemplate: z
       .string()
       .min(1)
-      .meta({ description: "A YAML file with a full pod template (env, resources, probes, volumes), relative to the config file's directory. cutover sets the image, the labels and, when the template has none, the readiness probe." })
+      .meta({
+        description:
+          "A YAML file with a full pod template (env, resources, probes, volumes), relative to the config file's directory. cutover sets the image, the labels and, when the template has none, the readiness probe.",
+      })
       .register(fieldHints, { expected: 'a file path', hint: 'e.g. podTemplate: ./k8s/web-pod.yaml' })
       .optional(),
   })
@@ -39,6 +42,9 @@ export const runtimeSchema = z
     local: z.strictObject({}).meta({ description: 'Processes on this machine (the default).' }).optional(),
     kubernetes: kubernetesRuntimeSchema.optional(),
   })
-  .refine((runtime) => Object.keys(runtime).length === 1, { error: 'runtime names exactly one of local and kubernetes', params: { hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' } })
+  .refine((runtime) => Object.keys(runtime).length === 1, {
+    error: 'runtime names exactly one of local and kubernetes',
+    params: { hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' },
+  })
   .meta({ description: 'Where instances run: local processes (the default) or a Kubernetes cluster.' })
   .register(fieldHints, { expected: 'local or kubernetes', hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' });

@@ -35,7 +35,17 @@ export interface PlanChoice {
   plan: StrategyPlan;
 }
 
-const NOTHING: StrategyPlan = { starts: [], stopIds: [], traffic: EQUAL_SHARES, stepIndex: 0, isComplete: true, step: 'nothing runs', gate: null, isWaiting: false, hookPoint: null };
+const NOTHING: StrategyPlan = {
+  starts: [],
+  stopIds: [],
+  traffic: EQUAL_SHARES,
+  stepIndex: 0,
+  isComplete: true,
+  step: 'nothing runs',
+  gate: null,
+  isWaiting: false,
+  hookPoint: null,
+};
 
 /**
  * Picks the planner for where an app stands and runs it. Without a rollout, the stable
@@ -53,7 +63,14 @@ export function choosePlan(input: PlanInput): PlanChoice {
     const steady = choosePlan({ ...input, rollout: null });
     return {
       target: steady.target,
-      plan: { ...steady.plan, stepIndex: rollout.stepIndex, isComplete: false, step: `waiting for preDeploy hooks; revision ${rollout.toRevision} starts once they pass`, isWaiting: true, hookPoint: 'preDeploy' },
+      plan: {
+        ...steady.plan,
+        stepIndex: rollout.stepIndex,
+        isComplete: false,
+        step: `waiting for preDeploy hooks; revision ${rollout.toRevision} starts once they pass`,
+        isWaiting: true,
+        hookPoint: 'preDeploy',
+      },
     };
   }
   if (!rollout) {

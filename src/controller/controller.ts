@@ -99,13 +99,26 @@ export class Controller {
     const rolloutFailures = new Map<number, string>();
     const request = (app: string): void => this.loop.request(app);
     const monotonicFrom = (wallClockMs: number): number => now() - (Date.now() - wallClockMs);
-    this.storage = new StorageGuard({ store, dataDir, events, now, log, persistMemory: () => this.local.persistAll(), onResumed: () => this.loop.knownApps().forEach(request) });
+    this.storage = new StorageGuard({
+      store,
+      dataDir,
+      events,
+      now,
+      log,
+      persistMemory: () => this.local.persistAll(),
+      onResumed: () => this.loop.knownApps().forEach(request),
+    });
     this.loop = new ReconcileLoop({ store, storage: this.storage, rolloutFailures, log, pass: (app) => pass.run(app) });
     const schedule = (app: string, delayMs: number): void => this.loop.schedule(app, delayMs);
     const isShuttingDown = (): boolean => this.loop.isStopping;
     const emit = (app: string, rolloutId: number | null, kind: EventKind, message: string): void => events.emit(app, rolloutId, kind, message);
     this.hooks = new HookRunner({ store, dataDir, emit, onSettled: request, log });
-    const providers = { builtin: new BuiltinProvider(this.history, now), prometheus: new PrometheusProvider(), command: new CommandProvider(), http: new HttpProvider() };
+    const providers = {
+      builtin: new BuiltinProvider(this.history, now),
+      prometheus: new PrometheusProvider(),
+      command: new CommandProvider(),
+      http: new HttpProvider(),
+    };
     this.analyses = new AnalysisRunner({ store, providers, emit, onSettled: request, log });
     const transitions = new RolloutTransitions({ store, events, rolloutFailures, requestReconcile: request, scheduleReconcile: schedule });
     this.cluster = new ClusterCoordinator({
@@ -121,11 +134,58 @@ export class Controller {
     });
     this.traffic = new TrafficPusher(store, events, (app) => this.cluster.backendOf(app)?.router ?? options.router);
     const guard = (action: () => void | Promise<void>): void => this.storage.guard(action);
-    this.local = new LocalFleet({ store, runtime: options.runtime, router: options.router, dataDir, now, log, events, guard, rolloutFailures, requestReconcile: request, isOutOfPlan: (app, id) => this.traffic.isConfirmedWithout(app, id), isShuttingDown });
-    this.clusterFleet = new ClusterFleet({ store, events, backendOf: (app) => this.cluster.backendOf(app), rolloutFailures, requestReconcile: request, monotonicFrom });
+    this.local = new LocalFleet({
+      store,
+      runtime: options.runtime,
+      router: options.router,
+      dataDir,
+      now,
+      log,
+      events,
+      guard,
+      rolloutFailures,
+      requestReconcile: request,
+      isOutOfPlan: (app, id) => this.traffic.isConfirmedWithout(app, id),
+      isShuttingDown,
+    });
+    this.clusterFleet = new ClusterFleet({
+      store,
+      events,
+      backendOf: (app) => this.cluster.backendOf(app),
+      rolloutFailures,
+      requestReconcile: request,
+      monotonicFrom,
+    });
     const rolloutAnalyses = new RolloutAnalyses(store, this.analyses);
-    const pass = new RolloutPass({ store, events, hooks: this.hooks, analyses: this.analyses, rolloutAnalyses, transitions, traffic: this.traffic, cluster: this.cluster, local: this.local, clusterFleet: this.clusterFleet, rolloutFailures, requestReconcile: request, scheduleReconcile: schedule, now, monotonicFrom });
-    this.commands = new OperatorCommands({ store, events, loop: this.loop, transitions, cluster: this.cluster, analyses: this.analyses, traffic: this.traffic, local: this.local, rolloutFailures, specHash: options.specHash });
+    const pass = new RolloutPass({
+      store,
+      events,
+      hooks: this.hooks,
+      analyses: this.analyses,
+      rolloutAnalyses,
+      transitions,
+      traffic: this.traffic,
+      cluster: this.cluster,
+      local: this.local,
+      clusterFleet: this.clusterFleet,
+      rolloutFailures,
+      requestReconcile: request,
+      scheduleReconcile: schedule,
+      now,
+      monotonicFrom,
+    });
+    this.commands = new OperatorCommands({
+      store,
+      events,
+      loop: this.loop,
+      transitions,
+      cluster: this.cluster,
+      analyses: this.analyses,
+      traffic: this.traffic,
+      local: this.local,
+      rolloutFailures,
+      specHash: options.specHash,
+    });
   }
 
   /** Adopts what an earlier controller left running, then reconciles every known app. */
@@ -170,7 +230,12 @@ export class Controller {
       if (!active || this.cluster.backendOf(name)?.state) continue;
       const aborted = store.updateRollout(active.id, { phase: 'aborted', reason: 'the daemon was stopped during the rollout' });
       this.hooks.skipFinal(aborted, 'the daemon was stopped during the rollout');
-      this.events.emit(name, active.id, 'rollout-aborted', `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`);
+      this.events.emit(
+        name,
+        active.id,
+        'rollout-aborted',
+        `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`,
+      );
     }
     const apps = this.loop.knownApps();
     await Promise.all(apps.map((app) => (this.cluster.backendOf(app)?.router ?? this.options.router).removeApp(app).catch(() => {})));
@@ -216,7 +281,11 @@ export class Controller {
 
   /** What is stored, with what only this controller knows: cluster pods, who drives an app elsewhere, a storage hold. */
   status(appName?: string): StatusReport {
-    return withRuntimeView(buildStatus(this.options.store, appName), { podsOf: (app) => this.clusterFleet.statusOf(app), holderOf: (app) => this.cluster.holderOf(app), storageFault: this.storage.fault?.reason ?? null });
+    return withRuntimeView(buildStatus(this.options.store, appName), {
+      podsOf: (app) => this.clusterFleet.statusOf(app),
+      holderOf: (app) => this.cluster.holderOf(app),
+      storageFault: this.storage.fault?.reason ?? null,
+    });
   }
 
   /** A point's verdict, for status. */

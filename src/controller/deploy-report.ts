@@ -39,11 +39,15 @@ export function buildDeployReport(input: ReportInput): DeployReport {
     };
   });
   const deployPhases = phases.filter((p) => p.phase !== 'before');
-  const failedOn = (revision: number | null): number => deployPhases.reduce((sum, p) => sum + (p.revisions.find((r) => r.revision === revision)?.failed ?? 0), 0);
+  const failedOn = (revision: number | null): number =>
+    deployPhases.reduce((sum, p) => sum + (p.revisions.find((r) => r.revision === revision)?.failed ?? 0), 0);
   const unrouted = deployPhases.reduce((sum, p) => sum + p.unrouted, 0);
   const failedByDeploy = deployPhases.reduce((sum, p) => sum + p.unrouted + p.revisions.reduce((s, r) => s + r.failed, 0), 0);
   const failedOnStable = failedOn(rollout.fromRevision) + unrouted;
-  const newRevisionApp5xx = deployPhases.reduce((sum, p) => sum + (p.revisions.find((r) => r.revision === rollout.toRevision && r.revision !== rollout.fromRevision)?.app5xx ?? 0), 0);
+  const newRevisionApp5xx = deployPhases.reduce(
+    (sum, p) => sum + (p.revisions.find((r) => r.revision === rollout.toRevision && r.revision !== rollout.fromRevision)?.app5xx ?? 0),
+    0,
+  );
   const runs = input.store.listAnalysisRuns({ rolloutId: rollout.id });
   const analysis = runs.map((run) => ({
     template: run.template,
@@ -73,4 +77,3 @@ export function buildDeployReport(input: ReportInput): DeployReport {
     headline,
   };
 }
-

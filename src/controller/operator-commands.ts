@@ -61,8 +61,23 @@ export class OperatorCommands {
       const strategySpec = withDefaults(plan.spec.strategy);
       const strategy = options.strategy ?? strategySpec.use!;
       const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
-      const rollout = store.createRollout({ app: plan.spec.name, strategy, strategySpec, trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number, hooks: plan.spec.hooks ?? null, skippedHooks, analysis: plan.spec.analysis ?? null });
-      events.emit(plan.spec.name, rollout.id, 'rollout-started', `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`);
+      const rollout = store.createRollout({
+        app: plan.spec.name,
+        strategy,
+        strategySpec,
+        trigger: 'deploy',
+        fromRevision: plan.stable,
+        toRevision: revision.number,
+        hooks: plan.spec.hooks ?? null,
+        skippedHooks,
+        analysis: plan.spec.analysis ?? null,
+      });
+      events.emit(
+        plan.spec.name,
+        rollout.id,
+        'rollout-started',
+        `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`,
+      );
       if (skippedHooks.length) events.emit(plan.spec.name, rollout.id, 'hooks-skipped', `hooks skipped by --skip-hooks: ${skippedHooks.join(', ')}`);
       this.options.loop.request(plan.spec.name);
       return { app: plan.spec.name, revision: revision.number, rolloutId: rollout.id, isUnchanged: false };
@@ -83,17 +98,30 @@ export class OperatorCommands {
       if (active.direction === 'back') return active;
       return transitions.turnBack(active, 'rollback requested by user');
     }
-    if (active) throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${app}" has rollout ${active.id} ${active.phase}; --to needs it finished first`, { hint: `Run cutover rollback ${app} without --to to turn it around.` });
+    if (active)
+      throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${app}" has rollout ${active.id} ${active.phase}; --to needs it finished first`, {
+        hint: `Run cutover rollback ${app} without --to to turn it around.`,
+      });
     const stable = store.stableRevision(app);
-    if (stable === null) throw new CutoverError('APP_NOT_FOUND', `app "${app}" has no stable revision to roll back from`, { hint: 'Check the name with: cutover status' });
+    if (stable === null)
+      throw new CutoverError('APP_NOT_FOUND', `app "${app}" has no stable revision to roll back from`, { hint: 'Check the name with: cutover status' });
     const target = toRevision ?? this.previousStable(app, stable);
-    if (target === null) throw new CutoverError('NO_EARLIER_REVISION', `app "${app}" has no earlier revision than ${stable}`, { hint: 'Name one with --to REVISION (see cutover history).' });
-    if (!store.getRevision(app, target)) throw new CutoverError('REVISION_NOT_FOUND', `app "${app}" has no revision ${target}`, { hint: `See the revisions with: cutover history ${app}` });
+    if (target === null)
+      throw new CutoverError('NO_EARLIER_REVISION', `app "${app}" has no earlier revision than ${stable}`, {
+        hint: 'Name one with --to REVISION (see cutover history).',
+      });
+    if (!store.getRevision(app, target))
+      throw new CutoverError('REVISION_NOT_FOUND', `app "${app}" has no revision ${target}`, { hint: `See the revisions with: cutover history ${app}` });
     if (target === stable) throw new CutoverError('REVISION_ALREADY_STABLE', `revision ${target} of "${app}" is already the stable one`);
     const { strategy, strategySpec } = this.rollbackStrategy(app, target);
     const rollout = store.createRollout({ app, strategy, strategySpec, trigger: 'rollback', fromRevision: stable, toRevision: target });
     const isWarm = this.options.local.readyOf(app, target).length > 0;
-    this.options.events.emit(app, rollout.id, 'rollout-started', `rollout ${rollout.id}: rolling back, revision ${stable} → ${target} (${strategy}${isWarm ? ', to warm instances' : ''})`);
+    this.options.events.emit(
+      app,
+      rollout.id,
+      'rollout-started',
+      `rollout ${rollout.id}: rolling back, revision ${stable} → ${target} (${strategy}${isWarm ? ', to warm instances' : ''})`,
+    );
     this.options.loop.request(app);
     return rollout;
   }
@@ -113,14 +141,23 @@ export class OperatorCommands {
     const strategy = strategyOf(rollout, store.getRevision(app, rollout.toRevision)!.spec);
     const stepIndex = rollout.fromRevision === null ? null : strategyNamed(rollout.strategy).promote(rollout.stepIndex, strategy, options.full ?? false);
     if (stepIndex === null) {
-      throw new CutoverError('NOTHING_TO_PROMOTE', `rollout ${rollout.id} of "${app}" is ${rollout.fromRevision === null ? 'a first deploy' : 'rolling'}: it has no gate or step to promote`, {
-        hint: 'It completes by itself; follow it with: cutover status',
-      });
+      throw new CutoverError(
+        'NOTHING_TO_PROMOTE',
+        `rollout ${rollout.id} of "${app}" is ${rollout.fromRevision === null ? 'a first deploy' : 'rolling'}: it has no gate or step to promote`,
+        {
+          hint: 'It completes by itself; follow it with: cutover status',
+        },
+      );
     }
     // A person's promote overrules an inconclusive analysis: it is set aside, not run again here.
     this.options.analyses.supersedeInconclusive(rollout.id);
     store.updateRollout(rollout.id, { phase: 'progressing', stepIndex, stepStartedAt: Date.now(), pausedAt: null, gate: null });
-    this.options.events.emit(app, rollout.id, 'rollout-promote', `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`);
+    this.options.events.emit(
+      app,
+      rollout.id,
+      'rollout-promote',
+      `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`,
+    );
     await this.options.loop.settle(app);
     return store.getRollout(rollout.id)!;
   }
@@ -139,15 +176,29 @@ export class OperatorCommands {
     const { store, events } = this.options;
     const rollout = this.activeForward(app, 'resume');
     if (rollout.pausedAt === null) {
-      throw new CutoverError('NOT_PAUSED', `rollout ${rollout.id} of "${app}" is not paused by a person${rollout.gate ? `; it waits at a gate: ${rollout.gate}` : ''}`, {
-        hint: rollout.gate ? `Run cutover promote ${app} to pass the gate.` : 'Nothing to resume.',
-      });
+      throw new CutoverError(
+        'NOT_PAUSED',
+        `rollout ${rollout.id} of "${app}" is not paused by a person${rollout.gate ? `; it waits at a gate: ${rollout.gate}` : ''}`,
+        {
+          hint: rollout.gate ? `Run cutover promote ${app} to pass the gate.` : 'Nothing to resume.',
+        },
+      );
     }
     const pausedFor = Math.max(0, Date.now() - rollout.pausedAt);
     // An inconclusive analysis paused it: its points run again.
     const rerun = this.options.analyses.supersedeInconclusive(rollout.id);
-    if (rerun > 0) events.emit(app, rollout.id, 'analysis-rerun', `${rerun} inconclusive analysis run${rerun === 1 ? '' : 's'} set aside: ${rerun === 1 ? 'it runs' : 'they run'} again`);
-    const updated = store.updateRollout(rollout.id, { phase: rollout.gate ? 'paused' : 'progressing', pausedAt: null, stepStartedAt: rollout.stepStartedAt + pausedFor });
+    if (rerun > 0)
+      events.emit(
+        app,
+        rollout.id,
+        'analysis-rerun',
+        `${rerun} inconclusive analysis run${rerun === 1 ? '' : 's'} set aside: ${rerun === 1 ? 'it runs' : 'they run'} again`,
+      );
+    const updated = store.updateRollout(rollout.id, {
+      phase: rollout.gate ? 'paused' : 'progressing',
+      pausedAt: null,
+      stepStartedAt: rollout.stepStartedAt + pausedFor,
+    });
     events.emit(app, rollout.id, 'rollout-resumed', `rollout ${rollout.id} resumed after ${formatMs(pausedFor)}`);
     this.options.loop.request(app);
     return updated;
@@ -177,13 +228,20 @@ export class OperatorCommands {
       });
       this.options.rolloutFailures.delete(active.id);
       const kept = keepsWarm ? `; revision ${active.toRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
-      events.emit(app, active.id, 'rollout-aborted', `rollout ${active.id} aborted by a person: revision ${active.fromRevision ?? '-'} takes all traffic${kept}`);
+      events.emit(
+        app,
+        active.id,
+        'rollout-aborted',
+        `rollout ${active.id} aborted by a person: revision ${active.fromRevision ?? '-'} takes all traffic${kept}`,
+      );
       return active;
     });
     await loop.settle(app);
     const lastPlanError = this.options.traffic.lastError(app);
     if (lastPlanError) {
-      throw new CutoverError('TRAFFIC_PENDING', `rollout ${rollout.id} is aborted, but the proxy has not applied the plan yet: ${lastPlanError}`, { hint: 'cutover retries by itself; check with: cutover status' });
+      throw new CutoverError('TRAFFIC_PENDING', `rollout ${rollout.id} is aborted, but the proxy has not applied the plan yet: ${lastPlanError}`, {
+        hint: 'cutover retries by itself; check with: cutover status',
+      });
     }
     return store.getRollout(rollout.id)!;
   }
@@ -193,27 +251,37 @@ export class OperatorCommands {
     const serving = this.options.local.readyOf(app, stable);
     if (serving.length === 0) return; // Nothing to move traffic to yet; the reconcile after the record does it.
     const error = await this.options.traffic.push(app, this.options.store.getRevision(app, stable)!.spec, EQUAL_SHARES, serving);
-    if (error) throw new CutoverError('TRAFFIC_PENDING', `the proxy could not move the traffic back to revision ${stable}: ${error}`, { hint: 'The rollout is not aborted; try again.' });
+    if (error)
+      throw new CutoverError('TRAFFIC_PENDING', `the proxy could not move the traffic back to revision ${stable}: ${error}`, {
+        hint: 'The rollout is not aborted; try again.',
+      });
   }
 
   private activeForward(app: string, verb: string): RolloutRecord {
     this.options.cluster.refuseIfDrivenElsewhere(app, verb);
     const rollout = this.options.store.activeRollout(app);
     if (!rollout) {
-      throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" has no rollout in progress to ${verb}`, { hint: `See where it stands with: cutover status ${app}` });
+      throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" has no rollout in progress to ${verb}`, {
+        hint: `See where it stands with: cutover status ${app}`,
+      });
     }
     if (rollout.direction === 'back') {
-      throw new CutoverError('ROLLOUT_GOING_BACK', `rollout ${rollout.id} of "${app}" is already rolling back to revision ${rollout.fromRevision}`, { hint: `Follow it with: cutover status ${app}` });
+      throw new CutoverError('ROLLOUT_GOING_BACK', `rollout ${rollout.id} of "${app}" is already rolling back to revision ${rollout.fromRevision}`, {
+        hint: `Follow it with: cutover status ${app}`,
+      });
     }
     return rollout;
   }
 
   private previousStable(app: string, stable: number): number | null {
-    const promoted = this.options.store.listRollouts(app, 100).filter((r) => (r.phase === 'promoted' || (r.phase === 'rolled-back' && r.direction === 'forward')) && r.toRevision !== stable);
+    const promoted = this.options.store
+      .listRollouts(app, 100)
+      .filter((r) => (r.phase === 'promoted' || (r.phase === 'rolled-back' && r.direction === 'forward')) && r.toRevision !== stable);
     return promoted[0]?.toRevision ?? (stable > 1 ? stable - 1 : null);
   }
 
   private refuseWhileStopping(): void {
-    if (this.options.loop.isStopping) throw new CutoverError('DAEMON_STOPPING', 'the daemon is stopping', { hint: 'Start it again with cutover up, then retry.' });
+    if (this.options.loop.isStopping)
+      throw new CutoverError('DAEMON_STOPPING', 'the daemon is stopping', { hint: 'Start it again with cutover up, then retry.' });
   }
 }

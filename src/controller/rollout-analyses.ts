@@ -27,8 +27,13 @@ export class RolloutAnalyses {
   /** Hooks and analyses hold the same points: traffic waits for both, and so does the end. */
   withAnalysis(rollout: RolloutRecord, hooks: HookProgress): HookProgress {
     const { pre, post, postKey } = this.pointsOf(rollout);
-    const isPassed = (key: string, templates: readonly string[] | null): boolean => templates === null || this.runner.verdict(rollout.id, key, templates).kind === 'passed';
-    return { ...hooks, isTrafficAllowed: hooks.isTrafficAllowed && isPassed('prePromotion', pre), isStepChecked: hooks.isStepChecked && isPassed(postKey, post) };
+    const isPassed = (key: string, templates: readonly string[] | null): boolean =>
+      templates === null || this.runner.verdict(rollout.id, key, templates).kind === 'passed';
+    return {
+      ...hooks,
+      isTrafficAllowed: hooks.isTrafficAllowed && isPassed('prePromotion', pre),
+      isStepChecked: hooks.isStepChecked && isPassed(postKey, post),
+    };
   }
 
   /** The analysis of the step the rollout is at passed (a canary `analysis` step). */
@@ -63,6 +68,7 @@ export class RolloutAnalyses {
     }
     if (pre && plan.hookPoint === 'preTraffic') this.runner.advance(rollout, 'prePromotion', pre, target);
     if (post && plan.hookPoint === 'postTraffic') this.runner.advance(rollout, postKey, post, target);
-    if (background && rollout.stepIndex >= background.startingStep) this.runner.advance(rollout, 'background', background.templates, target, { isOpenEnded: true });
+    if (background && rollout.stepIndex >= background.startingStep)
+      this.runner.advance(rollout, 'background', background.templates, target, { isOpenEnded: true });
   }
 }

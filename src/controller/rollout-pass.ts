@@ -127,7 +127,13 @@ export class RolloutPass {
     const current = rollout && store.getRollout(rollout.id);
     if (!current || isTerminalPhase(current.phase) || current.direction !== rollout!.direction || current.stepIndex !== rollout!.stepIndex) return;
     if (plan.stepIndex !== current.stepIndex) {
-      store.updateRollout(current.id, { stepIndex: plan.stepIndex, stepStartedAt: Date.now(), gate: null, phase: current.pausedAt === null ? 'progressing' : 'paused', step: plan.step });
+      store.updateRollout(current.id, {
+        stepIndex: plan.stepIndex,
+        stepStartedAt: Date.now(),
+        gate: null,
+        phase: current.pausedAt === null ? 'progressing' : 'paused',
+        step: plan.step,
+      });
       this.options.events.emit(app, current.id, 'rollout-step', plan.step);
       this.options.requestReconcile(app);
       return;
@@ -173,7 +179,12 @@ export class RolloutPass {
         const reason = `analysis ${inconclusive.template} was inconclusive: ${inconclusive.reason ?? ''}`;
         rollout = store.updateRollout(rollout.id, { phase: 'paused', pausedAt: Date.now(), reason });
         const app = rollout.app;
-        this.options.events.emit(app, rollout.id, 'rollout-paused', `rollout ${rollout.id} paused: ${reason}; run cutover resume ${app} to measure again, cutover promote ${app} to go on, or cutover rollback ${app}`);
+        this.options.events.emit(
+          app,
+          rollout.id,
+          'rollout-paused',
+          `rollout ${rollout.id} paused: ${reason}; run cutover resume ${app} to measure again, cutover promote ${app} to go on, or cutover rollback ${app}`,
+        );
       }
     }
     if (rollout && rollout.direction !== 'forward') {

@@ -52,7 +52,12 @@ export class RolloutTransitions {
     this.options.rolloutFailures.delete(rollout.id);
     if (rollout.direction === 'back') {
       store.updateRollout(rollout.id, { phase: 'rolled-back', step: `revision ${rollout.fromRevision} serving` });
-      events.emit(rollout.app, rollout.id, 'rollout-rolled-back', `rollout ${rollout.id} rolled back: revision ${rollout.fromRevision} serves all traffic (${rollout.reason ?? ''})`);
+      events.emit(
+        rollout.app,
+        rollout.id,
+        'rollout-rolled-back',
+        `rollout ${rollout.id} rolled back: revision ${rollout.fromRevision} serves all traffic (${rollout.reason ?? ''})`,
+      );
       return;
     }
     store.setStableRevision(rollout.app, rollout.toRevision);
@@ -63,7 +68,12 @@ export class RolloutTransitions {
     const warm = delayMs > 0 ? { warmRevision: rollout.fromRevision, warmUntil: Date.now() + delayMs } : {};
     store.updateRollout(rollout.id, { phase, step: `revision ${rollout.toRevision} serving`, ...warm });
     const kept = delayMs > 0 ? `; revision ${rollout.fromRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
-    events.emit(rollout.app, rollout.id, phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back', `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic${kept}`);
+    events.emit(
+      rollout.app,
+      rollout.id,
+      phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back',
+      `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic${kept}`,
+    );
   }
 
   /**

@@ -57,7 +57,13 @@ export class StorageGuard {
       this.options.persistMemory();
       for (const { name } of store.listApps()) {
         const active = store.activeRollout(name);
-        if (active) events.emit(name, active.id, 'rollout-storage-resumed', `rollout ${active.id} goes on: the state can be written again (held ${formatMs(this.options.now() - fault.sinceMs)}: ${fault.reason})`);
+        if (active)
+          events.emit(
+            name,
+            active.id,
+            'rollout-storage-resumed',
+            `rollout ${active.id} goes on: the state can be written again (held ${formatMs(this.options.now() - fault.sinceMs)}: ${fault.reason})`,
+          );
       }
     } catch (error) {
       if (!isStorageError(error)) throw error;

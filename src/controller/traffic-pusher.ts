@@ -33,7 +33,13 @@ export class TrafficPusher {
    */
   async push(app: string, spec: AppSpec | null, intent: TrafficIntent, serving: readonly ServingInstance[]): Promise<string | null> {
     const state = this.stateOf(app);
-    const plan = buildTrafficPlan(app, spec?.listen ?? this.lastListen(app), intent, serving, spec === null ? {} : { outlierDetection: outlierDetectionOf(spec), longLived: longLivedOf(spec) });
+    const plan = buildTrafficPlan(
+      app,
+      spec?.listen ?? this.lastListen(app),
+      intent,
+      serving,
+      spec === null ? {} : { outlierDetection: outlierDetectionOf(spec), longLived: longLivedOf(spec) },
+    );
     const key = JSON.stringify(plan);
     if (key === state.key) return null;
     if (plan.listen.port === 0) return null; // The app never had a revision to listen for.
@@ -54,7 +60,12 @@ export class TrafficPusher {
     const shares = trafficShares(plan);
     this.store.setTraffic(app, shares);
     const split = shares.map((g) => `rev ${g.revision}: ${g.weight}% (${g.instances} instance${g.instances === 1 ? '' : 's'})`).join(', ') || 'none';
-    const extras = [plan.routes?.length ? `${plan.routes.length} route${plan.routes.length === 1 ? '' : 's'}` : '', plan.previews?.length ? 'preview listener' : '', plan.sticky ? 'sticky' : '', plan.mirror ? `mirror ${plan.mirror.percent}%` : '']
+    const extras = [
+      plan.routes?.length ? `${plan.routes.length} route${plan.routes.length === 1 ? '' : 's'}` : '',
+      plan.previews?.length ? 'preview listener' : '',
+      plan.sticky ? 'sticky' : '',
+      plan.mirror ? `mirror ${plan.mirror.percent}%` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     this.events.emitForApp(app, 'traffic', `traffic → ${split}${extras ? ` [${extras}]` : ''}`);

@@ -88,7 +88,12 @@ async function main(): Promise<void> {
 }
 
 /** `/metrics` on the config's `metrics.listen` (the default when the config cannot be read). */
-async function startMetrics(configPath: string, controller: Controller, store: SqliteStore, log: (line: string) => void): ReturnType<typeof startMetricsServer> {
+async function startMetrics(
+  configPath: string,
+  controller: Controller,
+  store: SqliteStore,
+  log: (line: string) => void,
+): ReturnType<typeof startMetricsServer> {
   let listen: HostPort | null;
   try {
     listen = loadConfig(configPath).metrics?.listen ?? null;

@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { countBodies, group, makePlan, namedUpstream, refusedPort, send, sendMany, startProxy, startUpstream, LOOPBACK } from '../../test/helpers/proxy-fixtures.js';
+import {
+  countBodies,
+  group,
+  makePlan,
+  namedUpstream,
+  refusedPort,
+  send,
+  sendMany,
+  startProxy,
+  startUpstream,
+  LOOPBACK,
+} from '../../test/helpers/proxy-fixtures.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { METER_COUNTERS } from '../model/measurements.js';
 import type { ProxyServer } from './proxy-server.js';
@@ -71,7 +82,10 @@ describe('passive outlier ejection', () => {
       const singlePort = proxy.port;
       const triplePort = proxy.proxy.address('triple')!.port;
       const singles = await sendMany(singlePort, 20, () => ({}), 1);
-      assert.ok(singles.every((r) => r.status === 500), 'the app answers, never the proxy');
+      assert.ok(
+        singles.every((r) => r.status === 500),
+        'the app answers, never the proxy',
+      );
       assert.equal(ejectionsOf(proxy.proxy, 'only'), 0);
       await sendMany(triplePort, 60, () => ({}), 1);
       const ejected = ['x', 'y', 'z'].filter((id) => ejectionsOf(proxy.proxy, id) > 0);
@@ -92,7 +106,10 @@ describe('passive outlier ejection', () => {
       res.statusCode = isFailing ? 500 : 200;
       res.end('flaky');
     });
-    const plan: TrafficPlan = { ...makePlan(1, [group(1, 1, [good.endpoint('good'), flaky.endpoint('flaky')])]), outlierDetection: { consecutiveFailures: 3, ejectForMs } };
+    const plan: TrafficPlan = {
+      ...makePlan(1, [group(1, 1, [good.endpoint('good'), flaky.endpoint('flaky')])]),
+      outlierDetection: { consecutiveFailures: 3, ejectForMs },
+    };
     const proxy = await startProxy(plan);
     try {
       await sendMany(proxy.port, 6, () => ({}), 1);

@@ -16,7 +16,6 @@ import {
 } from '../../test/helpers/proxy-fixtures.js';
 import { ProxyServer } from './proxy-server.js';
 
-
 describe('ProxyServer', () => {
   test('traffic is split 1:3 between two revision groups weighted 1 and 3', async () => {
     const blue = await startUpstream();

@@ -6,7 +6,6 @@ import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement, type
  * worker for a snapshot (`ProxyServer.measurements()`) and sums them.
  */
 
-
 const REQUESTS = 0;
 const STATUS_BASE = 0; // status1xx is index 1: STATUS_BASE + floor(status / 100)
 const PROXY_5XX = 6;
@@ -54,7 +53,14 @@ export class EndpointMeter {
   }
 
   snapshot(): EndpointMeasurement {
-    return { app: this.app, revision: this.revision, instance: this.instance, counts: Array.from(this.counts), latencyBuckets: Array.from(this.latencyBuckets), latencySumSeconds: this.latencySumSeconds };
+    return {
+      app: this.app,
+      revision: this.revision,
+      instance: this.instance,
+      counts: Array.from(this.counts),
+      latencyBuckets: Array.from(this.latencyBuckets),
+      latencySumSeconds: this.latencySumSeconds,
+    };
   }
 
   private observe(seconds: number): void {

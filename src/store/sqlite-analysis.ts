@@ -31,30 +31,38 @@ interface AnalysisMeasurementRow {
 }
 
 export function upsertAnalysisRun(db: Database.Database, run: AnalysisRunRecord): void {
-  db
-    .prepare(
-      `INSERT INTO analysis_runs (rollout_id, app, point_key, template, state, reason, started_at, ended_at)
+  db.prepare(
+    `INSERT INTO analysis_runs (rollout_id, app, point_key, template, state, reason, started_at, ended_at)
        VALUES (@rolloutId, @app, @pointKey, @template, @state, @reason, @startedAt, @endedAt)
        ON CONFLICT(rollout_id, point_key, template) DO UPDATE SET state = excluded.state, reason = excluded.reason, started_at = excluded.started_at, ended_at = excluded.ended_at`,
-    )
-    .run(run);
+  ).run(run);
 }
 
 export function listAnalysisRuns(db: Database.Database, query: { rolloutId: number }): AnalysisRunRecord[] {
   const rows = db.prepare('SELECT * FROM analysis_runs WHERE rollout_id = ? ORDER BY rowid').all(query.rolloutId) as AnalysisRunRow[];
-  return rows.map((row) => ({ rolloutId: row.rollout_id, app: row.app, pointKey: row.point_key, template: row.template, state: row.state as AnalysisRunState, reason: row.reason, startedAt: row.started_at, endedAt: row.ended_at }));
+  return rows.map((row) => ({
+    rolloutId: row.rollout_id,
+    app: row.app,
+    pointKey: row.point_key,
+    template: row.template,
+    state: row.state as AnalysisRunState,
+    reason: row.reason,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  }));
 }
 
 export function addAnalysisMeasurement(db: Database.Database, m: AnalysisMeasurementRecord): void {
-  db
-    .prepare(
-      `INSERT INTO analysis_measurements (rollout_id, app, point_key, template, at, window_ms, value, sample_size, baseline_value, baseline_sample_size, result, sentence)
+  db.prepare(
+    `INSERT INTO analysis_measurements (rollout_id, app, point_key, template, at, window_ms, value, sample_size, baseline_value, baseline_sample_size, result, sentence)
        VALUES (@rolloutId, @app, @pointKey, @template, @at, @windowMs, @value, @sampleSize, @baselineValue, @baselineSampleSize, @result, @sentence)`,
-    )
-    .run({ ...m, id: undefined });
+  ).run({ ...m, id: undefined });
 }
 
-export function listAnalysisMeasurements(db: Database.Database, query: { rolloutId: number; pointKey?: string; template?: string }): AnalysisMeasurementRecord[] {
+export function listAnalysisMeasurements(
+  db: Database.Database,
+  query: { rolloutId: number; pointKey?: string; template?: string },
+): AnalysisMeasurementRecord[] {
   const where = ['rollout_id = ?'];
   const params: unknown[] = [query.rolloutId];
   if (query.pointKey !== undefined) {

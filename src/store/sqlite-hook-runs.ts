@@ -21,14 +21,12 @@ interface HookRunRow {
 }
 
 export function upsertHookRun(db: Database.Database, run: HookRunRecord): void {
-  db
-    .prepare(
-      `INSERT INTO hook_runs (rollout_id, app, point, point_key, hook_index, description, state, attempts, pid, identity, reason, started_at, ended_at)
+  db.prepare(
+    `INSERT INTO hook_runs (rollout_id, app, point, point_key, hook_index, description, state, attempts, pid, identity, reason, started_at, ended_at)
        VALUES (@rolloutId, @app, @point, @pointKey, @index, @description, @state, @attempts, @pid, @identity, @reason, @startedAt, @endedAt)
        ON CONFLICT(rollout_id, point_key, hook_index) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, pid = excluded.pid,
          identity = excluded.identity, reason = excluded.reason, started_at = excluded.started_at, ended_at = excluded.ended_at`,
-    )
-    .run(run);
+  ).run(run);
 }
 
 export function listHookRuns(db: Database.Database, query: { rolloutId?: number; app?: string; states?: readonly HookRunState[] }): HookRunRecord[] {

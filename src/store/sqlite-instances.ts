@@ -21,14 +21,12 @@ interface InstanceRow {
 }
 
 export function upsertInstance(db: Database.Database, i: InstanceRecord): void {
-  db
-    .prepare(
-      `INSERT INTO instances (id, app, revision, pid, identity, rollout_id, port, state, reason, log_path, started_at, ready_at, stopped_at)
+  db.prepare(
+    `INSERT INTO instances (id, app, revision, pid, identity, rollout_id, port, state, reason, log_path, started_at, ready_at, stopped_at)
        VALUES (@id, @app, @revision, @pid, @identity, @rolloutId, @port, @state, @reason, @logPath, @startedAt, @readyAt, @stoppedAt)
        ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, port = excluded.port, identity = excluded.identity, state = excluded.state, reason = excluded.reason,
          ready_at = excluded.ready_at, stopped_at = excluded.stopped_at`,
-    )
-    .run(i);
+  ).run(i);
 }
 
 export function listInstances(db: Database.Database, app?: string, options: { includeStopped?: boolean; sinceMs?: number } = {}): InstanceRecord[] {

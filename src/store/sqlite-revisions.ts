@@ -23,9 +23,9 @@ export function stableRevision(db: Database.Database, app: string): number | nul
 }
 
 export function setStableRevision(db: Database.Database, now: () => number, app: string, revision: number | null): void {
-  db
-    .prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at')
-    .run(app, revision, now());
+  db.prepare(
+    'INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at',
+  ).run(app, revision, now());
 }
 
 export function setTraffic(db: Database.Database, app: string, split: TrafficShare[]): void {
@@ -52,14 +52,22 @@ export function listRevisions(db: Database.Database, app: string): RevisionRecor
 }
 
 export function addRevision(db: Database.Database, now: () => number, app: string, spec: AppSpec, specHash: string): RevisionRecord {
-  return db.transaction(() => {
-    const latest = latestRevision(db, app);
-    const number = (latest?.number ?? 0) + 1;
-    const createdAt = now();
-    db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(app, number, JSON.stringify(spec), specHash, createdAt);
-    db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
-    return { app, number, spec, specHash, createdAt };
-  }).immediate();
+  return db
+    .transaction(() => {
+      const latest = latestRevision(db, app);
+      const number = (latest?.number ?? 0) + 1;
+      const createdAt = now();
+      db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        app,
+        number,
+        JSON.stringify(spec),
+        specHash,
+        createdAt,
+      );
+      db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
+      return { app, number, spec, specHash, createdAt };
+    })
+    .immediate();
 }
 
 function toRevision(row: RevisionRow): RevisionRecord {

@@ -89,29 +89,28 @@ export function updateRollout(db: Database.Database, now: () => number, id: numb
   const phase = update.phase ?? current.phase;
   const isEnding = phase !== 'progressing' && phase !== 'paused';
   const at = now();
-  const pick = <K extends keyof RolloutUpdate & keyof RolloutRecord>(key: K): RolloutRecord[K] => (update[key] === undefined ? current[key] : (update[key] as RolloutRecord[K]));
-  db
-    .prepare(
-      `UPDATE rollouts SET phase = ?, direction = ?, step = ?, reason = ?, updated_at = ?, ended_at = ?,
+  const pick = <K extends keyof RolloutUpdate & keyof RolloutRecord>(key: K): RolloutRecord[K] =>
+    update[key] === undefined ? current[key] : (update[key] as RolloutRecord[K]);
+  db.prepare(
+    `UPDATE rollouts SET phase = ?, direction = ?, step = ?, reason = ?, updated_at = ?, ended_at = ?,
          step_index = ?, step_started_at = ?, paused_at = ?, gate = ?, warm_revision = ?, warm_until = ?, report = ? WHERE id = ?`,
-    )
-    .run(
-      phase,
-      pick('direction'),
-      pick('step'),
-      pick('reason'),
-      at,
-      isEnding ? (current.endedAt ?? at) : null,
-      pick('stepIndex'),
-      pick('stepStartedAt'),
-      pick('pausedAt'),
-      // A rollout that ended waits at no gate.
-      isEnding ? null : pick('gate'),
-      pick('warmRevision'),
-      pick('warmUntil'),
-      update.report === undefined ? (current.report === null ? null : JSON.stringify(current.report)) : JSON.stringify(update.report),
-      id,
-    );
+  ).run(
+    phase,
+    pick('direction'),
+    pick('step'),
+    pick('reason'),
+    at,
+    isEnding ? (current.endedAt ?? at) : null,
+    pick('stepIndex'),
+    pick('stepStartedAt'),
+    pick('pausedAt'),
+    // A rollout that ended waits at no gate.
+    isEnding ? null : pick('gate'),
+    pick('warmRevision'),
+    pick('warmUntil'),
+    update.report === undefined ? (current.report === null ? null : JSON.stringify(current.report)) : JSON.stringify(update.report),
+    id,
+  );
   return getRollout(db, id)!;
 }
 

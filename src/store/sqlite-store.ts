@@ -4,8 +4,28 @@ import type { AppSpec } from '../model/app-spec.js';
 import { MIGRATIONS } from './migrations.js';
 import type { MeasurementCursor, RevisionCounts, SampleDelta } from '../model/measurements.js';
 import type { ClusterAppState, ClusterImport, NewRollout, RolloutUpdate, Store } from './store.js';
-import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, HookRunState, InstanceRecord, RevisionRecord, RolloutRecord, TrafficShare } from '../model/records.js';
-import { addRevision, getRevision, latestRevision, listApps, listRevisions, setStableRevision, setTraffic, stableRevision, traffic } from './sqlite-revisions.js';
+import type {
+  AnalysisMeasurementRecord,
+  AnalysisRunRecord,
+  EventRecord,
+  HookRunRecord,
+  HookRunState,
+  InstanceRecord,
+  RevisionRecord,
+  RolloutRecord,
+  TrafficShare,
+} from '../model/records.js';
+import {
+  addRevision,
+  getRevision,
+  latestRevision,
+  listApps,
+  listRevisions,
+  setStableRevision,
+  setTraffic,
+  stableRevision,
+  traffic,
+} from './sqlite-revisions.js';
 import { activeRollout, createRollout, getRollout, listRollouts, updateRollout } from './sqlite-rollouts.js';
 import { listInstances, upsertInstance } from './sqlite-instances.js';
 import { listHookRuns, upsertHookRun } from './sqlite-hook-runs.js';
@@ -26,7 +46,10 @@ export const BUSY_TIMEOUT_MS = 5_000;
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
 
-  constructor(path: string, private readonly now: () => number = Date.now) {
+  constructor(
+    path: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -45,10 +68,12 @@ export class SqliteStore implements Store {
       });
     }
     for (let version = current; version < MIGRATIONS.length; version++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
-        this.db.pragma(`user_version = ${version + 1}`);
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(MIGRATIONS[version]!);
+          this.db.pragma(`user_version = ${version + 1}`);
+        })
+        .immediate();
     }
   }
 

@@ -12,7 +12,9 @@ export function addTraffic(db: Database.Database, atMs: number, delta: SampleDel
   const second = Math.floor(atMs / 1000);
   const read = db.prepare('SELECT counts, latency_buckets, latency_sum FROM traffic_seconds WHERE app = ? AND second = ? AND revision = ?');
   const write = db.prepare('INSERT OR REPLACE INTO traffic_seconds (app, revision, second, counts, latency_buckets, latency_sum) VALUES (?, ?, ?, ?, ?, ?)');
-  const cursor = db.prepare('INSERT INTO measurement_cursors (source, instance, raw, first_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(source, instance) DO UPDATE SET raw = excluded.raw, updated_at = excluded.updated_at');
+  const cursor = db.prepare(
+    'INSERT INTO measurement_cursors (source, instance, raw, first_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(source, instance) DO UPDATE SET raw = excluded.raw, updated_at = excluded.updated_at',
+  );
   const add = (change: RevisionCounts): void => {
     const row = read.get(change.app, second, change.revision) as { counts: string; latency_buckets: string; latency_sum: number } | undefined;
     const merged = row ? { ...change, counts: [...change.counts], latencyBuckets: [...change.latencyBuckets] } : change;
@@ -49,7 +51,11 @@ export function trafficBetween(db: Database.Database, app: string, fromMs: numbe
 }
 
 export function listMeasurementCursors(db: Database.Database): MeasurementCursor[] {
-  const rows = db.prepare('SELECT source, instance, raw FROM measurement_cursors ORDER BY source, instance').all() as { source: string; instance: string; raw: string }[];
+  const rows = db.prepare('SELECT source, instance, raw FROM measurement_cursors ORDER BY source, instance').all() as {
+    source: string;
+    instance: string;
+    raw: string;
+  }[];
   const bySource = new Map<string, MeasurementCursor>();
   for (const row of rows) {
     const cursor = bySource.get(row.source) ?? { source: row.source, endpoints: [], unrouted: null };

@@ -2,7 +2,18 @@ import { CutoverError } from '../errors.js';
 import type { MeasurementCursor, RevisionCounts, SampleDelta } from '../model/measurements.js';
 import type { AnalysisTemplateSpec, AppSpec, HookPoint, HooksSpec, StrategySpec } from '../model/app-spec.js';
 import type { RolloutDirection, RolloutPhase, StrategyName } from '../model/rollout.js';
-import type { AnalysisRunRecord, HookRunRecord, HookRunState, InstanceRecord, RevisionRecord, RolloutRecord, RolloutTrigger, TrafficShare, EventRecord, AnalysisMeasurementRecord } from '../model/records.js';
+import type {
+  AnalysisRunRecord,
+  HookRunRecord,
+  HookRunState,
+  InstanceRecord,
+  RevisionRecord,
+  RolloutRecord,
+  RolloutTrigger,
+  TrafficShare,
+  EventRecord,
+  AnalysisMeasurementRecord,
+} from '../model/records.js';
 
 export interface NewRollout {
   app: string;
@@ -132,7 +143,11 @@ export interface Store {
 
 /** The error for a second rollout of an app while one is progressing or paused. */
 export function rolloutAlreadyActive(active: RolloutRecord): CutoverError {
-  return new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${active.app}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`, {
-    hint: `Wait for it to finish (cutover status ${active.app}), or stop it with: cutover rollback ${active.app}`,
-  });
+  return new CutoverError(
+    'ROLLOUT_ALREADY_ACTIVE',
+    `app "${active.app}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`,
+    {
+      hint: `Wait for it to finish (cutover status ${active.app}), or stop it with: cutover rollback ${active.app}`,
+    },
+  );
 }

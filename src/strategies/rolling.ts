@@ -80,8 +80,7 @@ export function planRolling(input: RollingInput): RollingPlan {
 
   const live = input.instances.filter((i) => i.state === 'starting' || i.state === 'ready');
   const isAvailable = (i: ObservedInstance): boolean =>
-    i.state === 'ready' &&
-    (i.revision !== targetRevision || (isTrafficAllowed && i.readyAtMs !== null && nowMs - i.readyAtMs >= rolling.minReadyMs));
+    i.state === 'ready' && (i.revision !== targetRevision || (isTrafficAllowed && i.readyAtMs !== null && nowMs - i.readyAtMs >= rolling.minReadyMs));
 
   const current = live.filter((i) => i.revision === targetRevision);
   const old = live.filter((i) => i.revision !== targetRevision);
@@ -124,11 +123,30 @@ export function planRolling(input: RollingInput): RollingPlan {
   }
   const isDone = readyCurrent === replicas && remainingOld === 0;
   if (isDone && input.isStepChecked === false) {
-    return { startCount, stopIds, isComplete: false, step: `${replicas}/${replicas} of revision ${targetRevision} serve; waiting for postTraffic hooks`, availableCount, minAvailable, hookPoint: 'postTraffic', analysisBatch: null };
+    return {
+      startCount,
+      stopIds,
+      isComplete: false,
+      step: `${replicas}/${replicas} of revision ${targetRevision} serve; waiting for postTraffic hooks`,
+      availableCount,
+      minAvailable,
+      hookPoint: 'postTraffic',
+      analysisBatch: null,
+    };
   }
-  const isBatchServing = batch < replicas && stopIds.length === 0 && startCount === 0 && readyCurrent === batch && keptCurrent.length === batch && remainingOld <= replicas - batch;
+  const isBatchServing =
+    batch < replicas && stopIds.length === 0 && startCount === 0 && readyCurrent === batch && keptCurrent.length === batch && remainingOld <= replicas - batch;
   if (isBatchServing) {
-    return { startCount, stopIds, isComplete: false, step: `${batch}/${replicas} of revision ${targetRevision} serve beside ${remainingOld} old; analysing this batch`, availableCount, minAvailable, hookPoint: null, analysisBatch: batch };
+    return {
+      startCount,
+      stopIds,
+      isComplete: false,
+      step: `${batch}/${replicas} of revision ${targetRevision} serve beside ${remainingOld} old; analysing this batch`,
+      availableCount,
+      minAvailable,
+      hookPoint: null,
+      analysisBatch: batch,
+    };
   }
   const step = isDone
     ? `${replicas}/${replicas} of revision ${targetRevision} ready`
@@ -140,10 +158,27 @@ export function planRolling(input: RollingInput): RollingPlan {
  * A rolling pass as a plan: rollouts of the rolling strategy, and also the steady state, every
  * rollback going back and every first deploy (nothing to keep beside: it converges fastest).
  */
-export function rollingPlan(input: { replicas: number; rolling: RollingSpec; target: number; instances: readonly ObservedInstance[]; nowMs: number; hooks?: HookProgress; batchAnalysis?: { passedCount: number } | null }): StrategyPlan {
+export function rollingPlan(input: {
+  replicas: number;
+  rolling: RollingSpec;
+  target: number;
+  instances: readonly ObservedInstance[];
+  nowMs: number;
+  hooks?: HookProgress;
+  batchAnalysis?: { passedCount: number } | null;
+}): StrategyPlan {
   const { target, instances } = input;
   const hooks = input.hooks ?? HOOKS_PASSED;
-  const plan = planRolling({ replicas: input.replicas, rolling: input.rolling, targetRevision: target, instances, nowMs: input.nowMs, isTrafficAllowed: hooks.isTrafficAllowed, isStepChecked: hooks.isStepChecked, batchAnalysis: input.batchAnalysis ?? null });
+  const plan = planRolling({
+    replicas: input.replicas,
+    rolling: input.rolling,
+    targetRevision: target,
+    instances,
+    nowMs: input.nowMs,
+    isTrafficAllowed: hooks.isTrafficAllowed,
+    isStepChecked: hooks.isStepChecked,
+    batchAnalysis: input.batchAnalysis ?? null,
+  });
   return {
     starts: plan.startCount > 0 ? [{ revision: target, count: plan.startCount }] : [],
     stopIds: plan.stopIds,

@@ -28,7 +28,9 @@ export async function rehearse(appNames: string[], options: RehearseOptions): Pr
   const plan = planOf(appNames, options);
   const junitPath = options.junit === undefined ? undefined : junitTarget(options.junit);
   const log = options.json ? (line: string): void => console.error(line) : (line: string): void => console.log(line);
-  log(`cutover rehearse: ${plan.apps.map((a) => a.name).join(', ')}: ${plan.deploys} deploy${plan.deploys === 1 ? '' : 's'} each, then a broken revision, under ${plan.clients} keep-alive clients per app`);
+  log(
+    `cutover rehearse: ${plan.apps.map((a) => a.name).join(', ')}: ${plan.deploys} deploy${plan.deploys === 1 ? '' : 's'} each, then a broken revision, under ${plan.clients} keep-alive clients per app`,
+  );
   const result = await runRehearsal(plan, (line) => log(line));
   if (!options.json) console.log(`\n${formatRehearsalSummary(result)}`);
   if (junitPath !== undefined) {
@@ -58,14 +60,22 @@ function planOf(appNames: string[], options: RehearseOptions): RehearsalPlan {
 /** A rehearsal runs local processes on loopback: nothing outside this machine is driven. */
 function assertRehearsable(app: AppSpec): void {
   if (app.runtime?.kind === 'kubernetes') {
-    throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${app.name}" runs on Kubernetes; a rehearsal runs apps as local processes on loopback and drives no cluster`, {
-      hint: 'name the local apps to rehearse: cutover rehearse APP…',
-    });
+    throw new InputError(
+      'RUNTIME_NOT_SUPPORTED',
+      `app "${app.name}" runs on Kubernetes; a rehearsal runs apps as local processes on loopback and drives no cluster`,
+      {
+        hint: 'name the local apps to rehearse: cutover rehearse APP…',
+      },
+    );
   }
   if (app.router?.kind === 'haproxy' && app.router.mode === 'external') {
-    throw new InputError('ROUTER_NOT_SUPPORTED', `app "${app.name}" is routed by the running HAProxy at ${app.router.socket ?? '?'}, which a rehearsal must not touch`, {
-      hint: 'rehearse it with a managed HAProxy or the built-in proxy, or name the other apps: cutover rehearse APP…',
-    });
+    throw new InputError(
+      'ROUTER_NOT_SUPPORTED',
+      `app "${app.name}" is routed by the running HAProxy at ${app.router.socket ?? '?'}, which a rehearsal must not touch`,
+      {
+        hint: 'rehearse it with a managed HAProxy or the built-in proxy, or name the other apps: cutover rehearse APP…',
+      },
+    );
   }
 }
 
@@ -76,6 +86,7 @@ function junitTarget(file: string): string {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new InputError('BAD_FLAG', `--junit ${file}: the directory ${dir} does not exist`, { hint: 'create it first, or write the file elsewhere' });
   }
-  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new InputError('BAD_FLAG', `--junit ${file} is a directory`, { hint: 'name a file, e.g. --junit rehearsal.xml' });
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory())
+    throw new InputError('BAD_FLAG', `--junit ${file} is a directory`, { hint: 'name a file, e.g. --junit rehearsal.xml' });
   return target;
 }

@@ -45,17 +45,29 @@ function result(deploys: RehearsalDeploy[], problems: string[] = []): RehearsalR
 
 describe('junitReport', () => {
   it('writes one test case per deploy in a suite per app, with the counts CI servers read', () => {
-    const broken = deploy({ name: 'a broken revision (its health check never passes) is rolled back', number: 2, isBroken: true, expected: 'rolled-back', outcome: 'rolled-back' });
+    const broken = deploy({
+      name: 'a broken revision (its health check never passes) is rolled back',
+      number: 2,
+      isBroken: true,
+      expected: 'rolled-back',
+      outcome: 'rolled-back',
+    });
     const root = parseXml(junitReport(result([deploy({}), broken])));
     assert.equal(root.name, 'testsuites');
     assert.deepEqual([root.attributes.tests, root.attributes.failures], ['2', '0']);
     const [suite] = xmlElements(root, 'testsuite');
-    assert.deepEqual([suite?.attributes.name, suite?.attributes.tests, suite?.attributes.failures, suite?.attributes.timestamp], ['cutover rehearse: web', '2', '0', '2030-01-02T03:04:05']);
+    assert.deepEqual(
+      [suite?.attributes.name, suite?.attributes.tests, suite?.attributes.failures, suite?.attributes.timestamp],
+      ['cutover rehearse: web', '2', '0', '2030-01-02T03:04:05'],
+    );
     const cases = xmlElements(root, 'testcase');
-    assert.deepEqual(cases.map((c) => [c.attributes.classname, c.attributes.name, c.attributes.time]), [
-      ['cutover.rehearse.web', 'deploy 1 of 1 is promoted', '1.500'],
-      ['cutover.rehearse.web', 'a broken revision (its health check never passes) is rolled back', '1.500'],
-    ]);
+    assert.deepEqual(
+      cases.map((c) => [c.attributes.classname, c.attributes.name, c.attributes.time]),
+      [
+        ['cutover.rehearse.web', 'deploy 1 of 1 is promoted', '1.500'],
+        ['cutover.rehearse.web', 'a broken revision (its health check never passes) is rolled back', '1.500'],
+      ],
+    );
     assert.equal(xmlElements(root, 'failure').length, 0);
   });
 
@@ -67,7 +79,12 @@ describe('junitReport', () => {
       problems: ['it ended rolled-back (health <check> & "more"), expected promoted', '2 requests failed while it ran: POST /a?b=1&c=2: answered 502 (2×)'],
       load: { ...NO_LOAD, requests: 50, failed: 2, failures: [{ method: 'POST', path: '/a?b=1&c=2', status: 502, error: null, count: 2 }] },
     });
-    const noisy = deploy({ name: 'deploy 2 of 2 is promoted', number: 2, isPassed: false, problems: ['bell \u0007, escape \u001b[31mred\u001b[0m, nul \u0000, lone \ud800 surrogate'] });
+    const noisy = deploy({
+      name: 'deploy 2 of 2 is promoted',
+      number: 2,
+      isPassed: false,
+      problems: ['bell \u0007, escape \u001b[31mred\u001b[0m, nul \u0000, lone \ud800 surrogate'],
+    });
     const text = junitReport(result([failed, noisy]));
     const root = parseXml(text);
     assert.deepEqual([root.attributes.tests, root.attributes.failures], ['2', '2']);
@@ -81,7 +98,10 @@ describe('junitReport', () => {
   it('adds a failed case for what went wrong outside the deploys', () => {
     const root = parseXml(junitReport(result([deploy({})], ['web: 3 requests failed outside its deploys'])));
     const cases = xmlElements(root, 'testcase');
-    assert.deepEqual(cases.map((c) => c.attributes.name), ['deploy 1 of 1 is promoted', REHEARSAL_CASE_NAME]);
+    assert.deepEqual(
+      cases.map((c) => c.attributes.name),
+      ['deploy 1 of 1 is promoted', REHEARSAL_CASE_NAME],
+    );
     assert.equal(root.attributes.failures, '1');
     assert.match(xmlText(xmlElements(root, 'failure')[0]!), /3 requests failed outside its deploys/);
   });

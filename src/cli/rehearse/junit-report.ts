@@ -14,10 +14,20 @@ export const REHEARSAL_CASE_NAME = 'the rehearsal ran to its end with no failed 
  */
 export function junitReport(result: RehearsalResult): string {
   const timestamp = result.startedAt.slice(0, 19);
-  const suites = result.apps.map((app) => suite(`cutover rehearse: ${app.name}`, timestamp, result.deploys.filter((d) => d.app === app.name).map((d) => deployCase(d))));
+  const suites = result.apps.map((app) =>
+    suite(
+      `cutover rehearse: ${app.name}`,
+      timestamp,
+      result.deploys.filter((d) => d.app === app.name).map((d) => deployCase(d)),
+    ),
+  );
   if (result.problems.length > 0) {
     const text = result.problems.map((problem) => `- ${problem}`).join('\n');
-    suites.push(suite('cutover rehearse', timestamp, [testCase({ classname: 'cutover.rehearse', name: REHEARSAL_CASE_NAME, seconds: 0, failure: { message: result.problems[0]!, text }, output: null })]));
+    suites.push(
+      suite('cutover rehearse', timestamp, [
+        testCase({ classname: 'cutover.rehearse', name: REHEARSAL_CASE_NAME, seconds: 0, failure: { message: result.problems[0]!, text }, output: null }),
+      ]),
+    );
   }
   const tests = count(suites, 'tests');
   const failures = count(suites, 'failures');
@@ -55,7 +65,8 @@ function deployCase(deploy: RehearsalDeploy): Case {
 
 function testCase(test: { classname: string; name: string; seconds: number; failure: { message: string; text: string } | null; output: string | null }): Case {
   const lines = [`    <testcase classname="${xmlText(test.classname)}" name="${xmlText(test.name)}" time="${test.seconds.toFixed(3)}">`];
-  if (test.failure) lines.push(`      <failure message="${xmlText(oneLine(test.failure.message))}" type="RehearsalFailure">${xmlText(test.failure.text)}</failure>`);
+  if (test.failure)
+    lines.push(`      <failure message="${xmlText(oneLine(test.failure.message))}" type="RehearsalFailure">${xmlText(test.failure.text)}</failure>`);
   if (test.output !== null) lines.push(`      <system-out>${xmlText(test.output)}</system-out>`);
   lines.push('    </testcase>');
   return { xml: lines.join('\n'), isFailed: test.failure !== null, seconds: test.seconds };
@@ -82,15 +93,17 @@ function oneLine(text: string): string {
 
 /** Terminal colours, then what XML 1.0 cannot hold (control characters, lone surrogates), go; the rest is escaped. */
 export function xmlText(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex -- terminal colour codes are what this strips
-    .replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')
-    // eslint-disable-next-line no-control-regex -- control characters are what this strips
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- terminal colour codes are what this strips
+      .replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')
+      // eslint-disable-next-line no-control-regex -- control characters are what this strips
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]/g, '')
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }

@@ -49,14 +49,28 @@ export async function rehearseDeploy(client: CutoverClient, load: LoadClient, st
   const expected: DeployExpectation = step.isBroken ? 'rolled-back' : 'promoted';
   const mark = markLoad(load);
   const started = performance.now();
-  const what = step.isBroken ? 'a broken revision, a process that never listens: its health check never passes' : `deploy ${step.number} of ${step.count}, ${REHEARSAL_ENV}=${step.number}`;
+  const what = step.isBroken
+    ? 'a broken revision, a process that never listens: its health check never passes'
+    : `deploy ${step.number} of ${step.count}, ${REHEARSAL_ENV}=${step.number}`;
   log(`${app}: ${what}; by ${step.strategy ?? step.spec.strategy.use ?? 'rolling'}, expected: ${expected}`);
   const base = { app, name: deployName(step), number: step.number, isBroken: step.isBroken, expected };
   const deployed = await startDeploy(client, step);
   if ('refusal' in deployed) {
     const figures = loadFiguresSince(load, mark);
     const durationMs = Math.round(performance.now() - started);
-    return { ...base, strategy: null, rolloutId: null, revision: null, outcome: 'not-started', reason: deployed.refusal, durationMs, gatesPromoted: 0, load: figures, report: null, ...verdict([deployed.refusal], figures) };
+    return {
+      ...base,
+      strategy: null,
+      rolloutId: null,
+      revision: null,
+      outcome: 'not-started',
+      reason: deployed.refusal,
+      durationMs,
+      gatesPromoted: 0,
+      load: figures,
+      report: null,
+      ...verdict([deployed.refusal], figures),
+    };
   }
   const { rolloutId, revision } = deployed;
   const { rollout, gatesPromoted } = await followRollout(client, app, rolloutId, log);
@@ -66,7 +80,8 @@ export async function rehearseDeploy(client: CutoverClient, load: LoadClient, st
   const problems: string[] = [];
   if (rollout.phase !== expected) problems.push(`it ended ${rollout.phase}${rollout.reason ? ` (${rollout.reason})` : ''}, expected ${expected}`);
   if (report === null) problems.push('no deploy report was written');
-  else if (report.failedByDeploy > 0) problems.push(`its deploy report counts ${report.failedByDeploy} failed request${report.failedByDeploy === 1 ? '' : 's'} caused by the deploy`);
+  else if (report.failedByDeploy > 0)
+    problems.push(`its deploy report counts ${report.failedByDeploy} failed request${report.failedByDeploy === 1 ? '' : 's'} caused by the deploy`);
   return {
     ...base,
     strategy: rollout.strategy,
@@ -109,7 +124,12 @@ function verdict(problems: string[], figures: LoadFigures): { isPassed: boolean;
  * preview, a canary's manual pause) until it ends and its last hooks ran. Timed pauses and
  * analysis run their course.
  */
-async function followRollout(client: CutoverClient, app: string, rolloutId: number, log: (line: string) => void): Promise<{ rollout: RolloutReport; gatesPromoted: number }> {
+async function followRollout(
+  client: CutoverClient,
+  app: string,
+  rolloutId: number,
+  log: (line: string) => void,
+): Promise<{ rollout: RolloutReport; gatesPromoted: number }> {
   let afterId = 0;
   let gatesPromoted = 0;
   let refusedGate: string | null = null;

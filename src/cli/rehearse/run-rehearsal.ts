@@ -97,9 +97,13 @@ async function start(plan: RehearsalPlan, running: Running, log: (line: string) 
   log(`starting a daemon of its own with revision 1 of ${specs.map((s) => s.name).join(', ')}`);
   const up = await daemon.up();
   if (up.code !== 0) {
-    throw new CutoverError('REHEARSAL_NOT_STARTED', `the rehearsal daemon did not start the apps (cutover up exited ${up.code}):\n${(up.stderr.trim() || daemon.logTail()).trimEnd()}`, {
-      hint: 'the config as it is must start: try cutover up with it',
-    });
+    throw new CutoverError(
+      'REHEARSAL_NOT_STARTED',
+      `the rehearsal daemon did not start the apps (cutover up exited ${up.code}):\n${(up.stderr.trim() || daemon.logTail()).trimEnd()}`,
+      {
+        hint: 'the config as it is must start: try cutover up with it',
+      },
+    );
   }
   log(`the rehearsal daemon (pid ${readPid(daemon.layout.pidFile) ?? '?'}) serves revision 1`);
   const requests = plan.config.rehearse?.requests ?? [DEFAULT_REHEARSAL_REQUEST];

@@ -44,7 +44,8 @@ export async function writeScratchConfig(config: CutoverConfig, apps: readonly A
   const copied = loadConfig(target).apps;
   for (const app of expected) {
     const copy = copied.find((candidate) => candidate.name === app.name);
-    if (!isDeepStrictEqual(copy, app)) throw new InternalError(`the rehearsal's copy of ${config.path} resolves app "${app.name}" differently from the original`);
+    if (!isDeepStrictEqual(copy, app))
+      throw new InternalError(`the rehearsal's copy of ${config.path} resolves app "${app.name}" differently from the original`);
   }
   return copied;
 }

@@ -63,7 +63,8 @@ export class ClusterCoordinator {
     const key = JSON.stringify([spec.runtime.context, spec.runtime.namespace, spec.runtime.port, spec.router]);
     const known = this.backends.get(app);
     if (known?.key === key) return known.backend;
-    const factory: RevisionBackendFactory = this.options.revisionBackend ?? ((appSpec, onNotice) => kubernetesBackend(appSpec, onNotice, { holder: leaseHolderFor(this.options.dataDir) }));
+    const factory: RevisionBackendFactory =
+      this.options.revisionBackend ?? ((appSpec, onNotice) => kubernetesBackend(appSpec, onNotice, { holder: leaseHolderFor(this.options.dataDir) }));
     const backend = factory(spec, (message) => this.options.log(message));
     this.backends.set(app, { key, backend });
     return backend;
@@ -87,7 +88,18 @@ export class ClusterCoordinator {
     const { store } = this.options;
     const state = this.coordinationOf(app);
     const latest = store.activeRollout(app) ?? store.listRollouts(app, 1)[0] ?? null;
-    const summary = latest && JSON.stringify({ rollout: latest.id, from: latest.fromRevision, to: latest.toRevision, strategy: latest.strategy, direction: latest.direction, phase: latest.phase, stepIndex: latest.stepIndex, step: latest.step });
+    const summary =
+      latest &&
+      JSON.stringify({
+        rollout: latest.id,
+        from: latest.fromRevision,
+        to: latest.toRevision,
+        strategy: latest.strategy,
+        direction: latest.direction,
+        phase: latest.phase,
+        stepIndex: latest.stepIndex,
+        step: latest.step,
+      });
     const lease = await backend.lease.hold(summary);
     if (lease.isHeld) {
       if (!state.isTaken) {
@@ -126,7 +138,11 @@ export class ClusterCoordinator {
     if (taken.revisions + taken.rollouts > 0) {
       const what = `${taken.revisions} revision${taken.revisions === 1 ? '' : 's'} and ${taken.rollouts} rollout${taken.rollouts === 1 ? '' : 's'}`;
       const verb = why === 'mirror' ? 'read' : 'taken';
-      events.emitForApp(app, 'cluster-state', `state ${verb} from the cluster (ConfigMap ${backend.state!.name}, written by ${found.writtenBy}): ${what} new or changed`);
+      events.emitForApp(
+        app,
+        'cluster-state',
+        `state ${verb} from the cluster (ConfigMap ${backend.state!.name}, written by ${found.writtenBy}): ${what} new or changed`,
+      );
     }
     return found.serial;
   }
@@ -183,14 +199,20 @@ export class ClusterCoordinator {
   async forward(app: string, command: ClusterCommand): Promise<RolloutRecord> {
     const backend = this.backendOf(app);
     const holder = this.holderOf(app);
-    if (!backend?.commands || !backend.lease || !holder) throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" is not driven by another cutover`, { hint: `Run it again: cutover ${command.verb} ${app}` });
+    if (!backend?.commands || !backend.lease || !holder)
+      throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" is not driven by another cutover`, { hint: `Run it again: cutover ${command.verb} ${app}` });
     const id = await backend.commands.send(command, backend.lease.holder);
     const deadline = this.options.now() + COMMAND_ANSWER_WAIT_MS;
     for (;;) {
       const answer = await backend.commands.answerOf(id);
       if (answer?.state === 'done') {
         await backend.commands.forget([id]);
-        if (answer.code !== 'OK') throw new CutoverError(receivedErrorCode(answer.code), `${answer.message} (answered by ${holder}, which drives the app)`, answer.hint === undefined ? {} : { hint: answer.hint });
+        if (answer.code !== 'OK')
+          throw new CutoverError(
+            receivedErrorCode(answer.code),
+            `${answer.message} (answered by ${holder}, which drives the app)`,
+            answer.hint === undefined ? {} : { hint: answer.hint },
+          );
         // The holder wrote its state before it answered: show the command's effect here at once.
         this.coordinationOf(app).seenSerial = await this.takeState(app, backend, 'mirror');
         const { store } = this.options;
@@ -199,9 +221,13 @@ export class ClusterCoordinator {
       if (this.options.now() > deadline) {
         if (answer === null) await backend.commands.forget([id]);
         const taken = answer === null ? 'it was withdrawn' : 'it took the command, so it may still run it';
-        throw new CutoverError('COMMAND_NOT_ANSWERED', `${command.verb} for app "${app}" was sent to ${holder}, which drives the app, and not answered within ${COMMAND_ANSWER_WAIT_MS / 1000} s; ${taken}`, {
-          hint: `See where the app stands with: cutover status ${app}; that cutover may be gone (its Lease runs out within ${DEFAULT_LEASE_DURATION_SECONDS} s, then this one drives the app)`,
-        });
+        throw new CutoverError(
+          'COMMAND_NOT_ANSWERED',
+          `${command.verb} for app "${app}" was sent to ${holder}, which drives the app, and not answered within ${COMMAND_ANSWER_WAIT_MS / 1000} s; ${taken}`,
+          {
+            hint: `See where the app stands with: cutover status ${app}; that cutover may be gone (its Lease runs out within ${DEFAULT_LEASE_DURATION_SECONDS} s, then this one drives the app)`,
+          },
+        );
       }
       await sleep(250);
     }
@@ -224,7 +250,11 @@ export class ClusterCoordinator {
       for (const command of queued.filter((c) => c.answer === null && !stale.includes(c))) {
         await backend.commands.answer(command, { state: 'taken' });
         const answer = await this.outcomeOf(app, command.command);
-        this.options.events.emitForApp(app, 'cluster-command', `${command.command.verb} sent by ${command.by}: ${answer.code === 'OK' ? answer.message : `refused (${answer.code}): ${answer.message}`}`);
+        this.options.events.emitForApp(
+          app,
+          'cluster-command',
+          `${command.command.verb} sent by ${command.by}: ${answer.code === 'OK' ? answer.message : `refused (${answer.code}): ${answer.message}`}`,
+        );
         await backend.commands.answer(command, answer);
       }
     } catch (error) {
@@ -256,8 +286,16 @@ export class ClusterCoordinator {
 
   /** At shutdown: the state goes to the cluster once more, then the Leases go, so another cutover may drive the apps at once. */
   async letGo(apps: readonly string[]): Promise<void> {
-    await Promise.all(apps.map((app) => this.writeState(app).catch((error: unknown) => this.options.log(`writing the state of ${app} to the cluster failed: ${(error as Error).message}`))));
-    await Promise.all([...this.backends.values()].map(({ backend }) => backend?.lease?.release().catch((error: unknown) => this.options.log(`releasing ${backend.lease!.name} failed: ${(error as Error).message}`))));
+    await Promise.all(
+      apps.map((app) =>
+        this.writeState(app).catch((error: unknown) => this.options.log(`writing the state of ${app} to the cluster failed: ${(error as Error).message}`)),
+      ),
+    );
+    await Promise.all(
+      [...this.backends.values()].map(({ backend }) =>
+        backend?.lease?.release().catch((error: unknown) => this.options.log(`releasing ${backend.lease!.name} failed: ${(error as Error).message}`)),
+      ),
+    );
   }
 
   private coordinationOf(app: string): AppCoordination {

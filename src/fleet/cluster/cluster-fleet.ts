@@ -33,7 +33,15 @@ export class ClusterFleet implements Fleet {
   statusOf(app: string): InstanceStatus[] | null {
     const pods = this.pods.get(app);
     if (!pods) return null;
-    return pods.filter((p) => !isPendingPod(p.id)).map((p) => ({ id: p.id, revision: p.revision, pid: null, port: p.port, ...(p.failure === null ? { state: p.state } : { state: 'failed' as const, reason: p.failure }) }));
+    return pods
+      .filter((p) => !isPendingPod(p.id))
+      .map((p) => ({
+        id: p.id,
+        revision: p.revision,
+        pid: null,
+        port: p.port,
+        ...(p.failure === null ? { state: p.state } : { state: 'failed' as const, reason: p.failure }),
+      }));
   }
 
   /** Forgets an app that is no longer a cluster app. */
@@ -66,11 +74,17 @@ export class ClusterFleet implements Fleet {
     return {
       instances: pods,
       serving: (leavingIds, warm) =>
-        pods.filter((p) => p.state === 'ready' && p.host !== null && !leavingIds.includes(p.id) && p.revision !== warm).map((p) => ({ id: p.id, revision: p.revision, host: p.host!, port: p.port })),
+        pods
+          .filter((p) => p.state === 'ready' && p.host !== null && !leavingIds.includes(p.id) && p.revision !== warm)
+          .map((p) => ({ id: p.id, revision: p.revision, host: p.host!, port: p.port })),
       // Pods go by replica counts, with the starts (see applySizes).
       beginStops: () => {},
       applySizes: (starts, stopIds) => applyCounts(starts, stopIds),
-      stopEverything: () => applyCounts([], pods.map((p) => p.id)),
+      stopEverything: () =>
+        applyCounts(
+          [],
+          pods.map((p) => p.id),
+        ),
       isDraining: () => terminating > 0,
     };
   }

@@ -11,7 +11,10 @@ import type { LocalFleet } from './local-fleet.js';
  * listens is failed (out of traffic first, then stopped) and replaced. A record
  * without a pid (the controller died while starting it) has its process found and stopped.
  */
-export async function adoptLeftovers(fleet: LocalFleet, deps: { store: Store; runtime: Runtime; events: EventSink; monotonicFrom: (wallClockMs: number) => number }): Promise<void> {
+export async function adoptLeftovers(
+  fleet: LocalFleet,
+  deps: { store: Store; runtime: Runtime; events: EventSink; monotonicFrom: (wallClockMs: number) => number },
+): Promise<void> {
   const { store, runtime, events } = deps;
   const checks: Promise<void>[] = [];
   for (const record of store.listInstances(undefined, { includeStopped: true }).filter((i) => i.stoppedAt === null && i.state !== 'stopped')) {

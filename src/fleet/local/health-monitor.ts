@@ -49,7 +49,10 @@ export class HealthMonitor {
         this.options.markReady(instance);
       } else if (this.options.now() - instance.startedAtMs >= health.startupTimeoutMs) {
         const hint = result.detail.includes('ECONNREFUSED') ? '; does the app listen on $PORT?' : '';
-        this.options.fail(instance, `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail})${hint}`);
+        this.options.fail(
+          instance,
+          `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail})${hint}`,
+        );
         return;
       }
     } else if (instance.consecutiveFailures >= health.unhealthyThreshold) {

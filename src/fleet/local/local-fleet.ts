@@ -60,7 +60,11 @@ export class LocalFleet implements Fleet {
       fail: (instance, reason) => this.fail(instance, reason),
       warnLastReady: (instance, detail) => {
         const { app, id } = instance.record;
-        this.options.events.emitForApp(app, 'instance-unhealthy', `${id} fails its health checks (GET ${instance.spec.health.path}: ${detail}) but is the last ready instance: it stays in traffic`);
+        this.options.events.emitForApp(
+          app,
+          'instance-unhealthy',
+          `${id} fails its health checks (GET ${instance.spec.health.path}: ${detail}) but is the last ready instance: it stays in traffic`,
+        );
       },
     });
   }
@@ -69,7 +73,8 @@ export class LocalFleet implements Fleet {
     const live = this.live(app);
     return {
       instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
-      serving: (leavingIds, warm) => live.filter((i) => i.record.state === 'ready' && !leavingIds.includes(i.record.id) && i.record.revision !== warm).map(servingOf),
+      serving: (leavingIds, warm) =>
+        live.filter((i) => i.record.state === 'ready' && !leavingIds.includes(i.record.id) && i.record.revision !== warm).map(servingOf),
       beginStops: (ids, why) => {
         for (const id of ids) this.beginStop(this.instances.get(id)!, why);
       },
@@ -96,7 +101,9 @@ export class LocalFleet implements Fleet {
 
   /** Ready instances of a revision, with their addresses. */
   readyOf(app: string, revision: number): ServingInstance[] {
-    return this.live(app).filter((i) => i.record.revision === revision && i.record.state === 'ready').map(servingOf);
+    return this.live(app)
+      .filter((i) => i.record.revision === revision && i.record.state === 'ready')
+      .map(servingOf);
   }
 
   /** Writes every instance record as it stands in memory (after the disk refused writes). */
@@ -118,7 +125,21 @@ export class LocalFleet implements Fleet {
   private async start(spec: AppSpec, revision: number, rolloutId: number | null): Promise<void> {
     const id = `${spec.name}-${revision}-${randomBytes(3).toString('hex')}`;
     const logPath = path.join(this.options.dataDir, 'logs', spec.name, `${id}.log`);
-    const planned: InstanceRecord = { id, app: spec.name, revision, pid: null, identity: null, rolloutId, port: 0, state: 'starting', reason: null, logPath, startedAt: Date.now(), readyAt: null, stoppedAt: null };
+    const planned: InstanceRecord = {
+      id,
+      app: spec.name,
+      revision,
+      pid: null,
+      identity: null,
+      rolloutId,
+      port: 0,
+      state: 'starting',
+      reason: null,
+      logPath,
+      startedAt: Date.now(),
+      readyAt: null,
+      stoppedAt: null,
+    };
     this.options.store.upsertInstance(planned);
     const started = await this.options.runtime.start({ app: spec.name, revision, instanceId: id, run: spec.run, logPath });
     const record: InstanceRecord = { ...planned, pid: started.pid, identity: started.identity, port: started.port };
@@ -134,8 +155,25 @@ export class LocalFleet implements Fleet {
   }
 
   /** Keeps an instance from now on: persisted, health-checked, and failed when it exits unasked. */
-  manage(record: InstanceRecord, started: StartedInstance, spec: AppSpec, rolloutId: number | null, times: { startedAtMs: number; readyAtMs: number | null }): ManagedInstance {
-    const instance: ManagedInstance = { record, host: started.host, spec, ...times, rolloutId, consecutiveSuccesses: 0, consecutiveFailures: 0, lastProbe: 'no check yet', healthTimer: null, isStopping: false };
+  manage(
+    record: InstanceRecord,
+    started: StartedInstance,
+    spec: AppSpec,
+    rolloutId: number | null,
+    times: { startedAtMs: number; readyAtMs: number | null },
+  ): ManagedInstance {
+    const instance: ManagedInstance = {
+      record,
+      host: started.host,
+      spec,
+      ...times,
+      rolloutId,
+      consecutiveSuccesses: 0,
+      consecutiveFailures: 0,
+      lastProbe: 'no check yet',
+      healthTimer: null,
+      isStopping: false,
+    };
     this.instances.set(record.id, instance);
     this.options.store.upsertInstance(record);
     void started.exited.then((exit) =>
@@ -145,7 +183,12 @@ export class LocalFleet implements Fleet {
         const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : exit.code === null ? 'exited' : `exited with code ${exit.code}`);
         const output = exit.spawnError ? null : lastLogLine(instance.record.logPath);
         const said = output ? `; its last output: ${JSON.stringify(output)}` : '';
-        const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}${said}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready${said}`;
+        const reason =
+          instance.record.state === 'ready'
+            ? `crashed: ${how} after ${uptime}${said}`
+            : exit.spawnError
+              ? how
+              : `${how} ${uptime} after start, before becoming ready${said}`;
         this.fail(instance, reason);
       }),
     );
@@ -157,7 +200,11 @@ export class LocalFleet implements Fleet {
     instance.readyAtMs = this.options.now();
     instance.record = { ...instance.record, state: 'ready', readyAt: Date.now() };
     this.options.store.upsertInstance(instance.record);
-    this.options.events.emitForApp(instance.record.app, 'instance-ready', `${instance.record.id} ready after ${formatMs(instance.readyAtMs - instance.startedAtMs)}`);
+    this.options.events.emitForApp(
+      instance.record.app,
+      'instance-ready',
+      `${instance.record.id} ready after ${formatMs(instance.readyAtMs - instance.startedAtMs)}`,
+    );
     this.options.requestReconcile(instance.record.app);
   }
 
@@ -202,7 +249,8 @@ export class LocalFleet implements Fleet {
     await this.waitForDrain(id, this.options.now() + drainWaitMs(instance.spec));
     const { pid } = instance.record;
     const result = pid === null ? { wasKilled: false } : await this.options.runtime.stop(pid, instance.spec.stopTimeoutMs);
-    if (result.wasKilled) events.emitForApp(app, 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);
+    if (result.wasKilled)
+      events.emitForApp(app, 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);
     if (!options.keepState) {
       instance.record = { ...instance.record, state: 'stopped', stoppedAt: Date.now() };
       events.emitForApp(app, 'instance-stopped', `${id} stopped`);
@@ -223,7 +271,11 @@ export class LocalFleet implements Fleet {
     this.options.requestReconcile(app);
     while (!this.options.isOutOfPlan(app, id) && !this.options.isShuttingDown()) {
       if (this.options.now() >= deadline) {
-        this.options.events.emitForApp(app, 'instance-stop-forced', `${id}: the proxy did not confirm a plan without it for ${formatMs(drainTimeoutMs + PLAN_CONFIRM_GRACE_MS)}; stopping it anyway`);
+        this.options.events.emitForApp(
+          app,
+          'instance-stop-forced',
+          `${id}: the proxy did not confirm a plan without it for ${formatMs(drainTimeoutMs + PLAN_CONFIRM_GRACE_MS)}; stopping it anyway`,
+        );
         return;
       }
       await sleep(DRAIN_POLL_MS);

@@ -51,7 +51,16 @@ describe('parseSimpleRequest', () => {
     assert.equal(request.body?.toString(), 'abc');
     assert.equal(request.length, text.indexOf('abc') + 3);
     assert.deepEqual(headerList(request.upstreamHead), [
-      'Host', 'h', 'Content-Length', '3', 'x-forwarded-for', ADDRESS, 'x-forwarded-proto', 'http', 'x-forwarded-host', 'h',
+      'Host',
+      'h',
+      'Content-Length',
+      '3',
+      'x-forwarded-for',
+      ADDRESS,
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-host',
+      'h',
     ]);
   });
 
@@ -108,10 +117,26 @@ describe('parseSimpleRequest', () => {
     assert.equal(request?.upstreamHead.includes('x-forwarded-for'), false);
   });
 
-  const TOKEN = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&\'*+.^_`|~';
+  const TOKEN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`|~";
   const name = fc.oneof(
-    fc.constantFrom('Connection', 'Keep-Alive', 'TE', 'Trailer', 'Proxy-Authorization', 'X-Forwarded-For', 'x-forwarded-proto',
-      'X-Forwarded-Host', 'Forwarded', 'Host', 'X-Cutover-Mirror', 'Content-Length', 'Cookie', 'Accept', 'Transfer-Encoding', 'Expect'),
+    fc.constantFrom(
+      'Connection',
+      'Keep-Alive',
+      'TE',
+      'Trailer',
+      'Proxy-Authorization',
+      'X-Forwarded-For',
+      'x-forwarded-proto',
+      'X-Forwarded-Host',
+      'Forwarded',
+      'Host',
+      'X-Cutover-Mirror',
+      'Content-Length',
+      'Cookie',
+      'Accept',
+      'Transfer-Encoding',
+      'Expect',
+    ),
     fc.string({ unit: fc.constantFrom(...TOKEN), minLength: 1, maxLength: 16 }),
   );
   const value = fc.oneof(
@@ -121,7 +146,8 @@ describe('parseSimpleRequest', () => {
   const requests = fc.record({
     method: fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'),
     path: fc.string({ unit: fc.constantFrom(...'/abz09?&=%-._~'), maxLength: 20 }).map((p) => `/${p}`),
-    headers: fc.tuple(fc.array(fc.tuple(name, value), { maxLength: 6 }), fc.array(fc.tuple(name, value), { maxLength: 6 }))
+    headers: fc
+      .tuple(fc.array(fc.tuple(name, value), { maxLength: 6 }), fc.array(fc.tuple(name, value), { maxLength: 6 }))
       .map(([before, after]) => [...before, ['Host', 'example.test'] as [string, string], ...after]),
     body: fc.string({ unit: fc.constantFrom(...'ab\r\n'), maxLength: 10 }),
   });

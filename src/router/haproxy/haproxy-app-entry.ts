@@ -20,7 +20,8 @@ export function addRuleNames(front: AppFrontend, plan: TrafficPlan, hints: Front
   for (const preview of hints?.previews ?? []) if (!front.previews.some((p) => listenKey(p) === listenKey(preview))) front.previews.push(preview);
   if (hints?.stickyCookie && front.stickyCookie === null) front.stickyCookie = hints.stickyCookie;
   for (const route of plan.routes ?? []) {
-    if ('header' in route.match && !front.headerNames.includes(route.match.header.name.toLowerCase())) front.headerNames.push(route.match.header.name.toLowerCase());
+    if ('header' in route.match && !front.headerNames.includes(route.match.header.name.toLowerCase()))
+      front.headerNames.push(route.match.header.name.toLowerCase());
     if ('cookie' in route.match && !front.cookieNames.includes(route.match.cookie.name)) front.cookieNames.push(route.match.cookie.name);
   }
   for (const preview of plan.previews ?? []) if (!front.previews.some((p) => listenKey(p) === listenKey(preview.listen))) front.previews.push(preview.listen);

@@ -21,7 +21,8 @@ export function mapContents(entry: AppEntry): Map<MapKind, [string, string][]> {
   for (const name of frontend.headerNames) {
     const kind = { header: name };
     contents.set(kind, []);
-    for (const route of plan.routes ?? []) if ('header' in route.match && route.match.header.name.toLowerCase() === name) add(kind, route.match.header.value, route.revision);
+    for (const route of plan.routes ?? [])
+      if ('header' in route.match && route.match.header.name.toLowerCase() === name) add(kind, route.match.header.value, route.revision);
   }
   for (const name of frontend.cookieNames) {
     const kind = { cookie: name };

@@ -94,7 +94,10 @@ export class HaproxyRouter implements TrafficRouter {
       this.managed = new ManagedHaproxy(options.stateDir, options.binary ?? DEFAULT_HAPROXY_BINARY, this.log);
       this.api = this.managed.stats;
     } else {
-      if (!options.socket) throw new CutoverError('HAPROXY_SOCKET_MISSING', 'router.haproxy.socket is required in external mode', { hint: 'Name the runtime API socket of your HAProxy, e.g. socket: /run/haproxy/admin.sock' });
+      if (!options.socket)
+        throw new CutoverError('HAPROXY_SOCKET_MISSING', 'router.haproxy.socket is required in external mode', {
+          hint: 'Name the runtime API socket of your HAProxy, e.g. socket: /run/haproxy/admin.sock',
+        });
       this.managed = null;
       this.api = new RuntimeApi(options.socket);
     }
@@ -177,7 +180,11 @@ export class HaproxyRouter implements TrafficRouter {
     let entry = this.apps.get(plan.app);
     if (!entry) {
       const backend = this.options.backendOf(plan.app);
-      entry = { plan, frontend: { app: plan.app, backend, listen: plan.listen, previews: [], headerNames: [], cookieNames: [], stickyCookie: null }, revisionIndex: {} };
+      entry = {
+        plan,
+        frontend: { app: plan.app, backend, listen: plan.listen, previews: [], headerNames: [], cookieNames: [], stickyCookie: null },
+        revisionIndex: {},
+      };
       this.apps.set(plan.app, entry);
     }
     entry.plan = plan;
@@ -190,7 +197,10 @@ export class HaproxyRouter implements TrafficRouter {
     if (this.managed === null) return;
     for (const name of [backend, ...Array.from({ length: REVISION_BACKENDS }, (_, i) => revisionBackendName(backend, i))]) {
       if (this.slots.has(name)) continue;
-      this.slots.set(name, Array.from({ length: this.serverSlots }, (_, n) => freeSlot(name, `s${n + 1}`)));
+      this.slots.set(
+        name,
+        Array.from({ length: this.serverSlots }, (_, n) => freeSlot(name, `s${n + 1}`)),
+      );
     }
   }
 
@@ -224,10 +234,16 @@ export class HaproxyRouter implements TrafficRouter {
       if (this.slots.has(name)) continue;
       const rows = states.filter((r) => r.backend === name);
       if (rows.length === 0) {
-        if (name === backend) throw new CutoverError('HAPROXY_BACKEND_MISSING', `HAProxy has no backend "${backend}" with servers for app "${entry.plan.app}"`, { hint: `Add to your HAProxy config: backend ${backend} / server-template s 1-16 127.0.0.1:1 disabled (see the README).` });
+        if (name === backend)
+          throw new CutoverError('HAPROXY_BACKEND_MISSING', `HAProxy has no backend "${backend}" with servers for app "${entry.plan.app}"`, {
+            hint: `Add to your HAProxy config: backend ${backend} / server-template s 1-16 127.0.0.1:1 disabled (see the README).`,
+          });
         continue;
       }
-      this.slots.set(name, rows.map((r) => freeSlot(name, r.server)));
+      this.slots.set(
+        name,
+        rows.map((r) => freeSlot(name, r.server)),
+      );
     }
     this.mapFiles = new Map((await this.api.showMaps()).map((m) => [path.basename(m.file), m.file]));
   }
@@ -354,13 +370,20 @@ export class HaproxyRouter implements TrafficRouter {
       this.apps.set(entry.plan.app, entry);
       for (const group of entry.plan.groups) for (const e of group.endpoints) this.owners.set(e.id, { app: entry.plan.app, revision: group.revision });
     }
-    for (const slot of state.slots) this.slots.set(slot.backend, [...(this.slots.get(slot.backend) ?? []), { ...slot, leftAtMs: slot.isLeaving ? this.now() : null }]);
+    for (const slot of state.slots)
+      this.slots.set(slot.backend, [...(this.slots.get(slot.backend) ?? []), { ...slot, leftAtMs: slot.isLeaving ? this.now() : null }]);
     this.installedStructure = state.installedStructure;
     if (this.managed === null) this.mapFiles = new Map();
   }
 
   private renderConfig(): string {
     const servers = serverLines(this.slots);
-    return renderManagedConfig({ statsSocket: this.managed!.paths.statsSocket, mapsDir: this.managed!.paths.mapsDir, apps: [...this.apps.values()].map((e) => e.frontend), servers, serverSlots: this.serverSlots });
+    return renderManagedConfig({
+      statsSocket: this.managed!.paths.statsSocket,
+      mapsDir: this.managed!.paths.mapsDir,
+      apps: [...this.apps.values()].map((e) => e.frontend),
+      servers,
+      serverSlots: this.serverSlots,
+    });
   }
 }

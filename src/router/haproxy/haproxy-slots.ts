@@ -46,7 +46,12 @@ export function assignSlots(plan: TrafficPlan, entry: AppEntry, slotsByBackend: 
     if (entry.revisionIndex[revision] !== undefined) continue;
     const used = new Set(Object.values(entry.revisionIndex));
     const free = Array.from({ length: REVISION_BACKENDS }, (_, i) => i).find((i) => !used.has(i) && slotsByBackend.has(revisionBackendName(backend, i)));
-    if (free === undefined) throw new CutoverError('HAPROXY_NO_REVISION_BACKEND', `app "${plan.app}" needs a revision backend for revision ${revision}, but ${backend}_r0..r${REVISION_BACKENDS - 1} are all taken or missing`, { hint: 'Declare the revision backends (see the README, HAProxy external mode).' });
+    if (free === undefined)
+      throw new CutoverError(
+        'HAPROXY_NO_REVISION_BACKEND',
+        `app "${plan.app}" needs a revision backend for revision ${revision}, but ${backend}_r0..r${REVISION_BACKENDS - 1} are all taken or missing`,
+        { hint: 'Declare the revision backends (see the README, HAProxy external mode).' },
+      );
     entry.revisionIndex[revision] = free;
   }
 
@@ -73,11 +78,15 @@ export function assignSlots(plan: TrafficPlan, entry: AppEntry, slotsByBackend: 
     const slots = slotsByBackend.get(name)!;
     for (const [id, want] of endpoints) {
       const slot = slots.find((s) => s.endpointId === id) ?? slots.find((s) => s.endpointId === null);
-      if (!slot) throw new CutoverError('HAPROXY_NO_FREE_SERVER', `backend ${name} has no free server slot for ${id} (${slots.length} slots, all in use or draining)`, { hint: 'Raise router.haproxy.servers (managed) or the server-template count (external).' });
+      if (!slot)
+        throw new CutoverError('HAPROXY_NO_FREE_SERVER', `backend ${name} has no free server slot for ${id} (${slots.length} slots, all in use or draining)`, {
+          hint: 'Raise router.haproxy.servers (managed) or the server-template count (external).',
+        });
       Object.assign(slot, { endpointId: id, ...want, isLeaving: false, leftAtMs: null });
     }
     for (const slot of slots) {
-      if (slot.endpointId !== null && !endpoints.has(slot.endpointId) && !slot.isLeaving) Object.assign(slot, { state: 'drain', isLeaving: true, leftAtMs: nowMs });
+      if (slot.endpointId !== null && !endpoints.has(slot.endpointId) && !slot.isLeaving)
+        Object.assign(slot, { state: 'drain', isLeaving: true, leftAtMs: nowMs });
     }
   }
   return [...wanted.keys()].flatMap((name) => slotsByBackend.get(name)!);
@@ -87,7 +96,16 @@ export function assignSlots(plan: TrafficPlan, entry: AppEntry, slotsByBackend: 
 export function serverLines(slotsByBackend: Map<string, Slot[]>): Map<string, ServerLine[]> {
   const servers = new Map<string, ServerLine[]>();
   for (const [name, slots] of slotsByBackend) {
-    servers.set(name, slots.map((s) => ({ name: s.server, host: s.endpointId === null ? '127.0.0.1' : s.host, port: s.endpointId === null ? 1 : s.port, weight: s.weight, state: s.endpointId === null ? 'maint' : s.state })));
+    servers.set(
+      name,
+      slots.map((s) => ({
+        name: s.server,
+        host: s.endpointId === null ? '127.0.0.1' : s.host,
+        port: s.endpointId === null ? 1 : s.port,
+        weight: s.weight,
+        state: s.endpointId === null ? 'maint' : s.state,
+      })),
+    );
   }
   return servers;
 }

@@ -30,7 +30,18 @@ export function serverStats(rows: ServerStatRow[], slots: Slot[]): EndpointStats
 }
 
 function emptyStats(endpointId: string): EndpointStats {
-  return { endpointId, requests: 0, inflight: 0, responses2xx: 0, responses5xx: 0, connectionErrors: 0, responseErrors: 0, retries: 0, redispatches: 0, avgResponseTimeMs: 0 };
+  return {
+    endpointId,
+    requests: 0,
+    inflight: 0,
+    responses2xx: 0,
+    responses5xx: 0,
+    connectionErrors: 0,
+    responseErrors: 0,
+    retries: 0,
+    redispatches: 0,
+    avgResponseTimeMs: 0,
+  };
 }
 
 function addRow(stats: EndpointStats, row: ServerStatRow): void {

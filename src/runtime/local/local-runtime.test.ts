@@ -25,7 +25,8 @@ function start(spec: RunSpec, id = `t-${Math.random().toString(16).slice(2, 8)}`
 
 describe('LocalRuntime', () => {
   it('passes PORT and the CUTOVER_* variables, expands ${PORT} in arguments, and logs to the file', async () => {
-    const script = 'console.log(process.argv[1], process.env.PORT, process.env.CUTOVER_APP, process.env.CUTOVER_REVISION, process.env.CUTOVER_INSTANCE, process.env.GREETING)';
+    const script =
+      'console.log(process.argv[1], process.env.PORT, process.env.CUTOVER_APP, process.env.CUTOVER_REVISION, process.env.CUTOVER_INSTANCE, process.env.GREETING)';
     const started = await start(run([process.execPath, '-e', script, 'port=${PORT}'], { env: { GREETING: 'hi' } }), 'env-check');
     const exit = await started.exited;
     assert.equal(exit.code, 0);

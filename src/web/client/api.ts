@@ -32,7 +32,12 @@ export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknow
 
 /** Trades the token for the session cookie; false when the token is wrong. */
 export async function login(token: string): Promise<boolean> {
-  const response = await fetch('/login', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const response = await fetch('/login', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
   return response.status === 204;
 }
 
