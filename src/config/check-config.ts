@@ -141,7 +141,7 @@ function checkClusterAnalysis(name: string, app: Record<string, unknown>): Findi
       path: ['apps', name, 'analysis', template, 'provider'],
       at: 'value',
       message: `provider builtin measures cutover's own proxy, which is not in the path of app "${name}" on Kubernetes: it would measure nothing`,
-      hint: 'use provider: prometheus with a query on the request counters of your ingress, gateway or app by revision, e.g. query: (sum(rate(http_requests_total{revision="{{revision}}",code=~"5.."}[1m])) or vector(0)) / sum(rate(http_requests_total{revision="{{revision}}"}[1m])); see the README, Kubernetes',
+      hint: 'use provider: prometheus with a query on the request counters of your ingress, gateway or app by revision, e.g. query: (sum(rate(http_requests_total{revision="{{revision}}",code=~"5.."}[1m])) or vector(0)) / sum(rate(http_requests_total{revision="{{revision}}"}[1m])); see docs/kubernetes.md',
     });
   }
   return findings;

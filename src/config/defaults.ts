@@ -9,7 +9,7 @@ import {
 } from '../proxy/proxy-options.js';
 
 /**
- * Defaults and limits of `cutover.yaml`. The loader, the CLI and the README all read these
+ * Defaults and limits of `cutover.yaml`. The loader, the CLI and the docs (docs/configuration.md) all read these
  * constants, so a default is changed in one place. Durations are in milliseconds.
  */
 

@@ -31,7 +31,7 @@ const CODE_CLASSES: [string, (typeof METER_COUNTERS)[number][]][] = [
 /**
  * The Prometheus registry of cutover: the proxy's counts (merged over workers by the
  * controller), rollouts, traffic weights, analysis runs and instances, under the names the
- * README lists, plus the controller process's default metrics.
+ * docs list (docs/analysis.md, Prometheus /metrics), plus the controller process's default metrics.
  */
 export function createMetricsRegistry(sources: MetricsSources): Registry {
   const registry = new Registry();

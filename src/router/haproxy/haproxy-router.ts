@@ -236,7 +236,7 @@ export class HaproxyRouter implements TrafficRouter {
       if (rows.length === 0) {
         if (name === backend)
           throw new CutoverError('HAPROXY_BACKEND_MISSING', `HAProxy has no backend "${backend}" with servers for app "${entry.plan.app}"`, {
-            hint: `Add to your HAProxy config: backend ${backend} / server-template s 1-16 127.0.0.1:1 disabled (see the README).`,
+            hint: `Add to your HAProxy config: backend ${backend} / server-template s 1-16 127.0.0.1:1 disabled (see docs/haproxy.md, External mode).`,
           });
         continue;
       }
@@ -255,7 +255,7 @@ export class HaproxyRouter implements TrafficRouter {
       if (file === undefined) {
         if (entries.length === 0) continue;
         throw new CutoverError('HAPROXY_MAP_MISSING', `app "${entry.plan.app}" needs the map ${name}, but HAProxy has not loaded it`, {
-          hint: `Add the rules printed by the README's external-mode section to your frontend, with the map file ${name}, then reload HAProxy.`,
+          hint: `Add the rules of docs/haproxy.md (External mode) to your frontend, with the map file ${name}, then reload HAProxy.`,
         });
       }
       await this.sync.pushMap(file, entries);

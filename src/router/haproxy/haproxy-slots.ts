@@ -50,7 +50,7 @@ export function assignSlots(plan: TrafficPlan, entry: AppEntry, slotsByBackend: 
       throw new CutoverError(
         'HAPROXY_NO_REVISION_BACKEND',
         `app "${plan.app}" needs a revision backend for revision ${revision}, but ${backend}_r0..r${REVISION_BACKENDS - 1} are all taken or missing`,
-        { hint: 'Declare the revision backends (see the README, HAProxy external mode).' },
+        { hint: 'Declare the revision backends (see docs/haproxy.md, External mode).' },
       );
     entry.revisionIndex[revision] = free;
   }

@@ -180,7 +180,7 @@ export function kubernetesError(what: string, error: unknown): CutoverError {
   const detail = typeof body === 'string' ? safeMessage(body) : (error as Error).message;
   return new KubernetesApiError(`${what} failed${status === undefined ? '' : ` with ${status}`}: ${detail}`, {
     status,
-    hint: status === 403 ? 'give the account a Role with the verbs cutover uses (see the README, Kubernetes)' : hintFor(status),
+    hint: status === 403 ? 'give the account a Role with the verbs cutover uses (see docs/kubernetes.md)' : hintFor(status),
     cause: error,
   });
 }
