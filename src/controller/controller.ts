@@ -21,7 +21,7 @@ import { EventLog } from './event-log.js';
 import { liveMetrics } from './live-metrics.js';
 import { type LiveMetrics } from '../protocol/live-metrics.js';
 import { OperatorCommands } from './operator-commands.js';
-import { type DeployResult } from '../protocol/deploy-result.js';
+import type { DeployResult } from '../protocol/deploy-result.js';
 import { ReconcileLoop, TICK_MS } from './reconcile-loop.js';
 import { RolloutAnalyses } from './rollout-analyses.js';
 import { RolloutPass } from './rollout-pass.js';
@@ -30,9 +30,6 @@ import { buildStatus, withRuntimeView } from './status.js';
 import { type StatusReport } from '../protocol/status.js';
 import { StorageGuard } from './storage-guard.js';
 import { TrafficPusher } from './traffic-pusher.js';
-
-export type { DeployResult } from '../protocol/deploy-result.js';
-export { COMMAND_ANSWER_WAIT_MS } from '../fleet/cluster/cluster-coordinator.js';
 
 export interface ControllerOptions {
   store: Store;
