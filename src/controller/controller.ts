@@ -95,7 +95,7 @@ export class Controller {
     /** First failure of an instance (or object) a forward rollout started, by rollout id: the next pass turns it back. */
     const rolloutFailures = new Map<number, string>();
     const request = (app: string): void => this.loop.request(app);
-    const monotonicFrom = (wallClockMs: number): number => now() - (Date.now() - wallClockMs);
+    const monotonicFrom = (wallClockMs: number): number => this.monotonicFrom(wallClockMs);
     this.storage = new StorageGuard({
       store,
       dataDir,
@@ -192,7 +192,7 @@ export class Controller {
     // No reconcile may run on half the instances: a stop begun while adopting asks for one.
     this.loop.pause();
     try {
-      await adoptLeftovers(this.local, { store, runtime, events: this.events, monotonicFrom: (wall) => this.now() - (Date.now() - wall) });
+      await adoptLeftovers(this.local, { store, runtime, events: this.events, monotonicFrom: (wall) => this.monotonicFrom(wall) });
     } finally {
       this.loop.resume();
     }
@@ -324,6 +324,11 @@ export class Controller {
     })();
     await this.loop.settle(app);
     return this.options.store.getRollout(rollout.id)!;
+  }
+
+  /** A stored wall-clock time on this process's monotonic clock (timeouts and backoffs run on it). */
+  private monotonicFrom(wallClockMs: number): number {
+    return this.now() - (Date.now() - wallClockMs);
   }
 
   /** Gathers the proxy's counts; a slow or missing answer only makes a coarser sample. */
