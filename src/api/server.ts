@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { CutoverError } from '../errors.js';
+import { appNotFound, CutoverError } from '../errors.js';
 import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.js';
 import type { Controller } from '../controller/controller.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
@@ -102,7 +102,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     history: ({ params }) => {
       const app = params[0]!;
-      if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+      knownApp(app);
       return {
         app,
         stableRevision: store.stableRevision(app),
@@ -114,7 +114,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     report: ({ params, query }) => {
       const app = params[0]!;
-      if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+      knownApp(app);
       const wanted = query.get('rollout');
       const rollout = wanted === null ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(Number(wanted));
       if (!rollout || rollout.app !== app)
@@ -162,7 +162,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   };
   const routes = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.name] }));
-  const knownApp = (app: string): string => (store.listApps().some((a) => a.name === app) ? app : notFound('APP_NOT_FOUND', `no app named "${app}"`));
+  const knownApp = (app: string): string => {
+    const names = store.listApps().map((a) => a.name);
+    if (names.includes(app)) return app;
+    throw appNotFound(app, names);
+  };
   const streams = new Set<() => void>();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {

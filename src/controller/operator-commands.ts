@@ -1,5 +1,5 @@
 import type { AnalysisRunner } from '../analysis/analysis-runner.js';
-import { CutoverError } from '../errors.js';
+import { appNotFound, CutoverError } from '../errors.js';
 import type { ClusterCoordinator } from '../fleet/cluster/cluster-coordinator.js';
 import type { LocalFleet } from '../fleet/local/local-fleet.js';
 import type { StrategyName } from '../model/rollout.js';
@@ -92,6 +92,8 @@ export class OperatorCommands {
     this.refuseWhileStopping();
     this.options.cluster.refuseIfDrivenElsewhere(app, 'roll back');
     const { store, transitions } = this.options;
+    const known = store.listApps().map((a) => a.name);
+    if (!known.includes(app)) throw appNotFound(app, known);
     const active = store.activeRollout(app);
     if (active && toRevision === undefined) {
       if (active.fromRevision === null) return transitions.fail(active, 'rollback requested by user; there is no earlier revision to return to');
