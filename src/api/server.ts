@@ -16,6 +16,7 @@ import { API_PREFIX, API_ROUTES, type ApiErrorBody, type ApiRouteName } from './
 import { assertAppSpecs } from './validate-app-spec.js';
 import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
 import { REPORT_AFTER_MS } from '../protocol/deploy-report.js';
+import { MAX_REPLICAS, MIN_REPLICAS } from '../config/defaults.js';
 import { acceptsEventStream, streamEvents, streamStartId } from './event-stream.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -100,6 +101,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const command = { verb: 'rollback' as const, ...(to === undefined ? {} : { toRevision: to as number }) };
       return { rollout: await drive(params[0]!, command, () => controller.rollback(params[0]!, to as number | undefined)) };
     },
+    scale: ({ params, body }) => {
+      const replicas = (body as { replicas?: unknown }).replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < MIN_REPLICAS || replicas > MAX_REPLICAS)
+        throw new CutoverError('BAD_REQUEST', `"replicas" must be a whole number from ${MIN_REPLICAS} to ${MAX_REPLICAS}, got ${JSON.stringify(replicas)}`);
+      return controller.scale(params[0]!, replicas);
+    },
     history: ({ params }) => {
       const app = params[0]!;
       knownApp(app);
@@ -110,6 +117,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           .listRevisions(app)
           .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
         rollouts: store.listRollouts(app, 50),
+        replicas: store.replicasOf(app),
+        scales: store.listEvents({ app, kinds: ['app-scaled'], limit: 50 }),
       };
     },
     report: ({ params, query }) => {
