@@ -29,6 +29,7 @@ export const ERROR_CATALOG = {
   NOTHING_TO_PROMOTE: { http: 409, exit: EXIT_BAD_INPUT },
   NOT_PAUSED: { http: 409, exit: EXIT_BAD_INPUT },
   TRAFFIC_PENDING: { http: 503, exit: EXIT_ROLLOUT_FAILED },
+  SCALE_NOT_REACHED: { http: 500, exit: EXIT_ROLLOUT_FAILED },
 
   // Something asked for does not exist (yet).
   APP_NOT_FOUND: { http: 404, exit: EXIT_BAD_INPUT },

@@ -40,3 +40,16 @@ export class InternalError extends CutoverError {
     this.name = 'InternalError';
   }
 }
+
+/**
+ * The answer to a command about an app cutover does not know (exit 2 on the CLI, 404 over the
+ * API): the name as given, and the names it does know, so a typo is seen at once.
+ *
+ * @example throw appNotFound('wbe', ['api', 'web']) // no app named "wbe" (known apps: api, web)
+ */
+export function appNotFound(app: string, known: readonly string[]): CutoverError {
+  const names = known.length === 0 ? 'no apps yet' : `known apps: ${known.join(', ')}`;
+  return new CutoverError('APP_NOT_FOUND', `no app named "${app}" (${names})`, {
+    hint: known.length === 0 ? 'Deploy one with: cutover deploy' : 'Check the name with: cutover status',
+  });
+}

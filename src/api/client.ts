@@ -2,6 +2,7 @@ import http from 'node:http';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import { receivedErrorCode } from '../error-catalog.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
+import type { ScaleResult } from '../protocol/scale-result.js';
 import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.js';
 import type { LiveMetrics } from '../protocol/live-metrics.js';
 import type { RolloutPhase, StrategyName } from '../model/rollout.js';
@@ -32,6 +33,10 @@ export interface HistoryReport {
   stableRevision: number | null;
   revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash'> & { env: Record<string, string>; command: string[] })[];
   rollouts: RolloutRecord[];
+  /** How many instances the app runs: the app's count, not a revision's (null in a state from before counts were kept). */
+  replicas?: number | null;
+  /** Changes of that count (`cutover scale`, a deploy of another count), oldest first; no revision was made for them. */
+  scales?: EventRecord[];
 }
 
 /** One app in `GET /v1/apps`: `state` is the active rollout's phase, else `stable` (or `new` before its first revision). */
@@ -116,6 +121,11 @@ export class CutoverClient {
 
   rollback(app: string, to?: number): Promise<{ rollout: RolloutRecord }> {
     return this.call('POST', `/apps/${encodeURIComponent(app)}/rollback`, to === undefined ? {} : { to });
+  }
+
+  /** Runs `replicas` instances of the app's stable revision from now on, without a new revision (`cutover scale`). */
+  scale(app: string, replicas: number): Promise<ScaleResult> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/scale`, { replicas });
   }
 
   history(app: string): Promise<HistoryReport> {

@@ -21,6 +21,7 @@ export const API_ROUTES = [
   { name: 'rollout', method: 'GET', pattern: /^\/rollouts\/(\d+)$/, example: '/rollouts/1' },
   { name: 'events', method: 'GET', pattern: /^\/events$/, example: '/events' },
   { name: 'rollback', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollback$/, example: '/apps/web/rollback' },
+  { name: 'scale', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/scale$/, example: '/apps/web/scale' },
   { name: 'history', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/history$/, example: '/apps/web/history' },
   { name: 'report', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/report$/, example: '/apps/web/report' },
   { name: 'apps', method: 'GET', pattern: /^\/apps$/, example: '/apps' },

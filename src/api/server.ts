@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { CutoverError } from '../errors.js';
+import { appNotFound, CutoverError } from '../errors.js';
 import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.js';
 import type { Controller } from '../controller/controller.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
@@ -16,6 +16,7 @@ import { API_PREFIX, API_ROUTES, type ApiErrorBody, type ApiRouteName } from './
 import { assertAppSpecs } from './validate-app-spec.js';
 import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
 import { REPORT_AFTER_MS } from '../protocol/deploy-report.js';
+import { MAX_REPLICAS, MIN_REPLICAS } from '../config/defaults.js';
 import { acceptsEventStream, streamEvents, streamStartId } from './event-stream.js';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -100,9 +101,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const command = { verb: 'rollback' as const, ...(to === undefined ? {} : { toRevision: to as number }) };
       return { rollout: await drive(params[0]!, command, () => controller.rollback(params[0]!, to as number | undefined)) };
     },
+    scale: ({ params, body }) => {
+      const replicas = (body as { replicas?: unknown }).replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < MIN_REPLICAS || replicas > MAX_REPLICAS)
+        throw new CutoverError('BAD_REQUEST', `"replicas" must be a whole number from ${MIN_REPLICAS} to ${MAX_REPLICAS}, got ${JSON.stringify(replicas)}`);
+      return controller.scale(params[0]!, replicas);
+    },
     history: ({ params }) => {
       const app = params[0]!;
-      if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+      knownApp(app);
       return {
         app,
         stableRevision: store.stableRevision(app),
@@ -110,11 +117,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           .listRevisions(app)
           .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
         rollouts: store.listRollouts(app, 50),
+        replicas: store.replicasOf(app),
+        scales: store.listEvents({ app, kinds: ['app-scaled'], limit: 50 }),
       };
     },
     report: ({ params, query }) => {
       const app = params[0]!;
-      if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
+      knownApp(app);
       const wanted = query.get('rollout');
       const rollout = wanted === null ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(Number(wanted));
       if (!rollout || rollout.app !== app)
@@ -162,7 +171,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
   };
   const routes = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.name] }));
-  const knownApp = (app: string): string => (store.listApps().some((a) => a.name === app) ? app : notFound('APP_NOT_FOUND', `no app named "${app}"`));
+  const knownApp = (app: string): string => {
+    const names = store.listApps().map((a) => a.name);
+    if (names.includes(app)) return app;
+    throw appNotFound(app, names);
+  };
   const streams = new Set<() => void>();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {

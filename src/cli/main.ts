@@ -28,6 +28,7 @@ Examples:
   cutover status web --watch                   a live view of the rollout (plain lines when not a terminal)
   cutover up --detach --ui                     also serve the dashboard on http://127.0.0.1:7070
   cutover rollback web                         back to the previous revision
+  cutover scale web 5                          5 instances of the stable revision, no new revision
   cutover logs web --follow
   cutover reload                               new proxy workers, the old ones drain (no request fails)
   cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
@@ -103,6 +104,21 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
       'keep watching: a live view on a terminal (steps, traffic split, rps, errors, p99 per revision, gate), one line per change elsewhere; Ctrl-C stops',
     )
     .action(async (app: string | undefined, options) => (await import('./commands/status.js')).status(app, options));
+
+  withGlobals(cli.command('scale'))
+    .description("run N instances of the app's stable revision, without a new revision: new ones start and take traffic, extra ones drain and stop")
+    .argument('<app>')
+    .argument('<replicas>', 'the number of instances', positiveInt('replicas'))
+    .option('--detach', 'return without waiting for the new count to be ready')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Replicas are the app's, not a revision's: scaling makes no new revision, and a deploy of an
+unchanged spec with another replicas: in the config scales the same way. A deploy sets the count
+from the config again. Refused (exit 1) while a rollout of the app runs.`,
+    )
+    .action(async (app: string, replicas: number, options) => (await import('./commands/scale.js')).scale(app, replicas, options));
 
   withGlobals(cli.command('history'))
     .description('revisions and rollouts of an app')

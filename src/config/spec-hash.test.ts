@@ -27,8 +27,12 @@ describe('specHash', () => {
 
   it('changes when anything in the spec changes', () => {
     const base = specHash(app(BASE));
-    assert.notEqual(specHash(app(`${BASE}    replicas: 2\n`)), base);
+    assert.notEqual(specHash(app(`${BASE}    drainTimeout: 5s\n`)), base);
     assert.notEqual(specHash(app(BASE.replace('"2"', '"3"'))), base);
     assert.notEqual(specHash(app(BASE.replace('server.js', 'other.js'))), base);
+  });
+
+  it("leaves replicas out: a new count is the app's, and makes no new revision (issue 21)", () => {
+    assert.equal(specHash(app(`${BASE}    replicas: 7\n`)), specHash(app(BASE)));
   });
 });

@@ -6,12 +6,13 @@ import type { AppSpec } from '../model/app-spec.js';
  * sorted at every level, so two specs hash alike exactly when they are equal. The strategy is
  * left out, and so are the hooks, the analysis templates and the router: they say how to roll a revision out and how
  * traffic arrives, not what the revision is, so changing only them makes no new revision (each
- * rollout keeps the strategy and hooks it started with).
+ * rollout keeps the strategy and hooks it started with). `replicas` is left out too: how many
+ * instances run is the app's (`cutover scale`, or a deploy of a new count), not the revision's.
  *
  * @example specHash(before) === specHash(after) // nothing to roll out
  */
 export function specHash(app: AppSpec): string {
-  const { strategy: _howToRollOut, hooks: _whatToRunAround, router: _howTrafficArrives, analysis: _howToJudge, ...whatRuns } = app;
+  const { strategy: _howToRollOut, hooks: _whatToRunAround, router: _howTrafficArrives, analysis: _howToJudge, replicas: _howMany, ...whatRuns } = app;
   return createHash('sha256').update(canonicalJson(whatRuns)).digest('hex');
 }
 

@@ -76,6 +76,14 @@ describe('choosePlan', () => {
     assert.deepEqual(plan.stopIds.sort(), ['g1', 'g2']);
   });
 
+  it("sizes the stable revision by the app's count, not its revision's (cutover scale, issue 21)", () => {
+    const up = choose({ replicas: 3 }).plan;
+    assert.deepEqual(up.starts, [{ revision: 1, count: 1 }], 'one more instance of revision 1');
+    const down = choose({ replicas: 1 }).plan;
+    assert.equal(down.stopIds.length, 1);
+    assert.equal(down.starts.length, 0);
+  });
+
   it('with nothing stable, stops everything', () => {
     const { target, plan } = choose({ stableRevision: null });
     assert.equal(target, null);

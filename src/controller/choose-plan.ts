@@ -13,6 +13,8 @@ export interface PlanInput {
   /** Steady state only: a revision kept running out of traffic (blue after a switch, an aborted canary). */
   warmRevision: number | null;
   specOf: (revision: number) => AppSpec;
+  /** How many instances the app runs (`cutover scale`, or the last deploy); default: the target revision's spec. */
+  replicas?: number;
   /** Live instances (starting, ready); draining ones are left out. */
   instances: readonly ObservedInstance[];
   /** Monotonic ms when the rollout's current step began. */
@@ -78,17 +80,19 @@ export function choosePlan(input: PlanInput): PlanChoice {
     if (target === null) return { target, plan: { ...NOTHING, stopIds: instances.map((i) => i.id) } };
     const tracked = instances.filter((i) => i.revision !== input.warmRevision);
     const spec = input.specOf(target);
-    return { target, plan: rollingPlan({ replicas: spec.replicas, rolling: spec.strategy.rolling, target, instances: tracked, nowMs }) };
+    const replicas = input.replicas ?? spec.replicas;
+    return { target, plan: rollingPlan({ replicas, rolling: spec.strategy.rolling, target, instances: tracked, nowMs }) };
   }
   const target = rollout.direction === 'forward' ? rollout.toRevision : rollout.fromRevision!;
   const spec = input.specOf(target);
   const strategy = strategyOf(rollout, spec);
+  const replicas = input.replicas ?? spec.replicas;
   if (rollout.direction === 'back' || rollout.fromRevision === null) {
-    return { target, plan: rollingPlan({ replicas: spec.replicas, rolling: strategy.rolling, target, instances, nowMs, hooks }) };
+    return { target, plan: rollingPlan({ replicas, rolling: strategy.rolling, target, instances, nowMs, hooks }) };
   }
   const plan = strategyNamed(rollout.strategy).plan({
     app: input.app,
-    replicas: spec.replicas,
+    replicas,
     strategy,
     stable: rollout.fromRevision,
     target,

@@ -22,6 +22,7 @@ import { liveMetrics } from './live-metrics.js';
 import { type LiveMetrics } from '../protocol/live-metrics.js';
 import { OperatorCommands } from './operator-commands.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
+import type { ScaleResult } from '../protocol/scale-result.js';
 import { ReconcileLoop, TICK_MS } from './reconcile-loop.js';
 import { RolloutAnalyses } from './rollout-analyses.js';
 import { RolloutPass } from './rollout-pass.js';
@@ -245,6 +246,11 @@ export class Controller {
 
   deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
     return this.commands.deploy(specs, options);
+  }
+
+  /** `cutover scale`: the app's instance count, without a new revision. */
+  scale(app: string, replicas: number): ScaleResult {
+    return this.commands.scale(app, replicas);
   }
 
   rollback(app: string, toRevision?: number): RolloutRecord {

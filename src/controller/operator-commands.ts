@@ -1,5 +1,5 @@
 import type { AnalysisRunner } from '../analysis/analysis-runner.js';
-import { CutoverError } from '../errors.js';
+import { appNotFound, CutoverError } from '../errors.js';
 import type { ClusterCoordinator } from '../fleet/cluster/cluster-coordinator.js';
 import type { LocalFleet } from '../fleet/local/local-fleet.js';
 import type { StrategyName } from '../model/rollout.js';
@@ -15,6 +15,8 @@ import type { ReconcileLoop } from './reconcile-loop.js';
 import type { RolloutTransitions } from './rollout-transitions.js';
 import type { TrafficPusher } from './traffic-pusher.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
+import type { ScaleResult } from '../protocol/scale-result.js';
+import { DEFAULT_REPLICAS } from '../config/defaults.js';
 
 export interface OperatorCommandsOptions {
   store: Store;
@@ -45,19 +47,26 @@ export class OperatorCommands {
   deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
     this.refuseWhileStopping();
     const { store, events } = this.options;
+    // Hashes of stored specs are taken again: a revision stored when `replicas` still counted matches its spec without it.
+    const isSame = (stored: { spec: AppSpec } | null, hash: string): boolean => stored !== null && this.options.specHash(stored.spec) === hash;
     const plans = specs.map((spec) => {
       const hash = this.options.specHash(spec);
       const stable = store.stableRevision(spec.name);
       const stableRecord = stable === null ? null : store.getRevision(spec.name, stable);
       const active = store.activeRollout(spec.name);
-      if (!active && stableRecord?.specHash === hash) return { spec, hash, isUnchanged: true as const, stable };
+      if (!active && isSame(stableRecord, hash)) return { spec, hash, isUnchanged: true as const, stable };
       if (active) throw rolloutAlreadyActive(active);
       return { spec, hash, isUnchanged: false as const, stable };
     });
     return plans.map((plan) => {
-      if (plan.isUnchanged) return { app: plan.spec.name, revision: plan.stable!, rolloutId: null, isUnchanged: true };
+      if (plan.isUnchanged) {
+        // The same revision with another count in the file is a scale, not a rollout.
+        const scaled = this.setReplicas(plan.spec.name, plan.spec.replicas);
+        return { app: plan.spec.name, revision: plan.stable!, rolloutId: null, isUnchanged: true, ...(scaled ? { scaled } : {}) };
+      }
       const latest = store.latestRevision(plan.spec.name);
-      const revision = latest?.specHash === plan.hash ? latest : store.addRevision(plan.spec.name, plan.spec, plan.hash);
+      store.setReplicas(plan.spec.name, plan.spec.replicas);
+      const revision = isSame(latest, plan.hash) ? latest! : store.addRevision(plan.spec.name, plan.spec, plan.hash);
       const strategySpec = withDefaults(plan.spec.strategy);
       const strategy = options.strategy ?? strategySpec.use!;
       const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
@@ -85,6 +94,53 @@ export class OperatorCommands {
   }
 
   /**
+   * `cutover scale`: the stable revision runs `replicas` instances from now on, without a new
+   * revision; the reconcile loop starts or drains and stops the difference. Refused while a
+   * rollout runs (its planner is sizing both revisions): exit 1, naming the rollout.
+   */
+  scale(app: string, replicas: number): ScaleResult {
+    this.refuseWhileStopping();
+    this.options.cluster.refuseIfDrivenElsewhere(app, 'scale');
+    const { store } = this.options;
+    const known = store.listApps().map((a) => a.name);
+    if (!known.includes(app)) throw appNotFound(app, known);
+    const active = store.activeRollout(app);
+    if (active)
+      throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${app}" has rollout ${active.id} ${active.phase}; scale it once that rollout ends`, {
+        hint: `Follow it with: cutover status ${app}`,
+      });
+    const fromReplicas = this.replicasOf(app);
+    this.setReplicas(app, replicas);
+    return { app, revision: store.stableRevision(app), fromReplicas, replicas };
+  }
+
+  /** The app's count now: set by a deploy or a scale, else (state from before counts were kept) its revision's. */
+  private replicasOf(app: string): number {
+    const { store } = this.options;
+    const stable = store.stableRevision(app);
+    const revision = stable === null ? store.latestRevision(app) : store.getRevision(app, stable);
+    return store.replicasOf(app) ?? revision?.spec.replicas ?? DEFAULT_REPLICAS;
+  }
+
+  /** Records a new count with its event and wakes the loop; returns what changed, or null when nothing did. */
+  private setReplicas(app: string, replicas: number): { from: number; to: number } | null {
+    const { store } = this.options;
+    const from = this.replicasOf(app);
+    if (store.replicasOf(app) === replicas) return null;
+    store.setReplicas(app, replicas);
+    if (from === replicas) return null;
+    const stable = store.stableRevision(app);
+    this.options.events.emit(
+      app,
+      null,
+      'app-scaled',
+      `scaled from ${from} to ${replicas} instance${replicas === 1 ? '' : 's'} of revision ${stable ?? '-'} (no new revision)`,
+    );
+    this.options.loop.request(app);
+    return { from, to: replicas };
+  }
+
+  /**
    * Rolls back: an active rollout turns around to its old revision; otherwise a new rollout
    * goes to `toRevision`, or to the revision that was stable before the current one.
    */
@@ -92,6 +148,8 @@ export class OperatorCommands {
     this.refuseWhileStopping();
     this.options.cluster.refuseIfDrivenElsewhere(app, 'roll back');
     const { store, transitions } = this.options;
+    const known = store.listApps().map((a) => a.name);
+    if (!known.includes(app)) throw appNotFound(app, known);
     const active = store.activeRollout(app);
     if (active && toRevision === undefined) {
       if (active.fromRevision === null) return transitions.fail(active, 'rollback requested by user; there is no earlier revision to return to');

@@ -77,6 +77,7 @@ export class RolloutPass {
       stableRevision: store.stableRevision(app),
       warmRevision: warm,
       specOf: (revision) => store.getRevision(app, revision)!.spec,
+      replicas: store.replicasOf(app) ?? undefined,
       instances: observed.instances,
       stepStartedAtMs: rollout ? this.options.monotonicFrom(rollout.stepStartedAt) : nowMs,
       nowMs,

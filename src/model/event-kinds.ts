@@ -25,6 +25,7 @@ export const EVENT_KINDS = [
   'instance-killed',
   'instance-stop-forced',
   'instance-stopped',
+  'app-scaled',
   'traffic',
   'traffic-failed',
   'hooks-skipped',

@@ -4,4 +4,6 @@ export interface DeployResult {
   /** Null when nothing changed. */
   rolloutId: number | null;
   isUnchanged: boolean;
+  /** An unchanged spec with another `replicas`: the app was scaled, without a new revision. */
+  scaled?: { from: number; to: number };
 }

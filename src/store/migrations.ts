@@ -172,4 +172,9 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (app, key)
   );
   `,
+  `
+  -- How many instances an app runs: the app's, not a revision's (cutover scale changes it without
+  -- a new revision; a deploy sets it from the config). NULL: not set yet, the revision's spec says.
+  ALTER TABLE apps ADD COLUMN replicas INTEGER;
+  `,
 ];

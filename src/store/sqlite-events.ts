@@ -9,7 +9,10 @@ export function addEvent(db: Database.Database, now: () => number, app: string, 
   return { id: Number(result.lastInsertRowid), at, app, rolloutId, kind, message };
 }
 
-export function listEvents(db: Database.Database, query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[] {
+export function listEvents(
+  db: Database.Database,
+  query: { app?: string; rolloutId?: number; afterId?: number; limit?: number; kinds?: readonly string[] },
+): EventRecord[] {
   const where = ['id > ?'];
   const params: unknown[] = [query.afterId ?? 0];
   if (query.app !== undefined) {
@@ -19,6 +22,10 @@ export function listEvents(db: Database.Database, query: { app?: string; rollout
   if (query.rolloutId !== undefined) {
     where.push('rollout_id = ?');
     params.push(query.rolloutId);
+  }
+  if (query.kinds !== undefined) {
+    where.push(`kind IN (${query.kinds.map(() => '?').join(', ') || 'NULL'})`);
+    params.push(...query.kinds);
   }
   params.push(query.limit ?? 500);
   const rows = db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params) as {

@@ -28,6 +28,17 @@ export function setStableRevision(db: Database.Database, now: () => number, app:
   ).run(app, revision, now());
 }
 
+export function replicasOf(db: Database.Database, app: string): number | null {
+  const row = db.prepare('SELECT replicas FROM apps WHERE name = ?').get(app) as { replicas: number | null } | undefined;
+  return row?.replicas ?? null;
+}
+
+export function setReplicas(db: Database.Database, now: () => number, app: string, replicas: number): void {
+  db.prepare(
+    'INSERT INTO apps (name, stable_revision, updated_at, replicas) VALUES (?, NULL, ?, ?) ON CONFLICT(name) DO UPDATE SET replicas = excluded.replicas, updated_at = excluded.updated_at',
+  ).run(app, now(), replicas);
+}
+
 export function setTraffic(db: Database.Database, app: string, split: TrafficShare[]): void {
   db.prepare('UPDATE apps SET traffic = ? WHERE name = ?').run(JSON.stringify(split), app);
 }

@@ -24,6 +24,8 @@ import {
   setStableRevision,
   setTraffic,
   stableRevision,
+  replicasOf,
+  setReplicas,
   traffic,
 } from './sqlite-revisions.js';
 import { activeRollout, createRollout, getRollout, listRollouts, updateRollout } from './sqlite-rollouts.js';
@@ -87,6 +89,14 @@ export class SqliteStore implements Store {
 
   setStableRevision(app: string, revision: number | null): void {
     setStableRevision(this.db, this.now, app, revision);
+  }
+
+  replicasOf(app: string): number | null {
+    return replicasOf(this.db, app);
+  }
+
+  setReplicas(app: string, replicas: number): void {
+    setReplicas(this.db, this.now, app, replicas);
   }
 
   setTraffic(app: string, split: TrafficShare[]): void {
@@ -169,7 +179,7 @@ export class SqliteStore implements Store {
     return addEvent(this.db, this.now, app, rolloutId, kind, message);
   }
 
-  listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[] {
+  listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number; kinds?: readonly string[] }): EventRecord[] {
     return listEvents(this.db, query);
   }
 

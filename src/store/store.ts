@@ -73,6 +73,9 @@ export interface Store {
   listApps(): { name: string; stableRevision: number | null }[];
   stableRevision(app: string): number | null;
   setStableRevision(app: string, revision: number | null): void;
+  /** How many instances the app runs (set by a deploy or `cutover scale`); null when never set: its revision's spec says. */
+  replicasOf(app: string): number | null;
+  setReplicas(app: string, replicas: number): void;
   setTraffic(app: string, split: TrafficShare[]): void;
   traffic(app: string): TrafficShare[];
 
@@ -104,7 +107,7 @@ export interface Store {
   listAnalysisMeasurements(query: { rolloutId: number; pointKey?: string; template?: string }): AnalysisMeasurementRecord[];
 
   addEvent(app: string, rolloutId: number | null, kind: string, message: string): EventRecord;
-  listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number }): EventRecord[];
+  listEvents(query: { app?: string; rolloutId?: number; afterId?: number; limit?: number; kinds?: readonly string[] }): EventRecord[];
 
   /**
    * Adds what the data plane counted since the last poll to the wall-clock second `atMs` falls

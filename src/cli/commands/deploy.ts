@@ -38,7 +38,11 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
 
   for (const result of results) {
     if (options.json) continue;
-    if (result.isUnchanged) console.log(`${result.app}: unchanged, revision ${result.revision} is already deployed`);
+    if (result.scaled)
+      console.log(
+        `${result.app}: unchanged, revision ${result.revision}; scaled from ${result.scaled.from} to ${result.scaled.to} instances (no new revision)`,
+      );
+    else if (result.isUnchanged) console.log(`${result.app}: unchanged, revision ${result.revision} is already deployed`);
     else console.log(`${result.app}: deploying revision ${result.revision} (rollout ${result.rolloutId})`);
   }
   const rolloutIds = results.flatMap((r) => (r.rolloutId === null ? [] : [r.rolloutId]));

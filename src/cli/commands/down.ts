@@ -8,6 +8,11 @@ const DOWN_TIMEOUT_MS = 120_000;
 export async function down(options: GlobalOptions): Promise<void> {
   const { client, layout } = commandContext(options);
   const pid = readPid(layout.pidFile);
+  // Nothing to stop is what `down` asked for: not an error (exit 0).
+  if (pid === null || !isAlive(pid)) {
+    console.log(`cutover daemon not running (data dir ${layout.root})`);
+    return;
+  }
   await client.shutdown();
   console.log('stopping: draining every instance, then the daemon…');
   const deadline = performance.now() + DOWN_TIMEOUT_MS;

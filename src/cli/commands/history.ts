@@ -8,7 +8,10 @@ export async function history(app: string, options: GlobalOptions & { json?: boo
     console.log(JSON.stringify(report, null, 2));
     return;
   }
-  console.log(`${app}: stable revision ${report.stableRevision ?? '-'}\n`);
+  console.log(`${app}: stable revision ${report.stableRevision ?? '-'}`);
+  // Replicas are the app's: a scale makes no revision, so it is listed here beside them.
+  if (report.replicas != null) console.log(`${report.replicas} instance${report.replicas === 1 ? '' : 's'} (the app's count, not a revision's)`);
+  console.log('');
   const revisions = [
     ['REVISION', 'CREATED', 'ENV'],
     ...report.revisions.map((r) => [
@@ -34,4 +37,8 @@ export async function history(app: string, options: GlobalOptions & { json?: boo
     ]),
   ];
   console.log(table(rollouts));
+  if (report.scales?.length) {
+    console.log('');
+    console.log(table([['SCALED', 'WHAT'], ...report.scales.map((e) => [new Date(e.at).toISOString(), e.message])]));
+  }
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputError } from '../../errors.js';
+import { appNotFound } from '../../errors.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { paint } from '../output.js';
 
@@ -11,7 +11,8 @@ const FOLLOW_POLL_MS = 250;
 export async function logs(app: string, options: GlobalOptions & { revision?: number; follow?: boolean }): Promise<void> {
   const { layout } = commandContext(options);
   const dir = path.join(layout.logs, app);
-  if (!fs.existsSync(dir)) throw new InputError('APP_NOT_FOUND', `no logs for app "${app}" in ${layout.logs}`, { hint: 'Check the app name and --data-dir.' });
+  // The daemon may be down: the apps known are those with logs in the data dir.
+  if (!fs.existsSync(dir)) throw appNotFound(app, fs.existsSync(layout.logs) ? fs.readdirSync(layout.logs).sort() : []);
   const offsets = new Map<string, number>();
   const pass = (): void => {
     for (const file of listLogFiles(dir, app, options.revision)) {

@@ -1,7 +1,7 @@
 import { isTerminalPhase } from '../../model/rollout.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { table } from '../output.js';
-import { InputError } from '../../errors.js';
+import { appNotFound, InputError } from '../../errors.js';
 import { watchApps } from '../watch-apps.js';
 
 export async function status(app: string | undefined, options: GlobalOptions & { json?: boolean; watch?: boolean }): Promise<void> {
@@ -17,12 +17,17 @@ export async function status(app: string | undefined, options: GlobalOptions & {
     return;
   }
   const report = await client.status(app);
+  if (app !== undefined && report.apps.length === 0)
+    throw appNotFound(
+      app,
+      (await client.status()).apps.map((a) => a.name),
+    );
   if (options.json) {
     console.log(JSON.stringify(report, null, 2));
     return;
   }
   if (report.apps.length === 0) {
-    console.log(app ? `no app named "${app}"` : 'no apps yet: run cutover deploy');
+    console.log('no apps yet: run cutover deploy');
     return;
   }
   for (const a of report.apps) {
