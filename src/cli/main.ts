@@ -10,7 +10,7 @@ import { STRATEGY_NAMES } from '../model/rollout.js';
  * refused because another rollout of the app runs (ROLLOUT_ALREADY_ACTIVE) is not among them:
  * it exits 1, like a deploy that did not go through, so a CI job that lost the race fails as such.
  */
-const BAD_INPUT_CODES = new Set(['REVISION_ALREADY_STABLE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND', 'NO_ACTIVE_ROLLOUT', 'ROLLOUT_GOING_BACK', 'NOTHING_TO_PROMOTE', 'NOT_PAUSED']);
+const BAD_INPUT_CODES = new Set(['REVISION_ALREADY_STABLE', 'BODY_TOO_LARGE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND', 'NO_ACTIVE_ROLLOUT', 'ROLLOUT_GOING_BACK', 'NOTHING_TO_PROMOTE', 'NOT_PAUSED']);
 
 function program(): Command {
   const cli = new Command('cutover')
