@@ -66,7 +66,7 @@ export async function up(options: UpOptions): Promise<void> {
   if (holder !== null && isAlive(holder)) throw daemonAlreadyRunning(holder, context.layout.root);
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
   const launchedAt = Date.now();
-  const logFd = fs.openSync(context.layout.daemonLog, 'a');
+  const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers), ...(admin !== undefined ? ['--admin', admin] : []), ...(ui !== undefined ? ['--ui', ui, ...(options.uiAllowRemote ? ['--ui-allow-remote'] : [])] : [])], {
     detached: true,
     stdio: ['ignore', logFd, logFd],

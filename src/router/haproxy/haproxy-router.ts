@@ -504,7 +504,7 @@ export class HaproxyRouter implements TrafficRouter {
       this.managed.rewrite(this.renderConfig());
     }
     const state: PersistedState = { apps: [...this.apps.values()], slots: this.allSlots(), installedStructure: this.installedStructure };
-    fs.writeFileSync(`${this.stateFile}.new`, JSON.stringify(state));
+    fs.writeFileSync(`${this.stateFile}.new`, JSON.stringify(state), { mode: 0o600 });
     fs.renameSync(`${this.stateFile}.new`, this.stateFile);
   }
 
@@ -538,7 +538,7 @@ export class HaproxyRouter implements TrafficRouter {
       for (const [kind, entries] of this.mapContents(entry)) {
         const file = path.join(this.managed.paths.mapsDir, mapFileName(entry.frontend.backend, kind));
         const text = entries.map(([key, value]) => `${escapeArg(key)} ${value}\n`).join('');
-        fs.writeFileSync(`${file}.new`, text);
+        fs.writeFileSync(`${file}.new`, text, { mode: 0o600 });
         fs.renameSync(`${file}.new`, file);
       }
     }

@@ -105,7 +105,7 @@ export class ManagedHaproxy {
       child.once('spawn', () => resolve(child.pid!));
     });
     child.unref();
-    fs.writeFileSync(this.paths.pidFile, `${spawned}\n`);
+    fs.writeFileSync(this.paths.pidFile, `${spawned}\n`, { mode: 0o600 });
     const deadline = performance.now() + START_TIMEOUT_MS;
     while (!(await this.stats.send('show info').then(() => true, () => false))) {
       if (child.exitCode !== null || performance.now() > deadline) {

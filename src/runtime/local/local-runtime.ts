@@ -45,8 +45,8 @@ export class LocalRuntime implements Runtime {
       return { pid: null, identity: null, host: INSTANCE_HOST, port, exited: Promise.resolve({ code: null, signal: null, spawnError: `working directory ${request.run.cwd} does not exist` }) };
     }
 
-    fs.mkdirSync(path.dirname(request.logPath), { recursive: true });
-    const logFd = fs.openSync(request.logPath, 'a');
+    fs.mkdirSync(path.dirname(request.logPath), { recursive: true, mode: 0o700 });
+    const logFd = fs.openSync(request.logPath, 'a', 0o600);
     let child;
     try {
       child = spawn(file!, args, { cwd: request.run.cwd, env, detached: true, stdio: ['ignore', logFd, logFd] });
