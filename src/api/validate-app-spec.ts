@@ -1,7 +1,7 @@
 import { CutoverError } from '../errors.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 import { HOOK_POINTS, type AppSpec, type HookSpec } from '../model/spec.js';
-import { APP_NAME_PATTERN } from '../spec/config-schema.js';
+import { APP_NAME_PATTERN, ENV_NAME_PATTERN } from '../spec/config-schema.js';
 
 /**
  * The API takes resolved app specs (the CLI validated the YAML). A library caller may send
@@ -24,6 +24,8 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(Array.isArray(spec.run?.command) && (spec.run.command.length > 0 || spec.runtime?.kind === 'kubernetes') && spec.run.command.every((part) => typeof part === 'string'), 'run.command must be a non-empty list of strings');
   check(typeof spec.run?.cwd === 'string' && spec.run.cwd.startsWith('/'), 'run.cwd must be an absolute path');
   check(typeof spec.run?.env === 'object' && spec.run.env !== null && Object.values(spec.run.env).every((v) => typeof v === 'string'), 'run.env must map names to strings');
+  check(spec.run.secrets === undefined || isNameList(spec.run.secrets), 'run.secrets must be a list of environment variable names');
+  check(spec.run.inheritEnv === undefined || isNameList(spec.run.inheritEnv), 'run.inheritEnv must be a list of environment variable names');
   check(Number.isInteger(spec.replicas) && spec.replicas >= 1 && spec.replicas <= 1000, 'replicas must be an integer from 1 to 1000');
   check(typeof spec.health?.path === 'string' && spec.health.path.startsWith('/'), 'health.path must start with /');
   for (const key of ['intervalMs', 'timeoutMs', 'healthyThreshold', 'unhealthyThreshold', 'startupTimeoutMs'] as const) {
@@ -76,6 +78,7 @@ function badSpec(message: string): CutoverError {
   return new CutoverError('BAD_REQUEST', `invalid app spec: ${message}`, { hint: 'Send specs as loadConfig() returns them.' });
 }
 
+const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((name) => typeof name === 'string' && ENV_NAME_PATTERN.test(name));
 const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65_535;
 const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;

@@ -62,6 +62,7 @@ import { DURATION_PATTERN, formatDuration, parseDuration } from './parse-duratio
 import { LISTEN_HINT, LISTEN_PATTERN, MAX_PORT, MIN_PORT, parseListen } from './parse-listen.js';
 import { formatSize, parseSize, SIZE_PATTERN } from './parse-size.js';
 import { trustedProxyProblem } from '../proxy/trusted-proxies.js';
+import { metricsTokenSchema, runEnvKeys } from './run-env-schema.js';
 
 /**
  * The raw shape of `cutover.yaml`, as written: durations as text, defaults not filled in. Every
@@ -226,6 +227,7 @@ const runSchema = z
       .meta({ description: "Working directory, relative to the config file's directory (the default)." })
       .optional(),
     env: envSchema.optional(),
+    ...runEnvKeys(envNameSchema, fieldHints),
   })
   .meta({ description: 'How to start one instance of the app.' })
   .register(fieldHints, { hint: `add run.command, the program to start, ${COMMAND_EXAMPLE}` });
@@ -747,6 +749,7 @@ export const configSchema = z
     metrics: z
       .strictObject({
         listen: z.union([listenSchema, z.literal(false)]).meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` }).register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` }).optional(),
+        token: metricsTokenSchema(fieldHints),
       })
       .meta({ description: 'Prometheus metrics of cutover and its proxy.' })
       .optional(),

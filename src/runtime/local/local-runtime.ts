@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdoptedInstance, ExitInfo, Runtime, StartRequest, StartedInstance, StopResult } from '../runtime.js';
 import { findProcessByEnv, groupListensOn, processGroupOf } from './process-table.js';
 import { expandVars } from './expand-vars.js';
+import { inheritedEnv } from './instance-env.js';
 import { findFreePort } from './free-port.js';
 import { isGroupAlive, signalGroup } from './process-group.js';
 import { LogFiles } from './log-files.js';
@@ -30,8 +31,9 @@ export class LocalRuntime implements Runtime {
 
   async start(request: StartRequest): Promise<StartedInstance> {
     const port = await findFreePort(INSTANCE_HOST);
+    // A clean environment: the revision's variables, ours, and a few of the daemon's (instance-env.ts).
     const env: Record<string, string> = {
-      ...filterEnv(process.env),
+      ...inheritedEnv(process.env, request.run.inheritEnv),
       ...request.run.env,
       PORT: String(port),
       CUTOVER_APP: request.app,
@@ -123,7 +125,10 @@ export class LocalRuntime implements Runtime {
   }
 }
 
-/** The daemon's environment without its own settings, for the processes it starts. */
+/**
+ * The daemon's environment without its own settings, for the commands it runs on the
+ * operator's behalf (hooks, analysis commands); instances get a clean one (`inheritedEnv`).
+ */
 export function filterEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
