@@ -11,7 +11,6 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from './messages.js';
 import { ensureDataDir } from './data-dir.js';
 import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
-import type { HostPort } from '../model/spec.js';
 import { DEFAULT_METRICS_LISTEN } from '../spec/defaults.js';
 import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
@@ -87,16 +86,20 @@ async function main(): Promise<void> {
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
 
-/** `/metrics` on the config's `metrics.listen` (the default when the config cannot be read). */
+/**
+ * `/metrics` on the config's `metrics.listen`, behind its `metrics.token`. A config that cannot
+ * be read leaves /metrics off: serving it on the default address could drop a token it sets.
+ */
 async function startMetrics(configPath: string, controller: Controller, store: SqliteStore, log: (line: string) => void): ReturnType<typeof startMetricsServer> {
-  let listen: HostPort | null;
+  let metrics;
   try {
-    listen = loadConfig(configPath).metrics?.listen ?? null;
-  } catch {
-    listen = parseListen(DEFAULT_METRICS_LISTEN);
+    metrics = loadConfig(configPath, { shouldReadAppEnv: false }).metrics ?? { listen: parseListen(DEFAULT_METRICS_LISTEN) };
+  } catch (error) {
+    log(`metrics: the config cannot be read (${(error as Error).message}); /metrics is not served until the daemon restarts`);
+    return null;
   }
-  if (listen === null) return null;
-  return startMetricsServer(listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log);
+  if (metrics.listen === null) return null;
+  return startMetricsServer(metrics.listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log, metrics.token);
 }
 
 /** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
