@@ -17,6 +17,8 @@ import { REPORT_AFTER_MS } from '../controller/deploy-report.js';
 import { acceptsEventStream, streamEvents, streamStartId } from './event-stream.js';
 import { createLimitedServer } from './listener-limits.js';
 import { queryInteger, readJsonObject } from './request-input.js';
+import { bestEffortSecretMasker, maskedSpec, storeSecretMasker } from './secret-masking.js';
+import { mapStrings, maskedEnv } from '../model/secrets.js';
 
 export interface ApiServerOptions {
   controller: Controller;
@@ -97,7 +99,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return {
         app,
         stableRevision: store.stableRevision(app),
-        revisions: store.listRevisions(app).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
+        revisions: store.listRevisions(app).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: maskedEnv(r.spec.run), command: r.spec.run.command })),
         rollouts: store.listRollouts(app, 50),
       };
     },
@@ -120,7 +122,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       })),
     }),
     app: ({ params }) => controller.status(knownApp(params[0]!)).apps[0],
-    revisions: ({ params }) => ({ revisions: store.listRevisions(knownApp(params[0]!)).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: r.spec })) }),
+    revisions: ({ params }) => ({ revisions: store.listRevisions(knownApp(params[0]!)).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: maskedSpec(r.spec) })) }),
     rollouts: ({ params, query }) => ({ rollouts: store.listRollouts(knownApp(params[0]!), queryInteger(query, 'limit', { fallback: 50, min: 1, max: 500 })) }),
     instances: ({ params, query }) => ({ instances: store.listInstances(knownApp(params[0]!), { includeStopped: query.get('stopped') === '1' }) }),
     analysis: ({ params }) => {
@@ -151,22 +153,24 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           metrics: (app) => controller.liveMetrics(app),
           app: url.searchParams.get('app') ?? undefined,
           afterId: streamStartId(req, url.searchParams),
+          maskEvent: (event) => mapStrings(event, storeSecretMasker(store)),
         });
         streams.add(end);
         res.on('close', () => streams.delete(end));
         return;
       }
       const body = req.method === 'POST' ? await readJsonObject(req) : {};
-      send(res, 200, await route!.handler({ params, query: url.searchParams, body }));
+      // Secret values never leave in an answer, whatever text they hid in.
+      send(res, 200, mapStrings(await route!.handler({ params, query: url.searchParams, body }), storeSecretMasker(store)));
     } catch (caught) {
       const error = isStorageError(caught) ? storageUnavailable(caught) : caught;
       if (error instanceof CutoverError) {
         const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
         // The rest of a refused body is not read: the connection ends with the answer.
         if (!req.complete) res.setHeader('connection', 'close');
-        send(res, ERROR_STATUS[error.code] ?? 500, body);
+        send(res, ERROR_STATUS[error.code] ?? 500, mapStrings(body, bestEffortSecretMasker(store)));
       } else {
-        send(res, 500, { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' });
+        send(res, 500, mapStrings({ code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' }, bestEffortSecretMasker(store)));
       }
     }
   };

@@ -3,6 +3,7 @@ import { CutoverError, DaemonUnreachableError, InputError } from '../errors.js';
 import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
 import { EXIT_BAD_INPUT, EXIT_DAEMON_UNREACHABLE, EXIT_ROLLOUT_FAILED, EXIT_STORE_CORRUPT } from './exit-codes.js';
 import { paint } from './output.js';
+import { visible } from './terminal-text.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 
 /**
@@ -181,8 +182,8 @@ function reportError(error: unknown): number {
     return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
   }
   if (error instanceof CutoverError) {
-    console.error(`${paint('red', 'error:')} ${error.message}`);
-    if (error.hint) console.error(`${paint('dim', 'hint:')} ${error.hint}`);
+    console.error(`${paint('red', 'error:')} ${visible(error.message)}`);
+    if (error.hint) console.error(`${paint('dim', 'hint:')} ${visible(error.hint)}`);
     if (error instanceof DaemonUnreachableError || error.code === 'DAEMON_STOPPING') return EXIT_DAEMON_UNREACHABLE;
     if (error.code === 'STORE_CORRUPT') return EXIT_STORE_CORRUPT;
     if (error instanceof InputError || BAD_INPUT_CODES.has(error.code)) return EXIT_BAD_INPUT;

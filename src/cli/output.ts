@@ -1,4 +1,5 @@
 import type { EventRecord } from '../store/store.js';
+import { visible } from './terminal-text.js';
 
 const isTerminal = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
@@ -27,7 +28,9 @@ const EVENT_COLORS: Record<string, keyof typeof COLORS> = {
 export function printEvent(event: EventRecord): void {
   const time = new Date(event.at).toISOString().slice(11, 23);
   const color = EVENT_COLORS[event.kind];
-  const message = color ? paint(color, event.message) : event.message;
+  // Events quote hook output and app log lines: shown, never obeyed by the terminal.
+  const shown = visible(event.message);
+  const message = color ? paint(color, shown) : shown;
   console.log(`${paint('dim', time)} ${event.app}  ${message}`);
 }
 

@@ -15,6 +15,8 @@ import { DEFAULT_METRICS_LISTEN } from '../spec/defaults.js';
 import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
 import { EXIT_STORE_CORRUPT } from '../cli/exit-codes.js';
+import { visible } from '../cli/terminal-text.js';
+import { bestEffortSecretMasker } from '../api/secret-masking.js';
 
 /**
  * The control plane process: state, the reconcile loop, the admin API. It can die and be
@@ -25,7 +27,9 @@ async function main(): Promise<void> {
   ignoreOutputErrors();
   const layout = ensureDataDir(process.env.CUTOVER_DATA_DIR!);
   const configPath = process.env.CUTOVER_CONFIG!;
-  const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
+  // Log lines quote hook output and app log lines, to a terminal (up in the foreground) or daemon.log: secrets masked, control characters shown.
+  let maskSecrets = (line: string): string => line;
+  const log = (line: string): void => console.log(`${new Date().toISOString()} ${visible(maskSecrets(line))}`);
   try {
     checkStore(layout.database);
   } catch (error) {
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
     process.exit(EXIT_STORE_CORRUPT);
   }
   const store = new SqliteStore(layout.database);
+  maskSecrets = (line) => bestEffortSecretMasker(store)(line);
   // Test-only fault injection; the primary gives it to the first controller only.
   const crashSwitch = CrashSwitch.fromEnv(process.env);
   if (crashSwitch) log(`fault injection: this controller kills itself after the ${crashSwitch.occurrence}. ${crashSwitch.kind} event of an API rollout`);

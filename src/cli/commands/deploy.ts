@@ -8,6 +8,7 @@ import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 import { watchApps } from '../watch-apps.js';
 import { paint } from '../output.js';
+import { visible } from '../terminal-text.js';
 import { formatDeployReport, REPORT_AFTER_MS, type DeployReport } from '../../controller/deploy-report.js';
 import type { CutoverClient } from '../../api/client.js';
 
@@ -79,9 +80,9 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     console.log(JSON.stringify({ results: out }, null, 2));
   } else {
     for (const r of rollouts) {
-      const line = `${r.app}: rollout ${r.id} ${r.phase}${r.reason ? `: ${r.reason}` : ''}`;
+      const line = visible(`${r.app}: rollout ${r.id} ${r.phase}${r.reason ? `: ${r.reason}` : ''}`);
       const report = reports.get(r.id);
-      if (report) console.log(`\n${formatDeployReport(report)}\n`);
+      if (report) console.log(`\n${visible(formatDeployReport(report))}\n`);
       console.log(r.phase === 'promoted' ? paint('green', line) : paint('red', line));
     }
   }
