@@ -13,11 +13,16 @@ import { repoRoot } from '../test/helpers/repo.js';
  * latency before and during the deploys.
  */
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { deploys: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' }, 'warmup-ms': { type: 'string', default: '3000' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { deploys: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' }, 'warmup-ms': { type: 'string', default: '3000' } },
+  });
   const deploys = Number(values.deploys);
   const clients = Number(values.clients);
   const warmupMs = Number(values['warmup-ms']);
-  console.log(`deploys benchmark: ${deploys} deploys, ${clients} keep-alive clients (GET + 25% POST), 3 replicas behind cutover; peer: stop-then-start on one port\n`);
+  console.log(
+    `deploys benchmark: ${deploys} deploys, ${clients} keep-alive clients (GET + 25% POST), 3 replicas behind cutover; peer: stop-then-start on one port\n`,
+  );
 
   const cutover = await measureCutover(deploys, clients, warmupMs);
   const naive = await measureNaiveRestart(deploys, clients, warmupMs);
@@ -40,7 +45,9 @@ export async function run(argv: string[]): Promise<void> {
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
-  console.log(`\ncutover: ${cutover.during.failed} failed of ${cutover.during.requests} during deploys; peer: ${naive.during.failed} failed of ${naive.during.requests}`);
+  console.log(
+    `\ncutover: ${cutover.during.failed} failed of ${cutover.during.requests} during deploys; peer: ${naive.during.failed} failed of ${naive.during.requests}`,
+  );
   console.log(`deploy wall time: cutover ${(cutover.duringSeconds / deploys).toFixed(2)} s per deploy (3 instances replaced one by one)`);
 }
 

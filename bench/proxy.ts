@@ -164,16 +164,40 @@ function printTable(paths: BenchPath[], samples: Map<string, Sample[]>): void {
     console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
     if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
   }
-  console.log('\nRatios are medians of per-round ratios (same round, same load). CPU counts every process of the proxy (nginx master + workers; cutover primary + proxy workers, not the controller).');
+  console.log(
+    '\nRatios are medians of per-round ratios (same round, same load). CPU counts every process of the proxy (nginx master + workers; cutover primary + proxy workers, not the controller).',
+  );
 
   for (const p of paths.filter((x) => x.key.startsWith('cutover-') || x.key === 'proxy-server')) {
     const s = samples.get(p.key)!;
     const checks: string[] = [];
     if (haproxy) {
-      checks.push(target('≥ 0.6× HAProxy req/s', medianRatio(s, haproxy, (x) => x.wrk.requestsPerSecond), (v) => v >= 0.6, 2));
-      checks.push(target('p99 ≤ 1.5× HAProxy', medianRatio(s, haproxy, (x) => x.wrk.p99Ms), (v) => v <= 1.5, 2));
+      checks.push(
+        target(
+          '≥ 0.6× HAProxy req/s',
+          medianRatio(s, haproxy, (x) => x.wrk.requestsPerSecond),
+          (v) => v >= 0.6,
+          2,
+        ),
+      );
+      checks.push(
+        target(
+          'p99 ≤ 1.5× HAProxy',
+          medianRatio(s, haproxy, (x) => x.wrk.p99Ms),
+          (v) => v <= 1.5,
+          2,
+        ),
+      );
     }
-    if (httpProxy) checks.push(target('≥ 2× http-proxy req/s', medianRatio(s, httpProxy, (x) => x.wrk.requestsPerSecond), (v) => v >= 2, 2));
+    if (httpProxy)
+      checks.push(
+        target(
+          '≥ 2× http-proxy req/s',
+          medianRatio(s, httpProxy, (x) => x.wrk.requestsPerSecond),
+          (v) => v >= 2,
+          2,
+        ),
+      );
     const cpu = s.map((x) => x.cpuMicrosPerRequest).filter((x): x is number => x !== undefined);
     checks.push(target('≤ 35 µs CPU/req', median(cpu), (v) => v <= 35, 1));
     console.log(`${p.label}: ${checks.join('; ')}`);
@@ -327,7 +351,12 @@ async function startCutover(workers: number, workDir: string): Promise<BenchPath
     ].join('\n'),
   );
   const bin = path.join(repoRoot(), 'bin', 'cutover.js');
-  const daemon = ManagedProcess.start(`cutover-${workers}`, process.execPath, [bin, 'up', '-c', configPath, '--data-dir', path.join(dir, 'data'), '--workers', String(workers)], workDir);
+  const daemon = ManagedProcess.start(
+    `cutover-${workers}`,
+    process.execPath,
+    [bin, 'up', '-c', configPath, '--data-dir', path.join(dir, 'data'), '--workers', String(workers)],
+    workDir,
+  );
   const url = `http://127.0.0.1:${port}/`;
   await waitForHttp(url, 30_000, daemon);
   const instancePids = (): number[] => childPids(daemon.pid).flatMap((pid) => childPids(pid, 'backend.js'));

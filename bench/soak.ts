@@ -10,7 +10,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CRASH_AFTER_ENV } from '../src/controller/crash-switch.js';
 import { LoadClient } from '../src/load/load-client.js';
 import { DaemonFixture } from '../test/helpers/daemon-fixture.js';
-import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, runScenario, SCENARIOS, type Scenario } from '../test/helpers/crash-scenarios.js';
+import {
+  crashConfig,
+  InvariantChecker,
+  MARKER_ENV,
+  orphans,
+  processesWithEnv,
+  runScenario,
+  SCENARIOS,
+  type Scenario,
+} from '../test/helpers/crash-scenarios.js';
 
 const RESUME_LIMIT_MS = 10_000;
 

@@ -6,7 +6,15 @@
  * const client = new CutoverClient({ socketPath: '.cutover/cutover.sock' });
  * console.log((await client.status()).apps);
  */
-export { CutoverClient, type HistoryReport, type RolloutReport, type AppSummary, type StreamMessage, type EventWatch, type CutoverClientOptions } from './api/client.js';
+export {
+  CutoverClient,
+  type HistoryReport,
+  type RolloutReport,
+  type AppSummary,
+  type StreamMessage,
+  type EventWatch,
+  type CutoverClientOptions,
+} from './api/client.js';
 export { API_ROUTES, API_PREFIX, type ApiErrorBody } from './api/routes.js';
 export type { StatusReport, AppStatus, RolloutStatus, InstanceStatus } from './controller/status.js';
 export type { LiveMetrics, RevisionRate } from './controller/live-metrics.js';

@@ -24,15 +24,23 @@ describe('admin API actions and reads, with the token', () => {
 
   const specWith = (version: string) => loadConfig(daemon.configPath, { overrides: [`web.run.env.VERSION=${version}`] }).apps;
   const untilGate = (stepIndex: number) =>
-    waitFor(`the canary to wait at step ${stepIndex + 1}`, async () => {
-      const app = await client.app('web');
-      return app.rollout?.phase === 'paused' && app.rollout.gate !== null && app.rollout.stepIndex === stepIndex;
-    }, 20_000);
+    waitFor(
+      `the canary to wait at step ${stepIndex + 1}`,
+      async () => {
+        const app = await client.app('web');
+        return app.rollout?.phase === 'paused' && app.rollout.gate !== null && app.rollout.stepIndex === stepIndex;
+      },
+      20_000,
+    );
 
   before(async () => {
     const adminPort = await findFreePort();
     daemon = await DaemonFixture.start(
-      (port) => sampleAppConfig(port, { replicas: 1, strategy: 'canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }], abortScaleDownDelay: 0s }' }),
+      (port) =>
+        sampleAppConfig(port, {
+          replicas: 1,
+          strategy: 'canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }], abortScaleDownDelay: 0s }',
+        }),
       {
         upArgs: ['--admin', `127.0.0.1:${adminPort}`],
         beforeUp: (fixture) => {
@@ -51,12 +59,24 @@ describe('admin API actions and reads, with the token', () => {
 
   test('apps, app, revisions, rollouts and instances describe the deployed app', async () => {
     const { apps } = await client.apps();
-    assert.deepEqual(apps.map((a) => [a.name, a.stableRevision, a.state]), [['web', 1, 'stable']]);
-    assert.deepEqual(apps[0]!.traffic.map((t) => [t.revision, t.weight]), [[1, 100]]);
+    assert.deepEqual(
+      apps.map((a) => [a.name, a.stableRevision, a.state]),
+      [['web', 1, 'stable']],
+    );
+    assert.deepEqual(
+      apps[0]!.traffic.map((t) => [t.revision, t.weight]),
+      [[1, 100]],
+    );
     assert.equal((await client.app('web')).revision, 1);
-    assert.deepEqual((await client.revisions('web')).revisions.map((r) => [r.number, r.spec.run.env.VERSION]), [[1, '1']]);
+    assert.deepEqual(
+      (await client.revisions('web')).revisions.map((r) => [r.number, r.spec.run.env.VERSION]),
+      [[1, '1']],
+    );
     assert.equal((await client.rollouts('web')).rollouts[0]?.phase, 'promoted');
-    assert.deepEqual((await client.instances('web')).instances.map((i) => [i.revision, i.state]), [[1, 'ready']]);
+    assert.deepEqual(
+      (await client.instances('web')).instances.map((i) => [i.revision, i.state]),
+      [[1, 'ready']],
+    );
     await assert.rejects(client.app('nope'), { code: 'APP_NOT_FOUND' });
     await assert.rejects(client.instances('nope'), { code: 'APP_NOT_FOUND' });
   });
@@ -67,11 +87,17 @@ describe('admin API actions and reads, with the token', () => {
     const { results } = await client.deploy(specWith('2'));
     assert.equal(results[0]?.revision, 2);
     await untilGate(1);
-    await waitFor('the gate event on the stream', () => messages.some((m) => m.type === 'change' && m.event.kind === 'rollout-gate' && m.event.rolloutId === results[0]!.rolloutId));
+    await waitFor('the gate event on the stream', () =>
+      messages.some((m) => m.type === 'change' && m.event.kind === 'rollout-gate' && m.event.rolloutId === results[0]!.rolloutId),
+    );
     const kinds = messages.flatMap((m) => (m.type === 'change' ? [m.event.kind] : []));
     assert.ok(kinds.includes('rollout-started') && kinds.includes('traffic'), kinds.join(', '));
     const ids = messages.flatMap((m) => (m.type === 'change' ? [m.event.id] : []));
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'changes arrive in order, once each');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'changes arrive in order, once each',
+    );
     assert.equal(new Set(ids).size, ids.length);
 
     assert.notEqual((await client.pause('web')).rollout.pausedAt, null);
@@ -97,9 +123,18 @@ describe('admin API actions and reads, with the token', () => {
     const rolloutId = (await client.app('web')).rollout!.id;
     await client.promote('web');
     await untilGate(3);
-    assert.deepEqual((await client.app('web')).traffic.map((t) => [t.revision, t.weight]), [[2, 50], [1, 50]]);
+    assert.deepEqual(
+      (await client.app('web')).traffic.map((t) => [t.revision, t.weight]),
+      [
+        [2, 50],
+        [1, 50],
+      ],
+    );
     assert.equal((await client.abort('web')).rollout.phase, 'aborted');
-    assert.deepEqual((await client.app('web')).traffic.map((t) => [t.revision, t.weight]), [[1, 100]]);
+    assert.deepEqual(
+      (await client.app('web')).traffic.map((t) => [t.revision, t.weight]),
+      [[1, 100]],
+    );
     const analysis = await client.analysis(rolloutId);
     assert.equal(analysis.rolloutId, rolloutId);
     assert.deepEqual(analysis.runs, []);
@@ -118,7 +153,14 @@ describe('admin API actions and reads, with the token', () => {
       throw new Error(`${(error as Error).message}: ${JSON.stringify((await client.app('web')).rollout)}`);
     });
     assert.equal((await client.apps()).apps[0]!.stableRevision, 1);
-    assert.deepEqual((await client.rollouts('web')).rollouts.slice(0, 3).map((r) => [r.trigger, r.toRevision]), [['rollback', 1], ['deploy', 3], ['deploy', 2]]);
+    assert.deepEqual(
+      (await client.rollouts('web')).rollouts.slice(0, 3).map((r) => [r.trigger, r.toRevision]),
+      [
+        ['rollback', 1],
+        ['deploy', 3],
+        ['deploy', 2],
+      ],
+    );
   });
 
   test('a stream opened with afterId replays what was stored after that event', async () => {

@@ -66,9 +66,18 @@ describe('admin API over TCP', () => {
   after(async () => daemon?.stop());
 
   test('every route, and an unknown one, answers 401 without the token or with a wrong one', async () => {
-    const paths = [...API_ROUTES.map((r) => [r.method, `${API_PREFIX}${r.example}`] as const), ['GET', '/nope'] as const, ['GET', `${API_PREFIX}/nope`] as const];
+    const paths = [
+      ...API_ROUTES.map((r) => [r.method, `${API_PREFIX}${r.example}`] as const),
+      ['GET', '/nope'] as const,
+      ['GET', `${API_PREFIX}/nope`] as const,
+    ];
     for (const [method, urlPath] of paths) {
-      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { authorization: 'Bearer wrong-token' },
+        { authorization: `Basic ${TOKEN}` },
+        { authorization: `Bearer ${TOKEN}x` },
+      ]) {
         const answer = await request(adminPort, method, urlPath, headers);
         answers.push(answer);
         assert.equal(answer.status, 401, `${method} ${urlPath} with ${JSON.stringify(headers)}`);
@@ -83,25 +92,37 @@ describe('admin API over TCP', () => {
     assert.equal((await client.status()).apps[0]?.name, 'web');
   });
 
-  test('a Host that is not the listener\'s own is refused even with the token (DNS rebinding)', async () => {
+  test("a Host that is not the listener's own is refused even with the token (DNS rebinding)", async () => {
     const answer = await request(adminPort, 'GET', `${API_PREFIX}/status`, { authorization: `Bearer ${TOKEN}`, host: 'attacker.example:80' });
     answers.push(answer);
     assert.equal(answer.status, 403);
     assert.equal(JSON.parse(answer.body).code, 'ADMIN_HOST_NOT_ALLOWED');
   });
 
-  test('a state-changing request from a foreign Origin is refused; from the listener\'s own it passes', async () => {
-    const foreign = await request(adminPort, 'POST', `${API_PREFIX}/apps/nope/rollback`, { authorization: `Bearer ${TOKEN}`, origin: 'http://attacker.example', 'content-type': 'application/json' });
+  test("a state-changing request from a foreign Origin is refused; from the listener's own it passes", async () => {
+    const foreign = await request(adminPort, 'POST', `${API_PREFIX}/apps/nope/rollback`, {
+      authorization: `Bearer ${TOKEN}`,
+      origin: 'http://attacker.example',
+      'content-type': 'application/json',
+    });
     answers.push(foreign);
     assert.equal(foreign.status, 403);
     assert.equal(JSON.parse(foreign.body).code, 'ADMIN_ORIGIN_NOT_ALLOWED');
-    const own = await request(adminPort, 'POST', `${API_PREFIX}/apps/nope/rollback`, { authorization: `Bearer ${TOKEN}`, origin: `http://127.0.0.1:${adminPort}`, 'content-type': 'application/json' });
+    const own = await request(adminPort, 'POST', `${API_PREFIX}/apps/nope/rollback`, {
+      authorization: `Bearer ${TOKEN}`,
+      origin: `http://127.0.0.1:${adminPort}`,
+      'content-type': 'application/json',
+    });
     answers.push(own);
     assert.equal(own.status, 404, own.body);
   });
 
   test('the token appears in no log line, CLI output, error body or process argument', async () => {
-    outputs.push(await daemon.cli(['status']), await daemon.cli(['status', '--json']), await daemon.cli(['up', '--detach', '--admin', `127.0.0.1:${adminPort}`]));
+    outputs.push(
+      await daemon.cli(['status']),
+      await daemon.cli(['status', '--json']),
+      await daemon.cli(['up', '--detach', '--admin', `127.0.0.1:${adminPort}`]),
+    );
     const texts = [
       fs.readFileSync(path.join(daemon.dataDir, 'daemon.log'), 'utf8'),
       ...outputs.flatMap((o) => [o.stdout, o.stderr]),

@@ -23,11 +23,14 @@ interface Answer {
 
 function request(port: number, method: string, urlPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers: { authorization: `Bearer ${TOKEN}`, ...headers }, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: urlPath, headers: { authorization: `Bearer ${TOKEN}`, ...headers }, agent: false },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     // A refused large body may be cut while it is still being sent: the answer came first.
     req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
     req.end(body);
@@ -94,7 +97,13 @@ describe('admin and dashboard listeners (issue 22)', () => {
 
   test('finding 4: a body that is not a JSON object is a 400 naming it, on deploy, promote and rollback', async () => {
     for (const route of ['/v1/deploy', '/v1/apps/web/promote', '/v1/apps/web/rollback']) {
-      for (const [body, named] of [['null', /got null/], ['[]', /got a list/], ['7', /got number/], ['"x"', /got string/], ['{', /not valid JSON/]] as const) {
+      for (const [body, named] of [
+        ['null', /got null/],
+        ['[]', /got a list/],
+        ['7', /got number/],
+        ['"x"', /got string/],
+        ['{', /not valid JSON/],
+      ] as const) {
         const answer = await request(adminPort, 'POST', route, body, { 'content-type': 'application/json' });
         assert.equal(answer.status, 400, `${route} ${body}: ${answer.body}`);
         const { code, message } = JSON.parse(answer.body) as { code: string; message: string };
@@ -105,20 +114,35 @@ describe('admin and dashboard listeners (issue 22)', () => {
   });
 
   test('finding 4: bad query numbers are a 400 naming the parameter; deploy bodies of the wrong shape are 400', async () => {
-    for (const urlPath of ['/v1/events?limit=abc', '/v1/events?limit=-1', '/v1/events?after=1.5', '/v1/events?rollout=x', '/v1/apps/web/rollouts?limit=abc', '/v1/apps/web/report?rollout=abc']) {
+    for (const urlPath of [
+      '/v1/events?limit=abc',
+      '/v1/events?limit=-1',
+      '/v1/events?after=1.5',
+      '/v1/events?rollout=x',
+      '/v1/apps/web/rollouts?limit=abc',
+      '/v1/apps/web/report?rollout=abc',
+    ]) {
       const answer = await request(adminPort, 'GET', urlPath);
       assert.equal(answer.status, 400, `${urlPath}: ${answer.body}`);
       assert.match(JSON.parse(answer.body).message, /^\?(limit|after|rollout) must be a whole number/);
     }
     assert.equal((await request(adminPort, 'GET', '/v1/events?limit=5000')).status, 200, 'a limit above the most is lowered to it, as before');
-    for (const body of ['{"apps":null}', '{"apps":[null]}', '{"apps":[{}]}', '{"apps":[{"name":"web"}]}', '{"apps":[1],"strategy":5}', '{"skipHooks":"x"}', '{"apps":[{"name":"web","listen":null}]}']) {
+    for (const body of [
+      '{"apps":null}',
+      '{"apps":[null]}',
+      '{"apps":[{}]}',
+      '{"apps":[{"name":"web"}]}',
+      '{"apps":[1],"strategy":5}',
+      '{"skipHooks":"x"}',
+      '{"apps":[{"name":"web","listen":null}]}',
+    ]) {
       const answer = await request(adminPort, 'POST', '/v1/deploy', body);
       assert.equal(answer.status, 400, `${body}: ${answer.body}`);
     }
     assert.equal((await request(adminPort, 'GET', '/v1/rollouts/99999999999999999999')).status, 404);
   });
 
-  test('finding 4: a body over the limit is a 413, declared or sent, on the admin listener and the dashboard\'s', async () => {
+  test("finding 4: a body over the limit is a 413, declared or sent, on the admin listener and the dashboard's", async () => {
     for (const port of [adminPort, uiPort]) {
       const head = `POST /v1/deploy HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n`;
       const declared = await rawExchange(port, `${head}Content-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n`, false);
@@ -139,7 +163,10 @@ describe('admin and dashboard listeners (issue 22)', () => {
         const cutAtOnce = lifetimes.filter((ms) => ms < 2_000).length;
         assert.ok(cutAtOnce >= 20, `${cutAtOnce} connections over the cap of ${ADMIN_MAX_CONNECTIONS} were closed at once on port ${port}`);
         const longest = Math.max(...lifetimes);
-        assert.ok(longest >= ADMIN_HEADERS_TIMEOUT_MS - 500 && longest < ADMIN_HEADERS_TIMEOUT_MS + 3_000, `the slowest lived ${Math.round(longest)} ms on port ${port}`);
+        assert.ok(
+          longest >= ADMIN_HEADERS_TIMEOUT_MS - 500 && longest < ADMIN_HEADERS_TIMEOUT_MS + 3_000,
+          `the slowest lived ${Math.round(longest)} ms on port ${port}`,
+        );
       } finally {
         clearInterval(trickle);
         for (const { socket } of slow) socket.destroy();

@@ -15,7 +15,12 @@ function analysisConfig(port: number, options: { templates: string[]; steps: str
     `metrics: { listen: ${options.metricsListen ?? 'false'} }`,
     sampleAppConfig(port, {
       replicas: 2,
-      strategy: [`canary:`, `        steps: ${options.steps}`, ...(options.background ? [`        analysis: ${options.background}`] : []), '        abortScaleDownDelay: 0s'].join('\n'),
+      strategy: [
+        `canary:`,
+        `        steps: ${options.steps}`,
+        ...(options.background ? [`        analysis: ${options.background}`] : []),
+        '        abortScaleDownDelay: 0s',
+      ].join('\n'),
       extra: ['    analysis:', ...options.templates.map((t) => `      ${t}`)].join('\n'),
     }),
   ].join('\n');
@@ -43,10 +48,14 @@ async function report(daemon: DaemonFixture, rolloutId: number): Promise<DeployR
 async function rollBackAndSettle(daemon: DaemonFixture): Promise<void> {
   const result = await daemon.cli(['rollback', 'web']);
   assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-  await waitFor('the rollback to finish', async () => {
-    const rollout = (await daemon.status()).apps[0]!.rollout;
-    return rollout?.phase === 'rolled-back' || rollout?.phase === 'failed';
-  }, 30_000);
+  await waitFor(
+    'the rollback to finish',
+    async () => {
+      const rollout = (await daemon.status()).apps[0]!.rollout;
+      return rollout?.phase === 'rolled-back' || rollout?.phase === 'failed';
+    },
+    30_000,
+  );
 }
 
 function steadyLoad(daemon: DaemonFixture): LoadClient {
@@ -60,9 +69,7 @@ describe('metric analysis on the proxy’s own counts (builtin)', () => {
   before(async () => {
     daemon = await DaemonFixture.start((port) =>
       analysisConfig(port, {
-        templates: [
-          'error-rate: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 20 }',
-        ],
+        templates: ['error-rate: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 20 }'],
         steps: '[{ setWeight: 50 }, { analysis: { templates: [error-rate] } }]',
       }),
     );
@@ -94,7 +101,10 @@ describe('metric analysis on the proxy’s own counts (builtin)', () => {
     assert.equal(stored.failedByDeploy, 0);
     assert.equal(stored.failedOnStable, 0);
     assert.ok(stored.newRevisionApp5xx > 0);
-    assert.deepEqual(stored.phases.map((p) => p.phase), ['before', 'during', 'after']);
+    assert.deepEqual(
+      stored.phases.map((p) => p.phase),
+      ['before', 'during', 'after'],
+    );
     assert.equal(stored.analysis[0]?.result, 'failed');
     const history = await daemon.cli(['history', 'web']);
     assert.match(history.stdout, /analysis error-rate failed/);
@@ -153,7 +163,10 @@ describe('metric analysis on the proxy’s own counts (builtin)', () => {
     await deployDetached(daemon, { VERSION: '5' });
     await waitFor('the rollout to pause', async () => (await daemon.status()).apps[0]!.rollout?.phase === 'paused', 30_000);
     const rollout = (await daemon.status()).apps[0]!.rollout!;
-    assert.match(rollout.reason ?? '', /^analysis busy was inconclusive: revision \d+ success rate .* over \d+ requests?: fewer than minRequests 1,000,000, too few to judge/);
+    assert.match(
+      rollout.reason ?? '',
+      /^analysis busy was inconclusive: revision \d+ success rate .* over \d+ requests?: fewer than minRequests 1,000,000, too few to judge/,
+    );
     assert.equal(rollout.analysis[0]?.state, 'inconclusive');
     const status = await daemon.cli(['status']);
     assert.match(status.stdout, /analysis busy \(step@1\): inconclusive/);
@@ -164,7 +177,9 @@ describe('metric analysis on the proxy’s own counts (builtin)', () => {
     const refused = await findFreePort();
     daemon.writeConfig(
       analysisConfig(daemon.port, {
-        templates: [`down: { provider: prometheus, address: "http://127.0.0.1:${refused}", query: "up", successCondition: ">= 1", interval: 200ms, count: 5, consecutiveErrorLimit: 1 }`],
+        templates: [
+          `down: { provider: prometheus, address: "http://127.0.0.1:${refused}", query: "up", successCondition: ">= 1", interval: 200ms, count: 5, consecutiveErrorLimit: 1 }`,
+        ],
         steps: '[{ setWeight: 50 }, { analysis: { templates: [down] } }]',
       }),
     );
@@ -183,7 +198,10 @@ describe('rolling analysis after each batch', () => {
       sampleAppConfig(port, {
         replicas: 3,
         rolling: '{ maxSurge: 1, maxUnavailable: 0, analysis: { templates: [errors] } }',
-        extra: ['    analysis:', '      errors: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 10 }'].join('\n'),
+        extra: [
+          '    analysis:',
+          '      errors: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 10 }',
+        ].join('\n'),
       }),
     ].join('\n');
   let daemon: DaemonFixture;
@@ -198,7 +216,15 @@ describe('rolling analysis after each batch', () => {
     const figures = await load.stop();
     assert.equal(result.code, 0, `${result.stdout}\n${daemon.logTail()}`);
     const rollout = await daemon.client.rollout(result.rolloutId);
-    assert.deepEqual(rollout.analysisRuns.map((r) => [r.pointKey, r.state]), [['batch@1', 'successful'], ['batch@2', 'successful'], ['rolling', 'successful']], `${result.stdout}\n${daemon.logTail(80)}`);
+    assert.deepEqual(
+      rollout.analysisRuns.map((r) => [r.pointKey, r.state]),
+      [
+        ['batch@1', 'successful'],
+        ['batch@2', 'successful'],
+        ['rolling', 'successful'],
+      ],
+      `${result.stdout}\n${daemon.logTail(80)}`,
+    );
     assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
   });
 
@@ -210,7 +236,10 @@ describe('rolling analysis after each batch', () => {
     const rollout = await daemon.client.rollout(result.rolloutId);
     assert.equal(rollout.phase, 'rolled-back');
     assert.match(rollout.reason ?? '', /^analysis errors failed: revision 3 success rate 0\.\d+ over \d+ requests < 0\.95/);
-    assert.deepEqual(rollout.analysisRuns.map((r) => [r.pointKey, r.state]), [['batch@1', 'failed']]);
+    assert.deepEqual(
+      rollout.analysisRuns.map((r) => [r.pointKey, r.state]),
+      [['batch@1', 'failed']],
+    );
     const { events } = await daemon.client.events({ rolloutId: result.rolloutId });
     const started = events.filter((e) => e.kind === 'instance-starting' && /revision 3\b/.test(e.message));
     assert.equal(started.length, 1, started.map((e) => e.message).join('\n'));
@@ -223,11 +252,14 @@ describe('metric analysis with a real Prometheus scraping cutover’s /metrics',
   let daemon: DaemonFixture;
   let prometheus: TestPrometheus;
   let metricsPort = 0;
-  const query = 'sum(rate(cutover_requests_total{app="{{app}}",revision="{{revision}}",code_class="5xx"}[5s])) / sum(rate(cutover_requests_total{app="{{app}}",revision="{{revision}}"}[5s]))';
+  const query =
+    'sum(rate(cutover_requests_total{app="{{app}}",revision="{{revision}}",code_class="5xx"}[5s])) / sum(rate(cutover_requests_total{app="{{app}}",revision="{{revision}}"}[5s]))';
   const config = (port: number, address: string): string =>
     analysisConfig(port, {
       metricsListen: `127.0.0.1:${metricsPort}`,
-      templates: [`errors: { provider: prometheus, address: "${address}", query: ${JSON.stringify(query)}, successCondition: "< 0.05", interval: 2s, count: 3, inconclusiveLimit: 4 }`],
+      templates: [
+        `errors: { provider: prometheus, address: "${address}", query: ${JSON.stringify(query)}, successCondition: "< 0.05", interval: 2s, count: 3, inconclusiveLimit: 4 }`,
+      ],
       steps: '[{ setWeight: 50 }, { analysis: { templates: [errors] } }]',
     });
 
@@ -245,7 +277,15 @@ describe('metric analysis with a real Prometheus scraping cutover’s /metrics',
 
   it('/metrics serves the documented metric names', async () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    for (const name of ['cutover_requests_total', 'cutover_request_duration_seconds_bucket', 'cutover_upstream_errors_total', 'cutover_rollout_info', 'cutover_rollout_weight', 'cutover_analysis_runs_total', 'cutover_instances']) {
+    for (const name of [
+      'cutover_requests_total',
+      'cutover_request_duration_seconds_bucket',
+      'cutover_upstream_errors_total',
+      'cutover_rollout_info',
+      'cutover_rollout_weight',
+      'cutover_analysis_runs_total',
+      'cutover_instances',
+    ]) {
       assert.match(text, new RegExp(`^# TYPE ${name.replace(/_bucket$/, '')} `, 'm'), name);
     }
     assert.match(text, /^cutover_instances\{app="web",revision="1",state="ready"\} 2$/m);

@@ -17,12 +17,22 @@ const takenPort = (holder.address() as net.AddressInfo).port;
 process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
 
 const BAD_REVISIONS: { name: string; set: string[]; reason: RegExp }[] = [
-  { name: 'a command it may not execute', set: [`web.run.command=[${JSON.stringify(notExecutable)}]`], reason: /permission denied: .*app\.sh cannot be executed/ },
-  { name: 'an app that exits 0 at once', set: ['web.run.env.BROKEN=exit-0'], reason: /exited with code 0 .* before becoming ready; its last output: "BROKEN=exit-0: nothing to do, bye"/ },
+  {
+    name: 'a command it may not execute',
+    set: [`web.run.command=[${JSON.stringify(notExecutable)}]`],
+    reason: /permission denied: .*app\.sh cannot be executed/,
+  },
+  {
+    name: 'an app that exits 0 at once',
+    set: ['web.run.env.BROKEN=exit-0'],
+    reason: /exited with code 0 .* before becoming ready; its last output: "BROKEN=exit-0: nothing to do, bye"/,
+  },
   {
     name: 'an app whose port is already taken',
     set: ['web.run.env.BROKEN=port-taken', `web.run.env.TAKEN_PORT=${takenPort}`],
-    reason: new RegExp(`exited with code 1 .* before becoming ready; its last output: "Error: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${takenPort}"`),
+    reason: new RegExp(
+      `exited with code 1 .* before becoming ready; its last output: "Error: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${takenPort}"`,
+    ),
   },
   {
     name: 'an app that forks grandchildren and never becomes ready',
@@ -54,13 +64,21 @@ const BAD_REVISIONS: { name: string; set: string[]; reason: RegExp }[] = [
     set: ['web.run.env.BROKEN=crash-after', 'web.run.env.CRASH_AFTER_MS=300', 'web.strategy.rolling.minReady=1s'],
     reason: /crashed: exited with code 1 after/,
   },
-  { name: 'an app that never becomes ready', set: ['web.run.env.BROKEN=never-ready'], reason: /not ready within the startup timeout of 2\.0s \(last check GET \/healthz: HTTP 503\)$/ },
+  {
+    name: 'an app that never becomes ready',
+    set: ['web.run.env.BROKEN=never-ready'],
+    reason: /not ready within the startup timeout of 2\.0s \(last check GET \/healthz: HTTP 503\)$/,
+  },
   {
     name: 'a revision that misses its progress deadline',
     set: ['web.run.env.BROKEN=never-ready', 'web.health.startupTimeout=30s', 'web.strategy.rolling.progressDeadline=1s'],
     reason: /progress deadline exceeded: not complete after 1\.0s \(0\/3 of revision \d+ ready, 3 old left\)/,
   },
-  { name: 'an app listening on the wrong port', set: ['web.run.env.BROKEN=wrong-port'], reason: /not ready within the startup timeout .*ECONNREFUSED.*does the app listen on \$PORT/ },
+  {
+    name: 'an app listening on the wrong port',
+    set: ['web.run.env.BROKEN=wrong-port'],
+    reason: /not ready within the startup timeout .*ECONNREFUSED.*does the app listen on \$PORT/,
+  },
 ];
 
 describe('bad new revisions roll back by themselves', () => {
@@ -94,7 +112,8 @@ describe('bad new revisions roll back by themselves', () => {
       assert.equal(load.snapshot().failed - before, 0, `failed requests: ${JSON.stringify(load.snapshot().failures)}\n${daemon.logTail()}`);
       // Every process the bad revision started is gone, its whole group with it.
       const badInstances = web.instances.filter((i) => i.revision !== 1);
-      for (const instance of badInstances) if (instance.pid) await waitFor(`the group of ${instance.id} to be empty`, () => !isProcessGroupAlive(instance.pid!));
+      for (const instance of badInstances)
+        if (instance.pid) await waitFor(`the group of ${instance.id} to be empty`, () => !isProcessGroupAlive(instance.pid!));
       // Logs stay under their cap (10 MiB, the older part in .1).
       for (const file of fs.readdirSync(path.join(daemon.dataDir, 'logs', 'web'))) {
         assert.ok(fs.statSync(path.join(daemon.dataDir, 'logs', 'web', file)).size <= 10 * 1024 * 1024, `${file} is over its cap`);
@@ -108,7 +127,9 @@ describe('bad new revisions roll back by themselves', () => {
 describe('stopping an instance that ignores SIGTERM', () => {
   let daemon: DaemonFixture;
   before(async () => {
-    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 1, stopTimeout: '500ms', env: { BROKEN: 'ignore-sigterm', SPAWN_CHILD: '1' } }));
+    daemon = await DaemonFixture.start((port) =>
+      sampleAppConfig(port, { replicas: 1, stopTimeout: '500ms', env: { BROKEN: 'ignore-sigterm', SPAWN_CHILD: '1' } }),
+    );
   });
   after(async () => daemon.stop());
 

@@ -2,17 +2,21 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { findFreePort } from '../src/runtime/local/free-port.js';
-import type { DaemonFixture} from './helpers/daemon-fixture.js';
+import type { DaemonFixture } from './helpers/daemon-fixture.js';
 import { givenDaemon, isProcessGroupAlive, runCli, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { sample } from './helpers/traffic.js';
 
 const PREVIEW = { 'x-cutover-preview': '1' };
 
 async function untilGate(daemon: DaemonFixture): Promise<void> {
-  await waitFor('the rollout to wait at its gate', async () => {
-    const rollout = (await daemon.status()).apps[0]!.rollout;
-    return rollout?.phase === 'paused' && rollout.gate !== null;
-  }, 20_000);
+  await waitFor(
+    'the rollout to wait at its gate',
+    async () => {
+      const rollout = (await daemon.status()).apps[0]!.rollout;
+      return rollout?.phase === 'paused' && rollout.gate !== null;
+    },
+    20_000,
+  );
 }
 
 function refusesConnections(port: number): Promise<boolean> {
@@ -46,7 +50,13 @@ describe('blue-green deploys', () => {
     assert.equal(waiting.rollout?.phase, 'paused');
     assert.match(waiting.rollout?.gate ?? '', /cutover promote web/);
     assert.deepEqual(waiting.rollout?.steps, ['preview', 'switch']);
-    assert.deepEqual(waiting.traffic.map((t) => [t.revision, t.weight]), [[2, 0], [1, 100]]);
+    assert.deepEqual(
+      waiting.traffic.map((t) => [t.revision, t.weight]),
+      [
+        [2, 0],
+        [1, 100],
+      ],
+    );
 
     assert.deepEqual((await sample(daemon().origin, 300)).byRevision, { 1: 300 }, 'real traffic stays on blue');
     assert.deepEqual((await sample(daemon().origin, 50, { headers: PREVIEW })).byRevision, { 2: 50 }, 'the preview header reaches green');
@@ -72,7 +82,10 @@ describe('blue-green deploys', () => {
 
   it('rollback inside the scale-down window starts no process and restores blue for all new requests', async (t) => {
     const before = (await daemon().status()).apps[0]!;
-    const blue = before.instances.filter((i) => i.revision === 1).map((i) => i.id).sort();
+    const blue = before.instances
+      .filter((i) => i.revision === 1)
+      .map((i) => i.id)
+      .sort();
     const startedAt = performance.now();
     const rollback = await daemon().cli(['rollback', 'web']);
     t.diagnostic(`cutover rollback inside the window took ${Math.round(performance.now() - startedAt)} ms, CLI start-up included`);
@@ -82,7 +95,14 @@ describe('blue-green deploys', () => {
     const after = (await daemon().status()).apps[0]!;
     assert.equal(after.revision, 1);
     assert.equal(after.rollout?.phase, 'rolled-back');
-    assert.deepEqual(after.instances.filter((i) => i.revision === 1).map((i) => i.id).sort(), blue, 'the same blue instances serve again');
+    assert.deepEqual(
+      after.instances
+        .filter((i) => i.revision === 1)
+        .map((i) => i.id)
+        .sort(),
+      blue,
+      'the same blue instances serve again',
+    );
     const { events } = await daemon().client.events({ rolloutId: after.rollout!.id });
     assert.equal(events.filter((e) => e.kind === 'instance-starting').length, 0, events.map((e) => e.message).join('\n'));
     const started = events.find((e) => e.kind === 'rollout-started')!.at;
@@ -99,7 +119,11 @@ describe('blue-green deploys', () => {
 
     const abort = await daemon().cli(['abort', 'web']);
     assert.equal(abort.code, 0, abort.stderr);
-    assert.deepEqual((await sample(daemon().origin, 200, { headers: PREVIEW })).byRevision, { 1: 200 }, 'not even preview traffic reaches the aborted revision');
+    assert.deepEqual(
+      (await sample(daemon().origin, 200, { headers: PREVIEW })).byRevision,
+      { 1: 200 },
+      'not even preview traffic reaches the aborted revision',
+    );
     const aborted = (await daemon().status()).apps[0]!;
     assert.equal(aborted.rollout?.phase, 'aborted');
     assert.equal(aborted.revision, 1);
@@ -108,7 +132,15 @@ describe('blue-green deploys', () => {
 
   it('autoPromote switches by itself once green has been ready that long; blue stops when the scale-down delay ends', async () => {
     const blue = (await daemon().status()).apps[0]!.instances.filter((i) => i.revision === 1 && i.state === 'ready');
-    const deploy = await daemon().cli(['deploy', '--set', 'web.run.env.VERSION=4', '--set', 'web.strategy.blueGreen.autoPromote=300ms', '--set', 'web.strategy.blueGreen.scaleDownDelay=1s']);
+    const deploy = await daemon().cli([
+      'deploy',
+      '--set',
+      'web.run.env.VERSION=4',
+      '--set',
+      'web.strategy.blueGreen.autoPromote=300ms',
+      '--set',
+      'web.strategy.blueGreen.scaleDownDelay=1s',
+    ]);
     assert.equal(deploy.code, 0, `${deploy.stdout}\n${deploy.stderr}`);
     assert.match(deploy.stdout, /promoted/);
     assert.deepEqual((await sample(daemon().origin, 100)).byRevision, { 4: 100 });

@@ -3,17 +3,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
-import type { DaemonFixture} from './helpers/daemon-fixture.js';
+import type { DaemonFixture } from './helpers/daemon-fixture.js';
 import { givenDaemon, isProcessGroupAlive, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { sample, sharePercent } from './helpers/traffic.js';
 
 const REQUESTS_PER_WEIGHT = 10_000;
 
 async function untilStep(daemon: DaemonFixture, stepIndex: number): Promise<void> {
-  await waitFor(`the canary to wait at step ${stepIndex + 1}`, async () => {
-    const rollout = (await daemon.status()).apps[0]!.rollout;
-    return rollout?.phase === 'paused' && rollout.gate !== null && rollout.stepIndex === stepIndex;
-  }, 20_000);
+  await waitFor(
+    `the canary to wait at step ${stepIndex + 1}`,
+    async () => {
+      const rollout = (await daemon.status()).apps[0]!.rollout;
+      return rollout?.phase === 'paused' && rollout.gate !== null && rollout.stepIndex === stepIndex;
+    },
+    20_000,
+  );
 }
 
 /** A client that keeps one cookie jar of one cookie, like a browser would. */
@@ -55,7 +59,13 @@ describe('canary deploys', () => {
     await untilStep(daemon(), 1);
     const status = (await daemon().status()).apps[0]!;
     assert.deepEqual(status.rollout?.steps, ['setWeight 10', 'pause (until promoted)', 'setWeight 50', 'pause (until promoted)']);
-    assert.deepEqual(status.traffic.map((t) => [t.revision, t.weight]), [[2, 10], [1, 90]]);
+    assert.deepEqual(
+      status.traffic.map((t) => [t.revision, t.weight]),
+      [
+        [2, 10],
+        [1, 90],
+      ],
+    );
 
     const result = await sample(daemon().origin, REQUESTS_PER_WEIGHT);
     assert.equal(result.byRevision['failed'], undefined);
@@ -106,7 +116,10 @@ describe('canary deploys', () => {
     await waitFor('the canary to be promoted', async () => (await daemon().status()).apps[0]!.rollout?.phase === 'promoted');
     assert.deepEqual((await sample(daemon().origin, 200)).byRevision, { 2: 200 });
     for (const instance of stable) await waitFor(`stable ${instance.id} to stop`, () => !isProcessGroupAlive(instance.pid!));
-    assert.deepEqual((await daemon().status()).apps[0]!.traffic.map((t) => [t.revision, t.weight]), [[2, 100]]);
+    assert.deepEqual(
+      (await daemon().status()).apps[0]!.traffic.map((t) => [t.revision, t.weight]),
+      [[2, 100]],
+    );
   });
 
   it('after abort is acknowledged, no request reaches the aborted revision, not even by route or cookie', async () => {
@@ -135,7 +148,16 @@ describe('canary mirroring', () => {
   for (const misbehave of ['reset', 'slow:30000']) {
     it(`answers clients from stable only while copies go to a canary that is ${misbehave.startsWith('slow') ? 'slow' : 'failing'}`, async () => {
       const log = path.join(daemon().dir, `requests-${misbehave.replace(':', '-')}.log`);
-      const deploy = await daemon().cli(['deploy', '--detach', '--set', `web.run.env.VERSION=${misbehave}`, '--set', `web.run.env.MISBEHAVE=${misbehave}`, '--set', `web.run.env.RECORD_REQUESTS=${log}`]);
+      const deploy = await daemon().cli([
+        'deploy',
+        '--detach',
+        '--set',
+        `web.run.env.VERSION=${misbehave}`,
+        '--set',
+        `web.run.env.MISBEHAVE=${misbehave}`,
+        '--set',
+        `web.run.env.RECORD_REQUESTS=${log}`,
+      ]);
       assert.equal(deploy.code, 0, deploy.stderr);
       await untilStep(daemon(), 1);
 
@@ -146,7 +168,10 @@ describe('canary mirroring', () => {
       const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
       const arrived = lines.filter((l) => l.startsWith('arrived GET / '));
       assert.ok(arrived.length >= 10, `the canary saw ${arrived.length} copies`);
-      assert.ok(arrived.every((l) => l.endsWith('mirror=1')), 'copies are marked x-cutover-mirror: 1');
+      assert.ok(
+        arrived.every((l) => l.endsWith('mirror=1')),
+        'copies are marked x-cutover-mirror: 1',
+      );
       if (misbehave.startsWith('slow')) {
         // All 200 answers came back while the canary still held every copy: copies never delay the real request.
         assert.equal(lines.filter((l) => l.startsWith('answered')).length, 0);

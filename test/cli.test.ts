@@ -68,7 +68,10 @@ describe('cutover CLI without a daemon', () => {
     const config = path.join(dir, 'logcap.yaml');
     const dataDir = path.join(dir, 'logcap-data');
     fs.writeFileSync(config, sampleAppConfig(1, { replicas: 1 }));
-    for (const [value, message] of [['ten megs', /CUTOVER_LOG_MAX_SIZE="ten megs": expected a size such as 16KiB/], ['1KiB', /CUTOVER_LOG_MAX_SIZE=1KiB is below the 64KiB minimum/]] as const) {
+    for (const [value, message] of [
+      ['ten megs', /CUTOVER_LOG_MAX_SIZE="ten megs": expected a size such as 16KiB/],
+      ['1KiB', /CUTOVER_LOG_MAX_SIZE=1KiB is below the 64KiB minimum/],
+    ] as const) {
       const up = await runCli(['up', '--detach', '-c', config, '--data-dir', dataDir], { env: { CUTOVER_LOG_MAX_SIZE: value } });
       assert.equal(up.code, 2, up.stderr);
       assert.match(up.stderr, message);
@@ -78,11 +81,29 @@ describe('cutover CLI without a daemon', () => {
 
   it('render prints the Kubernetes objects of a kubernetes app as YAML documents, and refuses a local app with exit 2', async () => {
     const file = path.join(dir, 'k8s.yaml');
-    fs.writeFileSync(file, ['apps:', '  web:', '    replicas: 2', '    runtime: { kubernetes: { namespace: shop, image: registry.example/web:1.4.2, port: 8080 } }', '    router: { kubernetes: { service: web, httpRoute: web } }', '  local:', '    listen: 18081', '    run: { command: [node, server.js] }', ''].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        'apps:',
+        '  web:',
+        '    replicas: 2',
+        '    runtime: { kubernetes: { namespace: shop, image: registry.example/web:1.4.2, port: 8080 } }',
+        '    router: { kubernetes: { service: web, httpRoute: web } }',
+        '  local:',
+        '    listen: 18081',
+        '    run: { command: [node, server.js] }',
+        '',
+      ].join('\n'),
+    );
     const result = await runCli(['render', 'web', '--revision', '3', '-c', file]);
     assert.equal(result.code, 0, result.stderr);
-    const documents = result.stdout.split(/^---$/m).map((text) => parseYaml(text) as { kind: string; metadata: { name: string; namespace: string }; spec: any });
-    assert.deepEqual(documents.map((d) => `${d.kind}/${d.metadata.name}`), ['ReplicaSet/web-r3', 'Service/web', 'Service/web-r3', 'HTTPRoute/web']);
+    const documents = result.stdout
+      .split(/^---$/m)
+      .map((text) => parseYaml(text) as { kind: string; metadata: { name: string; namespace: string }; spec: any });
+    assert.deepEqual(
+      documents.map((d) => `${d.kind}/${d.metadata.name}`),
+      ['ReplicaSet/web-r3', 'Service/web', 'Service/web-r3', 'HTTPRoute/web'],
+    );
     assert.ok(documents.every((d) => d.metadata.namespace === 'shop'));
     assert.equal(documents[0]!.spec.replicas, 2);
     assert.equal(documents[0]!.spec.template.spec.containers[0].image, 'registry.example/web:1.4.2');
@@ -125,7 +146,21 @@ describe('cutover CLI with a daemon', () => {
     assert.equal(web.name, 'web');
     assert.equal(web.revision, 1);
     const rollout = web.rollout as Record<string, unknown>;
-    assert.deepEqual(Object.keys(rollout).sort(), ['analysis', 'fromRevision', 'gate', 'id', 'isPausedByUser', 'phase', 'reason', 'step', 'stepIndex', 'steps', 'strategy', 'toRevision', 'warm']);
+    assert.deepEqual(Object.keys(rollout).sort(), [
+      'analysis',
+      'fromRevision',
+      'gate',
+      'id',
+      'isPausedByUser',
+      'phase',
+      'reason',
+      'step',
+      'stepIndex',
+      'steps',
+      'strategy',
+      'toRevision',
+      'warm',
+    ]);
     assert.deepEqual([rollout.steps, rollout.stepIndex, rollout.gate, rollout.isPausedByUser, rollout.warm], [[], 0, null, false, null]);
     assert.equal(rollout.phase, 'promoted');
     assert.equal(rollout.strategy, 'rolling');
@@ -141,7 +176,10 @@ describe('cutover CLI with a daemon', () => {
     const deploy = await daemon.cli(['deploy', '--json', '--set', 'web.run.env.VERSION=2']);
     assert.equal(deploy.code, 0, deploy.stderr);
     const result = JSON.parse(deploy.stdout) as { results: { app: string; revision: number; phase: string }[] };
-    assert.deepEqual(result.results.map((r) => [r.app, r.revision, r.phase]), [['web', 2, 'promoted']]);
+    assert.deepEqual(
+      result.results.map((r) => [r.app, r.revision, r.phase]),
+      [['web', 2, 'promoted']],
+    );
 
     const rollback = await daemon.cli(['rollback', 'web']);
     assert.equal(rollback.code, 0, rollback.stderr);
@@ -151,8 +189,14 @@ describe('cutover CLI with a daemon', () => {
 
     const history = await daemon.cli(['history', 'web', '--json']);
     const parsed = JSON.parse(history.stdout) as { revisions: { number: number }[]; rollouts: { phase: string }[] };
-    assert.deepEqual(parsed.revisions.map((r) => r.number), [1, 2]);
-    assert.deepEqual(parsed.rollouts.map((r) => r.phase), ['rolled-back', 'promoted', 'promoted']);
+    assert.deepEqual(
+      parsed.revisions.map((r) => r.number),
+      [1, 2],
+    );
+    assert.deepEqual(
+      parsed.rollouts.map((r) => r.phase),
+      ['rolled-back', 'promoted', 'promoted'],
+    );
   });
 
   it('refuses a deploy while a rollout is active, with exit 1, the running rollout and the way out', async () => {

@@ -23,7 +23,9 @@ describe('parallel deploys', () => {
     // A canary waits at its gate for `promote`: the one deploy that runs stays running however
     // slowly the other nineteen start, so none of them can arrive after it ended.
     const deploys = Promise.all(
-      Array.from({ length: 20 }, (_, n) => daemon.cli(['deploy', 'web', '--strategy', 'canary', '--set', 'web.run.env.VERSION=2']).then((result) => void finished.push({ n, result }))),
+      Array.from({ length: 20 }, (_, n) =>
+        daemon.cli(['deploy', 'web', '--strategy', 'canary', '--set', 'web.run.env.VERSION=2']).then((result) => void finished.push({ n, result })),
+      ),
     );
     await waitFor('19 deploys to return', () => finished.length >= 19, 60_000);
     const promote = await daemon.cli(['promote', 'web', '--full']);

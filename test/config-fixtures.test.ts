@@ -11,7 +11,6 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/spec/index.js';
 import { repoRoot } from './helpers/repo.js';
 
-
 const FIXTURES = join(repoRoot(), 'test', 'fixtures', 'config');
 const MIN_INVALID_FIXTURES = 34;
 
@@ -22,7 +21,9 @@ interface Expectation {
 }
 
 function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort();
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort();
 }
 
 function expectationOf(file: string): Expectation {
@@ -58,11 +59,7 @@ describe('invalid config fixtures', () => {
       const error = loadError(file);
       const problem = error.problems[0];
       assert.ok(problem, 'the error lists at least one problem');
-      assert.deepEqual(
-        { file: problem.file, line: problem.line, path: problem.path },
-        { file, line: expected.line, path: expected.path },
-        error.message,
-      );
+      assert.deepEqual({ file: problem.file, line: problem.line, path: problem.path }, { file, line: expected.line, path: expected.path }, error.message);
       assert.ok(problem.column >= 1, 'a problem in the file has a column');
       assert.ok(problem.message.trim().length > 0, 'the problem has a message');
       assert.ok(error.message.includes(`${file}:${expected.line}:${problem.column}  `), error.message);

@@ -34,7 +34,11 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
     const uiPort = await findFreePort();
     url = `http://127.0.0.1:${uiPort}/`;
     daemon = await DaemonFixture.start(
-      (port) => sampleAppConfig(port, { replicas: 1, strategy: 'canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }], abortScaleDownDelay: 0s }' }),
+      (port) =>
+        sampleAppConfig(port, {
+          replicas: 1,
+          strategy: 'canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }], abortScaleDownDelay: 0s }',
+        }),
       {
         upArgs: ['--ui', `127.0.0.1:${uiPort}`],
         beforeUp: (fixture) => {
@@ -43,7 +47,10 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
         },
       },
     );
-    browser = await chromium.launch({ executablePath: (chromiumProgram as { path: string }).path, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({
+      executablePath: (chromiumProgram as { path: string }).path,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
     // A CSP violation or a script error shows up here and fails the test.
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -97,7 +104,10 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
 
     await page.getByTestId('action-promote').click();
     await page.getByTestId('confirm-yes').click();
-    await page.getByTestId('phase').filter({ hasText: /^promoted$/ }).waitFor({ timeout: 20_000 });
+    await page
+      .getByTestId('phase')
+      .filter({ hasText: /^promoted$/ })
+      .waitFor({ timeout: 20_000 });
     await page.getByTestId('stable-revision').filter({ hasText: /^2$/ }).waitFor({ timeout: 20_000 });
     assert.match(await traffic.innerText(), /^revision 2: 100%/);
     assert.equal(await page.getByTestId('action-promote').isDisabled(), true);

@@ -88,7 +88,13 @@ describe('dashboard listener', () => {
   });
 
   test('issue 22: the token logs in to a session in a header, never a cookie; the API and the event stream take it', async () => {
-    const foreign = await request(port, 'POST', '/login', { origin: 'http://attacker.example', 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
+    const foreign = await request(
+      port,
+      'POST',
+      '/login',
+      { origin: 'http://attacker.example', 'content-type': 'application/json' },
+      JSON.stringify({ token: TOKEN }),
+    );
     assert.equal(foreign.status, 403, 'a login from another site');
     const answer = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
     assert.equal(answer.status, 200);

@@ -60,31 +60,42 @@ describe('the data dir is private (issue 22, finding 2)', () => {
     assert.deepEqual(fs.readdirSync(dataDir), [], 'nothing was started or written');
   });
 
-  test('a 0777 data dir of another user, holding an admin token that user wrote, is refused', { skip: isRoot ? false : 'needs root to give a folder to another user' }, async () => {
-    const dataDir = path.join(scratch, 'theirs');
-    fs.mkdirSync(dataDir);
-    fs.writeFileSync(path.join(dataDir, 'admin-token'), 'chosen-by-another-user-0123456789\n', { mode: 0o600 });
-    fs.chownSync(path.join(dataDir, 'admin-token'), NOBODY, NOBODY);
-    fs.chownSync(dataDir, NOBODY, NOBODY);
-    fs.chmodSync(dataDir, 0o777);
-    const result = await runCli(['up', '--detach', '--admin', '127.0.0.1:1', '-c', config, '--data-dir', dataDir]);
-    assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, new RegExp(`the data dir ${dataDir} belongs to user nobody \\(uid ${NOBODY}\\), not to user \\S+ \\(uid 0\\) who runs cutover`));
-    assert.match(result.stderr, /hint: use a data dir of your own/);
-    assert.deepEqual(fs.readdirSync(dataDir), ['admin-token']);
-  });
+  test(
+    'a 0777 data dir of another user, holding an admin token that user wrote, is refused',
+    { skip: isRoot ? false : 'needs root to give a folder to another user' },
+    async () => {
+      const dataDir = path.join(scratch, 'theirs');
+      fs.mkdirSync(dataDir);
+      fs.writeFileSync(path.join(dataDir, 'admin-token'), 'chosen-by-another-user-0123456789\n', { mode: 0o600 });
+      fs.chownSync(path.join(dataDir, 'admin-token'), NOBODY, NOBODY);
+      fs.chownSync(dataDir, NOBODY, NOBODY);
+      fs.chmodSync(dataDir, 0o777);
+      const result = await runCli(['up', '--detach', '--admin', '127.0.0.1:1', '-c', config, '--data-dir', dataDir]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(`the data dir ${dataDir} belongs to user nobody \\(uid ${NOBODY}\\), not to user \\S+ \\(uid 0\\) who runs cutover`),
+      );
+      assert.match(result.stderr, /hint: use a data dir of your own/);
+      assert.deepEqual(fs.readdirSync(dataDir), ['admin-token']);
+    },
+  );
 
-  test('an admin token file another user owns is refused, in a data dir of ours', { skip: isRoot ? false : 'needs root to give a file to another user' }, async () => {
-    const dataDir = path.join(scratch, 'planted');
-    fs.mkdirSync(dataDir, { mode: 0o700 });
-    const token = path.join(dataDir, 'admin-token');
-    fs.writeFileSync(token, 'chosen-by-another-user-0123456789\n', { mode: 0o600 });
-    fs.chownSync(token, NOBODY, NOBODY);
-    const result = await runCli(['up', '--detach', '--admin', '127.0.0.1:1', '-c', config, '--data-dir', dataDir]);
-    assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, new RegExp(`the admin token file ${token} belongs to uid ${NOBODY}, not to uid 0 who runs cutover`));
-    assert.match(result.stderr, new RegExp(`hint: delete it \\(rm ${token}\\)`));
-  });
+  test(
+    'an admin token file another user owns is refused, in a data dir of ours',
+    { skip: isRoot ? false : 'needs root to give a file to another user' },
+    async () => {
+      const dataDir = path.join(scratch, 'planted');
+      fs.mkdirSync(dataDir, { mode: 0o700 });
+      const token = path.join(dataDir, 'admin-token');
+      fs.writeFileSync(token, 'chosen-by-another-user-0123456789\n', { mode: 0o600 });
+      fs.chownSync(token, NOBODY, NOBODY);
+      const result = await runCli(['up', '--detach', '--admin', '127.0.0.1:1', '-c', config, '--data-dir', dataDir]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`the admin token file ${token} belongs to uid ${NOBODY}, not to uid 0 who runs cutover`));
+      assert.match(result.stderr, new RegExp(`hint: delete it \\(rm ${token}\\)`));
+    },
+  );
 
   describe('an existing 0755 data dir, with files an earlier version left readable by all', () => {
     let daemon: DaemonFixture;
@@ -109,24 +120,41 @@ describe('the data dir is private (issue 22, finding 2)', () => {
 
     test('every file cutover keeps there is 0600 and every folder 0700; the data dir itself keeps its mode', () => {
       const modes = modesUnder(daemon.dataDir);
-      for (const name of ['state.db', 'state.db-wal', 'state.db-shm', 'daemon.log', 'daemon.pid', 'admin-token', 'logs', 'logs/web', 'logs/web/web-0-old.log']) {
+      for (const name of [
+        'state.db',
+        'state.db-wal',
+        'state.db-shm',
+        'daemon.log',
+        'daemon.pid',
+        'admin-token',
+        'logs',
+        'logs/web',
+        'logs/web/web-0-old.log',
+      ]) {
         assert.ok(modes.has(name), `${name} is there: ${[...modes.keys()].join(', ')}`);
       }
       const shared = [...modes].filter(([name, mode]) => name !== 'cutover.sock' && (mode & 0o077) !== 0);
       assert.deepEqual(shared, [], 'nothing is readable or writable by group or others');
-      assert.ok([...modes.keys()].some((name) => /^logs\/web\/web-\d+-.+\.log$/.test(name) && name !== 'logs/web/web-0-old.log'), 'an instance log was written');
+      assert.ok(
+        [...modes.keys()].some((name) => /^logs\/web\/web-\d+-.+\.log$/.test(name) && name !== 'logs/web/web-0-old.log'),
+        'an instance log was written',
+      );
       assert.equal(modes.get('cutover.sock'), 0o600);
       assert.equal(fs.statSync(daemon.dataDir).mode & 0o777, 0o755);
     });
 
-    test('a second user cannot read the state database, the logs or the token', { skip: canSwitchUser ? false : 'needs root and setpriv to act as another user' }, () => {
-      // The precondition: the same user reads a file of its own that is readable by all.
-      const probe = path.join(daemon.dir, 'probe.txt');
-      fs.writeFileSync(probe, 'readable\n', { mode: 0o644 });
-      assert.equal(nobodyCanRead(probe), true, 'nobody reads a world-readable file here');
-      for (const name of ['state.db', 'state.db-wal', 'daemon.log', 'admin-token', 'logs/web/web-0-old.log']) {
-        assert.equal(nobodyCanRead(path.join(daemon.dataDir, name)), false, name);
-      }
-    });
+    test(
+      'a second user cannot read the state database, the logs or the token',
+      { skip: canSwitchUser ? false : 'needs root and setpriv to act as another user' },
+      () => {
+        // The precondition: the same user reads a file of its own that is readable by all.
+        const probe = path.join(daemon.dir, 'probe.txt');
+        fs.writeFileSync(probe, 'readable\n', { mode: 0o644 });
+        assert.equal(nobodyCanRead(probe), true, 'nobody reads a world-readable file here');
+        for (const name of ['state.db', 'state.db-wal', 'daemon.log', 'admin-token', 'logs/web/web-0-old.log']) {
+          assert.equal(nobodyCanRead(path.join(daemon.dataDir, name)), false, name);
+        }
+      },
+    );
   });
 });

@@ -7,7 +7,10 @@ import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixtur
 
 /** A canary that waits at a gate (pause: {}) after taking half the traffic. */
 function gatedCanary(port: number): string {
-  return ['metrics: { listen: false }', sampleAppConfig(port, { replicas: 2, strategy: 'canary: { steps: [{ setWeight: 50 }, { pause: {} }], abortScaleDownDelay: 0s }' })].join('\n');
+  return [
+    'metrics: { listen: false }',
+    sampleAppConfig(port, { replicas: 2, strategy: 'canary: { steps: [{ setWeight: 50 }, { pause: {} }], abortScaleDownDelay: 0s }' }),
+  ].join('\n');
 }
 
 const requestsOf = (report: DeployReport, revision: number, phases: readonly string[]): number =>
@@ -45,7 +48,10 @@ describe('the deploy report of a rollout whose controller was killed in the midd
     const report = JSON.parse(result.stdout) as DeployReport;
     assert.equal(report.outcome, 'promoted');
     assert.equal(report.isComplete, true, result.stdout);
-    assert.ok(requestsOf(report, 2, ['during', 'after']) >= canaryServedBeforePromote, `${requestsOf(report, 2, ['during', 'after'])} < ${canaryServedBeforePromote}: ${result.stdout}`);
+    assert.ok(
+      requestsOf(report, 2, ['during', 'after']) >= canaryServedBeforePromote,
+      `${requestsOf(report, 2, ['during', 'after'])} < ${canaryServedBeforePromote}: ${result.stdout}`,
+    );
     const counted = requestsOf(report, 1, ['before', 'during', 'after']) + requestsOf(report, 2, ['before', 'during', 'after']);
     assert.ok(counted <= figures.requests, `the report counts ${counted} requests, the load sent ${figures.requests}`);
     assert.equal(report.failedByDeploy, 0);

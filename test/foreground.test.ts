@@ -17,7 +17,9 @@ describe('cutover up in the foreground', () => {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-fg-'));
     fs.writeFileSync(path.join(dir, 'cutover.yaml'), sampleAppConfig(await findFreePort(), { replicas: 2 }));
-    daemon = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), 'up', '-c', path.join(dir, 'cutover.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    daemon = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), 'up', '-c', path.join(dir, 'cutover.yaml')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     daemon.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     daemon.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   });

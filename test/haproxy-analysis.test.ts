@@ -17,14 +17,17 @@ describe('builtin analysis and the deploy report through HAProxy (its server cou
           replicas: 2,
           strategy: 'canary: { steps: [{ setWeight: 50 }, { analysis: { templates: [errors] } }], abortScaleDownDelay: 0s }',
           router: 'haproxy: { mode: managed, servers: 8 }',
-          extra: ['    analysis:', '      errors: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 20 }'].join('\n'),
+          extra: [
+            '    analysis:',
+            '      errors: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 20 }',
+          ].join('\n'),
         }),
       ].join('\n'),
     );
   });
   after(async () => daemon?.stop());
 
-  it('a canary answering 30% errors fails its builtin analysis on HAProxy\'s counts and is rolled back; the report has both revisions\' figures', async () => {
+  it("a canary answering 30% errors fails its builtin analysis on HAProxy's counts and is rolled back; the report has both revisions' figures", async () => {
     const load = new LoadClient({ origin: daemon.origin, clients: 6, pauseMs: 2, maxDurationMs: 120_000 });
     load.start();
     const result = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2', '--set', 'web.run.env.ERROR_RATE=0.3']);
@@ -39,7 +42,7 @@ describe('builtin analysis and the deploy report through HAProxy (its server cou
     const stable = during.revisions.find((r) => r.revision === 1)!;
     assert.ok(canary.requests > 0 && canary.app5xx > 0, JSON.stringify(during));
     assert.ok(stable.requests > 0 && stable.app5xx === 0, JSON.stringify(during));
-    assert.ok(canary.p50Ms !== null, 'latency from HAProxy\'s average times');
+    assert.ok(canary.p50Ms !== null, "latency from HAProxy's average times");
     assert.equal(report.failedByDeploy, 0);
     assert.equal(figures.failed, 0, JSON.stringify(figures.failures));
     // The counts seen match what the load saw of the canary, give or take the last read.

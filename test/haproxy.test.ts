@@ -16,10 +16,14 @@ async function run(daemon: DaemonFixture, args: string[]): Promise<string> {
 }
 
 async function waitForGate(daemon: DaemonFixture): Promise<void> {
-  await waitFor('a gate', async () => {
-    const rollout = (await daemon.status()).apps[0]!.rollout;
-    return rollout?.phase === 'paused' && rollout.gate !== null;
-  }, 20_000);
+  await waitFor(
+    'a gate',
+    async () => {
+      const rollout = (await daemon.status()).apps[0]!.rollout;
+      return rollout?.phase === 'paused' && rollout.gate !== null;
+    },
+    20_000,
+  );
 }
 
 /** Given cutover with a managed HAProxy as the data plane. */
@@ -66,7 +70,8 @@ describe('rollouts with HAProxy as the load balancer (managed mode)', { skip: ha
 
     assert.deepEqual(report.failures, [], `failed requests: ${JSON.stringify(report.failures.slice(0, 10))}\n${daemon.logTail()}`);
     assert.equal(report.failed, 0);
-    for (const strategy of Object.keys(byStrategy)) assert.ok(byStrategy[strategy]! > 200, `only ${byStrategy[strategy]} requests during the ${strategy} deploys`);
+    for (const strategy of Object.keys(byStrategy))
+      assert.ok(byStrategy[strategy]! > 200, `only ${byStrategy[strategy]} requests during the ${strategy} deploys`);
     const web = (await daemon.status()).apps[0]!;
     assert.equal(web.revision, 31);
     assert.deepEqual((await sample(daemon.origin, 200)).byRevision, { 31: 200 });
@@ -115,7 +120,9 @@ describe('a canary through HAProxy', { skip: haproxySkip }, () => {
     const second = await sample(daemon.origin, REQUESTS_PER_SHARE);
     assert.equal(second.byRevision['failed'], undefined);
     const shareAfter = sharePercent(second, 2);
-    console.log(`# canary share after the reload: ${shareAfter.toFixed(2)}% of ${REQUESTS_PER_SHARE}; ${during.requests} requests during the reload, ${during.failed} failed`);
+    console.log(
+      `# canary share after the reload: ${shareAfter.toFixed(2)}% of ${REQUESTS_PER_SHARE}; ${during.requests} requests during the reload, ${during.failed} failed`,
+    );
     assert.ok(Math.abs(shareAfter - 10) <= 2, `canary share ${shareAfter.toFixed(2)}% after the reload`);
 
     await run(daemon, ['promote', 'web']);

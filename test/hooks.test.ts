@@ -97,7 +97,12 @@ class HookedApp {
 
   records(): HookRecord[] {
     if (!fs.existsSync(this.recordFile)) return [];
-    return fs.readFileSync(this.recordFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as HookRecord);
+    return fs
+      .readFileSync(this.recordFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as HookRecord);
   }
 
   hookPids(): number[] {
@@ -151,14 +156,23 @@ describe('hooks of a rolling app, under load', () => {
   const thenNoRequestFailed = underLoad(daemon);
   let stable = 1;
 
-  it('runs each point once, in order, with the rollout in its environment, in the config file\'s directory', async () => {
+  it("runs each point once, in order, with the rollout in its environment, in the config file's directory", async () => {
     const { result, rolloutId, runs } = await app.deploy(daemon(), { version: 2 });
     assert.equal(result.code, 0, output(result));
-    assert.deepEqual(runs.map((r) => r.point), ['preDeploy', 'preTraffic', 'postTraffic', 'onSuccess']);
+    assert.deepEqual(
+      runs.map((r) => r.point),
+      ['preDeploy', 'preTraffic', 'postTraffic', 'onSuccess'],
+    );
     const [preDeploy, preTraffic, postTraffic, onSuccess] = runs;
     assert.deepEqual(preTraffic!.env, {
-      CUTOVER_APP: 'web', CUTOVER_REVISION: '2', CUTOVER_FROM_REVISION: '1', CUTOVER_STRATEGY: 'rolling', CUTOVER_PHASE: 'preTraffic',
-      CUTOVER_ROLLOUT_ID: String(rolloutId), CUTOVER_ROLLOUT_PHASE: 'progressing', PREVIEW_URL: preTraffic!.previewArg,
+      CUTOVER_APP: 'web',
+      CUTOVER_REVISION: '2',
+      CUTOVER_FROM_REVISION: '1',
+      CUTOVER_STRATEGY: 'rolling',
+      CUTOVER_PHASE: 'preTraffic',
+      CUTOVER_ROLLOUT_ID: String(rolloutId),
+      CUTOVER_ROLLOUT_PHASE: 'progressing',
+      PREVIEW_URL: preTraffic!.previewArg,
     });
     assert.equal(preDeploy!.env['PREVIEW_URL'], null, 'no new instance before preDeploy');
     assert.equal(preTraffic!.previewRevision, '2', '${PREVIEW_URL} reaches the new revision');
@@ -175,14 +189,27 @@ describe('hooks of a rolling app, under load', () => {
     assert.ok(call, JSON.stringify(app.httpCalls));
     assert.equal(call.method, 'POST');
     assert.equal(call.url, '/deployed/web');
-    assert.deepEqual(JSON.parse(call.body), { app: 'web', rolloutId: JSON.parse(call.body).rolloutId, revision: 2, fromRevision: 1, strategy: 'rolling', hook: 'onSuccess', phase: 'promoted', reason: null, previewUrl: JSON.parse(call.body).previewUrl });
+    assert.deepEqual(JSON.parse(call.body), {
+      app: 'web',
+      rolloutId: JSON.parse(call.body).rolloutId,
+      revision: 2,
+      fromRevision: 1,
+      strategy: 'rolling',
+      hook: 'onSuccess',
+      phase: 'promoted',
+      reason: null,
+      previewUrl: JSON.parse(call.body).previewUrl,
+    });
   });
 
-  it('a failing preDeploy hook: nothing starts, deploy exits 1 with the hook\'s output, onFailure runs', async () => {
+  it("a failing preDeploy hook: nothing starts, deploy exits 1 with the hook's output, onFailure runs", async () => {
     const { result, runs } = await app.deploy(daemon(), { version: 3, modes: { preDeploy: 'fail' } });
     assert.equal(result.code, 1, output(result));
     assert.match(result.stdout, /rollout \d+ failed: preDeploy hook .* exited with code 1 .*: smoke check of preDeploy failed on purpose; nothing was started/);
-    assert.deepEqual(runs.map((r) => r.point), ['preDeploy', 'onFailure']);
+    assert.deepEqual(
+      runs.map((r) => r.point),
+      ['preDeploy', 'onFailure'],
+    );
     const status = (await daemon().status()).apps[0]!;
     assert.equal(status.revision, stable);
     assert.equal(status.instances.filter((i) => i.revision === 3).length, 0, 'no instance of the new revision started');
@@ -202,7 +229,10 @@ describe('hooks of a rolling app, under load', () => {
     assert.equal(result.code, 1, output(result));
     assert.match(result.stdout, /rolled-back: preTraffic hook .*: smoke check of preTraffic failed on purpose/);
     assert.match(result.stdout, /onFailure hook failed \(logged only\)/);
-    assert.deepEqual(runs.map((r) => r.point), ['preDeploy', 'preTraffic', 'onFailure']);
+    assert.deepEqual(
+      runs.map((r) => r.point),
+      ['preDeploy', 'preTraffic', 'onFailure'],
+    );
     assert.deepEqual(runs[1]!.appRevisions, [String(stable)]);
     assert.equal(runs[2]!.env['CUTOVER_ROLLOUT_PHASE'], 'rolled-back');
     assert.equal((await daemon().status()).apps[0]!.revision, stable);
@@ -230,7 +260,10 @@ describe('hooks of a rolling app, under load', () => {
     assert.equal(result.code, 1, output(result));
     assert.match(result.stdout, /rolled-back: postTraffic hook .* timed out/);
     assert.match(result.stdout, /onFailure hook failed \(logged only\): timed out/);
-    assert.deepEqual(runs.map((r) => r.point), ['preDeploy', 'preTraffic', 'postTraffic', 'onFailure']);
+    assert.deepEqual(
+      runs.map((r) => r.point),
+      ['preDeploy', 'preTraffic', 'postTraffic', 'onFailure'],
+    );
     assertNoneLeft(runs);
   });
 
@@ -254,7 +287,10 @@ describe('hooks of a rolling app, under load', () => {
     const { result, rolloutId, runs } = await app.deploy(daemon(), { version: 11, modes: { preDeploy: 'fail' } }, ['--skip-hooks', 'preDeploy']);
     assert.equal(result.code, 0, output(result));
     assert.match(result.stdout, /hooks skipped by --skip-hooks: preDeploy/);
-    assert.deepEqual(runs.map((r) => r.point), ['preTraffic', 'postTraffic', 'onSuccess']);
+    assert.deepEqual(
+      runs.map((r) => r.point),
+      ['preTraffic', 'postTraffic', 'onSuccess'],
+    );
     const history = await daemon().cli(['history', 'web', '--json']);
     const rollout = (JSON.parse(history.stdout) as { rollouts: { id: number; skippedHooks: string[] }[] }).rollouts.find((r) => r.id === rolloutId);
     assert.deepEqual(rollout?.skippedHooks, ['preDeploy']);
@@ -265,7 +301,7 @@ describe('hooks of a rolling app, under load', () => {
     assert.match(bad.stderr, /names no hook point/);
   });
 
-  it('a controller killed during a hook that is not idempotent: the hook\'s group is killed, the rollout pauses and says so', async () => {
+  it("a controller killed during a hook that is not idempotent: the hook's group is killed, the rollout pauses and says so", async () => {
     daemon().writeConfig(app.config(daemon().port, { version: 12, modes: { preTraffic: 'hang' }, timeout: '10m' }));
     const deploy = await daemon().cli(['deploy', '--detach']);
     assert.equal(deploy.code, 0, output(deploy));
@@ -277,8 +313,11 @@ describe('hooks of a rolling app, under load', () => {
     const rollout = await daemon().client.rollout(rolloutId);
     assert.equal(rollout.phase, 'paused');
     assert.match(rollout.gate ?? '', /preTraffic hook .* was interrupted by a controller restart: check what it did, then run cutover resume web/);
-    assert.deepEqual(rollout.hookRuns.filter((r) => r.point === 'preTraffic').map((r) => r.state), ['interrupted']);
-    await waitFor('the interrupted hook\'s processes to be gone', () => !isAlive(running()!.pid) && !isAlive(running()!.childPid!));
+    assert.deepEqual(
+      rollout.hookRuns.filter((r) => r.point === 'preTraffic').map((r) => r.state),
+      ['interrupted'],
+    );
+    await waitFor("the interrupted hook's processes to be gone", () => !isAlive(running()!.pid) && !isAlive(running()!.childPid!));
     const { events } = await daemon().client.events({ rolloutId });
     assert.ok(events.some((e) => e.kind === 'hook-interrupted' && /cutover resume web/.test(e.message)));
 
@@ -308,7 +347,10 @@ describe('hooks of a blue-green app with a preview listener, under load', () => 
   it('PREVIEW_URL is the preview listener, answered by green while blue serves; postTraffic runs after the switch', async () => {
     const { result, runs } = await app.deploy(daemon(), { version: 2 });
     assert.equal(result.code, 0, output(result));
-    assert.deepEqual(runs.map((r) => r.point), ['preDeploy', 'preTraffic', 'postTraffic', 'onSuccess']);
+    assert.deepEqual(
+      runs.map((r) => r.point),
+      ['preDeploy', 'preTraffic', 'postTraffic', 'onSuccess'],
+    );
     assert.equal(runs[1]!.previewArg, `http://127.0.0.1:${previewPort}`);
     assert.equal(runs[1]!.previewRevision, '2');
     assert.deepEqual(runs[1]!.appRevisions, ['1']);
@@ -335,7 +377,10 @@ describe('hooks of a canary app, under load', () => {
   it('runs preTraffic before the first weight, against the canary itself, and postTraffic after each traffic change', async () => {
     const { result, runs } = await app.deploy(daemon(), { version: 2 });
     assert.equal(result.code, 0, output(result));
-    assert.deepEqual(runs.map((r) => r.point), ['preDeploy', 'preTraffic', 'postTraffic', 'postTraffic', 'onSuccess']);
+    assert.deepEqual(
+      runs.map((r) => r.point),
+      ['preDeploy', 'preTraffic', 'postTraffic', 'postTraffic', 'onSuccess'],
+    );
     assert.equal(runs[1]!.previewRevision, '2', 'PREVIEW_URL is a canary instance');
     assert.deepEqual(runs[1]!.appRevisions, ['1'], 'the canary has no share before preTraffic passed');
     assert.equal(runs[1]!.env['CUTOVER_STRATEGY'], 'canary');

@@ -42,7 +42,6 @@ function plan(groups: Pick<RevisionGroup, 'revision' | 'weight'>[], extra: Parti
   return { app: 'web', version: 1, listen: { host: '0.0.0.0', port: 80 }, groups: groups.map((g) => ({ ...g, endpoints: [] })), ...extra };
 }
 
-
 // One control plane for the file (it takes seconds to start); a namespace per suite.
 let plane: KubeControlPlane;
 before(async () => {
@@ -75,7 +74,11 @@ describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kube
 
   it('a revision becomes a ReplicaSet the server accepts; the ReplicaSet controller makes its pods, and ready pods are its endpoints', async () => {
     await runtime.ensureRevision(1, 3);
-    const ips = await eventually('three ready pods of revision 1', () => readyIps(1), (list) => list.length === 3);
+    const ips = await eventually(
+      'three ready pods of revision 1',
+      () => readyIps(1),
+      (list) => list.length === 3,
+    );
     assert.equal(new Set(ips).size, 3);
     const replicaSet = await clients.apps.readNamespacedReplicaSet({ name: 'web-r1', namespace: NAMESPACE });
     // Defaulted by the server: the probe cutover wrote is complete enough to be kept as is.
@@ -85,35 +88,78 @@ describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kube
   it('scaling a revision down leaves that many pods, and ensuring it again is idempotent', async () => {
     await runtime.ensureRevision(1, 2);
     await runtime.scaleRevision(1, 2);
-    await eventually('two pods of revision 1', async () => (await runtime.observe()).find((r) => r.revision === 1), (r) => r !== undefined && r.readyEndpoints.length === 2 && r.unreadyPods.length === 0);
+    await eventually(
+      'two pods of revision 1',
+      async () => (await runtime.observe()).find((r) => r.revision === 1),
+      (r) => r !== undefined && r.readyEndpoints.length === 2 && r.unreadyPods.length === 0,
+    );
   });
 
   it('blue-green: the Service selector switch moves its Endpoints from the blue pods to the green ones', async () => {
     const router = new KubernetesRouter(clients, { app: 'web', service: 'web', httpRoute: null, port: 8080 });
     await router.applyPlan(plan([{ revision: 1, weight: 100 }]));
     const blue = await readyIps(1);
-    await eventually('the Service endpoints on blue', () => endpointIps('web'), (ips) => JSON.stringify(ips) === JSON.stringify(blue));
+    await eventually(
+      'the Service endpoints on blue',
+      () => endpointIps('web'),
+      (ips) => JSON.stringify(ips) === JSON.stringify(blue),
+    );
 
     await runtime.ensureRevision(2, 2);
-    const green = await eventually('two ready pods of revision 2', () => readyIps(2), (list) => list.length === 2);
-    await router.applyPlan(plan([{ revision: 1, weight: 0 }, { revision: 2, weight: 100 }]));
-    await eventually('the Service endpoints on green', () => endpointIps('web'), (ips) => JSON.stringify(ips) === JSON.stringify(green));
+    const green = await eventually(
+      'two ready pods of revision 2',
+      () => readyIps(2),
+      (list) => list.length === 2,
+    );
+    await router.applyPlan(
+      plan([
+        { revision: 1, weight: 0 },
+        { revision: 2, weight: 100 },
+      ]),
+    );
+    await eventually(
+      'the Service endpoints on green',
+      () => endpointIps('web'),
+      (ips) => JSON.stringify(ips) === JSON.stringify(green),
+    );
   });
 
   it('canary: the HTTPRoute (our CRD, no CEL) stores the weights and header matches, and the server rejects a negative weight', async () => {
     await plane.installHttpRouteCrd();
-    await clients.custom.createNamespacedCustomObject({ ...HTTP_ROUTE_API, namespace: NAMESPACE, body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } } });
+    await clients.custom.createNamespacedCustomObject({
+      ...HTTP_ROUTE_API,
+      namespace: NAMESPACE,
+      body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } },
+    });
     const router = new KubernetesRouter(clients, { app: 'web', service: 'web', httpRoute: 'web', port: 8080 });
-    await router.applyPlan(plan([{ revision: 1, weight: 90 }, { revision: 2, weight: 10 }], { routes: [{ revision: 2, match: { header: { name: 'x-beta', value: '1' } } }] }));
+    await router.applyPlan(
+      plan(
+        [
+          { revision: 1, weight: 90 },
+          { revision: 2, weight: 10 },
+        ],
+        { routes: [{ revision: 2, match: { header: { name: 'x-beta', value: '1' } } }] },
+      ),
+    );
     const route = (await clients.custom.getNamespacedCustomObject({ ...HTTP_ROUTE_API, namespace: NAMESPACE, name: 'web' })) as any;
     assert.deepEqual(route.spec.parentRefs, [{ name: 'gw' }]);
-    assert.deepEqual(route.spec.rules.at(-1).backendRefs, [{ name: 'web-r1', port: 8080, weight: 90 }, { name: 'web-r2', port: 8080, weight: 10 }]);
+    assert.deepEqual(route.spec.rules.at(-1).backendRefs, [
+      { name: 'web-r1', port: 8080, weight: 90 },
+      { name: 'web-r2', port: 8080, weight: 10 },
+    ]);
     assert.deepEqual(route.spec.rules[0].matches, [{ headers: [{ type: 'Exact', name: 'x-beta', value: '1' }] }]);
     // The per-revision Service of the canary really selects its pods.
-    await eventually('endpoints of web-r2', () => endpointIps('web-r2'), (ips) => ips.length === 2);
+    await eventually(
+      'endpoints of web-r2',
+      () => endpointIps('web-r2'),
+      (ips) => ips.length === 2,
+    );
 
     await assert.rejects(
-      clients.custom.patchNamespacedCustomObject({ ...HTTP_ROUTE_API, namespace: NAMESPACE, name: 'web', body: { spec: { rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight: -5 }] }] } } }, MERGE_PATCH),
+      clients.custom.patchNamespacedCustomObject(
+        { ...HTTP_ROUTE_API, namespace: NAMESPACE, name: 'web', body: { spec: { rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight: -5 }] }] } } },
+        MERGE_PATCH,
+      ),
       (error: unknown) => error instanceof ApiException && error.code === 422,
     );
   });
@@ -131,8 +177,15 @@ describe(`Kubernetes runtime and router against ${KUBE_API_LEVEL}`, { skip: kube
   it('removing a revision deletes its ReplicaSet, and the garbage collector its pods', async () => {
     await runtime.removeRevision(1);
     await runtime.removeRevision(1);
-    await eventually('no pods of revision 1', async () => (await clients.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'cutover.dev/revision=1' })).items.length, (n) => n === 0);
-    assert.equal((await runtime.observe()).some((r) => r.revision === 1), false);
+    await eventually(
+      'no pods of revision 1',
+      async () => (await clients.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'cutover.dev/revision=1' })).items.length,
+      (n) => n === 0,
+    );
+    assert.equal(
+      (await runtime.observe()).some((r) => r.revision === 1),
+      false,
+    );
   });
 });
 
@@ -145,8 +198,16 @@ describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { ski
   let clients: KubeClients;
 
   const spec = (image: string, strategy: string): AppSpec =>
-    parseConfig(`apps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: ${strategy}\n`, '/srv/cutover.yaml').apps[0]!;
-  const ended = (id: number) => eventually(`rollout ${id} ends`, async () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
+    parseConfig(
+      `apps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: ${strategy}\n`,
+      '/srv/cutover.yaml',
+    ).apps[0]!;
+  const ended = (id: number) =>
+    eventually(
+      `rollout ${id} ends`,
+      async () => store.getRollout(id)!,
+      (r) => isTerminalPhase(r.phase),
+    );
   const podIps = (revision: number) => podIpsIn(clients, revision);
   const serviceIps = () => endpointIps(clients, 'web');
 
@@ -169,7 +230,11 @@ describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { ski
     assert.equal(ips.length, 2);
     await eventually('the Service endpoints on revision 1', serviceIps, (list) => JSON.stringify(list) === JSON.stringify(ips));
     // The server takes the Lease with its MicroTime, and the annotation says where the rollout stands.
-    const lease = await eventually('the Lease records the promoted rollout', () => clients.coordination.readNamespacedLease({ name: 'cutover-web', namespace }), (l) => JSON.parse(l.metadata?.annotations?.[ROLLOUT_ANNOTATION] ?? '{}').phase === 'promoted');
+    const lease = await eventually(
+      'the Lease records the promoted rollout',
+      () => clients.coordination.readNamespacedLease({ name: 'cutover-web', namespace }),
+      (l) => JSON.parse(l.metadata?.annotations?.[ROLLOUT_ANNOTATION] ?? '{}').phase === 'promoted',
+    );
     assert.equal(lease.spec?.holderIdentity, leaseHolderFor(kube.dir), 'the holder is this machine and data dir');
     const other = await new KubernetesLease(clients, 'web', 'someone-else').hold(null);
     assert.equal(other.isHeld, false, 'a second cutover is refused the app');
@@ -177,14 +242,22 @@ describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { ski
 
   it('blue-green: the promote moves the Service endpoints to green, and blue is scaled to zero', async () => {
     const rollout = controller.deploy([spec('web:2', '{ blueGreen: { scaleDownDelay: 0s } }')])[0]!;
-    await eventually('the switch gate', async () => store.getRollout(rollout.rolloutId!)!, (r) => r.gate !== null);
+    await eventually(
+      'the switch gate',
+      async () => store.getRollout(rollout.rolloutId!)!,
+      (r) => r.gate !== null,
+    );
     const green = await podIps(2);
     assert.equal(green.length, 2);
     assert.notDeepEqual(await serviceIps(), green, 'blue serves until the promote');
     await controller.promote('web');
     assert.equal((await ended(rollout.rolloutId!)).phase, 'promoted');
     await eventually('the Service endpoints on green', serviceIps, (list) => JSON.stringify(list) === JSON.stringify(green));
-    await eventually('no pods of blue', () => podIps(1), (list) => list.length === 0);
+    await eventually(
+      'no pods of blue',
+      () => podIps(1),
+      (list) => list.length === 0,
+    );
   });
 
   it('a revision whose pods never become ready is rolled back at its progress deadline; the Service never leaves the stable pods', async () => {
@@ -194,7 +267,11 @@ describe(`the controller rolls out a kubernetes app on ${KUBE_API_LEVEL}`, { ski
     assert.equal(result.phase, 'rolled-back');
     assert.match(result.reason ?? '', /progress deadline/);
     assert.deepEqual(await serviceIps(), stable);
-    await eventually('the broken revision scaled to zero', async () => (await clients.apps.readNamespacedReplicaSet({ name: `web-r${rollout.revision}`, namespace })).spec?.replicas, (n) => n === 0);
+    await eventually(
+      'the broken revision scaled to zero',
+      async () => (await clients.apps.readNamespacedReplicaSet({ name: `web-r${rollout.revision}`, namespace })).spec?.replicas,
+      (n) => n === 0,
+    );
   });
 });
 
@@ -203,7 +280,8 @@ describe(`the cutover CLI drives a kubernetes app on ${KUBE_API_LEVEL} through K
   let dir: string;
   let kubelet: FakeKubelet;
   let clients: KubeClients;
-  const config = (image: string) => `metrics: { listen: false }\napps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: { blueGreen: { autoPromote: 0s, scaleDownDelay: 0s } }\n`;
+  const config = (image: string) =>
+    `metrics: { listen: false }\napps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${namespace}, image: ${image}, port: 8080 } }\n    strategy: { blueGreen: { autoPromote: 0s, scaleDownDelay: 0s } }\n`;
   const cli = (...args: string[]) => runCli([...args, '-c', path.join(dir, 'cutover.yaml')], { env: { KUBECONFIG: plane.kubeconfigPath } });
   const selected = async () => (await clients.core.readNamespacedService({ name: 'web', namespace })).spec?.selector?.['cutover.dev/revision'];
 
@@ -231,9 +309,14 @@ describe(`the cutover CLI drives a kubernetes app on ${KUBE_API_LEVEL} through K
     assert.match(deployed.stdout, /revision 2: created with 2 replicas/);
     assert.equal(await selected(), '2');
 
-    const status = JSON.parse((await cli('status', '--json')).stdout) as { apps: { revision: number; instances: { revision: number; state: string; pid: number | null }[] }[] };
+    const status = JSON.parse((await cli('status', '--json')).stdout) as {
+      apps: { revision: number; instances: { revision: number; state: string; pid: number | null }[] }[];
+    };
     assert.equal(status.apps[0]!.revision, 2);
-    assert.deepEqual(status.apps[0]!.instances.map((i) => `${i.revision}:${i.state}:${i.pid}`), ['2:ready:null', '2:ready:null']);
+    assert.deepEqual(
+      status.apps[0]!.instances.map((i) => `${i.revision}:${i.state}:${i.pid}`),
+      ['2:ready:null', '2:ready:null'],
+    );
 
     const rolledBack = await cli('rollback', 'web');
     assert.equal(rolledBack.code, 0, rolledBack.stderr);
@@ -243,6 +326,9 @@ describe(`the cutover CLI drives a kubernetes app on ${KUBE_API_LEVEL} through K
     assert.equal(down.code, 0, down.stderr);
     // The pods outlive the daemon: a cluster app keeps running without cutover.
     assert.equal((await clients.apps.readNamespacedReplicaSet({ name: 'web-r1', namespace })).spec?.replicas, 2);
-    await assert.rejects(clients.coordination.readNamespacedLease({ name: 'cutover-web', namespace }), (error: unknown) => error instanceof ApiException && error.code === 404);
+    await assert.rejects(
+      clients.coordination.readNamespacedLease({ name: 'cutover-web', namespace }),
+      (error: unknown) => error instanceof ApiException && error.code === 404,
+    );
   });
 });

@@ -24,7 +24,6 @@ import { KUBE_API_LEVEL, KubeControlPlane, kubeControlPlaneSkip } from './helper
 
 const NAMESPACE = 'crashes';
 
-
 let plane: KubeControlPlane;
 before(async () => {
   if (!kubeControlPlaneSkip) plane = await KubeControlPlane.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-crash-')));
@@ -49,10 +48,19 @@ describe(`crash-looping and unpullable pods fail a rollout at once on ${KUBE_API
     return null;
   };
   const spec = (image: string): AppSpec =>
-    parseConfig(`apps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${NAMESPACE}, image: ${image}, port: 8080 } }\n    strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: 10m } }\n`, '/srv/cutover.yaml').apps[0]!;
+    parseConfig(
+      `apps:\n  web:\n    replicas: 2\n    runtime: { kubernetes: { namespace: ${NAMESPACE}, image: ${image}, port: 8080 } }\n    strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadline: 10m } }\n`,
+      '/srv/cutover.yaml',
+    ).apps[0]!;
   const deploy = (image: string): number => controller.deploy([spec(image)])[0]!.rolloutId!;
-  const ended = (id: number) => eventually(`rollout ${id} ends`, () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
-  const replicasOf = async (revision: number) => (await clients.apps.readNamespacedReplicaSet({ name: `web-r${revision}`, namespace: NAMESPACE })).spec?.replicas;
+  const ended = (id: number) =>
+    eventually(
+      `rollout ${id} ends`,
+      () => store.getRollout(id)!,
+      (r) => isTerminalPhase(r.phase),
+    );
+  const replicasOf = async (revision: number) =>
+    (await clients.apps.readNamespacedReplicaSet({ name: `web-r${revision}`, namespace: NAMESPACE })).spec?.replicas;
   const podIps = (revision: number) => podIpsIn(clients, revision);
   const serviceIps = () => endpointIps(clients, 'web');
 
@@ -68,11 +76,15 @@ describe(`crash-looping and unpullable pods fail a rollout at once on ${KUBE_API
     await kubelet?.stop();
   });
 
-  it('a first deploy whose image cannot be pulled fails with the kubelet\'s reason, and its ReplicaSet is scaled to zero', async () => {
+  it("a first deploy whose image cannot be pulled fails with the kubelet's reason, and its ReplicaSet is scaled to zero", async () => {
     const rollout = await ended(deploy('web:nope'));
     assert.equal(rollout.phase, 'failed');
     assert.match(rollout.reason ?? '', /^pod web-r1-\w+: container web ImagePullBackOff: Back-off pulling image "web:nope"$/);
-    await eventually('revision 1 scaled to zero', () => replicasOf(1), (n) => n === 0);
+    await eventually(
+      'revision 1 scaled to zero',
+      () => replicasOf(1),
+      (n) => n === 0,
+    );
   });
 
   it('a new revision whose pods crash-loop is rolled back with the restarts and exit code, and the Service never leaves the stable pods', async () => {
@@ -88,28 +100,45 @@ describe(`crash-looping and unpullable pods fail a rollout at once on ${KUBE_API
     const failed = store.listEvents({ rolloutId: id }).find((e) => e.kind === 'instance-failed');
     assert.match(failed?.message ?? '', /^revision 3: pod web-r3-\w+: container web CrashLoopBackOff/);
     assert.deepEqual(await serviceIps(), stable);
-    await eventually('the crashing revision scaled to zero', () => replicasOf(3), (n) => n === 0);
+    await eventually(
+      'the crashing revision scaled to zero',
+      () => replicasOf(3),
+      (n) => n === 0,
+    );
     assert.equal(await replicasOf(2), 2);
     assert.equal(store.stableRevision('web'), 2);
   });
 
   it('a stable pod that starts to crash-loop is shown failed with its reason, and rolls nothing back', async () => {
-    const [victim] = (await clients.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'cutover.dev/revision=2' })).items.map((p) => p.metadata!.name!);
+    const [victim] = (await clients.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'cutover.dev/revision=2' })).items.map(
+      (p) => p.metadata!.name!,
+    );
     assert.ok(victim);
     const latest = store.listRollouts('web', 1)[0]!;
     crashingPods.add(victim);
     try {
-      const instances = await eventually('status shows the crash-looping pod', () => controller.status('web').apps[0]!.instances, (list) => list.some((i) => i.id === victim && i.state === 'failed'));
+      const instances = await eventually(
+        'status shows the crash-looping pod',
+        () => controller.status('web').apps[0]!.instances,
+        (list) => list.some((i) => i.id === victim && i.state === 'failed'),
+      );
       const shown = instances.find((i) => i.id === victim)!;
       assert.match(shown.reason ?? '', new RegExp(`^pod ${victim}: container web CrashLoopBackOff after \\d+ restarts? \\(last exit 1: Error\\)$`));
       assert.ok(store.listEvents({ app: 'web' }).some((e) => e.kind === 'instance-failed' && e.message.startsWith(`revision 2: pod ${victim}:`)));
       // Nothing was started or judged by it: the last rollout is the same, revision 2 stays stable at its size.
-      assert.deepEqual(store.listRollouts('web', 1).map((r) => [r.id, r.phase]), [[latest.id, latest.phase]]);
+      assert.deepEqual(
+        store.listRollouts('web', 1).map((r) => [r.id, r.phase]),
+        [[latest.id, latest.phase]],
+      );
       assert.equal(store.stableRevision('web'), 2);
       assert.equal(await replicasOf(2), 2);
     } finally {
       crashingPods.delete(victim);
     }
-    await eventually('the pod shown ready again once it runs', () => controller.status('web').apps[0]!.instances, (list) => list.some((i) => i.id === victim && i.state === 'ready' && i.reason === undefined));
+    await eventually(
+      'the pod shown ready again once it runs',
+      () => controller.status('web').apps[0]!.instances,
+      (list) => list.some((i) => i.id === victim && i.state === 'ready' && i.reason === undefined),
+    );
   });
 });

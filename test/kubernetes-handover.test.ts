@@ -51,17 +51,35 @@ describe(`canary, abort and blue-green preview of a kubernetes app through the c
       '/srv/cutover.yaml',
     ).apps[0]!;
   const deploy = (image: string, strategy: string) => controller.deploy([spec(image, strategy)])[0]!.rolloutId!;
-  const ended = (id: number) => eventually(`rollout ${id} ends`, async () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
-  const atGate = (id: number) => eventually(`rollout ${id} waits at its gate`, async () => store.getRollout(id)!, (r) => r.gate !== null);
+  const ended = (id: number) =>
+    eventually(
+      `rollout ${id} ends`,
+      async () => store.getRollout(id)!,
+      (r) => isTerminalPhase(r.phase),
+    );
+  const atGate = (id: number) =>
+    eventually(
+      `rollout ${id} waits at its gate`,
+      async () => store.getRollout(id)!,
+      (r) => r.gate !== null,
+    );
   const route = async () => (await clients.custom.getNamespacedCustomObject({ ...HTTP_ROUTE_API, namespace, name: 'web' })) as any;
   /** The weighted backendRefs of the route's last rule (the one without matches), as `web-r2=25`. */
-  const weights = async () => ((await route()).spec.rules.at(-1)?.backendRefs ?? []).filter((b: any) => b.weight > 0).map((b: any) => `${b.name}=${b.weight}`).sort();
+  const weights = async () =>
+    ((await route()).spec.rules.at(-1)?.backendRefs ?? [])
+      .filter((b: any) => b.weight > 0)
+      .map((b: any) => `${b.name}=${b.weight}`)
+      .sort();
 
   before(async () => {
     await plane.createNamespace(namespace);
     await plane.installHttpRouteCrd();
     clients = createKubeClients({ server: plane.server, token: plane.token, namespace });
-    await clients.custom.createNamespacedCustomObject({ ...HTTP_ROUTE_API, namespace, body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } } });
+    await clients.custom.createNamespacedCustomObject({
+      ...HTTP_ROUTE_API,
+      namespace,
+      body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [] } },
+    });
     kubelet = await FakeKubelet.start(clients.core, namespace);
     kube = await startKubeController(plane.kubeconfigPath, 'cutover-kube-progressive-');
     ({ controller, store } = kube);
@@ -78,12 +96,20 @@ describe(`canary, abort and blue-green preview of a kubernetes app through the c
     assert.deepEqual(await weights(), ['web-r1=75', 'web-r2=25']);
     const canaryPods = await podIps(clients, 2);
     assert.ok(canaryPods.length > 0);
-    await eventually('the canary Service on the canary pods', () => endpointIps(clients, 'web-r2'), (ips) => JSON.stringify(ips) === JSON.stringify(canaryPods));
+    await eventually(
+      'the canary Service on the canary pods',
+      () => endpointIps(clients, 'web-r2'),
+      (ips) => JSON.stringify(ips) === JSON.stringify(canaryPods),
+    );
 
     await controller.promote('web', { full: true });
     assert.equal((await ended(id)).phase, 'promoted');
     await eventually('all weight on revision 2', weights, (w) => w.length === 1 && w[0]!.startsWith('web-r2='));
-    await eventually('revision 1 scaled to zero', () => podIps(clients, 1), (ips) => ips.length === 0);
+    await eventually(
+      'revision 1 scaled to zero',
+      () => podIps(clients, 1),
+      (ips) => ips.length === 0,
+    );
   });
 
   it('abort: the route and the Service go back to the stable revision at once, and the rollout ends aborted', async () => {
@@ -94,8 +120,16 @@ describe(`canary, abort and blue-green preview of a kubernetes app through the c
     assert.equal(aborted.phase, 'aborted');
     assert.deepEqual(await weights(), [`web-r2=${(await podIps(clients, 2)).length}`], 'the route is back on the stable revision when abort returns');
     const stable = await podIps(clients, 2);
-    await eventually('the Service on the stable pods', () => endpointIps(clients, 'web'), (ips) => JSON.stringify(ips) === JSON.stringify(stable));
-    await eventually('the aborted revision scaled to zero', () => podIps(clients, 3), (ips) => ips.length === 0);
+    await eventually(
+      'the Service on the stable pods',
+      () => endpointIps(clients, 'web'),
+      (ips) => JSON.stringify(ips) === JSON.stringify(stable),
+    );
+    await eventually(
+      'the aborted revision scaled to zero',
+      () => podIps(clients, 3),
+      (ips) => ips.length === 0,
+    );
   });
 
   it('blue-green with a header preview: green answers the header on the route and the preview Service, blue keeps the Service until the promote', async () => {
@@ -106,13 +140,24 @@ describe(`canary, abort and blue-green preview of a kubernetes app through the c
     assert.equal(green.length, 2);
     const [headerRule] = (await route()).spec.rules;
     assert.deepEqual(headerRule.matches, [{ headers: [{ type: 'Exact', name: 'x-preview', value: '1' }] }]);
-    assert.deepEqual(headerRule.backendRefs.map((b: any) => b.name), ['web-r4']);
-    await eventually('the preview Service on green', () => endpointIps(clients, 'web-preview'), (ips) => JSON.stringify(ips) === JSON.stringify(green));
+    assert.deepEqual(
+      headerRule.backendRefs.map((b: any) => b.name),
+      ['web-r4'],
+    );
+    await eventually(
+      'the preview Service on green',
+      () => endpointIps(clients, 'web-preview'),
+      (ips) => JSON.stringify(ips) === JSON.stringify(green),
+    );
     assert.deepEqual(await endpointIps(clients, 'web'), blue, 'blue serves the Service until the promote');
 
     await controller.promote('web');
     assert.equal((await ended(id)).phase, 'promoted');
-    await eventually('the Service on green', () => endpointIps(clients, 'web'), (ips) => JSON.stringify(ips) === JSON.stringify(green));
+    await eventually(
+      'the Service on green',
+      () => endpointIps(clients, 'web'),
+      (ips) => JSON.stringify(ips) === JSON.stringify(green),
+    );
   });
 });
 
@@ -190,7 +235,11 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     // A promote on the laptop goes to the runner, through the cluster, and the laptop says how it went.
     const forwarded = await laptop.cli('promote', 'web');
     assert.equal(forwarded.code, 0, forwarded.stderr);
-    const onRunner = await eventually('the runner ran it: the canary waits at its second pause', runner.status, (app) => app?.rollout?.stepIndex === 3 && app.rollout.gate != null);
+    const onRunner = await eventually(
+      'the runner ran it: the canary waits at its second pause',
+      runner.status,
+      (app) => app?.rollout?.stepIndex === 3 && app.rollout.gate != null,
+    );
     assert.equal(onRunner.rollout.id, paused.rollout.id);
     await eventually('the laptop shows the second pause', laptop.status, (app) => app?.rollout?.stepIndex === 3);
     const canaryReplicas = async () => (await clients.apps.readNamespacedReplicaSet({ name: 'web-r2', namespace })).spec?.replicas;
@@ -203,32 +252,63 @@ describe(`two cutovers hand a kubernetes app over through the cluster's state on
     // The runner's daemon dies at once (primary, workers and controller); started again on its data dir, it resumes where it was.
     const killed = runner.daemonPid();
     process.kill(-killed, 'SIGKILL');
-    await eventually('the runner daemon gone', async () => isProcessGroupAlive(killed), (alive) => !alive);
+    await eventually(
+      'the runner daemon gone',
+      async () => isProcessGroupAlive(killed),
+      (alive) => !alive,
+    );
     const again = await runner.cli('up', '--detach');
     assert.equal(again.code, 0, again.stderr);
     const resumed = await eventually('the runner drives its canary again', runner.status, (app) => app?.rollout != null && app.instances.length > 0);
     assert.equal(resumed.drivenBy, undefined, 'its own Lease is taken back at once');
-    assert.deepEqual([resumed.rollout.id, resumed.rollout.phase, resumed.rollout.stepIndex, resumed.rollout.gate], [onRunner.rollout.id, onRunner.rollout.phase, onRunner.rollout.stepIndex, onRunner.rollout.gate]);
+    assert.deepEqual(
+      [resumed.rollout.id, resumed.rollout.phase, resumed.rollout.stepIndex, resumed.rollout.gate],
+      [onRunner.rollout.id, onRunner.rollout.phase, onRunner.rollout.stepIndex, onRunner.rollout.gate],
+    );
     assert.equal(await canaryReplicas(), canarySize, 'the canary kept its size');
 
     // The runner dies again, for good (a CI job cancelled): the laptop waits out its Lease and drives the canary on from the cluster's state.
     const killedAgain = runner.daemonPid();
     process.kill(-killedAgain, 'SIGKILL');
-    await eventually('the runner daemon gone', async () => isProcessGroupAlive(killedAgain), (alive) => !alive);
+    await eventually(
+      'the runner daemon gone',
+      async () => isProcessGroupAlive(killedAgain),
+      (alive) => !alive,
+    );
     assert.equal(await canaryReplicas(), canarySize, 'the canary stays as it is on the cluster');
     const laptopAgain = await laptop.cli('up', '--detach');
     assert.equal(laptopAgain.code, 0, laptopAgain.stderr);
-    const taken = await eventually('the laptop drives the app once the Lease ran out', laptop.status, (app) => app !== null && app.drivenBy === undefined && app.instances.length > 0);
-    assert.deepEqual([taken.rollout.phase, taken.rollout.stepIndex, taken.rollout.gate], [onRunner.rollout.phase, onRunner.rollout.stepIndex, onRunner.rollout.gate], 'the canary goes on where the cluster says it stands');
+    const taken = await eventually(
+      'the laptop drives the app once the Lease ran out',
+      laptop.status,
+      (app) => app !== null && app.drivenBy === undefined && app.instances.length > 0,
+    );
+    assert.deepEqual(
+      [taken.rollout.phase, taken.rollout.stepIndex, taken.rollout.gate],
+      [onRunner.rollout.phase, onRunner.rollout.stepIndex, onRunner.rollout.gate],
+      'the canary goes on where the cluster says it stands',
+    );
     const promoted = await laptop.cli('promote', 'web', '--full');
     assert.equal(promoted.code, 0, promoted.stderr);
     const done = await eventually('revision 2 is stable on the laptop', laptop.status, (app) => app?.revision === 2 && app.rollout?.phase === 'promoted');
     assert.equal(done.rollout.toRevision, 2);
-    await eventually('revision 1 scaled to zero', () => podIps(clients, 1), (ips) => ips.length === 0);
-    await eventually('the Service on revision 2 only', async () => (await clients.core.readNamespacedService({ name: 'web', namespace })).spec?.selector?.['cutover.dev/revision'], (r) => r === '2');
+    await eventually(
+      'revision 1 scaled to zero',
+      () => podIps(clients, 1),
+      (ips) => ips.length === 0,
+    );
+    await eventually(
+      'the Service on revision 2 only',
+      async () => (await clients.core.readNamespacedService({ name: 'web', namespace })).spec?.selector?.['cutover.dev/revision'],
+      (r) => r === '2',
+    );
 
     const history = JSON.parse((await laptop.cli('history', 'web', '--json')).stdout);
-    assert.deepEqual(history.rollouts.map((r: any) => `${r.fromRevision ?? '-'}→${r.toRevision}:${r.phase}`).reverse(), ['-→1:promoted', '1→2:promoted'], 'the laptop has the runner\'s history');
+    assert.deepEqual(
+      history.rollouts.map((r: any) => `${r.fromRevision ?? '-'}→${r.toRevision}:${r.phase}`).reverse(),
+      ['-→1:promoted', '1→2:promoted'],
+      "the laptop has the runner's history",
+    );
     const map = await stateMap();
     assert.equal(map.metadata?.annotations?.[WRITTEN_BY_ANNOTATION], laptop.holder);
     assert.equal(JSON.parse(map.data![STATE_KEY]!).stableRevision, 2);

@@ -31,8 +31,8 @@ const NAMESPACE = 'analysis';
 /** Requests each ready pod serves per tick of the exporter. */
 const REQUESTS_PER_TICK = 20;
 const TICK_MS = 200;
-const QUERY = '(sum(rate(http_requests_total{app="{{app}}",revision="{{revision}}",code=~"5.."}[5s])) or vector(0)) / sum(rate(http_requests_total{app="{{app}}",revision="{{revision}}"}[5s]))';
-
+const QUERY =
+  '(sum(rate(http_requests_total{app="{{app}}",revision="{{revision}}",code=~"5.."}[5s])) or vector(0)) / sum(rate(http_requests_total{app="{{app}}",revision="{{revision}}"}[5s]))';
 
 /** The app's request counters as its pods would export them: per revision and status code, growing with every ready pod. */
 class RequestExporter {
@@ -123,8 +123,14 @@ describe(`canary analysis of a kubernetes app with a real Prometheus, on ${KUBE_
       '/srv/cutover.yaml',
     ).apps[0]!;
   const deploy = (image: string): number => controller.deploy([spec(image)])[0]!.rolloutId!;
-  const ended = (id: number) => eventually(`rollout ${id} ends`, () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
-  const replicasOf = async (revision: number) => (await clients.apps.readNamespacedReplicaSet({ name: `web-r${revision}`, namespace: NAMESPACE })).spec?.replicas;
+  const ended = (id: number) =>
+    eventually(
+      `rollout ${id} ends`,
+      () => store.getRollout(id)!,
+      (r) => isTerminalPhase(r.phase),
+    );
+  const replicasOf = async (revision: number) =>
+    (await clients.apps.readNamespacedReplicaSet({ name: `web-r${revision}`, namespace: NAMESPACE })).spec?.replicas;
   const measured = (rolloutId: number) => store.listAnalysisMeasurements({ rolloutId, pointKey: 'step@1', template: 'errors' });
 
   before(async () => {
@@ -135,7 +141,11 @@ describe(`canary analysis of a kubernetes app with a real Prometheus, on ${KUBE_
     const target = await exporter.start();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-prometheus-'));
     prometheus = await TestPrometheus.start(path.join(dir, 'prometheus'), [target]);
-    await eventually('Prometheus to scrape the exporter', () => prometheus.query('up{job="cutover"}'), (up) => up === 1);
+    await eventually(
+      'Prometheus to scrape the exporter',
+      () => prometheus.query('up{job="cutover"}'),
+      (up) => up === 1,
+    );
     kube = await startKubeController(plane.kubeconfigPath, 'cutover-kube-analysis-controller-');
     ({ controller, store } = kube);
     assert.equal((await ended(deploy('web:1'))).phase, 'promoted');
@@ -158,7 +168,11 @@ describe(`canary analysis of a kubernetes app with a real Prometheus, on ${KUBE_
     const decisive = measured(id).at(-1)!;
     assert.equal(decisive.result, 'failed');
     assert.ok(decisive.value !== null && decisive.value > 0.25 && decisive.value < 0.35, JSON.stringify(decisive));
-    await eventually('the canary scaled to zero', () => replicasOf(2), (n) => n === 0);
+    await eventually(
+      'the canary scaled to zero',
+      () => replicasOf(2),
+      (n) => n === 0,
+    );
     assert.equal(await replicasOf(1), 2);
     assert.equal(store.stableRevision('web'), 1);
   });
@@ -167,14 +181,27 @@ describe(`canary analysis of a kubernetes app with a real Prometheus, on ${KUBE_
     const id = deploy('web:3');
     const rollout = await ended(id);
     assert.equal(rollout.phase, 'promoted', rollout.reason ?? '');
-    assert.deepEqual(store.listAnalysisRuns({ rolloutId: id }).map((r) => [r.pointKey, r.template, r.state]), [['step@1', 'errors', 'successful']]);
+    assert.deepEqual(
+      store.listAnalysisRuns({ rolloutId: id }).map((r) => [r.pointKey, r.template, r.state]),
+      [['step@1', 'errors', 'successful']],
+    );
     // Measured before Prometheus had two samples of the canary: no series, inconclusive (tolerated); then 0.
     const results = measured(id);
-    assert.ok(results.some((m) => m.result === 'successful'), JSON.stringify(results));
-    assert.ok(results.every((m) => (m.result === 'successful' && m.value === 0) || (m.result === 'inconclusive' && m.value === null)), JSON.stringify(results));
+    assert.ok(
+      results.some((m) => m.result === 'successful'),
+      JSON.stringify(results),
+    );
+    assert.ok(
+      results.every((m) => (m.result === 'successful' && m.value === 0) || (m.result === 'inconclusive' && m.value === null)),
+      JSON.stringify(results),
+    );
     // It was judged on traffic it served: Prometheus has the canary's requests.
     assert.ok(((await prometheus.query('sum(http_requests_total{revision="3"})')) ?? 0) > 0);
     assert.equal(store.stableRevision('web'), 3);
-    await eventually('the old stable revision scaled to zero', () => replicasOf(1), (n) => n === 0);
+    await eventually(
+      'the old stable revision scaled to zero',
+      () => replicasOf(1),
+      (n) => n === 0,
+    );
   });
 });

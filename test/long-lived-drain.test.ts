@@ -100,7 +100,10 @@ describe('long-lived connections through a blue-green switch', () => {
     await waitFor('a message on the new socket', () => fresh.messages.length > 0);
     assert.match(fresh.messages[0]!, /v2/);
     assert.deepEqual((await sample(daemon.origin, 50)).byRevision, { 2: 50 });
-    assert.ok(watched.every((w) => w.outcome === undefined), 'nothing cut at the switch');
+    assert.ok(
+      watched.every((w) => w.outcome === undefined),
+      'nothing cut at the switch',
+    );
 
     // And every old one is closed cleanly, none before the long-lived timeout: WebSockets with
     // close frame 1001, event streams with their last chunk
@@ -110,7 +113,10 @@ describe('long-lived connections through a blue-green switch', () => {
     assert.deepEqual(outcomes, { 'ws 1001': CONNECTIONS, 'sse end': CONNECTIONS });
     const earliest = Math.min(...watched.map((w) => w.closedAt)) - lastBlueSentAt;
     assert.ok(earliest >= LONG_LIVED_TIMEOUT_MS, `the first closed ${Math.round(earliest)} ms after the switch`);
-    assert.ok(watched.every((w) => w.messages.every((m) => !m.includes('v2'))), 'old connections stayed on blue');
+    assert.ok(
+      watched.every((w) => w.messages.every((m) => !m.includes('v2'))),
+      'old connections stayed on blue',
+    );
 
     // And blue is stopped once they are gone
     await waitFor('blue stopped', async () => (await daemon.status()).apps[0]!.instances.every((i) => i.revision === 2), 20_000);

@@ -37,12 +37,16 @@ describe('passive outlier ejection, end to end', () => {
     const workers = 2;
     let failed = 0;
     let clean: Record<string, number> = {};
-    await waitFor('a sample with no failure', async () => {
-      const result = await sample(daemon.origin, 200, { connections: 8 });
-      failed += result.byRevision['failed'] ?? 0;
-      clean = result.byRevision;
-      return result.byRevision['failed'] === undefined;
-    }, 30_000);
+    await waitFor(
+      'a sample with no failure',
+      async () => {
+        const result = await sample(daemon.origin, 200, { connections: 8 });
+        failed += result.byRevision['failed'] ?? 0;
+        clean = result.byRevision;
+        return result.byRevision['failed'] === undefined;
+      },
+      30_000,
+    );
 
     // Then each proxy worker forwarded 3 requests to it, plus at most the ones already on their
     // way when the third failure came back (8 connections), before ejecting it; and the other

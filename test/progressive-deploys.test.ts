@@ -25,10 +25,14 @@ describe('blue-green and canary deploys under load', () => {
   after(async () => daemon.stop());
 
   async function waitForGate(): Promise<void> {
-    await waitFor('a gate', async () => {
-      const rollout = (await daemon.status()).apps[0]!.rollout;
-      return rollout?.phase === 'paused' && rollout.gate !== null;
-    }, 20_000);
+    await waitFor(
+      'a gate',
+      async () => {
+        const rollout = (await daemon.status()).apps[0]!.rollout;
+        return rollout?.phase === 'paused' && rollout.gate !== null;
+      },
+      20_000,
+    );
   }
 
   async function run(args: string[]): Promise<string> {

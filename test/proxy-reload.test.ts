@@ -38,10 +38,14 @@ describe('cutover reload', () => {
       assert.equal(result.code, 0, result.stderr);
       // Then two new workers serve, and the old ones are gone once they drained
       const old = workers;
-      await waitFor('new workers and the old ones gone', () => {
-        const now = workerPids(daemon);
-        return now.length === 2 && now.every((pid) => !old.includes(pid));
-      }, 60_000);
+      await waitFor(
+        'new workers and the old ones gone',
+        () => {
+          const now = workerPids(daemon);
+          return now.length === 2 && now.every((pid) => !old.includes(pid));
+        },
+        60_000,
+      );
       workers = workerPids(daemon);
       const before = load.snapshot().requests;
       await waitFor('load through the new workers', () => load.snapshot().requests > before + 200);

@@ -77,14 +77,22 @@ describe('secrets and terminal escapes (issue 22)', () => {
     // A deploy from a pipeline: the password comes from its environment, not from the file.
     record('deploy', await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2'], { env: { DB_PASSWORD } }));
     record('deploy --json', await daemon.cli(['deploy', '--json', '--set', 'web.run.env.VERSION=3'], { env: { DB_PASSWORD } }));
-    for (const args of [['status'], ['status', '--json'], ['history', 'web'], ['history', 'web', '--json'], ['report', 'web'], ['report', 'web', '--json'], ['logs', 'web']]) {
+    for (const args of [
+      ['status'],
+      ['status', '--json'],
+      ['history', 'web'],
+      ['history', 'web', '--json'],
+      ['report', 'web'],
+      ['report', 'web', '--json'],
+      ['logs', 'web'],
+    ]) {
       record(args.join(' '), await daemon.cli(args));
     }
   });
 
   after(async () => daemon?.stop());
 
-  test('the app gets its values and a clean environment: nothing of the daemon\'s but the allowed names', async () => {
+  test("the app gets its values and a clean environment: nothing of the daemon's but the allowed names", async () => {
     assert.equal(outputs.get('deploy')!.includes('rollout') && /promoted/.test(outputs.get('deploy')!), true, outputs.get('deploy'));
     const env = (await (await fetch(`${daemon.origin}/env`)).json()) as Record<string, string>;
     assert.equal(env['DATABASE_URL'], DATABASE_URL);
@@ -94,7 +102,10 @@ describe('secrets and terminal escapes (issue 22)', () => {
     assert.equal(env['AWS_SECRET_ACCESS_KEY'], undefined);
     assert.equal(env['DB_PASSWORD'], undefined);
     const allowed = /^(PATH|HOME|USER|LANG|TZ|LC_.*|KEPT_FOR_THE_APP|DATABASE_URL|STRIPE_KEY|VERSION|PORT|CUTOVER_(APP|REVISION|INSTANCE))$/;
-    assert.deepEqual(Object.keys(env).filter((name) => !allowed.test(name)), []);
+    assert.deepEqual(
+      Object.keys(env).filter((name) => !allowed.test(name)),
+      [],
+    );
   });
 
   test('no command output holds a secret value; history shows them as ***', () => {
@@ -117,7 +128,7 @@ describe('secrets and terminal escapes (issue 22)', () => {
     answers.push(await apiGet(socket, `${API_PREFIX}/events`, { accept: 'text/event-stream', 'last-event-id': '0' }, 1_500));
     const all = answers.join('\n');
     assert.match(all, /hook-failed/, 'the hook output is among the answers');
-    assert.match(all, /migrating \*\*\*/, 'the hook\'s output that held the secret is there, masked');
+    assert.match(all, /migrating \*\*\*/, "the hook's output that held the secret is there, masked");
     for (const secret of SECRETS) assert.ok(!all.includes(secret), `an API answer shows ${secret}`);
     const daemonLog = fs.readFileSync(path.join(daemon.dataDir, 'daemon.log'), 'utf8');
     for (const secret of SECRETS) assert.ok(!daemonLog.includes(secret), 'daemon.log shows a secret');
@@ -135,6 +146,9 @@ describe('secrets and terminal escapes (issue 22)', () => {
     assert.doesNotMatch(daemonLog, RAW_CONTROL);
     assert.match(daemonLog, /\\x1b\]0;pwned-by-a-hook\\x07/);
     const events = JSON.parse(await apiGet(path.join(daemon.dataDir, 'cutover.sock'), `${API_PREFIX}/events?app=web`)) as { events: { message: string }[] };
-    assert.ok(events.events.some((e) => e.message.includes('\u001b]0;pwned-by-a-hook\u0007\u001b[2Jhook done')), 'the API keeps the text exact');
+    assert.ok(
+      events.events.some((e) => e.message.includes('\u001b]0;pwned-by-a-hook\u0007\u001b[2Jhook done')),
+      'the API keeps the text exact',
+    );
   });
 });

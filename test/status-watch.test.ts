@@ -10,13 +10,19 @@ import { givenDaemon, sampleAppConfig, waitFor } from './helpers/daemon-fixture.
 import { repoRoot } from './helpers/repo.js';
 
 describe('status --watch off a terminal', () => {
-  const daemon = givenDaemon((port) => sampleAppConfig(port, { replicas: 1, strategy: 'canary: { steps: [{ setWeight: 25 }, { pause: {} }], abortScaleDownDelay: 0s }' }));
+  const daemon = givenDaemon((port) =>
+    sampleAppConfig(port, { replicas: 1, strategy: 'canary: { steps: [{ setWeight: 25 }, { pause: {} }], abortScaleDownDelay: 0s }' }),
+  );
 
   test('prints one line per change: the deploy, the weight, the gate, the promotion', async () => {
-    const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), 'status', 'web', '--watch', '-c', daemon().configPath, '--data-dir', daemon().dataDir], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot(), 'bin', 'cutover.js'), 'status', 'web', '--watch', '-c', daemon().configPath, '--data-dir', daemon().dataDir],
+      {
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -29,7 +35,10 @@ describe('status --watch off a terminal', () => {
       assert.equal((await daemon().cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2'])).code, 0);
       await waitFor('a line at the gate', () => lines().some((l) => l.includes('gate: ')), 20_000);
       const gate = lines().find((l) => l.includes('gate: '))!;
-      assert.match(gate, /web rollout 2 paused; revision 1 → 2; step 2\/2 pause \(until promoted\); traffic r2 25% r1 75%; gate: canary at 25%: run cutover promote web to go on$/);
+      assert.match(
+        gate,
+        /web rollout 2 paused; revision 1 → 2; step 2\/2 pause \(until promoted\); traffic r2 25% r1 75%; gate: canary at 25%: run cutover promote web to go on$/,
+      );
 
       const seen = lines().length;
       await new Promise((resolve) => setTimeout(resolve, 1_200));

@@ -157,7 +157,10 @@ describe('a full disk during a rollout', { skip: mountSkip }, () => {
       const report = await load.stop();
       assert.deepEqual(report.failures, [], daemon.logTail());
       const { events } = await daemon.client.events({ app: 'web' });
-      assert.ok(events.some((e) => e.kind === 'rollout-storage-resumed'), 'the hold is on record once the disk takes writes again');
+      assert.ok(
+        events.some((e) => e.kind === 'rollout-storage-resumed'),
+        'the hold is on record once the disk takes writes again',
+      );
     } finally {
       await load.stop().catch(() => undefined);
       fs.rmSync(filler, { force: true });
@@ -190,4 +193,3 @@ function fillDisk(file: string): void {
     fs.closeSync(small);
   }
 }
-

@@ -51,15 +51,24 @@ describe('unhealthy instances', () => {
     const ready = (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready');
     // Two checks of one are not yet three in a row, so take them one after the other.
     process.kill(ready[0]!.pid!, 'SIGUSR2');
-    await waitFor('the first to be replaced', async () => !(await daemon.status()).apps[0]!.instances.some((i) => i.id === ready[0]!.id && i.state === 'ready'));
+    await waitFor(
+      'the first to be replaced',
+      async () => !(await daemon.status()).apps[0]!.instances.some((i) => i.id === ready[0]!.id && i.state === 'ready'),
+    );
     // Every live instance now fails its checks: the second original one and its new neighbour.
     // (SIGUSR2 toggles, so each gets exactly one.)
     const live = (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready' || i.state === 'starting');
-    assert.ok(live.some((i) => i.id === ready[1]!.id), 'the second instance is still live');
+    assert.ok(
+      live.some((i) => i.id === ready[1]!.id),
+      'the second instance is still live',
+    );
     for (const instance of live) process.kill(instance.pid!, 'SIGUSR2');
     await waitFor('a warning that the last ready instance stays', () => /is the last ready instance: it stays in traffic/.test(daemon.logTail(200)), 15_000);
     const status = await daemon.status();
-    assert.ok(status.apps[0]!.instances.some((i) => i.state === 'ready'), 'one instance is still ready');
+    assert.ok(
+      status.apps[0]!.instances.some((i) => i.state === 'ready'),
+      'one instance is still ready',
+    );
     assert.equal(await getStatus(daemon.origin), 200);
   });
 });
@@ -115,7 +124,10 @@ describe('proxy workers', () => {
     });
     assert.deepEqual([...new Set(statuses)], [200]);
     await waitFor('two workers again', () => childrenRunning(primary, 'worker-main.js').length === 2);
-    assert.equal(childrenRunning(primary, 'worker-main.js').some((pid) => workers.includes(pid)), false);
+    assert.equal(
+      childrenRunning(primary, 'worker-main.js').some((pid) => workers.includes(pid)),
+      false,
+    );
   });
 });
 

@@ -56,13 +56,25 @@ export class AnalysisRunner {
       if (run && run.state !== 'running' && run.state !== 'superseded') continue;
       const template = rollout.analysis?.[name];
       if (!template) {
-        this.end({ rolloutId: rollout.id, app: rollout.app, pointKey, template: name, state: 'running', reason: null, startedAt: Date.now(), endedAt: null }, 'inconclusive', `analysis template "${name}" is not part of this rollout`);
+        this.end(
+          { rolloutId: rollout.id, app: rollout.app, pointKey, template: name, state: 'running', reason: null, startedAt: Date.now(), endedAt: null },
+          'inconclusive',
+          `analysis template "${name}" is not part of this rollout`,
+        );
         continue;
       }
-      const fresh: AnalysisRunRecord = run && run.state === 'running' ? run : { rolloutId: rollout.id, app: rollout.app, pointKey, template: name, state: 'running', reason: null, startedAt: Date.now(), endedAt: null };
+      const fresh: AnalysisRunRecord =
+        run && run.state === 'running'
+          ? run
+          : { rolloutId: rollout.id, app: rollout.app, pointKey, template: name, state: 'running', reason: null, startedAt: Date.now(), endedAt: null };
       if (fresh !== run) {
         this.options.store.upsertAnalysisRun(fresh);
-        this.options.emit(rollout.app, rollout.id, 'analysis-started', `analysis ${name} (${describePoint(pointKey)}) started: ${describeTemplate(template, options.isOpenEnded === true && template.count === null)}`);
+        this.options.emit(
+          rollout.app,
+          rollout.id,
+          'analysis-started',
+          `analysis ${name} (${describePoint(pointKey)}) started: ${describeTemplate(template, options.isOpenEnded === true && template.count === null)}`,
+        );
       }
       const owned: OwnedRun = { app: rollout.app, rolloutId: rollout.id, pointKey, timer: null, abort: new AbortController() };
       this.owned.set(key, owned);
@@ -108,7 +120,8 @@ export class AnalysisRunner {
       this.release(key, owned);
       if (isPassedStep) {
         for (const run of this.options.store.listAnalysisRuns({ rolloutId: owned.rolloutId })) {
-          if (run.pointKey === owned.pointKey && run.state === 'running') this.options.store.upsertAnalysisRun({ ...run, state: 'superseded', reason: 'the step was promoted past', endedAt: Date.now() });
+          if (run.pointKey === owned.pointKey && run.state === 'running')
+            this.options.store.upsertAnalysisRun({ ...run, state: 'superseded', reason: 'the step was promoted past', endedAt: Date.now() });
         }
       }
     }
@@ -136,14 +149,23 @@ export class AnalysisRunner {
   private schedule(owned: OwnedRun, run: AnalysisRunRecord, template: AnalysisTemplateSpec, target: AnalysisTarget, isOpenEnded: boolean): void {
     owned.timer = setTimeout(() => {
       owned.timer = null;
-      void this.measure(owned, run, template, target, isOpenEnded).catch((error: unknown) => this.options.log(`analysis ${template.name} of rollout ${run.rolloutId}: ${(error as Error).stack ?? String(error)}`));
+      void this.measure(owned, run, template, target, isOpenEnded).catch((error: unknown) =>
+        this.options.log(`analysis ${template.name} of rollout ${run.rolloutId}: ${(error as Error).stack ?? String(error)}`),
+      );
     }, template.intervalMs);
   }
 
   private async measure(owned: OwnedRun, run: AnalysisRunRecord, template: AnalysisTemplateSpec, target: AnalysisTarget, isOpenEnded: boolean): Promise<void> {
     const key = runKey(run.rolloutId, run.pointKey, run.template);
     const effective = withImplicitCondition(template);
-    const measurement = await this.options.providers[template.provider].measure({ app: run.app, revision: target.revision, stableRevision: target.stableRevision, template, windowMs: template.intervalMs, signal: owned.abort.signal });
+    const measurement = await this.options.providers[template.provider].measure({
+      app: run.app,
+      revision: target.revision,
+      stableRevision: target.stableRevision,
+      template,
+      windowMs: template.intervalMs,
+      signal: owned.abort.signal,
+    });
     if (this.owned.get(key) !== owned) return; // Cancelled meanwhile.
     const verdict = judgeMeasurement(effective, measurement);
     const record: AnalysisMeasurementRecord = {
@@ -162,8 +184,19 @@ export class AnalysisRunner {
     };
     const { store } = this.options;
     store.addAnalysisMeasurement(record);
-    const results = store.listAnalysisMeasurements({ rolloutId: run.rolloutId, pointKey: run.pointKey, template: run.template }).filter((m) => m.at >= run.startedAt).map((m) => m.result);
-    const { phase, reason } = judgeRun({ count: isOpenEnded ? null : (template.count ?? 1), failureLimit: template.failureLimit, consecutiveErrorLimit: template.consecutiveErrorLimit, inconclusiveLimit: template.inconclusiveLimit }, results);
+    const results = store
+      .listAnalysisMeasurements({ rolloutId: run.rolloutId, pointKey: run.pointKey, template: run.template })
+      .filter((m) => m.at >= run.startedAt)
+      .map((m) => m.result);
+    const { phase, reason } = judgeRun(
+      {
+        count: isOpenEnded ? null : (template.count ?? 1),
+        failureLimit: template.failureLimit,
+        consecutiveErrorLimit: template.consecutiveErrorLimit,
+        inconclusiveLimit: template.inconclusiveLimit,
+      },
+      results,
+    );
     this.options.emit(run.app, run.rolloutId, 'analysis-measurement', `analysis ${run.template} #${results.length}: ${verdict.result}: ${verdict.sentence}`);
     if (phase === 'running') {
       this.schedule(owned, run, template, target, isOpenEnded);
@@ -200,11 +233,27 @@ export function describePoint(pointKey: string): string {
   if (step) return `canary step ${Number(step[1]) + 1}`;
   const batch = /^batch@(\d+)$/.exec(pointKey);
   if (batch) return `rolling batch, ${batch[1]} new instance${batch[1] === '1' ? '' : 's'} serving`;
-  return { background: 'background', prePromotion: 'prePromotionAnalysis', postPromotion: 'postPromotionAnalysis', rolling: 'rolling analysis' }[pointKey] ?? pointKey;
+  return (
+    { background: 'background', prePromotion: 'prePromotionAnalysis', postPromotion: 'postPromotionAnalysis', rolling: 'rolling analysis' }[pointKey] ??
+    pointKey
+  );
 }
 
 function describeTemplate(t: AnalysisTemplateSpec, isOpenEnded: boolean): string {
-  const what = t.provider === 'builtin' ? `builtin ${t.metric}` : t.provider === 'prometheus' ? `prometheus ${t.query}` : t.provider === 'command' ? `command ${t.command?.join(' ')}` : `GET ${t.url}`;
-  const conditions = [t.successCondition && `success ${t.successCondition}`, t.failureCondition && `failure ${t.failureCondition}`, t.baseline && `within ${t.baseline.maxRatio}× stable`].filter(Boolean).join(', ');
+  const what =
+    t.provider === 'builtin'
+      ? `builtin ${t.metric}`
+      : t.provider === 'prometheus'
+        ? `prometheus ${t.query}`
+        : t.provider === 'command'
+          ? `command ${t.command?.join(' ')}`
+          : `GET ${t.url}`;
+  const conditions = [
+    t.successCondition && `success ${t.successCondition}`,
+    t.failureCondition && `failure ${t.failureCondition}`,
+    t.baseline && `within ${t.baseline.maxRatio}× stable`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${what}${conditions ? ` (${conditions})` : ''}, every ${t.intervalMs / 1000}s × ${isOpenEnded ? 'until the rollout ends' : (t.count ?? 1)}`;
 }

@@ -25,7 +25,14 @@ describe('conditions', () => {
     fc.assert(
       fc.property(operator, finite, finite, (op, threshold, value) => {
         const condition = parseCondition(`${op} ${threshold}`);
-        const expected = { '>=': value >= threshold, '<=': value <= threshold, '>': value > threshold, '<': value < threshold, '==': value === threshold, '!=': value !== threshold }[op];
+        const expected = {
+          '>=': value >= threshold,
+          '<=': value <= threshold,
+          '>': value > threshold,
+          '<': value < threshold,
+          '==': value === threshold,
+          '!=': value !== threshold,
+        }[op];
         assert.equal(holds(condition, value), expected);
       }),
     );
@@ -57,7 +64,10 @@ describe('conditions', () => {
   });
 
   test('the sentence names the value, the sample size and the bound', () => {
-    const verdict = judgeMeasurement(template, { ...measured(0.93, 412), baseline: { value: 0.999, sampleSize: 3702, counts: { canaryBad: 29, canaryTotal: 412, stableBad: 4, stableTotal: 3702 } } });
+    const verdict = judgeMeasurement(template, {
+      ...measured(0.93, 412),
+      baseline: { value: 0.999, sampleSize: 3702, counts: { canaryBad: 29, canaryTotal: 412, stableBad: 4, stableTotal: 3702 } },
+    });
     assert.equal(verdict.result, 'failed');
     assert.equal(verdict.sentence, 'canary success rate 0.93 over 412 requests < 0.99; stable 0.999 over 3,702');
   });
@@ -69,7 +79,12 @@ describe('conditions', () => {
 
 describe('runs', () => {
   const results = fc.array(fc.constantFrom(...MEASUREMENT_RESULTS), { maxLength: 30 });
-  const limits = fc.record({ count: fc.option(fc.integer({ min: 1, max: 30 }), { nil: null }), failureLimit: fc.integer({ min: 0, max: 5 }), consecutiveErrorLimit: fc.integer({ min: 0, max: 5 }), inconclusiveLimit: fc.integer({ min: 0, max: 5 }) });
+  const limits = fc.record({
+    count: fc.option(fc.integer({ min: 1, max: 30 }), { nil: null }),
+    failureLimit: fc.integer({ min: 0, max: 5 }),
+    consecutiveErrorLimit: fc.integer({ min: 0, max: 5 }),
+    inconclusiveLimit: fc.integer({ min: 0, max: 5 }),
+  });
 
   test('more failures than failureLimit always fail the run', () => {
     fc.assert(
@@ -106,18 +121,33 @@ describe('runs', () => {
   });
 
   test('consecutive errors beyond the limit make the run inconclusive', () => {
-    assert.equal(judgeRun({ count: 10, failureLimit: 0, consecutiveErrorLimit: 2, inconclusiveLimit: 0 }, ['successful', 'error', 'error', 'error']).phase, 'inconclusive');
-    assert.equal(judgeRun({ count: 10, failureLimit: 0, consecutiveErrorLimit: 2, inconclusiveLimit: 0 }, ['error', 'error', 'successful', 'error']).phase, 'running');
+    assert.equal(
+      judgeRun({ count: 10, failureLimit: 0, consecutiveErrorLimit: 2, inconclusiveLimit: 0 }, ['successful', 'error', 'error', 'error']).phase,
+      'inconclusive',
+    );
+    assert.equal(
+      judgeRun({ count: 10, failureLimit: 0, consecutiveErrorLimit: 2, inconclusiveLimit: 0 }, ['error', 'error', 'successful', 'error']).phase,
+      'running',
+    );
   });
 });
 
 describe('baseline comparison', () => {
-  const counts = fc.record({ n: fc.integer({ min: 100, max: 100_000 }), m: fc.integer({ min: 100, max: 100_000 }), rate: fc.double({ min: 0, max: 0.5, noNaN: true }) });
+  const counts = fc.record({
+    n: fc.integer({ min: 100, max: 100_000 }),
+    m: fc.integer({ min: 100, max: 100_000 }),
+    rate: fc.double({ min: 0, max: 0.5, noNaN: true }),
+  });
 
   test('equal error rates never fail', () => {
     fc.assert(
       fc.property(counts, fc.double({ min: 1, max: 10, noNaN: true }), ({ n, m, rate }, maxRatio) => {
-        const result = compareWithBaseline({ canaryBad: Math.round(n * rate), canaryTotal: n, stableBad: Math.round(m * rate), stableTotal: m }, maxRatio, 50, true).result;
+        const result = compareWithBaseline(
+          { canaryBad: Math.round(n * rate), canaryTotal: n, stableBad: Math.round(m * rate), stableTotal: m },
+          maxRatio,
+          50,
+          true,
+        ).result;
         // Rounding may tip a hair over the bound; never as far as significant.
         assert.notEqual(result, 'failed');
       }),
@@ -130,7 +160,10 @@ describe('baseline comparison', () => {
         const canaryBad = Math.floor(n * rate * better);
         const stableRate = rate;
         fc.pre(canaryBad / n <= Math.round(m * stableRate) / m);
-        assert.equal(compareWithBaseline({ canaryBad, canaryTotal: n, stableBad: Math.round(m * stableRate), stableTotal: m }, 1, 50, true).result, 'successful');
+        assert.equal(
+          compareWithBaseline({ canaryBad, canaryTotal: n, stableBad: Math.round(m * stableRate), stableTotal: m }, 1, 50, true).result,
+          'successful',
+        );
       }),
     );
   });
@@ -149,7 +182,12 @@ describe('baseline comparison', () => {
     fc.assert(
       fc.property(fc.integer({ min: 100, max: 2000 }), fc.integer({ min: 2, max: 20 }), (n, k) => {
         const small = compareWithBaseline({ canaryBad: Math.round(n * 0.1), canaryTotal: n, stableBad: Math.round(n * 0.02), stableTotal: n }, 1.5, 50, true);
-        const large = compareWithBaseline({ canaryBad: Math.round(n * k * 0.1), canaryTotal: n * k, stableBad: Math.round(n * k * 0.02), stableTotal: n * k }, 1.5, 50, true);
+        const large = compareWithBaseline(
+          { canaryBad: Math.round(n * k * 0.1), canaryTotal: n * k, stableBad: Math.round(n * k * 0.02), stableTotal: n * k },
+          1.5,
+          50,
+          true,
+        );
         assert.ok(large.z >= small.z - 1e-9);
         if (small.result === 'failed') assert.equal(large.result, 'failed');
       }),

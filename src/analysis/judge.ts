@@ -94,7 +94,10 @@ export interface MeasurementVerdict {
  * also fails when it is worse than `maxRatio` × stable and that difference is significant,
  * and is inconclusive when it looks worse but the samples cannot tell.
  */
-export function judgeMeasurement(template: Pick<AnalysisTemplateSpec, 'provider' | 'successCondition' | 'failureCondition' | 'minRequests' | 'baseline' | 'metric'>, m: Measurement): MeasurementVerdict {
+export function judgeMeasurement(
+  template: Pick<AnalysisTemplateSpec, 'provider' | 'successCondition' | 'failureCondition' | 'minRequests' | 'baseline' | 'metric'>,
+  m: Measurement,
+): MeasurementVerdict {
   if (m.error !== null) return { result: 'error', sentence: `${m.subject}: could not measure: ${m.error}` };
   const over = m.sampleSize === null ? '' : ` over ${formatCount(m.sampleSize)} request${m.sampleSize === 1 ? '' : 's'}`;
   const stable = m.baseline ? `; stable ${formatValue(m.baseline.value)} over ${formatCount(m.baseline.sampleSize)}` : '';
@@ -118,7 +121,12 @@ export function judgeMeasurement(template: Pick<AnalysisTemplateSpec, 'provider'
     const sentence = `${described}${stable}: ${comparison.sentence}`;
     return { result: comparison.result, sentence };
   }
-  const bound = [template.successCondition === null ? null : parseCondition(template.successCondition).text, template.failureCondition === null ? null : `not ${parseCondition(template.failureCondition).text}`].filter(Boolean).join(' and ');
+  const bound = [
+    template.successCondition === null ? null : parseCondition(template.successCondition).text,
+    template.failureCondition === null ? null : `not ${parseCondition(template.failureCondition).text}`,
+  ]
+    .filter(Boolean)
+    .join(' and ');
   return { result: 'successful', sentence: `${described}${bound ? `, ${bound}` : ''}${stable}` };
 }
 
@@ -132,20 +140,36 @@ function isRateMetric(metric: AnalysisTemplateSpec['metric']): boolean {
  * are requests slower than `maxRatio` × stable's quantile, and the test is p_canary > p_stable.
  * Either side under `minRequests`: inconclusive. Worse but not significant: inconclusive.
  */
-export function compareWithBaseline(counts: BaselineCounts, maxRatio: number, minRequests: number, isRate: boolean): { result: 'successful' | 'failed' | 'inconclusive'; sentence: string; z: number } {
+export function compareWithBaseline(
+  counts: BaselineCounts,
+  maxRatio: number,
+  minRequests: number,
+  isRate: boolean,
+): { result: 'successful' | 'failed' | 'inconclusive'; sentence: string; z: number } {
   const { canaryBad, canaryTotal, stableBad, stableTotal } = counts;
   const min = Math.max(1, minRequests);
   if (canaryTotal < min || stableTotal < min) {
-    return { result: 'inconclusive', z: 0, sentence: `too few requests to compare with stable (canary ${formatCount(canaryTotal)}, stable ${formatCount(stableTotal)}, need ${formatCount(min)} each)` };
+    return {
+      result: 'inconclusive',
+      z: 0,
+      sentence: `too few requests to compare with stable (canary ${formatCount(canaryTotal)}, stable ${formatCount(stableTotal)}, need ${formatCount(min)} each)`,
+    };
   }
   const ratio = isRate ? maxRatio : 1;
   const pc = canaryBad / canaryTotal;
   const ps = stableBad / stableTotal;
   const z = proportionZ(canaryBad, canaryTotal, stableBad, stableTotal, ratio);
-  const what = isRate ? `error rate ${formatValue(pc)} vs stable ${formatValue(ps)}` : `share slower than ${maxRatio}× stable ${formatValue(pc)} vs stable ${formatValue(ps)}`;
+  const what = isRate
+    ? `error rate ${formatValue(pc)} vs stable ${formatValue(ps)}`
+    : `share slower than ${maxRatio}× stable ${formatValue(pc)} vs stable ${formatValue(ps)}`;
   if (pc <= ratio * ps) return { result: 'successful', z, sentence: `${what}: within ${maxRatio}× stable` };
-  if (z >= SIGNIFICANCE_Z) return { result: 'failed', z, sentence: `${what}: worse than ${maxRatio}× stable, significant (z ${z.toFixed(2)} ≥ ${SIGNIFICANCE_Z})` };
-  return { result: 'inconclusive', z, sentence: `${what}: looks worse than ${maxRatio}× stable but is not significant for these samples (z ${z.toFixed(2)} < ${SIGNIFICANCE_Z})` };
+  if (z >= SIGNIFICANCE_Z)
+    return { result: 'failed', z, sentence: `${what}: worse than ${maxRatio}× stable, significant (z ${z.toFixed(2)} ≥ ${SIGNIFICANCE_Z})` };
+  return {
+    result: 'inconclusive',
+    z,
+    sentence: `${what}: looks worse than ${maxRatio}× stable but is not significant for these samples (z ${z.toFixed(2)} < ${SIGNIFICANCE_Z})`,
+  };
 }
 
 /**
@@ -157,8 +181,8 @@ export function proportionZ(bad1: number, n1: number, bad2: number, n2: number, 
   const p2 = bad2 / n2;
   const difference = p1 - ratio * p2;
   // Half a bad request of slack on each side keeps a variance above 0 for small counts.
-  const v1 = Math.max(p1 * (1 - p1), 0.5 / n1 * (1 - 0.5 / n1)) / n1;
-  const v2 = (ratio * ratio * Math.max(p2 * (1 - p2), 0.5 / n2 * (1 - 0.5 / n2))) / n2;
+  const v1 = Math.max(p1 * (1 - p1), (0.5 / n1) * (1 - 0.5 / n1)) / n1;
+  const v2 = (ratio * ratio * Math.max(p2 * (1 - p2), (0.5 / n2) * (1 - 0.5 / n2))) / n2;
   const se = Math.sqrt(v1 + v2);
   return difference / se;
 }
@@ -177,13 +201,23 @@ export function judgeRun(limits: RunLimits, results: readonly MeasurementResult[
   const inconclusive = results.filter((r) => r === 'inconclusive').length;
   let errorsInARow = 0;
   for (let i = results.length - 1; i >= 0 && results[i] === 'error'; i--) errorsInARow++;
-  if (failed > limits.failureLimit) return { phase: 'failed', reason: `${failed} failed measurement${failed === 1 ? '' : 's'}, more than failureLimit ${limits.failureLimit}` };
-  if (errorsInARow > limits.consecutiveErrorLimit) return { phase: 'inconclusive', reason: `${errorsInARow} errors in a row, more than consecutiveErrorLimit ${limits.consecutiveErrorLimit}` };
-  if (inconclusive > limits.inconclusiveLimit) return { phase: 'inconclusive', reason: `${inconclusive} inconclusive measurement${inconclusive === 1 ? '' : 's'}, more than inconclusiveLimit ${limits.inconclusiveLimit}` };
-  if (limits.count === null || results.length < limits.count) return { phase: 'running', reason: `${results.length}${limits.count === null ? '' : `/${limits.count}`} measurements` };
+  if (failed > limits.failureLimit)
+    return { phase: 'failed', reason: `${failed} failed measurement${failed === 1 ? '' : 's'}, more than failureLimit ${limits.failureLimit}` };
+  if (errorsInARow > limits.consecutiveErrorLimit)
+    return { phase: 'inconclusive', reason: `${errorsInARow} errors in a row, more than consecutiveErrorLimit ${limits.consecutiveErrorLimit}` };
+  if (inconclusive > limits.inconclusiveLimit)
+    return {
+      phase: 'inconclusive',
+      reason: `${inconclusive} inconclusive measurement${inconclusive === 1 ? '' : 's'}, more than inconclusiveLimit ${limits.inconclusiveLimit}`,
+    };
+  if (limits.count === null || results.length < limits.count)
+    return { phase: 'running', reason: `${results.length}${limits.count === null ? '' : `/${limits.count}`} measurements` };
   const successful = results.filter((r) => r === 'successful').length;
   if (successful === 0) return { phase: 'inconclusive', reason: `no successful measurement in ${results.length}` };
-  return { phase: 'successful', reason: `${successful}/${results.length} measurements successful${failed ? `, ${failed} failed (failureLimit ${limits.failureLimit})` : ''}` };
+  return {
+    phase: 'successful',
+    reason: `${successful}/${results.length} measurements successful${failed ? `, ${failed} failed (failureLimit ${limits.failureLimit})` : ''}`,
+  };
 }
 
 /** `3702` → `3,702`. */

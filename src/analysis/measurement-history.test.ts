@@ -27,8 +27,14 @@ describe('MeasurementHistory', () => {
 
   test('a restarted worker (its counts back at 0) loses none of the requests it counted since', () => {
     const history = new MeasurementHistory();
-    history.record(0, [{ source: 'w1', endpoints: [instance(100)], unrouted: {} }, { source: 'w2', endpoints: [instance(50)], unrouted: {} }]);
-    history.record(1_000, [{ source: 'w1', endpoints: [instance(120)], unrouted: {} }, { source: 'w3', endpoints: [instance(7)], unrouted: {} }]);
+    history.record(0, [
+      { source: 'w1', endpoints: [instance(100)], unrouted: {} },
+      { source: 'w2', endpoints: [instance(50)], unrouted: {} },
+    ]);
+    history.record(1_000, [
+      { source: 'w1', endpoints: [instance(120)], unrouted: {} },
+      { source: 'w3', endpoints: [instance(7)], unrouted: {} },
+    ]);
     assert.equal(history.window('web', 2, 0).requests, 27);
   });
 

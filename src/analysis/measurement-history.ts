@@ -188,7 +188,18 @@ export class MeasurementHistory {
 
 /** A window with nothing counted yet. */
 export function emptyWindow(windowMs: number): RevisionWindow {
-  return { windowMs, requests: 0, status2xx: 0, status4xx: 0, appStatus5xx: 0, proxyStatus5xx: 0, upstreamErrors: 0, upstreamTimeouts: 0, latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0), latencySumSeconds: 0 };
+  return {
+    windowMs,
+    requests: 0,
+    status2xx: 0,
+    status4xx: 0,
+    appStatus5xx: 0,
+    proxyStatus5xx: 0,
+    upstreamErrors: 0,
+    upstreamTimeouts: 0,
+    latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0),
+    latencySumSeconds: 0,
+  };
 }
 
 /** Adds counts (in `METER_COUNTERS` order) and a histogram to a window. */

@@ -55,7 +55,12 @@ export class BuiltinProvider implements MetricProvider {
         value: stableValue,
         sampleSize: stable.requests,
         counts: isLatency
-          ? { canaryBad: countAbove(bound, canary.latencyBuckets), canaryTotal: canary.requests, stableBad: countAbove(bound, stable.latencyBuckets), stableTotal: stable.requests }
+          ? {
+              canaryBad: countAbove(bound, canary.latencyBuckets),
+              canaryTotal: canary.requests,
+              stableBad: countAbove(bound, stable.latencyBuckets),
+              stableTotal: stable.requests,
+            }
           : { canaryBad: errorsOf(canary), canaryTotal: canary.requests, stableBad: errorsOf(stable), stableTotal: stable.requests },
       };
     }
@@ -85,7 +90,14 @@ function metricValue(metric: NonNullable<AnalysisTemplateSpec['metric']>, w: Rev
 }
 
 function describeMetric(metric: NonNullable<AnalysisTemplateSpec['metric']>): string {
-  return { successRate: 'success rate', errorRate: 'error rate', latencyP50: 'p50 latency (s)', latencyP95: 'p95 latency (s)', latencyP99: 'p99 latency (s)', requestRate: 'request rate (/s)' }[metric];
+  return {
+    successRate: 'success rate',
+    errorRate: 'error rate',
+    latencyP50: 'p50 latency (s)',
+    latencyP95: 'p95 latency (s)',
+    latencyP99: 'p99 latency (s)',
+    requestRate: 'request rate (/s)',
+  }[metric];
 }
 
 /** A PromQL instant query; a scalar or exactly one series. No series: no value (inconclusive). */
@@ -126,7 +138,12 @@ export class CommandProvider implements MetricProvider {
       execFile(
         file!,
         args,
-        { env: { ...filterEnv(process.env), CUTOVER_APP: context.app, CUTOVER_REVISION: String(context.revision) }, timeout: PROVIDER_TIMEOUT_MS, signal: context.signal, maxBuffer: 1 << 20 },
+        {
+          env: { ...filterEnv(process.env), CUTOVER_APP: context.app, CUTOVER_REVISION: String(context.revision) },
+          timeout: PROVIDER_TIMEOUT_MS,
+          signal: context.signal,
+          maxBuffer: 1 << 20,
+        },
         (error, stdout) => {
           const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
           if (!hasCondition) {

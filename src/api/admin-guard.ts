@@ -50,7 +50,12 @@ export class AdminGuard {
     const isBearer = isTokenValid(bearerToken(req.headers.authorization), this.token);
     const isSession = !isBearer && this.mode.sessions !== undefined && this.mode.sessions.isValid(req.headers[SESSION_HEADER]);
     if (!isBearer && !isSession) {
-      return { status: 401, code: 'ADMIN_UNAUTHORIZED', message: 'a valid bearer token is required', hint: 'send Authorization: Bearer <the token in the data dir\'s admin-token file>' };
+      return {
+        status: 401,
+        code: 'ADMIN_UNAUTHORIZED',
+        message: 'a valid bearer token is required',
+        hint: "send Authorization: Bearer <the token in the data dir's admin-token file>",
+      };
     }
     return this.checkOrigin(req, isSession);
   }
@@ -75,7 +80,10 @@ export class AdminGuard {
    */
   checkOrigin(req: http.IncomingMessage, isOriginRequired: boolean): AdminRefusal | undefined {
     const origin = req.headers.origin;
-    if (STATE_CHANGING_METHODS.has(req.method ?? '') && ((origin === undefined && isOriginRequired) || (origin !== undefined && !this.isAllowedOrigin(origin)))) {
+    if (
+      STATE_CHANGING_METHODS.has(req.method ?? '') &&
+      ((origin === undefined && isOriginRequired) || (origin !== undefined && !this.isAllowedOrigin(origin)))
+    ) {
       return { status: 403, code: 'ADMIN_ORIGIN_NOT_ALLOWED', message: `Origin ${JSON.stringify(origin)} may not change state through the admin API` };
     }
     return undefined;

@@ -25,7 +25,10 @@ describe('admin token', () => {
       const file = path.join(dir, 'admin-token');
       fs.writeFileSync(file, 'secret-token-value-123456\n', { mode: 0o644 });
       fs.chmodSync(file, 0o644);
-      assert.throws(() => ensureAdminToken(file), (error: Error & { code?: string }) => error.code === 'ADMIN_TOKEN_EXPOSED' && !error.message.includes('secret-token'));
+      assert.throws(
+        () => ensureAdminToken(file),
+        (error: Error & { code?: string }) => error.code === 'ADMIN_TOKEN_EXPOSED' && !error.message.includes('secret-token'),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -19,13 +19,19 @@ export function ensureAdminToken(file: string): string {
   }
   const stat = fs.lstatSync(file);
   if (!stat.isFile()) {
-    throw new InputError('ADMIN_TOKEN_NOT_OWNED', `the admin token file ${file} is not a plain file`, { hint: `delete it (rm ${file}); cutover up writes a new one` });
+    throw new InputError('ADMIN_TOKEN_NOT_OWNED', `the admin token file ${file} is not a plain file`, {
+      hint: `delete it (rm ${file}); cutover up writes a new one`,
+    });
   }
   const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) {
-    throw new InputError('ADMIN_TOKEN_NOT_OWNED', `the admin token file ${file} belongs to uid ${stat.uid}, not to uid ${uid} who runs cutover: that user chose the token`, {
-      hint: `delete it (rm ${file}); cutover up writes a new one`,
-    });
+    throw new InputError(
+      'ADMIN_TOKEN_NOT_OWNED',
+      `the admin token file ${file} belongs to uid ${stat.uid}, not to uid ${uid} who runs cutover: that user chose the token`,
+      {
+        hint: `delete it (rm ${file}); cutover up writes a new one`,
+      },
+    );
   }
   const mode = stat.mode & 0o777;
   if ((mode & 0o077) !== 0) {
@@ -35,7 +41,9 @@ export function ensureAdminToken(file: string): string {
   }
   const token = fs.readFileSync(file, 'utf8').trim();
   if (token.length < 16) {
-    throw new CutoverError('ADMIN_TOKEN_INVALID', `the admin token in ${file} is shorter than 16 characters`, { hint: `delete ${file}; cutover up writes a new one` });
+    throw new CutoverError('ADMIN_TOKEN_INVALID', `the admin token in ${file} is shorter than 16 characters`, {
+      hint: `delete ${file}; cutover up writes a new one`,
+    });
   }
   return token;
 }

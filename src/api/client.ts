@@ -5,7 +5,16 @@ import type { AppStatus, RolloutStatus, StatusReport } from '../controller/statu
 import type { LiveMetrics } from '../controller/live-metrics.js';
 import type { RolloutPhase, StrategyName } from '../model/rollout.js';
 import type { AppSpec, HookPoint } from '../model/spec.js';
-import type { AnalysisMeasurementRecord, AnalysisRunRecord, EventRecord, HookRunRecord, InstanceRecord, RevisionRecord, RolloutRecord, TrafficShare } from '../store/store.js';
+import type {
+  AnalysisMeasurementRecord,
+  AnalysisRunRecord,
+  EventRecord,
+  HookRunRecord,
+  InstanceRecord,
+  RevisionRecord,
+  RolloutRecord,
+  TrafficShare,
+} from '../store/store.js';
 import type { DeployReport } from '../controller/deploy-report.js';
 import { API_PREFIX, type ApiErrorBody } from './routes.js';
 
@@ -67,7 +76,11 @@ export class CutoverClient {
 
   /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points. */
   deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[] } = {}): Promise<{ results: DeployResult[] }> {
-    return this.call('POST', '/deploy', { apps, ...(options.strategy ? { strategy: options.strategy } : {}), ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}) });
+    return this.call('POST', '/deploy', {
+      apps,
+      ...(options.strategy ? { strategy: options.strategy } : {}),
+      ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}),
+    });
   }
 
   /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */
@@ -123,7 +136,7 @@ export class CutoverClient {
     return this.call('GET', `/apps/${encodeURIComponent(app)}`);
   }
 
-  revisions(app: string): Promise<{ revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash' | 'spec'>)[] }> {
+  revisions(app: string): Promise<{ revisions: Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash' | 'spec'>[] }> {
     return this.call('GET', `/apps/${encodeURIComponent(app)}/revisions`);
   }
 
@@ -233,10 +246,13 @@ export class CutoverClient {
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs ?? 30_000}ms`)));
       request.on('error', (error: NodeJS.ErrnoException) => {
         reject(
-          new DaemonUnreachableError(`cannot reach the cutover daemon at ${'socketPath' in options ? options.socketPath : options.url} (${error.code ?? error.message})`, {
-            hint: 'Start it with `cutover up` (or `cutover up --detach`), or pass the same --data-dir as the daemon.',
-            cause: error,
-          }),
+          new DaemonUnreachableError(
+            `cannot reach the cutover daemon at ${'socketPath' in options ? options.socketPath : options.url} (${error.code ?? error.message})`,
+            {
+              hint: 'Start it with `cutover up` (or `cutover up --detach`), or pass the same --data-dir as the daemon.',
+              cause: error,
+            },
+          ),
         );
       });
       if (payload) request.write(payload);

@@ -21,7 +21,11 @@ export async function readJsonObject(req: http.IncomingMessage): Promise<Record<
     throw new CutoverError('BAD_REQUEST', 'request body is not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CutoverError('BAD_REQUEST', `the request body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`, { hint: 'send {} or an object with the fields of this route' });
+    throw new CutoverError(
+      'BAD_REQUEST',
+      `the request body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`,
+      { hint: 'send {} or an object with the fields of this route' },
+    );
   }
   return value as Record<string, unknown>;
 }

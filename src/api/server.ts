@@ -77,7 +77,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     rollout: ({ params }) => {
       const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
       const hooks = store.listHookRuns({ rolloutId: rollout.id });
-      return { ...rollout, hookRuns: hooks, hasHooksDue: hasHooksDue(rollout, hooks), analysisRuns: store.listAnalysisRuns({ rolloutId: rollout.id }), measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }) };
+      return {
+        ...rollout,
+        hookRuns: hooks,
+        hasHooksDue: hasHooksDue(rollout, hooks),
+        analysisRuns: store.listAnalysisRuns({ rolloutId: rollout.id }),
+        measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }),
+      };
     },
     events: ({ query }) => ({
       events: store.listEvents({
@@ -89,7 +95,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }),
     rollback: async ({ params, body }) => {
       const to = body.to;
-      if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw new CutoverError('BAD_REQUEST', `"to" must be a revision number, got ${JSON.stringify(to)}`);
+      if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1))
+        throw new CutoverError('BAD_REQUEST', `"to" must be a revision number, got ${JSON.stringify(to)}`);
       const command = { verb: 'rollback' as const, ...(to === undefined ? {} : { toRevision: to as number }) };
       return { rollout: await drive(params[0]!, command, () => controller.rollback(params[0]!, to as number | undefined)) };
     },
@@ -99,7 +106,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return {
         app,
         stableRevision: store.stableRevision(app),
-        revisions: store.listRevisions(app).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: maskedEnv(r.spec.run), command: r.spec.run.command })),
+        revisions: store
+          .listRevisions(app)
+          .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: maskedEnv(r.spec.run), command: r.spec.run.command })),
         rollouts: store.listRollouts(app, 50),
       };
     },
@@ -108,8 +117,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (!store.listApps().some((a) => a.name === app)) notFound('APP_NOT_FOUND', `no app named "${app}"`);
       const wanted = queryInteger(query, 'rollout', { min: 1 });
       const rollout = wanted === undefined ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(wanted);
-      if (!rollout || rollout.app !== app) notFound('ROLLOUT_NOT_FOUND', wanted === undefined ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`);
-      if (rollout!.report === null) notFound('REPORT_NOT_READY', `rollout ${rollout!.id} of "${app}" has no report yet (${rollout!.phase}); it is written ${REPORT_AFTER_MS / 1000}s after the rollout ends`);
+      if (!rollout || rollout.app !== app)
+        notFound(
+          'ROLLOUT_NOT_FOUND',
+          wanted === undefined ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`,
+        );
+      if (rollout!.report === null)
+        notFound(
+          'REPORT_NOT_READY',
+          `rollout ${rollout!.id} of "${app}" has no report yet (${rollout!.phase}); it is written ${REPORT_AFTER_MS / 1000}s after the rollout ends`,
+        );
       return { report: rollout!.report };
     },
     apps: () => ({
@@ -117,17 +134,31 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         name: a.name,
         stableRevision: a.revision,
         state: a.rollout && !isTerminalPhase(a.rollout.phase) ? a.rollout.phase : a.revision === null ? 'new' : 'stable',
-        rollout: a.rollout && { id: a.rollout.id, phase: a.rollout.phase, strategy: a.rollout.strategy, toRevision: a.rollout.toRevision, gate: a.rollout.gate },
+        rollout: a.rollout && {
+          id: a.rollout.id,
+          phase: a.rollout.phase,
+          strategy: a.rollout.strategy,
+          toRevision: a.rollout.toRevision,
+          gate: a.rollout.gate,
+        },
         traffic: a.traffic,
       })),
     }),
     app: ({ params }) => controller.status(knownApp(params[0]!)).apps[0],
-    revisions: ({ params }) => ({ revisions: store.listRevisions(knownApp(params[0]!)).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: maskedSpec(r.spec) })) }),
+    revisions: ({ params }) => ({
+      revisions: store
+        .listRevisions(knownApp(params[0]!))
+        .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: maskedSpec(r.spec) })),
+    }),
     rollouts: ({ params, query }) => ({ rollouts: store.listRollouts(knownApp(params[0]!), queryInteger(query, 'limit', { fallback: 50, min: 1, max: 500 })) }),
     instances: ({ params, query }) => ({ instances: store.listInstances(knownApp(params[0]!), { includeStopped: query.get('stopped') === '1' }) }),
     analysis: ({ params }) => {
       const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
-      return { rolloutId: rollout.id, runs: store.listAnalysisRuns({ rolloutId: rollout.id }), measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }) };
+      return {
+        rolloutId: rollout.id,
+        runs: store.listAnalysisRuns({ rolloutId: rollout.id }),
+        measurements: store.listAnalysisMeasurements({ rolloutId: rollout.id }),
+      };
     },
     live: ({ query }) => controller.liveMetrics(query.get('app') ?? undefined),
     shutdown: () => {
@@ -170,7 +201,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         if (!req.complete) res.setHeader('connection', 'close');
         send(res, ERROR_STATUS[error.code] ?? 500, mapStrings(body, bestEffortSecretMasker(store)));
       } else {
-        send(res, 500, mapStrings({ code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' }, bestEffortSecretMasker(store)));
+        send(
+          res,
+          500,
+          mapStrings(
+            { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' },
+            bestEffortSecretMasker(store),
+          ),
+        );
       }
     }
   };
@@ -203,7 +241,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await listen(tcp, { host: options.tcp.listen.host, port: options.tcp.listen.port });
     } catch (error) {
       server.close();
-      throw new CutoverError('ADMIN_LISTEN_FAILED', `the admin API cannot listen on ${options.tcp.listen.host}:${options.tcp.listen.port}: ${(error as Error).message}`, { cause: error });
+      throw new CutoverError(
+        'ADMIN_LISTEN_FAILED',
+        `the admin API cannot listen on ${options.tcp.listen.host}:${options.tcp.listen.port}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   let ui: http.Server | undefined;
@@ -214,7 +256,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     } catch (error) {
       server.close();
       tcp?.close();
-      throw new CutoverError('UI_LISTEN_FAILED', `the dashboard cannot listen on ${options.ui.listen.host}:${options.ui.listen.port}: ${(error as Error).message}`, { cause: error });
+      throw new CutoverError(
+        'UI_LISTEN_FAILED',
+        `the dashboard cannot listen on ${options.ui.listen.host}:${options.ui.listen.port}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   return {

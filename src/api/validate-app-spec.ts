@@ -21,9 +21,17 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(typeof spec.name === 'string' && APP_NAME_PATTERN.test(spec.name), `name must match ${APP_NAME_PATTERN.source}`);
   check(typeof spec.listen?.host === 'string' && isPort(spec.listen?.port), 'listen must be { host, port }');
   // A kubernetes app runs its image: its command may be empty.
-  check(Array.isArray(spec.run?.command) && (spec.run.command.length > 0 || spec.runtime?.kind === 'kubernetes') && spec.run.command.every((part) => typeof part === 'string'), 'run.command must be a non-empty list of strings');
+  check(
+    Array.isArray(spec.run?.command) &&
+      (spec.run.command.length > 0 || spec.runtime?.kind === 'kubernetes') &&
+      spec.run.command.every((part) => typeof part === 'string'),
+    'run.command must be a non-empty list of strings',
+  );
   check(typeof spec.run?.cwd === 'string' && spec.run.cwd.startsWith('/'), 'run.cwd must be an absolute path');
-  check(typeof spec.run?.env === 'object' && spec.run.env !== null && Object.values(spec.run.env).every((v) => typeof v === 'string'), 'run.env must map names to strings');
+  check(
+    typeof spec.run?.env === 'object' && spec.run.env !== null && Object.values(spec.run.env).every((v) => typeof v === 'string'),
+    'run.env must map names to strings',
+  );
   check(spec.run.secrets === undefined || isNameList(spec.run.secrets), 'run.secrets must be a list of environment variable names');
   check(spec.run.inheritEnv === undefined || isNameList(spec.run.inheritEnv), 'run.inheritEnv must be a list of environment variable names');
   check(Number.isInteger(spec.replicas) && spec.replicas >= 1 && spec.replicas <= 1000, 'replicas must be an integer from 1 to 1000');
@@ -38,8 +46,15 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   check(isNonNegative(rolling.minReadyMs) && isPositive(rolling.progressDeadlineMs), 'rolling.minReadyMs must be ≥ 0 and progressDeadlineMs > 0');
   const { use, blueGreen, canary } = spec.strategy;
   check(use === undefined || STRATEGY_NAMES.includes(use), `strategy.use must be one of ${STRATEGY_NAMES.join(', ')}`);
-  check(blueGreen === undefined || (typeof blueGreen === 'object' && blueGreen !== null && isNonNegative(blueGreen.scaleDownDelayMs) && typeof blueGreen.preview === 'object'), 'strategy.blueGreen must be a resolved blue-green block');
-  check(canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)), 'strategy.canary must be a resolved canary block');
+  check(
+    blueGreen === undefined ||
+      (typeof blueGreen === 'object' && blueGreen !== null && isNonNegative(blueGreen.scaleDownDelayMs) && typeof blueGreen.preview === 'object'),
+    'strategy.blueGreen must be a resolved blue-green block',
+  );
+  check(
+    canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)),
+    'strategy.canary must be a resolved canary block',
+  );
   check(spec.hooks === undefined || isHooks(spec.hooks), `hooks must map each of ${HOOK_POINTS.join(', ')} to a list of resolved hooks`);
   const router = spec.router;
   check(
@@ -53,7 +68,13 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   );
   const runtime = spec.runtime;
   check(
-    runtime === undefined || runtime.kind === 'local' || (runtime.kind === 'kubernetes' && typeof runtime.image === 'string' && runtime.image !== '' && isPositive(runtime.port) && (runtime.podTemplate === null || typeof runtime.podTemplate === 'string')),
+    runtime === undefined ||
+      runtime.kind === 'local' ||
+      (runtime.kind === 'kubernetes' &&
+        typeof runtime.image === 'string' &&
+        runtime.image !== '' &&
+        isPositive(runtime.port) &&
+        (runtime.podTemplate === null || typeof runtime.podTemplate === 'string')),
     'runtime must be { kind: local } or a resolved kubernetes runtime (image, port)',
   );
   check((runtime?.kind === 'kubernetes') === (router?.kind === 'kubernetes'), 'the kubernetes runtime and the kubernetes router go together');
@@ -64,13 +85,31 @@ function isHooks(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   return HOOK_POINTS.every((point) => {
     const list = (value as Record<string, unknown>)[point];
-    return Array.isArray(list) && list.every((hook: HookSpec) => {
-      if (typeof hook !== 'object' || hook === null || !isPositive(hook.timeoutMs) || typeof hook.isIdempotent !== 'boolean') return false;
-      const action = hook.action;
-      if (action?.kind === 'command') return Array.isArray(action.command) && action.command.length > 0 && action.command.every((p) => typeof p === 'string') && typeof action.shell === 'boolean' && typeof action.cwd === 'string' && action.cwd.startsWith('/');
-      if (action?.kind === 'http') return typeof action.url === 'string' && typeof action.method === 'string' && typeof action.headers === 'object' && action.headers !== null && (action.body === null || typeof action.body === 'string');
-      return false;
-    });
+    return (
+      Array.isArray(list) &&
+      list.every((hook: HookSpec) => {
+        if (typeof hook !== 'object' || hook === null || !isPositive(hook.timeoutMs) || typeof hook.isIdempotent !== 'boolean') return false;
+        const action = hook.action;
+        if (action?.kind === 'command')
+          return (
+            Array.isArray(action.command) &&
+            action.command.length > 0 &&
+            action.command.every((p) => typeof p === 'string') &&
+            typeof action.shell === 'boolean' &&
+            typeof action.cwd === 'string' &&
+            action.cwd.startsWith('/')
+          );
+        if (action?.kind === 'http')
+          return (
+            typeof action.url === 'string' &&
+            typeof action.method === 'string' &&
+            typeof action.headers === 'object' &&
+            action.headers !== null &&
+            (action.body === null || typeof action.body === 'string')
+          );
+        return false;
+      })
+    );
   });
 }
 
@@ -82,4 +121,5 @@ const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((name) =
 const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65_535;
 const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-const isCountOrPercent = (v: unknown): boolean => (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && /^\d{1,3}%$/.test(v) && Number(v.slice(0, -1)) <= 100);
+const isCountOrPercent = (v: unknown): boolean =>
+  (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && /^\d{1,3}%$/.test(v) && Number(v.slice(0, -1)) <= 100);

@@ -66,7 +66,15 @@ describe('renderLiveView', () => {
   });
 
   test('a rolling rollout has no steps: its step in words instead of a bar', () => {
-    const lines = renderLiveView([{ app: app({ rollout: rollout({ strategy: 'rolling', steps: [], stepIndex: 0, gate: null, phase: 'progressing', step: 'replacing 1 of 3' }) }), rates: [] }], plain);
+    const lines = renderLiveView(
+      [
+        {
+          app: app({ rollout: rollout({ strategy: 'rolling', steps: [], stepIndex: 0, gate: null, phase: 'progressing', step: 'replacing 1 of 3' }) }),
+          rates: [],
+        },
+      ],
+      plain,
+    );
     assert.equal(lines[1], '  step    replacing 1 of 3');
   });
 
@@ -80,7 +88,8 @@ describe('renderLiveView', () => {
   });
 
   test('bars shrink with the terminal, never under 10 cells, never over 40', () => {
-    const width = (columns: number): number => /\[(░*)\]/.exec(renderLiveView([{ app: app({ rollout: rollout({ stepIndex: 0 }) }), rates: [] }], { width: columns, isColored: false })[1]!)![1]!.length;
+    const width = (columns: number): number =>
+      /\[(░*)\]/.exec(renderLiveView([{ app: app({ rollout: rollout({ stepIndex: 0 }) }), rates: [] }], { width: columns, isColored: false })[1]!)![1]!.length;
     assert.equal(width(20), 10);
     assert.equal(width(50), 20);
     assert.equal(width(200), 40);
@@ -90,7 +99,10 @@ describe('renderLiveView', () => {
     const paused = renderLiveView([{ app: app({ rollout: rollout({ isPausedByUser: true, gate: null, phase: 'paused' }) }), rates: [] }], plain);
     assert.match(paused[0]!, /paused by a person/);
     assert.equal(paused.at(-1), '  paused  cutover resume web');
-    const failed = renderLiveView([{ app: app({ rollout: rollout({ phase: 'failed', gate: null, reason: 'analysis success-rate failed' }) }), rates: [] }], plain);
+    const failed = renderLiveView(
+      [{ app: app({ rollout: rollout({ phase: 'failed', gate: null, reason: 'analysis success-rate failed' }) }), rates: [] }],
+      plain,
+    );
     assert.equal(failed.at(-1), '  reason  analysis success-rate failed');
   });
 
@@ -114,31 +126,55 @@ describe('renderLiveView', () => {
     for (const phase of ROLLOUT_PHASES) {
       const state = [{ app: app({ rollout: rollout({ phase }) }), rates }];
       const uncolored = renderLiveView(state, plain);
-      assert.ok(uncolored.every((l) => !l.includes('\u001b')), phase);
+      assert.ok(
+        uncolored.every((l) => !l.includes('\u001b')),
+        phase,
+      );
       assert.match(uncolored[0]!, new RegExp(` ${phase} `));
       const colored = renderLiveView(state, { ...plain, isColored: true });
       assert.ok(colored[0]!.includes('\u001b['), phase);
       // eslint-disable-next-line no-control-regex -- the escape codes are what this strips
-      assert.deepEqual(colored.map((l) => l.replace(/\u001b\[\d+m/g, '')), uncolored);
+      assert.deepEqual(
+        colored.map((l) => l.replace(/\u001b\[\d+m/g, '')),
+        uncolored,
+      );
     }
   });
 });
 
 describe('plainLine', () => {
   test('says phase, revisions, step, traffic and gate in one line', () => {
-    assert.equal(plainLine(app()), 'web rollout 3 paused; revision 1 → 2; step 2/4 pause (until promoted); traffic r2 10% r1 90%; gate: pause (until promoted)');
+    assert.equal(
+      plainLine(app()),
+      'web rollout 3 paused; revision 1 → 2; step 2/4 pause (until promoted); traffic r2 10% r1 90%; gate: pause (until promoted)',
+    );
   });
 
   test('changes when the step, traffic or gate change, and only then', () => {
     const base = plainLine(app());
     assert.equal(plainLine(app({ rollout: rollout(), instances: [{ id: 'x', revision: 2, pid: 1, port: 1, state: 'ready' }] })), base);
     assert.notEqual(plainLine(app({ rollout: rollout({ stepIndex: 2, gate: null, phase: 'progressing' }) })), base);
-    assert.notEqual(plainLine(app({ traffic: [{ revision: 2, weight: 50, instances: 1 }, { revision: 1, weight: 50, instances: 1 }] })), base);
+    assert.notEqual(
+      plainLine(
+        app({
+          traffic: [
+            { revision: 2, weight: 50, instances: 1 },
+            { revision: 1, weight: 50, instances: 1 },
+          ],
+        }),
+      ),
+      base,
+    );
   });
 
   test('a finished rollout gives its step in words and its reason; no rollout gives the stable revision', () => {
     assert.equal(
-      plainLine(app({ rollout: rollout({ phase: 'aborted', gate: null, step: 'revision 1 serving', reason: 'aborted by a person' }), traffic: [{ revision: 1, weight: 100, instances: 2 }] })),
+      plainLine(
+        app({
+          rollout: rollout({ phase: 'aborted', gate: null, step: 'revision 1 serving', reason: 'aborted by a person' }),
+          traffic: [{ revision: 1, weight: 100, instances: 2 }],
+        }),
+      ),
       'web rollout 3 aborted; revision 1 → 2; revision 1 serving; traffic r1 100%; reason: aborted by a person',
     );
     assert.equal(plainLine(app({ rollout: null, traffic: [] })), 'web stable revision 1; traffic none');

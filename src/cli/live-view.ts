@@ -18,7 +18,14 @@ export interface LiveViewOptions {
 const ANSI: Record<string, string> = { green: '32', yellow: '33', red: '31', cyan: '36', magenta: '35', dim: '2', bold: '1' };
 /** Traffic bar colours per revision, in the order the split lists them. */
 const SPLIT_COLORS = ['cyan', 'magenta', 'yellow', 'green'] as const;
-const PHASE_COLORS: Record<string, string> = { promoted: 'green', progressing: 'cyan', paused: 'yellow', aborted: 'yellow', 'rolled-back': 'yellow', failed: 'red' };
+const PHASE_COLORS: Record<string, string> = {
+  promoted: 'green',
+  progressing: 'cyan',
+  paused: 'yellow',
+  aborted: 'yellow',
+  'rolled-back': 'yellow',
+  failed: 'red',
+};
 
 /**
  * The live view of apps, as lines: per app, a header, the step progress bar, the traffic split
@@ -38,12 +45,17 @@ export function renderLiveView(states: readonly LiveViewState[], options: LiveVi
       lines.push(`${paint('bold', app.name)}  stable revision ${app.revision ?? '-'}, no rollout yet`);
     } else {
       const phase = rollout.isPausedByUser && !isTerminalPhase(rollout.phase) ? 'paused by a person' : rollout.phase;
-      lines.push(`${paint('bold', app.name)}  rollout ${rollout.id} (${rollout.strategy}) ${paint(PHASE_COLORS[rollout.phase] ?? 'dim', phase)}  revision ${rollout.fromRevision ?? '-'} → ${rollout.toRevision}`);
+      lines.push(
+        `${paint('bold', app.name)}  rollout ${rollout.id} (${rollout.strategy}) ${paint(PHASE_COLORS[rollout.phase] ?? 'dim', phase)}  revision ${rollout.fromRevision ?? '-'} → ${rollout.toRevision}`,
+      );
       if (rollout.steps.length > 0) {
         const done = isTerminalPhase(rollout.phase) && rollout.phase === 'promoted' ? rollout.steps.length : Math.min(rollout.stepIndex, rollout.steps.length);
         const current = rollout.steps[rollout.stepIndex];
         const filled = Math.round((done / rollout.steps.length) * barWidth);
-        const label = current !== undefined && !isTerminalPhase(rollout.phase) ? `step ${rollout.stepIndex + 1}/${rollout.steps.length}: ${current}` : `${done}/${rollout.steps.length} steps`;
+        const label =
+          current !== undefined && !isTerminalPhase(rollout.phase)
+            ? `step ${rollout.stepIndex + 1}/${rollout.steps.length}: ${current}`
+            : `${done}/${rollout.steps.length} steps`;
         lines.push(`  steps   [${paint('green', '█'.repeat(filled))}${'░'.repeat(barWidth - filled)}] ${label}`);
       } else {
         lines.push(`  step    ${rollout.step}`);
@@ -54,8 +66,11 @@ export function renderLiveView(states: readonly LiveViewState[], options: LiveVi
     for (const revision of [...revisions].sort((a, b) => b - a)) {
       const rate = rates.find((r) => r.revision === revision);
       const weight = app.traffic.find((t) => t.revision === revision)?.weight ?? 0;
-      const errors = rate && rate.errorsPerSecond > 0 ? paint('red', `${formatRate(rate.errorsPerSecond)} err/s`) : `${formatRate(rate?.errorsPerSecond ?? 0)} err/s`;
-      lines.push(`    revision ${String(revision).padEnd(4)} ${`${weight}%`.padStart(4)}  ${`${formatRate(rate?.requestsPerSecond ?? 0)} rps`.padStart(10)}  ${errors}  p99 ${rate?.p99Ms == null ? '-' : `${formatRate(rate.p99Ms)}ms`}`);
+      const errors =
+        rate && rate.errorsPerSecond > 0 ? paint('red', `${formatRate(rate.errorsPerSecond)} err/s`) : `${formatRate(rate?.errorsPerSecond ?? 0)} err/s`;
+      lines.push(
+        `    revision ${String(revision).padEnd(4)} ${`${weight}%`.padStart(4)}  ${`${formatRate(rate?.requestsPerSecond ?? 0)} rps`.padStart(10)}  ${errors}  p99 ${rate?.p99Ms == null ? '-' : `${formatRate(rate.p99Ms)}ms`}`,
+      );
     }
     if (rollout?.gate) lines.push(`  ${paint('yellow', 'gate')}    ${rollout.gate}`);
     else if (rollout?.isPausedByUser && !isTerminalPhase(rollout.phase)) lines.push(`  ${paint('yellow', 'paused')}  cutover resume ${app.name}`);
@@ -72,8 +87,16 @@ export function plainLine(app: AppStatus): string {
   const traffic = app.traffic.map((t) => `r${t.revision} ${t.weight}%`).join(' ') || 'none';
   const rollout = app.rollout;
   if (rollout === null) return `${app.name} stable revision ${app.revision ?? '-'}; traffic ${traffic}`;
-  const step = rollout.steps.length > 0 && !isTerminalPhase(rollout.phase) ? `step ${Math.min(rollout.stepIndex + 1, rollout.steps.length)}/${rollout.steps.length} ${rollout.steps[rollout.stepIndex] ?? ''}`.trimEnd() : rollout.step;
-  const parts = [`${app.name} rollout ${rollout.id} ${rollout.phase}${rollout.isPausedByUser && !isTerminalPhase(rollout.phase) ? ' (paused by a person)' : ''}`, `revision ${rollout.fromRevision ?? '-'} → ${rollout.toRevision}`, step, `traffic ${traffic}`];
+  const step =
+    rollout.steps.length > 0 && !isTerminalPhase(rollout.phase)
+      ? `step ${Math.min(rollout.stepIndex + 1, rollout.steps.length)}/${rollout.steps.length} ${rollout.steps[rollout.stepIndex] ?? ''}`.trimEnd()
+      : rollout.step;
+  const parts = [
+    `${app.name} rollout ${rollout.id} ${rollout.phase}${rollout.isPausedByUser && !isTerminalPhase(rollout.phase) ? ' (paused by a person)' : ''}`,
+    `revision ${rollout.fromRevision ?? '-'} → ${rollout.toRevision}`,
+    step,
+    `traffic ${traffic}`,
+  ];
   if (rollout.gate) parts.push(`gate: ${rollout.gate}`);
   if (rollout.reason && isTerminalPhase(rollout.phase)) parts.push(`reason: ${rollout.reason}`);
   return parts.join('; ');

@@ -11,7 +11,21 @@ import { STRATEGY_NAMES } from '../model/rollout.js';
  * refused because another rollout of the app runs (ROLLOUT_ALREADY_ACTIVE) is not among them:
  * it exits 1, like a deploy that did not go through, so a CI job that lost the race fails as such.
  */
-const BAD_INPUT_CODES = new Set(['REVISION_ALREADY_STABLE', 'BODY_TOO_LARGE', 'APP_NOT_FOUND', 'REVISION_NOT_FOUND', 'NO_EARLIER_REVISION', 'BAD_REQUEST', 'DAEMON_ALREADY_RUNNING', 'ROLLOUT_NOT_FOUND', 'NOT_FOUND', 'NO_ACTIVE_ROLLOUT', 'ROLLOUT_GOING_BACK', 'NOTHING_TO_PROMOTE', 'NOT_PAUSED']);
+const BAD_INPUT_CODES = new Set([
+  'REVISION_ALREADY_STABLE',
+  'BODY_TOO_LARGE',
+  'APP_NOT_FOUND',
+  'REVISION_NOT_FOUND',
+  'NO_EARLIER_REVISION',
+  'BAD_REQUEST',
+  'DAEMON_ALREADY_RUNNING',
+  'ROLLOUT_NOT_FOUND',
+  'NOT_FOUND',
+  'NO_ACTIVE_ROLLOUT',
+  'ROLLOUT_GOING_BACK',
+  'NOTHING_TO_PROMOTE',
+  'NOT_PAUSED',
+]);
 
 function program(): Command {
   const cli = new Command('cutover')
@@ -61,8 +75,15 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .description('deploy the config (again): a new revision for every app whose spec changed, rolled out by its strategy')
     .argument('[apps...]', 'only these apps (default: all)')
     .option('--set <key=value>', 'override a config value for this deploy, e.g. web.run.env.VERSION=2 (repeatable)', collect, [])
-    .addOption(new Option('--strategy <name>', "this deploy's strategy instead of the config's (its settings from the config, or its defaults)").choices(STRATEGY_NAMES))
-    .option('--skip-hooks <point>', 'do not run this point\'s hooks in this deploy (preDeploy, preTraffic, postTraffic, onSuccess, onFailure; repeatable; recorded in the history)', collect, [])
+    .addOption(
+      new Option('--strategy <name>', "this deploy's strategy instead of the config's (its settings from the config, or its defaults)").choices(STRATEGY_NAMES),
+    )
+    .option(
+      '--skip-hooks <point>',
+      "do not run this point's hooks in this deploy (preDeploy, preTraffic, postTraffic, onSuccess, onFailure; repeatable; recorded in the history)",
+      collect,
+      [],
+    )
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--json', 'print the result as JSON')
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
@@ -96,7 +117,10 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .description('apps, their stable revision, the current rollout and instances')
     .argument('[app]', 'only this app')
     .option('--json', 'print the status as JSON (a stable contract)')
-    .option('-w, --watch', 'keep watching: a live view on a terminal (steps, traffic split, rps, errors, p99 per revision, gate), one line per change elsewhere; Ctrl-C stops')
+    .option(
+      '-w, --watch',
+      'keep watching: a live view on a terminal (steps, traffic split, rps, errors, p99 per revision, gate), one line per change elsewhere; Ctrl-C stops',
+    )
     .action(async (app: string | undefined, options) => (await import('./commands/status.js')).status(app, options));
 
   withGlobals(cli.command('history'))

@@ -14,7 +14,9 @@ describe('visible (issue 22, finding 3)', () => {
   test('leaves no control character but tab and newline in any text', () => {
     let all = '';
     for (let code = 0; code < 0x200; code++) all += String.fromCharCode(code);
-    const controls = [...visible(all)].filter((c) => c !== '\t' && c !== '\n' && (c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) < 0xa0)));
+    const controls = [...visible(all)].filter(
+      (c) => c !== '\t' && c !== '\n' && (c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) < 0xa0)),
+    );
     assert.deepEqual(controls, []);
   });
 });

@@ -18,14 +18,21 @@ export interface ServingInstance {
  * (in the given order) and unlisted revisions get nothing. `outlierDetection` goes into the
  * plan unless it is off (see `outlierDetectionOf`), `longLived` as given. Pure.
  */
-export function buildTrafficPlan(app: string, listen: HostPort, intent: TrafficIntent, serving: readonly ServingInstance[], policies: { outlierDetection?: OutlierDetection; longLived?: LongLivedDrain } = {}): TrafficPlan {
+export function buildTrafficPlan(
+  app: string,
+  listen: HostPort,
+  intent: TrafficIntent,
+  serving: readonly ServingInstance[],
+  policies: { outlierDetection?: OutlierDetection; longLived?: LongLivedDrain } = {},
+): TrafficPlan {
   const { outlierDetection, longLived } = policies;
   const byRevision = new Map<number, ServingInstance[]>();
   for (const instance of serving) byRevision.set(instance.revision, [...(byRevision.get(instance.revision) ?? []), instance]);
   const endpointsOf = (revision: number) => (byRevision.get(revision) ?? []).map(({ id, host, port }) => ({ id, host, port }));
-  const groups = intent.weights === null
-    ? [...byRevision.entries()].map(([revision, members]) => ({ revision, weight: members.length, endpoints: endpointsOf(revision) }))
-    : intent.weights.filter((w) => byRevision.has(w.revision)).map(({ revision, weight }) => ({ revision, weight, endpoints: endpointsOf(revision) }));
+  const groups =
+    intent.weights === null
+      ? [...byRevision.entries()].map(([revision, members]) => ({ revision, weight: members.length, endpoints: endpointsOf(revision) }))
+      : intent.weights.filter((w) => byRevision.has(w.revision)).map(({ revision, weight }) => ({ revision, weight, endpoints: endpointsOf(revision) }));
   const plan: TrafficPlan = { app, version: 0, listen, groups };
   if (intent.routes.length) plan.routes = intent.routes.map(({ revision, match }) => ({ revision, match }));
   if (intent.previews.length) plan.previews = intent.previews.map(({ listen: address, revision }) => ({ listen: address, revision }));

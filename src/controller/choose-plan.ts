@@ -37,7 +37,17 @@ export interface PlanChoice {
   plan: StrategyPlan;
 }
 
-const NOTHING: StrategyPlan = { starts: [], stopIds: [], traffic: EQUAL_SHARES, stepIndex: 0, isComplete: true, step: 'nothing runs', gate: null, isWaiting: false, hookPoint: null };
+const NOTHING: StrategyPlan = {
+  starts: [],
+  stopIds: [],
+  traffic: EQUAL_SHARES,
+  stepIndex: 0,
+  isComplete: true,
+  step: 'nothing runs',
+  gate: null,
+  isWaiting: false,
+  hookPoint: null,
+};
 
 /**
  * Picks the planner for where an app stands and runs it. Without a rollout, the stable
@@ -55,7 +65,14 @@ export function choosePlan(input: PlanInput): PlanChoice {
     const steady = choosePlan({ ...input, rollout: null });
     return {
       target: steady.target,
-      plan: { ...steady.plan, stepIndex: rollout.stepIndex, isComplete: false, step: `waiting for preDeploy hooks; revision ${rollout.toRevision} starts once they pass`, isWaiting: true, hookPoint: 'preDeploy' },
+      plan: {
+        ...steady.plan,
+        stepIndex: rollout.stepIndex,
+        isComplete: false,
+        step: `waiting for preDeploy hooks; revision ${rollout.toRevision} starts once they pass`,
+        isWaiting: true,
+        hookPoint: 'preDeploy',
+      },
     };
   }
   if (!rollout) {
@@ -73,16 +90,43 @@ export function choosePlan(input: PlanInput): PlanChoice {
   }
   const common = { app: input.app, replicas: spec.replicas, instances, isPaused: rollout.pausedAt !== null, nowMs, hooks };
   if (rollout.strategy === 'blue-green') {
-    return { target, plan: planBlueGreen({ ...common, blueGreen: strategy.blueGreen!, blue: rollout.fromRevision, green: target, stepIndex: rollout.stepIndex }) };
+    return {
+      target,
+      plan: planBlueGreen({ ...common, blueGreen: strategy.blueGreen!, blue: rollout.fromRevision, green: target, stepIndex: rollout.stepIndex }),
+    };
   }
   return {
     target,
-    plan: planCanary({ ...common, canary: strategy.canary!, stable: rollout.fromRevision, canaryRevision: target, stepIndex: rollout.stepIndex, stepStartedAtMs: input.stepStartedAtMs, isStepAnalysisPassed: input.isStepAnalysisPassed ?? false }),
+    plan: planCanary({
+      ...common,
+      canary: strategy.canary!,
+      stable: rollout.fromRevision,
+      canaryRevision: target,
+      stepIndex: rollout.stepIndex,
+      stepStartedAtMs: input.stepStartedAtMs,
+      isStepAnalysisPassed: input.isStepAnalysisPassed ?? false,
+    }),
   };
 }
 
-function rolling(spec: AppSpec, target: number, instances: readonly ObservedInstance[], nowMs: number, hooks: HookProgress = HOOKS_PASSED, batchAnalysis: { passedCount: number } | null = null): StrategyPlan {
-  const plan = planRolling({ replicas: spec.replicas, rolling: spec.strategy.rolling, targetRevision: target, instances, nowMs, isTrafficAllowed: hooks.isTrafficAllowed, isStepChecked: hooks.isStepChecked, batchAnalysis });
+function rolling(
+  spec: AppSpec,
+  target: number,
+  instances: readonly ObservedInstance[],
+  nowMs: number,
+  hooks: HookProgress = HOOKS_PASSED,
+  batchAnalysis: { passedCount: number } | null = null,
+): StrategyPlan {
+  const plan = planRolling({
+    replicas: spec.replicas,
+    rolling: spec.strategy.rolling,
+    targetRevision: target,
+    instances,
+    nowMs,
+    isTrafficAllowed: hooks.isTrafficAllowed,
+    isStepChecked: hooks.isStepChecked,
+    batchAnalysis,
+  });
   return {
     starts: plan.startCount > 0 ? [{ revision: target, count: plan.startCount }] : [],
     stopIds: plan.stopIds,

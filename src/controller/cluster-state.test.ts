@@ -40,31 +40,80 @@ describe('the state of a cluster app, from one store to the cluster to another',
     runner.addRevision('web', specOf('web:2'), 'h2');
     const canary = runner.createRollout({ app: 'web', strategy: 'canary', strategySpec, trigger: 'deploy', fromRevision: 1, toRevision: 2 });
     runner.updateRollout(canary.id, { phase: 'paused', stepIndex: 1, gate: 'pause {} at step 2', step: 'step 2/2' });
-    runner.upsertHookRun({ rolloutId: canary.id, app: 'web', point: 'postTraffic', pointKey: 'postTraffic@0', index: 0, description: 'smoke', state: 'running', attempts: 1, pid: 4242, identity: 'x', reason: null, startedAt: 1, endedAt: null });
-    runner.upsertAnalysisRun({ rolloutId: canary.id, app: 'web', pointKey: 'step@0', template: 'errors', state: 'successful', reason: null, startedAt: 1, endedAt: 2 });
-    runner.upsertAnalysisRun({ rolloutId: canary.id, app: 'web', pointKey: 'step@1', template: 'errors', state: 'running', reason: null, startedAt: 3, endedAt: null });
+    runner.upsertHookRun({
+      rolloutId: canary.id,
+      app: 'web',
+      point: 'postTraffic',
+      pointKey: 'postTraffic@0',
+      index: 0,
+      description: 'smoke',
+      state: 'running',
+      attempts: 1,
+      pid: 4242,
+      identity: 'x',
+      reason: null,
+      startedAt: 1,
+      endedAt: null,
+    });
+    runner.upsertAnalysisRun({
+      rolloutId: canary.id,
+      app: 'web',
+      pointKey: 'step@0',
+      template: 'errors',
+      state: 'successful',
+      reason: null,
+      startedAt: 1,
+      endedAt: 2,
+    });
+    runner.upsertAnalysisRun({
+      rolloutId: canary.id,
+      app: 'web',
+      pointKey: 'step@1',
+      template: 'errors',
+      state: 'running',
+      reason: null,
+      startedAt: 3,
+      endedAt: null,
+    });
     return canary;
   };
 
   it('carries revisions, the stable revision and rollouts with their progress, each rollout under one key', () => {
     const canary = driveOnRunner();
     const state = clusterStateOf(runner, 'web', newKey);
-    assert.deepEqual(state.revisions.map((r) => r.number), [1, 2]);
-    assert.deepEqual(state.rollouts.map((r) => r.key), ['runner#1', 'runner#2']);
-    assert.deepEqual(clusterStateOf(runner, 'web', newKey).rollouts.map((r) => r.key), ['runner#1', 'runner#2'], 'a key, once given, stays');
+    assert.deepEqual(
+      state.revisions.map((r) => r.number),
+      [1, 2],
+    );
+    assert.deepEqual(
+      state.rollouts.map((r) => r.key),
+      ['runner#1', 'runner#2'],
+    );
+    assert.deepEqual(
+      clusterStateOf(runner, 'web', newKey).rollouts.map((r) => r.key),
+      ['runner#1', 'runner#2'],
+      'a key, once given, stays',
+    );
 
     const taken = laptop.importClusterState(state);
     assert.deepEqual(taken, { revisions: 2, rollouts: 2, superseded: [] });
     assert.equal(laptop.stableRevision('web'), 1);
     assert.equal(laptop.getRevision('web', 2)?.specHash, 'h2');
     const active = laptop.activeRollout('web')!;
-    assert.deepEqual([active.strategy, active.phase, active.stepIndex, active.gate, active.fromRevision, active.toRevision], ['canary', 'paused', 1, 'pause {} at step 2', 1, 2]);
+    assert.deepEqual(
+      [active.strategy, active.phase, active.stepIndex, active.gate, active.fromRevision, active.toRevision],
+      ['canary', 'paused', 1, 'pause {} at step 2', 1, 2],
+    );
     assert.equal(active.startedAt, canary.startedAt);
 
     const [hook] = laptop.listHookRuns({ rolloutId: active.id });
     assert.equal(hook?.state, 'interrupted', 'a hook that ran on the runner is not a process of the laptop: it holds the rollout, as after a crash');
     assert.equal(hook?.pid, null);
-    assert.deepEqual(laptop.listAnalysisRuns({ rolloutId: active.id }).map((r) => `${r.pointKey}:${r.state}`), ['step@0:successful'], 'a running analysis is measured again by whoever drives on');
+    assert.deepEqual(
+      laptop.listAnalysisRuns({ rolloutId: active.id }).map((r) => `${r.pointKey}:${r.state}`),
+      ['step@0:successful'],
+      'a running analysis is measured again by whoever drives on',
+    );
   });
 
   it('taking the same state twice changes nothing; a later state moves the known rollout on', () => {
@@ -81,7 +130,7 @@ describe('the state of a cluster app, from one store to the cluster to another',
     assert.equal(laptop.listRollouts('web', 10).length, 2, 'no rollout is taken twice');
   });
 
-  it('the laptop\'s own rollout goes on when the cluster did not move, and ends failed when another cutover moved the app meanwhile', () => {
+  it("the laptop's own rollout goes on when the cluster did not move, and ends failed when another cutover moved the app meanwhile", () => {
     driveOnRunner();
     const state = clusterStateOf(runner, 'web', newKey);
     const ended: ClusterAppState = { ...state, rollouts: state.rollouts.map((r) => ({ ...r, phase: 'promoted', gate: null })) };
@@ -97,7 +146,7 @@ describe('the state of a cluster app, from one store to the cluster to another',
     assert.match(laptop.getRollout(mine.id)!.reason ?? '', /stable revision of "web" is 2 now, not 1: another cutover drove the app meanwhile; deploy again/);
   });
 
-  it('a local rollout is overruled by another rollout in progress on the cluster, and a diverged revision number takes the cluster\'s spec', () => {
+  it("a local rollout is overruled by another rollout in progress on the cluster, and a diverged revision number takes the cluster's spec", () => {
     driveOnRunner();
     laptop.addRevision('web', specOf('web:mine'), 'mine');
     const mine = laptop.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1 });
@@ -112,7 +161,14 @@ describe('the state of a cluster app, from one store to the cluster to another',
     driveOnRunner();
     const full = JSON.stringify(clusterStateOf(runner, 'web', newKey)).length;
     const trimmed = clusterStateOf(runner, 'web', newKey, full - 1);
-    assert.deepEqual(trimmed.rollouts.map((r) => r.toRevision), [2]);
-    assert.deepEqual(trimmed.revisions.map((r) => r.number), [1, 2], 'the stable revision stays');
+    assert.deepEqual(
+      trimmed.rollouts.map((r) => r.toRevision),
+      [2],
+    );
+    assert.deepEqual(
+      trimmed.revisions.map((r) => r.number),
+      [1, 2],
+      'the stable revision stays',
+    );
   });
 });

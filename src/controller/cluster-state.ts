@@ -26,12 +26,21 @@ export function clusterStateOf(store: Store, app: string, newKey: () => string, 
 }
 
 function stateOf(store: Store, app: string, rollouts: ReturnType<Store['listRollouts']>, newKey: () => string): ClusterAppState {
-  const keys = store.clusterRolloutKeys(app, rollouts.map((r) => r.id), newKey);
+  const keys = store.clusterRolloutKeys(
+    app,
+    rollouts.map((r) => r.id),
+    newKey,
+  );
   const stableRevision = store.stableRevision(app);
   const named = new Set<number>(stableRevision === null ? [] : [stableRevision]);
   for (const r of rollouts) for (const n of [r.fromRevision, r.toRevision, r.warmRevision]) if (n !== null) named.add(n);
   const all = store.listRevisions(app);
-  const newest = new Set(all.map((r) => r.number).sort((a, b) => b - a).slice(0, CLUSTER_STATE_REVISIONS));
+  const newest = new Set(
+    all
+      .map((r) => r.number)
+      .sort((a, b) => b - a)
+      .slice(0, CLUSTER_STATE_REVISIONS),
+  );
   return {
     app,
     stableRevision,

@@ -56,10 +56,25 @@ function failPods(api: FakeKubeApi, revision: number, reason: 'CrashLoopBackOff'
       if (!path.startsWith('/api/v1/namespaces/shop/pods/') || pod.metadata.labels?.['cutover.dev/revision'] !== String(revision)) continue;
       if (!failing.has(path) && failing.size >= podLimit) continue;
       failing.add(path);
-      const waiting = reason === 'CrashLoopBackOff' ? { reason, message: 'back-off 10s restarting failed container' } : { reason, message: 'Back-off pulling image "web:nope"' };
-      const container = { name: 'web', image: 'web', imageID: '', ready: false, restartCount: reason === 'CrashLoopBackOff' ? restarts : 0, state: { waiting }, ...(reason === 'CrashLoopBackOff' ? { lastState: { terminated: { exitCode: 1, reason: 'Error' } } } : {}) };
+      const waiting =
+        reason === 'CrashLoopBackOff'
+          ? { reason, message: 'back-off 10s restarting failed container' }
+          : { reason, message: 'Back-off pulling image "web:nope"' };
+      const container = {
+        name: 'web',
+        image: 'web',
+        imageID: '',
+        ready: false,
+        restartCount: reason === 'CrashLoopBackOff' ? restarts : 0,
+        state: { waiting },
+        ...(reason === 'CrashLoopBackOff' ? { lastState: { terminated: { exitCode: 1, reason: 'Error' } } } : {}),
+      };
       const status = pod['status'] as Record<string, unknown>;
-      pod['status'] = { ...status, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: new Date().toISOString() }], containerStatuses: [container] };
+      pod['status'] = {
+        ...status,
+        conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: new Date().toISOString() }],
+        containerStatuses: [container],
+      };
     }
   }, 20);
   return { stop: () => clearInterval(timer) };
@@ -87,7 +102,12 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
 
   const replicas = (revision: number) => (api.objects.get(`${RS}/web-r${revision}`) as any)?.spec.replicas as number | undefined;
   const selector = () => (api.objects.get(`${SERVICES}/web`) as any)?.spec.selector as Record<string, string> | undefined;
-  const settled = (id: number) => waitFor(`rollout ${id} ends`, () => store.getRollout(id)!, (r) => isTerminalPhase(r.phase));
+  const settled = (id: number) =>
+    waitFor(
+      `rollout ${id} ends`,
+      () => store.getRollout(id)!,
+      (r) => isTerminalPhase(r.phase),
+    );
   const deploy = (spec: AppSpec): RolloutRecord => store.getRollout(controller.deploy([spec])[0]!.rolloutId!)!;
 
   /** A second cutover on the same cluster, as from another machine: a data dir and a Lease holder of its own. */
@@ -145,18 +165,29 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     assert.equal(replicas(1), 3);
     assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
     assert.equal((api.objects.get(`${RS}/web-r1`) as any).spec.template.spec.containers[0].image, 'web:1');
-    const status = await waitFor('status lists the pods', () => controller.status('web').apps[0]!, (app) => app.instances.length === 3);
-    assert.ok(status.instances.every((i) => i.state === 'ready' && i.revision === 1 && i.pid === null && i.id.startsWith('web-r1-')), JSON.stringify(status.instances));
+    const status = await waitFor(
+      'status lists the pods',
+      () => controller.status('web').apps[0]!,
+      (app) => app.instances.length === 3,
+    );
+    assert.ok(
+      status.instances.every((i) => i.state === 'ready' && i.revision === 1 && i.pid === null && i.id.startsWith('web-r1-')),
+      JSON.stringify(status.instances),
+    );
   });
 
   it('rolling: the new revision grows and the old one shrinks by the planner, until only the new one runs', async () => {
     await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
     const rollout = deploy(appSpec('web:2', '{ rolling: { maxSurge: 1, maxUnavailable: 0 } }'));
     const seen = new Set<string>();
-    const ended = await waitFor('rolling ends', () => {
-      seen.add(`${replicas(1)}/${replicas(2) ?? 0}`);
-      return store.getRollout(rollout.id)!;
-    }, (r) => isTerminalPhase(r.phase));
+    const ended = await waitFor(
+      'rolling ends',
+      () => {
+        seen.add(`${replicas(1)}/${replicas(2) ?? 0}`);
+        return store.getRollout(rollout.id)!;
+      },
+      (r) => isTerminalPhase(r.phase),
+    );
     assert.equal(ended.phase, 'promoted');
     assert.equal(replicas(1), 0);
     assert.equal(replicas(2), 3);
@@ -170,13 +201,21 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
   it('blue-green: green comes up at full size beside blue, and the promote switches the Service selector', async () => {
     await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
     const rollout = deploy(appSpec('web:2', '{ blueGreen: { scaleDownDelay: 0s } }'));
-    await waitFor('the switch gate', () => store.getRollout(rollout.id)!, (r) => r.gate !== null);
+    await waitFor(
+      'the switch gate',
+      () => store.getRollout(rollout.id)!,
+      (r) => r.gate !== null,
+    );
     assert.equal(replicas(2), 3);
     assert.equal(selector()?.['cutover.dev/revision'], '1', 'blue serves until the promote');
     await controller.promote('web');
     assert.equal((await settled(rollout.id)).phase, 'promoted');
     assert.equal(selector()?.['cutover.dev/revision'], '2');
-    await waitFor('blue scaled to zero', () => replicas(1), (n) => n === 0);
+    await waitFor(
+      'blue scaled to zero',
+      () => replicas(1),
+      (n) => n === 0,
+    );
   });
 
   it('canary with an HTTPRoute: the step weight goes to the route, and a promote sends everything to the canary', async () => {
@@ -188,7 +227,11 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     await controller.promote('web', { full: true });
     assert.equal((await settled(rollout.id)).phase, 'promoted');
     await waitFor('all traffic on the canary', weights, (w) => w === 'web-r2=3');
-    await waitFor('the stable revision scaled to zero', () => replicas(1), (n) => n === 0);
+    await waitFor(
+      'the stable revision scaled to zero',
+      () => replicas(1),
+      (n) => n === 0,
+    );
   });
 
   it('a revision whose pods never become ready is rolled back at its progress deadline, and the stable one keeps serving', async () => {
@@ -198,7 +241,11 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     const ended = await settled(rollout.id);
     assert.equal(ended.phase, 'rolled-back');
     assert.match(ended.reason ?? '', /progress deadline/);
-    await waitFor('the broken revision scaled to zero', () => replicas(2), (n) => n === 0);
+    await waitFor(
+      'the broken revision scaled to zero',
+      () => replicas(2),
+      (n) => n === 0,
+    );
     assert.equal(replicas(1), 3);
     assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
   });
@@ -212,7 +259,11 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       const ended = await settled(rollout.id);
       assert.equal(ended.phase, 'rolled-back');
       assert.match(ended.reason ?? '', /^pod web-r2-\w+: container web CrashLoopBackOff after \d+ restarts? \(last exit 1: Error\)$/);
-      await waitFor('the crashing revision scaled to zero', () => replicas(2), (n) => n === 0);
+      await waitFor(
+        'the crashing revision scaled to zero',
+        () => replicas(2),
+        (n) => n === 0,
+      );
       assert.equal(replicas(1), 3);
       assert.deepEqual(selector(), { 'app.kubernetes.io/name': 'web', 'cutover.dev/revision': '1' });
       const failed = store.listEvents({ rolloutId: rollout.id }).filter((e) => e.kind === 'instance-failed');
@@ -230,7 +281,11 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       const ended = await settled(rollout.id);
       assert.equal(ended.phase, 'failed');
       assert.match(ended.reason ?? '', /^pod web-r1-\w+: container web ImagePullBackOff: Back-off pulling image "web:nope"$/);
-      await waitFor('the revision scaled to zero', () => replicas(1), (n) => n === 0);
+      await waitFor(
+        'the revision scaled to zero',
+        () => replicas(1),
+        (n) => n === 0,
+      );
     } finally {
       pulling.stop();
     }
@@ -240,7 +295,11 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
     const crashing = failPods(api, 1, 'CrashLoopBackOff', 1);
     try {
-      const status = await waitFor('status shows the failed pod', () => controller.status('web').apps[0]!.instances, (list) => list.some((i) => i.state === 'failed'));
+      const status = await waitFor(
+        'status shows the failed pod',
+        () => controller.status('web').apps[0]!.instances,
+        (list) => list.some((i) => i.state === 'failed'),
+      );
       const failedPod = status.find((i) => i.state === 'failed')!;
       assert.match(failedPod.reason ?? '', new RegExp(`^pod ${failedPod.id}: container web CrashLoopBackOff after \\d+ restarts?`));
       assert.equal(status.filter((i) => i.state === 'ready').length, 2);
@@ -254,10 +313,14 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     }
   });
 
-  it('records the rollout on the app\'s Lease, and a second cutover on the same app is refused by it until the first lets go', async () => {
+  it("records the rollout on the app's Lease, and a second cutover on the same app is refused by it until the first lets go", async () => {
     const first = await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
     const lease = () => api.objects.get('/apis/coordination.k8s.io/v1/namespaces/shop/leases/cutover-web') as any;
-    await waitFor('the Lease records the promoted rollout', () => lease()?.metadata.annotations?.[ROLLOUT_ANNOTATION], (a) => a !== undefined && JSON.parse(a).phase === 'promoted');
+    await waitFor(
+      'the Lease records the promoted rollout',
+      () => lease()?.metadata.annotations?.[ROLLOUT_ANNOTATION],
+      (a) => a !== undefined && JSON.parse(a).phase === 'promoted',
+    );
     assert.equal(lease().spec.holderIdentity, leaseHolderFor(dir));
     assert.match(lease().spec.renewTime, /\.\d{6}Z$/, 'a MicroTime has six fractional digits');
     assert.equal(JSON.parse(lease().metadata.annotations[ROLLOUT_ANNOTATION]).rollout, first.id);
@@ -269,7 +332,11 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       await second.takeClusterStates([appSpec('web:2', '{ rolling: {} }')]);
       assert.equal(otherStore.stableRevision('web'), first.toRevision, 'the second cutover knows the revision the first one deployed');
       const refused = otherStore.getRollout(second.deploy([appSpec('web:2', '{ rolling: {} }')])[0]!.rolloutId!)!;
-      const ended = await waitFor('the second rollout ends', () => otherStore.getRollout(refused.id)!, (r) => isTerminalPhase(r.phase));
+      const ended = await waitFor(
+        'the second rollout ends',
+        () => otherStore.getRollout(refused.id)!,
+        (r) => isTerminalPhase(r.phase),
+      );
       assert.equal(ended.phase, 'failed');
       assert.ok(ended.reason?.includes(`Lease cutover-web is held by ${leaseHolderFor(dir)}`), ended.reason ?? '');
       assert.equal(replicas(1), 3, 'the refused cutover changed nothing');
@@ -278,7 +345,16 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       await controller.shutdown();
       assert.equal(lease(), undefined, 'a cutover that stops lets go of its Leases');
       const next = otherStore.getRollout(second.deploy([appSpec('web:2', '{ rolling: {} }')])[0]!.rolloutId!)!;
-      assert.equal((await waitFor('the second cutover deploys', () => otherStore.getRollout(next.id)!, (r) => isTerminalPhase(r.phase))).phase, 'promoted');
+      assert.equal(
+        (
+          await waitFor(
+            'the second cutover deploys',
+            () => otherStore.getRollout(next.id)!,
+            (r) => isTerminalPhase(r.phase),
+          )
+        ).phase,
+        'promoted',
+      );
       assert.equal(lease().spec.holderIdentity, leaseHolderFor(otherDir));
     } finally {
       await close();
@@ -287,7 +363,10 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
 
   it('a controller restarted on the same data dir takes its own Lease back at once, where a crash left it', async () => {
     // What a controller killed a moment ago leaves: its Lease, fresh, held as this machine and data dir.
-    api.put('/apis/coordination.k8s.io/v1/namespaces/shop/leases', { metadata: { name: 'cutover-web' }, spec: { holderIdentity: leaseHolderFor(dir), leaseDurationSeconds: 15, renewTime: new Date().toISOString() } });
+    api.put('/apis/coordination.k8s.io/v1/namespaces/shop/leases', {
+      metadata: { name: 'cutover-web' },
+      spec: { holderIdentity: leaseHolderFor(dir), leaseDurationSeconds: 15, renewTime: new Date().toISOString() },
+    });
     const rollout = deploy(appSpec('web:1', '{ rolling: {} }'));
     assert.equal((await settled(rollout.id)).phase, 'promoted', 'not refused by its own Lease');
     assert.equal(replicas(1), 3);
@@ -298,10 +377,18 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
     await settled(deploy(appSpec('web:1', '{ rolling: {} }', 'httpRoute')).id);
     const canary = appSpec('web:2', '{ canary: { steps: [ { setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} } ] } }', 'httpRoute');
     const started = deploy(canary);
-    await waitFor('the canary waits at its pause', () => store.getRollout(started.id)!, (r) => r.gate !== null);
+    await waitFor(
+      'the canary waits at its pause',
+      () => store.getRollout(started.id)!,
+      (r) => r.gate !== null,
+    );
     const weights = () => ((api.objects.get(`${ROUTES}/web`) as any).spec.rules.at(-1)?.backendRefs ?? []).map((b: any) => `${b.name}=${b.weight}`).join(' ');
     const stateMap = () => api.objects.get('/api/v1/namespaces/shop/configmaps/cutover-web') as any;
-    await waitFor('the cluster holds the paused canary', () => stateMap()?.data?.['state.json'], (json) => json !== undefined && JSON.parse(json).rollouts.at(-1)?.gate !== null);
+    await waitFor(
+      'the cluster holds the paused canary',
+      () => stateMap()?.data?.['state.json'],
+      (json) => json !== undefined && JSON.parse(json).rollouts.at(-1)?.gate !== null,
+    );
     assert.equal(stateMap().metadata.annotations['cutover.dev/written-by'], leaseHolderFor(dir));
 
     const laptop = anotherCutover();
@@ -311,32 +398,74 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       const taken = laptop.store.activeRollout('web');
       assert.equal(taken?.toRevision, 2, 'the laptop knows the canary from the cluster');
       assert.equal(taken?.stepIndex, store.getRollout(started.id)!.stepIndex);
-      assert.throws(() => laptop.controller.deploy([canary]), (error: any) => error.code === 'ROLLOUT_ALREADY_ACTIVE', 'the same deploy from the laptop starts nothing');
-      const shown = await waitFor('the laptop shows who drives the app', () => laptop.controller.status('web').apps[0]!, (a) => a.drivenBy !== undefined);
+      assert.throws(
+        () => laptop.controller.deploy([canary]),
+        (error: any) => error.code === 'ROLLOUT_ALREADY_ACTIVE',
+        'the same deploy from the laptop starts nothing',
+      );
+      const shown = await waitFor(
+        'the laptop shows who drives the app',
+        () => laptop.controller.status('web').apps[0]!,
+        (a) => a.drivenBy !== undefined,
+      );
       assert.equal(shown.drivenBy, leaseHolderFor(dir));
       assert.equal(shown.rollout?.strategy, 'canary');
       // Done on the laptop itself, a command would change nothing on the cluster: refused, naming the holder.
-      await assert.rejects(laptop.controller.promote('web'), (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE' && error.message.includes(leaseHolderFor(dir)));
-      assert.throws(() => laptop.controller.rollback('web'), (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE');
+      await assert.rejects(
+        laptop.controller.promote('web'),
+        (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE' && error.message.includes(leaseHolderFor(dir)),
+      );
+      assert.throws(
+        () => laptop.controller.rollback('web'),
+        (error: any) => error.code === 'APP_DRIVEN_ELSEWHERE',
+      );
       // Sent to the first cutover (as the admin API does), it is run there, and the laptop sees the outcome.
       assert.equal(laptop.controller.isDrivenElsewhere('web'), true);
       const forwarded = await laptop.controller.forward('web', { verb: 'promote' });
       assert.ok(forwarded.toRevision === 2 && forwarded.stepIndex >= 2, `the laptop shows the rollout past the first pause: ${JSON.stringify(forwarded)}`);
-      await waitFor('the first cutover ran the promote: the canary waits at its second pause', () => store.getRollout(started.id)!, (r) => r.stepIndex === 3 && r.gate !== null);
+      await waitFor(
+        'the first cutover ran the promote: the canary waits at its second pause',
+        () => store.getRollout(started.id)!,
+        (r) => r.stepIndex === 3 && r.gate !== null,
+      );
       await waitFor('the route at the second weight', weights, (w) => w === 'web-r1=40 web-r2=60' || w === 'web-r2=60 web-r1=40');
-      await assert.rejects(laptop.controller.forward('web', { verb: 'resume' }), (error: any) => error.code === 'NOT_PAUSED' && error.message.includes(`answered by ${leaseHolderFor(dir)}`));
-      assert.ok(store.listEvents({ app: 'web' }).some((e) => e.kind === 'cluster-command' && e.message.startsWith(`promote sent by ${leaseHolderFor(laptop.dir)}`)));
+      await assert.rejects(
+        laptop.controller.forward('web', { verb: 'resume' }),
+        (error: any) => error.code === 'NOT_PAUSED' && error.message.includes(`answered by ${leaseHolderFor(dir)}`),
+      );
+      assert.ok(
+        store.listEvents({ app: 'web' }).some((e) => e.kind === 'cluster-command' && e.message.startsWith(`promote sent by ${leaseHolderFor(laptop.dir)}`)),
+      );
 
       // The first cutover stops (a CI job ends): its canary stays as it is on the cluster.
       await controller.shutdown();
-      assert.equal(store.getRollout(started.id)!.phase, 'paused', 'a cluster app\'s rollout is not aborted by a cutover going down');
-      await waitFor('the laptop takes the Lease', () => laptop.controller.status('web').apps[0]!, (a) => a.drivenBy === undefined);
+      assert.equal(store.getRollout(started.id)!.phase, 'paused', "a cluster app's rollout is not aborted by a cutover going down");
+      await waitFor(
+        'the laptop takes the Lease',
+        () => laptop.controller.status('web').apps[0]!,
+        (a) => a.drivenBy === undefined,
+      );
       const promoted = await laptop.controller.promote('web', { full: true });
-      const ended = await waitFor('the canary ends on the laptop', () => laptop.store.getRollout(promoted.id)!, (r) => isTerminalPhase(r.phase));
+      const ended = await waitFor(
+        'the canary ends on the laptop',
+        () => laptop.store.getRollout(promoted.id)!,
+        (r) => isTerminalPhase(r.phase),
+      );
       assert.equal(ended.phase, 'promoted');
       assert.equal(laptop.store.stableRevision('web'), 2);
-      await waitFor('the laptop wrote the promoted canary to the cluster', () => stateMap(), (m) => m.metadata.annotations['cutover.dev/written-by'] === leaseHolderFor(laptop.dir) && JSON.parse(m.data['state.json']).stableRevision === 2);
-      assert.deepEqual(laptop.store.listRollouts('web', 5).map((r) => r.toRevision).reverse(), [1, 2], 'the history came along');
+      await waitFor(
+        'the laptop wrote the promoted canary to the cluster',
+        () => stateMap(),
+        (m) => m.metadata.annotations['cutover.dev/written-by'] === leaseHolderFor(laptop.dir) && JSON.parse(m.data['state.json']).stableRevision === 2,
+      );
+      assert.deepEqual(
+        laptop.store
+          .listRollouts('web', 5)
+          .map((r) => r.toRevision)
+          .reverse(),
+        [1, 2],
+        'the history came along',
+      );
     } finally {
       await laptop.close();
     }
@@ -348,10 +477,11 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       fs.writeFileSync(file, 'spec:\n  containers:\n    - name: web\n      ports: [{ containerPort: eighty }]\n');
       return file;
     };
-    const refusal = 'creating ReplicaSet shop/web-r2 failed with 422: ReplicaSet.apps "web-r2" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: "eighty": must be integer';
+    const refusal =
+      'creating ReplicaSet shop/web-r2 failed with 422: ReplicaSet.apps "web-r2" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: "eighty": must be integer';
     const posts = () => api.requests.filter((r) => r.method === 'POST' && r.path === RS);
 
-    it('a new ReplicaSet refused with 422 turns the rollout back at once with the server\'s message (no wait for the progress deadline), and is not sent again', async () => {
+    it("a new ReplicaSet refused with 422 turns the rollout back at once with the server's message (no wait for the progress deadline), and is not sent again", async () => {
       await settled(deploy(appSpec('web:1', '{ rolling: {} }')).id);
       const rollout = deploy(appSpec('web:2', '{ rolling: { progressDeadline: 10m } }', '', invalidTemplate()));
       const ended = await settled(rollout.id);
@@ -365,7 +495,7 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       api.rejected.length = 0;
     });
 
-    it('a first deploy whose ReplicaSet is refused with 422 fails with the server\'s message', async () => {
+    it("a first deploy whose ReplicaSet is refused with 422 fails with the server's message", async () => {
       const ended = await settled(deploy(appSpec('web:1', '{ rolling: { progressDeadline: 10m } }', '', invalidTemplate())).id);
       assert.equal(ended.phase, 'failed');
       assert.ok(ended.reason?.includes(refusal.replaceAll('web-r2', 'web-r1')), ended.reason ?? '');
@@ -385,10 +515,19 @@ describe('the controller drives a kubernetes app (fake API server)', () => {
       assert.equal(replicas(1), 0);
       assert.equal(replicas(2), 3);
       const waits = logs.filter((line) => line.includes('waits for the cluster'));
-      assert.ok(waits.some((line) => line.includes('failed with 500')), logs.join('\n'));
-      assert.ok(waits.some((line) => line.includes('listing ReplicaSets and Pods')), logs.join('\n'));
+      assert.ok(
+        waits.some((line) => line.includes('failed with 500')),
+        logs.join('\n'),
+      );
+      assert.ok(
+        waits.some((line) => line.includes('listing ReplicaSets and Pods')),
+        logs.join('\n'),
+      );
       assert.equal(new Set(waits).size, waits.length, `each failure is logged once:\n${waits.join('\n')}`);
-      assert.ok(logs.some((line) => line.includes('the cluster answers again')), logs.join('\n'));
+      assert.ok(
+        logs.some((line) => line.includes('the cluster answers again')),
+        logs.join('\n'),
+      );
     });
 
     it('a call the server does not answer times out, the loop says so and goes on, and the rollout completes', async () => {

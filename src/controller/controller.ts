@@ -178,7 +178,12 @@ export class Controller {
     });
     this.analyses = new AnalysisRunner({
       store: options.store,
-      providers: { builtin: new BuiltinProvider(this.history, () => this.now()), prometheus: new PrometheusProvider(), command: new CommandProvider(), http: new HttpProvider() },
+      providers: {
+        builtin: new BuiltinProvider(this.history, () => this.now()),
+        prometheus: new PrometheusProvider(),
+        command: new CommandProvider(),
+        http: new HttpProvider(),
+      },
       emit: (app, rolloutId, kind, message) => this.emit(app, rolloutId, kind, message),
       onSettled: (app) => this.requestReconcile(app),
       log: (line) => this.log(line),
@@ -252,8 +257,23 @@ export class Controller {
       const strategySpec = withDefaults(plan.spec.strategy);
       const strategy = options.strategy ?? strategySpec.use!;
       const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
-      const rollout = store.createRollout({ app: plan.spec.name, strategy, strategySpec, trigger: 'deploy', fromRevision: plan.stable, toRevision: revision.number, hooks: plan.spec.hooks ?? null, skippedHooks, analysis: plan.spec.analysis ?? null });
-      this.emit(plan.spec.name, rollout.id, 'rollout-started', `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`);
+      const rollout = store.createRollout({
+        app: plan.spec.name,
+        strategy,
+        strategySpec,
+        trigger: 'deploy',
+        fromRevision: plan.stable,
+        toRevision: revision.number,
+        hooks: plan.spec.hooks ?? null,
+        skippedHooks,
+        analysis: plan.spec.analysis ?? null,
+      });
+      this.emit(
+        plan.spec.name,
+        rollout.id,
+        'rollout-started',
+        `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`,
+      );
       if (skippedHooks.length) this.emit(plan.spec.name, rollout.id, 'hooks-skipped', `hooks skipped by --skip-hooks: ${skippedHooks.join(', ')}`);
       this.requestReconcile(plan.spec.name);
       return { app: plan.spec.name, revision: revision.number, rolloutId: rollout.id, isUnchanged: false };
@@ -274,17 +294,30 @@ export class Controller {
       if (active.direction === 'back') return active;
       return this.turnBack(active, 'rollback requested by user');
     }
-    if (active) throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${app}" has rollout ${active.id} ${active.phase}; --to needs it finished first`, { hint: `Run cutover rollback ${app} without --to to turn it around.` });
+    if (active)
+      throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${app}" has rollout ${active.id} ${active.phase}; --to needs it finished first`, {
+        hint: `Run cutover rollback ${app} without --to to turn it around.`,
+      });
     const stable = store.stableRevision(app);
-    if (stable === null) throw new CutoverError('APP_NOT_FOUND', `app "${app}" has no stable revision to roll back from`, { hint: 'Check the name with: cutover status' });
+    if (stable === null)
+      throw new CutoverError('APP_NOT_FOUND', `app "${app}" has no stable revision to roll back from`, { hint: 'Check the name with: cutover status' });
     const target = toRevision ?? this.previousStable(app, stable);
-    if (target === null) throw new CutoverError('NO_EARLIER_REVISION', `app "${app}" has no earlier revision than ${stable}`, { hint: 'Name one with --to REVISION (see cutover history).' });
-    if (!store.getRevision(app, target)) throw new CutoverError('REVISION_NOT_FOUND', `app "${app}" has no revision ${target}`, { hint: `See the revisions with: cutover history ${app}` });
+    if (target === null)
+      throw new CutoverError('NO_EARLIER_REVISION', `app "${app}" has no earlier revision than ${stable}`, {
+        hint: 'Name one with --to REVISION (see cutover history).',
+      });
+    if (!store.getRevision(app, target))
+      throw new CutoverError('REVISION_NOT_FOUND', `app "${app}" has no revision ${target}`, { hint: `See the revisions with: cutover history ${app}` });
     if (target === stable) throw new CutoverError('REVISION_ALREADY_STABLE', `revision ${target} of "${app}" is already the stable one`);
     const { strategy, strategySpec } = this.rollbackStrategy(app, target);
     const rollout = store.createRollout({ app, strategy, strategySpec, trigger: 'rollback', fromRevision: stable, toRevision: target });
     const isWarm = this.liveInstances(app).some((i) => i.record.revision === target && i.record.state === 'ready');
-    this.emit(app, rollout.id, 'rollout-started', `rollout ${rollout.id}: rolling back, revision ${stable} → ${target} (${strategy}${isWarm ? ', to warm instances' : ''})`);
+    this.emit(
+      app,
+      rollout.id,
+      'rollout-started',
+      `rollout ${rollout.id}: rolling back, revision ${stable} → ${target} (${strategy}${isWarm ? ', to warm instances' : ''})`,
+    );
     this.requestReconcile(app);
     return rollout;
   }
@@ -307,16 +340,28 @@ export class Controller {
   async promote(app: string, options: { full?: boolean } = {}): Promise<RolloutRecord> {
     const rollout = this.activeForward(app, 'promote');
     if (rollout.strategy === 'rolling' || rollout.fromRevision === null) {
-      throw new CutoverError('NOTHING_TO_PROMOTE', `rollout ${rollout.id} of "${app}" is ${rollout.fromRevision === null ? 'a first deploy' : 'rolling'}: it has no gate or step to promote`, {
-        hint: 'It completes by itself; follow it with: cutover status',
-      });
+      throw new CutoverError(
+        'NOTHING_TO_PROMOTE',
+        `rollout ${rollout.id} of "${app}" is ${rollout.fromRevision === null ? 'a first deploy' : 'rolling'}: it has no gate or step to promote`,
+        {
+          hint: 'It completes by itself; follow it with: cutover status',
+        },
+      );
     }
     const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
-    const stepIndex = rollout.strategy === 'canary' ? promoteCanary(rollout.stepIndex, strategy.canary!.steps.length, options.full ?? false) : promoteBlueGreen(rollout.stepIndex);
+    const stepIndex =
+      rollout.strategy === 'canary'
+        ? promoteCanary(rollout.stepIndex, strategy.canary!.steps.length, options.full ?? false)
+        : promoteBlueGreen(rollout.stepIndex);
     // A person's promote overrules an inconclusive analysis: it is set aside, not run again here.
     this.analyses.supersedeInconclusive(rollout.id);
     this.options.store.updateRollout(rollout.id, { phase: 'progressing', stepIndex, stepStartedAt: Date.now(), pausedAt: null, gate: null });
-    this.emit(app, rollout.id, 'rollout-promote', `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`);
+    this.emit(
+      app,
+      rollout.id,
+      'rollout-promote',
+      `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`,
+    );
     await this.settle(app);
     return this.options.store.getRollout(rollout.id)!;
   }
@@ -334,15 +379,29 @@ export class Controller {
   resume(app: string): RolloutRecord {
     const rollout = this.activeForward(app, 'resume');
     if (rollout.pausedAt === null) {
-      throw new CutoverError('NOT_PAUSED', `rollout ${rollout.id} of "${app}" is not paused by a person${rollout.gate ? `; it waits at a gate: ${rollout.gate}` : ''}`, {
-        hint: rollout.gate ? `Run cutover promote ${app} to pass the gate.` : 'Nothing to resume.',
-      });
+      throw new CutoverError(
+        'NOT_PAUSED',
+        `rollout ${rollout.id} of "${app}" is not paused by a person${rollout.gate ? `; it waits at a gate: ${rollout.gate}` : ''}`,
+        {
+          hint: rollout.gate ? `Run cutover promote ${app} to pass the gate.` : 'Nothing to resume.',
+        },
+      );
     }
     const pausedFor = Math.max(0, Date.now() - rollout.pausedAt);
     // An inconclusive analysis paused it: its points run again.
     const rerun = this.analyses.supersedeInconclusive(rollout.id);
-    if (rerun > 0) this.emit(app, rollout.id, 'analysis-rerun', `${rerun} inconclusive analysis run${rerun === 1 ? '' : 's'} set aside: ${rerun === 1 ? 'it runs' : 'they run'} again`);
-    const updated = this.options.store.updateRollout(rollout.id, { phase: rollout.gate ? 'paused' : 'progressing', pausedAt: null, stepStartedAt: rollout.stepStartedAt + pausedFor });
+    if (rerun > 0)
+      this.emit(
+        app,
+        rollout.id,
+        'analysis-rerun',
+        `${rerun} inconclusive analysis run${rerun === 1 ? '' : 's'} set aside: ${rerun === 1 ? 'it runs' : 'they run'} again`,
+      );
+    const updated = this.options.store.updateRollout(rollout.id, {
+      phase: rollout.gate ? 'paused' : 'progressing',
+      pausedAt: null,
+      stepStartedAt: rollout.stepStartedAt + pausedFor,
+    });
     this.emit(app, rollout.id, 'rollout-resumed', `rollout ${rollout.id} resumed after ${formatMs(pausedFor)}`);
     this.requestReconcile(app);
     return updated;
@@ -361,7 +420,12 @@ export class Controller {
       while (state.running) await state.running;
       rollout = this.activeForward(app, 'abort');
       const strategy = strategyOf(rollout, this.options.store.getRevision(app, rollout.toRevision)!.spec);
-      const delayMs = rollout.strategy === 'blue-green' ? strategy.blueGreen!.abortScaleDownDelayMs : rollout.strategy === 'canary' ? strategy.canary!.abortScaleDownDelayMs : 0;
+      const delayMs =
+        rollout.strategy === 'blue-green'
+          ? strategy.blueGreen!.abortScaleDownDelayMs
+          : rollout.strategy === 'canary'
+            ? strategy.canary!.abortScaleDownDelayMs
+            : 0;
       const keepsWarm = delayMs > 0 && rollout.fromRevision !== null;
       // Traffic first, then the record: whoever reads an aborted rollout sees its revision out of
       // traffic. A crash in between leaves the rollout active, and the abort is simply not done.
@@ -375,14 +439,21 @@ export class Controller {
       });
       state.rolloutFailures.delete(rollout.id);
       const kept = keepsWarm ? `; revision ${rollout.toRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
-      this.emit(app, rollout.id, 'rollout-aborted', `rollout ${rollout.id} aborted by a person: revision ${rollout.fromRevision ?? '-'} takes all traffic${kept}`);
+      this.emit(
+        app,
+        rollout.id,
+        'rollout-aborted',
+        `rollout ${rollout.id} aborted by a person: revision ${rollout.fromRevision ?? '-'} takes all traffic${kept}`,
+      );
     } finally {
       state.holds -= 1;
     }
     await this.settle(app);
     const { lastPlanError } = state;
     if (lastPlanError) {
-      throw new CutoverError('TRAFFIC_PENDING', `rollout ${rollout.id} is aborted, but the proxy has not applied the plan yet: ${lastPlanError}`, { hint: 'cutover retries by itself; check with: cutover status' });
+      throw new CutoverError('TRAFFIC_PENDING', `rollout ${rollout.id} is aborted, but the proxy has not applied the plan yet: ${lastPlanError}`, {
+        hint: 'cutover retries by itself; check with: cutover status',
+      });
     }
     return this.options.store.getRollout(rollout.id)!;
   }
@@ -394,7 +465,18 @@ export class Controller {
       apps: report.apps.map((app) => {
         const pods = this.apps.get(app.name)?.clusterPods;
         if (!pods) return app;
-        return { ...app, instances: pods.filter((p) => !isPendingPod(p.id)).map((p) => ({ id: p.id, revision: p.revision, pid: null, port: p.port, ...(p.failure === null ? { state: p.state } : { state: 'failed', reason: p.failure }) })) };
+        return {
+          ...app,
+          instances: pods
+            .filter((p) => !isPendingPod(p.id))
+            .map((p) => ({
+              id: p.id,
+              revision: p.revision,
+              pid: null,
+              port: p.port,
+              ...(p.failure === null ? { state: p.state } : { state: 'failed', reason: p.failure }),
+            })),
+        };
       }),
     };
   }
@@ -415,17 +497,24 @@ export class Controller {
     const serving = this.liveInstances(app).filter((i) => i.record.revision === stable && i.record.state === 'ready');
     if (serving.length === 0) return; // Nothing to move traffic to yet; the reconcile after the record does it.
     const error = await this.pushTraffic(app, state, this.options.store.getRevision(app, stable)!.spec, EQUAL_SHARES, serving.map(servingOf));
-    if (error) throw new CutoverError('TRAFFIC_PENDING', `the proxy could not move the traffic back to revision ${stable}: ${error}`, { hint: 'The rollout is not aborted; try again.' });
+    if (error)
+      throw new CutoverError('TRAFFIC_PENDING', `the proxy could not move the traffic back to revision ${stable}: ${error}`, {
+        hint: 'The rollout is not aborted; try again.',
+      });
   }
 
   private activeForward(app: string, verb: string): RolloutRecord {
     this.refuseIfDrivenElsewhere(app, verb);
     const rollout = this.options.store.activeRollout(app);
     if (!rollout) {
-      throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" has no rollout in progress to ${verb}`, { hint: `See where it stands with: cutover status ${app}` });
+      throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" has no rollout in progress to ${verb}`, {
+        hint: `See where it stands with: cutover status ${app}`,
+      });
     }
     if (rollout.direction === 'back') {
-      throw new CutoverError('ROLLOUT_GOING_BACK', `rollout ${rollout.id} of "${app}" is already rolling back to revision ${rollout.fromRevision}`, { hint: `Follow it with: cutover status ${app}` });
+      throw new CutoverError('ROLLOUT_GOING_BACK', `rollout ${rollout.id} of "${app}" is already rolling back to revision ${rollout.fromRevision}`, {
+        hint: `Follow it with: cutover status ${app}`,
+      });
     }
     return rollout;
   }
@@ -455,7 +544,11 @@ export class Controller {
     return {
       ...report,
       storageFault: fault.reason,
-      apps: report.apps.map((app) => (app.rollout && !isTerminalPhase(app.rollout.phase) ? { ...app, rollout: { ...app.rollout, phase: 'paused', reason, step: `${app.rollout.step} (${reason})` } } : app)),
+      apps: report.apps.map((app) =>
+        app.rollout && !isTerminalPhase(app.rollout.phase)
+          ? { ...app, rollout: { ...app.rollout, phase: 'paused', reason, step: `${app.rollout.step} (${reason})` } }
+          : app,
+      ),
     };
   }
 
@@ -488,7 +581,13 @@ export class Controller {
       for (const instance of this.instances.values()) this.options.store.upsertInstance(instance.record);
       for (const { name } of this.options.store.listApps()) {
         const active = this.options.store.activeRollout(name);
-        if (active) this.emit(name, active.id, 'rollout-storage-resumed', `rollout ${active.id} goes on: the state can be written again (held ${formatMs(this.now() - fault.sinceMs)}: ${fault.reason})`);
+        if (active)
+          this.emit(
+            name,
+            active.id,
+            'rollout-storage-resumed',
+            `rollout ${active.id} goes on: the state can be written again (held ${formatMs(this.now() - fault.sinceMs)}: ${fault.reason})`,
+          );
       }
     } catch (error) {
       if (!isStorageError(error)) throw error;
@@ -534,15 +633,38 @@ export class Controller {
       if (!active || this.backendOf(name)?.state) continue;
       const aborted = this.options.store.updateRollout(active.id, { phase: 'aborted', reason: 'the daemon was stopped during the rollout' });
       this.hooks.skipFinal(aborted, 'the daemon was stopped during the rollout');
-      this.emit(name, active.id, 'rollout-aborted', `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`);
+      this.emit(
+        name,
+        active.id,
+        'rollout-aborted',
+        `rollout ${active.id} aborted: the daemon was stopped during it; revision ${active.fromRevision ?? '-'} stays stable`,
+      );
     }
-    await Promise.all([...this.apps.keys()].map((app) => this.routerOf(app).removeApp(app).catch(() => {})));
-    const stops = [...this.instances.values()].filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed').map((i) => this.stopInstance(i, 'the daemon is going down'));
+    await Promise.all(
+      [...this.apps.keys()].map((app) =>
+        this.routerOf(app)
+          .removeApp(app)
+          .catch(() => {}),
+      ),
+    );
+    const stops = [...this.instances.values()]
+      .filter((i) => i.record.state !== 'stopped' && i.record.state !== 'failed')
+      .map((i) => this.stopInstance(i, 'the daemon is going down'));
     await Promise.all([...stops, ...this.pendingStops]);
     await this.options.router.close?.().catch((error: unknown) => this.log(`closing the router failed: ${(error as Error).message}`));
     // Another cutover may drive the cluster apps now (their pods keep running), from the state written here.
-    await Promise.all([...this.apps.entries()].map(([app, state]) => this.writeClusterState(app, state).catch((error: unknown) => this.log(`writing the state of ${app} to the cluster failed: ${(error as Error).message}`))));
-    await Promise.all([...this.backends.values()].map(({ backend }) => backend?.lease?.release().catch((error: unknown) => this.log(`releasing ${backend.lease!.name} failed: ${(error as Error).message}`))));
+    await Promise.all(
+      [...this.apps.entries()].map(([app, state]) =>
+        this.writeClusterState(app, state).catch((error: unknown) =>
+          this.log(`writing the state of ${app} to the cluster failed: ${(error as Error).message}`),
+        ),
+      ),
+    );
+    await Promise.all(
+      [...this.backends.values()].map(({ backend }) =>
+        backend?.lease?.release().catch((error: unknown) => this.log(`releasing ${backend.lease!.name} failed: ${(error as Error).message}`)),
+      ),
+    );
     this.options.runtime.close();
   }
 
@@ -609,7 +731,10 @@ export class Controller {
       if (failure) {
         // A failed preDeploy started nothing: the deploy ends there, and the stable revision stays.
         const isBeforeStart = hookFailure?.point === 'preDeploy' && !state.rolloutFailures.has(rollout.id);
-        rollout = rollout.fromRevision === null || isBeforeStart ? this.failRollout(rollout, isBeforeStart ? `${failure}; nothing was started` : failure) : this.turnBack(rollout, failure);
+        rollout =
+          rollout.fromRevision === null || isBeforeStart
+            ? this.failRollout(rollout, isBeforeStart ? `${failure}; nothing was started` : failure)
+            : this.turnBack(rollout, failure);
       }
     }
     if (rollout && rollout.direction === 'forward' && !isTerminalPhase(rollout.phase)) {
@@ -621,7 +746,12 @@ export class Controller {
       } else if (inconclusive && rollout.pausedAt === null) {
         const reason = `analysis ${inconclusive.template} was inconclusive: ${inconclusive.reason ?? ''}`;
         rollout = store.updateRollout(rollout.id, { phase: 'paused', pausedAt: Date.now(), reason });
-        this.emit(app, rollout.id, 'rollout-paused', `rollout ${rollout.id} paused: ${reason}; run cutover resume ${app} to measure again, cutover promote ${app} to go on, or cutover rollback ${app}`);
+        this.emit(
+          app,
+          rollout.id,
+          'rollout-paused',
+          `rollout ${rollout.id} paused: ${reason}; run cutover resume ${app} to measure again, cutover promote ${app} to go on, or cutover rollback ${app}`,
+        );
       }
     }
     if (rollout && rollout.direction !== 'forward') {
@@ -637,7 +767,8 @@ export class Controller {
     if (cluster) this.judgePodFailures(app, cluster.pods);
     state.clusterPods = cluster?.pods ?? null;
     const live = cluster ? [] : this.liveInstances(app);
-    const observed: ObservedInstance[] = cluster?.pods ?? live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs }));
+    const observed: ObservedInstance[] =
+      cluster?.pods ?? live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs }));
     const warm = rollout ? null : this.warmRevision(app);
     const choice = choosePlan({
       app,
@@ -649,7 +780,10 @@ export class Controller {
       stepStartedAtMs: rollout ? this.monotonicFrom(rollout.stepStartedAt) : nowMs,
       nowMs,
       hooks: rollout?.direction === 'forward' ? this.withAnalysis(rollout, hookProgress(rollout, store.listHookRuns({ rolloutId: rollout.id }))) : undefined,
-      isStepAnalysisPassed: rollout?.direction === 'forward' ? this.analyses.verdict(rollout.id, `step@${rollout.stepIndex}`, this.stepTemplates(rollout)).kind === 'passed' : false,
+      isStepAnalysisPassed:
+        rollout?.direction === 'forward'
+          ? this.analyses.verdict(rollout.id, `step@${rollout.stepIndex}`, this.stepTemplates(rollout)).kind === 'passed'
+          : false,
       batchAnalysis: rollout?.direction === 'forward' ? this.batchAnalysis(rollout) : null,
     });
     const { target } = choice;
@@ -659,7 +793,14 @@ export class Controller {
     if (target === null) {
       // Nothing should run (a first deploy failed or was aborted, or waits for preDeploy): take everything out and stop it.
       if (await this.pushTraffic(app, state, null, EQUAL_SHARES, [])) return;
-      if (backend && cluster) await this.applyReplicaCounts(app, backend, cluster, [], cluster.pods.map((p) => p.id));
+      if (backend && cluster)
+        await this.applyReplicaCounts(
+          app,
+          backend,
+          cluster,
+          [],
+          cluster.pods.map((p) => p.id),
+        );
       for (const instance of live) this.beginStop(instance, 'no revision of the app should run');
       if (rollout && plan.hookPoint) {
         this.hooks.advance(rollout, plan.hookPoint, (point) => this.hookEnv(rollout, point));
@@ -680,7 +821,9 @@ export class Controller {
 
     // Rule 2: an instance leaves the traffic plan before it is stopped; no plan, no stop.
     const serving: ServingInstance[] = cluster
-      ? cluster.pods.filter((p) => p.state === 'ready' && p.host !== null && !plan.stopIds.includes(p.id) && p.revision !== warm).map((p) => ({ id: p.id, revision: p.revision, host: p.host!, port: p.port }))
+      ? cluster.pods
+          .filter((p) => p.state === 'ready' && p.host !== null && !plan.stopIds.includes(p.id) && p.revision !== warm)
+          .map((p) => ({ id: p.id, revision: p.revision, host: p.host!, port: p.port }))
       : live.filter((i) => i.record.state === 'ready' && !plan.stopIds.includes(i.record.id) && i.record.revision !== warm).map(servingOf);
     const planError = await this.pushTraffic(app, state, spec, plan.traffic, serving);
     if (planError) {
@@ -700,7 +843,8 @@ export class Controller {
 
     if (backend && cluster) await this.applyReplicaCounts(app, backend, cluster, plan.starts, plan.stopIds);
     for (const { revision, count } of cluster ? [] : plan.starts) {
-      if (live.some((i) => i.record.revision === revision && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS)) state.restartBackoff.reset(revision);
+      if (live.some((i) => i.record.revision === revision && i.readyAtMs !== null && nowMs - i.readyAtMs >= STABLE_UPTIME_MS))
+        state.restartBackoff.reset(revision);
       if (!state.restartBackoff.canStart(revision, nowMs)) continue;
       const revisionSpec = store.getRevision(app, revision)!.spec;
       const startedBy = rollout?.direction === 'forward' && revision === rollout.toRevision ? rollout.id : null;
@@ -711,13 +855,21 @@ export class Controller {
     const current = rollout && store.getRollout(rollout.id);
     if (!current || isTerminalPhase(current.phase) || current.direction !== rollout!.direction || current.stepIndex !== rollout!.stepIndex) return;
     if (plan.stepIndex !== current.stepIndex) {
-      store.updateRollout(current.id, { stepIndex: plan.stepIndex, stepStartedAt: Date.now(), gate: null, phase: current.pausedAt === null ? 'progressing' : 'paused', step: plan.step });
+      store.updateRollout(current.id, {
+        stepIndex: plan.stepIndex,
+        stepStartedAt: Date.now(),
+        gate: null,
+        phase: current.pausedAt === null ? 'progressing' : 'paused',
+        step: plan.step,
+      });
       this.emit(app, current.id, 'rollout-step', plan.step);
       this.requestReconcile(app);
       return;
     }
     // Done means the old instances are gone too, not merely out of traffic (blue kept warm aside).
-    const isDraining = cluster ? cluster.terminating > 0 : [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
+    const isDraining = cluster
+      ? cluster.terminating > 0
+      : [...this.instances.values()].some((i) => i.record.app === app && i.isStopping && i.record.state === 'draining');
     if (plan.isComplete && !isDraining) {
       this.completeRollout(current);
       this.requestReconcile(app);
@@ -738,7 +890,11 @@ export class Controller {
     if (rollout.fromRevision === null || !rollout.analysis) return { pre: null, post: null, postKey: '' };
     const strategy = strategyOf(rollout, this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec);
     if (rollout.strategy === 'blue-green') {
-      return { pre: strategy.blueGreen?.prePromotionAnalysis?.templates ?? null, post: strategy.blueGreen?.postPromotionAnalysis?.templates ?? null, postKey: 'postPromotion' };
+      return {
+        pre: strategy.blueGreen?.prePromotionAnalysis?.templates ?? null,
+        post: strategy.blueGreen?.postPromotionAnalysis?.templates ?? null,
+        postKey: 'postPromotion',
+      };
     }
     if (rollout.strategy === 'rolling') return { pre: null, post: strategy.rolling.analysis?.templates ?? null, postKey: 'rolling' };
     return { pre: null, post: null, postKey: '' };
@@ -747,8 +903,13 @@ export class Controller {
   /** Hooks and analyses hold the same points: traffic waits for both, and so does the end. */
   private withAnalysis(rollout: RolloutRecord, hooks: HookProgress): HookProgress {
     const { pre, post, postKey } = this.analysisUses(rollout);
-    const isPassed = (key: string, templates: string[] | null): boolean => templates === null || this.analyses.verdict(rollout.id, key, templates).kind === 'passed';
-    return { ...hooks, isTrafficAllowed: hooks.isTrafficAllowed && isPassed('prePromotion', pre), isStepChecked: hooks.isStepChecked && isPassed(postKey, post) };
+    const isPassed = (key: string, templates: string[] | null): boolean =>
+      templates === null || this.analyses.verdict(rollout.id, key, templates).kind === 'passed';
+    return {
+      ...hooks,
+      isTrafficAllowed: hooks.isTrafficAllowed && isPassed('prePromotion', pre),
+      isStepChecked: hooks.isStepChecked && isPassed(postKey, post),
+    };
   }
 
   /** The templates of the canary step the rollout is at, when it is an `analysis` step. */
@@ -787,7 +948,8 @@ export class Controller {
     if (post && plan.hookPoint === 'postTraffic') this.analyses.advance(rollout, postKey, post, target);
     if (rollout.strategy === 'canary') {
       const background = strategyOf(rollout, this.options.store.getRevision(rollout.app, rollout.toRevision)!.spec).canary?.analysis;
-      if (background && rollout.stepIndex >= background.startingStep) this.analyses.advance(rollout, 'background', background.templates, target, { isOpenEnded: true });
+      if (background && rollout.stepIndex >= background.startingStep)
+        this.analyses.advance(rollout, 'background', background.templates, target, { isOpenEnded: true });
     }
   }
 
@@ -829,10 +991,13 @@ export class Controller {
   private scheduleReconcile(app: string, delayMs: number): void {
     const state = this.appState(app);
     if (state.wakeTimer) return;
-    state.wakeTimer = setTimeout(() => {
-      state.wakeTimer = null;
-      this.requestReconcile(app);
-    }, Math.max(0, delayMs) + 5);
+    state.wakeTimer = setTimeout(
+      () => {
+        state.wakeTimer = null;
+        this.requestReconcile(app);
+      },
+      Math.max(0, delayMs) + 5,
+    );
     state.wakeTimer.unref();
   }
 
@@ -872,17 +1037,30 @@ export class Controller {
     this.appState(rollout.app).rolloutFailures.delete(rollout.id);
     if (rollout.direction === 'back') {
       store.updateRollout(rollout.id, { phase: 'rolled-back', step: `revision ${rollout.fromRevision} serving` });
-      this.emit(rollout.app, rollout.id, 'rollout-rolled-back', `rollout ${rollout.id} rolled back: revision ${rollout.fromRevision} serves all traffic (${rollout.reason ?? ''})`);
+      this.emit(
+        rollout.app,
+        rollout.id,
+        'rollout-rolled-back',
+        `rollout ${rollout.id} rolled back: revision ${rollout.fromRevision} serves all traffic (${rollout.reason ?? ''})`,
+      );
       return;
     }
     store.setStableRevision(rollout.app, rollout.toRevision);
     const phase = rollout.trigger === 'rollback' ? 'rolled-back' : 'promoted';
     // Blue-green keeps blue warm after the switch, so a rollback inside the window starts nothing.
-    const delayMs = rollout.strategy === 'blue-green' && rollout.fromRevision !== null ? strategyOf(rollout, store.getRevision(rollout.app, rollout.toRevision)!.spec).blueGreen!.scaleDownDelayMs : 0;
+    const delayMs =
+      rollout.strategy === 'blue-green' && rollout.fromRevision !== null
+        ? strategyOf(rollout, store.getRevision(rollout.app, rollout.toRevision)!.spec).blueGreen!.scaleDownDelayMs
+        : 0;
     const warm = delayMs > 0 ? { warmRevision: rollout.fromRevision, warmUntil: Date.now() + delayMs } : {};
     store.updateRollout(rollout.id, { phase, step: `revision ${rollout.toRevision} serving`, ...warm });
     const kept = delayMs > 0 ? `; revision ${rollout.fromRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';
-    this.emit(rollout.app, rollout.id, phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back', `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic${kept}`);
+    this.emit(
+      rollout.app,
+      rollout.id,
+      phase === 'promoted' ? 'rollout-promoted' : 'rollout-rolled-back',
+      `rollout ${rollout.id} ${phase}: revision ${rollout.toRevision} serves all traffic${kept}`,
+    );
   }
 
   /**
@@ -916,14 +1094,22 @@ export class Controller {
   }
 
   private previousStable(app: string, stable: number): number | null {
-    const promoted = this.options.store.listRollouts(app, 100).filter((r) => (r.phase === 'promoted' || (r.phase === 'rolled-back' && r.direction === 'forward')) && r.toRevision !== stable);
+    const promoted = this.options.store
+      .listRollouts(app, 100)
+      .filter((r) => (r.phase === 'promoted' || (r.phase === 'rolled-back' && r.direction === 'forward')) && r.toRevision !== stable);
     return promoted[0]?.toRevision ?? (stable > 1 ? stable - 1 : null);
   }
 
   // ---- traffic ---------------------------------------------------------------------------
 
   /** Pushes the plan when it changed; returns why it could not be applied, or null. A transient cluster failure (KubernetesApiError) is thrown. */
-  private async pushTraffic(app: string, state: AppRuntimeState, spec: AppSpec | null, intent: TrafficIntent, serving: readonly ServingInstance[]): Promise<string | null> {
+  private async pushTraffic(
+    app: string,
+    state: AppRuntimeState,
+    spec: AppSpec | null,
+    intent: TrafficIntent,
+    serving: readonly ServingInstance[],
+  ): Promise<string | null> {
     const plan = buildTrafficPlan(
       app,
       spec?.listen ?? this.lastListen(app),
@@ -942,7 +1128,8 @@ export class Controller {
       // A cluster that did not answer (5xx, timeout, cut connection) fails no rollout: the reconcile loop waits for it.
       if (error instanceof KubernetesApiError && error.isTransient) throw error;
       const message = (error as Error).message;
-      if (message !== state.lastPlanError) this.emit(app, this.currentRolloutId(app), 'traffic-failed', `the proxy could not apply the traffic plan: ${message}`);
+      if (message !== state.lastPlanError)
+        this.emit(app, this.currentRolloutId(app), 'traffic-failed', `the proxy could not apply the traffic plan: ${message}`);
       state.lastPlanError = message;
       return message;
     }
@@ -951,7 +1138,12 @@ export class Controller {
     const shares = trafficShares(plan);
     this.options.store.setTraffic(app, shares);
     const split = shares.map((g) => `rev ${g.revision}: ${g.weight}% (${g.instances} instance${g.instances === 1 ? '' : 's'})`).join(', ') || 'none';
-    const extras = [plan.routes?.length ? `${plan.routes.length} route${plan.routes.length === 1 ? '' : 's'}` : '', plan.previews?.length ? 'preview listener' : '', plan.sticky ? 'sticky' : '', plan.mirror ? `mirror ${plan.mirror.percent}%` : '']
+    const extras = [
+      plan.routes?.length ? `${plan.routes.length} route${plan.routes.length === 1 ? '' : 's'}` : '',
+      plan.previews?.length ? 'preview listener' : '',
+      plan.sticky ? 'sticky' : '',
+      plan.mirror ? `mirror ${plan.mirror.percent}%` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     this.emit(app, this.currentRolloutId(app), 'traffic', `traffic → ${split}${extras ? ` [${extras}]` : ''}`);
@@ -971,7 +1163,8 @@ export class Controller {
     const key = JSON.stringify([spec.runtime.context, spec.runtime.namespace, spec.runtime.port, spec.router]);
     const known = this.backends.get(app);
     if (known?.key === key) return known.backend;
-    const factory: RevisionBackendFactory = this.options.revisionBackend ?? ((appSpec, onNotice) => kubernetesBackend(appSpec, onNotice, { holder: leaseHolderFor(this.options.dataDir) }));
+    const factory: RevisionBackendFactory =
+      this.options.revisionBackend ?? ((appSpec, onNotice) => kubernetesBackend(appSpec, onNotice, { holder: leaseHolderFor(this.options.dataDir) }));
     const backend = factory(spec, (message) => this.log(message));
     this.backends.set(app, { key, backend });
     return backend;
@@ -986,7 +1179,18 @@ export class Controller {
   private async holdLease(app: string, state: AppRuntimeState, backend: RevisionBackend): Promise<boolean> {
     const { store } = this.options;
     const latest = store.activeRollout(app) ?? store.listRollouts(app, 1)[0] ?? null;
-    const summary = latest && JSON.stringify({ rollout: latest.id, from: latest.fromRevision, to: latest.toRevision, strategy: latest.strategy, direction: latest.direction, phase: latest.phase, stepIndex: latest.stepIndex, step: latest.step });
+    const summary =
+      latest &&
+      JSON.stringify({
+        rollout: latest.id,
+        from: latest.fromRevision,
+        to: latest.toRevision,
+        strategy: latest.strategy,
+        direction: latest.direction,
+        phase: latest.phase,
+        stepIndex: latest.stepIndex,
+        step: latest.step,
+      });
     const lease = await backend.lease!.hold(summary);
     if (lease.isHeld) {
       if (!state.clusterState.isTaken) {
@@ -1024,7 +1228,12 @@ export class Controller {
     if (taken.revisions + taken.rollouts > 0) {
       const what = `${taken.revisions} revision${taken.revisions === 1 ? '' : 's'} and ${taken.rollouts} rollout${taken.rollouts === 1 ? '' : 's'}`;
       const verb = why === 'mirror' ? 'read' : 'taken';
-      this.emit(app, store.activeRollout(app)?.id ?? null, 'cluster-state', `state ${verb} from the cluster (ConfigMap ${backend.state!.name}, written by ${found.writtenBy}): ${what} new or changed`);
+      this.emit(
+        app,
+        store.activeRollout(app)?.id ?? null,
+        'cluster-state',
+        `state ${verb} from the cluster (ConfigMap ${backend.state!.name}, written by ${found.writtenBy}): ${what} new or changed`,
+      );
     }
     return found.serial;
   }
@@ -1079,14 +1288,20 @@ export class Controller {
   async forward(app: string, command: ClusterCommand): Promise<RolloutRecord> {
     const backend = this.backendOf(app);
     const holder = this.apps.get(app)?.leaseHolder;
-    if (!backend?.commands || !backend.lease || !holder) throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" is not driven by another cutover`, { hint: `Run it again: cutover ${command.verb} ${app}` });
+    if (!backend?.commands || !backend.lease || !holder)
+      throw new CutoverError('NO_ACTIVE_ROLLOUT', `app "${app}" is not driven by another cutover`, { hint: `Run it again: cutover ${command.verb} ${app}` });
     const id = await backend.commands.send(command, backend.lease.holder);
     const deadline = this.now() + COMMAND_ANSWER_WAIT_MS;
     for (;;) {
       const answer = await backend.commands.answerOf(id);
       if (answer?.state === 'done') {
         await backend.commands.forget([id]);
-        if (answer.code !== 'OK') throw new CutoverError(answer.code, `${answer.message} (answered by ${holder}, which drives the app)`, answer.hint === undefined ? {} : { hint: answer.hint });
+        if (answer.code !== 'OK')
+          throw new CutoverError(
+            answer.code,
+            `${answer.message} (answered by ${holder}, which drives the app)`,
+            answer.hint === undefined ? {} : { hint: answer.hint },
+          );
         // The holder wrote its state before it answered: show the command's effect here at once.
         const state = this.appState(app);
         state.clusterState.seenSerial = await this.takeClusterState(app, backend, 'mirror');
@@ -1096,9 +1311,13 @@ export class Controller {
       if (this.now() > deadline) {
         if (answer === null) await backend.commands.forget([id]);
         const taken = answer === null ? 'it was withdrawn' : 'it took the command, so it may still run it';
-        throw new CutoverError('COMMAND_NOT_ANSWERED', `${command.verb} for app "${app}" was sent to ${holder}, which drives the app, and not answered within ${COMMAND_ANSWER_WAIT_MS / 1000} s; ${taken}`, {
-          hint: `See where the app stands with: cutover status ${app}; that cutover may be gone (its Lease runs out within ${DEFAULT_LEASE_DURATION_SECONDS} s, then this one drives the app)`,
-        });
+        throw new CutoverError(
+          'COMMAND_NOT_ANSWERED',
+          `${command.verb} for app "${app}" was sent to ${holder}, which drives the app, and not answered within ${COMMAND_ANSWER_WAIT_MS / 1000} s; ${taken}`,
+          {
+            hint: `See where the app stands with: cutover status ${app}; that cutover may be gone (its Lease runs out within ${DEFAULT_LEASE_DURATION_SECONDS} s, then this one drives the app)`,
+          },
+        );
       }
       await sleep(250);
     }
@@ -1121,7 +1340,12 @@ export class Controller {
       for (const command of queued.filter((c) => c.answer === null && !stale.includes(c))) {
         await backend.commands.answer(command, { state: 'taken' });
         const answer = await this.runCommand(app, command.command);
-        this.emit(app, this.currentRolloutId(app), 'cluster-command', `${command.command.verb} sent by ${command.by}: ${answer.code === 'OK' ? answer.message : `refused (${answer.code}): ${answer.message}`}`);
+        this.emit(
+          app,
+          this.currentRolloutId(app),
+          'cluster-command',
+          `${command.command.verb} sent by ${command.by}: ${answer.code === 'OK' ? answer.message : `refused (${answer.code}): ${answer.message}`}`,
+        );
         await backend.commands.answer(command, answer);
       }
     } catch (error) {
@@ -1166,7 +1390,10 @@ export class Controller {
     });
   }
 
-  private async observeCluster(backend: RevisionBackend, nowMs: number): Promise<{ pods: RevisionInstance[]; revisions: Set<number>; desired: Map<number, number>; terminating: number }> {
+  private async observeCluster(
+    backend: RevisionBackend,
+    nowMs: number,
+  ): Promise<{ pods: RevisionInstance[]; revisions: Set<number>; desired: Map<number, number>; terminating: number }> {
     const observed = await backend.runtime.observe();
     return {
       pods: revisionInstances(observed, (wall) => this.monotonicFrom(wall), nowMs),
@@ -1202,7 +1429,13 @@ export class Controller {
    * revision with no ReplicaSet yet gets one from its own spec. Rule 2 holds through the plan
    * pushed before: a stopped pod's revision count drops only after that plan left it out.
    */
-  private async applyReplicaCounts(app: string, backend: RevisionBackend, cluster: { pods: readonly ObservedInstance[]; revisions: Set<number>; desired: Map<number, number> }, starts: readonly { revision: number; count: number }[], stopIds: readonly string[]): Promise<void> {
+  private async applyReplicaCounts(
+    app: string,
+    backend: RevisionBackend,
+    cluster: { pods: readonly ObservedInstance[]; revisions: Set<number>; desired: Map<number, number> },
+    starts: readonly { revision: number; count: number }[],
+    stopIds: readonly string[],
+  ): Promise<void> {
     for (const [revision, count] of replicaCounts(cluster.pods, starts, stopIds)) {
       if (!cluster.revisions.has(revision)) {
         if (count === 0) continue;
@@ -1210,7 +1443,12 @@ export class Controller {
         this.emit(app, this.currentRolloutId(app), 'instance-starting', `revision ${revision}: created with ${count} replica${count === 1 ? '' : 's'}`);
       } else if (cluster.desired.get(revision) !== count) {
         await backend.runtime.scaleRevision(revision, count);
-        this.emit(app, this.currentRolloutId(app), count > (cluster.desired.get(revision) ?? 0) ? 'instance-starting' : 'instance-draining', `revision ${revision}: scaled from ${cluster.desired.get(revision)} to ${count} replica${count === 1 ? '' : 's'}`);
+        this.emit(
+          app,
+          this.currentRolloutId(app),
+          count > (cluster.desired.get(revision) ?? 0) ? 'instance-starting' : 'instance-draining',
+          `revision ${revision}: scaled from ${cluster.desired.get(revision)} to ${count} replica${count === 1 ? '' : 's'}`,
+        );
       }
     }
   }
@@ -1260,11 +1498,22 @@ export class Controller {
       this.instances.delete(id);
       throw error;
     }
-    this.emit(spec.name, this.currentRolloutId(spec.name), 'instance-starting', `${id} starting (revision ${revision}, pid ${started.pid ?? '-'}, port ${started.port})`);
+    this.emit(
+      spec.name,
+      this.currentRolloutId(spec.name),
+      'instance-starting',
+      `${id} starting (revision ${revision}, pid ${started.pid ?? '-'}, port ${started.port})`,
+    );
   }
 
   /** Keeps an instance from now on: persisted, health-checked, and failed when it exits unasked. */
-  private manage(record: InstanceRecord, started: StartedInstance, spec: AppSpec, rolloutId: number | null, times: { startedAtMs: number; readyAtMs: number | null }): ManagedInstance {
+  private manage(
+    record: InstanceRecord,
+    started: StartedInstance,
+    spec: AppSpec,
+    rolloutId: number | null,
+    times: { startedAtMs: number; readyAtMs: number | null },
+  ): ManagedInstance {
     const instance: ManagedInstance = {
       record,
       host: started.host,
@@ -1279,15 +1528,22 @@ export class Controller {
     };
     this.instances.set(record.id, instance);
     this.options.store.upsertInstance(record);
-    void started.exited.then((exit) => this.guard(() => {
-      if (instance.isStopping) return;
-      const uptime = formatMs(this.now() - instance.startedAtMs);
-      const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : exit.code === null ? 'exited' : `exited with code ${exit.code}`);
-      const output = exit.spawnError ? null : lastLogLine(instance.record.logPath);
-      const said = output ? `; its last output: ${JSON.stringify(output)}` : '';
-      const reason = instance.record.state === 'ready' ? `crashed: ${how} after ${uptime}${said}` : exit.spawnError ? how : `${how} ${uptime} after start, before becoming ready${said}`;
-      this.failInstance(instance, reason);
-    }));
+    void started.exited.then((exit) =>
+      this.guard(() => {
+        if (instance.isStopping) return;
+        const uptime = formatMs(this.now() - instance.startedAtMs);
+        const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : exit.code === null ? 'exited' : `exited with code ${exit.code}`);
+        const output = exit.spawnError ? null : lastLogLine(instance.record.logPath);
+        const said = output ? `; its last output: ${JSON.stringify(output)}` : '';
+        const reason =
+          instance.record.state === 'ready'
+            ? `crashed: ${how} after ${uptime}${said}`
+            : exit.spawnError
+              ? how
+              : `${how} ${uptime} after start, before becoming ready${said}`;
+        this.failInstance(instance, reason);
+      }),
+    );
     this.scheduleHealthCheck(instance, 0);
     return instance;
   }
@@ -1314,7 +1570,10 @@ export class Controller {
         this.markReady(instance);
       } else if (this.now() - instance.startedAtMs >= health.startupTimeoutMs) {
         const hint = result.detail.includes('ECONNREFUSED') ? '; does the app listen on $PORT?' : '';
-        this.failInstance(instance, `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail})${hint}`);
+        this.failInstance(
+          instance,
+          `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail})${hint}`,
+        );
         return;
       }
     } else if (instance.consecutiveFailures >= health.unhealthyThreshold) {
@@ -1325,7 +1584,12 @@ export class Controller {
         return;
       }
       if (instance.consecutiveFailures === health.unhealthyThreshold) {
-        this.emit(instance.record.app, this.currentRolloutId(instance.record.app), 'instance-unhealthy', `${instance.record.id} fails its health checks (GET ${health.path}: ${result.detail}) but is the last ready instance: it stays in traffic`);
+        this.emit(
+          instance.record.app,
+          this.currentRolloutId(instance.record.app),
+          'instance-unhealthy',
+          `${instance.record.id} fails its health checks (GET ${health.path}: ${result.detail}) but is the last ready instance: it stays in traffic`,
+        );
       }
     }
     this.scheduleHealthCheck(instance, health.intervalMs);
@@ -1335,7 +1599,12 @@ export class Controller {
     instance.readyAtMs = this.now();
     instance.record = { ...instance.record, state: 'ready', readyAt: Date.now() };
     this.options.store.upsertInstance(instance.record);
-    this.emit(instance.record.app, this.currentRolloutId(instance.record.app), 'instance-ready', `${instance.record.id} ready after ${formatMs(instance.readyAtMs - instance.startedAtMs)}`);
+    this.emit(
+      instance.record.app,
+      this.currentRolloutId(instance.record.app),
+      'instance-ready',
+      `${instance.record.id} ready after ${formatMs(instance.readyAtMs - instance.startedAtMs)}`,
+    );
     this.requestReconcile(instance.record.app);
   }
 
@@ -1381,7 +1650,13 @@ export class Controller {
     await this.waitForDrain(id, this.now() + drainWaitMs(instance.spec));
     const { pid } = instance.record;
     const result = pid === null ? { wasKilled: false } : await this.options.runtime.stop(pid, instance.spec.stopTimeoutMs);
-    if (result.wasKilled) this.emit(app, this.currentRolloutId(app), 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);
+    if (result.wasKilled)
+      this.emit(
+        app,
+        this.currentRolloutId(app),
+        'instance-killed',
+        `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`,
+      );
     if (!options.keepState) {
       instance.record = { ...instance.record, state: 'stopped', stoppedAt: Date.now() };
       this.emit(app, this.currentRolloutId(app), 'instance-stopped', `${id} stopped`);
@@ -1408,7 +1683,12 @@ export class Controller {
     this.requestReconcile(app);
     while ((state.lastPlanKey === '' || state.lastPlanKey.includes(marker)) && !this.isShuttingDown) {
       if (this.now() >= deadline) {
-        this.emit(app, this.currentRolloutId(app), 'instance-stop-forced', `${id}: the proxy did not confirm a plan without it for ${formatMs(drainTimeoutMs + PLAN_CONFIRM_GRACE_MS)}; stopping it anyway`);
+        this.emit(
+          app,
+          this.currentRolloutId(app),
+          'instance-stop-forced',
+          `${id}: the proxy did not confirm a plan without it for ${formatMs(drainTimeoutMs + PLAN_CONFIRM_GRACE_MS)}; stopping it anyway`,
+        );
         return;
       }
       await sleep(DRAIN_POLL_MS);
@@ -1453,10 +1733,16 @@ export class Controller {
       }
       const readyAtMs = record.state === 'ready' && record.readyAt !== null ? this.monotonicFrom(record.readyAt) : null;
       const instance = this.manage(record, adopted, spec, record.rolloutId, { startedAtMs: this.monotonicFrom(record.startedAt), readyAtMs });
-      this.emit(record.app, this.currentRolloutId(record.app), 'instance-adopted', `${record.id} adopted (${record.state}, pid ${record.pid}, port ${record.port})`);
+      this.emit(
+        record.app,
+        this.currentRolloutId(record.app),
+        'instance-adopted',
+        `${record.id} adopted (${record.state}, pid ${record.pid}, port ${record.port})`,
+      );
       if (record.state === 'draining') this.beginStop(instance, 'it was draining when the controller restarted');
       else if (record.state === 'failed') this.beginStop(instance, record.reason ?? 'it had failed', { keepState: true });
-      else if (record.state === 'ready' && !adopted.isListening) this.failInstance(instance, `no longer listens on port ${record.port} after the controller restarted`);
+      else if (record.state === 'ready' && !adopted.isListening)
+        this.failInstance(instance, `no longer listens on port ${record.port} after the controller restarted`);
       // A ready one is health-checked at once (see manage) and, like any ready instance, replaced
       // after unhealthyThreshold failed checks in a row, never as the last ready one: a single
       // slow answer from a loaded machine must not empty the pool.

@@ -95,11 +95,15 @@ export function buildDeployReport(input: ReportInput): DeployReport {
     };
   });
   const deployPhases = phases.filter((p) => p.phase !== 'before');
-  const failedOn = (revision: number | null): number => deployPhases.reduce((sum, p) => sum + (p.revisions.find((r) => r.revision === revision)?.failed ?? 0), 0);
+  const failedOn = (revision: number | null): number =>
+    deployPhases.reduce((sum, p) => sum + (p.revisions.find((r) => r.revision === revision)?.failed ?? 0), 0);
   const unrouted = deployPhases.reduce((sum, p) => sum + p.unrouted, 0);
   const failedByDeploy = deployPhases.reduce((sum, p) => sum + p.unrouted + p.revisions.reduce((s, r) => s + r.failed, 0), 0);
   const failedOnStable = failedOn(rollout.fromRevision) + unrouted;
-  const newRevisionApp5xx = deployPhases.reduce((sum, p) => sum + (p.revisions.find((r) => r.revision === rollout.toRevision && r.revision !== rollout.fromRevision)?.app5xx ?? 0), 0);
+  const newRevisionApp5xx = deployPhases.reduce(
+    (sum, p) => sum + (p.revisions.find((r) => r.revision === rollout.toRevision && r.revision !== rollout.fromRevision)?.app5xx ?? 0),
+    0,
+  );
   const runs = input.store.listAnalysisRuns({ rolloutId: rollout.id });
   const analysis = runs.map((run) => ({
     template: run.template,
@@ -133,18 +137,29 @@ export function buildDeployReport(input: ReportInput): DeployReport {
 /** The report as lines for a terminal. */
 export function formatDeployReport(report: DeployReport): string {
   const lines: string[] = [];
-  lines.push(`deploy report: ${report.app} rollout ${report.rolloutId} (${report.strategy}, revision ${report.fromRevision ?? '-'} → ${report.toRevision}): ${report.outcome} after ${(report.durationMs / 1000).toFixed(1)}s`);
+  lines.push(
+    `deploy report: ${report.app} rollout ${report.rolloutId} (${report.strategy}, revision ${report.fromRevision ?? '-'} → ${report.toRevision}): ${report.outcome} after ${(report.durationMs / 1000).toFixed(1)}s`,
+  );
   if (report.reason && report.outcome !== 'promoted') lines.push(`  why: ${report.reason}`);
-  lines.push(`  ${'phase'.padEnd(7)} ${'revision'.padEnd(8)} ${'requests'.padStart(9)} ${'app 5xx'.padStart(8)} ${'failed'.padStart(7)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}`);
+  lines.push(
+    `  ${'phase'.padEnd(7)} ${'revision'.padEnd(8)} ${'requests'.padStart(9)} ${'app 5xx'.padStart(8)} ${'failed'.padStart(7)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}`,
+  );
   for (const phase of report.phases) {
     for (const r of phase.revisions) {
       const ms = (v: number | null): string => (v === null ? '-' : `${formatValue(v)}ms`);
-      lines.push(`  ${phase.phase.padEnd(7)} ${String(r.revision).padEnd(8)} ${formatCount(r.requests).padStart(9)} ${formatCount(r.app5xx).padStart(8)} ${formatCount(r.failed).padStart(7)} ${ms(r.p50Ms).padStart(9)} ${ms(r.p99Ms).padStart(9)}`);
+      lines.push(
+        `  ${phase.phase.padEnd(7)} ${String(r.revision).padEnd(8)} ${formatCount(r.requests).padStart(9)} ${formatCount(r.app5xx).padStart(8)} ${formatCount(r.failed).padStart(7)} ${ms(r.p50Ms).padStart(9)} ${ms(r.p99Ms).padStart(9)}`,
+      );
     }
     if (phase.unrouted > 0) lines.push(`  ${phase.phase.padEnd(7)} (none)   ${formatCount(phase.unrouted).padStart(9)} requests found no instance (503)`);
   }
-  for (const a of report.analysis) lines.push(`  analysis ${a.template} (${a.point}): ${a.result} after ${a.measurements} measurement${a.measurements === 1 ? '' : 's'}${a.reason ? `: ${a.reason}` : ''}`);
+  for (const a of report.analysis)
+    lines.push(
+      `  analysis ${a.template} (${a.point}): ${a.result} after ${a.measurements} measurement${a.measurements === 1 ? '' : 's'}${a.reason ? `: ${a.reason}` : ''}`,
+    );
   if (report.newRevisionApp5xx > 0) lines.push(`  the new revision answered ${formatCount(report.newRevisionApp5xx)} 5xx of its own while it took traffic`);
-  lines.push(`  failed requests caused by the deploy: ${formatCount(report.failedByDeploy)} (on the stable side: ${formatCount(report.failedOnStable)})${report.isComplete ? '' : ' [partial: counting began after the rollout started]'}`);
+  lines.push(
+    `  failed requests caused by the deploy: ${formatCount(report.failedByDeploy)} (on the stable side: ${formatCount(report.failedOnStable)})${report.isComplete ? '' : ' [partial: counting began after the rollout started]'}`,
+  );
   return lines.join('\n');
 }

@@ -45,7 +45,8 @@ export class HookRunner {
   /** Kills what hooks an earlier controller left running (the very same processes only). */
   killOrphans(): void {
     for (const run of this.options.store.listHookRuns({ states: ['running'] })) {
-      if (run.pid !== null && killOrphanCommand(run.pid, run.identity)) this.options.log(`killed hook process group ${run.pid} left by an earlier controller (${run.description})`);
+      if (run.pid !== null && killOrphanCommand(run.pid, run.identity))
+        this.options.log(`killed hook process group ${run.pid} left by an earlier controller (${run.description})`);
     }
   }
 
@@ -60,7 +61,12 @@ export class HookRunner {
     if (run?.state === 'running') {
       // Started by a controller that is gone: it may have done all, some or none of its work.
       if (hooks[index]!.isIdempotent) {
-        this.options.emit(rollout.app, rollout.id, 'hook-restarted', `${title(point, index, hooks.length)} was interrupted by a controller restart; it is idempotent: running it again`);
+        this.options.emit(
+          rollout.app,
+          rollout.id,
+          'hook-restarted',
+          `${title(point, index, hooks.length)} was interrupted by a controller restart; it is idempotent: running it again`,
+        );
       } else {
         this.interrupt(rollout, run, hooks.length);
         return;
@@ -92,7 +98,12 @@ export class HookRunner {
     const { run, index } = state;
     if (run?.state === 'running' && !hooks[index]!.isIdempotent) {
       this.record(run, 'interrupted', 'interrupted by a controller restart; not idempotent, so not run again');
-      this.options.emit(rollout.app, rollout.id, 'hook-interrupted', `${title(point, index, hooks.length)} (${run.description}) was interrupted by a controller restart; it is not idempotent: not run again`);
+      this.options.emit(
+        rollout.app,
+        rollout.id,
+        'hook-interrupted',
+        `${title(point, index, hooks.length)} (${run.description}) was interrupted by a controller restart; it is not idempotent: not run again`,
+      );
       this.options.onSettled(rollout.app);
       return;
     }
@@ -135,7 +146,14 @@ export class HookRunner {
     await Promise.all(runs.map((run) => run.hook.done.catch(() => undefined)));
   }
 
-  private start(rollout: RolloutRecord, point: HookPoint, pointKey: string, index: number, attempts: number, envFor: (point: HookPoint) => Record<string, string>): void {
+  private start(
+    rollout: RolloutRecord,
+    point: HookPoint,
+    pointKey: string,
+    index: number,
+    attempts: number,
+    envFor: (point: HookPoint) => Record<string, string>,
+  ): void {
     const { store, emit } = this.options;
     const hooks = hooksAt(rollout, point);
     const hook = hooks[index]!;
@@ -145,7 +163,11 @@ export class HookRunner {
     const run = newRun(rollout, point, pointKey, index, description, attempts);
     store.upsertHookRun(run);
     emit(rollout.app, rollout.id, 'hook-started', `${name} started${attempts > 1 ? ` (attempt ${attempts})` : ''}: ${description}`);
-    const started = startHook(hook, { env: envFor(point), logPath: hookLogPath(this.options.dataDir, rollout.app, rollout.id), title: `rollout ${rollout.id} ${pointKey} hook ${index + 1}/${hooks.length}` });
+    const started = startHook(hook, {
+      env: envFor(point),
+      logPath: hookLogPath(this.options.dataDir, rollout.app, rollout.id),
+      title: `rollout ${rollout.id} ${pointKey} hook ${index + 1}/${hooks.length}`,
+    });
     const running: HookRunRecord = { ...run, pid: started.pid, identity: started.identity };
     store.upsertHookRun(running);
     const key = runKey(rollout.id, pointKey, index);
@@ -165,7 +187,12 @@ export class HookRunner {
     if (outcome.isCancelled) {
       const state = this.isStopping ? 'interrupted' : 'cancelled';
       this.record(run, state, this.isStopping ? 'the daemon stopped while it ran' : `its rollout ended or turned back; ${outcome.summary}`);
-      emit(run.app, run.rolloutId, 'hook-cancelled', `${name} ${this.isStopping ? 'stopped with the daemon' : 'cancelled: its rollout ended or turned back'} (${outcome.summary})`);
+      emit(
+        run.app,
+        run.rolloutId,
+        'hook-cancelled',
+        `${name} ${this.isStopping ? 'stopped with the daemon' : 'cancelled: its rollout ended or turned back'} (${outcome.summary})`,
+      );
       return;
     }
     if (outcome.isSuccess) {
@@ -181,7 +208,12 @@ export class HookRunner {
     const reason = `${run.point} hook "${run.description}" ${outcome.summary}${lastLine ? `: ${lastLine}` : ''}`;
     this.record(run, 'failed', reason);
     const effect = isFinal(run.point) ? ' (logged only)' : '';
-    emit(run.app, run.rolloutId, 'hook-failed', `${name} failed${effect}: ${outcome.summary}; output in ${hookLogPath(this.options.dataDir, run.app, run.rolloutId)}${output}`);
+    emit(
+      run.app,
+      run.rolloutId,
+      'hook-failed',
+      `${name} failed${effect}: ${outcome.summary}; output in ${hookLogPath(this.options.dataDir, run.app, run.rolloutId)}${output}`,
+    );
   }
 
   /** An interrupted hook that is not idempotent: the rollout pauses until a person decides. */
@@ -203,7 +235,21 @@ export class HookRunner {
 }
 
 function newRun(rollout: RolloutRecord, point: HookPoint, pointKey: string, index: number, description: string, attempts: number): HookRunRecord {
-  return { rolloutId: rollout.id, app: rollout.app, point, pointKey, index, description, state: 'running', attempts, pid: null, identity: null, reason: null, startedAt: Date.now(), endedAt: null };
+  return {
+    rolloutId: rollout.id,
+    app: rollout.app,
+    point,
+    pointKey,
+    index,
+    description,
+    state: 'running',
+    attempts,
+    pid: null,
+    identity: null,
+    reason: null,
+    startedAt: Date.now(),
+    endedAt: null,
+  };
 }
 
 function runKey(rolloutId: number, pointKey: string, index: number): string {

@@ -21,7 +21,11 @@ function lastLineOf(logPath: string): string | null {
     const length = Math.min(size, TAIL_BYTES);
     const buffer = Buffer.alloc(length);
     fs.readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = buffer
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     // A crash report ends with a stack and a version banner: its "SomethingError: …" line says more.
     const line = lines.findLast((l) => /^[A-Za-z]*Error\b.*:/.test(l)) ?? lines.at(-1);
     if (!line) return null;

@@ -43,7 +43,11 @@ export type RevisionBackendFactory = (spec: AppSpec, onNotice: (message: string)
  * @example
  * const backend = kubernetesBackend(spec, log, { holder: leaseHolderFor(dataDir) }); // null for a local app
  */
-export function kubernetesBackend(spec: AppSpec, onNotice: (message: string) => void, options: { holder: string; clients?: KubeClients }): RevisionBackend | null {
+export function kubernetesBackend(
+  spec: AppSpec,
+  onNotice: (message: string) => void,
+  options: { holder: string; clients?: KubeClients },
+): RevisionBackend | null {
   const runtime = spec.runtime;
   if (runtime?.kind !== 'kubernetes') return null;
   const kube = options.clients ?? createKubeClients({ context: runtime.context, namespace: runtime.namespace });

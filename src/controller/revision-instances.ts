@@ -25,12 +25,31 @@ export function revisionInstances(observed: readonly ObservedRevision[], monoton
   for (const revision of observed) {
     for (const endpoint of revision.readyEndpoints) {
       const since = revision.readySinceMs[endpoint.id];
-      instances.push({ id: endpoint.id, revision: revision.revision, state: 'ready', readyAtMs: since === undefined ? nowMs : monotonicFrom(since), host: endpoint.host, port: endpoint.port, failure: null });
+      instances.push({
+        id: endpoint.id,
+        revision: revision.revision,
+        state: 'ready',
+        readyAtMs: since === undefined ? nowMs : monotonicFrom(since),
+        host: endpoint.host,
+        port: endpoint.port,
+        failure: null,
+      });
     }
-    for (const pod of revision.unreadyPods) instances.push({ id: pod, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: null });
-    for (const pod of revision.failedPods) instances.push({ id: pod.id, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: pod.reason });
+    for (const pod of revision.unreadyPods)
+      instances.push({ id: pod, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: null });
+    for (const pod of revision.failedPods)
+      instances.push({ id: pod.id, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: pod.reason });
     const existing = revision.readyEndpoints.length + revision.unreadyPods.length + revision.failedPods.length;
-    for (let n = existing; n < revision.desiredReplicas; n++) instances.push({ id: `r${revision.revision}${PENDING}${n}`, revision: revision.revision, state: 'starting', readyAtMs: null, host: null, port: 0, failure: null });
+    for (let n = existing; n < revision.desiredReplicas; n++)
+      instances.push({
+        id: `r${revision.revision}${PENDING}${n}`,
+        revision: revision.revision,
+        state: 'starting',
+        readyAtMs: null,
+        host: null,
+        port: 0,
+        failure: null,
+      });
   }
   return instances;
 }
@@ -47,7 +66,11 @@ export function isPendingPod(id: string): boolean {
  * @example
  * replicaCounts(instances, [{ revision: 3, count: 1 }], ['web-r2-abc']) // → Map { 2 => 2, 3 => 2 }
  */
-export function replicaCounts(instances: readonly ObservedInstance[], starts: readonly { revision: number; count: number }[], stopIds: readonly string[]): Map<number, number> {
+export function replicaCounts(
+  instances: readonly ObservedInstance[],
+  starts: readonly { revision: number; count: number }[],
+  stopIds: readonly string[],
+): Map<number, number> {
   const counts = new Map<number, number>();
   for (const instance of instances) {
     const isStopped = stopIds.includes(instance.id);

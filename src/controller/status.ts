@@ -78,10 +78,20 @@ export function buildStatus(store: Store, onlyApp?: string): StatusReport {
           stepIndex: latest.stepIndex,
           gate: latest.gate,
           isPausedByUser: latest.pausedAt !== null,
-          warm: latest.warmRevision !== null && latest.warmUntil !== null && latest.warmUntil > Date.now() ? { revision: latest.warmRevision, until: new Date(latest.warmUntil).toISOString() } : null,
+          warm:
+            latest.warmRevision !== null && latest.warmUntil !== null && latest.warmUntil > Date.now()
+              ? { revision: latest.warmRevision, until: new Date(latest.warmUntil).toISOString() }
+              : null,
           analysis: store.listAnalysisRuns({ rolloutId: latest.id }).map((run) => {
             const measured = store.listAnalysisMeasurements({ rolloutId: latest.id, pointKey: run.pointKey, template: run.template });
-            return { template: run.template, point: run.pointKey, state: run.state, measurements: measured.length, last: measured.at(-1)?.sentence ?? null, reason: run.reason };
+            return {
+              template: run.template,
+              point: run.pointKey,
+              state: run.state,
+              measurements: measured.length,
+              last: measured.at(-1)?.sentence ?? null,
+              reason: run.reason,
+            };
           }),
         },
         instances: instances.map((i) => ({ id: i.id, revision: i.revision, pid: i.pid, port: i.port, state: i.state })),

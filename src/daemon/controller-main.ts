@@ -95,7 +95,12 @@ async function main(): Promise<void> {
  * `/metrics` on the config's `metrics.listen`, behind its `metrics.token`. A config that cannot
  * be read leaves /metrics off: serving it on the default address could drop a token it sets.
  */
-async function startMetrics(configPath: string, controller: Controller, store: SqliteStore, log: (line: string) => void): ReturnType<typeof startMetricsServer> {
+async function startMetrics(
+  configPath: string,
+  controller: Controller,
+  store: SqliteStore,
+  log: (line: string) => void,
+): ReturnType<typeof startMetricsServer> {
   let metrics;
   try {
     metrics = loadConfig(configPath, { shouldReadAppEnv: false }).metrics ?? { listen: parseListen(DEFAULT_METRICS_LISTEN) };

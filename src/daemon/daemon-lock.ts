@@ -27,7 +27,9 @@ export function acquireDaemonLock(pidFile: string, dataDir: string): () => void 
       fs.rmSync(pidFile, { force: true });
     }
   }
-  throw new CutoverError('DAEMON_LOCK_FAILED', `could not take the daemon lock ${pidFile}`, { hint: 'Another daemon may be starting at the same moment; try again.' });
+  throw new CutoverError('DAEMON_LOCK_FAILED', `could not take the daemon lock ${pidFile}`, {
+    hint: 'Another daemon may be starting at the same moment; try again.',
+  });
 }
 
 export function readPid(pidFile: string): number | null {

@@ -19,7 +19,9 @@ export function logMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number
   try {
     bytes = parseSize(text);
   } catch (error) {
-    throw new InputError('BAD_ENV', `${LOG_MAX_SIZE_ENV}=${JSON.stringify(text)}: ${(error as Error).message}`, { hint: `set ${LOG_MAX_SIZE_ENV} to a size such as 10MiB` });
+    throw new InputError('BAD_ENV', `${LOG_MAX_SIZE_ENV}=${JSON.stringify(text)}: ${(error as Error).message}`, {
+      hint: `set ${LOG_MAX_SIZE_ENV} to a size such as 10MiB`,
+    });
   }
   if (bytes < MIN_LOG_MAX_BYTES) {
     throw new InputError('BAD_ENV', `${LOG_MAX_SIZE_ENV}=${text} is below the 64KiB minimum`, { hint: `set ${LOG_MAX_SIZE_ENV} to at least 64KiB` });

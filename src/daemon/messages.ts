@@ -13,8 +13,7 @@ export type ControllerRequest =
   | { type: 'shutdown' };
 
 /** Primary → controller. */
-export type ControllerReply =
-  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements[]; error?: string };
+export type ControllerReply = { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements[]; error?: string };
 
 /** Primary → proxy worker. */
 export type WorkerCommand =
@@ -26,5 +25,4 @@ export type WorkerCommand =
 
 /** Proxy worker → primary. */
 export type WorkerReply =
-  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements; error?: string }
-  | { type: 'started' };
+  { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements; error?: string } | { type: 'started' };

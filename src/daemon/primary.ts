@@ -35,7 +35,6 @@ export interface PrimaryOptions {
   onReady?: () => void;
 }
 
-
 /**
  * The primary: small on purpose. It holds the listening sockets (through cluster), keeps the
  * last plan of every app, restarts dead proxy workers with those plans before they accept a
@@ -80,7 +79,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (message.type === 'started') {
         // The worker listens only once it holds every current plan.
         startedWorkers.add(worker);
-        void fanout.send([worker], { type: 'plans', plans: [...plans.values()] }).then(({ replies, missing }) => markServing(missing === 0 && replies.every((r) => !r.error)));
+        void fanout
+          .send([worker], { type: 'plans', plans: [...plans.values()] })
+          .then(({ replies, missing }) => markServing(missing === 0 && replies.every((r) => !r.error)));
         return;
       }
       fanout.onReply(worker, message);

@@ -17,17 +17,27 @@ export function assertPrivateDataDir(root: string): void {
   const uid = process.getuid?.();
   const stat = fs.statSync(root);
   if (!stat.isDirectory()) {
-    throw new InputError('DATA_DIR_UNSAFE', `the data dir ${root} is not a directory`, { hint: 'point --data-dir (or CUTOVER_DATA_DIR) at a directory cutover may create or own' });
+    throw new InputError('DATA_DIR_UNSAFE', `the data dir ${root} is not a directory`, {
+      hint: 'point --data-dir (or CUTOVER_DATA_DIR) at a directory cutover may create or own',
+    });
   }
   if (uid !== undefined && stat.uid !== uid) {
-    throw new InputError('DATA_DIR_UNSAFE', `the data dir ${root} belongs to ${userLabel(stat.uid)}, not to ${userLabel(uid)} who runs cutover: its owner could read the apps' secrets and choose the admin token`, {
-      hint: `use a data dir of your own (--data-dir or CUTOVER_DATA_DIR), or take this one over: chown ${uid} ${root} && chmod 700 ${root}`,
-    });
+    throw new InputError(
+      'DATA_DIR_UNSAFE',
+      `the data dir ${root} belongs to ${userLabel(stat.uid)}, not to ${userLabel(uid)} who runs cutover: its owner could read the apps' secrets and choose the admin token`,
+      {
+        hint: `use a data dir of your own (--data-dir or CUTOVER_DATA_DIR), or take this one over: chown ${uid} ${root} && chmod 700 ${root}`,
+      },
+    );
   }
   if ((stat.mode & SHARED_WRITE_BITS) !== 0) {
-    throw new InputError('DATA_DIR_UNSAFE', `the data dir ${root} can be written by other users (mode ${(stat.mode & 0o7777).toString(8)}): they could plant an admin token or swap the state`, {
-      hint: `run chmod 700 ${root} (cutover makes its data dir with mode 700)`,
-    });
+    throw new InputError(
+      'DATA_DIR_UNSAFE',
+      `the data dir ${root} can be written by other users (mode ${(stat.mode & 0o7777).toString(8)}): they could plant an admin token or swap the state`,
+      {
+        hint: `run chmod 700 ${root} (cutover makes its data dir with mode 700)`,
+      },
+    );
   }
 }
 
@@ -63,7 +73,10 @@ function tighten(target: string): void {
 
 function userLabel(uid: number): string {
   try {
-    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.split(':')[2] === String(uid));
+    const line = fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((entry) => entry.split(':')[2] === String(uid));
     const name = line?.split(':')[0];
     if (name) return `user ${name} (uid ${uid})`;
   } catch {

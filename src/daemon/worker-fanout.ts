@@ -19,7 +19,10 @@ const FANOUT_TIMEOUT_MS = 8_000;
  */
 export class WorkerFanout {
   private nextId = 1;
-  private readonly pending = new Map<number, { waiting: Set<Worker>; replies: ReplyFromWorker[]; done: (result: FanoutResult) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    number,
+    { waiting: Set<Worker>; replies: ReplyFromWorker[]; done: (result: FanoutResult) => void; timer: NodeJS.Timeout }
+  >();
 
   send(workers: Iterable<Worker>, body: WorkerRequestBody): Promise<FanoutResult> {
     const recipients = new Set([...workers].filter((w) => w.isConnected()));

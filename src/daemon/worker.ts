@@ -18,7 +18,8 @@ export function runWorker(): void {
   process.on('message', (message: WorkerCommand) => {
     void handle(message).then(
       (answer) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, ...(answer ?? {}) }),
-      (error: unknown) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        'requestId' in message && send({ type: 'reply', requestId: message.requestId, error: error instanceof Error ? error.message : String(error) }),
     );
   });
 

@@ -42,7 +42,14 @@ export function startHook(hook: HookSpec, options: { env: Record<string, string>
   const offset = fs.statSync(options.logPath).size;
   const { action } = hook;
   if (action.kind === 'command') {
-    const run = runCommand({ command: action.command, shell: action.shell, cwd: action.cwd, env: options.env, logPath: options.logPath, timeoutMs: hook.timeoutMs });
+    const run = runCommand({
+      command: action.command,
+      shell: action.shell,
+      cwd: action.cwd,
+      env: options.env,
+      logPath: options.logPath,
+      timeoutMs: hook.timeoutMs,
+    });
     const done = run.done.then((outcome): HookOutcome => {
       const took = formatMs(outcome.durationMs);
       const summary = outcome.spawnError
@@ -128,7 +135,10 @@ function tailLines(logPath: string, offset: number): string[] {
     try {
       const buffer = Buffer.alloc(size - from);
       fs.readSync(fd, buffer, 0, buffer.length, from);
-      const lines = buffer.toString('utf8').split('\n').filter((line) => line.trim() !== '' && !line.startsWith('<== '));
+      const lines = buffer
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !line.startsWith('<== '));
       return lines.slice(-HOOK_OUTPUT_LINES).map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line));
     } finally {
       fs.closeSync(fd);

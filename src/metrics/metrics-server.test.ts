@@ -34,7 +34,7 @@ describe('/metrics checks Host and an optional token (issue 22, finding 7)', () 
 
   after(() => servers.forEach((server) => server.close()));
 
-  test('a Host that is an address or a name of this machine is served; a DNS-rebinding page\'s name is refused', async () => {
+  test("a Host that is an address or a name of this machine is served; a DNS-rebinding page's name is refused", async () => {
     for (const host of [`127.0.0.1:${open}`, `localhost:${open}`, `[::1]:${open}`, `10.1.2.3:${open}`, `${os.hostname()}:${open}`, '127.0.0.1']) {
       assert.equal((await get(open, { host })).status, 200, host);
     }

@@ -42,7 +42,13 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     const merged = new Map<string, { app: string; revision: number; counts: number[]; buckets: number[]; sum: number }>();
     for (const m of history.currentTotals()) {
       const key = `${m.app}\u0000${m.revision}`;
-      const entry = merged.get(key) ?? { app: m.app, revision: m.revision, counts: METER_COUNTERS.map(() => 0), buckets: [...LATENCY_BUCKETS_SECONDS, 0].map(() => 0), sum: 0 };
+      const entry = merged.get(key) ?? {
+        app: m.app,
+        revision: m.revision,
+        counts: METER_COUNTERS.map(() => 0),
+        buckets: [...LATENCY_BUCKETS_SECONDS, 0].map(() => 0),
+        sum: 0,
+      };
       m.counts.forEach((v, i) => (entry.counts[i] = (entry.counts[i] ?? 0) + v));
       m.latencyBuckets.forEach((v, i) => (entry.buckets[i] = (entry.buckets[i] ?? 0) + v));
       entry.sum += m.latencySumSeconds;
@@ -54,7 +60,12 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
 
   registry.registerMetric(
     computed('cutover_requests_total', 'Requests the proxy answered, by app, revision and status class (proxy-generated 5xx included in 5xx).', 'counter', () =>
-      [...byRevision().values()].flatMap((r) => CODE_CLASSES.map(([codeClass, names]) => ({ labels: { app: r.app, revision: r.revision, code_class: codeClass }, value: names.reduce((s, n) => s + (r.counts[at(n)] ?? 0), 0) }))),
+      [...byRevision().values()].flatMap((r) =>
+        CODE_CLASSES.map(([codeClass, names]) => ({
+          labels: { app: r.app, revision: r.revision, code_class: codeClass },
+          value: names.reduce((s, n) => s + (r.counts[at(n)] ?? 0), 0),
+        })),
+      ),
     ),
   );
   registry.registerMetric(
@@ -63,20 +74,29 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     ),
   );
   registry.registerMetric(
-    computed('cutover_upstream_errors_total', 'Failed tries at an upstream (retried or not), by kind: error (refused, reset, broken off) or timeout.', 'counter', () =>
-      [...byRevision().values()].flatMap((r) => [
-        { labels: { app: r.app, revision: r.revision, kind: 'error' }, value: r.counts[at('upstreamErrors')] ?? 0 },
-        { labels: { app: r.app, revision: r.revision, kind: 'timeout' }, value: r.counts[at('upstreamTimeouts')] ?? 0 },
-      ]),
+    computed(
+      'cutover_upstream_errors_total',
+      'Failed tries at an upstream (retried or not), by kind: error (refused, reset, broken off) or timeout.',
+      'counter',
+      () =>
+        [...byRevision().values()].flatMap((r) => [
+          { labels: { app: r.app, revision: r.revision, kind: 'error' }, value: r.counts[at('upstreamErrors')] ?? 0 },
+          { labels: { app: r.app, revision: r.revision, kind: 'timeout' }, value: r.counts[at('upstreamTimeouts')] ?? 0 },
+        ]),
     ),
   );
   registry.registerMetric(
-    computed('cutover_outlier_ejections_total', 'Times the proxy ejected an instance from its pool for failing too often in a row (summed over workers: each worker ejects on its own).', 'counter', () =>
-      [...byRevision().values()].map((r) => ({ labels: { app: r.app, revision: r.revision }, value: r.counts[at('ejections')] ?? 0 })),
+    computed(
+      'cutover_outlier_ejections_total',
+      'Times the proxy ejected an instance from its pool for failing too often in a row (summed over workers: each worker ejects on its own).',
+      'counter',
+      () => [...byRevision().values()].map((r) => ({ labels: { app: r.app, revision: r.revision }, value: r.counts[at('ejections')] ?? 0 })),
     ),
   );
   registry.registerMetric(
-    computed('cutover_unrouted_requests_total', 'Requests answered 503 because no instance could take them.', 'counter', () => [...history.currentUnrouted()].map(([app, value]) => ({ labels: { app }, value }))),
+    computed('cutover_unrouted_requests_total', 'Requests answered 503 because no instance could take them.', 'counter', () =>
+      [...history.currentUnrouted()].map(([app, value]) => ({ labels: { app }, value })),
+    ),
   );
   registry.registerMetric(
     computed('cutover_request_duration_seconds', 'Time from a request reaching the proxy to the end of its response.', 'histogram', () =>
@@ -87,7 +107,11 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
           cumulative += r.buckets[i] ?? 0;
           return { metricName: 'cutover_request_duration_seconds_bucket', labels: { ...labels, le }, value: cumulative };
         });
-        return [...buckets, { metricName: 'cutover_request_duration_seconds_sum', labels, value: r.sum }, { metricName: 'cutover_request_duration_seconds_count', labels, value: cumulative }];
+        return [
+          ...buckets,
+          { metricName: 'cutover_request_duration_seconds_sum', labels, value: r.sum },
+          { metricName: 'cutover_request_duration_seconds_count', labels, value: cumulative },
+        ];
       }),
     ),
   );
@@ -131,11 +155,22 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
  * slow-client limits. A port that cannot be bound is logged, not fatal: the daemon's job is the
  * apps, not its own metrics.
  */
-export async function startMetricsServer(listen: HostPort, registry: Registry, log: (line: string) => void, token?: string): Promise<{ server: http.Server; address: AddressInfo } | null> {
+export async function startMetricsServer(
+  listen: HostPort,
+  registry: Registry,
+  log: (line: string) => void,
+  token?: string,
+): Promise<{ server: http.Server; address: AddressInfo } | null> {
   const server = createLimitedServer((req, res) => {
     const refusal = checkMetricsAccess(req, token);
     if (refusal !== undefined) {
-      res.writeHead(refusal.status, { 'content-type': 'text/plain', connection: 'close', ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer realm="cutover metrics"' } : {}) }).end(`${refusal.message}\n`);
+      res
+        .writeHead(refusal.status, {
+          'content-type': 'text/plain',
+          connection: 'close',
+          ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer realm="cutover metrics"' } : {}),
+        })
+        .end(`${refusal.message}\n`);
       return;
     }
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {

@@ -147,7 +147,13 @@ export type HookPoint = (typeof HOOK_POINTS)[number];
 /** What a hook does: run a command (argv, or one string with `shell`), or make an HTTP call. */
 export type HookAction =
   | { kind: 'command'; command: string[]; shell: boolean; /** Absolute working directory. */ cwd: string }
-  | { kind: 'http'; url: string; method: string; headers: Record<string, string>; /** Null: a JSON summary of the rollout (GET and HEAD send none). */ body: string | null };
+  | {
+      kind: 'http';
+      url: string;
+      method: string;
+      headers: Record<string, string>;
+      /** Null: a JSON summary of the rollout (GET and HEAD send none). */ body: string | null;
+    };
 
 export interface HookSpec {
   action: HookAction;

@@ -25,11 +25,7 @@ export function sendErrorResponse(res: ServerResponse, statusCode: number, messa
   // Node closes the connection once this response is written; let it linger instead.
   if (res.socket !== null) closeLingering(res.socket, true);
   const body = `${message}\n`;
-  res.writeHead(statusCode, [
-    'content-type', 'text/plain; charset=utf-8',
-    'content-length', String(Buffer.byteLength(body)),
-    'connection', 'close',
-  ]);
+  res.writeHead(statusCode, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'connection', 'close']);
   res.end(body);
 }
 

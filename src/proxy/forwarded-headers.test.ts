@@ -32,21 +32,36 @@ describe('forwarded headers', () => {
 
   test('request headers lose hop-by-hop, Connection-named and mirror-marker headers, keep Host, and get X-Forwarded-* from the socket', () => {
     const req = fakeRequest([
-      'Host', 'shop.example',
-      'Connection', 'keep-alive, X-Secret',
-      'X-Secret', 'hunter2',
-      'Keep-Alive', 'timeout=5',
-      'Proxy-Authorization', 'Basic abc',
-      'TE', 'trailers',
-      'Upgrade', 'h2c',
-      'Expect', '100-continue',
-      'X-Forwarded-For', '6.6.6.6',
-      'x-forwarded-proto', 'https',
-      'X-Forwarded-Host', 'evil.example',
-      'Forwarded', 'for=6.6.6.6',
-      'X-Cutover-Mirror', '1',
-      'Accept', 'text/html',
-      'Cookie', 'a=1',
+      'Host',
+      'shop.example',
+      'Connection',
+      'keep-alive, X-Secret',
+      'X-Secret',
+      'hunter2',
+      'Keep-Alive',
+      'timeout=5',
+      'Proxy-Authorization',
+      'Basic abc',
+      'TE',
+      'trailers',
+      'Upgrade',
+      'h2c',
+      'Expect',
+      '100-continue',
+      'X-Forwarded-For',
+      '6.6.6.6',
+      'x-forwarded-proto',
+      'https',
+      'X-Forwarded-Host',
+      'evil.example',
+      'Forwarded',
+      'for=6.6.6.6',
+      'X-Cutover-Mirror',
+      '1',
+      'Accept',
+      'text/html',
+      'Cookie',
+      'a=1',
     ]);
     assert.deepEqual(pairs(upstreamRequestHeaders(req)), [
       ['Host', 'shop.example'],
@@ -58,18 +73,25 @@ describe('forwarded headers', () => {
     ]);
   });
 
-  test('issue 22: a client\'s X-Real-IP is dropped unless the peer is a trusted proxy', () => {
+  test("issue 22: a client's X-Real-IP is dropped unless the peer is a trusted proxy", () => {
     const raw = ['Host', 'a', 'X-Real-IP', '6.6.6.6'];
-    assert.deepEqual(pairs(sanitizeRequestHead(raw, '10.0.0.7', false).headers).filter(([name]) => /real-ip/i.test(name)), []);
-    assert.deepEqual(pairs(sanitizeRequestHead(raw, '10.0.0.7', true).headers).filter(([name]) => /real-ip/i.test(name)), [['X-Real-IP', '6.6.6.6']]);
+    assert.deepEqual(
+      pairs(sanitizeRequestHead(raw, '10.0.0.7', false).headers).filter(([name]) => /real-ip/i.test(name)),
+      [],
+    );
+    assert.deepEqual(
+      pairs(sanitizeRequestHead(raw, '10.0.0.7', true).headers).filter(([name]) => /real-ip/i.test(name)),
+      [['X-Real-IP', '6.6.6.6']],
+    );
   });
 
-  test('issue 22: cutover\'s own session cookie never reaches an app; the other cookies do, as sent', () => {
+  test("issue 22: cutover's own session cookie never reaches an app; the other cookies do, as sent", () => {
     assert.equal(withoutOwnCookies('cutover_session=1.abc'), undefined);
     assert.equal(withoutOwnCookies('theme=dark; cutover_session=1.abc; lang=en'), 'theme=dark; lang=en');
     assert.equal(withoutOwnCookies(' cutover_session = 1.abc ;lang=en'), 'lang=en');
     assert.equal(withoutOwnCookies('my_cutover_session=1; lang=en'), 'my_cutover_session=1; lang=en');
-    const sent = (raw: string[]): [string, string | string[]][] => pairs(sanitizeRequestHead(raw, '10.0.0.7', true).headers).filter(([name]) => name.toLowerCase() === 'cookie');
+    const sent = (raw: string[]): [string, string | string[]][] =>
+      pairs(sanitizeRequestHead(raw, '10.0.0.7', true).headers).filter(([name]) => name.toLowerCase() === 'cookie');
     assert.deepEqual(sent(['Host', 'a', 'Cookie', 'cutover_session=1.abc', 'Cookie', 'a=1']), [['Cookie', 'a=1']]);
     assert.deepEqual(sent(['Host', 'a', 'Cookie', 'a=1; cutover_session=1.abc']), [['Cookie', 'a=1']]);
     assert.deepEqual(sent(['Host', 'a', 'Cookie', 'a=1;  b=2']), [['Cookie', 'a=1;  b=2']]);

@@ -8,7 +8,15 @@ import { group, heldResponses, LOOPBACK, makePlan, refusedPort, send, startProxy
 describe('forwarding and retries', () => {
   test('502 with a short body when every endpoint refuses the connection', async () => {
     const ports = [await refusedPort(), await refusedPort()];
-    const proxy = await startProxy(makePlan(1, [group(1, 1, ports.map((port, i) => ({ id: `dead-${i}`, host: LOOPBACK, port })))]));
+    const proxy = await startProxy(
+      makePlan(1, [
+        group(
+          1,
+          1,
+          ports.map((port, i) => ({ id: `dead-${i}`, host: LOOPBACK, port })),
+        ),
+      ]),
+    );
     try {
       const res = await send(proxy.port);
       assert.equal(res.status, 502);

@@ -2,13 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CutoverError } from '../errors.js';
 import type { AppListener } from './app-listener.js';
-import {
-  noRevisionUpstreamMessage,
-  noUpstreamMessage,
-  sendErrorResponse,
-  UPSTREAM_FAILED_MESSAGE,
-  UPSTREAM_TIMEOUT_MESSAGE,
-} from './error-response.js';
+import { noRevisionUpstreamMessage, noUpstreamMessage, sendErrorResponse, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE } from './error-response.js';
 import type { BodyWatch } from './body-rate-guard.js';
 import { clientResponseHeadersFromRaw, sanitizeRequestHead } from './forwarded-headers.js';
 import { LimitedBody } from './limited-body.js';
@@ -271,11 +265,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     }
     const status = failureStatus(kind, error);
     failed?.meter.recordProxyError(status, this.elapsedSeconds());
-    sendErrorResponse(
-      this.res,
-      status,
-      status === 504 ? UPSTREAM_TIMEOUT_MESSAGE : status === 400 ? 'bad request' : UPSTREAM_FAILED_MESSAGE,
-    );
+    sendErrorResponse(this.res, status, status === 504 ? UPSTREAM_TIMEOUT_MESSAGE : status === 400 ? 'bad request' : UPSTREAM_FAILED_MESSAGE);
   }
 
   /** The proxy refuses the request mid-way: an error page if nothing was sent yet, else a cut. */

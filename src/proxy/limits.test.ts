@@ -88,7 +88,10 @@ describe('proxy limits', () => {
       open.pop()!.destroy();
       let status = 0;
       for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
-        status = await send(proxy.port, { agent: false }).then((res) => res.status, () => 0);
+        status = await send(proxy.port, { agent: false }).then(
+          (res) => res.status,
+          () => 0,
+        );
       }
       assert.equal(status, 200);
     } finally {

@@ -19,8 +19,14 @@ function* contexts() {
 
 describe('judgeOutcome', () => {
   test('the fifth failure in a row ejects an endpoint of a group of three', () => {
-    assert.deepEqual(judgeOutcome(POLICY, 'failure', { failuresInRow: 4, isEjected: false, groupSize: 3, ejectedInGroup: 0 }), { failuresInRow: 5, shouldEject: true });
-    assert.deepEqual(judgeOutcome(POLICY, 'failure', { failuresInRow: 3, isEjected: false, groupSize: 3, ejectedInGroup: 0 }), { failuresInRow: 4, shouldEject: false });
+    assert.deepEqual(judgeOutcome(POLICY, 'failure', { failuresInRow: 4, isEjected: false, groupSize: 3, ejectedInGroup: 0 }), {
+      failuresInRow: 5,
+      shouldEject: true,
+    });
+    assert.deepEqual(judgeOutcome(POLICY, 'failure', { failuresInRow: 3, isEjected: false, groupSize: 3, ejectedInGroup: 0 }), {
+      failuresInRow: 4,
+      shouldEject: false,
+    });
   });
 
   test('over every small context: ejects exactly when the threshold is reached, it is in, and the cap leaves room', () => {
@@ -60,7 +66,12 @@ describe('judgeOutcome', () => {
       // Round robin of failures over every endpoint, many times.
       for (let round = 0; round < 20; round++) {
         for (let i = 0; i < groupSize; i++) {
-          const judgement = judgeOutcome(POLICY, 'failure', { failuresInRow: failures[i]!, isEjected: ejected[i]!, groupSize, ejectedInGroup: ejected.filter(Boolean).length });
+          const judgement = judgeOutcome(POLICY, 'failure', {
+            failuresInRow: failures[i]!,
+            isEjected: ejected[i]!,
+            groupSize,
+            ejectedInGroup: ejected.filter(Boolean).length,
+          });
           failures[i] = judgement.failuresInRow;
           if (judgement.shouldEject) ejected[i] = true;
         }
@@ -89,7 +100,12 @@ describe('judgeOutcome', () => {
   });
 
   test('a threshold of 1 ejects on the first failure', () => {
-    const judgement = judgeOutcome({ consecutiveFailures: 1, ejectForMs: 1 }, 'failure', { failuresInRow: 0, isEjected: false, groupSize: 2, ejectedInGroup: 0 });
+    const judgement = judgeOutcome({ consecutiveFailures: 1, ejectForMs: 1 }, 'failure', {
+      failuresInRow: 0,
+      isEjected: false,
+      groupSize: 2,
+      ejectedInGroup: 0,
+    });
     assert.deepEqual(judgement, { failuresInRow: 1, shouldEject: true });
   });
 });

@@ -57,8 +57,7 @@ export function judgeOutcome(policy: OutlierPolicy | undefined, outcome: TryOutc
   }
   if (outcome === 'success') return { failuresInRow: 0, shouldEject: false };
   const failuresInRow = context.failuresInRow + 1;
-  const shouldEject =
-    !context.isEjected && failuresInRow >= policy.consecutiveFailures && context.ejectedInGroup + 1 <= maxEjectable(context.groupSize);
+  const shouldEject = !context.isEjected && failuresInRow >= policy.consecutiveFailures && context.ejectedInGroup + 1 <= maxEjectable(context.groupSize);
   return { failuresInRow, shouldEject };
 }
 

@@ -28,10 +28,7 @@ export interface TestUpstream {
 }
 
 /** An upstream answering `200 <id>` unless given another handler. */
-export async function startUpstream(
-  handler?: RequestListener,
-  configure?: (server: Server) => void,
-): Promise<TestUpstream> {
+export async function startUpstream(handler?: RequestListener, configure?: (server: Server) => void): Promise<TestUpstream> {
   const received: IncomingMessage[] = [];
   const server = createServer((req, res) => {
     received.push(req);
@@ -203,12 +200,7 @@ export function namedUpstream(name: string): Promise<TestUpstream> {
  * Sends `count` requests, `concurrency` at a time over the agent's keep-alive connections;
  * `options(i)` gives each one's options. Resolves with the responses in request order.
  */
-export async function sendMany(
-  port: number,
-  count: number,
-  options: (i: number) => SendOptions,
-  concurrency = 32,
-): Promise<TestResponse[]> {
+export async function sendMany(port: number, count: number, options: (i: number) => SendOptions, concurrency = 32): Promise<TestResponse[]> {
   const responses: TestResponse[] = new Array<TestResponse>(count);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -56,7 +56,10 @@ function openStream(port: number): Promise<Watched> {
 async function scenario(longLived: LongLivedDrain, check: (watched: Watched[], movedAt: number) => Promise<void>): Promise<void> {
   const blue = await tickingUpstream('blue');
   const green = await tickingUpstream('green');
-  const plan = (version: number, endpoint: ReturnType<TestUpstream['endpoint']>): TrafficPlan => ({ ...makePlan(version, [group(version, 1, [endpoint])]), longLived });
+  const plan = (version: number, endpoint: ReturnType<TestUpstream['endpoint']>): TrafficPlan => ({
+    ...makePlan(version, [group(version, 1, [endpoint])]),
+    longLived,
+  });
   const proxy = await startProxy(plan(1, blue.upstream.endpoint('blue')));
   try {
     const watched = await Promise.all([openSocket(proxy.port), openSocket(proxy.port), openStream(proxy.port), openStream(proxy.port)]);
@@ -82,7 +85,10 @@ describe('long-lived connections of a leaving endpoint', () => {
   test('drain: close ends WebSockets with close frame 1001 and event streams with their last chunk, at once', async () => {
     await scenario({ drain: 'close', timeoutMs: 60_000 }, async (watched) => {
       await waitFor(() => watched.every((w) => w.outcome !== undefined), 'every connection closed');
-      assert.deepEqual(watched.map((w) => w.outcome), ['1001', '1001', 'end', 'end']);
+      assert.deepEqual(
+        watched.map((w) => w.outcome),
+        ['1001', '1001', 'end', 'end'],
+      );
     });
   });
 
@@ -93,9 +99,11 @@ describe('long-lived connections of a leaving endpoint', () => {
       await waitFor(() => watched.every((w, i) => w.messages.length > counts[i]! + 2), 'more messages after the switch');
       await waitFor(() => watched.every((w) => w.outcome !== undefined), 'every connection closed');
       assert.ok(performance.now() - movedAt >= timeoutMs, 'not before the timeout');
-      assert.deepEqual(watched.map((w) => w.outcome), ['1001', '1001', 'end', 'end']);
+      assert.deepEqual(
+        watched.map((w) => w.outcome),
+        ['1001', '1001', 'end', 'end'],
+      );
       assert.ok(watched.every((w) => w.messages.every((m) => m.includes('blue'))));
     });
   });
 });
-

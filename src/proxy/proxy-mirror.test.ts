@@ -55,9 +55,14 @@ describe('ProxyServer mirroring', () => {
   test('clients are answered by stable only, while the mirror revision gets every other request marked as a copy', async () => {
     const stable = await namedUpstream('stable');
     const shadow = await recordingUpstream();
-    const plan = mirrorPlan(stable, shadow, { revision: 2, percent: 50 }, {
-      routes: [{ revision: 1, match: { header: { name: 'x-pinned', value: '1' } } }],
-    });
+    const plan = mirrorPlan(
+      stable,
+      shadow,
+      { revision: 2, percent: 50 },
+      {
+        routes: [{ revision: 1, match: { header: { name: 'x-pinned', value: '1' } } }],
+      },
+    );
     const proxy = await startProxy(plan);
     try {
       // A client cannot pass its request off as a copy.
@@ -66,7 +71,10 @@ describe('ProxyServer mirroring', () => {
       await waitFor(() => shadow.bodies.length === 100, 'the mirror to receive half of the requests');
       assert.ok(shadow.bodies.every((copy) => copy.headers[MIRROR_HEADER] === '1'));
       assert.equal(new Set(shadow.received.map((req) => req.url)).size, 100, 'each copied request once');
-      assert.ok(stable.received.every((req) => req.headers[MIRROR_HEADER] === undefined), 'the real requests are not marked');
+      assert.ok(
+        stable.received.every((req) => req.headers[MIRROR_HEADER] === undefined),
+        'the real requests are not marked',
+      );
 
       // Routed requests are not copied.
       await sendMany(proxy.port, 50, () => ({ agent: proxy.agent, headers: { 'x-pinned': '1' } }));
@@ -240,7 +248,9 @@ describe('ProxyServer mirroring', () => {
       for (let i = 0; i < 3; i++) {
         const socket = connect({ host: LOOPBACK, port: proxy.port });
         await once(socket, 'connect');
-        socket.write('GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+        socket.write(
+          'GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        );
         let response = '';
         socket.on('data', (data: Buffer) => (response += data.toString()));
         await waitFor(() => response.includes('\r\n\r\n'), 'the handshake answer');

@@ -71,7 +71,10 @@ describe('passive outlier ejection', () => {
       const singlePort = proxy.port;
       const triplePort = proxy.proxy.address('triple')!.port;
       const singles = await sendMany(singlePort, 20, () => ({}), 1);
-      assert.ok(singles.every((r) => r.status === 500), 'the app answers, never the proxy');
+      assert.ok(
+        singles.every((r) => r.status === 500),
+        'the app answers, never the proxy',
+      );
       assert.equal(ejectionsOf(proxy.proxy, 'only'), 0);
       await sendMany(triplePort, 60, () => ({}), 1);
       const ejected = ['x', 'y', 'z'].filter((id) => ejectionsOf(proxy.proxy, id) > 0);
@@ -92,7 +95,10 @@ describe('passive outlier ejection', () => {
       res.statusCode = isFailing ? 500 : 200;
       res.end('flaky');
     });
-    const plan: TrafficPlan = { ...makePlan(1, [group(1, 1, [good.endpoint('good'), flaky.endpoint('flaky')])]), outlierDetection: { consecutiveFailures: 3, ejectForMs } };
+    const plan: TrafficPlan = {
+      ...makePlan(1, [group(1, 1, [good.endpoint('good'), flaky.endpoint('flaky')])]),
+      outlierDetection: { consecutiveFailures: 3, ejectForMs },
+    };
     const proxy = await startProxy(plan);
     try {
       await sendMany(proxy.port, 6, () => ({}), 1);

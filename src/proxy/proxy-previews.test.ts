@@ -23,7 +23,6 @@ import {
 import type { TestUpstream } from './proxy-fixtures.js';
 import { ProxyServer } from './proxy-server.js';
 
-
 /** Blue serves all weighted traffic; green is reachable only through the previews. */
 function previewPlan(version: number, blue: TestUpstream, green: TestUpstream, previews: PreviewListener[]): TrafficPlan {
   return { ...makePlan(version, [group(1, 100, [blue.endpoint('blue')]), group(2, 0, [green.endpoint('green')])]), previews };
@@ -66,7 +65,9 @@ describe('ProxyServer preview listeners', () => {
     const socket = connect({ host: LOOPBACK, port: proxy.proxy.previewAddress('web', 2)!.port });
     try {
       await once(socket, 'connect');
-      socket.write('GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      socket.write(
+        'GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
       let response = '';
       socket.on('data', (data: Buffer) => (response += data.toString()));
       await waitFor(() => response.includes('\r\n\r\n'), 'the handshake answer');

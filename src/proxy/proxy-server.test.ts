@@ -2,20 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
-import {
-  group,
-  heldResponses,
-  isAccepting,
-  LOOPBACK,
-  makePlan,
-  refusedPort,
-  send,
-  startProxy,
-  startUpstream,
-  waitFor,
-} from './proxy-fixtures.js';
+import { group, heldResponses, isAccepting, LOOPBACK, makePlan, refusedPort, send, startProxy, startUpstream, waitFor } from './proxy-fixtures.js';
 import { ProxyServer } from './proxy-server.js';
-
 
 describe('ProxyServer', () => {
   test('traffic is split 1:3 between two revision groups weighted 1 and 3', async () => {

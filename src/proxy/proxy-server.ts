@@ -201,11 +201,10 @@ export class ProxyServer {
       if (result.status === 'fulfilled') this.retire(listeners[i]!);
     });
     const error = (results[failed] as PromiseRejectedResult).reason as Error;
-    throw new CutoverError(
-      'PROXY_LISTEN_FAILED',
-      `app "${route.name}" cannot listen on ${describeListener(specs[failed]!)}: ${error.message}`,
-      { hint: 'Choose a free port in cutover.yaml, or stop the process that holds it.', cause: error },
-    );
+    throw new CutoverError('PROXY_LISTEN_FAILED', `app "${route.name}" cannot listen on ${describeListener(specs[failed]!)}: ${error.message}`, {
+      hint: 'Choose a free port in cutover.yaml, or stop the process that holds it.',
+      cause: error,
+    });
   }
 
   private checkAddressesAreFree(app: string, specs: readonly ListenerSpec[]): void {
@@ -216,11 +215,9 @@ export class ProxyServer {
         if (other.name === app) continue;
         for (const listener of other.listeners.values()) {
           if (listener.address.port !== 0 && listenKey(listener.address) === key) {
-            throw new CutoverError(
-              'PROXY_LISTEN_CONFLICT',
-              `app "${app}" cannot listen on ${describeListener(spec)}: app "${other.name}" already does`,
-              { hint: 'Give each app, and each preview, its own listen port.' },
-            );
+            throw new CutoverError('PROXY_LISTEN_CONFLICT', `app "${app}" cannot listen on ${describeListener(spec)}: app "${other.name}" already does`, {
+              hint: 'Give each app, and each preview, its own listen port.',
+            });
           }
         }
       }

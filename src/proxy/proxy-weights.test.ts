@@ -10,10 +10,7 @@ const COOKIE = 'cutover-web';
 
 /** A canary/stable plan, the canary listed first as the controller does. */
 function canaryPlan(version: number, canary: TestUpstream, stable: TestUpstream, canaryWeight: number, isSticky: boolean): TrafficPlan {
-  const plan = makePlan(version, [
-    group(2, canaryWeight, [canary.endpoint('canary')]),
-    group(1, 100 - canaryWeight, [stable.endpoint('stable')]),
-  ]);
+  const plan = makePlan(version, [group(2, canaryWeight, [canary.endpoint('canary')]), group(1, 100 - canaryWeight, [stable.endpoint('stable')])]);
   return isSticky ? { ...plan, sticky: { cookie: COOKIE, ttlMs: 3_600_000 } } : plan;
 }
 
@@ -30,7 +27,10 @@ describe('ProxyServer weights and sticky assignment', () => {
       const responses = await sendMany(proxy.port, REQUESTS, () => ({ agent: proxy.agent }));
       assert.ok(responses.every((res) => res.status === 200));
       assert.deepEqual(countBodies(responses), { canary: 1_000, stable: 9_000 });
-      assert.ok(responses.every((res) => res.headers['set-cookie'] === undefined), 'no cookie without sticky assignment');
+      assert.ok(
+        responses.every((res) => res.headers['set-cookie'] === undefined),
+        'no cookie without sticky assignment',
+      );
     } finally {
       await proxy.close();
       await canary.close();
@@ -50,7 +50,10 @@ describe('ProxyServer weights and sticky assignment', () => {
       assert.ok(responses.every((res) => res.status === 200));
       const canaryShare = sharePercent(countBodies(responses), 'canary', REQUESTS);
       assert.ok(Math.abs(canaryShare - 10) <= 2, `canary share ${canaryShare.toFixed(2)}% is within 10 ± 2`);
-      assert.ok(responses.every((res) => res.headers['set-cookie'] === undefined), 'clients that have a valid cookie are not given another');
+      assert.ok(
+        responses.every((res) => res.headers['set-cookie'] === undefined),
+        'clients that have a valid cookie are not given another',
+      );
     } finally {
       await proxy.close();
       await canary.close();
@@ -114,7 +117,10 @@ describe('ProxyServer weights and sticky assignment', () => {
       const onCanary = values.filter((_, i) => at10[i]!.text === 'canary');
       assert.ok(onCanary.length > 40, `some clients land on the canary at weight 10 (got ${onCanary.length})`);
 
-      for (const [version, weight] of [[2, 20], [3, 50]] as const) {
+      for (const [version, weight] of [
+        [2, 20],
+        [3, 50],
+      ] as const) {
         await proxy.proxy.applyPlan(canaryPlan(version, canary, stable, weight, true));
         const responses = await sendMany(proxy.port, values.length, withCookie);
         values.forEach((value, i) => {

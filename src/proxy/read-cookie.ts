@@ -46,11 +46,7 @@ function readCookieFrom(header: string, name: string): string | undefined {
         let valueEnd = end;
         while (valueStart < valueEnd && isSpace(header.charCodeAt(valueStart))) valueStart++;
         while (valueEnd > valueStart && isSpace(header.charCodeAt(valueEnd - 1))) valueEnd--;
-        if (
-          valueEnd - valueStart >= 2 &&
-          header.charCodeAt(valueStart) === DOUBLE_QUOTE &&
-          header.charCodeAt(valueEnd - 1) === DOUBLE_QUOTE
-        ) {
+        if (valueEnd - valueStart >= 2 && header.charCodeAt(valueStart) === DOUBLE_QUOTE && header.charCodeAt(valueEnd - 1) === DOUBLE_QUOTE) {
           valueStart++;
           valueEnd--;
         }

@@ -66,8 +66,14 @@ describe('RequestMeter', () => {
 
   test('merging sums the counts of one instance over workers', () => {
     const one = { app: 'web', revision: 1, instance: 'a', counts: METER_COUNTERS.map(() => 1), latencyBuckets: [1, 0], latencySumSeconds: 0.5 };
-    const merged = mergeMeasurements([{ endpoints: [one], unrouted: { web: 1 } }, { endpoints: [one], unrouted: { web: 2 } }]);
-    assert.deepEqual(merged.endpoints[0]?.counts, METER_COUNTERS.map(() => 2));
+    const merged = mergeMeasurements([
+      { endpoints: [one], unrouted: { web: 1 } },
+      { endpoints: [one], unrouted: { web: 2 } },
+    ]);
+    assert.deepEqual(
+      merged.endpoints[0]?.counts,
+      METER_COUNTERS.map(() => 2),
+    );
     assert.deepEqual(merged.endpoints[0]?.latencyBuckets, [2, 0]);
     assert.equal(merged.endpoints[0]?.latencySumSeconds, 1);
     assert.deepEqual(merged.unrouted, { web: 3 });

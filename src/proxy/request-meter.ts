@@ -93,7 +93,14 @@ export class EndpointMeter {
   }
 
   snapshot(): EndpointMeasurement {
-    return { app: this.app, revision: this.revision, instance: this.instance, counts: Array.from(this.counts), latencyBuckets: Array.from(this.latencyBuckets), latencySumSeconds: this.latencySumSeconds };
+    return {
+      app: this.app,
+      revision: this.revision,
+      instance: this.instance,
+      counts: Array.from(this.counts),
+      latencyBuckets: Array.from(this.latencyBuckets),
+      latencySumSeconds: this.latencySumSeconds,
+    };
   }
 
   private observe(seconds: number): void {

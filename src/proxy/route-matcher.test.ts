@@ -34,7 +34,10 @@ describe('RouteMatcher', () => {
   test('a rule whose revision cannot take requests is skipped', () => {
     const matcher = createRouteMatcher([header(9, 'x-canary', '1'), header(2, 'x-canary', '1')], (revision) => revision === 2);
     assert.equal(matcher?.match({ 'x-canary': '1' }), 2);
-    assert.equal(createRouteMatcher([header(9, 'x-canary', '1')], (revision) => revision === 2), undefined);
+    assert.equal(
+      createRouteMatcher([header(9, 'x-canary', '1')], (revision) => revision === 2),
+      undefined,
+    );
   });
 
   test('no routes, or only malformed ones, give no matcher at all', () => {

@@ -42,10 +42,7 @@ export class RouteMatcher {
  * (`isReachable` says no: no group, or a group without endpoints) and malformed rules.
  * Undefined when no rule is left, so a plan without routes costs nothing per request.
  */
-export function createRouteMatcher(
-  routes: readonly RouteRule[] | undefined,
-  isReachable: (revision: number) => boolean,
-): RouteMatcher | undefined {
+export function createRouteMatcher(routes: readonly RouteRule[] | undefined, isReachable: (revision: number) => boolean): RouteMatcher | undefined {
   if (!Array.isArray(routes)) return undefined;
   const rules: CompiledRule[] = [];
   for (const route of routes as readonly RouteRule[]) {

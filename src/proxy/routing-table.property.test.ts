@@ -44,7 +44,11 @@ describe('routing (properties)', () => {
             counts.set(revision, (counts.get(revision) ?? 0) + 1);
           }
           for (const g of routable) assert.equal(counts.get(g.revision) ?? 0, g.weight, `revision ${g.revision}`);
-          for (const revision of counts.keys()) assert.ok(routable.some((g) => g.revision === revision), `revision ${revision} is not routable`);
+          for (const revision of counts.keys())
+            assert.ok(
+              routable.some((g) => g.revision === revision),
+              `revision ${revision} is not routable`,
+            );
           table.release();
         }),
       );

@@ -29,10 +29,11 @@ function countPicks(pick: () => UpstreamTarget | undefined, times: number): Reco
 
 describe('RoutingTable', () => {
   test('smooth weighted round robin gives a group weighted 1 against 3 exactly one pick in four', () => {
-    const table = createTable(
-      makePlan(1, [group(1, 1, [endpoint('blue', 9001)]), group(2, 3, [endpoint('green', 9002)])]),
+    const table = createTable(makePlan(1, [group(1, 1, [endpoint('blue', 9001)]), group(2, 3, [endpoint('green', 9002)])]));
+    assert.deepEqual(
+      countPicks(() => table.pick(), 400),
+      { blue: 100, green: 300 },
     );
-    assert.deepEqual(countPicks(() => table.pick(), 400), { blue: 100, green: 300 });
     // Interleaved, not in bursts: every window of 4 picks holds exactly one blue.
     const window = countPicks(() => table.pick(), 4);
     assert.deepEqual(window, { blue: 1, green: 3 });
@@ -40,10 +41,11 @@ describe('RoutingTable', () => {
   });
 
   test('groups with weight 0 or without endpoints never receive traffic', () => {
-    const table = createTable(
-      makePlan(1, [group(1, 0, [endpoint('old', 9001)]), group(2, 5, []), group(3, 2, [endpoint('new', 9002)])]),
+    const table = createTable(makePlan(1, [group(1, 0, [endpoint('old', 9001)]), group(2, 5, []), group(3, 2, [endpoint('new', 9002)])]));
+    assert.deepEqual(
+      countPicks(() => table.pick(), 20),
+      { new: 20 },
     );
-    assert.deepEqual(countPicks(() => table.pick(), 20), { new: 20 });
     table.release();
   });
 
@@ -59,10 +61,11 @@ describe('RoutingTable', () => {
   });
 
   test('the endpoint with the fewest outstanding requests is chosen and ties rotate', () => {
-    const table = createTable(
-      makePlan(1, [group(1, 1, [endpoint('a', 9001), endpoint('b', 9002), endpoint('c', 9003)])]),
+    const table = createTable(makePlan(1, [group(1, 1, [endpoint('a', 9001), endpoint('b', 9002), endpoint('c', 9003)])]));
+    assert.deepEqual(
+      countPicks(() => table.pick(), 6),
+      { a: 2, b: 2, c: 2 },
     );
-    assert.deepEqual(countPicks(() => table.pick(), 6), { a: 2, b: 2, c: 2 });
 
     const busy = table.pick();
     assert.ok(busy);
@@ -76,9 +79,7 @@ describe('RoutingTable', () => {
   });
 
   test('a retry takes an untried endpoint of the same group first, then one of another group', () => {
-    const table = createTable(
-      makePlan(1, [group(1, 1, [endpoint('a1', 9001), endpoint('a2', 9002)]), group(2, 1, [endpoint('b1', 9003)])]),
-    );
+    const table = createTable(makePlan(1, [group(1, 1, [endpoint('a1', 9001), endpoint('a2', 9002)]), group(2, 1, [endpoint('b1', 9003)])]));
     const a1 = registry.acquire(endpoint('a1', 9001));
     const a2 = registry.acquire(endpoint('a2', 9002));
     assert.equal(table.pickRetry([a1], false)?.id, 'a2');
@@ -126,7 +127,10 @@ describe('RoutingTable', () => {
 describe('RoutingTable with routes, previews, sticky assignment and mirroring', () => {
   test('a group with weight 0 stays reachable by revision while weighted picks ignore it', () => {
     const table = createTable(makePlan(1, [group(1, 0, [endpoint('canary', 9301)]), group(2, 1, [endpoint('stable', 9302)])]));
-    assert.deepEqual(countPicks(() => table.pick(), 10), { stable: 10 });
+    assert.deepEqual(
+      countPicks(() => table.pick(), 10),
+      { stable: 10 },
+    );
     assert.equal(table.pickInRevision(1)?.id, 'canary');
     assert.equal(table.pickInRevision(3), undefined);
     table.release();
@@ -182,9 +186,7 @@ describe('RoutingTable with routes, previews, sticky assignment and mirroring', 
   });
 
   test('a retry of a pinned request stays inside its revision group', () => {
-    const table = createTable(
-      makePlan(1, [group(1, 0, [endpoint('c1', 9341), endpoint('c2', 9342)]), group(2, 1, [endpoint('stable', 9343)])]),
-    );
+    const table = createTable(makePlan(1, [group(1, 0, [endpoint('c1', 9341), endpoint('c2', 9342)]), group(2, 1, [endpoint('stable', 9343)])]));
     const c1 = table.pickInRevision(1);
     assert.ok(c1);
     const c2 = table.pickRetry([c1], false, 1);
@@ -223,7 +225,11 @@ describe('RoutingTable with routes, previews, sticky assignment and mirroring', 
 
   test('no mirror is set up for a percent <= 0 or a revision without endpoints', () => {
     const groups = [group(1, 1, [endpoint('stable', 9361)]), group(2, 0, [])];
-    for (const mirror of [{ revision: 2, percent: 50 }, { revision: 1, percent: 0 }, { revision: 3, percent: 10 }]) {
+    for (const mirror of [
+      { revision: 2, percent: 50 },
+      { revision: 1, percent: 0 },
+      { revision: 3, percent: 10 },
+    ]) {
       const table = createTable({ ...makePlan(1, groups), mirror });
       assert.equal(table.mirror, undefined);
       table.release();
@@ -232,10 +238,9 @@ describe('RoutingTable with routes, previews, sticky assignment and mirroring', 
 
   test('an unusable sticky cookie name is refused before any endpoint is acquired', () => {
     const before = registry.poolCount;
-    assert.throws(
-      () => createTable({ ...makePlan(1, [group(1, 1, [endpoint('z', 9371)])]), sticky: { cookie: 'bad name', ttlMs: 1_000 } }),
-      { code: 'PROXY_INVALID_PLAN' },
-    );
+    assert.throws(() => createTable({ ...makePlan(1, [group(1, 1, [endpoint('z', 9371)])]), sticky: { cookie: 'bad name', ttlMs: 1_000 } }), {
+      code: 'PROXY_INVALID_PLAN',
+    });
     assert.equal(registry.poolCount, before);
   });
 });

@@ -22,7 +22,7 @@ describe('upstream failures', () => {
     assert.equal(classifyUpstreamFailure(new Error('no code'), true), 'failed');
   });
 
-  test('a request undici cannot send as it is counts as the client\'s fault, whenever it fails', () => {
+  test("a request undici cannot send as it is counts as the client's fault, whenever it fails", () => {
     assert.equal(classifyUpstreamFailure(coded('UND_ERR_INVALID_ARG'), false), 'bad-request');
     assert.equal(classifyUpstreamFailure(coded('UND_ERR_NOT_SUPPORTED'), true), 'bad-request');
     assert.equal(failureStatus('bad-request', coded('UND_ERR_INVALID_ARG')), 400);

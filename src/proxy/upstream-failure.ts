@@ -11,11 +11,7 @@
 export const UPSTREAM_FAILURE_KINDS = ['not-sent', 'reset', 'timeout', 'bad-request', 'failed'] as const;
 export type UpstreamFailureKind = (typeof UPSTREAM_FAILURE_KINDS)[number];
 
-const BAD_REQUEST_CODES: ReadonlySet<string> = new Set([
-  'UND_ERR_INVALID_ARG',
-  'UND_ERR_NOT_SUPPORTED',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
-]);
+const BAD_REQUEST_CODES: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 

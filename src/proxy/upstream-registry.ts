@@ -38,7 +38,16 @@ export class UpstreamRegistry {
     const key = `${endpoint.id}@${address}`;
     let target = this.targets.get(key);
     if (target === undefined) {
-      target = new UpstreamTarget(key, endpoint.id, endpoint.host, endpoint.port, revision, this.acquirePool(address), this.disposeTarget, this.meter.meterOf(app, revision, endpoint.id));
+      target = new UpstreamTarget(
+        key,
+        endpoint.id,
+        endpoint.host,
+        endpoint.port,
+        revision,
+        this.acquirePool(address),
+        this.disposeTarget,
+        this.meter.meterOf(app, revision, endpoint.id),
+      );
       this.targets.set(key, target);
     }
     target.refs++;

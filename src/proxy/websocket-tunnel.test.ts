@@ -95,8 +95,7 @@ describe('WebSocket tunnels', () => {
     try {
       await once(socket, 'connect');
       socket.write(
-        'GET / HTTP/1.1\r\nHost: app.example\r\nConnection: Upgrade, HTTP2-Settings\r\n' +
-          'Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+        'GET / HTTP/1.1\r\nHost: app.example\r\nConnection: Upgrade, HTTP2-Settings\r\n' + 'Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
       );
       let response = '';
       socket.on('data', (data: Buffer) => (response += data.toString()));

@@ -31,7 +31,15 @@ export function openTunnel(listener: AppListener, req: IncomingMessage, client: 
     return;
   }
   const sanitized = sanitizeRequestHead(req.rawHeaders, client.remoteAddress, listener.isTrustedPeer(client));
-  const path = checkRequestHead(listener.options, req.method ?? 'GET', req.url ?? '/', req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders.length >> 1, sanitized);
+  const path = checkRequestHead(
+    listener.options,
+    req.method ?? 'GET',
+    req.url ?? '/',
+    req.httpVersionMajor,
+    req.httpVersionMinor,
+    req.rawHeaders.length >> 1,
+    sanitized,
+  );
   if (typeof path !== 'string') {
     writeRawErrorResponse(client, path.status, path.message);
     return;
@@ -58,11 +66,7 @@ export function openTunnel(listener: AppListener, req: IncomingMessage, client: 
 export function isWebSocketHandshake(req: IncomingMessage): boolean {
   const upgrade = req.headers.upgrade;
   return (
-    req.method === 'GET' &&
-    req.httpVersionMajor === 1 &&
-    req.httpVersionMinor === 1 &&
-    upgrade !== undefined &&
-    upgrade.trim().toLowerCase() === 'websocket'
+    req.method === 'GET' && req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && upgrade !== undefined && upgrade.trim().toLowerCase() === 'websocket'
   );
 }
 
@@ -267,8 +271,7 @@ class WebSocketTunnel implements Tunnel, LongLivedConnection {
         this.release();
         upstream.destroy();
         const { options, route } = this.listener;
-        const next =
-          this.tried.length < options.maxTries && !this.client.destroyed ? route.table.pickRetry(this.tried, false, this.pinnedRevision) : undefined;
+        const next = this.tried.length < options.maxTries && !this.client.destroyed ? route.table.pickRetry(this.tried, false, this.pinnedRevision) : undefined;
         if (next !== undefined) this.connect(next);
         else if (reason === 'timeout') this.fail(504, UPSTREAM_TIMEOUT_MESSAGE);
         else this.fail(502, UPSTREAM_FAILED_MESSAGE);

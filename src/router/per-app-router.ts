@@ -85,7 +85,16 @@ export class PerAppRouter implements TrafficRouter {
       const key = spec.mode === 'managed' ? `managed:${spec.binary}:${spec.servers}` : `external:${spec.socket}`;
       let haproxy = this.haproxies.get(key);
       if (!haproxy) {
-        const stateDir = spec.mode === 'managed' ? path.join(this.options.dataDir, 'haproxy') : path.join(this.options.dataDir, `haproxy-external-${createHash('sha256').update(spec.socket ?? '').digest('hex').slice(0, 8)}`);
+        const stateDir =
+          spec.mode === 'managed'
+            ? path.join(this.options.dataDir, 'haproxy')
+            : path.join(
+                this.options.dataDir,
+                `haproxy-external-${createHash('sha256')
+                  .update(spec.socket ?? '')
+                  .digest('hex')
+                  .slice(0, 8)}`,
+              );
         haproxy = new HaproxyRouter({
           mode: spec.mode,
           socket: spec.socket ?? undefined,

@@ -66,7 +66,11 @@ function send(origin: string, count: number, headers: Record<string, string> = {
  * draining, routes, sticky assignment, abort and the atomicity of a switch, each checked with
  * real HTTP requests through the data plane to real local upstreams.
  */
-export function describeTrafficRouterContract(name: string, create: () => Promise<RouterUnderTest>, options: { skip?: string | false; todo?: Partial<Record<'routes' | 'sticky', string>> } = {}): void {
+export function describeTrafficRouterContract(
+  name: string,
+  create: () => Promise<RouterUnderTest>,
+  options: { skip?: string | false; todo?: Partial<Record<'routes' | 'sticky', string>> } = {},
+): void {
   describe(`TrafficRouter contract: ${name}`, { skip: options.skip ?? false }, () => {
     let subject: RouterUnderTest;
     const upstreams: Upstream[] = [];
@@ -87,14 +91,22 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
       const { host, port } = subject.addressOf(app);
       return `http://${host}:${port}`;
     };
-    const plan = (app: ContractApp, groups: TrafficPlan['groups'], extra: Partial<TrafficPlan> = {}): TrafficPlan => ({ app, version: 0, listen: subject.addressOf(app), groups, ...extra });
+    const plan = (app: ContractApp, groups: TrafficPlan['groups'], extra: Partial<TrafficPlan> = {}): TrafficPlan => ({
+      app,
+      version: 0,
+      listen: subject.addressOf(app),
+      groups,
+      ...extra,
+    });
 
     it('splits traffic by group weight, whatever the number of endpoints per group', async () => {
       const [a, b1, b2] = [await upstream(1), await upstream(2), await upstream(2)];
-      await subject.router.applyPlan(plan('weights', [
-        { revision: 2, weight: 25, endpoints: [b1.endpoint('w-2-a'), b2.endpoint('w-2-b')] },
-        { revision: 1, weight: 75, endpoints: [a.endpoint('w-1-a')] },
-      ]));
+      await subject.router.applyPlan(
+        plan('weights', [
+          { revision: 2, weight: 25, endpoints: [b1.endpoint('w-2-a'), b2.endpoint('w-2-b')] },
+          { revision: 1, weight: 75, endpoints: [a.endpoint('w-1-a')] },
+        ]),
+      );
       const answers = await send(origin('weights'), 1_000);
       assert.equal(answers.byRevision['failed'], undefined);
       const share = ((answers.byRevision['2'] ?? 0) / 1_000) * 100;
@@ -122,10 +134,21 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
 
     it('sends header and cookie routes to their revision, first match first, whatever its weight', { todo: options.todo?.routes }, async () => {
       const [stable, canary] = [await upstream(1), await upstream(2)];
-      await subject.router.applyPlan(plan('routes', [
-        { revision: 2, weight: 0, endpoints: [canary.endpoint('r-2')] },
-        { revision: 1, weight: 100, endpoints: [stable.endpoint('r-1')] },
-      ], { routes: [{ revision: 2, match: { header: { name: CONTRACT_RULES.header, value: '1' } } }, { revision: 2, match: { cookie: { name: CONTRACT_RULES.cookie, value: 'yes' } } }] }));
+      await subject.router.applyPlan(
+        plan(
+          'routes',
+          [
+            { revision: 2, weight: 0, endpoints: [canary.endpoint('r-2')] },
+            { revision: 1, weight: 100, endpoints: [stable.endpoint('r-1')] },
+          ],
+          {
+            routes: [
+              { revision: 2, match: { header: { name: CONTRACT_RULES.header, value: '1' } } },
+              { revision: 2, match: { cookie: { name: CONTRACT_RULES.cookie, value: 'yes' } } },
+            ],
+          },
+        ),
+      );
       assert.deepEqual((await send(origin('routes'), 50, { [CONTRACT_RULES.header]: '1' })).byRevision, { 2: 50 });
       assert.deepEqual((await send(origin('routes'), 50, { cookie: `theme=dark; ${CONTRACT_RULES.cookie}=yes` })).byRevision, { 2: 50 });
       assert.deepEqual((await send(origin('routes'), 50, { [CONTRACT_RULES.header]: '0' })).byRevision, { 1: 50 });
@@ -136,13 +159,22 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
     it('keeps a sticky client on its side while the canary weight grows', { todo: options.todo?.sticky }, async () => {
       const [stable, canary] = [await upstream(1), await upstream(2)];
       const sticky = { cookie: CONTRACT_RULES.stickyCookie, ttlMs: 3_600_000 };
-      await subject.router.applyPlan(plan('sticky', [
-        { revision: 2, weight: 30, endpoints: [canary.endpoint('s-2')] },
-        { revision: 1, weight: 70, endpoints: [stable.endpoint('s-1')] },
-      ], { sticky }));
+      await subject.router.applyPlan(
+        plan(
+          'sticky',
+          [
+            { revision: 2, weight: 30, endpoints: [canary.endpoint('s-2')] },
+            { revision: 1, weight: 70, endpoints: [stable.endpoint('s-1')] },
+          ],
+          { sticky },
+        ),
+      );
       const first = await send(origin('sticky'), 200);
       assert.equal(first.byRevision['failed'], undefined);
-      assert.ok(first.setCookies.length === 200 && first.setCookies.every((c) => c.startsWith(`${CONTRACT_RULES.stickyCookie}=`) && /Max-Age=3600/.test(c)), first.setCookies[0]);
+      assert.ok(
+        first.setCookies.length === 200 && first.setCookies.every((c) => c.startsWith(`${CONTRACT_RULES.stickyCookie}=`) && /Max-Age=3600/.test(c)),
+        first.setCookies[0],
+      );
       // Sort the cookies by side, then grow the canary: canary clients stay, stable clients stay or move to the canary.
       const sides = new Map<string, string>();
       for (const setCookie of first.setCookies.slice(0, 40)) {
@@ -152,10 +184,16 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
         sides.set(cookie, Object.keys(seen.byRevision)[0]!);
       }
       assert.ok([...sides.values()].includes('2') && [...sides.values()].includes('1'), 'clients landed on both sides');
-      await subject.router.applyPlan(plan('sticky', [
-        { revision: 2, weight: 60, endpoints: [canary.endpoint('s-2')] },
-        { revision: 1, weight: 40, endpoints: [stable.endpoint('s-1')] },
-      ], { sticky }));
+      await subject.router.applyPlan(
+        plan(
+          'sticky',
+          [
+            { revision: 2, weight: 60, endpoints: [canary.endpoint('s-2')] },
+            { revision: 1, weight: 40, endpoints: [stable.endpoint('s-1')] },
+          ],
+          { sticky },
+        ),
+      );
       for (const [cookie, side] of sides) {
         if (side === '2') assert.deepEqual((await send(origin('sticky'), 5, { cookie }, 1)).byRevision, { 2: 5 });
       }
@@ -166,10 +204,16 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
       const [stable, canary] = [await upstream(1), await upstream(2)];
       const sticky = { cookie: CONTRACT_RULES.stickyCookie, ttlMs: 60_000 };
       const routes = [{ revision: 2, match: { header: { name: CONTRACT_RULES.header, value: '1' } } }];
-      await subject.router.applyPlan(plan('abort', [
-        { revision: 2, weight: 50, endpoints: [canary.endpoint('a-2')] },
-        { revision: 1, weight: 50, endpoints: [stable.endpoint('a-1')] },
-      ], options.todo?.routes || options.todo?.sticky ? {} : { routes, sticky }));
+      await subject.router.applyPlan(
+        plan(
+          'abort',
+          [
+            { revision: 2, weight: 50, endpoints: [canary.endpoint('a-2')] },
+            { revision: 1, weight: 50, endpoints: [stable.endpoint('a-1')] },
+          ],
+          options.todo?.routes || options.todo?.sticky ? {} : { routes, sticky },
+        ),
+      );
       const before = await send(origin('abort'), 100);
       assert.ok((before.byRevision['2'] ?? 0) > 0, 'the canary served before the abort');
       const canaryCookies = before.setCookies.map((c) => c.split(';')[0]!);
@@ -185,7 +229,12 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
       const green = [await upstream(2), await upstream(2)];
       const blueGroup = { revision: 1, endpoints: blue.map((u, i) => u.endpoint(`sw-1-${i}`)) };
       const greenGroup = { revision: 2, endpoints: green.map((u, i) => u.endpoint(`sw-2-${i}`)) };
-      await subject.router.applyPlan(plan('switch', [{ ...blueGroup, weight: 100 }, { ...greenGroup, weight: 0 }]));
+      await subject.router.applyPlan(
+        plan('switch', [
+          { ...blueGroup, weight: 100 },
+          { ...greenGroup, weight: 0 },
+        ]),
+      );
       assert.deepEqual((await send(origin('switch'), 100)).byRevision, { 1: 100 });
       // Load before, during and after the switch.
       let isRunning = true;
@@ -195,12 +244,21 @@ export function describeTrafficRouterContract(name: string, create: () => Promis
         return seen;
       })();
       await new Promise((resolve) => setTimeout(resolve, 50));
-      await subject.router.applyPlan(plan('switch', [{ ...greenGroup, weight: 100 }, { ...blueGroup, weight: 0 }]));
+      await subject.router.applyPlan(
+        plan('switch', [
+          { ...greenGroup, weight: 100 },
+          { ...blueGroup, weight: 0 },
+        ]),
+      );
       const after = await send(origin('switch'), 400, {}, 8);
       isRunning = false;
       const seen = await during;
       assert.deepEqual(after.byRevision, { 2: 400 });
-      assert.equal(seen.reduce((sum, a) => sum + (a.byRevision['failed'] ?? 0), 0), 0, 'no request failed during the switch');
+      assert.equal(
+        seen.reduce((sum, a) => sum + (a.byRevision['failed'] ?? 0), 0),
+        0,
+        'no request failed during the switch',
+      );
       await subject.router.removeApp('switch');
     });
   });

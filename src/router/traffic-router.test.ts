@@ -16,17 +16,18 @@ async function addresses(): Promise<Record<ContractApp, HostPort>> {
 }
 
 /** The built-in proxy, in process: the same ProxyServer every worker runs. */
-describeTrafficRouterContract(
-  'built-in proxy',
-  async () => {
-    const proxy = new ProxyServer({ closeTimeoutMs: 2_000 });
-    // Numbers plans per app, as the primary does for its workers.
-    let version = 0;
-    const router: TrafficRouter = { applyPlan: (p) => proxy.applyPlan({ ...p, version: ++version }), removeApp: (a) => proxy.removeApp(a), inflight: async () => proxy.inflight() };
-    const at = await addresses();
-    return { router, addressOf: (app) => at[app], close: () => proxy.close() };
-  },
-);
+describeTrafficRouterContract('built-in proxy', async () => {
+  const proxy = new ProxyServer({ closeTimeoutMs: 2_000 });
+  // Numbers plans per app, as the primary does for its workers.
+  let version = 0;
+  const router: TrafficRouter = {
+    applyPlan: (p) => proxy.applyPlan({ ...p, version: ++version }),
+    removeApp: (a) => proxy.removeApp(a),
+    inflight: async () => proxy.inflight(),
+  };
+  const at = await addresses();
+  return { router, addressOf: (app) => at[app], close: () => proxy.close() };
+});
 
 describeTrafficRouterContract(
   'HAProxy, managed',
@@ -58,7 +59,14 @@ describeTrafficRouterContract(
     const config = renderExternalExample({
       statsSocket,
       mapsDir,
-      apps: CONTRACT_APPS.map((app) => ({ backend: `be_${app}`, listen: at[app], headerNames: [CONTRACT_RULES.header], cookieNames: [CONTRACT_RULES.cookie], stickyCookie: CONTRACT_RULES.stickyCookie, previews: [] })),
+      apps: CONTRACT_APPS.map((app) => ({
+        backend: `be_${app}`,
+        listen: at[app],
+        headerNames: [CONTRACT_RULES.header],
+        cookieNames: [CONTRACT_RULES.cookie],
+        stickyCookie: CONTRACT_RULES.stickyCookie,
+        previews: [],
+      })),
       serverSlots: 8,
     });
     for (const file of config.mapFiles) fs.writeFileSync(file, '');

@@ -9,12 +9,15 @@ export interface ProbeResult {
 /** One HTTP GET against an instance's health path; 2xx and 3xx count as healthy. */
 export function probe(host: string, port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const request = http.request({ host, port, path, method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'cutover-health' } }, (response) => {
-      response.resume();
-      const status = response.statusCode ?? 0;
-      response.on('end', () => resolve({ isHealthy: status >= 200 && status < 400, detail: `HTTP ${status}` }));
-      response.on('error', () => resolve({ isHealthy: false, detail: `HTTP ${status}, body cut off` }));
-    });
+    const request = http.request(
+      { host, port, path, method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'cutover-health' } },
+      (response) => {
+        response.resume();
+        const status = response.statusCode ?? 0;
+        response.on('end', () => resolve({ isHealthy: status >= 200 && status < 400, detail: `HTTP ${status}` }));
+        response.on('error', () => resolve({ isHealthy: false, detail: `HTTP ${status}, body cut off` }));
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`timeout after ${timeoutMs}ms`)));
     request.on('error', (error: NodeJS.ErrnoException) => {
       const detail = error.code ? `${error.code === 'ECONNREFUSED' ? 'connect ' : ''}${error.code} ${host}:${port}` : error.message;

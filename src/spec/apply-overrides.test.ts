@@ -52,13 +52,15 @@ describe('--set overrides', () => {
 
   it('reports a bad overridden value at the override, with line 0 and a message naming --set', () => {
     const error = rejection('web.replicas=-1');
-    assert.deepEqual(error.problems, [{
-      file: '--set web.replicas=-1',
-      line: 0,
-      column: 0,
-      path: 'apps.web.replicas',
-      message: 'expected an integer ≥ 1, got -1 (from --set)',
-    }]);
+    assert.deepEqual(error.problems, [
+      {
+        file: '--set web.replicas=-1',
+        line: 0,
+        column: 0,
+        path: 'apps.web.replicas',
+        message: 'expected an integer ≥ 1, got -1 (from --set)',
+      },
+    ]);
     assert.equal(error.message, '--set web.replicas=-1  apps.web.replicas: expected an integer ≥ 1, got -1 (from --set)');
   });
 
@@ -66,7 +68,10 @@ describe('--set overrides', () => {
     assert.equal(rejection('web.replica=2').problems[0]?.file, '--set web.replica=2');
     const newApp = rejection('api.replicas=2').problems;
     assert.ok(newApp.length > 0);
-    assert.ok(newApp.every((problem) => problem.file === '--set api.replicas=2' && problem.line === 0), JSON.stringify(newApp));
+    assert.ok(
+      newApp.every((problem) => problem.file === '--set api.replicas=2' && problem.line === 0),
+      JSON.stringify(newApp),
+    );
   });
 
   it('rejects an override without = or with an empty key', () => {

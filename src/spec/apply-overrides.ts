@@ -51,13 +51,27 @@ export function applyOverrides(doc: Document, overrides: readonly string[], loca
     const path = ['apps', ...parsed.key];
     const shownPath = formatKeyPath(path);
     if (parsed.key[0] === 'apps' && !doc.hasIn(['apps', 'apps'])) {
-      problems.push(overrideProblem(origin, shownPath, 'keys of --set are relative to apps:, and there is no app named "apps" (from --set)', `write --set ${parsed.key.slice(1).join('.')}=${parsed.value}`));
+      problems.push(
+        overrideProblem(
+          origin,
+          shownPath,
+          'keys of --set are relative to apps:, and there is no app named "apps" (from --set)',
+          `write --set ${parsed.key.slice(1).join('.')}=${parsed.value}`,
+        ),
+      );
       continue;
     }
     const valueDoc = parseDocument(parsed.value, { prettyErrors: false });
     const yamlError = valueDoc.errors[0];
     if (yamlError !== undefined) {
-      problems.push(overrideProblem(origin, shownPath, `the value ${describeValue(parsed.value)} is not valid YAML: ${yamlError.message} (from --set)`, "quote the value for your shell and for YAML, e.g. --set 'web.run.env.GREETING=\"a: b\"'"));
+      problems.push(
+        overrideProblem(
+          origin,
+          shownPath,
+          `the value ${describeValue(parsed.value)} is not valid YAML: ${yamlError.message} (from --set)`,
+          'quote the value for your shell and for YAML, e.g. --set \'web.run.env.GREETING="a: b"\'',
+        ),
+      );
       continue;
     }
     const node = valueDoc.contents ?? doc.createNode(null);
@@ -65,7 +79,14 @@ export function applyOverrides(doc: Document, overrides: readonly string[], loca
       doc.setIn(path, node);
     } catch {
       const blocker = firstScalarOnPath(doc, path);
-      problems.push(overrideProblem(origin, shownPath, `cannot set ${shownPath}: ${blocker} is a single value, not a mapping or list (from --set)`, `set ${blocker.replace(/^apps\./, '')} itself instead`));
+      problems.push(
+        overrideProblem(
+          origin,
+          shownPath,
+          `cannot set ${shownPath}: ${blocker} is a single value, not a mapping or list (from --set)`,
+          `set ${blocker.replace(/^apps\./, '')} itself instead`,
+        ),
+      );
       continue;
     }
     locator.markOverride(node, origin);

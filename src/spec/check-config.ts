@@ -28,13 +28,25 @@ export function checkConfig(raw: unknown): Finding[] {
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
     findings.push(...checkLocalNeeds(name, app), ...checkKubernetesPair(name, app, topRouter), ...checkClusterAnalysis(name, app));
-    findings.push(...checkCommand(name, app['run']), ...checkHooks(name, app['hooks']), ...checkHealth(name, app['health']), ...checkRolling(name, app['strategy']), ...checkStrategyChoice(name, app), ...checkAnalysisNames(name, app));
+    findings.push(
+      ...checkCommand(name, app['run']),
+      ...checkHooks(name, app['hooks']),
+      ...checkHealth(name, app['health']),
+      ...checkRolling(name, app['strategy']),
+      ...checkStrategyChoice(name, app),
+      ...checkAnalysisNames(name, app),
+    );
     const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
     const blueGreen = isRecord(strategy['blueGreen']) ? strategy['blueGreen'] : {};
     const preview = isRecord(blueGreen['preview']) ? blueGreen['preview'] : {};
     const own: Listener[] = [
       { name, key: `apps.${name}.listen`, path: ['apps', name, 'listen'], address: tryListen(app['listen']) },
-      { name, key: `apps.${name}.strategy.blueGreen.preview.listen`, path: ['apps', name, 'strategy', 'blueGreen', 'preview', 'listen'], address: tryListen(preview['listen']) },
+      {
+        name,
+        key: `apps.${name}.strategy.blueGreen.preview.listen`,
+        path: ['apps', name, 'strategy', 'blueGreen', 'preview', 'listen'],
+        address: tryListen(preview['listen']),
+      },
     ];
     for (const listener of own) {
       if (listener.address === undefined) continue;
@@ -76,8 +88,15 @@ function checkLocalNeeds(name: string, app: Record<string, unknown>): Finding[] 
   if (isRecord(runtime['kubernetes'])) return [];
   const findings: Finding[] = [];
   const unlessKubernetes = 'or run the app on Kubernetes with runtime: { kubernetes: { image: …, port: … } }';
-  if (app['listen'] === undefined) findings.push({ path: ['apps', name, 'listen'], at: 'value', message: 'missing required key "listen"', hint: `${LISTEN_HINT}; ${unlessKubernetes}` });
-  if (app['run'] === undefined) findings.push({ path: ['apps', name, 'run'], at: 'value', message: 'missing required key "run"', hint: `add run.command, the program to start, e.g. command: [node, server.js]; ${unlessKubernetes}` });
+  if (app['listen'] === undefined)
+    findings.push({ path: ['apps', name, 'listen'], at: 'value', message: 'missing required key "listen"', hint: `${LISTEN_HINT}; ${unlessKubernetes}` });
+  if (app['run'] === undefined)
+    findings.push({
+      path: ['apps', name, 'run'],
+      at: 'value',
+      message: 'missing required key "run"',
+      hint: `add run.command, the program to start, e.g. command: [node, server.js]; ${unlessKubernetes}`,
+    });
   return findings;
 }
 
@@ -89,20 +108,24 @@ function checkKubernetesPair(name: string, app: Record<string, unknown>, topRout
   const router = ownRouter ?? (isRecord(topRouter) ? topRouter : {});
   const isKubernetesRouter = isRecord(router['kubernetes']);
   if (isKubernetesRouter && !isKubernetesRuntime) {
-    return [{
-      path: ownRouter ? ['apps', name, 'router', 'kubernetes'] : ['router', 'kubernetes'],
-      at: 'key',
-      message: `the kubernetes router routes to pods, but app "${name}" runs local processes`,
-      hint: `add runtime: { kubernetes: { image: …, port: … } } to app "${name}", or pick router builtin or haproxy`,
-    }];
+    return [
+      {
+        path: ownRouter ? ['apps', name, 'router', 'kubernetes'] : ['router', 'kubernetes'],
+        at: 'key',
+        message: `the kubernetes router routes to pods, but app "${name}" runs local processes`,
+        hint: `add runtime: { kubernetes: { image: …, port: … } } to app "${name}", or pick router builtin or haproxy`,
+      },
+    ];
   }
   if (isKubernetesRuntime && (isRecord(router['builtin']) || isRecord(router['haproxy']))) {
-    return [{
-      path: ownRouter ? ['apps', name, 'router'] : ['router'],
-      at: 'key',
-      message: `app "${name}" runs on Kubernetes, where only the kubernetes router reaches its pods`,
-      hint: 'write router: { kubernetes: { service: … } }, or leave router out',
-    }];
+    return [
+      {
+        path: ownRouter ? ['apps', name, 'router'] : ['router'],
+        at: 'key',
+        message: `app "${name}" runs on Kubernetes, where only the kubernetes router reaches its pods`,
+        hint: 'write router: { kubernetes: { service: … } }, or leave router out',
+      },
+    ];
   }
   return [];
 }
@@ -181,7 +204,12 @@ function checkHooks(name: string, hooks: unknown): Finding[] {
       if (hook['http'] === undefined || hook['command'] !== undefined) return;
       for (const key of ['shell', 'cwd']) {
         if (hook[key] === undefined) continue;
-        findings.push({ path: [...path, key], at: 'key', message: `${key} applies to command hooks; this hook is an http call`, hint: `remove ${key}, or make the hook a command` });
+        findings.push({
+          path: [...path, key],
+          at: 'key',
+          message: `${key} applies to command hooks; this hook is an http call`,
+          hint: `remove ${key}, or make the hook a command`,
+        });
       }
     });
   }
@@ -194,12 +222,14 @@ function checkHealth(name: string, health: unknown): Finding[] {
   const startupTimeoutMs = tryDuration(health['startupTimeout'], DEFAULT_STARTUP_TIMEOUT_MS);
   if (timeoutMs === undefined || startupTimeoutMs === undefined || timeoutMs <= startupTimeoutMs) return [];
   const key = health['timeout'] === undefined ? 'startupTimeout' : 'timeout';
-  return [{
-    path: ['apps', name, 'health', key],
-    at: 'value',
-    message: `the check timeout ${formatDuration(timeoutMs)} is longer than startupTimeout ${formatDuration(startupTimeoutMs)}`,
-    hint: 'a check that may take longer than the startup timeout can never pass in time; lower health.timeout or raise health.startupTimeout',
-  }];
+  return [
+    {
+      path: ['apps', name, 'health', key],
+      at: 'value',
+      message: `the check timeout ${formatDuration(timeoutMs)} is longer than startupTimeout ${formatDuration(startupTimeoutMs)}`,
+      hint: 'a check that may take longer than the startup timeout can never pass in time; lower health.timeout or raise health.startupTimeout',
+    },
+  ];
 }
 
 function checkRolling(name: string, strategy: unknown): Finding[] {
@@ -208,12 +238,14 @@ function checkRolling(name: string, strategy: unknown): Finding[] {
   const maxSurge = rolling['maxSurge'] ?? DEFAULT_MAX_SURGE;
   const maxUnavailable = rolling['maxUnavailable'] ?? DEFAULT_MAX_UNAVAILABLE;
   if (!isZero(maxSurge) || !isZero(maxUnavailable)) return [];
-  return [{
-    path: ['apps', name, 'strategy', 'rolling'],
-    at: 'value',
-    message: 'maxSurge and maxUnavailable are both 0: nothing could ever be replaced',
-    hint: 'set maxSurge: 1 to start a new instance before stopping an old one',
-  }];
+  return [
+    {
+      path: ['apps', name, 'strategy', 'rolling'],
+      at: 'value',
+      message: 'maxSurge and maxUnavailable are both 0: nothing could ever be replaced',
+      hint: 'set maxSurge: 1 to start a new instance before stopping an old one',
+    },
+  ];
 }
 
 /** Every template a strategy names must be declared under the app's `analysis:`. */
@@ -221,7 +253,8 @@ function checkAnalysisNames(name: string, app: Record<string, unknown>): Finding
   const declared = isRecord(app['analysis']) ? Object.keys(app['analysis']) : [];
   const strategy = isRecord(app['strategy']) ? app['strategy'] : {};
   const uses: { path: (string | number)[]; value: unknown }[] = [];
-  const at = (...path: (string | number)[]): unknown => path.reduce<unknown>((node, key) => (isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[key] : undefined), strategy);
+  const at = (...path: (string | number)[]): unknown =>
+    path.reduce<unknown>((node, key) => (isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[key] : undefined), strategy);
   uses.push({ path: ['rolling', 'analysis'], value: at('rolling', 'analysis') });
   uses.push({ path: ['blueGreen', 'prePromotionAnalysis'], value: at('blueGreen', 'prePromotionAnalysis') });
   uses.push({ path: ['blueGreen', 'postPromotionAnalysis'], value: at('blueGreen', 'postPromotionAnalysis') });
@@ -238,7 +271,9 @@ function checkAnalysisNames(name: string, app: Record<string, unknown>): Finding
         path: ['apps', name, 'strategy', ...use.path, 'templates', i],
         at: 'value',
         message: `analysis template "${template}" is not declared`,
-        hint: declared.length ? `declare it under apps.${name}.analysis, or use one of: ${declared.join(', ')}` : `declare it under apps.${name}.analysis, e.g. analysis: { ${template}: { provider: builtin, metric: successRate, successCondition: ">= 0.99" } }`,
+        hint: declared.length
+          ? `declare it under apps.${name}.analysis, or use one of: ${declared.join(', ')}`
+          : `declare it under apps.${name}.analysis, e.g. analysis: { ${template}: { provider: builtin, metric: successRate, successCondition: ">= 0.99" } }`,
       });
     });
   }

@@ -109,7 +109,13 @@ function duration(description: string, options: { defaultMs: number; minMs?: num
         return;
       }
       if (ms < minMs) {
-        ctx.addIssue(issue(`expected a duration of at least ${formatDuration(minMs)}, got ${describeValue(text)}`, `write ${formatDuration(defaultMs)}, for example`, text));
+        ctx.addIssue(
+          issue(
+            `expected a duration of at least ${formatDuration(minMs)}, got ${describeValue(text)}`,
+            `write ${formatDuration(defaultMs)}, for example`,
+            text,
+          ),
+        );
       } else if (ms > maxMs) {
         ctx.addIssue(issue(`${describeValue(text)} is longer than the ${formatDuration(maxMs)} limit`, `write at most ${formatDuration(maxMs)}`, text));
       }
@@ -152,11 +158,16 @@ function size(description: string, options: { defaultBytes: number; minBytes?: n
         return;
       }
       if (bytes < minBytes) {
-        ctx.addIssue(issue(`expected a size of at least ${formatSize(minBytes)}, got ${describeValue(value)}`, `write ${formatSize(defaultBytes)}, for example`, value));
+        ctx.addIssue(
+          issue(`expected a size of at least ${formatSize(minBytes)}, got ${describeValue(value)}`, `write ${formatSize(defaultBytes)}, for example`, value),
+        );
       }
     })
     .meta({ description, default: formatSize(defaultBytes), examples: [formatSize(defaultBytes)] })
-    .register(fieldHints, { expected: 'a size such as 16KiB or a number of bytes', hint: 'write a whole number of bytes or a size such as 16KiB, 10MiB or 1GiB' });
+    .register(fieldHints, {
+      expected: 'a size such as 16KiB or a number of bytes',
+      hint: 'write a whole number of bytes or a size such as 16KiB, 10MiB or 1GiB',
+    });
 }
 
 /** A YAML scalar that is used as a string: numbers and booleans are kept as written. */
@@ -165,14 +176,17 @@ const scalar = () => z.union([z.string(), z.number(), z.boolean()]);
 const listenSchema = z
   .union([
     integer(MIN_PORT, MAX_PORT),
-    z.string().superRefine((text, ctx) => {
-      try {
-        parseListen(text);
-      } catch (error) {
-        if (!(error instanceof InputError)) throw error;
-        ctx.addIssue(issue(error.message, error.hint, text));
-      }
-    }).meta({ pattern: LISTEN_PATTERN }),
+    z
+      .string()
+      .superRefine((text, ctx) => {
+        try {
+          parseListen(text);
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          ctx.addIssue(issue(error.message, error.hint, text));
+        }
+      })
+      .meta({ pattern: LISTEN_PATTERN }),
   ])
   .meta({
     description: `Address the proxy listens on for this app: host:port, [ipv6]:port, or a port alone (host ${DEFAULT_LISTEN_HOST}).`,
@@ -181,10 +195,7 @@ const listenSchema = z
   .register(fieldHints, { expected: 'an address such as 127.0.0.1:8080 or a port such as 8080', hint: LISTEN_HINT });
 
 const commandSchema = z
-  .union([
-    z.string().meta({ minLength: 1 }),
-    z.array(scalar().register(fieldHints, { expected: 'a string' })).meta({ minItems: 1 }),
-  ])
+  .union([z.string().meta({ minLength: 1 }), z.array(scalar().register(fieldHints, { expected: 'a string' })).meta({ minItems: 1 })])
   .meta({
     description:
       'The program and its arguments. A list is used as argv; a string is split like a shell would split it but run without one (shell operators need shell: true). ${PORT} is replaced at spawn time.',
@@ -222,10 +233,7 @@ const runSchema = z
       .meta({ description: 'Run the command, a single string, with /bin/sh -c.', default: DEFAULT_SHELL })
       .register(fieldHints, { expected: 'true or false', hint: 'write true or false; YAML reads yes, no, on and off as text' })
       .optional(),
-    cwd: z
-      .string()
-      .meta({ description: "Working directory, relative to the config file's directory (the default)." })
-      .optional(),
+    cwd: z.string().meta({ description: "Working directory, relative to the config file's directory (the default)." }).optional(),
     env: envSchema.optional(),
     ...runEnvKeys(envNameSchema, fieldHints),
   })
@@ -252,7 +260,6 @@ const healthSchema = z
   })
   .meta({ description: 'Health check of each instance.' });
 
-
 export const ANALYSIS_PROVIDERS = ['builtin', 'prometheus', 'command', 'http'] as const;
 export const BUILTIN_METRICS = ['successRate', 'errorRate', 'latencyP50', 'latencyP95', 'latencyP99', 'requestRate'] as const;
 const CONDITION_PATTERN = /^\s*(>=|<=|==|!=|>|<)\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
@@ -271,31 +278,79 @@ const analysisTemplateSchema = z
   .strictObject({
     provider: z
       .enum(ANALYSIS_PROVIDERS)
-      .meta({ description: 'Where the value comes from: builtin (the proxy\'s own counts), prometheus (a PromQL query), command (argv: its exit code, or a JSON number on stdout), http (GET, a JSON path in the answer).' })
+      .meta({
+        description:
+          "Where the value comes from: builtin (the proxy's own counts), prometheus (a PromQL query), command (argv: its exit code, or a JSON number on stdout), http (GET, a JSON path in the answer).",
+      })
       .register(fieldHints, { expected: `one of ${ANALYSIS_PROVIDERS.join(', ')}`, hint: 'write provider: builtin, prometheus, command or http' }),
     metric: z
       .enum(BUILTIN_METRICS)
       .meta({ description: 'builtin: which value the proxy measures over each interval.' })
       .register(fieldHints, { expected: `one of ${BUILTIN_METRICS.join(', ')}`, hint: 'write metric: successRate' })
       .optional(),
-    address: z.string().regex(/^https?:\/\/\S+$/, { error: (iss) => `${describeValue(iss.input)} is not an http(s) URL` }).meta({ description: 'prometheus: the server, e.g. http://127.0.0.1:9090.' }).register(fieldHints, { expected: 'a URL', hint: 'write address: http://127.0.0.1:9090' }).optional(),
-    query: z.string().min(1).meta({ description: 'prometheus: a PromQL query with a scalar or single-series answer; {{app}} and {{revision}} are replaced.' }).optional(),
-    command: z.array(z.string().min(1)).min(1).meta({ description: 'command: argv; without a condition, exit code 0 passes; with one, stdout is a JSON number compared with it. CUTOVER_APP and CUTOVER_REVISION are set.' }).register(fieldHints, { expected: 'a list of strings', hint: 'write command: [./check.sh, "{{revision}}"]' }).optional(),
-    url: z.string().regex(/^https?:\/\/\S+$/, { error: (iss) => `${describeValue(iss.input)} is not an http(s) URL` }).meta({ description: 'http: the URL to GET; {{app}} and {{revision}} are replaced.' }).register(fieldHints, { expected: 'a URL', hint: 'write url: "http://127.0.0.1:9000/score?revision={{revision}}"' }).optional(),
-    jsonPath: z.string().regex(/^[A-Za-z0-9_$.[\]-]*$/).meta({ description: 'http: where the number is in the JSON answer, e.g. data.value or results[0].score; empty: the whole answer.' }).optional(),
+    address: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, { error: (iss) => `${describeValue(iss.input)} is not an http(s) URL` })
+      .meta({ description: 'prometheus: the server, e.g. http://127.0.0.1:9090.' })
+      .register(fieldHints, { expected: 'a URL', hint: 'write address: http://127.0.0.1:9090' })
+      .optional(),
+    query: z
+      .string()
+      .min(1)
+      .meta({ description: 'prometheus: a PromQL query with a scalar or single-series answer; {{app}} and {{revision}} are replaced.' })
+      .optional(),
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .meta({
+        description:
+          'command: argv; without a condition, exit code 0 passes; with one, stdout is a JSON number compared with it. CUTOVER_APP and CUTOVER_REVISION are set.',
+      })
+      .register(fieldHints, { expected: 'a list of strings', hint: 'write command: [./check.sh, "{{revision}}"]' })
+      .optional(),
+    url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, { error: (iss) => `${describeValue(iss.input)} is not an http(s) URL` })
+      .meta({ description: 'http: the URL to GET; {{app}} and {{revision}} are replaced.' })
+      .register(fieldHints, { expected: 'a URL', hint: 'write url: "http://127.0.0.1:9000/score?revision={{revision}}"' })
+      .optional(),
+    jsonPath: z
+      .string()
+      .regex(/^[A-Za-z0-9_$.[\]-]*$/)
+      .meta({ description: 'http: where the number is in the JSON answer, e.g. data.value or results[0].score; empty: the whole answer.' })
+      .optional(),
     successCondition: conditionSchema('The value passes when this holds, e.g. ">= 0.99".').optional(),
     failureCondition: conditionSchema('The value fails when this holds, e.g. "> 0.01".').optional(),
-    interval: duration('Time between measurements (and the window each builtin measurement covers).', { defaultMs: DEFAULT_ANALYSIS_INTERVAL_MS, minMs: 100 }).optional(),
+    interval: duration('Time between measurements (and the window each builtin measurement covers).', {
+      defaultMs: DEFAULT_ANALYSIS_INTERVAL_MS,
+      minMs: 100,
+    }).optional(),
     count: integer(1, 10_000).meta({ description: 'Measurements per run. Default 1 (a background canary analysis: until the rollout ends).' }).optional(),
     failureLimit: integer(0, 10_000).meta({ description: 'Failed measurements tolerated; one more and the run fails.', default: 0 }).optional(),
-    consecutiveErrorLimit: integer(0, 10_000).meta({ description: 'Errors in a row (provider unreachable) tolerated; one more and the run is inconclusive.', default: DEFAULT_CONSECUTIVE_ERROR_LIMIT }).optional(),
-    inconclusiveLimit: integer(0, 10_000).meta({ description: 'Inconclusive measurements (too few requests) tolerated; one more and the run is inconclusive.', default: 0 }).optional(),
-    minRequests: integer(0, 1_000_000_000).meta({ description: 'builtin: fewer canary requests in a window make the measurement inconclusive, not a pass.', default: DEFAULT_MIN_REQUESTS }).optional(),
+    consecutiveErrorLimit: integer(0, 10_000)
+      .meta({
+        description: 'Errors in a row (provider unreachable) tolerated; one more and the run is inconclusive.',
+        default: DEFAULT_CONSECUTIVE_ERROR_LIMIT,
+      })
+      .optional(),
+    inconclusiveLimit: integer(0, 10_000)
+      .meta({ description: 'Inconclusive measurements (too few requests) tolerated; one more and the run is inconclusive.', default: 0 })
+      .optional(),
+    minRequests: integer(0, 1_000_000_000)
+      .meta({ description: 'builtin: fewer canary requests in a window make the measurement inconclusive, not a pass.', default: DEFAULT_MIN_REQUESTS })
+      .optional(),
     baseline: z
       .strictObject({
-        maxRatio: z.number().min(1).max(1_000).meta({ description: 'The canary may be this many times worse than stable (error rate, or latency) before it fails.' }),
+        maxRatio: z
+          .number()
+          .min(1)
+          .max(1_000)
+          .meta({ description: 'The canary may be this many times worse than stable (error rate, or latency) before it fails.' }),
       })
-      .meta({ description: 'builtin: compare the canary with stable over the same window; fail only when the canary is worse than maxRatio × stable and the difference is statistically significant for the sample sizes.' })
+      .meta({
+        description:
+          'builtin: compare the canary with stable over the same window; fail only when the canary is worse than maxRatio × stable and the difference is statistically significant for the sample sizes.',
+      })
       .optional(),
   })
   .superRefine((t, ctx) => {
@@ -310,10 +365,22 @@ const analysisTemplateSchema = z
     if (t.provider === 'command') need('command', t.command, 'write command: [./check.sh]');
     if (t.provider === 'http') need('url', t.url, 'write url: "http://127.0.0.1:9000/score"');
     if (t.provider !== 'command' && t.successCondition === undefined && t.failureCondition === undefined && t.baseline === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'an analysis template needs successCondition, failureCondition or baseline', params: { hint: 'write successCondition: ">= 0.99"' }, path: ['successCondition'], input: t });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'an analysis template needs successCondition, failureCondition or baseline',
+        params: { hint: 'write successCondition: ">= 0.99"' },
+        path: ['successCondition'],
+        input: t,
+      });
     }
     if (t.baseline !== undefined && t.provider !== 'builtin') {
-      ctx.addIssue({ code: 'custom', message: 'baseline works with provider builtin only', params: { hint: 'remove baseline, or use provider: builtin' }, path: ['baseline'], input: t });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'baseline works with provider builtin only',
+        params: { hint: 'remove baseline, or use provider: builtin' },
+        path: ['baseline'],
+        input: t,
+      });
     }
   })
   .meta({ description: 'One measurement, taken count times, judged against a condition.' })
@@ -327,7 +394,12 @@ const analysisTemplatesSchema = z
 const analysisUseSchema = (description: string) =>
   z
     .strictObject({
-      templates: z.array(z.string().min(1)).min(1).max(20).meta({ description: 'Names of templates under the app\'s analysis:, run together.' }).register(fieldHints, { expected: 'a list of template names', hint: 'write templates: [error-rate]' }),
+      templates: z
+        .array(z.string().min(1))
+        .min(1)
+        .max(20)
+        .meta({ description: "Names of templates under the app's analysis:, run together." })
+        .register(fieldHints, { expected: 'a list of template names', hint: 'write templates: [error-rate]' }),
     })
     .meta({ description })
     .register(fieldHints, { expected: 'templates: [names]', hint: 'write { templates: [error-rate] }' });
@@ -335,10 +407,15 @@ const analysisUseSchema = (description: string) =>
 const rollingSchema = z
   .strictObject({
     maxSurge: countOrPercent('Instances that may run above replicas during a rollout: a count, or a percentage of replicas.', DEFAULT_MAX_SURGE).optional(),
-    maxUnavailable: countOrPercent('Instances that may be missing below replicas during a rollout: a count, or a percentage of replicas.', DEFAULT_MAX_UNAVAILABLE).optional(),
+    maxUnavailable: countOrPercent(
+      'Instances that may be missing below replicas during a rollout: a count, or a percentage of replicas.',
+      DEFAULT_MAX_UNAVAILABLE,
+    ).optional(),
     minReady: duration('How long a new instance must stay healthy before it counts as available.', { defaultMs: DEFAULT_MIN_READY_MS }).optional(),
     progressDeadline: duration('A rollout that makes no progress for this long fails.', { defaultMs: DEFAULT_PROGRESS_DEADLINE_MS, minMs: 1 }).optional(),
-    analysis: analysisUseSchema('Analysis after each batch of maxSurge + maxUnavailable new instances (the next batch waits for it), and once the new revision serves alone; failed: rollback.').optional(),
+    analysis: analysisUseSchema(
+      'Analysis after each batch of maxSurge + maxUnavailable new instances (the next batch waits for it), and once the new revision serves alone; failed: rollback.',
+    ).optional(),
   })
   .meta({ description: 'Replace instances a few at a time.' });
 
@@ -349,7 +426,10 @@ const COOKIE_VALUE_PATTERN = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096
 
 const headerMatchSchema = z
   .strictObject({
-    name: z.string().regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` }).meta({ description: 'The header name (any case).' }),
+    name: z
+      .string()
+      .regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` })
+      .meta({ description: 'The header name (any case).' }),
     value: z
       .string()
       .regex(HEADER_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header value (printable ASCII, no line breaks)` })
@@ -361,10 +441,15 @@ const headerMatchSchema = z
 
 const cookieMatchSchema = z
   .strictObject({
-    name: z.string().regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` }).meta({ description: 'The cookie name.' }),
+    name: z
+      .string()
+      .regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` })
+      .meta({ description: 'The cookie name.' }),
     value: z
       .string()
-      .regex(COOKIE_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie value (no spaces, quotes, commas, semicolons or backslashes)` })
+      .regex(COOKIE_VALUE_PATTERN, {
+        error: (iss) => `${describeValue(iss.input)} is not a valid cookie value (no spaces, quotes, commas, semicolons or backslashes)`,
+      })
       .meta({ description: 'The exact value.' })
       .register(fieldHints, { expected: 'a string', hint: 'quote the value, e.g. value: "yes"' }),
   })
@@ -374,13 +459,18 @@ const cookieMatchSchema = z
 const routeSchema = z
   .union([z.strictObject({ header: headerMatchSchema }), z.strictObject({ cookie: cookieMatchSchema })])
   .meta({ description: 'A request that matches goes to the canary whatever the weight.' })
-  .register(fieldHints, { expected: 'a header or cookie match', hint: 'write - header: { name: x-beta, value: "1" }  or  - cookie: { name: beta, value: "yes" }' });
+  .register(fieldHints, {
+    expected: 'a header or cookie match',
+    hint: 'write - header: { name: x-beta, value: "1" }  or  - cookie: { name: beta, value: "yes" }',
+  });
 
-const replicasSchema = (description: string) =>
-  integer(MIN_REPLICAS, MAX_REPLICAS).meta({ description });
+const replicasSchema = (description: string) => integer(MIN_REPLICAS, MAX_REPLICAS).meta({ description });
 
 const progressDeadline = () =>
-  duration('A rollout that makes no progress for this long (waiting at a gate aside) rolls back.', { defaultMs: DEFAULT_PROGRESS_DEADLINE_MS, minMs: 1 }).optional();
+  duration('A rollout that makes no progress for this long (waiting at a gate aside) rolls back.', {
+    defaultMs: DEFAULT_PROGRESS_DEADLINE_MS,
+    minMs: 1,
+  }).optional();
 
 const blueGreenSchema = z
   .strictObject({
@@ -393,16 +483,23 @@ const blueGreenSchema = z
         error: 'preview names neither a header nor a listen address',
         params: { hint: 'write preview: { header: { name: x-cutover-preview, value: "1" } } or preview: { listen: 127.0.0.1:8081 }' },
       })
-      .meta({ description: `How to reach green before the switch. Default: the header ${DEFAULT_PREVIEW_HEADER.name}: ${DEFAULT_PREVIEW_HEADER.value} on the app's address.` })
+      .meta({
+        description: `How to reach green before the switch. Default: the header ${DEFAULT_PREVIEW_HEADER.name}: ${DEFAULT_PREVIEW_HEADER.value} on the app's address.`,
+      })
       .optional(),
     autoPromote: z
       .union([z.literal(false), duration('Promote by itself after green has been ready this long.', { defaultMs: 0 })])
-      .meta({ description: 'false (the default): wait for cutover promote. A duration: promote by itself after green has been ready this long.', default: false })
+      .meta({
+        description: 'false (the default): wait for cutover promote. A duration: promote by itself after green has been ready this long.',
+        default: false,
+      })
       .register(fieldHints, { expected: 'false or a duration such as 30s', hint: 'write autoPromote: false, or a duration such as 30s' })
       .optional(),
-    scaleDownDelay: duration('Blue stays up, out of traffic, this long after the switch; a rollback inside it is a routing change only.', { defaultMs: DEFAULT_SCALE_DOWN_DELAY_MS }).optional(),
+    scaleDownDelay: duration('Blue stays up, out of traffic, this long after the switch; a rollback inside it is a routing change only.', {
+      defaultMs: DEFAULT_SCALE_DOWN_DELAY_MS,
+    }).optional(),
     abortScaleDownDelay: duration('Green stays up this long after an abort.', { defaultMs: DEFAULT_ABORT_SCALE_DOWN_DELAY_MS }).optional(),
-    previewReplicas: replicasSchema('Green\'s size before the switch (default: replicas); it grows to replicas before it takes traffic.').optional(),
+    previewReplicas: replicasSchema("Green's size before the switch (default: replicas); it grows to replicas before it takes traffic.").optional(),
     prePromotionAnalysis: analysisUseSchema('Analysis of green (preview traffic) before the switch; failed: abort, blue keeps serving.').optional(),
     postPromotionAnalysis: analysisUseSchema('Analysis after the switch, while blue is still up; failed: rollback to blue.').optional(),
     progressDeadline: progressDeadline(),
@@ -426,11 +523,17 @@ const canaryStepSchema = z
     setCanaryScale: z
       .union([integer(0, MAX_REPLICAS), z.string().regex(PERCENT_PATTERN), z.literal('auto')])
       .meta({ description: 'Canary instances, a count or a percentage of replicas, without changing the weight; auto: back to canaryReplicas.' })
-      .register(fieldHints, { expected: 'a count such as 2, a percentage such as 50%, or auto', hint: 'write setCanaryScale: 2, setCanaryScale: 50%, or setCanaryScale: auto' })
+      .register(fieldHints, {
+        expected: 'a count such as 2, a percentage such as 50%, or auto',
+        hint: 'write setCanaryScale: 2, setCanaryScale: 50%, or setCanaryScale: auto',
+      })
       .optional(),
     analysis: analysisUseSchema('Run these analysis templates at the current weight; the step is done once they pass.').optional(),
   })
-  .refine((step) => Object.keys(step).length === 1, { error: 'a step has exactly one of setWeight, pause, setCanaryScale and analysis', params: { hint: STEP_HINT } })
+  .refine((step) => Object.keys(step).length === 1, {
+    error: 'a step has exactly one of setWeight, pause, setCanaryScale and analysis',
+    params: { hint: STEP_HINT },
+  })
   .meta({ description: 'One step: setWeight, pause, setCanaryScale or analysis.' })
   .register(fieldHints, { expected: 'a step: setWeight, pause, setCanaryScale or analysis', hint: STEP_HINT });
 
@@ -448,20 +551,35 @@ const canarySchema = z
       .optional(),
     sticky: z
       .strictObject({
-        cookie: z.string().regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` }).meta({ description: 'The cookie that keeps a client on its side.' }),
+        cookie: z
+          .string()
+          .regex(COOKIE_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid cookie name` })
+          .meta({ description: 'The cookie that keeps a client on its side.' }),
         ttl: duration("The cookie's lifetime.", { defaultMs: DEFAULT_STICKY_TTL_MS, minMs: 1_000 }).optional(),
       })
-      .meta({ description: 'Keep each client on one side: a cookie value is hashed against the weight, so a client stays put while the weight does not shrink.' })
+      .meta({
+        description: 'Keep each client on one side: a cookie value is hashed against the weight, so a client stays put while the weight does not shrink.',
+      })
       .optional(),
     routes: z.array(routeSchema).max(100).meta({ description: 'Requests that always go to the canary while it runs (A/B).' }).optional(),
     mirror: z
-      .strictObject({ percent: integer(0, 100).meta({ description: 'Share of stable traffic copied to the canary; its answers are dropped.', default: DEFAULT_MIRROR_PERCENT }) })
+      .strictObject({
+        percent: integer(0, 100).meta({
+          description: 'Share of stable traffic copied to the canary; its answers are dropped.',
+          default: DEFAULT_MIRROR_PERCENT,
+        }),
+      })
       .meta({ description: 'Copy a share of stable traffic to the canary; copies never delay or fail the real request.' })
       .optional(),
     abortScaleDownDelay: duration('The canary stays up this long after an abort.', { defaultMs: DEFAULT_ABORT_SCALE_DOWN_DELAY_MS }).optional(),
     analysis: z
       .strictObject({
-        templates: z.array(z.string().min(1)).min(1).max(20).meta({ description: "Names of templates under the app's analysis:." }).register(fieldHints, { expected: 'a list of template names', hint: 'write templates: [error-rate]' }),
+        templates: z
+          .array(z.string().min(1))
+          .min(1)
+          .max(20)
+          .meta({ description: "Names of templates under the app's analysis:." })
+          .register(fieldHints, { expected: 'a list of template names', hint: 'write templates: [error-rate]' }),
         startingStep: integer(0, MAX_CANARY_STEPS).meta({ description: 'Start once the rollout reaches this step (0: the first).', default: 0 }).optional(),
       })
       .meta({ description: 'Background analysis from a step until the end of the rollout; failed: rollback, inconclusive: pause.' })
@@ -496,7 +614,10 @@ const hookHttpSchema = z
       )
       .meta({ description: 'Request headers; ${VAR}s are replaced in values.' })
       .optional(),
-    body: z.string().meta({ description: 'The request body; ${VAR}s are replaced. Default: a JSON summary of the rollout (none for GET and HEAD).' }).optional(),
+    body: z
+      .string()
+      .meta({ description: 'The request body; ${VAR}s are replaced. Default: a JSON summary of the rollout (none for GET and HEAD).' })
+      .optional(),
   })
   .meta({ description: 'Call a URL; any 2xx answer passes.' });
 
@@ -510,7 +631,10 @@ const hookSchema = z
       .register(fieldHints, { expected: 'true or false', hint: 'write true or false; YAML reads yes, no, on and off as text' })
       .optional(),
     cwd: z.string().meta({ description: "Working directory of the command, relative to the config file's directory (the default)." }).optional(),
-    timeout: duration('The hook fails after this long: its process group is killed, or its call cancelled.', { defaultMs: DEFAULT_HOOK_TIMEOUT_MS, minMs: 1 }).optional(),
+    timeout: duration('The hook fails after this long: its process group is killed, or its call cancelled.', {
+      defaultMs: DEFAULT_HOOK_TIMEOUT_MS,
+      minMs: 1,
+    }).optional(),
     idempotent: z
       .boolean()
       .meta({ description: 'Safe to run again: a hook interrupted by a controller crash is run again; otherwise the rollout pauses.', default: false })
@@ -537,7 +661,9 @@ const hooksSchema = z
   .strictObject({
     preDeploy: hookList('Before any new instance starts (a migration, say). A failure: the deploy does not start.'),
     preTraffic: hookList('New instances are ready and get no real traffic yet; PREVIEW_URL reaches them. A failure: rollback.'),
-    postTraffic: hookList('After each traffic change (a canary setWeight step and the final promotion, the blue-green switch, a rolling rollout once the new revision serves all). A failure: rollback.'),
+    postTraffic: hookList(
+      'After each traffic change (a canary setWeight step and the final promotion, the blue-green switch, a rolling rollout once the new revision serves all). A failure: rollback.',
+    ),
     onSuccess: hookList('After the rollout was promoted. A failure is logged.'),
     onFailure: hookList('After the rollout rolled back, failed or was aborted. A failure is logged.'),
   })
@@ -549,7 +675,11 @@ const haproxyRouterSchema = z
   .strictObject({
     mode: z
       .enum(['managed', 'external'])
-      .meta({ description: 'managed: cutover writes the config and runs HAProxy itself (master-worker, master socket); external: cutover only talks to a running HAProxy.', default: DEFAULT_HAPROXY_MODE })
+      .meta({
+        description:
+          'managed: cutover writes the config and runs HAProxy itself (master-worker, master socket); external: cutover only talks to a running HAProxy.',
+        default: DEFAULT_HAPROXY_MODE,
+      })
       .register(fieldHints, { expected: 'managed or external', hint: 'write mode: managed or mode: external' })
       .optional(),
     socket: z
@@ -565,16 +695,28 @@ const haproxyRouterSchema = z
       .register(fieldHints, { hint: 'letters, digits, _ . : and -, e.g. backend: be_web' })
       .optional(),
     servers: integer(1, MAX_HAPROXY_SERVERS)
-      .meta({ description: 'Managed mode: server slots per backend (the most instances of an app at once, draining ones included).', default: DEFAULT_HAPROXY_SERVERS })
+      .meta({
+        description: 'Managed mode: server slots per backend (the most instances of an app at once, draining ones included).',
+        default: DEFAULT_HAPROXY_SERVERS,
+      })
       .optional(),
     binary: z.string().min(1).meta({ description: 'Managed mode: the haproxy program.', default: DEFAULT_HAPROXY_BINARY }).optional(),
   })
   .superRefine((haproxy, ctx) => {
     if (haproxy.mode === 'external' && haproxy.socket === undefined) {
-      ctx.addIssue(issue('external mode needs socket: the runtime API of the running HAProxy', 'add socket: /run/haproxy/admin.sock (a stats socket with level admin)', haproxy));
+      ctx.addIssue(
+        issue(
+          'external mode needs socket: the runtime API of the running HAProxy',
+          'add socket: /run/haproxy/admin.sock (a stats socket with level admin)',
+          haproxy,
+        ),
+      );
     }
-    if (haproxy.mode !== 'external' && (haproxy.socket !== undefined)) {
-      ctx.addIssue({ ...issue('socket is for external mode; a managed HAProxy gets its sockets in the data dir', 'remove socket, or write mode: external', haproxy.socket), path: ['socket'] });
+    if (haproxy.mode !== 'external' && haproxy.socket !== undefined) {
+      ctx.addIssue({
+        ...issue('socket is for external mode; a managed HAProxy gets its sockets in the data dir', 'remove socket, or write mode: external', haproxy.socket),
+        path: ['socket'],
+      });
     }
   })
   .meta({ description: 'Drive HAProxy through its runtime API.' });
@@ -588,7 +730,10 @@ function kubernetesName(pattern: RegExp, kind: string, example: string) {
   return z
     .string()
     .regex(pattern, { error: (iss) => `${describeValue(iss.input)} is not a valid Kubernetes ${kind} name` })
-    .register(fieldHints, { expected: `a ${kind} name`, hint: `lowercase letters, digits and dashes, starting and ending with a letter or digit, e.g. ${example}` });
+    .register(fieldHints, {
+      expected: `a ${kind} name`,
+      hint: `lowercase letters, digits and dashes, starting and ending with a letter or digit, e.g. ${example}`,
+    });
 }
 
 const kubernetesRouterSchema = z
@@ -597,10 +742,15 @@ const kubernetesRouterSchema = z
       .meta({ description: 'The Service that carries the traffic; blue-green switches its selector to the new revision. Default: the app name.' })
       .optional(),
     httpRoute: kubernetesName(K8S_SUBDOMAIN_PATTERN, 'HTTPRoute', 'httpRoute: web')
-      .meta({ description: 'A Gateway API HTTPRoute whose backendRefs weights and header matches cutover sets for canary. Without it a canary weight is approximated by the replica ratio.' })
+      .meta({
+        description:
+          'A Gateway API HTTPRoute whose backendRefs weights and header matches cutover sets for canary. Without it a canary weight is approximated by the replica ratio.',
+      })
       .optional(),
   })
-  .meta({ description: 'Route by Kubernetes objects: a Service selector (blue-green) and a Gateway API HTTPRoute (canary). Needs runtime: { kubernetes: … }.' });
+  .meta({
+    description: 'Route by Kubernetes objects: a Service selector (blue-green) and a Gateway API HTTPRoute (canary). Needs runtime: { kubernetes: … }.',
+  });
 
 const routerSchema = z
   .strictObject({
@@ -608,7 +758,10 @@ const routerSchema = z
     haproxy: haproxyRouterSchema.optional(),
     kubernetes: kubernetesRouterSchema.optional(),
   })
-  .refine((router) => Object.keys(router).length === 1, { error: 'router names exactly one of builtin, haproxy and kubernetes', params: { hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' } })
+  .refine((router) => Object.keys(router).length === 1, {
+    error: 'router names exactly one of builtin, haproxy and kubernetes',
+    params: { hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' },
+  })
   .meta({ description: 'The load balancer that carries the traffic: builtin (the default), haproxy or kubernetes.' })
   .register(fieldHints, { expected: 'builtin, haproxy or kubernetes', hint: 'write router: { builtin: {} } or router: { haproxy: { mode: managed } }' });
 
@@ -635,7 +788,10 @@ const kubernetesRuntimeSchema = z
     podTemplate: z
       .string()
       .min(1)
-      .meta({ description: "A YAML file with a full pod template (env, resources, probes, volumes), relative to the config file's directory. cutover sets the image, the labels and, when the template has none, the readiness probe." })
+      .meta({
+        description:
+          "A YAML file with a full pod template (env, resources, probes, volumes), relative to the config file's directory. cutover sets the image, the labels and, when the template has none, the readiness probe.",
+      })
       .register(fieldHints, { expected: 'a file path', hint: 'e.g. podTemplate: ./k8s/web-pod.yaml' })
       .optional(),
   })
@@ -646,29 +802,49 @@ const runtimeSchema = z
     local: z.strictObject({}).meta({ description: 'Processes on this machine (the default).' }).optional(),
     kubernetes: kubernetesRuntimeSchema.optional(),
   })
-  .refine((runtime) => Object.keys(runtime).length === 1, { error: 'runtime names exactly one of local and kubernetes', params: { hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' } })
+  .refine((runtime) => Object.keys(runtime).length === 1, {
+    error: 'runtime names exactly one of local and kubernetes',
+    params: { hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' },
+  })
   .meta({ description: 'Where instances run: local processes (the default) or a Kubernetes cluster.' })
   .register(fieldHints, { expected: 'local or kubernetes', hint: 'write runtime: { local: {} } or runtime: { kubernetes: { image: …, port: 8080 } }' });
 
 const outlierDetectionSchema = z
   .strictObject({
     consecutiveFailures: integer(0, MAX_OUTLIER_CONSECUTIVE_FAILURES)
-      .meta({ description: 'Failed tries in a row (a 5xx answer, or a connection refused, reset or timed out) after which an instance is ejected; 0 turns ejection off.', default: DEFAULT_OUTLIER_CONSECUTIVE_FAILURES })
+      .meta({
+        description:
+          'Failed tries in a row (a 5xx answer, or a connection refused, reset or timed out) after which an instance is ejected; 0 turns ejection off.',
+        default: DEFAULT_OUTLIER_CONSECUTIVE_FAILURES,
+      })
       .register(fieldHints, { expected: 'a whole number', hint: 'write consecutiveFailures: 5, or 0 to turn ejection off' })
       .optional(),
-    ejectFor: duration('How long an ejected instance stays out of the pool before it gets traffic again.', { defaultMs: DEFAULT_OUTLIER_EJECT_FOR_MS, minMs: 1 }).optional(),
+    ejectFor: duration('How long an ejected instance stays out of the pool before it gets traffic again.', {
+      defaultMs: DEFAULT_OUTLIER_EJECT_FOR_MS,
+      minMs: 1,
+    }).optional(),
   })
-  .meta({ description: "Passive outlier ejection in the built-in proxy: an instance failing too often in a row leaves the pool for a while; never more than half of a revision's instances, never the last one." })
+  .meta({
+    description:
+      "Passive outlier ejection in the built-in proxy: an instance failing too often in a row leaves the pool for a while; never more than half of a revision's instances, never the last one.",
+  })
   .register(fieldHints, { expected: 'a mapping', hint: 'write outlierDetection: { consecutiveFailures: 5, ejectFor: 30s }' });
 
 const longLivedSchema = z
   .strictObject({
     drain: z
       .enum(LONG_LIVED_DRAIN_MODES)
-      .meta({ description: 'wait: a leaving instance stays until its WebSockets and event streams end, up to timeout; close: they are ended at once. Either way cleanly: close frame 1001, the stream\'s last chunk.', default: DEFAULT_LONG_LIVED_DRAIN })
+      .meta({
+        description:
+          "wait: a leaving instance stays until its WebSockets and event streams end, up to timeout; close: they are ended at once. Either way cleanly: close frame 1001, the stream's last chunk.",
+        default: DEFAULT_LONG_LIVED_DRAIN,
+      })
       .register(fieldHints, { expected: 'wait or close', hint: 'write drain: wait or drain: close' })
       .optional(),
-    timeout: duration('With drain: wait, how long they may stay open once their instance left the traffic plan. Default: drainTimeout.', { defaultMs: DEFAULT_DRAIN_TIMEOUT_MS, maxMs: MAX_DRAIN_TIMEOUT_MS }).optional(),
+    timeout: duration('With drain: wait, how long they may stay open once their instance left the traffic plan. Default: drainTimeout.', {
+      defaultMs: DEFAULT_DRAIN_TIMEOUT_MS,
+      maxMs: MAX_DRAIN_TIMEOUT_MS,
+    }).optional(),
   })
   .meta({ description: 'WebSocket and Server-Sent-Events connections of a leaving instance (built-in proxy); they count as in flight.' })
   .register(fieldHints, { expected: 'a mapping', hint: 'write longLived: { drain: wait, timeout: 5m }' });
@@ -684,9 +860,7 @@ export const appSchema = z
     listen: listenSchema.optional(),
     run: runSchema.optional(),
     runtime: runtimeSchema.optional(),
-    replicas: integer(MIN_REPLICAS, MAX_REPLICAS)
-      .meta({ description: 'Number of instances to keep running.', default: DEFAULT_REPLICAS })
-      .optional(),
+    replicas: integer(MIN_REPLICAS, MAX_REPLICAS).meta({ description: 'Number of instances to keep running.', default: DEFAULT_REPLICAS }).optional(),
     health: healthSchema.optional(),
     drainTimeout: duration('How long an instance taken out of traffic may finish its requests before it is stopped.', {
       defaultMs: DEFAULT_DRAIN_TIMEOUT_MS,
@@ -709,14 +883,21 @@ const trustedProxySchema = z
   .string()
   .superRefine((text, ctx) => {
     const problem = trustedProxyProblem(text);
-    if (problem !== undefined) ctx.addIssue(issue(`${describeValue(text)} ${problem}`, 'write an IP address such as 10.0.0.1 or a CIDR block such as 10.0.0.0/8', text));
+    if (problem !== undefined)
+      ctx.addIssue(issue(`${describeValue(text)} ${problem}`, 'write an IP address such as 10.0.0.1 or a CIDR block such as 10.0.0.0/8', text));
   })
   .register(fieldHints, { expected: 'an IP address or CIDR block such as 10.0.0.0/8' });
 
 export const proxySchema = z
   .strictObject({
-    maxHeaderSize: size('Largest header section a client may send (all header lines); 431 above it.', { defaultBytes: DEFAULT_MAX_HEADER_BYTES, minBytes: 1024 }).optional(),
-    maxRequestLineSize: size('Longest request line (method, target, version); 414 above it.', { defaultBytes: DEFAULT_MAX_REQUEST_LINE_BYTES, minBytes: 256 }).optional(),
+    maxHeaderSize: size('Largest header section a client may send (all header lines); 431 above it.', {
+      defaultBytes: DEFAULT_MAX_HEADER_BYTES,
+      minBytes: 1024,
+    }).optional(),
+    maxRequestLineSize: size('Longest request line (method, target, version); 414 above it.', {
+      defaultBytes: DEFAULT_MAX_REQUEST_LINE_BYTES,
+      minBytes: 256,
+    }).optional(),
     maxHeaderCount: integer(1, MAX_HEADER_COUNT)
       .meta({ description: 'Most header fields in one request; 431 above it.', default: DEFAULT_MAX_HEADER_COUNT })
       .optional(),
@@ -735,7 +916,8 @@ export const proxySchema = z
     trustedProxies: z
       .array(trustedProxySchema)
       .meta({
-        description: 'Addresses or CIDR blocks of proxies in front of cutover. Their X-Forwarded-For/-Proto/-Host are kept (the peer is appended); from anyone else they are replaced.',
+        description:
+          'Addresses or CIDR blocks of proxies in front of cutover. Their X-Forwarded-For/-Proto/-Host are kept (the peer is appended); from anyone else they are replaced.',
         examples: [['127.0.0.1', '10.0.0.0/8']],
       })
       .optional(),
@@ -748,7 +930,11 @@ export const configSchema = z
     router: routerSchema.optional(),
     metrics: z
       .strictObject({
-        listen: z.union([listenSchema, z.literal(false)]).meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` }).register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` }).optional(),
+        listen: z
+          .union([listenSchema, z.literal(false)])
+          .meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` })
+          .register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` })
+          .optional(),
         token: metricsTokenSchema(fieldHints),
       })
       .meta({ description: 'Prometheus metrics of cutover and its proxy.' })

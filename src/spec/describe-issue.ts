@@ -35,12 +35,14 @@ function describeIssue(issue: Issue, root: z.ZodType, prefix: KeyPath): Finding[
     case 'invalid_key': {
       const inner = issue.issues[0];
       const keySchema = recordKeyAt(root, path.slice(0, -1));
-      return [{
-        path,
-        at: 'key',
-        message: inner?.message ?? `invalid key ${describeValue(issue.input)}`,
-        hint: (inner && customHint(inner)) ?? hintAt(keySchema)?.hint,
-      }];
+      return [
+        {
+          path,
+          at: 'key',
+          message: inner?.message ?? `invalid key ${describeValue(issue.input)}`,
+          hint: (inner && customHint(inner)) ?? hintAt(keySchema)?.hint,
+        },
+      ];
     }
     case 'invalid_union': {
       // When the value had the right type for exactly one branch, that branch's issues say more.

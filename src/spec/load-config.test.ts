@@ -70,19 +70,26 @@ describe('parseConfig', () => {
   it('resolves the documented example to an AppSpec with durations in ms and an absolute cwd', () => {
     const config = parseConfig(EXAMPLE, CONFIG_PATH);
     assert.equal(config.path, CONFIG_PATH);
-    assert.deepEqual(config.apps, [{
-      name: 'web',
-      listen: { host: '127.0.0.1', port: 8080 },
-      run: { command: ['node', 'server.js'], shell: false, cwd: '/srv/shop/app', env: { VERSION: '1' } },
-      replicas: 3,
-      health: { path: '/healthz', intervalMs: 1_000, timeoutMs: 1_000, healthyThreshold: 1, unhealthyThreshold: 3, startupTimeoutMs: 60_000 },
-      drainTimeoutMs: 30_000,
-      stopTimeoutMs: 10_000,
-      strategy: { use: 'rolling', rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000, analysis: null }, blueGreen: resolveBlueGreen(), canary: resolveCanary() },
-      hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
-      analysis: {},
-      router: { kind: 'builtin' },
-    }]);
+    assert.deepEqual(config.apps, [
+      {
+        name: 'web',
+        listen: { host: '127.0.0.1', port: 8080 },
+        run: { command: ['node', 'server.js'], shell: false, cwd: '/srv/shop/app', env: { VERSION: '1' } },
+        replicas: 3,
+        health: { path: '/healthz', intervalMs: 1_000, timeoutMs: 1_000, healthyThreshold: 1, unhealthyThreshold: 3, startupTimeoutMs: 60_000 },
+        drainTimeoutMs: 30_000,
+        stopTimeoutMs: 10_000,
+        strategy: {
+          use: 'rolling',
+          rolling: { maxSurge: 1, maxUnavailable: 0, minReadyMs: 0, progressDeadlineMs: 600_000, analysis: null },
+          blueGreen: resolveBlueGreen(),
+          canary: resolveCanary(),
+        },
+        hooks: { preDeploy: [], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] },
+        analysis: {},
+        router: { kind: 'builtin' },
+      },
+    ]);
   });
 
   it('fills every optional key with its named default', () => {
@@ -138,18 +145,37 @@ describe('parseConfig', () => {
   });
 
   it('resolves analysis templates with their defaults, and the places that use them', () => {
-    const app = onlyApp(minimal([
-      '    analysis:',
-      '      error-rate: { provider: builtin, metric: successRate, successCondition: ">= 0.99", interval: 2s, count: 3, minRequests: 20, baseline: { maxRatio: 1.5 } }',
-      '      latency: { provider: prometheus, address: "http://127.0.0.1:9090", query: "up", successCondition: "< 0.3" }',
-      '    strategy:',
-      '      canary:',
-      '        steps: [{ setWeight: 20 }, { analysis: { templates: [error-rate] } }]',
-      '        analysis: { templates: [latency], startingStep: 1 }',
-    ].join('\n') + '\n'));
+    const app = onlyApp(
+      minimal(
+        [
+          '    analysis:',
+          '      error-rate: { provider: builtin, metric: successRate, successCondition: ">= 0.99", interval: 2s, count: 3, minRequests: 20, baseline: { maxRatio: 1.5 } }',
+          '      latency: { provider: prometheus, address: "http://127.0.0.1:9090", query: "up", successCondition: "< 0.3" }',
+          '    strategy:',
+          '      canary:',
+          '        steps: [{ setWeight: 20 }, { analysis: { templates: [error-rate] } }]',
+          '        analysis: { templates: [latency], startingStep: 1 }',
+        ].join('\n') + '\n',
+      ),
+    );
     assert.deepEqual(app.analysis?.['error-rate'], {
-      name: 'error-rate', provider: 'builtin', metric: 'successRate', address: null, query: null, command: null, url: null, jsonPath: null,
-      successCondition: '>= 0.99', failureCondition: null, intervalMs: 2_000, count: 3, failureLimit: 0, consecutiveErrorLimit: 4, inconclusiveLimit: 0, minRequests: 20, baseline: { maxRatio: 1.5 },
+      name: 'error-rate',
+      provider: 'builtin',
+      metric: 'successRate',
+      address: null,
+      query: null,
+      command: null,
+      url: null,
+      jsonPath: null,
+      successCondition: '>= 0.99',
+      failureCondition: null,
+      intervalMs: 2_000,
+      count: 3,
+      failureLimit: 0,
+      consecutiveErrorLimit: 4,
+      inconclusiveLimit: 0,
+      minRequests: 20,
+      baseline: { maxRatio: 1.5 },
     });
     assert.equal(app.analysis?.['latency']?.intervalMs, 10_000);
     assert.deepEqual(app.strategy.canary?.steps[1], { analysis: { templates: ['error-rate'] } });
@@ -157,16 +183,28 @@ describe('parseConfig', () => {
   });
 
   it('resolves hooks: commands split, cwd absolute, the timeout in ms, http defaults filled in', () => {
-    const { hooks } = onlyApp(minimal([
-      '    hooks:',
-      '      preDeploy: [{ command: "npm run migrate", timeout: 5m, cwd: db }]',
-      '      preTraffic: [{ command: [./smoke.sh, "${PREVIEW_URL}"], idempotent: true }]',
-      '      postTraffic: [{ command: "./check.sh && echo ok", shell: true }]',
-      '      onSuccess: [{ http: { url: "http://127.0.0.1:9000/deployed" } }]',
-      '',
-    ].join('\n')));
-    assert.deepEqual(hooks?.preDeploy, [{ action: { kind: 'command', command: ['npm', 'run', 'migrate'], shell: false, cwd: '/srv/shop/db' }, timeoutMs: 300_000, isIdempotent: false }]);
-    assert.deepEqual(hooks?.preTraffic, [{ action: { kind: 'command', command: ['./smoke.sh', '${PREVIEW_URL}'], shell: false, cwd: '/srv/shop' }, timeoutMs: DEFAULT_HOOK_TIMEOUT_MS, isIdempotent: true }]);
+    const { hooks } = onlyApp(
+      minimal(
+        [
+          '    hooks:',
+          '      preDeploy: [{ command: "npm run migrate", timeout: 5m, cwd: db }]',
+          '      preTraffic: [{ command: [./smoke.sh, "${PREVIEW_URL}"], idempotent: true }]',
+          '      postTraffic: [{ command: "./check.sh && echo ok", shell: true }]',
+          '      onSuccess: [{ http: { url: "http://127.0.0.1:9000/deployed" } }]',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(hooks?.preDeploy, [
+      { action: { kind: 'command', command: ['npm', 'run', 'migrate'], shell: false, cwd: '/srv/shop/db' }, timeoutMs: 300_000, isIdempotent: false },
+    ]);
+    assert.deepEqual(hooks?.preTraffic, [
+      {
+        action: { kind: 'command', command: ['./smoke.sh', '${PREVIEW_URL}'], shell: false, cwd: '/srv/shop' },
+        timeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
+        isIdempotent: true,
+      },
+    ]);
     assert.deepEqual(hooks?.postTraffic[0]?.action, { kind: 'command', command: ['./check.sh && echo ok'], shell: true, cwd: '/srv/shop' });
     assert.deepEqual(hooks?.onSuccess[0]?.action, { kind: 'http', url: 'http://127.0.0.1:9000/deployed', method: 'POST', headers: {}, body: null });
     assert.deepEqual(hooks?.onFailure, []);
@@ -182,26 +220,42 @@ describe('parseConfig', () => {
       '  admin: { listen: 8082, run: { command: [node, server.js] }, router: { haproxy: { backend: be_admin, servers: 4 } } }',
     ].join('\n');
     const [web, api, admin] = parseConfig(text, '/srv/shop/cutover.yaml').apps;
-    assert.deepEqual(web?.router, { kind: 'haproxy', mode: 'external', socket: '/srv/shop/run/admin.sock', backend: 'cutover_web', servers: 16, binary: 'haproxy' });
+    assert.deepEqual(web?.router, {
+      kind: 'haproxy',
+      mode: 'external',
+      socket: '/srv/shop/run/admin.sock',
+      backend: 'cutover_web',
+      servers: 16,
+      binary: 'haproxy',
+    });
     assert.deepEqual(api?.router, { kind: 'builtin' });
     assert.deepEqual(admin?.router, { kind: 'haproxy', mode: 'managed', socket: null, backend: 'be_admin', servers: 4, binary: 'haproxy' });
   });
 
   it('resolves blue-green and canary blocks, and picks the strategy that is named', () => {
-    const blueGreen = onlyApp(minimal('    replicas: 3\n    strategy:\n      blueGreen: { preview: { listen: 8081 }, autoPromote: 10s, scaleDownDelay: 1m, previewReplicas: 2 }\n'));
+    const blueGreen = onlyApp(
+      minimal('    replicas: 3\n    strategy:\n      blueGreen: { preview: { listen: 8081 }, autoPromote: 10s, scaleDownDelay: 1m, previewReplicas: 2 }\n'),
+    );
     assert.equal(blueGreen.strategy.use, 'blue-green');
     assert.deepEqual(blueGreen.strategy.blueGreen?.preview, { header: null, listen: { host: DEFAULT_LISTEN_HOST, port: 8081 } });
-    assert.deepEqual([blueGreen.strategy.blueGreen?.autoPromoteMs, blueGreen.strategy.blueGreen?.scaleDownDelayMs, blueGreen.strategy.blueGreen?.previewReplicas], [10_000, 60_000, 2]);
-    const canary = onlyApp(minimal([
-      '    strategy:',
-      '      canary:',
-      '        steps: [{ setWeight: 10 }, { pause: 30s }, { setCanaryScale: 50% }, { pause: {} }]',
-      '        canaryReplicas: 2',
-      '        sticky: { cookie: side }',
-      '        routes: [{ header: { name: x-beta, value: "1" } }, { cookie: { name: beta, value: "yes" } }]',
-      '        mirror: { percent: 5 }',
-      '',
-    ].join('\n')));
+    assert.deepEqual(
+      [blueGreen.strategy.blueGreen?.autoPromoteMs, blueGreen.strategy.blueGreen?.scaleDownDelayMs, blueGreen.strategy.blueGreen?.previewReplicas],
+      [10_000, 60_000, 2],
+    );
+    const canary = onlyApp(
+      minimal(
+        [
+          '    strategy:',
+          '      canary:',
+          '        steps: [{ setWeight: 10 }, { pause: 30s }, { setCanaryScale: 50% }, { pause: {} }]',
+          '        canaryReplicas: 2',
+          '        sticky: { cookie: side }',
+          '        routes: [{ header: { name: x-beta, value: "1" } }, { cookie: { name: beta, value: "yes" } }]',
+          '        mirror: { percent: 5 }',
+          '',
+        ].join('\n'),
+      ),
+    );
     assert.equal(canary.strategy.use, 'canary');
     assert.deepEqual(canary.strategy.canary?.steps, [{ setWeight: 10 }, { pause: 30_000 }, { setCanaryScale: '50%' }, { pause: null }]);
     assert.deepEqual(canary.strategy.canary?.sticky, { cookie: 'side', ttlMs: 3_600_000 });
@@ -214,7 +268,14 @@ describe('parseConfig', () => {
     assert.equal(DEFAULT_DRAIN_TIMEOUT_MS, 30_000);
     assert.equal(DEFAULT_STOP_TIMEOUT_MS, 10_000);
     assert.deepEqual(
-      [DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_HEALTHY_THRESHOLD, DEFAULT_UNHEALTHY_THRESHOLD, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_HEALTH_PATH],
+      [
+        DEFAULT_HEALTH_INTERVAL_MS,
+        DEFAULT_HEALTH_TIMEOUT_MS,
+        DEFAULT_HEALTHY_THRESHOLD,
+        DEFAULT_UNHEALTHY_THRESHOLD,
+        DEFAULT_STARTUP_TIMEOUT_MS,
+        DEFAULT_HEALTH_PATH,
+      ],
       [1_000, 1_000, 1, 3, 60_000, '/'],
     );
     assert.deepEqual([DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, DEFAULT_MIN_READY_MS, DEFAULT_PROGRESS_DEADLINE_MS], [1, 0, 0, 600_000]);
@@ -259,7 +320,10 @@ describe('parseConfig', () => {
 
   it('keeps apps in the order of the file', () => {
     const config = parseConfig(`${minimal()}  api:\n    listen: 8081\n    run: { command: [node, api.js] }\n`, CONFIG_PATH);
-    assert.deepEqual(config.apps.map((app) => app.name), ['web', 'api']);
+    assert.deepEqual(
+      config.apps.map((app) => app.name),
+      ['web', 'api'],
+    );
   });
 
   it('accepts a health timeout longer than the interval', () => {
@@ -285,41 +349,52 @@ describe('ConfigError', () => {
 
   it('lists each problem as FILE:LINE:COL  path: message, with its hint on the next line', () => {
     const error = problemsOf('apps:\n  web:\n    listen: 8080\n    run: { command: [node] }\n    replicas: -2\n    drainTimeout: 10\n');
-    assert.equal(error.message, [
-      'cutover.yaml:5:15  apps.web.replicas: expected an integer ≥ 1, got -2',
-      'cutover.yaml:6:19  apps.web.drainTimeout: expected a duration such as 30s or 500ms, got 10',
-      '  hint: write 30s or 500ms',
-    ].join('\n'));
+    assert.equal(
+      error.message,
+      [
+        'cutover.yaml:5:15  apps.web.replicas: expected an integer ≥ 1, got -2',
+        'cutover.yaml:6:19  apps.web.drainTimeout: expected a duration such as 30s or 500ms, got 10',
+        '  hint: write 30s or 500ms',
+      ].join('\n'),
+    );
     assert.deepEqual(error.problems[0], { file: 'cutover.yaml', line: 5, column: 15, path: 'apps.web.replicas', message: 'expected an integer ≥ 1, got -2' });
   });
 
   it('collects every problem in the file, ordered by line', () => {
-    const error = problemsOf([
-      'apps:',
-      '  web:',
-      '    listen: 127.0.0.1:99999',
-      '    run: { command: "a | b" }',
-      '    replicas: 0',
-      '    health: { path: healthz, interval: 5 minutes }',
-      '    colour: blue',
-      '',
-    ].join('\n'));
-    assert.deepEqual(error.problems.map((problem) => [problem.line, problem.path]), [
-      [3, 'apps.web.listen'],
-      [4, 'apps.web.run.command'],
-      [5, 'apps.web.replicas'],
-      [6, 'apps.web.health.path'],
-      [6, 'apps.web.health.interval'],
-      [7, 'apps.web.colour'],
-    ]);
+    const error = problemsOf(
+      [
+        'apps:',
+        '  web:',
+        '    listen: 127.0.0.1:99999',
+        '    run: { command: "a | b" }',
+        '    replicas: 0',
+        '    health: { path: healthz, interval: 5 minutes }',
+        '    colour: blue',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      error.problems.map((problem) => [problem.line, problem.path]),
+      [
+        [3, 'apps.web.listen'],
+        [4, 'apps.web.run.command'],
+        [5, 'apps.web.replicas'],
+        [6, 'apps.web.health.path'],
+        [6, 'apps.web.health.interval'],
+        [7, 'apps.web.colour'],
+      ],
+    );
   });
 
   it('points a missing key at the mapping that should hold it', () => {
     const error = problemsOf('apps:\n  web:\n    replicas: 2\n');
-    assert.deepEqual(error.problems.map((problem) => [problem.line, problem.column, problem.path]), [
-      [2, 3, 'apps.web.listen'],
-      [2, 3, 'apps.web.run'],
-    ]);
+    assert.deepEqual(
+      error.problems.map((problem) => [problem.line, problem.column, problem.path]),
+      [
+        [2, 3, 'apps.web.listen'],
+        [2, 3, 'apps.web.run'],
+      ],
+    );
     assert.match(error.problems[0]?.message ?? '', /missing required key "listen"/);
   });
 
@@ -369,18 +444,22 @@ describe('loadConfig', () => {
 
   it('throws a ConfigError naming the file when it cannot be read', () => {
     const missing = join(tmpdir(), 'cutover-spec-does-not-exist.yaml');
-    assert.throws(() => loadConfig(missing), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.problems[0]?.file, missing);
-      assert.match(error.message, /does not exist/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(missing),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems[0]?.file, missing);
+        assert.match(error.message, /does not exist/);
+        return true;
+      },
+    );
   });
 });
 
 describe('kubernetes runtime and router', () => {
   it('resolves runtime.kubernetes with an absolute podTemplate and router.kubernetes with the app name as default Service', () => {
-    const [app] = parseConfig(`apps:
+    const [app] = parseConfig(
+      `apps:
   web:
     listen: 8080
     run: { command: [node, server.js] }
@@ -388,8 +467,17 @@ describe('kubernetes runtime and router', () => {
       kubernetes: { namespace: shop, image: registry.example/web:1.4.2, port: 8080, podTemplate: ./k8s/web-pod.yaml }
     router:
       kubernetes: {}
-`, CONFIG_PATH).apps;
-    assert.deepEqual(app?.runtime, { kind: 'kubernetes', context: null, namespace: 'shop', image: 'registry.example/web:1.4.2', port: 8080, podTemplate: '/srv/shop/k8s/web-pod.yaml' });
+`,
+      CONFIG_PATH,
+    ).apps;
+    assert.deepEqual(app?.runtime, {
+      kind: 'kubernetes',
+      context: null,
+      namespace: 'shop',
+      image: 'registry.example/web:1.4.2',
+      port: 8080,
+      podTemplate: '/srv/shop/k8s/web-pod.yaml',
+    });
     assert.deepEqual(app?.router, { kind: 'kubernetes', service: 'web', httpRoute: null });
   });
 

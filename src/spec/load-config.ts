@@ -60,21 +60,32 @@ export function parseConfig(text: string, path: string, options: LoadConfigOptio
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const doc = docs[0];
   if (doc === undefined || isEmptyDocument(doc)) {
-    throw new ConfigError([{ file: path, line: 1, column: 1, path: '', message: 'the file is empty', hint: `start it with apps: and declare your apps; see schema/cutover.schema.json` }]);
+    throw new ConfigError([
+      {
+        file: path,
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'the file is empty',
+        hint: `start it with apps: and declare your apps; see schema/cutover.schema.json`,
+      },
+    ]);
   }
   const locator = new SourceLocator(doc, lineCounter, path);
   // A trailing `---` with nothing after it is harmless; a second document with content is not.
   const second = docs.slice(1).find((extra) => !isEmptyDocument(extra));
   if (second !== undefined) {
     const { line, column } = locator.positionAt(second.range[0]);
-    throw new ConfigError([{
-      file: path,
-      line,
-      column,
-      path: '',
-      message: 'the file holds more than one YAML document; cutover reads exactly one',
-      hint: 'remove the --- separator and merge the documents into one',
-    }]);
+    throw new ConfigError([
+      {
+        file: path,
+        line,
+        column,
+        path: '',
+        message: 'the file holds more than one YAML document; cutover reads exactly one',
+        hint: 'remove the --- separator and merge the documents into one',
+      },
+    ]);
   }
   if (doc.errors.length > 0) throw new ConfigError(sortProblems(doc.errors.map((error) => yamlProblem(doc, text, error, locator))));
 
@@ -92,7 +103,12 @@ export function parseConfig(text: string, path: string, options: LoadConfigOptio
   const findings = [...(result.success ? [] : describeIssues(result.error.issues, configSchema)), ...checkConfig(raw)];
   problems.push(...findings.map((finding) => locateFinding(finding, locator)));
   if (problems.length > 0 || !result.success) throw new ConfigError(sortProblems(dedupe(problems)));
-  const sourced = resolveEnvSources(result.data, resolveConfig(result.data, resolve(path)), options.environment ?? process.env, options.shouldReadAppEnv ?? true);
+  const sourced = resolveEnvSources(
+    result.data,
+    resolveConfig(result.data, resolve(path)),
+    options.environment ?? process.env,
+    options.shouldReadAppEnv ?? true,
+  );
   if (sourced.findings.length > 0) throw new ConfigError(sortProblems(dedupe(sourced.findings.map((finding) => locateFinding(finding, locator)))));
   return sourced.config;
 }
@@ -114,11 +130,19 @@ function yamlProblem(doc: Document, text: string, error: YAMLError, locator: Sou
   const problem = { file, line, column, path: formatKeyPath(keyPath) };
   switch (error.code) {
     case 'DUPLICATE_KEY':
-      return { ...problem, message: `the key "${String(keyPath[keyPath.length - 1] ?? '')}" appears twice in this mapping`, hint: 'a YAML mapping cannot repeat a key; remove or merge one of them' };
+      return {
+        ...problem,
+        message: `the key "${String(keyPath[keyPath.length - 1] ?? '')}" appears twice in this mapping`,
+        hint: 'a YAML mapping cannot repeat a key; remove or merge one of them',
+      };
     case 'TAB_AS_INDENT':
       return { ...problem, message: 'tabs are not allowed as indentation in YAML', hint: 'indent with spaces, e.g. two per level' };
     default:
-      return { ...problem, message: `invalid YAML: ${lowerFirst(error.message)}`, hint: 'check the indentation, quotes and brackets on and just before this line' };
+      return {
+        ...problem,
+        message: `invalid YAML: ${lowerFirst(error.message)}`,
+        hint: 'check the indentation, quotes and brackets on and just before this line',
+      };
   }
 }
 
@@ -199,7 +223,14 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
 
 function tooLarge(path: string, bytes: number): ConfigProblem {
   const mib = (bytes / MAX_CONFIG_BYTES).toFixed(1);
-  return { file: path, line: 0, column: 0, path: '', message: `the file is ${mib} MiB; the limit is ${MAX_CONFIG_BYTES / 1_048_576} MiB`, hint: 'a cutover config is a few kilobytes; check that this is the right file' };
+  return {
+    file: path,
+    line: 0,
+    column: 0,
+    path: '',
+    message: `the file is ${mib} MiB; the limit is ${MAX_CONFIG_BYTES / 1_048_576} MiB`,
+    hint: 'a cutover config is a few kilobytes; check that this is the right file',
+  };
 }
 
 function unreadable(path: string, error: unknown): ConfigProblem {
@@ -219,4 +250,3 @@ function unreadable(path: string, error: unknown): ConfigProblem {
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
-

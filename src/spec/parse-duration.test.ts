@@ -71,7 +71,14 @@ describe('parseDuration', () => {
 
 describe('formatDuration', () => {
   it('writes milliseconds back in the largest units, and parses back to the same value', () => {
-    for (const [ms, text] of [[0, '0s'], [500, '500ms'], [30_000, '30s'], [90_000, '1m30s'], [600_000, '10m'], [3_723_004, '1h2m3s4ms']] as const) {
+    for (const [ms, text] of [
+      [0, '0s'],
+      [500, '500ms'],
+      [30_000, '30s'],
+      [90_000, '1m30s'],
+      [600_000, '10m'],
+      [3_723_004, '1h2m3s4ms'],
+    ] as const) {
       assert.equal(formatDuration(ms), text);
       assert.equal(parseDuration(text), ms);
     }

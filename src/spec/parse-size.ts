@@ -31,8 +31,10 @@ export function parseSize(value: string | number): number {
     if (!match) throw new InputError(SIZE_INVALID, `expected a size such as 16KiB, got ${describeValue(value)}`, { hint: SIZE_HINT });
     bytes = Number(match[1]) * UNIT_BYTES[match[2] ?? 'B']!;
   }
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InputError(SIZE_INVALID, `expected a whole number of bytes ≥ 0, got ${describeValue(value)}`, { hint: SIZE_HINT });
-  if (bytes > MAX_SIZE_BYTES) throw new InputError(SIZE_INVALID, `${describeValue(value)} is larger than the 1GiB×1024 limit`, { hint: 'write at most 1024GiB' });
+  if (!Number.isSafeInteger(bytes) || bytes < 0)
+    throw new InputError(SIZE_INVALID, `expected a whole number of bytes ≥ 0, got ${describeValue(value)}`, { hint: SIZE_HINT });
+  if (bytes > MAX_SIZE_BYTES)
+    throw new InputError(SIZE_INVALID, `${describeValue(value)} is larger than the 1GiB×1024 limit`, { hint: 'write at most 1024GiB' });
   return bytes;
 }
 

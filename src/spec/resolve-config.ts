@@ -1,5 +1,20 @@
 import { dirname, resolve } from 'node:path';
-import { HOOK_POINTS, type AppSpec, type HookSpec, type HooksSpec, type BlueGreenSpec, type RouterSpec, type RuntimeSpec, type CanarySpec, type CanaryStep, type CountOrPercent, type CutoverConfig, type ProxySpec, type StrategySpec, type AnalysisTemplateSpec } from '../model/spec.js';
+import {
+  HOOK_POINTS,
+  type AppSpec,
+  type HookSpec,
+  type HooksSpec,
+  type BlueGreenSpec,
+  type RouterSpec,
+  type RuntimeSpec,
+  type CanarySpec,
+  type CanaryStep,
+  type CountOrPercent,
+  type CutoverConfig,
+  type ProxySpec,
+  type StrategySpec,
+  type AnalysisTemplateSpec,
+} from '../model/spec.js';
 import type { RawApp, RawConfig, RawProxy } from './config-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -61,7 +76,11 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
   const configDir = dirname(configPath);
   return {
     path: configPath,
-    apps: Object.entries(raw.apps).map(([name, app]) => ({ ...resolveApp(name, app, configDir), router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir), ...resolveRuntime(app.runtime, configDir) })),
+    apps: Object.entries(raw.apps).map(([name, app]) => ({
+      ...resolveApp(name, app, configDir),
+      router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir),
+      ...resolveRuntime(app.runtime, configDir),
+    })),
     metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
     proxy: resolveProxy(raw.proxy),
   };
@@ -114,7 +133,12 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     ...(app.outlierDetection === undefined ? {} : { outlierDetection: resolveOutlierDetection(app.outlierDetection) }),
     ...(app.longLived === undefined
       ? {}
-      : { longLived: { drain: app.longLived.drain ?? DEFAULT_LONG_LIVED_DRAIN, timeoutMs: durationMs(app.longLived.timeout, durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)) } }),
+      : {
+          longLived: {
+            drain: app.longLived.drain ?? DEFAULT_LONG_LIVED_DRAIN,
+            timeoutMs: durationMs(app.longLived.timeout, durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)),
+          },
+        }),
   };
 }
 
@@ -178,14 +202,16 @@ const DEFAULT_KUBERNETES_LISTEN_HOST = '0.0.0.0';
 function resolveRuntime(raw: RawApp['runtime'], configDir: string): { runtime?: RuntimeSpec } {
   const kubernetes = raw?.kubernetes;
   if (!kubernetes) return {};
-  return { runtime: {
-    kind: 'kubernetes',
-    context: kubernetes.context ?? null,
-    namespace: kubernetes.namespace ?? null,
-    image: kubernetes.image,
-    port: kubernetes.port,
-    podTemplate: kubernetes.podTemplate === undefined ? null : resolve(configDir, kubernetes.podTemplate),
-  } };
+  return {
+    runtime: {
+      kind: 'kubernetes',
+      context: kubernetes.context ?? null,
+      namespace: kubernetes.namespace ?? null,
+      image: kubernetes.image,
+      port: kubernetes.port,
+      podTemplate: kubernetes.podTemplate === undefined ? null : resolve(configDir, kubernetes.podTemplate),
+    },
+  };
 }
 
 function resolveRouter(app: string, raw: RawConfig['router'], configDir: string): RouterSpec {

@@ -31,7 +31,10 @@ describe('values from outside cutover.yaml (issue 22)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('${NAME} in run.env comes from the environment of the command; $${NAME} stays literal', () => {
-    const config = loadConfig(write('cutover.yaml', app('env: { DATABASE_URL: "postgres://app:${DB_PASSWORD}@db/app", LITERAL: "$${HOME}" }\nsecrets: [DATABASE_URL]')), { environment: { DB_PASSWORD: 's3cret' } });
+    const config = loadConfig(
+      write('cutover.yaml', app('env: { DATABASE_URL: "postgres://app:${DB_PASSWORD}@db/app", LITERAL: "$${HOME}" }\nsecrets: [DATABASE_URL]')),
+      { environment: { DB_PASSWORD: 's3cret' } },
+    );
     const run = config.apps[0]!.run;
     assert.deepEqual(run.env, { DATABASE_URL: 'postgres://app:s3cret@db/app', LITERAL: '${HOME}' });
     assert.deepEqual(run.secrets, ['DATABASE_URL']);
@@ -39,7 +42,9 @@ describe('values from outside cutover.yaml (issue 22)', () => {
   });
 
   test('an unset ${NAME} is a problem at its key, naming the variable and not any value', () => {
-    assert.deepEqual(problemsOf(app('env: { TOKEN: "${API_TOKEN}" }')), ['6:apps.web.run.env.TOKEN: ${API_TOKEN} is not set in the environment of this command']);
+    assert.deepEqual(problemsOf(app('env: { TOKEN: "${API_TOKEN}" }')), [
+      '6:apps.web.run.env.TOKEN: ${API_TOKEN} is not set in the environment of this command',
+    ]);
   });
 
   test('envFile is read relative to the config; its names are secret; inheritEnv is kept sorted', () => {
@@ -55,20 +60,39 @@ describe('values from outside cutover.yaml (issue 22)', () => {
     assert.match(problemsOf(app('envFile: missing.env'))[0]!, /apps\.web\.run\.envFile: cannot read the env file .*missing\.env: it does not exist/);
     write('bad.env', 'GOOD=1\nnot a line with s3cret\nPORT=9\nVERSION=2\n');
     const problems = problemsOf(app('envFile: bad.env\nenv: { VERSION: "1" }\nsecrets: [NOPE]'));
-    assert.ok(problems.some((p) => /bad\.env:2: expected NAME=value$/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /bad\.env:3: PORT is reserved/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /apps\.web\.run\.env\.VERSION: VERSION is set both here and in .*bad\.env \(line 4\)/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /apps\.web\.run\.secrets\.0: run\.secrets names NOPE/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /bad\.env:2: expected NAME=value$/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /bad\.env:3: PORT is reserved/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /apps\.web\.run\.env\.VERSION: VERSION is set both here and in .*bad\.env \(line 4\)/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /apps\.web\.run\.secrets\.0: run\.secrets names NOPE/.test(p)),
+      problems.join('\n'),
+    );
     assert.ok(problems.every((p) => !p.includes('s3cret')));
   });
 
   test('a kubernetes app refuses envFile and secrets: the state kept on the cluster would hold them', () => {
-    const problems = problemsOf('apps:\n  web:\n    listen: 8081\n    run: { command: [node, server.js], secrets: [A], env: { A: "1" } }\n    runtime:\n      kubernetes: { image: registry.example/api:2.0.0, port: 3000 }\n');
-    assert.ok(problems.some((p) => /run\.secrets is not supported with the kubernetes runtime/.test(p)), problems.join('\n'));
+    const problems = problemsOf(
+      'apps:\n  web:\n    listen: 8081\n    run: { command: [node, server.js], secrets: [A], env: { A: "1" } }\n    runtime:\n      kubernetes: { image: registry.example/api:2.0.0, port: 3000 }\n',
+    );
+    assert.ok(
+      problems.some((p) => /run\.secrets is not supported with the kubernetes runtime/.test(p)),
+      problems.join('\n'),
+    );
   });
 
   test('metrics.token takes ${NAME} from the environment', () => {
-    const config = loadConfig(write('cutover.yaml', app('env: {}', 'metrics: { token: "${METRICS_TOKEN}" }\n')), { environment: { METRICS_TOKEN: 'a-long-metrics-token-123' } });
+    const config = loadConfig(write('cutover.yaml', app('env: {}', 'metrics: { token: "${METRICS_TOKEN}" }\n')), {
+      environment: { METRICS_TOKEN: 'a-long-metrics-token-123' },
+    });
     assert.equal(config.metrics?.token, 'a-long-metrics-token-123');
     assert.ok(problemsOf(app('env: {}', 'metrics: { token: short }\n'))[0]!.includes('at least 16 characters'));
   });
@@ -76,8 +100,17 @@ describe('values from outside cutover.yaml (issue 22)', () => {
 
 describe('parseDotenv', () => {
   test('reads NAME=value lines, export, comments, quotes and escapes; problems name the line only', () => {
-    const { entries, problems } = parseDotenv("\uFEFFA=1\n  # note\nexport B = two words # c\nC='x # y'\nD=\"l1\nl2\"\nE=\nF=\"open\n");
-    assert.deepEqual(entries.map((e) => [e.name, e.value, e.line]), [['A', '1', 1], ['B', 'two words', 3], ['C', 'x # y', 4], ['D', 'l1\nl2', 5], ['E', '', 7]]);
+    const { entries, problems } = parseDotenv('\uFEFFA=1\n  # note\nexport B = two words # c\nC=\'x # y\'\nD="l1\nl2"\nE=\nF="open\n');
+    assert.deepEqual(
+      entries.map((e) => [e.name, e.value, e.line]),
+      [
+        ['A', '1', 1],
+        ['B', 'two words', 3],
+        ['C', 'x # y', 4],
+        ['D', 'l1\nl2', 5],
+        ['E', '', 7],
+      ],
+    );
     assert.deepEqual(problems, [{ line: 8, message: 'the value of F has no closing "' }]);
   });
 });

@@ -24,7 +24,12 @@ export type SourceEnvironment = Readonly<Record<string, string | undefined>>;
  * resolveEnvSources(raw, config, { DB_PASSWORD: 's3cret' }, true).config.apps[0].run.env.DATABASE_URL;
  * // 'postgres://app:s3cret@db/app' for DATABASE_URL: postgres://app:${DB_PASSWORD}@db/app
  */
-export function resolveEnvSources(raw: RawConfig, config: CutoverConfig, environment: SourceEnvironment, shouldReadAppEnv = true): { config: CutoverConfig; findings: Finding[] } {
+export function resolveEnvSources(
+  raw: RawConfig,
+  config: CutoverConfig,
+  environment: SourceEnvironment,
+  shouldReadAppEnv = true,
+): { config: CutoverConfig; findings: Finding[] } {
   const findings: Finding[] = [];
   const configDir = dirname(config.path);
   const apps = shouldReadAppEnv ? config.apps.map((spec) => resolveApp(spec, raw.apps[spec.name]!, configDir, environment, findings)) : config.apps;
@@ -42,7 +47,12 @@ function resolveApp(spec: AppSpec, raw: RawApp, configDir: string, environment: 
   if (spec.runtime?.kind === 'kubernetes') {
     for (const key of ['envFile', 'secrets', 'inheritEnv'] as const) {
       if (run?.[key] !== undefined) {
-        findings.push({ path: at(key), at: 'key', message: `run.${key} is not supported with the kubernetes runtime: pods take their environment from the pod template`, hint: 'give pods their secrets from a Kubernetes Secret in runtime.kubernetes.podTemplate' });
+        findings.push({
+          path: at(key),
+          at: 'key',
+          message: `run.${key} is not supported with the kubernetes runtime: pods take their environment from the pod template`,
+          hint: 'give pods their secrets from a Kubernetes Secret in runtime.kubernetes.podTemplate',
+        });
       }
     }
     return spec;
@@ -54,7 +64,12 @@ function resolveApp(spec: AppSpec, raw: RawApp, configDir: string, environment: 
     const file = resolve(configDir, run.envFile);
     for (const entry of readEnvFile(file, at('envFile'), findings)) {
       if (entry.name in env) {
-        findings.push({ path: at('env', entry.name), at: 'key', message: `${entry.name} is set both here and in ${file} (line ${entry.line})`, hint: 'keep one of them' });
+        findings.push({
+          path: at('env', entry.name),
+          at: 'key',
+          message: `${entry.name} is set both here and in ${file} (line ${entry.line})`,
+          hint: 'keep one of them',
+        });
         continue;
       }
       env[entry.name] = entry.value;
@@ -62,7 +77,13 @@ function resolveApp(spec: AppSpec, raw: RawApp, configDir: string, environment: 
     }
   }
   (run?.secrets ?? []).forEach((name, index) => {
-    if (!(name in env)) findings.push({ path: at('secrets', index), at: 'value', message: `run.secrets names ${name}, which neither run.env nor run.envFile sets`, hint: 'check the spelling, or remove it' });
+    if (!(name in env))
+      findings.push({
+        path: at('secrets', index),
+        at: 'value',
+        message: `run.secrets names ${name}, which neither run.env nor run.envFile sets`,
+        hint: 'check the spelling, or remove it',
+      });
   });
   return {
     ...spec,
@@ -81,7 +102,12 @@ function expand(text: string, environment: SourceEnvironment, path: (string | nu
     if (escape === '$') return whole.slice(1);
     const value = environment[name];
     if (value !== undefined) return value;
-    findings.push({ path, at: 'value', message: `\${${name}} is not set in the environment of this command`, hint: `set ${name} before running cutover (a CI job's secret variable, for example), or write $\${${name}} for a literal \${${name}}` });
+    findings.push({
+      path,
+      at: 'value',
+      message: `\${${name}} is not set in the environment of this command`,
+      hint: `set ${name} before running cutover (a CI job's secret variable, for example), or write $\${${name}} for a literal \${${name}}`,
+    });
     return whole;
   });
 }
@@ -90,18 +116,35 @@ function readEnvFile(file: string, path: (string | number)[], findings: Finding[
   let text: string;
   try {
     if (fs.statSync(file).size > MAX_ENV_FILE_BYTES) {
-      findings.push({ path, at: 'value', message: `the env file ${file} is over ${MAX_ENV_FILE_BYTES / 1024 / 1024} MiB`, hint: 'check that this is the right file' });
+      findings.push({
+        path,
+        at: 'value',
+        message: `the env file ${file} is over ${MAX_ENV_FILE_BYTES / 1024 / 1024} MiB`,
+        hint: 'check that this is the right file',
+      });
       return [];
     }
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    findings.push({ path, at: 'value', message: `cannot read the env file ${file}: ${reason}`, hint: 'the path is relative to the config file; create the file, or fix the path' });
+    const reason =
+      code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    findings.push({
+      path,
+      at: 'value',
+      message: `cannot read the env file ${file}: ${reason}`,
+      hint: 'the path is relative to the config file; create the file, or fix the path',
+    });
     return [];
   }
   const { entries, problems } = parseDotenv(text);
-  for (const problem of problems) findings.push({ path, at: 'value', message: `${file}:${problem.line}: ${problem.message}`, hint: 'write NAME=value, one per line; quote values with spaces or #' });
+  for (const problem of problems)
+    findings.push({
+      path,
+      at: 'value',
+      message: `${file}:${problem.line}: ${problem.message}`,
+      hint: 'write NAME=value, one per line; quote values with spaces or #',
+    });
   return entries.filter((entry) => {
     const problem = !ENV_NAME_PATTERN.test(entry.name)
       ? 'is not a valid environment variable name'

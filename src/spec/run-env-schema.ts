@@ -24,7 +24,10 @@ export function runEnvKeys(envName: z.ZodType<string>, hints: z.core.$ZodRegistr
       })
       .register(hints, { expected: 'a file name such as .env', hint: 'write envFile: .env' })
       .optional(),
-    secrets: names('Names in run.env whose values are secret: shown as *** by every command, route, event, report and log line. Values from envFile are secret anyway.', 'DATABASE_URL').optional(),
+    secrets: names(
+      'Names in run.env whose values are secret: shown as *** by every command, route, event, report and log line. Values from envFile are secret anyway.',
+      'DATABASE_URL',
+    ).optional(),
     inheritEnv: names(
       `Names of cutover's own environment an instance gets too. Instances get a clean environment: run.env, envFile, PORT and CUTOVER_*, and from cutover's environment only ${INHERITED_ENV_NAMES.join(', ')} and LC_*, plus these.`,
       'NODE_OPTIONS',
@@ -39,7 +42,8 @@ export function metricsTokenSchema(hints: z.core.$ZodRegistry<FieldHint>) {
     .min(16, { error: 'expected a token of at least 16 characters' })
     .regex(/^\S+$/, { error: 'expected a token without spaces' })
     .meta({
-      description: 'A bearer token Prometheus must send to read /metrics (authorization: { credentials: … } in its scrape config). ${NAME} takes it from the environment of cutover up. Default: none.',
+      description:
+        'A bearer token Prometheus must send to read /metrics (authorization: { credentials: … } in its scrape config). ${NAME} takes it from the environment of cutover up. Default: none.',
       examples: ['${METRICS_TOKEN}'],
     })
     .register(hints, { expected: 'a token of at least 16 characters', hint: 'write token: ${METRICS_TOKEN} and set METRICS_TOKEN for cutover up' })

@@ -35,7 +35,10 @@ export function splitCommand(command: string | readonly string[], shell: boolean
   if (argv.length === 0) throw invalid('the command is empty', `name the program to run and its arguments, ${EXAMPLE}`);
   const first = argv[0] ?? '';
   if (ASSIGNMENT.test(first)) {
-    throw invalid(`the command starts with the variable assignment ${describeValue(first)}, which only a shell understands`, 'set environment variables under run.env instead');
+    throw invalid(
+      `the command starts with the variable assignment ${describeValue(first)}, which only a shell understands`,
+      'set environment variables under run.env instead',
+    );
   }
   if (argv.some((arg) => arg.includes('`'))) {
     throw invalid('the command uses `backticks`, which only a shell understands', SHELL_HINT);
@@ -47,14 +50,20 @@ function argumentOf(entry: ParseEntry, command: string): string | undefined {
   if (typeof entry === 'string') return entry;
   if ('comment' in entry) return undefined;
   if ('pattern' in entry) {
-    throw invalid(`${describeValue(entry.pattern)} is a glob, which only a shell expands`, 'set shell: true to run the command with /bin/sh -c, or quote the pattern to pass it as is');
+    throw invalid(
+      `${describeValue(entry.pattern)} is a glob, which only a shell expands`,
+      'set shell: true to run the command with /bin/sh -c, or quote the pattern to pass it as is',
+    );
   }
   throw invalid(`${describeValue(command)} uses the shell operator "${entry.op}", which only a shell understands`, SHELL_HINT);
 }
 
 function shellCommand(command: string | readonly string[]): string[] {
   if (typeof command !== 'string' && command.length > 1) {
-    throw invalid(`with shell: true the command must be one string, got a list of ${command.length} items`, 'write it as one string, e.g. command: "node server.js | tee app.log", or set shell: false');
+    throw invalid(
+      `with shell: true the command must be one string, got a list of ${command.length} items`,
+      'write it as one string, e.g. command: "node server.js | tee app.log", or set shell: false',
+    );
   }
   const script = typeof command === 'string' ? command : (command[0] ?? '');
   if (script.trim() === '') throw invalid('the command is empty', 'write the shell command as one string, e.g. command: "node server.js | tee app.log"');

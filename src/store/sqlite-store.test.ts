@@ -35,18 +35,56 @@ describe('SqliteStore', () => {
     });
   });
 
-  it('keeps a rollout\'s hooks and skipped points, and one hook run per rollout, point key and index', () => {
+  it("keeps a rollout's hooks and skipped points, and one hook run per rollout, point key and index", () => {
     withStore((store) => {
-      const hooks = { preDeploy: [{ action: { kind: 'command' as const, command: ['true'], shell: false, cwd: '/' }, timeoutMs: 1000, isIdempotent: false }], preTraffic: [], postTraffic: [], onSuccess: [], onFailure: [] };
-      const rollout = store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1, hooks, skippedHooks: ['preTraffic'] });
+      const hooks = {
+        preDeploy: [{ action: { kind: 'command' as const, command: ['true'], shell: false, cwd: '/' }, timeoutMs: 1000, isIdempotent: false }],
+        preTraffic: [],
+        postTraffic: [],
+        onSuccess: [],
+        onFailure: [],
+      };
+      const rollout = store.createRollout({
+        app: 'web',
+        strategy: 'rolling',
+        strategySpec,
+        trigger: 'deploy',
+        fromRevision: null,
+        toRevision: 1,
+        hooks,
+        skippedHooks: ['preTraffic'],
+      });
       assert.deepEqual(store.getRollout(rollout.id)?.hooks, hooks);
       assert.deepEqual(store.getRollout(rollout.id)?.skippedHooks, ['preTraffic']);
-      const run = { rolloutId: rollout.id, app: 'web', point: 'postTraffic' as const, pointKey: 'postTraffic@1', index: 0, description: 'true', state: 'running' as const, attempts: 1, pid: 42, identity: 'x', reason: null, startedAt: 1, endedAt: null };
+      const run = {
+        rolloutId: rollout.id,
+        app: 'web',
+        point: 'postTraffic' as const,
+        pointKey: 'postTraffic@1',
+        index: 0,
+        description: 'true',
+        state: 'running' as const,
+        attempts: 1,
+        pid: 42,
+        identity: 'x',
+        reason: null,
+        startedAt: 1,
+        endedAt: null,
+      };
       store.upsertHookRun(run);
       store.upsertHookRun({ ...run, state: 'succeeded', endedAt: 2 });
       store.upsertHookRun({ ...run, pointKey: 'postTraffic@2' });
-      assert.deepEqual(store.listHookRuns({ rolloutId: rollout.id }).map((r) => [r.pointKey, r.state]), [['postTraffic@1', 'succeeded'], ['postTraffic@2', 'running']]);
-      assert.deepEqual(store.listHookRuns({ app: 'web', states: ['running'] }).map((r) => r.pointKey), ['postTraffic@2']);
+      assert.deepEqual(
+        store.listHookRuns({ rolloutId: rollout.id }).map((r) => [r.pointKey, r.state]),
+        [
+          ['postTraffic@1', 'succeeded'],
+          ['postTraffic@2', 'running'],
+        ],
+      );
+      assert.deepEqual(
+        store.listHookRuns({ app: 'web', states: ['running'] }).map((r) => r.pointKey),
+        ['postTraffic@2'],
+      );
       assert.deepEqual(store.listHookRuns({ app: 'api' }), []);
     });
   });
@@ -63,7 +101,9 @@ describe('SqliteStore', () => {
   it('refuses a second active rollout for the same app, and allows one once the first ended', () => {
     withStore((store) => {
       const first = store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1 });
-      assert.throws(() => store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 2 }), { code: 'ROLLOUT_ALREADY_ACTIVE' });
+      assert.throws(() => store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 2 }), {
+        code: 'ROLLOUT_ALREADY_ACTIVE',
+      });
       store.createRollout({ app: 'api', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: null, toRevision: 1 });
       store.updateRollout(first.id, { phase: 'promoted' });
       const second = store.createRollout({ app: 'web', strategy: 'rolling', strategySpec, trigger: 'deploy', fromRevision: 1, toRevision: 2 });
@@ -71,7 +111,7 @@ describe('SqliteStore', () => {
     });
   });
 
-  it('keeps a rollout\'s strategy settings, step, pause, gate and warm revision, and drops the gate when it ends', () => {
+  it("keeps a rollout's strategy settings, step, pause, gate and warm revision, and drops the gate when it ends", () => {
     withStore((store) => {
       const rollout = store.createRollout({ app: 'web', strategy: 'canary', strategySpec, trigger: 'deploy', fromRevision: 1, toRevision: 2 });
       assert.deepEqual(rollout.strategySpec, strategySpec);
@@ -88,8 +128,14 @@ describe('SqliteStore', () => {
     withStore((store) => {
       store.addRevision('web', spec, 'a');
       assert.deepEqual(store.traffic('web'), []);
-      store.setTraffic('web', [{ revision: 2, weight: 10, instances: 1 }, { revision: 1, weight: 90, instances: 3 }]);
-      assert.deepEqual(store.traffic('web').map((t) => t.weight), [10, 90]);
+      store.setTraffic('web', [
+        { revision: 2, weight: 10, instances: 1 },
+        { revision: 1, weight: 90, instances: 3 },
+      ]);
+      assert.deepEqual(
+        store.traffic('web').map((t) => t.weight),
+        [10, 90],
+      );
     });
   });
 
@@ -105,15 +151,35 @@ describe('SqliteStore', () => {
     withStore((store) => {
       for (let n = 0; n < 10; n++) store.addEvent('web', null, 'note', `event ${n}`);
       const instance = (n: number, state: 'ready' | 'stopped') => ({
-        id: `web-1-${n}`, app: 'web', revision: 1, pid: null, identity: null, rolloutId: null, port: 1000 + n, state, reason: null,
-        logPath: `/logs/web-1-${n}.log`, startedAt: n, readyAt: null, stoppedAt: state === 'stopped' ? n : null,
+        id: `web-1-${n}`,
+        app: 'web',
+        revision: 1,
+        pid: null,
+        identity: null,
+        rolloutId: null,
+        port: 1000 + n,
+        state,
+        reason: null,
+        logPath: `/logs/web-1-${n}.log`,
+        startedAt: n,
+        readyAt: null,
+        stoppedAt: state === 'stopped' ? n : null,
       });
       for (let n = 0; n < 5; n++) store.upsertInstance(instance(n, 'stopped'));
       store.upsertInstance(instance(9, 'ready'));
       const forgotten = store.prune({ keepEvents: 3, keepEndedInstances: 2 });
-      assert.deepEqual(store.listEvents({}).map((e) => e.message), ['event 7', 'event 8', 'event 9']);
+      assert.deepEqual(
+        store.listEvents({}).map((e) => e.message),
+        ['event 7', 'event 8', 'event 9'],
+      );
       assert.deepEqual(forgotten.sort(), ['/logs/web-1-0.log', '/logs/web-1-1.log', '/logs/web-1-2.log']);
-      assert.deepEqual(store.listInstances('web', { includeStopped: true }).map((i) => i.id).sort(), ['web-1-3', 'web-1-4', 'web-1-9']);
+      assert.deepEqual(
+        store
+          .listInstances('web', { includeStopped: true })
+          .map((i) => i.id)
+          .sort(),
+        ['web-1-3', 'web-1-4', 'web-1-9'],
+      );
     });
   });
 
@@ -127,7 +193,10 @@ describe('SqliteStore', () => {
     first.close();
     const second = new SqliteStore(file);
     assert.equal(second.stableRevision('web'), 1);
-    assert.deepEqual(second.listEvents({ app: 'web' }).map((e) => e.message), ['hello']);
+    assert.deepEqual(
+      second.listEvents({ app: 'web' }).map((e) => e.message),
+      ['hello'],
+    );
     second.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -160,7 +229,10 @@ describe('SqliteStore', () => {
       const second = new MeasurementHistory();
       second.restore(store.listMeasurementCursors());
       const delta = second.record(9_000, [{ source: 'w1', endpoints: [endpoint(2, 42, 0), endpoint(1, 5, 0, 'web-1-a')], unrouted: { web: 1 } }]);
-      assert.deepEqual(delta.revisions.map((r) => [r.revision, r.counts[0]]), [[2, 12]]);
+      assert.deepEqual(
+        delta.revisions.map((r) => [r.revision, r.counts[0]]),
+        [[2, 12]],
+      );
     });
   });
 
@@ -176,7 +248,10 @@ describe('SqliteStore', () => {
       now = 100_000;
       store.addTraffic(99_000, live.record(99_000, [{ source: 'w2', endpoints: [endpoint(2, 2, 0)], unrouted: {} }]));
       store.prune({ keepEvents: 10, keepEndedInstances: 10, keepTrafficMs: 50_000 });
-      assert.deepEqual(store.listMeasurementCursors().map((c) => c.source), ['w2']);
+      assert.deepEqual(
+        store.listMeasurementCursors().map((c) => c.source),
+        ['w2'],
+      );
       assert.equal(store.trafficBetween('web', 0, 50_000).revisions.length, 0);
       assert.equal(store.trafficBetween('web', 50_000, 100_000).revisions[0]?.counts[0], 1);
     } finally {

@@ -134,7 +134,10 @@ export const BUSY_TIMEOUT_MS = 5_000;
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
 
-  constructor(path: string, private readonly now: () => number = Date.now) {
+  constructor(
+    path: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -153,10 +156,12 @@ export class SqliteStore implements Store {
       });
     }
     for (let version = current; version < MIGRATIONS.length; version++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
-        this.db.pragma(`user_version = ${version + 1}`);
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(MIGRATIONS[version]!);
+          this.db.pragma(`user_version = ${version + 1}`);
+        })
+        .immediate();
     }
   }
 
@@ -172,7 +177,9 @@ export class SqliteStore implements Store {
 
   setStableRevision(app: string, revision: number | null): void {
     this.db
-      .prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at',
+      )
       .run(app, revision, this.now());
   }
 
@@ -200,14 +207,18 @@ export class SqliteStore implements Store {
   }
 
   addRevision(app: string, spec: AppSpec, specHash: string): RevisionRecord {
-    return this.db.transaction(() => {
-      const latest = this.latestRevision(app);
-      const number = (latest?.number ?? 0) + 1;
-      const createdAt = this.now();
-      this.db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(app, number, JSON.stringify(spec), specHash, createdAt);
-      this.db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
-      return { app, number, spec, specHash, createdAt };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const latest = this.latestRevision(app);
+        const number = (latest?.number ?? 0) + 1;
+        const createdAt = this.now();
+        this.db
+          .prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(app, number, JSON.stringify(spec), specHash, createdAt);
+        this.db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
+        return { app, number, spec, specHash, createdAt };
+      })
+      .immediate();
   }
 
   createRollout(rollout: NewRollout): RolloutRecord {
@@ -263,7 +274,8 @@ export class SqliteStore implements Store {
     const phase = update.phase ?? current.phase;
     const isEnding = phase !== 'progressing' && phase !== 'paused';
     const at = this.now();
-    const pick = <K extends keyof RolloutUpdate & keyof RolloutRecord>(key: K): RolloutRecord[K] => (update[key] === undefined ? current[key] : (update[key] as RolloutRecord[K]));
+    const pick = <K extends keyof RolloutUpdate & keyof RolloutRecord>(key: K): RolloutRecord[K] =>
+      update[key] === undefined ? current[key] : (update[key] as RolloutRecord[K]);
     this.db
       .prepare(
         `UPDATE rollouts SET phase = ?, direction = ?, step = ?, reason = ?, updated_at = ?, ended_at = ?,
@@ -358,7 +370,16 @@ export class SqliteStore implements Store {
 
   listAnalysisRuns(query: { rolloutId: number }): AnalysisRunRecord[] {
     const rows = this.db.prepare('SELECT * FROM analysis_runs WHERE rollout_id = ? ORDER BY rowid').all(query.rolloutId) as AnalysisRunRow[];
-    return rows.map((row) => ({ rolloutId: row.rollout_id, app: row.app, pointKey: row.point_key, template: row.template, state: row.state as AnalysisRunState, reason: row.reason, startedAt: row.started_at, endedAt: row.ended_at }));
+    return rows.map((row) => ({
+      rolloutId: row.rollout_id,
+      app: row.app,
+      pointKey: row.point_key,
+      template: row.template,
+      state: row.state as AnalysisRunState,
+      reason: row.reason,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+    }));
   }
 
   addAnalysisMeasurement(m: AnalysisMeasurementRecord): void {
@@ -432,22 +453,28 @@ export class SqliteStore implements Store {
     if (delta.revisions.length === 0 && delta.unrouted.size === 0 && delta.cursors.length === 0) return;
     const second = Math.floor(atMs / 1000);
     const read = this.db.prepare('SELECT counts, latency_buckets, latency_sum FROM traffic_seconds WHERE app = ? AND second = ? AND revision = ?');
-    const write = this.db.prepare('INSERT OR REPLACE INTO traffic_seconds (app, revision, second, counts, latency_buckets, latency_sum) VALUES (?, ?, ?, ?, ?, ?)');
-    const cursor = this.db.prepare('INSERT INTO measurement_cursors (source, instance, raw, first_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(source, instance) DO UPDATE SET raw = excluded.raw, updated_at = excluded.updated_at');
+    const write = this.db.prepare(
+      'INSERT OR REPLACE INTO traffic_seconds (app, revision, second, counts, latency_buckets, latency_sum) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const cursor = this.db.prepare(
+      'INSERT INTO measurement_cursors (source, instance, raw, first_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(source, instance) DO UPDATE SET raw = excluded.raw, updated_at = excluded.updated_at',
+    );
     const add = (change: RevisionCounts): void => {
       const row = read.get(change.app, second, change.revision) as { counts: string; latency_buckets: string; latency_sum: number } | undefined;
       const merged = row ? { ...change, counts: [...change.counts], latencyBuckets: [...change.latencyBuckets] } : change;
       if (row) addInto(merged, JSON.parse(row.counts) as number[], JSON.parse(row.latency_buckets) as number[], row.latency_sum);
       write.run(change.app, change.revision, second, JSON.stringify(merged.counts), JSON.stringify(merged.latencyBuckets), merged.latencySumSeconds);
     };
-    this.db.transaction(() => {
-      for (const change of delta.revisions) add(change);
-      for (const [app, count] of delta.unrouted) add({ ...emptyCounts(app, UNROUTED_REVISION), counts: [count] });
-      for (const c of delta.cursors) {
-        for (const m of c.endpoints) cursor.run(c.source, m.instance, JSON.stringify(m), atMs, atMs);
-        if (c.unrouted !== null) cursor.run(c.source, '', JSON.stringify(c.unrouted), atMs, atMs);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const change of delta.revisions) add(change);
+        for (const [app, count] of delta.unrouted) add({ ...emptyCounts(app, UNROUTED_REVISION), counts: [count] });
+        for (const c of delta.cursors) {
+          for (const m of c.endpoints) cursor.run(c.source, m.instance, JSON.stringify(m), atMs, atMs);
+          if (c.unrouted !== null) cursor.run(c.source, '', JSON.stringify(c.unrouted), atMs, atMs);
+        }
+      })
+      .immediate();
   }
 
   trafficBetween(app: string, fromMs: number, untilMs: number): { revisions: RevisionCounts[]; unrouted: number } {
@@ -470,7 +497,11 @@ export class SqliteStore implements Store {
   }
 
   listMeasurementCursors(): MeasurementCursor[] {
-    const rows = this.db.prepare('SELECT source, instance, raw FROM measurement_cursors ORDER BY source, instance').all() as { source: string; instance: string; raw: string }[];
+    const rows = this.db.prepare('SELECT source, instance, raw FROM measurement_cursors ORDER BY source, instance').all() as {
+      source: string;
+      instance: string;
+      raw: string;
+    }[];
     const bySource = new Map<string, MeasurementCursor>();
     for (const row of rows) {
       const cursor = bySource.get(row.source) ?? { source: row.source, endpoints: [], unrouted: null };
@@ -496,72 +527,107 @@ export class SqliteStore implements Store {
     }
     if (missing.length === 0 || !newKey) return keys;
     const insert = this.db.prepare('INSERT INTO cluster_rollout_keys (rollout_id, app, key) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
-      for (const id of missing) {
-        const key = newKey();
-        insert.run(id, app, key);
-        keys.set(id, key);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const id of missing) {
+          const key = newKey();
+          insert.run(id, app, key);
+          keys.set(id, key);
+        }
+      })
+      .immediate();
     return keys;
   }
 
   importClusterState(state: ClusterAppState): ClusterImport {
-    return this.db.transaction(() => {
-      const { app } = state;
-      const result: ClusterImport = { revisions: 0, rollouts: 0, superseded: [] };
-      const replaced = new Set<number>();
-      const upsertRevision = this.db.prepare(
-        `INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)
+    return this.db
+      .transaction(() => {
+        const { app } = state;
+        const result: ClusterImport = { revisions: 0, rollouts: 0, superseded: [] };
+        const replaced = new Set<number>();
+        const upsertRevision = this.db.prepare(
+          `INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(app, number) DO UPDATE SET spec = excluded.spec, spec_hash = excluded.spec_hash, created_at = excluded.created_at`,
-      );
-      for (const revision of state.revisions) {
-        const local = this.getRevision(app, revision.number);
-        if (local?.specHash === revision.specHash) continue;
-        if (local) replaced.add(revision.number);
-        upsertRevision.run(app, revision.number, JSON.stringify(revision.spec), revision.specHash, revision.createdAt);
-        result.revisions++;
-      }
-      this.db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at').run(app, state.stableRevision, this.now());
+        );
+        for (const revision of state.revisions) {
+          const local = this.getRevision(app, revision.number);
+          if (local?.specHash === revision.specHash) continue;
+          if (local) replaced.add(revision.number);
+          upsertRevision.run(app, revision.number, JSON.stringify(revision.spec), revision.specHash, revision.createdAt);
+          result.revisions++;
+        }
+        this.db
+          .prepare(
+            'INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET stable_revision = excluded.stable_revision, updated_at = excluded.updated_at',
+          )
+          .run(app, state.stableRevision, this.now());
 
-      const idOfKey = this.db.prepare('SELECT rollout_id FROM cluster_rollout_keys WHERE app = ? AND key = ?');
-      const localId = (key: string): number | undefined => (idOfKey.get(app, key) as { rollout_id: number } | undefined)?.rollout_id;
-      const localActive = this.activeRollout(app);
-      if (localActive) {
-        const reason = supersedingReason(localActive, state, replaced, (key) => localId(key) === localActive.id);
-        if (reason) {
-          this.updateRollout(localActive.id, { phase: 'failed', reason: `${reason}; deploy again` });
-          result.superseded.push({ rolloutId: localActive.id, reason });
+        const idOfKey = this.db.prepare('SELECT rollout_id FROM cluster_rollout_keys WHERE app = ? AND key = ?');
+        const localId = (key: string): number | undefined => (idOfKey.get(app, key) as { rollout_id: number } | undefined)?.rollout_id;
+        const localActive = this.activeRollout(app);
+        if (localActive) {
+          const reason = supersedingReason(localActive, state, replaced, (key) => localId(key) === localActive.id);
+          if (reason) {
+            this.updateRollout(localActive.id, { phase: 'failed', reason: `${reason}; deploy again` });
+            result.superseded.push({ rolloutId: localActive.id, reason });
+          }
         }
-      }
-      const insertKey = this.db.prepare('INSERT INTO cluster_rollout_keys (rollout_id, app, key) VALUES (?, ?, ?)');
-      for (const rollout of state.rollouts) {
-        const known = localId(rollout.key);
-        const current = known === undefined ? null : this.getRollout(known);
-        const isSame = current !== null && current.updatedAt === rollout.updatedAt && current.phase === rollout.phase;
-        const id = current ? current.id : this.writeRolloutRow(rollout, null);
-        if (!current) insertKey.run(id, app, rollout.key);
-        else if (!isSame) this.writeRolloutRow(rollout, id);
-        if (!isSame) result.rollouts++;
-        for (const run of rollout.hookRuns) {
-          // A hook that was running elsewhere is not this machine's process: the rollout holds at its gate, as after a crash.
-          const isElsewhere = run.state === 'running';
-          this.upsertHookRun({ ...run, rolloutId: id, pid: null, identity: null, ...(isElsewhere ? { state: 'interrupted', reason: 'it was running on another cutover when that one stopped driving the app' } : {}) });
+        const insertKey = this.db.prepare('INSERT INTO cluster_rollout_keys (rollout_id, app, key) VALUES (?, ?, ?)');
+        for (const rollout of state.rollouts) {
+          const known = localId(rollout.key);
+          const current = known === undefined ? null : this.getRollout(known);
+          const isSame = current !== null && current.updatedAt === rollout.updatedAt && current.phase === rollout.phase;
+          const id = current ? current.id : this.writeRolloutRow(rollout, null);
+          if (!current) insertKey.run(id, app, rollout.key);
+          else if (!isSame) this.writeRolloutRow(rollout, id);
+          if (!isSame) result.rollouts++;
+          for (const run of rollout.hookRuns) {
+            // A hook that was running elsewhere is not this machine's process: the rollout holds at its gate, as after a crash.
+            const isElsewhere = run.state === 'running';
+            this.upsertHookRun({
+              ...run,
+              rolloutId: id,
+              pid: null,
+              identity: null,
+              ...(isElsewhere ? { state: 'interrupted', reason: 'it was running on another cutover when that one stopped driving the app' } : {}),
+            });
+          }
+          for (const run of rollout.analysisRuns) this.upsertAnalysisRun({ ...run, rolloutId: id });
         }
-        for (const run of rollout.analysisRuns) this.upsertAnalysisRun({ ...run, rolloutId: id });
-      }
-      return result;
-    }).immediate();
+        return result;
+      })
+      .immediate();
   }
 
   /** Writes every column of a rollout from the cluster: over row `id`, or as a new row (returns its id). */
   private writeRolloutRow(r: ClusterRollout, id: number | null): number {
     const values = [
-      r.app, r.strategy, r.strategySpec ? JSON.stringify(r.strategySpec) : null, r.trigger, r.fromRevision, r.toRevision, r.phase, r.direction, r.step, r.reason,
-      r.startedAt, r.updatedAt, r.endedAt, r.stepIndex, r.stepStartedAt, r.pausedAt, r.gate, r.warmRevision, r.warmUntil,
-      r.hooks ? JSON.stringify(r.hooks) : null, JSON.stringify(r.skippedHooks), r.analysis ? JSON.stringify(r.analysis) : null, r.report === null ? null : JSON.stringify(r.report),
+      r.app,
+      r.strategy,
+      r.strategySpec ? JSON.stringify(r.strategySpec) : null,
+      r.trigger,
+      r.fromRevision,
+      r.toRevision,
+      r.phase,
+      r.direction,
+      r.step,
+      r.reason,
+      r.startedAt,
+      r.updatedAt,
+      r.endedAt,
+      r.stepIndex,
+      r.stepStartedAt,
+      r.pausedAt,
+      r.gate,
+      r.warmRevision,
+      r.warmUntil,
+      r.hooks ? JSON.stringify(r.hooks) : null,
+      JSON.stringify(r.skippedHooks),
+      r.analysis ? JSON.stringify(r.analysis) : null,
+      r.report === null ? null : JSON.stringify(r.report),
     ];
-    const columns = 'app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, reason, started_at, updated_at, ended_at, step_index, step_started_at, paused_at, gate, warm_revision, warm_until, hooks_spec, skipped_hooks, analysis_spec, report';
+    const columns =
+      'app, strategy, strategy_spec, trigger, from_revision, to_revision, phase, direction, step, reason, started_at, updated_at, ended_at, step_index, step_started_at, paused_at, gate, warm_revision, warm_until, hooks_spec, skipped_hooks, analysis_spec, report';
     if (id !== null) {
       this.db.prepare(`UPDATE rollouts SET (${columns}) = (${values.map(() => '?').join(', ')}) WHERE id = ?`).run(...values, id);
       return id;
@@ -570,21 +636,25 @@ export class SqliteStore implements Store {
   }
 
   prune(limits: { keepEvents: number; keepEndedInstances: number; keepTrafficMs?: number }): string[] {
-    return this.db.transaction(() => {
-      if (limits.keepTrafficMs !== undefined) {
-        const before = this.now() - limits.keepTrafficMs;
-        this.db.prepare('DELETE FROM traffic_seconds WHERE second < ?').run(Math.floor(before / 1000));
-        this.db.prepare('DELETE FROM measurement_cursors WHERE source IN (SELECT source FROM measurement_cursors GROUP BY source HAVING MAX(updated_at) < ?)').run(before);
-      }
-      this.db.prepare('DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)').run(limits.keepEvents);
-      const ended = `state IN ('stopped', 'failed') AND stopped_at IS NOT NULL`;
-      const forgotten = this.db
-        .prepare(`SELECT id, log_path FROM instances WHERE ${ended} ORDER BY stopped_at DESC LIMIT -1 OFFSET ?`)
-        .all(limits.keepEndedInstances) as { id: string; log_path: string }[];
-      const remove = this.db.prepare('DELETE FROM instances WHERE id = ?');
-      for (const row of forgotten) remove.run(row.id);
-      return forgotten.map((row) => row.log_path);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (limits.keepTrafficMs !== undefined) {
+          const before = this.now() - limits.keepTrafficMs;
+          this.db.prepare('DELETE FROM traffic_seconds WHERE second < ?').run(Math.floor(before / 1000));
+          this.db
+            .prepare('DELETE FROM measurement_cursors WHERE source IN (SELECT source FROM measurement_cursors GROUP BY source HAVING MAX(updated_at) < ?)')
+            .run(before);
+        }
+        this.db.prepare('DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)').run(limits.keepEvents);
+        const ended = `state IN ('stopped', 'failed') AND stopped_at IS NOT NULL`;
+        const forgotten = this.db
+          .prepare(`SELECT id, log_path FROM instances WHERE ${ended} ORDER BY stopped_at DESC LIMIT -1 OFFSET ?`)
+          .all(limits.keepEndedInstances) as { id: string; log_path: string }[];
+        const remove = this.db.prepare('DELETE FROM instances WHERE id = ?');
+        for (const row of forgotten) remove.run(row.id);
+        return forgotten.map((row) => row.log_path);
+      })
+      .immediate();
   }
 
   close(): void {
@@ -665,12 +735,19 @@ function toInstance(row: InstanceRow): InstanceRecord {
  * Why the cluster's state overrules a local active rollout, or null when it may go on: the
  * cluster runs another rollout, or its stable revision or the target's spec moved meanwhile.
  */
-function supersedingReason(local: RolloutRecord, state: ClusterAppState, replacedRevisions: ReadonlySet<number>, isLocal: (key: string) => boolean): string | null {
+function supersedingReason(
+  local: RolloutRecord,
+  state: ClusterAppState,
+  replacedRevisions: ReadonlySet<number>,
+  isLocal: (key: string) => boolean,
+): string | null {
   const mine = state.rollouts.find((r) => isLocal(r.key));
   if (mine) return null; // The cluster knows this rollout: the import brings its progress.
   const active = state.rollouts.find((r) => r.phase === 'progressing' || r.phase === 'paused');
-  if (active) return `another cutover drives rollout ${active.key} (revision ${active.fromRevision ?? '-'} → ${active.toRevision}) of "${local.app}" on the cluster`;
-  if (local.fromRevision !== state.stableRevision) return `the cluster's stable revision of "${local.app}" is ${state.stableRevision ?? 'none'} now, not ${local.fromRevision ?? 'none'}: another cutover drove the app meanwhile`;
+  if (active)
+    return `another cutover drives rollout ${active.key} (revision ${active.fromRevision ?? '-'} → ${active.toRevision}) of "${local.app}" on the cluster`;
+  if (local.fromRevision !== state.stableRevision)
+    return `the cluster's stable revision of "${local.app}" is ${state.stableRevision ?? 'none'} now, not ${local.fromRevision ?? 'none'}: another cutover drove the app meanwhile`;
   if (replacedRevisions.has(local.toRevision)) return `revision ${local.toRevision} of "${local.app}" is another spec on the cluster`;
   return null;
 }

@@ -17,7 +17,9 @@ export function lowSpaceReason(dataDir: string): string | null {
   try {
     const stats = fs.statfsSync(dataDir);
     const free = stats.bavail * stats.bsize;
-    return free < MIN_FREE_BYTES ? `the disk holding ${dataDir} is full (${Math.floor(free / 1024)} KiB free, cutover needs ${MIN_FREE_BYTES / 1024} KiB)` : null;
+    return free < MIN_FREE_BYTES
+      ? `the disk holding ${dataDir} is full (${Math.floor(free / 1024)} KiB free, cutover needs ${MIN_FREE_BYTES / 1024} KiB)`
+      : null;
   } catch {
     return null;
   }

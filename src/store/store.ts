@@ -263,7 +263,11 @@ export interface Store {
 
 /** The error for a second rollout of an app while one is progressing or paused. */
 export function rolloutAlreadyActive(active: RolloutRecord): CutoverError {
-  return new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${active.app}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`, {
-    hint: `Wait for it to finish (cutover status ${active.app}), or stop it with: cutover rollback ${active.app}`,
-  });
+  return new CutoverError(
+    'ROLLOUT_ALREADY_ACTIVE',
+    `app "${active.app}" already has rollout ${active.id} ${active.phase} (revision ${active.fromRevision ?? '-'} → ${active.toRevision})`,
+    {
+      hint: `Wait for it to finish (cutover status ${active.app}), or stop it with: cutover rollback ${active.app}`,
+    },
+  );
 }

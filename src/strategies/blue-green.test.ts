@@ -19,7 +19,18 @@ const starting = (id: string, revision: number): ObservedInstance => ({ id, revi
 const blue3 = [ready('b1', 1), ready('b2', 1), ready('b3', 1)];
 
 function plan(overrides: Partial<BlueGreenInput>) {
-  return planBlueGreen({ app: 'web', replicas: 3, blueGreen: spec(), blue: 1, green: 2, instances: blue3, stepIndex: BLUE_GREEN_PREVIEW_STEP, isPaused: false, nowMs: 1_000, ...overrides });
+  return planBlueGreen({
+    app: 'web',
+    replicas: 3,
+    blueGreen: spec(),
+    blue: 1,
+    green: 2,
+    instances: blue3,
+    stepIndex: BLUE_GREEN_PREVIEW_STEP,
+    isPaused: false,
+    nowMs: 1_000,
+    ...overrides,
+  });
 }
 
 describe('planBlueGreen', () => {
@@ -27,7 +38,10 @@ describe('planBlueGreen', () => {
     const p = plan({});
     assert.deepEqual(p.starts, [{ revision: 2, count: 3 }]);
     assert.deepEqual(p.stopIds, []);
-    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 0 }, { revision: 1, weight: 100 }]);
+    assert.deepEqual(p.traffic.weights, [
+      { revision: 2, weight: 0 },
+      { revision: 1, weight: 100 },
+    ]);
     assert.equal(p.isComplete, false);
     assert.equal(p.gate, null);
     assert.equal(p.isWaiting, false, 'starting green is progress the deadline watches');
@@ -109,7 +123,10 @@ describe('planBlueGreen with hooks', () => {
     const p = plan({ instances: [...blue3, ...green3], hooks: pending });
     assert.equal(p.hookPoint, 'preTraffic');
     assert.equal(p.gate, null, 'no gate before the hooks passed');
-    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 0 }, { revision: 1, weight: 100 }]);
+    assert.deepEqual(p.traffic.weights, [
+      { revision: 2, weight: 0 },
+      { revision: 1, weight: 100 },
+    ]);
     assert.equal(p.traffic.routes.length, 1, 'preview traffic reaches green meanwhile');
     assert.equal(plan({ instances: [...blue3, ...green3], hooks: { ...pending, isTrafficAllowed: true } }).gate !== null, true);
   });
@@ -119,7 +136,10 @@ describe('planBlueGreen with hooks', () => {
     const promoted = plan({ instances: [...blue3, ...green3], stepIndex: BLUE_GREEN_SWITCH_STEP, hooks: pending });
     assert.equal(promoted.hookPoint, 'preTraffic');
     assert.equal(promoted.isComplete, false);
-    assert.deepEqual(promoted.traffic.weights, [{ revision: 2, weight: 0 }, { revision: 1, weight: 100 }]);
+    assert.deepEqual(promoted.traffic.weights, [
+      { revision: 2, weight: 0 },
+      { revision: 1, weight: 100 },
+    ]);
   });
 
   it('switches, then waits for postTraffic before it completes', () => {

@@ -61,29 +61,58 @@ export function planBlueGreen(input: BlueGreenInput): StrategyPlan {
     mirror: null,
   };
   const base = { starts, stopIds, traffic: previewTraffic, isComplete: false, gate: null, isWaiting: false, hookPoint: null };
-  const awaitingPreTraffic = { ...base, stepIndex, step: `green (revision ${green}) ready for preview; waiting for preTraffic hooks`, isWaiting: true, hookPoint: 'preTraffic' as const };
+  const awaitingPreTraffic = {
+    ...base,
+    stepIndex,
+    step: `green (revision ${green}) ready for preview; waiting for preTraffic hooks`,
+    isWaiting: true,
+    hookPoint: 'preTraffic' as const,
+  };
 
   if (stepIndex === BLUE_GREEN_PREVIEW_STEP) {
-    if (greenReady < previewCount) return { ...base, stepIndex, step: `green (revision ${green}) ${greenReady}/${previewCount} ready; blue (revision ${blue}) serves` };
+    if (greenReady < previewCount)
+      return { ...base, stepIndex, step: `green (revision ${green}) ${greenReady}/${previewCount} ready; blue (revision ${blue}) serves` };
     if (!hooks.isTrafficAllowed) return awaitingPreTraffic;
     if (blueGreen.autoPromoteMs === null) {
-      return { ...base, stepIndex, step: 'green ready for preview; waiting for cutover promote', gate: `green (revision ${green}) answers preview traffic; run cutover promote ${app} to switch`, isWaiting: true };
+      return {
+        ...base,
+        stepIndex,
+        step: 'green ready for preview; waiting for cutover promote',
+        gate: `green (revision ${green}) answers preview traffic; run cutover promote ${app} to switch`,
+        isWaiting: true,
+      };
     }
     if (isPaused) return { ...base, stepIndex, step: `paused: green ready for preview; blue serves`, isWaiting: true };
     // The gate opened when the last of the preview instances became ready.
     const readySince = Math.max(...greenScale.ready.map((i) => i.readyAtMs ?? nowMs));
     const waitedMs = nowMs - readySince;
-    if (waitedMs < blueGreen.autoPromoteMs) return { ...base, stepIndex, step: `green ready for preview; promoting by itself in ${Math.ceil((blueGreen.autoPromoteMs - waitedMs) / 1000)}s`, isWaiting: true };
+    if (waitedMs < blueGreen.autoPromoteMs)
+      return {
+        ...base,
+        stepIndex,
+        step: `green ready for preview; promoting by itself in ${Math.ceil((blueGreen.autoPromoteMs - waitedMs) / 1000)}s`,
+        isWaiting: true,
+      };
     stepIndex = BLUE_GREEN_SWITCH_STEP;
     return { ...base, stepIndex, step: 'promoting: green grows to full size' };
   }
 
   if (greenReady < replicas || isPaused) {
-    return { ...base, stepIndex, step: isPaused ? `paused before the switch: green ${greenReady}/${replicas} ready` : `green ${greenReady}/${replicas} ready; switching when all are` };
+    return {
+      ...base,
+      stepIndex,
+      step: isPaused ? `paused before the switch: green ${greenReady}/${replicas} ready` : `green ${greenReady}/${replicas} ready; switching when all are`,
+    };
   }
   if (!hooks.isTrafficAllowed) return awaitingPreTraffic;
   const switched = { ...base, stepIndex, traffic: { weights: [{ revision: green, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null } };
-  if (!hooks.isStepChecked) return { ...switched, step: `switched: green (revision ${green}) serves all traffic; waiting for postTraffic hooks`, isWaiting: true, hookPoint: 'postTraffic' };
+  if (!hooks.isStepChecked)
+    return {
+      ...switched,
+      step: `switched: green (revision ${green}) serves all traffic; waiting for postTraffic hooks`,
+      isWaiting: true,
+      hookPoint: 'postTraffic',
+    };
   return { ...switched, isComplete: true, step: `switched: green (revision ${green}) serves all traffic` };
 }
 

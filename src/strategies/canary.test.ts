@@ -20,14 +20,29 @@ const stable4 = [ready('s1', 1), ready('s2', 1), ready('s3', 1), ready('s4', 1)]
 const STEPS: CanaryStep[] = [{ setWeight: 10 }, { pause: 30_000 }, { setWeight: 50 }, { pause: null }];
 
 function plan(overrides: Partial<CanaryInput>) {
-  return planCanary({ app: 'web', replicas: 4, canary: spec(STEPS), stable: 1, canaryRevision: 2, instances: stable4, stepIndex: 0, stepStartedAtMs: 0, isPaused: false, nowMs: 0, ...overrides });
+  return planCanary({
+    app: 'web',
+    replicas: 4,
+    canary: spec(STEPS),
+    stable: 1,
+    canaryRevision: 2,
+    instances: stable4,
+    stepIndex: 0,
+    stepStartedAtMs: 0,
+    isPaused: false,
+    nowMs: 0,
+    ...overrides,
+  });
 }
 
 describe('planCanary', () => {
   it('setWeight starts canary instances for the weight (at least one) and sends that share, canary first', () => {
     const p = plan({});
     assert.deepEqual(p.starts, [{ revision: 2, count: 1 }]);
-    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 10 }, { revision: 1, weight: 90 }]);
+    assert.deepEqual(p.traffic.weights, [
+      { revision: 2, weight: 10 },
+      { revision: 1, weight: 90 },
+    ]);
     assert.equal(p.stepIndex, 0, 'not done until the canary is ready');
     assert.equal(p.isWaiting, false);
   });
@@ -51,10 +66,13 @@ describe('planCanary', () => {
     assert.equal(p.stepIndex, 3);
     assert.match(p.gate ?? '', /cutover promote web/);
     assert.equal(p.isWaiting, true);
-    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 50 }, { revision: 1, weight: 50 }]);
+    assert.deepEqual(p.traffic.weights, [
+      { revision: 2, weight: 50 },
+      { revision: 1, weight: 50 },
+    ]);
   });
 
-  it('a person\'s pause holds every step', () => {
+  it("a person's pause holds every step", () => {
     assert.equal(plan({ instances: [...stable4, ready('c1', 2)], isPaused: true }).stepIndex, 0);
     assert.equal(plan({ instances: [...stable4, ready('c1', 2)], stepIndex: 1, nowMs: 1e9, isPaused: true }).stepIndex, 1);
     const atGate = plan({ instances: [...stable4, ready('c1', 2), ready('c2', 2)], stepIndex: 3, isPaused: true });
@@ -63,7 +81,10 @@ describe('planCanary', () => {
 
   it('keeps stable at full size through every step', () => {
     const p = plan({ instances: [ready('s1', 1), ready('s2', 1), ready('c1', 2)], stepIndex: 2 });
-    assert.deepEqual(p.starts, [{ revision: 1, count: 2 }, { revision: 2, count: 1 }]);
+    assert.deepEqual(p.starts, [
+      { revision: 1, count: 2 },
+      { revision: 2, count: 1 },
+    ]);
   });
 
   it('setCanaryScale sets the size without changing the weight, and auto goes back', () => {
@@ -83,9 +104,16 @@ describe('planCanary', () => {
   });
 
   it('sends header and cookie routes, sticky assignment and mirroring to the canary while it runs', () => {
-    const canary = spec(STEPS, { routes: [{ header: { name: 'x-beta', value: '1' } }, { cookie: { name: 'beta', value: 'yes' } }], sticky: { cookie: 'cc', ttlMs: 1_000 }, mirror: { percent: 5 } });
+    const canary = spec(STEPS, {
+      routes: [{ header: { name: 'x-beta', value: '1' } }, { cookie: { name: 'beta', value: 'yes' } }],
+      sticky: { cookie: 'cc', ttlMs: 1_000 },
+      mirror: { percent: 5 },
+    });
     const p = plan({ canary });
-    assert.deepEqual(p.traffic.routes.map((r) => r.revision), [2, 2]);
+    assert.deepEqual(
+      p.traffic.routes.map((r) => r.revision),
+      [2, 2],
+    );
     assert.deepEqual(p.traffic.sticky, { cookie: 'cc', ttlMs: 1_000 });
     assert.deepEqual(p.traffic.mirror, { revision: 2, percent: 5 });
     assert.equal(plan({}).traffic.mirror, null, 'mirror 0% copies nothing');
@@ -138,7 +166,8 @@ describe('planCanary', () => {
       else if (p.stepIndex !== stepIndex) stepIndex = p.stepIndex;
       if (stepIndex !== p.stepIndex || p.gate) stepStartedAtMs = nowMs;
       instances = instances.filter((i) => !p.stopIds.includes(i.id));
-      for (const s of p.starts) for (let n = 0; n < s.count; n++) instances.push({ id: `n${next++}`, revision: s.revision, state: 'starting', readyAtMs: null });
+      for (const s of p.starts)
+        for (let n = 0; n < s.count; n++) instances.push({ id: `n${next++}`, revision: s.revision, state: 'starting', readyAtMs: null });
       assert.equal(instances.filter((i) => i.revision === 1).length, 4, 'stable stays whole until the end');
     }
     assert.fail('never completed');
@@ -149,7 +178,7 @@ describe('planCanary with hooks', () => {
   const pending = { isPreDeployPassed: true, isTrafficAllowed: false, isStepChecked: false };
   const checked = { isPreDeployPassed: true, isTrafficAllowed: true, isStepChecked: true };
 
-  it('keeps the canary out of traffic (no weight, routes or mirror) until preTraffic passes, at its first step\'s size', () => {
+  it("keeps the canary out of traffic (no weight, routes or mirror) until preTraffic passes, at its first step's size", () => {
     const canary = spec(STEPS, { routes: [{ header: { name: 'x-beta', value: '1' } }], mirror: { percent: 10 } });
     const starting = plan({ canary, hooks: pending });
     assert.deepEqual(starting.starts, [{ revision: 2, count: 1 }]);
@@ -157,7 +186,10 @@ describe('planCanary with hooks', () => {
     const p = plan({ canary, instances: [...stable4, ready('c1', 2)], hooks: pending });
     assert.equal(p.hookPoint, 'preTraffic');
     assert.equal(p.stepIndex, 0);
-    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 0 }, { revision: 1, weight: 100 }]);
+    assert.deepEqual(p.traffic.weights, [
+      { revision: 2, weight: 0 },
+      { revision: 1, weight: 100 },
+    ]);
     assert.deepEqual([p.traffic.routes, p.traffic.mirror], [[], null]);
   });
 
@@ -171,9 +203,16 @@ describe('planCanary with hooks', () => {
     const p = plan({ instances, hooks: { ...checked, isStepChecked: false } });
     assert.equal(p.hookPoint, 'postTraffic');
     assert.equal(p.stepIndex, 0);
-    assert.deepEqual(p.traffic.weights, [{ revision: 2, weight: 10 }, { revision: 1, weight: 90 }]);
+    assert.deepEqual(p.traffic.weights, [
+      { revision: 2, weight: 10 },
+      { revision: 1, weight: 90 },
+    ]);
     assert.equal(plan({ instances, hooks: checked }).stepIndex, 1);
-    assert.equal(plan({ instances, stepIndex: 1, stepStartedAtMs: 0, nowMs: 60_000, hooks: { ...checked, isStepChecked: false } }).hookPoint, null, 'a pause changes no traffic');
+    assert.equal(
+      plan({ instances, stepIndex: 1, stepStartedAtMs: 0, nowMs: 60_000, hooks: { ...checked, isStepChecked: false } }).hookPoint,
+      null,
+      'a pause changes no traffic',
+    );
   });
 
   it('after the final promotion keeps stable up out of traffic until postTraffic passes', () => {

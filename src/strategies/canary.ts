@@ -53,7 +53,16 @@ export function planCanary(input: CanaryInput): StrategyPlan {
   const canaryReady = canaryScale.ready.length;
   const position = isFinal ? `final: canary ${canaryReady}/${replicas} ready` : `step ${stepIndex + 1}/${steps.length}: ${describeStep(steps[stepIndex]!)}`;
 
-  const held: TrafficIntent = { weights: [{ revision: canaryRevision, weight: 0 }, { revision: stable, weight: 100 }], routes: [], previews: [], sticky: null, mirror: null };
+  const held: TrafficIntent = {
+    weights: [
+      { revision: canaryRevision, weight: 0 },
+      { revision: stable, weight: 100 },
+    ],
+    routes: [],
+    previews: [],
+    sticky: null,
+    mirror: null,
+  };
   const takesTraffic = isFinal || weight > 0 || canary.routes.length > 0 || canary.mirror.percent > 0;
   const isHeldAtSize = !hooks.isTrafficAllowed && takesTraffic && canaryReady >= canaryTarget;
 
@@ -62,11 +71,31 @@ export function planCanary(input: CanaryInput): StrategyPlan {
     if (!hooks.isStepChecked) {
       // Stable stays up, out of traffic, until the check passed: a rollback then starts nothing.
       const stopIds = [...canaryScale.stopIds, ...stableScale.stopIds, ...others];
-      return { starts: [], stopIds, traffic, stepIndex, isComplete: false, step: `promoted: canary (revision ${canaryRevision}) serves all traffic; waiting for postTraffic hooks`, gate: null, isWaiting: true, hookPoint: 'postTraffic' };
+      return {
+        starts: [],
+        stopIds,
+        traffic,
+        stepIndex,
+        isComplete: false,
+        step: `promoted: canary (revision ${canaryRevision}) serves all traffic; waiting for postTraffic hooks`,
+        gate: null,
+        isWaiting: true,
+        hookPoint: 'postTraffic',
+      };
     }
     // Everything else leaves the plan now and is stopped once drained.
     const stopIds = [...canaryScale.stopIds, ...instances.filter((i) => i.revision !== canaryRevision).map((i) => i.id)];
-    return { starts: [], stopIds, traffic, stepIndex, isComplete: true, step: `promoted: canary (revision ${canaryRevision}) serves all traffic`, gate: null, isWaiting: false, hookPoint: null };
+    return {
+      starts: [],
+      stopIds,
+      traffic,
+      stepIndex,
+      isComplete: true,
+      step: `promoted: canary (revision ${canaryRevision}) serves all traffic`,
+      gate: null,
+      isWaiting: false,
+      hookPoint: null,
+    };
   }
 
   const traffic: TrafficIntent = hooks.isTrafficAllowed
@@ -85,17 +114,37 @@ export function planCanary(input: CanaryInput): StrategyPlan {
     { revision: stable, count: stableScale.start },
     { revision: canaryRevision, count: canaryScale.start },
   ].filter((s) => s.count > 0);
-  const base = { starts, stopIds: [...stableScale.stopIds, ...canaryScale.stopIds, ...others], traffic, isComplete: false, gate: null, isWaiting: false, hookPoint: null };
+  const base = {
+    starts,
+    stopIds: [...stableScale.stopIds, ...canaryScale.stopIds, ...others],
+    traffic,
+    isComplete: false,
+    gate: null,
+    isWaiting: false,
+    hookPoint: null,
+  };
   if (isFinal && !isHeldAtSize) return { ...base, stepIndex, step: position };
 
   const current = steps[stepIndex]!;
   const summary = `${position}; weight ${weight}%, canary ${canaryReady}/${canaryTarget} ready`;
   if (isHeldAtSize) {
-    return { ...base, stepIndex, step: `${isFinal ? position : summary}, out of traffic; waiting for preTraffic hooks`, isWaiting: true, hookPoint: 'preTraffic' };
+    return {
+      ...base,
+      stepIndex,
+      step: `${isFinal ? position : summary}, out of traffic; waiting for preTraffic hooks`,
+      isWaiting: true,
+      hookPoint: 'preTraffic',
+    };
   }
   // A manual gate stays a gate while a person's pause holds too: only promote passes it.
   if ('pause' in current && current.pause === null) {
-    return { ...base, stepIndex, step: `${summary}; waiting for cutover promote`, gate: `canary at ${weight}%: run cutover promote ${app} to go on`, isWaiting: true };
+    return {
+      ...base,
+      stepIndex,
+      step: `${summary}; waiting for cutover promote`,
+      gate: `canary at ${weight}%: run cutover promote ${app} to go on`,
+      isWaiting: true,
+    };
   }
   if (isPaused) return { ...base, stepIndex, step: `paused at ${summary}`, isWaiting: true };
   if ('pause' in current && current.pause !== null) {
@@ -107,10 +156,18 @@ export function planCanary(input: CanaryInput): StrategyPlan {
   if (canaryReady < canaryTarget) return { ...base, stepIndex, step: summary };
   if ('analysis' in current) {
     // The controller runs the templates beside the loop; the step is done once they all passed.
-    if (input.isStepAnalysisPassed !== true) return { ...base, stepIndex, step: `${summary}; analysis running (${current.analysis.templates.join(', ')})`, isWaiting: true, analysisPoint: `step@${stepIndex}` };
+    if (input.isStepAnalysisPassed !== true)
+      return {
+        ...base,
+        stepIndex,
+        step: `${summary}; analysis running (${current.analysis.templates.join(', ')})`,
+        isWaiting: true,
+        analysisPoint: `step@${stepIndex}`,
+      };
     return { ...base, stepIndex: stepIndex + 1, step: summary };
   }
-  if ('setWeight' in current && !hooks.isStepChecked) return { ...base, stepIndex, step: `${summary}; waiting for postTraffic hooks`, isWaiting: true, hookPoint: 'postTraffic' };
+  if ('setWeight' in current && !hooks.isStepChecked)
+    return { ...base, stepIndex, step: `${summary}; waiting for postTraffic hooks`, isWaiting: true, hookPoint: 'postTraffic' };
   return { ...base, stepIndex: stepIndex + 1, step: summary };
 }
 

@@ -129,9 +129,20 @@ describe('planRolling with hooks', () => {
 
   it('runs preTraffic only once every new instance started so far is ready', () => {
     const starting: ObservedInstance = { id: 'n2', revision: 2, state: 'starting', readyAtMs: null };
-    const plan = planRolling({ replicas: 3, rolling: spec(2, 0), targetRevision: 2, instances: [...old3, ready('n1', 2), starting], nowMs: 10, isTrafficAllowed: false });
+    const plan = planRolling({
+      replicas: 3,
+      rolling: spec(2, 0),
+      targetRevision: 2,
+      instances: [...old3, ready('n1', 2), starting],
+      nowMs: 10,
+      isTrafficAllowed: false,
+    });
     assert.equal(plan.hookPoint, null);
-    assert.equal(planRolling({ replicas: 3, rolling: spec(2, 0), targetRevision: 2, instances: old3, nowMs: 10, isTrafficAllowed: false }).hookPoint, null, 'nothing new to check yet');
+    assert.equal(
+      planRolling({ replicas: 3, rolling: spec(2, 0), targetRevision: 2, instances: old3, nowMs: 10, isTrafficAllowed: false }).hookPoint,
+      null,
+      'nothing new to check yet',
+    );
   });
 
   it('waits for postTraffic once the new revision serves alone, then completes', () => {
@@ -148,7 +159,10 @@ describe('planRolling with analysis after each batch', () => {
    * Drives the planner like the controller, passing each batch's analysis as soon as the batch
    * serves; returns the batches analysed and, per tick, the new instances beside the old ones.
    */
-  function simulateBatches(replicas: number, rolling: RollingSpec): { batches: number[]; ticks: { newCount: number; oldCount: number; passed: number }[]; maxTotal: number; minAvailable: number } {
+  function simulateBatches(
+    replicas: number,
+    rolling: RollingSpec,
+  ): { batches: number[]; ticks: { newCount: number; oldCount: number; passed: number }[]; maxTotal: number; minAvailable: number } {
     let instances: ObservedInstance[] = Array.from({ length: replicas }, (_, n) => ready(`old-${n}`, 1));
     let nextId = 0;
     let passedCount = 0;
@@ -162,7 +176,11 @@ describe('planRolling with analysis after each batch', () => {
       if (plan.isComplete) return { batches, ticks, maxTotal, minAvailable };
       instances = instances.filter((i) => !plan.stopIds.includes(i.id));
       for (let n = 0; n < plan.startCount; n++) instances.push({ id: `new-${nextId++}`, revision: 2, state: 'starting', readyAtMs: null });
-      ticks.push({ newCount: instances.filter((i) => i.revision === 2).length, oldCount: instances.filter((i) => i.revision === 1).length, passed: passedCount });
+      ticks.push({
+        newCount: instances.filter((i) => i.revision === 2).length,
+        oldCount: instances.filter((i) => i.revision === 1).length,
+        passed: passedCount,
+      });
       maxTotal = Math.max(maxTotal, instances.length);
       minAvailable = Math.min(minAvailable, instances.filter((i) => i.state === 'ready').length);
       if (plan.analysisBatch !== null) {
@@ -185,7 +203,12 @@ describe('planRolling with analysis after each batch', () => {
 
   it('never runs more new instances than the batches analysed so far vouch for, plus one batch', () => {
     for (let replicas = 1; replicas <= 6; replicas++) {
-      for (const [surge, unavailable] of [[1, 0], [0, 1], [2, 1], [1, 2]] as const) {
+      for (const [surge, unavailable] of [
+        [1, 0],
+        [0, 1],
+        [2, 1],
+        [1, 2],
+      ] as const) {
         const result = simulateBatches(replicas, spec(surge, unavailable));
         const size = Math.min(replicas, surge + unavailable);
         const label = `replicas=${replicas} surge=${surge} unavailable=${unavailable}`;

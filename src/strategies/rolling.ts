@@ -79,8 +79,7 @@ export function planRolling(input: RollingInput): RollingPlan {
 
   const live = input.instances.filter((i) => i.state === 'starting' || i.state === 'ready');
   const isAvailable = (i: ObservedInstance): boolean =>
-    i.state === 'ready' &&
-    (i.revision !== targetRevision || (isTrafficAllowed && i.readyAtMs !== null && nowMs - i.readyAtMs >= rolling.minReadyMs));
+    i.state === 'ready' && (i.revision !== targetRevision || (isTrafficAllowed && i.readyAtMs !== null && nowMs - i.readyAtMs >= rolling.minReadyMs));
 
   const current = live.filter((i) => i.revision === targetRevision);
   const old = live.filter((i) => i.revision !== targetRevision);
@@ -123,11 +122,30 @@ export function planRolling(input: RollingInput): RollingPlan {
   }
   const isDone = readyCurrent === replicas && remainingOld === 0;
   if (isDone && input.isStepChecked === false) {
-    return { startCount, stopIds, isComplete: false, step: `${replicas}/${replicas} of revision ${targetRevision} serve; waiting for postTraffic hooks`, availableCount, minAvailable, hookPoint: 'postTraffic', analysisBatch: null };
+    return {
+      startCount,
+      stopIds,
+      isComplete: false,
+      step: `${replicas}/${replicas} of revision ${targetRevision} serve; waiting for postTraffic hooks`,
+      availableCount,
+      minAvailable,
+      hookPoint: 'postTraffic',
+      analysisBatch: null,
+    };
   }
-  const isBatchServing = batch < replicas && stopIds.length === 0 && startCount === 0 && readyCurrent === batch && keptCurrent.length === batch && remainingOld <= replicas - batch;
+  const isBatchServing =
+    batch < replicas && stopIds.length === 0 && startCount === 0 && readyCurrent === batch && keptCurrent.length === batch && remainingOld <= replicas - batch;
   if (isBatchServing) {
-    return { startCount, stopIds, isComplete: false, step: `${batch}/${replicas} of revision ${targetRevision} serve beside ${remainingOld} old; analysing this batch`, availableCount, minAvailable, hookPoint: null, analysisBatch: batch };
+    return {
+      startCount,
+      stopIds,
+      isComplete: false,
+      step: `${batch}/${replicas} of revision ${targetRevision} serve beside ${remainingOld} old; analysing this batch`,
+      availableCount,
+      minAvailable,
+      hookPoint: null,
+      analysisBatch: batch,
+    };
   }
   const step = isDone
     ? `${replicas}/${replicas} of revision ${targetRevision} ready`

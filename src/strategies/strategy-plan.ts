@@ -85,7 +85,11 @@ export function byUsefulness(a: ObservedInstance, b: ObservedInstance): number {
  * Keeps `desired` live instances of `revision`: says how many to start, and which surplus ones
  * to stop (the least useful first).
  */
-export function scaleRevision(instances: readonly ObservedInstance[], revision: number, desired: number): { start: number; stopIds: string[]; ready: ObservedInstance[] } {
+export function scaleRevision(
+  instances: readonly ObservedInstance[],
+  revision: number,
+  desired: number,
+): { start: number; stopIds: string[]; ready: ObservedInstance[] } {
   const live = instances.filter((i) => i.revision === revision && (i.state === 'starting' || i.state === 'ready')).sort(byUsefulness);
   const kept = live.slice(0, desired);
   return {

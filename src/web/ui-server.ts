@@ -29,7 +29,8 @@ const CONTENT_TYPES: Record<string, string> = {
  * only (no inline code, no eval), no framing, no referrer.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -77,7 +78,8 @@ export function createUiServer(options: UiServerOptions): http.Server {
       res.writeHead(204, { 'set-cookie': FORGET_OLD_COOKIE }).end();
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { code: 'METHOD_NOT_ALLOWED', message: `${req.method} ${pathname} is not allowed` });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendJson(res, 405, { code: 'METHOD_NOT_ALLOWED', message: `${req.method} ${pathname} is not allowed` });
     const file = pathname === '/' ? 'index.html' : pathname.startsWith('/assets/') ? pathname.slice('/assets/'.length) : null;
     if (file === null || !/^[a-z0-9][a-z0-9._-]*$/i.test(file)) return sendJson(res, 404, { code: 'NOT_FOUND', message: `no page ${pathname}` });
     serveFile(res, path.join(assetsDir, file), req.method === 'HEAD');
@@ -101,10 +103,21 @@ async function login(req: http.IncomingMessage, res: http.ServerResponse, guard:
     return sendJson(res, 400, { code: 'BAD_REQUEST', message: 'send {"token": "…"} as JSON' });
   }
   if (typeof presented !== 'string' || !isTokenValid(presented.trim(), token)) {
-    return sendJson(res, 401, { code: 'ADMIN_UNAUTHORIZED', message: 'that is not the admin token', hint: "the token is in the daemon's data dir, file admin-token" });
+    return sendJson(res, 401, {
+      code: 'ADMIN_UNAUTHORIZED',
+      message: 'that is not the admin token',
+      hint: "the token is in the daemon's data dir, file admin-token",
+    });
   }
   const body = JSON.stringify({ session: sessions.create(), expiresInMs: SESSION_TTL_MS });
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'set-cookie': FORGET_OLD_COOKIE }).end(body);
+  res
+    .writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      'set-cookie': FORGET_OLD_COOKIE,
+    })
+    .end(body);
 }
 
 function serveFile(res: http.ServerResponse, file: string, isHead: boolean): void {

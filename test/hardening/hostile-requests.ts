@@ -68,7 +68,16 @@ add('baseline', 'percent-encoded traversal passes byte for byte', get('/..%2f..%
 add('baseline', 'double slash path', get('//double//slash'), [200], false);
 add('baseline', 'a Host nobody configured is passed as sent', req('GET / HTTP/1.1', ['Host: other.example']), [200], false);
 add('baseline', 'Expect: 100-continue gets 100 then 200', post(['Content-Length: 5', 'Expect: 100-continue'], 'hello'), [200], false);
-add('baseline', 'exactly 200 header fields', get('/', Array.from({ length: 199 }, (_, i) => `X-H${i}: v`)), [200], false);
+add(
+  'baseline',
+  'exactly 200 header fields',
+  get(
+    '/',
+    Array.from({ length: 199 }, (_, i) => `X-H${i}: v`),
+  ),
+  [200],
+  false,
+);
 add('baseline', 'UTF-8 (obs-text) in a header value', get('/', ['X-Name: caf\u00c3\u00a9']), [200], false);
 
 // --- Content-Length and Transfer-Encoding together or obfuscated (smuggling) -----------------
@@ -112,8 +121,17 @@ for (const [name, te] of [
   // Parsed as chunked: the body ends at the last chunk; what follows is the next request.
   add('smuggling', `${name} frames by chunks`, post([te], `${chunk('data')}${LAST_CHUNK}`) + get('/second'), [200, 200], false);
 }
-add('smuggling', 'TE chunked, chunked', post(['Transfer-Encoding: chunked, chunked'], `${chunk('data')}${LAST_CHUNK}${SMUGGLED}`), [400], true, { upstream: 0 });
-add('smuggling', 'TE chunked twice on separate lines', post(['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked'], `${chunk('data')}${LAST_CHUNK}${SMUGGLED}`), [400], true, { upstream: 0 });
+add('smuggling', 'TE chunked, chunked', post(['Transfer-Encoding: chunked, chunked'], `${chunk('data')}${LAST_CHUNK}${SMUGGLED}`), [400], true, {
+  upstream: 0,
+});
+add(
+  'smuggling',
+  'TE chunked twice on separate lines',
+  post(['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked'], `${chunk('data')}${LAST_CHUNK}${SMUGGLED}`),
+  [400],
+  true,
+  { upstream: 0 },
+);
 add('smuggling', 'Transfer_Encoding (underscore) with CL', post(['Transfer_Encoding: chunked', 'Content-Length: 4'], teClBodies), [400], true, { upstream: 0 });
 add('smuggling', 'Content_Length (underscore) with TE', post(['Content_Length: 4', 'Transfer-Encoding: chunked'], teClBodies), [400], true, { upstream: 0 });
 add('smuggling', 'content_length (underscore) alone', post(['content_length: 4'], `body${SMUGGLED}`), [400], true, { upstream: 0 });
@@ -139,12 +157,35 @@ for (const [name, cl] of [
 ] as const) {
   add('content-length', name, post([...cl], `hello${SMUGGLED}`), [400], true, { upstream: 0 });
 }
-add('content-length', 'Content-Length shorter than the body: the rest is the next request', post(['Content-Length: 2'], `hi${get('/second')}`), [200, 200], false);
+add(
+  'content-length',
+  'Content-Length shorter than the body: the rest is the next request',
+  post(['Content-Length: 2'], `hi${get('/second')}`),
+  [200, 200],
+  false,
+);
 add('content-length', 'Content-Length on a GET carries a body', req('GET /with-body HTTP/1.1', [HOST, 'Content-Length: 5'], 'hello'), [200], false);
-add('content-length', `Content-Length over the ${TEST_MAX_BODY_BYTES}-byte cap: 413 at once`, post([`Content-Length: ${TEST_MAX_BODY_BYTES + 1}`], 'x'.repeat(64)), [413], true, { upstream: 0 });
+add(
+  'content-length',
+  `Content-Length over the ${TEST_MAX_BODY_BYTES}-byte cap: 413 at once`,
+  post([`Content-Length: ${TEST_MAX_BODY_BYTES + 1}`], 'x'.repeat(64)),
+  [413],
+  true,
+  { upstream: 0 },
+);
 add('content-length', 'Content-Length 2^53 is over the cap', post(['Content-Length: 9007199254740993'], 'x'), [413], true, { upstream: 0 });
-add('content-length', 'Expect: 100-continue with a body over the cap', post([`Content-Length: ${TEST_MAX_BODY_BYTES * 10}`, 'Expect: 100-continue'], ''), [413], true, { upstream: 0 });
-add('content-length', 'a body shorter than Content-Length, then the client goes', post(['Content-Length: 50'], 'short'), [400], true, { upstream: 0, halfClose: true });
+add(
+  'content-length',
+  'Expect: 100-continue with a body over the cap',
+  post([`Content-Length: ${TEST_MAX_BODY_BYTES * 10}`, 'Expect: 100-continue'], ''),
+  [413],
+  true,
+  { upstream: 0 },
+);
+add('content-length', 'a body shorter than Content-Length, then the client goes', post(['Content-Length: 50'], 'short'), [400], true, {
+  upstream: 0,
+  halfClose: true,
+});
 
 // --- chunked framing ---------------------------------------------------------------------------
 for (const [name, body] of [
@@ -165,11 +206,37 @@ for (const [name, body] of [
 ] as const) {
   add('chunked', name, post(['Transfer-Encoding: chunked'], body + SMUGGLED), [[400, 413]], true, { upstream: 'any' });
 }
-add('chunked', 'a huge chunk extension', post(['Transfer-Encoding: chunked'], `5;${'e'.repeat(20_000)}${CRLF}hello${CRLF}${LAST_CHUNK}`), [[400, 413]], true, { upstream: 'any', chunkBytes: 256 });
-add('chunked', `a chunked body over the ${TEST_MAX_BODY_BYTES}-byte cap: 413`, post(['Transfer-Encoding: chunked'], chunk('x'.repeat(60_000)) + chunk('x'.repeat(60_000)) + LAST_CHUNK), [413], true, { upstream: 'any', chunkBytes: 4096 });
-add('chunked', 'a truncated last chunk, then the client goes', post(['Transfer-Encoding: chunked'], `5${CRLF}hel`), [400], true, { upstream: 'any', halfClose: true });
-add('chunked', 'a trailer holding Content-Length is refused', post(['Transfer-Encoding: chunked'], `${chunk('hello')}0${CRLF}Content-Length: 5${CRLF}${CRLF}${SMUGGLED}`), [400], true, { upstream: 'any' });
-add('chunked', 'a trailer holding Host is dropped', post(['Transfer-Encoding: chunked'], `${chunk('hello')}0${CRLF}Host: evil.example${CRLF}${CRLF}`), [200], false);
+add('chunked', 'a huge chunk extension', post(['Transfer-Encoding: chunked'], `5;${'e'.repeat(20_000)}${CRLF}hello${CRLF}${LAST_CHUNK}`), [[400, 413]], true, {
+  upstream: 'any',
+  chunkBytes: 256,
+});
+add(
+  'chunked',
+  `a chunked body over the ${TEST_MAX_BODY_BYTES}-byte cap: 413`,
+  post(['Transfer-Encoding: chunked'], chunk('x'.repeat(60_000)) + chunk('x'.repeat(60_000)) + LAST_CHUNK),
+  [413],
+  true,
+  { upstream: 'any', chunkBytes: 4096 },
+);
+add('chunked', 'a truncated last chunk, then the client goes', post(['Transfer-Encoding: chunked'], `5${CRLF}hel`), [400], true, {
+  upstream: 'any',
+  halfClose: true,
+});
+add(
+  'chunked',
+  'a trailer holding Content-Length is refused',
+  post(['Transfer-Encoding: chunked'], `${chunk('hello')}0${CRLF}Content-Length: 5${CRLF}${CRLF}${SMUGGLED}`),
+  [400],
+  true,
+  { upstream: 'any' },
+);
+add(
+  'chunked',
+  'a trailer holding Host is dropped',
+  post(['Transfer-Encoding: chunked'], `${chunk('hello')}0${CRLF}Host: evil.example${CRLF}${CRLF}`),
+  [200],
+  false,
+);
 
 // --- header syntax --------------------------------------------------------------------------------
 for (const [name, line] of [
@@ -192,16 +259,53 @@ for (const ch of ['(', ')', '<', '>', '@', ',', ';', '\\', '"', '/', '[', ']', '
   add('header-syntax', `a "${ch}" in a header name`, get('/', [`X-Bad${ch}Name: 1`]) + SMUGGLED, [400], true, { upstream: 0 });
 }
 for (const code of [0x01, 0x02, 0x07, 0x08, 0x0b, 0x0c, 0x0e, 0x1f]) {
-  add('header-syntax', `control character 0x${code.toString(16).padStart(2, '0')} in a header value`, get('/', [`X-Ctl: a${String.fromCharCode(code)}b`]) + SMUGGLED, [400], true, { upstream: 0 });
+  add(
+    'header-syntax',
+    `control character 0x${code.toString(16).padStart(2, '0')} in a header value`,
+    get('/', [`X-Ctl: a${String.fromCharCode(code)}b`]) + SMUGGLED,
+    [400],
+    true,
+    { upstream: 0 },
+  );
 }
 add('header-syntax', 'header lines ending with a bare LF', `GET / HTTP/1.1\n${HOST}\nX-A: 1\n\n${SMUGGLED}`, [400], true, { upstream: 0 });
 add('header-syntax', 'head ending with a bare CR', `GET / HTTP/1.1${CRLF}${HOST}\r\r${SMUGGLED}`, [400], true, { upstream: 0 });
 
 // --- limits ---------------------------------------------------------------------------------------
 add('limits', 'one header over 16 KiB: 431', get('/', [`X-Big: ${'a'.repeat(17 * 1024)}`]), [431], true, { upstream: 0, chunkBytes: 64 });
-add('limits', 'headers adding up to over 16 KiB: 431', get('/', Array.from({ length: 40 }, (_, i) => `X-H${i}: ${'b'.repeat(440)}`)), [431], true, { upstream: 0, chunkBytes: 64 });
-add('limits', 'headers over 24 KiB, past Node\'s own limit: 431', get('/', Array.from({ length: 60 }, (_, i) => `X-H${i}: ${'b'.repeat(440)}`)), [431], true, { upstream: 0, chunkBytes: 64 });
-add('limits', '201 header fields: 431', get('/', Array.from({ length: 200 }, (_, i) => `X-H${i}: v`)), [431], true, { upstream: 0, chunkBytes: 16 });
+add(
+  'limits',
+  'headers adding up to over 16 KiB: 431',
+  get(
+    '/',
+    Array.from({ length: 40 }, (_, i) => `X-H${i}: ${'b'.repeat(440)}`),
+  ),
+  [431],
+  true,
+  { upstream: 0, chunkBytes: 64 },
+);
+add(
+  'limits',
+  "headers over 24 KiB, past Node's own limit: 431",
+  get(
+    '/',
+    Array.from({ length: 60 }, (_, i) => `X-H${i}: ${'b'.repeat(440)}`),
+  ),
+  [431],
+  true,
+  { upstream: 0, chunkBytes: 64 },
+);
+add(
+  'limits',
+  '201 header fields: 431',
+  get(
+    '/',
+    Array.from({ length: 200 }, (_, i) => `X-H${i}: v`),
+  ),
+  [431],
+  true,
+  { upstream: 0, chunkBytes: 16 },
+);
 add('limits', 'a request line over 8 KiB: 414', get(`/${'a'.repeat(8 * 1024)}`), [414], true, { upstream: 0, chunkBytes: 64 });
 add('limits', 'a request line of 20 KiB: 414', get(`/${'a'.repeat(20 * 1024)}`), [414], true, { upstream: 0, chunkBytes: 64 });
 add('limits', 'a request line of 40 KiB sent at once: 414', get(`/${'a'.repeat(40 * 1024)}`), [414], true, { upstream: 0, chunkBytes: 64 * 1024 });
@@ -238,7 +342,14 @@ for (const [name, line] of [
 }
 add('request-line', 'HTTP/2.0 on an HTTP/1 connection: 505', req('GET / HTTP/2.0') + SMUGGLED, [505], true, { upstream: 0 });
 add('request-line', 'HTTP/1.9: 505 or 400', req('GET / HTTP/1.9') + SMUGGLED, [[400, 505]], true, { upstream: 0 });
-add('request-line', 'two spaces after the method are tolerated and the request re-framed', req('GET  /two-spaces HTTP/1.1') + get('/second'), [[200, 400], 200], false, { upstream: 'any' });
+add(
+  'request-line',
+  'two spaces after the method are tolerated and the request re-framed',
+  req('GET  /two-spaces HTTP/1.1') + get('/second'),
+  [[200, 400], 200],
+  false,
+  { upstream: 'any' },
+);
 add('request-line', 'absolute-form matching Host is forwarded in origin form', req('GET http://app.test/abs?q=1 HTTP/1.1'), [200], false);
 add('request-line', 'absolute-form matching Host in another case', req('GET HTTP://APP.TEST/abs HTTP/1.1'), [200], false);
 add('request-line', 'CONNECT is not proxied', req('CONNECT app.test:443 HTTP/1.1') + SMUGGLED, [400], true, { upstream: 0 });
@@ -254,23 +365,76 @@ add('host', 'spoofed X-Forwarded-For is replaced', get('/', ['X-Forwarded-For: 6
 add('host', 'spoofed X-Forwarded-For twice is replaced', get('/', ['X-Forwarded-For: 6.6.6.6', 'X-Forwarded-For: 6.6.6.6, 6.6.6.6']), [200], false);
 add('host', 'spoofed X-Forwarded-Host is replaced', get('/', ['X-Forwarded-Host: evil.example']), [200], false);
 add('host', 'spoofed Forwarded is dropped', get('/', ['Forwarded: for=6.6.6.6;host=evil.example']), [200], false);
-add('host', 'Connection naming X-Forwarded-For cannot remove the real one', get('/', ['Connection: X-Forwarded-For', 'X-Forwarded-For: 6.6.6.6']), [200], false);
+add(
+  'host',
+  'Connection naming X-Forwarded-For cannot remove the real one',
+  get('/', ['Connection: X-Forwarded-For', 'X-Forwarded-For: 6.6.6.6']),
+  [200],
+  false,
+);
 
 // --- hop-by-hop headers -----------------------------------------------------------------------------
 add('hop-by-hop', 'a header named in Connection is dropped', get('/', ['Connection: X-Hop', 'X-Hop: secret']), [200], false);
 add('hop-by-hop', 'a header named in Connection before it appears', get('/', ['X-Hop: secret', 'Connection: keep-alive, x-hop']), [200], false);
 add('hop-by-hop', 'Connection listed twice', get('/', ['Connection: keep-alive', 'Connection: X-Hop', 'X-Hop: 1']), [200], false);
-add('hop-by-hop', 'Keep-Alive, Proxy-Connection, TE and Trailer are dropped', get('/', ['Keep-Alive: timeout=5', 'Proxy-Connection: keep-alive', 'TE: trailers', 'Trailer: X-T']), [200], false);
+add(
+  'hop-by-hop',
+  'Keep-Alive, Proxy-Connection, TE and Trailer are dropped',
+  get('/', ['Keep-Alive: timeout=5', 'Proxy-Connection: keep-alive', 'TE: trailers', 'Trailer: X-T']),
+  [200],
+  false,
+);
 add('hop-by-hop', 'Proxy-Authorization is dropped', get('/', ['Proxy-Authorization: Basic YTpi']), [200], false);
 add('hop-by-hop', 'Upgrade without Connection: upgrade is a plain request without Upgrade', get('/', ['Upgrade: websocket']), [200], false);
 
 // --- upgrades ------------------------------------------------------------------------------------------
-add('upgrade', 'h2c upgrade is refused', get('/', ['Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA']) + SMUGGLED, [400], true, { upstream: 0 });
+add(
+  'upgrade',
+  'h2c upgrade is refused',
+  get('/', ['Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA']) + SMUGGLED,
+  [400],
+  true,
+  { upstream: 0 },
+);
 add('upgrade', 'upgrade to an unknown protocol is refused', get('/', ['Connection: Upgrade', 'Upgrade: foo/1']) + SMUGGLED, [400], true, { upstream: 0 });
-add('upgrade', 'websocket upgrade on POST is refused', req('POST / HTTP/1.1', [HOST, 'Connection: Upgrade', 'Upgrade: websocket', 'Content-Length: 0']) + SMUGGLED, [400], true, { upstream: 0 });
-add('upgrade', 'websocket upgrade over HTTP/1.0 is refused', req('GET / HTTP/1.0', [HOST, 'Connection: Upgrade', 'Upgrade: websocket']) + SMUGGLED, [[400, 200]], true, { upstream: 'any' });
-add('upgrade', 'websocket upgrade with two Host headers is refused', req('GET / HTTP/1.1', [HOST, HOST, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13']), [400], true, { upstream: 0 });
-add('upgrade', 'websocket upgrade with a mismatched absolute-form target is refused', req('GET http://evil.example/ws HTTP/1.1', [HOST, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13']), [400], true, { upstream: 0 });
+add(
+  'upgrade',
+  'websocket upgrade on POST is refused',
+  req('POST / HTTP/1.1', [HOST, 'Connection: Upgrade', 'Upgrade: websocket', 'Content-Length: 0']) + SMUGGLED,
+  [400],
+  true,
+  { upstream: 0 },
+);
+add(
+  'upgrade',
+  'websocket upgrade over HTTP/1.0 is refused',
+  req('GET / HTTP/1.0', [HOST, 'Connection: Upgrade', 'Upgrade: websocket']) + SMUGGLED,
+  [[400, 200]],
+  true,
+  { upstream: 'any' },
+);
+add(
+  'upgrade',
+  'websocket upgrade with two Host headers is refused',
+  req('GET / HTTP/1.1', [HOST, HOST, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13']),
+  [400],
+  true,
+  { upstream: 0 },
+);
+add(
+  'upgrade',
+  'websocket upgrade with a mismatched absolute-form target is refused',
+  req('GET http://evil.example/ws HTTP/1.1', [
+    HOST,
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+  ]),
+  [400],
+  true,
+  { upstream: 0 },
+);
 
 // --- pipelining after an error: nothing queued behind it is processed -----------------------------
 const AFTER_ERROR = `GET /after-error HTTP/1.1${CRLF}${HOST}${CRLF}${CRLF}`;
@@ -278,10 +442,29 @@ add('pipelining', 'after two Host headers', req('GET / HTTP/1.1', [HOST, HOST]) 
 add('pipelining', 'after a request line over 8 KiB', get(`/${'a'.repeat(9000)}`) + AFTER_ERROR, [414], true, { upstream: 0, chunkBytes: 64 });
 add('pipelining', 'after a 413', post([`Content-Length: ${TEST_MAX_BODY_BYTES + 1}`], '') + AFTER_ERROR, [413], true, { upstream: 0 });
 add('pipelining', 'after a bad absolute-form target', req('GET http://evil.example/ HTTP/1.1') + AFTER_ERROR, [400], true, { upstream: 0 });
-add('pipelining', 'after 201 header fields', get('/', Array.from({ length: 200 }, (_, i) => `X-H${i}: v`)) + AFTER_ERROR, [431], true, { upstream: 0, chunkBytes: 16 });
+add(
+  'pipelining',
+  'after 201 header fields',
+  get(
+    '/',
+    Array.from({ length: 200 }, (_, i) => `X-H${i}: v`),
+  ) + AFTER_ERROR,
+  [431],
+  true,
+  { upstream: 0, chunkBytes: 16 },
+);
 add('pipelining', 'after a parser error', get('/', ['X Bad: 1']) + AFTER_ERROR, [400], true, { upstream: 0 });
 add('pipelining', 'after a refused upgrade', get('/', ['Connection: Upgrade', 'Upgrade: h2c']) + AFTER_ERROR, [400], true, { upstream: 0 });
-add('pipelining', 'a valid request, then a bad one, then one more', get('/first') + req('GET / HTTP/1.1', [HOST, HOST]) + AFTER_ERROR, [200, 400], true, { upstream: 1 });
-add('pipelining', 'twenty pipelined GETs', Array.from({ length: 20 }, (_, i) => get(`/p${i}`)).join(''), Array.from({ length: 20 }, () => 200), false, { chunkBytes: 8 });
+add('pipelining', 'a valid request, then a bad one, then one more', get('/first') + req('GET / HTTP/1.1', [HOST, HOST]) + AFTER_ERROR, [200, 400], true, {
+  upstream: 1,
+});
+add(
+  'pipelining',
+  'twenty pipelined GETs',
+  Array.from({ length: 20 }, (_, i) => get(`/p${i}`)).join(''),
+  Array.from({ length: 20 }, () => 200),
+  false,
+  { chunkBytes: 8 },
+);
 
 export const HOSTILE_REQUESTS: readonly HostileVector[] = vectors;

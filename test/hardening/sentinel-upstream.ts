@@ -15,7 +15,18 @@ export const FORBIDDEN_PATH_MARKERS = ['smuggled', 'after-error'] as const;
 /** A client's spoofed forwarding address, which the proxy must replace. */
 export const SPOOFED_ADDRESS = '6.6.6.6';
 /** Headers no request reaching the upstream may carry (hop-by-hop, or named in Connection by a vector). */
-export const FORBIDDEN_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'http2-settings', 'x-hop', 'proxy-authorization', 'expect'] as const;
+export const FORBIDDEN_HEADERS = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+  'x-hop',
+  'proxy-authorization',
+  'expect',
+] as const;
 
 /**
  * The upstream behind the proxy in the hostile-input tests: answers every request with 200 and
@@ -24,7 +35,10 @@ export const FORBIDDEN_HEADERS = ['connection', 'keep-alive', 'proxy-connection'
  */
 export class SentinelUpstream {
   readonly seen: SeenRequest[] = [];
-  private constructor(readonly server: Server, readonly port: number) {}
+  private constructor(
+    readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static async start(): Promise<SentinelUpstream> {
     const server = createServer();
@@ -69,13 +83,16 @@ export class SentinelUpstream {
       if (connection !== undefined && !(connection.length === 1 && /^(keep-alive|close)$/i.test(connection[0]!))) {
         found.push(`${r.method} ${r.url} carried connection: ${connection.join(', ')}`);
       }
-      for (const name of FORBIDDEN_HEADERS) if (name !== 'connection' && names.has(name)) found.push(`${r.method} ${r.url} carried ${name}: ${names.get(name)!.join(', ')}`);
+      for (const name of FORBIDDEN_HEADERS)
+        if (name !== 'connection' && names.has(name)) found.push(`${r.method} ${r.url} carried ${name}: ${names.get(name)!.join(', ')}`);
       if (names.has('content-length') && names.has('transfer-encoding')) found.push(`${r.method} ${r.url} carried both Content-Length and Transfer-Encoding`);
       if ((names.get('content-length') ?? []).length > 1) found.push(`${r.method} ${r.url} carried several Content-Length headers`);
       if ((names.get('host') ?? []).length > 1) found.push(`${r.method} ${r.url} carried several Host headers`);
       const forwarded = [...(names.get('x-forwarded-for') ?? []), ...(names.get('forwarded') ?? []), ...(names.get('x-forwarded-host') ?? [])].join(' ');
-      if (forwarded.includes(SPOOFED_ADDRESS) || forwarded.includes('evil.example')) found.push(`${r.method} ${r.url} carried a spoofed forwarding header: ${forwarded}`);
-      if ((names.get('x-forwarded-for') ?? []).length !== 1) found.push(`${r.method} ${r.url} carried ${(names.get('x-forwarded-for') ?? []).length} X-Forwarded-For headers`);
+      if (forwarded.includes(SPOOFED_ADDRESS) || forwarded.includes('evil.example'))
+        found.push(`${r.method} ${r.url} carried a spoofed forwarding header: ${forwarded}`);
+      if ((names.get('x-forwarded-for') ?? []).length !== 1)
+        found.push(`${r.method} ${r.url} carried ${(names.get('x-forwarded-for') ?? []).length} X-Forwarded-For headers`);
     }
     return found;
   }

@@ -32,7 +32,25 @@ interface Attack {
 }
 
 function startAttack(program: string, mode: '-H' | '-B', port: number): Attack {
-  const args = [mode, '-c', String(SLOW_CONNECTIONS), '-r', String(SLOW_CONNECTIONS), '-i', '1', '-x', '10', '-s', '65536', '-l', String(ATTACK_SECONDS), '-p', '3', '-u', `http://127.0.0.1:${port}/`];
+  const args = [
+    mode,
+    '-c',
+    String(SLOW_CONNECTIONS),
+    '-r',
+    String(SLOW_CONNECTIONS),
+    '-i',
+    '1',
+    '-x',
+    '10',
+    '-s',
+    '65536',
+    '-l',
+    String(ATTACK_SECONDS),
+    '-p',
+    '3',
+    '-u',
+    `http://127.0.0.1:${port}/`,
+  ];
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -81,7 +81,8 @@ export function checkInvariants(status: StatusReport, rollouts: readonly { id: n
   const breaches: string[] = [];
   for (const app of status.apps) {
     const ready = app.instances.filter((i) => i.state === 'ready').length;
-    if (app.revision !== null && ready < REPLICAS - MAX_UNAVAILABLE) breaches.push(`${app.name}: ${ready} ready instances, fewer than ${REPLICAS} − ${MAX_UNAVAILABLE}`);
+    if (app.revision !== null && ready < REPLICAS - MAX_UNAVAILABLE)
+      breaches.push(`${app.name}: ${ready} ready instances, fewer than ${REPLICAS} − ${MAX_UNAVAILABLE}`);
     const active = rollouts.filter((r) => r.phase === 'progressing' || r.phase === 'paused');
     if (active.length > 1) breaches.push(`${app.name}: ${active.length} active rollouts (${active.map((r) => r.id).join(', ')})`);
     const rollout = app.rollout;
@@ -123,7 +124,13 @@ export interface RunResult {
  * Resolves once the app converged: the rollout ended as expected, only the stable revision
  * runs at full size, and it has all the traffic.
  */
-export async function runScenario(daemon: DaemonFixture, marker: string, scenario: Scenario, version: number, options: { timeoutMs?: number } = {}): Promise<RunResult> {
+export async function runScenario(
+  daemon: DaemonFixture,
+  marker: string,
+  scenario: Scenario,
+  version: number,
+  options: { timeoutMs?: number } = {},
+): Promise<RunResult> {
   const deadline = performance.now() + (options.timeoutMs ?? 60_000);
   const controllers = new Set<number>();
   let firstRestartAt: number | null = null;
@@ -186,7 +193,11 @@ export async function runScenario(daemon: DaemonFixture, marker: string, scenari
     if (web.revision !== stable) throw new Error(`stable revision is ${web.revision}, expected ${stable}`);
     const live = web.instances.filter((i) => i.state !== 'stopped' && i.state !== 'failed');
     const isConverged =
-      live.length === REPLICAS && live.every((i) => i.state === 'ready' && i.revision === stable) && web.traffic.length === 1 && web.traffic[0]!.revision === stable && web.traffic[0]!.weight === 100;
+      live.length === REPLICAS &&
+      live.every((i) => i.state === 'ready' && i.revision === stable) &&
+      web.traffic.length === 1 &&
+      web.traffic[0]!.revision === stable &&
+      web.traffic[0]!.weight === 100;
     if (isConverged) break;
     await sleep(25);
   }

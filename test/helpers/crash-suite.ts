@@ -47,47 +47,58 @@ export function crashSuite(name: Scenario['name']): void {
       await daemon?.stop();
     });
 
-    it(`resumes to the correct end after ${RANDOM_KILLS_PER_SCENARIO} kills at random times, under 32 keep-alive clients`, { timeout: 5 * 60_000 }, async () => {
-      const started = performance.now();
-      const reference = await runScenario(daemon, marker, scenario, ++version);
-      const referenceMs = performance.now() - started;
-      const { events } = await daemon.client.events({ rolloutId: reference.rolloutId });
-      transitionsOf.set(scenario.name, [...new Set(events.map((e) => e.kind))]);
+    it(
+      `resumes to the correct end after ${RANDOM_KILLS_PER_SCENARIO} kills at random times, under 32 keep-alive clients`,
+      { timeout: 5 * 60_000 },
+      async () => {
+        const started = performance.now();
+        const reference = await runScenario(daemon, marker, scenario, ++version);
+        const referenceMs = performance.now() - started;
+        const { events } = await daemon.client.events({ rolloutId: reference.rolloutId });
+        transitionsOf.set(scenario.name, [...new Set(events.map((e) => e.kind))]);
 
-      for (let n = 0; n < RANDOM_KILLS_PER_SCENARIO; n++) {
-        const killAfterMs = Math.random() * referenceMs;
-        const killer = (async () => {
-          await sleep(killAfterMs);
-          await daemon.killController();
-        })();
-        const run = await runScenario(daemon, marker, scenario, ++version);
-        await killer;
-        assert.ok(run.resumedInMs === null || run.resumedInMs < RESUME_LIMIT_MS, `kill ${n} at ${Math.round(killAfterMs)}ms: resumed after ${run.resumedInMs}ms`);
-        assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), [], `orphans after kill ${n}`);
-      }
-      const report = load.snapshot();
-      assert.deepEqual(report.failures, [], `failed requests:\n${daemon.logTail()}`);
-      assert.deepEqual(checker.breaches, []);
-      assert.ok(checker.samples > 20, `only ${checker.samples} invariant samples`);
-    });
+        for (let n = 0; n < RANDOM_KILLS_PER_SCENARIO; n++) {
+          const killAfterMs = Math.random() * referenceMs;
+          const killer = (async () => {
+            await sleep(killAfterMs);
+            await daemon.killController();
+          })();
+          const run = await runScenario(daemon, marker, scenario, ++version);
+          await killer;
+          assert.ok(
+            run.resumedInMs === null || run.resumedInMs < RESUME_LIMIT_MS,
+            `kill ${n} at ${Math.round(killAfterMs)}ms: resumed after ${run.resumedInMs}ms`,
+          );
+          assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), [], `orphans after kill ${n}`);
+        }
+        const report = load.snapshot();
+        assert.deepEqual(report.failures, [], `failed requests:\n${daemon.logTail()}`);
+        assert.deepEqual(checker.breaches, []);
+        assert.ok(checker.samples > 20, `only ${checker.samples} invariant samples`);
+      },
+    );
   });
 
   describe('a controller killed right after each transition it stores', () => {
-    it(`${scenario.name}: resumes to the correct end after a kill at every transition, with 0 failed requests and 0 orphans`, { timeout: 10 * 60_000 }, async (t) => {
-      const transitions = transitionsOf.get(scenario.name);
-      assert.ok(transitions && transitions.length > 3, 'the random-kill case recorded the transitions');
-      const summary: string[] = [];
-      // Each case needs a daemon of its own (the switch arms the first controller only): the next
-      // one starts while the current case runs.
-      let next = armedDaemon(transitions[0]!);
-      for (const [n, transition] of transitions.entries()) {
-        const armed = next;
-        if (n + 1 < transitions.length) next = armedDaemon(transitions[n + 1]!);
-        await t.test(`after ${transition}`, async () => void summary.push(await killAfter(await armed, scenario, transition)));
-      }
-      await next.then((d) => d.daemon.kill()).catch(() => undefined);
-      t.diagnostic(summary.join('; '));
-    });
+    it(
+      `${scenario.name}: resumes to the correct end after a kill at every transition, with 0 failed requests and 0 orphans`,
+      { timeout: 10 * 60_000 },
+      async (t) => {
+        const transitions = transitionsOf.get(scenario.name);
+        assert.ok(transitions && transitions.length > 3, 'the random-kill case recorded the transitions');
+        const summary: string[] = [];
+        // Each case needs a daemon of its own (the switch arms the first controller only): the next
+        // one starts while the current case runs.
+        let next = armedDaemon(transitions[0]!);
+        for (const [n, transition] of transitions.entries()) {
+          const armed = next;
+          if (n + 1 < transitions.length) next = armedDaemon(transitions[n + 1]!);
+          await t.test(`after ${transition}`, async () => void summary.push(await killAfter(await armed, scenario, transition)));
+        }
+        await next.then((d) => d.daemon.kill()).catch(() => undefined);
+        t.diagnostic(summary.join('; '));
+      },
+    );
   });
 }
 
@@ -99,7 +110,10 @@ interface ArmedDaemon {
 /** A fresh daemon whose first controller dies right after the first `transition` of an API rollout. */
 function armedDaemon(transition: string): Promise<ArmedDaemon> {
   const marker = randomBytes(6).toString('hex');
-  const started = DaemonFixture.start((port) => crashConfig(port, marker, null), { env: { [CRASH_AFTER_ENV]: `${transition}:1` } }).then((daemon) => ({ daemon, marker }));
+  const started = DaemonFixture.start((port) => crashConfig(port, marker, null), { env: { [CRASH_AFTER_ENV]: `${transition}:1` } }).then((daemon) => ({
+    daemon,
+    marker,
+  }));
   started.catch(() => undefined); // Reported when awaited.
   return started;
 }

@@ -71,7 +71,10 @@ export class DaemonFixture {
   }
 
   /** `env` goes to `cutover up`, and so to the daemon (e.g. the crash switch); `upArgs` are extra flags of `up`. */
-  static async start(config: (port: number) => string, options: { env?: NodeJS.ProcessEnv; upArgs?: string[]; beforeUp?: (fixture: DaemonFixture) => void } = {}): Promise<DaemonFixture> {
+  static async start(
+    config: (port: number) => string,
+    options: { env?: NodeJS.ProcessEnv; upArgs?: string[]; beforeUp?: (fixture: DaemonFixture) => void } = {},
+  ): Promise<DaemonFixture> {
     const fixture = new DaemonFixture(await findFreePort());
     fixture.writeConfig(config(fixture.port));
     options.beforeUp?.(fixture);

@@ -12,18 +12,31 @@ function replicaSet(replicas: unknown) {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
     metadata: { name: 'web-r3' },
-    spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } },
+    },
   };
 }
 
 function route(weight: unknown) {
-  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web' }, spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight }] }] } };
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'web' },
+    spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight }] }] },
+  };
 }
 
 describe('the fake API server', () => {
   let api: FakeKubeApi;
   const call = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-    const response = await fetch(`${api.url}${path}`, { method, headers: { 'content-type': contentType }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers: { 'content-type': contentType },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: response.status, body: (await response.json()) as any };
   };
 
@@ -53,7 +66,10 @@ describe('the fake API server', () => {
     it('refuses an HTTPRoute backendRef of weight -1 (and 2000000), and says a missing field is required', async () => {
       const negative = await call('POST', ROUTES, route(-1));
       assert.equal(negative.status, 422);
-      assert.equal(negative.body.message, 'HTTPRoute.gateway.networking.k8s.io "web" is invalid: spec.rules[0].backendRefs[0].weight: Invalid value: -1: must be >= 0');
+      assert.equal(
+        negative.body.message,
+        'HTTPRoute.gateway.networking.k8s.io "web" is invalid: spec.rules[0].backendRefs[0].weight: Invalid value: -1: must be >= 0',
+      );
       assert.match((await call('POST', ROUTES, route(2_000_000))).body.message, /weight: Invalid value: 2000000: must be <= 1000000/);
       const nameless = route(1);
       delete (nameless.spec.rules[0]!.backendRefs[0] as any).name;
@@ -64,11 +80,21 @@ describe('the fake API server', () => {
     it('validates what a merge patch would leave, and keeps the object as it was when refused', async () => {
       await call('POST', ROUTES, route(1));
       const before = api.objects.get(`${ROUTES}/web`);
-      const refused = await call('PATCH', `${ROUTES}/web`, { spec: { rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight: '10' }] }] } }, 'application/merge-patch+json');
+      const refused = await call(
+        'PATCH',
+        `${ROUTES}/web`,
+        { spec: { rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight: '10' }] }] } },
+        'application/merge-patch+json',
+      );
       assert.equal(refused.status, 422);
       assert.match(refused.body.message, /weight: Invalid value: "10": must be integer/);
       assert.equal(api.objects.get(`${ROUTES}/web`), before);
-      const accepted = await call('PATCH', `${ROUTES}/web`, { spec: { rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight: 10 }] }] } }, 'application/merge-patch+json');
+      const accepted = await call(
+        'PATCH',
+        `${ROUTES}/web`,
+        { spec: { rules: [{ backendRefs: [{ name: 'web-r1', port: 8080, weight: 10 }] }] } },
+        'application/merge-patch+json',
+      );
       assert.equal(accepted.status, 200);
       assert.equal(accepted.body.spec.rules[0].backendRefs[0].weight, 10);
     });
@@ -82,7 +108,10 @@ describe('the fake API server', () => {
     });
 
     it('lets a resource it has no model for pass unchecked', async () => {
-      assert.equal((await call('POST', WIDGETS, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { replicas: 'three' } })).status, 201);
+      assert.equal(
+        (await call('POST', WIDGETS, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { replicas: 'three' } })).status,
+        201,
+      );
       assert.deepEqual(api.rejected, []);
     });
   });

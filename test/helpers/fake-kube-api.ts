@@ -67,7 +67,10 @@ export interface RejectedWrite {
   message: string;
 }
 
-type KubeObject = { metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string; [key: string]: unknown }; [key: string]: unknown };
+type KubeObject = {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string; [key: string]: unknown };
+  [key: string]: unknown;
+};
 
 export interface FakeKubeApi {
   url: string;
@@ -251,7 +254,16 @@ function invalidity(model: ModelClass | undefined, apiVersion: string, object: u
     const name = typeof typed?.metadata?.name === 'string' ? typed.metadata.name : '';
     const causes = problems.map((problem) => cause(object, problem));
     const message = `${model.kind}${group === '' ? '' : `.${group}`} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`;
-    const body = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Invalid', details: { name, group, kind: model.kind, causes }, code: 422 };
+    const body = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason: 'Invalid',
+      details: { name, group, kind: model.kind, causes },
+      code: 422,
+    };
     return { code: 422, message, status: body };
   }
 }
@@ -265,7 +277,10 @@ interface AjvProblem {
 
 /** One ajv error as a Kubernetes StatusCause: `spec.rules[0].backendRefs[0].weight`, `Invalid value: -1: must be >= 0`. */
 function cause(object: unknown, problem: AjvProblem): { reason: string; message: string; field: string } {
-  const segments = problem.instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const segments = problem.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
   if (problem.keyword === 'required' && problem.params.missingProperty !== undefined) {
     return { reason: 'FieldValueRequired', message: 'Required value', field: fieldPath([...segments, problem.params.missingProperty]) };
   }
@@ -285,7 +300,8 @@ function kindOf(model: ModelClass | undefined, plural: string): string {
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const result: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const result: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
     else result[key] = mergePatch(result[key], value);
@@ -319,5 +335,8 @@ function status(code: number, message: string, reason: string): { status: number
 }
 
 function reasonOf(code: number): string {
-  return { 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 503: 'ServiceUnavailable', 504: 'Timeout' }[code] ?? 'InternalError';
+  return (
+    { 400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 503: 'ServiceUnavailable', 504: 'Timeout' }[code] ??
+    'InternalError'
+  );
 }

@@ -48,7 +48,12 @@ export class FakeKubelet {
     private readonly options: FakeKubeletOptions,
   ) {}
 
-  static async start(core: CoreV1Api, namespace: string, isReady: (pod: V1Pod) => boolean = () => true, options: FakeKubeletOptions = {}): Promise<FakeKubelet> {
+  static async start(
+    core: CoreV1Api,
+    namespace: string,
+    isReady: (pod: V1Pod) => boolean = () => true,
+    options: FakeKubeletOptions = {},
+  ): Promise<FakeKubelet> {
     try {
       await core.createNode({ body: { metadata: { name: FAKE_NODE, labels: { 'kubernetes.io/hostname': FAKE_NODE } } } });
     } catch (error) {
@@ -86,7 +91,11 @@ export class FakeKubelet {
         continue;
       }
       if (!pod.spec?.nodeName) {
-        await core.createNamespacedPodBinding({ name, namespace, body: { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: FAKE_NODE } } });
+        await core.createNamespacedPodBinding({
+          name,
+          namespace,
+          body: { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: FAKE_NODE } },
+        });
       }
       const failure = this.options.failure?.(pod) ?? null;
       if (failure !== null) {
@@ -117,7 +126,8 @@ export class FakeKubelet {
     const containerStatuses = (pod.spec?.containers ?? []).map((container, index) => {
       const base = { name: container.name, image: container.image ?? '', imageID: '', started: false, ready: false, restartCount: 0 };
       if (index > 0) return { ...base, started: true, state: { running: { startedAt: now } } };
-      if (failure.kind === 'waiting') return { ...base, state: { waiting: { reason: failure.reason, ...(failure.message ? { message: failure.message } : {}) } } };
+      if (failure.kind === 'waiting')
+        return { ...base, state: { waiting: { reason: failure.reason, ...(failure.message ? { message: failure.message } : {}) } } };
       return {
         ...base,
         restartCount: restarts,

@@ -38,7 +38,10 @@ export function fakeReplicaSets(api: FakeKubeApi, namespace: string, isReady: (r
         const ready = isReady(Number(labels['cutover.dev/revision']));
         api.put(pods, {
           metadata: { name: podName, labels: { ...labels, 'fake/owner': name } },
-          status: { podIP: `10.1.${Math.floor(serial / 250)}.${(serial % 250) + 1}`, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date().toISOString() }] },
+          status: {
+            podIP: `10.1.${Math.floor(serial / 250)}.${(serial % 250) + 1}`,
+            conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date().toISOString() }],
+          },
         });
       }
     }

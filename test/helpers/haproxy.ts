@@ -28,8 +28,14 @@ export class TestHaproxy {
     fs.closeSync(log);
     const api = new RuntimeApi(statsSocket);
     const deadline = performance.now() + 10_000;
-    while (!(await api.send('show info').then(() => true, () => false))) {
-      if (child.exitCode !== null || performance.now() > deadline) throw new Error(`haproxy did not start: ${fs.readFileSync(path.join(path.dirname(configFile), 'haproxy.log'), 'utf8')}`);
+    while (
+      !(await api.send('show info').then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (child.exitCode !== null || performance.now() > deadline)
+        throw new Error(`haproxy did not start: ${fs.readFileSync(path.join(path.dirname(configFile), 'haproxy.log'), 'utf8')}`);
       await sleep(25);
     }
     return new TestHaproxy(child, api, masterSocket);

@@ -42,7 +42,11 @@ function findBinaries(): { etcd: string; apiserver: string; controllerManager: s
   const build = 'build them with .ci/build-kube-apiserver (about 7 minutes, cached)';
   const apiserver = externalFile('kube-apiserver', kubeBinDirs(), `kube-apiserver v1.20 is not built in ${kubeBinDirs().join(':')}: ${build}`);
   if ('skip' in apiserver) return apiserver;
-  const controllerManager = externalFile('kube-controller-manager', kubeBinDirs(), `kube-controller-manager is not built in ${kubeBinDirs().join(':')}: ${build}`);
+  const controllerManager = externalFile(
+    'kube-controller-manager',
+    kubeBinDirs(),
+    `kube-controller-manager is not built in ${kubeBinDirs().join(':')}: ${build}`,
+  );
   if ('skip' in controllerManager) return controllerManager;
   return { etcd: etcd.path, apiserver: apiserver.path, controllerManager: controllerManager.path };
 }
@@ -93,7 +97,11 @@ export class KubeControlPlane {
       const tokensFile = path.join(dir, 'tokens.csv');
       fs.writeFileSync(tokensFile, `${token},admin,admin,system:masters\n`, { mode: 0o600 });
       const keyFile = path.join(dir, 'service-account.key');
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+      const { privateKey } = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      });
       fs.writeFileSync(keyFile, privateKey, { mode: 0o600 });
       const certDir = path.join(dir, 'certs');
       children.push(
@@ -151,15 +159,20 @@ export class KubeControlPlane {
   async createNamespace(name: string): Promise<void> {
     const core = loadKubeConfig({ server: this.server, token: this.token }).makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name } } });
-    await waitUntil(async () => {
-      try {
-        const account = await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
-        return (account.secrets?.length ?? 0) > 0;
-      } catch (error) {
-        if (statusOf(error) === 404) return false;
-        throw error;
-      }
-    }, this.children, this.dir, `the default ServiceAccount of namespace ${name}`);
+    await waitUntil(
+      async () => {
+        try {
+          const account = await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+          return (account.secrets?.length ?? 0) > 0;
+        } catch (error) {
+          if (statusOf(error) === 404) return false;
+          throw error;
+        }
+      },
+      this.children,
+      this.dir,
+      `the default ServiceAccount of namespace ${name}`,
+    );
   }
 
   /**
@@ -169,8 +182,16 @@ export class KubeControlPlane {
   async installHttpRouteCrd(): Promise<void> {
     const api = loadKubeConfig({ server: this.server, token: this.token }).makeApiClient(ApiextensionsV1Api);
     const name = 'httproutes.gateway.networking.k8s.io';
-    const ref = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, port: { type: 'integer' }, weight: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1 } } };
-    const header = { type: 'object', required: ['name', 'value'], properties: { type: { type: 'string', enum: ['Exact', 'RegularExpression'] }, name: { type: 'string' }, value: { type: 'string' } } };
+    const ref = {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string' }, port: { type: 'integer' }, weight: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1 } },
+    };
+    const header = {
+      type: 'object',
+      required: ['name', 'value'],
+      properties: { type: { type: 'string', enum: ['Exact', 'RegularExpression'] }, name: { type: 'string' }, value: { type: 'string' } },
+    };
     await api.createCustomResourceDefinition({
       body: {
         metadata: { name, annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/1538' } },
@@ -193,7 +214,13 @@ export class KubeControlPlane {
                         parentRefs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
                         rules: {
                           type: 'array',
-                          items: { type: 'object', properties: { matches: { type: 'array', items: { type: 'object', properties: { headers: { type: 'array', items: header } } } }, backendRefs: { type: 'array', items: ref } } },
+                          items: {
+                            type: 'object',
+                            properties: {
+                              matches: { type: 'array', items: { type: 'object', properties: { headers: { type: 'array', items: header } } } },
+                              backendRefs: { type: 'array', items: ref },
+                            },
+                          },
                         },
                       },
                     },
@@ -205,10 +232,15 @@ export class KubeControlPlane {
         },
       },
     });
-    await waitUntil(async () => {
-      const crd = await api.readCustomResourceDefinition({ name });
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-    }, this.children, this.dir, 'the HTTPRoute CRD to be established');
+    await waitUntil(
+      async () => {
+        const crd = await api.readCustomResourceDefinition({ name });
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+      },
+      this.children,
+      this.dir,
+      'the HTTPRoute CRD to be established',
+    );
   }
 
   /** Stops controller-manager, apiserver and etcd (their process groups, by pid) and removes their files. */

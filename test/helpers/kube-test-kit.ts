@@ -61,7 +61,13 @@ export async function startKubeController(kubeconfigPath: string, dirPrefix: str
   process.env.KUBECONFIG = kubeconfigPath;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix));
   const store = new SqliteStore(path.join(dir, 'state.db'));
-  const controller = new Controller({ store, runtime: new LocalRuntime(), router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) }, dataDir: dir, specHash });
+  const controller = new Controller({
+    store,
+    runtime: new LocalRuntime(),
+    router: { applyPlan: async () => {}, removeApp: async () => {}, inflight: async () => ({}) },
+    dataDir: dir,
+    specHash,
+  });
   await controller.start();
   return {
     controller,

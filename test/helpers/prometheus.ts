@@ -26,14 +26,32 @@ export class TestPrometheus {
     const configFile = path.join(dir, 'prometheus.yml');
     fs.writeFileSync(
       configFile,
-      ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', '  - job_name: cutover', '    static_configs:', `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`, ''].join('\n'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: cutover',
+        '    static_configs:',
+        `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+        '',
+      ].join('\n'),
     );
     const log = fs.openSync(path.join(dir, 'prometheus.log'), 'a');
-    const child = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(
+      'prometheus',
+      [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { detached: true, stdio: ['ignore', log, log] },
+    );
     fs.closeSync(log);
     const address = `http://127.0.0.1:${port}`;
     const deadline = performance.now() + 30_000;
-    while (!(await fetch(`${address}/-/ready`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${address}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (child.exitCode !== null || performance.now() > deadline) {
         try {
           if (child.pid) process.kill(-child.pid, 'SIGKILL');

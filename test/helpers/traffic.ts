@@ -8,7 +8,11 @@ export interface Sample {
 }
 
 /** Sends `count` GETs over a few keep-alive connections and counts who answered. */
-export async function sample(origin: string, count: number, options: { headers?: Record<string, string>; connections?: number; path?: string } = {}): Promise<Sample> {
+export async function sample(
+  origin: string,
+  count: number,
+  options: { headers?: Record<string, string>; connections?: number; path?: string } = {},
+): Promise<Sample> {
   const connections = options.connections ?? 16;
   const pool = new Pool(origin, { connections, keepAliveTimeout: 4_000 });
   const result: Sample = { byRevision: {}, setCookies: [] };

@@ -59,7 +59,12 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     const traffic = load;
     const progress = (): void => {
       const snapshot = traffic.snapshot();
-      console.log(paint('dim', `   traffic so far: ${snapshot.requests} requests, ${snapshot.failed} failed${snapshot.injectedErrors ? `, ${snapshot.injectedErrors} 500s v6 answered on purpose` : ''}`));
+      console.log(
+        paint(
+          'dim',
+          `   traffic so far: ${snapshot.requests} requests, ${snapshot.failed} failed${snapshot.injectedErrors ? `, ${snapshot.injectedErrors} 500s v6 answered on purpose` : ''}`,
+        ),
+      );
     };
     const steps: DemoStep[] = [
       { title: 'rolling deploy v1 → v2', args: ['deploy', ...common, '--set', 'web.run.env.VERSION=2'], expectedExit: 0 },
@@ -70,13 +75,23 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
       progress();
     }
 
-    await run('blue-green deploy v3 → v4: green starts beside blue and answers preview traffic only', ['deploy', '--detach', '--strategy', 'blue-green', ...common, '--set', 'web.run.env.VERSION=4'], 0, results);
+    await run(
+      'blue-green deploy v3 → v4: green starts beside blue and answers preview traffic only',
+      ['deploy', '--detach', '--strategy', 'blue-green', ...common, '--set', 'web.run.env.VERSION=4'],
+      0,
+      results,
+    );
     await waitForGate(client);
     await run('green waits at the gate; real traffic is all on blue', ['status', ...common], 0, results);
     await run('promote: all traffic to green in one atomic switch (blue stays warm for a quick rollback)', ['promote', 'web', ...common], 0, results);
     progress();
 
-    await run('canary deploy v4 → v5: 20% of traffic to the canary, then a manual gate', ['deploy', '--detach', '--strategy', 'canary', ...common, '--set', 'web.run.env.VERSION=5'], 0, results);
+    await run(
+      'canary deploy v4 → v5: 20% of traffic to the canary, then a manual gate',
+      ['deploy', '--detach', '--strategy', 'canary', ...common, '--set', 'web.run.env.VERSION=5'],
+      0,
+      results,
+    );
     await waitForGate(client);
     await showSplit(traffic, 5);
     await run('promote the canary: it grows to full size and takes all traffic', ['promote', 'web', ...common], 0, results);
@@ -91,7 +106,12 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     );
     progress();
 
-    await run('a broken v7 that never becomes ready: cutover rolls it back by itself', ['deploy', ...common, '--set', 'web.run.env.VERSION=7', '--set', 'web.run.env.BROKEN=never-ready'], 1, results);
+    await run(
+      'a broken v7 that never becomes ready: cutover rolls it back by itself',
+      ['deploy', ...common, '--set', 'web.run.env.VERSION=7', '--set', 'web.run.env.BROKEN=never-ready'],
+      1,
+      results,
+    );
     progress();
     await run('status after the demo', ['status', ...common], 0, results);
   } finally {
@@ -101,7 +121,14 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     const unexpected = results.filter((r) => r.exit !== r.expected);
     for (const r of unexpected) console.log(paint('red', `step "${r.step}" exited ${r.exit}, expected ${r.expected}`));
     const isSuccess = report !== null && report.failed === 0 && unexpected.length === 0;
-    console.log(isSuccess ? paint('green', '\nDemo passed: 0 failed requests across rolling, blue-green and canary deploys, the rollback decided by analysis, and the automatic rollback.') : paint('red', '\nDemo FAILED: see above.'));
+    console.log(
+      isSuccess
+        ? paint(
+            'green',
+            '\nDemo passed: 0 failed requests across rolling, blue-green and canary deploys, the rollback decided by analysis, and the automatic rollback.',
+          )
+        : paint('red', '\nDemo FAILED: see above.'),
+    );
     if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });
     process.exitCode = isSuccess ? 0 : 1;
   }
@@ -135,10 +162,21 @@ async function showSplit(load: LoadClient, canaryRevision: number): Promise<void
   const before = load.snapshot().byRevision;
   await sleep(2_000);
   const after = load.snapshot().byRevision;
-  const served = Object.entries(after).map(([revision, count]) => [revision, count - (before[revision] ?? 0)] as const).filter(([, count]) => count > 0);
+  const served = Object.entries(after)
+    .map(([revision, count]) => [revision, count - (before[revision] ?? 0)] as const)
+    .filter(([, count]) => count > 0);
   const total = served.reduce((sum, [, count]) => sum + count, 0);
   heading('the traffic split at the gate, measured over 2 s of live traffic');
-  console.log(table([['REVISION', 'REQUESTS', 'SHARE'], ...served.map(([revision, count]) => [`${revision}${Number(revision) === canaryRevision ? ' (canary)' : ''}`, String(count), `${((count / total) * 100).toFixed(1)}%`])]));
+  console.log(
+    table([
+      ['REVISION', 'REQUESTS', 'SHARE'],
+      ...served.map(([revision, count]) => [
+        `${revision}${Number(revision) === canaryRevision ? ' (canary)' : ''}`,
+        String(count),
+        `${((count / total) * 100).toFixed(1)}%`,
+      ]),
+    ]),
+  );
 }
 
 /** Hides the scratch-dir flags from the printed command lines, to keep them readable. */
@@ -154,7 +192,12 @@ function heading(text: string): void {
 
 function printSummary(report: Awaited<ReturnType<LoadClient['stop']>>): void {
   heading('summary');
-  const rows = [['REVISION', 'REQUESTS SERVED'], ...Object.entries(report.byRevision).sort(([a], [b]) => Number(a) - Number(b)).map(([rev, count]) => [rev, String(count)])];
+  const rows = [
+    ['REVISION', 'REQUESTS SERVED'],
+    ...Object.entries(report.byRevision)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([rev, count]) => [rev, String(count)]),
+  ];
   console.log(table(rows));
   console.log('');
   console.log(
@@ -163,6 +206,9 @@ function printSummary(report: Awaited<ReturnType<LoadClient['stop']>>): void {
       [String(report.requests), String(report.failed), percentile(report.latenciesMs, 50).toFixed(2), percentile(report.latenciesMs, 99).toFixed(2)],
     ]),
   );
-  if (report.injectedErrors) console.log(`\n${report.injectedErrors} requests were answered 500 by v6 on purpose (ERROR_RATE): the app's own errors, which the analysis caught; not failures of the deploy.`);
+  if (report.injectedErrors)
+    console.log(
+      `\n${report.injectedErrors} requests were answered 500 by v6 on purpose (ERROR_RATE): the app's own errors, which the analysis caught; not failures of the deploy.`,
+    );
   for (const failure of report.failures) console.log(paint('red', `  failed: ${failure.method} ${failure.status ?? ''} ${failure.error ?? ''}`));
 }

@@ -75,7 +75,12 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     const byId = new Map(rollouts.map((r) => [r.id, r]));
     const out = results.map((r) => {
       const rollout = r.rolloutId === null ? null : byId.get(r.rolloutId)!;
-      return { ...r, phase: rollout?.phase ?? 'unchanged', reason: rollout?.reason ?? null, report: r.rolloutId === null ? null : (reports.get(r.rolloutId) ?? null) };
+      return {
+        ...r,
+        phase: rollout?.phase ?? 'unchanged',
+        reason: rollout?.reason ?? null,
+        report: r.rolloutId === null ? null : (reports.get(r.rolloutId) ?? null),
+      };
     });
     console.log(JSON.stringify({ results: out }, null, 2));
   } else {

@@ -12,9 +12,11 @@ export async function down(options: GlobalOptions): Promise<void> {
   console.log('stopping: draining every instance, then the daemon…');
   const deadline = performance.now() + DOWN_TIMEOUT_MS;
   while (readPid(layout.pidFile) !== null && (pid === null || isAlive(pid))) {
-    if (performance.now() > deadline) throw new CutoverError('DAEMON_STOP_TIMEOUT', `the daemon (pid ${pid}) is still running after ${DOWN_TIMEOUT_MS / 1000}s`, { hint: `See ${layout.daemonLog}` });
+    if (performance.now() > deadline)
+      throw new CutoverError('DAEMON_STOP_TIMEOUT', `the daemon (pid ${pid}) is still running after ${DOWN_TIMEOUT_MS / 1000}s`, {
+        hint: `See ${layout.daemonLog}`,
+      });
     await sleep(100);
   }
   console.log('cutover daemon stopped');
 }
-

@@ -13,7 +13,16 @@ export async function history(app: string, options: GlobalOptions & { json?: boo
   // Env values and reasons may hold anything: shown, never obeyed by the terminal.
   const report = mapStrings(answer, visible);
   console.log(`${app}: stable revision ${report.stableRevision ?? '-'}\n`);
-  const revisions = [['REVISION', 'CREATED', 'ENV'], ...report.revisions.map((r) => [String(r.number), new Date(r.createdAt).toISOString(), Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')])];
+  const revisions = [
+    ['REVISION', 'CREATED', 'ENV'],
+    ...report.revisions.map((r) => [
+      String(r.number),
+      new Date(r.createdAt).toISOString(),
+      Object.entries(r.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ]),
+  ];
   console.log(table(revisions));
   console.log('');
   const rollouts = [

@@ -17,11 +17,16 @@ import path from 'node:path';
 export async function render(app: string, options: GlobalOptions & { revision: string }): Promise<void> {
   const config = loadConfig(path.resolve(options.config));
   const spec = config.apps.find((a) => a.name === app);
-  if (!spec) throw new InputError('APP_NOT_FOUND', `app "${app}" is not in ${options.config}`, { hint: `the config has: ${config.apps.map((a) => a.name).join(', ')}` });
+  if (!spec)
+    throw new InputError('APP_NOT_FOUND', `app "${app}" is not in ${options.config}`, { hint: `the config has: ${config.apps.map((a) => a.name).join(', ')}` });
   const runtime = spec.runtime;
-  if (runtime?.kind !== 'kubernetes') throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${app}" runs local processes: there is nothing to render`, { hint: 'render is for apps with runtime: { kubernetes: … }' });
+  if (runtime?.kind !== 'kubernetes')
+    throw new InputError('RUNTIME_NOT_SUPPORTED', `app "${app}" runs local processes: there is nothing to render`, {
+      hint: 'render is for apps with runtime: { kubernetes: … }',
+    });
   const revision = Number(options.revision);
-  if (!Number.isInteger(revision) || revision < 1) throw new InputError('BAD_REQUEST', `--revision must be a whole number ≥ 1, not ${JSON.stringify(options.revision)}`);
+  if (!Number.isInteger(revision) || revision < 1)
+    throw new InputError('BAD_REQUEST', `--revision must be a whole number ≥ 1, not ${JSON.stringify(options.revision)}`);
   const router = spec.router?.kind === 'kubernetes' ? spec.router : { service: app, httpRoute: null };
   const namespace = runtime.namespace === null ? {} : { namespace: runtime.namespace };
   const withNamespace = <T extends { metadata?: object }>(object: T): T => ({ ...object, metadata: { ...object.metadata, ...namespace } });
@@ -32,7 +37,14 @@ export async function render(app: string, options: GlobalOptions & { revision: s
   if (router.httpRoute !== null) {
     const plan = { app, version: 0, listen: spec.listen, groups: [{ revision, weight: 100, endpoints: [] }] };
     documents.push(withNamespace(serviceManifest(app, revisionObjectName(app, revision), revision, runtime.port)));
-    documents.push(withNamespace({ apiVersion: `${HTTP_ROUTE_API.group}/${HTTP_ROUTE_API.version}`, kind: 'HTTPRoute', metadata: { name: router.httpRoute }, spec: { rules: httpRouteRules(plan, runtime.port).rules } }));
+    documents.push(
+      withNamespace({
+        apiVersion: `${HTTP_ROUTE_API.group}/${HTTP_ROUTE_API.version}`,
+        kind: 'HTTPRoute',
+        metadata: { name: router.httpRoute },
+        spec: { rules: httpRouteRules(plan, runtime.port).rules },
+      }),
+    );
   }
   process.stdout.write(documents.map((document) => stringify(document)).join('---\n'));
 }

@@ -5,7 +5,8 @@ import { followRollouts } from '../follow-rollouts.js';
 export async function rollback(app: string, options: GlobalOptions & { to?: number; detach?: boolean; json?: boolean }): Promise<void> {
   const { client } = commandContext(options);
   const { rollout } = await client.rollback(app, options.to);
-  if (!options.json) console.log(`${app}: rolling back to revision ${rollout.direction === 'back' ? rollout.fromRevision : rollout.toRevision} (rollout ${rollout.id})`);
+  if (!options.json)
+    console.log(`${app}: rolling back to revision ${rollout.direction === 'back' ? rollout.fromRevision : rollout.toRevision} (rollout ${rollout.id})`);
   if (options.detach) {
     if (options.json) console.log(JSON.stringify({ rollout }, null, 2));
     return;

@@ -68,10 +68,25 @@ export async function up(options: UpOptions): Promise<void> {
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
-  const child = spawn(process.execPath, [bin, 'up', '-c', context.configPath, '--data-dir', context.layout.root, '--workers', String(options.workers), ...(admin !== undefined ? ['--admin', admin] : []), ...(ui !== undefined ? ['--ui', ui, ...(options.uiAllowRemote ? ['--ui-allow-remote'] : [])] : [])], {
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'up',
+      '-c',
+      context.configPath,
+      '--data-dir',
+      context.layout.root,
+      '--workers',
+      String(options.workers),
+      ...(admin !== undefined ? ['--admin', admin] : []),
+      ...(ui !== undefined ? ['--ui', ui, ...(options.uiAllowRemote ? ['--ui-allow-remote'] : [])] : []),
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    },
+  );
   fs.closeSync(logFd);
   let exitCode: number | null = null;
   child.once('exit', (code) => (exitCode = code ?? 1));
@@ -88,7 +103,10 @@ export async function up(options: UpOptions): Promise<void> {
       await context.client.health();
       break;
     } catch {
-      if (performance.now() > deadline) throw new CutoverError('DAEMON_START_FAILED', `the daemon did not answer within ${DETACH_READY_TIMEOUT_MS / 1000}s`, { hint: `See ${context.layout.daemonLog}` });
+      if (performance.now() > deadline)
+        throw new CutoverError('DAEMON_START_FAILED', `the daemon did not answer within ${DETACH_READY_TIMEOUT_MS / 1000}s`, {
+          hint: `See ${context.layout.daemonLog}`,
+        });
       await sleep(100);
     }
   }
@@ -109,7 +127,9 @@ async function waitUntilServing(client: ReturnType<typeof commandContext>['clien
   const deadline = performance.now() + DETACH_READY_TIMEOUT_MS;
   while (performance.now() < deadline) {
     const { apps } = await client.status();
-    const waiting = apps.filter((a) => a.revision !== null && (a.instances.some((i) => i.state === 'starting') || !a.instances.some((i) => i.state === 'ready')));
+    const waiting = apps.filter(
+      (a) => a.revision !== null && (a.instances.some((i) => i.state === 'starting') || !a.instances.some((i) => i.state === 'ready')),
+    );
     if (waiting.length === 0) return;
     await sleep(100);
   }
@@ -167,7 +187,8 @@ function uiAddress(text: string, isRemoteAllowed: boolean): string {
       hint: 'keep it on 127.0.0.1 (reach it through an SSH tunnel), or add --ui-allow-remote to mean it (only the token protects it, over plain HTTP)',
     });
   }
-  if (!isLoopback(address.host)) console.error(`warning: the dashboard will listen on ${formatListen(address)}, beyond this machine; only the token protects it`);
+  if (!isLoopback(address.host))
+    console.error(`warning: the dashboard will listen on ${formatListen(address)}, beyond this machine; only the token protects it`);
   return formatListen(address);
 }
 

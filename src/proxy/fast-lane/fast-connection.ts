@@ -116,9 +116,10 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     }
     const { listener } = this;
     const table = listener.route.table;
-    const request = table.routes === undefined && table.sticky === undefined && table.mirror === undefined
-      ? parseSimpleRequest(pending, 0, this.socket.remoteAddress, listener.options)
-      : undefined;
+    const request =
+      table.routes === undefined && table.sticky === undefined && table.mirror === undefined
+        ? parseSimpleRequest(pending, 0, this.socket.remoteAddress, listener.options)
+        : undefined;
     if (request === undefined) {
       this.handOff();
       return;

@@ -24,7 +24,9 @@ async function rawClient(port: number): Promise<{ socket: Socket; text: () => st
 }
 
 /** An upstream on a raw socket answering each request head with `answer(head)`, written in pieces when asked. */
-async function rawUpstream(answer: (head: string, index: number) => string[] | 'close'): Promise<{ server: Server; port: number; heads: string[]; connections: () => number }> {
+async function rawUpstream(
+  answer: (head: string, index: number) => string[] | 'close',
+): Promise<{ server: Server; port: number; heads: string[]; connections: () => number }> {
   const heads: string[] = [];
   let connections = 0;
   const server = createServer((socket) => {
@@ -85,7 +87,10 @@ describe('fast lane', () => {
       client.socket.write(get('/four'));
       await waitFor(() => client.text().includes('GET /four []'), 'the fourth answer');
       const order = ['GET /one []', 'POST /two [abc]', 'GET /three []', 'GET /four []'].map((body) => client.text().indexOf(body));
-      assert.deepEqual([...order].sort((a, b) => a - b), order);
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        order,
+      );
       assert.ok(order.every((index) => index > 0));
       assert.equal(client.isClosed(), false);
       client.socket.destroy();
@@ -116,7 +121,10 @@ describe('fast lane', () => {
       await waitFor(() => client.text().endsWith('0\r\nT: 1\r\n\r\n'), 'the whole first response');
       client.socket.write(get('/2'));
       await waitFor(() => client.text().split('0\r\nT: 1\r\n\r\n').length === 3, 'the whole second response');
-      assert.match(client.text(), /^HTTP\/1\.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: 1\r\n\r\n/);
+      assert.match(
+        client.text(),
+        /^HTTP\/1\.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: 1\r\n\r\n/,
+      );
       assert.equal(upstream.connections(), 1);
       client.socket.destroy();
     });
@@ -138,7 +146,8 @@ describe('fast lane', () => {
     const upstream = await rawUpstream((head) =>
       head.startsWith('HEAD')
         ? ['HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n']
-        : ['HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']);
+        : ['HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'],
+    );
     await withProxy(upstream.port, async (proxy) => {
       const client = await rawClient(proxy.port);
       client.socket.write(`HEAD / HTTP/1.1\r\nHost: app.test\r\n\r\n`);
@@ -154,7 +163,8 @@ describe('fast lane', () => {
 
   test('a malformed upstream response is answered 502, and that upstream connection is not reused', async () => {
     const upstream = await rawUpstream((_head, index) =>
-      index === 0 ? ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc'] : ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']);
+      index === 0 ? ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc'] : ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'],
+    );
     await withProxy(upstream.port, async (proxy) => {
       const first = await rawClient(proxy.port);
       first.socket.write(get('/'));

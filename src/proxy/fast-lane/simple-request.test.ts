@@ -51,13 +51,33 @@ describe('parseSimpleRequest', () => {
     assert.equal(request.body?.toString(), 'abc');
     assert.equal(request.length, text.indexOf('abc') + 3);
     assert.deepEqual(headerList(request.upstreamHead), [
-      'Host', 'h', 'Content-Length', '3', 'x-forwarded-for', ADDRESS, 'x-forwarded-proto', 'http', 'x-forwarded-host', 'h',
+      'Host',
+      'h',
+      'Content-Length',
+      '3',
+      'x-forwarded-for',
+      ADDRESS,
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-host',
+      'h',
     ]);
   });
 
-  test('issue 22: a client\'s X-Real-IP is dropped; a Cookie holding cutover\'s session goes to the strict lane, which removes it', () => {
+  test("issue 22: a client's X-Real-IP is dropped; a Cookie holding cutover's session goes to the strict lane, which removes it", () => {
     const request = parse('GET / HTTP/1.1\r\nHost: h\r\nX-Real-IP: 6.6.6.6\r\nCookie: a=1\r\n\r\n');
-    assert.deepEqual(headerList(request!.upstreamHead), ['Host', 'h', 'Cookie', 'a=1', 'x-forwarded-for', ADDRESS, 'x-forwarded-proto', 'http', 'x-forwarded-host', 'h']);
+    assert.deepEqual(headerList(request!.upstreamHead), [
+      'Host',
+      'h',
+      'Cookie',
+      'a=1',
+      'x-forwarded-for',
+      ADDRESS,
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-host',
+      'h',
+    ]);
     assert.equal(parse('GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; cutover_session=1.abc\r\n\r\n'), undefined);
   });
 
@@ -114,10 +134,27 @@ describe('parseSimpleRequest', () => {
     assert.equal(request?.upstreamHead.includes('x-forwarded-for'), false);
   });
 
-  const TOKEN = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&\'*+.^_`|~';
+  const TOKEN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`|~";
   const name = fc.oneof(
-    fc.constantFrom('Connection', 'Keep-Alive', 'TE', 'Trailer', 'Proxy-Authorization', 'X-Forwarded-For', 'x-forwarded-proto',
-      'X-Forwarded-Host', 'Forwarded', 'Host', 'X-Cutover-Mirror', 'Content-Length', 'Cookie', 'Accept', 'Transfer-Encoding', 'Expect', 'X-Real-IP'),
+    fc.constantFrom(
+      'Connection',
+      'Keep-Alive',
+      'TE',
+      'Trailer',
+      'Proxy-Authorization',
+      'X-Forwarded-For',
+      'x-forwarded-proto',
+      'X-Forwarded-Host',
+      'Forwarded',
+      'Host',
+      'X-Cutover-Mirror',
+      'Content-Length',
+      'Cookie',
+      'Accept',
+      'Transfer-Encoding',
+      'Expect',
+      'X-Real-IP',
+    ),
     fc.string({ unit: fc.constantFrom(...TOKEN), minLength: 1, maxLength: 16 }),
   );
   const value = fc.oneof(
@@ -127,7 +164,8 @@ describe('parseSimpleRequest', () => {
   const requests = fc.record({
     method: fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'),
     path: fc.string({ unit: fc.constantFrom(...'/abz09?&=%-._~'), maxLength: 20 }).map((p) => `/${p}`),
-    headers: fc.tuple(fc.array(fc.tuple(name, value), { maxLength: 6 }), fc.array(fc.tuple(name, value), { maxLength: 6 }))
+    headers: fc
+      .tuple(fc.array(fc.tuple(name, value), { maxLength: 6 }), fc.array(fc.tuple(name, value), { maxLength: 6 }))
       .map(([before, after]) => [...before, ['Host', 'example.test'] as [string, string], ...after]),
     body: fc.string({ unit: fc.constantFrom(...'ab\r\n'), maxLength: 10 }),
   });

@@ -11,14 +11,19 @@ function read(text: string, isHead = false, maxBytes = 64 * 1024) {
 
 describe('parseUpstreamResponse', () => {
   test('a length-framed response keeps its headers, drops hop-by-hop ones and restates the length once', () => {
-    const head = read('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\nSet-Cookie: a=1\r\n\r\nhello');
+    const head = read(
+      'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\nSet-Cookie: a=1\r\n\r\nhello',
+    );
     assert.ok(typeof head === 'object');
     assert.equal(head.status, 200);
     assert.equal(head.framing, Framing.Length);
     assert.equal(head.contentLength, 5);
     assert.equal(head.isReusable, true);
     assert.equal(head.keepAliveMs, 5000);
-    assert.equal(head.length, 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\nSet-Cookie: a=1\r\n\r\n'.length);
+    assert.equal(
+      head.length,
+      'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\nSet-Cookie: a=1\r\n\r\n'.length,
+    );
     assert.equal(head.clientHead, 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\ncontent-length: 5\r\n');
   });
 
@@ -33,7 +38,11 @@ describe('parseUpstreamResponse', () => {
     assert.equal(untilClose.framing, Framing.UntilClose);
     assert.equal(untilClose.isReusable, false);
 
-    for (const [text, isHead] of [['HTTP/1.1 204 No Content\r\n\r\n', false], ['HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n', false], ['HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n', true]] as const) {
+    for (const [text, isHead] of [
+      ['HTTP/1.1 204 No Content\r\n\r\n', false],
+      ['HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n', false],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n', true],
+    ] as const) {
       const head = read(text, isHead);
       assert.ok(typeof head === 'object', text);
       assert.equal(head.framing, Framing.None, text);

@@ -51,7 +51,12 @@ const DROPPED: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 
  * `isHeadRequest` tells that the response can carry no body whatever its headers say.
  * `maxBytes` bounds the head: a longer one is MALFORMED. Pure.
  */
-export function parseUpstreamResponse(buf: Buffer, start: number, isHeadRequest: boolean, maxBytes: number): UpstreamResponseHead | typeof INCOMPLETE | typeof MALFORMED {
+export function parseUpstreamResponse(
+  buf: Buffer,
+  start: number,
+  isHeadRequest: boolean,
+  maxBytes: number,
+): UpstreamResponseHead | typeof INCOMPLETE | typeof MALFORMED {
   const end = Math.min(buf.length, start + maxBytes);
   const incomplete = buf.length - start >= maxBytes ? MALFORMED : INCOMPLETE;
   // HTTP/1.x SP 3DIGIT [SP reason] CRLF

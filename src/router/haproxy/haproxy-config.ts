@@ -104,7 +104,10 @@ function renderApp(app: AppFrontend, input: ManagedConfigInput): string[] {
  * then cookie), then the sticky hash; what none claims goes to the weighted backend. Also what
  * an existing HAProxy needs in its frontend in external mode.
  */
-export function frontendRules(app: Pick<AppFrontend, 'backend' | 'headerNames' | 'cookieNames' | 'stickyCookie'>, map: (kind: Parameters<typeof mapFilePath>[2]) => string): string[] {
+export function frontendRules(
+  app: Pick<AppFrontend, 'backend' | 'headerNames' | 'cookieNames' | 'stickyCookie'>,
+  map: (kind: Parameters<typeof mapFilePath>[2]) => string,
+): string[] {
   const lines: string[] = [];
   for (const name of app.headerNames) {
     const lookup = `req.fhdr(${name}),map(${map({ header: name })})`;

@@ -6,14 +6,34 @@ import type { ServerStatRow } from './runtime-api.js';
 
 function row(total: number, responses5xx = 0, avgTotalTimeMs = 3): ServerStatRow {
   return {
-    backend: 'be_web', server: 's1', queued: 0, current: 0, total, status: 'UP', weight: 1,
-    responses1xx: 0, responses2xx: total - responses5xx, responses3xx: 0, responses4xx: 0, responses5xx,
-    connectionErrors: 0, responseErrors: 0, retries: 0, redispatches: 0, avgResponseTimeMs: avgTotalTimeMs, avgTotalTimeMs, address: '127.0.0.1:1',
+    backend: 'be_web',
+    server: 's1',
+    queued: 0,
+    current: 0,
+    total,
+    status: 'UP',
+    weight: 1,
+    responses1xx: 0,
+    responses2xx: total - responses5xx,
+    responses3xx: 0,
+    responses4xx: 0,
+    responses5xx,
+    connectionErrors: 0,
+    responseErrors: 0,
+    retries: 0,
+    redispatches: 0,
+    avgResponseTimeMs: avgTotalTimeMs,
+    avgTotalTimeMs,
+    address: '127.0.0.1:1',
   };
 }
 
-const owners = new Map([['web-2-a', { app: 'web', revision: 2 }], ['web-3-b', { app: 'web', revision: 3 }]]);
-const requestsOf = (meter: HaproxyMeter, id: string): number | undefined => meter.snapshot().find((m) => m.instance === id)?.counts[METER_COUNTERS.indexOf('requests')];
+const owners = new Map([
+  ['web-2-a', { app: 'web', revision: 2 }],
+  ['web-3-b', { app: 'web', revision: 3 }],
+]);
+const requestsOf = (meter: HaproxyMeter, id: string): number | undefined =>
+  meter.snapshot().find((m) => m.instance === id)?.counts[METER_COUNTERS.indexOf('requests')];
 
 describe('HaproxyMeter', () => {
   it('credits what a server counted since the last read to the endpoint it served, the first read being a baseline', () => {

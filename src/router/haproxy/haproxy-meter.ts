@@ -83,7 +83,14 @@ export class HaproxyMeter {
   private meterOf(endpointId: string, owner: EndpointOwner): EndpointMeasurement {
     let meter = this.meters.get(endpointId);
     if (!meter) {
-      meter = { app: owner.app, revision: owner.revision, instance: endpointId, counts: METER_COUNTERS.map(() => 0), latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0), latencySumSeconds: 0 };
+      meter = {
+        app: owner.app,
+        revision: owner.revision,
+        instance: endpointId,
+        counts: METER_COUNTERS.map(() => 0),
+        latencyBuckets: [...LATENCY_BUCKETS_SECONDS, Infinity].map(() => 0),
+        latencySumSeconds: 0,
+      };
       this.meters.set(endpointId, meter);
       if (this.meters.size > MAX_METERS) this.meters.delete(this.meters.keys().next().value!);
     }

@@ -17,11 +17,29 @@ const plan = (extra: Partial<TrafficPlan> = {}): TrafficPlan => ({
 
 describe('HAProxy weights and buckets from a plan', () => {
   it('shares a group weight among its endpoints and scales the heaviest server to 256', () => {
-    assert.deepEqual([...serverWeights(plan())], [['c', 85], ['s1', 256], ['s2', 256], ['s3', 256]]);
+    assert.deepEqual(
+      [...serverWeights(plan())],
+      [
+        ['c', 85],
+        ['s1', 256],
+        ['s2', 256],
+        ['s3', 256],
+      ],
+    );
   });
 
   it('gives weight 0 to the endpoints of a weight-0 group', () => {
-    assert.equal(serverWeights(plan({ groups: [{ revision: 2, weight: 0, endpoints: [endpoint('g')] }, { revision: 1, weight: 100, endpoints: [endpoint('b')] }] })).get('g'), 0);
+    assert.equal(
+      serverWeights(
+        plan({
+          groups: [
+            { revision: 2, weight: 0, endpoints: [endpoint('g')] },
+            { revision: 1, weight: 100, endpoints: [endpoint('b')] },
+          ],
+        }),
+      ).get('g'),
+      0,
+    );
   });
 
   it('lets groups own consecutive sticky buckets in plan order, the canary first', () => {

@@ -123,7 +123,10 @@ export class HaproxyRouter implements TrafficRouter {
       this.managed = new ManagedHaproxy(options.stateDir, options.binary ?? DEFAULT_HAPROXY_BINARY, this.log);
       this.api = this.managed.stats;
     } else {
-      if (!options.socket) throw new CutoverError('HAPROXY_SOCKET_MISSING', 'router.haproxy.socket is required in external mode', { hint: 'Name the runtime API socket of your HAProxy, e.g. socket: /run/haproxy/admin.sock' });
+      if (!options.socket)
+        throw new CutoverError('HAPROXY_SOCKET_MISSING', 'router.haproxy.socket is required in external mode', {
+          hint: 'Name the runtime API socket of your HAProxy, e.g. socket: /run/haproxy/admin.sock',
+        });
       this.managed = null;
       this.api = new RuntimeApi(options.socket);
     }
@@ -218,7 +221,12 @@ export class HaproxyRouter implements TrafficRouter {
       if (entry.revisionIndex[revision] !== undefined) continue;
       const used = new Set(Object.values(entry.revisionIndex));
       const free = Array.from({ length: REVISION_BACKENDS }, (_, i) => i).find((i) => !used.has(i) && this.slots.has(revisionBackendName(backend, i)));
-      if (free === undefined) throw new CutoverError('HAPROXY_NO_REVISION_BACKEND', `app "${plan.app}" needs a revision backend for revision ${revision}, but ${backend}_r0..r${REVISION_BACKENDS - 1} are all taken or missing`, { hint: 'Declare the revision backends (see the README, HAProxy external mode).' });
+      if (free === undefined)
+        throw new CutoverError(
+          'HAPROXY_NO_REVISION_BACKEND',
+          `app "${plan.app}" needs a revision backend for revision ${revision}, but ${backend}_r0..r${REVISION_BACKENDS - 1} are all taken or missing`,
+          { hint: 'Declare the revision backends (see the README, HAProxy external mode).' },
+        );
       entry.revisionIndex[revision] = free;
     }
 
@@ -245,11 +253,17 @@ export class HaproxyRouter implements TrafficRouter {
       const slots = this.slots.get(name)!;
       for (const [id, want] of endpoints) {
         const slot = slots.find((s) => s.endpointId === id) ?? slots.find((s) => s.endpointId === null);
-        if (!slot) throw new CutoverError('HAPROXY_NO_FREE_SERVER', `backend ${name} has no free server slot for ${id} (${slots.length} slots, all in use or draining)`, { hint: 'Raise router.haproxy.servers (managed) or the server-template count (external).' });
+        if (!slot)
+          throw new CutoverError(
+            'HAPROXY_NO_FREE_SERVER',
+            `backend ${name} has no free server slot for ${id} (${slots.length} slots, all in use or draining)`,
+            { hint: 'Raise router.haproxy.servers (managed) or the server-template count (external).' },
+          );
         Object.assign(slot, { endpointId: id, ...want, isLeaving: false, leftAtMs: null });
       }
       for (const slot of slots) {
-        if (slot.endpointId !== null && !endpoints.has(slot.endpointId) && !slot.isLeaving) Object.assign(slot, { state: 'drain', isLeaving: true, leftAtMs: nowMs });
+        if (slot.endpointId !== null && !endpoints.has(slot.endpointId) && !slot.isLeaving)
+          Object.assign(slot, { state: 'drain', isLeaving: true, leftAtMs: nowMs });
       }
     }
 
@@ -266,7 +280,11 @@ export class HaproxyRouter implements TrafficRouter {
     let entry = this.apps.get(plan.app);
     if (!entry) {
       const backend = this.options.backendOf(plan.app);
-      entry = { plan, frontend: { app: plan.app, backend, listen: plan.listen, previews: [], headerNames: [], cookieNames: [], stickyCookie: null }, revisionIndex: {} };
+      entry = {
+        plan,
+        frontend: { app: plan.app, backend, listen: plan.listen, previews: [], headerNames: [], cookieNames: [], stickyCookie: null },
+        revisionIndex: {},
+      };
       this.apps.set(plan.app, entry);
     }
     entry.plan = plan;
@@ -278,7 +296,8 @@ export class HaproxyRouter implements TrafficRouter {
     for (const preview of hints?.previews ?? []) if (!front.previews.some((p) => listenKey(p) === listenKey(preview))) front.previews.push(preview);
     if (hints?.stickyCookie && front.stickyCookie === null) front.stickyCookie = hints.stickyCookie;
     for (const route of plan.routes ?? []) {
-      if ('header' in route.match && !front.headerNames.includes(route.match.header.name.toLowerCase())) front.headerNames.push(route.match.header.name.toLowerCase());
+      if ('header' in route.match && !front.headerNames.includes(route.match.header.name.toLowerCase()))
+        front.headerNames.push(route.match.header.name.toLowerCase());
       if ('cookie' in route.match && !front.cookieNames.includes(route.match.cookie.name)) front.cookieNames.push(route.match.cookie.name);
     }
     for (const preview of plan.previews ?? []) if (!front.previews.some((p) => listenKey(p) === listenKey(preview.listen))) front.previews.push(preview.listen);
@@ -291,7 +310,10 @@ export class HaproxyRouter implements TrafficRouter {
     if (this.managed === null) return;
     for (const name of [backend, ...Array.from({ length: REVISION_BACKENDS }, (_, i) => revisionBackendName(backend, i))]) {
       if (this.slots.has(name)) continue;
-      this.slots.set(name, Array.from({ length: this.serverSlots }, (_, n) => freeSlot(name, `s${n + 1}`)));
+      this.slots.set(
+        name,
+        Array.from({ length: this.serverSlots }, (_, n) => freeSlot(name, `s${n + 1}`)),
+      );
     }
   }
 
@@ -326,10 +348,16 @@ export class HaproxyRouter implements TrafficRouter {
       if (this.slots.has(name)) continue;
       const rows = states.filter((r) => r.backend === name);
       if (rows.length === 0) {
-        if (name === backend) throw new CutoverError('HAPROXY_BACKEND_MISSING', `HAProxy has no backend "${backend}" with servers for app "${entry.plan.app}"`, { hint: `Add to your HAProxy config: backend ${backend} / server-template s 1-16 127.0.0.1:1 disabled (see the README).` });
+        if (name === backend)
+          throw new CutoverError('HAPROXY_BACKEND_MISSING', `HAProxy has no backend "${backend}" with servers for app "${entry.plan.app}"`, {
+            hint: `Add to your HAProxy config: backend ${backend} / server-template s 1-16 127.0.0.1:1 disabled (see the README).`,
+          });
         continue;
       }
-      this.slots.set(name, rows.map((r) => freeSlot(name, r.server)));
+      this.slots.set(
+        name,
+        rows.map((r) => freeSlot(name, r.server)),
+      );
     }
     this.mapFiles = new Map((await this.api.showMaps()).map((m) => [path.basename(m.file), m.file]));
   }
@@ -367,12 +395,14 @@ export class HaproxyRouter implements TrafficRouter {
     for (const name of frontend.headerNames) {
       const kind = { header: name };
       contents.set(kind, []);
-      for (const route of plan.routes ?? []) if ('header' in route.match && route.match.header.name.toLowerCase() === name) add(kind, route.match.header.value, route.revision);
+      for (const route of plan.routes ?? [])
+        if ('header' in route.match && route.match.header.name.toLowerCase() === name) add(kind, route.match.header.value, route.revision);
     }
     for (const name of frontend.cookieNames) {
       const kind = { cookie: name };
       contents.set(kind, []);
-      for (const route of plan.routes ?? []) if ('cookie' in route.match && route.match.cookie.name === name) add(kind, route.match.cookie.value, route.revision);
+      for (const route of plan.routes ?? [])
+        if ('cookie' in route.match && route.match.cookie.name === name) add(kind, route.match.cookie.value, route.revision);
     }
     // Only maps the frontend's rules read exist (HAProxy loads a map only when a rule names it).
     if (frontend.previews.length > 0 || (plan.previews ?? []).length > 0) {
@@ -519,7 +549,8 @@ export class HaproxyRouter implements TrafficRouter {
       this.apps.set(entry.plan.app, entry);
       for (const group of entry.plan.groups) for (const e of group.endpoints) this.owners.set(e.id, { app: entry.plan.app, revision: group.revision });
     }
-    for (const slot of state.slots) this.slots.set(slot.backend, [...(this.slots.get(slot.backend) ?? []), { ...slot, leftAtMs: slot.isLeaving ? this.now() : null }]);
+    for (const slot of state.slots)
+      this.slots.set(slot.backend, [...(this.slots.get(slot.backend) ?? []), { ...slot, leftAtMs: slot.isLeaving ? this.now() : null }]);
     this.installedStructure = state.installedStructure;
     if (this.managed === null) this.mapFiles = new Map();
   }
@@ -527,9 +558,24 @@ export class HaproxyRouter implements TrafficRouter {
   private renderConfig(): string {
     const servers = new Map<string, ServerLine[]>();
     for (const [name, slots] of this.slots) {
-      servers.set(name, slots.map((s) => ({ name: s.server, host: s.endpointId === null ? '127.0.0.1' : s.host, port: s.endpointId === null ? 1 : s.port, weight: s.weight, state: s.endpointId === null ? 'maint' : s.state })));
+      servers.set(
+        name,
+        slots.map((s) => ({
+          name: s.server,
+          host: s.endpointId === null ? '127.0.0.1' : s.host,
+          port: s.endpointId === null ? 1 : s.port,
+          weight: s.weight,
+          state: s.endpointId === null ? 'maint' : s.state,
+        })),
+      );
     }
-    return renderManagedConfig({ statsSocket: this.managed!.paths.statsSocket, mapsDir: this.managed!.paths.mapsDir, apps: [...this.apps.values()].map((e) => e.frontend), servers, serverSlots: this.serverSlots });
+    return renderManagedConfig({
+      statsSocket: this.managed!.paths.statsSocket,
+      mapsDir: this.managed!.paths.mapsDir,
+      apps: [...this.apps.values()].map((e) => e.frontend),
+      servers,
+      serverSlots: this.serverSlots,
+    });
   }
 
   private writeMapFiles(): void {
@@ -550,7 +596,18 @@ function freeSlot(backend: string, server: string): Slot {
 }
 
 function emptyStats(endpointId: string): EndpointStats {
-  return { endpointId, requests: 0, inflight: 0, responses2xx: 0, responses5xx: 0, connectionErrors: 0, responseErrors: 0, retries: 0, redispatches: 0, avgResponseTimeMs: 0 };
+  return {
+    endpointId,
+    requests: 0,
+    inflight: 0,
+    responses2xx: 0,
+    responses5xx: 0,
+    connectionErrors: 0,
+    responseErrors: 0,
+    retries: 0,
+    redispatches: 0,
+    avgResponseTimeMs: 0,
+  };
 }
 
 function addRow(stats: EndpointStats, row: ServerStatRow): void {

@@ -88,17 +88,33 @@ export class ManagedHaproxy {
         if (!error) return resolve();
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') return reject(notInstalled(this.binary, error));
-        reject(new CutoverError('HAPROXY_CONFIG_INVALID', `haproxy -c rejected the generated config ${file}: ${`${stderr}${stdout}`.trim().split('\n').slice(-5).join(' | ')}`, { hint: 'This is likely a bug in cutover; the file is kept for a report.', cause: error }));
+        reject(
+          new CutoverError(
+            'HAPROXY_CONFIG_INVALID',
+            `haproxy -c rejected the generated config ${file}: ${`${stderr}${stdout}`.trim().split('\n').slice(-5).join(' | ')}`,
+            { hint: 'This is likely a bug in cutover; the file is kept for a report.', cause: error },
+          ),
+        );
       });
     });
   }
 
   /** Adopts a running master, or starts one on the installed config; resolves once the stats socket answers. */
   async start(): Promise<'adopted' | 'started'> {
-    if (this.masterPid() !== null && (await this.master.send('show proc').then(() => true, () => false))) return 'adopted';
+    if (
+      this.masterPid() !== null &&
+      (await this.master.send('show proc').then(
+        () => true,
+        () => false,
+      ))
+    )
+      return 'adopted';
     for (const socket of [this.paths.statsSocket, this.paths.masterSocket]) fs.rmSync(socket, { force: true });
     const logFd = fs.openSync(this.paths.logFile, 'a', 0o600);
-    const child = spawn(this.binary, ['-W', '-S', `${this.paths.masterSocket},mode,600`, '-f', this.paths.config], { detached: true, stdio: ['ignore', logFd, logFd] });
+    const child = spawn(this.binary, ['-W', '-S', `${this.paths.masterSocket},mode,600`, '-f', this.paths.config], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    });
     fs.closeSync(logFd);
     const spawned = await new Promise<number>((resolve, reject) => {
       child.once('error', (error) => reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled(this.binary, error) : error));
@@ -107,7 +123,12 @@ export class ManagedHaproxy {
     child.unref();
     fs.writeFileSync(this.paths.pidFile, `${spawned}\n`, { mode: 0o600 });
     const deadline = performance.now() + START_TIMEOUT_MS;
-    while (!(await this.stats.send('show info').then(() => true, () => false))) {
+    while (
+      !(await this.stats.send('show info').then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (child.exitCode !== null || performance.now() > deadline) {
         throw new CutoverError('HAPROXY_START_FAILED', `HAProxy did not start (see ${this.paths.logFile}): ${this.logTail()}`);
       }
@@ -125,7 +146,8 @@ export class ManagedHaproxy {
     for (;;) {
       const pid = (await this.stats.showInfo().catch(() => ({}) as Record<string, string>))['Pid'];
       if (pid !== undefined && pid !== before) return;
-      if (performance.now() > deadline) throw new CutoverError('HAPROXY_RELOAD_FAILED', `HAProxy did not come back within ${RELOAD_TIMEOUT_MS}ms of a reload: ${this.logTail()}`);
+      if (performance.now() > deadline)
+        throw new CutoverError('HAPROXY_RELOAD_FAILED', `HAProxy did not come back within ${RELOAD_TIMEOUT_MS}ms of a reload: ${this.logTail()}`);
       await sleep(POLL_MS);
     }
   }
@@ -152,7 +174,10 @@ export class ManagedHaproxy {
 }
 
 function notInstalled(binary: string, cause: unknown): CutoverError {
-  return new CutoverError('HAPROXY_NOT_INSTALLED', `the HAProxy binary "${binary}" was not found`, { hint: 'Install it (Debian: apt-get install haproxy) or set router.haproxy.binary.', cause });
+  return new CutoverError('HAPROXY_NOT_INSTALLED', `the HAProxy binary "${binary}" was not found`, {
+    hint: 'Install it (Debian: apt-get install haproxy) or set router.haproxy.binary.',
+    cause,
+  });
 }
 
 function isAlive(pid: number): boolean {

@@ -120,7 +120,10 @@ export class RuntimeApi {
   }
 
   async showBackends(): Promise<string[]> {
-    return (await this.send('show backend')).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    return (await this.send('show backend'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
   }
 
   /**

@@ -37,7 +37,10 @@ export function httpRouteRules(plan: TrafficPlan, port: number): HttpRouteRules 
   const rules: HttpRouteRule[] = [];
   for (const route of plan.routes ?? []) {
     if ('header' in route.match) {
-      rules.push({ matches: [{ headers: [{ type: 'Exact', name: route.match.header.name, value: route.match.header.value }] }], backendRefs: [ref(route.revision, 1)] });
+      rules.push({
+        matches: [{ headers: [{ type: 'Exact', name: route.match.header.name, value: route.match.header.value }] }],
+        backendRefs: [ref(route.revision, 1)],
+      });
     } else {
       unsupported.push(`cookie match ${route.match.cookie.name}=${route.match.cookie.value} (HTTPRoute matches headers, not cookies)`);
     }

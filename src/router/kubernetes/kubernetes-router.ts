@@ -1,5 +1,13 @@
 import type { TrafficPlan } from '../../model/traffic-plan.js';
-import { APP_LABEL, kubernetesError, MERGE_PATCH, REVISION_LABEL, statusOf, withConflictRetry, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
+import {
+  APP_LABEL,
+  kubernetesError,
+  MERGE_PATCH,
+  REVISION_LABEL,
+  statusOf,
+  withConflictRetry,
+  type KubeClients,
+} from '../../runtime/kubernetes/kube-clients.js';
 import { revisionObjectName } from '../../runtime/kubernetes/replica-set-manifest.js';
 import type { TrafficRouter } from '../traffic-router.js';
 import { HTTP_ROUTE_API, httpRouteRules } from './http-route-rules.js';
@@ -57,7 +65,9 @@ export class KubernetesRouter implements TrafficRouter {
       this.weightMode = 'exact';
     } else if (weighted.length > 1 || (plan.routes ?? []).length > 0) {
       this.weightMode = 'replica-ratio';
-      this.notice(`${app}: no httpRoute, so the weights ${weighted.map((g) => `r${g.revision}=${g.weight}`).join(' ')} are approximated by the ratio of ready pods, and header or cookie routes are ignored`);
+      this.notice(
+        `${app}: no httpRoute, so the weights ${weighted.map((g) => `r${g.revision}=${g.weight}`).join(' ')} are approximated by the ratio of ready pods, and header or cookie routes are ignored`,
+      );
     } else {
       this.weightMode = 'exact';
     }

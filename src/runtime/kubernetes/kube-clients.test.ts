@@ -15,7 +15,8 @@ const RS = '/apis/apps/v1/namespaces/shop/replicasets';
 
 describe('Kubernetes clients against a faulty API server', () => {
   let api: FakeKubeApi;
-  const runtime = (requestTimeoutMs?: number) => new KubernetesRuntime(createKubeClients({ server: api.url, namespace: 'shop', ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) }), SPEC);
+  const runtime = (requestTimeoutMs?: number) =>
+    new KubernetesRuntime(createKubeClients({ server: api.url, namespace: 'shop', ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) }), SPEC);
 
   beforeEach(async () => {
     api = await startFakeKubeApi();
@@ -33,7 +34,10 @@ describe('Kubernetes clients against a faulty API server', () => {
     await assert.rejects(kube.observe(), (error: any) => {
       assert.ok(error instanceof KubernetesApiError);
       assert.equal(error.code, 'KUBERNETES_API_ERROR');
-      assert.match(error.message, new RegExp(`^listing ReplicaSets and Pods of shop/web failed: timed out: no complete answer from ${api.url} within 1000 ms$`));
+      assert.match(
+        error.message,
+        new RegExp(`^listing ReplicaSets and Pods of shop/web failed: timed out: no complete answer from ${api.url} within 1000 ms$`),
+      );
       assert.equal(error.status, undefined);
       assert.equal(error.isTransient, true);
       return true;
@@ -53,7 +57,14 @@ describe('Kubernetes clients against a faulty API server', () => {
     const kube = runtime();
     await kube.ensureRevision(1, 1);
     api.failNext({ method: 'PATCH', pathIncludes: '/replicasets/web-r1', isDropped: true });
-    await assert.rejects(kube.scaleRevision(1, 3), (error: any) => error instanceof KubernetesApiError && error.status === undefined && error.isTransient && /^scaling ReplicaSet shop\/web-r1 to 3 failed: /.test(error.message));
+    await assert.rejects(
+      kube.scaleRevision(1, 3),
+      (error: any) =>
+        error instanceof KubernetesApiError &&
+        error.status === undefined &&
+        error.isTransient &&
+        /^scaling ReplicaSet shop\/web-r1 to 3 failed: /.test(error.message),
+    );
     await kube.scaleRevision(1, 3);
     assert.equal((api.objects.get(`${RS}/web-r1`) as any).spec.replicas, 3);
   });
@@ -69,15 +80,20 @@ describe('Kubernetes clients against a faulty API server', () => {
     assert.equal(api.pendingFaults(), 0);
   });
 
-  it('a 422 is not retried: one request, and the error names the object and the server\'s message', async () => {
+  it("a 422 is not retried: one request, and the error names the object and the server's message", async () => {
     const { apps } = createKubeClients({ server: api.url, namespace: 'shop' });
     await runtime().ensureRevision(1, 1);
     const patches = () => api.requests.filter((r) => r.method === 'PATCH').length;
     await assert.rejects(
-      withConflictRetry('scaling ReplicaSet shop/web-r1 to three', () => apps.patchNamespacedReplicaSet({ name: 'web-r1', namespace: 'shop', body: { spec: { replicas: 'three' } } }, MERGE_PATCH)),
+      withConflictRetry('scaling ReplicaSet shop/web-r1 to three', () =>
+        apps.patchNamespacedReplicaSet({ name: 'web-r1', namespace: 'shop', body: { spec: { replicas: 'three' } } }, MERGE_PATCH),
+      ),
       (error: any) => {
         assert.ok(error instanceof KubernetesApiError);
-        assert.equal(error.message, 'scaling ReplicaSet shop/web-r1 to three failed with 422: ReplicaSet.apps "web-r1" is invalid: spec.replicas: Invalid value: "three": must be integer');
+        assert.equal(
+          error.message,
+          'scaling ReplicaSet shop/web-r1 to three failed with 422: ReplicaSet.apps "web-r1" is invalid: spec.replicas: Invalid value: "three": must be integer',
+        );
         assert.equal(error.isInvalid, true);
         assert.equal(error.isTransient, false);
         return true;

@@ -54,7 +54,13 @@ export function createKubeClients(options: KubeConfigOptions & { namespace?: str
   const config = loadKubeConfig(options);
   const namespace = options.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
   const configuration = apiConfiguration(config, options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS);
-  return { namespace, apps: new AppsV1Api(configuration), core: new CoreV1Api(configuration), custom: new CustomObjectsApi(configuration), coordination: new CoordinationV1Api(configuration) };
+  return {
+    namespace,
+    apps: new AppsV1Api(configuration),
+    core: new CoreV1Api(configuration),
+    custom: new CustomObjectsApi(configuration),
+    coordination: new CoordinationV1Api(configuration),
+  };
 }
 
 /**
@@ -64,7 +70,10 @@ export function createKubeClients(options: KubeConfigOptions & { namespace?: str
  */
 function apiConfiguration(config: KubeConfig, timeoutMs: number): Configuration {
   const cluster = config.getCurrentCluster();
-  if (!cluster) throw new CutoverError('KUBECONFIG_INVALID', `the kubeconfig has no cluster for context "${config.getCurrentContext()}"`, { hint: 'pick a context with a cluster: kubectl config get-contexts' });
+  if (!cluster)
+    throw new CutoverError('KUBECONFIG_INVALID', `the kubeconfig has no cluster for context "${config.getCurrentContext()}"`, {
+      hint: 'pick a context with a cluster: kubectl config get-contexts',
+    });
   const base = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: config } });
   return { ...base, httpApi: withTimeout(base.httpApi, timeoutMs) };
 }

@@ -30,7 +30,12 @@ describe('KubernetesCommandQueue against the fake API server', () => {
     assert.deepEqual(await unanswered(holder), [], 'a taken command is never run again');
     assert.deepEqual(await laptop.answerOf(id), { state: 'taken' });
     await holder.answer(pending!, { state: 'done', code: 'NOT_PAUSED', message: 'rollout 4 of "web" is not paused by a person', hint: 'Nothing to resume.' });
-    assert.deepEqual(await laptop.answerOf(id), { state: 'done', code: 'NOT_PAUSED', message: 'rollout 4 of "web" is not paused by a person', hint: 'Nothing to resume.' });
+    assert.deepEqual(await laptop.answerOf(id), {
+      state: 'done',
+      code: 'NOT_PAUSED',
+      message: 'rollout 4 of "web" is not paused by a person',
+      hint: 'Nothing to resume.',
+    });
     await laptop.forget([id]);
     assert.deepEqual(await holder.list(), []);
   });
@@ -39,17 +44,29 @@ describe('KubernetesCommandQueue against the fake API server', () => {
     const first = await queue().send({ verb: 'pause' }, 'a');
     nowMs += 1;
     const second = await queue().send({ verb: 'rollback', toRevision: 3 }, 'b');
-    assert.deepEqual((await unanswered(queue())).map((c) => [c.id, c.command.verb]), [[first, 'pause'], [second, 'rollback']]);
+    assert.deepEqual(
+      (await unanswered(queue())).map((c) => [c.id, c.command.verb]),
+      [
+        [first, 'pause'],
+        [second, 'rollback'],
+      ],
+    );
     assert.ok(api.requests.filter((r) => r.method === 'PATCH').every((r) => r.contentType === 'application/merge-patch+json'));
   });
 
   it('entries that are not commands are skipped, not obeyed', async () => {
-    api.put('/api/v1/namespaces/shop/configmaps', { metadata: { name: 'cutover-web-commands' }, data: { junk: '{ not json', odd: JSON.stringify({ command: { verb: 'delete-everything' }, by: 'x', at: 1, answer: null }) } });
+    api.put('/api/v1/namespaces/shop/configmaps', {
+      metadata: { name: 'cutover-web-commands' },
+      data: { junk: '{ not json', odd: JSON.stringify({ command: { verb: 'delete-everything' }, by: 'x', at: 1, answer: null }) },
+    });
     assert.deepEqual(await unanswered(queue()), []);
   });
 
   it('a 500 while sending is a KUBERNETES_API_ERROR naming the ConfigMap', async () => {
     api.failNext({ method: 'PATCH', pathIncludes: '/configmaps/cutover-web-commands', status: 500 });
-    await assert.rejects(queue().send({ verb: 'abort' }, 'a'), (error: any) => error.code === 'KUBERNETES_API_ERROR' && /ConfigMap shop\/cutover-web-commands/.test(error.message));
+    await assert.rejects(
+      queue().send({ verb: 'abort' }, 'a'),
+      (error: any) => error.code === 'KUBERNETES_API_ERROR' && /ConfigMap shop\/cutover-web-commands/.test(error.message),
+    );
   });
 });

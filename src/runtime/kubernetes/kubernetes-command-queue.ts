@@ -42,7 +42,12 @@ const entryShape = z.object({
   command: z.object({ verb: z.enum(COMMAND_VERBS), isFull: z.boolean().optional(), toRevision: z.number().int().positive().optional() }),
   by: z.string(),
   at: z.number(),
-  answer: z.union([z.object({ state: z.literal('taken') }), z.object({ state: z.literal('done'), code: z.string(), message: z.string(), hint: z.string().optional() })]).nullable(),
+  answer: z
+    .union([
+      z.object({ state: z.literal('taken') }),
+      z.object({ state: z.literal('done'), code: z.string(), message: z.string(), hint: z.string().optional() }),
+    ])
+    .nullable(),
 });
 
 /**
@@ -118,7 +123,12 @@ export class KubernetesCommandQueue {
     } catch (error) {
       if (statusOf(error) !== 404 || !mayCreate) throw kubernetesError(`writing ConfigMap ${namespace}/${this.name}`, error);
     }
-    const body: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: this.name, labels: { [APP_LABEL]: this.app, [MANAGED_BY_LABEL]: MANAGED_BY } }, data: data as Record<string, string> };
+    const body: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: this.name, labels: { [APP_LABEL]: this.app, [MANAGED_BY_LABEL]: MANAGED_BY } },
+      data: data as Record<string, string>,
+    };
     try {
       await core.createNamespacedConfigMap({ namespace, body });
     } catch (error) {

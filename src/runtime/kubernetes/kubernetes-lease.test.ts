@@ -54,7 +54,7 @@ describe('KubernetesLease against the fake API server', () => {
     assert.equal(api.pendingFaults(), 0);
   });
 
-  it('release deletes only the holder\'s own Lease', async () => {
+  it("release deletes only the holder's own Lease", async () => {
     const a = lease('a');
     await a.hold(null);
     await lease('b').release();

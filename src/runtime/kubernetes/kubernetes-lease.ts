@@ -55,7 +55,12 @@ export class KubernetesLease {
             namespace,
             body: {
               metadata: { resourceVersion: current.metadata?.resourceVersion, annotations: { [ROLLOUT_ANNOTATION]: summary } },
-              spec: { holderIdentity: this.holder, leaseDurationSeconds: this.durationSeconds, renewTime: microTime(this.now()), leaseTransitions: transitions },
+              spec: {
+                holderIdentity: this.holder,
+                leaseDurationSeconds: this.durationSeconds,
+                renewTime: microTime(this.now()),
+                leaseTransitions: transitions,
+              },
             },
           },
           MERGE_PATCH,
@@ -99,7 +104,11 @@ export class KubernetesLease {
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.name, labels: { [APP_LABEL]: this.app, [MANAGED_BY_LABEL]: MANAGED_BY }, annotations: summary === null ? {} : { [ROLLOUT_ANNOTATION]: summary } },
+      metadata: {
+        name: this.name,
+        labels: { [APP_LABEL]: this.app, [MANAGED_BY_LABEL]: MANAGED_BY },
+        annotations: summary === null ? {} : { [ROLLOUT_ANNOTATION]: summary },
+      },
       spec: { holderIdentity: this.holder, leaseDurationSeconds: this.durationSeconds, leaseTransitions: 0 },
     };
   }

@@ -60,7 +60,7 @@ describe('KubernetesRuntime against the fake API server', () => {
     assert.equal((api.objects.get(`${RS}/web-r3`) as any).spec.replicas, 1);
   });
 
-  it('a ReplicaSet the server refuses (422) is reported with its name and the server\'s message, and not sent again', async () => {
+  it("a ReplicaSet the server refuses (422) is reported with its name and the server's message, and not sent again", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-pod-template-'));
     try {
       const template = path.join(dir, 'pod.yaml');
@@ -72,7 +72,8 @@ describe('KubernetesRuntime against the fake API server', () => {
         new KubernetesRuntime(createKubeClients({ server: api.url, namespace: 'shop' }), spec).ensureRevision(4, 1),
         (error: any) =>
           error.code === 'KUBERNETES_API_ERROR' &&
-          error.message === 'creating ReplicaSet shop/web-r4 failed with 422: ReplicaSet.apps "web-r4" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: "eighty": must be integer',
+          error.message ===
+            'creating ReplicaSet shop/web-r4 failed with 422: ReplicaSet.apps "web-r4" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: "eighty": must be integer',
       );
       assert.equal(posts() - before, 1);
       assert.equal(api.requests.at(-1)?.method, 'POST', 'no scale was tried after the refusal');
@@ -86,7 +87,10 @@ describe('KubernetesRuntime against the fake API server', () => {
 
   it('reports a 500 as a KUBERNETES_API_ERROR naming what it was doing', async () => {
     api.failNext({ method: 'PATCH', pathIncludes: '/replicasets/web-r3', status: 500 });
-    await assert.rejects(runtime.scaleRevision(3, 4), (error: any) => error.code === 'KUBERNETES_API_ERROR' && /scaling ReplicaSet shop\/web-r3 to 4 failed with 500/.test(error.message));
+    await assert.rejects(
+      runtime.scaleRevision(3, 4),
+      (error: any) => error.code === 'KUBERNETES_API_ERROR' && /scaling ReplicaSet shop\/web-r3 to 4 failed with 500/.test(error.message),
+    );
   });
 
   it('observes readiness from pod conditions: only Ready pods with an IP become endpoints', async () => {
@@ -101,7 +105,23 @@ describe('KubernetesRuntime against the fake API server', () => {
 
   it('observes a pod whose container crash-loops as failed, with why, not as unready', async () => {
     const crashing = pod('web-r3-d', 3, false);
-    api.put(PODS, { ...crashing, status: { ...crashing.status, containerStatuses: [{ name: 'web', image: 'web', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2, reason: 'Error' } } }] } });
+    api.put(PODS, {
+      ...crashing,
+      status: {
+        ...crashing.status,
+        containerStatuses: [
+          {
+            name: 'web',
+            image: 'web',
+            imageID: '',
+            ready: false,
+            restartCount: 3,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { exitCode: 2, reason: 'Error' } },
+          },
+        ],
+      },
+    });
     const [observed] = await runtime.observe();
     assert.deepEqual(observed?.failedPods, [{ id: 'web-r3-d', reason: 'pod web-r3-d: container web CrashLoopBackOff after 3 restarts (last exit 2: Error)' }]);
     assert.equal(observed?.unreadyPods.includes('web-r3-d'), false);

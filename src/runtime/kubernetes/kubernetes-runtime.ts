@@ -68,7 +68,10 @@ export class KubernetesRuntime implements RevisionRuntime {
     const labelSelector = `${APP_LABEL}=${this.spec.name}`;
     let replicaSets, pods;
     try {
-      [replicaSets, pods] = await Promise.all([apps.listNamespacedReplicaSet({ namespace, labelSelector }), core.listNamespacedPod({ namespace, labelSelector })]);
+      [replicaSets, pods] = await Promise.all([
+        apps.listNamespacedReplicaSet({ namespace, labelSelector }),
+        core.listNamespacedPod({ namespace, labelSelector }),
+      ]);
     } catch (error) {
       throw kubernetesError(`listing ReplicaSets and Pods of ${namespace}/${this.spec.name}`, error);
     }
@@ -76,7 +79,15 @@ export class KubernetesRuntime implements RevisionRuntime {
     for (const replicaSet of replicaSets.items) {
       const revision = Number(replicaSet.metadata?.labels?.[REVISION_LABEL]);
       if (!Number.isInteger(revision)) continue;
-      observed.set(revision, { revision, desiredReplicas: replicaSet.spec?.replicas ?? 0, readyEndpoints: [], unreadyPods: [], failedPods: [], terminatingPods: [], readySinceMs: {} });
+      observed.set(revision, {
+        revision,
+        desiredReplicas: replicaSet.spec?.replicas ?? 0,
+        readyEndpoints: [],
+        unreadyPods: [],
+        failedPods: [],
+        terminatingPods: [],
+        readySinceMs: {},
+      });
     }
     for (const pod of pods.items) {
       const entry = observed.get(Number(pod.metadata?.labels?.[REVISION_LABEL]));
@@ -111,10 +122,12 @@ export function readPodTemplate(runtime: KubernetesRuntimeSpec): V1PodTemplateSp
     const parsed = parse(readFileSync(path, 'utf8')) as V1PodTemplateSpec & { template?: V1PodTemplateSpec };
     return parsed.template ?? parsed;
   } catch (error) {
-    throw new InputError('POD_TEMPLATE_UNREADABLE', `cannot read the pod template ${path}: ${(error as Error).message}`, { hint: 'podTemplate names a YAML file with metadata and spec of a pod template', cause: error });
+    throw new InputError('POD_TEMPLATE_UNREADABLE', `cannot read the pod template ${path}: ${(error as Error).message}`, {
+      hint: 'podTemplate names a YAML file with metadata and spec of a pod template',
+      cause: error,
+    });
   }
 }
-
 
 /** Ready means the Ready condition is True, the pod has an IP and is not being deleted. */
 export function isPodReady(pod: V1Pod): boolean {

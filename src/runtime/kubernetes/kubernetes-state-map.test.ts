@@ -7,12 +7,21 @@ import { createKubeClients } from './kube-clients.js';
 import { KubernetesStateMap, SERIAL_ANNOTATION, STATE_KEY, WRITTEN_BY_ANNOTATION } from './kubernetes-state-map.js';
 
 const MAP = '/api/v1/namespaces/shop/configmaps/cutover-web';
-const STATE: ClusterAppState = { app: 'web', stableRevision: 1, revisions: [{ app: 'web', number: 1, spec: { name: 'web' } as never, specHash: 'h1', createdAt: 1 }], rollouts: [] };
+const STATE: ClusterAppState = {
+  app: 'web',
+  stableRevision: 1,
+  revisions: [{ app: 'web', number: 1, spec: { name: 'web' } as never, specHash: 'h1', createdAt: 1 }],
+  rollouts: [],
+};
 
 describe('KubernetesStateMap against the fake API server', () => {
   let api: FakeKubeApi;
   const map = () => new KubernetesStateMap(createKubeClients({ server: api.url, namespace: 'shop' }), 'web');
-  const storeRaw = (stateJson: string) => api.put('/api/v1/namespaces/shop/configmaps', { metadata: { name: 'cutover-web', annotations: { [WRITTEN_BY_ANNOTATION]: 'x', [SERIAL_ANNOTATION]: '3' } }, data: { [STATE_KEY]: stateJson } });
+  const storeRaw = (stateJson: string) =>
+    api.put('/api/v1/namespaces/shop/configmaps', {
+      metadata: { name: 'cutover-web', annotations: { [WRITTEN_BY_ANNOTATION]: 'x', [SERIAL_ANNOTATION]: '3' } },
+      data: { [STATE_KEY]: stateJson },
+    });
 
   beforeEach(async () => {
     await api?.close();
@@ -39,9 +48,15 @@ describe('KubernetesStateMap against the fake API server', () => {
     assert.equal((api.objects.get(MAP) as any).metadata.annotations[WRITTEN_BY_ANNOTATION], 'a');
   });
 
-  it('a ConfigMap that is not cutover\'s state is refused with what is wrong and how to fix it', async () => {
+  it("a ConfigMap that is not cutover's state is refused with what is wrong and how to fix it", async () => {
     storeRaw('{ not json');
-    await assert.rejects(map().read(), (error: any) => error.code === 'CLUSTER_STATE_UNREADABLE' && /ConfigMap shop\/cutover-web key state\.json: it is not JSON/.test(error.message) && /kubectl/.test(error.hint));
+    await assert.rejects(
+      map().read(),
+      (error: any) =>
+        error.code === 'CLUSTER_STATE_UNREADABLE' &&
+        /ConfigMap shop\/cutover-web key state\.json: it is not JSON/.test(error.message) &&
+        /kubectl/.test(error.hint),
+    );
     storeRaw(JSON.stringify({ format: 1, app: 'web', stableRevision: 'one', revisions: [], rollouts: [] }));
     await assert.rejects(map().read(), (error: any) => error.code === 'CLUSTER_STATE_UNREADABLE' && /stableRevision/.test(error.message));
     storeRaw(JSON.stringify({ format: 1, app: 'shop', stableRevision: null, revisions: [], rollouts: [] }));
@@ -52,6 +67,9 @@ describe('KubernetesStateMap against the fake API server', () => {
 
   it('a 500 is a KUBERNETES_API_ERROR naming the ConfigMap', async () => {
     api.failNext({ method: 'GET', pathIncludes: '/configmaps/cutover-web', status: 500 });
-    await assert.rejects(map().read(), (error: any) => error.code === 'KUBERNETES_API_ERROR' && /reading ConfigMap shop\/cutover-web failed with 500/.test(error.message));
+    await assert.rejects(
+      map().read(),
+      (error: any) => error.code === 'KUBERNETES_API_ERROR' && /reading ConfigMap shop\/cutover-web failed with 500/.test(error.message),
+    );
   });
 });

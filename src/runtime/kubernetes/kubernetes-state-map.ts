@@ -19,7 +19,13 @@ export interface ClusterStateDocument {
 }
 
 // What another machine wrote is checked before it is trusted: enough to drive the app on, the rest passes as written.
-const revisionShape = z.looseObject({ app: z.string(), number: z.number().int().positive(), specHash: z.string(), spec: z.looseObject({ name: z.string() }), createdAt: z.number() });
+const revisionShape = z.looseObject({
+  app: z.string(),
+  number: z.number().int().positive(),
+  specHash: z.string(),
+  spec: z.looseObject({ name: z.string() }),
+  createdAt: z.number(),
+});
 const rolloutShape = z.looseObject({
   key: z.string().min(1),
   app: z.string(),
@@ -35,7 +41,13 @@ const rolloutShape = z.looseObject({
   hookRuns: z.array(z.looseObject({ point: z.string(), pointKey: z.string(), index: z.number().int(), state: z.string() })),
   analysisRuns: z.array(z.looseObject({ pointKey: z.string(), template: z.string(), state: z.string() })),
 });
-const stateShape = z.object({ format: z.literal(STATE_FORMAT), app: z.string(), stableRevision: z.number().int().nullable(), revisions: z.array(revisionShape), rollouts: z.array(rolloutShape) });
+const stateShape = z.object({
+  format: z.literal(STATE_FORMAT),
+  app: z.string(),
+  stableRevision: z.number().int().nullable(),
+  revisions: z.array(revisionShape),
+  rollouts: z.array(rolloutShape),
+});
 
 /**
  * A ConfigMap per app (`cutover-web`, beside the Lease of the same name) that holds where the
@@ -85,7 +97,10 @@ export class KubernetesStateMap {
     for (let attempt = 0; attempt < 4; attempt++) {
       const body = this.body(state, writtenBy, this.serial + 1);
       try {
-        const written = this.resourceVersion === undefined ? await core.createNamespacedConfigMap({ namespace, body }) : await core.replaceNamespacedConfigMap({ name: this.name, namespace, body });
+        const written =
+          this.resourceVersion === undefined
+            ? await core.createNamespacedConfigMap({ namespace, body })
+            : await core.replaceNamespacedConfigMap({ name: this.name, namespace, body });
         this.resourceVersion = written.metadata?.resourceVersion;
         this.serial += 1;
         return this.serial;
@@ -121,7 +136,8 @@ export class KubernetesStateMap {
       throw unreadable(where, `it is not JSON (${(error as Error).message})`);
     }
     const format = (raw as { format?: unknown } | null)?.format;
-    if (typeof format === 'number' && format > STATE_FORMAT) throw unreadable(where, `it was written by a newer cutover (format ${format}; this one reads ${STATE_FORMAT})`, 'upgrade cutover on this machine');
+    if (typeof format === 'number' && format > STATE_FORMAT)
+      throw unreadable(where, `it was written by a newer cutover (format ${format}; this one reads ${STATE_FORMAT})`, 'upgrade cutover on this machine');
     const parsed = stateShape.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -133,6 +149,10 @@ export class KubernetesStateMap {
   }
 }
 
-function unreadable(where: string, what: string, hint = 'fix or delete the ConfigMap (kubectl edit / delete); cutover writes it again from this machine\'s state'): CutoverError {
+function unreadable(
+  where: string,
+  what: string,
+  hint = "fix or delete the ConfigMap (kubectl edit / delete); cutover writes it again from this machine's state",
+): CutoverError {
   return new CutoverError('CLUSTER_STATE_UNREADABLE', `cannot read the app's state from ${where}: ${what}`, { hint });
 }

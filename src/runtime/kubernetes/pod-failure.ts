@@ -7,7 +7,15 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
  * each of them forever; a rollout that waited for it would wait until its progress deadline.
  * `ContainerCreating` and `PodInitializing` are not here: they pass by themselves.
  */
-export const FAILED_WAITING_REASONS = ['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError'] as const;
+export const FAILED_WAITING_REASONS = [
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+] as const;
 
 const MAX_DETAIL_LENGTH = 200;
 
@@ -23,7 +31,10 @@ const MAX_DETAIL_LENGTH = 200;
 export function podFailure(pod: V1Pod): string | null {
   if (pod.metadata?.deletionTimestamp) return null;
   const name = pod.metadata?.name ?? '?';
-  const candidates: [string, V1ContainerStatus[] | undefined][] = [['init container', pod.status?.initContainerStatuses], ['container', pod.status?.containerStatuses]];
+  const candidates: [string, V1ContainerStatus[] | undefined][] = [
+    ['init container', pod.status?.initContainerStatuses],
+    ['container', pod.status?.containerStatuses],
+  ];
   for (const [kind, statuses] of candidates) {
     for (const status of statuses ?? []) {
       const failure = containerFailure(status);

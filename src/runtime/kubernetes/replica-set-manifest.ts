@@ -21,11 +21,20 @@ export function revisionLabels(app: string, revision: number): Record<string, st
  * @example
  * replicaSetManifest(spec, runtime, 3, 2) // → ReplicaSet web-r3 with 2 replicas
  */
-export function replicaSetManifest(spec: Pick<AppSpec, 'name' | 'health'>, runtime: KubernetesRuntimeSpec, revision: number, replicas: number, template: V1PodTemplateSpec = {}): V1ReplicaSet {
+export function replicaSetManifest(
+  spec: Pick<AppSpec, 'name' | 'health'>,
+  runtime: KubernetesRuntimeSpec,
+  revision: number,
+  replicas: number,
+  template: V1PodTemplateSpec = {},
+): V1ReplicaSet {
   const labels = revisionLabels(spec.name, revision);
   const podSpec = template.spec ?? { containers: [] };
   const containers = podSpec.containers.length > 0 ? [...podSpec.containers] : [{ name: spec.name }];
-  const index = Math.max(0, containers.findIndex((c) => c.name === spec.name));
+  const index = Math.max(
+    0,
+    containers.findIndex((c) => c.name === spec.name),
+  );
   const main = containers[index]!;
   containers[index] = {
     ...main,

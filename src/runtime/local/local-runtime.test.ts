@@ -25,7 +25,8 @@ function start(spec: RunSpec, id = `t-${Math.random().toString(16).slice(2, 8)}`
 
 describe('LocalRuntime', () => {
   it('passes PORT and the CUTOVER_* variables, expands ${PORT} in arguments, and logs to the file', async () => {
-    const script = 'console.log(process.argv[1], process.env.PORT, process.env.CUTOVER_APP, process.env.CUTOVER_REVISION, process.env.CUTOVER_INSTANCE, process.env.GREETING)';
+    const script =
+      'console.log(process.argv[1], process.env.PORT, process.env.CUTOVER_APP, process.env.CUTOVER_REVISION, process.env.CUTOVER_INSTANCE, process.env.GREETING)';
     const started = await start(run([process.execPath, '-e', script, 'port=${PORT}'], { env: { GREETING: 'hi' } }), 'env-check');
     const exit = await started.exited;
     assert.equal(exit.code, 0);
@@ -33,7 +34,7 @@ describe('LocalRuntime', () => {
     assert.equal(line, `port=${started.port} ${started.port} web 7 env-check hi`);
   });
 
-  it('issue 22: gives an instance a clean environment: the revision\'s, its own, PATH, HOME, USER, LANG, LC_*, TZ and run.inheritEnv only', async () => {
+  it("issue 22: gives an instance a clean environment: the revision's, its own, PATH, HOME, USER, LANG, LC_*, TZ and run.inheritEnv only", async () => {
     const daemonEnv = { AWS_SECRET_ACCESS_KEY: 'from-the-shell-of-cutover-up', LC_TIME: 'C', TZ: 'UTC', KEPT_ON_PURPOSE: 'yes', CUTOVER_DATA_DIR: '/srv' };
     Object.assign(process.env, daemonEnv);
     try {
@@ -43,7 +44,11 @@ describe('LocalRuntime', () => {
       const seen = JSON.parse(fs.readFileSync(path.join(dir, 'clean-env.log'), 'utf8')) as Record<string, string>;
       const names = Object.keys(seen).sort();
       const allowed = /^(PATH|HOME|USER|LANG|TZ|LC_.*|KEPT_ON_PURPOSE|GREETING|PORT|CUTOVER_(APP|REVISION|INSTANCE))$/;
-      assert.deepEqual(names.filter((name) => !allowed.test(name)), [], 'only the clean set');
+      assert.deepEqual(
+        names.filter((name) => !allowed.test(name)),
+        [],
+        'only the clean set',
+      );
       assert.equal(seen['AWS_SECRET_ACCESS_KEY'], undefined);
       assert.equal(seen['CUTOVER_DATA_DIR'], undefined);
       assert.deepEqual([seen['GREETING'], seen['KEPT_ON_PURPOSE'], seen['LC_TIME'], seen['TZ'], seen['PATH']], ['hi', 'yes', 'C', 'UTC', process.env.PATH]);

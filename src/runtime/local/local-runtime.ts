@@ -44,7 +44,13 @@ export class LocalRuntime implements Runtime {
       ? ['/bin/sh', '-c', expandVars(request.run.command.join(' '), env)]
       : request.run.command.map((part) => expandVars(part, env));
     if (!fs.existsSync(request.run.cwd)) {
-      return { pid: null, identity: null, host: INSTANCE_HOST, port, exited: Promise.resolve({ code: null, signal: null, spawnError: `working directory ${request.run.cwd} does not exist` }) };
+      return {
+        pid: null,
+        identity: null,
+        host: INSTANCE_HOST,
+        port,
+        exited: Promise.resolve({ code: null, signal: null, spawnError: `working directory ${request.run.cwd} does not exist` }),
+      };
     }
 
     fs.mkdirSync(path.dirname(request.logPath), { recursive: true, mode: 0o700 });
@@ -61,7 +67,11 @@ export class LocalRuntime implements Runtime {
     const exited = new Promise<ExitInfo>((resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => {
         const spawnError =
-          error.code === 'ENOENT' ? `command not found: ${file}` : error.code === 'EACCES' ? `permission denied: ${file} cannot be executed (is its x bit set?)` : `could not start ${file}: ${error.message}`;
+          error.code === 'ENOENT'
+            ? `command not found: ${file}`
+            : error.code === 'EACCES'
+              ? `permission denied: ${file} cannot be executed (is its x bit set?)`
+              : `could not start ${file}: ${error.message}`;
         resolve({ code: null, signal: null, spawnError });
       });
       child.once('exit', (code, signal) => resolve({ code, signal }));

@@ -58,7 +58,13 @@ export function groupListensOn(pgid: number, port: number): boolean {
   if (inodes.size === 0) return false;
   // The leader and its descendants first (cheap); the whole group (a scan of /proc) only if needed.
   const descendants = descendantsOf(pgid);
-  return holdsAny(descendants, inodes) || holdsAny(groupMembers(pgid).filter((pid) => !descendants.includes(pid)), inodes);
+  return (
+    holdsAny(descendants, inodes) ||
+    holdsAny(
+      groupMembers(pgid).filter((pid) => !descendants.includes(pid)),
+      inodes,
+    )
+  );
 }
 
 /** `pid` and its descendants, from /proc/PID/task/TID/children. */

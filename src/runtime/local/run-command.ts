@@ -53,8 +53,18 @@ export interface RunningCommand {
  */
 export function runCommand(request: CommandRequest): RunningCommand {
   const startedAt = performance.now();
-  const [file, ...args] = request.shell ? ['/bin/sh', '-c', expandVars(request.command.join(' '), request.env)] : request.command.map((part) => expandVars(part, request.env));
-  const finish = (outcome: Partial<CommandOutcome>): CommandOutcome => ({ exitCode: null, signal: null, spawnError: null, isTimedOut: false, isCancelled: false, durationMs: performance.now() - startedAt, ...outcome });
+  const [file, ...args] = request.shell
+    ? ['/bin/sh', '-c', expandVars(request.command.join(' '), request.env)]
+    : request.command.map((part) => expandVars(part, request.env));
+  const finish = (outcome: Partial<CommandOutcome>): CommandOutcome => ({
+    exitCode: null,
+    signal: null,
+    spawnError: null,
+    isTimedOut: false,
+    isCancelled: false,
+    durationMs: performance.now() - startedAt,
+    ...outcome,
+  });
   if (!fs.existsSync(request.cwd)) {
     return { pid: null, identity: null, done: Promise.resolve(finish({ spawnError: `working directory ${request.cwd} does not exist` })), cancel: () => {} };
   }

@@ -47,7 +47,12 @@ export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknow
 
 /** Trades the token for a session; false when the token is wrong. */
 export async function login(token: string): Promise<boolean> {
-  const response = await fetch('/login', { method: 'POST', credentials: 'omit', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const response = await fetch('/login', {
+    method: 'POST',
+    credentials: 'omit',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
   if (response.status !== 200) return false;
   const { session } = (await response.json()) as { session: string };
   sessionStorage.setItem(SESSION_KEY, session);

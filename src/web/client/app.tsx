@@ -2,7 +2,19 @@ import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { ACTION_QUESTIONS, ACTIONS, api, ApiError, login, logout, type Action, type AppStatus, type AppSummary, type LiveMetrics, type RolloutRecord } from './api.js';
+import {
+  ACTION_QUESTIONS,
+  ACTIONS,
+  api,
+  ApiError,
+  login,
+  logout,
+  type Action,
+  type AppStatus,
+  type AppSummary,
+  type LiveMetrics,
+  type RolloutRecord,
+} from './api.js';
 import { openEventStream } from './event-stream.js';
 import { LiveCharts, MAX_TICKS, type Tick } from './live-chart.js';
 
@@ -65,7 +77,9 @@ function Dashboard() {
     <div class="layout">
       <nav class="apps">
         <h1>cutover</h1>
-        <p class={isLive ? 'live on' : 'live'} data-testid="live">{isLive ? '● live' : '○ reconnecting'}</p>
+        <p class={isLive ? 'live on' : 'live'} data-testid="live">
+          {isLive ? '● live' : '○ reconnecting'}
+        </p>
         <ul>
           {apps.map((app) => (
             <li key={app.name} class={app.name === selected ? 'selected' : ''}>
@@ -82,7 +96,9 @@ function Dashboard() {
           Log out
         </button>
       </nav>
-      <section class="detail">{selected ? <AppView key={selected} name={selected} ticks={ticks[selected] ?? []} changeCount={changeCount} /> : <p>Choose an app.</p>}</section>
+      <section class="detail">
+        {selected ? <AppView key={selected} name={selected} ticks={ticks[selected] ?? []} changeCount={changeCount} /> : <p>Choose an app.</p>}
+      </section>
     </div>
   );
 }
@@ -103,8 +119,14 @@ function Login({ onLoggedIn }: { onLoggedIn: () => void }) {
         Admin token <small>(the file admin-token in the daemon's data dir)</small>
         <input ref={input} type="password" name="token" autocomplete="off" required data-testid="token" />
       </label>
-      <button type="submit" data-testid="login">Log in</button>
-      {error && <p class="error" role="alert" data-testid="login-error">{error}</p>}
+      <button type="submit" data-testid="login">
+        Log in
+      </button>
+      {error && (
+        <p class="error" role="alert" data-testid="login-error">
+          {error}
+        </p>
+      )}
     </form>
   );
 }
@@ -117,7 +139,10 @@ function AppView({ name, ticks, changeCount }: { name: string; ticks: readonly T
 
   useEffect(() => {
     let isCurrent = true;
-    Promise.all([api<AppStatus>('GET', `/apps/${encodeURIComponent(name)}`), api<{ rollouts: RolloutRecord[] }>('GET', `/apps/${encodeURIComponent(name)}/rollouts?limit=20`)])
+    Promise.all([
+      api<AppStatus>('GET', `/apps/${encodeURIComponent(name)}`),
+      api<{ rollouts: RolloutRecord[] }>('GET', `/apps/${encodeURIComponent(name)}/rollouts?limit=20`),
+    ])
       .then(([status, history]) => {
         if (!isCurrent) return;
         setApp(status);
@@ -157,18 +182,34 @@ function AppView({ name, ticks, changeCount }: { name: string; ticks: readonly T
           stable revision <strong data-testid="stable-revision">{app.revision ?? '-'}</strong>
           {rollout && (
             <>
-              {' '}· rollout {rollout.id} ({rollout.strategy}) <span class={`state state-${rollout.phase}`} data-testid="phase">{rollout.phase}</span> · revision {rollout.fromRevision ?? '-'} → {rollout.toRevision}
+              {' '}
+              · rollout {rollout.id} ({rollout.strategy}){' '}
+              <span class={`state state-${rollout.phase}`} data-testid="phase">
+                {rollout.phase}
+              </span>{' '}
+              · revision {rollout.fromRevision ?? '-'} → {rollout.toRevision}
             </>
           )}
         </p>
         <div class="actions">
           {ACTIONS.map((action) => (
-            <button key={action} type="button" class={action === 'abort' || action === 'rollback' ? 'danger' : ''} disabled={!isEnabled[action]} onClick={() => setAsking(action)} data-testid={`action-${action}`}>
+            <button
+              key={action}
+              type="button"
+              class={action === 'abort' || action === 'rollback' ? 'danger' : ''}
+              disabled={!isEnabled[action]}
+              onClick={() => setAsking(action)}
+              data-testid={`action-${action}`}
+            >
               {action}
             </button>
           ))}
         </div>
-        {error && <p class="error" role="alert">{error}</p>}
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
       </header>
       {asking && (
         <div class="confirm" role="dialog" aria-modal="true" data-testid="confirm">
@@ -209,12 +250,22 @@ function AppView({ name, ticks, changeCount }: { name: string; ticks: readonly T
           <h3>Analysis</h3>
           <table data-testid="analysis">
             <thead>
-              <tr><th>template</th><th>at</th><th>result</th><th>measurements</th><th>explanation</th></tr>
+              <tr>
+                <th>template</th>
+                <th>at</th>
+                <th>result</th>
+                <th>measurements</th>
+                <th>explanation</th>
+              </tr>
             </thead>
             <tbody>
               {rollout.analysis.map((run) => (
                 <tr key={`${run.point}:${run.template}`}>
-                  <td>{run.template}</td><td>{run.point}</td><td class={`state state-${run.state}`}>{run.state}</td><td>{run.measurements}</td><td>{run.reason ?? run.last ?? ''}</td>
+                  <td>{run.template}</td>
+                  <td>{run.point}</td>
+                  <td class={`state state-${run.state}`}>{run.state}</td>
+                  <td>{run.measurements}</td>
+                  <td>{run.reason ?? run.last ?? ''}</td>
                 </tr>
               ))}
             </tbody>
@@ -224,12 +275,22 @@ function AppView({ name, ticks, changeCount }: { name: string; ticks: readonly T
       <h3>Instances</h3>
       <table data-testid="instances">
         <thead>
-          <tr><th>instance</th><th>revision</th><th>state</th><th>pid</th><th>port</th></tr>
+          <tr>
+            <th>instance</th>
+            <th>revision</th>
+            <th>state</th>
+            <th>pid</th>
+            <th>port</th>
+          </tr>
         </thead>
         <tbody>
           {app.instances.map((i) => (
             <tr key={i.id}>
-              <td>{i.id}</td><td>{i.revision}</td><td class={`state state-${i.state}`}>{i.state}</td><td>{i.pid ?? '-'}</td><td>{i.port}</td>
+              <td>{i.id}</td>
+              <td>{i.revision}</td>
+              <td class={`state state-${i.state}`}>{i.state}</td>
+              <td>{i.pid ?? '-'}</td>
+              <td>{i.port}</td>
             </tr>
           ))}
         </tbody>
@@ -237,13 +298,27 @@ function AppView({ name, ticks, changeCount }: { name: string; ticks: readonly T
       <h3>History</h3>
       <table data-testid="history">
         <thead>
-          <tr><th>rollout</th><th>revisions</th><th>strategy</th><th>outcome</th><th>report</th></tr>
+          <tr>
+            <th>rollout</th>
+            <th>revisions</th>
+            <th>strategy</th>
+            <th>outcome</th>
+            <th>report</th>
+          </tr>
         </thead>
         <tbody>
           {rollouts.map((r) => (
             <tr key={r.id}>
-              <td>{r.id}{r.trigger === 'rollback' ? ' (rollback)' : ''}</td><td>{r.fromRevision ?? '-'} → {r.toRevision}</td><td>{r.strategy}</td><td class={`state state-${r.phase}`}>{r.phase}</td>
-              <td>{r.report ? <Report report={r.report as ReportSummary} /> : r.reason ?? ''}</td>
+              <td>
+                {r.id}
+                {r.trigger === 'rollback' ? ' (rollback)' : ''}
+              </td>
+              <td>
+                {r.fromRevision ?? '-'} → {r.toRevision}
+              </td>
+              <td>{r.strategy}</td>
+              <td class={`state state-${r.phase}`}>{r.phase}</td>
+              <td>{r.report ? <Report report={r.report as ReportSummary} /> : (r.reason ?? '')}</td>
             </tr>
           ))}
         </tbody>
@@ -261,7 +336,9 @@ function TrafficBar({ traffic }: { traffic: AppStatus['traffic'] }) {
           <span key={t.revision} class={`segment segment-${i % 4}`} style={{ width: `${t.weight}%` }} />
         ))}
       </div>
-      <p data-testid="traffic">{traffic.map((t) => `revision ${t.revision}: ${t.weight}% (${t.instances} instance${t.instances === 1 ? '' : 's'})`).join(' · ')}</p>
+      <p data-testid="traffic">
+        {traffic.map((t) => `revision ${t.revision}: ${t.weight}% (${t.instances} instance${t.instances === 1 ? '' : 's'})`).join(' · ')}
+      </p>
     </div>
   );
 }
@@ -278,13 +355,25 @@ function Report({ report }: { report: ReportSummary }) {
       <summary>{report.headline}</summary>
       <table class="report">
         <thead>
-          <tr><th>phase</th><th>revision</th><th>requests</th><th>app 5xx</th><th>failed</th><th>p99</th></tr>
+          <tr>
+            <th>phase</th>
+            <th>revision</th>
+            <th>requests</th>
+            <th>app 5xx</th>
+            <th>failed</th>
+            <th>p99</th>
+          </tr>
         </thead>
         <tbody>
           {report.phases.flatMap((phase) =>
             phase.revisions.map((r) => (
               <tr key={`${phase.phase}:${r.revision}`}>
-                <td>{phase.phase}</td><td>{r.revision}</td><td>{r.requests}</td><td>{r.app5xx}</td><td>{r.failed}</td><td>{r.p99Ms === null ? '-' : `${r.p99Ms.toFixed(1)}ms`}</td>
+                <td>{phase.phase}</td>
+                <td>{r.revision}</td>
+                <td>{r.requests}</td>
+                <td>{r.app5xx}</td>
+                <td>{r.failed}</td>
+                <td>{r.p99Ms === null ? '-' : `${r.p99Ms.toFixed(1)}ms`}</td>
               </tr>
             )),
           )}
