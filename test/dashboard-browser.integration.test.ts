@@ -2,10 +2,14 @@
  * The dashboard in Debian's Chromium, driven by playwright-core (no downloaded browser): log in
  * with the token, open an app, start a canary, watch the weight change on the page, press
  * promote (and confirm), see the rollout end; a wrong token is refused. A screenshot of the
- * rollout is saved under test-artifacts/.
+ * rollout is saved under test-artifacts/. Issue 22: what another service on the same host
+ * receives from the logged-in browser cannot be replayed into the API, and logout ends the
+ * session on the server.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -84,11 +88,8 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
     await page.getByTestId('app-web').click();
     await page.getByTestId('app-view').waitFor();
     assert.equal(await page.getByTestId('stable-revision').innerText(), '1');
-    const cookies = await page.context().cookies();
-    assert.deepEqual(
-      cookies.map((c) => [c.name, c.httpOnly, c.sameSite]),
-      [['cutover_session', true, 'Strict']],
-    );
+    // The session is no cookie (other ports of the host would get it): the browser holds none.
+    assert.deepEqual(await page.context().cookies(), []);
     await page.getByText('● live').waitFor();
 
     const deploy = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);
@@ -122,6 +123,50 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
     assert.match(await traffic.innerText(), /^revision 2: 100%/);
     assert.equal(await page.getByTestId('action-promote').isDisabled(), true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-promoted.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('issue 22: another service on 127.0.0.1 gets nothing from the logged-in browser that opens the API; logout ends the session on the server', async (t) => {
+    const { page, pageErrors } = await openDashboard(t);
+    await page.getByTestId('token').fill(TOKEN);
+    await page.getByTestId('login').click();
+    await page.getByTestId('app-web').waitFor();
+    // The user's own app, or anything else on this host, as the browser reaches it.
+    const received: http.IncomingHttpHeaders[] = [];
+    const other = http.createServer((req, res) => {
+      received.push(req.headers);
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<p>another service</p>');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPage = await page.context().newPage();
+    try {
+      await otherPage.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+      await otherPage.evaluate(() => fetch('/again', { credentials: 'include' }).then((r) => r.text()));
+    } finally {
+      await otherPage.close();
+      other.close();
+    }
+    assert.ok(received.length >= 2, 'the page and its fetch (and maybe a favicon) arrived');
+    for (const headers of received) {
+      assert.equal(headers.cookie, undefined, 'no cookie reaches another port of the host');
+      assert.equal(headers['x-cutover-session'], undefined);
+    }
+    // Replayed as the probe did, with whatever it received and a forged Origin: refused.
+    const origin = url.slice(0, -1);
+    const replay = (urlPath: string, method: string, headers: Record<string, string>) =>
+      fetch(`${origin}${urlPath}`, { method, headers: { origin, ...headers }, ...(method === 'POST' ? { body: '{}' } : {}) }).then((r) => r.status);
+    const stolen = { cookie: received[0]!.cookie ?? '' };
+    assert.equal(await replay('/v1/apps/web/revisions', 'GET', stolen), 401);
+    assert.equal(await replay('/v1/deploy', 'POST', stolen), 401);
+
+    // The page's own session works, until logout; a copy taken before is refused afterwards.
+    const session = await page.evaluate<string | null>('sessionStorage.getItem("cutover-session")');
+    assert.ok(session);
+    assert.equal(await replay('/v1/apps', 'GET', { 'x-cutover-session': session }), 200);
+    await page.getByText('Log out').click();
+    await page.getByTestId('token').waitFor();
+    assert.equal(await page.evaluate<string | null>('sessionStorage.getItem("cutover-session")'), null);
+    assert.equal(await replay('/v1/apps', 'GET', { 'x-cutover-session': session }), 401);
     assert.deepEqual(pageErrors, []);
   });
 });

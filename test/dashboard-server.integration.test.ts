@@ -1,8 +1,9 @@
 /**
  * The dashboard's listener (`cutover up --ui`) at the HTTP level: the page and bundle with a
- * CSP without unsafe-inline, the login that turns the token into an HttpOnly SameSite=Strict
- * cookie, the API behind that cookie, and the refusals (no session, foreign Host, a
- * state-changing request without our Origin or with another one), and --ui off loopback.
+ * CSP without unsafe-inline, the login that turns the token into a session sent in a header
+ * (never a cookie, issue 22), the API behind that session, logout that ends it on the server,
+ * and the refusals (no session, foreign Host, a state-changing request without our Origin or
+ * with another one), and --ui off loopback.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -44,11 +45,11 @@ describe('dashboard listener', () => {
   let port: number;
   let origin: string;
 
-  /** Logs in with the token; the session cookie as a browser would send it back. */
-  async function logIn(): Promise<string> {
+  /** Logs in with the token; the session header as the dashboard page sends it. */
+  async function logIn(): Promise<Record<string, string>> {
     const answer = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
-    assert.equal(answer.status, 204);
-    return String(answer.headers['set-cookie']).split(';')[0]!;
+    assert.equal(answer.status, 200);
+    return { 'x-cutover-session': (JSON.parse(answer.body) as { session: string }).session };
   }
 
   before(async () => {
@@ -88,15 +89,11 @@ describe('dashboard listener', () => {
     assert.equal((await request(port, 'GET', '/v1/apps')).status, 401);
     const wrong = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: 'not-the-token-at-all' }));
     assert.equal(wrong.status, 401);
-    assert.equal(wrong.headers['set-cookie'], undefined);
-    assert.equal(
-      (await request(port, 'GET', '/v1/apps', { cookie: 'cutover_session=99999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).status,
-      401,
-      'a forged cookie',
-    );
+    assert.doesNotMatch(wrong.body, /session/);
+    assert.equal((await request(port, 'GET', '/v1/apps', { 'x-cutover-session': 'A'.repeat(43) })).status, 401, 'a forged session');
   });
 
-  test('the token logs in: an HttpOnly SameSite=Strict cookie that the API and the event stream take', async () => {
+  test('issue 22: the token logs in to a session in a header, never a cookie; the API and the event stream take it', async () => {
     const foreign = await request(
       port,
       'POST',
@@ -106,36 +103,56 @@ describe('dashboard listener', () => {
     );
     assert.equal(foreign.status, 403, 'a login from another site');
     const answer = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
-    assert.equal(answer.status, 204);
-    const setCookie = String(answer.headers['set-cookie']);
-    assert.match(setCookie, /^cutover_session=\d+\.[\w-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
-    assert.ok(!setCookie.includes(TOKEN));
-    const cookie = setCookie.split(';')[0]!;
-    const apps = await request(port, 'GET', '/v1/apps', { cookie });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['cache-control'], 'no-store');
+    // The one cookie it sets tells a browser to forget the session cookie of earlier versions.
+    assert.deepEqual(answer.headers['set-cookie'], ['cutover_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0']);
+    const { session: value, expiresInMs } = JSON.parse(answer.body) as { session: string; expiresInMs: number };
+    assert.match(value, /^[\w-]{43}$/);
+    assert.equal(expiresInMs, 12 * 3600_000);
+    assert.ok(!answer.body.includes(TOKEN));
+    const session = { 'x-cutover-session': value };
+    const apps = await request(port, 'GET', '/v1/apps', session);
     assert.equal(apps.status, 200);
     assert.equal(JSON.parse(apps.body).apps[0].name, 'web');
-    const stream = await request(port, 'GET', '/v1/events', { cookie, accept: 'text/event-stream' }, undefined, 60);
+    // What earlier versions accepted, the session in a cookie, is refused.
+    assert.equal((await request(port, 'GET', '/v1/apps', { cookie: `cutover_session=${value}` })).status, 401);
+    const stream = await request(port, 'GET', '/v1/events', { ...session, accept: 'text/event-stream' }, undefined, 60);
     assert.equal(stream.status, 200);
     assert.match(String(stream.headers['content-type']), /^text\/event-stream/);
     assert.match(stream.body, /event: metrics\ndata: \{"at":/);
   });
 
   test('a state change needs the session and our own Origin; a foreign Host is refused', async () => {
-    const cookie = await logIn();
-    const noOrigin = await request(port, 'POST', '/v1/apps/web/pause', { cookie });
+    const session = await logIn();
+    const noOrigin = await request(port, 'POST', '/v1/apps/web/pause', session);
     assert.equal(noOrigin.status, 403);
     assert.equal(JSON.parse(noOrigin.body).code, 'ADMIN_ORIGIN_NOT_ALLOWED');
-    const foreign = await request(port, 'POST', '/v1/apps/web/pause', { cookie, origin: 'http://attacker.example' });
+    const foreign = await request(port, 'POST', '/v1/apps/web/pause', { ...session, origin: 'http://attacker.example' });
     assert.equal(foreign.status, 403);
-    const own = await request(port, 'POST', '/v1/apps/web/pause', { cookie, origin });
+    const own = await request(port, 'POST', '/v1/apps/web/pause', { ...session, origin });
     assert.equal(own.status, 409, own.body);
     assert.equal(JSON.parse(own.body).code, 'NO_ACTIVE_ROLLOUT');
     const rebinding = await request(port, 'GET', '/', { host: 'attacker.example' });
     assert.equal(rebinding.status, 403);
-    assert.equal(
-      (await request(port, 'POST', '/logout', { cookie, origin })).headers['set-cookie']?.[0],
-      'cutover_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0',
-    );
+  });
+
+  test('issue 22: logout ends the session on the server: a copy of it is refused, its open event stream is cut', async () => {
+    const login = await request(port, 'POST', '/login', { origin, 'content-type': 'application/json' }, JSON.stringify({ token: TOKEN }));
+    const copy = { 'x-cutover-session': (JSON.parse(login.body) as { session: string }).session };
+    const streamEnded = new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/v1/events', headers: { ...copy, accept: 'text/event-stream' }, agent: false }, (res) => {
+        res.once('data', () => void request(port, 'POST', '/logout', { ...copy, origin }).catch(reject));
+        res.on('error', () => resolve('cut'));
+        res.on('close', () => resolve('cut'));
+      });
+      req.on('error', () => resolve('cut'));
+      req.end();
+    });
+    assert.equal(await streamEnded, 'cut');
+    assert.equal((await request(port, 'GET', '/v1/apps', copy)).status, 401, 'the copied session after logout');
+    const other = await logIn();
+    assert.equal((await request(port, 'GET', '/v1/apps', other)).status, 200, 'another session lives on');
   });
 
   test('--ui on an address that is not loopback is refused without --ui-allow-remote', async () => {

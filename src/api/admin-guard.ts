@@ -2,13 +2,13 @@ import type http from 'node:http';
 import { formatListen } from '../config/parse-listen.js';
 import type { HostPort } from '../model/app-spec.js';
 import { bearerToken, isTokenValid } from './admin-token.js';
-import { hasValidSession } from './dashboard-session.js';
+import { SESSION_HEADER, type DashboardSessions } from './dashboard-session.js';
 import { ERROR_CATALOG } from '../error-catalog.js';
 
-/** How a listener authenticates: the admin TCP listener takes the bearer token only; the dashboard's also a session cookie. */
+/** How a listener authenticates: the admin TCP listener takes the bearer token only; the dashboard's also a session. */
 export interface AdminGuardMode {
-  /** Accept the dashboard's session cookie instead of the bearer token. A request it authenticates must carry the listener's own Origin to change state. */
-  isSessionAccepted?: boolean;
+  /** Accept one of these dashboard sessions (its header) instead of the bearer token. A request it authenticates must carry the listener's own Origin to change state. */
+  sessions?: DashboardSessions;
 }
 
 /** What a TCP admin request is refused with, if it is. */
@@ -49,7 +49,7 @@ export class AdminGuard {
     const wrongHost = this.checkHost(req);
     if (wrongHost) return wrongHost;
     const isBearer = isTokenValid(bearerToken(req.headers.authorization), this.token);
-    const isSession = !isBearer && this.mode.isSessionAccepted === true && hasValidSession(req.headers.cookie, this.token, Date.now());
+    const isSession = !isBearer && this.mode.sessions !== undefined && this.mode.sessions.isValid(req.headers[SESSION_HEADER]);
     if (!isBearer && !isSession) {
       return {
         status: ERROR_CATALOG.ADMIN_UNAUTHORIZED.http,
@@ -77,7 +77,7 @@ export class AdminGuard {
 
   /**
    * A state-changing request that carries an Origin must carry the listener's own; one that a
-   * browser authenticated with its cookie must carry it, full stop (CSRF).
+   * browser authenticated with its session must carry it, full stop (CSRF).
    */
   checkOrigin(req: http.IncomingMessage, isOriginRequired: boolean): AdminRefusal | undefined {
     const origin = req.headers.origin;

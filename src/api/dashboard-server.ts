@@ -1,17 +1,20 @@
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdminGuard, type AdminRefusal } from './admin-guard.js';
 import { isTokenValid } from './admin-token.js';
+import { createLimitedServer } from './listener-limits.js';
 import { API_PREFIX } from './routes.js';
 import type { HostPort } from '../model/app-spec.js';
-import { clearedSessionCookieHeader, createSessionValue, sessionCookieHeader } from './dashboard-session.js';
+import { DashboardSessions, SESSION_HEADER, SESSION_TTL_MS } from './dashboard-session.js';
 
 /** Where `npm run build` puts the dashboard's bundle (scripts/build-web.ts): dist/web-ui/. */
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../web-ui/', import.meta.url));
 
 const MAX_LOGIN_BYTES = 4096;
+/** The session cookie of earlier versions: a login and a logout tell the browser to forget it. */
+const FORGET_OLD_COOKIE = 'cutover_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -45,14 +48,16 @@ export interface UiServerOptions {
 
 /**
  * The dashboard's listener (`cutover up --ui 127.0.0.1:7070`): the page and its bundle, a login
- * that turns the admin token into an HttpOnly SameSite=Strict session cookie, and the admin API
- * under `/v1`, behind the same guard as the TCP admin listener (Host allow-list, token or
- * session, same-origin Origin to change state).
+ * that turns the admin token into a session the page sends in the `X-Cutover-Session` header
+ * (never a cookie: other ports of the host, the apps among them, would receive it), and the
+ * admin API under `/v1`, behind the same guard as the TCP admin listener (Host allow-list, token
+ * or session, same-origin Origin to change state). Logout ends the session on the server.
  */
 export function createUiServer(options: UiServerOptions): http.Server {
-  const guard = new AdminGuard(options.token, options.listen, [], { isSessionAccepted: true });
+  const sessions = new DashboardSessions();
+  const guard = new AdminGuard(options.token, options.listen, [], { sessions });
   const assetsDir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
-  return http.createServer((req, res) => {
+  const server = createLimitedServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const wrongHost = guard.checkHost(req);
     if (wrongHost) return refuse(res, wrongHost);
@@ -60,14 +65,17 @@ export function createUiServer(options: UiServerOptions): http.Server {
     if (pathname === API_PREFIX || pathname.startsWith(`${API_PREFIX}/`)) {
       const refusal = guard.check(req);
       if (refusal) return refuse(res, refusal);
+      // An event stream lives no longer than its session.
+      sessions.track(req.headers[SESSION_HEADER], res);
       options.handleApi(req, res);
       return;
     }
-    if (pathname === '/login' && req.method === 'POST') return void login(req, res, guard, options.token);
+    if (pathname === '/login' && req.method === 'POST') return void login(req, res, guard, options.token, sessions);
     if (pathname === '/logout' && req.method === 'POST') {
       const refusal = guard.checkOrigin(req, true);
       if (refusal) return refuse(res, refusal);
-      res.writeHead(204, { 'set-cookie': clearedSessionCookieHeader() }).end();
+      sessions.revoke(req.headers[SESSION_HEADER]);
+      res.writeHead(204, { 'set-cookie': FORGET_OLD_COOKIE }).end();
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -76,9 +84,11 @@ export function createUiServer(options: UiServerOptions): http.Server {
     if (file === null || !/^[a-z0-9][a-z0-9._-]*$/i.test(file)) return sendJson(res, 404, { code: 'NOT_FOUND', message: `no page ${pathname}` });
     serveFile(res, path.join(assetsDir, file), req.method === 'HEAD');
   });
+  server.once('close', () => sessions.close());
+  return server;
 }
 
-async function login(req: http.IncomingMessage, res: http.ServerResponse, guard: AdminGuard, token: string): Promise<void> {
+async function login(req: http.IncomingMessage, res: http.ServerResponse, guard: AdminGuard, token: string, sessions: DashboardSessions): Promise<void> {
   const refusal = guard.checkOrigin(req, true);
   if (refusal) return refuse(res, refusal);
   let presented: unknown;
@@ -99,7 +109,15 @@ async function login(req: http.IncomingMessage, res: http.ServerResponse, guard:
       hint: "the token is in the daemon's data dir, file admin-token",
     });
   }
-  res.writeHead(204, { 'set-cookie': sessionCookieHeader(createSessionValue(token, Date.now())), 'cache-control': 'no-store' }).end();
+  const body = JSON.stringify({ session: sessions.create(), expiresInMs: SESSION_TTL_MS });
+  res
+    .writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      'set-cookie': FORGET_OLD_COOKIE,
+    })
+    .end(body);
 }
 
 function serveFile(res: http.ServerResponse, file: string, isHead: boolean): void {

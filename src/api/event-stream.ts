@@ -16,6 +16,8 @@ export interface EventStreamOptions {
   app: string | undefined;
   /** Replay stored events after this id first (`Last-Event-ID`, or `?after=`); none when undefined. */
   afterId: number | undefined;
+  /** The event as it may leave the daemon (secret values masked). */
+  maskEvent?: (event: EventRecord) => EventRecord;
 }
 
 /**
@@ -37,7 +39,7 @@ export function streamEvents(req: http.IncomingMessage, res: http.ServerResponse
   const sendChange = (event: EventRecord): void => {
     if (event.id <= lastSentId || (options.app !== undefined && event.app !== options.app)) return;
     lastSentId = event.id;
-    res.write(`id: ${event.id}\nevent: change\ndata: ${JSON.stringify(event)}\n\n`);
+    res.write(`id: ${event.id}\nevent: change\ndata: ${JSON.stringify(options.maskEvent?.(event) ?? event)}\n\n`);
   };
   const sendMetrics = (): void => {
     res.write(`event: metrics\ndata: ${JSON.stringify(options.metrics(options.app))}\n\n`);

@@ -18,8 +18,10 @@ import { isStorageError, storageUnavailable } from '../store/storage-fault.js';
 import { REPORT_AFTER_MS } from '../protocol/deploy-report.js';
 import { MAX_REPLICAS, MIN_REPLICAS } from '../config/defaults.js';
 import { acceptsEventStream, streamEvents, streamStartId } from './event-stream.js';
-
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
+import { createLimitedServer } from './listener-limits.js';
+import { queryInteger, readJsonObject } from './request-input.js';
+import { bestEffortSecretMasker, maskedSpec, storeSecretMasker } from './secret-masking.js';
+import { mapStrings, maskedEnv } from '../model/secrets.js';
 
 export interface ApiServerOptions {
   controller: Controller;
@@ -40,7 +42,7 @@ export interface ApiServers {
   close(): void;
 }
 
-type Handler = (request: { params: string[]; query: URLSearchParams; body: unknown }) => unknown;
+type Handler = (request: { params: string[]; query: URLSearchParams; body: Record<string, unknown> }) => unknown;
 
 /**
  * The admin API: JSON over a unix socket that only the daemon's user can open (mode 0600),
@@ -69,7 +71,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return { results: controller.deploy(specs, { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
     },
     promote: async ({ params, body }) => {
-      const isFull = (body as { full?: unknown }).full === true;
+      const isFull = body.full === true;
       return { rollout: await drive(params[0]!, { verb: 'promote', isFull }, () => controller.promote(params[0]!, { full: isFull })) };
     },
     pause: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'pause' }, () => controller.pause(params[0]!)) }),
@@ -89,13 +91,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     events: ({ query }) => ({
       events: store.listEvents({
         app: query.get('app') ?? undefined,
-        rolloutId: query.has('rollout') ? Number(query.get('rollout')) : undefined,
-        afterId: Number(query.get('after') ?? 0),
-        limit: Math.min(1000, Number(query.get('limit') ?? 500)),
+        rolloutId: queryInteger(query, 'rollout', { min: 1 }),
+        afterId: queryInteger(query, 'after', { fallback: 0, min: 0 }),
+        limit: queryInteger(query, 'limit', { fallback: 500, min: 1, max: 1000 }),
       }),
     }),
     rollback: async ({ params, body }) => {
-      const to = (body as { to?: unknown }).to;
+      const to = body.to;
       if (to !== undefined && (typeof to !== 'number' || !Number.isInteger(to) || to < 1))
         throw new CutoverError('BAD_REQUEST', `"to" must be a revision number, got ${JSON.stringify(to)}`);
       const command = { verb: 'rollback' as const, ...(to === undefined ? {} : { toRevision: to as number }) };
@@ -115,7 +117,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         stableRevision: store.stableRevision(app),
         revisions: store
           .listRevisions(app)
-          .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: r.spec.run.env, command: r.spec.run.command })),
+          .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: maskedEnv(r.spec.run), command: r.spec.run.command })),
         rollouts: store.listRollouts(app, 50),
         replicas: store.replicasOf(app),
         scales: store.listEvents({ app, kinds: ['app-scaled'], limit: 50 }),
@@ -124,10 +126,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     report: ({ params, query }) => {
       const app = params[0]!;
       knownApp(app);
-      const wanted = query.get('rollout');
-      const rollout = wanted === null ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(Number(wanted));
+      const wanted = queryInteger(query, 'rollout', { min: 1 });
+      const rollout = wanted === undefined ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(wanted);
       if (!rollout || rollout.app !== app)
-        notFound('ROLLOUT_NOT_FOUND', wanted === null ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`);
+        notFound(
+          'ROLLOUT_NOT_FOUND',
+          wanted === undefined ? `app "${app}" has no finished rollout with a report yet` : `app "${app}" has no rollout ${wanted}`,
+        );
       if (rollout!.report === null)
         notFound(
           'REPORT_NOT_READY',
@@ -152,9 +157,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }),
     app: ({ params }) => controller.status(knownApp(params[0]!)).apps[0],
     revisions: ({ params }) => ({
-      revisions: store.listRevisions(knownApp(params[0]!)).map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: r.spec })),
+      revisions: store
+        .listRevisions(knownApp(params[0]!))
+        .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: maskedSpec(r.spec) })),
     }),
-    rollouts: ({ params, query }) => ({ rollouts: store.listRollouts(knownApp(params[0]!), Math.min(500, Number(query.get('limit') ?? 50))) }),
+    rollouts: ({ params, query }) => ({ rollouts: store.listRollouts(knownApp(params[0]!), queryInteger(query, 'limit', { fallback: 50, min: 1, max: 500 })) }),
     instances: ({ params, query }) => ({ instances: store.listInstances(knownApp(params[0]!), { includeStopped: query.get('stopped') === '1' }) }),
     analysis: ({ params }) => {
       const rollout = store.getRollout(Number(params[0])) ?? notFound('ROLLOUT_NOT_FOUND', `rollout ${params[0]} does not exist`);
@@ -192,24 +199,31 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           metrics: (app) => controller.liveMetrics(app),
           app: url.searchParams.get('app') ?? undefined,
           afterId: streamStartId(req, url.searchParams),
+          maskEvent: (event) => mapStrings(event, storeSecretMasker(store)),
         });
         streams.add(end);
         res.on('close', () => streams.delete(end));
         return;
       }
-      const body = req.method === 'POST' ? await readJson(req) : {};
-      send(res, 200, await route!.handler({ params, query: url.searchParams, body }));
+      const body = req.method === 'POST' ? await readJsonObject(req) : {};
+      // Secret values never leave in an answer, whatever text they hid in.
+      send(res, 200, mapStrings(await route!.handler({ params, query: url.searchParams, body }), storeSecretMasker(store)));
     } catch (caught) {
       const error = isStorageError(caught) ? storageUnavailable(caught) : caught;
       if (error instanceof CutoverError) {
         const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-        send(res, errorCodeInfo(error.code).http, body);
+        // The rest of a refused body is not read: the connection ends with the answer.
+        if (!req.complete) res.setHeader('connection', 'close');
+        send(res, errorCodeInfo(error.code).http, mapStrings(body, bestEffortSecretMasker(store)));
       } else {
-        send(res, ERROR_CATALOG.INTERNAL.http, {
-          code: 'INTERNAL',
-          message: (error as Error).message ?? String(error),
-          hint: 'This is a bug in cutover; please report it.',
-        });
+        send(
+          res,
+          ERROR_CATALOG.INTERNAL.http,
+          mapStrings(
+            { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' },
+            bestEffortSecretMasker(store),
+          ),
+        );
       }
     }
   };
@@ -227,7 +241,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let tcp: http.Server | undefined;
   if (options.tcp !== undefined) {
     const guard = new AdminGuard(options.tcp.token, options.tcp.listen, options.tcp.hosts);
-    tcp = http.createServer((req, res) => {
+    tcp = createLimitedServer((req, res) => {
       const refusal = guard.check(req);
       if (refusal !== undefined) {
         // Nothing of the request is read or echoed; the connection is closed after the answer.
@@ -297,20 +311,4 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new CutoverError('BAD_REQUEST', `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new CutoverError('BAD_REQUEST', 'request body is not valid JSON');
-  }
 }

@@ -2,6 +2,7 @@ import { CutoverError } from '../errors.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 import { HOOK_POINTS, type AppSpec, type HookSpec } from '../model/app-spec.js';
 import { APP_NAME_PATTERN } from '../config/app-schema.js';
+import { ENV_NAME_PATTERN } from '../config/env-schema.js';
 
 /**
  * The API takes resolved app specs (the CLI validated the YAML). A library caller may send
@@ -32,6 +33,8 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
     typeof spec.run?.env === 'object' && spec.run.env !== null && Object.values(spec.run.env).every((v) => typeof v === 'string'),
     'run.env must map names to strings',
   );
+  check(spec.run.secrets === undefined || isNameList(spec.run.secrets), 'run.secrets must be a list of environment variable names');
+  check(spec.run.inheritEnv === undefined || isNameList(spec.run.inheritEnv), 'run.inheritEnv must be a list of environment variable names');
   check(Number.isInteger(spec.replicas) && spec.replicas >= 1 && spec.replicas <= 1000, 'replicas must be an integer from 1 to 1000');
   check(typeof spec.health?.path === 'string' && spec.health.path.startsWith('/'), 'health.path must start with /');
   for (const key of ['intervalMs', 'timeoutMs', 'healthyThreshold', 'unhealthyThreshold', 'startupTimeoutMs'] as const) {
@@ -115,6 +118,7 @@ function badSpec(message: string): CutoverError {
   return new CutoverError('BAD_REQUEST', `invalid app spec: ${message}`, { hint: 'Send specs as loadConfig() returns them.' });
 }
 
+const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((name) => typeof name === 'string' && ENV_NAME_PATTERN.test(name));
 const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65_535;
 const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;

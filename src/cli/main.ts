@@ -4,6 +4,7 @@ import { errorCodeInfo } from '../error-catalog.js';
 import { DEFAULT_CONFIG_FILE, type GlobalOptions } from './context.js';
 import { EXIT_BAD_INPUT, EXIT_ROLLOUT_FAILED } from '../exit-codes.js';
 import { paint } from './output.js';
+import { visible } from '../util/terminal-text.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 import { DEFAULT_REHEARSE_CLIENTS, DEFAULT_REHEARSE_DEPLOYS } from './rehearse/rehearse-defaults.js';
 
@@ -241,8 +242,8 @@ function reportError(error: unknown): number {
     return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
   }
   if (error instanceof CutoverError) {
-    console.error(`${paint('red', 'error:')} ${error.message}`);
-    if (error.hint) console.error(`${paint('dim', 'hint:')} ${error.hint}`);
+    console.error(`${paint('red', 'error:')} ${visible(error.message)}`);
+    if (error.hint) console.error(`${paint('dim', 'hint:')} ${visible(error.hint)}`);
     if (error.code === 'INTERNAL') console.error('This is a bug in cutover; please report it with the command you ran.');
     // The catalog holds every code's exit; InputError takes only codes that exit 2, so no class check is needed.
     return errorCodeInfo(error.code).exit;

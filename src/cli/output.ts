@@ -1,4 +1,5 @@
 import type { EventRecord } from '../model/records.js';
+import { visible } from '../util/terminal-text.js';
 
 const isTerminal = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
@@ -32,7 +33,9 @@ export function printEvent(event: EventRecord): void {
 export function formatEvent(event: EventRecord): string {
   const time = new Date(event.at).toISOString().slice(11, 23);
   const color = EVENT_COLORS[event.kind];
-  const message = color ? paint(color, event.message) : event.message;
+  // Events quote hook output and app log lines: shown, never obeyed by the terminal.
+  const shown = visible(event.message);
+  const message = color ? paint(color, shown) : shown;
   return `${paint('dim', time)} ${event.app}  ${message}`;
 }
 

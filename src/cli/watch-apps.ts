@@ -3,6 +3,8 @@ import type { CutoverClient } from '../api/client.js';
 import type { AppStatus } from '../protocol/status.js';
 import { DaemonUnreachableError } from '../errors.js';
 import { plainLine, renderLiveView } from './live-view.js';
+import { visible } from '../util/terminal-text.js';
+import { mapStrings } from '../model/secrets.js';
 
 const REFRESH_MS = 500;
 /** The controller may restart meanwhile; its socket is back within seconds. */
@@ -43,7 +45,8 @@ export async function watchApps(client: CutoverClient, options: WatchOptions): P
       await sleep(REFRESH_MS);
       continue;
     }
-    const shown = apps.filter((a) => options.apps === undefined || options.apps.includes(a.name));
+    // Reasons and gates quote hook output and app log lines: shown, never obeyed by the terminal.
+    const shown = apps.filter((a) => options.apps === undefined || options.apps.includes(a.name)).map((app) => mapStrings(app, visible));
     if (options.isTerminal) {
       const lines = renderLiveView(
         shown.map((app) => ({ app, rates: rates.apps.find((r) => r.app === app.name)?.revisions ?? [] })),

@@ -6,6 +6,7 @@ import { routerSchema } from './router-schema.js';
 import { proxySchema } from './proxy-schema.js';
 import { appSchema, appNameSchema } from './app-schema.js';
 import { rehearseSchema } from './rehearse-schema.js';
+import { metricsTokenSchema } from './run-env-schema.js';
 
 /**
  * The raw shape of `cutover.yaml`, as written: durations as text, defaults not filled in. Every
@@ -24,6 +25,7 @@ export const configSchema = z
           .meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` })
           .register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` })
           .optional(),
+        token: metricsTokenSchema(fieldHints),
       })
       .meta({ description: 'Prometheus metrics of cutover and its proxy.' })
       .optional(),

@@ -10,11 +10,16 @@ import { DEFAULT_CONFIG_FILE, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './defaul
 import { describeIssues } from './describe-issue.js';
 import { formatKeyPath, type Finding } from './finding.js';
 import { resolveConfig } from './resolve-config.js';
+import { resolveEnvSources, type SourceEnvironment } from './resolve-env-sources.js';
 import { keyPathAtOffset, SourceLocator } from './source-locator.js';
 
 export interface LoadConfigOptions {
   /** `--set KEY=VALUE` overrides, KEY relative to `apps` (e.g. `web.replicas=5`), VALUE as YAML. */
   overrides?: readonly string[];
+  /** Where `${NAME}` in `run.env` and `metrics.token` comes from; default: this process's environment. */
+  environment?: SourceEnvironment;
+  /** False: `run.envFile` is not read and `${NAME}` in `run.env` is left (for what needs no app environment, like /metrics). */
+  shouldReadAppEnv?: boolean;
 }
 
 /**
@@ -98,7 +103,14 @@ export function parseConfig(text: string, path: string, options: LoadConfigOptio
   const findings = [...(result.success ? [] : describeIssues(result.error.issues, configSchema)), ...checkConfig(raw)];
   problems.push(...findings.map((finding) => locateFinding(finding, locator)));
   if (problems.length > 0 || !result.success) throw new ConfigError(sortProblems(dedupe(problems)));
-  return resolveConfig(result.data, resolve(path));
+  const sourced = resolveEnvSources(
+    result.data,
+    resolveConfig(result.data, resolve(path)),
+    options.environment ?? process.env,
+    options.shouldReadAppEnv ?? true,
+  );
+  if (sourced.findings.length > 0) throw new ConfigError(sortProblems(dedupe(sourced.findings.map((finding) => locateFinding(finding, locator)))));
+  return sourced.config;
 }
 
 function locateFinding(finding: Finding, locator: SourceLocator): ConfigProblem {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_SHELL } from './defaults.js';
 import { fieldHints } from './field-hints.js';
 import { commandSchema, COMMAND_EXAMPLE } from './command-schema.js';
-import { envSchema } from './env-schema.js';
+import { envNameSchema, envSchema } from './env-schema.js';
+import { runEnvKeys } from './run-env-schema.js';
 
 export const runSchema = z
   .strictObject({
@@ -14,6 +15,7 @@ export const runSchema = z
       .optional(),
     cwd: z.string().meta({ description: "Working directory, relative to the config file's directory (the default)." }).optional(),
     env: envSchema.optional(),
+    ...runEnvKeys(envNameSchema, fieldHints),
   })
   .meta({ description: 'How to start one instance of the app.' })
   .register(fieldHints, { hint: `add run.command, the program to start, ${COMMAND_EXAMPLE}` });

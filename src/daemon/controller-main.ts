@@ -11,11 +11,12 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from '../router/builtin/worker-messages.js';
 import { ensureDataDir } from './data-dir.js';
 import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
-import type { HostPort } from '../model/app-spec.js';
 import { DEFAULT_METRICS_LISTEN } from '../config/defaults.js';
 import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
+import { visible } from '../util/terminal-text.js';
+import { bestEffortSecretMasker } from '../api/secret-masking.js';
 
 /**
  * The control plane process: state, the reconcile loop, the admin API. It can die and be
@@ -26,7 +27,9 @@ async function main(): Promise<void> {
   ignoreOutputErrors();
   const layout = ensureDataDir(process.env.CUTOVER_DATA_DIR!);
   const configPath = process.env.CUTOVER_CONFIG!;
-  const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
+  // Log lines quote hook output and app log lines, to a terminal (up in the foreground) or daemon.log: secrets masked, control characters shown.
+  let maskSecrets = (line: string): string => line;
+  const log = (line: string): void => console.log(`${new Date().toISOString()} ${visible(maskSecrets(line))}`);
   try {
     checkStore(layout.database);
   } catch (error) {
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
     process.exit(EXIT_STORE_CORRUPT);
   }
   const store = new SqliteStore(layout.database);
+  maskSecrets = (line) => bestEffortSecretMasker(store)(line);
   // Test-only fault injection; the primary gives it to the first controller only.
   const crashSwitch = CrashSwitch.fromEnv(process.env);
   if (crashSwitch) log(`fault injection: this controller kills itself after the ${crashSwitch.occurrence}. ${crashSwitch.kind} event of an API rollout`);
@@ -87,21 +91,25 @@ async function main(): Promise<void> {
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
 
-/** `/metrics` on the config's `metrics.listen` (the default when the config cannot be read). */
+/**
+ * `/metrics` on the config's `metrics.listen`, behind its `metrics.token`. A config that cannot
+ * be read leaves /metrics off: serving it on the default address could drop a token it sets.
+ */
 async function startMetrics(
   configPath: string,
   controller: Controller,
   store: SqliteStore,
   log: (line: string) => void,
 ): ReturnType<typeof startMetricsServer> {
-  let listen: HostPort | null;
+  let metrics;
   try {
-    listen = loadConfig(configPath).metrics?.listen ?? null;
-  } catch {
-    listen = parseListen(DEFAULT_METRICS_LISTEN);
+    metrics = loadConfig(configPath, { shouldReadAppEnv: false }).metrics ?? { listen: parseListen(DEFAULT_METRICS_LISTEN) };
+  } catch (error) {
+    log(`metrics: the config cannot be read (${(error as Error).message}); /metrics is not served until the daemon restarts`);
+    return null;
   }
-  if (listen === null) return null;
-  return startMetricsServer(listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log);
+  if (metrics.listen === null) return null;
+  return startMetricsServer(metrics.listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log, metrics.token);
 }
 
 /** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */

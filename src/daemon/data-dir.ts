@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { assertPrivateDataDir, createPrivateFile, tightenDataDir } from './private-data-dir.js';
 
 /** Where a daemon keeps its files. One daemon per data dir. */
 export interface DataDirLayout {
@@ -33,7 +34,16 @@ export function dataDirLayout(root: string): DataDirLayout {
   };
 }
 
+/**
+ * Makes the data dir (mode 0700) or checks the one given: refused (exit 2) when another user
+ * owns it or may write to it. What cutover keeps there loses any group and other permission,
+ * and the state database is created 0600 before SQLite opens it (its journals take its mode).
+ */
 export function ensureDataDir(root: string): DataDirLayout {
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  return dataDirLayout(root);
+  assertPrivateDataDir(root);
+  const layout = dataDirLayout(root);
+  tightenDataDir(root, ['state.db', 'state.db-wal', 'state.db-shm', 'daemon.log', 'daemon.pid', 'logs']);
+  createPrivateFile(layout.database);
+  return layout;
 }

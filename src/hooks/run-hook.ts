@@ -37,8 +37,8 @@ export function describeHook(hook: HookSpec): string {
  * Output is appended to `logPath` under a header line; `${VAR}`s come from `env`.
  */
 export function startHook(hook: HookSpec, options: { env: Record<string, string>; logPath: string; title: string }): StartedHook {
-  fs.mkdirSync(path.dirname(options.logPath), { recursive: true });
-  fs.appendFileSync(options.logPath, `==> ${new Date().toISOString()} ${options.title}: ${describeHook(hook)}\n`);
+  fs.mkdirSync(path.dirname(options.logPath), { recursive: true, mode: 0o700 });
+  fs.appendFileSync(options.logPath, `==> ${new Date().toISOString()} ${options.title}: ${describeHook(hook)}\n`, { mode: 0o600 });
   const offset = fs.statSync(options.logPath).size;
   const { action } = hook;
   if (action.kind === 'command') {

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import type { AnalysisRunner } from '../analysis/analysis-runner.js';
@@ -6,6 +6,8 @@ import type { MeasurementHistory } from '../analysis/measurement-history.js';
 import type { HostPort } from '../model/app-spec.js';
 import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS } from '../model/measurements.js';
 import type { Store } from '../store/store.js';
+import { createLimitedServer } from '../api/listener-limits.js';
+import { checkMetricsAccess } from './metrics-access.js';
 
 export interface MetricsSources {
   history: MeasurementHistory;
@@ -148,15 +150,29 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
 }
 
 /**
- * Serves `GET /metrics` on `listen`. A port that cannot be bound is logged, not fatal: the
- * daemon's job is the apps, not its own metrics.
+ * Serves `GET /metrics` on `listen`, to requests whose Host is an address or a name of this
+ * machine and, with `token`, that bear it (metrics-access.ts), with the admin listeners'
+ * slow-client limits. A port that cannot be bound is logged, not fatal: the daemon's job is the
+ * apps, not its own metrics.
  */
 export async function startMetricsServer(
   listen: HostPort,
   registry: Registry,
   log: (line: string) => void,
+  token?: string,
 ): Promise<{ server: http.Server; address: AddressInfo } | null> {
-  const server = http.createServer((req, res) => {
+  const server = createLimitedServer((req, res) => {
+    const refusal = checkMetricsAccess(req, token);
+    if (refusal !== undefined) {
+      res
+        .writeHead(refusal.status, {
+          'content-type': 'text/plain',
+          connection: 'close',
+          ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer realm="cutover metrics"' } : {}),
+        })
+        .end(`${refusal.message}\n`);
+      return;
+    }
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
       return;

@@ -17,6 +17,13 @@ export interface RunSpec {
   /** Absolute working directory. */
   cwd: string;
   env: Record<string, string>;
+  /**
+   * Names in `env` whose values are secret (from `run.secrets` and `run.envFile`), sorted:
+   * shown as `***` everywhere. Absent when none, so older spec hashes stay.
+   */
+  secrets?: string[];
+  /** Names of the daemon's environment instances get beyond the clean set; absent when none. */
+  inheritEnv?: string[];
 }
 
 export interface HealthSpec {
@@ -251,8 +258,8 @@ export interface CutoverConfig {
   /** Absolute path of the file the config came from. */
   path: string;
   apps: AppSpec[];
-  /** Where `/metrics` is served; null: nowhere. */
-  metrics?: { listen: HostPort | null };
+  /** Where `/metrics` is served; null: nowhere. With a token, only to requests that bear it. */
+  metrics?: { listen: HostPort | null; token?: string };
   proxy: ProxySpec;
   /** Absent in configs built by hand: a rehearsal sends GET / then. */
   rehearse?: RehearseSpec;

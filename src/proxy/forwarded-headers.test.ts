@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
-import { clientResponseHeaders, connectionListedHeaders, upstreamRequestHeaders } from './forwarded-headers.js';
+import { clientResponseHeaders, connectionListedHeaders, sanitizeRequestHead, upstreamRequestHeaders } from './forwarded-headers.js';
+import { withoutOwnCookies } from './own-cookies.js';
 import { group, LOOPBACK, makePlan, startProxy, startUpstream } from '../../test/helpers/proxy-fixtures.js';
 
 function fakeRequest(rawHeaders: string[], remoteAddress = '10.0.0.7'): IncomingMessage {
@@ -72,6 +73,30 @@ describe('forwarded headers', () => {
     ]);
   });
 
+  test("issue 22: a client's X-Real-IP is dropped unless the peer is a trusted proxy", () => {
+    const raw = ['Host', 'a', 'X-Real-IP', '6.6.6.6'];
+    assert.deepEqual(
+      pairs(sanitizeRequestHead(raw, '10.0.0.7', false).headers).filter(([name]) => /real-ip/i.test(name)),
+      [],
+    );
+    assert.deepEqual(
+      pairs(sanitizeRequestHead(raw, '10.0.0.7', true).headers).filter(([name]) => /real-ip/i.test(name)),
+      [['X-Real-IP', '6.6.6.6']],
+    );
+  });
+
+  test("issue 22: cutover's own session cookie never reaches an app; the other cookies do, as sent", () => {
+    assert.equal(withoutOwnCookies('cutover_session=1.abc'), undefined);
+    assert.equal(withoutOwnCookies('theme=dark; cutover_session=1.abc; lang=en'), 'theme=dark; lang=en');
+    assert.equal(withoutOwnCookies(' cutover_session = 1.abc ;lang=en'), 'lang=en');
+    assert.equal(withoutOwnCookies('my_cutover_session=1; lang=en'), 'my_cutover_session=1; lang=en');
+    const sent = (raw: string[]): [string, string | string[]][] =>
+      pairs(sanitizeRequestHead(raw, '10.0.0.7', true).headers).filter(([name]) => name.toLowerCase() === 'cookie');
+    assert.deepEqual(sent(['Host', 'a', 'Cookie', 'cutover_session=1.abc', 'Cookie', 'a=1']), [['Cookie', 'a=1']]);
+    assert.deepEqual(sent(['Host', 'a', 'Cookie', 'a=1; cutover_session=1.abc']), [['Cookie', 'a=1']]);
+    assert.deepEqual(sent(['Host', 'a', 'Cookie', 'a=1;  b=2']), [['Cookie', 'a=1;  b=2']]);
+  });
+
   test('response headers lose hop-by-hop and Connection-named headers and keep repeated ones', () => {
     const headers = clientResponseHeaders({
       connection: 'keep-alive, x-internal',
@@ -115,6 +140,8 @@ describe('forwarded headers', () => {
           'X-Forwarded-Proto: https\r\n' +
           'X-Forwarded-Host: evil.example\r\n' +
           'Proxy-Authorization: Basic abc\r\n' +
+          'X-Real-IP: 6.6.6.6\r\n' +
+          'Cookie: cutover_session=99.stolen; theme=dark\r\n' +
           'X-Kept: yes\r\n\r\n',
       );
       const chunks: Buffer[] = [];
@@ -134,6 +161,8 @@ describe('forwarded headers', () => {
       assert.equal(seen.headers['x-kept'], 'yes');
       assert.equal(seen.headers['x-secret'], undefined);
       assert.equal(seen.headers['proxy-authorization'], undefined);
+      assert.equal(seen.headers['x-real-ip'], undefined);
+      assert.equal(seen.headers.cookie, 'theme=dark');
     } finally {
       socket.destroy();
       await proxy.close();

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { mayHoldOwnCookie, withoutOwnCookies } from './own-cookies.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 plus the usual non-standard ones); never forwarded. */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -19,8 +20,9 @@ export const MIRROR_HEADER = 'x-cutover-mirror';
 /**
  * Request headers the proxy writes itself from the socket (a client's values are spoofable),
  * unless the peer is a trusted proxy: then they are kept and the peer's address is appended.
+ * `X-Real-IP` is only kept from a trusted proxy; the proxy does not write one.
  */
-const FORWARDING_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+const FORWARDING_HEADERS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip']);
 
 /**
  * Request headers the proxy always drops: hop-by-hop ones, `Expect` (Node already answered
@@ -101,6 +103,11 @@ export function sanitizeRequestHead(raw: readonly string[], remoteAddress: strin
       if (hostCount++ === 0) host = value;
     } else if (lower === 'content-length') {
       contentLength = value;
+    } else if (lower === 'cookie' && mayHoldOwnCookie(value)) {
+      // cutover's own cookies (the dashboard's session) are never an app's business.
+      const kept = withoutOwnCookies(value);
+      if (kept !== undefined) headers.push(name, kept);
+      continue;
     } else if (DROPPED_REQUEST_HEADERS.has(lower)) {
       if (lower === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
       else if (lower === 'transfer-encoding') hasTransferEncoding = true;

@@ -10,6 +10,7 @@ import { paint } from '../output.js';
 import { formatDeployReport } from '../format-deploy-report.js';
 import type { DeployReport } from '../../protocol/deploy-report.js';
 import { waitForReport } from '../wait-for-report.js';
+import { visible } from '../../util/terminal-text.js';
 
 export interface DeployOptions extends GlobalOptions {
   set: string[];
@@ -77,9 +78,9 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     console.log(JSON.stringify({ results: out }, null, 2));
   } else {
     for (const r of rollouts) {
-      const line = `${r.app}: rollout ${r.id} ${r.phase}${r.reason ? `: ${r.reason}` : ''}`;
+      const line = visible(`${r.app}: rollout ${r.id} ${r.phase}${r.reason ? `: ${r.reason}` : ''}`);
       const report = reports.get(r.id);
-      if (report) console.log(`\n${formatDeployReport(report)}\n`);
+      if (report) console.log(`\n${visible(formatDeployReport(report))}\n`);
       console.log(r.phase === 'promoted' ? paint('green', line) : paint('red', line));
     }
   }

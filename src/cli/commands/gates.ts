@@ -1,5 +1,6 @@
 import type { RolloutRecord } from '../../model/records.js';
 import { commandContext, type GlobalOptions } from '../context.js';
+import { visible } from '../../util/terminal-text.js';
 
 type GateOptions = GlobalOptions & { json?: boolean };
 
@@ -27,5 +28,5 @@ export async function abort(app: string, options: GateOptions): Promise<void> {
 
 function report(rollout: RolloutRecord, options: GateOptions, summary: string): void {
   if (options.json) console.log(JSON.stringify({ rollout }, null, 2));
-  else console.log(`${rollout.app}: rollout ${rollout.id} ${summary}`);
+  else console.log(visible(`${rollout.app}: rollout ${rollout.id} ${summary}`));
 }

@@ -1,13 +1,17 @@
 import { commandContext, type GlobalOptions } from '../context.js';
 import { table } from '../output.js';
+import { visible } from '../../util/terminal-text.js';
+import { mapStrings } from '../../model/secrets.js';
 
 export async function history(app: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
   const { client } = commandContext(options);
-  const report = await client.history(app);
+  const answer = await client.history(app);
   if (options.json) {
-    console.log(JSON.stringify(report, null, 2));
+    console.log(JSON.stringify(answer, null, 2));
     return;
   }
+  // Env values and reasons may hold anything: shown, never obeyed by the terminal.
+  const report = mapStrings(answer, visible);
   console.log(`${app}: stable revision ${report.stableRevision ?? '-'}`);
   // Replicas are the app's: a scale makes no revision, so it is listed here beside them.
   if (report.replicas != null) console.log(`${report.replicas} instance${report.replicas === 1 ? '' : 's'} (the app's count, not a revision's)`);

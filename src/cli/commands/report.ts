@@ -1,6 +1,7 @@
 import { InputError } from '../../errors.js';
 import { formatDeployReport } from '../format-deploy-report.js';
 import { commandContext, type GlobalOptions } from '../context.js';
+import { visible } from '../../util/terminal-text.js';
 
 export async function report(app: string, rollout: string | undefined, options: GlobalOptions & { json?: boolean }): Promise<void> {
   const id = rollout === undefined ? undefined : Number(rollout);
@@ -8,5 +9,5 @@ export async function report(app: string, rollout: string | undefined, options: 
     throw new InputError('BAD_ARGUMENT', `rollout must be a rollout id, got "${rollout}"`, { hint: `See the rollouts with: cutover history ${app}` });
   const { client } = commandContext(options);
   const { report: found } = await client.report(app, id);
-  console.log(options.json ? JSON.stringify(found, null, 2) : formatDeployReport(found));
+  console.log(options.json ? JSON.stringify(found, null, 2) : visible(formatDeployReport(found)));
 }

@@ -3,6 +3,8 @@ import { commandContext, type GlobalOptions } from '../context.js';
 import { table } from '../output.js';
 import { appNotFound, InputError } from '../../errors.js';
 import { watchApps } from '../watch-apps.js';
+import { visible } from '../../util/terminal-text.js';
+import { mapStrings } from '../../model/secrets.js';
 
 export async function status(app: string | undefined, options: GlobalOptions & { json?: boolean; watch?: boolean }): Promise<void> {
   const { client } = commandContext(options);
@@ -16,16 +18,18 @@ export async function status(app: string | undefined, options: GlobalOptions & {
     await watchApps(client, { ...(app !== undefined ? { apps: [app] } : {}), isTerminal: process.stdout.isTTY === true });
     return;
   }
-  const report = await client.status(app);
-  if (app !== undefined && report.apps.length === 0)
+  const answer = await client.status(app);
+  if (app !== undefined && answer.apps.length === 0)
     throw appNotFound(
       app,
       (await client.status()).apps.map((a) => a.name),
     );
   if (options.json) {
-    console.log(JSON.stringify(report, null, 2));
+    console.log(JSON.stringify(answer, null, 2));
     return;
   }
+  // Reasons and gates quote hook output and app log lines: shown, never obeyed by the terminal.
+  const report = mapStrings(answer, visible);
   if (report.apps.length === 0) {
     console.log('no apps yet: run cutover deploy');
     return;

@@ -13,6 +13,7 @@ import { formatListen, loadConfig, parseListen } from '../../config/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
+import { visible } from '../../util/terminal-text.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
 
@@ -54,7 +55,7 @@ export async function up(options: UpOptions): Promise<void> {
       proxy: config.proxy,
       ...(admin !== undefined ? { admin } : {}),
       ...(ui !== undefined ? { ui } : {}),
-      log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+      log: (line) => console.log(`${new Date().toISOString()} ${visible(line)}`),
     });
     console.log('cutover daemon stopped');
     // Children are gone and the lock released; nothing is left worth waiting for.
@@ -66,7 +67,7 @@ export async function up(options: UpOptions): Promise<void> {
   if (holder !== null && isAlive(holder)) throw daemonAlreadyRunning(holder, context.layout.root);
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
   const launchedAt = Date.now();
-  const logFd = fs.openSync(context.layout.daemonLog, 'a');
+  const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
   const child = spawn(
     process.execPath,
     [
@@ -116,7 +117,7 @@ export async function up(options: UpOptions): Promise<void> {
   const initial = await waitForInitialRollouts(context.client, launchedAt);
   const rollouts = await followRollouts(context.client, initial, { isQuiet: true });
   const bad = rollouts.filter((r) => r.phase !== 'promoted');
-  for (const r of bad) console.error(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`);
+  for (const r of bad) console.error(visible(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`));
   if (bad.length === 0) await waitUntilServing(context.client);
   process.exitCode = bad.length ? EXIT_ROLLOUT_FAILED : EXIT_OK;
 }

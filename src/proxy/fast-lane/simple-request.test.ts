@@ -64,6 +64,23 @@ describe('parseSimpleRequest', () => {
     ]);
   });
 
+  test("issue 22: a client's X-Real-IP is dropped; a Cookie holding cutover's session goes to the strict lane, which removes it", () => {
+    const request = parse('GET / HTTP/1.1\r\nHost: h\r\nX-Real-IP: 6.6.6.6\r\nCookie: a=1\r\n\r\n');
+    assert.deepEqual(headerList(request!.upstreamHead), [
+      'Host',
+      'h',
+      'Cookie',
+      'a=1',
+      'x-forwarded-for',
+      ADDRESS,
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-host',
+      'h',
+    ]);
+    assert.equal(parse('GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; cutover_session=1.abc\r\n\r\n'), undefined);
+  });
+
   const leftToStrictLane: [string, string][] = [
     ['an incomplete head', 'GET / HTTP/1.1\r\nHost: h\r\n'],
     ['an incomplete body', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab'],
@@ -136,11 +153,12 @@ describe('parseSimpleRequest', () => {
       'Accept',
       'Transfer-Encoding',
       'Expect',
+      'X-Real-IP',
     ),
     fc.string({ unit: fc.constantFrom(...TOKEN), minLength: 1, maxLength: 16 }),
   );
   const value = fc.oneof(
-    fc.constantFrom('keep-alive', 'close', '5', '6.6.6.6', 'chunked', 'X-Hop'),
+    fc.constantFrom('keep-alive', 'close', '5', '6.6.6.6', 'chunked', 'X-Hop', 'cutover_session=1.a', 'a=1; cutover_session=2'),
     fc.string({ unit: fc.constantFrom(...' abcXYZ019,;=-_./:\t'), maxLength: 24 }),
   );
   const requests = fc.record({

@@ -1,5 +1,6 @@
 import { HEAD_ENDED, LINE_READ, SP, isAsciiValueByte, parseDigits, readHeaderLine } from './http-bytes.js';
 import type { HeaderLine } from './http-bytes.js';
+import { mayHoldOwnCookie } from '../own-cookies.js';
 
 /** The limits a request must be within for the fast lane to take it (the strict lane answers the rest). */
 export interface SimpleRequestLimits {
@@ -30,6 +31,8 @@ const enum HeaderRole {
   Host = 1,
   ContentLength,
   Connection,
+  /** Kept, unless it holds one of cutover's own cookies: the strict lane removes those. */
+  Cookie,
   /** Hop-by-hop, the mirror marker, or a forwarding header the proxy writes itself: not forwarded. */
   Drop,
   /** Needs the strict lane (framing, upgrades, `Expect`): the request is not simple. */
@@ -40,6 +43,7 @@ const HEADER_ROLES: ReadonlyMap<string, HeaderRole> = new Map([
   ['host', HeaderRole.Host],
   ['content-length', HeaderRole.ContentLength],
   ['connection', HeaderRole.Connection],
+  ['cookie', HeaderRole.Cookie],
   ['keep-alive', HeaderRole.Drop],
   ['proxy-connection', HeaderRole.Drop],
   ['te', HeaderRole.Drop],
@@ -51,6 +55,7 @@ const HEADER_ROLES: ReadonlyMap<string, HeaderRole> = new Map([
   ['x-forwarded-proto', HeaderRole.Drop],
   ['x-forwarded-host', HeaderRole.Drop],
   ['forwarded', HeaderRole.Drop],
+  ['x-real-ip', HeaderRole.Drop],
   ['transfer-encoding', HeaderRole.NotSimple],
   ['upgrade', HeaderRole.NotSimple],
   ['expect', HeaderRole.NotSimple],
@@ -138,6 +143,9 @@ export function parseSimpleRequest(buf: Buffer, start: number, remoteAddress: st
         else if (value !== 'keep-alive') return undefined;
         break;
       }
+      case HeaderRole.Cookie:
+        if (mayHoldOwnCookie(buf.toString('latin1', valueStart, valueEnd))) return undefined;
+        continue;
       case HeaderRole.NotSimple:
         return undefined;
     }

@@ -48,7 +48,7 @@ export function writeMapFiles(mapsDir: string, entries: Iterable<AppEntry>): voi
     for (const [kind, lines] of mapContents(entry)) {
       const file = path.join(mapsDir, mapFileName(entry.frontend.backend, kind));
       const text = lines.map(([key, value]) => `${escapeArg(key)} ${value}\n`).join('');
-      fs.writeFileSync(`${file}.new`, text);
+      fs.writeFileSync(`${file}.new`, text, { mode: 0o600 });
       fs.renameSync(`${file}.new`, file);
     }
   }

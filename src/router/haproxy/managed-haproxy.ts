@@ -121,7 +121,7 @@ export class ManagedHaproxy {
       child.once('spawn', () => resolve(child.pid!));
     });
     child.unref();
-    fs.writeFileSync(this.paths.pidFile, `${spawned}\n`);
+    fs.writeFileSync(this.paths.pidFile, `${spawned}\n`, { mode: 0o600 });
     const deadline = performance.now() + START_TIMEOUT_MS;
     while (
       !(await this.stats.send('show info').then(

@@ -11,7 +11,7 @@ export interface RouterState {
 
 /** Writes the state whole (a new file renamed over the old), so a crash leaves the old or the new one. */
 export function saveRouterState(file: string, state: RouterState): void {
-  fs.writeFileSync(`${file}.new`, JSON.stringify(state));
+  fs.writeFileSync(`${file}.new`, JSON.stringify(state), { mode: 0o600 });
   fs.renameSync(`${file}.new`, file);
 }
 

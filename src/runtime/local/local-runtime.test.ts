@@ -34,6 +34,29 @@ describe('LocalRuntime', () => {
     assert.equal(line, `port=${started.port} ${started.port} web 7 env-check hi`);
   });
 
+  it("issue 22: gives an instance a clean environment: the revision's, its own, PATH, HOME, USER, LANG, LC_*, TZ and run.inheritEnv only", async () => {
+    const daemonEnv = { AWS_SECRET_ACCESS_KEY: 'from-the-shell-of-cutover-up', LC_TIME: 'C', TZ: 'UTC', KEPT_ON_PURPOSE: 'yes', CUTOVER_DATA_DIR: '/srv' };
+    Object.assign(process.env, daemonEnv);
+    try {
+      const script = 'console.log(JSON.stringify(process.env))';
+      const started = await start(run([process.execPath, '-e', script], { env: { GREETING: 'hi' }, inheritEnv: ['KEPT_ON_PURPOSE'] }), 'clean-env');
+      assert.equal((await started.exited).code, 0);
+      const seen = JSON.parse(fs.readFileSync(path.join(dir, 'clean-env.log'), 'utf8')) as Record<string, string>;
+      const names = Object.keys(seen).sort();
+      const allowed = /^(PATH|HOME|USER|LANG|TZ|LC_.*|KEPT_ON_PURPOSE|GREETING|PORT|CUTOVER_(APP|REVISION|INSTANCE))$/;
+      assert.deepEqual(
+        names.filter((name) => !allowed.test(name)),
+        [],
+        'only the clean set',
+      );
+      assert.equal(seen['AWS_SECRET_ACCESS_KEY'], undefined);
+      assert.equal(seen['CUTOVER_DATA_DIR'], undefined);
+      assert.deepEqual([seen['GREETING'], seen['KEPT_ON_PURPOSE'], seen['LC_TIME'], seen['TZ'], seen['PATH']], ['hi', 'yes', 'C', 'UTC', process.env.PATH]);
+    } finally {
+      for (const name of Object.keys(daemonEnv)) delete process.env[name];
+    }
+  });
+
   it('reports a command that does not exist as a spawn error naming it', async () => {
     const started = await start(run(['cutover-no-such-binary']));
     const exit = await started.exited;

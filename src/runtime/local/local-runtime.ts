@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdoptedInstance, ExitInfo, Runtime, StartRequest, StartedInstance, StopResult } from '../runtime.js';
 import { findProcessByEnv, groupListensOn, processGroupOf } from './process-table.js';
 import { expandVars } from './expand-vars.js';
+import { inheritedEnv } from './instance-env.js';
 import { findFreePort } from './free-port.js';
 import { isGroupAlive, signalGroup } from './process-group.js';
 import { LogFiles } from './log-files.js';
@@ -30,8 +31,9 @@ export class LocalRuntime implements Runtime {
 
   async start(request: StartRequest): Promise<StartedInstance> {
     const port = await findFreePort(INSTANCE_HOST);
+    // A clean environment: the revision's variables, ours, and a few of the daemon's (instance-env.ts).
     const env: Record<string, string> = {
-      ...filterEnv(process.env),
+      ...inheritedEnv(process.env, request.run.inheritEnv),
       ...request.run.env,
       PORT: String(port),
       CUTOVER_APP: request.app,
@@ -51,8 +53,8 @@ export class LocalRuntime implements Runtime {
       };
     }
 
-    fs.mkdirSync(path.dirname(request.logPath), { recursive: true });
-    const logFd = fs.openSync(request.logPath, 'a');
+    fs.mkdirSync(path.dirname(request.logPath), { recursive: true, mode: 0o700 });
+    const logFd = fs.openSync(request.logPath, 'a', 0o600);
     let child;
     try {
       child = spawn(file!, args, { cwd: request.run.cwd, env, detached: true, stdio: ['ignore', logFd, logFd] });
@@ -133,7 +135,10 @@ export class LocalRuntime implements Runtime {
   }
 }
 
-/** The daemon's environment without its own settings, for the processes it starts. */
+/**
+ * The daemon's environment without its own settings, for the commands it runs on the
+ * operator's behalf (hooks, analysis commands); instances get a clean one (`inheritedEnv`).
+ */
 export function filterEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {

@@ -66,7 +66,7 @@ const CATCH_UP_BYTES = 64 * 1024;
  */
 function copyTail(from: string, to: string, size: number, maxBytes: number): void {
   const source = fs.openSync(from, 'r');
-  const target = fs.openSync(to, 'w');
+  const target = fs.openSync(to, 'w', 0o600);
   try {
     const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, maxBytes));
     let room = Math.min(CATCH_UP_BYTES, Math.floor(maxBytes / 4));

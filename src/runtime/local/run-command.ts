@@ -68,8 +68,8 @@ export function runCommand(request: CommandRequest): RunningCommand {
   if (!fs.existsSync(request.cwd)) {
     return { pid: null, identity: null, done: Promise.resolve(finish({ spawnError: `working directory ${request.cwd} does not exist` })), cancel: () => {} };
   }
-  fs.mkdirSync(path.dirname(request.logPath), { recursive: true });
-  const logFd = fs.openSync(request.logPath, 'a');
+  fs.mkdirSync(path.dirname(request.logPath), { recursive: true, mode: 0o700 });
+  const logFd = fs.openSync(request.logPath, 'a', 0o600);
   let child;
   try {
     child = spawn(file!, args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', logFd, logFd] });

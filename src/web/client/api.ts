@@ -17,32 +17,53 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the admin API of this listener; the session cookie authenticates, the browser sends our Origin. */
+/** The header the session travels in (src/web/ui-session.ts), and where this tab keeps it. */
+const SESSION_HEADER = 'x-cutover-session';
+const SESSION_KEY = 'cutover-session';
+
+/**
+ * The headers that authenticate a request of this page: its session, kept in this tab's
+ * sessionStorage. Never a cookie: a browser sends cookies to every port of the host, the apps
+ * behind cutover's proxy among them; this storage is readable by this origin's page only.
+ */
+export function sessionHeaders(): Record<string, string> {
+  const session = sessionStorage.getItem(SESSION_KEY);
+  return session === null ? {} : { [SESSION_HEADER]: session };
+}
+
+/** Calls the admin API of this listener with the session; the browser sends our Origin. */
 export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const response = await fetch(`/v1${path}`, {
     method,
-    credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    credentials: 'omit',
+    headers: { ...sessionHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = (await response.json().catch(() => ({}))) as { code?: string; message?: string; hint?: string };
+  if (response.status === 401) sessionStorage.removeItem(SESSION_KEY);
   if (!response.ok) throw new ApiError(response.status, data.code ?? 'INTERNAL', data.message ?? `HTTP ${response.status}`, data.hint);
   return data as T;
 }
 
-/** Trades the token for the session cookie; false when the token is wrong. */
+/** Trades the token for a session; false when the token is wrong. */
 export async function login(token: string): Promise<boolean> {
   const response = await fetch('/login', {
     method: 'POST',
-    credentials: 'same-origin',
+    credentials: 'omit',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ token }),
   });
-  return response.status === 204;
+  if (response.status !== 200) return false;
+  const { session } = (await response.json()) as { session: string };
+  sessionStorage.setItem(SESSION_KEY, session);
+  return true;
 }
 
+/** Ends the session on the server (a copy of it is refused from then on) and forgets it here. */
 export async function logout(): Promise<void> {
-  await fetch('/logout', { method: 'POST', credentials: 'same-origin' });
+  const headers = sessionHeaders();
+  sessionStorage.removeItem(SESSION_KEY);
+  await fetch('/logout', { method: 'POST', credentials: 'omit', headers });
 }
 
 export const ACTIONS = ['promote', 'pause', 'resume', 'abort', 'rollback'] as const;

@@ -15,6 +15,7 @@ import {
   type LiveMetrics,
   type RolloutRecord,
 } from './api.js';
+import { openEventStream } from './event-stream.js';
 import { LiveCharts, MAX_TICKS, type Tick } from './live-chart.js';
 
 type Auth = 'unknown' | 'out' | 'in';
@@ -45,26 +46,29 @@ function Dashboard() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
-  // Live: every stored change and the metrics tick of every second, over the session cookie.
+  // Live: every stored change and the metrics tick of every second, under the session.
   useEffect(() => {
     if (auth !== 'in') return;
-    const source = new EventSource('/v1/events');
-    source.onopen = () => setIsLive(true);
-    source.onerror = () => setIsLive(false);
-    source.addEventListener('change', () => {
-      setChangeCount((n) => n + 1);
-      void loadApps();
+    return openEventStream('/v1/events', {
+      onOpen: () => setIsLive(true),
+      onError: () => setIsLive(false),
+      onUnauthorized: () => setAuth('out'),
+      onEvent: (name, data) => {
+        if (name === 'change') {
+          setChangeCount((n) => n + 1);
+          void loadApps();
+          return;
+        }
+        if (name !== 'metrics') return;
+        const metrics = JSON.parse(data) as LiveMetrics;
+        const atSeconds = Date.parse(metrics.at) / 1000;
+        setTicks((previous) => {
+          const next: Record<string, Tick[]> = { ...previous };
+          for (const app of metrics.apps) next[app.app] = [...(previous[app.app] ?? []), { atSeconds, revisions: app.revisions }].slice(-MAX_TICKS);
+          return next;
+        });
+      },
     });
-    source.addEventListener('metrics', (message) => {
-      const metrics = JSON.parse((message as MessageEvent<string>).data) as LiveMetrics;
-      const atSeconds = Date.parse(metrics.at) / 1000;
-      setTicks((previous) => {
-        const next: Record<string, Tick[]> = { ...previous };
-        for (const app of metrics.apps) next[app.app] = [...(previous[app.app] ?? []), { atSeconds, revisions: app.revisions }].slice(-MAX_TICKS);
-        return next;
-      });
-    });
-    return () => source.close();
   }, [auth, loadApps]);
 
   if (auth === 'unknown') return <p>Connecting…</p>;
