@@ -30,6 +30,7 @@ export const ERROR_CATALOG = {
   NOT_PAUSED: { http: 409, exit: EXIT_BAD_INPUT },
   TRAFFIC_PENDING: { http: 503, exit: EXIT_ROLLOUT_FAILED },
   SCALE_NOT_REACHED: { http: 500, exit: EXIT_ROLLOUT_FAILED },
+  REMOVE_NOT_FINISHED: { http: 500, exit: EXIT_ROLLOUT_FAILED },
 
   // Something asked for does not exist (yet).
   APP_NOT_FOUND: { http: 404, exit: EXIT_BAD_INPUT },
@@ -58,6 +59,7 @@ export const ERROR_CATALOG = {
   BAD_ARGUMENT: { http: 500, exit: EXIT_BAD_INPUT },
   BAD_ENV: { http: 500, exit: EXIT_BAD_INPUT },
   APP_NOT_IN_CONFIG: { http: 500, exit: EXIT_BAD_INPUT },
+  CONFIRMATION_REQUIRED: { http: 500, exit: EXIT_BAD_INPUT },
   CONFIG_INVALID: { http: 400, exit: EXIT_BAD_INPUT },
   COMMAND_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
   DURATION_INVALID: { http: 500, exit: EXIT_BAD_INPUT },

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LoadClient } from '../src/loadgen/load-client.js';
 import { DaemonFixture, runCli, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+import { findFreePort } from '../src/runtime/local/free-port.js';
 
 describe('issue 21: answers about an unknown app, and down with nothing running', () => {
   let daemon: DaemonFixture;
@@ -122,5 +123,113 @@ describe('issue 21: cutover scale', () => {
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, new RegExp(`has rollout ${active.id} progressing`));
     assert.equal((await daemon.cli(['rollback', 'web'])).code, 0);
+  });
+});
+
+describe('issue 21: cutover remove, and deploy with apps no longer in the config', () => {
+  let daemon: DaemonFixture;
+  let apiPort: number;
+  const webOnly = (port: number): string => sampleAppConfig(port, { replicas: 2, env: { KEEPALIVE_MS: '1000' } });
+  const withApi = (port: number, env: Record<string, string> = {}): string =>
+    `${webOnly(port)}\n${sampleAppConfig(apiPort, { replicas: 2, env }).replace('apps:\n  web:', '  api:')}`;
+  before(async () => {
+    apiPort = await findFreePort();
+    daemon = await DaemonFixture.start((port) => withApi(port));
+  });
+  after(async () => daemon.stop());
+
+  const appNamed = async (name: string) => (await daemon.status()).apps.find((a) => a.name === name);
+  const isAlive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('deploy names an app that runs but is no longer in the config, and leaves it', async () => {
+    daemon.writeConfig(webOnly(daemon.port));
+    const result = await daemon.cli(['deploy']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /api: running but no longer in the config; left as it is \(remove it with cutover remove api, or deploy --prune\)/);
+    assert.equal((await appNamed('api'))?.instances.filter((i) => i.state === 'ready').length, 2, 'api still runs');
+  });
+
+  it('exits 2 for an unknown app, and without --yes when there is no terminal to ask on', async () => {
+    const unknown = await daemon.cli(['remove', 'nosuchapp', '--yes']);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /no app named "nosuchapp" \(known apps: api, web\)/);
+    const unasked = await daemon.cli(['remove', 'api']);
+    assert.equal(unasked.code, 2, unasked.stderr);
+    assert.match(unasked.stderr, /--yes/);
+    assert.ok(await appNamed('api'), 'nothing was removed');
+  });
+
+  it('is refused with exit 1 during a rollout of the app, naming the rollout', async () => {
+    daemon.writeConfig(withApi(daemon.port));
+    const started = await daemon.cli(['deploy', 'api', '--detach', '--set', 'api.run.env.BROKEN=never-ready', '--set', 'api.health.startupTimeout=60s']);
+    assert.equal(started.code, 0, started.stderr);
+    const active = (await appNamed('api'))!.rollout!;
+    assert.equal(active.phase, 'progressing', 'precondition: a rollout of api runs');
+    const refused = await daemon.cli(['remove', 'api', '--yes']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`has rollout ${active.id} progressing`));
+    assert.equal((await daemon.cli(['rollback', 'api'])).code, 0);
+    await waitFor('the rollback of api ended', async () => (await appNamed('api'))!.rollout?.phase === 'rolled-back', 30_000);
+    await waitFor('2 ready instances of api revision 1', async () => {
+      const api = (await appNamed('api'))!;
+      return (
+        api.instances.filter((i) => i.state === 'ready' && i.revision === 1).length === 2 && api.instances.every((i) => i.revision === 1 || i.state !== 'ready')
+      );
+    });
+  });
+
+  it('removes an app under load: 0 failed requests for the app that stays, its instances gone, its history kept', async () => {
+    const api = (await appNamed('api'))!;
+    const apiPids = api.instances.filter((i) => i.state === 'ready').map((i) => i.pid!);
+    assert.equal(apiPids.length, 2, 'precondition: 2 ready instances of api');
+    assert.ok(apiPids.every(isAlive), 'precondition: their processes run');
+    assert.equal((await fetch(`http://127.0.0.1:${apiPort}/`)).status, 200, 'precondition: api serves');
+    const load = new LoadClient({ origin: daemon.origin, clients: 16, maxDurationMs: 60_000 });
+    load.start();
+    const removed = await daemon.cli(['remove', 'api', '--yes']);
+    const report = await load.stop();
+
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /api: removed; 2 instances stopped, 2 revisions kept/);
+    assert.ok(report.requests > 100, `only ${report.requests} requests were sent`);
+    assert.deepEqual(report.failures, [], `failed requests: ${JSON.stringify(report.failures)}`);
+    assert.equal(report.failed, 0);
+    assert.deepEqual(
+      (await daemon.status()).apps.map((a) => a.name),
+      ['web'],
+      'api left status',
+    );
+    assert.ok(
+      apiPids.every((pid) => !isAlive(pid)),
+      'the instances of api stopped',
+    );
+    await assert.rejects(fetch(`http://127.0.0.1:${apiPort}/`), 'nothing listens for api any more');
+    const history = await daemon.cli(['history', 'api']);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /rolled-back/);
+    assert.doesNotMatch((await daemon.cli(['report', 'api'])).stderr, /no app named/);
+    const { events } = await daemon.client.events({ app: 'api' });
+    assert.match(events.at(-1)!.message, /^removed: 2 instances of revision 1 stopped; 2 revisions kept in history/);
+    assert.equal(events.at(-1)!.kind, 'app-removed');
+    assert.equal((await daemon.cli(['status', 'api'])).code, 2, 'a removed app is unknown to status');
+  });
+
+  it('deploy --prune removes an app no longer in the config, after it came back with a deploy', async () => {
+    daemon.writeConfig(withApi(daemon.port));
+    const back = await daemon.cli(['deploy', 'api']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal((await appNamed('api'))?.instances.filter((i) => i.state === 'ready').length, 2, 'precondition: api runs again');
+    daemon.writeConfig(webOnly(daemon.port));
+    const pruned = await daemon.cli(['deploy', '--prune']);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, /api: not in the config, removed \(--prune\); 2 instances stopped/);
+    assert.equal(await appNamed('api'), undefined);
   });
 });

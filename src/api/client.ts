@@ -3,6 +3,7 @@ import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import { receivedErrorCode } from '../error-catalog.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
 import type { ScaleResult } from '../protocol/scale-result.js';
+import type { RemoveResult } from '../protocol/remove-result.js';
 import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.js';
 import type { LiveMetrics } from '../protocol/live-metrics.js';
 import type { RolloutPhase, StrategyName } from '../model/rollout.js';
@@ -58,6 +59,9 @@ export interface EventWatch {
 }
 
 /** Where the admin API is: the unix socket, or a TCP URL with its bearer token. */
+/** A removal waits for the app's instances to drain and stop: longer than any other call. */
+const REMOVE_TIMEOUT_MS = 10 * 60_000;
+
 export type CutoverClientOptions = ({ socketPath: string } | { url: string; token: string }) & { timeoutMs?: number };
 
 /**
@@ -126,6 +130,14 @@ export class CutoverClient {
   /** Runs `replicas` instances of the app's stable revision from now on, without a new revision (`cutover scale`). */
   scale(app: string, replicas: number): Promise<ScaleResult> {
     return this.call('POST', `/apps/${encodeURIComponent(app)}/scale`, { replicas });
+  }
+
+  /**
+   * Removes the app (`cutover remove`): out of traffic, drained and stopped, gone from status;
+   * resolves once its instances stopped. Its revisions, rollouts and reports stay.
+   */
+  remove(app: string): Promise<RemoveResult> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/remove`, {}, REMOVE_TIMEOUT_MS);
   }
 
   history(app: string): Promise<HistoryReport> {
@@ -221,7 +233,7 @@ export class CutoverClient {
     return this.call('POST', '/shutdown');
   }
 
-  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private call<T>(method: string, path: string, body?: unknown, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const { options } = this;
@@ -233,7 +245,7 @@ export class CutoverClient {
           ...target,
           path: `${API_PREFIX}${path}`,
           method,
-          timeout: this.options.timeoutMs ?? 30_000,
+          timeout: timeoutMs,
           headers,
         },
         (response) => {
@@ -254,7 +266,7 @@ export class CutoverClient {
           });
         },
       );
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs ?? 30_000}ms`)));
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs}ms`)));
       request.on('error', (error: NodeJS.ErrnoException) => {
         reject(
           new DaemonUnreachableError(

@@ -22,6 +22,7 @@ export const API_ROUTES = [
   { name: 'events', method: 'GET', pattern: /^\/events$/, example: '/events' },
   { name: 'rollback', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollback$/, example: '/apps/web/rollback' },
   { name: 'scale', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/scale$/, example: '/apps/web/scale' },
+  { name: 'remove', method: 'POST', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/remove$/, example: '/apps/web/remove' },
   { name: 'history', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/history$/, example: '/apps/web/history' },
   { name: 'report', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/report$/, example: '/apps/web/report' },
   { name: 'apps', method: 'GET', pattern: /^\/apps$/, example: '/apps' },

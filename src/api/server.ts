@@ -109,9 +109,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         throw new CutoverError('BAD_REQUEST', `"replicas" must be a whole number from ${MIN_REPLICAS} to ${MAX_REPLICAS}, got ${JSON.stringify(replicas)}`);
       return controller.scale(params[0]!, replicas);
     },
+    remove: ({ params }) => controller.remove(params[0]!),
     history: ({ params }) => {
       const app = params[0]!;
-      knownApp(app);
+      knownOrRemovedApp(app);
       return {
         app,
         stableRevision: store.stableRevision(app),
@@ -125,7 +126,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     report: ({ params, query }) => {
       const app = params[0]!;
-      knownApp(app);
+      knownOrRemovedApp(app);
       const wanted = queryInteger(query, 'rollout', { min: 1 });
       const rollout = wanted === undefined ? store.listRollouts(app, 50).find((r) => r.report !== null) : store.getRollout(wanted);
       if (!rollout || rollout.app !== app)
@@ -183,6 +184,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (names.includes(app)) return app;
     throw appNotFound(app, names);
   };
+  // A removed app (`cutover remove`) keeps its revisions: its history and reports still answer.
+  const knownOrRemovedApp = (app: string): string => (store.listRevisions(app).length > 0 ? app : knownApp(app));
   const streams = new Set<() => void>();
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {

@@ -30,6 +30,7 @@ Examples:
   cutover up --detach --ui                     also serve the dashboard on http://127.0.0.1:7070
   cutover rollback web                         back to the previous revision
   cutover scale web 5                          5 instances of the stable revision, no new revision
+  cutover remove old-api --yes                 out of traffic, drained, stopped; its history stays
   cutover logs web --follow
   cutover reload                               new proxy workers, the old ones drain (no request fails)
   cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
@@ -68,6 +69,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
       [],
     )
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
+    .option('--prune', 'also remove apps that run but are no longer in the config (as cutover remove does); without it they are named and left')
     .option('--json', 'print the result as JSON')
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
 
@@ -120,6 +122,22 @@ unchanged spec with another replicas: in the config scales the same way. A deplo
 from the config again. Refused (exit 1) while a rollout of the app runs.`,
     )
     .action(async (app: string, replicas: number, options) => (await import('./commands/scale.js')).scale(app, replicas, options));
+
+  withGlobals(cli.command('remove'))
+    .description('take an app out of traffic, drain and stop its instances, and drop it from status (its history and reports stay)')
+    .argument('<app>')
+    .option('-y, --yes', 'remove without asking (needed when not on a terminal)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Rule 2 holds: the app leaves the traffic plan first, its instances drain, then stop. Its
+revisions, rollouts and reports stay: cutover history APP and cutover report APP still answer,
+and a later deploy of the app starts it again as a first deploy. Remove it from cutover.yaml
+too, or the next cutover up brings it back. Refused (exit 1) while a rollout of the app runs;
+exit 2 for an unknown app, or without --yes when there is no terminal to ask on.`,
+    )
+    .action(async (app: string, options) => (await import('./commands/remove.js')).remove(app, options));
 
   withGlobals(cli.command('history'))
     .description('revisions and rollouts of an app')

@@ -23,6 +23,8 @@ import { type LiveMetrics } from '../protocol/live-metrics.js';
 import { OperatorCommands } from './operator-commands.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
 import type { ScaleResult } from '../protocol/scale-result.js';
+import type { RemoveResult } from '../protocol/remove-result.js';
+import { AppRemoval } from './remove-app.js';
 import { ReconcileLoop, TICK_MS } from './reconcile-loop.js';
 import { RolloutAnalyses } from './rollout-analyses.js';
 import { RolloutPass } from './rollout-pass.js';
@@ -84,6 +86,7 @@ export class Controller {
   private readonly clusterFleet: ClusterFleet;
   private readonly local: LocalFleet;
   private readonly commands: OperatorCommands;
+  private readonly removal: AppRemoval;
   private tick: NodeJS.Timeout | null = null;
   private measureTimer: NodeJS.Timeout | null = null;
   private isMeasuring = false;
@@ -184,6 +187,8 @@ export class Controller {
       rolloutFailures,
       specHash: options.specHash,
     });
+    const routerOf = (app: string): TrafficRouter => this.cluster.backendOf(app)?.router ?? options.router;
+    this.removal = new AppRemoval({ store, events, loop: this.loop, cluster: this.cluster, routerOf });
   }
 
   /** Adopts what an earlier controller left running, then reconciles every known app. */
@@ -251,6 +256,11 @@ export class Controller {
   /** `cutover scale`: the app's instance count, without a new revision. */
   scale(app: string, replicas: number): ScaleResult {
     return this.commands.scale(app, replicas);
+  }
+
+  /** `cutover remove`: out of traffic, drained, stopped, forgotten; its history stays. */
+  remove(app: string): Promise<RemoveResult> {
+    return this.removal.remove(app);
   }
 
   rollback(app: string, toRevision?: number): RolloutRecord {

@@ -53,6 +53,13 @@ export class ReconcileLoop {
     this.appLoop(app);
   }
 
+  /** The app was removed: the tick no longer reconciles it (call inside `hold`, so no pass runs). */
+  forget(app: string): void {
+    const state = this.apps.get(app);
+    if (state?.wakeTimer) clearTimeout(state.wakeTimer);
+    this.apps.delete(app);
+  }
+
   get isStopping(): boolean {
     return this.stopped;
   }

@@ -26,6 +26,7 @@ export const EVENT_KINDS = [
   'instance-stop-forced',
   'instance-stopped',
   'app-scaled',
+  'app-removed',
   'traffic',
   'traffic-failed',
   'hooks-skipped',

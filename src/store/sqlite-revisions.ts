@@ -28,6 +28,11 @@ export function setStableRevision(db: Database.Database, now: () => number, app:
   ).run(app, revision, now());
 }
 
+/** Forgets the app itself (its stable revision, count and traffic); its revisions, rollouts, instances and events stay. */
+export function deleteApp(db: Database.Database, app: string): void {
+  db.prepare('DELETE FROM apps WHERE name = ?').run(app);
+}
+
 export function replicasOf(db: Database.Database, app: string): number | null {
   const row = db.prepare('SELECT replicas FROM apps WHERE name = ?').get(app) as { replicas: number | null } | undefined;
   return row?.replicas ?? null;

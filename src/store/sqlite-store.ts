@@ -26,6 +26,7 @@ import {
   stableRevision,
   replicasOf,
   setReplicas,
+  deleteApp,
   traffic,
 } from './sqlite-revisions.js';
 import { activeRollout, createRollout, getRollout, listRollouts, updateRollout } from './sqlite-rollouts.js';
@@ -89,6 +90,10 @@ export class SqliteStore implements Store {
 
   setStableRevision(app: string, revision: number | null): void {
     setStableRevision(this.db, this.now, app, revision);
+  }
+
+  deleteApp(app: string): void {
+    deleteApp(this.db, app);
   }
 
   replicasOf(app: string): number | null {

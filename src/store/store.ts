@@ -73,6 +73,8 @@ export interface Store {
   listApps(): { name: string; stableRevision: number | null }[];
   stableRevision(app: string): number | null;
   setStableRevision(app: string, revision: number | null): void;
+  /** `cutover remove`: the app leaves `listApps`; its revisions, rollouts, instances and events are kept (history, reports). */
+  deleteApp(app: string): void;
   /** How many instances the app runs (set by a deploy or `cutover scale`); null when never set: its revision's spec says. */
   replicasOf(app: string): number | null;
   setReplicas(app: string, replicas: number): void;

@@ -11,6 +11,7 @@ import { formatDeployReport } from '../format-deploy-report.js';
 import type { DeployReport } from '../../protocol/deploy-report.js';
 import { waitForReport } from '../wait-for-report.js';
 import { visible } from '../../util/terminal-text.js';
+import type { CutoverClient } from '../../api/client.js';
 
 export interface DeployOptions extends GlobalOptions {
   set: string[];
@@ -18,6 +19,7 @@ export interface DeployOptions extends GlobalOptions {
   detach?: boolean;
   json?: boolean;
   skipHooks?: string[];
+  prune?: boolean;
 }
 
 export async function deploy(appNames: string[], options: DeployOptions): Promise<void> {
@@ -46,6 +48,11 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     else if (result.isUnchanged) console.log(`${result.app}: unchanged, revision ${result.revision} is already deployed`);
     else console.log(`${result.app}: deploying revision ${result.revision} (rollout ${result.rolloutId})`);
   }
+  await leftOutApps(
+    context.client,
+    config.apps.map((a) => a.name),
+    options,
+  );
   const rolloutIds = results.flatMap((r) => (r.rolloutId === null ? [] : [r.rolloutId]));
   if (options.detach) {
     if (options.json) console.log(JSON.stringify({ results }, null, 2));
@@ -85,4 +92,21 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     }
   }
   process.exitCode = failed.length ? EXIT_ROLLOUT_FAILED : EXIT_OK;
+}
+
+/** Apps the daemon runs that the config no longer has: named and left, or removed with --prune. */
+async function leftOutApps(client: CutoverClient, inConfig: readonly string[], options: DeployOptions): Promise<void> {
+  const { apps } = await client.apps();
+  // Notes go to stderr with --json, so stdout stays one JSON document.
+  const say = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  for (const { name } of apps.filter((a) => !inConfig.includes(a.name))) {
+    if (!options.prune) {
+      say(`${name}: running but no longer in the config; left as it is (remove it with cutover remove ${name}, or deploy --prune)`);
+      continue;
+    }
+    const result = await client.remove(name);
+    say(
+      `${name}: not in the config, removed (--prune); ${result.stoppedInstances} instance${result.stoppedInstances === 1 ? '' : 's'} stopped, its history kept`,
+    );
+  }
 }
