@@ -34,8 +34,10 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
    * error lands in `pageErrors`.
    */
   async function openDashboard(t: TestContext): Promise<{ page: Page; pageErrors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    t.after(() => page.close());
+    // A context of its own: no session or page state carries over, and the test may open more pages in it.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => message.type() === 'error' && !/401|Unauthorized/.test(message.text()) && pageErrors.push(message.text()));
@@ -138,13 +140,14 @@ describe('dashboard in a browser', { skip: 'skip' in chromiumProgram ? chromiumP
       res.writeHead(200, { 'content-type': 'text/html' }).end('<p>another service</p>');
     });
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
-    const otherPage = await page.context().newPage();
     try {
+      const otherPage = await page.context().newPage();
+      t.after(() => otherPage.close());
       await otherPage.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
       await otherPage.evaluate(() => fetch('/again', { credentials: 'include' }).then((r) => r.text()));
     } finally {
-      await otherPage.close();
       other.close();
+      other.closeAllConnections();
     }
     assert.ok(received.length >= 2, 'the page and its fetch (and maybe a favicon) arrived');
     for (const headers of received) {
