@@ -122,9 +122,14 @@ describe('a full disk during a rollout', { skip: mountSkip }, () => {
     const daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 3, rolling: '{ maxSurge: 1, maxUnavailable: 0, minReady: 2s }' }), {
       beforeUp: (fixture) => {
         fs.mkdirSync(fixture.dataDir, { recursive: true });
-        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', fixture.dataDir]);
+        // Private like any data dir (a tmpfs root is 1777 by default, which cutover refuses).
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', fixture.dataDir]);
         mounted = fixture.dataDir;
       },
+    }).catch((error: unknown) => {
+      // A daemon that did not start leaves the mount behind: undo it before the fixture's folder goes.
+      if (mounted) execFileSync('umount', ['-l', mounted]);
+      throw error;
     });
     const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 120_000 });
     const filler = path.join(daemon.dataDir, 'filler');
