@@ -4,7 +4,7 @@ import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
 import { duration } from './field-schemas.js';
 import { commandSchema } from './command-schema.js';
-import { HEADER_NAME_PATTERN, HEADER_VALUE_PATTERN } from './request-match-schema.js';
+import { headerMapSchema } from './request-match-schema.js';
 
 export const HOOK_HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 const HOOK_URL_PATTERN = /^(https?:\/\/|\$\{[A-Za-z_][A-Za-z0-9_]*\})\S*$/;
@@ -21,13 +21,7 @@ export const hookHttpSchema = z
       .enum(HOOK_HTTP_METHODS, { error: (iss) => `expected one of ${HOOK_HTTP_METHODS.join(', ')}, got ${describeValue(iss.input)}` })
       .meta({ description: 'The HTTP method.', default: DEFAULT_HOOK_HTTP_METHOD })
       .optional(),
-    headers: z
-      .record(
-        z.string().regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` }),
-        z.string().regex(HEADER_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header value (printable ASCII, no line breaks)` }),
-      )
-      .meta({ description: 'Request headers; ${VAR}s are replaced in values.' })
-      .optional(),
+    headers: headerMapSchema().meta({ description: 'Request headers; ${VAR}s are replaced in values.' }).optional(),
     body: z
       .string()
       .meta({ description: 'The request body; ${VAR}s are replaced. Default: a JSON summary of the rollout (none for GET and HEAD).' })

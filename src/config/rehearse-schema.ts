@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RehearsalRequest, RehearseSpec } from '../model/app-spec.js';
 import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
-import { HEADER_NAME_PATTERN, HEADER_VALUE_PATTERN } from './request-match-schema.js';
+import { headerMapSchema } from './request-match-schema.js';
 
 /**
  * The `rehearse:` block of `cutover.yaml`: the requests `cutover rehearse` keeps sending to
@@ -36,13 +36,7 @@ const requestSchema = z
       .regex(REQUEST_PATH_PATTERN, { error: (iss) => `expected a path starting with /, without spaces, got ${describeValue(iss.input)}` })
       .meta({ description: 'The path, with a query if any, e.g. /orders?limit=5.', examples: ['/', '/orders?limit=5'] }),
     body: z.string().meta({ description: 'The request body, sent as written (not with GET or HEAD).' }).optional(),
-    headers: z
-      .record(
-        z.string().regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` }),
-        z.string().regex(HEADER_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header value (printable ASCII, no line breaks)` }),
-      )
-      .meta({ description: 'Request headers, e.g. content-type or authorization.' })
-      .optional(),
+    headers: headerMapSchema().meta({ description: 'Request headers, e.g. content-type or authorization.' }).optional(),
   })
   .superRefine((request, ctx) => {
     const method = request.method ?? DEFAULT_REHEARSAL_METHOD;

@@ -7,6 +7,14 @@ export const HEADER_VALUE_PATTERN = /^[\x20-\x7e]{1,4096}$/;
 export const COOKIE_NAME_PATTERN = HEADER_NAME_PATTERN;
 export const COOKIE_VALUE_PATTERN = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}$/;
 
+/** Request headers by name, as hooks and rehearsals send them: valid names, printable values. */
+export function headerMapSchema() {
+  return z.record(
+    z.string().regex(HEADER_NAME_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header name` }),
+    z.string().regex(HEADER_VALUE_PATTERN, { error: (iss) => `${describeValue(iss.input)} is not a valid header value (printable ASCII, no line breaks)` }),
+  );
+}
+
 export const headerMatchSchema = z
   .strictObject({
     name: z
