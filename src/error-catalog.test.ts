@@ -90,6 +90,7 @@ const EXPECTED: Record<string, readonly [number, number]> = {
   REHEARSAL_NO_TRAFFIC: [500, 1],
   SIZE_INVALID: [500, 2],
   STORAGE_UNAVAILABLE: [503, 1],
+  CERT_STATE_UNREADABLE: [500, 1],
   STORE_CORRUPT: [500, 4],
   STORE_TOO_NEW: [500, 1],
   TRAFFIC_PENDING: [503, 1],

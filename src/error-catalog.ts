@@ -79,6 +79,7 @@ export const ERROR_CATALOG = {
   STORE_CORRUPT: { http: 500, exit: EXIT_STORE_CORRUPT },
   STORE_TOO_NEW: { http: 500, exit: EXIT_ROLLOUT_FAILED },
   STORAGE_UNAVAILABLE: { http: 503, exit: EXIT_ROLLOUT_FAILED },
+  CERT_STATE_UNREADABLE: { http: 500, exit: EXIT_ROLLOUT_FAILED },
 
   // Kubernetes: the cluster, and apps another cutover drives.
   APP_DRIVEN_ELSEWHERE: { http: 409, exit: EXIT_ROLLOUT_FAILED },
