@@ -32,6 +32,7 @@ Examples:
   cutover scale web 5                          5 instances of the stable revision, no new revision
   cutover remove old-api --yes                 out of traffic, drained, stopped; its history stays
   cutover logs web --follow
+  cutover certs                                the ACME certificates: state, expiry, last error
   cutover reload                               new proxy workers, the old ones drain (no request fails)
   cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
   cutover rehearse --junit rehearsal.xml       deploys rehearsed on a daemon of their own, for CI
@@ -144,6 +145,11 @@ exit 2 for an unknown app, or without --yes when there is no terminal to ask on.
     .argument('<app>')
     .option('--json', 'print as JSON')
     .action(async (app: string, options) => (await import('./commands/history.js')).history(app, options));
+
+  withGlobals(cli.command('certs'))
+    .description('list the ACME certificates: host, state, issuer, expiry, next attempt and last error (read from the data dir; works with the daemon down)')
+    .option('--json', 'print as JSON')
+    .action(async (options) => (await import('./commands/certs.js')).certs(options));
 
   withGlobals(cli.command('report'))
     .description('print the deploy report of a rollout: requests, errors and latency before, during and after it, and the failed requests it caused')
