@@ -15,8 +15,14 @@ describe('renewalTime', () => {
     assert.equal(renewalTime(0, 5 * 365 * DAY), 5 * 365 * DAY - 30 * DAY);
   });
 
+  it('renews a 90-day certificate that ends a second early (as CAs issue them) exactly 30 days before it expires', () => {
+    assert.equal(renewalTime(0, 90 * DAY - 1_000), 60 * DAY - 1_000);
+  });
+
   it('renews a short-lived certificate at two thirds of its life, never before it was issued', () => {
     assert.equal(renewalTime(1_000, 1_000 + 6 * DAY), 1_000 + 4 * DAY);
+    assert.equal(renewalTime(0, 60 * DAY), 40 * DAY);
+    assert.equal(renewalTime(0, 61 * DAY), 31 * DAY);
   });
 });
 

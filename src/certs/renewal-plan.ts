@@ -8,18 +8,22 @@ export const MAX_WAKE_DELAY_MS = DAY_MS;
 /** Nor wakes sooner than this: with a clock far from the CA's, a fresh certificate could look due at once; this bounds the loop. */
 export const MIN_WAKE_DELAY_MS = 60_000;
 
+/** Certificates that live longer than this are renewed RENEW_BEFORE_EXPIRY_MS before they expire. */
+const SHORT_LIVED_MS = 2 * RENEW_BEFORE_EXPIRY_MS;
+
 /**
  * When a certificate valid from `notBefore` to `notAfter` is renewed: 30 days before it
- * expires, as Let's Encrypt advises for its 90-day certificates. A certificate that lives 90 days
- * or less (short-lived ones) is renewed once two thirds of its life have passed instead, so it is
- * never renewed before it was issued.
+ * expires, as Let's Encrypt advises for its 90-day certificates. A short-lived certificate (60
+ * days or less, like Let's Encrypt's 6-day ones) is renewed once two thirds of its life have
+ * passed instead, so it is never renewed before it was issued.
  *
  * @example renewalTime(0, 90 * DAY_MS) // 60 days: 30 days before expiry
  * @example renewalTime(0, 6 * DAY_MS) // 4 days: two thirds of a 6-day certificate
  */
 export function renewalTime(notBefore: number, notAfter: number): number {
-  const twoThirds = notBefore + Math.floor(((notAfter - notBefore) * 2) / 3);
-  return Math.max(notAfter - RENEW_BEFORE_EXPIRY_MS, twoThirds);
+  const lifetimeMs = notAfter - notBefore;
+  if (lifetimeMs > SHORT_LIVED_MS) return notAfter - RENEW_BEFORE_EXPIRY_MS;
+  return notBefore + Math.floor((lifetimeMs * 2) / 3);
 }
 
 /** The hosts whose attempt is due at `now`: new hosts, renewals, and retries whose backoff has passed. */
