@@ -140,7 +140,7 @@ describe('ACME certificates from pebble over HTTP-01 (issue 19)', { skip: pebble
     }
   });
 
-  it('records a failed issuance with its backoff and error, shown by cutover certs, and keeps the other hosts', async () => {
+  it('records a failed issuance with its backoff and error, shown by cutover certs, and keeps the other hosts', async (t) => {
     fakeNow = Date.now();
     try {
       const records = await manager!.ensure([...HOSTS, BROKEN]);
@@ -162,6 +162,7 @@ describe('ACME certificates from pebble over HTTP-01 (issue 19)', { skip: pebble
     const listed = await runCli(['certs', '--data-dir', dataDir]);
     assert.equal(listed.code, 0, listed.stderr);
     const line = listed.stdout.split('\n').find((l) => l.startsWith(BROKEN)) ?? '';
+    t.diagnostic(listed.stdout);
     assert.match(line, /failed/);
     assert.match(line, /404|unauthorized/i, 'lastError shown');
     assert.match(listed.stdout, /a\.example\.test\s+valid\s+Pebble Intermediate CA/);
