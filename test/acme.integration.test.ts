@@ -168,6 +168,24 @@ describe('ACME certificates from pebble over HTTP-01 (issue 19)', { skip: pebble
     assert.match(listed.stdout, /a\.example\.test\s+valid\s+Pebble Intermediate CA/);
   });
 
+  it('refuses a CA whose TLS certificate is not trusted (no caFile), and says so in lastError', async () => {
+    const otherDataDir = fs.mkdtempSync(path.join(dir, 'untrusted-'));
+    const untrusting = startCertificateManager({
+      dataDir: otherDataDir,
+      settings: { email: 'ops@example.test', directory: pebble!.directory },
+      hosts: [],
+      log: () => undefined,
+    });
+    try {
+      const [record] = await untrusting.ensure(['c.example.test']);
+      assert.equal(record?.state, 'failed');
+      assert.match(record?.lastError ?? '', /cannot reach the ACME directory .*certificate/);
+      assert.equal(fs.existsSync(path.join(otherDataDir, 'certs', 'acme-account-key.pem')), false, 'nothing was sent to an untrusted CA');
+    } finally {
+      await untrusting.stop();
+    }
+  });
+
   it('prints cutover certs --json in the contract shape, from the data dir alone', async () => {
     const result = await runCli(['certs', '--json', '--data-dir', dataDir]);
     assert.equal(result.code, 0, result.stderr);

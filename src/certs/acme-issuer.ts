@@ -5,6 +5,7 @@ import * as acme from 'acme-client';
 import { DEFAULT_ACME_DIRECTORY, type AcmeSettings } from './acme-settings.js';
 import type { CertPaths } from './cert-paths.js';
 import { ChallengeFiles } from './challenge-files.js';
+import { checkDirectory, plainTransportError } from './directory-check.js';
 import { ensurePrivateDir, writePrivateFileAtomic } from './private-files.js';
 
 /** What obtains one certificate. The manager depends on this, so its logic is tested without a CA. */
@@ -33,8 +34,8 @@ export function createAcmeIssuer(options: { settings: AcmeSettings; paths: CertP
   const { settings, paths, log } = options;
   const directoryUrl = settings.directory ?? DEFAULT_ACME_DIRECTORY;
   installInterceptor();
-  if (settings.caFile)
-    agentsByOrigin.set(new URL(directoryUrl).origin, new https.Agent({ ca: [...tls.rootCertificates, fs.readFileSync(settings.caFile, 'utf8')] }));
+  const agent = settings.caFile ? new https.Agent({ ca: [...tls.rootCertificates, fs.readFileSync(settings.caFile, 'utf8')] }) : undefined;
+  if (agent) agentsByOrigin.set(new URL(directoryUrl).origin, agent);
   const challenges = new ChallengeFiles(paths.challenges);
   let client: acme.Client | null = null;
 
@@ -43,27 +44,32 @@ export function createAcmeIssuer(options: { settings: AcmeSettings; paths: CertP
     return client;
   };
 
+  const order = (acmeClient: acme.Client, host: string, csr: Buffer): Promise<string> =>
+    acmeClient.auto({
+      csr,
+      email: settings.email,
+      termsOfServiceAgreed: true,
+      challengePriority: ['http-01'],
+      skipChallengeVerification: true,
+      challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
+        if (challenge.type !== 'http-01')
+          throw new Error(`the CA offers no HTTP-01 challenge for ${host} (only ${challenge.type}), and cutover answers HTTP-01 only`);
+        challenges.write(challenge.token, keyAuthorization);
+      },
+      challengeRemoveFn: async (_authz, challenge) => {
+        if (challenge.type === 'http-01') challenges.remove(challenge.token);
+      },
+    });
+
   return {
     async issue(host) {
+      await checkDirectory(directoryUrl, agent, ACME_REQUEST_TIMEOUT_MS);
       const [key, csr] = await acme.crypto.createCsr({ commonName: host, altNames: [host] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
-      const chainPem = await (
-        await clientOnce()
-      ).auto({
-        csr,
-        email: settings.email,
-        termsOfServiceAgreed: true,
-        challengePriority: ['http-01'],
-        skipChallengeVerification: true,
-        challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-          if (challenge.type !== 'http-01')
-            throw new Error(`the CA offers no HTTP-01 challenge for ${host} (only ${challenge.type}), and cutover answers HTTP-01 only`);
-          challenges.write(challenge.token, keyAuthorization);
-        },
-        challengeRemoveFn: async (_authz, challenge) => {
-          if (challenge.type === 'http-01') challenges.remove(challenge.token);
-        },
-      });
-      return { chainPem, keyPem: key.toString() };
+      try {
+        return { chainPem: await order(await clientOnce(), host, csr), keyPem: key.toString() };
+      } catch (error) {
+        throw plainTransportError(error, directoryUrl);
+      }
     },
   };
 }
@@ -94,6 +100,11 @@ let isInterceptorInstalled = false;
 function installInterceptor(): void {
   if (isInterceptorInstalled) return;
   isInterceptorInstalled = true;
+  // The library retries a refused connection, a 5xx or a 429 itself, sleeping as long as the CA's
+  // Retry-After says (hours, for a rate limit): that would hold the manager's one queue and its
+  // stop(). A failed request fails the attempt instead, and the manager's backoff decides when
+  // to try again. (Its retries of a bad nonce are separate and stay.)
+  (acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number } }).acmeSettings!.retryMaxAttempts = 0;
   acme.axios.interceptors.request.use((config) => {
     config.timeout ||= ACME_REQUEST_TIMEOUT_MS;
     const agent = config.url ? agentsByOrigin.get(originOf(config.url)) : undefined;

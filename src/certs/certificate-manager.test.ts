@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -162,5 +164,35 @@ describe('the certificate manager (fake issuer, fake clock)', () => {
     await manager.ensure(['a.example.com']);
     assert.equal(issuer.calls.length, 2);
     assert.equal(readCertState(certPaths(dataDir)).directory, 'https://prod.example/dir');
+  });
+});
+
+describe('the certificate manager with the ACME issuer and no CA', () => {
+  it('fails an attempt at once when the CA cannot be reached, and records it with its backoff', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-certs-noca-'));
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    server.close();
+    await once(server, 'close');
+    const now = Date.now();
+    const manager = startCertificateManager({
+      dataDir,
+      settings: { email: 'ops@example.com', directory: `https://127.0.0.1:${port}/dir` },
+      hosts: [],
+      log: () => undefined,
+      now: () => now,
+    });
+    try {
+      const started = performance.now();
+      const [record] = await manager.ensure(['a.example.com']);
+      assert.ok(performance.now() - started < 5_000, 'no retries inside the attempt: the manager backs off instead');
+      assert.equal(record?.state, 'failed');
+      assert.match(record?.lastError ?? '', /ECONNREFUSED/);
+      assert.equal(record?.nextAttempt, now + 5 * 60_000);
+    } finally {
+      await manager.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
