@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { checkAcmeHost } from './acme-host.js';
 
 /** Where ACME keeps its files in the data dir. Every folder is 0700, every file 0600. */
 export interface CertPaths {
@@ -26,10 +27,13 @@ export function certPaths(dataDir: string): CertPaths {
 }
 
 /**
- * `DATA_DIR/certs/acme/HOST/cert.pem` (full chain) and `key.pem`. `host` must have passed
- * `checkAcmeHost`: it is a folder name here.
+ * `DATA_DIR/certs/acme/HOST/cert.pem` (full chain) and `key.pem`. `host` is a folder name here:
+ * anything but a canonical name `checkAcmeHost` accepts is refused (callers check first; this is
+ * the last line).
  */
 export function hostCertFiles(paths: CertPaths, host: string): { dir: string; cert: string; key: string } {
+  const check = checkAcmeHost(host);
+  if (!check.isValid || check.host !== host) throw new Error(`not a host name a certificate folder may have: ${JSON.stringify(host.slice(0, 80))}`);
   const dir = path.join(paths.hosts, host);
   return { dir, cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') };
 }

@@ -143,6 +143,16 @@ describe('the certificate manager (fake issuer, fake clock)', () => {
     assert.equal(fixed?.failures, 0);
   });
 
+  it('refuses a certificate that does not match its key: nothing reaches the proxy, the attempt fails', async () => {
+    const other = selfSigned(scratch, 'other.example.com', 90);
+    const issuer: CertificateIssuer = { issue: async (host) => ({ chainPem: selfSigned(scratch, host, 90).chainPem, keyPem: other.keyPem }) };
+    manager = startCertificateManager({ dataDir, settings: { email: 'ops@example.com' }, hosts: [], log, issuer });
+    const [record] = await manager.ensure(['a.example.com']);
+    assert.equal(record?.state, 'failed');
+    assert.match(record?.lastError ?? '', /does not match its key/);
+    assert.equal(fs.existsSync(path.join(certPaths(dataDir).hosts, 'a.example.com', 'key.pem')), false);
+  });
+
   it('keeps its state across a restart and finds certificates on disk when the state file is lost', async () => {
     const issuer = fakeIssuer(scratch, new Set());
     manager = startCertificateManager({ dataDir, settings: { email: 'ops@example.com' }, hosts: [], log, issuer });

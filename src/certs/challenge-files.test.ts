@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { certPaths, hostCertFiles } from './cert-paths.js';
 import { ChallengeFiles, isChallengeToken } from './challenge-files.js';
 
 describe('HTTP-01 challenge files', () => {
@@ -35,5 +36,14 @@ describe('HTTP-01 challenge files', () => {
     assert.throws(() => files.write('../escape', 'x'), /not base64url/);
     assert.throws(() => files.remove('../escape'), /not base64url/);
     assert.equal(fs.existsSync(path.join(dir, 'escape')), false);
+  });
+});
+
+describe('host certificate folders', () => {
+  it('are built only from canonical DNS names', () => {
+    const paths = certPaths('/data');
+    assert.equal(hostCertFiles(paths, 'a.example.com').cert, path.join('/data', 'certs', 'acme', 'a.example.com', 'cert.pem'));
+    for (const host of ['..', '../x.example.com', 'A.example.com', '*.example.com', 'a/b.example.com'])
+      assert.throws(() => hostCertFiles(paths, host), /not a host name/, host);
   });
 });
