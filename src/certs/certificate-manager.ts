@@ -31,7 +31,8 @@ export interface CertificateManager {
   /**
    * The hosts that want certificates now (replaces the list: a host left out is no longer renewed).
    * Obtains the certificates of new hosts and whatever else is due, and resolves with every record
-   * once that is done; a failed host is recorded (`failed`, with its backoff), never thrown.
+   * once that is done; a failed host is recorded (`failed`, with its backoff), never thrown. It
+   * rejects only when the data dir cannot be written (a full disk): the next pass tries again.
    */
   ensure(hosts: readonly string[]): Promise<CertRecord[]>;
   /** Every host's record, as `cutover certs --json` lists them. */
