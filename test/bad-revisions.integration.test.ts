@@ -87,7 +87,8 @@ describe('bad new revisions roll back by themselves', () => {
 
   before(async () => {
     daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { startupTimeout: '2s' }));
-    load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 120_000 });
+    // One load for the whole suite (a dozen rollbacks, minutes on a loaded machine): the limit only stops a runaway.
+    load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 30 * 60_000 });
     load.start();
   });
   after(async () => {

@@ -52,7 +52,7 @@ describe('a state database locked by another writer', () => {
   after(async () => daemon.stop());
 
   it('for 2 s surfaces no error: a deploy meanwhile waits for the lock and completes', async () => {
-    const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const other = new Database(path.join(daemon.dataDir, 'state.db'));
     other.exec('BEGIN IMMEDIATE');
@@ -162,7 +162,7 @@ describe('a full disk during a rollout', { skip: mountSkip }, () => {
       if (mounted) execFileSync('umount', ['-l', mounted]);
       throw error;
     });
-    const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 120_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 240_000 });
     const filler = path.join(daemon.dataDir, 'filler');
     try {
       load.start();

@@ -10,7 +10,7 @@ describe('supervision of running instances', () => {
 
   it('replaces a ready instance that dies, and idempotent requests meanwhile do not fail', async () => {
     const daemon = given();
-    const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const before = await daemon.status();
     const victim = before.apps[0]!.instances.find((i) => i.state === 'ready')!;
@@ -35,7 +35,7 @@ describe('unhealthy instances', () => {
 
   it('takes a ready instance that keeps failing its check out of traffic and replaces it', async () => {
     const daemon = given();
-    const load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const victim = (await daemon.status()).apps[0]!.instances.find((i) => i.state === 'ready')!;
     await waitFor('the load to flow', () => load.snapshot().requests > 0);
@@ -85,7 +85,7 @@ describe('a controller crash', () => {
 
   it('loses no request: the proxy keeps serving and the restarted controller adopts the running instances', async (t) => {
     const daemon = await givenDaemonForTest(t, config);
-    const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const before = await daemon.status();
     await waitFor('the load to flow', () => load.snapshot().requests > 0);
