@@ -59,7 +59,7 @@ async function rollBackAndSettle(daemon: DaemonFixture): Promise<void> {
 }
 
 function steadyLoad(daemon: DaemonFixture): LoadClient {
-  const load = new LoadClient({ origin: daemon.origin, clients: 6, postShare: 0.2, pauseMs: 2, maxDurationMs: 120_000 });
+  const load = new LoadClient({ origin: daemon.origin, clients: 6, postShare: 0.2, pauseMs: 2, maxDurationMs: 240_000 });
   load.start();
   return load;
 }

@@ -87,7 +87,8 @@ describe('bad new revisions roll back by themselves', () => {
 
   before(async () => {
     daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { startupTimeout: '2s' }));
-    load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 120_000 });
+    // One load for the whole suite (a dozen rollbacks, minutes on a loaded machine): the limit only stops a runaway.
+    load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 30 * 60_000 });
     load.start();
   });
   after(async () => {
@@ -99,6 +100,7 @@ describe('bad new revisions roll back by themselves', () => {
   for (const bad of BAD_REVISIONS) {
     it(`rolls back ${bad.name}, exits 1 with a specific reason, and the old revision keeps serving`, async () => {
       const before = load.snapshot().failed;
+      const requestsBefore = load.snapshot().requests;
       const result = await daemon.cli(['deploy', ...bad.set.flatMap((s) => ['--set', s])]);
       assert.equal(result.code, 1, `deploy exited ${result.code}: ${result.stdout}\n${result.stderr}`);
       const status = await daemon.status();
@@ -109,6 +111,7 @@ describe('bad new revisions roll back by themselves', () => {
       const live = web.instances.filter((i) => i.state === 'ready');
       assert.equal(live.length, 3);
       assert.ok(live.every((i) => i.revision === 1));
+      assert.ok(load.snapshot().requests - requestsBefore > 20, `only ${load.snapshot().requests - requestsBefore} requests during the deploy`);
       assert.equal(load.snapshot().failed - before, 0, `failed requests: ${JSON.stringify(load.snapshot().failures)}\n${daemon.logTail()}`);
       // Every process the bad revision started is gone, its whole group with it.
       const badInstances = web.instances.filter((i) => i.revision !== 1);

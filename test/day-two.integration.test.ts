@@ -59,7 +59,7 @@ describe('issue 21: cutover scale', () => {
   it('scales the stable revision up and down under load with 0 failed requests and no new revision', async () => {
     const before = await ready();
     assert.equal(before.ids.length, 2, 'precondition: 2 ready instances');
-    const load = new LoadClient({ origin: daemon.origin, clients: 16, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 16, maxDurationMs: 240_000 });
     load.start();
     const up = await daemon.cli(['scale', 'web', '4']);
     assert.equal(up.code, 0, up.stderr);
@@ -191,7 +191,7 @@ describe('issue 21: cutover remove, and deploy with apps no longer in the config
     assert.equal(apiPids.length, 2, 'precondition: 2 ready instances of api');
     assert.ok(apiPids.every(isAlive), 'precondition: their processes run');
     assert.equal((await fetch(`http://127.0.0.1:${apiPort}/`)).status, 200, 'precondition: api serves');
-    const load = new LoadClient({ origin: daemon.origin, clients: 16, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 16, maxDurationMs: 240_000 });
     load.start();
     const removed = await daemon.cli(['remove', 'api', '--yes']);
     const report = await load.stop();

@@ -26,7 +26,7 @@ describe('the deploy report of a rollout whose controller was killed in the midd
 
   it('still counts the requests served before the restart (and during it), once each, and is complete', async () => {
     // Given steady traffic and a canary rollout,
-    const load = new LoadClient({ origin: daemon.origin, clients: 4, pauseMs: 2, maxDurationMs: 120_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 4, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const { pid: firstController } = await daemon.client.health();
     const deploy = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);

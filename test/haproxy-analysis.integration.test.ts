@@ -28,7 +28,7 @@ describe('builtin analysis and the deploy report through HAProxy (its server cou
   after(async () => daemon?.stop());
 
   it("a canary answering 30% errors fails its builtin analysis on HAProxy's counts and is rolled back; the report has both revisions' figures", async () => {
-    const load = new LoadClient({ origin: daemon.origin, clients: 6, pauseMs: 2, maxDurationMs: 120_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 6, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const result = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2', '--set', 'web.run.env.ERROR_RATE=0.3']);
     const figures = await load.stop();

@@ -85,15 +85,21 @@ describe('long-lived connections through a blue-green switch', () => {
     // answers: the switch came after the last request blue answered was sent
     const deploying = daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
     let lastBlueSentAt = performance.now();
+    const probes: Record<string, number> = {};
     for (;;) {
       const sentAt = performance.now();
       const revision = await revisionAnswering(daemon.origin);
+      probes[revision] = (probes[revision] ?? 0) + 1;
       if (revision === '2') break;
       if (revision === '1') lastBlueSentAt = sentAt;
       await sleep(20);
     }
     const deploy = await deploying;
     assert.equal(deploy.code, 0, deploy.stderr + daemon.logTail());
+    // A failed probe is a failed request, and the switch time is measured from blue's last
+    // answer: blue must have answered at least once after the deploy began.
+    assert.equal(probes['failed'] ?? 0, 0, `probes during the switch: ${JSON.stringify(probes)}`);
+    assert.ok((probes['1'] ?? 0) > 0, `blue answered no probe before the switch: ${JSON.stringify(probes)}`);
 
     // Then new connections and requests land on green while blue's stay open
     const fresh = await openSocket(daemon.origin);

@@ -26,7 +26,7 @@ describe('cutover reload', () => {
 
   it('replaces every proxy worker twice under 32 keep-alive clients with 0 failed requests', async () => {
     // Given two proxy workers serving steady load, GETs and POSTs
-    const load = new LoadClient({ origin: daemon.origin, clients: 32, postShare: 0.25, pauseMs: () => 5 + Math.random() * 10, maxDurationMs: 120_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 32, postShare: 0.25, pauseMs: () => 5 + Math.random() * 10, maxDurationMs: 240_000 });
     load.start();
     let workers = workerPids(daemon);
     assert.equal(workers.length, 2);

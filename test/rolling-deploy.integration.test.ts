@@ -23,7 +23,7 @@ describe('rolling deploys under load', () => {
       postShare: 0.5,
       // Mostly back-to-back, sometimes idle for about the app's 1 s keep-alive timeout: the race window.
       pauseMs: () => (Math.random() < 0.05 ? 800 + Math.random() * 400 : 0),
-      maxDurationMs: 120_000,
+      maxDurationMs: 240_000,
     });
     load.start();
     for (let version = 2; version <= 21; version++) {

@@ -10,10 +10,12 @@ describe('supervision of running instances', () => {
 
   it('replaces a ready instance that dies, and idempotent requests meanwhile do not fail', async () => {
     const daemon = given();
-    const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 8, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const before = await daemon.status();
     const victim = before.apps[0]!.instances.find((i) => i.state === 'ready')!;
+    await waitFor('the load to flow', () => load.snapshot().requests > 0);
+    const requestsAtKill = load.snapshot().requests;
     process.kill(victim.pid!, 'SIGKILL');
     await waitFor('a replacement to be ready', async () => {
       const web = (await daemon.status()).apps[0]!;
@@ -23,6 +25,7 @@ describe('supervision of running instances', () => {
     const report = await load.stop();
     const web = (await daemon.status()).apps[0]!;
     assert.equal(web.instances.find((i) => i.id === victim.id)?.state ?? 'failed', 'failed');
+    assert.ok(report.requests - requestsAtKill > 50, `only ${report.requests - requestsAtKill} requests after the kill`);
     assert.deepEqual(report.failures, []);
   });
 });
@@ -32,9 +35,11 @@ describe('unhealthy instances', () => {
 
   it('takes a ready instance that keeps failing its check out of traffic and replaces it', async () => {
     const daemon = given();
-    const load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 8, postShare: 0.25, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const victim = (await daemon.status()).apps[0]!.instances.find((i) => i.state === 'ready')!;
+    await waitFor('the load to flow', () => load.snapshot().requests > 0);
+    const requestsAtFault = load.snapshot().requests;
     process.kill(victim.pid!, 'SIGUSR2');
     await waitFor('a replacement to be ready', async () => {
       const ready = (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready');
@@ -42,6 +47,7 @@ describe('unhealthy instances', () => {
     });
     await waitFor('the unhealthy instance to be stopped', () => !isProcessGroupAlive(victim.pid!));
     const report = await load.stop();
+    assert.ok(report.requests - requestsAtFault > 50, `only ${report.requests - requestsAtFault} requests after the fault`);
     assert.deepEqual(report.failures, []);
     assert.match(await daemon.cli(['status']).then((r) => r.stdout), new RegExp(`${victim.id}\\s+1\\s+failed`));
   });
@@ -79,15 +85,19 @@ describe('a controller crash', () => {
 
   it('loses no request: the proxy keeps serving and the restarted controller adopts the running instances', async (t) => {
     const daemon = await givenDaemonForTest(t, config);
-    const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: daemon.origin, clients: 16, postShare: 0.25, pauseMs: 2, maxDurationMs: 240_000 });
     load.start();
     const before = await daemon.status();
+    await waitFor('the load to flow', () => load.snapshot().requests > 0);
+    const requestsAtKill = load.snapshot().requests;
     await daemon.killController();
     // A deploy still works afterwards, through the adopted instances.
     const deploy = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
     assert.equal(deploy.code, 0, deploy.stdout + deploy.stderr);
     const report = await load.stop();
 
+    assert.ok(report.requests - requestsAtKill > 50, `only ${report.requests - requestsAtKill} requests after the kill`);
+    assert.ok((report.byRevision['2'] ?? 0) > 0, 'the load reached the revision deployed after the kill');
     assert.deepEqual(report.failures, []);
     const log = fs.readFileSync(`${daemon.dataDir}/daemon.log`, 'utf8');
     for (const instance of before.apps[0]!.instances) assert.match(log, new RegExp(`${instance.id} adopted \\(ready, pid ${instance.pid}`));

@@ -159,7 +159,8 @@ server.on('upgrade', (req, socket) => {
 // Short keep-alive provokes the proxy's keep-alive race on purpose in tests.
 if (process.env.KEEPALIVE_MS) server.keepAliveTimeout = Number(process.env.KEEPALIVE_MS);
 
-server.listen(port, '127.0.0.1', () => console.log(`v${version} (revision ${revision}) listening on ${server.address().port}`));
+// HOST=0.0.0.0 in a container, where the pod's address is not loopback.
+server.listen(port, process.env.HOST ?? '127.0.0.1', () => console.log(`v${version} (revision ${revision}) listening on ${server.address().port}`));
 
 if (broken === 'crash-after') {
   // Dies with an error code, but lets requests it already accepted finish first. Keep-alive
@@ -185,6 +186,12 @@ process.on('SIGTERM', () => {
     return;
   }
   isClosing = true;
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
+  // SIGTERM_DRAIN_MS: what a pod behind kube-proxy must do. Keep-alive connections go straight to
+  // the pod, so each is told to close with its next answer, and only after that window are the
+  // idle ones closed (closing them at once races a client writing its next request on them).
+  const drainMs = Number(process.env.SIGTERM_DRAIN_MS ?? 0);
+  setTimeout(() => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+  }, drainMs);
 });

@@ -13,6 +13,12 @@ export interface LoadOptions {
   pauseMs?: number | (() => number);
   /** Hard limit, so a load never runs away. */
   maxDurationMs?: number;
+  /**
+   * What `stop()` does when the hard limit stopped the load before it was called: 'throw' (the
+   * default: a test whose load ran out must not pass with "0 failed" over a phase that had no
+   * load) or 'report' (set `stoppedByTimeLimit` and return the figures).
+   */
+  onTimeLimit?: 'throw' | 'report';
   /** Requests each client sends in turn (client n starting at the n-th); `postShare` and `path` are then unused. */
   requests?: readonly LoadRequest[];
   /** Which answers count as failures; default: any status but 2xx. */
@@ -46,6 +52,19 @@ export interface LoadReport {
   latenciesMs: number[];
   /** ids of the POSTs that were answered 2xx; the apps record what they received, to find duplicates. */
   postIds: string[];
+  /** True once the hard limit (`maxDurationMs`) stopped the load: whatever ran after it ran without load. */
+  stoppedByTimeLimit: boolean;
+}
+
+/** Thrown by `stop()` when the hard limit had stopped the load (unless `onTimeLimit: 'report'`). */
+export class LoadTimeLimitError extends Error {
+  constructor(
+    readonly limitMs: number,
+    readonly report: LoadReport,
+  ) {
+    super(`the load stopped at its time limit (${limitMs} ms) before it was stopped: ${report.requests} requests, ${report.failed} failed, then none`);
+    this.name = 'LoadTimeLimitError';
+  }
 }
 
 /**
@@ -57,7 +76,16 @@ export class LoadClient {
   private readonly pool: Pool;
   private isRunning = false;
   private loops: Promise<void>[] = [];
-  private readonly report: LoadReport = { requests: 0, failed: 0, injectedErrors: 0, failures: [], byRevision: {}, latenciesMs: [], postIds: [] };
+  private readonly report: LoadReport = {
+    requests: 0,
+    failed: 0,
+    injectedErrors: 0,
+    failures: [],
+    byRevision: {},
+    latenciesMs: [],
+    postIds: [],
+    stoppedByTimeLimit: false,
+  };
   private hardStop: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: LoadOptions) {
@@ -68,7 +96,10 @@ export class LoadClient {
   start(): void {
     this.isRunning = true;
     this.loops = Array.from({ length: this.options.clients }, (_, n) => this.loop(n));
-    this.hardStop = setTimeout(() => (this.isRunning = false), this.options.maxDurationMs ?? 10 * 60_000);
+    this.hardStop = setTimeout(() => {
+      this.isRunning = false;
+      this.report.stoppedByTimeLimit = true;
+    }, this.limitMs());
     this.hardStop.unref();
   }
 
@@ -81,8 +112,13 @@ export class LoadClient {
     this.isRunning = false;
     if (this.hardStop) clearTimeout(this.hardStop);
     await Promise.all(this.loops);
-    await this.pool.close();
+    if (!this.pool.closed) await this.pool.close();
+    if (this.report.stoppedByTimeLimit && (this.options.onTimeLimit ?? 'throw') === 'throw') throw new LoadTimeLimitError(this.limitMs(), this.report);
     return this.report;
+  }
+
+  private limitMs(): number {
+    return this.options.maxDurationMs ?? 10 * 60_000;
   }
 
   private async loop(client: number): Promise<void> {

@@ -88,4 +88,11 @@ export interface RevisionRuntime {
   scaleRevision(revision: number, replicas: number): Promise<void>;
   /** Deletes the revision and its instances; gone already is fine. */
   removeRevision(revision: number): Promise<void>;
+  /**
+   * Takes ready instances out of the cluster's traffic before their revision is scaled down, so
+   * nothing routes to them by the time they are told to stop (see PodRetirement); optional.
+   */
+  takeOutOfTraffic?(instances: readonly string[]): Promise<void>;
+  /** Stops instances taken out of traffic once nothing routes to them any more (in the background; they count as terminating meanwhile). */
+  retire?(instances: readonly string[]): void;
 }

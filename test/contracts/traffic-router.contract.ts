@@ -238,22 +238,35 @@ export function describeTrafficRouterContract(
       assert.deepEqual((await send(origin('switch'), 100)).byRevision, { 1: 100 });
       // Load before, during and after the switch.
       let isRunning = true;
+      const batches: { startedAt: number; endedAt: number }[] = [];
       const during = (async () => {
         const seen: Sample[] = [];
-        while (isRunning) seen.push(await send(origin('switch'), 40, {}, 8));
+        while (isRunning) {
+          const startedAt = performance.now();
+          seen.push(await send(origin('switch'), 40, {}, 8));
+          batches.push({ startedAt, endedAt: performance.now() });
+        }
         return seen;
       })();
       await new Promise((resolve) => setTimeout(resolve, 50));
+      const switchStartedAt = performance.now();
       await subject.router.applyPlan(
         plan('switch', [
           { ...greenGroup, weight: 100 },
           { ...blueGroup, weight: 0 },
         ]),
       );
+      const switchEndedAt = performance.now();
       const after = await send(origin('switch'), 400, {}, 8);
       isRunning = false;
       const seen = await during;
       assert.deepEqual(after.byRevision, { 2: 400 });
+      // The claim "none fails meanwhile" needs requests that were in flight while the switch ran.
+      assert.ok(
+        batches.some((b) => b.startedAt < switchEndedAt && b.endedAt > switchStartedAt),
+        `no request was in flight during the switch (${batches.length} batches, none overlapping it)`,
+      );
+      assert.ok(seen.reduce((sum, a) => sum + (a.byRevision['1'] ?? 0), 0) > 0, 'the load reached blue before the switch');
       assert.equal(
         seen.reduce((sum, a) => sum + (a.byRevision['failed'] ?? 0), 0),
         0,

@@ -95,7 +95,7 @@ describe('slow clients beside normal load', () => {
 
   test('200 slowloris and 200 slow-body connections fail no normal request and are cut', { skip: 'skip' in program ? program.skip : false }, async () => {
     const { port } = proxy!;
-    const load = new LoadClient({ origin: `http://127.0.0.1:${port}`, clients: 8, postShare: 0.25, pauseMs: 5, maxDurationMs: 60_000 });
+    const load = new LoadClient({ origin: `http://127.0.0.1:${port}`, clients: 8, postShare: 0.25, pauseMs: 5, maxDurationMs: 240_000 });
     const baseline = rssBytes(proxy!.process.pid!);
     let peak = baseline;
     load.start();

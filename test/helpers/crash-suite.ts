@@ -11,6 +11,12 @@ import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, r
 const RANDOM_KILLS_PER_SCENARIO = 5;
 /** A generous bound, not a performance threshold: a resumed rollout must not hang. */
 const RESUME_LIMIT_MS = 10_000;
+/**
+ * Floors for the kill-after-each-transition runs, so a run that sampled nothing cannot pass: a
+ * run takes a second or more and the checker samples every 50 ms while the controller answers.
+ */
+const MIN_SAMPLES_PER_TRANSITION = 5;
+const MIN_REQUESTS_PER_TRANSITION = 50;
 
 function newLoad(daemon: DaemonFixture): LoadClient {
   // 32 keep-alive connections, each with a short think time: the two cores stay free enough for
@@ -58,20 +64,23 @@ export function crashSuite(name: Scenario['name']): void {
         transitionsOf.set(scenario.name, [...new Set(events.map((e) => e.kind))]);
 
         for (let n = 0; n < RANDOM_KILLS_PER_SCENARIO; n++) {
-          const killAfterMs = Math.random() * referenceMs;
+          // Inside the rollout, not at its very edges: a kill that lands after the end (or before
+          // the first health check) would test nothing, and fails below.
+          const killAfterMs = (0.1 + Math.random() * 0.6) * referenceMs;
+          const requestsBefore = load.snapshot().requests;
           const killer = (async () => {
             await sleep(killAfterMs);
             await daemon.killController();
           })();
           const run = await runScenario(daemon, marker, scenario, ++version);
           await killer;
-          assert.ok(
-            run.resumedInMs === null || run.resumedInMs < RESUME_LIMIT_MS,
-            `kill ${n} at ${Math.round(killAfterMs)}ms: resumed after ${run.resumedInMs}ms`,
-          );
+          assert.ok(run.resumedInMs !== null, `kill ${n} at ${Math.round(killAfterMs)}ms missed the rollout (reference ${Math.round(referenceMs)}ms)`);
+          assert.ok(run.resumedInMs < RESUME_LIMIT_MS, `kill ${n} at ${Math.round(killAfterMs)}ms: resumed after ${run.resumedInMs}ms`);
+          assert.ok(load.snapshot().requests > requestsBefore, `no requests during kill ${n}`);
           assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), [], `orphans after kill ${n}`);
         }
         const report = load.snapshot();
+        assert.equal(report.stoppedByTimeLimit, false, 'the load ran out before the kills ended');
         assert.deepEqual(report.failures, [], `failed requests:\n${daemon.logTail()}`);
         assert.deepEqual(checker.breaches, []);
         assert.ok(checker.samples > 20, `only ${checker.samples} invariant samples`);
@@ -132,8 +141,10 @@ async function killAfter({ daemon, marker }: ArmedDaemon, scenario: Scenario, tr
     const breaches = await checker.stop();
     const report = await load.stop();
     assert.deepEqual(report.failures, [], `failed requests:\n${daemon.logTail()}`);
+    assert.ok(report.requests >= MIN_REQUESTS_PER_TRANSITION, `only ${report.requests} requests around the kill after ${transition}`);
     assert.deepEqual(breaches, []);
-    return `${transition}: ${report.requests} requests, resumed in ${Math.round(run.resumedInMs)}ms`;
+    assert.ok(checker.samples >= MIN_SAMPLES_PER_TRANSITION, `only ${checker.samples} invariant samples around the kill after ${transition}`);
+    return `${transition}: ${report.requests} requests, ${checker.samples} samples, resumed in ${Math.round(run.resumedInMs)}ms`;
   } finally {
     await checker.stop();
     await load.stop().catch(() => undefined);

@@ -250,7 +250,7 @@ export class KubeControlPlane {
   }
 }
 
-function startGroup(dir: string, name: string, program: string, args: string[]): ChildProcess {
+export function startGroup(dir: string, name: string, program: string, args: string[]): ChildProcess {
   const log = fs.openSync(path.join(dir, `${name}.log`), 'a');
   const child = spawn(program, args, { detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
@@ -268,7 +268,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function stopAll(children: ChildProcess[]): Promise<void> {
+export async function stopAll(children: ChildProcess[]): Promise<void> {
   for (const child of children) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -277,7 +277,7 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
   }
 }
 
-async function waitUntil(check: () => Promise<boolean>, children: ChildProcess[], dir: string, what: string): Promise<void> {
+export async function waitUntil(check: () => Promise<boolean>, children: ChildProcess[], dir: string, what: string): Promise<void> {
   const deadline = performance.now() + START_TIMEOUT_MS;
   for (;;) {
     const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);

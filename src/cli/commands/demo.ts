@@ -50,7 +50,7 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
   try {
     await run('start the daemon with revision 1 (v1)', ['up', '--detach', ...common], 0, results);
     isDaemonUp = true;
-    load = new LoadClient({ origin: `http://127.0.0.1:${port}`, clients: 8, postShare: 0.25, pauseMs: 5, maxDurationMs: 120_000 });
+    load = new LoadClient({ origin: `http://127.0.0.1:${port}`, clients: 8, postShare: 0.25, pauseMs: 5, maxDurationMs: 120_000, onTimeLimit: 'report' });
     load.start();
     heading('steady traffic: 8 keep-alive clients, GET and POST, from now until the end');
 
@@ -192,6 +192,7 @@ function printSummary(report: Awaited<ReturnType<LoadClient['stop']>>): void {
   ];
   console.log(table(rows));
   console.log('');
+  if (report.stoppedByTimeLimit) console.log(paint('yellow', 'the load stopped at its time limit before the demo ended: the last steps ran without load'));
   console.log(
     table([
       ['REQUESTS', 'FAILED', 'P50 MS', 'P99 MS'],

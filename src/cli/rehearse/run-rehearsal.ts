@@ -115,6 +115,7 @@ async function start(plan: RehearsalPlan, running: Running, log: (line: string) 
       requests,
       pauseMs: CLIENT_PAUSE_MS,
       maxDurationMs: LOAD_MAX_DURATION_MS,
+      onTimeLimit: 'report',
       maxFailuresKept: FAILURES_KEPT,
       isFailedStatus: (status) => status >= 500,
     });

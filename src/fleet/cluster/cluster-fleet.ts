@@ -59,6 +59,10 @@ export class ClusterFleet implements Fleet {
     this.judgeFailures(app, pods);
     this.pods.set(app, pods);
     const applyCounts = async (starts: readonly { revision: number; count: number }[], stopIds: readonly string[]): Promise<void> => {
+      // Ready pods leave the Services first (the ReplicaSet lets them go), then counts drop, and
+      // they are stopped only once nothing routes to them: see PodRetirement.
+      const leaving = pods.filter((p) => p.state === 'ready' && stopIds.includes(p.id)).map((p) => p.id);
+      if (leaving.length > 0) await backend.runtime.takeOutOfTraffic?.(leaving);
       for (const [revision, count] of replicaCounts(pods, starts, stopIds)) {
         if (!revisions.has(revision)) {
           if (count === 0) continue;
@@ -70,6 +74,7 @@ export class ClusterFleet implements Fleet {
           this.options.events.emitForApp(app, kind, `revision ${revision}: scaled from ${desired.get(revision)} to ${count} replica${count === 1 ? '' : 's'}`);
         }
       }
+      if (leaving.length > 0) backend.runtime.retire?.(leaving);
     };
     return {
       instances: pods,

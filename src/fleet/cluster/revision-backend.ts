@@ -53,7 +53,7 @@ export function kubernetesBackend(
   const kube = options.clients ?? createKubeClients({ context: runtime.context, namespace: runtime.namespace });
   const router = spec.router?.kind === 'kubernetes' ? spec.router : { service: spec.name, httpRoute: null };
   return {
-    runtime: new KubernetesRuntime(kube, spec),
+    runtime: new KubernetesRuntime(kube, spec, onNotice),
     router: new KubernetesRouter(kube, { app: spec.name, service: router.service, httpRoute: router.httpRoute, port: runtime.port, onNotice }),
     lease: new KubernetesLease(kube, spec.name, options.holder),
     state: new KubernetesStateMap(kube, spec.name),

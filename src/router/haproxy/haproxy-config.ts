@@ -46,6 +46,9 @@ export const MANAGED_DEFAULTS = [
   'option redispatch 1',
   'retry-on conn-failure empty-response',
   'http-reuse safe',
+  // On a reload the old worker answers the next request of an idle keep-alive connection with
+  // "connection: close" instead of closing it under the client (HAProxy >= 2.4 closes by default).
+  'option idle-close-on-response',
 ] as const;
 
 /**

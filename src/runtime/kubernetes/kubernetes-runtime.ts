@@ -5,6 +5,7 @@ import { InputError } from '../../errors.js';
 import type { ObservedRevision, RevisionRuntime, RevisionSpec } from '../runtime.js';
 import { APP_LABEL, kubernetesError, MERGE_PATCH, REVISION_LABEL, statusOf, withConflictRetry, type KubeClients } from './kube-clients.js';
 import { podFailure } from './pod-failure.js';
+import { LEAVING_LABEL, PodRetirement } from './pod-retirement.js';
 import { replicaSetManifest, revisionObjectName, type KubernetesRuntimeSpec } from './replica-set-manifest.js';
 
 /**
@@ -20,12 +21,33 @@ import { replicaSetManifest, revisionObjectName, type KubernetesRuntimeSpec } fr
  */
 export class KubernetesRuntime implements RevisionRuntime {
   private readonly runtime: KubernetesRuntimeSpec;
+  private readonly retirement: PodRetirement;
+  /** Pods this process is retiring now (so a pass that sees them leaving does not start again). */
+  private readonly retiring = new Set<string>();
 
   constructor(
     private readonly clients: KubeClients,
     private readonly spec: RevisionSpec,
+    private readonly onRetireError: (message: string) => void = () => {},
   ) {
     this.runtime = kubernetesRuntimeOf(spec);
+    this.retirement = new PodRetirement(clients, spec.name);
+  }
+
+  async takeOutOfTraffic(pods: readonly string[]): Promise<void> {
+    await this.retirement.takeOut(pods);
+  }
+
+  retire(pods: readonly string[]): void {
+    const fresh = pods.filter((p) => !this.retiring.has(p));
+    if (fresh.length === 0) return;
+    for (const pod of fresh) this.retiring.add(pod);
+    this.retirement
+      .retire(fresh)
+      .catch((error: unknown) => this.onRetireError(`retiring pods ${fresh.join(', ')}: ${(error as Error).message}`))
+      .finally(() => {
+        for (const pod of fresh) this.retiring.delete(pod);
+      });
   }
 
   /** Creates the revision's ReplicaSet (from `spec`, that revision's; default: the app's), or sets its replica count when it exists. */
@@ -66,11 +88,12 @@ export class KubernetesRuntime implements RevisionRuntime {
   async observe(): Promise<ObservedRevision[]> {
     const { apps, core, namespace } = this.clients;
     const labelSelector = `${APP_LABEL}=${this.spec.name}`;
-    let replicaSets, pods;
+    let replicaSets, pods, leaving;
     try {
-      [replicaSets, pods] = await Promise.all([
+      [replicaSets, pods, leaving] = await Promise.all([
         apps.listNamespacedReplicaSet({ namespace, labelSelector }),
         core.listNamespacedPod({ namespace, labelSelector }),
+        core.listNamespacedPod({ namespace, labelSelector: `${LEAVING_LABEL}=${this.spec.name}` }),
       ]);
     } catch (error) {
       throw kubernetesError(`listing ReplicaSets and Pods of ${namespace}/${this.spec.name}`, error);
@@ -105,6 +128,14 @@ export class KubernetesRuntime implements RevisionRuntime {
         else entry.failedPods.push({ id: name, reason });
       }
     }
+    // Pods out of traffic on their way out count as terminating; one a dead controller left behind is retired now.
+    const stranded: string[] = [];
+    for (const pod of leaving.items) {
+      const name = pod.metadata?.name ?? '?';
+      observed.get(Number(pod.metadata?.labels?.[REVISION_LABEL]))?.terminatingPods.push(name);
+      if (!pod.metadata?.deletionTimestamp) stranded.push(name);
+    }
+    this.retire(stranded);
     return [...observed.values()].sort((a, b) => a.revision - b.revision);
   }
 }

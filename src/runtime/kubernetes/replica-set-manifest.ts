@@ -22,7 +22,7 @@ export function revisionLabels(app: string, revision: number): Record<string, st
  * replicaSetManifest(spec, runtime, 3, 2) // → ReplicaSet web-r3 with 2 replicas
  */
 export function replicaSetManifest(
-  spec: Pick<AppSpec, 'name' | 'health'>,
+  spec: Pick<AppSpec, 'name' | 'health'> & Partial<Pick<AppSpec, 'drainTimeoutMs' | 'stopTimeoutMs'>>,
   runtime: KubernetesRuntimeSpec,
   revision: number,
   replicas: number,
@@ -58,8 +58,16 @@ export function replicaSetManifest(
       template: {
         ...template,
         metadata: { ...template.metadata, labels: { ...template.metadata?.labels, ...labels } },
-        spec: { ...podSpec, containers },
+        // Time for the pod's own drain after SIGTERM (it is out of traffic by then): the app's
+        // drain and stop timeouts, unless the template says otherwise.
+        spec: { terminationGracePeriodSeconds: terminationGraceSeconds(spec), ...podSpec, containers },
       },
     },
   };
+}
+
+/** drainTimeout + stopTimeout in whole seconds (Kubernetes' default 30 when the spec has neither). */
+export function terminationGraceSeconds(spec: Partial<Pick<AppSpec, 'drainTimeoutMs' | 'stopTimeoutMs'>>): number {
+  if (spec.drainTimeoutMs === undefined && spec.stopTimeoutMs === undefined) return 30;
+  return Math.max(1, Math.ceil(((spec.drainTimeoutMs ?? 0) + (spec.stopTimeoutMs ?? 0)) / 1000));
 }
