@@ -111,11 +111,13 @@ async function measureIdle(appFile: string, apps: number, idleSeconds: number): 
     await sleep(3_000);
     const { primary, workers, controller } = daemonProcesses(daemon);
     const all = [primary, ...workers, ...controller];
-    const cpuBefore = all.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+    const cpuOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+    const before = [cpuOf([primary]), cpuOf(workers), cpuOf(controller)];
     const windowStarted = performance.now();
     await sleep(idleSeconds * 1000);
-    const cpuUsed = all.reduce((sum, pid) => sum + cpuMicros(pid), 0) - cpuBefore;
     const windowMicros = (performance.now() - windowStarted) * 1000;
+    const used = [cpuOf([primary]), cpuOf(workers), cpuOf(controller)].map((micros, i) => micros - before[i]!);
+    const share = (micros: number): string => ((micros / windowMicros) * 100).toFixed(1);
     const mb = (pids: number[]): number => pids.reduce((sum, pid) => sum + rssBytes(pid), 0) / 1024 / 1024;
     const memory = all.map((pid) => memoryBreakdown(pid));
     const privateMb = memory.reduce((sum, m) => sum + m.privateBytes, 0) / 1024 / 1024;
@@ -132,7 +134,8 @@ async function measureIdle(appFile: string, apps: number, idleSeconds: number): 
       mb(all).toFixed(0),
       privateMb.toFixed(0),
       heldMb.toFixed(0),
-      ((cpuUsed / windowMicros) * 100).toFixed(1),
+      share(used.reduce((a, b) => a + b, 0)),
+      used.map(share).join(' / '),
     ];
   } finally {
     await daemon.stop();
