@@ -33,6 +33,21 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * Memory only this process holds (USS: its private pages) and the shared pages it maps, in bytes,
+ * from /proc/PID/smaps_rollup. Summing RSS over several Node processes counts the node binary's
+ * pages (about 34 MB) once per process although the kernel keeps them once.
+ */
+export function memoryBreakdown(pid: number): { privateBytes: number; sharedBytes: number } {
+  try {
+    const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    return { privateBytes: kb('Private_Clean') + kb('Private_Dirty'), sharedBytes: kb('Shared_Clean') + kb('Shared_Dirty') };
+  } catch {
+    return { privateBytes: 0, sharedBytes: 0 };
+  }
+}
+
 /** The pids whose parent is `parent` (one level), optionally only those whose command line contains `match`. */
 export function childPids(parent: number, match?: string): number[] {
   const pids: number[] = [];

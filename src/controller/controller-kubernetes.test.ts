@@ -21,7 +21,8 @@ import { parseConfig, specHash } from '../config/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { RolloutRecord } from '../model/records.js';
 import { Controller } from './controller.js';
-import { kubernetesBackend, leaseHolderFor } from '../fleet/cluster/revision-backend.js';
+import { kubernetesBackend } from '../fleet/cluster/kubernetes-backend.js';
+import { leaseHolderFor } from '../fleet/cluster/revision-backend.js';
 
 const RS = '/apis/apps/v1/namespaces/shop/replicasets';
 const SERVICES = '/api/v1/namespaces/shop/services';

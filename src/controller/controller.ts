@@ -109,7 +109,7 @@ export class Controller {
       persistMemory: () => this.local.persistAll(),
       onResumed: () => this.loop.knownApps().forEach(request),
     });
-    this.loop = new ReconcileLoop({ store, storage: this.storage, rolloutFailures, log, pass: (app) => pass.run(app) });
+    this.loop = new ReconcileLoop({ store, storage: this.storage, rolloutFailures, log, now, pass: (app) => pass.run(app) });
     const schedule = (app: string, delayMs: number): void => this.loop.schedule(app, delayMs);
     const isShuttingDown = (): boolean => this.loop.isStopping;
     const emit = (app: string, rolloutId: number | null, kind: EventKind, message: string): void => events.emit(app, rolloutId, kind, message);
@@ -195,6 +195,7 @@ export class Controller {
   async start(): Promise<void> {
     const { store, runtime } = this.options;
     this.hooks.killOrphans();
+    await this.cluster.prepare(store.listApps().map(({ name }) => store.latestRevision(name)?.spec));
     // No reconcile may run on half the instances: a stop begun while adopting asks for one.
     this.loop.pause();
     try {
@@ -211,7 +212,7 @@ export class Controller {
     this.tick = setInterval(() => {
       this.storage.check();
       const apps = this.loop.knownApps();
-      for (const app of apps) this.loop.request(app);
+      this.loop.tick();
       ticks += 1;
       if (ticks % COMMANDS_EVERY_TICKS === 0) for (const app of apps) this.storage.guard(() => this.cluster.serveCommands(app));
       if (ticks % PRUNE_EVERY_TICKS === 0) this.pruneHistory();

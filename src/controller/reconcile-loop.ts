@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../errors.js';
-import { KubernetesApiError } from '../runtime/kubernetes/kube-clients.js';
+import { KubernetesApiError } from '../runtime/kubernetes/kubernetes-api-error.js';
 import type { Store } from '../store/store.js';
 import { isStorageError } from '../store/storage-fault.js';
 import type { StorageGuard } from './storage-guard.js';
@@ -8,14 +8,22 @@ import type { StorageGuard } from './storage-guard.js';
 /** How long a failed pass waits before the next try, and the period of the controller's tick. */
 export const TICK_MS = 250;
 
+/**
+ * A settled app (see `RolloutPass.run`) is reconciled this often by the tick, as a safety net:
+ * what changes it asks for a pass itself, so an idle daemon does not pass over every app four
+ * times a second.
+ */
+export const SETTLED_RECONCILE_MS = 5_000;
+
 export interface ReconcileLoopOptions {
   store: Store;
   storage: StorageGuard;
   /** First failure of an instance or object of a forward rollout, by rollout id: the pass turns it back. */
   rolloutFailures: Map<number, string>;
   log: (line: string) => void;
-  /** One pass over the app: observe, plan, apply, persist. Safe to repeat at any point. */
-  pass: (app: string) => Promise<void>;
+  /** One pass over the app: observe, plan, apply, persist. Safe to repeat at any point. Resolves to whether the app is settled. */
+  pass: (app: string) => Promise<boolean | void>;
+  now?: () => number;
 }
 
 interface AppLoop {
@@ -28,6 +36,9 @@ interface AppLoop {
   wakeTimer: NodeJS.Timeout | null;
   /** The cluster API failure logged last, until a pass goes through: an outage is logged once, not every tick. */
   clusterOutage: string | null;
+  /** The last pass found nothing under way, and when it ended. */
+  isSettled: boolean;
+  lastPassAtMs: number;
 }
 
 /**
@@ -110,6 +121,14 @@ export class ReconcileLoop {
     }
   }
 
+  /** The controller's tick: a pass for every app with something under way, and now and then for settled ones. */
+  tick(): void {
+    const nowMs = this.now();
+    for (const [app, state] of this.apps) {
+      if (!state.isSettled || nowMs - state.lastPassAtMs >= SETTLED_RECONCILE_MS) this.request(app);
+    }
+  }
+
   /** A pass after `delayMs` (one timer per app: the earliest asked for wins, later passes ask again). */
   schedule(app: string, delayMs: number): void {
     const state = this.appLoop(app);
@@ -133,7 +152,9 @@ export class ReconcileLoop {
 
   private async runPass(app: string, state: AppLoop): Promise<void> {
     try {
-      if (this.options.storage.fault === null) await this.options.pass(app);
+      state.isSettled = false;
+      if (this.options.storage.fault === null) state.isSettled = (await this.options.pass(app)) === true;
+      state.lastPassAtMs = this.now();
       if (state.clusterOutage !== null) this.options.log(`reconcile of ${app}: the cluster answers again`);
       state.clusterOutage = null;
     } catch (error) {
@@ -156,10 +177,14 @@ export class ReconcileLoop {
     }
   }
 
+  private now(): number {
+    return this.options.now?.() ?? performance.now();
+  }
+
   private appLoop(app: string): AppLoop {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, holds: 0, wakeTimer: null, clusterOutage: null };
+      state = { running: null, isDirty: false, holds: 0, wakeTimer: null, clusterOutage: null, isSettled: false, lastPassAtMs: 0 };
       this.apps.set(app, state);
     }
     return state;

@@ -45,14 +45,20 @@ export interface RolloutPassOptions {
 export class RolloutPass {
   constructor(private readonly options: RolloutPassOptions) {}
 
-  async run(app: string): Promise<void> {
+  /**
+   * Returns whether the app is settled: a local app with no rollout, no warm revision, every
+   * instance ready and none to start or stop. Nothing timed is pending for a settled app; what
+   * changes it (an exit, a failed check, a command) asks for a pass itself.
+   */
+  async run(app: string): Promise<boolean> {
     // A cluster app is driven by one cutover at a time: without its Lease, nothing here decides anything.
-    if (!(await this.options.cluster.mayDrive(app))) return;
-    await this.reconcile(app);
+    if (!(await this.options.cluster.mayDrive(app))) return false;
+    const isSettled = await this.reconcile(app);
     await this.options.cluster.writeState(app);
+    return isSettled === true;
   }
 
-  private async reconcile(app: string): Promise<void> {
+  private async reconcile(app: string): Promise<boolean | void> {
     const { store, hooks, transitions } = this.options;
     const active = store.activeRollout(app);
     hooks.cancelStale(app);
@@ -124,9 +130,19 @@ export class RolloutPass {
     if (isForward) this.options.rolloutAnalyses.advance(rollout, plan);
     await observed.applySizes(plan.starts, plan.stopIds, (revision) => (isForward && revision === rollout.toRevision ? rollout.id : null));
 
+    if (!rollout) {
+      return (
+        !isCluster &&
+        warm === null &&
+        plan.stopIds.length === 0 &&
+        plan.starts.every((start) => start.count === 0) &&
+        observed.instances.every((instance) => instance.state === 'ready') &&
+        !observed.isDraining()
+      );
+    }
     // The record may have changed during the awaits above (a person's abort or rollback): act on the current one.
-    const current = rollout && store.getRollout(rollout.id);
-    if (!current || isTerminalPhase(current.phase) || current.direction !== rollout!.direction || current.stepIndex !== rollout!.stepIndex) return;
+    const current = store.getRollout(rollout.id);
+    if (!current || isTerminalPhase(current.phase) || current.direction !== rollout.direction || current.stepIndex !== rollout.stepIndex) return;
     if (plan.stepIndex !== current.stepIndex) {
       store.updateRollout(current.id, {
         stepIndex: plan.stepIndex,

@@ -1,6 +1,6 @@
 import type { AppSpec, HostPort } from '../model/app-spec.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
-import { KubernetesApiError } from '../runtime/kubernetes/kube-clients.js';
+import { KubernetesApiError } from '../runtime/kubernetes/kubernetes-api-error.js';
 import type { TrafficIntent } from '../strategies/strategy-plan.js';
 import type { Store } from '../store/store.js';
 import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';

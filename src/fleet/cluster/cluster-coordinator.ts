@@ -7,9 +7,10 @@ import type { AppSpec } from '../../model/app-spec.js';
 import type { Store } from '../../store/store.js';
 import type { RolloutRecord } from '../../model/records.js';
 import { clusterStateOf } from './cluster-state.js';
-import { COMMAND_KEPT_MS, type ClusterCommand, type CommandOutcome } from './kubernetes-command-queue.js';
-import { DEFAULT_LEASE_DURATION_SECONDS } from './kubernetes-lease.js';
-import { kubernetesBackend, leaseHolderFor, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
+import type { ClusterCommand, CommandOutcome } from './kubernetes-command-queue.js';
+import { COMMAND_KEPT_MS, DEFAULT_LEASE_DURATION_SECONDS } from './cluster-timing.js';
+import { kubernetesBackend, loadKubernetesSupport, needsKubernetes } from './kubernetes-support.js';
+import { leaseHolderFor, type RevisionBackend, type RevisionBackendFactory } from './revision-backend.js';
 
 /** While another cutover holds a cluster app's Lease, its state is read this often, for status and history. */
 const CLUSTER_STATE_READ_EVERY_MS = 2_000;
@@ -68,6 +69,11 @@ export class ClusterCoordinator {
     const backend = factory(spec, (message) => this.options.log(message));
     this.backends.set(app, { key, backend });
     return backend;
+  }
+
+  /** Loads the Kubernetes client when one of these specs (or a stored app's) runs on a cluster and no other backend was given. */
+  async prepare(specs: readonly (AppSpec | undefined)[]): Promise<void> {
+    if (!this.options.revisionBackend && needsKubernetes(specs)) await loadKubernetesSupport();
   }
 
   /** Who else drives the app (holds its Lease), or null. */
@@ -177,6 +183,7 @@ export class ClusterCoordinator {
    * `onClusterApp` hears of each cluster app among them before its state is read.
    */
   async takeStates(specs: readonly AppSpec[], onClusterApp: (app: string) => void): Promise<void> {
+    await this.prepare(specs);
     for (const spec of specs) {
       const backend = this.backendOf(spec.name, spec);
       if (!backend?.state) continue;

@@ -35,9 +35,6 @@ export interface QueuedCommand {
   answer: CommandAnswer | null;
 }
 
-/** Commands nobody fetched the answer of are dropped after this long. */
-export const COMMAND_KEPT_MS = 10 * 60_000;
-
 const entryShape = z.object({
   command: z.object({ verb: z.enum(COMMAND_VERBS), isFull: z.boolean().optional(), toRevision: z.number().int().positive().optional() }),
   by: z.string(),
@@ -87,7 +84,7 @@ export class KubernetesCommandQueue {
     await this.patch({ [queued.id]: JSON.stringify({ command: queued.command, by: queued.by, at: queued.at, answer }) }, false);
   }
 
-  /** Removes commands: one whose answer was read, or those older than COMMAND_KEPT_MS. */
+  /** Removes commands: one whose answer was read, or those older than COMMAND_KEPT_MS (cluster-timing.ts). */
   async forget(ids: readonly string[]): Promise<void> {
     if (ids.length) await this.patch(Object.fromEntries(ids.map((id) => [id, null])), false);
   }

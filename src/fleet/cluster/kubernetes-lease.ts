@@ -1,9 +1,9 @@
 import type { V1Lease } from '@kubernetes/client-node';
+import { DEFAULT_LEASE_DURATION_SECONDS } from './cluster-timing.js';
 import { APP_LABEL, kubernetesError, MANAGED_BY, MANAGED_BY_LABEL, MERGE_PATCH, statusOf, type KubeClients } from '../../runtime/kubernetes/kube-clients.js';
 
 /** Annotation on the Lease with where the app's rollout stands (JSON), for `kubectl get lease -o yaml`. */
 export const ROLLOUT_ANNOTATION = 'cutover.dev/rollout';
-export const DEFAULT_LEASE_DURATION_SECONDS = 15;
 
 export type LeaseState = { isHeld: true } | { isHeld: false; holder: string; expiresAt: Date };
 

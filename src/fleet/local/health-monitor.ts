@@ -2,6 +2,18 @@ import { probe } from '../../runtime/health-check.js';
 import { formatMs } from '../../util/format-ms.js';
 import { isLive, type ManagedInstance } from './managed-instance.js';
 
+/** While an instance starts it is checked this often, so readiness is seen within this long of the app being ready. */
+export const STARTING_CHECK_MS = 50;
+/** For this long after its start; then the gap grows by half each check, up to `health.interval`, for apps that take long to start. */
+export const STARTING_FAST_CHECKS_MS = 10_000;
+
+/** The wait before the next check of an instance that is not ready yet. */
+export function startingCheckDelayMs(sinceStartMs: number, intervalMs: number): number {
+  if (sinceStartMs <= STARTING_FAST_CHECKS_MS) return Math.min(intervalMs, STARTING_CHECK_MS);
+  const grown = STARTING_CHECK_MS * 1.5 ** Math.ceil((sinceStartMs - STARTING_FAST_CHECKS_MS) / 1_000);
+  return Math.min(intervalMs, grown);
+}
+
 export interface HealthMonitorOptions {
   now: () => number;
   /** Runs a check beside everything else (a storage failure holds rollouts instead of crashing). */
@@ -15,7 +27,8 @@ export interface HealthMonitorOptions {
 }
 
 /**
- * Checks each instance over HTTP at its spec's interval: a starting one becomes ready after
+ * Checks each instance over HTTP: a starting one often (see `startingCheckDelayMs`), a ready one
+ * at its spec's interval. A starting one becomes ready after
  * `healthyThreshold` passes in a row, or fails at its startup timeout; a ready one fails after
  * `unhealthyThreshold` failures in a row, unless it is the last ready instance of its app.
  */
@@ -63,6 +76,7 @@ export class HealthMonitor {
       }
       if (instance.consecutiveFailures === health.unhealthyThreshold) this.options.warnLastReady(instance, result.detail);
     }
-    this.schedule(instance, health.intervalMs);
+    const sinceStartMs = this.options.now() - instance.startedAtMs;
+    this.schedule(instance, instance.record.state === 'starting' ? startingCheckDelayMs(sinceStartMs, health.intervalMs) : health.intervalMs);
   }
 }
