@@ -89,6 +89,8 @@ const EXPECTED: Record<string, readonly [number, number]> = {
   REHEARSAL_NOT_STARTED: [500, 1],
   REHEARSAL_NO_TRAFFIC: [500, 1],
   SIZE_INVALID: [500, 2],
+  HOST_INVALID: [500, 2],
+  UPLOAD_FAILED: [500, 1],
   STORAGE_UNAVAILABLE: [503, 1],
   STORE_CORRUPT: [500, 4],
   STORE_TOO_NEW: [500, 1],
