@@ -135,7 +135,9 @@ describe('cutover --host over SSH (issue 24)', () => {
     fs.writeFileSync(path.join(dataDir, '..', 'evil.txt'), 'evil');
     const chunks: Buffer[] = [];
     for await (const chunk of tar.c({ cwd: inner, preservePaths: true }, ['../evil.txt'])) chunks.push(chunk as Buffer);
-    const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), 'receive-upload', '--data-dir', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'cutover.js'), 'receive-upload', '--data-dir', dataDir], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stdin.end(Buffer.concat(chunks));

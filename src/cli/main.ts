@@ -8,7 +8,8 @@ import { visible } from '../util/terminal-text.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 import { DEFAULT_REHEARSE_CLIENTS, DEFAULT_REHEARSE_DEPLOYS } from './rehearse/rehearse-defaults.js';
 
-function program(): Command {
+/** The `cutover` command with every subcommand and flag (exported for tests that check documented command lines). */
+export function program(): Command {
   const cli = new Command('cutover')
     .description('Ship new versions of web services with zero downtime: rolling, blue-green and canary deploys behind a built-in load balancer.')
     .version('0.1.0')
@@ -43,7 +44,8 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
 3 daemon unreachable, 4 the state database is corrupt.`,
     );
 
-  const HOST_HELP = 'the daemon on another machine, over the system ssh client: ssh://USER@HOST[:PORT][/DIR] (DIR: where its config lives there; env CUTOVER_HOST)';
+  const HOST_HELP =
+    'the daemon on another machine, over the system ssh client: ssh://USER@HOST[:PORT][/DIR] (DIR: where its config lives there; env CUTOVER_HOST)';
   cli.option('--host <url>', HOST_HELP);
   // `cutover --host URL COMMAND`: the command sees it as its own --host.
   cli.hook('preAction', (root, action) => {

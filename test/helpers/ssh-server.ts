@@ -34,9 +34,13 @@ export async function startSshServer(env: Record<string, string> = {}): Promise<
   for (const key of ['host_key', 'client_key']) execFileSync(keygen.path, ['-q', '-t', 'ed25519', '-N', '', '-C', 'cutover-test', '-f', file(key)]);
   // `cutover` on the remote PATH is this worktree's, run by this Node.
   fs.mkdirSync(file('bin'));
-  fs.writeFileSync(file('bin/cutover'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repoRoot(), 'bin', 'cutover.js'))} "$@"\n`, {
-    mode: 0o755,
-  });
+  fs.writeFileSync(
+    file('bin/cutover'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repoRoot(), 'bin', 'cutover.js'))} "$@"\n`,
+    {
+      mode: 0o755,
+    },
+  );
   const variables = { PATH: `${file('bin')}:/usr/bin:/bin`, ...env };
   const options = Object.entries(variables)
     .map(([name, value]) => `environment="${name}=${value}"`)

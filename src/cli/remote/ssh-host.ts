@@ -36,7 +36,8 @@ export function parseSshHost(text: string): SshHost {
   if (!USER.test(user)) throw bad('the user is not a plain user name (letters, digits, ._-; no password)');
   const isBracketed = rawHost.startsWith('[');
   const host = isBracketed ? rawHost.slice(1, -1) : rawHost;
-  if (isBracketed ? !IPV6.test(host) || !host.includes(':') : !HOST_NAME.test(host)) throw bad(`the host ${JSON.stringify(rawHost)} is not a host name or address`);
+  if (isBracketed ? !IPV6.test(host) || !host.includes(':') : !HOST_NAME.test(host))
+    throw bad(`the host ${JSON.stringify(rawHost)} is not a host name or address`);
   let port: number | null = null;
   if (rawPort !== undefined) {
     port = /^[0-9]{1,5}$/.test(rawPort) ? Number(rawPort) : NaN;

@@ -36,6 +36,7 @@ export async function uploadOverSsh(target: SshHost, localPath: string): Promise
   } catch {
     dir = undefined;
   }
-  if (typeof dir !== 'string' || !path.posix.isAbsolute(dir)) throw new CutoverError('UPLOAD_FAILED', `cannot upload ${localPath}: the remote side did not say where it put it`);
+  if (typeof dir !== 'string' || !path.posix.isAbsolute(dir))
+    throw new CutoverError('UPLOAD_FAILED', `cannot upload ${localPath}: the remote side did not say where it put it`);
   return path.posix.join(dir, name);
 }
