@@ -49,10 +49,11 @@ describe('exact deploy reports (issue 24)', () => {
     it("counts each revision's requests exactly as many times as the clients were answered by it", async () => {
       const { report, load } = await deployUnderLoad(daemon, '2', 30_000);
       assert.equal(report.outcome, 'promoted');
-      // Well under a second of traffic change; most of it is the new process starting (slower on a busy machine).
-      assert.ok(report.durationMs < 3_000, `a short rollout: ${report.durationMs}ms`);
-      console.log(`# short rollout: ${report.durationMs}ms, ${JSON.stringify(load.byRevision)}`);
       assertCountsMatch(report, load);
+      // One plan change: the rollout lasts as long as one new process takes to start and pass its
+      // health check (about 0.3-1 s on an idle machine; a busy CI box may take a few seconds).
+      assert.ok(report.durationMs < 10_000, `a short rollout: ${report.durationMs}ms`);
+      console.log(`# short rollout: ${report.durationMs}ms, ${JSON.stringify(load.byRevision)}`);
       assert.ok((report.steps?.length ?? 0) >= 1, 'the rollout made at least one plan');
     });
   });
