@@ -65,6 +65,10 @@ export const ERROR_CATALOG = {
   DURATION_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
   LISTEN_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
   SIZE_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
+  /** `--host` / CUTOVER_HOST is not a valid ssh://USER@HOST[:PORT][/DIR]. */
+  HOST_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
+  /** A file or directory could not be sent to the remote side over SSH. */
+  UPLOAD_FAILED: { http: 500, exit: EXIT_ROLLOUT_FAILED },
 
   // The daemon itself.
   DAEMON_UNREACHABLE: { http: 500, exit: EXIT_DAEMON_UNREACHABLE },

@@ -5,6 +5,7 @@ import {
   emptyWindow,
   type RevisionWindow,
   METER_COUNTERS,
+  meterKey,
   type EndpointMeasurement,
   type MeasurementCursor,
   type RevisionCounts,
@@ -45,7 +46,7 @@ export class MeasurementHistory {
   /** Continues from the raw counts a previous controller read last (call before the first `record`). */
   restore(cursors: readonly MeasurementCursor[]): void {
     for (const cursor of cursors) {
-      this.lastRaw.set(cursor.source, new Map(cursor.endpoints.map((m) => [m.instance, m])));
+      this.lastRaw.set(cursor.source, new Map(cursor.endpoints.map((m) => [meterKey(m), m])));
       this.lastUnrouted.set(cursor.source, new Map(Object.entries(cursor.unrouted ?? {})));
     }
   }
@@ -68,8 +69,9 @@ export class MeasurementHistory {
       const next = new Map<string, EndpointMeasurement>();
       const cursor: MeasurementCursor = { source: source.source, endpoints: [], unrouted: null };
       for (const m of source.endpoints) {
-        next.set(m.instance, m);
-        const before = previous.get(m.instance);
+        // One meter per instance and plan generation: a new generation's meter starts at 0.
+        next.set(meterKey(m), m);
+        const before = previous.get(meterKey(m));
         if (before === undefined || m.counts.some((v, i) => v !== before.counts[i])) cursor.endpoints.push(m);
         // Fewer requests than before: the worker restarted and this is all new.
         const isReset = before === undefined || (m.counts[REQUESTS] ?? 0) < (before.counts[REQUESTS] ?? 0);
@@ -81,8 +83,8 @@ export class MeasurementHistory {
         addInto(total, counts, buckets, sum);
         totals.set(m.instance, total);
         if (isBaseline || !counts.some((v) => v !== 0)) continue;
-        const key = `${m.app}\u0000${m.revision}`;
-        const change = changes.get(key) ?? emptyCounts(m.app, m.revision);
+        const key = `${m.app}\u0000${m.revision}\u0000${m.generation ?? ''}`;
+        const change = changes.get(key) ?? { ...emptyCounts(m.app, m.revision), ...(m.generation === undefined ? {} : { generation: m.generation }) };
         addInto(change, counts, buckets, sum);
         changes.set(key, change);
       }

@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import { receivedErrorCode } from '../error-catalog.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
@@ -62,7 +64,16 @@ export interface EventWatch {
 /** A removal waits for the app's instances to drain and stop: longer than any other call. */
 const REMOVE_TIMEOUT_MS = 10 * 60_000;
 
-export type CutoverClientOptions = ({ socketPath: string } | { url: string; token: string }) & { timeoutMs?: number };
+/**
+ * A connection made by the caller: each HTTP exchange asks for a new byte stream (`cutover
+ * --host` opens one over SSH to the daemon's socket); `describe` names the daemon in messages.
+ */
+export interface StreamTarget {
+  connect: () => Duplex;
+  describe: string;
+}
+
+export type CutoverClientOptions = ({ socketPath: string } | { url: string; token: string } | StreamTarget) & { timeoutMs?: number };
 
 /**
  * Typed client of the admin API.
@@ -201,7 +212,7 @@ export class CutoverClient {
     const closed = new Promise<void>((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { accept: 'text/event-stream' };
       if ('token' in options) headers.authorization = `Bearer ${options.token}`;
-      const target = 'socketPath' in options ? { socketPath: options.socketPath } : tcpTarget(options.url);
+      const target = requestTarget(options);
       request = http.request({ ...target, path: `${API_PREFIX}/events?${params.toString()}`, headers }, (response) => {
         if ((response.statusCode ?? 500) >= 400) {
           response.resume();
@@ -237,7 +248,7 @@ export class CutoverClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const { options } = this;
-      const target = 'socketPath' in options ? { socketPath: options.socketPath } : tcpTarget(options.url);
+      const target = requestTarget(options);
       const headers: http.OutgoingHttpHeaders = payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {};
       if ('token' in options) headers.authorization = `Bearer ${options.token}`;
       const request = http.request(
@@ -270,7 +281,7 @@ export class CutoverClient {
       request.on('error', (error: NodeJS.ErrnoException) => {
         reject(
           new DaemonUnreachableError(
-            `cannot reach the cutover daemon at ${'socketPath' in options ? options.socketPath : options.url} (${error.code ?? error.message})`,
+            `cannot reach the cutover daemon at ${'socketPath' in options ? options.socketPath : 'url' in options ? options.url : options.describe} (${error.code ?? error.message})`,
             {
               hint: 'Start it with `cutover up` (or `cutover up --detach`), or pass the same --data-dir as the daemon.',
               cause: error,
@@ -305,6 +316,13 @@ export class EventStreamParser {
       if (data.length) this.onEvent(event, data.join('\n'));
     }
   }
+}
+
+/** Where a request goes: the unix socket, a TCP address, or a stream the caller makes. */
+function requestTarget(options: CutoverClientOptions): http.RequestOptions {
+  if ('socketPath' in options) return { socketPath: options.socketPath };
+  if ('url' in options) return tcpTarget(options.url);
+  return { createConnection: () => options.connect() as unknown as Socket };
 }
 
 function tcpTarget(url: string): { host: string; port: number } {

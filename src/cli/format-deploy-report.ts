@@ -20,6 +20,7 @@ export function formatDeployReport(report: DeployReport): string {
     }
     if (phase.unrouted > 0) lines.push(`  ${phase.phase.padEnd(7)} (none)   ${formatCount(phase.unrouted).padStart(9)} requests found no instance (503)`);
   }
+  lines.push(...formatSteps(report));
   for (const a of report.analysis)
     lines.push(
       `  analysis ${a.template} (${a.point}): ${a.result} after ${a.measurements} measurement${a.measurements === 1 ? '' : 's'}${a.reason ? `: ${a.reason}` : ''}`,
@@ -29,4 +30,20 @@ export function formatDeployReport(report: DeployReport): string {
     `  failed requests caused by the deploy: ${formatCount(report.failedByDeploy)} (on the stable side: ${formatCount(report.failedOnStable)})${report.isComplete ? '' : ' [partial: counting began after the rollout started]'}`,
   );
   return lines.join('\n');
+}
+
+/** A row per step of the rollout (a canary step, a blue-green switch, a rolling batch): its split and what its plans routed. */
+function formatSteps(report: DeployReport): string[] {
+  if (report.countedBy !== 'plan' || report.steps === undefined || report.steps.length === 0) {
+    return report.countedBy === 'second' ? ['  (counted by second: a rollout shorter than a few seconds blurs into its neighbours)'] : [];
+  }
+  const ms = (v: number | null): string => (v === null ? '-' : `${formatValue(v)}ms`);
+  const lines = [`  ${'step'.padEnd(5)} ${'at'.padStart(7)} ${'weights'.padEnd(22)} ${'requests'.padStart(9)} ${'errors'.padStart(7)} ${'p99'.padStart(9)}`];
+  report.steps.forEach((step, i) => {
+    const weights = step.weights.map((w) => `rev ${w.revision} ${formatValue(w.weightPercent)}%`).join(', ') || 'none';
+    lines.push(
+      `  ${String(i + 1).padEnd(5)} ${`+${(step.startMs / 1000).toFixed(1)}s`.padStart(7)} ${weights.padEnd(22)} ${formatCount(step.requests).padStart(9)} ${formatCount(step.errors).padStart(7)} ${ms(step.p99Ms).padStart(9)}`,
+    );
+  });
+  return lines;
 }

@@ -8,7 +8,8 @@ import { visible } from '../util/terminal-text.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 import { DEFAULT_REHEARSE_CLIENTS, DEFAULT_REHEARSE_DEPLOYS } from './rehearse/rehearse-defaults.js';
 
-function program(): Command {
+/** The `cutover` command with every subcommand and flag (exported for tests that check documented command lines). */
+export function program(): Command {
   const cli = new Command('cutover')
     .description('Ship new versions of web services with zero downtime: rolling, blue-green and canary deploys behind a built-in load balancer.')
     .version('0.1.0')
@@ -37,15 +38,27 @@ Examples:
   cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
   cutover rehearse --junit rehearsal.xml       deploys rehearsed on a daemon of their own, for CI
   cutover down                                 stop every app gracefully, then the daemon
+  cutover --host ssh://deploy@web1/srv/shop deploy --json
+                                               deploy this config to the daemon on web1, over ssh
 
 Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs), 2 bad input or refused,
 3 daemon unreachable, 4 the state database is corrupt.`,
     );
 
+  const HOST_HELP =
+    'the daemon on another machine, over the system ssh client: ssh://USER@HOST[:PORT][/DIR] (DIR: where its config lives there; env CUTOVER_HOST)';
+  cli.option('--host <url>', HOST_HELP);
+  // `cutover --host URL COMMAND`: the command sees it as its own --host.
+  cli.hook('preAction', (root, action) => {
+    const host = root.opts<{ host?: string }>().host;
+    if (host !== undefined && action !== root && action.opts<{ host?: string }>().host === undefined) action.setOptionValue('host', host);
+  });
+
   const withGlobals = (command: Command): Command =>
     command
       .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_FILE)
-      .option('--data-dir <dir>', 'where the daemon keeps state, logs and its socket (default: .cutover/ beside the config; env CUTOVER_DATA_DIR)');
+      .option('--data-dir <dir>', 'where the daemon keeps state, logs and its socket (default: .cutover/ beside the config; env CUTOVER_DATA_DIR)')
+      .option('--host <url>', HOST_HELP);
 
   withGlobals(cli.command('up'))
     .description('start the daemon (proxy workers + controller) and deploy every app of the config')
@@ -223,6 +236,16 @@ Examples:
 Exit codes: 0 passed, 1 a request failed or a deploy did not end as expected, 2 bad input.`,
     )
     .action(async (apps: string[], options) => (await import('./commands/rehearse.js')).rehearse(apps, options));
+
+  withGlobals(cli.command('dial-stdio'))
+    .description("the server's side of --host: bridges stdin and stdout to the daemon's admin socket (run by ssh, not by people)")
+    .option('--dir <dir>', 'the config directory (the /DIR of --host)')
+    .action(async (options) => (await import('./commands/dial-stdio.js')).dialStdio(options));
+
+  withGlobals(cli.command('receive-upload'))
+    .description("the server's side of an upload over --host: a tar stream on stdin into a new private directory under the data dir; prints its path as JSON")
+    .option('--dir <dir>', 'the config directory (the /DIR of --host)')
+    .action(async (options) => (await import('./commands/receive-upload.js')).receiveUpload(options));
 
   cli
     .command('demo')

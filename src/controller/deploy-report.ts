@@ -1,5 +1,5 @@
 import { formatCount } from '../analysis/judge.js';
-import { addToWindow, emptyWindow, histogramQuantile } from '../model/measurements.js';
+import { countByPlan, revisionFigures } from './report-by-plan.js';
 import type { Store } from '../store/store.js';
 import type { RolloutRecord } from '../model/records.js';
 import { REPORT_BEFORE_MS, REPORT_PHASES, type DeployReport, type PhaseFigures, type ReportPhase } from '../protocol/deploy-report.js';
@@ -12,32 +12,29 @@ export interface ReportInput {
   nowMs: number;
 }
 
-/** Builds a rollout's report from the traffic the store kept, second by second. Pure apart from reading the store. */
+/**
+ * Builds a rollout's report from the traffic the store kept: by the plan generation that routed
+ * each request where the data plane tells it, else second by second. Pure apart from reading the store.
+ */
 export function buildDeployReport(input: ReportInput): DeployReport {
   const { rollout, store } = input;
   const start = rollout.startedAt;
   const end = rollout.endedAt ?? input.nowMs;
   const windows: Record<ReportPhase, [number, number]> = { before: [start - REPORT_BEFORE_MS, start], during: [start, end], after: [end, input.nowMs] };
   const revisions = [...new Set([rollout.fromRevision, rollout.toRevision].filter((r): r is number => r !== null))];
-  const phases = REPORT_PHASES.map((phase): PhaseFigures => {
-    const [from, until] = windows[phase];
-    const traffic = store.trafficBetween(rollout.app, from, until);
-    return {
-      phase,
-      durationMs: Math.max(0, until - from),
-      revisions: revisions.map((revision) => {
-        const w = emptyWindow(until - from);
-        const counted = traffic.revisions.find((r) => r.revision === revision);
-        if (counted) addToWindow(w, counted.counts, counted.latencyBuckets, counted.latencySumSeconds);
-        const ms = (q: number): number | null => {
-          const s = histogramQuantile(q, w.latencyBuckets);
-          return s === null ? null : Math.round(s * 10_000) / 10;
-        };
-        return { revision, requests: w.requests, app5xx: w.appStatus5xx, failed: w.proxyStatus5xx, p50Ms: ms(0.5), p99Ms: ms(0.99) };
-      }),
-      unrouted: traffic.unrouted,
-    };
-  });
+  const byPlan = countByPlan(rollout, store, input.nowMs);
+  const phases =
+    byPlan?.phases ??
+    REPORT_PHASES.map((phase): PhaseFigures => {
+      const [from, until] = windows[phase];
+      const traffic = store.trafficBetween(rollout.app, from, until);
+      return {
+        phase,
+        durationMs: Math.max(0, until - from),
+        revisions: revisions.map((revision) => revisionFigures(traffic.revisions, revision, until - from)),
+        unrouted: traffic.unrouted,
+      };
+    });
   const deployPhases = phases.filter((p) => p.phase !== 'before');
   const failedOn = (revision: number | null): number =>
     deployPhases.reduce((sum, p) => sum + (p.revisions.find((r) => r.revision === revision)?.failed ?? 0), 0);
@@ -75,5 +72,7 @@ export function buildDeployReport(input: ReportInput): DeployReport {
     analysis,
     isComplete,
     headline,
+    countedBy: byPlan === null ? 'second' : 'plan',
+    ...(byPlan === null ? {} : { steps: byPlan.steps }),
   };
 }

@@ -4,7 +4,7 @@ import { KubernetesApiError } from '../runtime/kubernetes/kubernetes-api-error.j
 import type { TrafficIntent } from '../strategies/strategy-plan.js';
 import type { Store } from '../store/store.js';
 import { buildTrafficPlan, longLivedOf, outlierDetectionOf, trafficShares } from './build-traffic-plan.js';
-import { type ServingInstance } from '../model/traffic-plan.js';
+import { type ServingInstance, type TrafficPlan } from '../model/traffic-plan.js';
 import type { EventLog } from './event-log.js';
 
 interface PushedPlan {
@@ -43,8 +43,9 @@ export class TrafficPusher {
     const key = JSON.stringify(plan);
     if (key === state.key) return null;
     if (plan.listen.port === 0) return null; // The app never had a revision to listen for.
+    const generation = this.newGeneration(app, plan);
     try {
-      await this.routerOf(app).applyPlan(plan);
+      await this.routerOf(app).applyPlan(generation === undefined ? plan : { ...plan, generation });
     } catch (error) {
       // The workers may or may not have applied it: push again next time, whatever it holds.
       state.key = '';
@@ -70,6 +71,15 @@ export class TrafficPusher {
       .join(', ');
     this.events.emitForApp(app, 'traffic', `traffic → ${split}${extras ? ` [${extras}]` : ''}`);
     return null;
+  }
+
+  /** A number for the plan, so the data plane counts its requests under it (deploy reports); none when the store cannot record it: traffic comes first. */
+  private newGeneration(app: string, plan: TrafficPlan): number | undefined {
+    try {
+      return this.store.addPlanGeneration(app, Date.now(), trafficShares(plan));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Why the last push failed, or null when the router applied it. */

@@ -29,6 +29,8 @@ export interface EndpointMeasurement {
   app: string;
   revision: number;
   instance: string;
+  /** The traffic-plan generation that routed these requests; absent where the data plane does not tell (HAProxy, Kubernetes). */
+  generation?: number;
   /** In `METER_COUNTERS` order. */
   counts: number[];
   /** Per bucket of `LATENCY_BUCKETS_SECONDS`, then +Inf; not cumulative. */
@@ -81,6 +83,11 @@ export interface SampleDelta {
   revisions: RevisionCounts[];
   unrouted: Map<string, number>;
   cursors: MeasurementCursor[];
+}
+
+/** The key of one meter: an instance, or an instance under one plan generation. */
+export function meterKey(m: Pick<EndpointMeasurement, 'instance' | 'generation'>): string {
+  return m.generation === undefined ? m.instance : `${m.instance}#${m.generation}`;
 }
 
 /** A window with nothing counted yet. */

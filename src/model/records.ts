@@ -130,6 +130,15 @@ export interface HookRunRecord {
 }
 
 /** The traffic split the proxy confirmed last: percent of weighted traffic per revision. */
+/** One traffic plan the controller pushed: its generation (unique across restarts), when, and its split. */
+export interface PlanGeneration {
+  generation: number;
+  app: string;
+  /** Wall-clock ms. */
+  at: number;
+  shares: TrafficShare[];
+}
+
 export interface TrafficShare {
   revision: number;
   weight: number;

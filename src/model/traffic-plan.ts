@@ -92,6 +92,11 @@ export interface TrafficPlan {
   app: string;
   /** Increases with every change for this app; acknowledgements name it. */
   version: number;
+  /**
+   * The controller's number for this plan, unique across restarts (deploy reports count every
+   * request under the generation that routed it); absent in plans not made by a controller.
+   */
+  generation?: number;
   listen: { host: string; port: number };
   groups: RevisionGroup[];
   routes?: RouteRule[];

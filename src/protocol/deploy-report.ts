@@ -23,8 +23,36 @@ export interface PhaseFigures {
   phase: ReportPhase;
   durationMs: number;
   revisions: RevisionFigures[];
-  /** Requests answered 503 because no instance could take them. */
+  /** Requests answered 503 because no instance could take them (counted per second, whatever `countedBy`). */
   unrouted: number;
+}
+
+/**
+ * How the report's requests were put in phases: `plan` by the traffic-plan generation that routed
+ * each request (exact; the built-in proxy), `second` by the wall-clock second the counts were read
+ * in (routers that do not tell the generation: HAProxy, Kubernetes; a rollout shorter than a few
+ * seconds blurs into its neighbours).
+ */
+export const REPORT_COUNTING = ['plan', 'second'] as const;
+
+export type ReportCounting = (typeof REPORT_COUNTING)[number];
+
+/** One step of the rollout: consecutive traffic plans with the same split (a canary step, a blue-green switch, a rolling batch). */
+export interface StepFigures {
+  /** The plan generations of the step, oldest first. */
+  generations: number[];
+  /** When its first plan took effect, in ms after the rollout started. */
+  startMs: number;
+  durationMs: number;
+  /** Each revision's share of weighted traffic, in percent. */
+  weights: { revision: number; weightPercent: number }[];
+  /** Requests of every revision under the step's plans. */
+  requests: number;
+  /** App 5xx and failed requests of every revision under the step's plans. */
+  errors: number;
+  /** Over every revision of the step. */
+  p99Ms: number | null;
+  revisions: RevisionFigures[];
 }
 
 export interface AnalysisFigures {
@@ -56,4 +84,8 @@ export interface DeployReport {
   /** False when the counts do not reach back to the rollout's start (the daemon began measuring later). */
   isComplete: boolean;
   headline: string;
+  /** How requests were put in phases; absent in reports written before issue 24 (they counted by `second`). */
+  countedBy?: ReportCounting;
+  /** The plans the rollout made, as steps (only when `countedBy` is `plan`). */
+  steps?: StepFigures[];
 }

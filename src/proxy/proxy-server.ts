@@ -161,6 +161,7 @@ export class ProxyServer {
     }
     target.listeners = listeners;
     target.listener = listeners.get(specs[0]!.key);
+    table.countUnderItsPlan();
     if (route === undefined) {
       this.apps.set(plan.app, target);
     } else {

@@ -65,6 +65,25 @@ describe('RequestMeter', () => {
     }
   });
 
+  test('issue 24: each request is counted under the generation of the plan that routed it', async () => {
+    const ok = await startUpstream();
+    const stable = ok.endpoint('web-1-a');
+    const proxy = await startProxy({ ...makePlan(1, [group(1, 1, [stable])]), generation: 7 });
+    try {
+      for (let i = 0; i < 5; i++) await send(proxy.port, { agent: proxy.agent });
+      await proxy.proxy.applyPlan({ ...makePlan(2, [group(1, 1, [stable])]), generation: 8 });
+      for (let i = 0; i < 3; i++) await send(proxy.port, { agent: proxy.agent });
+      const meters = proxy.proxy.measurements().endpoints.filter((m) => m.instance === 'web-1-a');
+      const byGeneration = Object.fromEntries(meters.map((m) => [String(m.generation), count(m, 'requests')]));
+      assert.deepEqual(byGeneration, { '7': 5, '8': 3 });
+      const merged = mergeMeasurements([proxy.proxy.measurements(), proxy.proxy.measurements()]).endpoints.filter((m) => m.instance === 'web-1-a');
+      assert.deepEqual(merged.map((m) => count(m, 'requests')).sort(), [10, 6].sort(), 'workers are merged per instance and generation');
+    } finally {
+      await proxy.close();
+      await ok.close();
+    }
+  });
+
   test('merging sums the counts of one instance over workers', () => {
     const one = { app: 'web', revision: 1, instance: 'a', counts: METER_COUNTERS.map(() => 1), latencyBuckets: [1, 0], latencySumSeconds: 0.5 };
     const merged = mergeMeasurements([

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement, type ProxyMeasurements } from '../model/measurements.js';
+import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, meterKey, type EndpointMeasurement, type ProxyMeasurements } from '../model/measurements.js';
 /**
  * Built-in measurements of the data plane: per app, revision and instance, counters and a
  * latency histogram with fixed buckets, kept in typed arrays. Recording is a few array writes:
@@ -23,6 +23,8 @@ export class EndpointMeter {
     readonly app: string,
     readonly revision: number,
     readonly instance: string,
+    /** The plan generation whose requests this meter counts; undefined: every plan's. */
+    readonly generation?: number,
   ) {}
 
   /** A response the app answered (any status), `seconds` after the request reached the proxy. */
@@ -57,6 +59,7 @@ export class EndpointMeter {
       app: this.app,
       revision: this.revision,
       instance: this.instance,
+      ...(this.generation === undefined ? {} : { generation: this.generation }),
       counts: Array.from(this.counts),
       latencyBuckets: Array.from(this.latencyBuckets),
       latencySumSeconds: this.latencySumSeconds,
@@ -75,18 +78,22 @@ export class EndpointMeter {
 /** Keeps at most this many instances' meters per worker; the oldest go first. */
 const MAX_METERS = 5_000;
 
-/** The meters of one worker, one per instance, kept after the instance leaves the plan (counts stay cumulative). */
+/**
+ * The meters of one worker, one per instance and plan generation, kept after the instance leaves
+ * the plan (counts stay cumulative).
+ */
 export class RequestMeter {
   private readonly meters = new Map<string, EndpointMeter>();
   /** Per app: requests the proxy answered 503 because no upstream was left. */
   private readonly unrouted = new Map<string, number>();
 
-  /** The meter of an instance; created once, when a plan first names it. */
-  meterOf(app: string, revision: number, instance: string): EndpointMeter {
-    let meter = this.meters.get(instance);
+  /** The meter of an instance under a plan generation; created once, when a plan of that generation first names it. */
+  meterOf(app: string, revision: number, instance: string, generation?: number): EndpointMeter {
+    const key = meterKey({ instance, generation });
+    let meter = this.meters.get(key);
     if (meter === undefined) {
-      meter = new EndpointMeter(app, revision, instance);
-      this.meters.set(instance, meter);
+      meter = new EndpointMeter(app, revision, instance, generation);
+      this.meters.set(key, meter);
       if (this.meters.size > MAX_METERS) this.meters.delete(this.meters.keys().next().value!);
     }
     return meter;
@@ -102,16 +109,16 @@ export class RequestMeter {
   }
 }
 
-/** Merges several workers' snapshots: counts of the same instance are summed. */
+/** Merges several workers' snapshots: counts of the same instance (and generation) are summed. */
 export function mergeMeasurements(snapshots: readonly ProxyMeasurements[]): ProxyMeasurements {
   const byInstance = new Map<string, EndpointMeasurement>();
   const unrouted: Record<string, number> = {};
   for (const snapshot of snapshots) {
     for (const [app, count] of Object.entries(snapshot.unrouted)) unrouted[app] = (unrouted[app] ?? 0) + count;
     for (const m of snapshot.endpoints) {
-      const known = byInstance.get(m.instance);
+      const known = byInstance.get(meterKey(m));
       if (known === undefined) {
-        byInstance.set(m.instance, { ...m, counts: [...m.counts], latencyBuckets: [...m.latencyBuckets] });
+        byInstance.set(meterKey(m), { ...m, counts: [...m.counts], latencyBuckets: [...m.latencyBuckets] });
         continue;
       }
       m.counts.forEach((v, i) => (known.counts[i] = (known.counts[i] ?? 0) + v));

@@ -11,6 +11,7 @@ import type { RouteMatcher } from './route-matcher.js';
 import { StickyCookie } from './sticky-cookie.js';
 import type { UpstreamRegistry } from './upstream-registry.js';
 import type { UpstreamTarget } from './upstream-target.js';
+import type { EndpointMeter } from './request-meter.js';
 import { weightedRangeIndex } from './weighted-range.js';
 import { judgeOutcome } from './outlier-ejection.js';
 import type { OutlierPolicy, TryOutcome } from './outlier-ejection.js';
@@ -67,6 +68,8 @@ export class RoutingTable {
     /** Every target the table holds a reference on, weight-0 groups included. */
     private readonly targets: readonly UpstreamTarget[],
     private readonly registry: UpstreamRegistry,
+    /** Per target, the meter of this plan's generation. */
+    private readonly meters: ReadonlyMap<UpstreamTarget, EndpointMeter> = new Map(),
   ) {
     this.groupsByRevision = parts.groupsByRevision;
     this.routes = parts.routes;
@@ -179,6 +182,15 @@ export class RoutingTable {
     return this.pickRetry(tried, isConnectionReset(error), pinnedRevision);
   }
 
+  /**
+   * Makes its targets count under this table's plan generation; called when the table is swapped
+   * in, so requests are counted under the generation of the plan that routed them (a request in
+   * flight at the swap counts under the new one; its revision is the same either way).
+   */
+  countUnderItsPlan(): void {
+    for (const [target, meter] of this.meters) target.meter = meter;
+  }
+
   /** Drops this table's references on its targets (once), letting unused pools close. */
   release(): void {
     if (this.isReleased) return;
@@ -197,9 +209,11 @@ export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry
   const groups: RouteGroup[] = [];
   const groupsByRevision = new Map<number, RouteGroup>();
   const targets: UpstreamTarget[] = [];
+  const meters = new Map<UpstreamTarget, EndpointMeter>();
   for (const group of plan.groups) {
-    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint, plan.app, group.revision, plan.longLived));
+    const endpoints = group.endpoints.map((endpoint) => registry.acquire(endpoint, plan.app, group.revision, plan.longLived, plan.generation));
     targets.push(...endpoints);
+    for (const target of endpoints) meters.set(target, registry.meter.meterOf(plan.app, group.revision, target.id, plan.generation));
     if (endpoints.length === 0) continue;
     const weight = Number.isFinite(group.weight) && group.weight > 0 ? group.weight : 0;
     const routeGroup: RouteGroup = { revision: group.revision, weight, endpoints, current: 0, next: 0 };
@@ -213,7 +227,7 @@ export function createRoutingTable(plan: TrafficPlan, registry: UpstreamRegistry
     mirror: createMirrorRoute(plan.mirror, (revision) => groupsByRevision.get(revision), mirrorLimits),
     outlierDetection: plan.outlierDetection,
   };
-  return new RoutingTable(plan.app, groups, parts, targets, registry);
+  return new RoutingTable(plan.app, groups, parts, targets, registry, meters);
 }
 
 /** The least busy endpoint not tried yet, ejected outliers only when nothing else is left. */

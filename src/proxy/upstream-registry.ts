@@ -33,7 +33,7 @@ export class UpstreamRegistry {
    * Returns the target for an endpoint of `app`'s `revision` and counts one more routing table
    * using it; `longLivedDrain` (the plan's) applies once it leaves every table.
    */
-  acquire(endpoint: Endpoint, app = '', revision = 0, longLivedDrain?: LongLivedDrain): UpstreamTarget {
+  acquire(endpoint: Endpoint, app = '', revision = 0, longLivedDrain?: LongLivedDrain, generation?: number): UpstreamTarget {
     const address = formatAddress(endpoint.host, endpoint.port);
     const key = `${endpoint.id}@${address}`;
     let target = this.targets.get(key);
@@ -46,7 +46,7 @@ export class UpstreamRegistry {
         revision,
         this.acquirePool(address),
         this.disposeTarget,
-        this.meter.meterOf(app, revision, endpoint.id),
+        this.meter.meterOf(app, revision, endpoint.id, generation),
       );
       this.targets.set(key, target);
     }

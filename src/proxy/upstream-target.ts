@@ -37,8 +37,8 @@ export class UpstreamTarget {
     readonly revision: number,
     readonly pool: Pool,
     private readonly onUnused: (target: UpstreamTarget) => void,
-    /** Where requests answered through this endpoint are counted. */
-    readonly meter: EndpointMeter,
+    /** Where requests answered through this endpoint are counted: the meter of the plan generation in force (`RoutingTable.countUnderItsPlan`). */
+    public meter: EndpointMeter,
   ) {}
 
   /** Counts one request or tunnel assigned to this endpoint. Pair with exactly one `end()`. */

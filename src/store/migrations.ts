@@ -177,4 +177,26 @@ export const MIGRATIONS: readonly string[] = [
   -- a new revision; a deploy sets it from the config). NULL: not set yet, the revision's spec says.
   ALTER TABLE apps ADD COLUMN replicas INTEGER;
   `,
+  `
+  -- Exact deploy reports (issue 24): every traffic plan the controller pushes gets a generation
+  -- (its row here: when, and the split as TrafficShare JSON), and the data plane counts each
+  -- request under the generation that routed it, per revision and wall-clock second.
+  CREATE TABLE plan_generations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    shares TEXT NOT NULL
+  );
+  CREATE INDEX plan_generations_by_app ON plan_generations (app, id);
+  CREATE TABLE traffic_generations (
+    app TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    second INTEGER NOT NULL,
+    counts TEXT NOT NULL,
+    latency_buckets TEXT NOT NULL,
+    latency_sum REAL NOT NULL,
+    PRIMARY KEY (app, generation, revision, second)
+  ) WITHOUT ROWID;
+  `,
 ];

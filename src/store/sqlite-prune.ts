@@ -8,6 +8,9 @@ export function prune(db: Database.Database, now: () => number, limits: { keepEv
       if (limits.keepTrafficMs !== undefined) {
         const before = now() - limits.keepTrafficMs;
         db.prepare('DELETE FROM traffic_seconds WHERE second < ?').run(Math.floor(before / 1000));
+        db.prepare('DELETE FROM traffic_generations WHERE second < ?').run(Math.floor(before / 1000));
+        // The newest generation of each app stays: it is the plan in force.
+        db.prepare('DELETE FROM plan_generations WHERE at < ? AND id NOT IN (SELECT MAX(id) FROM plan_generations GROUP BY app)').run(before);
         db.prepare('DELETE FROM measurement_cursors WHERE source IN (SELECT source FROM measurement_cursors GROUP BY source HAVING MAX(updated_at) < ?)').run(
           before,
         );

@@ -14,6 +14,7 @@ import type {
   RevisionRecord,
   RolloutRecord,
   TrafficShare,
+  PlanGeneration,
 } from '../model/records.js';
 import {
   addRevision,
@@ -34,6 +35,7 @@ import { listInstances, upsertInstance } from './sqlite-instances.js';
 import { listHookRuns, upsertHookRun } from './sqlite-hook-runs.js';
 import { addAnalysisMeasurement, listAnalysisMeasurements, listAnalysisRuns, upsertAnalysisRun } from './sqlite-analysis.js';
 import { addEvent, listEvents } from './sqlite-events.js';
+import { addPlanGeneration, planGenerationsSince, trafficOfGenerations } from './sqlite-plan-generations.js';
 import { addTraffic, listMeasurementCursors, measuringSince, trafficBetween } from './sqlite-traffic.js';
 import { clusterRolloutKeys, importClusterState } from './sqlite-cluster-import.js';
 import { prune } from './sqlite-prune.js';
@@ -194,6 +196,18 @@ export class SqliteStore implements Store {
 
   trafficBetween(app: string, fromMs: number, untilMs: number): { revisions: RevisionCounts[]; unrouted: number } {
     return trafficBetween(this.db, app, fromMs, untilMs);
+  }
+
+  addPlanGeneration(app: string, atMs: number, shares: readonly TrafficShare[]): number {
+    return addPlanGeneration(this.db, app, atMs, shares);
+  }
+
+  planGenerationsSince(app: string, sinceMs: number): PlanGeneration[] {
+    return planGenerationsSince(this.db, app, sinceMs);
+  }
+
+  trafficOfGenerations(app: string, generations: readonly number[], fromMs: number, untilMs: number): RevisionCounts[] {
+    return trafficOfGenerations(this.db, app, generations, fromMs, untilMs);
   }
 
   listMeasurementCursors(): MeasurementCursor[] {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { addInto, emptyCounts, type MeasurementCursor, type RevisionCounts, type SampleDelta } from '../model/measurements.js';
-import type { EndpointMeasurement } from '../model/measurements.js';
+import { meterKey, type EndpointMeasurement } from '../model/measurements.js';
+import { addGenerationTraffic } from './sqlite-plan-generations.js';
 
 /** The data plane's counts per app, revision and second (`traffic_seconds`), and the raw counts they were taken from (`measurement_cursors`). */
 
@@ -22,10 +23,13 @@ export function addTraffic(db: Database.Database, atMs: number, delta: SampleDel
     write.run(change.app, change.revision, second, JSON.stringify(merged.counts), JSON.stringify(merged.latencyBuckets), merged.latencySumSeconds);
   };
   db.transaction(() => {
-    for (const change of delta.revisions) add(change);
+    for (const change of delta.revisions) {
+      add(change);
+      if (change.generation !== undefined) addGenerationTraffic(db, second, { ...change, generation: change.generation });
+    }
     for (const [app, count] of delta.unrouted) add({ ...emptyCounts(app, UNROUTED_REVISION), counts: [count] });
     for (const c of delta.cursors) {
-      for (const m of c.endpoints) cursor.run(c.source, m.instance, JSON.stringify(m), atMs, atMs);
+      for (const m of c.endpoints) cursor.run(c.source, meterKey(m), JSON.stringify(m), atMs, atMs);
       if (c.unrouted !== null) cursor.run(c.source, '', JSON.stringify(c.unrouted), atMs, atMs);
     }
   }).immediate();

@@ -11,6 +11,7 @@ import type {
   RolloutRecord,
   RolloutTrigger,
   TrafficShare,
+  PlanGeneration,
   EventRecord,
   AnalysisMeasurementRecord,
 } from '../model/records.js';
@@ -118,6 +119,12 @@ export interface Store {
   addTraffic(atMs: number, delta: SampleDelta): void;
   /** Per revision, what was counted in the seconds from `fromMs` (included) to `untilMs` (excluded), and the unrouted requests. */
   trafficBetween(app: string, fromMs: number, untilMs: number): { revisions: RevisionCounts[]; unrouted: number };
+  /** Records a traffic plan about to be pushed and returns its generation (unique across restarts). */
+  addPlanGeneration(app: string, atMs: number, shares: readonly TrafficShare[]): number;
+  /** The generation in force at `sinceMs`, then every later one of the app, oldest first. */
+  planGenerationsSince(app: string, sinceMs: number): PlanGeneration[];
+  /** Per generation (among `generations`) and revision, what was counted in the seconds from `fromMs` to `untilMs`. */
+  trafficOfGenerations(app: string, generations: readonly number[], fromMs: number, untilMs: number): RevisionCounts[];
   /** The raw counts read last from each data-plane process, per instance. */
   listMeasurementCursors(): MeasurementCursor[];
   /** Since when the counts of a data-plane process still on record have been kept (wall-clock ms); null: never. */

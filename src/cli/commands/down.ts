@@ -2,11 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../../errors.js';
 import { isAlive, readPid } from '../../daemon/daemon-lock.js';
 import { commandContext, type GlobalOptions } from '../context.js';
+import { runRemotely } from '../remote/run-remotely.js';
 
 const DOWN_TIMEOUT_MS = 120_000;
 
 export async function down(options: GlobalOptions): Promise<void> {
-  const { client, layout } = commandContext(options);
+  const { client, layout, remote } = commandContext(options);
+  if (remote !== null) {
+    // Waiting for the daemon's pid to go needs the server's files: run there.
+    process.exitCode = await runRemotely(remote, ['down']);
+    return;
+  }
   const pid = readPid(layout.pidFile);
   // Nothing to stop is what `down` asked for: not an error (exit 0).
   if (pid === null || !isAlive(pid)) {

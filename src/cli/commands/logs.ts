@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appNotFound } from '../../errors.js';
 import { commandContext, type GlobalOptions } from '../context.js';
+import { runRemotely } from '../remote/run-remotely.js';
 import { paint } from '../output.js';
 import { visible } from '../../util/terminal-text.js';
 import { textMasker } from '../../model/secrets.js';
@@ -18,7 +19,13 @@ const SECRETS_REFRESH_MS = 2_000;
  * values in them are masked.
  */
 export async function logs(app: string, options: GlobalOptions & { revision?: number; follow?: boolean }): Promise<void> {
-  const { layout } = commandContext(options);
+  const { layout, remote } = commandContext(options);
+  if (remote !== null) {
+    // The logs are files on the server: read there.
+    const flags = [...(options.revision === undefined ? [] : ['--revision', String(options.revision)]), ...(options.follow ? ['--follow'] : [])];
+    process.exitCode = await runRemotely(remote, ['logs', app, ...flags]);
+    return;
+  }
   const dir = path.join(layout.logs, app);
   // The daemon may be down: the apps known are those with logs in the data dir.
   if (!fs.existsSync(dir)) throw appNotFound(app, fs.existsSync(layout.logs) ? fs.readdirSync(layout.logs).sort() : []);

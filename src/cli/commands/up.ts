@@ -31,6 +31,11 @@ export interface UpOptions extends GlobalOptions {
 
 export async function up(options: UpOptions): Promise<void> {
   const context = commandContext(options);
+  if (context.remote !== null) {
+    throw new InputError('BAD_FLAG', 'cutover up starts the daemon on this machine; --host (or CUTOVER_HOST) cannot send it to another', {
+      hint: 'Start it on the server itself (cutover up --detach there, or its systemd unit: cutover systemd); then use --host for every other command.',
+    });
+  }
   // Bad config fails here, with exit 2, before any process starts.
   const config = loadConfig(context.configPath);
   const admin = options.admin === undefined ? undefined : adminAddress(options.admin);
