@@ -56,7 +56,15 @@ export function describeContainerSuite(name: 'docker' | 'podman', startEngine: (
       }
       engine = started;
       for (const version of ['1', '2', '3', '4']) ids[version] = importDemoImage(engine, `${IMAGE}:v${version}`, version);
-      daemon = await DaemonFixture.start((port) => containerConfig(port, ROLLING), { env: engine.env });
+      // `up --detach` waits 30 s for the daemon; on a machine this loaded its start alone can take that long.
+      for (let attempt = 1; daemon === null; attempt++) {
+        try {
+          daemon = await DaemonFixture.start((port) => containerConfig(port, ROLLING), { env: engine.env });
+        } catch (error) {
+          if (attempt === 3 || !/did not answer within/.test(String(error))) throw error;
+          console.log(`# ${name}: cutover up attempt ${attempt} timed out; trying again`);
+        }
+      }
     });
     after(async () => {
       await daemon?.stop();
