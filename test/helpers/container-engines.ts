@@ -183,6 +183,22 @@ export function importDemoImage(engine: TestEngine, tag: string, version: string
   return id.startsWith('sha256:') ? id : `sha256:${id}`;
 }
 
+/**
+ * Another version of an imported image: a commit of a container of `fromTag` with `VERSION`
+ * changed, so it shares the big layer instead of writing 100 MB again (a loaded disk slows
+ * everything else down).
+ */
+export function deriveDemoImage(engine: TestEngine, fromTag: string, tag: string, version: string): string {
+  const created = engine.run(['create', fromTag]).trim().split('\n').pop()!;
+  try {
+    engine.run(['commit', '--change', `ENV VERSION=${version}`, created, tag]);
+  } finally {
+    engine.run(['rm', '--force', created]);
+  }
+  const id = engine.run(['image', 'inspect', '--format', '{{.Id}}', tag]).trim();
+  return id.startsWith('sha256:') ? id : `sha256:${id}`;
+}
+
 /** IDs of the containers the engine holds with `cutover.data-dir=<dataDir>`, running or not. */
 export function containersOf(engine: TestEngine, dataDir: string): string[] {
   return engine

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { LoadClient } from '../../src/loadgen/load-client.js';
 import { findFreePort } from '../../src/runtime/local/free-port.js';
 import { DaemonFixture, waitFor } from './daemon-fixture.js';
-import { containersOf, importDemoImage, type TestEngine } from './container-engines.js';
+import { containersOf, deriveDemoImage, importDemoImage, type TestEngine } from './container-engines.js';
 
 const IMAGE = 'localhost/cutover-demo';
 
@@ -55,7 +55,8 @@ export function describeContainerSuite(name: 'docker' | 'podman', startEngine: (
         return;
       }
       engine = started;
-      for (const version of ['1', '2', '3', '4']) ids[version] = importDemoImage(engine, `${IMAGE}:v${version}`, version);
+      ids['1'] = importDemoImage(engine, `${IMAGE}:v1`, '1');
+      for (const version of ['2', '3', '4']) ids[version] = deriveDemoImage(engine, `${IMAGE}:v1`, `${IMAGE}:v${version}`, version);
       // `up --detach` waits 30 s for the daemon; on a machine this loaded its start alone can take that long.
       for (let attempt = 1; daemon === null; attempt++) {
         try {
