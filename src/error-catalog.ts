@@ -92,6 +92,9 @@ export const ERROR_CATALOG = {
   KUBECONFIG_INVALID: { http: 500, exit: EXIT_ROLLOUT_FAILED },
   KUBERNETES_API_ERROR: { http: 500, exit: EXIT_ROLLOUT_FAILED },
   POD_TEMPLATE_UNREADABLE: { http: 500, exit: EXIT_BAD_INPUT },
+  // Containers: the engine, and the image of a new revision (the engine's own words in the message).
+  CONTAINER_ENGINE_UNAVAILABLE: { http: 503, exit: EXIT_ROLLOUT_FAILED },
+  IMAGE_UNAVAILABLE: { http: 422, exit: EXIT_ROLLOUT_FAILED },
   RUNTIME_NOT_SUPPORTED: { http: 500, exit: EXIT_BAD_INPUT },
   ROUTER_NOT_SUPPORTED: { http: 500, exit: EXIT_BAD_INPUT },
   DATA_DIR_UNSAFE: { http: 500, exit: EXIT_BAD_INPUT },

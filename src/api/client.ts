@@ -34,7 +34,12 @@ export interface RolloutReport extends RolloutRecord {
 export interface HistoryReport {
   app: string;
   stableRevision: number | null;
-  revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash'> & { env: Record<string, string>; command: string[] })[];
+  revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash'> & {
+    env: Record<string, string>;
+    command: string[];
+    /** Container apps: the image as written (`tag`) and the image ID the revision runs (`id`, with its engine). */
+    image?: { tag: string; id: string; engine: string };
+  })[];
   rollouts: RolloutRecord[];
   /** How many instances the app runs: the app's count, not a revision's (null in a state from before counts were kept). */
   replicas?: number | null;

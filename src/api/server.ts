@@ -10,7 +10,7 @@ import { hasHooksDue } from '../hooks/hook-point.js';
 import type { Store } from '../store/store.js';
 import type { RolloutRecord } from '../model/records.js';
 import type { ClusterCommand } from '../fleet/cluster/kubernetes-command-queue.js';
-import type { HostPort } from '../model/app-spec.js';
+import type { AppSpec, HostPort } from '../model/app-spec.js';
 import { AdminGuard } from './admin-guard.js';
 import { API_PREFIX, API_ROUTES, type ApiErrorBody, type ApiRouteName } from './routes.js';
 import { assertAppSpecs } from './validate-app-spec.js';
@@ -68,7 +68,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const specs = assertAppSpecs(apps);
       // Cluster apps first take their state from the cluster: another machine may have driven them.
       await controller.takeClusterStates(specs);
-      return { results: controller.deploy(specs, { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
+      // Container apps' images become IDs (pulled when missing) before their revisions are made.
+      const resolved = await controller.resolveImages(specs);
+      return { results: controller.deploy(resolved, { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
     },
     promote: async ({ params, body }) => {
       const isFull = body.full === true;
@@ -116,9 +118,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return {
         app,
         stableRevision: store.stableRevision(app),
-        revisions: store
-          .listRevisions(app)
-          .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: maskedEnv(r.spec.run), command: r.spec.run.command })),
+        revisions: store.listRevisions(app).map((r) => ({
+          number: r.number,
+          createdAt: r.createdAt,
+          specHash: r.specHash,
+          env: maskedEnv(r.spec.run),
+          command: r.spec.run.command,
+          ...imageOf(r.spec),
+        })),
         rollouts: store.listRollouts(app, 50),
         replicas: store.replicasOf(app),
         scales: store.listEvents({ app, kinds: ['app-scaled'], limit: 50 }),
@@ -314,4 +321,11 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A container revision's image in `history`: the tag as written and the ID it runs. */
+function imageOf(spec: AppSpec): { image?: { tag: string; id: string; engine: string } } {
+  const runtime = spec.runtime;
+  if (runtime?.kind !== 'container' || !runtime.resolved) return {};
+  return { image: { tag: runtime.image, id: runtime.resolved.imageId, engine: runtime.resolved.engine } };
 }

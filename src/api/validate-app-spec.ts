@@ -1,8 +1,9 @@
 import { CutoverError } from '../errors.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
-import { HOOK_POINTS, type AppSpec, type HookSpec } from '../model/app-spec.js';
+import { CONTAINER_ENGINES, CONTAINER_NETWORKS, HOOK_POINTS, type AppSpec, type HookSpec } from '../model/app-spec.js';
 import { APP_NAME_PATTERN } from '../config/app-schema.js';
 import { ENV_NAME_PATTERN } from '../config/env-schema.js';
+import { VOLUME_PATTERN } from '../config/runtime-schema.js';
 
 /**
  * The API takes resolved app specs (the CLI validated the YAML). A library caller may send
@@ -24,7 +25,7 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   // A kubernetes app runs its image: its command may be empty.
   check(
     Array.isArray(spec.run?.command) &&
-      (spec.run.command.length > 0 || spec.runtime?.kind === 'kubernetes') &&
+      (spec.run.command.length > 0 || spec.runtime?.kind === 'kubernetes' || spec.runtime?.kind === 'container') &&
       spec.run.command.every((part) => typeof part === 'string'),
     'run.command must be a non-empty list of strings',
   );
@@ -75,8 +76,9 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
         typeof runtime.image === 'string' &&
         runtime.image !== '' &&
         isPositive(runtime.port) &&
-        (runtime.podTemplate === null || typeof runtime.podTemplate === 'string')),
-    'runtime must be { kind: local } or a resolved kubernetes runtime (image, port)',
+        (runtime.podTemplate === null || typeof runtime.podTemplate === 'string')) ||
+      isContainerRuntime(runtime),
+    'runtime must be { kind: local }, a resolved container runtime (engine, image, network, volumes, args) or a resolved kubernetes runtime (image, port)',
   );
   check((runtime?.kind === 'kubernetes') === (router?.kind === 'kubernetes'), 'the kubernetes runtime and the kubernetes router go together');
   return spec;
@@ -124,3 +126,21 @@ const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFi
 const isNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isCountOrPercent = (v: unknown): boolean =>
   (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && /^\d{1,3}%$/.test(v) && Number(v.slice(0, -1)) <= 100);
+
+/** A resolved `runtime.container` as `cutover deploy` sends it (its image not yet resolved to an ID: the controller does that). */
+function isContainerRuntime(runtime: NonNullable<AppSpec['runtime']>): boolean {
+  if (runtime.kind !== 'container') return false;
+  const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
+  return (
+    CONTAINER_ENGINES.includes(runtime.engine) &&
+    typeof runtime.image === 'string' &&
+    /^[^\s-]\S*$/.test(runtime.image) &&
+    CONTAINER_NETWORKS.includes(runtime.network) &&
+    (runtime.port === null || isPositive(runtime.port)) &&
+    (runtime.network === 'host' || runtime.port !== null) &&
+    isStringList(runtime.volumes) &&
+    runtime.volumes.every((volume) => VOLUME_PATTERN.test(volume)) &&
+    isStringList(runtime.args) &&
+    (runtime.args.length === 0 || runtime.args[0]!.startsWith('-'))
+  );
+}

@@ -90,6 +90,15 @@ function checkLocalNeeds(name: string, app: Record<string, unknown>): Finding[] 
   const unlessKubernetes = 'or run the app on Kubernetes with runtime: { kubernetes: { image: …, port: … } }';
   if (app['listen'] === undefined)
     findings.push({ path: ['apps', name, 'listen'], at: 'value', message: 'missing required key "listen"', hint: `${LISTEN_HINT}; ${unlessKubernetes}` });
+  const isContainer = isRecord(runtime['container']);
+  if (isContainer) return findings;
+  if (isRecord(app['run']) && app['run']['command'] === undefined)
+    findings.push({
+      path: ['apps', name, 'run'],
+      at: 'key',
+      message: 'missing required key "command"',
+      hint: `add the program to start, e.g. command: [node, server.js]; or run an image with runtime: { container: { image: … } }`,
+    });
   if (app['run'] === undefined)
     findings.push({
       path: ['apps', name, 'run'],

@@ -118,3 +118,7 @@ export const DEFAULT_MIN_REQUESTS = 50;
 export const DEFAULT_FAILURE_LIMIT = 0;
 /** Where `/metrics` is served when the config says nothing. */
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
+
+/** Container runtime: the engine and network when the config names none. */
+export const DEFAULT_CONTAINER_ENGINE = 'auto';
+export const DEFAULT_CONTAINER_NETWORK = 'host';

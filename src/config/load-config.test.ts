@@ -486,3 +486,48 @@ describe('kubernetes runtime and router', () => {
     assert.equal(app !== undefined && 'runtime' in app, false);
   });
 });
+
+describe('container runtime (issue 18)', () => {
+  it('resolves runtime.container with its defaults, volumes made absolute, and no run.command needed', () => {
+    const [app] = parseConfig(
+      `apps:
+  web:
+    listen: 8080
+    runtime:
+      container: { image: localhost/web:2026-12-06, volumes: ["./data:/data", "cache:/cache:ro"], args: ["--memory=256m"] }
+    run: { env: { NODE_ENV: production } }
+`,
+      CONFIG_PATH,
+    ).apps;
+    assert.deepEqual(app?.runtime, {
+      kind: 'container',
+      engine: 'auto',
+      image: 'localhost/web:2026-12-06',
+      resolved: null,
+      port: null,
+      network: 'host',
+      volumes: ['/srv/shop/data:/data', 'cache:/cache:ro'],
+      args: ['--memory=256m'],
+    });
+    assert.deepEqual(app?.run.command, []);
+  });
+
+  it('says what is wrong with a container block, where', () => {
+    const cases: [string, RegExp][] = [
+      ['{ image: localhost/web:1, network: bridge }', /bridge networking needs the port/],
+      ['{ image: localhost/web:1, port: 3000 }', /with host networking the app listens on \$PORT/],
+      ['{ image: localhost/web:1, engine: containerd }', /engine/],
+      ['{ image: "-v/:/host", network: host }', /not an image reference/],
+      ['{ image: localhost/web:1, volumes: ["data"] }', /not a volume/],
+      ['{ image: localhost/web:1, args: ["alpine"] }', /not an engine option/],
+    ];
+    for (const [block, message] of cases) {
+      const error = problemsOf(`apps:\n  web:\n    listen: 8080\n    runtime:\n      container: ${block}\n`);
+      assert.match(error.message, message, block);
+    }
+  });
+
+  it('still requires run.command of a local app', () => {
+    assert.match(problemsOf('apps:\n  web:\n    listen: 8080\n    run: { env: { A: "1" } }\n').message, /missing required key "command"/);
+  });
+});

@@ -67,6 +67,7 @@ import { parseListen } from './parse-listen.js';
 import { parseSize } from './parse-size.js';
 import { splitCommand } from './split-command.js';
 import { resolveRehearse } from './rehearse-schema.js';
+import { resolveContainerRuntime } from './resolve-container-runtime.js';
 
 /**
  * Fills in defaults and turns a validated raw config into the resolved shape the rest of cutover
@@ -109,7 +110,8 @@ function sizeBytes(value: string | number | undefined, defaultBytes: number): nu
 
 function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
   const shell = app.run?.shell ?? DEFAULT_SHELL;
-  const command = app.run === undefined ? [] : typeof app.run.command === 'string' ? app.run.command : app.run.command.map(String);
+  const rawCommand = app.run?.command;
+  const command = rawCommand === undefined ? [] : typeof rawCommand === 'string' ? rawCommand : rawCommand.map(String);
   return {
     name,
     // A kubernetes app may leave both out (checkConfig requires them of local apps): its Service serves the container port.
@@ -204,6 +206,7 @@ const DEFAULT_KUBERNETES_LISTEN_HOST = '0.0.0.0';
 
 /** Local apps get no `runtime` key, so their spec hash stays what it was before runtimes existed. */
 function resolveRuntime(raw: RawApp['runtime'], configDir: string): { runtime?: RuntimeSpec } {
+  if (raw?.container) return { runtime: resolveContainerRuntime(raw.container, configDir) };
   const kubernetes = raw?.kubernetes;
   if (!kubernetes) return {};
   return {

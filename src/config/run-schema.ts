@@ -7,7 +7,8 @@ import { runEnvKeys } from './run-env-schema.js';
 
 export const runSchema = z
   .strictObject({
-    command: commandSchema,
+    // Required for local apps (checkConfig says so); a container app may run its image's own command.
+    command: commandSchema.optional(),
     shell: z
       .boolean()
       .meta({ description: 'Run the command, a single string, with /bin/sh -c.', default: DEFAULT_SHELL })

@@ -13,7 +13,8 @@ import type { EventKind } from '../model/event-kinds.js';
 import type { StrategyName } from '../model/rollout.js';
 import type { AppSpec, HookPoint } from '../model/app-spec.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { ImageResolver, Runtime } from '../runtime/runtime.js';
+import { CutoverError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { RolloutRecord } from '../model/records.js';
 import { isStorageError } from '../store/storage-fault.js';
@@ -52,6 +53,8 @@ export interface ControllerOptions {
    * Leases as `leaseHolderFor(dataDir)`.
    */
   revisionBackend?: RevisionBackendFactory;
+  /** Resolves container apps' images to IDs before a deploy makes their revision; without it, container apps are refused. */
+  images?: ImageResolver;
 }
 
 /** How often the proxy's counts are gathered from every worker (off the request path). */
@@ -305,6 +308,24 @@ export class Controller {
   /** A point's verdict, for status. */
   analysisVerdict(rolloutId: number, pointKey: string, templates: readonly string[]): PointVerdict {
     return this.analyses.verdict(rolloutId, pointKey, templates);
+  }
+
+  /**
+   * Before a deploy of container apps: each image resolved to its ID (pulled when missing), so the
+   * revision records what it runs; the spec hash then changes when a tag moved. Throws
+   * IMAGE_UNAVAILABLE with the engine's words when an image cannot be had.
+   */
+  async resolveImages(specs: readonly AppSpec[]): Promise<AppSpec[]> {
+    const resolved: AppSpec[] = [];
+    for (const spec of specs) {
+      if (spec.runtime?.kind !== 'container') {
+        resolved.push(spec);
+        continue;
+      }
+      if (!this.options.images) throw new CutoverError('RUNTIME_NOT_SUPPORTED', `app "${spec.name}" runs containers, which this controller cannot run`);
+      resolved.push({ ...spec, runtime: await this.options.images.resolveImage(spec.runtime) });
+    }
+    return resolved;
   }
 
   /** Before a deploy of cluster apps: their state comes from the cluster (see `ClusterCoordinator.takeStates`). */

@@ -5,6 +5,8 @@ import { Controller } from '../controller/controller.js';
 import { IpcRouter } from '../router/builtin/ipc-router.js';
 import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
+import { ContainerRuntime } from '../runtime/container/container-runtime.js';
+import { RuntimeSwitch } from '../runtime/runtime-switch.js';
 import { logMaxBytesFromEnv } from './log-cap.js';
 import { loadConfig, parseListen, specHash } from '../config/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -44,9 +46,11 @@ async function main(): Promise<void> {
   const crashSwitch = CrashSwitch.fromEnv(process.env);
   if (crashSwitch) log(`fault injection: this controller kills itself after the ${crashSwitch.occurrence}. ${crashSwitch.kind} event of an API rollout`);
   const router = new PerAppRouter({ builtin: new IpcRouter(), specOf: (app) => store.latestRevision(app)?.spec, dataDir: layout.root, log });
+  const containers = new ContainerRuntime({ dataDir: layout.root, logMaxBytes: logMaxBytesFromEnv() });
   const controller = new Controller({
     store,
-    runtime: new LocalRuntime({ logMaxBytes: logMaxBytesFromEnv() }),
+    runtime: new RuntimeSwitch({ process: new LocalRuntime({ logMaxBytes: logMaxBytesFromEnv() }), container: containers }),
+    images: containers,
     router,
     dataDir: layout.root,
     specHash,
@@ -126,7 +130,8 @@ async function deployConfig(controller: Controller, configPath: string, log: (li
       // A cluster app may have been driven from another machine: its state comes from the cluster first.
       await controller.takeClusterStates([spec]);
       // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
-      const deploy = (): ReturnType<Controller['deploy']> => controller.deploy([spec]);
+      const resolved = await controller.resolveImages([spec]);
+      const deploy = (): ReturnType<Controller['deploy']> => controller.deploy(resolved);
       const [result] = crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
       if (result?.isUnchanged) log(`[${spec.name}] revision ${result.revision} is current`);
     } catch (error) {

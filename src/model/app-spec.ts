@@ -199,7 +199,34 @@ export type RuntimeSpec =
       port: number;
       /** Absolute path of a pod template YAML file; null: cutover builds one. */
       podTemplate: string | null;
-    };
+    }
+  | ContainerRuntimeSpec;
+
+export const CONTAINER_ENGINES = ['auto', 'docker', 'podman'] as const;
+export type ContainerEngineChoice = (typeof CONTAINER_ENGINES)[number];
+export type ContainerEngine = Exclude<ContainerEngineChoice, 'auto'>;
+export const CONTAINER_NETWORKS = ['host', 'bridge'] as const;
+export type ContainerNetwork = (typeof CONTAINER_NETWORKS)[number];
+
+/** Containers on this machine, run by Docker or Podman (`runtime.container`). */
+export interface ContainerRuntimeSpec {
+  kind: 'container';
+  engine: ContainerEngineChoice;
+  /** The image reference as written (a tag, or a reference by digest). */
+  image: string;
+  /**
+   * The image ID it resolved to when the revision was made (`sha256:…`), and on which engine:
+   * a revision runs this ID whatever the tag points at later. Null in a config not yet deployed.
+   */
+  resolved: { engine: ContainerEngine; imageId: string } | null;
+  /** The port the app listens on inside; null: `$PORT` (host networking only). */
+  port: number | null;
+  network: ContainerNetwork;
+  /** `host:container[:options]`; a host path is absolute, a volume name is kept as is. */
+  volumes: string[];
+  /** Extra engine arguments, placed before the image. */
+  args: string[];
+}
 
 export interface AppSpec {
   name: string;

@@ -1,4 +1,4 @@
-import type { AppSpec, RunSpec } from '../model/app-spec.js';
+import type { AppSpec, ContainerEngine, ContainerRuntimeSpec, RunSpec } from '../model/app-spec.js';
 import type { Endpoint } from '../model/traffic-plan.js';
 
 export interface StartRequest {
@@ -8,6 +8,8 @@ export interface StartRequest {
   run: RunSpec;
   /** File the instance's stdout and stderr are appended to. */
   logPath: string;
+  /** Set for a container app: the instance is a container of this image instead of a process. */
+  container?: ContainerRuntimeSpec;
 }
 
 export interface ExitInfo {
@@ -50,9 +52,19 @@ export interface Runtime {
    * (the controller died between starting it and writing its pid down). True when one was found.
    */
   stopUnrecorded(instanceId: string): Promise<boolean>;
-  /** SIGTERM, then SIGKILL to the whole group after stopTimeoutMs. */
-  stop(pid: number, stopTimeoutMs: number): Promise<StopResult>;
+  /** SIGTERM, then SIGKILL to the whole group after stopTimeoutMs; `identity` tells a container from a process. */
+  stop(pid: number, stopTimeoutMs: number, identity?: string | null): Promise<StopResult>;
+  /**
+   * Removes what this data dir's instances left behind that no live record names (containers of
+   * `engines`); returns what it removed. Processes need none: their records find them.
+   */
+  sweep?(keepInstanceIds: ReadonlySet<string>, engines: readonly ContainerEngine[]): Promise<string[]>;
   close(): void;
+}
+
+/** Turns a container app's image into the image ID a new revision records (pulling it when needed). */
+export interface ImageResolver {
+  resolveImage(container: ContainerRuntimeSpec): Promise<ContainerRuntimeSpec>;
 }
 
 /** What a revision runtime needs of a revision's spec. */

@@ -16,11 +16,14 @@ export async function history(app: string, options: GlobalOptions & { json?: boo
   // Replicas are the app's: a scale makes no revision, so it is listed here beside them.
   if (report.replicas != null) console.log(`${report.replicas} instance${report.replicas === 1 ? '' : 's'} (the app's count, not a revision's)`);
   console.log('');
+  // Container apps: the tag as written and the image ID the revision runs (a moved tag changes neither).
+  const hasImages = report.revisions.some((r) => r.image);
   const revisions = [
-    ['REVISION', 'CREATED', 'ENV'],
+    ['REVISION', 'CREATED', ...(hasImages ? ['IMAGE', 'IMAGE ID'] : []), 'ENV'],
     ...report.revisions.map((r) => [
       String(r.number),
       new Date(r.createdAt).toISOString(),
+      ...(hasImages ? [r.image?.tag ?? '-', r.image?.id ?? '-'] : []),
       Object.entries(r.env)
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),

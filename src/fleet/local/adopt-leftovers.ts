@@ -1,3 +1,4 @@
+import type { ContainerEngine } from '../../model/app-spec.js';
 import type { EventSink } from '../../model/event-kinds.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { Store } from '../../store/store.js';
@@ -44,4 +45,26 @@ export async function adoptLeftovers(
     // slow answer from a loaded machine must not empty the pool.
   }
   await Promise.all(checks);
+  await sweepContainers(deps);
+}
+
+/**
+ * Containers of this data dir that no live record names (started by a controller that died
+ * before recording them, or left by a `down` that was cut short) are removed; only engines some
+ * app's revisions use are asked, so an app without containers never waits for an engine.
+ */
+async function sweepContainers(deps: { store: Store; runtime: Runtime; events: EventSink }): Promise<void> {
+  const { store, runtime } = deps;
+  if (!runtime.sweep) return;
+  const engines = new Set<ContainerEngine>();
+  for (const { name } of store.listApps()) {
+    const runtimeSpec = store.latestRevision(name)?.spec.runtime;
+    if (runtimeSpec?.kind === 'container' && runtimeSpec.resolved) engines.add(runtimeSpec.resolved.engine);
+  }
+  if (engines.size === 0) return;
+  const keep = new Set(store.listInstances(undefined, { includeStopped: false }).map((i) => i.id));
+  for (const instanceId of await runtime.sweep(keep, [...engines])) {
+    const app = store.listApps().find((a) => instanceId.startsWith(`${a.name}-`))?.name;
+    if (app) deps.events.emitForApp(app, 'instance-stopped', `${instanceId}: removed its container, which no rollout owns`);
+  }
 }

@@ -141,13 +141,14 @@ export class LocalFleet implements Fleet {
       stoppedAt: null,
     };
     this.options.store.upsertInstance(planned);
-    const started = await this.options.runtime.start({ app: spec.name, revision, instanceId: id, run: spec.run, logPath });
+    const container = spec.runtime?.kind === 'container' ? spec.runtime : undefined;
+    const started = await this.options.runtime.start({ app: spec.name, revision, instanceId: id, run: spec.run, logPath, ...(container ? { container } : {}) });
     const record: InstanceRecord = { ...planned, pid: started.pid, identity: started.identity, port: started.port };
     try {
       this.manage(record, started, spec, rolloutId, { startedAtMs: this.options.now(), readyAtMs: null });
     } catch (error) {
       // Its pid is not on record: no later controller could find it. It goes now.
-      if (started.pid !== null) await this.options.runtime.stop(started.pid, 0);
+      if (started.pid !== null || started.identity !== null) await this.options.runtime.stop(started.pid ?? 0, 0, started.identity);
       this.instances.delete(id);
       throw error;
     }
@@ -247,8 +248,9 @@ export class LocalFleet implements Fleet {
     }
     await this.waitUntilOutOfPlan(app, id, instance.spec.drainTimeoutMs);
     await this.waitForDrain(id, this.options.now() + drainWaitMs(instance.spec));
-    const { pid } = instance.record;
-    const result = pid === null ? { wasKilled: false } : await this.options.runtime.stop(pid, instance.spec.stopTimeoutMs);
+    const { pid, identity } = instance.record;
+    // A container that exited at once has no pid but still its identity (the engine removes it by that).
+    const result = pid === null && identity === null ? { wasKilled: false } : await this.options.runtime.stop(pid ?? 0, instance.spec.stopTimeoutMs, identity);
     if (result.wasKilled)
       events.emitForApp(app, 'instance-killed', `${id} ignored SIGTERM for ${formatMs(instance.spec.stopTimeoutMs)}: killed its process group`);
     if (!options.keepState) {
