@@ -23,6 +23,7 @@ Examples:
   cutover deploy web --set web.run.env.VERSION=2
   cutover deploy web --strategy canary         one deploy with another strategy
   cutover deploy --skip-hooks preDeploy        an emergency deploy without the preDeploy hooks
+  cutover deploy web --restart                 new processes for the running revision (a rotated secret, a leak)
   cutover promote web                          past the current canary step or blue-green gate
   cutover abort web                            all traffic back to the stable revision at once
   cutover status --json                        machine-readable state, for scripts
@@ -70,6 +71,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     )
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--prune', 'also remove apps that run but are no longer in the config (as cutover remove does); without it they are named and left')
+    .option('--restart', "roll the stable revision's instances onto new processes through the app's strategy (same revision, same gates, hooks and report)")
     .option('--json', 'print the result as JSON')
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
 

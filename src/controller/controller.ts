@@ -249,8 +249,8 @@ export class Controller {
     this.options.runtime.close();
   }
 
-  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
-    return this.commands.deploy(specs, options);
+  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; restart?: boolean } = {}): DeployResult[] {
+    return options.restart ? this.commands.restart(specs, options) : this.commands.deploy(specs, options);
   }
 
   /** `cutover scale`: the app's instance count, without a new revision. */

@@ -56,4 +56,9 @@ export interface DeployReport {
   /** False when the counts do not reach back to the rollout's start (the daemon began measuring later). */
   isComplete: boolean;
   headline: string;
+  /**
+   * A restart (`deploy --restart`, one revision on both sides): the instances it replaced and
+   * those it started, by id. Traffic is counted per revision, so the figures above hold both.
+   */
+  restart?: { oldInstances: string[]; newInstances: string[] };
 }
