@@ -163,10 +163,14 @@ exit 2 for an unknown app, or without --yes when there is no terminal to ask on.
     .action(async (app: string, options) => (await import('./commands/rollback.js')).rollback(app, options));
 
   withGlobals(cli.command('logs'))
-    .description("print an app's instance logs")
+    .description("print an app's instance logs: the live instances' lines merged in time order, each with its time and instance (works with the daemon down)")
     .argument('<app>')
+    .option('-n, --tail <n>', 'the last N lines (default 200; 0 with --follow: only new ones)')
+    .option('--since <when>', 'only lines since a duration ago (10m, 1h) or a time (2026-12-06T10:00:00Z)')
     .addOption(new Option('--revision <n>', 'only instances of this revision').argParser(positiveInt('--revision')))
+    .option('--all', 'ended instances too (as long as their records are kept)')
     .option('-f, --follow', 'keep printing new lines')
+    .option('--json', 'one JSON object per line: time, instance, revision, line')
     .action(async (app: string, options) => (await import('./commands/logs.js')).logs(app, options));
 
   withGlobals(cli.command('reload'))

@@ -368,7 +368,7 @@ export class Controller {
   private pruneHistory(): void {
     for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES, keepTrafficMs: KEEP_TRAFFIC_MS })) {
       fs.rmSync(logPath, { force: true });
-      fs.rmSync(`${logPath}.1`, { force: true });
+      for (const extra of ['.1', '.times', '.times.1']) fs.rmSync(`${logPath}${extra}`, { force: true });
     }
   }
 }
