@@ -54,6 +54,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .option('--admin <host:port>', 'also serve the admin API on TCP, with the bearer token in DATA_DIR/admin-token (made when absent, mode 0600)')
     .option('--ui [host:port]', 'serve the dashboard (default 127.0.0.1:7070; log in with the token in DATA_DIR/admin-token)')
     .option('--ui-allow-remote', 'let --ui listen on an address that is not loopback')
+    .option('--set <key=value>', 'override a config value for the deploy up makes, as deploy --set does (repeatable)', collect, [])
     .action(async (options) => (await import('./commands/up.js')).up(options));
 
   withGlobals(cli.command('deploy'))

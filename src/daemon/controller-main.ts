@@ -7,6 +7,7 @@ import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { logMaxBytesFromEnv } from './log-cap.js';
 import { loadConfig, parseListen, specHash } from '../config/index.js';
+import { upOverridesFromEnv } from './up-overrides.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from '../router/builtin/worker-messages.js';
 import { ensureDataDir } from './data-dir.js';
@@ -116,7 +117,7 @@ async function startMetrics(
 async function deployConfig(controller: Controller, configPath: string, log: (line: string) => void, crashSwitch: CrashSwitch | null): Promise<void> {
   let apps;
   try {
-    apps = loadConfig(configPath).apps;
+    apps = loadConfig(configPath, { overrides: upOverridesFromEnv() }).apps;
   } catch (error) {
     log(`cannot deploy ${configPath}: ${(error as Error).message}`);
     return;

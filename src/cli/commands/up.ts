@@ -9,6 +9,7 @@ import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock
 import { ensureAdminToken } from '../../api/admin-token.js';
 import { InputError } from '../../errors.js';
 import { logMaxBytesFromEnv } from '../../daemon/log-cap.js';
+import { UP_OVERRIDES_ENV } from '../../daemon/up-overrides.js';
 import { formatListen, loadConfig, parseListen } from '../../config/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
@@ -27,12 +28,16 @@ export interface UpOptions extends GlobalOptions {
   /** `--ui` alone is `true`: the default address. */
   ui?: string | true;
   uiAllowRemote?: boolean;
+  /** `--set KEY=VALUE` for the first deploy, as `deploy --set`. */
+  set?: string[];
 }
 
 export async function up(options: UpOptions): Promise<void> {
   const context = commandContext(options);
   // Bad config fails here, with exit 2, before any process starts.
-  const config = loadConfig(context.configPath);
+  const config = loadConfig(context.configPath, { overrides: options.set ?? [] });
+  // The controller deploys the config itself: the overrides go with it (and with nothing else it starts).
+  if (options.set?.length) process.env[UP_OVERRIDES_ENV] = JSON.stringify(options.set);
   const admin = options.admin === undefined ? undefined : adminAddress(options.admin);
   const ui = options.ui === undefined ? undefined : uiAddress(options.ui === true ? DEFAULT_UI_LISTEN : options.ui, options.uiAllowRemote === true);
   // A bad log cap fails here too, not in the controller.
