@@ -486,3 +486,12 @@ describe('kubernetes runtime and router', () => {
     assert.equal(app !== undefined && 'runtime' in app, false);
   });
 });
+
+describe('metrics: false (issue 21)', () => {
+  it('is accepted and means no /metrics, as listen: false does', () => {
+    const app = 'apps:\n  web:\n    listen: 8080\n    run: { command: [node, server.js] }\n';
+    assert.equal(parseConfig(`metrics: false\n${app}`, CONFIG_PATH).metrics?.listen, null);
+    assert.equal(parseConfig(`metrics: { listen: false }\n${app}`, CONFIG_PATH).metrics?.listen, null);
+    assert.deepEqual(parseConfig(app, CONFIG_PATH).metrics?.listen, { host: '127.0.0.1', port: 9464 });
+  });
+});
