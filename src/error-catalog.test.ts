@@ -86,6 +86,7 @@ const EXPECTED: Record<string, readonly [number, number]> = {
   RUNTIME_NOT_SUPPORTED: [500, 2],
   ROUTER_NOT_SUPPORTED: [500, 2],
   DATA_DIR_UNSAFE: [500, 2],
+  ADDRESS_IN_USE: [500, 2],
   ADMIN_TOKEN_NOT_OWNED: [500, 2],
   BODY_TOO_LARGE: [413, 2],
   REHEARSAL_NOT_STARTED: [500, 1],

@@ -100,12 +100,13 @@ export class CutoverClient {
     return this.call('GET', `/status${app ? `?app=${encodeURIComponent(app)}` : ''}`);
   }
 
-  /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points. */
-  deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[] } = {}): Promise<{ results: DeployResult[] }> {
+  /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points; `restart` rolls the stable revisions onto new processes instead. */
+  deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[]; restart?: boolean } = {}): Promise<{ results: DeployResult[] }> {
     return this.call('POST', '/deploy', {
       apps,
       ...(options.strategy ? { strategy: options.strategy } : {}),
       ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}),
+      ...(options.restart ? { restart: true } : {}),
     });
   }
 

@@ -58,7 +58,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
     deploy: async ({ body }) => {
-      const { apps, strategy, skipHooks } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown };
+      const { apps, strategy, skipHooks, restart } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown; restart?: unknown };
+      if (restart !== undefined && typeof restart !== 'boolean')
+        throw new CutoverError('BAD_REQUEST', `"restart" must be true or false, got ${JSON.stringify(restart)}`);
       if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
         throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
       }
@@ -70,7 +72,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await controller.takeClusterStates(specs);
       // Container apps' images become IDs (pulled when missing) before their revisions are made.
       const resolved = await controller.resolveImages(specs);
-      return { results: controller.deploy(resolved, { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
+      const options = { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined, restart: restart === true };
+      return { results: controller.deploy(resolved, options) };
     },
     promote: async ({ params, body }) => {
       const isFull = body.full === true;

@@ -25,6 +25,11 @@ export function formatDeployReport(report: DeployReport): string {
     lines.push(
       `  analysis ${a.template} (${a.point}): ${a.result} after ${a.measurements} measurement${a.measurements === 1 ? '' : 's'}${a.reason ? `: ${a.reason}` : ''}`,
     );
+  if (report.restart) {
+    const { oldInstances, newInstances } = report.restart;
+    lines.push(`  restart: ${oldInstances.length} old instance${oldInstances.length === 1 ? '' : 's'} (${oldInstances.join(', ') || '-'})`);
+    lines.push(`           ${newInstances.length} new instance${newInstances.length === 1 ? '' : 's'} (${newInstances.join(', ') || '-'})`);
+  }
   if (report.newRevisionApp5xx > 0) lines.push(`  the new revision answered ${formatCount(report.newRevisionApp5xx)} 5xx of its own while it took traffic`);
   lines.push(
     `  failed requests caused by the deploy: ${formatCount(report.failedByDeploy)} (on the stable side: ${formatCount(report.failedOnStable)})${report.isComplete ? '' : ' [partial: counting began after the rollout started]'}`,

@@ -24,6 +24,7 @@ Examples:
   cutover deploy web --set web.run.env.VERSION=2
   cutover deploy web --strategy canary         one deploy with another strategy
   cutover deploy --skip-hooks preDeploy        an emergency deploy without the preDeploy hooks
+  cutover deploy web --restart                 new processes for the running revision (a rotated secret, a leak)
   cutover promote web                          past the current canary step or blue-green gate
   cutover abort web                            all traffic back to the stable revision at once
   cutover status --json                        machine-readable state, for scripts
@@ -67,6 +68,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .option('--admin <host:port>', 'also serve the admin API on TCP, with the bearer token in DATA_DIR/admin-token (made when absent, mode 0600)')
     .option('--ui [host:port]', 'serve the dashboard (default 127.0.0.1:7070; log in with the token in DATA_DIR/admin-token)')
     .option('--ui-allow-remote', 'let --ui listen on an address that is not loopback')
+    .option('--set <key=value>', 'override a config value for the deploy up makes, as deploy --set does (repeatable)', collect, [])
     .action(async (options) => (await import('./commands/up.js')).up(options));
 
   withGlobals(cli.command('deploy'))
@@ -84,6 +86,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     )
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--prune', 'also remove apps that run but are no longer in the config (as cutover remove does); without it they are named and left')
+    .option('--restart', "roll the stable revision's instances onto new processes through the app's strategy (same revision, same gates, hooks and report)")
     .option('--json', 'print the result as JSON')
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
 
@@ -180,10 +183,14 @@ exit 2 for an unknown app, or without --yes when there is no terminal to ask on.
     .action(async (app: string, options) => (await import('./commands/rollback.js')).rollback(app, options));
 
   withGlobals(cli.command('logs'))
-    .description("print an app's instance logs")
+    .description("print an app's instance logs: the live instances' lines merged in time order, each with its time and instance (works with the daemon down)")
     .argument('<app>')
+    .option('-n, --tail <n>', 'the last N lines (default 200; 0 with --follow: only new ones)')
+    .option('--since <when>', 'only lines since a duration ago (10m, 1h) or a time (2026-12-06T10:00:00Z)')
     .addOption(new Option('--revision <n>', 'only instances of this revision').argParser(positiveInt('--revision')))
+    .option('--all', 'ended instances too (as long as their records are kept)')
     .option('-f, --follow', 'keep printing new lines')
+    .option('--json', 'one JSON object per line: time, instance, revision, line')
     .action(async (app: string, options) => (await import('./commands/logs.js')).logs(app, options));
 
   withGlobals(cli.command('reload'))

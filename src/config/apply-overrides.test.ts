@@ -74,6 +74,21 @@ describe('--set overrides', () => {
     );
   });
 
+  it('keeps an environment value a string whatever it looks like (issue 21)', () => {
+    assert.deepEqual(withOverrides('web.run.env.GREETING=a: b', 'web.run.env.FLAG=true', 'web.run.env.CODE=010').run.env, {
+      VERSION: '1',
+      GREETING: 'a: b',
+      FLAG: 'true',
+      CODE: '010',
+    });
+  });
+
+  it('says there is no such app when --set names one the config lacks (issue 21)', () => {
+    const problem = rejection('api.run.env.X=1').problems[0];
+    assert.equal(problem?.message, 'there is no app named "api" in the config (from --set)');
+    assert.equal(problem?.hint, 'apps in the config: web');
+  });
+
   it('rejects an override without = or with an empty key', () => {
     for (const override of ['web.replicas', '=5', 'web..replicas=5', '.replicas=5']) {
       const problem = rejection(override).problems[0];

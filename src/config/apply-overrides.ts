@@ -1,4 +1,4 @@
-import { isCollection, parseDocument, type Document } from 'yaml';
+import { isCollection, isScalar, parseDocument, type Document } from 'yaml';
 import type { ConfigProblem } from './config-error.js';
 import { describeValue } from './describe-value.js';
 import { formatKeyPath } from './finding.js';
@@ -61,6 +61,27 @@ export function applyOverrides(doc: Document, overrides: readonly string[], loca
       );
       continue;
     }
+    if (!doc.hasIn(['apps', parsed.key[0]!])) {
+      const apps = doc.getIn(['apps']);
+      const known = isCollection(apps) ? apps.items.map((item) => String((item as { key?: { value?: unknown } }).key?.value ?? '')) : [];
+      problems.push(
+        overrideProblem(
+          origin,
+          shownPath,
+          `there is no app named "${parsed.key[0]}" in the config (from --set)`,
+          known.length ? `apps in the config: ${known.join(', ')}` : 'declare the app under apps: first',
+        ),
+      );
+      continue;
+    }
+    // An environment variable's value is a string whatever it looks like (`a: b`, `true`, `010`); quotes still quote.
+    if (isEnvValue(parsed.key)) {
+      const node = doc.createNode(unquoted(parsed.value));
+      doc.setIn(path, node);
+      locator.markOverride(node, origin);
+      markCreatedCollections(doc, path, origin, locator);
+      continue;
+    }
     const valueDoc = parseDocument(parsed.value, { prettyErrors: false });
     const yamlError = valueDoc.errors[0];
     if (yamlError !== undefined) {
@@ -93,6 +114,19 @@ export function applyOverrides(doc: Document, overrides: readonly string[], loca
     markCreatedCollections(doc, path, origin, locator);
   }
   return problems;
+}
+
+/** `"x"` or `'x'` as YAML reads them; any other text as it is. */
+function unquoted(text: string): string {
+  const valueDoc = parseDocument(text, { prettyErrors: false });
+  const node = valueDoc.contents;
+  const isQuoted = isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
+  return valueDoc.errors.length === 0 && isQuoted ? String(node.value) : text;
+}
+
+/** `web.run.env.NAME`: one variable of an app's environment. */
+function isEnvValue(key: readonly string[]): boolean {
+  return key.length === 4 && key[1] === 'run' && key[2] === 'env';
 }
 
 /** `setIn` creates the missing mappings on the way; they have no position, so they belong to the override. */

@@ -19,15 +19,18 @@ export const configSchema = z
     proxy: proxySchema.optional(),
     router: routerSchema.optional(),
     metrics: z
-      .strictObject({
-        listen: z
-          .union([listenSchema, z.literal(false)])
-          .meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` })
-          .register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` })
-          .optional(),
-        token: metricsTokenSchema(fieldHints),
-      })
-      .meta({ description: 'Prometheus metrics of cutover and its proxy.' })
+      .union([
+        z.literal(false),
+        z.strictObject({
+          listen: z
+            .union([listenSchema, z.literal(false)])
+            .meta({ description: `Where cutover serves Prometheus /metrics; false: nowhere. Default ${DEFAULT_METRICS_LISTEN}.` })
+            .register(fieldHints, { expected: 'host:port or false', hint: `write listen: ${DEFAULT_METRICS_LISTEN}` })
+            .optional(),
+          token: metricsTokenSchema(fieldHints),
+        }),
+      ])
+      .meta({ description: 'Prometheus metrics of cutover and its proxy; false: none (as listen: false).' })
       .optional(),
     rehearse: rehearseSchema.optional(),
     apps: z

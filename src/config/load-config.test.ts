@@ -531,3 +531,12 @@ describe('container runtime (issue 18)', () => {
     assert.match(problemsOf('apps:\n  web:\n    listen: 8080\n    run: { env: { A: "1" } }\n').message, /missing required key "command"/);
   });
 });
+
+describe('metrics: false (issue 21)', () => {
+  it('is accepted and means no /metrics, as listen: false does', () => {
+    const app = 'apps:\n  web:\n    listen: 8080\n    run: { command: [node, server.js] }\n';
+    assert.equal(parseConfig(`metrics: false\n${app}`, CONFIG_PATH).metrics?.listen, null);
+    assert.equal(parseConfig(`metrics: { listen: false }\n${app}`, CONFIG_PATH).metrics?.listen, null);
+    assert.deepEqual(parseConfig(app, CONFIG_PATH).metrics?.listen, { host: '127.0.0.1', port: 9464 });
+  });
+});

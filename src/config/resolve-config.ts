@@ -85,7 +85,7 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
       router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir),
       ...resolveRuntime(app.runtime, configDir),
     })),
-    metrics: { listen: raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
+    metrics: { listen: raw.metrics === false || raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
     proxy: resolveProxy(raw.proxy),
     rehearse: resolveRehearse(raw.rehearse),
   };

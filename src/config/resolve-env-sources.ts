@@ -36,7 +36,7 @@ export function resolveEnvSources(
   const configDir = dirname(config.path);
   const apps = shouldReadAppEnv ? config.apps.map((spec) => resolveApp(spec, raw.apps[spec.name]!, configDir, environment, findings)) : config.apps;
   let metrics = config.metrics;
-  if (raw.metrics?.token !== undefined) {
+  if (raw.metrics !== false && raw.metrics?.token !== undefined) {
     const token = expand(raw.metrics.token, environment, ['metrics', 'token'], findings);
     metrics = { listen: config.metrics?.listen ?? null, token };
   }

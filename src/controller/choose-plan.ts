@@ -4,6 +4,7 @@ import { rollingPlan } from '../strategies/rolling.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { EQUAL_SHARES, HOOKS_PASSED, type HookProgress, type ObservedInstance, type StrategyPlan } from '../strategies/strategy-plan.js';
 import type { RolloutRecord } from '../model/records.js';
+import { isRestart, RESTART_OLD_REVISION, restartPlan, restartView } from './restart-view.js';
 
 export interface PlanInput {
   app: string;
@@ -90,13 +91,15 @@ export function choosePlan(input: PlanInput): PlanChoice {
   if (rollout.direction === 'back' || rollout.fromRevision === null) {
     return { target, plan: rollingPlan({ replicas, rolling: strategy.rolling, target, instances, nowMs, hooks }) };
   }
+  // A restart: the instances this rollout did not start play the old revision (see restart-view.ts).
+  const view = isRestart(rollout) ? restartView(instances, rollout.id) : instances;
   const plan = strategyNamed(rollout.strategy).plan({
     app: input.app,
     replicas,
     strategy,
-    stable: rollout.fromRevision,
+    stable: isRestart(rollout) ? RESTART_OLD_REVISION : rollout.fromRevision,
     target,
-    instances,
+    instances: view,
     stepIndex: rollout.stepIndex,
     stepStartedAtMs: input.stepStartedAtMs,
     isPaused: rollout.pausedAt !== null,
@@ -105,7 +108,7 @@ export function choosePlan(input: PlanInput): PlanChoice {
     isStepAnalysisPassed: input.isStepAnalysisPassed ?? false,
     batchAnalysis: input.batchAnalysis ?? null,
   });
-  return { target, plan };
+  return { target, plan: isRestart(rollout) ? restartPlan(plan, view) : plan };
 }
 
 /** The strategy settings a rollout runs with: its own, or (rollouts stored before they were kept) its revision's. */

@@ -253,8 +253,8 @@ export class Controller {
     this.options.runtime.close();
   }
 
-  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
-    return this.commands.deploy(specs, options);
+  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; restart?: boolean } = {}): DeployResult[] {
+    return options.restart ? this.commands.restart(specs, options) : this.commands.deploy(specs, options);
   }
 
   /** `cutover scale`: the app's instance count, without a new revision. */
@@ -390,7 +390,7 @@ export class Controller {
   private pruneHistory(): void {
     for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES, keepTrafficMs: KEEP_TRAFFIC_MS })) {
       fs.rmSync(logPath, { force: true });
-      fs.rmSync(`${logPath}.1`, { force: true });
+      for (const extra of ['.1', '.times', '.times.1']) fs.rmSync(`${logPath}${extra}`, { force: true });
     }
   }
 }

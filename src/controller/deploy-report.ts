@@ -1,7 +1,7 @@
 import { formatCount } from '../analysis/judge.js';
 import { countByPlan, revisionFigures } from './report-by-plan.js';
 import type { Store } from '../store/store.js';
-import type { RolloutRecord } from '../model/records.js';
+import type { InstanceRecord, RolloutRecord } from '../model/records.js';
 import { REPORT_BEFORE_MS, REPORT_PHASES, type DeployReport, type PhaseFigures, type ReportPhase } from '../protocol/deploy-report.js';
 
 export interface ReportInput {
@@ -55,7 +55,9 @@ export function buildDeployReport(input: ReportInput): DeployReport {
   }));
   const since = store.measuringSince();
   const isComplete = since !== null && since <= start;
-  const headline = `rollout ${rollout.id} ${rollout.phase} (revision ${rollout.fromRevision ?? '-'} → ${rollout.toRevision}): ${formatCount(failedByDeploy)} failed request${failedByDeploy === 1 ? '' : 's'} caused by the deploy${rollout.phase === 'promoted' ? '' : `; why: ${rollout.reason ?? 'not recorded'}`}`;
+  const isRestart = rollout.fromRevision === rollout.toRevision;
+  const what = isRestart ? `restart of revision ${rollout.toRevision}` : `revision ${rollout.fromRevision ?? '-'} → ${rollout.toRevision}`;
+  const headline = `rollout ${rollout.id} ${rollout.phase} (${what}): ${formatCount(failedByDeploy)} failed request${failedByDeploy === 1 ? '' : 's'} caused by the deploy${rollout.phase === 'promoted' ? '' : `; why: ${rollout.reason ?? 'not recorded'}`}`;
   return {
     rolloutId: rollout.id,
     app: rollout.app,
@@ -74,5 +76,16 @@ export function buildDeployReport(input: ReportInput): DeployReport {
     headline,
     countedBy: byPlan === null ? 'second' : 'plan',
     ...(byPlan === null ? {} : { steps: byPlan.steps }),
+    ...(isRestart ? { restart: restartInstances(rollout, store) } : {}),
+  };
+}
+
+/** The instances a restart replaced (running when it started) and those it started. */
+function restartInstances(rollout: RolloutRecord, store: Store): { oldInstances: string[]; newInstances: string[] } {
+  const ofRevision = store.listInstances(rollout.app, { includeStopped: true }).filter((i) => i.revision === rollout.toRevision);
+  const wasRunning = (i: InstanceRecord): boolean => i.startedAt < rollout.startedAt && (i.stoppedAt === null || i.stoppedAt >= rollout.startedAt);
+  return {
+    oldInstances: ofRevision.filter((i) => i.rolloutId !== rollout.id && wasRunning(i)).map((i) => i.id),
+    newInstances: ofRevision.filter((i) => i.rolloutId === rollout.id).map((i) => i.id),
   };
 }

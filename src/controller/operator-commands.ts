@@ -94,6 +94,45 @@ export class OperatorCommands {
   }
 
   /**
+   * `cutover deploy --restart`: each app's stable revision rolls onto new processes through its
+   * strategy (the spec's, or `options.strategy`), with its hooks and analysis: a rollout from the
+   * revision to itself (see restart-view.ts). Local apps only: a cluster's pods restart by its own means.
+   */
+  restart(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
+    this.refuseWhileStopping();
+    const { store, events } = this.options;
+    const known = store.listApps().map((a) => a.name);
+    const checked = specs.map((spec) => {
+      const stable = store.stableRevision(spec.name);
+      if (!known.includes(spec.name) || stable === null) throw appNotFound(spec.name, known);
+      if (this.options.cluster.backendOf(spec.name) !== null)
+        throw new CutoverError('RUNTIME_NOT_SUPPORTED', `app "${spec.name}" runs on a cluster; deploy --restart restarts local processes only`, {
+          hint: `Restart its pods with: kubectl rollout restart`,
+        });
+      const active = store.activeRollout(spec.name);
+      if (active) throw rolloutAlreadyActive(active);
+      return { spec, stable };
+    });
+    return checked.map(({ spec, stable }) => {
+      const strategySpec = withDefaults(spec.strategy);
+      const strategy = options.strategy ?? strategySpec.use!;
+      const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
+      const common = { app: spec.name, strategy, strategySpec, fromRevision: stable, toRevision: stable };
+      const rollout = store.createRollout({ ...common, trigger: 'restart', hooks: spec.hooks ?? null, skippedHooks, analysis: spec.analysis ?? null });
+      const replicas = this.replicasOf(spec.name);
+      events.emit(
+        spec.name,
+        rollout.id,
+        'rollout-started',
+        `rollout ${rollout.id}: restart of revision ${stable} on new processes (${strategy}, ${replicas} replicas)`,
+      );
+      if (skippedHooks.length) events.emit(spec.name, rollout.id, 'hooks-skipped', `hooks skipped by --skip-hooks: ${skippedHooks.join(', ')}`);
+      this.options.loop.request(spec.name);
+      return { app: spec.name, revision: stable, rolloutId: rollout.id, isUnchanged: false };
+    });
+  }
+
+  /**
    * `cutover scale`: the stable revision runs `replicas` instances from now on, without a new
    * revision; the reconcile loop starts or drains and stops the difference. Refused while a
    * rollout runs (its planner is sizing both revisions): exit 1, naming the rollout.

@@ -13,6 +13,7 @@ import type { RolloutRecord } from '../model/records.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { EQUAL_SHARES } from '../strategies/strategy-plan.js';
 import { choosePlan, strategyOf } from './choose-plan.js';
+import { isRestart, restartTraffic } from './restart-view.js';
 import type { EventLog } from './event-log.js';
 import type { RolloutAnalyses } from './rollout-analyses.js';
 import type { RolloutTransitions } from './rollout-transitions.js';
@@ -116,7 +117,11 @@ export class RolloutPass {
     }
 
     // Rule 2: an instance leaves the traffic plan before it is stopped; no plan, no stop.
-    const planError = await this.options.traffic.push(app, spec, plan.traffic, observed.serving(plan.stopIds, warm));
+    const serving = observed.serving(plan.stopIds, warm);
+    const traffic = isRestart(rollout)
+      ? restartTraffic(plan.traffic, serving, new Set(observed.instances.filter((i) => i.rolloutId !== rollout!.id).map((i) => i.id)), target)
+      : { intent: plan.traffic, serving };
+    const planError = await this.options.traffic.push(app, spec, traffic.intent, traffic.serving);
     if (planError) {
       if (isForward && !this.options.rolloutFailures.has(rollout.id)) {
         this.options.rolloutFailures.set(rollout.id, `the proxy could not apply the traffic plan: ${planError}`);

@@ -64,7 +64,9 @@ export class RolloutTransitions {
     const phase = rollout.trigger === 'rollback' ? 'rolled-back' : 'promoted';
     // Blue-green keeps blue warm after the switch, so a rollback inside the window starts nothing.
     const strategySpec = strategyOf(rollout, store.getRevision(rollout.app, rollout.toRevision)!.spec);
-    const delayMs = rollout.fromRevision !== null ? strategyNamed(rollout.strategy).scaleDownDelayMs(strategySpec) : 0;
+    // A restart replaced its old processes already: nothing stays warm.
+    const delayMs =
+      rollout.fromRevision !== null && rollout.fromRevision !== rollout.toRevision ? strategyNamed(rollout.strategy).scaleDownDelayMs(strategySpec) : 0;
     const warm = delayMs > 0 ? { warmRevision: rollout.fromRevision, warmUntil: Date.now() + delayMs } : {};
     store.updateRollout(rollout.id, { phase, step: `revision ${rollout.toRevision} serving`, ...warm });
     const kept = delayMs > 0 ? `; revision ${rollout.fromRevision} stays up out of traffic for ${formatMs(delayMs)}` : '';

@@ -9,6 +9,7 @@ import { ContainerRuntime } from '../runtime/container/container-runtime.js';
 import { RuntimeSwitch } from '../runtime/runtime-switch.js';
 import { logMaxBytesFromEnv } from './log-cap.js';
 import { loadConfig, parseListen, specHash } from '../config/index.js';
+import { upOverridesFromEnv } from './up-overrides.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from '../router/builtin/worker-messages.js';
 import { ensureDataDir } from './data-dir.js';
@@ -120,7 +121,7 @@ async function startMetrics(
 async function deployConfig(controller: Controller, configPath: string, log: (line: string) => void, crashSwitch: CrashSwitch | null): Promise<void> {
   let apps;
   try {
-    apps = loadConfig(configPath).apps;
+    apps = loadConfig(configPath, { overrides: upOverridesFromEnv() }).apps;
   } catch (error) {
     log(`cannot deploy ${configPath}: ${(error as Error).message}`);
     return;

@@ -1,4 +1,5 @@
 import { ignoreOutputErrors } from './output-errors.js';
+import { capDaemonLog, logMaxBytesFromEnv } from './log-cap.js';
 import cluster, { type Worker } from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   ignoreOutputErrors();
   const layout = ensureDataDir(options.dataDir);
   const releaseLock = acquireDaemonLock(layout.pidFile, options.dataDir);
+  // daemon.log is capped and rotated like instance logs (its timer does not hold the process up).
+  capDaemonLog(layout.daemonLog, logMaxBytesFromEnv());
   const plans = new Map<string, TrafficPlan>();
   const versions = new Map<string, number>();
   const startedWorkers = new Set<Worker>();

@@ -37,7 +37,8 @@ export interface EventRecord {
   message: string;
 }
 
-export type RolloutTrigger = 'deploy' | 'rollback';
+/** `restart`: `cutover deploy --restart`, new processes of the stable revision (from and to the same revision). */
+export type RolloutTrigger = 'deploy' | 'rollback' | 'restart';
 
 export interface RolloutRecord extends Rollout {
   trigger: RolloutTrigger;

@@ -88,4 +88,9 @@ export interface DeployReport {
   countedBy?: ReportCounting;
   /** The plans the rollout made, as steps (only when `countedBy` is `plan`). */
   steps?: StepFigures[];
+  /**
+   * A restart (`deploy --restart`, one revision on both sides): the instances it replaced and
+   * those it started, by id. Traffic is counted per revision, so the figures above hold both.
+   */
+  restart?: { oldInstances: string[]; newInstances: string[] };
 }

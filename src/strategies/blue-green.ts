@@ -96,7 +96,9 @@ export function planBlueGreen(input: BlueGreenInput): StrategyPlan {
         isWaiting: true,
       };
     stepIndex = BLUE_GREEN_SWITCH_STEP;
-    return { ...base, stepIndex, step: 'promoting: green grows to full size' };
+    // Green grows only when its preview was smaller (a rollback previews nothing: it switches back).
+    const step = previewCount < replicas ? `promoting: green (revision ${green}) grows from ${previewCount} to ${replicas}` : `switching to revision ${green}`;
+    return { ...base, stepIndex, step };
   }
 
   if (greenReady < replicas || isPaused) {

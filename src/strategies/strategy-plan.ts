@@ -72,6 +72,8 @@ export interface ObservedInstance {
   state: InstanceState;
   /** Monotonic ms when it became ready, or null while starting. */
   readyAtMs: number | null;
+  /** The rollout that started it, when known (a restart tells its new instances from the old ones). */
+  rolloutId?: number | null;
 }
 
 /** Ready before starting; among equals, the older one first (it has proven itself longer). */

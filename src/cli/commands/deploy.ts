@@ -20,6 +20,7 @@ export interface DeployOptions extends GlobalOptions {
   json?: boolean;
   skipHooks?: string[];
   prune?: boolean;
+  restart?: boolean;
 }
 
 export async function deploy(appNames: string[], options: DeployOptions): Promise<void> {
@@ -37,7 +38,9 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
   if (unknownHooks.length) {
     throw new InputError('BAD_FLAG', `--skip-hooks ${unknownHooks[0]} names no hook point`, { hint: `Hook points: ${HOOK_POINTS.join(', ')}` });
   }
-  const { results } = await context.client.deploy(specs, { strategy: options.strategy, skipHooks: skipHooks as HookPoint[] });
+  if (options.restart && options.prune)
+    throw new InputError('BAD_FLAG', '--restart and --prune do not go together', { hint: 'Restart, then prune with a deploy of its own.' });
+  const { results } = await context.client.deploy(specs, { strategy: options.strategy, skipHooks: skipHooks as HookPoint[], restart: options.restart });
 
   for (const result of results) {
     if (options.json) continue;
@@ -46,13 +49,16 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
         `${result.app}: unchanged, revision ${result.revision}; scaled from ${result.scaled.from} to ${result.scaled.to} instances (no new revision)`,
       );
     else if (result.isUnchanged) console.log(`${result.app}: unchanged, revision ${result.revision} is already deployed`);
+    else if (options.restart) console.log(`${result.app}: restarting revision ${result.revision} on new processes (rollout ${result.rolloutId})`);
     else console.log(`${result.app}: deploying revision ${result.revision} (rollout ${result.rolloutId})`);
   }
-  await leftOutApps(
-    context.client,
-    config.apps.map((a) => a.name),
-    options,
-  );
+  // A restart deploys nothing of the file: apps missing from it are none of its business.
+  if (!options.restart)
+    await leftOutApps(
+      context.client,
+      config.apps.map((a) => a.name),
+      options,
+    );
   const rolloutIds = results.flatMap((r) => (r.rolloutId === null ? [] : [r.rolloutId]));
   if (options.detach) {
     if (options.json) console.log(JSON.stringify({ results }, null, 2));

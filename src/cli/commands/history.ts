@@ -40,7 +40,13 @@ export async function history(app: string, options: GlobalOptions & { json?: boo
       r.phase,
       new Date(r.startedAt).toISOString(),
       r.endedAt ? `${((r.endedAt - r.startedAt) / 1000).toFixed(1)}s` : '-',
-      [r.reason ?? '', r.skippedHooks?.length ? `(hooks skipped: ${r.skippedHooks.join(', ')})` : ''].filter(Boolean).join(' '),
+      [
+        r.trigger === 'restart' ? '(restart: new processes, same revision)' : '',
+        r.reason ?? '',
+        r.skippedHooks?.length ? `(hooks skipped: ${r.skippedHooks.join(', ')})` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
     ]),
   ];
   console.log(table(rollouts));

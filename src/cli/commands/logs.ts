@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appNotFound } from '../../errors.js';
 import { commandContext, type GlobalOptions } from '../context.js';
@@ -8,69 +7,115 @@ import { paint } from '../output.js';
 import { visible } from '../../util/terminal-text.js';
 import { textMasker } from '../../model/secrets.js';
 import { readSecretValues } from '../../daemon/read-secret-values.js';
+import { readInstanceLogs } from '../../daemon/read-instance-logs.js';
+import { readTimedLines, timesPathOf } from '../../runtime/local/log-times.js';
+import { DEFAULT_LOG_TAIL, mergeLines, parseSince, parseTail, selectInstances, type LogLine } from '../log-selection.js';
 
 const FOLLOW_POLL_MS = 250;
-/** How often the secret values to mask are read again while following (a deploy may add some). */
-const SECRETS_REFRESH_MS = 2_000;
+/** How often, while following, the instances (a rollout starts new ones) and the secret values to mask are read again. */
+const REFRESH_MS = 1_000;
+
+export interface LogsOptions extends GlobalOptions {
+  revision?: number;
+  follow?: boolean;
+  tail?: string;
+  since?: string;
+  all?: boolean;
+  json?: boolean;
+}
 
 /**
- * Reads instance logs straight from the data dir: works with the daemon down too. Lines are
- * shown, never obeyed by the terminal (control characters written out), and the apps' secret
- * values in them are masked.
+ * `cutover logs APP`: the live instances' lines merged in time order, each with its time and
+ * instance. Reads the data dir only (the state database read-only, the log files and their time
+ * marks), so it works with the daemon down. Lines are the apps' own and untrusted: secrets
+ * masked, control characters written out (`--json` keeps them exact, as JSON strings).
  */
-export async function logs(app: string, options: GlobalOptions & { revision?: number; follow?: boolean }): Promise<void> {
+export async function logs(app: string, options: LogsOptions): Promise<void> {
   const { layout, remote } = commandContext(options);
   if (remote !== null) {
-    // The logs are files on the server: read there.
-    const flags = [...(options.revision === undefined ? [] : ['--revision', String(options.revision)]), ...(options.follow ? ['--follow'] : [])];
+    // The logs are files on the server: read there, with the same flags.
+    const flags = [
+      ...(options.revision === undefined ? [] : ['--revision', String(options.revision)]),
+      ...(options.tail === undefined ? [] : ['--tail', options.tail]),
+      ...(options.since === undefined ? [] : ['--since', options.since]),
+      ...(options.follow ? ['--follow'] : []),
+      ...(options.all ? ['--all'] : []),
+      ...(options.json ? ['--json'] : []),
+    ];
     process.exitCode = await runRemotely(remote, ['logs', app, ...flags]);
     return;
   }
-  const dir = path.join(layout.logs, app);
-  // The daemon may be down: the apps known are those with logs in the data dir.
-  if (!fs.existsSync(dir)) throw appNotFound(app, fs.existsSync(layout.logs) ? fs.readdirSync(layout.logs).sort() : []);
-  const offsets = new Map<string, number>();
-  let mask = textMasker(readSecretValues(layout.database));
-  let maskReadAt = performance.now();
-  const pass = (): void => {
-    if (performance.now() - maskReadAt > SECRETS_REFRESH_MS) {
-      mask = textMasker(readSecretValues(layout.database));
-      maskReadAt = performance.now();
-    }
-    for (const file of listLogFiles(dir, app, options.revision)) {
-      const full = path.join(dir, file);
-      const size = fs.statSync(full).size;
-      let offset = offsets.get(full) ?? 0;
-      if (size < offset) offset = 0; // truncated by the size cap
-      if (size === offset) continue;
-      const text = readRange(full, offset, size);
-      offsets.set(full, size);
-      const instance = file.slice(0, -'.log'.length);
-      for (const line of text.split(/\r?\n/)) if (line) console.log(`${paint('dim', instance)} ${visible(mask(line))}`);
-    }
+  const tail = options.tail === undefined ? DEFAULT_LOG_TAIL : parseTail(options.tail);
+  const sinceMs = options.since === undefined ? undefined : parseSince(options.since, Date.now());
+  const read = () => {
+    const state = readInstanceLogs(layout.database, app);
+    const known = [...new Set([...(state?.apps ?? []), ...(fs.existsSync(layout.logs) ? fs.readdirSync(layout.logs) : [])])].sort();
+    if (!state || (!state.apps.includes(app) && state.instances.length === 0)) throw appNotFound(app, known);
+    return state;
   };
-  pass();
+  const choose = (): ReturnType<typeof selectInstances> => {
+    const { instances, stableRevision } = read();
+    return selectInstances(instances, { revision: options.revision, isAll: options.all, stableRevision });
+  };
+  const { chosen, isFallback } = choose();
+  if (isFallback)
+    console.error(`no instance of ${app} runs${options.revision ? ` revision ${options.revision}` : ''} (is the daemon down?): the last ones that ran`);
+  let mask = textMasker(readSecretValues(layout.database));
+  const print = (line: LogLine): void => {
+    const text = mask(line.text);
+    if (options.json) console.log(JSON.stringify({ time: new Date(line.timeMs).toISOString(), instance: line.instance, revision: line.revision, line: text }));
+    else console.log(`${paint('dim', `${new Date(line.timeMs).toISOString()} ${line.instance}`)} ${visible(text)}`);
+  };
+
+  const offsets = new Map<string, number>();
+  const now = Date.now();
+  const history = chosen.map((instance) => {
+    const main = readTimedLines(instance.logPath, { includePartial: !options.follow, unmarkedMs: lastWrite(instance.logPath, now) });
+    offsets.set(instance.id, main.end);
+    const needsOlder = main.lines.length < tail || (sinceMs !== undefined && (main.lines[0]?.timeMs ?? Infinity) > sinceMs);
+    const rotated = `${instance.logPath}.1`;
+    const older = needsOlder
+      ? readTimedLines(rotated, { includePartial: true, unmarkedMs: lastWrite(rotated, now), timesPath: `${timesPathOf(instance.logPath)}.1` }).lines
+      : [];
+    return [...older, ...main.lines].map((l) => ({ timeMs: l.timeMs, instance: instance.id, revision: instance.revision, text: l.text }));
+  });
+  for (const line of mergeLines(history, { tail, sinceMs })) print(line);
+
+  let followed = chosen;
+  let refreshedAt = performance.now();
   while (options.follow) {
     await sleep(FOLLOW_POLL_MS);
-    pass();
+    if (performance.now() - refreshedAt > REFRESH_MS) {
+      refreshedAt = performance.now();
+      mask = textMasker(readSecretValues(layout.database));
+      // New instances (a rollout, a restart) join from their first line; ended ones are read to their end once more.
+      const current = choose().chosen;
+      followed = [...current, ...followed.filter((f) => !current.some((c) => c.id === f.id) && offsets.has(f.id))];
+    }
+    const batch = followed.map((instance) => {
+      const start = offsets.get(instance.id) ?? 0;
+      const size = fileSize(instance.logPath);
+      const next = readTimedLines(instance.logPath, { start: size < start ? 0 : start, unmarkedMs: Date.now() });
+      offsets.set(instance.id, next.end);
+      return next.lines.map((l) => ({ timeMs: l.timeMs, instance: instance.id, revision: instance.revision, text: l.text }));
+    });
+    for (const line of mergeLines(batch, { tail: Infinity })) print(line);
   }
 }
 
-function listLogFiles(dir: string, app: string, revision: number | undefined): string[] {
-  const prefix = revision === undefined ? `${app}-` : `${app}-${revision}-`;
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.log') && f.startsWith(prefix))
-    .sort((a, b) => fs.statSync(path.join(dir, a)).mtimeMs - fs.statSync(path.join(dir, b)).mtimeMs);
+/** Lines written after the last time mark took at most until the file's last write. */
+function lastWrite(file: string, fallbackMs: number): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return fallbackMs;
+  }
 }
 
-function readRange(file: string, start: number, end: number): string {
-  const fd = fs.openSync(file, 'r');
+function fileSize(file: string): number {
   try {
-    const buffer = Buffer.alloc(end - start);
-    fs.readSync(fd, buffer, 0, buffer.length, start);
-    return buffer.toString('utf8');
-  } finally {
-    fs.closeSync(fd);
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
   }
 }

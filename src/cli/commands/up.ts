@@ -5,10 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CutoverError } from '../../errors.js';
 import { ensureDataDir } from '../../daemon/data-dir.js';
 import { checkStateBeforeStart } from '../../daemon/preflight.js';
+import { checkAddressesFree } from '../../daemon/address-check.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import { daemonAlreadyRunning, isAlive, readPid } from '../../daemon/daemon-lock.js';
 import { ensureAdminToken } from '../../api/admin-token.js';
 import { InputError } from '../../errors.js';
 import { logMaxBytesFromEnv } from '../../daemon/log-cap.js';
+import { UP_OVERRIDES_ENV } from '../../daemon/up-overrides.js';
 import { formatListen, loadConfig, parseListen } from '../../config/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
@@ -27,6 +30,8 @@ export interface UpOptions extends GlobalOptions {
   /** `--ui` alone is `true`: the default address. */
   ui?: string | true;
   uiAllowRemote?: boolean;
+  /** `--set KEY=VALUE` for the first deploy, as `deploy --set`. */
+  set?: string[];
 }
 
 export async function up(options: UpOptions): Promise<void> {
@@ -37,7 +42,9 @@ export async function up(options: UpOptions): Promise<void> {
     });
   }
   // Bad config fails here, with exit 2, before any process starts.
-  const config = loadConfig(context.configPath);
+  const config = loadConfig(context.configPath, { overrides: options.set ?? [] });
+  // The controller deploys the config itself: the overrides go with it (and with nothing else it starts).
+  if (options.set?.length) process.env[UP_OVERRIDES_ENV] = JSON.stringify(options.set);
   const admin = options.admin === undefined ? undefined : adminAddress(options.admin);
   const ui = options.ui === undefined ? undefined : uiAddress(options.ui === true ? DEFAULT_UI_LISTEN : options.ui, options.uiAllowRemote === true);
   // A bad log cap fails here too, not in the controller.
@@ -45,6 +52,9 @@ export async function up(options: UpOptions): Promise<void> {
   ensureDataDir(context.layout.root);
   // A corrupt state database stops us here, with its own exit code, before anything runs.
   checkStateBeforeStart(context.layout);
+  // A taken listen address fails here, exit 2, naming who holds it (a running daemon holds its own: it refuses below).
+  const running = readPid(context.layout.pidFile);
+  if (running === null || !isAlive(running)) await checkAddressesFree(config.apps.filter(listensHere).map((a) => ({ app: a.name, listen: a.listen })));
   // The token is made (or checked) now, so a bad token file fails before anything starts.
   if (admin !== undefined || ui !== undefined) ensureAdminToken(context.layout.adminToken);
 
@@ -199,4 +209,10 @@ function uiAddress(text: string, isRemoteAllowed: boolean): string {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Apps whose listen address this daemon binds (the proxy, or a managed HAProxy); not an external HAProxy's, not a cluster's. */
+function listensHere(app: AppSpec): boolean {
+  const router = app.router ?? { kind: 'builtin' };
+  return router.kind === 'builtin' || (router.kind === 'haproxy' && router.mode === 'managed');
 }

@@ -72,7 +72,7 @@ export class LocalFleet implements Fleet {
   async observe(app: string, nowMs: number): Promise<ObservedFleet> {
     const live = this.live(app);
     return {
-      instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs })),
+      instances: live.map((i) => ({ id: i.record.id, revision: i.record.revision, state: i.record.state, readyAtMs: i.readyAtMs, rolloutId: i.rolloutId })),
       serving: (leavingIds, warm) =>
         live.filter((i) => i.record.state === 'ready' && !leavingIds.includes(i.record.id) && i.record.revision !== warm).map(servingOf),
       beginStops: (ids, why) => {

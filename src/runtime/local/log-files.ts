@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { appendTimeMark, readTimeMarks, timesPathOf, writeTimeMarks } from './log-times.js';
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 /** How often log sizes are checked: a flooding app overshoots the cap by what it writes in this time. */
@@ -13,13 +14,20 @@ const COPY_CHUNK_BYTES = 1024 * 1024;
  * the file grew, so a flood costs the controller at most one cap's worth of copying per check.
  */
 export class LogFiles {
-  private readonly paths = new Set<string>();
+  /** Each watched log with its size at the last time mark (see log-times.ts). */
+  private readonly paths = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly maxBytes = DEFAULT_LOG_MAX_BYTES) {}
+  constructor(
+    private readonly maxBytes = DEFAULT_LOG_MAX_BYTES,
+    private readonly now: () => number = Date.now,
+    /** Time marks beside each log (instance logs); daemon.log stamps its own lines. */
+    private readonly isTimed = true,
+  ) {}
 
   watch(path: string): void {
-    this.paths.add(path);
+    this.paths.set(path, -1);
+    this.enforceCap(path);
     if (!this.timer) {
       this.timer = setInterval(() => this.enforceCaps(), CHECK_INTERVAL_MS);
       this.timer.unref();
@@ -32,18 +40,36 @@ export class LogFiles {
   }
 
   enforceCaps(): void {
-    for (const path of this.paths) this.enforceCap(path);
+    for (const path of this.paths.keys()) this.enforceCap(path);
   }
 
+  /** Marks the time of what was written since the last look, then rotates the log if it passed its cap. */
   private enforceCap(path: string): void {
     try {
       const size = fs.statSync(path).size;
+      if (this.isTimed && size !== this.paths.get(path)) {
+        appendTimeMark(path, { offset: size, ms: this.now() });
+        if (this.paths.has(path)) this.paths.set(path, size);
+      }
       if (size <= this.maxBytes) return;
-      copyTail(path, `${path}.1`, size, this.maxBytes);
+      const copiedUntil = copyTail(path, `${path}.1`, size, this.maxBytes);
       fs.truncateSync(path, 0);
+      if (this.isTimed) this.rotateMarks(path, copiedUntil);
     } catch {
       // A log that vanished or cannot be read is not worth failing an instance for.
     }
+  }
+
+  /** `.1` holds the log's bytes up to `copiedUntil`, its tail: the marks follow them there, shifted; the log starts over. */
+  private rotateMarks(path: string, copiedUntil: number): void {
+    const kept = fs.statSync(`${path}.1`).size;
+    const shift = copiedUntil - kept;
+    const marks = readTimeMarks(timesPathOf(path))
+      .filter((m) => m.offset > shift && m.offset <= copiedUntil)
+      .map((m) => ({ offset: m.offset - shift, ms: m.ms }));
+    writeTimeMarks(`${timesPathOf(path)}.1`, [...marks, { offset: kept, ms: this.now() }]);
+    writeTimeMarks(timesPathOf(path), [{ offset: 0, ms: this.now() }]);
+    if (this.paths.has(path)) this.paths.set(path, 0);
   }
 
   close(): void {
@@ -64,7 +90,7 @@ const CATCH_UP_BYTES = 64 * 1024;
  * window is made as short as a final `fstat` (an app's last words before it exits must not
  * fall into it).
  */
-function copyTail(from: string, to: string, size: number, maxBytes: number): void {
+function copyTail(from: string, to: string, size: number, maxBytes: number): number {
   const source = fs.openSync(from, 'r');
   const target = fs.openSync(to, 'w', 0o600);
   try {
@@ -78,6 +104,7 @@ function copyTail(from: string, to: string, size: number, maxBytes: number): voi
       room -= grown - start;
       copied = copyRange(source, target, buffer, start, grown);
     }
+    return copied;
   } finally {
     fs.closeSync(source);
     fs.closeSync(target);
