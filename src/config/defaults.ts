@@ -118,3 +118,10 @@ export const DEFAULT_MIN_REQUESTS = 50;
 export const DEFAULT_FAILURE_LIMIT = 0;
 /** Where `/metrics` is served when the config says nothing. */
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
+
+/** `proxy.tls.acme.directory` when not written: Let's Encrypt. */
+export const DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+/** `proxy.tls.redirectHttp`: plain requests for a host served over TLS get 308 to https. */
+export const DEFAULT_REDIRECT_HTTP = true;
+/** `proxy.tls.hsts: true`: one year. */
+export const DEFAULT_HSTS_MAX_AGE_MS = 31_536_000_000;
