@@ -145,7 +145,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
       }
       const body = (this.body = new RequestBody(this, req, listener.bodyGuard));
       if (length <= options.retryBodyBufferBytes) {
-        body.buffer();
+        body.buffer(length);
         return;
       }
       dispatchOptions.body = req;

@@ -32,7 +32,8 @@ export function hostPatternProblem(text: string): string | undefined {
  */
 export function pathPrefixProblem(text: string): string | undefined {
   if (!text.startsWith('/')) return 'is not a path prefix: it must start with /';
-  if (/[?#\s\u0000-\u001f\u007f]/.test(text)) return 'is not a path prefix: no query, fragment, spaces or control characters';
+  if (/[?#\s]/.test(text) || [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
+    return 'is not a path prefix: no query, fragment, spaces or control characters';
   if (text.includes('//') || text.split('/').some((segment) => segment === '.' || segment === '..')) return 'is not a path prefix: no empty, . or .. segments';
   return undefined;
 }

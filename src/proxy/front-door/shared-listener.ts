@@ -1,5 +1,5 @@
 import { createServer, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
+import { constants as http2constants, createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ListenAddress } from '../app-route.js';
@@ -59,6 +59,7 @@ export class SharedListener {
     if (this.isTls) {
       server.on('session', (session: Http2Session) => {
         this.sessions.add(session);
+        guardAgainstRapidReset(session);
         session.once('close', () => this.sessions.delete(session));
         if (this.isClosing) session.close();
       });
@@ -126,6 +127,34 @@ export class SharedListener {
     });
     return this.closed;
   }
+}
+
+/** Streams a client may reset before their answer within one second before its session is ended. */
+export const MAX_EARLY_RESETS_PER_SECOND = 200;
+
+/**
+ * HTTP/2 rapid reset (CVE-2023-44487): a client opening streams and resetting them at once makes
+ * the proxy start work it never finishes. A session whose client resets more than
+ * MAX_EARLY_RESETS_PER_SECOND streams before their response in a second gets GOAWAY
+ * (ENHANCE_YOUR_CALM) and is closed.
+ */
+function guardAgainstRapidReset(session: Http2Session): void {
+  let windowStartMs = 0;
+  let resets = 0;
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    stream.once('close', () => {
+      if (stream.headersSent || stream.rstCode === http2constants.NGHTTP2_NO_ERROR) return;
+      const now = performance.now();
+      if (now - windowStartMs > 1_000) {
+        windowStartMs = now;
+        resets = 0;
+      }
+      if (++resets > MAX_EARLY_RESETS_PER_SECOND && !session.destroyed) {
+        session.goaway(http2constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        session.destroy();
+      }
+    });
+  });
 }
 
 function createPlainServer(options: ProxyOptions): HttpServer {
