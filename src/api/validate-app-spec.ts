@@ -21,7 +21,10 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
   };
   check(typeof spec === 'object' && spec !== null, 'must be an object');
   check(typeof spec.name === 'string' && APP_NAME_PATTERN.test(spec.name), `name must match ${APP_NAME_PATTERN.source}`);
-  check(typeof spec.listen?.host === 'string' && isPort(spec.listen?.port), 'listen must be { host, port }');
+  // An app on the shared listeners alone has the listen { host: '', port: 0 }.
+  const isFrontDoorOnly = spec.frontDoor !== undefined && spec.listen?.host === '' && spec.listen?.port === 0;
+  check(isFrontDoorOnly || (typeof spec.listen?.host === 'string' && isPort(spec.listen?.port)), 'listen must be { host, port }');
+  check(spec.frontDoor === undefined || isFrontDoor(spec.frontDoor), 'frontDoor must be { hosts, paths, tls }');
   // A kubernetes app runs its image: its command may be empty.
   check(
     Array.isArray(spec.run?.command) &&
@@ -121,6 +124,14 @@ function badSpec(message: string): CutoverError {
 }
 
 const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((name) => typeof name === 'string' && ENV_NAME_PATTERN.test(name));
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((item) => typeof item === 'string');
+const isFrontDoor = (v: AppSpec['frontDoor']): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  isStrings(v.hosts) &&
+  isStrings(v.paths) &&
+  v.paths.every((path) => path.startsWith('/')) &&
+  (v.tls === false || v.tls === 'acme' || (typeof v.tls === 'object' && v.tls !== null && typeof v.tls.cert === 'string' && typeof v.tls.key === 'string'));
 const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65_535;
 const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;

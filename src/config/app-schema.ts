@@ -17,6 +17,7 @@ import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
 import { duration, integer } from './field-schemas.js';
 import { listenSchema } from './listen-schema.js';
+import { appTlsSchema, hostsSchema, pathsSchema } from './front-door-schema.js';
 import { runSchema } from './run-schema.js';
 import { healthSchema } from './health-schema.js';
 import { analysisTemplatesSchema } from './analysis-schema.js';
@@ -76,6 +77,9 @@ export const appSchema = z
   .strictObject({
     // Required for local apps (checkConfig says so); a kubernetes app runs its image, behind its Service.
     listen: listenSchema.optional(),
+    hosts: hostsSchema.optional(),
+    paths: pathsSchema.optional(),
+    tls: appTlsSchema.optional(),
     run: runSchema.optional(),
     runtime: runtimeSchema.optional(),
     replicas: integer(MIN_REPLICAS, MAX_REPLICAS).meta({ description: 'Number of instances to keep running.', default: DEFAULT_REPLICAS }).optional(),

@@ -12,6 +12,7 @@ import type { Finding } from './finding.js';
 import { formatDuration, parseDuration } from './parse-duration.js';
 import { formatListen, LISTEN_HINT, parseListen } from './parse-listen.js';
 import { splitCommand } from './split-command.js';
+import { checkFrontDoor } from './check-front-door.js';
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 
@@ -55,6 +56,7 @@ export function checkConfig(raw: unknown): Finding[] {
       listeners.push(listener);
     }
   }
+  if (isRecord(raw)) findings.push(...checkFrontDoor(raw, apps));
   return findings;
 }
 
@@ -88,7 +90,8 @@ function checkLocalNeeds(name: string, app: Record<string, unknown>): Finding[] 
   if (isRecord(runtime['kubernetes'])) return [];
   const findings: Finding[] = [];
   const unlessKubernetes = 'or run the app on Kubernetes with runtime: { kubernetes: { image: …, port: … } }';
-  if (app['listen'] === undefined)
+  // An app with hosts may live on the shared listeners alone (checkFrontDoor checks those).
+  if (app['listen'] === undefined && app['hosts'] === undefined)
     findings.push({ path: ['apps', name, 'listen'], at: 'value', message: 'missing required key "listen"', hint: `${LISTEN_HINT}; ${unlessKubernetes}` });
   const isContainer = isRecord(runtime['container']);
   if (isContainer) return findings;

@@ -122,3 +122,9 @@ export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
 /** Container runtime: the engine and network when the config names none. */
 export const DEFAULT_CONTAINER_ENGINE = 'auto';
 export const DEFAULT_CONTAINER_NETWORK = 'host';
+/** `proxy.tls.acme.directory` when not written: Let's Encrypt. */
+export const DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+/** `proxy.tls.redirectHttp`: plain requests for a host served over TLS get 308 to https. */
+export const DEFAULT_REDIRECT_HTTP = true;
+/** `proxy.tls.hsts: true`: one year. */
+export const DEFAULT_HSTS_MAX_AGE_MS = 31_536_000_000;

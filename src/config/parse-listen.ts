@@ -34,6 +34,16 @@ export function parseListen(value: string | number): HostPort {
     if (!isIPv6(host)) throw invalid(`"${host}" in ${describeValue(value)} is not an IPv6 address`, 'brackets are only for IPv6 addresses, e.g. [::1]:8080');
     return { host, port: parsePortText(bracketed[2] ?? '') };
   }
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(value);
+  if (scheme !== null) {
+    const isTls = scheme[1]!.toLowerCase() === 'https';
+    throw invalid(
+      `a listen address has no scheme, got ${describeValue(value)}`,
+      isTls
+        ? "for HTTPS, give the app hosts: [your.domain] and set proxy.listen.https (e.g. 0.0.0.0:443) with proxy.tls or the app's tls"
+        : `write host:port without "${scheme[1]}://", e.g. 127.0.0.1:8080`,
+    );
+  }
   if (value.startsWith('[')) throw invalid(`expected [ipv6]:port, got ${describeValue(value)}`, 'e.g. [::1]:8080');
 
   const colon = value.lastIndexOf(':');

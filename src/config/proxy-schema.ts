@@ -15,6 +15,7 @@ import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
 import { issue, duration, integer, size } from './field-schemas.js';
 import { trustedProxyProblem } from '../proxy/trusted-proxies.js';
+import { proxyListenSchema, proxyTlsSchema } from './front-door-schema.js';
 
 const trustedProxySchema = z
   .string()
@@ -58,6 +59,8 @@ export const proxySchema = z
         examples: [['127.0.0.1', '10.0.0.0/8']],
       })
       .optional(),
+    listen: proxyListenSchema.optional(),
+    tls: proxyTlsSchema.optional(),
   })
   .meta({ description: 'Limits of the built-in proxy, for every app. Read by cutover up; a change needs a restart of the daemon.' });
 

@@ -68,6 +68,8 @@ import { parseSize } from './parse-size.js';
 import { splitCommand } from './split-command.js';
 import { resolveRehearse } from './rehearse-schema.js';
 import { resolveContainerRuntime } from './resolve-container-runtime.js';
+import { resolveFrontDoor, resolveProxyListen, resolveProxyTls } from './resolve-front-door.js';
+import { FRONT_DOOR_ONLY_LISTEN } from '../model/app-spec.js';
 
 /**
  * Fills in defaults and turns a validated raw config into the resolved shape the rest of cutover
@@ -82,16 +84,24 @@ export function resolveConfig(raw: RawConfig, configPath: string): CutoverConfig
     path: configPath,
     apps: Object.entries(raw.apps).map(([name, app]) => ({
       ...resolveApp(name, app, configDir),
+      ...withFrontDoor(app, raw.proxy, configDir),
       router: resolveRouter(name, app.router ?? raw.router ?? (app.runtime?.kubernetes ? { kubernetes: {} } : undefined), configDir),
       ...resolveRuntime(app.runtime, configDir),
     })),
     metrics: { listen: raw.metrics === false || raw.metrics?.listen === false ? null : parseListen(raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN) },
-    proxy: resolveProxy(raw.proxy),
+    proxy: { ...resolveProxy(raw.proxy), listen: resolveProxyListen(raw.proxy), tls: resolveProxyTls(raw.proxy, configDir) },
     rehearse: resolveRehearse(raw.rehearse),
   };
 }
 
-export function resolveProxy(raw: RawProxy | undefined): ProxySpec {
+/** An app with hosts: its front door, and no address of its own unless it wrote one. */
+function withFrontDoor(app: RawApp, proxy: RawProxy | undefined, configDir: string): Partial<AppSpec> {
+  const frontDoor = resolveFrontDoor(app, proxy, configDir);
+  if (frontDoor === undefined) return {};
+  return app.listen === undefined ? { frontDoor, listen: { ...FRONT_DOOR_ONLY_LISTEN } } : { frontDoor };
+}
+
+export function resolveProxy(raw: RawProxy | undefined): Omit<ProxySpec, 'listen' | 'tls'> {
   return {
     maxHeaderBytes: sizeBytes(raw?.maxHeaderSize, DEFAULT_MAX_HEADER_BYTES),
     maxRequestLineBytes: sizeBytes(raw?.maxRequestLineSize, DEFAULT_MAX_REQUEST_LINE_BYTES),

@@ -1,4 +1,4 @@
-import type { LongLivedDrain, OutlierDetection, ServingInstance, TrafficPlan } from '../model/traffic-plan.js';
+import type { FrontDoorRoute, LongLivedDrain, OutlierDetection, ServingInstance, TrafficPlan } from '../model/traffic-plan.js';
 import type { AppSpec, HostPort } from '../model/app-spec.js';
 import { DEFAULT_OUTLIER_CONSECUTIVE_FAILURES, DEFAULT_OUTLIER_EJECT_FOR_MS } from '../config/defaults.js';
 import type { TrafficIntent } from '../strategies/strategy-plan.js';
@@ -15,9 +15,9 @@ export function buildTrafficPlan(
   listen: HostPort,
   intent: TrafficIntent,
   serving: readonly ServingInstance[],
-  policies: { outlierDetection?: OutlierDetection; longLived?: LongLivedDrain } = {},
+  policies: { outlierDetection?: OutlierDetection; longLived?: LongLivedDrain; frontDoor?: FrontDoorRoute } = {},
 ): TrafficPlan {
-  const { outlierDetection, longLived } = policies;
+  const { outlierDetection, longLived, frontDoor } = policies;
   const byRevision = new Map<number, ServingInstance[]>();
   for (const instance of serving) byRevision.set(instance.revision, [...(byRevision.get(instance.revision) ?? []), instance]);
   const endpointsOf = (revision: number) => (byRevision.get(revision) ?? []).map(({ id, host, port }) => ({ id, host, port }));
@@ -32,6 +32,12 @@ export function buildTrafficPlan(
   if (intent.mirror) plan.mirror = { ...intent.mirror };
   if (outlierDetection !== undefined && outlierDetection.consecutiveFailures > 0) plan.outlierDetection = { ...outlierDetection };
   if (longLived !== undefined) plan.longLived = { ...longLived };
+  if (frontDoor !== undefined)
+    plan.frontDoor = {
+      hosts: [...frontDoor.hosts],
+      paths: [...frontDoor.paths],
+      tls: typeof frontDoor.tls === 'object' ? { ...frontDoor.tls } : frontDoor.tls,
+    };
   return plan;
 }
 

@@ -38,11 +38,13 @@ export class TrafficPusher {
       spec?.listen ?? this.lastListen(app),
       intent,
       serving,
-      spec === null ? {} : { outlierDetection: outlierDetectionOf(spec), longLived: longLivedOf(spec) },
+      spec === null
+        ? {}
+        : { outlierDetection: outlierDetectionOf(spec), longLived: longLivedOf(spec), ...(spec.frontDoor ? { frontDoor: spec.frontDoor } : {}) },
     );
     const key = JSON.stringify(plan);
     if (key === state.key) return null;
-    if (plan.listen.port === 0) return null; // The app never had a revision to listen for.
+    if (plan.listen.port === 0 && plan.listen.host !== '') return null; // The app never had a revision to listen for.
     const generation = this.newGeneration(app, plan);
     try {
       await this.routerOf(app).applyPlan(generation === undefined ? plan : { ...plan, generation });

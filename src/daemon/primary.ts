@@ -12,7 +12,7 @@ import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
-import { proxyOptionsFromSpec, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
+import { frontDoorOptionsFromSpec, proxyOptionsFromSpec, WORKER_FRONT_DOOR_ENV, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
 
 export const DEFAULT_WORKERS = 2;
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
@@ -77,6 +77,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     const worker = cluster.fork({
       CUTOVER_ROLE: 'worker',
       ...(options.proxy ? { [WORKER_PROXY_OPTIONS_ENV]: JSON.stringify(proxyOptionsFromSpec(options.proxy)) } : {}),
+      ...(options.proxy ? { [WORKER_FRONT_DOOR_ENV]: JSON.stringify(frontDoorOptionsFromSpec(options.proxy, options.dataDir)) } : {}),
     });
     worker.on('message', (message: WorkerReply) => {
       if (message.type === 'started') {

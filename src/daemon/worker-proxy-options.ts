@@ -1,5 +1,26 @@
 import type { ProxySpec } from '../model/app-spec.js';
+import type { FrontDoorOptions } from '../proxy/front-door/front-door.js';
 import type { ProxyOptions } from '../proxy/proxy-options.js';
+
+/** The environment variable that carries the front door's settings (`proxy.listen`, `proxy.tls`) to proxy workers. */
+export const WORKER_FRONT_DOOR_ENV = 'CUTOVER_FRONT_DOOR';
+
+/** The front door of the `proxy:` block, with the data dir where ACME certificates and challenges live. */
+export function frontDoorOptionsFromSpec(spec: ProxySpec, dataDir: string): FrontDoorOptions {
+  return {
+    http: spec.listen?.http ?? null,
+    https: spec.listen?.https ?? null,
+    redirectHttp: spec.tls?.redirectHttp ?? true,
+    hsts: spec.tls?.hsts ?? null,
+    dataDir,
+  };
+}
+
+/** Reads the front door's settings the primary put in the worker's environment; undefined: no shared listeners. */
+export function workerFrontDoorOptions(env: NodeJS.ProcessEnv = process.env): FrontDoorOptions | undefined {
+  const text = env[WORKER_FRONT_DOOR_ENV];
+  return text ? (JSON.parse(text) as FrontDoorOptions) : undefined;
+}
 
 /** The environment variable that carries the `proxy:` block of cutover.yaml to proxy workers. */
 export const WORKER_PROXY_OPTIONS_ENV = 'CUTOVER_PROXY_OPTIONS';

@@ -1,7 +1,7 @@
 import { ignoreOutputErrors } from './output-errors.js';
 import { ProxyServer } from '../proxy/index.js';
 import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
-import { workerProxyOptions } from './worker-proxy-options.js';
+import { workerFrontDoorOptions, workerProxyOptions } from './worker-proxy-options.js';
 
 /**
  * A proxy worker: the data plane. It serves only what the primary hands it; it listens only
@@ -10,7 +10,7 @@ import { workerProxyOptions } from './worker-proxy-options.js';
 export function runWorker(): void {
   // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
   ignoreOutputErrors();
-  const proxy = new ProxyServer(workerProxyOptions());
+  const proxy = new ProxyServer(workerProxyOptions(), workerFrontDoorOptions());
   const send = (message: WorkerReply): void => {
     if (process.connected) process.send!(message);
   };
@@ -25,9 +25,15 @@ export function runWorker(): void {
 
   async function handle(message: WorkerCommand): Promise<Pick<WorkerReply & { type: 'reply' }, 'inflight' | 'measurements'> | undefined> {
     switch (message.type) {
-      case 'plans':
-        await Promise.all(message.plans.map((plan) => proxy.applyPlan(plan)));
+      case 'plans': {
+        const results = await Promise.allSettled(message.plans.map((plan) => proxy.applyPlan(plan)));
+        // The shared listeners open once the worker holds the plans (the first message after 'started'),
+        // even when one app's plan was refused: the other apps are served.
+        await proxy.listenFrontDoor();
+        const refused = results.find((result) => result.status === 'rejected');
+        if (refused !== undefined) throw refused.reason;
         return undefined;
+      }
       case 'removeApp':
         await proxy.removeApp(message.app);
         return undefined;

@@ -228,9 +228,35 @@ export interface ContainerRuntimeSpec {
   args: string[];
 }
 
+/**
+ * The `listen` of an app that has no address of its own, only `hosts` on the shared listeners
+ * (the front door). The proxy opens no listener of the app's own for it.
+ */
+export const FRONT_DOOR_ONLY_LISTEN: HostPort = Object.freeze({ host: '', port: 0 });
+
+/** True unless `listen` is {@link FRONT_DOOR_ONLY_LISTEN}. */
+export function hasOwnListener(listen: HostPort): boolean {
+  return listen.host !== '';
+}
+
+/** Where an app's certificate comes from on the shared HTTPS listener. Paths are absolute. */
+export type TlsSource = 'acme' | { cert: string; key: string } | false;
+
+/** An app on the shared listeners: which hosts and path prefixes are its own, and its certificate. */
+export interface FrontDoorSpec {
+  /** Lower-case names; `*.example.com` matches one more label. */
+  hosts: string[];
+  /** Path prefixes, each starting with `/`; `['/']` when not written. */
+  paths: string[];
+  tls: TlsSource;
+}
+
 export interface AppSpec {
   name: string;
+  /** {@link FRONT_DOOR_ONLY_LISTEN} when the app has only `hosts`. */
   listen: HostPort;
+  /** Absent when the app has no `hosts` (older spec hashes stay). */
+  frontDoor?: FrontDoorSpec;
   run: RunSpec;
   replicas: number;
   health: HealthSpec;
@@ -265,6 +291,20 @@ export interface ProxySpec {
   maxConnections: number;
   /** Addresses and CIDR blocks whose X-Forwarded-* headers are kept. */
   trustedProxies: string[];
+  /** `proxy.listen`: the shared listeners of the front door; null when not written. */
+  listen: { http: HostPort | null; https: HostPort | null };
+  /** `proxy.tls`. */
+  tls: FrontDoorTlsSpec;
+}
+
+/** `proxy.tls`: ACME account, redirects and HSTS of the front door. */
+export interface FrontDoorTlsSpec {
+  /** Null: no ACME (apps then need `tls: { cert, key }` or `tls: false`). */
+  acme: { email: string; directory: string; caFile: string | null } | null;
+  /** Plain requests for a host served over TLS get 308 to https. */
+  redirectHttp: boolean;
+  /** The `Strict-Transport-Security` value sent on TLS responses; null: none. */
+  hsts: string | null;
 }
 
 /** One request of the load `cutover rehearse` keeps on an app. */

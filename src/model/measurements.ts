@@ -42,6 +42,8 @@ export interface EndpointMeasurement {
 export interface ProxyMeasurements {
   endpoints: EndpointMeasurement[];
   unrouted: Record<string, number>;
+  /** Requests on the shared listeners for a host no app serves (404/421); absent without shared listeners. */
+  unknownHost?: number;
 }
 
 /** One data-plane process's snapshot, named so that its restart (counts back to 0) can be told apart. */

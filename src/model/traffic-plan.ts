@@ -88,6 +88,17 @@ export interface LongLivedDrain {
   timeoutMs: number;
 }
 
+/**
+ * The app on the shared listeners (the front door): its hosts, path prefixes and certificate.
+ * `tls: { cert, key }` holds absolute file paths the proxy reads and watches; `acme`: the
+ * certificate the ACME client keeps in the data dir; false: plain HTTP only.
+ */
+export interface FrontDoorRoute {
+  hosts: string[];
+  paths: string[];
+  tls: 'acme' | { cert: string; key: string } | false;
+}
+
 export interface TrafficPlan {
   app: string;
   /** Increases with every change for this app; acknowledgements name it. */
@@ -97,7 +108,9 @@ export interface TrafficPlan {
    * request under the generation that routed it); absent in plans not made by a controller.
    */
   generation?: number;
+  /** `{ host: '', port: 0 }`: the app has no listener of its own, only `frontDoor`. */
   listen: { host: string; port: number };
+  frontDoor?: FrontDoorRoute;
   groups: RevisionGroup[];
   routes?: RouteRule[];
   previews?: PreviewListener[];

@@ -11,13 +11,9 @@ import { forwardRequest } from './forwarded-request.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { TrustedProxies } from './trusted-proxies.js';
 import { openTunnel } from './websocket-tunnel.js';
+import type { RequestScope, Tunnel } from './request-scope.js';
 
-/** Something long-lived on a listener that must be cut when the listener closes. */
-export interface Tunnel {
-  destroy(): void;
-  /** Ends it cleanly (a gentle close: close frame 1001). */
-  goAway(): void;
-}
+export type { Tunnel } from './request-scope.js';
 
 /**
  * One listening HTTP server for one app: its main listener, or a preview listener whose every
@@ -25,7 +21,7 @@ export interface Tunnel {
  * connections, cut WebSocket tunnels, answer what is in flight with `Connection: close`, and
  * destroy whatever is left when the deadline passes.
  */
-export class AppListener {
+export class AppListener implements RequestScope {
   readonly server: Server;
   /** Set once closing starts: responses then carry `Connection: close`. */
   isClosing = false;
@@ -37,6 +33,8 @@ export class AppListener {
    */
   private shouldLeaveIdle = false;
   readonly tunnels = new Set<Tunnel>();
+  readonly forwardedProto = 'http';
+  readonly extraResponseHeaders = undefined;
   readonly bodyGuard: BodyRateGuard;
   private readonly trustedProxies: TrustedProxies;
   private closed: Promise<void> | undefined;

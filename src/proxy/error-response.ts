@@ -22,11 +22,23 @@ export const UPSTREAM_TIMEOUT_MESSAGE = 'upstream timed out';
  */
 export function sendErrorResponse(res: ServerResponse, statusCode: number, message: string): void {
   if (res.headersSent || res.destroyed) return;
+  if (isHttp2Response(res)) {
+    // HTTP/2: only this stream ends; the connection and its other streams go on.
+    const body = `${message}\n`;
+    res.writeHead(statusCode, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
+    return;
+  }
   // Node closes the connection once this response is written; let it linger instead.
   if (res.socket !== null) closeLingering(res.socket, true);
   const body = `${message}\n`;
   res.writeHead(statusCode, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'connection', 'close']);
   res.end(body);
+}
+
+/** True for a response of Node's HTTP/2 compatibility API (it has a stream, not a socket of its own). */
+export function isHttp2Response(res: ServerResponse): boolean {
+  return 'stream' in res;
 }
 
 /** The same error on a raw socket (an upgrade request), then closes the socket. */

@@ -82,7 +82,12 @@ export interface SanitizedRequestHead {
  * sanitizeRequestHead(['Host', 'a', 'X-Forwarded-For', '6.6.6.6'], '10.0.0.7', false).headers;
  * // ['Host', 'a', 'x-forwarded-for', '10.0.0.7', 'x-forwarded-proto', 'http', 'x-forwarded-host', 'a']
  */
-export function sanitizeRequestHead(raw: readonly string[], remoteAddress: string | undefined, isTrustedPeer: boolean): SanitizedRequestHead {
+export function sanitizeRequestHead(
+  raw: readonly string[],
+  remoteAddress: string | undefined,
+  isTrustedPeer: boolean,
+  proto: 'http' | 'https' = 'http',
+): SanitizedRequestHead {
   const headers: string[] = [];
   let host: string | undefined;
   let hostCount = 0;
@@ -131,7 +136,7 @@ export function sanitizeRequestHead(raw: readonly string[], remoteAddress: strin
   const sent = listed === undefined ? headers : withoutNames(headers, listed);
   if (remoteAddress !== undefined) sent.push('x-forwarded-for', forwardedFor === undefined ? remoteAddress : `${forwardedFor}, ${remoteAddress}`);
   else if (forwardedFor !== undefined) sent.push('x-forwarded-for', forwardedFor);
-  if (!hasProto) sent.push('x-forwarded-proto', 'http');
+  if (!hasProto) sent.push('x-forwarded-proto', proto);
   if (host !== undefined && !hasForwardedHost) sent.push('x-forwarded-host', host);
   return { headers: sent, host, hostCount, headerBytes, contentLength, hasTransferEncoding, hasLookalikeFraming };
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CutoverError } from '../errors.js';
-import type { AppListener } from './app-listener.js';
+import type { RequestScope } from './request-scope.js';
+import { isHttp2Request, requestHeadOf } from './front-door/h2-request.js';
 import { noRevisionUpstreamMessage, noUpstreamMessage, sendErrorResponse, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE } from './error-response.js';
 import { clientResponseHeadersFromRaw, isEventStream, sanitizeRequestHead } from './forwarded-headers.js';
 import { RequestBody, type BodyOwner } from './request-body.js';
@@ -15,7 +16,7 @@ import { outcomeOfStatus } from './outlier-ejection.js';
 import type { LongLivedConnection, UpstreamTarget } from './upstream-target.js';
 
 /** Proxies one client request to an upstream of the listener's app. */
-export function forwardRequest(listener: AppListener, req: IncomingMessage, res: ServerResponse): void {
+export function forwardRequest(listener: RequestScope, req: IncomingMessage, res: ServerResponse): void {
   new ForwardedRequest(listener, req, res).start();
 }
 
@@ -86,7 +87,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
 
   constructor(
-    private readonly listener: AppListener,
+    private readonly listener: RequestScope,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
   ) {
@@ -113,8 +114,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     res.sendDate = false;
     trackResponse(res, this);
     const { options } = listener;
-    const head = sanitizeRequestHead(req.rawHeaders, socket.remoteAddress, listener.isTrustedPeer(socket));
-    const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders.length >> 1, head);
+    // An HTTP/2 request is checked and forwarded as the HTTP/1.1 request it becomes upstream.
+    const { rawHeaders, versionMajor, versionMinor } = requestHeadOf(req);
+    const head = sanitizeRequestHead(rawHeaders, socket.remoteAddress, listener.isTrustedPeer(socket), listener.forwardedProto);
+    const path = checkRequestHead(options, req.method ?? 'GET', req.url ?? '/', versionMajor, versionMinor, rawHeaders.length >> 1, head);
     if (typeof path !== 'string') {
       sendErrorResponse(res, path.status, path.message);
       return;
@@ -142,7 +145,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
       }
       const body = (this.body = new RequestBody(this, req, listener.bodyGuard));
       if (length <= options.retryBodyBufferBytes) {
-        body.buffer();
+        body.buffer(length);
         return;
       }
       dispatchOptions.body = req;
@@ -169,7 +172,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     const clientHeaders = clientResponseHeadersFromRaw(rawHeaders);
     // Added next to the app's own Set-Cookie headers, never instead of them.
     if (this.stickySetCookie !== undefined) clientHeaders.push('set-cookie', this.stickySetCookie);
-    if (statusText) res.writeHead(statusCode, statusText, clientHeaders);
+    const extra = this.listener.extraResponseHeaders;
+    if (extra !== undefined) clientHeaders.push(...extra);
+    // HTTP/2 has no reason phrase.
+    if (statusText && !isHttp2Request(this.req)) res.writeHead(statusCode, statusText, clientHeaders);
     else res.writeHead(statusCode, clientHeaders);
     this.hasResponded = true;
     if (isEventStream(clientHeaders) && this.target !== undefined) {

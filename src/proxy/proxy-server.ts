@@ -11,6 +11,7 @@ import type { ProxyOptions } from './proxy-options.js';
 import { createRoutingTable } from './routing-table.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import type { ProxyMeasurements } from '../model/measurements.js';
+import { FrontDoor, type FrontDoorOptions } from './front-door/front-door.js';
 
 /**
  * The data plane of one worker: one HTTP listener per app, each routing to the endpoints of
@@ -35,9 +36,17 @@ export class ProxyServer {
   /** Listeners left behind by a listen-address change, still draining. */
   private readonly retiring = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
+  /** The shared listeners (`proxy.listen`); undefined when the config has none. */
+  private readonly frontDoor: FrontDoor | undefined;
 
-  constructor(options: Partial<ProxyOptions> = {}) {
+  /**
+   * @param frontDoor the shared listeners, with their certificates; they open on `listenFrontDoor()`.
+   * @param log where certificate reloads and their failures are told.
+   */
+  constructor(options: Partial<ProxyOptions> = {}, frontDoor?: FrontDoorOptions, log: (line: string) => void = logToStderr) {
     this.options = resolveProxyOptions(options);
+    const hasSharedListener = frontDoor !== undefined && (frontDoor.http !== null || frontDoor.https !== null);
+    this.frontDoor = hasSharedListener ? new FrontDoor(this.options, frontDoor, log) : undefined;
     this.fastLane = new FastLane(this.options);
     this.registry = new UpstreamRegistry(this.options, (target) => this.fastLane.forget(target));
     const { mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs } = this.options;
@@ -75,7 +84,21 @@ export class ProxyServer {
    * plan included), and per app the requests answered 503 for want of an upstream.
    */
   measurements(): ProxyMeasurements {
-    return this.registry.meter.snapshot();
+    const snapshot = this.registry.meter.snapshot();
+    return this.frontDoor === undefined ? snapshot : { ...snapshot, unknownHost: this.frontDoor.unknownHostRequests };
+  }
+
+  /**
+   * Opens the shared listeners of the front door (once; nothing when there are none). A worker
+   * calls it after it holds the current plans, so no request meets an empty host table.
+   */
+  listenFrontDoor(): Promise<void> {
+    return this.frontDoor?.listen() ?? Promise.resolve();
+  }
+
+  /** The address of a shared listener (useful when the config asked for port 0). */
+  frontDoorAddress(kind: 'http' | 'https'): AddressInfo | undefined {
+    return this.frontDoor?.address(kind);
   }
 
   /** The address an app listens on (useful when its plan asked for port 0). */
@@ -116,6 +139,7 @@ export class ProxyServer {
     await Promise.allSettled([...this.queues.values()]);
     await Promise.allSettled([...this.apps.keys()].map((app) => this.enqueue(app, () => this.remove(app, isGentle))));
     await Promise.allSettled([...this.retiring]);
+    await this.frontDoor?.close(this.options.closeTimeoutMs, { isGentle });
     await this.registry.close();
     this.fastLane.close();
   }
@@ -138,6 +162,11 @@ export class ProxyServer {
     const route = this.apps.get(plan.app);
     const specs = listenerSpecs(plan);
     if (route !== undefined && (plan.version < route.version || (plan.version === route.version && hasListeners(route, specs)))) return;
+    if (plan.frontDoor !== undefined && this.frontDoor === undefined) {
+      throw new CutoverError('PROXY_INVALID_PLAN', `app "${plan.app}" has hosts, but the proxy has no shared listener`, {
+        hint: 'Set proxy.listen.http and/or proxy.listen.https in cutover.yaml and restart the daemon.',
+      });
+    }
     const opening = specs.filter((spec) => route?.listeners.get(spec.key) === undefined);
     this.checkAddressesAreFree(plan.app, opening);
 
@@ -150,6 +179,15 @@ export class ProxyServer {
       table.release();
       throw error;
     }
+    try {
+      // Before the swap: a certificate file that cannot be loaded refuses the plan.
+      if (plan.frontDoor !== undefined) this.frontDoor!.setApp(target, plan.frontDoor);
+      else this.frontDoor?.removeApp(plan.app);
+    } catch (error) {
+      table.release();
+      for (const listener of opened.values()) this.retire(listener);
+      throw error;
+    }
 
     // Synchronous from here on: a request sees the old table and roles or the new ones.
     const previousListeners = route?.listeners ?? new Map<string, AppListener>();
@@ -160,7 +198,7 @@ export class ProxyServer {
       listeners.set(spec.key, listener);
     }
     target.listeners = listeners;
-    target.listener = listeners.get(specs[0]!.key);
+    target.listener = specs[0] === undefined ? undefined : listeners.get(specs[0].key);
     table.countUnderItsPlan();
     if (route === undefined) {
       this.apps.set(plan.app, target);
@@ -179,6 +217,7 @@ export class ProxyServer {
     const route = this.apps.get(app);
     if (route === undefined) return;
     this.apps.delete(app);
+    this.frontDoor?.removeApp(app);
     await Promise.all([...route.listeners.values()].map((listener) => listener.close(this.options.closeTimeoutMs, { isGentle })));
     route.table.release();
   }
@@ -235,7 +274,8 @@ interface ListenerSpec {
 
 /** The plan's listeners, the main one first. Throws PROXY_LISTEN_CONFLICT when two share an address. */
 function listenerSpecs(plan: TrafficPlan): ListenerSpec[] {
-  const specs: ListenerSpec[] = [{ key: listenerKey(plan.listen, undefined), address: plan.listen, previewRevision: undefined }];
+  // An app on the shared listeners alone has no listener of its own (its listen host is empty).
+  const specs: ListenerSpec[] = plan.listen.host === '' ? [] : [{ key: listenerKey(plan.listen, undefined), address: plan.listen, previewRevision: undefined }];
   for (const preview of plan.previews ?? []) {
     const spec = { key: listenerKey(preview.listen, preview.revision), address: preview.listen, previewRevision: preview.revision };
     const other = specs.find((existing) => existing.key === spec.key);
@@ -267,4 +307,8 @@ function describeListener(spec: ListenerSpec): string {
 
 function describeRole(spec: ListenerSpec): string {
   return spec.previewRevision === undefined ? 'main listener' : `preview of revision ${spec.previewRevision}`;
+}
+
+function logToStderr(line: string): void {
+  process.stderr.write(`${line}\n`);
 }

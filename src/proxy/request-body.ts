@@ -30,11 +30,23 @@ export class RequestBody {
     if (this.watch !== undefined) req.once('end', () => guard.unwatch(this.watch));
   }
 
-  /** Reads the whole body, then hands it to the owner. */
-  buffer(): void {
+  /**
+   * Reads the whole body, then hands it to the owner, if it has the `Content-Length` it declared.
+   * A body that ends short or long (an HTTP/2 stream reset mid-body, DATA that disagrees with
+   * content-length) is never forwarded: HTTP/1.1's parser guarantees the length, HTTP/2's end
+   * of stream does not.
+   */
+  buffer(expectedBytes: number): void {
     const chunks: Buffer[] = [];
-    this.req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    this.req.once('end', () => this.owner.onBodyBuffered(chunks));
+    let bytes = 0;
+    this.req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      chunks.push(chunk);
+    });
+    this.req.once('end', () => {
+      if (bytes === expectedBytes) this.owner.onBodyBuffered(chunks);
+      else this.req.destroy();
+    });
   }
 
   /** The body to stream upstream: the request itself, or with `maxBodyBytes` > 0 a copy cut at that size (413). */

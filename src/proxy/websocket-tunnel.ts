@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import type { AppListener, Tunnel } from './app-listener.js';
+import type { RequestScope, Tunnel } from './request-scope.js';
 import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from './error-response.js';
 import { sanitizeRequestHead } from './forwarded-headers.js';
 import { checkRequestHead } from './request-limits.js';
@@ -23,14 +23,14 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * (preview revision, route, sticky cookie, weight), except that a client without a sticky
  * cookie is not given one (a 101 response is passed on as is) and a tunnel is never mirrored.
  */
-export function openTunnel(listener: AppListener, req: IncomingMessage, client: Socket, head: Buffer): void {
+export function openTunnel(listener: RequestScope, req: IncomingMessage, client: Socket, head: Buffer): void {
   client.on('error', ignore);
   if (client.writableEnded || client.destroyed) return;
   if (!isWebSocketHandshake(req)) {
     writeRawErrorResponse(client, 400, 'only websocket upgrades are supported');
     return;
   }
-  const sanitized = sanitizeRequestHead(req.rawHeaders, client.remoteAddress, listener.isTrustedPeer(client));
+  const sanitized = sanitizeRequestHead(req.rawHeaders, client.remoteAddress, listener.isTrustedPeer(client), listener.forwardedProto);
   const path = checkRequestHead(
     listener.options,
     req.method ?? 'GET',
@@ -92,7 +92,7 @@ class WebSocketTunnel implements Tunnel, LongLivedConnection {
   private rejectedBytesLeft = -1;
 
   constructor(
-    private readonly listener: AppListener,
+    private readonly listener: RequestScope,
     private readonly req: IncomingMessage,
     private readonly client: Socket,
     private readonly head: Buffer,

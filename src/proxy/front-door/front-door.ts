@@ -1,0 +1,236 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { CutoverError } from '../../errors.js';
+import type { FrontDoorRoute } from '../../model/traffic-plan.js';
+import type { AppRoute, ListenAddress } from '../app-route.js';
+import { sendErrorResponse, writeRawErrorResponse } from '../error-response.js';
+import { forwardRequest } from '../forwarded-request.js';
+import type { ProxyOptions } from '../proxy-options.js';
+import type { RequestScope } from '../request-scope.js';
+import { openTunnel } from '../websocket-tunnel.js';
+import { answerAcmeChallenge, isAcmeChallenge } from './acme-challenge.js';
+import { CertificateStore } from './certificate-store.js';
+import { requestHostName } from './host-names.js';
+import { HostTable } from './host-table.js';
+import { SharedListener, type SharedListenerHandler } from './shared-listener.js';
+
+/** The front door's settings (`proxy.listen`, `proxy.tls`), handed to every proxy worker. */
+export interface FrontDoorOptions {
+  http: ListenAddress | null;
+  https: ListenAddress | null;
+  /** Plain requests for a host served over TLS get 308 to https. */
+  redirectHttp: boolean;
+  /** `Strict-Transport-Security` on TLS responses; null: none. */
+  hsts: string | null;
+  /** Where ACME certificates and HTTP-01 answers live; null: no ACME. */
+  dataDir: string | null;
+  /** How often certificate files are checked for changes. */
+  certificatePollIntervalMs?: number;
+}
+
+/** An app on a shared listener: the request scope its forwarded requests use. */
+class FrontDoorScope implements RequestScope {
+  readonly previewRevision = undefined;
+  readonly forwardedProto: 'http' | 'https';
+
+  constructor(
+    private readonly listener: SharedListener,
+    readonly route: AppRoute,
+    readonly extraResponseHeaders: readonly string[] | undefined,
+  ) {
+    this.forwardedProto = listener.isTls ? 'https' : 'http';
+  }
+
+  get options(): ProxyOptions {
+    return this.listener.options;
+  }
+  get isClosing(): boolean {
+    return this.listener.isClosing;
+  }
+  get bodyGuard() {
+    return this.listener.bodyGuard;
+  }
+  get tunnels() {
+    return this.listener.tunnels;
+  }
+  isTrustedPeer(socket: Socket): boolean {
+    return this.listener.isTrustedPeer(socket);
+  }
+  closeIdleConnections(): void {
+    this.listener.closeIdleConnections();
+  }
+}
+
+/** One app's place in the host table. */
+interface FrontDoorEntry {
+  app: string;
+  isTls: boolean;
+  plain: FrontDoorScope | undefined;
+  secure: FrontDoorScope | undefined;
+}
+
+/**
+ * The shared listeners (HTTP and HTTPS with HTTP/2), where apps are chosen by host and path.
+ * A request for a host no app serves gets 404 (plain) or 421 (TLS) from the proxy, is counted,
+ * and never reaches an app. On the plain listener, ACME HTTP-01 challenges are answered first
+ * for any host, then a host served over TLS is redirected (308) when `redirectHttp` is on. On
+ * the TLS listener, a request whose Host is served by another certificate than its connection's
+ * SNI name gets 421 (a client reusing a connection for another host must open its own).
+ */
+export class FrontDoor implements SharedListenerHandler {
+  private readonly certificates: CertificateStore;
+  private readonly plain: SharedListener | undefined;
+  private readonly secure: SharedListener | undefined;
+  private readonly routes = new Map<string, { route: AppRoute; frontDoor: FrontDoorRoute }>();
+  private table = new HostTable<FrontDoorEntry>([]);
+  private listening: Promise<void> | undefined;
+  /** Requests (and upgrades) for no known host, answered by the proxy itself. */
+  unknownHostRequests = 0;
+
+  constructor(
+    private readonly options: ProxyOptions,
+    private readonly settings: FrontDoorOptions,
+    log: (line: string) => void,
+  ) {
+    this.certificates = new CertificateStore(settings.dataDir, log, settings.certificatePollIntervalMs);
+    this.plain = settings.http === null ? undefined : new SharedListener(settings.http, options, this, undefined);
+    this.secure = settings.https === null ? undefined : new SharedListener(settings.https, options, this, (name) => this.certificates.contextFor(name));
+  }
+
+  /** Adds or changes an app's hosts, paths and certificate; throws PROXY_INVALID_PLAN for a certificate file that cannot be loaded. */
+  setApp(route: AppRoute, frontDoor: FrontDoorRoute): void {
+    if (frontDoor.tls !== false && this.secure === undefined) {
+      throw new CutoverError('PROXY_INVALID_PLAN', `app "${route.name}" is served over TLS, but the proxy has no HTTPS listener (proxy.listen.https)`);
+    }
+    if (frontDoor.tls === false && this.plain === undefined) {
+      throw new CutoverError('PROXY_INVALID_PLAN', `app "${route.name}" has tls: false, but the proxy has no HTTP listener (proxy.listen.http)`);
+    }
+    this.certificates.setApp(route.name, frontDoor);
+    this.routes.set(route.name, { route, frontDoor });
+    this.rebuild();
+  }
+
+  removeApp(app: string): void {
+    if (!this.routes.delete(app)) return;
+    this.certificates.removeApp(app);
+    this.rebuild();
+  }
+
+  /** Opens the shared listeners (once). Rejects with PROXY_LISTEN_FAILED naming the address. */
+  listen(): Promise<void> {
+    this.listening ??= Promise.all(
+      [this.plain, this.secure].map(async (listener) => {
+        if (listener === undefined) return;
+        try {
+          await listener.listen();
+        } catch (error) {
+          const { host, port } = listener.address;
+          throw new CutoverError(
+            'PROXY_LISTEN_FAILED',
+            `the shared ${listener.isTls ? 'HTTPS' : 'HTTP'} listener cannot listen on ${host}:${port}: ${(error as Error).message}`,
+            {
+              hint: 'Choose a free port in proxy.listen, or stop the process that holds it (ports below 1024 need privileges).',
+              cause: error,
+            },
+          );
+        }
+      }),
+    ).then(() => undefined);
+    return this.listening;
+  }
+
+  address(kind: 'http' | 'https'): AddressInfo | undefined {
+    return (kind === 'http' ? this.plain : this.secure)?.boundAddress();
+  }
+
+  close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
+    const closing = [this.plain, this.secure].map((listener) => listener?.close(timeoutMs, options));
+    return Promise.all(closing).then(() => this.certificates.close());
+  }
+
+  onRequest(listener: SharedListener, req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'CONNECT') {
+      sendErrorResponse(res, 400, 'CONNECT is not supported');
+      return;
+    }
+    if (!listener.isTls && isAcmeChallenge(req.url)) {
+      answerAcmeChallenge(this.settings.dataDir, req, res);
+      return;
+    }
+    const host = requestHostName(hostOf(req));
+    const entry = host === undefined ? undefined : this.table.match(host, req.url ?? '/');
+    const scope = this.scopeFor(listener, entry, host, req.socket);
+    if (scope === 'unknown') {
+      this.unknownHostRequests++;
+      sendErrorResponse(res, listener.isTls ? 421 : 404, listener.isTls ? 'misdirected request: no app serves this host here' : 'no app serves this host');
+      return;
+    }
+    if (scope === 'redirect') {
+      redirectToHttps(req, res, host!, this.secure!.boundAddress()?.port ?? this.secure!.address.port);
+      return;
+    }
+    forwardRequest(scope, req, res);
+  }
+
+  onUpgrade(listener: SharedListener, req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const host = requestHostName(req.headers.host);
+    const entry = host === undefined ? undefined : this.table.match(host, req.url ?? '/');
+    const scope = this.scopeFor(listener, entry, host, socket);
+    if (scope === 'unknown' || scope === 'redirect') {
+      socket.on('error', ignore);
+      if (scope === 'unknown') this.unknownHostRequests++;
+      writeRawErrorResponse(socket, scope === 'redirect' ? 400 : listener.isTls ? 421 : 404, scope === 'redirect' ? 'use wss://' : 'no app serves this host');
+      return;
+    }
+    openTunnel(scope, req, socket, head);
+  }
+
+  /** The scope a request goes to, or why it goes nowhere. */
+  private scopeFor(
+    listener: SharedListener,
+    entry: FrontDoorEntry | undefined,
+    host: string | undefined,
+    socket: Socket,
+  ): FrontDoorScope | 'unknown' | 'redirect' {
+    if (entry === undefined) return 'unknown';
+    if (listener.isTls) {
+      if (entry.secure === undefined) return 'unknown';
+      const servername = (socket as TLSSocket).servername;
+      if (typeof servername === 'string' && this.certificates.sourceFor(servername.toLowerCase()) !== this.certificates.sourceFor(host!)) return 'unknown';
+      return entry.secure;
+    }
+    if (entry.isTls && this.settings.redirectHttp && this.secure !== undefined) return 'redirect';
+    return entry.plain ?? 'unknown';
+  }
+
+  private rebuild(): void {
+    const hsts = this.settings.hsts === null ? undefined : ['strict-transport-security', this.settings.hsts];
+    const claims = [...this.routes.values()].map(({ route, frontDoor }) => {
+      const isTls = frontDoor.tls !== false;
+      const entry: FrontDoorEntry = {
+        app: route.name,
+        isTls,
+        plain: this.plain === undefined ? undefined : new FrontDoorScope(this.plain, route, undefined),
+        secure: isTls && this.secure !== undefined ? new FrontDoorScope(this.secure, route, hsts) : undefined,
+      };
+      return { hosts: frontDoor.hosts, paths: frontDoor.paths, value: entry };
+    });
+    this.table = new HostTable(claims);
+  }
+}
+
+function hostOf(req: IncomingMessage): string | undefined {
+  const authority = req.headers[':authority'];
+  return typeof authority === 'string' ? authority : req.headers.host;
+}
+
+/** 308 keeps the method and body; the path and query go along unchanged. */
+function redirectToHttps(req: IncomingMessage, res: ServerResponse, host: string, httpsPort: number): void {
+  const url = req.url ?? '/';
+  const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${url.startsWith('/') ? url : '/'}`;
+  res.writeHead(308, ['location', location, 'content-length', '0']);
+  res.end();
+}
+
+function ignore(): void {}

@@ -1,0 +1,54 @@
+import type { IncomingMessage } from 'node:http';
+
+/** A request head as the HTTP/1.1 side of the proxy checks and forwards it. */
+export interface RequestHead {
+  /** `[name, value, …]` without HTTP/2 pseudo-headers. */
+  rawHeaders: string[];
+  versionMajor: number;
+  versionMinor: number;
+}
+
+/** True for a request that arrived over HTTP/2 (Node's compatibility API). */
+export function isHttp2Request(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 2;
+}
+
+/**
+ * The head of a request as HTTP/1.1 sees it. An HTTP/1.x request is returned as it is. An
+ * HTTP/2 one becomes HTTP/1.1: pseudo-headers dropped, `:authority` becomes `Host` (a `host`
+ * header that disagrees with it is kept as a second Host, which the proxy refuses with 400),
+ * and the cookie fields HTTP/2 may split are joined into one (RFC 9113 §8.2.3). Connection-specific
+ * headers never get here: Node's HTTP/2 layer refuses them with a stream error.
+ *
+ * @example
+ * requestHeadOf(h2req).rawHeaders; // [':authority' 'a.com' → 'host', 'a.com', 'accept', '*\/*']
+ */
+export function requestHeadOf(req: IncomingMessage): RequestHead {
+  if (!isHttp2Request(req)) return { rawHeaders: req.rawHeaders, versionMajor: req.httpVersionMajor, versionMinor: req.httpVersionMinor };
+  const raw = req.rawHeaders;
+  const rawHeaders: string[] = [];
+  let authority: string | undefined;
+  let host: string | undefined;
+  let cookies: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (name.charCodeAt(0) === 0x3a /* : */) {
+      if (name === ':authority') authority = value;
+      continue;
+    }
+    if (name === 'host') {
+      host ??= value;
+      continue;
+    }
+    if (name === 'cookie') {
+      (cookies ??= []).push(value);
+      continue;
+    }
+    rawHeaders.push(name, value);
+  }
+  const hosts = authority === undefined ? (host === undefined ? [] : [host]) : host === undefined || host === authority ? [authority] : [authority, host];
+  const head = hosts.flatMap((value) => ['host', value]);
+  if (cookies !== undefined) head.push('cookie', cookies.join('; '));
+  return { rawHeaders: [...head, ...rawHeaders], versionMajor: 1, versionMinor: 1 };
+}

@@ -1,0 +1,225 @@
+import { createServer, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { constants as http2constants, createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import type { ListenAddress } from '../app-route.js';
+import { BodyRateGuard } from '../body-rate-guard.js';
+import { handleClientError } from '../client-error.js';
+import { writeRawErrorResponse } from '../error-response.js';
+import type { ProxyOptions } from '../proxy-options.js';
+import type { Tunnel } from '../request-scope.js';
+import { TrustedProxies } from '../trusted-proxies.js';
+
+/** What a shared listener hands its requests and upgrades to (the front door's router). */
+export interface SharedListenerHandler {
+  onRequest(listener: SharedListener, req: IncomingMessage, res: ServerResponse): void;
+  onUpgrade(listener: SharedListener, req: IncomingMessage, socket: Socket, head: Buffer): void;
+}
+
+/** Concurrent HTTP/2 streams per connection (a client opening more is refused by nghttp2). */
+export const H2_MAX_CONCURRENT_STREAMS = 128;
+
+/**
+ * One shared listener of the front door: plain HTTP/1.1, or TLS with HTTP/2 and HTTP/1.1 by
+ * ALPN. It knows nothing of apps: requests go to its handler, which picks the app by host. The
+ * TLS one picks a certificate per SNI name through `contextFor`; a handshake without SNI, or for
+ * a name without a certificate, fails (there is no certificate to show). Closing is graceful:
+ * stop accepting, GOAWAY to every HTTP/2 session (streams in flight finish), idle HTTP/1.1
+ * connections closed (left to their clients on a gentle close), WebSockets cut or ended, and
+ * whatever is left destroyed at the deadline.
+ */
+export class SharedListener {
+  readonly server: HttpServer | Http2SecureServer;
+  readonly bodyGuard: BodyRateGuard;
+  readonly tunnels = new Set<Tunnel>();
+  readonly isTls: boolean;
+  isClosing = false;
+  private shouldLeaveIdle = false;
+  private readonly sessions = new Set<Http2Session>();
+  private readonly trustedProxies: TrustedProxies;
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    readonly address: ListenAddress,
+    readonly options: ProxyOptions,
+    handler: SharedListenerHandler,
+    contextFor: ((servername: string) => SecureContext | undefined) | undefined,
+  ) {
+    this.isTls = contextFor !== undefined;
+    this.trustedProxies = new TrustedProxies(options.trustedProxies);
+    this.bodyGuard = new BodyRateGuard(options.minBodyBytesPerSecond, options.bodyRateGraceMs);
+    const server = contextFor === undefined ? createPlainServer(options) : createTlsServer(options, contextFor);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => handler.onRequest(this, req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handler.onUpgrade(this, req, socket, head));
+    server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+      socket.on('error', ignore);
+      writeRawErrorResponse(socket, 400, 'CONNECT is not supported');
+    });
+    server.on('clientError', (error: Error, socket: Socket) => handleClientError(error, socket, options.maxRequestLineBytes));
+    if (this.isTls) {
+      server.on('session', (session: Http2Session) => {
+        this.sessions.add(session);
+        guardAgainstRapidReset(session);
+        session.once('close', () => this.sessions.delete(session));
+        if (this.isClosing) session.close();
+      });
+      // Handshake garbage and refused handshakes end their socket; they must not reach the worker.
+      server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
+    }
+    this.server = server;
+  }
+
+  isTrustedPeer(socket: Socket): boolean {
+    return !this.trustedProxies.isEmpty && this.trustedProxies.isTrusted(socket.remoteAddress);
+  }
+
+  listen(): Promise<void> {
+    const { server } = this;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => {
+        server.off('listening', onListening);
+        reject(error);
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        server.on('error', ignore);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen({ host: this.address.host, port: this.address.port });
+    });
+  }
+
+  boundAddress(): AddressInfo | undefined {
+    const address = this.server.address();
+    return address !== null && typeof address === 'object' ? address : undefined;
+  }
+
+  /** Called when a response finished while closing: its HTTP/1.1 connection may now be idle. */
+  closeIdleConnections(): void {
+    if (this.shouldLeaveIdle) return;
+    closeIdleHttp1(this.server);
+  }
+
+  close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
+    if (this.closed !== undefined) return this.closed;
+    this.isClosing = true;
+    this.shouldLeaveIdle = options.isGentle === true;
+    this.bodyGuard.stop();
+    const { server } = this;
+    this.closed = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const session of this.sessions) session.destroy();
+        closeAllHttp1(server);
+        for (const tunnel of [...this.tunnels]) tunnel.destroy();
+      }, timeoutMs);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      for (const session of this.sessions) session.close();
+      this.closeIdleConnections();
+      for (const tunnel of [...this.tunnels]) {
+        if (this.shouldLeaveIdle) tunnel.goAway();
+        else tunnel.destroy();
+      }
+    });
+    return this.closed;
+  }
+}
+
+/** Streams a client may reset before their answer within one second before its session is ended. */
+export const MAX_EARLY_RESETS_PER_SECOND = 200;
+
+/**
+ * HTTP/2 rapid reset (CVE-2023-44487): a client opening streams and resetting them at once makes
+ * the proxy start work it never finishes. A session whose client resets more than
+ * MAX_EARLY_RESETS_PER_SECOND streams before their response in a second gets GOAWAY
+ * (ENHANCE_YOUR_CALM) and is closed.
+ */
+function guardAgainstRapidReset(session: Http2Session): void {
+  let windowStartMs = 0;
+  let resets = 0;
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    stream.once('close', () => {
+      if (stream.headersSent || stream.rstCode === http2constants.NGHTTP2_NO_ERROR) return;
+      const now = performance.now();
+      if (now - windowStartMs > 1_000) {
+        windowStartMs = now;
+        resets = 0;
+      }
+      if (++resets > MAX_EARLY_RESETS_PER_SECOND && !session.destroyed) {
+        session.goaway(http2constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        session.destroy();
+      }
+    });
+  });
+}
+
+function createPlainServer(options: ProxyOptions): HttpServer {
+  const server = createServer({
+    requestTimeout: options.clientRequestTimeoutMs,
+    keepAliveTimeout: options.clientKeepAliveTimeoutMs,
+    connectionsCheckingInterval: options.clientTimeoutCheckIntervalMs,
+    maxHeaderSize: options.maxHeaderBytes + options.maxRequestLineBytes,
+    requireHostHeader: false,
+    insecureHTTPParser: false,
+  });
+  applyHttp1Limits(server, options);
+  return server;
+}
+
+function createTlsServer(options: ProxyOptions, contextFor: (servername: string) => SecureContext | undefined): Http2SecureServer {
+  const server = createSecureServer({
+    allowHTTP1: true,
+    minVersion: 'TLSv1.2',
+    SNICallback: (servername, callback) => {
+      const context = contextFor(servername);
+      if (context === undefined) callback(new Error(`no certificate for ${servername}`), undefined);
+      else callback(null, context);
+    },
+    // Pseudo-headers count as fields too.
+    maxHeaderListPairs: options.maxHeaderCount + 4,
+    maxSessionMemory: 10,
+    maxSettings: 32,
+    settings: {
+      maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS,
+      maxHeaderListSize: options.maxHeaderBytes + options.maxRequestLineBytes,
+      enablePush: false,
+    },
+    maxHeaderSize: options.maxHeaderBytes + options.maxRequestLineBytes,
+  } as Parameters<typeof createSecureServer>[0]);
+  // HTTP/1.1 over TLS is served by Node's HTTP/1 server code on this server: the same limits.
+  applyHttp1Limits(server as unknown as HttpServer, options);
+  // Idle HTTP/2 sessions (and HTTP/1.1 connections) are closed after this long without activity.
+  server.setTimeout(Math.max(options.clientKeepAliveTimeoutMs, 120_000));
+  return server;
+}
+
+function applyHttp1Limits(server: HttpServer, options: ProxyOptions): void {
+  server.headersTimeout = options.clientHeadersTimeoutMs;
+  server.requestTimeout = options.clientRequestTimeoutMs;
+  server.keepAliveTimeout = options.clientKeepAliveTimeoutMs;
+  server.maxHeadersCount = options.maxHeaderCount + 1;
+  if (options.maxConnections > 0) server.maxConnections = options.maxConnections;
+}
+
+/** Node's HTTP/1 connection tracking serves the TLS server's HTTP/1.1 connections too. */
+function closeIdleHttp1(server: HttpServer | Http2SecureServer): void {
+  try {
+    HttpServer.prototype.closeIdleConnections.call(server);
+  } catch {
+    // No HTTP/1.1 connection was ever tracked on this server.
+  }
+}
+
+function closeAllHttp1(server: HttpServer | Http2SecureServer): void {
+  try {
+    HttpServer.prototype.closeAllConnections.call(server);
+  } catch {
+    // As above.
+  }
+}
+
+function ignore(): void {}

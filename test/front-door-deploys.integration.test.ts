@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { findFreePort } from '../src/runtime/local/free-port.js';
+import { DaemonFixture } from './helpers/daemon-fixture.js';
+import { repoRoot } from './helpers/repo.js';
+import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
+import { h2Get, h2Session } from './helpers/tls-clients.js';
+import { TlsLoad } from './helpers/tls-load.js';
+
+const tool = openssl();
+const HOST = 'shop.example.test';
+
+/** The sample app on the shared listeners only (no address of its own), over TLS with certificate files. */
+function frontDoorConfig(httpPort: number, httpsPort: number, cert: TestCertificate, strategy: string): string {
+  return [
+    'proxy:',
+    `  listen: { http: 127.0.0.1:${httpPort}, https: 127.0.0.1:${httpsPort} }`,
+    '  tls: { hsts: true }',
+    'apps:',
+    '  web:',
+    `    hosts: [${HOST}]`,
+    `    tls: { cert: ${JSON.stringify(cert.cert)}, key: ${JSON.stringify(cert.key)} }`,
+    '    run:',
+    `      command: [${JSON.stringify(process.execPath)}, server.js]`,
+    `      cwd: ${JSON.stringify(path.join(repoRoot(), 'examples', 'demo'))}`,
+    '      env: { VERSION: "1" }',
+    '    replicas: 2',
+    '    health: { path: /healthz, interval: 100ms, timeout: 1s, startupTimeout: 5s }',
+    '    drainTimeout: 10s',
+    '    stopTimeout: 5s',
+    '    strategy:',
+    `      ${strategy}`,
+  ].join('\n');
+}
+
+for (const [name, strategy] of [
+  ['rolling', 'rolling: { maxSurge: 1, maxUnavailable: 0 }'],
+  ['blue-green', 'blueGreen: { autoPromote: 1s, scaleDownDelay: 1s }'],
+] as const) {
+  describe(`${name} deploys over HTTPS and HTTP/2 on the front door (issue 19)`, { skip: 'skip' in tool ? tool.skip : false }, () => {
+    let daemon: DaemonFixture;
+    let dir: string;
+    let cert: TestCertificate;
+    let httpsPort: number;
+
+    before(async () => {
+      dir = certificateDir();
+      cert = makeCertificate(dir, 'shop', [HOST]);
+      httpsPort = await findFreePort();
+      daemon = await DaemonFixture.start((port) => frontDoorConfig(port, httpsPort, cert, strategy));
+    });
+    after(async () => {
+      await daemon?.stop();
+      if (dir) removeDir(dir);
+    });
+
+    it('keeps 0 failed requests under HTTP/2 and HTTPS/1.1 load through 3 deploys', async () => {
+      const load = new TlsLoad(httpsPort, HOST, cert.pem);
+      await load.start();
+      for (let version = 2; version <= 4; version++) {
+        const result = await daemon.cli(['deploy', '--set', `web.run.env.VERSION=${version}`]);
+        assert.equal(result.code, 0, `deploy ${version} exited ${result.code}: ${result.stdout}\n${result.stderr}\n${daemon.logTail()}`);
+      }
+      const report = await load.stop();
+      assert.ok(report.h2Requests > 300, `only ${report.h2Requests} HTTP/2 requests were sent`);
+      assert.ok(report.h1Requests > 100, `only ${report.h1Requests} HTTPS/1.1 requests were sent`);
+      assert.deepEqual(report.failures.slice(0, 10), [], `${report.failures.length} failed requests`);
+      // The load really crossed the deploys: several revisions answered it.
+      assert.ok(Object.keys(report.byRevision).length >= 3, `answers by revision: ${JSON.stringify(report.byRevision)}`);
+
+      const session = await h2Session(httpsPort, HOST, cert.pem);
+      try {
+        const last = await h2Get(session, '/');
+        assert.equal(last.status, 200);
+        assert.match(last.text, /hello from v4/);
+        assert.equal(last.headers['strict-transport-security'], 'max-age=31536000');
+      } finally {
+        session.close();
+      }
+      // The proxy's counts include the HTTP/2 requests, like HTTP/1.1 ones.
+      const status = await daemon.status();
+      const web = status.apps[0]!;
+      assert.equal(web.rollout?.phase, 'promoted');
+    });
+  });
+}

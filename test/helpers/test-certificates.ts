@@ -1,0 +1,60 @@
+/**
+ * Self-signed certificates for the front door's tests, made with openssl in a temp dir (not a
+ * test file itself). Each certificate covers the given DNS names.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { externalProgram } from './external-program.js';
+
+export interface TestCertificate {
+  cert: string;
+  key: string;
+  /** The certificate's PEM text (a client trusts it as its CA). */
+  pem: string;
+}
+
+/** openssl, or a skip message (an error under CUTOVER_REQUIRE_EXTERNAL=1). */
+export function openssl(): { path: string } | { skip: string } {
+  return externalProgram('openssl');
+}
+
+/** A temp dir for certificates; remove it with `rmSync(dir, { recursive: true })`. */
+export function certificateDir(): string {
+  return mkdtempSync(join(tmpdir(), 'cutover-certs-'));
+}
+
+/** Writes `<name>.pem` and `<name>.key` in `dir`: a self-signed EC certificate for `names`, valid `days` days. */
+export function makeCertificate(dir: string, name: string, names: readonly string[], days = 30): TestCertificate {
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}.key`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      String(days),
+      '-subj',
+      `/CN=${names[0]}`,
+      '-addext',
+      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key, pem: readFileSync(cert, 'utf8') };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,128 @@
+/**
+ * A closed-loop load over HTTPS for the front door's deploy tests (not a test file itself):
+ * HTTP/2 streams on a few sessions and HTTP/1.1 requests on keep-alive TLS connections, GETs
+ * and small POSTs, every answer checked. A failure is anything but a 2xx with the full body.
+ */
+import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { Agent, request } from 'node:https';
+
+export interface TlsLoadReport {
+  h2Requests: number;
+  h1Requests: number;
+  failures: string[];
+  /** Answers per revision (the sample app's x-cutover-revision header). */
+  byRevision: Record<string, number>;
+}
+
+export class TlsLoad {
+  private isRunning = false;
+  private readonly report: TlsLoadReport = { h2Requests: 0, h1Requests: 0, failures: [], byRevision: {} };
+  private readonly loops: Promise<void>[] = [];
+  private readonly sessions: ClientHttp2Session[] = [];
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly port: number,
+    private readonly host: string,
+    private readonly ca: string,
+    private readonly shape = { h2Sessions: 2, streamsPerSession: 6, h1Clients: 6 },
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: shape.h1Clients, ca, servername: host });
+  }
+
+  async start(): Promise<void> {
+    this.isRunning = true;
+    for (let s = 0; s < this.shape.h2Sessions; s++) {
+      const session = await this.openSession();
+      this.sessions.push(session);
+      for (let n = 0; n < this.shape.streamsPerSession; n++) this.loops.push(this.h2Loop(session, `${s}-${n}`));
+    }
+    for (let n = 0; n < this.shape.h1Clients; n++) this.loops.push(this.h1Loop(n));
+  }
+
+  async stop(): Promise<TlsLoadReport> {
+    this.isRunning = false;
+    await Promise.all(this.loops);
+    for (const session of this.sessions) session.close();
+    this.agent.destroy();
+    return this.report;
+  }
+
+  private openSession(): Promise<ClientHttp2Session> {
+    return new Promise((resolve, reject) => {
+      const session = connect(`https://${this.host}:${this.port}`, { ca: this.ca, servername: this.host, host: '127.0.0.1', port: this.port } as never);
+      session.once('connect', () => resolve(session));
+      session.once('error', reject);
+    });
+  }
+
+  private record(kind: 'h1' | 'h2', status: number, revision: unknown, body: string, expected: string, error?: Error): void {
+    if (kind === 'h2') this.report.h2Requests++;
+    else this.report.h1Requests++;
+    if (error !== undefined || status < 200 || status > 299 || !body.includes(expected)) {
+      this.report.failures.push(`${kind}: ${error?.message ?? `${status} ${body.slice(0, 80)}`}`);
+      return;
+    }
+    const key = String(revision);
+    this.report.byRevision[key] = (this.report.byRevision[key] ?? 0) + 1;
+  }
+
+  private async h2Loop(session: ClientHttp2Session, id: string): Promise<void> {
+    let n = 0;
+    while (this.isRunning) {
+      const isPost = n++ % 3 === 0;
+      const path = `/?c=${id}-${n}`;
+      await new Promise<void>((resolve) => {
+        const stream = session.request({ [constants.HTTP2_HEADER_PATH]: path, [constants.HTTP2_HEADER_METHOD]: isPost ? 'POST' : 'GET' });
+        let status = 0;
+        let revision: unknown;
+        let body = '';
+        stream.on('response', (headers) => {
+          status = Number(headers[':status']);
+          revision = headers['x-cutover-revision'];
+        });
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => (body += chunk));
+        stream.on('end', () => {
+          this.record('h2', status, revision, body, 'v');
+          resolve();
+        });
+        stream.on('error', (error: Error) => {
+          this.record('h2', status, revision, body, 'v', error);
+          resolve();
+        });
+        stream.end(isPost ? 'hello' : undefined);
+      });
+    }
+  }
+
+  private async h1Loop(id: number): Promise<void> {
+    let n = 0;
+    while (this.isRunning) {
+      const isPost = n++ % 3 === 0;
+      await new Promise<void>((resolve) => {
+        const req = request(
+          { host: '127.0.0.1', port: this.port, path: `/?h1=${id}-${n}`, method: isPost ? 'POST' : 'GET', headers: { host: this.host }, agent: this.agent },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => {
+              this.record('h1', res.statusCode ?? 0, res.headers['x-cutover-revision'], body, 'v');
+              resolve();
+            });
+            res.on('error', (error) => {
+              this.record('h1', res.statusCode ?? 0, undefined, body, 'v', error);
+              resolve();
+            });
+          },
+        );
+        req.on('error', (error) => {
+          this.record('h1', 0, undefined, '', 'v', error);
+          resolve();
+        });
+        req.end(isPost ? 'hello' : undefined);
+      });
+    }
+  }
+}
