@@ -20,6 +20,7 @@ import { checkStore, StoreCorruptError } from '../store/check-store.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { visible } from '../util/terminal-text.js';
 import { bestEffortSecretMasker } from '../api/secret-masking.js';
+import { startAcmeCertificates, type AcmeCertificates } from './acme-certificates.js';
 
 /**
  * The control plane process: state, the reconcile loop, the admin API. It can die and be
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   });
 
   let metrics: Awaited<ReturnType<typeof startMetricsServer>> = null;
+  let certificates: AcmeCertificates | null = null;
   let isShuttingDown = false;
   const shutdown = async (): Promise<void> => {
     if (isShuttingDown) return;
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     await controller.shutdown();
     servers.close();
     metrics?.server.close();
+    await certificates?.stop();
     store.close();
     if (process.connected) {
       process.send!({ type: 'shutdown' } satisfies ControllerRequest);
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
   metrics = await startMetrics(configPath, controller, store, log);
   if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, configPath, log, crashSwitch);
+  certificates = await startCertificates(configPath, store, layout.root, log);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
 
@@ -115,6 +119,16 @@ async function startMetrics(
   }
   if (metrics.listen === null) return null;
   return startMetricsServer(metrics.listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log, metrics.token);
+}
+
+/** ACME certificates when the config asks for them (`proxy.tls.acme`); a config that cannot be read starts none. */
+async function startCertificates(configPath: string, store: SqliteStore, dataDir: string, log: (line: string) => void): Promise<AcmeCertificates | null> {
+  try {
+    return await startAcmeCertificates({ dataDir, tls: loadConfig(configPath, { shouldReadAppEnv: false }).proxy?.tls, store, log });
+  } catch (error) {
+    log(`certificates: not managed (${(error as Error).message})`);
+    return null;
+  }
 }
 
 /** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
