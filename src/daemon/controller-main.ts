@@ -72,8 +72,28 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   process.on('disconnect', () => void shutdown());
+  // `cutover restart`: step down, instances untouched; the next controller adopts them.
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type !== 'handover' || isShuttingDown) return;
+    isShuttingDown = true;
+    log('restart: this controller steps down; the instances keep running for the next one');
+    void controller
+      .stepDown()
+      .catch((error: unknown) => log(`stepping down: ${(error as Error).message}`))
+      .finally(() => {
+        try {
+          servers.close();
+        } catch {
+          // Not started yet.
+        }
+        metrics?.server.close();
+        store.close();
+        process.exit(0);
+      });
+  });
 
   await controller.start();
+  if (isShuttingDown) return;
   const adminListen = process.env.CUTOVER_ADMIN_LISTEN ? parseListen(process.env.CUTOVER_ADMIN_LISTEN) : undefined;
   const uiListen = process.env.CUTOVER_UI_LISTEN ? parseListen(process.env.CUTOVER_UI_LISTEN) : undefined;
   const servers = await startApiServer({

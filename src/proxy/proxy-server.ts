@@ -11,6 +11,7 @@ import type { ProxyOptions } from './proxy-options.js';
 import { createRoutingTable } from './routing-table.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import type { ProxyMeasurements } from '../model/measurements.js';
+import type { ListeningSocket, ListeningSocketSource } from './listening-sockets.js';
 
 /**
  * The data plane of one worker: one HTTP listener per app, each routing to the endpoints of
@@ -36,7 +37,11 @@ export class ProxyServer {
   private readonly retiring = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
 
-  constructor(options: Partial<ProxyOptions> = {}) {
+  constructor(
+    options: Partial<ProxyOptions> = {},
+    /** Listening sockets handed to this worker, used instead of binding their addresses. */
+    private readonly sockets: ListeningSocketSource | undefined = undefined,
+  ) {
     this.options = resolveProxyOptions(options);
     this.fastLane = new FastLane(this.options);
     this.registry = new UpstreamRegistry(this.options, (target) => this.fastLane.forget(target));
@@ -98,6 +103,19 @@ export class ProxyServer {
       if (listener.previewRevision === revision) return listener.boundAddress();
     }
     return undefined;
+  }
+
+  /** Every listening socket of every app (previews included), for `cutover restart` to hand over. */
+  listeningSockets(): ListeningSocket[] {
+    const found: ListeningSocket[] = [];
+    for (const route of this.apps.values()) {
+      for (const listener of route.listeners.values()) {
+        const bound = listener.boundAddress();
+        const handle = listener.listeningHandle();
+        if (bound !== undefined && handle !== undefined && !listener.isClosing) found.push({ host: bound.address, port: bound.port, handle });
+      }
+    }
+    return found;
   }
 
   /**
@@ -194,7 +212,7 @@ export class ProxyServer {
    */
   private async open(route: AppRoute, specs: readonly ListenerSpec[]): Promise<Map<string, AppListener>> {
     const listeners = specs.map((spec) => new AppListener(route, spec.address, this.options, spec.previewRevision, this.fastLane));
-    const results = await Promise.allSettled(listeners.map((listener) => listener.listen()));
+    const results = await Promise.allSettled(listeners.map((listener) => listener.listen(this.sockets?.take(listener.address))));
     const failed = results.findIndex((result) => result.status === 'rejected');
     if (failed === -1) return new Map(specs.map((spec, i) => [spec.key, listeners[i]!]));
     results.forEach((result, i) => {

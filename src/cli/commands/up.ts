@@ -14,6 +14,7 @@ import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 import { visible } from '../../util/terminal-text.js';
+import { inheritedFds } from '../../daemon/held-sockets.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
 
@@ -84,7 +85,9 @@ export async function up(options: UpOptions): Promise<void> {
     ],
     {
       detached: true,
-      stdio: ['ignore', logFd, logFd],
+      // Sockets from systemd (LISTEN_FDS) go on to the daemon, at the same fd numbers; LISTEN_PID named this process.
+      stdio: ['ignore', logFd, logFd, ...inheritedFds(process.env)],
+      env: withoutListenPid(process.env),
     },
   );
   fs.closeSync(logFd);
@@ -158,7 +161,7 @@ function tail(file: string, lines: number): string {
 }
 
 /** `--admin HOST:PORT` (or a port alone: 127.0.0.1). A wildcard address is allowed, with a warning. */
-function adminAddress(text: string): string {
+export function adminAddress(text: string): string {
   let address;
   try {
     address = parseListen(text);
@@ -175,7 +178,7 @@ function adminAddress(text: string): string {
  * `--ui HOST:PORT` (or a port alone: 127.0.0.1). The dashboard is a browser's way in: it stays
  * on loopback unless `--ui-allow-remote` says otherwise.
  */
-function uiAddress(text: string, isRemoteAllowed: boolean): string {
+export function uiAddress(text: string, isRemoteAllowed: boolean): string {
   let address;
   try {
     address = parseListen(text);
@@ -194,4 +197,9 @@ function uiAddress(text: string, isRemoteAllowed: boolean): string {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function withoutListenPid(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { LISTEN_PID: _pid, ...rest } = env;
+  return inheritedFds(env).length > 0 ? rest : env;
 }
