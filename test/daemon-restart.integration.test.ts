@@ -94,7 +94,7 @@ describe('cutover restart (issue 20)', () => {
       assert.equal(daemonPid(daemon), before);
       const served = load.snapshot().requests;
       await waitFor('load still served', () => load.snapshot().requests > served + 200);
-      await waitFor('the old controller back', async () => (await daemon.client.health().catch(() => null)) !== null);
+      await waitFor('the old controller back', async () => (await daemon.client.health().catch(() => null)) !== null, 60_000);
       assert.deepEqual(await instancePids(daemon), instances);
     } finally {
       busy.close();

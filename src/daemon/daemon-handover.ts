@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
@@ -7,6 +7,8 @@ import { socketKey } from './held-sockets.js';
 
 /** How long the new daemon has to serve before the old one gives up on it and serves on. */
 const SUCCESSOR_START_LIMIT_MS = 60_000;
+/** How long the old controller has to step down for a restart. */
+const CONTROLLER_STEP_DOWN_LIMIT_MS = 10_000;
 /** Environment variable telling a new primary which daemon it replaces (it takes the lock from that pid once it serves). */
 export const HANDOVER_FROM_ENV = 'CUTOVER_HANDOVER_FROM';
 
@@ -54,6 +56,20 @@ export async function handOver(request: RestartRequest, parts: HandoverParts): P
   outcome({ isServing: false, reason: result.reason });
 }
 
+/** Asks the controller to step down (instances untouched) and resolves once it exited; killed if it takes too long. */
+export function stepDown(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), CONTROLLER_STEP_DOWN_LIMIT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.send({ type: 'handover' });
+    else child.kill('SIGKILL');
+  });
+}
+
 type SuccessorResult = { isServing: true; pid: number } | { isServing: false; reason: string };
 
 function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: readonly ListeningSocket[]): Promise<SuccessorResult> {
@@ -66,6 +82,8 @@ function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: 
   if (ui !== undefined) args.push('--ui', ui, '--ui-allow-remote');
   const { LISTEN_FDS: _fds, LISTEN_FDNAMES: _names, LISTEN_PID: _pid, ...env } = process.env;
   const logFd = fs.openSync(parts.daemonLog, 'a', 0o600);
+  // Where the new daemon's lines begin in the shared log: its reason for failing is read from there.
+  const logOffset = fs.fstatSync(logFd).size;
   // Each socket becomes an inherited fd (3, 4…), as systemd would pass it; not readable, not writable: only held.
   const inherited = sockets.map((s) => new net.Socket({ handle: s.handle, readable: false, writable: false } as net.SocketConstructorOpts));
   let child;
@@ -106,15 +124,25 @@ function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: 
     });
     successor.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ isServing: false, reason: `the new daemon exited (${signal ?? `code ${code}`}) while starting:\n${tail(parts.daemonLog, 12)}` });
+      resolve({ isServing: false, reason: `the new daemon exited (${signal ?? `code ${code}`}) while starting: ${whyItFailed(parts.daemonLog, logOffset)}` });
     });
   });
 }
 
-function tail(file: string, lines: number): string {
+/** The new daemon's error lines (what it wrote to the log since `offset`, stack frames left out), else its last lines. */
+function whyItFailed(file: string, offset: number): string {
+  let text = '';
   try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    const fd = fs.openSync(file, 'r');
+    const length = Math.min(fs.fstatSync(fd).size - offset, 64 * 1024);
+    const buffer = Buffer.alloc(Math.max(length, 0));
+    fs.readSync(fd, buffer, 0, buffer.length, offset);
+    fs.closeSync(fd);
+    text = buffer.toString('utf8');
   } catch {
     return '(no daemon log)';
   }
+  const lines = text.split('\n').filter((line) => line.trim() !== '' && !/^\s+at /.test(line));
+  const errors = lines.filter((line) => /error|failed|cannot|invalid/i.test(line));
+  return (errors.length > 0 ? errors : lines).slice(-4).join('\n');
 }

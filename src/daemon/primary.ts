@@ -13,15 +13,14 @@ import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { proxyOptionsFromSpec, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
 import { heldAsListening, HeldSockets, planKeys, planSocketKey, rawHandle } from './held-sockets.js';
-import { handOver, HANDOVER_FROM_ENV } from './daemon-handover.js';
+import { handOver, HANDOVER_FROM_ENV, stepDown } from './daemon-handover.js';
 import { readRestartRequest, takeOverDaemonLock } from './successor.js';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
 
 export const DEFAULT_WORKERS = 2;
 /** How long a restart's new daemon waits for plans on every inherited socket before it says it serves. */
 const SUCCESSOR_PLANS_LIMIT_MS = 5_000;
-/** How long the old controller has to step down for a restart. */
-const CONTROLLER_HANDOVER_LIMIT_MS = 10_000;
+
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 /** Longer than the proxy's own close timeout, so workers finish draining by themselves. */
 const WORKER_DRAIN_LIMIT_MS = DEFAULT_CLOSE_TIMEOUT_MS + 5_000;
@@ -356,7 +355,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         for (const [key, socket] of held.entries()) if (!found.has(key)) sockets.push(heldAsListening(socket));
         return sockets;
       },
-      stopController: () => stopControllerForHandover(),
+      stopController: () => stepDown(controller),
       restartController: () => {
         isHandingOver = false;
         startController();
@@ -371,20 +370,6 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       options.log(`restart failed: ${(error as Error).message}`);
       isHandingOver = false;
       if (controller === null && !isStopping) startController();
-    });
-  }
-
-  function stopControllerForHandover(): Promise<void> {
-    const child = controller;
-    if (child === null || child.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), CONTROLLER_HANDOVER_LIMIT_MS);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      if (child.connected) child.send({ type: 'handover' });
-      else child.kill('SIGKILL');
     });
   }
 
