@@ -6,7 +6,7 @@ import { IpcRouter } from '../router/builtin/ipc-router.js';
 import { PerAppRouter } from '../router/per-app-router.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { logMaxBytesFromEnv } from './log-cap.js';
-import { loadConfig, parseListen, specHash } from '../config/index.js';
+import { configDriftMessage, describeSpecDifferences, loadConfig, parseListen, specHash } from '../config/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from '../router/builtin/worker-messages.js';
 import { ensureDataDir } from './data-dir.js';
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   if (uiListen) log(`dashboard on http://${process.env.CUTOVER_UI_LISTEN} (log in with the token in ${layout.adminToken})`);
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
   metrics = await startMetrics(configPath, controller, store, log);
-  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, configPath, log, crashSwitch);
+  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, store, configPath, log, crashSwitch);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
 
@@ -132,8 +132,18 @@ async function startMetrics(
   return startMetricsServer(metrics.listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log, metrics.token);
 }
 
-/** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
-async function deployConfig(controller: Controller, configPath: string, log: (line: string) => void, crashSwitch: CrashSwitch | null): Promise<void> {
+/**
+ * `cutover up` deploys the config, app by app: one app's trouble must not hold back the others.
+ * What was deployed stays deployed: an app with a stable revision comes back at it (`--set`
+ * overrides included) and, when the file makes another revision, the log says what differs.
+ */
+async function deployConfig(
+  controller: Controller,
+  store: SqliteStore,
+  configPath: string,
+  log: (line: string) => void,
+  crashSwitch: CrashSwitch | null,
+): Promise<void> {
   let apps;
   try {
     apps = loadConfig(configPath).apps;
@@ -145,6 +155,12 @@ async function deployConfig(controller: Controller, configPath: string, log: (li
     try {
       // A cluster app may have been driven from another machine: its state comes from the cluster first.
       await controller.takeClusterStates([spec]);
+      const stable = store.stableRevision(spec.name);
+      const record = stable === null ? null : store.getRevision(spec.name, stable);
+      if (record !== null && record.specHash !== specHash(spec)) {
+        log(`[${spec.name}] ${configDriftMessage(record.number, describeSpecDifferences(record.spec, spec))}`);
+        continue;
+      }
       // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
       const deploy = (): ReturnType<Controller['deploy']> => controller.deploy([spec]);
       const [result] = crashSwitch ? crashSwitch.ignoring(deploy) : deploy();

@@ -15,6 +15,7 @@ import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 import { visible } from '../../util/terminal-text.js';
 import { inheritedFds } from '../../daemon/held-sockets.js';
+import { configDriftLines } from '../config-drift-lines.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
 
@@ -69,6 +70,7 @@ export async function up(options: UpOptions): Promise<void> {
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
+  const logOffset = fs.fstatSync(logFd).size;
   const child = spawn(
     process.execPath,
     [
@@ -122,6 +124,7 @@ export async function up(options: UpOptions): Promise<void> {
   const bad = rollouts.filter((r) => r.phase !== 'promoted');
   for (const r of bad) console.error(visible(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`));
   if (bad.length === 0) await waitUntilServing(context.client);
+  for (const line of configDriftLines(context.layout.daemonLog, logOffset)) console.log(line);
   process.exitCode = bad.length ? EXIT_ROLLOUT_FAILED : EXIT_OK;
 }
 
