@@ -36,6 +36,8 @@ Examples:
   cutover logs web --follow
   cutover certs                                the ACME certificates: state, expiry, last error
   cutover reload                               new proxy workers, the old ones drain (no request fails)
+  cutover restart --ui                         a new daemon (upgraded cutover, new settings) takes over: no request fails
+  cutover systemd > cutover.service            systemd units (socket activation); see docs/operations.md
   cutover render web > web.yaml                the Kubernetes objects of a kubernetes app
   cutover rehearse --junit rehearsal.xml       deploys rehearsed on a daemon of their own, for CI
   cutover down                                 stop every app gracefully, then the daemon
@@ -196,6 +198,18 @@ exit 2 for an unknown app, or without --yes when there is no terminal to ask on.
   withGlobals(cli.command('reload'))
     .description('replace the proxy workers without dropping a connection: new ones start, the old ones drain (also: SIGHUP to the daemon)')
     .action(async (options: GlobalOptions) => (await import('./commands/reload.js')).reload(options));
+  withGlobals(cli.command('restart'))
+    .description('replace the daemon (primary, proxy workers, controller) from the installed cutover, sockets handed over, instances adopted: no request fails')
+    .option('--detach', 'return once the restart has begun')
+    .addOption(new Option('--workers <n>', 'proxy worker processes (default: as now)').argParser(positiveInt('--workers')))
+    .option('--admin <host:port>', 'also serve the admin API on TCP (default: as now)')
+    .option('--ui [host:port]', 'serve the dashboard (default 127.0.0.1:7070; default: as now)')
+    .option('--ui-allow-remote', 'let --ui listen on an address that is not loopback')
+    .action(async (options) => (await import('./commands/restart.js')).restart(options));
+  withGlobals(cli.command('systemd'))
+    .description('print a cutover.service and a cutover.socket for this config and data dir (socket activation, restart on failure)')
+    .option('--user', 'units for a user service manager (systemctl --user)')
+    .action(async (options) => (await import('./commands/systemd.js')).systemd(options));
   withGlobals(cli.command('render'))
     .description('print the Kubernetes objects of a kubernetes app (ReplicaSet, Services, HTTPRoute rules) as YAML, for review and GitOps; needs no daemon')
     .argument('<app>', 'the app')

@@ -14,4 +14,5 @@ export { configSchema, type RawConfig } from './config-schema.js';
 export { type RawApp } from './app-schema.js';
 export { configJsonSchema } from './json-schema.js';
 export { specHash } from './spec-hash.js';
+export { configDriftMessage, describeSpecDifferences } from './spec-diff.js';
 export * from './defaults.js';

@@ -222,6 +222,18 @@ export class Controller {
     }, TICK_MS);
   }
 
+  /**
+   * `cutover restart`: stops the loop, leaving every instance and rollout as they are for the
+   * next controller to adopt and carry on (as after a crash, without the crash).
+   */
+  async stepDown(): Promise<void> {
+    const loopStopped = this.loop.stop();
+    if (this.tick) clearInterval(this.tick);
+    if (this.measureTimer) clearInterval(this.measureTimer);
+    this.analyses.stop();
+    await loopStopped;
+  }
+
   /** Stops every instance gracefully (out of traffic, drained, SIGTERM), then the loop. */
   async shutdown(): Promise<void> {
     const { store } = this.options;

@@ -8,7 +8,7 @@ import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { ContainerRuntime } from '../runtime/container/container-runtime.js';
 import { RuntimeSwitch } from '../runtime/runtime-switch.js';
 import { logMaxBytesFromEnv } from './log-cap.js';
-import { loadConfig, parseListen, specHash } from '../config/index.js';
+import { configDriftMessage, describeSpecDifferences, loadConfig, parseListen, specHash } from '../config/index.js';
 import { upOverridesFromEnv } from './up-overrides.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from '../router/builtin/worker-messages.js';
@@ -80,8 +80,28 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   process.on('disconnect', () => void shutdown());
+  // `cutover restart`: step down, instances untouched; the next controller adopts them.
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type !== 'handover' || isShuttingDown) return;
+    isShuttingDown = true;
+    log('restart: this controller steps down; the instances keep running for the next one');
+    void controller
+      .stepDown()
+      .catch((error: unknown) => log(`stepping down: ${(error as Error).message}`))
+      .finally(() => {
+        try {
+          servers.close();
+        } catch {
+          // Not started yet.
+        }
+        metrics?.server.close();
+        store.close();
+        process.exit(0);
+      });
+  });
 
   await controller.start();
+  if (isShuttingDown) return;
   const adminListen = process.env.CUTOVER_ADMIN_LISTEN ? parseListen(process.env.CUTOVER_ADMIN_LISTEN) : undefined;
   const uiListen = process.env.CUTOVER_UI_LISTEN ? parseListen(process.env.CUTOVER_UI_LISTEN) : undefined;
   const servers = await startApiServer({
@@ -95,7 +115,7 @@ async function main(): Promise<void> {
   if (uiListen) log(`dashboard on http://${process.env.CUTOVER_UI_LISTEN} (log in with the token in ${layout.adminToken})`);
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
   metrics = await startMetrics(configPath, controller, store, log);
-  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, configPath, log, crashSwitch);
+  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, store, configPath, log, crashSwitch);
   certificates = await startCertificates(configPath, store, layout.root, log);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
@@ -131,11 +151,24 @@ async function startCertificates(configPath: string, store: SqliteStore, dataDir
   }
 }
 
-/** `cutover up` deploys the config, app by app: one app's trouble must not hold back the others. */
-async function deployConfig(controller: Controller, configPath: string, log: (line: string) => void, crashSwitch: CrashSwitch | null): Promise<void> {
+/**
+ * `cutover up` deploys the config, app by app: one app's trouble must not hold back the others.
+ * What was deployed stays deployed: an app with a stable revision comes back at it (`--set`
+ * overrides included) and, when the file makes another revision, the log says what differs.
+ */
+async function deployConfig(
+  controller: Controller,
+  store: SqliteStore,
+  configPath: string,
+  log: (line: string) => void,
+  crashSwitch: CrashSwitch | null,
+): Promise<void> {
   let apps;
+  const overrides = upOverridesFromEnv();
+  // `up --set web.…` asks for web as set: it is deployed even when a stable revision exists.
+  const isSetByUp = (app: string): boolean => overrides.some((override) => override.startsWith(`${app}.`));
   try {
-    apps = loadConfig(configPath, { overrides: upOverridesFromEnv() }).apps;
+    apps = loadConfig(configPath, { overrides }).apps;
   } catch (error) {
     log(`cannot deploy ${configPath}: ${(error as Error).message}`);
     return;
@@ -144,6 +177,12 @@ async function deployConfig(controller: Controller, configPath: string, log: (li
     try {
       // A cluster app may have been driven from another machine: its state comes from the cluster first.
       await controller.takeClusterStates([spec]);
+      const stable = store.stableRevision(spec.name);
+      const record = stable === null ? null : store.getRevision(spec.name, stable);
+      if (record !== null && record.specHash !== specHash(spec) && !isSetByUp(spec.name)) {
+        log(`[${spec.name}] ${configDriftMessage(record.number, describeSpecDifferences(record.spec, spec))}`);
+        continue;
+      }
       // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
       const resolved = await controller.resolveImages([spec]);
       const deploy = (): ReturnType<Controller['deploy']> => controller.deploy(resolved);

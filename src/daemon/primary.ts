@@ -13,8 +13,15 @@ import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { frontDoorOptionsFromSpec, proxyOptionsFromSpec, WORKER_FRONT_DOOR_ENV, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
+import { heldAsListening, HeldSockets, planKeys, planSocketKey, rawHandle } from './held-sockets.js';
+import { handOver, HANDOVER_FROM_ENV, stepDown } from './daemon-handover.js';
+import { readRestartRequest, takeOverDaemonLock } from './successor.js';
+import type { ListeningSocket } from '../proxy/listening-sockets.js';
 
 export const DEFAULT_WORKERS = 2;
+/** How long a restart's new daemon waits for plans on every inherited socket before it says it serves. */
+const SUCCESSOR_PLANS_LIMIT_MS = 5_000;
+
 const RESTART_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 /** Longer than the proxy's own close timeout, so workers finish draining by themselves. */
 const WORKER_DRAIN_LIMIT_MS = DEFAULT_CLOSE_TIMEOUT_MS + 5_000;
@@ -45,7 +52,19 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
   ignoreOutputErrors();
   const layout = ensureDataDir(options.dataDir);
-  const releaseLock = acquireDaemonLock(layout.pidFile, options.dataDir);
+  // Started by `cutover restart`: the old daemon holds the lock until this one serves.
+  const handoverFrom = Number(process.env[HANDOVER_FROM_ENV]) || undefined;
+  delete process.env[HANDOVER_FROM_ENV];
+  let releaseLock = handoverFrom === undefined ? acquireDaemonLock(layout.pidFile, options.dataDir) : (): void => {};
+  // Listening sockets from systemd or from the daemon this one replaces; workers listen on them.
+  const held = HeldSockets.fromEnvironment(process.env, options.log);
+  if (held.size > 0) options.log(`listening sockets inherited: ${held.keys().join(', ')}`);
+  let isHandingOver = false;
+  /** Plans sent to the workers and not yet acknowledged. */
+  let pendingPlans = 0;
+  let hasBeenReady = false;
+  /** Set while a restart collects a worker's sockets: they arrive one message each, before its reply. */
+  let collecting: { worker: Worker; sockets: ListeningSocket[] } | undefined;
   // daemon.log is capped and rotated like instance logs (its timer does not hold the process up).
   capDaemonLog(layout.daemonLog, logMaxBytesFromEnv());
   const plans = new Map<string, TrafficPlan>();
@@ -79,8 +98,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       ...(options.proxy ? { [WORKER_PROXY_OPTIONS_ENV]: JSON.stringify(proxyOptionsFromSpec(options.proxy)) } : {}),
       ...(options.proxy ? { [WORKER_FRONT_DOOR_ENV]: JSON.stringify(frontDoorOptionsFromSpec(options.proxy, options.dataDir)) } : {}),
     });
-    worker.on('message', (message: WorkerReply) => {
+    worker.on('message', (message: WorkerReply, handle?: object) => {
+      if (message.type === 'listeningSocket') {
+        if (handle && collecting?.worker === worker) collecting.sockets.push({ host: message.host, port: message.port, handle });
+        return;
+      }
       if (message.type === 'started') {
+        // Held sockets first (one handle per message), so the worker listens on them, not on new ones.
+        for (const [key, socket] of held.entries()) worker.send({ type: 'socket', key } satisfies WorkerCommand, rawHandle(socket));
         // The worker listens only once it holds every current plan.
         startedWorkers.add(worker);
         void fanout
@@ -154,15 +179,20 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         const version = (versions.get(message.plan.app) ?? 0) + 1;
         versions.set(message.plan.app, version);
         const plan = { ...message.plan, version };
+        const previous = plans.get(plan.app);
         plans.set(plan.app, plan);
-        const { replies, missing } = await fanout.send(startedWorkers, { type: 'plans', plans: [plan] });
+        releaseUnheld(previous);
+        pendingPlans++;
+        const { replies, missing } = await fanout.send(startedWorkers, { type: 'plans', plans: [plan] }).finally(() => pendingPlans--);
         const failed = replies.find((r) => r.error);
         const error = failed?.error ?? (missing > 0 ? `${missing} proxy worker(s) did not acknowledge plan ${version} of ${plan.app}` : undefined);
         reply(error ? { error } : {}, message.requestId);
         return;
       }
       case 'removeApp': {
+        const previous = plans.get(message.app);
         plans.delete(message.app);
+        releaseUnheld(previous);
         await fanout.send(startedWorkers, { type: 'removeApp', app: message.app });
         reply({}, message.requestId);
         return;
@@ -189,7 +219,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
       case 'ready':
         controllerRestarts = 0;
-        options.onReady?.();
+        if (hasBeenReady) return;
+        hasBeenReady = true;
+        if (handoverFrom !== undefined) void becomeSuccessor();
+        else options.onReady?.();
         return;
       case 'shutdown':
         void stop(0);
@@ -201,7 +234,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     // Only the first controller deploys the config: a restarted one must not undo a rollback
     // or a --set deploy by shipping the file again.
     // The test-only crash switch (CUTOVER_CRASH_AFTER) goes to the first controller only, so the
-    // one that replaces it runs to the end.
+    // one that replaces it runs to the end. After a restart, the first controller adopts, never deploys.
     const { [CRASH_AFTER_ENV]: crashAfter, ...inherited } = process.env;
     const child = fork(fileURLToPath(new URL('./controller-main.js', import.meta.url)), [], {
       env: {
@@ -210,7 +243,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         CUTOVER_ROLE: 'controller',
         CUTOVER_CONFIG: options.configPath,
         CUTOVER_DATA_DIR: options.dataDir,
-        CUTOVER_INITIAL_DEPLOY: isFirstController ? '1' : '0',
+        CUTOVER_INITIAL_DEPLOY: isFirstController && handoverFrom === undefined ? '1' : '0',
         ...(options.admin ? { CUTOVER_ADMIN_LISTEN: options.admin } : {}),
         ...(options.ui ? { CUTOVER_UI_LISTEN: options.ui } : {}),
       },
@@ -221,7 +254,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     child.on('message', (message: ControllerRequest) => void handleController(child, message));
     child.on('exit', (code, signal) => {
       if (controller === child) controller = null;
-      if (isStopping) return;
+      if (isStopping || isHandingOver) return;
+      if (handoverFrom !== undefined && !hasBeenReady) {
+        // A new daemon whose controller cannot start gives up: the old daemon serves on.
+        options.log(`controller exited (${signal ?? `code ${code}`}) before it served; this new daemon stops, the old one serves on`);
+        void stop(1);
+        return;
+      }
       if (code === 0 || code === EXIT_STORE_CORRUPT) {
         // A corrupt state database does not heal by restarting: stop, with the controller's code.
         if (code === EXIT_STORE_CORRUPT) options.log('the controller found the state database corrupt; stopping');
@@ -238,13 +277,20 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     if (isStopping) return;
     isStopping = true;
     for (const timer of restartTimers) clearTimeout(timer);
-    const workers = [...startedWorkers];
+    await drainWorkers(false);
+    releaseLock();
+    resolveExit(code);
+  }
+
+  /** Every proxy worker finishes what it serves (gently: other processes accept on), then exits. */
+  async function drainWorkers(isGentle: boolean): Promise<void> {
+    const workers = isGentle ? Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined) : [...startedWorkers];
     await Promise.all(
       workers.map(
         (w) =>
           new Promise<void>((resolve) => {
             w.once('exit', () => resolve());
-            if (w.isConnected()) w.send({ type: 'drain' } satisfies WorkerCommand);
+            if (w.isConnected()) w.send({ type: 'drain', isGentle } satisfies WorkerCommand);
             setTimeout(() => {
               w.process.kill('SIGKILL');
               resolve();
@@ -252,8 +298,6 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           }),
       ),
     );
-    releaseLock();
-    resolveExit(code);
   }
 
   /** SIGINT/SIGTERM: the controller stops the apps gracefully, then tells us to go. */
@@ -265,6 +309,73 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   const onHangup = (): void => void reload();
   process.on('SIGHUP', onHangup);
+  const onRestart = (): void => void restart();
+  process.on('SIGUSR2', onRestart);
+
+  /** Held sockets no plan listens on any more are let go: their addresses may be bound anew. */
+  function releaseUnheld(previous: TrafficPlan | undefined): void {
+    if (previous === undefined || held.size === 0) return;
+    const inUse = new Set([...plans.values()].flatMap(planKeys));
+    held.release(planKeys(previous).filter((key) => !inUse.has(key)));
+  }
+
+  /** A successor serves once its workers hold a plan on every socket it inherited (or after a few seconds: an app may be gone). */
+  async function becomeSuccessor(): Promise<void> {
+    const deadline = performance.now() + SUCCESSOR_PLANS_LIMIT_MS;
+    const covered = (): boolean => {
+      const listening = new Set([...plans.values()].flatMap(planKeys));
+      return held.keys().every((key) => listening.has(key)) && pendingPlans === 0;
+    };
+    while (!covered() && performance.now() < deadline && !isStopping) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (isStopping) return;
+    releaseLock = takeOverDaemonLock(layout.pidFile, handoverFrom!);
+    options.log(`serving: the daemon (pid ${handoverFrom}) this one replaces drains its proxy workers`);
+    if (process.connected) {
+      process.send!({ type: 'serving' });
+      process.disconnect();
+    }
+    options.onReady?.();
+  }
+
+  /** `cutover restart` (SIGUSR2 after it wrote its request): see `handOver`. */
+  async function restart(): Promise<void> {
+    const request = readRestartRequest(layout.root);
+    if (request === undefined || isStopping || isHandingOver || isReloading) return;
+    isHandingOver = true;
+    await handOver(request, {
+      configPath: options.configPath,
+      dataDir: layout.root,
+      daemonLog: layout.daemonLog,
+      current: { workers: options.workers, admin: options.admin, ui: options.ui },
+      collectSockets: async () => {
+        const worker = [...startedWorkers][0];
+        if (worker === undefined) return [];
+        collecting = { worker, sockets: [] };
+        await fanout.send([worker], { type: 'listeningSockets' });
+        const { sockets } = collecting;
+        collecting = undefined;
+        // Sockets it inherited but no plan uses yet go along too.
+        const found = new Set(sockets.map((s) => planSocketKey({ host: s.host, port: s.port })));
+        for (const [key, socket] of held.entries()) if (!found.has(key)) sockets.push(heldAsListening(socket));
+        return sockets;
+      },
+      stopController: () => stepDown(controller),
+      restartController: () => {
+        isHandingOver = false;
+        startController();
+      },
+      retire: async () => {
+        isStopping = true;
+        await drainWorkers(true);
+        resolveExit(0);
+      },
+      log: options.log,
+    }).catch((error: unknown) => {
+      options.log(`restart failed: ${(error as Error).message}`);
+      isHandingOver = false;
+      if (controller === null && !isStopping) startController();
+    });
+  }
 
   for (let n = 0; n < options.workers; n++) forkWorker();
   startController();
@@ -273,6 +384,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onHangup);
+      process.off('SIGUSR2', onRestart);
       resolve(code);
     };
   });

@@ -2,6 +2,7 @@ import { ignoreOutputErrors } from './output-errors.js';
 import { ProxyServer } from '../proxy/index.js';
 import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
 import { workerFrontDoorOptions, workerProxyOptions } from './worker-proxy-options.js';
+import { HandedSockets } from './handed-sockets.js';
 
 /**
  * A proxy worker: the data plane. It serves only what the primary hands it; it listens only
@@ -10,12 +11,17 @@ import { workerFrontDoorOptions, workerProxyOptions } from './worker-proxy-optio
 export function runWorker(): void {
   // Logs go to a file; a full disk must not take the process down with an unhandled 'error'.
   ignoreOutputErrors();
-  const proxy = new ProxyServer(workerProxyOptions(), workerFrontDoorOptions());
-  const send = (message: WorkerReply): void => {
-    if (process.connected) process.send!(message);
+  const handed = new HandedSockets();
+  const proxy = new ProxyServer(workerProxyOptions(), workerFrontDoorOptions(), undefined, handed);
+  const send = (message: WorkerReply, handle?: object): void => {
+    if (process.connected) process.send!(message, handle as Parameters<NonNullable<typeof process.send>>[1]);
   };
 
-  process.on('message', (message: WorkerCommand) => {
+  process.on('message', (message: WorkerCommand, socketHandle?: object) => {
+    if (message.type === 'socket') {
+      if (socketHandle) handed.add(message.key, socketHandle);
+      return;
+    }
     void handle(message).then(
       (answer) => 'requestId' in message && send({ type: 'reply', requestId: message.requestId, ...(answer ?? {}) }),
       (error: unknown) =>
@@ -41,6 +47,12 @@ export function runWorker(): void {
         return { inflight: proxy.inflight() };
       case 'measurements':
         return { measurements: { source: `worker-${process.pid}`, ...proxy.measurements() } };
+      case 'listeningSockets':
+        // The IPC channel copies each socket to the primary; this worker keeps listening on its own.
+        for (const socket of proxy.listeningSockets()) {
+          send({ type: 'listeningSocket', requestId: message.requestId, host: socket.host, port: socket.port }, socket.handle);
+        }
+        return undefined;
       case 'drain':
         await proxy.close({ isGentle: message.isGentle === true });
         process.exit(0);

@@ -86,8 +86,11 @@ export class AppListener implements RequestScope {
     return !this.trustedProxies.isEmpty && this.trustedProxies.isTrusted(socket.remoteAddress);
   }
 
-  /** Resolves once listening; rejects with the listen error (EADDRINUSE, EACCES…). */
-  listen(): Promise<void> {
+  /**
+   * Resolves once listening; rejects with the listen error (EADDRINUSE, EACCES…). `socket`: a
+   * listening socket handle handed over (systemd, `cutover restart`) to accept on instead of binding.
+   */
+  listen(socket?: object): Promise<void> {
     const { server } = this;
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
@@ -102,7 +105,7 @@ export class AppListener implements RequestScope {
       };
       server.once('error', onError);
       server.once('listening', onListening);
-      server.listen({ host: this.address.host, port: this.address.port });
+      server.listen(socket ?? { host: this.address.host, port: this.address.port });
     });
   }
 
@@ -110,6 +113,11 @@ export class AppListener implements RequestScope {
   boundAddress(): AddressInfo | undefined {
     const address = this.server.address();
     return address !== null && typeof address === 'object' ? address : undefined;
+  }
+
+  /** The libuv handle of the listening socket, while listening (a successor daemon takes it over). */
+  listeningHandle(): object | undefined {
+    return (this.server as unknown as { _handle?: object | null })._handle ?? undefined;
   }
 
   /** Called when a response finished while closing: its connection may now be idle. */

@@ -12,6 +12,7 @@ import { createRoutingTable } from './routing-table.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import type { ProxyMeasurements } from '../model/measurements.js';
 import { FrontDoor, type FrontDoorOptions } from './front-door/front-door.js';
+import type { ListeningSocket, ListeningSocketSource } from './listening-sockets.js';
 
 /**
  * The data plane of one worker: one HTTP listener per app, each routing to the endpoints of
@@ -42,8 +43,14 @@ export class ProxyServer {
   /**
    * @param frontDoor the shared listeners, with their certificates; they open on `listenFrontDoor()`.
    * @param log where certificate reloads and their failures are told.
+   * @param sockets listening sockets handed to this worker, used instead of binding their addresses.
    */
-  constructor(options: Partial<ProxyOptions> = {}, frontDoor?: FrontDoorOptions, log: (line: string) => void = logToStderr) {
+  constructor(
+    options: Partial<ProxyOptions> = {},
+    frontDoor?: FrontDoorOptions,
+    log: (line: string) => void = logToStderr,
+    private readonly sockets: ListeningSocketSource | undefined = undefined,
+  ) {
     this.options = resolveProxyOptions(options);
     const hasSharedListener = frontDoor !== undefined && (frontDoor.http !== null || frontDoor.https !== null);
     this.frontDoor = hasSharedListener ? new FrontDoor(this.options, frontDoor, log) : undefined;
@@ -121,6 +128,19 @@ export class ProxyServer {
       if (listener.previewRevision === revision) return listener.boundAddress();
     }
     return undefined;
+  }
+
+  /** Every listening socket of every app (previews included), for `cutover restart` to hand over. */
+  listeningSockets(): ListeningSocket[] {
+    const found: ListeningSocket[] = [];
+    for (const route of this.apps.values()) {
+      for (const listener of route.listeners.values()) {
+        const bound = listener.boundAddress();
+        const handle = listener.listeningHandle();
+        if (bound !== undefined && handle !== undefined && !listener.isClosing) found.push({ host: bound.address, port: bound.port, handle });
+      }
+    }
+    return found;
   }
 
   /**
@@ -234,7 +254,7 @@ export class ProxyServer {
    */
   private async open(route: AppRoute, specs: readonly ListenerSpec[]): Promise<Map<string, AppListener>> {
     const listeners = specs.map((spec) => new AppListener(route, spec.address, this.options, spec.previewRevision, this.fastLane));
-    const results = await Promise.allSettled(listeners.map((listener) => listener.listen()));
+    const results = await Promise.allSettled(listeners.map((listener) => listener.listen(this.sockets?.take(listener.address))));
     const failed = results.findIndex((result) => result.status === 'rejected');
     if (failed === -1) return new Map(specs.map((spec, i) => [spec.key, listeners[i]!]));
     results.forEach((result, i) => {

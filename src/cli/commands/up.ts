@@ -17,6 +17,8 @@ import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
 import { followRollouts } from '../follow-rollouts.js';
 import { visible } from '../../util/terminal-text.js';
+import { inheritedFds } from '../../daemon/held-sockets.js';
+import { configDriftLines } from '../config-drift-lines.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
 
@@ -83,6 +85,7 @@ export async function up(options: UpOptions): Promise<void> {
   const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
+  const logOffset = fs.fstatSync(logFd).size;
   const child = spawn(
     process.execPath,
     [
@@ -99,7 +102,9 @@ export async function up(options: UpOptions): Promise<void> {
     ],
     {
       detached: true,
-      stdio: ['ignore', logFd, logFd],
+      // Sockets from systemd (LISTEN_FDS) go on to the daemon, at the same fd numbers; LISTEN_PID named this process.
+      stdio: ['ignore', logFd, logFd, ...inheritedFds(process.env)],
+      env: withoutListenPid(process.env),
     },
   );
   fs.closeSync(logFd);
@@ -134,6 +139,7 @@ export async function up(options: UpOptions): Promise<void> {
   const bad = rollouts.filter((r) => r.phase !== 'promoted');
   for (const r of bad) console.error(visible(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`));
   if (bad.length === 0) await waitUntilServing(context.client);
+  for (const line of configDriftLines(context.layout.daemonLog, logOffset)) console.log(line);
   process.exitCode = bad.length ? EXIT_ROLLOUT_FAILED : EXIT_OK;
 }
 
@@ -173,7 +179,7 @@ function tail(file: string, lines: number): string {
 }
 
 /** `--admin HOST:PORT` (or a port alone: 127.0.0.1). A wildcard address is allowed, with a warning. */
-function adminAddress(text: string): string {
+export function adminAddress(text: string): string {
   let address;
   try {
     address = parseListen(text);
@@ -190,7 +196,7 @@ function adminAddress(text: string): string {
  * `--ui HOST:PORT` (or a port alone: 127.0.0.1). The dashboard is a browser's way in: it stays
  * on loopback unless `--ui-allow-remote` says otherwise.
  */
-function uiAddress(text: string, isRemoteAllowed: boolean): string {
+export function uiAddress(text: string, isRemoteAllowed: boolean): string {
   let address;
   try {
     address = parseListen(text);
@@ -215,4 +221,10 @@ function isLoopback(host: string): boolean {
 function listensHere(app: AppSpec): boolean {
   const router = app.router ?? { kind: 'builtin' };
   return router.kind === 'builtin' || (router.kind === 'haproxy' && router.mode === 'managed');
+}
+
+/** systemd's LISTEN_PID names the process it started; a detached daemon is another one. */
+function withoutListenPid(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { LISTEN_PID: _pid, ...rest } = env;
+  return inheritedFds(env).length > 0 ? rest : env;
 }

@@ -21,8 +21,14 @@ export type WorkerCommand =
   | { type: 'removeApp'; requestId: number; app: string }
   | { type: 'inflight'; requestId: number }
   | { type: 'measurements'; requestId: number }
-  | { type: 'drain'; isGentle?: boolean };
+  | { type: 'drain'; isGentle?: boolean }
+  /** A listening socket the primary holds (its handle rides along on the IPC channel): listen on it instead of binding `key`. */
+  | { type: 'socket'; key: string }
+  /** `cutover restart`: send every listening socket back (one `listeningSocket` message each, with its handle), then reply. */
+  | { type: 'listeningSockets'; requestId: number };
 
 /** Proxy worker → primary. */
 export type WorkerReply =
-  { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements; error?: string } | { type: 'started' };
+  | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements; error?: string }
+  | { type: 'started' }
+  | { type: 'listeningSocket'; requestId: number; host: string; port: number };

@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import type { ListeningSocket } from '../proxy/listening-sockets.js';
+import { restartOutcomeFile, writePrivateJson, type RestartOutcome, type RestartRequest } from './restart-files.js';
+import { socketKey } from './held-sockets.js';
+
+/** How long the new daemon has to serve before the old one gives up on it and serves on. */
+const SUCCESSOR_START_LIMIT_MS = 60_000;
+/** How long the old controller has to step down for a restart. */
+const CONTROLLER_STEP_DOWN_LIMIT_MS = 10_000;
+/** Environment variable telling a new primary which daemon it replaces (it takes the lock from that pid once it serves). */
+export const HANDOVER_FROM_ENV = 'CUTOVER_HANDOVER_FROM';
+
+/** What the running (old) primary lends a handover. */
+export interface HandoverParts {
+  configPath: string;
+  dataDir: string;
+  daemonLog: string;
+  /** The daemon-level settings it runs with: a restart keeps those its request does not change. */
+  current: { workers: number; admin?: string; ui?: string };
+  /** Copies of every listening socket (from a proxy worker, which keeps serving on its own). */
+  collectSockets(): Promise<ListeningSocket[]>;
+  /** Stops the controller, leaving every instance running for the next one to adopt. */
+  stopController(): Promise<void>;
+  /** The new daemon failed: a controller again, on the instances it left. */
+  restartController(): void;
+  /** The new daemon serves: the old proxy workers finish what they serve, then this daemon exits. */
+  retire(): Promise<void>;
+  log(line: string): void;
+}
+
+/**
+ * `cutover restart`, in the old primary: the listening sockets go to a new daemon started from
+ * the cutover the request names (inherited fds, systemd's LISTEN_FDS protocol, so the same code
+ * serves socket activation); the controller steps down first so that only one drives the apps;
+ * the new controller adopts the instances. Until the new daemon says it serves, the old workers
+ * accept on the same sockets; if it never does, the old daemon takes its controller back. The
+ * outcome goes to a file the CLI waits for.
+ */
+export async function handOver(request: RestartRequest, parts: HandoverParts): Promise<void> {
+  const outcome = (body: Omit<RestartOutcome, 'id'>): void => writePrivateJson(restartOutcomeFile(parts.dataDir), { id: request.id, ...body });
+  const sockets = await parts.collectSockets();
+  parts.log(`restart: handing ${sockets.length} listening socket(s) to a new daemon (${request.bin})`);
+  await parts.stopController();
+  const started = startSuccessor(request, parts, sockets);
+  const result = await started;
+  if (result.isServing) {
+    parts.log(`restart: the new daemon (pid ${result.pid}) serves; the old proxy workers drain`);
+    outcome({ isServing: true, pid: result.pid });
+    await parts.retire();
+    return;
+  }
+  parts.log(`restart: the new daemon did not start (${result.reason}); this daemon serves on`);
+  parts.restartController();
+  outcome({ isServing: false, reason: result.reason });
+}
+
+/** Asks the controller to step down (instances untouched) and resolves once it exited; killed if it takes too long. */
+export function stepDown(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), CONTROLLER_STEP_DOWN_LIMIT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.send({ type: 'handover' });
+    else child.kill('SIGKILL');
+  });
+}
+
+type SuccessorResult = { isServing: true; pid: number } | { isServing: false; reason: string };
+
+function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: readonly ListeningSocket[]): Promise<SuccessorResult> {
+  const workers = request.workers ?? parts.current.workers;
+  const admin = request.admin ?? parts.current.admin;
+  const ui = request.ui ?? parts.current.ui;
+  const args = [request.bin, 'up', '-c', parts.configPath, '--data-dir', parts.dataDir, '--workers', String(workers)];
+  if (admin !== undefined) args.push('--admin', admin);
+  // The address was checked when it was first given (by `up` or `restart`).
+  if (ui !== undefined) args.push('--ui', ui, '--ui-allow-remote');
+  const { LISTEN_FDS: _fds, LISTEN_FDNAMES: _names, LISTEN_PID: _pid, ...env } = process.env;
+  const logFd = fs.openSync(parts.daemonLog, 'a', 0o600);
+  // Where the new daemon's lines begin in the shared log: its reason for failing is read from there.
+  const logOffset = fs.fstatSync(logFd).size;
+  // Each socket becomes an inherited fd (3, 4…), as systemd would pass it; not readable, not writable: only held.
+  const inherited = sockets.map((s) => new net.Socket({ handle: s.handle, readable: false, writable: false } as net.SocketConstructorOpts));
+  let child;
+  try {
+    child = spawn(process.execPath, args, {
+      detached: true,
+      stdio: ['ignore', logFd, logFd, ...inherited, 'ipc'],
+      env: {
+        ...env,
+        [HANDOVER_FROM_ENV]: String(process.pid),
+        LISTEN_FDS: String(sockets.length),
+        LISTEN_FDNAMES: sockets.map((s) => socketKey(s.host, s.port).replaceAll(':', '_')).join(':'),
+      },
+    });
+  } catch (error) {
+    return Promise.resolve({ isServing: false, reason: `cannot start ${request.bin}: ${(error as Error).message}` });
+  } finally {
+    fs.closeSync(logFd);
+    // The child has its own copies now (and the worker that lent them keeps its own).
+    for (const socket of inherited) socket.destroy();
+  }
+  const successor = child;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      successor.kill('SIGKILL');
+      resolve({ isServing: false, reason: `the new daemon did not serve within ${SUCCESSOR_START_LIMIT_MS / 1000}s` });
+    }, SUCCESSOR_START_LIMIT_MS);
+    successor.on('message', (message: { type?: string }) => {
+      if (message?.type !== 'serving') return;
+      clearTimeout(timer);
+      successor.unref();
+      successor.disconnect();
+      resolve({ isServing: true, pid: successor.pid! });
+    });
+    successor.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ isServing: false, reason: error.message });
+    });
+    successor.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ isServing: false, reason: `the new daemon exited (${signal ?? `code ${code}`}) while starting: ${whyItFailed(parts.daemonLog, logOffset)}` });
+    });
+  });
+}
+
+/** The new daemon's error lines (what it wrote to the log since `offset`, stack frames left out), else its last lines. */
+function whyItFailed(file: string, offset: number): string {
+  let text = '';
+  try {
+    const fd = fs.openSync(file, 'r');
+    const length = Math.min(fs.fstatSync(fd).size - offset, 64 * 1024);
+    const buffer = Buffer.alloc(Math.max(length, 0));
+    fs.readSync(fd, buffer, 0, buffer.length, offset);
+    fs.closeSync(fd);
+    text = buffer.toString('utf8');
+  } catch {
+    return '(no daemon log)';
+  }
+  const lines = text.split('\n').filter((line) => line.trim() !== '' && !/^\s+at /.test(line));
+  const errors = lines.filter((line) => /error|failed|cannot|invalid/i.test(line));
+  return (errors.length > 0 ? errors : lines).slice(-4).join('\n');
+}
