@@ -65,6 +65,8 @@ export const ERROR_CATALOG = {
   DURATION_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
   LISTEN_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
   SIZE_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
+  BAD_RELEASE_SOURCE: { http: 400, exit: EXIT_BAD_INPUT },
+  RELEASE_SNAPSHOT_FAILED: { http: 500, exit: EXIT_ROLLOUT_FAILED },
 
   // The daemon itself.
   DAEMON_UNREACHABLE: { http: 500, exit: EXIT_DAEMON_UNREACHABLE },
