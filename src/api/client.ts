@@ -2,6 +2,7 @@ import http from 'node:http';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import { receivedErrorCode } from '../error-catalog.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
+import type { ReleasesReport } from '../protocol/releases.js';
 import type { ScaleResult } from '../protocol/scale-result.js';
 import type { RemoveResult } from '../protocol/remove-result.js';
 import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.js';
@@ -32,7 +33,12 @@ export interface RolloutReport extends RolloutRecord {
 export interface HistoryReport {
   app: string;
   stableRevision: number | null;
-  revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash'> & { env: Record<string, string>; command: string[] })[];
+  revisions: (Pick<RevisionRecord, 'number' | 'createdAt' | 'specHash'> & {
+    env: Record<string, string>;
+    command: string[];
+    /** The files it runs (`commit` when taken from git); null without `release:` (absent from older daemons). */
+    release?: { hash: string; source: string; commit?: string } | null;
+  })[];
   rollouts: RolloutRecord[];
   /** How many instances the app runs: the app's count, not a revision's (null in a state from before counts were kept). */
   replicas?: number | null;
@@ -85,12 +91,18 @@ export class CutoverClient {
   }
 
   /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points. */
-  deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[] } = {}): Promise<{ results: DeployResult[] }> {
+  deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[]; from?: string } = {}): Promise<{ results: DeployResult[] }> {
     return this.call('POST', '/deploy', {
       apps,
+      ...(options.from ? { from: options.from } : {}),
       ...(options.strategy ? { strategy: options.strategy } : {}),
       ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}),
     });
+  }
+
+  /** `cutover releases`: an app's releases, newest first, with their use and the disk they take. */
+  releases(app: string): Promise<ReleasesReport> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/releases`);
   }
 
   /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */

@@ -58,7 +58,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
     deploy: async ({ body }) => {
-      const { apps, strategy, skipHooks } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown };
+      const { apps, strategy, skipHooks, from } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown; from?: unknown };
+      if (from !== undefined && (typeof from !== 'string' || !(from.startsWith('/') || from.startsWith('git:'))))
+        throw new CutoverError('BAD_REQUEST', `"from" must be an absolute path or git:REF, got ${JSON.stringify(from)}`);
       if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
         throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
       }
@@ -68,7 +70,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const specs = assertAppSpecs(apps);
       // Cluster apps first take their state from the cluster: another machine may have driven them.
       await controller.takeClusterStates(specs);
-      return { results: controller.deploy(specs, { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined }) };
+      const options = { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined, from: from as string | undefined };
+      return { results: await controller.ship(specs, options) };
     },
     promote: async ({ params, body }) => {
       const isFull = body.full === true;
@@ -118,7 +121,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         stableRevision: store.stableRevision(app),
         revisions: store
           .listRevisions(app)
-          .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, env: maskedEnv(r.spec.run), command: r.spec.run.command })),
+          .map((r) => ({
+            number: r.number,
+            createdAt: r.createdAt,
+            specHash: r.specHash,
+            env: maskedEnv(r.spec.run),
+            command: r.spec.run.command,
+            release: r.release ? { hash: r.release.hash, source: r.release.source, ...(r.release.commit ? { commit: r.release.commit } : {}) } : null,
+          })),
         rollouts: store.listRollouts(app, 50),
         replicas: store.replicasOf(app),
         scales: store.listEvents({ app, kinds: ['app-scaled'], limit: 50 }),
@@ -162,6 +172,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         .listRevisions(knownApp(params[0]!))
         .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: maskedSpec(r.spec) })),
     }),
+    releases: ({ params }) => controller.releases.list(knownOrRemovedApp(params[0]!)),
     rollouts: ({ params, query }) => ({ rollouts: store.listRollouts(knownApp(params[0]!), queryInteger(query, 'limit', { fallback: 50, min: 1, max: 500 })) }),
     instances: ({ params, query }) => ({ instances: store.listInstances(knownApp(params[0]!), { includeStopped: query.get('stopped') === '1' }) }),
     analysis: ({ params }) => {

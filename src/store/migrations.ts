@@ -177,4 +177,9 @@ export const MIGRATIONS: readonly string[] = [
   -- a new revision; a deploy sets it from the config). NULL: not set yet, the revision's spec says.
   ALTER TABLE apps ADD COLUMN replicas INTEGER;
   `,
+  `
+  -- The release a revision runs (JSON, see ReleaseRecord): its files' content hash, source and
+  -- directory, and whether it is built. NULL: an app without release: (it runs its working tree).
+  ALTER TABLE revisions ADD COLUMN release TEXT;
+  `,
 ];

@@ -12,11 +12,13 @@ import type {
   HookRunState,
   InstanceRecord,
   RevisionRecord,
+  ReleaseRecord,
   RolloutRecord,
   TrafficShare,
 } from '../model/records.js';
 import {
   addRevision,
+  setRelease,
   getRevision,
   latestRevision,
   listApps,
@@ -124,8 +126,12 @@ export class SqliteStore implements Store {
     return listRevisions(this.db, app);
   }
 
-  addRevision(app: string, spec: AppSpec, specHash: string): RevisionRecord {
-    return addRevision(this.db, this.now, app, spec, specHash);
+  addRevision(app: string, spec: AppSpec, specHash: string, release: ReleaseRecord | null = null): RevisionRecord {
+    return addRevision(this.db, this.now, app, spec, specHash, release);
+  }
+
+  setRelease(app: string, revision: number, release: ReleaseRecord): void {
+    setRelease(this.db, app, revision, release);
   }
 
   createRollout(rollout: NewRollout): RolloutRecord {
