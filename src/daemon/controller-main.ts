@@ -127,7 +127,8 @@ async function deployConfig(controller: Controller, configPath: string, log: (li
       await controller.takeClusterStates([spec]);
       // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
       const deploy = (): ReturnType<Controller['deploy']> => controller.deploy([spec]);
-      const [result] = crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
+      // An app with release: first takes its files (asynchronous): a snapshot, hashed, before any revision.
+      const [result] = spec.release ? await controller.ship([spec]) : crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
       if (result?.isUnchanged) log(`[${spec.name}] revision ${result.revision} is current`);
     } catch (error) {
       log(`[${spec.name}] not deployed: ${(error as Error).message}`);

@@ -61,13 +61,16 @@ export async function openReleaseSource(request: ReleaseSourceRequest, configFro
       await tar.x({ file: request.path, cwd: scratch, preserveOwner: false, strict: true });
       return { root: scratch, description: request.path, commit: null, close };
     }
-    const { commit, treePath } = await resolveCommit(request.ref, configFrom);
-    const git = spawn('git', ['archive', '--format=tar', `${commit}:${treePath}`], { cwd: configFrom, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { commit, treePath, top } = await resolveCommit(request.ref, configFrom);
+    // From the repository's top: git refuses to archive from a directory it does not track.
+    const git = spawn('git', ['archive', '--format=tar', `${commit}:${treePath}`], { cwd: top, stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr: Buffer[] = [];
     git.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const exited = new Promise<number | null>((resolve) => git.on('close', resolve));
-    await pipeline(git.stdout, tar.x({ cwd: scratch, preserveOwner: false }));
-    if ((await exited) !== 0) throw new CutoverError('BAD_RELEASE_SOURCE', `git archive ${commit} failed: ${Buffer.concat(stderr).toString().trim()}`);
+    const unpacked = pipeline(git.stdout, tar.x({ cwd: scratch, preserveOwner: false })).catch((error: Error) => error);
+    const [code, unpackError] = await Promise.all([exited, unpacked]);
+    if (code !== 0) throw new CutoverError('BAD_RELEASE_SOURCE', `git archive ${commit}:${treePath} failed: ${Buffer.concat(stderr).toString().trim()}`);
+    if (unpackError) throw unpackError;
     return { root: scratch, description: `git:${request.ref}`, commit, close };
   } catch (error) {
     await close();
@@ -76,14 +79,14 @@ export async function openReleaseSource(request: ReleaseSourceRequest, configFro
 }
 
 /** The full commit a ref names, and the path of `from` inside its repository. */
-async function resolveCommit(ref: string, from: string): Promise<{ commit: string; treePath: string }> {
+async function resolveCommit(ref: string, from: string): Promise<{ commit: string; treePath: string; top: string }> {
   const top = await git(['rev-parse', '--show-toplevel'], from);
-  const commit = await git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], from);
+  const commit = await git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], top);
   const treePath = path
     .relative(await fs.promises.realpath(top), await fs.promises.realpath(from))
     .split(path.sep)
     .join('/');
-  return { commit, treePath: treePath === '' ? '' : `${treePath}/` };
+  return { commit, treePath: treePath === '' ? '' : `${treePath}/`, top };
 }
 
 function git(args: string[], cwd: string): Promise<string> {

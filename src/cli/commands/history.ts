@@ -17,10 +17,11 @@ export async function history(app: string, options: GlobalOptions & { json?: boo
   if (report.replicas != null) console.log(`${report.replicas} instance${report.replicas === 1 ? '' : 's'} (the app's count, not a revision's)`);
   console.log('');
   const revisions = [
-    ['REVISION', 'CREATED', 'ENV'],
+    ['REVISION', 'CREATED', 'RELEASE', 'ENV'],
     ...report.revisions.map((r) => [
       String(r.number),
       new Date(r.createdAt).toISOString(),
+      r.release ? `${r.release.hash.slice(0, 12)} ${r.release.commit ? `${r.release.source} (${r.release.commit.slice(0, 12)})` : r.release.source}` : '-',
       Object.entries(r.env)
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
