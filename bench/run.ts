@@ -3,6 +3,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: (args: string[]) => Promis
   deploys: () => import('./deploys.js'),
   soak: () => import('./soak.js'),
   proxy: () => import('./proxy.js'),
+  releases: () => import('./releases.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

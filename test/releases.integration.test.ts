@@ -98,7 +98,11 @@ describe('releases: every revision runs its own code', () => {
     writeCode('v2-edited-not-deployed');
     const status = await daemon.status();
     process.kill(status.apps[0]!.instances[0]!.pid!, 'SIGKILL');
-    await waitFor('the killed instance replaced', async () => (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready').length === 2, 20_000);
+    await waitFor(
+      'the killed instance replaced',
+      async () => (await daemon.status()).apps[0]!.instances.filter((i) => i.state === 'ready').length === 2,
+      20_000,
+    );
     assert.deepEqual(await answers(daemon.origin, 8), new Set(['v2']));
   });
 
@@ -186,7 +190,10 @@ describe('releases: every revision runs its own code', () => {
     const onDisk = report.releases.filter((r) => r.use !== 'pruned' && r.use !== 'failed');
     assert.ok(onDisk.some((r) => r.revision === stable && r.use === 'serving'));
     assert.ok(onDisk.length <= 2, `keep: 1 plus the one in use: ${JSON.stringify(onDisk.map((r) => [r.revision, r.use]))}`);
-    assert.ok(report.releases.some((r) => r.use === 'pruned'), 'older releases were pruned');
+    assert.ok(
+      report.releases.some((r) => r.use === 'pruned'),
+      'older releases were pruned',
+    );
     for (const r of report.releases.filter((x) => x.use === 'pruned')) {
       assert.ok(!fs.readdirSync(path.join(daemon.dataDir, 'releases', 'web')).includes(`${r.revision}-${r.hash.slice(0, 12)}`));
     }
@@ -214,14 +221,17 @@ describe('releases: a controller killed while copying or building', () => {
 
   it('killed during the build: the build is killed, its release removed, the rollout failed, stable untouched', async () => {
     const marker = path.join(daemon.dir, 'build.pid');
-    fs.writeFileSync(path.join(appDir, 'build.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); setTimeout(() => {}, 60000);\n`);
+    fs.writeFileSync(
+      path.join(appDir, 'build.js'),
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); setTimeout(() => {}, 60000);\n`,
+    );
     daemon.writeConfig(releaseConfig(daemon.port, `from: ./app\nkeep: 2\nbuild:\n  - [${JSON.stringify(process.execPath)}, build.js]`, 1));
     fs.writeFileSync(path.join(appDir, 'server.js'), serverSource('v2'));
     const deploy = await daemon.cli(['deploy', '--detach']);
     assert.equal(deploy.code, 0, deploy.stderr);
     await waitFor('the build to run', () => fs.existsSync(marker), 20_000);
     const buildPid = Number(fs.readFileSync(marker, 'utf8'));
-    await daemon.killController();
+    await daemon.killController().catch((error: Error) => assert.fail(`${error.message}\n${daemon.logTail()}`));
     await waitFor('the rollout failed', async () => (await daemon.client.history('web')).rollouts[0]!.phase === 'failed', 20_000);
     const rollout = (await daemon.client.history('web')).rollouts[0]!;
     assert.match(rollout.reason ?? '', /restarted while the release/);

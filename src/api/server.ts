@@ -119,16 +119,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return {
         app,
         stableRevision: store.stableRevision(app),
-        revisions: store
-          .listRevisions(app)
-          .map((r) => ({
-            number: r.number,
-            createdAt: r.createdAt,
-            specHash: r.specHash,
-            env: maskedEnv(r.spec.run),
-            command: r.spec.run.command,
-            release: r.release ? { hash: r.release.hash, source: r.release.source, ...(r.release.commit ? { commit: r.release.commit } : {}) } : null,
-          })),
+        revisions: store.listRevisions(app).map((r) => ({
+          number: r.number,
+          createdAt: r.createdAt,
+          specHash: r.specHash,
+          env: maskedEnv(r.spec.run),
+          command: r.spec.run.command,
+          release: r.release ? { hash: r.release.hash, source: r.release.source, ...(r.release.commit ? { commit: r.release.commit } : {}) } : null,
+        })),
         rollouts: store.listRollouts(app, 50),
         replicas: store.replicasOf(app),
         scales: store.listEvents({ app, kinds: ['app-scaled'], limit: 50 }),

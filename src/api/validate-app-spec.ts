@@ -56,7 +56,10 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
     canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)),
     'strategy.canary must be a resolved canary block',
   );
-  check(spec.release === undefined || isRelease(spec.release), 'release must be a resolved release block (absolute from, relative shared paths, argv build steps)');
+  check(
+    spec.release === undefined || isRelease(spec.release),
+    'release must be a resolved release block (absolute from, relative shared paths, argv build steps)',
+  );
   check(spec.release === undefined || spec.runtime?.kind !== 'kubernetes', 'release: a Kubernetes app ships its code in its image');
   check(spec.hooks === undefined || isHooks(spec.hooks), `hooks must map each of ${HOOK_POINTS.join(', ')} to a list of resolved hooks`);
   const router = spec.router;

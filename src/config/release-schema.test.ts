@@ -24,7 +24,8 @@ describe('release: in cutover.yaml', () => {
   });
 
   it('hashes alike wherever the release lies, and differently when the build changes', () => {
-    const at = (from: string, build = '[[npm, ci]]'): string => specHash(parseConfig(`${LOCAL}    release: { from: ${from}, build: ${build} }\n`, '/srv/cutover.yaml').apps[0]!);
+    const at = (from: string, build = '[[npm, ci]]'): string =>
+      specHash(parseConfig(`${LOCAL}    release: { from: ${from}, build: ${build} }\n`, '/srv/cutover.yaml').apps[0]!);
     assert.equal(at('./app'), at('./other'));
     assert.notEqual(at('./app'), at('./app', '[[npm, install]]'));
   });

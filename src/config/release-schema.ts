@@ -33,11 +33,16 @@ export const releaseSchema = z
     from: z
       .string()
       .min(1)
-      .meta({ description: "The files of a release: a directory, relative to the config file's directory. A symlink (./current) is resolved when the snapshot is taken." })
+      .meta({
+        description:
+          "The files of a release: a directory, relative to the config file's directory. A symlink (./current) is resolved when the snapshot is taken.",
+      })
       .register(fieldHints, { expected: 'a directory', hint: 'write from: ./app' }),
     exclude: z
       .array(z.string().min(1))
-      .meta({ description: 'Paths left out of releases: a name at any depth (.git, *.log) or a path with a slash from the root. The data dir is always left out.' })
+      .meta({
+        description: 'Paths left out of releases: a name at any depth (.git, *.log) or a path with a slash from the root. The data dir is always left out.',
+      })
       .optional(),
     build: z.array(buildStepSchema).meta({ description: 'Commands run in the new release, in order, before anything else of the rollout.' }).optional(),
     shared: z
@@ -46,5 +51,7 @@ export const releaseSchema = z
       .optional(),
     keep: integer(0, MAX_RELEASES_KEPT).meta({ description: 'Releases kept besides those in use.', default: DEFAULT_RELEASES_KEPT }).optional(),
   })
-  .meta({ description: "The app's code as releases: each revision runs its own snapshot of these files, read-only; a rollback runs the old files byte for byte." })
+  .meta({
+    description: "The app's code as releases: each revision runs its own snapshot of these files, read-only; a rollback runs the old files byte for byte.",
+  })
   .register(fieldHints, { expected: 'a mapping', hint: RELEASE_EXAMPLE });

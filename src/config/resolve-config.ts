@@ -157,7 +157,9 @@ function resolveRelease(raw: NonNullable<RawApp['release']>, configDir: string):
     from: resolve(configDir, raw.from),
     exclude: [...(raw.exclude ?? [])],
     build: (raw.build ?? []).map((step) =>
-      Array.isArray(step) ? { command: [...step], timeoutMs: DEFAULT_BUILD_TIMEOUT_MS } : { command: [...step.command], timeoutMs: durationMs(step.timeout, DEFAULT_BUILD_TIMEOUT_MS) },
+      Array.isArray(step)
+        ? { command: [...step], timeoutMs: DEFAULT_BUILD_TIMEOUT_MS }
+        : { command: [...step.command], timeoutMs: durationMs(step.timeout, DEFAULT_BUILD_TIMEOUT_MS) },
     ),
     shared: [...(raw.shared ?? [])],
     keep: raw.keep ?? DEFAULT_RELEASES_KEPT,

@@ -16,7 +16,9 @@ import type { AppSpec } from '../model/app-spec.js';
  */
 export function specHash(app: AppSpec): string {
   const { strategy: _howToRollOut, hooks: _whatToRunAround, router: _howTrafficArrives, analysis: _howToJudge, replicas: _howMany, ...whatRuns } = app;
-  return createHash('sha256').update(canonicalJson(withoutReleasePlace(whatRuns))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(withoutReleasePlace(whatRuns)))
+    .digest('hex');
 }
 
 function withoutReleasePlace<T extends Pick<AppSpec, 'run' | 'release'>>(spec: T): T {

@@ -35,6 +35,8 @@ type BuildingRelease = ReleaseRecord & { buildPid?: number | null; buildIdentity
 export class ReleaseRollouts {
   readonly snapshots: ReleaseSnapshots;
   private readonly running = new Set<string>();
+  /** Apps whose releases may be prunable: marked by a deploy and at start, looked at once no rollout runs. */
+  private readonly toPrune = new Set<string>();
 
   constructor(private readonly options: ReleaseRolloutsOptions) {
     this.snapshots = new ReleaseSnapshots(options.dataDir);
@@ -47,6 +49,7 @@ export class ReleaseRollouts {
       for (const spec of specs) {
         if (spec.release === undefined) continue;
         const latest = this.options.store.latestRevision(spec.name)?.release ?? null;
+        this.toPrune.add(spec.name);
         staged.set(spec.name, await this.snapshots.stage(spec, source, latest));
       }
     } catch (error) {
@@ -97,7 +100,12 @@ export class ReleaseRollouts {
     const { store, events } = this.options;
     const spec = revision.spec;
     const logPath = path.join(this.options.dataDir, 'logs', revision.app, `release-${revision.number}-build.log`);
-    events.emit(revision.app, rolloutId, 'release-build-started', `building release ${release.hash.slice(0, 12)} of revision ${revision.number} (log: ${logPath})`);
+    events.emit(
+      revision.app,
+      rolloutId,
+      'release-build-started',
+      `building release ${release.hash.slice(0, 12)} of revision ${revision.number} (log: ${logPath})`,
+    );
     const env = {
       ...inheritedEnv(process.env, spec.run.inheritEnv),
       ...spec.run.env,
@@ -156,6 +164,7 @@ export class ReleaseRollouts {
           this.options.events.emit(name, rollout?.id ?? null, 'release-build-failed', reason);
         } else if (release.state === 'ready') known.add(release.dir);
       }
+      this.toPrune.add(name);
     }
     for (const removed of await this.snapshots.cleanLeftovers(known)) this.options.log(`removed ${removed}, left by an interrupted release`);
   }
@@ -189,8 +198,7 @@ export class ReleaseRollouts {
       .reverse()
       .map((r) => {
         const release = r.release!;
-        const use: ReleaseUse =
-          release.state !== 'ready' ? release.state : serving.has(r.number) ? 'serving' : inUse.has(r.number) ? 'warm' : 'kept';
+        const use: ReleaseUse = release.state !== 'ready' ? release.state : serving.has(r.number) ? 'serving' : inUse.has(r.number) ? 'warm' : 'kept';
         return {
           revision: r.number,
           hash: release.hash,
@@ -204,6 +212,18 @@ export class ReleaseRollouts {
         };
       });
     return { app, releases, diskBytes: await this.snapshots.diskBytes(app) };
+  }
+
+  /**
+   * From the reconcile pass, when no rollout runs: prunes an app a deploy marked, once only its
+   * stable revision still has instances (a rollout's old ones are gone).
+   */
+  pruneWhenSettled(app: string): void {
+    if (!this.toPrune.has(app)) return;
+    const stable = this.options.store.stableRevision(app);
+    if ([...this.options.liveRevisions(app)].some((revision) => revision !== stable)) return;
+    this.toPrune.delete(app);
+    void this.prune(app).catch((error: Error) => this.options.log(`pruning releases of ${app}: ${error.message}`));
   }
 
   /** Removes releases beyond `keep` that nothing uses. */

@@ -66,6 +66,7 @@ export class RolloutPass {
     const rollout = this.judge(active);
     // The new release builds before anything else of the rollout; its end wakes this loop.
     if (rollout && this.options.releases.isBuilding(rollout)) return;
+    if (!rollout) this.options.releases.pruneWhenSettled(app);
 
     const nowMs = this.options.now();
     // A cluster app's instances are its pods; a local app's are the processes this controller runs.

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ManifestEntry, ReleaseManifest } from './release-manifest.js';
+import { YIELD_EVERY } from './scan-tree.js';
 
 const COPY_CONCURRENCY = 8;
 
@@ -41,27 +42,31 @@ export async function materializeRelease(options: MaterializeOptions): Promise<M
   for (const entry of options.previous?.manifest.entries ?? []) previous.set(entry.path, entry);
   const isShared = (relative: string): boolean => options.shared.some((p) => relative === p || relative.startsWith(`${p}/`));
   await fs.promises.mkdir(target, { recursive: true, mode: 0o700 });
-  const files: Extract<ManifestEntry, { kind: 'file' }>[] = [];
+  const copies: Extract<ManifestEntry, { kind: 'file' }>[] = [];
+  const result: MaterializeResult = { copiedBytes: 0, linkedFiles: 0 };
+  // Directories, symlinks and hard links are metadata: done synchronously in batches (see scanTree), copies in parallel after.
+  let sinceYield = 0;
   for (const entry of manifest.entries) {
     if (isShared(entry.path)) continue;
+    if (++sinceYield >= YIELD_EVERY) {
+      sinceYield = 0;
+      await new Promise(setImmediate);
+    }
     const destination = path.join(target, entry.path);
+    const before = previous.get(entry.path);
     // Directories stay writable by the owner until the release is sealed (a build writes in them).
-    if (entry.kind === 'dir') await fs.promises.mkdir(destination, { mode: 0o700 });
-    else if (entry.kind === 'symlink') await fs.promises.symlink(entry.target, destination);
-    else files.push(entry);
+    if (entry.kind === 'dir') fs.mkdirSync(destination, { mode: 0o700 });
+    else if (entry.kind === 'symlink') fs.symlinkSync(entry.target, destination);
+    else if (options.shouldLink && options.previous && before?.kind === 'file' && before.sha256 === entry.sha256 && before.mode === entry.mode) {
+      fs.linkSync(path.join(options.previous.dir, entry.path), destination);
+      result.linkedFiles++;
+    } else copies.push(entry);
   }
-  const result: MaterializeResult = { copiedBytes: 0, linkedFiles: 0 };
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const entry = files[next++]!;
+    while (next < copies.length) {
+      const entry = copies[next++]!;
       const destination = path.join(target, entry.path);
-      const before = previous.get(entry.path);
-      if (options.shouldLink && options.previous && before?.kind === 'file' && before.sha256 === entry.sha256 && before.mode === entry.mode) {
-        await fs.promises.link(path.join(options.previous.dir, entry.path), destination);
-        result.linkedFiles++;
-        continue;
-      }
       await fs.promises.copyFile(path.join(options.sourceRoot, entry.path), destination, fs.constants.COPYFILE_FICLONE);
       await fs.promises.chmod(destination, entry.mode & ~0o222);
       result.copiedBytes += entry.size;

@@ -6,6 +6,8 @@ import { comparePaths, type ManifestEntry, type ReleaseManifest } from './releas
 /** Files hashed at the same time: enough to keep the disk busy, few enough for 2 cores. */
 const HASH_CONCURRENCY = 8;
 const SMALL_FILE_BYTES = 1 << 20;
+/** Metadata calls between two yields to the event loop. */
+export const YIELD_EVERY = 256;
 
 export interface ScanOptions {
   /** The source root; a symlink (`./current`) is resolved first. */
@@ -34,19 +36,26 @@ export async function scanTree(options: ScanOptions): Promise<{ root: string; ma
   const entries: ManifestEntry[] = [];
   const files: { path: string; mode: number; size: number; statKey: string }[] = [];
 
+  // Metadata calls run synchronously in batches (a thread-pool round trip per file costs more than
+  // the call), yielding to the event loop between batches so the controller keeps answering.
+  let sinceYield = 0;
   const walk = async (relativeDir: string): Promise<void> => {
-    const names = (await fs.promises.readdir(path.join(root, relativeDir))).sort(comparePaths);
+    const names = fs.readdirSync(path.join(root, relativeDir)).sort(comparePaths);
     for (const name of names) {
       const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
       const absolute = path.join(root, relative);
       if (options.isExcluded(relative) || skip.has(absolute)) continue;
-      const stat = await fs.promises.lstat(absolute, { bigint: true });
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise(setImmediate);
+      }
+      const stat = fs.lstatSync(absolute, { bigint: true });
       const mode = Number(stat.mode & 0o777n);
       if (stat.isDirectory()) {
         entries.push({ kind: 'dir', path: relative, mode });
         await walk(relative);
       } else if (stat.isSymbolicLink()) {
-        entries.push({ kind: 'symlink', path: relative, target: await fs.promises.readlink(absolute) });
+        entries.push({ kind: 'symlink', path: relative, target: fs.readlinkSync(absolute) });
       } else if (stat.isFile()) {
         const statKey = `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
         files.push({ path: relative, mode, size: Number(stat.size), statKey });
