@@ -69,7 +69,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
       collect,
       [],
     )
-    .option('--from <source>', 'take the release from a directory, a .tar.gz/.tgz file, or git:REF of the config\'s repository instead of release.from')
+    .option('--from <source>', "take the release from a directory, a .tar.gz/.tgz file, or git:REF of the config's repository instead of release.from")
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--prune', 'also remove apps that run but are no longer in the config (as cutover remove does); without it they are named and left')
     .option('--json', 'print the result as JSON')
