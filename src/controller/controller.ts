@@ -162,7 +162,7 @@ export class Controller {
       monotonicFrom,
     });
     const rolloutAnalyses = new RolloutAnalyses(store, this.analyses);
-    const liveRevisions = (app: string): Set<number> => new Set(store.listInstances(app).map((instance) => instance.revision));
+    const liveRevisions = (app: string): Set<number> => new Set(store.listInstances(app).flatMap((i) => (i.state === 'failed' ? [] : [i.revision])));
     const failRollout = (rollout: RolloutRecord, reason: string): void => void transitions.fail(rollout, reason);
     this.releases = new ReleaseRollouts({ store, dataDir, events, failRollout, requestReconcile: request, liveRevisions, log });
     const pass = new RolloutPass({
