@@ -185,6 +185,9 @@ describe('releases: every revision runs its own code', () => {
   });
 
   it('pruning keeps `keep` releases besides those in use, and never one in use', async () => {
+    // Pruning waits until the last rollout settled (its old instances gone).
+    const settled = async (): Promise<boolean> => (await releasesOf()).releases.filter((r) => r.use === 'kept' || r.use === 'warm').length <= 1;
+    await waitFor('the last rollout settled and pruned', settled, 20_000).catch(() => undefined);
     const report = await releasesOf();
     const stable = (await daemon.status()).apps[0]!.revision!;
     const onDisk = report.releases.filter((r) => r.use !== 'pruned' && r.use !== 'failed');
