@@ -4,6 +4,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: (args: string[]) => Promis
   soak: () => import('./soak.js'),
   proxy: () => import('./proxy.js'),
   daemon: () => import('./daemon.js'),
+  releases: () => import('./releases.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

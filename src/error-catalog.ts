@@ -69,6 +69,8 @@ export const ERROR_CATALOG = {
   HOST_INVALID: { http: 500, exit: EXIT_BAD_INPUT },
   /** A file or directory could not be sent to the remote side over SSH. */
   UPLOAD_FAILED: { http: 500, exit: EXIT_ROLLOUT_FAILED },
+  BAD_RELEASE_SOURCE: { http: 400, exit: EXIT_BAD_INPUT },
+  RELEASE_SNAPSHOT_FAILED: { http: 500, exit: EXIT_ROLLOUT_FAILED },
 
   // The daemon itself.
   DAEMON_UNREACHABLE: { http: 500, exit: EXIT_DAEMON_UNREACHABLE },

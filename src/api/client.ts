@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { CutoverError, DaemonUnreachableError } from '../errors.js';
 import { receivedErrorCode } from '../error-catalog.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
+import type { ReleasesReport } from '../protocol/releases.js';
 import type { ScaleResult } from '../protocol/scale-result.js';
 import type { RemoveResult } from '../protocol/remove-result.js';
 import type { AppStatus, RolloutStatus, StatusReport } from '../protocol/status.js';
@@ -39,6 +40,8 @@ export interface HistoryReport {
     command: string[];
     /** Container apps: the image as written (`tag`) and the image ID the revision runs (`id`, with its engine). */
     image?: { tag: string; id: string; engine: string };
+    /** The files it runs (`commit` when taken from git); null without `release:` (absent from older daemons). */
+    release?: { hash: string; source: string; commit?: string } | null;
   })[];
   rollouts: RolloutRecord[];
   /** How many instances the app runs: the app's count, not a revision's (null in a state from before counts were kept). */
@@ -100,14 +103,23 @@ export class CutoverClient {
     return this.call('GET', `/status${app ? `?app=${encodeURIComponent(app)}` : ''}`);
   }
 
-  /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points; `restart` rolls the stable revisions onto new processes instead. */
-  deploy(apps: AppSpec[], options: { strategy?: StrategyName; skipHooks?: HookPoint[]; restart?: boolean } = {}): Promise<{ results: DeployResult[] }> {
+  /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points; `restart` rolls the stable revisions onto new processes instead; `from` takes the release from a path or git:REF. */
+  deploy(
+    apps: AppSpec[],
+    options: { strategy?: StrategyName; skipHooks?: HookPoint[]; restart?: boolean; from?: string } = {},
+  ): Promise<{ results: DeployResult[] }> {
     return this.call('POST', '/deploy', {
       apps,
+      ...(options.from ? { from: options.from } : {}),
       ...(options.strategy ? { strategy: options.strategy } : {}),
       ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}),
       ...(options.restart ? { restart: true } : {}),
     });
+  }
+
+  /** `cutover releases`: an app's releases, newest first, with their use and the disk they take. */
+  releases(app: string): Promise<ReleasesReport> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/releases`);
   }
 
   /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */

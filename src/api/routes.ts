@@ -28,6 +28,7 @@ export const API_ROUTES = [
   { name: 'apps', method: 'GET', pattern: /^\/apps$/, example: '/apps' },
   { name: 'app', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)$/, example: '/apps/web' },
   { name: 'revisions', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/revisions$/, example: '/apps/web/revisions' },
+  { name: 'releases', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/releases$/, example: '/apps/web/releases' },
   { name: 'rollouts', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/rollouts$/, example: '/apps/web/rollouts' },
   { name: 'instances', method: 'GET', pattern: /^\/apps\/([a-z][a-z0-9-]*)\/instances$/, example: '/apps/web/instances' },
   { name: 'analysis', method: 'GET', pattern: /^\/rollouts\/(\d+)\/analysis$/, example: '/rollouts/1/analysis' },

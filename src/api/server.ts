@@ -58,9 +58,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
     deploy: async ({ body }) => {
-      const { apps, strategy, skipHooks, restart } = body as { apps?: unknown; strategy?: unknown; skipHooks?: unknown; restart?: unknown };
+      const { apps, strategy, skipHooks, restart, from } = body as {
+        apps?: unknown;
+        strategy?: unknown;
+        skipHooks?: unknown;
+        restart?: unknown;
+        from?: unknown;
+      };
       if (restart !== undefined && typeof restart !== 'boolean')
         throw new CutoverError('BAD_REQUEST', `"restart" must be true or false, got ${JSON.stringify(restart)}`);
+      if (from !== undefined && (typeof from !== 'string' || !(from.startsWith('/') || from.startsWith('git:'))))
+        throw new CutoverError('BAD_REQUEST', `"from" must be an absolute path or git:REF, got ${JSON.stringify(from)}`);
       if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy as StrategyName)) {
         throw new CutoverError('BAD_REQUEST', `"strategy" must be one of ${STRATEGY_NAMES.join(', ')}, got ${JSON.stringify(strategy)}`);
       }
@@ -72,8 +80,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await controller.takeClusterStates(specs);
       // Container apps' images become IDs (pulled when missing) before their revisions are made.
       const resolved = await controller.resolveImages(specs);
-      const options = { strategy: strategy as StrategyName | undefined, skipHooks: skipHooks as HookPoint[] | undefined, restart: restart === true };
-      return { results: controller.deploy(resolved, options) };
+      const options = {
+        strategy: strategy as StrategyName | undefined,
+        skipHooks: skipHooks as HookPoint[] | undefined,
+        restart: restart === true,
+        from: from as string | undefined,
+      };
+      return { results: await controller.ship(resolved, options) };
     },
     promote: async ({ params, body }) => {
       const isFull = body.full === true;
@@ -128,6 +141,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           env: maskedEnv(r.spec.run),
           command: r.spec.run.command,
           ...imageOf(r.spec),
+          release: r.release ? { hash: r.release.hash, source: r.release.source, ...(r.release.commit ? { commit: r.release.commit } : {}) } : null,
         })),
         rollouts: store.listRollouts(app, 50),
         replicas: store.replicasOf(app),
@@ -172,6 +186,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         .listRevisions(knownApp(params[0]!))
         .map((r) => ({ number: r.number, createdAt: r.createdAt, specHash: r.specHash, spec: maskedSpec(r.spec) })),
     }),
+    releases: ({ params }) => controller.releases.list(knownOrRemovedApp(params[0]!)),
     rollouts: ({ params, query }) => ({ rollouts: store.listRollouts(knownApp(params[0]!), queryInteger(query, 'limit', { fallback: 50, min: 1, max: 500 })) }),
     instances: ({ params, query }) => ({ instances: store.listInstances(knownApp(params[0]!), { includeStopped: query.get('stopped') === '1' }) }),
     analysis: ({ params }) => {

@@ -60,6 +60,11 @@ function assertAppSpec(value: unknown, where: string): AppSpec {
     canary === undefined || (typeof canary === 'object' && canary !== null && Array.isArray(canary.steps) && Array.isArray(canary.routes)),
     'strategy.canary must be a resolved canary block',
   );
+  check(
+    spec.release === undefined || isRelease(spec.release),
+    'release must be a resolved release block (absolute from, relative shared paths, argv build steps)',
+  );
+  check(spec.release === undefined || spec.runtime?.kind !== 'kubernetes', 'release: a Kubernetes app ships its code in its image');
   check(spec.hooks === undefined || isHooks(spec.hooks), `hooks must map each of ${HOOK_POINTS.join(', ')} to a list of resolved hooks`);
   const router = spec.router;
   check(
@@ -153,5 +158,23 @@ function isContainerRuntime(runtime: NonNullable<AppSpec['runtime']>): boolean {
     runtime.volumes.every((volume) => VOLUME_PATTERN.test(volume)) &&
     isStringList(runtime.args) &&
     (runtime.args.length === 0 || runtime.args[0]!.startsWith('-'))
+  );
+}
+
+function isRelease(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const release = value as NonNullable<AppSpec['release']>;
+  const isStrings = (list: unknown): list is string[] => Array.isArray(list) && list.every((item) => typeof item === 'string' && item.length > 0);
+  const isInside = (p: string): boolean => !p.startsWith('/') && !p.split('/').includes('..');
+  return (
+    typeof release.from === 'string' &&
+    release.from.startsWith('/') &&
+    isStrings(release.exclude) &&
+    isStrings(release.shared) &&
+    release.shared.every(isInside) &&
+    Number.isInteger(release.keep) &&
+    release.keep >= 0 &&
+    Array.isArray(release.build) &&
+    release.build.every((step) => isStrings(step?.command) && step.command.length > 0 && isPositive(step.timeoutMs))
   );
 }

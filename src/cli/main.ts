@@ -25,6 +25,7 @@ Examples:
   cutover deploy web --strategy canary         one deploy with another strategy
   cutover deploy --skip-hooks preDeploy        an emergency deploy without the preDeploy hooks
   cutover deploy web --restart                 new processes for the running revision (a rotated secret, a leak)
+  cutover deploy web --from build/web.tgz      ship a release built elsewhere (or --from git:v1.2)
   cutover promote web                          past the current canary step or blue-green gate
   cutover abort web                            all traffic back to the stable revision at once
   cutover status --json                        machine-readable state, for scripts
@@ -86,6 +87,7 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
       collect,
       [],
     )
+    .option('--from <source>', "take the release from a directory, a .tar.gz/.tgz file, or git:REF of the config's repository instead of release.from")
     .option('--detach', 'return once the rollouts started, without waiting (a gate waits for cutover promote either way)')
     .option('--prune', 'also remove apps that run but are no longer in the config (as cutover remove does); without it they are named and left')
     .option('--restart', "roll the stable revision's instances onto new processes through the app's strategy (same revision, same gates, hooks and report)")
@@ -168,6 +170,11 @@ exit 2 for an unknown app, or without --yes when there is no terminal to ask on.
     .description('list the ACME certificates: host, state, issuer, expiry, next attempt and last error (read from the data dir; works with the daemon down)')
     .option('--json', 'print as JSON')
     .action(async (options) => (await import('./commands/certs.js')).certs(options));
+  withGlobals(cli.command('releases'))
+    .description("an app's releases: revision, hash, source, size, build time, serving, warm, kept or pruned, and the disk they use")
+    .argument('<app>')
+    .option('--json', 'print as JSON')
+    .action(async (app: string, options) => (await import('./commands/releases.js')).releases(app, options));
 
   withGlobals(cli.command('report'))
     .description('print the deploy report of a rollout: requests, errors and latency before, during and after it, and the failed requests it caused')

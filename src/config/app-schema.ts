@@ -25,6 +25,7 @@ import { strategySchema } from './strategy-schema.js';
 import { hooksSchema } from './hooks-schema.js';
 import { routerSchema } from './router-schema.js';
 import { runtimeSchema } from './runtime-schema.js';
+import { releaseSchema } from './release-schema.js';
 
 export const outlierDetectionSchema = z
   .strictObject({
@@ -98,6 +99,7 @@ export const appSchema = z
     hooks: hooksSchema.optional(),
     router: routerSchema.optional(),
     analysis: analysisTemplatesSchema.optional(),
+    release: releaseSchema.optional(),
   })
   .meta({ description: 'One service cutover keeps running.' });
 

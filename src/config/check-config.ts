@@ -29,6 +29,7 @@ export function checkConfig(raw: unknown): Finding[] {
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
     findings.push(...checkLocalNeeds(name, app), ...checkKubernetesPair(name, app, topRouter), ...checkClusterAnalysis(name, app));
+    findings.push(...checkReleaseRuntime(name, app));
     findings.push(
       ...checkCommand(name, app['run']),
       ...checkHooks(name, app['hooks']),
@@ -140,6 +141,20 @@ function checkKubernetesPair(name: string, app: Record<string, unknown>, topRout
     ];
   }
   return [];
+}
+
+/** A Kubernetes app's image is its release: a release of files would never reach its pods. */
+function checkReleaseRuntime(name: string, app: Record<string, unknown>): Finding[] {
+  const runtime = isRecord(app['runtime']) ? app['runtime'] : {};
+  if (app['release'] === undefined || !isRecord(runtime['kubernetes'])) return [];
+  return [
+    {
+      path: ['apps', name, 'release'],
+      at: 'key',
+      message: `app "${name}" runs on Kubernetes, where its image is its release`,
+      hint: 'remove release: and ship the code in a new image (runtime.kubernetes.image)',
+    },
+  ];
 }
 
 /** The builtin provider counts what passes cutover's own proxy; on a cluster, traffic goes through the Service or the Gateway instead. */

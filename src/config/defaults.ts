@@ -95,6 +95,11 @@ export const MAX_CANARY_STEPS = 100;
 
 /** Hooks: how long one hook may run before its process group is killed (or its call cancelled). */
 export const DEFAULT_HOOK_TIMEOUT_MS = 60_000;
+/** A release build step fails after this long unless it says otherwise. */
+export const DEFAULT_BUILD_TIMEOUT_MS = 10 * 60_000;
+/** Releases kept besides those in use. */
+export const DEFAULT_RELEASES_KEPT = 5;
+export const MAX_RELEASES_KEPT = 1000;
 /** The HTTP method of an `http` hook that names none. */
 export const DEFAULT_HOOK_HTTP_METHOD = 'POST';
 /** At most this many hooks per point. */

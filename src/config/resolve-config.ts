@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import {
   HOOK_POINTS,
   type AppSpec,
+  type ReleaseSpec,
   type HookSpec,
   type HooksSpec,
   type BlueGreenSpec,
@@ -20,6 +21,8 @@ import type { RawConfig } from './config-schema.js';
 import type { RawProxy } from './proxy-schema.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_BUILD_TIMEOUT_MS,
+  DEFAULT_RELEASES_KEPT,
   DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_HEALTH_INTERVAL_MS,
   DEFAULT_MAX_BODY_BYTES,
@@ -129,7 +132,8 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     run: {
       command: command.length === 0 ? [] : splitCommand(command, shell),
       shell,
-      cwd: resolve(configDir, app.run?.cwd ?? '.'),
+      // With a release, run.cwd is inside it: taken from release.from here, moved to the release at deploy.
+      cwd: resolve(app.release ? resolve(configDir, app.release.from) : configDir, app.run?.cwd ?? '.'),
       env: Object.fromEntries(Object.entries(app.run?.env ?? {}).map(([key, value]) => [key, String(value)])),
     },
     replicas: app.replicas ?? DEFAULT_REPLICAS,
@@ -146,6 +150,7 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
     strategy: resolveStrategy(app.strategy),
     hooks: resolveHooks(app.hooks, configDir),
     analysis: resolveAnalysis(app.analysis),
+    ...(app.release === undefined ? {} : { release: resolveRelease(app.release, configDir) }),
     ...(app.outlierDetection === undefined ? {} : { outlierDetection: resolveOutlierDetection(app.outlierDetection) }),
     ...(app.longLived === undefined
       ? {}
@@ -155,6 +160,21 @@ function resolveApp(name: string, app: RawApp, configDir: string): AppSpec {
             timeoutMs: durationMs(app.longLived.timeout, durationMs(app.drainTimeout, DEFAULT_DRAIN_TIMEOUT_MS)),
           },
         }),
+  };
+}
+
+/** The release block with defaults: `from` absolute, build steps as argv with their timeouts. */
+function resolveRelease(raw: NonNullable<RawApp['release']>, configDir: string): ReleaseSpec {
+  return {
+    from: resolve(configDir, raw.from),
+    exclude: [...(raw.exclude ?? [])],
+    build: (raw.build ?? []).map((step) =>
+      Array.isArray(step)
+        ? { command: [...step], timeoutMs: DEFAULT_BUILD_TIMEOUT_MS }
+        : { command: [...step.command], timeoutMs: durationMs(step.timeout, DEFAULT_BUILD_TIMEOUT_MS) },
+    ),
+    shared: [...(raw.shared ?? [])],
+    keep: raw.keep ?? DEFAULT_RELEASES_KEPT,
   };
 }
 

@@ -34,6 +34,8 @@ import { buildStatus, withRuntimeView } from './status.js';
 import { type StatusReport } from '../protocol/status.js';
 import { StorageGuard } from './storage-guard.js';
 import { TrafficPusher } from './traffic-pusher.js';
+import { ReleaseRollouts } from './release-rollouts.js';
+import { parseReleaseSource } from '../releases/release-source.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -90,6 +92,8 @@ export class Controller {
   private readonly local: LocalFleet;
   private readonly commands: OperatorCommands;
   private readonly removal: AppRemoval;
+  /** Releases of apps with `release:`: taken, built, pruned; also what `cutover releases` reads. */
+  readonly releases: ReleaseRollouts;
   private tick: NodeJS.Timeout | null = null;
   private measureTimer: NodeJS.Timeout | null = null;
   private isMeasuring = false;
@@ -161,7 +165,11 @@ export class Controller {
       monotonicFrom,
     });
     const rolloutAnalyses = new RolloutAnalyses(store, this.analyses);
+    const liveRevisions = (app: string): Set<number> => new Set(store.listInstances(app).flatMap((i) => (i.state === 'failed' ? [] : [i.revision])));
+    const failRollout = (rollout: RolloutRecord, reason: string): void => void transitions.fail(rollout, reason);
+    this.releases = new ReleaseRollouts({ store, dataDir, events, failRollout, requestReconcile: request, liveRevisions, log });
     const pass = new RolloutPass({
+      releases: this.releases,
       store,
       events,
       hooks: this.hooks,
@@ -189,6 +197,7 @@ export class Controller {
       local: this.local,
       rolloutFailures,
       specHash: options.specHash,
+      releases: this.releases,
     });
     const routerOf = (app: string): TrafficRouter => this.cluster.backendOf(app)?.router ?? options.router;
     this.removal = new AppRemoval({ store, events, loop: this.loop, cluster: this.cluster, routerOf });
@@ -199,6 +208,7 @@ export class Controller {
     const { store, runtime } = this.options;
     this.hooks.killOrphans();
     await this.cluster.prepare(store.listApps().map(({ name }) => store.latestRevision(name)?.spec));
+    await this.releases.recover();
     // No reconcile may run on half the instances: a stop begun while adopting asks for one.
     this.loop.pause();
     try {
@@ -267,6 +277,18 @@ export class Controller {
 
   deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; restart?: boolean } = {}): DeployResult[] {
     return options.restart ? this.commands.restart(specs, options) : this.commands.deploy(specs, options);
+  }
+
+  /** A deploy that first takes the releases of apps with `release:` (from `from`, else their `release.from`), then prunes. */
+  async ship(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; from?: string } = {}): Promise<DeployResult[]> {
+    const staged = await this.releases.stage(specs, options.from === undefined ? null : parseReleaseSource(options.from, '/'));
+    try {
+      return this.commands.deploy(specs, { ...options, releases: staged });
+    } finally {
+      // A copy the deploy did not take (unchanged app, refused deploy) is removed; one it took has its revision's name.
+      await this.releases.discard(new Map([...staged].filter(([, release]) => release.partialDir !== null && fs.existsSync(release.partialDir))));
+      for (const app of staged.keys()) await this.releases.prune(app).catch((error: Error) => this.log(`pruning releases of ${app}: ${error.message}`));
+    }
   }
 
   /** `cutover scale`: the app's instance count, without a new revision. */

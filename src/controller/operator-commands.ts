@@ -5,7 +5,7 @@ import type { LocalFleet } from '../fleet/local/local-fleet.js';
 import type { StrategyName } from '../model/rollout.js';
 import { HOOK_POINTS, type AppSpec, type HookPoint, type StrategySpec } from '../model/app-spec.js';
 import { rolloutAlreadyActive, type Store } from '../store/store.js';
-import { type RolloutRecord } from '../model/records.js';
+import { type RevisionRecord, type RolloutRecord } from '../model/records.js';
 import { strategyNamed } from '../strategies/strategies.js';
 import { EQUAL_SHARES } from '../strategies/strategy-plan.js';
 import { formatMs } from '../util/format-ms.js';
@@ -17,6 +17,8 @@ import type { TrafficPusher } from './traffic-pusher.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
 import type { ScaleResult } from '../protocol/scale-result.js';
 import { DEFAULT_REPLICAS } from '../config/defaults.js';
+import type { StagedRelease } from '../releases/release-snapshots.js';
+import type { ReleaseRollouts } from './release-rollouts.js';
 
 export interface OperatorCommandsOptions {
   store: Store;
@@ -30,6 +32,7 @@ export interface OperatorCommandsOptions {
   rolloutFailures: Map<number, string>;
   /** Hashes an app spec; a changed hash makes a new revision. */
   specHash: (spec: AppSpec) => string;
+  releases: ReleaseRollouts;
 }
 
 /**
@@ -44,11 +47,21 @@ export class OperatorCommands {
    * Creates revisions for changed apps and starts their rollouts, each with its spec's strategy
    * or `options.strategy` (that strategy's settings from the spec, which holds defaults for all).
    */
-  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[] } = {}): DeployResult[] {
+  deploy(
+    specs: readonly AppSpec[],
+    options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; releases?: ReadonlyMap<string, StagedRelease> } = {},
+  ): DeployResult[] {
     this.refuseWhileStopping();
     const { store, events } = this.options;
+    const releases = options.releases ?? new Map<string, StagedRelease>();
     // Hashes of stored specs are taken again: a revision stored when `replicas` still counted matches its spec without it.
-    const isSame = (stored: { spec: AppSpec } | null, hash: string): boolean => stored !== null && this.options.specHash(stored.spec) === hash;
+    // With a release, the files count too: a changed tree makes a new revision even when the config did not change.
+    const isSame = (stored: RevisionRecord | null, hash: string): boolean =>
+      stored !== null &&
+      this.options.specHash(stored.spec) === hash &&
+      (stored.release?.hash ?? null) === (releases.get(stored.app)?.hash ?? null) &&
+      (stored.release?.state ?? 'ready') !== 'failed' &&
+      stored.release?.state !== 'pruned';
     const plans = specs.map((spec) => {
       const hash = this.options.specHash(spec);
       const stable = store.stableRevision(spec.name);
@@ -66,7 +79,7 @@ export class OperatorCommands {
       }
       const latest = store.latestRevision(plan.spec.name);
       store.setReplicas(plan.spec.name, plan.spec.replicas);
-      const revision = isSame(latest, plan.hash) ? latest! : store.addRevision(plan.spec.name, plan.spec, plan.hash);
+      const revision = isSame(latest, plan.hash) ? latest! : this.addRevision(plan.spec, plan.hash, latest, releases.get(plan.spec.name));
       const strategySpec = withDefaults(plan.spec.strategy);
       const strategy = options.strategy ?? strategySpec.use!;
       const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
@@ -77,7 +90,7 @@ export class OperatorCommands {
         trigger: 'deploy',
         fromRevision: plan.stable,
         toRevision: revision.number,
-        hooks: plan.spec.hooks ?? null,
+        hooks: revision.spec.hooks ?? null,
         skippedHooks,
         analysis: plan.spec.analysis ?? null,
       });
@@ -88,9 +101,22 @@ export class OperatorCommands {
         `rollout ${rollout.id}: revision ${plan.stable ?? '-'} → ${revision.number} (${strategy}, ${plan.spec.replicas} replicas)`,
       );
       if (skippedHooks.length) events.emit(plan.spec.name, rollout.id, 'hooks-skipped', `hooks skipped by --skip-hooks: ${skippedHooks.join(', ')}`);
+      if (revision.release) {
+        const { release } = revision;
+        const copied = `${(release.copiedBytes / 1e6).toFixed(1)} of ${(release.bytes / 1e6).toFixed(1)} MB copied`;
+        events.emit(plan.spec.name, rollout.id, 'release-taken', `release ${release.hash.slice(0, 12)} from ${release.source} (${copied})`);
+        this.options.releases.startBuild(revision, rollout.id);
+      }
       this.options.loop.request(plan.spec.name);
       return { app: plan.spec.name, revision: revision.number, rolloutId: rollout.id, isUnchanged: false };
     });
+  }
+
+  /** A new revision; with a release, its staged copy takes the revision's name and the stored spec runs from it. */
+  private addRevision(spec: AppSpec, hash: string, latest: RevisionRecord | null, staged: StagedRelease | undefined): RevisionRecord {
+    if (!staged) return this.options.store.addRevision(spec.name, spec, hash);
+    const adopted = this.options.releases.adopt(spec, staged, (latest?.number ?? 0) + 1);
+    return this.options.store.addRevision(spec.name, adopted.spec, hash, adopted.release);
   }
 
   /**

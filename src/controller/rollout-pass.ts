@@ -18,8 +18,10 @@ import type { EventLog } from './event-log.js';
 import type { RolloutAnalyses } from './rollout-analyses.js';
 import type { RolloutTransitions } from './rollout-transitions.js';
 import type { TrafficPusher } from './traffic-pusher.js';
+import type { ReleaseRollouts } from './release-rollouts.js';
 
 export interface RolloutPassOptions {
+  releases: ReleaseRollouts;
   store: Store;
   events: EventLog;
   hooks: HookRunner;
@@ -69,6 +71,9 @@ export class RolloutPass {
       transitions.writeReport(ended);
     }
     const rollout = this.judge(active);
+    // The new release builds before anything else of the rollout; its end wakes this loop.
+    if (rollout && this.options.releases.isBuilding(rollout)) return;
+    if (!rollout) this.options.releases.pruneWhenSettled(app);
 
     const nowMs = this.options.now();
     // A cluster app's instances are its pods; a local app's are the processes this controller runs.

@@ -251,6 +251,24 @@ export interface FrontDoorSpec {
   tls: TlsSource;
 }
 
+/** One build command of a release: argv, run in the release directory. */
+export interface ReleaseBuildStep {
+  command: string[];
+  timeoutMs: number;
+}
+
+/** The `release:` block: the files a revision runs, snapshotted into the data dir (see docs/releases.md). */
+export interface ReleaseSpec {
+  /** Absolute path of the source directory (resolved from the config file's directory). */
+  from: string;
+  exclude: string[];
+  build: ReleaseBuildStep[];
+  /** Release-relative paths kept across releases in DATA_DIR/shared/APP/. */
+  shared: string[];
+  /** Releases kept besides those in use. */
+  keep: number;
+}
+
 export interface AppSpec {
   name: string;
   /** {@link FRONT_DOOR_ONLY_LISTEN} when the app has only `hosts`. */
@@ -275,6 +293,8 @@ export interface AppSpec {
   longLived?: { drain: 'wait' | 'close'; timeoutMs: number };
   /** Analysis templates by name; older stored specs lack them (none). */
   analysis?: Record<string, AnalysisTemplateSpec>;
+  /** The app's code as releases; absent: instances run from the working tree (as before releases). */
+  release?: ReleaseSpec;
 }
 
 /** The `proxy:` block: limits of the built-in proxy. Sizes in bytes; `0` means no limit where stated. */

@@ -8,6 +8,30 @@ export interface RevisionRecord {
   spec: AppSpec;
   specHash: string;
   createdAt: number;
+  /** The files it runs; null for an app without `release:` (it runs from the working tree). */
+  release?: ReleaseRecord | null;
+}
+
+export const RELEASE_STATES = ['building', 'ready', 'failed', 'pruned'] as const;
+/** `building`: copied, its build not done; `failed`: its build failed (files removed); `pruned`: removed to save disk. */
+export type ReleaseState = (typeof RELEASE_STATES)[number];
+
+/** The release of a revision: where its files are, what they hash to, where they came from. */
+export interface ReleaseRecord {
+  /** Content hash (sha256 hex) of the files as taken, before the build. */
+  hash: string;
+  /** Where it came from, for people: a directory, a `.tar.gz` file, or `git:REF`. */
+  source: string;
+  sourceKind: 'directory' | 'file' | 'commit';
+  /** The commit, when taken from git. */
+  commit: string | null;
+  /** Absolute path of the release directory. */
+  dir: string;
+  bytes: number;
+  /** Bytes written anew (the rest hard-linked from the previous release). */
+  copiedBytes: number;
+  buildMs: number | null;
+  state: ReleaseState;
 }
 
 export interface InstanceRecord {

@@ -199,4 +199,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (app, generation, revision, second)
   ) WITHOUT ROWID;
   `,
+  `
+  -- The release a revision runs (JSON, see ReleaseRecord): its files' content hash, source and
+  -- directory, and whether it is built. NULL: an app without release: (it runs its working tree).
+  ALTER TABLE revisions ADD COLUMN release TEXT;
+  `,
 ];

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AppSpec } from '../model/app-spec.js';
-import type { RevisionRecord, TrafficShare } from '../model/records.js';
+import type { ReleaseRecord, RevisionRecord, TrafficShare } from '../model/records.js';
 
 /** Apps (stable revision, traffic split) and their revisions, in the `apps` and `revisions` tables. */
 
@@ -10,6 +10,7 @@ interface RevisionRow {
   spec: string;
   spec_hash: string;
   created_at: number;
+  release: string | null;
 }
 
 export function listApps(db: Database.Database): { name: string; stableRevision: number | null }[] {
@@ -67,25 +68,45 @@ export function listRevisions(db: Database.Database, app: string): RevisionRecor
   return (db.prepare('SELECT * FROM revisions WHERE app = ? ORDER BY number').all(app) as RevisionRow[]).map(toRevision);
 }
 
-export function addRevision(db: Database.Database, now: () => number, app: string, spec: AppSpec, specHash: string): RevisionRecord {
+export function addRevision(
+  db: Database.Database,
+  now: () => number,
+  app: string,
+  spec: AppSpec,
+  specHash: string,
+  release: ReleaseRecord | null = null,
+): RevisionRecord {
   return db
     .transaction(() => {
       const latest = latestRevision(db, app);
       const number = (latest?.number ?? 0) + 1;
       const createdAt = now();
-      db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at, release) VALUES (?, ?, ?, ?, ?, ?)').run(
         app,
         number,
         JSON.stringify(spec),
         specHash,
         createdAt,
+        release === null ? null : JSON.stringify(release),
       );
       db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
-      return { app, number, spec, specHash, createdAt };
+      return { app, number, spec, specHash, createdAt, release };
     })
     .immediate();
 }
 
+/** Records what became of a revision's release (built, failed, pruned). */
+export function setRelease(db: Database.Database, app: string, number: number, release: ReleaseRecord): void {
+  db.prepare('UPDATE revisions SET release = ? WHERE app = ? AND number = ?').run(JSON.stringify(release), app, number);
+}
+
 function toRevision(row: RevisionRow): RevisionRecord {
-  return { app: row.app, number: row.number, spec: JSON.parse(row.spec) as AppSpec, specHash: row.spec_hash, createdAt: row.created_at };
+  return {
+    app: row.app,
+    number: row.number,
+    spec: JSON.parse(row.spec) as AppSpec,
+    specHash: row.spec_hash,
+    createdAt: row.created_at,
+    release: row.release ? (JSON.parse(row.release) as ReleaseRecord) : null,
+  };
 }

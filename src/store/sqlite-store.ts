@@ -12,12 +12,14 @@ import type {
   HookRunState,
   InstanceRecord,
   RevisionRecord,
+  ReleaseRecord,
   RolloutRecord,
   TrafficShare,
   PlanGeneration,
 } from '../model/records.js';
 import {
   addRevision,
+  setRelease,
   getRevision,
   latestRevision,
   listApps,
@@ -126,8 +128,12 @@ export class SqliteStore implements Store {
     return listRevisions(this.db, app);
   }
 
-  addRevision(app: string, spec: AppSpec, specHash: string): RevisionRecord {
-    return addRevision(this.db, this.now, app, spec, specHash);
+  addRevision(app: string, spec: AppSpec, specHash: string, release: ReleaseRecord | null = null): RevisionRecord {
+    return addRevision(this.db, this.now, app, spec, specHash, release);
+  }
+
+  setRelease(app: string, revision: number, release: ReleaseRecord): void {
+    setRelease(this.db, app, revision, release);
   }
 
   createRollout(rollout: NewRollout): RolloutRecord {

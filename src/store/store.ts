@@ -8,6 +8,7 @@ import type {
   HookRunState,
   InstanceRecord,
   RevisionRecord,
+  ReleaseRecord,
   RolloutRecord,
   RolloutTrigger,
   TrafficShare,
@@ -86,7 +87,9 @@ export interface Store {
   getRevision(app: string, number: number): RevisionRecord | null;
   listRevisions(app: string): RevisionRecord[];
   /** Stores a new revision numbered one above the latest. */
-  addRevision(app: string, spec: AppSpec, specHash: string): RevisionRecord;
+  addRevision(app: string, spec: AppSpec, specHash: string, release?: ReleaseRecord | null): RevisionRecord;
+  /** Records what became of a revision's release (built, failed, pruned). */
+  setRelease(app: string, revision: number, release: ReleaseRecord): void;
 
   /** Fails with code ROLLOUT_ALREADY_ACTIVE when the app has a progressing or paused rollout. */
   createRollout(rollout: NewRollout): RolloutRecord;

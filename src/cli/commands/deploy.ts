@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { InputError } from '../../errors.js';
 import type { StrategyName } from '../../model/rollout.js';
-import { HOOK_POINTS, type HookPoint } from '../../model/app-spec.js';
+import { HOOK_POINTS, type AppSpec, type HookPoint } from '../../model/app-spec.js';
 import { loadConfig } from '../../config/index.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { EXIT_OK, EXIT_ROLLOUT_FAILED } from '../../exit-codes.js';
@@ -21,6 +22,7 @@ export interface DeployOptions extends GlobalOptions {
   skipHooks?: string[];
   prune?: boolean;
   restart?: boolean;
+  from?: string;
 }
 
 export async function deploy(appNames: string[], options: DeployOptions): Promise<void> {
@@ -40,7 +42,14 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
   }
   if (options.restart && options.prune)
     throw new InputError('BAD_FLAG', '--restart and --prune do not go together', { hint: 'Restart, then prune with a deploy of its own.' });
-  const { results } = await context.client.deploy(specs, { strategy: options.strategy, skipHooks: skipHooks as HookPoint[], restart: options.restart });
+  const from = releaseSource(options.from, specs);
+  // Said once per deploy: an app without release: runs files that any edit reaches, restarts included.
+  const unreleased = specs.filter((spec) => spec.release === undefined && (spec.runtime?.kind ?? 'local') === 'local').map((spec) => spec.name);
+  if (unreleased.length && !options.json)
+    console.error(
+      `${paint('dim', 'note:')} ${unreleased.join(', ')} run${unreleased.length === 1 ? 's' : ''} from a working tree that edits reach (a restart loads them, a rollback does not undo them); add release: to give every revision its own code (see docs/releases.md)`,
+    );
+  const { results } = await context.client.deploy(specs, { strategy: options.strategy, skipHooks: skipHooks as HookPoint[], from, restart: options.restart });
 
   for (const result of results) {
     if (options.json) continue;
@@ -115,4 +124,15 @@ async function leftOutApps(client: CutoverClient, inConfig: readonly string[], o
       `${name}: not in the config, removed (--prune); ${result.stoppedInstances} instance${result.stoppedInstances === 1 ? '' : 's'} stopped, its history kept`,
     );
   }
+}
+
+/** `--from`: a path made absolute here (the daemon has another working directory), or git:REF as it is. */
+function releaseSource(from: string | undefined, specs: readonly AppSpec[]): string | undefined {
+  if (from === undefined) return undefined;
+  const withRelease = specs.filter((spec) => spec.release !== undefined);
+  if (withRelease.length !== 1)
+    throw new InputError('BAD_FLAG', `--from needs exactly one app with release: in this deploy, got ${withRelease.length}`, {
+      hint: 'Name the app: cutover deploy web --from PATH',
+    });
+  return from.startsWith('git:') ? from : path.resolve(from);
 }
