@@ -17,8 +17,8 @@ import type { ImageResolver, Runtime } from '../runtime/runtime.js';
 import { CutoverError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { RolloutRecord } from '../model/records.js';
-import { isStorageError } from '../store/storage-fault.js';
 import { EventLog } from './event-log.js';
+import { Housekeeping } from './housekeeping.js';
 import { liveMetrics } from './live-metrics.js';
 import { type LiveMetrics } from '../protocol/live-metrics.js';
 import { OperatorCommands } from './operator-commands.js';
@@ -59,14 +59,6 @@ export interface ControllerOptions {
   images?: ImageResolver;
 }
 
-/** How often the proxy's counts are gathered from every worker (off the request path). */
-const MEASURE_EVERY_MS = 500;
-/** Prune history every ten minutes, keeping this much. */
-const PRUNE_EVERY_TICKS = (10 * 60_000) / TICK_MS;
-const KEEP_EVENTS = 50_000;
-const KEEP_ENDED_INSTANCES = 500;
-/** Traffic seconds are kept a day: the before/during/after figures of any report written meanwhile. */
-const KEEP_TRAFFIC_MS = 24 * 60 * 60_000;
 /** The Lease holder looks for commands from other cutovers this often (in ticks: 1 s). */
 const COMMANDS_EVERY_TICKS = 4;
 
@@ -95,8 +87,7 @@ export class Controller {
   /** Releases of apps with `release:`: taken, built, pruned; also what `cutover releases` reads. */
   readonly releases: ReleaseRollouts;
   private tick: NodeJS.Timeout | null = null;
-  private measureTimer: NodeJS.Timeout | null = null;
-  private isMeasuring = false;
+  private readonly housekeeping: Housekeeping;
 
   constructor(private readonly options: ControllerOptions) {
     const { store, dataDir } = options;
@@ -200,6 +191,7 @@ export class Controller {
       releases: this.releases,
     });
     const routerOf = (app: string): TrafficRouter => this.cluster.backendOf(app)?.router ?? options.router;
+    this.housekeeping = new Housekeeping({ store, router: options.router, history: this.history, storage: this.storage, now, log });
     this.removal = new AppRemoval({ store, events, loop: this.loop, cluster: this.cluster, routerOf });
   }
 
@@ -216,11 +208,8 @@ export class Controller {
     } finally {
       this.loop.resume();
     }
-    this.pruneHistory();
-    this.history.restore(store.listMeasurementCursors());
+    this.housekeeping.start();
     for (const { name } of store.listApps()) this.loop.request(name);
-    void this.measureProxy();
-    this.measureTimer = setInterval(() => void this.measureProxy(), MEASURE_EVERY_MS);
     let ticks = 0;
     this.tick = setInterval(() => {
       this.storage.check();
@@ -228,7 +217,6 @@ export class Controller {
       this.loop.tick();
       ticks += 1;
       if (ticks % COMMANDS_EVERY_TICKS === 0) for (const app of apps) this.storage.guard(() => this.cluster.serveCommands(app));
-      if (ticks % PRUNE_EVERY_TICKS === 0) this.pruneHistory();
     }, TICK_MS);
   }
 
@@ -239,7 +227,7 @@ export class Controller {
   async stepDown(): Promise<void> {
     const loopStopped = this.loop.stop();
     if (this.tick) clearInterval(this.tick);
-    if (this.measureTimer) clearInterval(this.measureTimer);
+    this.housekeeping.stop();
     this.analyses.stop();
     await loopStopped;
   }
@@ -249,7 +237,7 @@ export class Controller {
     const { store } = this.options;
     const loopStopped = this.loop.stop();
     if (this.tick) clearInterval(this.tick);
-    if (this.measureTimer) clearInterval(this.measureTimer);
+    this.housekeeping.stop();
     this.analyses.stop();
     await loopStopped;
     await this.hooks.stop();
@@ -401,30 +389,5 @@ export class Controller {
   /** A stored wall-clock time on this process's monotonic clock (timeouts and backoffs run on it). */
   private monotonicFrom(wallClockMs: number): number {
     return this.now() - (Date.now() - wallClockMs);
-  }
-
-  /** Gathers the proxy's counts; a slow or missing answer only makes a coarser sample. */
-  private async measureProxy(): Promise<void> {
-    if (this.isMeasuring || !this.options.router.measurements) return;
-    this.isMeasuring = true;
-    try {
-      const sources = await this.options.router.measurements();
-      const delta = this.history.record(this.now(), sources);
-      // Kept for deploy reports: a restarted controller counts on from the cursors stored here.
-      if (this.storage.fault === null) this.options.store.addTraffic(Date.now(), delta);
-    } catch (error) {
-      if (isStorageError(error)) this.storage.hold((error as Error).message);
-      else this.log(`gathering proxy counts failed: ${(error as Error).message}`);
-    } finally {
-      this.isMeasuring = false;
-    }
-  }
-
-  /** History is bounded: old events, ended instances and their log files go. */
-  private pruneHistory(): void {
-    for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES, keepTrafficMs: KEEP_TRAFFIC_MS })) {
-      fs.rmSync(logPath, { force: true });
-      for (const extra of ['.1', '.times', '.times.1']) fs.rmSync(`${logPath}${extra}`, { force: true });
-    }
   }
 }

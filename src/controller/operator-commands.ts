@@ -16,7 +16,7 @@ import type { RolloutTransitions } from './rollout-transitions.js';
 import type { TrafficPusher } from './traffic-pusher.js';
 import type { DeployResult } from '../protocol/deploy-result.js';
 import type { ScaleResult } from '../protocol/scale-result.js';
-import { DEFAULT_REPLICAS } from '../config/defaults.js';
+import { replicasOf, setReplicas } from './app-replicas.js';
 import type { StagedRelease } from '../releases/release-snapshots.js';
 import type { ReleaseRollouts } from './release-rollouts.js';
 
@@ -74,7 +74,7 @@ export class OperatorCommands {
     return plans.map((plan) => {
       if (plan.isUnchanged) {
         // The same revision with another count in the file is a scale, not a rollout.
-        const scaled = this.setReplicas(plan.spec.name, plan.spec.replicas);
+        const scaled = setReplicas(this.options, plan.spec.name, plan.spec.replicas);
         return { app: plan.spec.name, revision: plan.stable!, rolloutId: null, isUnchanged: true, ...(scaled ? { scaled } : {}) };
       }
       const latest = store.latestRevision(plan.spec.name);
@@ -145,7 +145,7 @@ export class OperatorCommands {
       const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
       const common = { app: spec.name, strategy, strategySpec, fromRevision: stable, toRevision: stable };
       const rollout = store.createRollout({ ...common, trigger: 'restart', hooks: spec.hooks ?? null, skippedHooks, analysis: spec.analysis ?? null });
-      const replicas = this.replicasOf(spec.name);
+      const replicas = replicasOf(this.options.store, spec.name);
       events.emit(
         spec.name,
         rollout.id,
@@ -174,35 +174,9 @@ export class OperatorCommands {
       throw new CutoverError('ROLLOUT_ALREADY_ACTIVE', `app "${app}" has rollout ${active.id} ${active.phase}; scale it once that rollout ends`, {
         hint: `Follow it with: cutover status ${app}`,
       });
-    const fromReplicas = this.replicasOf(app);
-    this.setReplicas(app, replicas);
+    const fromReplicas = replicasOf(this.options.store, app);
+    setReplicas(this.options, app, replicas);
     return { app, revision: store.stableRevision(app), fromReplicas, replicas };
-  }
-
-  /** The app's count now: set by a deploy or a scale, else (state from before counts were kept) its revision's. */
-  private replicasOf(app: string): number {
-    const { store } = this.options;
-    const stable = store.stableRevision(app);
-    const revision = stable === null ? store.latestRevision(app) : store.getRevision(app, stable);
-    return store.replicasOf(app) ?? revision?.spec.replicas ?? DEFAULT_REPLICAS;
-  }
-
-  /** Records a new count with its event and wakes the loop; returns what changed, or null when nothing did. */
-  private setReplicas(app: string, replicas: number): { from: number; to: number } | null {
-    const { store } = this.options;
-    const from = this.replicasOf(app);
-    if (store.replicasOf(app) === replicas) return null;
-    store.setReplicas(app, replicas);
-    if (from === replicas) return null;
-    const stable = store.stableRevision(app);
-    this.options.events.emit(
-      app,
-      null,
-      'app-scaled',
-      `scaled from ${from} to ${replicas} instance${replicas === 1 ? '' : 's'} of revision ${stable ?? '-'} (no new revision)`,
-    );
-    this.options.loop.request(app);
-    return { from, to: replicas };
   }
 
   /**

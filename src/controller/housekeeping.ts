@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import type { MeasurementHistory } from '../analysis/measurement-history.js';
+import type { TrafficRouter } from '../router/traffic-router.js';
+import type { Store } from '../store/store.js';
+import { isStorageError } from '../store/storage-fault.js';
+import type { StorageGuard } from './storage-guard.js';
+
+/** How often the proxy's counts are gathered from every worker (off the request path). */
+const MEASURE_EVERY_MS = 500;
+/** History is pruned this often, keeping this much. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+const KEEP_EVENTS = 50_000;
+const KEEP_ENDED_INSTANCES = 500;
+/** Traffic seconds are kept a day: the before/during/after figures of any report written meanwhile. */
+const KEEP_TRAFFIC_MS = 24 * 60 * 60_000;
+
+export interface HousekeepingOptions {
+  store: Store;
+  router: TrafficRouter;
+  history: MeasurementHistory;
+  storage: StorageGuard;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/**
+ * The controller's background chores: the proxy's counts gathered into the measurement history
+ * (and stored for deploy reports), and the history kept bounded (old events, ended instances and
+ * their log files).
+ */
+export class Housekeeping {
+  private measureTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private isMeasuring = false;
+
+  constructor(private readonly options: HousekeepingOptions) {}
+
+  start(): void {
+    const { store, history } = this.options;
+    this.prune();
+    history.restore(store.listMeasurementCursors());
+    void this.measure();
+    this.measureTimer = setInterval(() => void this.measure(), MEASURE_EVERY_MS);
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
+  }
+
+  stop(): void {
+    if (this.measureTimer) clearInterval(this.measureTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+  }
+
+  /** Gathers the proxy's counts; a slow or missing answer only makes a coarser sample. */
+  private async measure(): Promise<void> {
+    const { router, history, storage, store } = this.options;
+    if (this.isMeasuring || !router.measurements) return;
+    this.isMeasuring = true;
+    try {
+      const sources = await router.measurements();
+      const delta = history.record(this.options.now(), sources);
+      // Kept for deploy reports: a restarted controller counts on from the cursors stored here.
+      if (storage.fault === null) store.addTraffic(Date.now(), delta);
+    } catch (error) {
+      if (isStorageError(error)) storage.hold((error as Error).message);
+      else this.options.log(`gathering proxy counts failed: ${(error as Error).message}`);
+    } finally {
+      this.isMeasuring = false;
+    }
+  }
+
+  private prune(): void {
+    for (const logPath of this.options.store.prune({ keepEvents: KEEP_EVENTS, keepEndedInstances: KEEP_ENDED_INSTANCES, keepTrafficMs: KEEP_TRAFFIC_MS })) {
+      fs.rmSync(logPath, { force: true });
+      for (const extra of ['.1', '.times', '.times.1']) fs.rmSync(`${logPath}${extra}`, { force: true });
+    }
+  }
+}
