@@ -127,6 +127,44 @@ describe('cutover --host over SSH (issue 24)', () => {
     assert.deepEqual(fs.readFileSync(path.join(remotePath, 'lib', 'data.bin')), fs.readFileSync(path.join(release, 'lib', 'data.bin')));
   });
 
+  it('deploy --from over --host uploads the release built here and the server runs exactly it', async (t) => {
+    if ('skip' in ssh) return t.skip(ssh.skip);
+    // Given a release built on "the CI machine", different from what release.from holds,
+    const writeApp = (dir: string, answer: string): void => {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'server.js'),
+        `require('node:http').createServer((q, s) => s.end(${JSON.stringify(answer)})).listen(Number(process.env.PORT), '127.0.0.1');\n`,
+      );
+    };
+    writeApp(path.join(scratch, 'app'), 'from the config\n');
+    writeApp(path.join(scratch, 'built'), 'from the pipeline\n');
+    const localConfig = path.join(scratch, 'release.yaml');
+    fs.writeFileSync(
+      localConfig,
+      [
+        'metrics: { listen: false }',
+        'apps:',
+        '  web:',
+        `    listen: 127.0.0.1:${daemon.port}`,
+        '    release: { from: ./app }',
+        `    run: { command: [${JSON.stringify(process.execPath)}, server.js] }`,
+        '    health: { path: /, interval: 100ms, timeout: 1s, startupTimeout: 10s }',
+        '    drainTimeout: 2s',
+      ].join('\n'),
+    );
+    // when it is deployed with --from over SSH,
+    const deploy = await runCli(['deploy', '-c', localConfig, '--from', path.join(scratch, 'built'), '--json'], { env: { ...env, CUTOVER_HOST: host } });
+    assert.equal(deploy.code, 0, `${deploy.stdout}\n${deploy.stderr}\n${daemon.logTail()}`);
+    // then the upload went to the server's private uploads, and the server serves exactly those files.
+    assert.ok(fs.readdirSync(path.join(daemon.dir, '.cutover', 'uploads')).length > 0, 'an upload on the server');
+    const answer = await (await fetch(daemon.origin)).text();
+    assert.equal(answer, 'from the pipeline\n');
+    const history = await daemon.client.history('web');
+    const latest = history.revisions.at(-1);
+    assert.match(latest?.release?.source ?? '', /uploads\/upload-[^/]+\/built/, JSON.stringify(latest?.release));
+  });
+
   it('receive-upload refuses a tar whose entries climb out of its directory, and leaves nothing', async () => {
     const dataDir = path.join(scratch || fs.mkdtempSync(path.join(os.tmpdir(), 'remote-')), 'upload-data');
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });

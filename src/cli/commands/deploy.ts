@@ -13,6 +13,8 @@ import type { DeployReport } from '../../protocol/deploy-report.js';
 import { waitForReport } from '../wait-for-report.js';
 import { visible } from '../../util/terminal-text.js';
 import type { CutoverClient } from '../../api/client.js';
+import { describeSshHost } from '../remote/ssh-host.js';
+import { uploadOverSsh } from '../remote/ssh-upload.js';
 
 export interface DeployOptions extends GlobalOptions {
   set: string[];
@@ -42,7 +44,12 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
   }
   if (options.restart && options.prune)
     throw new InputError('BAD_FLAG', '--restart and --prune do not go together', { hint: 'Restart, then prune with a deploy of its own.' });
-  const from = releaseSource(options.from, specs);
+  let from = releaseSource(options.from, specs);
+  if (context.remote !== null && from !== undefined && !from.startsWith('git:')) {
+    // The daemon is on another machine: the release built here goes there first.
+    from = await uploadOverSsh(context.remote, from);
+    if (!options.json) console.error(`${paint('dim', 'uploaded')} ${visible(options.from ?? '')} to ${visible(describeSshHost(context.remote))}:${visible(from)}`);
+  }
   // Said once per deploy: an app without release: runs files that any edit reaches, restarts included.
   const unreleased = specs.filter((spec) => spec.release === undefined && (spec.runtime?.kind ?? 'local') === 'local').map((spec) => spec.name);
   if (unreleased.length && !options.json)
