@@ -48,7 +48,8 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
   if (context.remote !== null && from !== undefined && !from.startsWith('git:')) {
     // The daemon is on another machine: the release built here goes there first.
     from = await uploadOverSsh(context.remote, from);
-    if (!options.json) console.error(`${paint('dim', 'uploaded')} ${visible(options.from ?? '')} to ${visible(describeSshHost(context.remote))}:${visible(from)}`);
+    if (!options.json)
+      console.error(`${paint('dim', 'uploaded')} ${visible(options.from ?? '')} to ${visible(describeSshHost(context.remote))}:${visible(from)}`);
   }
   // Said once per deploy: an app without release: runs files that any edit reaches, restarts included.
   const unreleased = specs.filter((spec) => spec.release === undefined && (spec.runtime?.kind ?? 'local') === 'local').map((spec) => spec.name);
