@@ -48,7 +48,7 @@ describe('cutover CLI without a daemon', () => {
     assert.match(result.stderr, /apps\.web\.replicas/);
   });
 
-  it('up --detach exits 1 and says why when the listen port is taken by another process', async () => {
+  it('up --detach exits 2 before starting anything and says who holds the listen port when another process has it', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
@@ -57,8 +57,13 @@ describe('cutover CLI without a daemon', () => {
     fs.writeFileSync(config, sampleAppConfig(port, { replicas: 1 }));
     try {
       const up = await runCli(['up', '--detach', '-c', config, '--data-dir', dataDir]);
-      assert.equal(up.code, 1);
-      assert.match(up.stderr, /rollout 1 failed: the proxy could not apply the traffic plan: app "web" cannot listen on 127\.0\.0\.1:\d+: bind EADDRINUSE/);
+      assert.equal(up.code, 2, up.stderr);
+      assert.match(up.stderr, new RegExp(`app web cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use; ${process.pid} \\(`));
+      assert.equal(
+        fs.existsSync(path.join(dataDir, 'daemon.pid')) && fs.readFileSync(path.join(dataDir, 'daemon.pid'), 'utf8').trim() !== '',
+        false,
+        'no daemon started',
+      );
     } finally {
       await runCli(['down', '-c', config, '--data-dir', dataDir]);
       blocker.close();

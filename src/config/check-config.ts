@@ -98,7 +98,8 @@ function checkLocalNeeds(name: string, app: Record<string, unknown>): Finding[] 
   if (isContainer) return findings;
   if (isRecord(app['run']) && app['run']['command'] === undefined)
     findings.push({
-      path: ['apps', name, 'run'],
+      // Where zod put it before container apps made command optional: the key that is missing.
+      path: ['apps', name, 'run', 'command'],
       at: 'key',
       message: 'missing required key "command"',
       hint: `add the program to start, e.g. command: [node, server.js]; or run an image with runtime: { container: { image: … } }`,
