@@ -190,9 +190,9 @@ async function deployConfig(
       }
       // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
       const resolved = await controller.resolveImages([spec]);
-      const deploy = (): ReturnType<Controller['deploy']> => controller.deploy(resolved);
+      const deploy = (): ReturnType<Controller['deploy']> => controller.deploy(resolved, { overrides });
       // An app with release: first takes its files (asynchronous): a snapshot, hashed, before any revision.
-      const [result] = spec.release ? await controller.ship(resolved) : crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
+      const [result] = spec.release ? await controller.ship(resolved, { overrides }) : crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
       if (result?.isUnchanged) log(`[${spec.name}] revision ${result.revision} is current`);
     } catch (error) {
       log(`[${spec.name}] not deployed: ${(error as Error).message}`);
