@@ -42,6 +42,8 @@ export interface HistoryReport {
     image?: { tag: string; id: string; engine: string };
     /** The files it runs (`commit` when taken from git); null without `release:` (absent from older daemons). */
     release?: { hash: string; source: string; commit?: string } | null;
+    /** The `--set` overrides it was deployed with, as typed (a secret's value masked); empty: none. */
+    overrides: string[];
   })[];
   rollouts: RolloutRecord[];
   /** How many instances the app runs: the app's count, not a revision's (null in a state from before counts were kept). */
@@ -106,10 +108,11 @@ export class CutoverClient {
   /** Deploys the specs; `strategy` overrides each spec's strategy for this deploy only; `skipHooks` skips those hook points; `restart` rolls the stable revisions onto new processes instead; `from` takes the release from a path or git:REF. */
   deploy(
     apps: AppSpec[],
-    options: { strategy?: StrategyName; skipHooks?: HookPoint[]; restart?: boolean; from?: string } = {},
+    options: { strategy?: StrategyName; skipHooks?: HookPoint[]; restart?: boolean; from?: string; overrides?: string[] } = {},
   ): Promise<{ results: DeployResult[] }> {
     return this.call('POST', '/deploy', {
       apps,
+      ...(options.overrides?.length ? { overrides: options.overrides } : {}),
       ...(options.from ? { from: options.from } : {}),
       ...(options.strategy ? { strategy: options.strategy } : {}),
       ...(options.skipHooks?.length ? { skipHooks: options.skipHooks } : {}),

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { maskedOverrides } from '../model/overrides.js';
 import http from 'node:http';
 import { appNotFound, CutoverError } from '../errors.js';
 import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.js';
@@ -58,7 +59,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     health: () => ({ ok: true, pid: process.pid }),
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
     deploy: async ({ body }) => {
-      const { apps, strategy, skipHooks, restart, from } = body as {
+      const { apps, strategy, skipHooks, restart, from, overrides } = body as {
+        overrides?: unknown;
         apps?: unknown;
         strategy?: unknown;
         skipHooks?: unknown;
@@ -75,6 +77,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (skipHooks !== undefined && (!Array.isArray(skipHooks) || !skipHooks.every((point) => HOOK_POINTS.includes(point as HookPoint)))) {
         throw new CutoverError('BAD_REQUEST', `"skipHooks" must be a list of ${HOOK_POINTS.join(', ')}, got ${JSON.stringify(skipHooks)}`);
       }
+      // The `--set` overrides the specs were made with, recorded in their revisions (the specs already hold their values).
+      if (
+        overrides !== undefined &&
+        (!Array.isArray(overrides) || overrides.length > 100 || !overrides.every((o) => typeof o === 'string' && o.length <= 4096))
+      )
+        throw new CutoverError('BAD_REQUEST', '"overrides" must be a list of at most 100 KEY=VALUE strings');
       const specs = assertAppSpecs(apps);
       // Cluster apps first take their state from the cluster: another machine may have driven them.
       await controller.takeClusterStates(specs);
@@ -85,6 +93,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         skipHooks: skipHooks as HookPoint[] | undefined,
         restart: restart === true,
         from: from as string | undefined,
+        overrides: overrides as string[] | undefined,
       };
       return { results: await controller.ship(resolved, options) };
     },
@@ -142,6 +151,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           command: r.spec.run.command,
           ...imageOf(r.spec),
           release: r.release ? { hash: r.release.hash, source: r.release.source, ...(r.release.commit ? { commit: r.release.commit } : {}) } : null,
+          overrides: maskedOverrides(r.overrides ?? [], r.spec.run),
         })),
         rollouts: store.listRollouts(app, 50),
         replicas: store.replicasOf(app),

@@ -263,12 +263,18 @@ export class Controller {
     this.options.runtime.close();
   }
 
-  deploy(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; restart?: boolean } = {}): DeployResult[] {
+  deploy(
+    specs: readonly AppSpec[],
+    options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; restart?: boolean; overrides?: readonly string[] } = {},
+  ): DeployResult[] {
     return options.restart ? this.commands.restart(specs, options) : this.commands.deploy(specs, options);
   }
 
   /** A deploy that first takes the releases of apps with `release:` (from `from`, else their `release.from`), then prunes. */
-  async ship(specs: readonly AppSpec[], options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; from?: string } = {}): Promise<DeployResult[]> {
+  async ship(
+    specs: readonly AppSpec[],
+    options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; from?: string; overrides?: readonly string[] } = {},
+  ): Promise<DeployResult[]> {
     const staged = await this.releases.stage(specs, options.from === undefined ? null : parseReleaseSource(options.from, '/'));
     try {
       return this.commands.deploy(specs, { ...options, releases: staged });

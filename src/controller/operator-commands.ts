@@ -1,4 +1,5 @@
 import type { AnalysisRunner } from '../analysis/analysis-runner.js';
+import { droppedOverrides, maskedOverrides, overridesOfApp } from '../model/overrides.js';
 import { appNotFound, CutoverError } from '../errors.js';
 import type { ClusterCoordinator } from '../fleet/cluster/cluster-coordinator.js';
 import type { LocalFleet } from '../fleet/local/local-fleet.js';
@@ -49,7 +50,7 @@ export class OperatorCommands {
    */
   deploy(
     specs: readonly AppSpec[],
-    options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; releases?: ReadonlyMap<string, StagedRelease> } = {},
+    options: { strategy?: StrategyName; skipHooks?: readonly HookPoint[]; releases?: ReadonlyMap<string, StagedRelease>; overrides?: readonly string[] } = {},
   ): DeployResult[] {
     this.refuseWhileStopping();
     const { store, events } = this.options;
@@ -79,7 +80,9 @@ export class OperatorCommands {
       }
       const latest = store.latestRevision(plan.spec.name);
       store.setReplicas(plan.spec.name, plan.spec.replicas);
-      const revision = isSame(latest, plan.hash) ? latest! : this.addRevision(plan.spec, plan.hash, latest, releases.get(plan.spec.name));
+      const overrides = overridesOfApp(options.overrides ?? [], plan.spec.name);
+      const revision = isSame(latest, plan.hash) ? latest! : this.addRevision(plan.spec, plan.hash, latest, releases.get(plan.spec.name), overrides);
+      const dropped = droppedOverrides(plan.stable === null ? [] : (store.getRevision(plan.spec.name, plan.stable)?.overrides ?? []), overrides);
       const strategySpec = withDefaults(plan.spec.strategy);
       const strategy = options.strategy ?? strategySpec.use!;
       const skippedHooks = HOOK_POINTS.filter((point) => options.skipHooks?.includes(point));
@@ -108,15 +111,22 @@ export class OperatorCommands {
         this.options.releases.startBuild(revision, rollout.id);
       }
       this.options.loop.request(plan.spec.name);
-      return { app: plan.spec.name, revision: revision.number, rolloutId: rollout.id, isUnchanged: false };
+      const shownDropped = maskedOverrides(dropped, plan.spec.run);
+      return {
+        app: plan.spec.name,
+        revision: revision.number,
+        rolloutId: rollout.id,
+        isUnchanged: false,
+        ...(dropped.length ? { droppedOverrides: shownDropped } : {}),
+      };
     });
   }
 
   /** A new revision; with a release, its staged copy takes the revision's name and the stored spec runs from it. */
-  private addRevision(spec: AppSpec, hash: string, latest: RevisionRecord | null, staged: StagedRelease | undefined): RevisionRecord {
-    if (!staged) return this.options.store.addRevision(spec.name, spec, hash);
+  private addRevision(spec: AppSpec, hash: string, latest: RevisionRecord | null, staged: StagedRelease | undefined, overrides: string[]): RevisionRecord {
+    if (!staged) return this.options.store.addRevision(spec.name, spec, hash, null, overrides);
     const adopted = this.options.releases.adopt(spec, staged, (latest?.number ?? 0) + 1);
-    return this.options.store.addRevision(spec.name, adopted.spec, hash, adopted.release);
+    return this.options.store.addRevision(spec.name, adopted.spec, hash, adopted.release, overrides);
   }
 
   /**

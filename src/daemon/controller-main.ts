@@ -79,12 +79,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
-  process.on('disconnect', () => void shutdown());
+  // The primary vanished without asking us to stop (SIGKILL, a crash): stopping the apps would
+  // turn a daemon crash into an outage. Step down; the next `cutover up` adopts the instances.
+  process.on('disconnect', () => stepDown('the daemon primary is gone; this controller steps down and the instances keep running for the next `cutover up`'));
   // `cutover restart`: step down, instances untouched; the next controller adopts them.
   process.on('message', (message: { type?: string }) => {
-    if (message?.type !== 'handover' || isShuttingDown) return;
+    if (message?.type === 'handover') stepDown('restart: this controller steps down; the instances keep running for the next one');
+  });
+  function stepDown(reason: string): void {
+    if (isShuttingDown) return;
     isShuttingDown = true;
-    log('restart: this controller steps down; the instances keep running for the next one');
+    log(reason);
     void controller
       .stepDown()
       .catch((error: unknown) => log(`stepping down: ${(error as Error).message}`))
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
         store.close();
         process.exit(0);
       });
-  });
+  }
 
   await controller.start();
   if (isShuttingDown) return;
@@ -185,9 +190,9 @@ async function deployConfig(
       }
       // The daemon's own deploy does not count for the crash switch: tests count from their first API call.
       const resolved = await controller.resolveImages([spec]);
-      const deploy = (): ReturnType<Controller['deploy']> => controller.deploy(resolved);
+      const deploy = (): ReturnType<Controller['deploy']> => controller.deploy(resolved, { overrides });
       // An app with release: first takes its files (asynchronous): a snapshot, hashed, before any revision.
-      const [result] = spec.release ? await controller.ship(resolved) : crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
+      const [result] = spec.release ? await controller.ship(resolved, { overrides }) : crashSwitch ? crashSwitch.ignoring(deploy) : deploy();
       if (result?.isUnchanged) log(`[${spec.name}] revision ${result.revision} is current`);
     } catch (error) {
       log(`[${spec.name}] not deployed: ${(error as Error).message}`);

@@ -10,6 +10,8 @@ export interface RevisionRecord {
   createdAt: number;
   /** The files it runs; null for an app without `release:` (it runs from the working tree). */
   release?: ReleaseRecord | null;
+  /** The `--set` overrides it was deployed with, as typed (`web.run.env.VERSION=7`); absent or empty: none. */
+  overrides?: string[];
 }
 
 export const RELEASE_STATES = ['building', 'ready', 'failed', 'pruned'] as const;

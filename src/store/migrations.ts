@@ -204,4 +204,9 @@ export const MIGRATIONS: readonly string[] = [
   -- directory, and whether it is built. NULL: an app without release: (it runs its working tree).
   ALTER TABLE revisions ADD COLUMN release TEXT;
   `,
+  `
+  -- The --set overrides a revision was deployed with (JSON string array, as typed, e.g.
+  -- "web.run.env.VERSION=7"). NULL: none, or a revision from before they were kept.
+  ALTER TABLE revisions ADD COLUMN overrides TEXT;
+  `,
 ];

@@ -11,6 +11,7 @@ interface RevisionRow {
   spec_hash: string;
   created_at: number;
   release: string | null;
+  overrides: string | null;
 }
 
 export function listApps(db: Database.Database): { name: string; stableRevision: number | null }[] {
@@ -75,22 +76,24 @@ export function addRevision(
   spec: AppSpec,
   specHash: string,
   release: ReleaseRecord | null = null,
+  overrides: readonly string[] = [],
 ): RevisionRecord {
   return db
     .transaction(() => {
       const latest = latestRevision(db, app);
       const number = (latest?.number ?? 0) + 1;
       const createdAt = now();
-      db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at, release) VALUES (?, ?, ?, ?, ?, ?)').run(
+      db.prepare('INSERT INTO revisions (app, number, spec, spec_hash, created_at, release, overrides) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
         app,
         number,
         JSON.stringify(spec),
         specHash,
         createdAt,
         release === null ? null : JSON.stringify(release),
+        overrides.length === 0 ? null : JSON.stringify(overrides),
       );
       db.prepare('INSERT INTO apps (name, stable_revision, updated_at) VALUES (?, NULL, ?) ON CONFLICT(name) DO NOTHING').run(app, createdAt);
-      return { app, number, spec, specHash, createdAt, release };
+      return { app, number, spec, specHash, createdAt, release, overrides: [...overrides] };
     })
     .immediate();
 }
@@ -108,5 +111,6 @@ function toRevision(row: RevisionRow): RevisionRecord {
     specHash: row.spec_hash,
     createdAt: row.created_at,
     release: row.release ? (JSON.parse(row.release) as ReleaseRecord) : null,
+    overrides: row.overrides ? (JSON.parse(row.overrides) as string[]) : [],
   };
 }

@@ -128,8 +128,8 @@ export class SqliteStore implements Store {
     return listRevisions(this.db, app);
   }
 
-  addRevision(app: string, spec: AppSpec, specHash: string, release: ReleaseRecord | null = null): RevisionRecord {
-    return addRevision(this.db, this.now, app, spec, specHash, release);
+  addRevision(app: string, spec: AppSpec, specHash: string, release: ReleaseRecord | null = null, overrides: readonly string[] = []): RevisionRecord {
+    return addRevision(this.db, this.now, app, spec, specHash, release, overrides);
   }
 
   setRelease(app: string, revision: number, release: ReleaseRecord): void {

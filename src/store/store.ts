@@ -87,7 +87,8 @@ export interface Store {
   getRevision(app: string, number: number): RevisionRecord | null;
   listRevisions(app: string): RevisionRecord[];
   /** Stores a new revision numbered one above the latest. */
-  addRevision(app: string, spec: AppSpec, specHash: string, release?: ReleaseRecord | null): RevisionRecord;
+  /** `overrides`: the `--set` overrides the revision was deployed with, kept to show them and to tell when a deploy drops one. */
+  addRevision(app: string, spec: AppSpec, specHash: string, release?: ReleaseRecord | null, overrides?: readonly string[]): RevisionRecord;
   /** Records what became of a revision's release (built, failed, pruned). */
   setRelease(app: string, revision: number, release: ReleaseRecord): void;
 

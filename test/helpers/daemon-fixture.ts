@@ -70,15 +70,24 @@ export class DaemonFixture {
     this.client = new CutoverClient({ socketPath: path.join(this.dataDir, 'cutover.sock') });
   }
 
-  /** `env` goes to `cutover up`, and so to the daemon (e.g. the crash switch); `upArgs` are extra flags of `up`. */
+  /**
+   * `env` goes to `cutover up`, and so to the daemon (e.g. the crash switch); `upArgs` are extra flags of `up`;
+   * `runUp` runs `up` another way (e.g. from a process that hands it sockets), given its arguments.
+   */
   static async start(
     config: (port: number) => string,
-    options: { env?: NodeJS.ProcessEnv; upArgs?: string[]; beforeUp?: (fixture: DaemonFixture) => void } = {},
+    options: {
+      env?: NodeJS.ProcessEnv;
+      upArgs?: string[];
+      beforeUp?: (fixture: DaemonFixture) => void;
+      runUp?: (fixture: DaemonFixture, args: string[]) => Promise<CliResult>;
+    } = {},
   ): Promise<DaemonFixture> {
     const fixture = new DaemonFixture(await findFreePort());
     fixture.writeConfig(config(fixture.port));
     options.beforeUp?.(fixture);
-    const up = await fixture.cli(['up', '--detach', ...(options.upArgs ?? [])], { env: options.env });
+    const upArgs = ['up', '--detach', ...(options.upArgs ?? [])];
+    const up = options.runUp ? await options.runUp(fixture, upArgs) : await fixture.cli(upArgs, { env: options.env });
     if (up.code !== 0) {
       const log = fs.existsSync(path.join(fixture.dataDir, 'daemon.log')) ? fs.readFileSync(path.join(fixture.dataDir, 'daemon.log'), 'utf8') : '';
       await fixture.stop();

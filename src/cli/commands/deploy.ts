@@ -57,7 +57,13 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     console.error(
       `${paint('dim', 'note:')} ${unreleased.join(', ')} run${unreleased.length === 1 ? 's' : ''} from a working tree that edits reach (a restart loads them, a rollback does not undo them); add release: to give every revision its own code (see docs/releases.md)`,
     );
-  const { results } = await context.client.deploy(specs, { strategy: options.strategy, skipHooks: skipHooks as HookPoint[], from, restart: options.restart });
+  const { results } = await context.client.deploy(specs, {
+    strategy: options.strategy,
+    skipHooks: skipHooks as HookPoint[],
+    from,
+    restart: options.restart,
+    overrides: options.set,
+  });
 
   for (const result of results) {
     if (options.json) continue;
@@ -68,6 +74,11 @@ export async function deploy(appNames: string[], options: DeployOptions): Promis
     else if (result.isUnchanged) console.log(`${result.app}: unchanged, revision ${result.revision} is already deployed`);
     else if (options.restart) console.log(`${result.app}: restarting revision ${result.revision} on new processes (rollout ${result.rolloutId})`);
     else console.log(`${result.app}: deploying revision ${result.revision} (rollout ${result.rolloutId})`);
+    // The stable revision was deployed with --set values this deploy leaves out: the file's values come back.
+    for (const dropped of result.droppedOverrides ?? [])
+      console.error(
+        `${paint('yellow', 'note:')} ${visible(`${result.app}: the stable revision had --set ${dropped}; this deploy does not set it, the file's value applies`)}`,
+      );
   }
   // A restart deploys nothing of the file: apps missing from it are none of its business.
   if (!options.restart)

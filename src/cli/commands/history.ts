@@ -18,13 +18,16 @@ export async function history(app: string, options: GlobalOptions & { json?: boo
   console.log('');
   // Container apps: the tag as written and the image ID the revision runs (a moved tag changes neither).
   const hasImages = report.revisions.some((r) => r.image);
+  // `--set` overrides a revision was deployed with (older daemons send none).
+  const hasOverrides = report.revisions.some((r) => r.overrides?.length);
   const revisions = [
-    ['REVISION', 'CREATED', ...(hasImages ? ['IMAGE', 'IMAGE ID'] : []), 'RELEASE', 'ENV'],
+    ['REVISION', 'CREATED', ...(hasImages ? ['IMAGE', 'IMAGE ID'] : []), 'RELEASE', ...(hasOverrides ? ['SET'] : []), 'ENV'],
     ...report.revisions.map((r) => [
       String(r.number),
       new Date(r.createdAt).toISOString(),
       ...(hasImages ? [r.image?.tag ?? '-', r.image?.id ?? '-'] : []),
       r.release ? `${r.release.hash.slice(0, 12)} ${r.release.commit ? `${r.release.source} (${r.release.commit.slice(0, 12)})` : r.release.source}` : '-',
+      ...(hasOverrides ? [r.overrides?.length ? r.overrides.join(' ') : '-'] : []),
       Object.entries(r.env)
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),

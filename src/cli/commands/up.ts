@@ -55,8 +55,10 @@ export async function up(options: UpOptions): Promise<void> {
   // A corrupt state database stops us here, with its own exit code, before anything runs.
   checkStateBeforeStart(context.layout);
   // A taken listen address fails here, exit 2, naming who holds it (a running daemon holds its own: it refuses below).
+  // Sockets handed in (LISTEN_FDS: systemd, or a holder like it) are bound by their holder: a test bind of their address would fail.
   const running = readPid(context.layout.pidFile);
-  if (running === null || !isAlive(running)) await checkAddressesFree(config.apps.filter(listensHere).map((a) => ({ app: a.name, listen: a.listen })));
+  if ((running === null || !isAlive(running)) && inheritedFds(process.env).length === 0)
+    await checkAddressesFree(config.apps.filter(listensHere).map((a) => ({ app: a.name, listen: a.listen })));
   // The token is made (or checked) now, so a bad token file fails before anything starts.
   if (admin !== undefined || ui !== undefined) ensureAdminToken(context.layout.adminToken);
 
