@@ -322,6 +322,7 @@ export class Controller {
   status(appName?: string): StatusReport {
     return withRuntimeView(buildStatus(this.options.store, appName), {
       podsOf: (app) => this.clusterFleet.statusOf(app),
+      lastCheckOf: (id) => this.local.lastCheckOf(id),
       holderOf: (app) => this.cluster.holderOf(app),
       storageFault: this.storage.fault?.reason ?? null,
     });
