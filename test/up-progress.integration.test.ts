@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CutoverClient } from '../src/api/client.js';
@@ -9,13 +10,26 @@ import { findFreePort } from '../src/runtime/local/free-port.js';
 import { repoRoot } from './helpers/repo.js';
 import { runCli, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
+interface ScratchApp {
+  config: string;
+  dataDir: string;
+  client: CutoverClient;
+  /** `cutover down`, then SIGKILL by PID to whatever of ours outlived it, then the dir goes. */
+  cleanUp: () => Promise<void>;
+}
+
 /** A scratch dir with a config whose app never passes its health check (the demo's BROKEN=never-ready answers 503). */
-async function givenNeverReadyApp(): Promise<{ dir: string; config: string; dataDir: string; client: CutoverClient; cleanUp: () => Promise<void> }> {
+function givenNeverReadyApp(): Promise<ScratchApp> {
+  return givenScratchApp((port) => sampleAppConfig(port, { replicas: 1, env: { BROKEN: 'never-ready' }, startupTimeout: '3s' }));
+}
+
+/** A scratch dir with the config given, not started: the test runs `up` itself and reads its output. */
+async function givenScratchApp(configText: (port: number) => string): Promise<ScratchApp> {
   const port = await findFreePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-upw-'));
   const config = path.join(dir, 'cutover.yaml');
   const dataDir = path.join(dir, 'data');
-  fs.writeFileSync(config, sampleAppConfig(port, { replicas: 1, env: { BROKEN: 'never-ready' }, startupTimeout: '3s' }));
+  fs.writeFileSync(config, configText(port));
   const client = new CutoverClient({ socketPath: path.join(dataDir, 'cutover.sock') });
   const seen = new Set<number>();
   const remember = async (): Promise<void> => {
@@ -30,7 +44,7 @@ async function givenNeverReadyApp(): Promise<{ dir: string; config: string; data
     for (const p of [pid, ...[...seen].map((s) => -s)]) if (p) killQuietly(p);
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  return { dir, config, dataDir, client, cleanUp };
+  return { config, dataDir, client, cleanUp };
 }
 
 function killQuietly(pid: number): void {
@@ -84,6 +98,28 @@ describe('issue 21: up shows what it waits for and fails as soon as the reason i
       assert.match(stderr, /Nothing is left running/);
       assert.ok(tookMs < 5_000, `up ended ${Math.round(tookMs)} ms after the daemon died (the startup wait is 30 s)`);
     } finally {
+      await app.cleanUp();
+    }
+  });
+});
+
+describe('issue 21: up shows a metrics port it cannot bind', () => {
+  it('up --detach warns with the address and the reason, the app still starts, and /health lists the warning', async () => {
+    const metricsPort = await findFreePort();
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(metricsPort, '127.0.0.1', resolve));
+    const app = await givenScratchApp((port) => [`metrics: { listen: 127.0.0.1:${metricsPort} }`, sampleAppConfig(port, { replicas: 1 })].join('\n'));
+    try {
+      // Precondition: the port really is held while the daemon starts.
+      assert.equal(holder.listening, true);
+      const result = await runCli(['up', '--detach', '-c', app.config, '--data-dir', app.dataDir]);
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`warning: metrics: cannot listen on 127\\.0\\.0\\.1:${metricsPort} \\(.*EADDRINUSE.*\\); /metrics is not served`));
+      const health = await app.client.health();
+      assert.equal(health.warnings?.length, 1);
+      assert.equal((await app.client.status()).apps[0]!.instances.filter((i) => i.state === 'ready').length, 1, 'the app serves all the same');
+    } finally {
+      holder.close();
       await app.cleanUp();
     }
   });

@@ -95,7 +95,8 @@ export type CutoverClientOptions = ({ socketPath: string } | { url: string; toke
 export class CutoverClient {
   constructor(private readonly options: CutoverClientOptions) {}
 
-  health(): Promise<{ ok: boolean; pid: number }> {
+  /** `warnings`: what the daemon runs without (a metrics port it could not bind), absent when there is none. */
+  health(): Promise<{ ok: boolean; pid: number; warnings?: string[] }> {
     return this.call('GET', '/health');
   }
 

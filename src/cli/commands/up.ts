@@ -170,6 +170,9 @@ export async function up(options: UpOptions): Promise<void> {
     await progress.catch(() => undefined);
   }
   for (const line of configDriftLines(context.layout.daemonLog, logOffset)) console.log(line);
+  // The metrics port was tried before the first deploy: its warning is known by now.
+  const { warnings = [] } = await context.client.health().catch(() => ({ warnings: [] as string[] }));
+  for (const warning of warnings) console.error(visible(`warning: ${warning}`));
   if (bad.length > 0)
     console.error(
       `the daemon keeps running (pid ${child.pid}) and serves what it could start; fix the config and run cutover deploy, or stop it with: cutover down`,
