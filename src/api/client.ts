@@ -124,8 +124,9 @@ export class CutoverClient {
   }
 
   /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */
-  promote(app: string, options: { full?: boolean } = {}): Promise<{ rollout: RolloutRecord }> {
-    return this.call('POST', `/apps/${encodeURIComponent(app)}/promote`, { full: options.full === true });
+  /** `wait: false` answers once the promote is recorded, before the passes it asks for ran. */
+  promote(app: string, options: { full?: boolean; wait?: boolean } = {}): Promise<{ rollout: RolloutRecord }> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/promote`, { full: options.full === true, ...(options.wait === false ? { wait: false } : {}) });
   }
 
   pause(app: string): Promise<{ rollout: RolloutRecord }> {

@@ -95,7 +95,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     promote: async ({ params, body }) => {
       const isFull = body.full === true;
-      return { rollout: await drive(params[0]!, { verb: 'promote', isFull }, () => controller.promote(params[0]!, { full: isFull })) };
+      // `wait: false` (`promote --no-wait`): answered once recorded; a forwarded promote waits as its driver decides.
+      const wait = body.wait !== false;
+      return { rollout: await drive(params[0]!, { verb: 'promote', isFull }, () => controller.promote(params[0]!, { full: isFull, wait })) };
     },
     pause: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'pause' }, () => controller.pause(params[0]!)) }),
     resume: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'resume' }, () => controller.resume(params[0]!)) }),

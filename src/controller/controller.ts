@@ -293,7 +293,7 @@ export class Controller {
     return this.commands.rollback(app, toRevision);
   }
 
-  promote(app: string, options: { full?: boolean } = {}): Promise<RolloutRecord> {
+  promote(app: string, options: { full?: boolean; wait?: boolean } = {}): Promise<RolloutRecord> {
     return this.commands.promote(app, options);
   }
 
