@@ -48,7 +48,7 @@ describe('cutover CLI without a daemon', () => {
     assert.match(result.stderr, /apps\.web\.replicas/);
   });
 
-  it('up --detach exits 1 and says why when the listen port is taken by another process', async () => {
+  it('up --detach exits 2 and says why when the listen port is taken by another process (checked before the daemon starts, issue 21)', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
@@ -57,8 +57,8 @@ describe('cutover CLI without a daemon', () => {
     fs.writeFileSync(config, sampleAppConfig(port, { replicas: 1 }));
     try {
       const up = await runCli(['up', '--detach', '-c', config, '--data-dir', dataDir]);
-      assert.equal(up.code, 1);
-      assert.match(up.stderr, /rollout 1 failed: the proxy could not apply the traffic plan: app "web" cannot listen on 127\.0\.0\.1:\d+: bind EADDRINUSE/);
+      assert.equal(up.code, 2, up.stderr);
+      assert.match(up.stderr, new RegExp(`app web cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
     } finally {
       await runCli(['down', '-c', config, '--data-dir', dataDir]);
       blocker.close();
@@ -210,7 +210,8 @@ describe('cutover CLI with a daemon', () => {
     const instances = web.instances as Record<string, unknown>[];
     assert.equal(instances.length, 2);
     for (const instance of instances) {
-      assert.deepEqual(Object.keys(instance).sort(), ['id', 'pid', 'port', 'revision', 'state']);
+      // lastCheck: the health check's last answer of a live local instance.
+      assert.deepEqual(Object.keys(instance).sort(), ['id', 'lastCheck', 'pid', 'port', 'revision', 'state']);
       assert.equal(instance.state, 'ready');
     }
   });
