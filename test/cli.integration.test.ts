@@ -215,7 +215,8 @@ describe('cutover CLI with a daemon', () => {
     const instances = web.instances as Record<string, unknown>[];
     assert.equal(instances.length, 2);
     for (const instance of instances) {
-      assert.deepEqual(Object.keys(instance).sort(), ['id', 'pid', 'port', 'revision', 'state']);
+      // lastCheck: the health check's last answer of a live local instance.
+      assert.deepEqual(Object.keys(instance).sort(), ['id', 'lastCheck', 'pid', 'port', 'revision', 'state']);
       assert.equal(instance.state, 'ready');
     }
   });

@@ -97,7 +97,8 @@ export type CutoverClientOptions = ({ socketPath: string } | { url: string; toke
 export class CutoverClient {
   constructor(private readonly options: CutoverClientOptions) {}
 
-  health(): Promise<{ ok: boolean; pid: number }> {
+  /** `warnings`: what the daemon runs without (a metrics port it could not bind), absent when there is none. */
+  health(): Promise<{ ok: boolean; pid: number; warnings?: string[] }> {
     return this.call('GET', '/health');
   }
 
@@ -126,8 +127,9 @@ export class CutoverClient {
   }
 
   /** Passes the current step or gate; `full` skips all steps left. Resolves once applied (a blue-green switch included, when green is ready). */
-  promote(app: string, options: { full?: boolean } = {}): Promise<{ rollout: RolloutRecord }> {
-    return this.call('POST', `/apps/${encodeURIComponent(app)}/promote`, { full: options.full === true });
+  /** `wait: false` answers once the promote is recorded, before the passes it asks for ran. */
+  promote(app: string, options: { full?: boolean; wait?: boolean } = {}): Promise<{ rollout: RolloutRecord }> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/promote`, { full: options.full === true, ...(options.wait === false ? { wait: false } : {}) });
   }
 
   pause(app: string): Promise<{ rollout: RolloutRecord }> {

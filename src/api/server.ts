@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   tcp?: { listen: HostPort; token: string; hosts?: readonly string[] };
   /** The dashboard (`cutover up --ui HOST:PORT`): the page, its login, and this API behind the token or its session cookie. */
   ui?: { listen: HostPort; token: string };
+  /** What the daemon could not do but runs without (a metrics port it cannot bind): `/health` lists them, `up` prints them. */
+  warnings?: () => readonly string[];
 }
 
 /** The admin API's listeners: the unix socket, and TCP when asked for. */
@@ -56,7 +58,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const drive = (app: string, command: ClusterCommand, here: () => RolloutRecord | Promise<RolloutRecord>): Promise<RolloutRecord> =>
     controller.isDrivenElsewhere(app) ? controller.forward(app, command) : Promise.resolve().then(here);
   const handlers: Record<ApiRouteName, Handler> = {
-    health: () => ({ ok: true, pid: process.pid }),
+    health: () => {
+      const warnings = options.warnings?.() ?? [];
+      return { ok: true, pid: process.pid, ...(warnings.length ? { warnings } : {}) };
+    },
     status: ({ query }) => controller.status(query.get('app') ?? undefined),
     deploy: async ({ body }) => {
       const { apps, strategy, skipHooks, restart, from, overrides } = body as {
@@ -99,7 +104,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     promote: async ({ params, body }) => {
       const isFull = body.full === true;
-      return { rollout: await drive(params[0]!, { verb: 'promote', isFull }, () => controller.promote(params[0]!, { full: isFull })) };
+      // `wait: false` (`promote --no-wait`): answered once recorded; a forwarded promote waits as its driver decides.
+      const wait = body.wait !== false;
+      return { rollout: await drive(params[0]!, { verb: 'promote', isFull }, () => controller.promote(params[0]!, { full: isFull, wait })) };
     },
     pause: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'pause' }, () => controller.pause(params[0]!)) }),
     resume: async ({ params }) => ({ rollout: await drive(params[0]!, { verb: 'resume' }, () => controller.resume(params[0]!)) }),

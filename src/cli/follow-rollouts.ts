@@ -9,11 +9,17 @@ const POLL_MS = 150;
 /** The controller may restart in the middle of a rollout; its socket is back within seconds. */
 const RECONNECT_GRACE_MS = 30_000;
 
+export interface FollowOptions {
+  isQuiet?: boolean;
+  /** Aborted when waiting is pointless (`up`'s daemon exited): the follow throws the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /**
  * Prints every event of the given rollouts as it happens (their hooks' too) and returns their final records.
  * Polls the API: simple, and survives a controller restart in the middle.
  */
-export async function followRollouts(client: CutoverClient, rolloutIds: number[], options: { isQuiet?: boolean } = {}): Promise<RolloutRecord[]> {
+export async function followRollouts(client: CutoverClient, rolloutIds: number[], options: FollowOptions = {}): Promise<RolloutRecord[]> {
   // Ctrl-C stops watching, not the rollout: say so, and how to look again.
   const onInterrupt = (): void => {
     console.error(`\nstopped watching; the rollout goes on in the daemon. Follow it with: cutover status`);
@@ -27,12 +33,13 @@ export async function followRollouts(client: CutoverClient, rolloutIds: number[]
   }
 }
 
-async function follow(client: CutoverClient, rolloutIds: number[], options: { isQuiet?: boolean }): Promise<RolloutRecord[]> {
+async function follow(client: CutoverClient, rolloutIds: number[], options: FollowOptions): Promise<RolloutRecord[]> {
   const finished = new Map<number, RolloutRecord>();
   const lastEventId = new Map<number, number>(rolloutIds.map((id) => [id, 0]));
   let unreachableSince: number | null = null;
   while (finished.size < rolloutIds.length) {
     for (const id of rolloutIds) {
+      options.signal?.throwIfAborted();
       if (finished.has(id)) continue;
       let rollout: RolloutReport;
       let events: EventRecord[];

@@ -151,9 +151,13 @@ describe('plainLine', () => {
     );
   });
 
-  test('changes when the step, traffic or gate change, and only then', () => {
+  test('changes when the step, traffic, gate or instance states change, and only then', () => {
     const base = plainLine(app());
-    assert.equal(plainLine(app({ rollout: rollout(), instances: [{ id: 'x', revision: 2, pid: 1, port: 1, state: 'ready' }] })), base);
+    assert.equal(plainLine(app({ rollout: rollout() })), base);
+    const oneReady = plainLine(app({ instances: [{ id: 'x', revision: 2, pid: 1, port: 1, state: 'ready' }] }));
+    assert.notEqual(oneReady, base);
+    // Another pid or port for the same states says nothing new.
+    assert.equal(plainLine(app({ instances: [{ id: 'y', revision: 2, pid: 2, port: 2, state: 'ready' }] })), oneReady);
     assert.notEqual(plainLine(app({ rollout: rollout({ stepIndex: 2, gate: null, phase: 'progressing' }) })), base);
     assert.notEqual(
       plainLine(
@@ -179,5 +183,37 @@ describe('plainLine', () => {
       'web rollout 3 aborted; revision 1 → 2; revision 1 serving; traffic r1 100%; reason: aborted by a person',
     );
     assert.equal(plainLine(app({ rollout: null, traffic: [] })), 'web stable revision 1; traffic none');
+  });
+});
+
+describe('instances in the live view (issue 21)', () => {
+  const instances: AppStatus['instances'] = [
+    { id: 'web-1-aaa111', revision: 1, pid: 101, port: 4001, state: 'ready' },
+    { id: 'web-2-bbb222', revision: 2, pid: 102, port: 4002, state: 'starting', lastCheck: 'HTTP 503' },
+    { id: 'web-2-ccc333', revision: 2, pid: null, port: 4003, state: 'failed', reason: 'not ready within the startup timeout' },
+  ];
+
+  test('lists each instance, newest revision first, with a starting one’s last check and a failed one’s reason', () => {
+    const lines = renderLiveView([{ app: app({ instances }), rates: [] }], { width: 80, isColored: false });
+    const listed = lines.filter((l) => l.includes('web-'));
+    assert.deepEqual(listed, [
+      '  web-2-bbb222     r2    starting pid 102  last check: HTTP 503',
+      '  web-2-ccc333     r2    failed     not ready within the startup timeout',
+      '  web-1-aaa111     r1    ready    pid 101',
+    ]);
+    // The gate stays the last line.
+    assert.match(lines.at(-1)!, /gate/);
+  });
+
+  test('a long list is cut, saying how many more and where to see them', () => {
+    const many = Array.from({ length: 15 }, (_, n) => ({ id: `web-1-${n}`, revision: 1, pid: n, port: 4000 + n, state: 'ready' as const }));
+    const lines = renderLiveView([{ app: app({ instances: many }), rates: [] }], { width: 80, isColored: false });
+    assert.equal(lines.filter((l) => l.startsWith('  web-1-')).length, 12);
+    assert.ok(lines.includes('  … and 3 more (cutover status web)'));
+  });
+
+  test('the plain line counts instances per revision and state', () => {
+    assert.match(plainLine(app({ instances })), /; instances r2 1 starting, r2 1 failed, r1 1 ready/);
+    assert.doesNotMatch(plainLine(app()), /instances/);
   });
 });

@@ -18,6 +18,9 @@ export interface LiveViewOptions {
 const ANSI: Record<string, string> = { green: '32', yellow: '33', red: '31', cyan: '36', magenta: '35', dim: '2', bold: '1' };
 /** Traffic bar colours per revision, in the order the split lists them. */
 const SPLIT_COLORS = ['cyan', 'magenta', 'yellow', 'green'] as const;
+const INSTANCE_COLORS: Record<string, string> = { ready: 'green', starting: 'cyan', draining: 'yellow', failed: 'red', stopped: 'dim' };
+/** Instances listed one per line in the live view; the rest are counted in one more line. */
+const MAX_INSTANCE_LINES = 12;
 const PHASE_COLORS: Record<string, string> = {
   promoted: 'green',
   progressing: 'cyan',
@@ -29,7 +32,7 @@ const PHASE_COLORS: Record<string, string> = {
 
 /**
  * The live view of apps, as lines: per app, a header, the step progress bar, the traffic split
- * bar, requests per second, errors and p99 per revision, and the gate waited at. Pure: the
+ * bar, requests per second, errors and p99 per revision, its instances, and the gate waited at. Pure: the
  * same state gives the same lines, so it is tested without a terminal.
  *
  * @example
@@ -72,6 +75,7 @@ export function renderLiveView(states: readonly LiveViewState[], options: LiveVi
         `    revision ${String(revision).padEnd(4)} ${`${weight}%`.padStart(4)}  ${`${formatRate(rate?.requestsPerSecond ?? 0)} rps`.padStart(10)}  ${errors}  p99 ${rate?.p99Ms == null ? '-' : `${formatRate(rate.p99Ms)}ms`}`,
       );
     }
+    lines.push(...instanceLines(app, paint));
     if (rollout?.gate) lines.push(`  ${paint('yellow', 'gate')}    ${rollout.gate}`);
     else if (rollout?.isPausedByUser && !isTerminalPhase(rollout.phase)) lines.push(`  ${paint('yellow', 'paused')}  cutover resume ${app.name}`);
     if (rollout?.reason && isTerminalPhase(rollout.phase)) lines.push(`  reason  ${rollout.reason}`);
@@ -80,13 +84,14 @@ export function renderLiveView(states: readonly LiveViewState[], options: LiveVi
 }
 
 /**
- * One plain line per app for output that is not a terminal: phase, step, traffic and gate,
+ * One plain line per app for output that is not a terminal: phase, step, traffic, instances and gate,
  * without the rates (a line is printed when this text changes, not every second).
  */
 export function plainLine(app: AppStatus): string {
   const traffic = app.traffic.map((t) => `r${t.revision} ${t.weight}%`).join(' ') || 'none';
   const rollout = app.rollout;
-  if (rollout === null) return `${app.name} stable revision ${app.revision ?? '-'}; traffic ${traffic}`;
+  const instances = app.instances.length ? `; instances ${instanceCounts(app)}` : '';
+  if (rollout === null) return `${app.name} stable revision ${app.revision ?? '-'}; traffic ${traffic}${instances}`;
   const step =
     rollout.steps.length > 0 && !isTerminalPhase(rollout.phase)
       ? `step ${Math.min(rollout.stepIndex + 1, rollout.steps.length)}/${rollout.steps.length} ${rollout.steps[rollout.stepIndex] ?? ''}`.trimEnd()
@@ -97,9 +102,30 @@ export function plainLine(app: AppStatus): string {
     step,
     `traffic ${traffic}`,
   ];
+  if (instances) parts.push(instances.slice(2));
   if (rollout.gate) parts.push(`gate: ${rollout.gate}`);
   if (rollout.reason && isTerminalPhase(rollout.phase)) parts.push(`reason: ${rollout.reason}`);
   return parts.join('; ');
+}
+
+/** The app's instances, newest revision first: id, revision, state, pid, and a starting one's last health check or a failed one's reason. */
+function instanceLines(app: AppStatus, paint: (color: string, text: string) => string): string[] {
+  const sorted = [...app.instances].sort((a, b) => b.revision - a.revision);
+  const lines = sorted.slice(0, MAX_INSTANCE_LINES).map((i) => {
+    const state = paint(INSTANCE_COLORS[i.state] ?? 'dim', i.state.padEnd(8));
+    const detail = i.state === 'starting' && i.lastCheck ? `  last check: ${i.lastCheck}` : i.reason ? `  ${i.reason}` : '';
+    return `  ${i.id.padEnd(16)} r${String(i.revision).padEnd(4)} ${state} ${i.pid === null ? '' : `pid ${i.pid}`}${detail}`.trimEnd();
+  });
+  if (sorted.length > MAX_INSTANCE_LINES) lines.push(`  … and ${sorted.length - MAX_INSTANCE_LINES} more (cutover status ${app.name})`);
+  return lines;
+}
+
+/** Instances per revision and state, as `r2 1 starting, r1 2 ready`: the plain line's short form. */
+function instanceCounts(app: AppStatus): string {
+  const counts = new Map<string, number>();
+  for (const i of [...app.instances].sort((a, b) => b.revision - a.revision))
+    counts.set(`r${i.revision} ${i.state}`, (counts.get(`r${i.revision} ${i.state}`) ?? 0) + 1);
+  return [...counts].map(([key, n]) => key.replace(' ', ` ${n} `)).join(', ');
 }
 
 function trafficBar(app: AppStatus, width: number, paint: (color: string, text: string) => string): string {

@@ -95,9 +95,10 @@ Exit codes: 0 done, 1 rolled back or failed (or another rollout of the app runs)
     .action(async (apps: string[], options) => (await import('./commands/deploy.js')).deploy(apps, options));
 
   withGlobals(cli.command('promote'))
-    .description('pass the current canary step or blue-green gate (a blue-green switch returns once all traffic is on green)')
+    .description('pass the current canary step or blue-green gate; returns once it is applied (the canary at its next weight, all traffic on green)')
     .argument('<app>')
     .option('--full', 'skip every step left: the new revision takes all traffic as soon as it is at full size')
+    .option('--no-wait', 'return once the promote is recorded, without waiting until it is applied')
     .option('--json', 'print the rollout as JSON')
     .action(async (app: string, options) => (await import('./commands/gates.js')).promote(app, options));
 

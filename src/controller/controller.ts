@@ -299,7 +299,7 @@ export class Controller {
     return this.commands.rollback(app, toRevision);
   }
 
-  promote(app: string, options: { full?: boolean } = {}): Promise<RolloutRecord> {
+  promote(app: string, options: { full?: boolean; wait?: boolean } = {}): Promise<RolloutRecord> {
     return this.commands.promote(app, options);
   }
 
@@ -328,6 +328,7 @@ export class Controller {
   status(appName?: string): StatusReport {
     return withRuntimeView(buildStatus(this.options.store, appName), {
       podsOf: (app) => this.clusterFleet.statusOf(app),
+      lastCheckOf: (id) => this.local.lastCheckOf(id),
       holderOf: (app) => this.cluster.holderOf(app),
       storageFault: this.storage.fault?.reason ?? null,
     });

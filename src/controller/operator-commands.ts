@@ -241,8 +241,11 @@ export class OperatorCommands {
     return strategyNamed(last?.strategy ?? 'rolling').rollbackVia(strategySpec);
   }
 
-  /** `cutover promote`: the current step (or gate) counts as done; `full` skips every step left. */
-  async promote(app: string, options: { full?: boolean } = {}): Promise<RolloutRecord> {
+  /**
+   * `cutover promote`: the current step (or gate) counts as done; `full` skips every step left.
+   * Returns once the passes it asked for ran, or at once (`wait: false`) with the promote recorded.
+   */
+  async promote(app: string, options: { full?: boolean; wait?: boolean } = {}): Promise<RolloutRecord> {
     const { store } = this.options;
     const rollout = this.activeForward(app, 'promote');
     const strategy = strategyOf(rollout, store.getRevision(app, rollout.toRevision)!.spec);
@@ -265,7 +268,8 @@ export class OperatorCommands {
       'rollout-promote',
       `promote${options.full ? ' --full' : ''} requested${rollout.pausedAt !== null ? ' (and the pause lifted)' : ''}`,
     );
-    await this.options.loop.settle(app);
+    if (options.wait === false) this.options.loop.request(app);
+    else await this.options.loop.settle(app);
     return store.getRollout(rollout.id)!;
   }
 

@@ -62,6 +62,8 @@ function stepNames(rollout: RolloutRecord, store: Store): string[] {
 export interface RuntimeView {
   /** A cluster app's pods as last observed (instead of stored instances), or null for other apps. */
   podsOf: (app: string) => InstanceStatus[] | null;
+  /** A live local instance's last health check answer, or null. */
+  lastCheckOf: (instanceId: string) => string | null;
   /** Who else drives a cluster app, or null. */
   holderOf: (app: string) => string | null;
   /** Why the state cannot be written now, or null. */
@@ -77,7 +79,7 @@ export function withRuntimeView(report: StatusReport, view: RuntimeView): Status
   const apps = report.apps.map((app) => {
     const pods = view.podsOf(app.name);
     const holder = view.holderOf(app.name);
-    const withPods = pods ? { ...app, instances: pods } : app;
+    const withPods = pods ? { ...app, instances: pods } : { ...app, instances: app.instances.map((i) => withLastCheck(i, view.lastCheckOf(i.id))) };
     return holder ? { ...withPods, drivenBy: holder } : withPods;
   });
   const fault = view.storageFault;
@@ -92,4 +94,8 @@ export function withRuntimeView(report: StatusReport, view: RuntimeView): Status
         : app,
     ),
   };
+}
+
+function withLastCheck(instance: InstanceStatus, lastCheck: string | null): InstanceStatus {
+  return lastCheck === null ? instance : { ...instance, lastCheck };
 }

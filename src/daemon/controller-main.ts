@@ -61,6 +61,8 @@ async function main(): Promise<void> {
   });
 
   let metrics: Awaited<ReturnType<typeof startMetricsServer>> = null;
+  // What this controller runs without, for `/health` (and so `up`) to say.
+  const warnings: string[] = [];
   let certificates: AcmeCertificates | null = null;
   let isShuttingDown = false;
   const shutdown = async (): Promise<void> => {
@@ -114,12 +116,13 @@ async function main(): Promise<void> {
     store,
     socketPath: layout.socket,
     onShutdown: () => void shutdown(),
+    warnings: () => warnings,
     ...(adminListen ? { tcp: { listen: adminListen, token: ensureAdminToken(layout.adminToken) } } : {}),
     ...(uiListen ? { ui: { listen: uiListen, token: ensureAdminToken(layout.adminToken) } } : {}),
   });
   if (uiListen) log(`dashboard on http://${process.env.CUTOVER_UI_LISTEN} (log in with the token in ${layout.adminToken})`);
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
-  metrics = await startMetrics(configPath, controller, store, log);
+  metrics = await startMetrics(configPath, controller, store, log, (warning) => warnings.push(warning));
   if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, store, configPath, log, crashSwitch);
   certificates = await startCertificates(configPath, store, layout.root, log);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
@@ -134,6 +137,7 @@ async function startMetrics(
   controller: Controller,
   store: SqliteStore,
   log: (line: string) => void,
+  onUnbound: (warning: string) => void,
 ): ReturnType<typeof startMetricsServer> {
   let metrics;
   try {
@@ -143,7 +147,13 @@ async function startMetrics(
     return null;
   }
   if (metrics.listen === null) return null;
-  return startMetricsServer(metrics.listen, createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }), log, metrics.token);
+  return startMetricsServer(
+    metrics.listen,
+    createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }),
+    log,
+    metrics.token,
+    onUnbound,
+  );
 }
 
 /** ACME certificates when the config asks for them (`proxy.tls.acme`); a config that cannot be read starts none. */

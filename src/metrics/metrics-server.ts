@@ -160,6 +160,7 @@ export async function startMetricsServer(
   registry: Registry,
   log: (line: string) => void,
   token?: string,
+  onUnbound?: (warning: string) => void,
 ): Promise<{ server: http.Server; address: AddressInfo } | null> {
   const server = createLimitedServer((req, res) => {
     const refusal = checkMetricsAccess(req, token);
@@ -188,7 +189,9 @@ export async function startMetricsServer(
       server.listen(listen.port, listen.host, () => resolve());
     });
   } catch (error) {
-    log(`metrics: cannot listen on ${listen.host}:${listen.port} (${(error as Error).message}); /metrics is not served`);
+    const warning = `metrics: cannot listen on ${listen.host}:${listen.port} (${(error as Error).message}); /metrics is not served`;
+    log(warning);
+    onUnbound?.(warning);
     return null;
   }
   const address = server.address() as AddressInfo;

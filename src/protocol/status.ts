@@ -50,4 +50,6 @@ export interface InstanceStatus {
   state: InstanceState;
   /** Why it failed, where cutover knows it: a cluster pod that crash-loops or cannot pull its image (its state is `failed`). */
   reason?: string;
+  /** The health check's last answer (for example `HTTP 503`, `ECONNREFUSED`), for a live local instance this controller checks. */
+  lastCheck?: string;
 }

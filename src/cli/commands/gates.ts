@@ -1,13 +1,26 @@
 import type { RolloutRecord } from '../../model/records.js';
 import { commandContext, type GlobalOptions } from '../context.js';
 import { visible } from '../../util/terminal-text.js';
+import { waitForPromote } from '../wait-for-promote.js';
 
 type GateOptions = GlobalOptions & { json?: boolean };
 
-/** `cutover promote APP [--full]`: past the current step or gate, or all the way. */
-export async function promote(app: string, options: GateOptions & { full?: boolean }): Promise<void> {
-  const { rollout } = await commandContext(options).client.promote(app, { full: options.full });
-  report(rollout, options, rollout.phase === 'promoted' ? 'promoted: the new revision serves all traffic' : `promote requested; now: ${rollout.step}`);
+/**
+ * `cutover promote APP [--full]`: past the current step or gate, or all the way; returns once
+ * the promote is applied (a canary's new weight as a blue-green switch), or at once with `--no-wait`.
+ */
+export async function promote(app: string, options: GateOptions & { full?: boolean; wait?: boolean }): Promise<void> {
+  const { client } = commandContext(options);
+  const { rollout: requested } = await client.promote(app, { full: options.full, wait: options.wait });
+  const rollout =
+    options.wait === false ? requested : await waitForPromote(client, requested, (step) => !options.json && console.log(visible(`${app}: ${step}`)));
+  const summary =
+    rollout.phase === 'promoted'
+      ? 'promoted: the new revision serves all traffic'
+      : options.wait === false
+        ? `promote requested; now: ${rollout.step}`
+        : `promote applied; now: ${rollout.step}`;
+  report(rollout, options, summary);
 }
 
 export async function pause(app: string, options: GateOptions): Promise<void> {

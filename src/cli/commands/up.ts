@@ -19,6 +19,8 @@ import { followRollouts } from '../follow-rollouts.js';
 import { visible } from '../../util/terminal-text.js';
 import { inheritedFds } from '../../daemon/held-sockets.js';
 import { configDriftLines } from '../config-drift-lines.js';
+import { printWhileWaiting } from '../up-progress.js';
+import type { RolloutRecord } from '../../model/records.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
 
@@ -67,6 +69,10 @@ export async function up(options: UpOptions): Promise<void> {
     console.log(`cutover up: data dir ${context.layout.root}, ${options.workers} proxy worker(s); Ctrl-C stops gracefully`);
     if (admin !== undefined) console.log(`admin API on http://${admin}, bearer token in ${context.layout.adminToken}`);
     if (ui !== undefined) console.log(`dashboard on http://${ui}, log in with the token in ${context.layout.adminToken}`);
+    const log = (line: string): void => console.log(`${new Date().toISOString()} ${visible(line)}`);
+    // The first rollouts log their events; what they wait for (health check answers) is said beside them.
+    const stopped = new AbortController();
+    void printWhileWaiting(context.client, stopped.signal, { write: log, shouldStopWhenSettled: true }).catch(() => undefined);
     const code = await runPrimary({
       configPath: context.configPath,
       dataDir: context.layout.root,
@@ -74,8 +80,9 @@ export async function up(options: UpOptions): Promise<void> {
       proxy: config.proxy,
       ...(admin !== undefined ? { admin } : {}),
       ...(ui !== undefined ? { ui } : {}),
-      log: (line) => console.log(`${new Date().toISOString()} ${visible(line)}`),
+      log,
     });
+    stopped.abort();
     console.log('cutover daemon stopped');
     // Children are gone and the lock released; nothing is left worth waiting for.
     process.exit(code);
@@ -135,20 +142,51 @@ export async function up(options: UpOptions): Promise<void> {
   console.log(`cutover daemon running (pid ${child.pid}), data dir ${context.layout.root}, log ${context.layout.daemonLog}`);
   if (ui !== undefined) console.log(`dashboard on http://${ui}, log in with the token in ${context.layout.adminToken}`);
 
-  // Wait for the initial rollouts so that "returned" means "serving".
-  const initial = await waitForInitialRollouts(context.client, launchedAt);
-  const rollouts = await followRollouts(context.client, initial, { isQuiet: true });
-  const bad = rollouts.filter((r) => r.phase !== 'promoted');
-  for (const r of bad) console.error(visible(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`));
-  if (bad.length === 0) await waitUntilServing(context.client);
+  // Wait for the initial rollouts so that "returned" means "serving", saying what is waited for;
+  // a daemon that exits meanwhile ends the wait at once.
+  const daemonGone = new AbortController();
+  const onDaemonExit = (code: number | null, signal?: NodeJS.Signals | null): void =>
+    daemonGone.abort(
+      new CutoverError(
+        'DAEMON_START_FAILED',
+        `the daemon ${signal ? `was stopped by ${signal}` : `exited with code ${code ?? 1}`} while starting the apps:\n${tail(context.layout.daemonLog, 15)}`,
+        {
+          hint: `Nothing is left running. See ${context.layout.daemonLog}`,
+        },
+      ),
+    );
+  if (exitCode !== null) onDaemonExit(exitCode);
+  else child.once('exit', onDaemonExit);
+  const progressDone = new AbortController();
+  const progress = printWhileWaiting(context.client, AbortSignal.any([progressDone.signal, daemonGone.signal]));
+  let bad: RolloutRecord[];
+  try {
+    const initial = await waitForInitialRollouts(context.client, launchedAt, daemonGone.signal);
+    const rollouts = await followRollouts(context.client, initial, { signal: daemonGone.signal });
+    bad = rollouts.filter((r) => r.phase !== 'promoted');
+    for (const r of bad) console.error(visible(`${r.app}: rollout ${r.id} ${r.phase}: ${r.reason ?? ''}`));
+    if (bad.length === 0) await waitUntilServing(context.client, daemonGone.signal);
+  } finally {
+    progressDone.abort();
+    child.off('exit', onDaemonExit);
+    await progress.catch(() => undefined);
+  }
   for (const line of configDriftLines(context.layout.daemonLog, logOffset)) console.log(line);
+  // The metrics port was tried before the first deploy: its warning is known by now.
+  const { warnings = [] } = await context.client.health().catch(() => ({ warnings: [] as string[] }));
+  for (const warning of warnings) console.error(visible(`warning: ${warning}`));
+  if (bad.length > 0)
+    console.error(
+      `the daemon keeps running (pid ${child.pid}) and serves what it could start; fix the config and run cutover deploy, or stop it with: cutover down`,
+    );
   process.exitCode = bad.length ? EXIT_ROLLOUT_FAILED : EXIT_OK;
 }
 
 /** Apps restarted at their stable revision have no rollout to wait for: wait for their instances. */
-async function waitUntilServing(client: ReturnType<typeof commandContext>['client']): Promise<void> {
+async function waitUntilServing(client: ReturnType<typeof commandContext>['client'], signal: AbortSignal): Promise<void> {
   const deadline = performance.now() + DETACH_READY_TIMEOUT_MS;
   while (performance.now() < deadline) {
+    signal.throwIfAborted();
     const { apps } = await client.status();
     const waiting = apps.filter(
       (a) => a.revision !== null && (a.instances.some((i) => i.state === 'starting') || !a.instances.some((i) => i.state === 'ready')),
@@ -160,8 +198,9 @@ async function waitUntilServing(client: ReturnType<typeof commandContext>['clien
 }
 
 /** The rollouts this `up` started (finished or not): the controller records them before its API answers. */
-async function waitForInitialRollouts(client: ReturnType<typeof commandContext>['client'], launchedAt: number): Promise<number[]> {
+async function waitForInitialRollouts(client: ReturnType<typeof commandContext>['client'], launchedAt: number, signal: AbortSignal): Promise<number[]> {
   for (let attempt = 0; attempt < 20; attempt++) {
+    signal.throwIfAborted();
     const { apps } = await client.status();
     if (apps.length > 0 && apps.every((a) => a.rollout)) {
       const latest = await Promise.all(apps.map((a) => client.rollout(a.rollout!.id)));

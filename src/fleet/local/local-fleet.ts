@@ -99,6 +99,12 @@ export class LocalFleet implements Fleet {
     return [...this.instances.values()].filter((i) => i.record.app === app && isLive(i.record.state) && !i.isStopping);
   }
 
+  /** A live instance's last health check answer (for status), or null for one this fleet does not check. */
+  lastCheckOf(id: string): string | null {
+    const instance = this.instances.get(id);
+    return instance && isLive(instance.record.state) && !instance.isStopping ? instance.lastProbe : null;
+  }
+
   /** Ready instances of a revision, with their addresses. */
   readyOf(app: string, revision: number): ServingInstance[] {
     return this.live(app)
