@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { Http2ServerRequest } from 'node:http2';
 
 /** A request head as the HTTP/1.1 side of the proxy checks and forwards it. */
 export interface RequestHead {
@@ -8,9 +9,13 @@ export interface RequestHead {
   versionMinor: number;
 }
 
-/** True for a request that arrived over HTTP/2 (Node's compatibility API). */
+/**
+ * True for a request that arrived over HTTP/2 (Node's compatibility API). Not its version: an
+ * HTTP/1 connection may say `HTTP/2.0` in its request line, and that one is refused (505), never
+ * turned into an HTTP/1.1 request.
+ */
 export function isHttp2Request(req: IncomingMessage): boolean {
-  return req.httpVersionMajor === 2;
+  return (req as unknown) instanceof Http2ServerRequest;
 }
 
 /**
