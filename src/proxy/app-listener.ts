@@ -11,6 +11,7 @@ import { forwardRequest } from './forwarded-request.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { TrustedProxies } from './trusted-proxies.js';
 import { openTunnel } from './websocket-tunnel.js';
+import { listenServer } from './listen-server.js';
 import type { RequestScope, Tunnel } from './request-scope.js';
 
 export type { Tunnel } from './request-scope.js';
@@ -91,22 +92,7 @@ export class AppListener implements RequestScope {
    * listening socket handle handed over (systemd, `cutover restart`) to accept on instead of binding.
    */
   listen(socket?: object): Promise<void> {
-    const { server } = this;
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => {
-        server.off('listening', onListening);
-        reject(error);
-      };
-      const onListening = (): void => {
-        server.off('error', onError);
-        // Accept errors (EMFILE…) are emitted on the server; they must not kill the worker.
-        server.on('error', ignore);
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen(socket ?? { host: this.address.host, port: this.address.port });
-    });
+    return listenServer(this.server, socket ?? { host: this.address.host, port: this.address.port });
   }
 
   /** The bound address (tells the port when the plan asked for port 0). */

@@ -9,6 +9,7 @@ import { writeRawErrorResponse } from '../error-response.js';
 import type { ProxyOptions } from '../proxy-options.js';
 import type { Tunnel } from '../request-scope.js';
 import { TrustedProxies } from '../trusted-proxies.js';
+import { listenServer } from '../listen-server.js';
 
 /** What a shared listener hands its requests and upgrades to (the front door's router). */
 export interface SharedListenerHandler {
@@ -74,21 +75,7 @@ export class SharedListener {
   }
 
   listen(): Promise<void> {
-    const { server } = this;
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => {
-        server.off('listening', onListening);
-        reject(error);
-      };
-      const onListening = (): void => {
-        server.off('error', onError);
-        server.on('error', ignore);
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({ host: this.address.host, port: this.address.port });
-    });
+    return listenServer(this.server, { host: this.address.host, port: this.address.port });
   }
 
   boundAddress(): AddressInfo | undefined {
