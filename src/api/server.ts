@@ -100,7 +100,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         from: from as string | undefined,
         overrides: overrides as string[] | undefined,
       };
-      return { results: await controller.ship(resolved, options) };
+      // A restart takes no release: it runs the stable revision's own again.
+      return { results: options.restart ? controller.deploy(resolved, options) : await controller.ship(resolved, options) };
     },
     promote: async ({ params, body }) => {
       const isFull = body.full === true;
