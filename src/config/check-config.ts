@@ -10,11 +10,9 @@ import {
 } from './defaults.js';
 import type { Finding } from './finding.js';
 import { formatDuration, parseDuration } from './parse-duration.js';
-import { formatListen, LISTEN_HINT, parseListen } from './parse-listen.js';
+import { formatListen, LISTEN_HINT, listensOverlap as overlaps, tryParseListen as tryListen } from './parse-listen.js';
 import { splitCommand } from './split-command.js';
 import { checkFrontDoor } from './check-front-door.js';
-
-const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 
 /**
  * The checks that span several keys, run on the raw config next to the schema's checks so that
@@ -310,19 +308,6 @@ function checkAnalysisNames(name: string, app: Record<string, unknown>): Finding
 
 function isZero(value: unknown): boolean {
   return value === 0 || value === '0%';
-}
-
-function overlaps(a: HostPort, b: HostPort): boolean {
-  return a.port === b.port && (a.host === b.host || WILDCARD_HOSTS.has(a.host) || WILDCARD_HOSTS.has(b.host));
-}
-
-function tryListen(value: unknown): HostPort | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  try {
-    return parseListen(value);
-  } catch {
-    return undefined;
-  }
 }
 
 function tryDuration(value: unknown, defaultMs: number): number | undefined {

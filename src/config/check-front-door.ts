@@ -1,7 +1,6 @@
-import type { HostPort } from '../model/app-spec.js';
 import { normalizePathPrefix } from '../proxy/front-door/host-names.js';
 import type { Finding } from './finding.js';
-import { formatListen, parseListen } from './parse-listen.js';
+import { formatListen, listensOverlap as overlaps, tryParseListen as tryListen } from './parse-listen.js';
 
 /**
  * The front door's checks that span several keys: `hosts`, `paths` and `tls` of each app against
@@ -138,19 +137,6 @@ function checkSharedListeners(listen: Record<string, unknown>, apps: Record<stri
     }
   }
   return findings;
-}
-
-function overlaps(a: HostPort, b: HostPort): boolean {
-  return a.port === b.port && (a.host === b.host || ['0.0.0.0', '::'].includes(a.host) || ['0.0.0.0', '::'].includes(b.host));
-}
-
-function tryListen(value: unknown): HostPort | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  try {
-    return parseListen(value);
-  } catch {
-    return undefined;
-  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -91,3 +91,20 @@ function parsePort(port: number, shown: string): number {
 function invalid(message: string, hint: string): InputError {
   return new InputError(LISTEN_INVALID, message, { hint });
 }
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::']);
+
+/** Two listen addresses that cannot both be bound: the same port on the same host, or on any address. */
+export function listensOverlap(a: HostPort, b: HostPort): boolean {
+  return a.port === b.port && (a.host === b.host || ANY_ADDRESS.has(a.host) || ANY_ADDRESS.has(b.host));
+}
+
+/** A listen value parsed, or undefined when it is not one (its own check reports why). */
+export function tryParseListen(value: unknown): HostPort | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    return parseListen(value);
+  } catch {
+    return undefined;
+  }
+}
