@@ -30,14 +30,14 @@ describe('status --watch off a terminal', () => {
     const lines = (): string[] => stdout.split('\n').filter(Boolean);
     try {
       await waitFor('the first line', () => lines().length >= 1);
-      assert.match(lines()[0]!, /^\d\d:\d\d:\d\d\.\d{3} web rollout 1 promoted; revision - → 1; .*traffic r1 100%$/);
+      assert.match(lines()[0]!, /^\d\d:\d\d:\d\d\.\d{3} web rollout 1 promoted; revision - → 1; .*traffic r1 100%; instances r1 1 ready$/);
 
       assert.equal((await daemon().cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2'])).code, 0);
       await waitFor('a line at the gate', () => lines().some((l) => l.includes('gate: ')), 20_000);
       const gate = lines().find((l) => l.includes('gate: '))!;
       assert.match(
         gate,
-        /web rollout 2 paused; revision 1 → 2; step 2\/2 pause \(until promoted\); traffic r2 25% r1 75%; gate: canary at 25%: run cutover promote web to go on$/,
+        /web rollout 2 paused; revision 1 → 2; step 2\/2 pause \(until promoted\); traffic r2 25% r1 75%; instances r2 1 ready, r1 1 ready; gate: canary at 25%: run cutover promote web to go on$/,
       );
 
       const seen = lines().length;
@@ -45,7 +45,7 @@ describe('status --watch off a terminal', () => {
       assert.equal(lines().length, seen, 'nothing changed, nothing printed (the rates are not in plain lines)');
 
       assert.equal((await daemon().cli(['promote', 'web'])).code, 0);
-      await waitFor('a line saying promoted', () => lines().some((l) => / rollout 2 promoted; .*traffic r2 100%$/.test(l)), 20_000);
+      await waitFor('a line saying promoted', () => lines().some((l) => / rollout 2 promoted; .*traffic r2 100%; instances r2 1 ready/.test(l)), 20_000);
       assert.equal(new Set(lines().map((l) => l.slice(13))).size, lines().length, 'no line repeats the one before');
       assert.equal(stderr, '');
     } finally {

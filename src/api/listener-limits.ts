@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { closeLingering } from '../util/lingering-close.js';
 
 /** Time a client of the admin or dashboard listener has to send a request head (slowloris guard, as the proxy's). */
 export const ADMIN_HEADERS_TIMEOUT_MS = 10_000;
@@ -20,5 +21,8 @@ export function createLimitedServer(handler: http.RequestListener): http.Server 
     handler,
   );
   server.maxConnections = ADMIN_MAX_CONNECTIONS;
+  // An answer that closes the connection before the request was read whole (a 413, a refusal)
+  // must not be lost to a reset while the client is still sending.
+  server.on('connection', (socket) => closeLingering(socket, true));
   return server;
 }

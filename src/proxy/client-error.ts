@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { closeLingering } from './error-response.js';
+import { closeLingering } from '../util/lingering-close.js';
 
 /**
  * What the proxy answers when Node's HTTP parser (llhttp, strict) refuses what a client sent,
@@ -51,8 +51,14 @@ export function handleClientError(error: ClientError, socket: Socket, maxRequest
   if (socket.writableEnded) return;
   const status = clientErrorStatus(error, maxRequestLineBytes);
   onError?.(status);
-  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (status === undefined || !socket.writable || (pending !== undefined && pending !== null && pending.headersSent)) {
+  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean; writableEnded?: boolean } | null })._httpMessage;
+  if (pending?.headersSent && pending.writableEnded) {
+    // A whole response is on its way (a refusal with `Connection: close`, or a keep-alive
+    // answer followed by garbage): let it out, then close without a reset.
+    closeLingering(socket);
+    return;
+  }
+  if (status === undefined || !socket.writable || pending?.headersSent) {
     socket.destroy();
     return;
   }
