@@ -19,6 +19,8 @@ import { waitFor } from './helpers/daemon-fixture.js';
 const skip = kubeControlPlaneSkip || kubeNodeSkip;
 const namespace = 'node';
 const MIN_REQUESTS = 200;
+/** Starting the control plane and the node and the first pods: more than a test's usual 240 s on a busy machine. */
+const SETUP_TIMEOUT_MS = 600_000;
 
 describe(`cutover on a real node (kubelet, kube-proxy, ${KUBE_API_LEVEL})`, { skip }, () => {
   let plane: KubeControlPlane;
@@ -51,45 +53,48 @@ describe(`cutover on a real node (kubelet, kube-proxy, ${KUBE_API_LEVEL})`, { sk
     return `cutover-test/node:${tag}`;
   };
 
-  before(async () => {
-    if (skip) return;
-    plane = await KubeControlPlane.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-')));
-    node = await KubeNode.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-node-')), plane);
-    await plane.createNamespace(namespace);
-    clients = createKubeClients({ server: plane.server, token: plane.token, namespace });
-    // The Service clients reach: a NodePort, bound by kube-proxy on 127.0.0.0/8 only.
-    const service = await clients.core.createNamespacedService({
-      namespace,
-      body: {
-        metadata: { name: 'web' },
-        spec: { type: 'NodePort', selector: { 'app.kubernetes.io/name': 'web' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
-      },
-    });
-    origin = `http://127.0.0.1:${service.spec!.ports![0]!.nodePort}`;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-node-app-'));
-    fs.writeFileSync(
-      path.join(dir, 'pod.yaml'),
-      [
-        'spec:',
-        '  automountServiceAccountToken: false',
-        '  enableServiceLinks: false',
-        '  terminationGracePeriodSeconds: 15',
-        '  containers:',
-        '    - name: web',
-        '      imagePullPolicy: Never',
-        '      command: [/usr/bin/node, /app/server.js]',
-        '      env:',
-        '        - { name: PORT, value: "8080" }',
-        '        - { name: HOST, value: "0.0.0.0" }',
-        '        - { name: SIGTERM_DRAIN_MS, value: "3000" }',
-        '',
-      ].join('\n'),
-    );
-    writeConfig(NODE_IMAGE, '{ rolling: { maxSurge: 1, maxUnavailable: 0 } }');
-    const up = await cli('up', '--detach');
-    assert.equal(up.code, 0, up.stderr);
-    await waitFor('the Service to answer', () => answers(origin), 120_000);
-  });
+  before(
+    async () => {
+      if (skip) return;
+      plane = await KubeControlPlane.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-kube-')));
+      node = await KubeNode.start(fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-node-')), plane);
+      await plane.createNamespace(namespace);
+      clients = createKubeClients({ server: plane.server, token: plane.token, namespace });
+      // The Service clients reach: a NodePort, bound by kube-proxy on 127.0.0.0/8 only.
+      const service = await clients.core.createNamespacedService({
+        namespace,
+        body: {
+          metadata: { name: 'web' },
+          spec: { type: 'NodePort', selector: { 'app.kubernetes.io/name': 'web' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
+        },
+      });
+      origin = `http://127.0.0.1:${service.spec!.ports![0]!.nodePort}`;
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-node-app-'));
+      fs.writeFileSync(
+        path.join(dir, 'pod.yaml'),
+        [
+          'spec:',
+          '  automountServiceAccountToken: false',
+          '  enableServiceLinks: false',
+          '  terminationGracePeriodSeconds: 15',
+          '  containers:',
+          '    - name: web',
+          '      imagePullPolicy: Never',
+          '      command: [/usr/bin/node, /app/server.js]',
+          '      env:',
+          '        - { name: PORT, value: "8080" }',
+          '        - { name: HOST, value: "0.0.0.0" }',
+          '        - { name: SIGTERM_DRAIN_MS, value: "3000" }',
+          '',
+        ].join('\n'),
+      );
+      writeConfig(NODE_IMAGE, '{ rolling: { maxSurge: 1, maxUnavailable: 0 } }');
+      const up = await cli('up', '--detach');
+      assert.equal(up.code, 0, up.stderr);
+      await waitFor('the Service to answer', () => answers(origin), 120_000);
+    },
+    { timeout: SETUP_TIMEOUT_MS },
+  );
   after(async () => {
     if (dir) {
       await cli('down');
@@ -122,6 +127,18 @@ describe(`cutover on a real node (kubelet, kube-proxy, ${KUBE_API_LEVEL})`, { sk
     assert.equal(result.code, expectedCode, `${result.stdout}\n${result.stderr}`);
   }
 
+  /** Waits until the app's rollout reached `phase`; the next deploy is refused while one runs. */
+  async function waitForPhase(phase: string): Promise<void> {
+    await waitFor(
+      `the rollout to be ${phase}`,
+      async () => {
+        const status = JSON.parse((await cli('status', '--json')).stdout) as { apps: { rollout: { phase: string } | null }[] };
+        return status.apps[0]!.rollout?.phase === phase;
+      },
+      180_000,
+    );
+  }
+
   async function waitForGate(): Promise<void> {
     await waitFor(
       'a gate',
@@ -147,6 +164,7 @@ describe(`cutover on a real node (kubelet, kube-proxy, ${KUBE_API_LEVEL})`, { sk
       await waitForGate();
       const promoted = await cli('promote', 'web', '--full');
       assert.equal(promoted.code, 0, promoted.stderr);
+      await waitForPhase('promoted');
     });
   });
 
@@ -156,6 +174,7 @@ describe(`cutover on a real node (kubelet, kube-proxy, ${KUBE_API_LEVEL})`, { sk
       await waitForGate();
       const aborted = await cli('abort', 'web');
       assert.equal(aborted.code, 0, aborted.stderr);
+      await waitForPhase('aborted');
     });
   });
 
@@ -168,14 +187,7 @@ describe(`cutover on a real node (kubelet, kube-proxy, ${KUBE_API_LEVEL})`, { sk
       const { pid } = await client.health();
       process.kill(pid, 'SIGKILL');
       await waitFor('a new controller', async () => ((await client.health().catch(() => null))?.pid ?? pid) !== pid, 60_000);
-      await waitFor(
-        'the rollout to be promoted',
-        async () => {
-          const status = JSON.parse((await cli('status', '--json')).stdout) as { apps: { rollout: { phase: string } | null }[] };
-          return status.apps[0]!.rollout?.phase === 'promoted';
-        },
-        180_000,
-      );
+      await waitForPhase('promoted');
     });
   });
 
