@@ -139,7 +139,7 @@ function newKb(first: string, second: string, extra: string[] = []): number {
 
 function report(results: Record<string, { ms: number[]; newKb: number[] }>, rounds: number): void {
   const cp = results['cp -a']!.ms;
-  const rows = [['path', 'median ms', 'min–max ms', '× cp -a (paired median)', 'new disk MB']];
+  const rows = [['path', 'median ms', 'min–max ms', '× cp -a (paired median)', '× cp -a min–max', 'new disk MB']];
   for (const [name, { ms, newKb: kb }] of Object.entries(results)) {
     const ratios = ms.map((value, round) => value / cp[round]!);
     rows.push([
@@ -147,6 +147,7 @@ function report(results: Record<string, { ms: number[]; newKb: number[] }>, roun
       median(ms).toFixed(0),
       `${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}`,
       median(ratios).toFixed(2),
+      `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
       kb.every(Number.isNaN) ? '-' : (median(kb) / 1024).toFixed(2),
     ]);
   }
