@@ -40,7 +40,7 @@ export async function materializeRelease(options: MaterializeOptions): Promise<M
   const { manifest, target } = options;
   const previous = new Map<string, ManifestEntry>();
   for (const entry of options.previous?.manifest.entries ?? []) previous.set(entry.path, entry);
-  const isShared = (relative: string): boolean => options.shared.some((p) => relative === p || relative.startsWith(`${p}/`));
+  const isShared = (relative: string): boolean => options.shared.length > 0 && options.shared.some((p) => relative === p || relative.startsWith(`${p}/`));
   await fs.promises.mkdir(target, { recursive: true, mode: 0o700 });
   const copies: Extract<ManifestEntry, { kind: 'file' }>[] = [];
   const result: MaterializeResult = { copiedBytes: 0, linkedFiles: 0 };
@@ -52,13 +52,14 @@ export async function materializeRelease(options: MaterializeOptions): Promise<M
       sinceYield = 0;
       await new Promise(setImmediate);
     }
-    const destination = path.join(target, entry.path);
+    // Manifest paths are relative and normalised: plain concatenation, not path.join, on this hot path.
+    const destination = `${target}/${entry.path}`;
     const before = previous.get(entry.path);
     // Directories stay writable by the owner until the release is sealed (a build writes in them).
     if (entry.kind === 'dir') fs.mkdirSync(destination, { mode: 0o700 });
     else if (entry.kind === 'symlink') fs.symlinkSync(entry.target, destination);
     else if (options.shouldLink && options.previous && before?.kind === 'file' && before.sha256 === entry.sha256 && before.mode === entry.mode) {
-      fs.linkSync(path.join(options.previous.dir, entry.path), destination);
+      fs.linkSync(`${options.previous.dir}/${entry.path}`, destination);
       result.linkedFiles++;
     } else copies.push(entry);
   }

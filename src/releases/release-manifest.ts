@@ -10,7 +10,7 @@ export type ManifestEntry =
       mode: number;
       size: number;
       sha256: string;
-      /** The source file's size, mtime, ctime and inode when it was hashed: an unchanged stat reuses the hash. */
+      /** The source file's stat when it was hashed (`statKeyFor`): the same key next time reuses the hash; `''` never does. */
       statKey: string;
     }
   | { kind: 'symlink'; path: string; target: string };

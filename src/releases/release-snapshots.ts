@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import type { AppSpec } from '../model/app-spec.js';
 import type { ReleaseRecord } from '../model/records.js';
 import { excludeMatcher } from './exclude-matcher.js';
@@ -13,6 +14,9 @@ import { scanTree } from './scan-tree.js';
 /** Temporary names in a releases folder: a release being copied, a source being unpacked. Never in use; removed at controller start. */
 const PARTIAL_PREFIX = '.partial-';
 const SOURCE_PREFIX = '.source-';
+/** Fast compression: the manifest is written on every snapshot, and hex hashes hardly compress better at higher levels. */
+const MANIFEST_GZIP_LEVEL = 1;
+const gzipAsync = promisify(gzip);
 
 /** A release taken from its source and hashed; copied to a temporary name when it differs from the latest. */
 export interface StagedRelease {
@@ -34,6 +38,9 @@ export interface StagedRelease {
  * half a release under a real name.
  */
 export class ReleaseSnapshots {
+  /** The manifest this process wrote last, per app (by release dir): the next snapshot reuses it without reading the file back. */
+  private readonly lastWritten = new Map<string, { dir: string; manifest: ReleaseManifest }>();
+
   constructor(private readonly dataDir: string) {}
 
   appDir(app: string): string {
@@ -54,7 +61,7 @@ export class ReleaseSnapshots {
     await fs.promises.mkdir(appDir, { recursive: true, mode: 0o700 });
     const opened = await openReleaseSource(request ?? { kind: 'directory', path: release.from }, release.from, path.join(appDir, `${SOURCE_PREFIX}${nonce()}`));
     try {
-      const previous = latest && latest.state === 'ready' ? this.readManifest(latest.dir) : null;
+      const previous = latest && latest.state === 'ready' ? this.manifestOf(spec.name, latest.dir) : null;
       const exclude = excludeMatcher([...release.exclude, ...release.shared.map((p) => `/${p}`)]);
       const { root, manifest } = await scanTree({ root: opened.root, isExcluded: exclude, alwaysExcluded: [this.dataDir], previous });
       const hash = releaseHash(manifest);
@@ -70,6 +77,8 @@ export class ReleaseSnapshots {
       };
       if (latest?.hash === hash && latest.state === 'ready') return staged;
       const partialDir = path.join(appDir, `${PARTIAL_PREFIX}${hash.slice(0, 12)}-${nonce()}`);
+      // Compressed on the thread pool while the files are linked and copied.
+      const compressed = gzipAsync(JSON.stringify(manifest), { level: MANIFEST_GZIP_LEVEL });
       try {
         const result = await materializeRelease({
           sourceRoot: root,
@@ -80,7 +89,8 @@ export class ReleaseSnapshots {
           shared: release.shared,
           sharedDir: this.sharedDir(spec.name),
         });
-        fs.writeFileSync(`${partialDir}.manifest.gz`, gzipSync(JSON.stringify(manifest)), { mode: 0o600 });
+        fs.writeFileSync(`${partialDir}.manifest.gz`, await compressed, { mode: 0o600 });
+        this.lastWritten.set(spec.name, { dir: partialDir, manifest });
         return { ...staged, copiedBytes: result.copiedBytes, partialDir };
       } catch (error) {
         await this.discard({ ...staged, partialDir });
@@ -96,17 +106,21 @@ export class ReleaseSnapshots {
     const dir = path.join(this.appDir(staged.app), `${revision}-${staged.hash.slice(0, 12)}`);
     fs.renameSync(`${staged.partialDir!}.manifest.gz`, `${dir}.manifest.gz`);
     fs.renameSync(staged.partialDir!, dir);
+    const written = this.lastWritten.get(staged.app);
+    if (written?.dir === staged.partialDir) written.dir = dir;
     return dir;
   }
 
   async discard(staged: StagedRelease): Promise<void> {
     if (staged.partialDir === null) return;
+    this.forget(staged.partialDir);
     await removeRelease(staged.partialDir);
     await fs.promises.rm(`${staged.partialDir}.manifest.gz`, { force: true });
   }
 
   /** Removes a release's files and manifest. */
   async remove(dir: string): Promise<void> {
+    this.forget(dir);
     await removeRelease(dir);
     await fs.promises.rm(`${dir}.manifest.gz`, { force: true });
   }
@@ -152,7 +166,13 @@ export class ReleaseSnapshots {
     return total;
   }
 
-  private readManifest(dir: string): ReleaseManifest | null {
+  private forget(dir: string): void {
+    for (const [app, written] of this.lastWritten) if (written.dir === dir) this.lastWritten.delete(app);
+  }
+
+  private manifestOf(app: string, dir: string): ReleaseManifest | null {
+    const written = this.lastWritten.get(app);
+    if (written?.dir === dir) return written.manifest;
     try {
       return JSON.parse(gunzipSync(fs.readFileSync(`${dir}.manifest.gz`)).toString('utf8')) as ReleaseManifest;
     } catch {

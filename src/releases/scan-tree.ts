@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { comparePaths, type ManifestEntry, type ReleaseManifest } from './release-manifest.js';
+import { reusableHash, statKeyFor, wallClockNs } from './stat-cache.js';
 
 /** Files hashed at the same time: enough to keep the disk busy, few enough for 2 cores. */
 const HASH_CONCURRENCY = 8;
@@ -18,33 +19,38 @@ export interface ScanOptions {
   alwaysExcluded: readonly string[];
   /** The manifest of the previous release from this source: a file whose stat did not change keeps its hash. */
   previous: ReleaseManifest | null;
+  /** The wall clock in ns (tests move it on, to look at files as older than they are). */
+  clockNs?: () => bigint;
 }
 
 /**
  * Reads a release source into a manifest: every directory, regular file (with its sha256) and
  * symlink (with its target, never followed), sorted by path. Other kinds (sockets, fifos, devices)
- * are not part of a release. A file whose size, mtime, ctime and inode match the previous scan
- * keeps its hash without being read again, like git's index.
+ * are not part of a release. A file whose stat (size, mtime, ctime, inode, device, mode) matches
+ * the previous scan's keeps its hash without being read again, like git's index; a file changed
+ * just before a scan is read again by the next one (see `statKeyFor`).
  *
  * @example const manifest = await scanTree({ root: './app', isExcluded, alwaysExcluded: [dataDir], previous: null });
  */
 export async function scanTree(options: ScanOptions): Promise<{ root: string; manifest: ReleaseManifest }> {
+  const scanStartedNs = (options.clockNs ?? wallClockNs)();
   const root = await fs.promises.realpath(options.root);
   const skip = new Set(options.alwaysExcluded.map((p) => path.resolve(p)));
-  const known = new Map<string, string>();
-  for (const entry of options.previous?.entries ?? []) if (entry.kind === 'file') known.set(`${entry.path}\0${entry.statKey}`, entry.sha256);
+  const known = new Map<string, { statKey: string; sha256: string }>();
+  for (const entry of options.previous?.entries ?? []) if (entry.kind === 'file') known.set(entry.path, entry);
   const entries: ManifestEntry[] = [];
-  const files: { path: string; mode: number; size: number; statKey: string }[] = [];
+  const toHash: Extract<ManifestEntry, { kind: 'file' }>[] = [];
 
   // Metadata calls run synchronously in batches (a thread-pool round trip per file costs more than
   // the call), yielding to the event loop between batches so the controller keeps answering.
   let sinceYield = 0;
   const walk = async (relativeDir: string): Promise<void> => {
-    const names = fs.readdirSync(path.join(root, relativeDir)).sort(comparePaths);
+    const absoluteDir = relativeDir === '' ? root : `${root}/${relativeDir}`;
+    const names = fs.readdirSync(absoluteDir).sort(comparePaths);
     for (const name of names) {
       const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
-      const absolute = path.join(root, relative);
-      if (options.isExcluded(relative) || skip.has(absolute)) continue;
+      const absolute = `${absoluteDir}/${name}`;
+      if (options.isExcluded(relative) || (skip.size > 0 && skip.has(absolute))) continue;
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await new Promise(setImmediate);
@@ -57,25 +63,25 @@ export async function scanTree(options: ScanOptions): Promise<{ root: string; ma
       } else if (stat.isSymbolicLink()) {
         entries.push({ kind: 'symlink', path: relative, target: fs.readlinkSync(absolute) });
       } else if (stat.isFile()) {
-        const statKey = `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
-        files.push({ path: relative, mode, size: Number(stat.size), statKey });
-        entries.push({ kind: 'file', path: relative, mode, size: Number(stat.size), sha256: '', statKey });
+        const statKey = statKeyFor(stat, scanStartedNs);
+        const sha256 = reusableHash(known.get(relative), statKey);
+        const entry = { kind: 'file' as const, path: relative, mode, size: Number(stat.size), sha256: sha256 ?? '', statKey };
+        entries.push(entry);
+        if (sha256 === null) toHash.push(entry);
       }
     }
   };
   await walk('');
 
-  const hashes = new Map<string, string>();
+  // Only files whose stat changed (or was too fresh to trust) are read.
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const file = files[next++]!;
-      const cached = known.get(`${file.path}\0${file.statKey}`);
-      hashes.set(file.path, cached ?? (await hashFile(path.join(root, file.path), file.size)));
+    while (next < toHash.length) {
+      const entry = toHash[next++]!;
+      entry.sha256 = await hashFile(path.join(root, entry.path), entry.size);
     }
   };
   await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
-  for (const entry of entries) if (entry.kind === 'file') entry.sha256 = hashes.get(entry.path)!;
   // Depth-first order with sorted names is not byte order across levels (`a/b` vs `a-b`): sort once more.
   entries.sort((a, b) => comparePaths(a.path, b.path));
   return { root, manifest: { entries } };

@@ -8,6 +8,7 @@ import { paint, table } from '../output.js';
 import { CutoverClient } from '../../api/client.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCutover, waitFor as waitUntil } from '../scratch-daemon.js';
+import { visible } from '../../util/terminal-text.js';
 
 const EXAMPLE_DIR = fileURLToPath(new URL('../../../../examples/demo/', import.meta.url));
 
@@ -22,8 +23,10 @@ interface DemoStep {
  * v3 by rolling, v4 by blue-green (preview, promote, switch), v5 by canary (20%, measured, then
  * promote), then a canary v6 that answers 20 % errors on purpose, caught by metric analysis
  * and rolled back by itself (its deploy report says why), and a v7 that never becomes ready
- * and is rolled back too; print what each revision served and how many requests failed.
- * Exits 0 only when none did (v6's deliberate 500s are the app's, counted apart).
+ * and is rolled back too; then v8 as a release (its own snapshot of the app's files, one line
+ * edited so it answers differently), rolled back to v5's code; print what each revision served
+ * and how many requests failed. Exits 0 only when none did (v6's deliberate 500s are the app's,
+ * counted apart) and the release's answers changed and came back.
  */
 export async function demo(options: { keep?: boolean }): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cutover-demo-'));
@@ -39,18 +42,24 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
   fs.writeFileSync(configPath, localise('cutover.yaml'));
   const analysisConfigPath = path.join(dir, 'cutover-analysis.yaml');
   fs.writeFileSync(analysisConfigPath, localise('cutover-analysis.yaml'));
+  const releaseSource = path.join(dir, 'release-source');
+  const releaseConfigPath = path.join(dir, 'cutover-release.yaml');
+  fs.writeFileSync(releaseConfigPath, asRelease(localise('cutover.yaml'), releaseSource));
   const common = ['-c', configPath, '--data-dir', path.join(dir, 'data')];
   const withAnalysis = ['-c', analysisConfigPath, '--data-dir', path.join(dir, 'data')];
+  const withRelease = ['-c', releaseConfigPath, '--data-dir', path.join(dir, 'data')];
+  const origin = `http://127.0.0.1:${port}`;
   heading(`cutover demo: app "web" (3 instances) behind the built-in proxy on http://127.0.0.1:${port}`);
   console.log(paint('dim', `scratch dir ${dir}`));
 
   let load: LoadClient | null = null;
   let isDaemonUp = false;
   const results: { step: string; exit: number; expected: number }[] = [];
+  const failedChecks: string[] = [];
   try {
     await run('start the daemon with revision 1 (v1)', ['up', '--detach', ...common], 0, results);
     isDaemonUp = true;
-    load = new LoadClient({ origin: `http://127.0.0.1:${port}`, clients: 8, postShare: 0.25, pauseMs: 5, maxDurationMs: 120_000, onTimeLimit: 'report' });
+    load = new LoadClient({ origin, clients: 8, postShare: 0.25, pauseMs: 5, maxDurationMs: 120_000, onTimeLimit: 'report' });
     load.start();
     heading('steady traffic: 8 keep-alive clients, GET and POST, from now until the end');
 
@@ -112,6 +121,18 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
       results,
     );
     progress();
+
+    writeEditedRelease(releaseSource);
+    await run(
+      `a code change shipped as a release: the app copied to ${releaseSource}, one line of server.js edited; v8 runs its own snapshot of those files`,
+      ['deploy', ...withRelease, '--set', 'web.run.env.VERSION=8'],
+      0,
+      results,
+    );
+    await expectAnswer(origin, `${EDITED_ANSWER_PREFIX}v8`, failedChecks);
+    await run('rollback: v5 and its own files come back (the edited release stays on disk)', ['rollback', 'web', ...withRelease], 0, results);
+    await expectAnswer(origin, 'hello from v5', failedChecks);
+    progress();
     await run('status after the demo', ['status', ...common], 0, results);
   } finally {
     const report = load ? await load.stop() : null;
@@ -119,18 +140,48 @@ export async function demo(options: { keep?: boolean }): Promise<void> {
     if (report) printSummary(report);
     const unexpected = results.filter((r) => r.exit !== r.expected);
     for (const r of unexpected) console.log(paint('red', `step "${r.step}" exited ${r.exit}, expected ${r.expected}`));
-    const isSuccess = report !== null && report.failed === 0 && unexpected.length === 0;
+    for (const check of failedChecks) console.log(paint('red', check));
+    const isSuccess = report !== null && report.failed === 0 && unexpected.length === 0 && failedChecks.length === 0;
     console.log(
       isSuccess
         ? paint(
             'green',
-            '\nDemo passed: 0 failed requests across rolling, blue-green and canary deploys, the rollback decided by analysis, and the automatic rollback.',
+            '\nDemo passed: 0 failed requests across rolling, blue-green and canary deploys, the rollback decided by analysis, and the automatic rollback; a release shipped new code and its rollback brought the old code back.',
           )
         : paint('red', '\nDemo FAILED: see above.'),
     );
     if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });
     process.exitCode = isSuccess ? 0 : 1;
   }
+}
+
+/** What the edited release answers instead of `hello from vN`. */
+const EDITED_ANSWER_PREFIX = 'hello from the edited release, ';
+
+/** The demo's config as a release: `release.from` is `source`, and the command runs in the release instead of the example dir. */
+function asRelease(config: string, source: string): string {
+  const cwdLine = `\n      cwd: ${JSON.stringify(EXAMPLE_DIR)}`;
+  if (!config.includes(cwdLine) || !config.includes('\n    run:\n')) throw new Error('the demo config changed: update asRelease');
+  return config.replace(cwdLine, '').replace('\n    run:\n', `\n    release: { from: ${JSON.stringify(source)} }\n    run:\n`);
+}
+
+/** The demo app copied to `source` (an ES module needs its package.json) with its answer edited: the one code change the release ships. */
+function writeEditedRelease(source: string): void {
+  const original = fs.readFileSync(path.join(EXAMPLE_DIR, 'server.js'), 'utf8');
+  const answer = '`hello from v${version}\\n`';
+  if (!original.includes(answer)) throw new Error('the demo app changed: update writeEditedRelease');
+  fs.mkdirSync(source, { mode: 0o700 });
+  fs.writeFileSync(path.join(source, 'package.json'), '{ "type": "module" }\n');
+  fs.writeFileSync(path.join(source, 'server.js'), original.replace(answer, `\`${EDITED_ANSWER_PREFIX}v\${version}\\n\``));
+}
+
+/** Asks the app a few times through the proxy and prints what it answers; notes a failed check unless every answer is `expected`. */
+async function expectAnswer(origin: string, expected: string, failedChecks: string[]): Promise<void> {
+  const answers = new Set<string>();
+  for (let i = 0; i < 6; i++) answers.add((await (await fetch(origin)).text()).trim());
+  const isExpected = answers.size === 1 && answers.has(expected);
+  console.log(paint(isExpected ? 'dim' : 'red', `   GET / answers: ${[...answers].map((answer) => JSON.stringify(visible(answer))).join(', ')}`));
+  if (!isExpected) failedChecks.push(`GET / should answer ${JSON.stringify(expected)} only`);
 }
 
 async function run(title: string, args: string[], expectedExit: number, results: { step: string; exit: number; expected: number }[]): Promise<void> {
