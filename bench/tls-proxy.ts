@@ -159,7 +159,7 @@ function printLoadTable(load: Load, label: string, paths: TlsPath[], samples: Ma
     const p99Ratio = ratio(s, (x) => x.result.p99Ms);
     rows.push([
       p.label,
-      `${kilo(median(rps))} (${kilo(Math.min(...rps))}–${kilo(Math.max(...rps))})`,
+      `${rate(median(rps))} (${rate(Math.min(...rps))}–${rate(Math.max(...rps))})`,
       `${median(s.map((x) => x.result.p50Ms)).toFixed(2)} / ${median(s.map((x) => x.result.p99Ms)).toFixed(2)}`,
       throughputRatio === undefined ? '–' : throughputRatio.toFixed(2),
       p99Ratio === undefined ? '–' : p99Ratio.toFixed(2),
@@ -174,6 +174,11 @@ function printLoadTable(load: Load, label: string, paths: TlsPath[], samples: Ma
   console.log(`\n${label}\n`);
   printMarkdownTable(rows);
   for (const check of checks) console.log(check);
+}
+
+/** Thousands as `12.3k`; below a thousand (handshakes on a busy machine) whole numbers. */
+function rate(n: number): string {
+  return n >= 1000 ? kilo(n) : n.toFixed(0);
 }
 
 // --- the certificate and the peers ------------------------------------------------------------
