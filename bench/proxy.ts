@@ -4,8 +4,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { repoRoot } from '../test/helpers/repo.js';
+import { distScript, findProgram, kilo, median, positive, printMarkdownTable, sum, target } from './bench-helpers.js';
 import { ManagedProcess, killAllStarted, signalPid, waitForHttp } from './managed-process.js';
 import { childPids, cpuMicros, rssBytes } from './proc-stats.js';
+import { runTlsRows } from './tls-proxy.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 /**
@@ -14,7 +16,9 @@ import { runWrk, type WrkResult } from './wrk.js';
  * keep-alive agent, cutover's proxy as the real daemon's data plane (once per worker count
  * asked for) and its ProxyServer alone in a process, in rounds (A B C … A B C …) on this machine. Prints req/s, p50/p99, the proxy's
  * CPU microseconds per request (from /proc), its memory, and ratios against HAProxy and
- * http-proxy paired per round. Peers whose programs are missing are skipped, and said so.
+ * http-proxy paired per round. Peers whose programs are missing are skipped, and said so. Then
+ * the TLS rows (bench/tls-proxy.ts): HTTPS/1.1, HTTP/2 and new TLS connections through HAProxy,
+ * nginx and cutover's front door, with h2load. `--only tls` runs those alone.
  */
 
 const APT_LINE = 'apt-get install -y haproxy nginx wrk';
@@ -44,6 +48,7 @@ export async function run(argv: string[]): Promise<void> {
       threads: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '2' },
       workers: { type: 'string', default: '1,2' },
+      handshakes: { type: 'string', default: '2000' },
       only: { type: 'string' },
     },
   });
@@ -53,6 +58,7 @@ export async function run(argv: string[]): Promise<void> {
   const threads = positive(values.threads, '--threads');
   const warmupSeconds = Number(values.warmup);
   const workerCounts = values.workers.split(',').map((n) => positive(n, '--workers'));
+  const handshakes = positive(values.handshakes, '--handshakes');
   const only = values.only?.split(',');
   const wants = (key: string): boolean => only === undefined || only.some((k) => key === k || key.startsWith(`${k}-`));
 
@@ -118,7 +124,8 @@ export async function run(argv: string[]): Promise<void> {
       }
     }
     console.log('');
-    printTable(paths, samples);
+    if (paths.length > 0) printTable(paths, samples);
+    await runTlsRows({ backendPort: backend.port, workDir, rounds, durationSeconds, warmupSeconds, connections, threads, handshakes, wants });
   } finally {
     for (const p of paths.reverse()) await p.stop().catch(() => undefined);
     killAllStarted();
@@ -159,11 +166,7 @@ function printTable(paths: BenchPath[], samples: Map<string, Sample[]>): void {
       String(sum(s.map((x) => x.wrk.errors))),
     ]);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
-    if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
-  }
+  printMarkdownTable(rows);
   console.log(
     '\nRatios are medians of per-round ratios (same round, same load). CPU counts every process of the proxy (nginx master + workers; cutover primary + proxy workers, not the controller).',
   );
@@ -204,10 +207,6 @@ function printTable(paths: BenchPath[], samples: Map<string, Sample[]>): void {
   }
 }
 
-function target(name: string, value: number, isMet: (v: number) => boolean, digits: number): string {
-  return `${name}: ${value.toFixed(digits)} ${isMet(value) ? 'met' : 'MISSED'}`;
-}
-
 function medianRatio(s: Sample[], ref: Sample[], pick: (x: Sample) => number): number {
   return median(s.map((x, i) => pick(x) / pick(ref[i]!)));
 }
@@ -217,10 +216,6 @@ function pairedRatio(s: Sample[], ref: Sample[] | undefined, pick: (x: Sample) =
 }
 
 // --- peers -----------------------------------------------------------------------------------
-
-function distScript(relative: string): string {
-  return path.join(repoRoot(), 'dist', 'bench', relative);
-}
 
 async function startBackend(workDir: string): Promise<{ port: number }> {
   const port = await findFreePort();
@@ -373,42 +368,4 @@ async function startCutover(workers: number, workDir: string): Promise<BenchPath
       for (const pid of seenInstances) signalPid(pid, 'SIGKILL');
     },
   };
-}
-
-// --- helpers ---------------------------------------------------------------------------------
-
-/** A program on PATH, or in /usr/sbin and /sbin (where Debian puts haproxy and nginx). */
-function findProgram(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/sbin'];
-  for (const dir of dirs) {
-    const file = path.join(dir, name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
-}
-
-function positive(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${text}`);
-  return n;
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
-}
-
-function kilo(n: number): string {
-  return `${(n / 1000).toFixed(1)}k`;
 }

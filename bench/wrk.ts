@@ -41,8 +41,8 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
 export function parseWrk(out: string): WrkResult {
   const total = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(out);
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s)$/m.exec(out);
-  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)$/m.exec(out);
+  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
   if (!total || !rate || !p50 || !p99) throw new Error(`cannot read wrk's report:\n${out}`);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);

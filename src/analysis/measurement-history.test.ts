@@ -128,4 +128,26 @@ describe('histogram quantiles', () => {
       }),
     );
   });
+
+  test('unknown-host requests are summed over workers, a restarted worker counted on, and null without a front door', () => {
+    const history = new MeasurementHistory();
+    history.record(0, [{ source: 'w1', endpoints: [], unrouted: {} }]);
+    assert.equal(history.currentUnknownHost(), null);
+    history.record(1_000, [
+      { source: 'w1', endpoints: [], unrouted: {}, unknownHost: 3 },
+      { source: 'w2', endpoints: [], unrouted: {}, unknownHost: 2 },
+    ]);
+    assert.equal(history.currentUnknownHost(), 5);
+    history.record(2_000, [
+      { source: 'w1', endpoints: [], unrouted: {}, unknownHost: 4 },
+      { source: 'w2', endpoints: [], unrouted: {}, unknownHost: 2 },
+    ]);
+    assert.equal(history.currentUnknownHost(), 6);
+    // w1 restarted: its count starts over at 0, so 1 is new.
+    history.record(3_000, [
+      { source: 'w1', endpoints: [], unrouted: {}, unknownHost: 1 },
+      { source: 'w2', endpoints: [], unrouted: {}, unknownHost: 2 },
+    ]);
+    assert.equal(history.currentUnknownHost(), 7);
+  });
 });

@@ -40,6 +40,9 @@ export class MeasurementHistory {
   private readonly lastUnrouted = new Map<string, Map<string, number>>();
   private totals = new Map<string, EndpointMeasurement>();
   private unrouted = new Map<string, number>();
+  /** Per source, the last `unknownHost` count read; and the sum of what was added, null until a source had a front door. */
+  private readonly lastUnknownHost = new Map<string, number>();
+  private unknownHost: number | null = null;
 
   constructor(private readonly keepMs = 30 * 60_000) {}
 
@@ -99,6 +102,7 @@ export class MeasurementHistory {
       if (Object.entries(source.unrouted).some(([app, count]) => previousUnrouted.get(app) !== count)) cursor.unrouted = source.unrouted;
       this.lastUnrouted.set(source.source, new Map(Object.entries(source.unrouted)));
       if (cursor.endpoints.length > 0 || cursor.unrouted !== null) cursors.push(cursor);
+      if (source.unknownHost !== undefined) this.addUnknownHost(source.source, source.unknownHost);
     }
     this.totals = totals;
     this.unrouted = unrouted;
@@ -110,6 +114,21 @@ export class MeasurementHistory {
   /** Monotonic cumulative counts per instance since the controller started. */
   currentTotals(): EndpointMeasurement[] {
     return [...this.totals.values()];
+  }
+
+  /**
+   * Requests on the front door's shared listeners for a host no app serves (404/421), summed
+   * over workers since this controller started; null while no worker has a shared listener.
+   */
+  currentUnknownHost(): number | null {
+    return this.unknownHost;
+  }
+
+  private addUnknownHost(source: string, count: number): void {
+    const before = this.lastUnknownHost.get(source) ?? 0;
+    // Fewer than before: the worker restarted and counts from 0 again.
+    this.unknownHost = (this.unknownHost ?? 0) + (count < before ? count : count - before);
+    this.lastUnknownHost.set(source, count);
   }
 
   /** Requests of each app the proxy answered 503 for want of an upstream, cumulative. */

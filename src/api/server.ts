@@ -4,6 +4,7 @@ import http from 'node:http';
 import { appNotFound, CutoverError } from '../errors.js';
 import { ERROR_CATALOG, errorCodeInfo, type ErrorCode } from '../error-catalog.js';
 import type { Controller } from '../controller/controller.js';
+import { withFrontDoor } from '../controller/status.js';
 import { isTerminalPhase, STRATEGY_NAMES, type StrategyName } from '../model/rollout.js';
 import { createUiServer } from './dashboard-server.js';
 import { HOOK_POINTS, type HookPoint } from '../model/app-spec.js';
@@ -62,7 +63,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const warnings = options.warnings?.() ?? [];
       return { ok: true, pid: process.pid, ...(warnings.length ? { warnings } : {}) };
     },
-    status: ({ query }) => controller.status(query.get('app') ?? undefined),
+    status: ({ query }) => withFrontDoor(controller.status(query.get('app') ?? undefined), controller.history.currentUnknownHost()),
     deploy: async ({ body }) => {
       const { apps, strategy, skipHooks, restart, from, overrides } = body as {
         overrides?: unknown;

@@ -99,3 +99,8 @@ export function withRuntimeView(report: StatusReport, view: RuntimeView): Status
 function withLastCheck(instance: InstanceStatus, lastCheck: string | null): InstanceStatus {
   return lastCheck === null ? instance : { ...instance, lastCheck };
 }
+
+/** Adds the front door's counts to a report, when the proxy has shared listeners (`unknownHostRequests` not null). */
+export function withFrontDoor(report: StatusReport, unknownHostRequests: number | null): StatusReport {
+  return unknownHostRequests === null ? report : { ...report, frontDoor: { unknownHostRequests } };
+}

@@ -99,6 +99,17 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     ),
   );
   registry.registerMetric(
+    computed(
+      'cutover_unknown_host_requests_total',
+      'Requests on the shared listeners (the front door) for a host no app serves, answered 404 (plain) or 421 (TLS) by the proxy.',
+      'counter',
+      () => {
+        const count = history.currentUnknownHost();
+        return count === null ? [] : [{ labels: {}, value: count }];
+      },
+    ),
+  );
+  registry.registerMetric(
     computed('cutover_request_duration_seconds', 'Time from a request reaching the proxy to the end of its response.', 'histogram', () =>
       [...byRevision().values()].flatMap((r) => {
         let cumulative = 0;

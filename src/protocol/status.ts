@@ -6,6 +6,13 @@ export interface StatusReport {
   apps: AppStatus[];
   /** Set while the state cannot be written (disk full): why. Every active rollout shows `paused` meanwhile. */
   storageFault?: string;
+  /** The front door's own counts; absent when the proxy has no shared listener (`proxy.listen`). */
+  frontDoor?: FrontDoorStatus;
+}
+
+export interface FrontDoorStatus {
+  /** Requests for a host no app serves (404 plain, 421 TLS), summed over proxy workers since the daemon's controller started. */
+  unknownHostRequests: number;
 }
 
 export interface AppStatus {

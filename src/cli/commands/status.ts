@@ -64,4 +64,5 @@ export async function status(app: string | undefined, options: GlobalOptions & {
       for (const i of a.instances) if (i.reason) console.log(`  ${i.id}: ${i.reason}`);
     }
   }
+  if (report.frontDoor) console.log(`front door: ${report.frontDoor.unknownHostRequests} request(s) for a host no app serves (404/421)`);
 }
