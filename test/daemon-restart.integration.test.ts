@@ -8,7 +8,7 @@ import { LoadClient } from '../src/loadgen/load-client.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 
 /** Restarts in a row; 10 for the issue's figure (CUTOVER_RESTART_ROUNDS=10), fewer by default to keep the suite short on 2 cores. */
-const ROUNDS = Number(process.env.CUTOVER_RESTART_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.CUTOVER_RESTART_ROUNDS ?? 5);
 
 function daemonPid(daemon: DaemonFixture): number {
   return Number(fs.readFileSync(path.join(daemon.dataDir, 'daemon.pid'), 'utf8'));
@@ -17,6 +17,18 @@ function daemonPid(daemon: DaemonFixture): number {
 async function instancePids(daemon: DaemonFixture): Promise<number[]> {
   const status = await daemon.status();
   return status.apps.flatMap((app) => app.instances.map((i) => i.pid!)).sort((a, b) => a - b);
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -45,15 +57,19 @@ describe('cutover restart (issue 20)', () => {
     load.start();
     await waitFor('some load', () => load.snapshot().requests > 200);
     const timings: number[] = [];
+    const [adminPort, uiPort] = [await freePort(), await freePort()];
+    // Each round changes one daemon-level setting; the others stay as the running daemon has them.
+    const changes: { flags: string[]; isAdminOn: boolean; isUiOn: boolean }[] = [
+      { flags: ['--workers', '1'], isAdminOn: false, isUiOn: false },
+      { flags: ['--admin', `127.0.0.1:${adminPort}`], isAdminOn: true, isUiOn: false },
+      { flags: ['--ui', `127.0.0.1:${uiPort}`], isAdminOn: true, isUiOn: true },
+      { flags: ['--no-admin'], isAdminOn: false, isUiOn: true },
+      { flags: ['--no-ui', '--workers', '2'], isAdminOn: false, isUiOn: false },
+    ];
     for (let round = 0; round < ROUNDS; round++) {
       // Given a change of proxy limits in the file and of a daemon-level flag
       daemon.writeConfig(config(daemon.port, round % 2 === 0 ? 4_000 : 6_000));
-      const flags = [
-        ['--workers', '1'],
-        ['--admin', `127.0.0.1:${await freePort()}`],
-        ['--ui', `127.0.0.1:${await freePort()}`],
-        ['--workers', '2'],
-      ][round % 4]!;
+      const { flags, isAdminOn, isUiOn } = changes[round % changes.length]!;
       const before = daemonPid(daemon);
       const startedAt = performance.now();
       // When the daemon is restarted
@@ -63,6 +79,8 @@ describe('cutover restart (issue 20)', () => {
       assert.equal(result.code, 0, `restart ${round + 1} (${flags.join(' ')}) exited ${result.code}: ${result.stderr}\n${daemon.logTail()}`);
       assert.notEqual(daemonPid(daemon), before, 'the daemon pid changed');
       assert.deepEqual(await instancePids(daemon), instances, 'the instances were adopted, not restarted');
+      assert.equal(await isListening(adminPort), isAdminOn, `after restart ${flags.join(' ')}: admin API on TCP ${isAdminOn ? 'on' : 'off'}`);
+      assert.equal(await isListening(uiPort), isUiOn, `after restart ${flags.join(' ')}: dashboard ${isUiOn ? 'on' : 'off'}`);
       const served = load.snapshot().requests;
       await waitFor('load through the new daemon', () => load.snapshot().requests > served + 100, 20_000);
     }

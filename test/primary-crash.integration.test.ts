@@ -171,6 +171,8 @@ async function crashPrimaryAndUpAgain(t: TestContext, label: string, upThrough?:
   assert.deepEqual(after, before, 'the same instances (ids and pids) serve: adopted, not restarted');
   assert.deepEqual(startedAfterUp, [], 'no new instance was started');
   assert.match(log, new RegExp(`${before[0]!.id} adopted`));
+  // The new workers served the remembered plan, not waiting for the new controller to load and adopt.
+  assert.match(log.slice(log.lastIndexOf('the daemon primary is gone')), /serving the last plans of web/);
   // `up --detach` returns once the daemon answers and its apps serve; a loaded machine may take
   // longer than 2 s to start node processes at all, so the start-to-serve figure is reported
   // beside a cold `up` of the same config, and asserted against the time `up` returned.

@@ -211,8 +211,11 @@ exit 2 for an unknown app, or without --yes when there is no terminal to ask on.
     .option('--detach', 'return once the restart has begun')
     .addOption(new Option('--workers <n>', 'proxy worker processes (default: as now)').argParser(positiveInt('--workers')))
     .option('--admin <host:port>', 'also serve the admin API on TCP (default: as now)')
+    .option('--no-admin', 'stop serving the admin API on TCP (the unix socket stays)')
     .option('--ui [host:port]', 'serve the dashboard (default 127.0.0.1:7070; default: as now)')
+    .option('--no-ui', 'stop serving the dashboard')
     .option('--ui-allow-remote', 'let --ui listen on an address that is not loopback')
+    .addHelpText('after', '\nA flag not given keeps what the running daemon has; --no-admin and --no-ui turn those off.')
     .action(async (options) => (await import('./commands/restart.js')).restart(options));
   withGlobals(cli.command('systemd'))
     .description('print a cutover.service and a cutover.socket for this config and data dir (socket activation, restart on failure)')

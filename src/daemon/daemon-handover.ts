@@ -74,8 +74,9 @@ type SuccessorResult = { isServing: true; pid: number } | { isServing: false; re
 
 function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: readonly ListeningSocket[]): Promise<SuccessorResult> {
   const workers = request.workers ?? parts.current.workers;
-  const admin = request.admin ?? parts.current.admin;
-  const ui = request.ui ?? parts.current.ui;
+  // Absent: kept; null: turned off.
+  const admin = request.admin === undefined ? parts.current.admin : (request.admin ?? undefined);
+  const ui = request.ui === undefined ? parts.current.ui : (request.ui ?? undefined);
   const args = [request.bin, 'up', '-c', parts.configPath, '--data-dir', parts.dataDir, '--workers', String(workers)];
   if (admin !== undefined) args.push('--admin', admin);
   // The address was checked when it was first given (by `up` or `restart`).

@@ -17,6 +17,7 @@ import { heldAsListening, HeldSockets, planKeys, planSocketKey, rawHandle } from
 import { handOver, HANDOVER_FROM_ENV, stepDown } from './daemon-handover.js';
 import { readRestartRequest, takeOverDaemonLock } from './successor.js';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
+import { LastPlans, lastPlansFile } from './last-plans.js';
 
 export const DEFAULT_WORKERS = 2;
 /** How long a restart's new daemon waits for plans on every inherited socket before it says it serves. */
@@ -71,6 +72,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const versions = new Map<string, number>();
   const startedWorkers = new Set<Worker>();
   const fanout = new WorkerFanout();
+  const lastPlans = new LastPlans(lastPlansFile(layout.root));
+  const remembered = lastPlans.restore({ plans, versions, isWanted: handoverFrom === undefined, log: options.log, drop: (app) => void dropPlan(app) });
   const restartTimers = new Set<NodeJS.Timeout>();
   let isStopping = false;
   let isFirstController = true;
@@ -107,10 +110,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         // Held sockets first (one handle per message), so the worker listens on them, not on new ones.
         for (const [key, socket] of held.entries()) worker.send({ type: 'socket', key } satisfies WorkerCommand, rawHandle(socket));
         // The worker listens only once it holds every current plan.
-        startedWorkers.add(worker);
-        void fanout
-          .send([worker], { type: 'plans', plans: [...plans.values()] })
-          .then(({ replies, missing }) => markServing(missing === 0 && replies.every((r) => !r.error)));
+        void remembered.then(async () => {
+          if (!worker.isConnected() || !startedWorkers.add(worker)) return;
+          const { replies, missing } = await fanout.send([worker], { type: 'plans', plans: [...plans.values()] });
+          markServing(missing === 0 && replies.every((r) => !r.error));
+        });
         return;
       }
       fanout.onReply(worker, message);
@@ -181,6 +185,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         const plan = { ...message.plan, version };
         const previous = plans.get(plan.app);
         plans.set(plan.app, plan);
+        lastPlans.save(plans.values(), plan.app);
         releaseUnheld(previous);
         pendingPlans++;
         const { replies, missing } = await fanout.send(startedWorkers, { type: 'plans', plans: [plan] }).finally(() => pendingPlans--);
@@ -189,14 +194,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         reply(error ? { error } : {}, message.requestId);
         return;
       }
-      case 'removeApp': {
-        const previous = plans.get(message.app);
-        plans.delete(message.app);
-        releaseUnheld(previous);
-        await fanout.send(startedWorkers, { type: 'removeApp', app: message.app });
-        reply({}, message.requestId);
-        return;
-      }
+      case 'removeApp':
+        return dropPlan(message.app).then(() => reply({}, message.requestId));
       case 'inflight': {
         const { replies, missing } = await fanout.send(startedWorkers, { type: 'inflight' });
         if (missing > 0) {
@@ -225,9 +224,19 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         else options.onReady?.();
         return;
       case 'shutdown':
+        lastPlans.remove();
         void stop(0);
         return;
     }
+  }
+
+  /** An app's plan is gone: from every worker, and from what a crash would leave. */
+  async function dropPlan(app: string): Promise<void> {
+    const previous = plans.get(app);
+    plans.delete(app);
+    lastPlans.save(plans.values(), app);
+    releaseUnheld(previous);
+    await fanout.send(startedWorkers, { type: 'removeApp', app });
   }
 
   function startController(): void {

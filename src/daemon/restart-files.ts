@@ -8,8 +8,10 @@ export interface RestartRequest {
   bin: string;
   /** Absent: as the running daemon has it. */
   workers?: number;
-  admin?: string;
-  ui?: string;
+  /** Absent: as the running daemon has it; null: off (`--no-admin`). */
+  admin?: string | null;
+  /** Absent: as the running daemon has it; null: off (`--no-ui`). */
+  ui?: string | null;
 }
 
 /** What the old primary answers once the new daemon serves, or could not start. */

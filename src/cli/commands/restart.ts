@@ -17,8 +17,10 @@ const RESTART_ANSWER_TIMEOUT_MS = 90_000;
 export interface RestartOptions extends GlobalOptions {
   detach?: boolean;
   workers?: number;
-  admin?: string;
-  ui?: string | true;
+  /** `--no-admin` is false: the new daemon serves no admin API on TCP. */
+  admin?: string | false;
+  /** `--ui` alone is true (the default address); `--no-ui` is false. */
+  ui?: string | true | false;
   uiAllowRemote?: boolean;
 }
 
@@ -27,7 +29,8 @@ export interface RestartOptions extends GlobalOptions {
  * this cutover (so an upgraded package takes over) and the config's daemon-level settings; the
  * new controller adopts the instances; the old proxy workers finish what they serve. Exit 0
  * once the new daemon serves; DAEMON_START_FAILED (exit 1) when it cannot start, the old one
- * serving on. Settings not given stay as the running daemon has them.
+ * serving on. Settings not given stay as the running daemon has them; `--no-admin` and `--no-ui`
+ * turn the admin API on TCP and the dashboard off.
  */
 export async function restart(options: RestartOptions): Promise<void> {
   const { configPath, layout } = commandContext(options);
@@ -35,8 +38,11 @@ export async function restart(options: RestartOptions): Promise<void> {
   if (pid === null || !isAlive(pid)) {
     throw new DaemonUnreachableError(`no cutover daemon runs for ${layout.root}`, { hint: 'Start it with: cutover up' });
   }
-  const admin = options.admin === undefined ? undefined : adminAddress(options.admin);
-  const ui = options.ui === undefined ? undefined : uiAddress(options.ui === true ? DEFAULT_UI_LISTEN : options.ui, options.uiAllowRemote === true);
+  const admin = typeof options.admin === 'string' ? adminAddress(options.admin) : undefined;
+  const ui =
+    options.ui === undefined || options.ui === false
+      ? undefined
+      : uiAddress(options.ui === true ? DEFAULT_UI_LISTEN : options.ui, options.uiAllowRemote === true);
   try {
     // The new daemon reads the config's daemon-level settings: one it cannot read stops here, the old daemon untouched.
     loadConfig(configPath);
@@ -51,8 +57,8 @@ export async function restart(options: RestartOptions): Promise<void> {
     id: randomUUID(),
     bin: fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url)),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
-    ...(admin !== undefined ? { admin } : {}),
-    ...(ui !== undefined ? { ui } : {}),
+    ...(admin !== undefined ? { admin } : options.admin === false ? { admin: null } : {}),
+    ...(ui !== undefined ? { ui } : options.ui === false ? { ui: null } : {}),
   };
   const outcomeFile = restartOutcomeFile(layout.root);
   fs.rmSync(outcomeFile, { force: true });

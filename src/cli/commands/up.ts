@@ -20,6 +20,7 @@ import { visible } from '../../util/terminal-text.js';
 import { inheritedFds } from '../../daemon/held-sockets.js';
 import { configDriftLines } from '../config-drift-lines.js';
 import { printWhileWaiting } from '../up-progress.js';
+import { DAEMON_OPTIONS_ENV, type DaemonProcessOptions } from '../daemon-process.js';
 import type { RolloutRecord } from '../../model/records.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
@@ -64,58 +65,34 @@ export async function up(options: UpOptions): Promise<void> {
   // The token is made (or checked) now, so a bad token file fails before anything starts.
   if (admin !== undefined || ui !== undefined) ensureAdminToken(context.layout.adminToken);
 
+  const daemonOptions: DaemonProcessOptions = {
+    configPath: context.configPath,
+    dataDir: context.layout.root,
+    workers: options.workers,
+    ...(config.proxy ? { proxy: config.proxy } : {}),
+    ...(admin !== undefined ? { admin } : {}),
+    ...(ui !== undefined ? { ui } : {}),
+  };
   if (!options.detach) {
-    const { runPrimary } = await import('../../daemon/primary.js');
-    console.log(`cutover up: data dir ${context.layout.root}, ${options.workers} proxy worker(s); Ctrl-C stops gracefully`);
-    if (admin !== undefined) console.log(`admin API on http://${admin}, bearer token in ${context.layout.adminToken}`);
-    if (ui !== undefined) console.log(`dashboard on http://${ui}, log in with the token in ${context.layout.adminToken}`);
-    const log = (line: string): void => console.log(`${new Date().toISOString()} ${visible(line)}`);
-    // The first rollouts log their events; what they wait for (health check answers) is said beside them.
-    const stopped = new AbortController();
-    void printWhileWaiting(context.client, stopped.signal, { write: log, shouldStopWhenSettled: true }).catch(() => undefined);
-    const code = await runPrimary({
-      configPath: context.configPath,
-      dataDir: context.layout.root,
-      workers: options.workers,
-      proxy: config.proxy,
-      ...(admin !== undefined ? { admin } : {}),
-      ...(ui !== undefined ? { ui } : {}),
-      log,
-    });
-    stopped.abort();
-    console.log('cutover daemon stopped');
+    const { runDaemon } = await import('../daemon-process.js');
     // Children are gone and the lock released; nothing is left worth waiting for.
-    process.exit(code);
+    process.exit(await runDaemon(daemonOptions));
   }
 
   // The child would refuse too, but a running daemon answers the readiness check meanwhile.
   const holder = readPid(context.layout.pidFile);
   if (holder !== null && isAlive(holder)) throw daemonAlreadyRunning(holder, context.layout.root);
-  const bin = fileURLToPath(new URL('../../../../bin/cutover.js', import.meta.url));
+  // The daemon process takes the options checked here: it loads neither the command line nor the config again.
+  const daemonMain = fileURLToPath(new URL('../daemon-main.js', import.meta.url));
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
   const logOffset = fs.fstatSync(logFd).size;
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'up',
-      '-c',
-      context.configPath,
-      '--data-dir',
-      context.layout.root,
-      '--workers',
-      String(options.workers),
-      ...(admin !== undefined ? ['--admin', admin] : []),
-      ...(ui !== undefined ? ['--ui', ui, ...(options.uiAllowRemote ? ['--ui-allow-remote'] : [])] : []),
-    ],
-    {
-      detached: true,
-      // Sockets from systemd (LISTEN_FDS) go on to the daemon, at the same fd numbers; LISTEN_PID named this process.
-      stdio: ['ignore', logFd, logFd, ...inheritedFds(process.env)],
-      env: withoutListenPid(process.env),
-    },
-  );
+  const child = spawn(process.execPath, [daemonMain], {
+    detached: true,
+    // Sockets from systemd (LISTEN_FDS) go on to the daemon, at the same fd numbers; LISTEN_PID named this process.
+    stdio: ['ignore', logFd, logFd, ...inheritedFds(process.env)],
+    env: { ...withoutListenPid(process.env), [DAEMON_OPTIONS_ENV]: JSON.stringify(daemonOptions) },
+  });
   fs.closeSync(logFd);
   let exitCode: number | null = null;
   child.once('exit', (code) => (exitCode = code ?? 1));
