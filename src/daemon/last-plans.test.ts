@@ -69,8 +69,22 @@ describe('LastPlans: the primary serves the instances that outlived a crash at o
       assert.deepEqual(await new LastPlans(scratch()).readServable(), []);
       fs.writeFileSync(file, '{not json');
       assert.deepEqual(await new LastPlans(file).readServable(), []);
-      fs.writeFileSync(file, JSON.stringify([{ app: 'web', groups: 'x' }, plan('empty', [])]));
+      const bootId = fs.existsSync('/proc/sys/kernel/random/boot_id') ? fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : null;
+      fs.writeFileSync(file, JSON.stringify({ bootId, plans: [{ app: 'web', groups: 'x' }, plan('empty', [])] }));
       assert.deepEqual(await new LastPlans(file).readServable(), []);
+    } finally {
+      up.close();
+    }
+  });
+
+  it('serves nothing saved in another boot of the machine: after a reboot a listening port may belong to anyone', async () => {
+    const up = await listening();
+    try {
+      const file = scratch();
+      new LastPlans(file).save([plan('web', [up.port])]);
+      assert.equal((await new LastPlans(file).readServable(undefined, 'this-boot')).length, 0);
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { bootId: string | null };
+      assert.equal((await new LastPlans(file).readServable(undefined, saved.bootId)).length, 1, 'the same boot serves it');
     } finally {
       up.close();
     }

@@ -12,6 +12,25 @@ const ENDPOINT_PROBE_TIMEOUT_MS = 2_000;
 /** How long a remembered plan may serve without its controller pushing it again; then it is dropped. */
 export const REMEMBERED_PLAN_LIMIT_MS = 60_000;
 
+/** What the file holds: the plans, and the boot they were saved in. */
+interface SavedPlans {
+  bootId: string | null;
+  plans: unknown;
+}
+
+/**
+ * This boot of the machine (Linux), or null where unknown. After a reboot no instance outlived
+ * anything, and a port that accepts connections may belong to some other program: plans saved
+ * in another boot are never served.
+ */
+function currentBootId(): string | null {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
 export function lastPlansFile(dataDir: string): string {
   return path.join(dataDir, 'last-plans.json');
 }
@@ -66,7 +85,8 @@ export class LastPlans {
     if (changedApp !== undefined) this.unconfirmed.delete(changedApp);
     const temporary = `${this.file}.${process.pid}.tmp`;
     try {
-      fs.writeFileSync(temporary, JSON.stringify([...plans]), { mode: 0o600 });
+      const saved: SavedPlans = { bootId: currentBootId(), plans: [...plans] };
+      fs.writeFileSync(temporary, JSON.stringify(saved), { mode: 0o600 });
       fs.renameSync(temporary, this.file);
     } catch {
       // A full disk costs only the head start after a crash; the controller's plans still come.
@@ -80,16 +100,21 @@ export class LastPlans {
 
   /**
    * The remembered plans whose every endpoint still accepts connections (the instances outlived
-   * the crash); any other plan waits for the controller. Empty when there is no file.
+   * the crash); any other plan waits for the controller. Empty when there is no file, or when it
+   * was written in another boot of the machine.
    */
-  async readServable(isReachable: (endpoint: { host: string; port: number }) => Promise<boolean> = acceptsConnections): Promise<TrafficPlan[]> {
-    let plans: unknown;
+  async readServable(
+    isReachable: (endpoint: { host: string; port: number }) => Promise<boolean> = acceptsConnections,
+    bootId: string | null = currentBootId(),
+  ): Promise<TrafficPlan[]> {
+    let saved: Partial<SavedPlans> | null;
     try {
-      plans = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Partial<SavedPlans> | null;
     } catch {
       return [];
     }
-    if (!Array.isArray(plans)) return [];
+    const plans = saved?.plans;
+    if (saved?.bootId !== bootId || !Array.isArray(plans)) return [];
     const servable = await Promise.all(
       plans.filter(isPlanShaped).map(async (plan) => {
         const endpoints = plan.groups.flatMap((g) => g.endpoints);
