@@ -15,7 +15,7 @@ const BRIDGE_ENV = { HOST: '0.0.0.0' };
 /**
  * Issue 18's `network: bridge` against one real engine, in the test's own network namespace
  * (the engine's bridge exists only there): the first revision runs bridged with its inside
- * port published on 127.0.0.1, a rolling deploy to a new image under load fails no request,
+ * port published on 127.0.0.1, a rolling deploy to a new image under load fails no request, a container listening on its own loopback fails saying so,
  * and `down` leaves no container.
  */
 export function describeContainerBridgeSuite(name: 'docker' | 'podman', startEngine: () => Promise<TestEngine | { skip: string }>): void {
@@ -103,6 +103,16 @@ export function describeContainerBridgeSuite(name: 'docker' | 'podman', startEng
       assert.deepEqual(await servedVersions(g.daemon), new Set(['2']));
       await waitFor('the old containers removed', () => containersOf(g.engine, g.daemon.dataDir).length === REPLICAS, 30_000);
       await assertBridged(g);
+    });
+
+    it('fails a container that listens on its own loopback, saying where to listen, and keeps serving', async (t) => {
+      const g = given(t);
+      if (!g) return;
+      const result = await g.daemon.cli(['deploy', '--set', 'web.run.env.HOST=127.0.0.1', '--set', 'web.health.startupTimeout=8s']);
+      assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
+      assert.match(`${result.stdout}\n${result.stderr}`, new RegExp(`listen on 0\\.0\\.0\\.0:${INSIDE_PORT} inside its container`));
+      assert.deepEqual(await servedVersions(g.daemon, 10), new Set(['2']));
+      await waitFor('only the stable containers left', () => containersOf(g.engine, g.daemon.dataDir).length === REPLICAS, 30_000);
     });
 
     it('leaves no container behind after cutover down', async (t) => {
