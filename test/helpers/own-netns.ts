@@ -53,7 +53,7 @@ export function enterOwnNamespace(): void {
 
 /**
  * On the machine: one test that runs `file` (this compiled test file) again with node --test in
- * a new network namespace, streams its output, and passes when that run passed. It skips with
+ * new network and mount namespaces, streams its output, and passes when that run passed. It skips with
  * the inner run's reasons when the inner run skipped (under CUTOVER_REQUIRE_EXTERNAL=1 the
  * inner run fails instead), checks that no process is left in the namespace (so it is gone) and
  * that no engine bridge appeared on the machine.
@@ -101,7 +101,11 @@ export function describeInOwnNetns(title: string, file: string): void {
         );
         const output: string[] = [];
         const print = (chunk: Buffer): void => {
-          for (const line of chunk.toString().split('\n')) if (line.trim() !== '') output.push(line);
+          for (const line of chunk.toString().split('\n')) {
+            if (line.trim() === '') continue;
+            output.push(line);
+            console.log(`[netns] ${line}`);
+          }
         };
         child.stdout.on('data', print);
         child.stderr.on('data', print);
@@ -114,7 +118,6 @@ export function describeInOwnNetns(title: string, file: string): void {
         const netns = await namespaceOf(child.pid!, exited);
         const code = await exited;
         clearTimeout(timer);
-        for (const line of output) console.log(`[netns] ${line}`);
         const left = netns === null ? [] : processesIn(netns);
         for (const pid of left) killQuietly(pid);
         assert.ok(netns !== null || code !== 0, 'the namespace was seen');
