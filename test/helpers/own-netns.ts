@@ -30,22 +30,19 @@ const ENGINE_BRIDGES = ['docker0', 'podman0'];
 const RUN_IN_NETNS_TIMEOUT_MS = 200_000;
 
 export function insideOwnNetns(): boolean {
-  return process.env[OWN_NETNS_ENV] === '1';
+  return (process.env[OWN_NETNS_ENV] ?? '') !== '';
 }
 
-/** Throws unless this process runs in network and mount namespaces other than the machine's (pid 1's). */
+/** Throws unless this process runs in network and mount namespaces other than the machine's (as the run on the machine named them). */
 export function assertInsideOwnNetns(): void {
-  if (!insideOwnNetns()) throw new Error(`a bridge is made only in a network namespace of the test's own (${OWN_NETNS_ENV}=1, under unshare --net)`);
-  for (const kind of ['net', 'mnt']) {
-    let machine: string | null = null;
-    try {
-      machine = fs.readlinkSync(`/proc/1/ns/${kind}`);
-    } catch {
-      // Not readable without privileges; the variable says where we are.
-    }
-    if (machine === fs.readlinkSync(`/proc/self/ns/${kind}`))
-      throw new Error(`${OWN_NETNS_ENV}=1 is set, but this process shares the machine's ${kind} namespace`);
-  }
+  if (!insideOwnNetns()) throw new Error(`a bridge is made only in a network namespace of the test's own (${OWN_NETNS_ENV} set, under unshare --net)`);
+  if (process.env[OWN_NETNS_ENV] === machineNamespaces())
+    throw new Error(`${OWN_NETNS_ENV} is set, but this process shares the machine's network or mount namespace`);
+}
+
+/** This process's network and mount namespaces, as /proc names them. */
+function machineNamespaces(): string {
+  return `${fs.readlinkSync('/proc/self/ns/net')} ${fs.readlinkSync('/proc/self/ns/mnt')}`;
 }
 
 /** In the test's own namespaces: `lo` starts down there, and /run is made empty and private (it goes with the namespace). */
@@ -64,99 +61,104 @@ export function enterOwnNamespace(): void {
  */
 export function describeInOwnNetns(title: string, file: string): void {
   describe(title, () => {
-    it(
-      'runs in network and mount namespaces of its own (unshare --net --mount), leaving nothing behind',
-      { timeout: RUN_IN_NETNS_TIMEOUT_MS + 20_000 },
-      async (t) => {
-        for (const [program, pkg] of [
-          ['unshare', 'util-linux'],
-          ['ip', 'iproute2'],
-          ['mount', 'mount'],
-        ] as const) {
-          const found = externalProgram(program, pkg);
-          if ('skip' in found) return t.skip(found.skip);
+    it('runs in network, mount and PID namespaces of its own (unshare), leaving nothing behind', { timeout: RUN_IN_NETNS_TIMEOUT_MS + 20_000 }, async (t) => {
+      for (const [program, pkg] of [
+        ['unshare', 'util-linux'],
+        ['ip', 'iproute2'],
+        ['mount', 'mount'],
+      ] as const) {
+        const found = externalProgram(program, pkg);
+        if ('skip' in found) return t.skip(found.skip);
+      }
+      const linksBefore = hostLinks();
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-'));
+      t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+      const skipLog = path.join(scratch, 'skipped.jsonl');
+      const reporter = fileURLToPath(new URL('./skip-reporter.js', import.meta.url));
+      const child = spawn(
+        'unshare',
+        [
+          '--net',
+          // A mount namespace of its own too (private propagation): the /run it mounts and every engine mount go with it.
+          '--mount',
+          // And a PID namespace: when its first process ends, the kernel ends every other one in it, containers included.
+          '--pid',
+          '--mount-proc',
+          '--fork',
+          // If unshare dies, so does the run in the namespace.
+          '--kill-child',
+          '--',
+          // bash as the namespace's first process reaps the orphans (node would leave them zombies, which look alive);
+          // `; exit` keeps it from exec'ing node in its place.
+          'bash',
+          '-c',
+          '"$@"; exit $?',
+          'netns-init',
+          process.execPath,
+          '--test',
+          '--test-concurrency=1',
+          `--test-timeout=${RUN_IN_NETNS_TIMEOUT_MS - 10_000}`,
+          '--test-reporter=spec',
+          '--test-reporter-destination=stdout',
+          `--test-reporter=${reporter}`,
+          '--test-reporter-destination=stdout',
+          fileURLToPath(file),
+        ],
+        { env: innerEnv(skipLog), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      );
+      const output: string[] = [];
+      const print = (chunk: Buffer): void => {
+        for (const line of chunk.toString().split('\n')) {
+          if (line.trim() === '') continue;
+          output.push(line);
+          console.log(`[netns] ${line}`);
         }
-        const linksBefore = hostLinks();
-        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-'));
-        t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
-        const skipLog = path.join(scratch, 'skipped.jsonl');
-        const reporter = fileURLToPath(new URL('./skip-reporter.js', import.meta.url));
-        const child = spawn(
-          'unshare',
-          [
-            '--net',
-            // A mount namespace of its own too (private propagation): the /run it mounts and every engine mount go with it.
-            '--mount',
-            '--fork',
-            // If unshare dies, so does the run in the namespace.
-            '--kill-child',
-            '--',
-            process.execPath,
-            '--test',
-            '--test-concurrency=1',
-            `--test-timeout=${RUN_IN_NETNS_TIMEOUT_MS - 10_000}`,
-            '--test-reporter=spec',
-            '--test-reporter-destination=stdout',
-            `--test-reporter=${reporter}`,
-            '--test-reporter-destination=stdout',
-            fileURLToPath(file),
-          ],
-          { env: innerEnv(skipLog), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-        );
-        const output: string[] = [];
-        const print = (chunk: Buffer): void => {
-          for (const line of chunk.toString().split('\n')) {
-            if (line.trim() === '') continue;
-            output.push(line);
-            console.log(`[netns] ${line}`);
-          }
-        };
-        child.stdout.on('data', print);
-        child.stderr.on('data', print);
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-        const timer = setTimeout(() => killGroup(child.pid), RUN_IN_NETNS_TIMEOUT_MS);
-        t.after(() => {
-          clearTimeout(timer);
-          killGroup(child.pid);
-        });
-        const netns = await namespaceOf(child.pid!, exited);
-        const code = await exited;
+      };
+      child.stdout.on('data', print);
+      child.stderr.on('data', print);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const timer = setTimeout(() => killGroup(child.pid), RUN_IN_NETNS_TIMEOUT_MS);
+      t.after(() => {
         clearTimeout(timer);
-        const left = netns === null ? [] : processesIn(netns);
-        for (const pid of left) killQuietly(pid);
-        assert.ok(netns !== null || code !== 0, 'the namespace was seen');
-        if (/unshare failed/.test(output.join('\n')) && code !== 0) {
-          const reason = `unshare --net --mount does not work here: ${output.slice(-2).join(' ')}`;
-          if (process.env.CUTOVER_REQUIRE_EXTERNAL === '1') assert.fail(`${reason}, and CUTOVER_REQUIRE_EXTERNAL=1 requires it`);
-          return t.skip(reason);
-        }
-        assert.equal(code, 0, `the run in the namespace failed (exit ${code}); its output is above`);
-        assert.match(output.join('\n'), /tests [1-9]/, 'the run in the namespace ran its tests');
-        assert.deepEqual(left, [], 'no process is left in the namespace');
-        // Other tests may add and remove interfaces of their own meanwhile: only the engines' bridges are ours to look for.
-        const appeared = hostLinks().filter((name) => !linksBefore.includes(name));
-        if (appeared.length > 0) console.log(`[netns] interfaces that appeared on the machine meanwhile (not from this run's engines): ${appeared.join(', ')}`);
-        assert.deepEqual(
-          appeared.filter((name) => ENGINE_BRIDGES.includes(name)),
-          [],
-          "no engine bridge on the machine's network",
-        );
-        const skipped = fs.existsSync(skipLog)
-          ? fs
-              .readFileSync(skipLog, 'utf8')
-              .split('\n')
-              .filter(Boolean)
-              .map((line) => JSON.parse(line) as SkipRecord)
-          : [];
-        if (skipped.length > 0) t.skip(`in the namespace: ${skipped.map((s) => `"${s.name}": ${s.reason}`).join('; ')}`);
-      },
-    );
+        killGroup(child.pid);
+      });
+      const netns = await namespaceOf(child.pid!, exited);
+      const code = await exited;
+      clearTimeout(timer);
+      const left = netns === null ? [] : processesIn(netns);
+      for (const pid of left) killQuietly(pid);
+      assert.ok(netns !== null || code !== 0, 'the namespace was seen');
+      if (/unshare failed/.test(output.join('\n')) && code !== 0) {
+        const reason = `unshare --net --mount --pid does not work here: ${output.slice(-2).join(' ')}`;
+        if (process.env.CUTOVER_REQUIRE_EXTERNAL === '1') assert.fail(`${reason}, and CUTOVER_REQUIRE_EXTERNAL=1 requires it`);
+        return t.skip(reason);
+      }
+      assert.equal(code, 0, `the run in the namespace failed (exit ${code}); its output is above`);
+      assert.match(output.join('\n'), /tests [1-9]/, 'the run in the namespace ran its tests');
+      assert.deepEqual(left, [], 'no process is left in the namespace');
+      // Other tests may add and remove interfaces of their own meanwhile: only the engines' bridges are ours to look for.
+      const appeared = hostLinks().filter((name) => !linksBefore.includes(name));
+      if (appeared.length > 0) console.log(`[netns] interfaces that appeared on the machine meanwhile (not from this run's engines): ${appeared.join(', ')}`);
+      assert.deepEqual(
+        appeared.filter((name) => ENGINE_BRIDGES.includes(name)),
+        [],
+        "no engine bridge on the machine's network",
+      );
+      const skipped = fs.existsSync(skipLog)
+        ? fs
+            .readFileSync(skipLog, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as SkipRecord)
+        : [];
+      if (skipped.length > 0) t.skip(`in the namespace: ${skipped.map((s) => `"${s.name}": ${s.reason}`).join('; ')}`);
+    });
   });
 }
 
 /** The inner run's environment: not a subtest of this run (node would refuse to run the file), its skips written for us. */
 function innerEnv(skipLog: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, [OWN_NETNS_ENV]: '1', CUTOVER_SKIP_LOG: skipLog, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, [OWN_NETNS_ENV]: machineNamespaces(), CUTOVER_SKIP_LOG: skipLog, NO_COLOR: '1' };
   delete env['NODE_TEST_CONTEXT'];
   return env;
 }
