@@ -104,7 +104,7 @@ export function describeInOwnNetns(title: string, file: string): void {
           '--test-reporter-destination=stdout',
           fileURLToPath(file),
         ],
-        { env: innerEnv(skipLog), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+        { env: innerEnv(scratch, skipLog), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
       );
       const output: string[] = [];
       const print = (chunk: Buffer): void => {
@@ -156,9 +156,13 @@ export function describeInOwnNetns(title: string, file: string): void {
   });
 }
 
-/** The inner run's environment: not a subtest of this run (node would refuse to run the file), its skips written for us. */
-function innerEnv(skipLog: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, [OWN_NETNS_ENV]: machineNamespaces(), CUTOVER_SKIP_LOG: skipLog, NO_COLOR: '1' };
+/**
+ * The inner run's environment: not a subtest of this run (node would refuse to run the file), its
+ * skips written for us, its temp files (engine data, daemon data dirs) in our scratch dir, so a
+ * run cut off leaves none behind either.
+ */
+function innerEnv(scratch: string, skipLog: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, [OWN_NETNS_ENV]: machineNamespaces(), CUTOVER_SKIP_LOG: skipLog, NO_COLOR: '1', TMPDIR: scratch };
   delete env['NODE_TEST_CONTEXT'];
   return env;
 }
