@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { externalProgram } from './external-program.js';
+import { assertInsideOwnNetns } from './own-netns.js';
 import { repoRoot } from './repo.js';
 
 /** One container engine for a test file: its own daemon or storage, an environment for `cutover up` and the CLI, and a teardown. */
@@ -29,11 +30,18 @@ export function engineSkip(reason: string): string {
   return reason;
 }
 
+/** How a test engine is networked: `host` only, or also with a bridge (only inside a network namespace the test made: see own-netns.ts). */
+export interface TestEngineOptions {
+  bridge?: boolean;
+}
+
 /**
  * A dockerd of this test alone: its own socket, data root, exec root and pid file in a temp dir,
- * no iptables and no bridge (host networking only), stopped by its PID afterwards.
+ * no iptables, stopped by its PID afterwards. No bridge (host networking only), unless `bridge`
+ * is asked inside a test's own network namespace: then its docker0 lives and dies there, and
+ * published ports reach containers through docker-proxy (no iptables rules, not even there).
  */
-export async function startTestDocker(): Promise<TestEngine | { skip: string }> {
+export async function startTestDocker(options: TestEngineOptions = {}): Promise<TestEngine | { skip: string }> {
   for (const [program, pkg] of [
     ['dockerd', 'docker.io'],
     ['docker', 'docker.io'],
@@ -42,6 +50,7 @@ export async function startTestDocker(): Promise<TestEngine | { skip: string }> 
     const found = externalProgram(program, pkg);
     if ('skip' in found) return found;
   }
+  if (options.bridge) assertInsideOwnNetns();
   // Short: the socket path must stay under 108 bytes.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-'));
   const socket = path.join(dir, 'd.sock');
@@ -50,7 +59,7 @@ export async function startTestDocker(): Promise<TestEngine | { skip: string }> 
     'dockerd',
     [
       '--iptables=false',
-      '--bridge=none',
+      ...(options.bridge ? [] : ['--bridge=none']),
       '-H',
       `unix://${socket}`,
       '--data-root',
@@ -97,7 +106,7 @@ export async function startTestDocker(): Promise<TestEngine | { skip: string }> 
  * config files named by CONTAINERS_CONF and CONTAINERS_STORAGE_CONF so cutover's own calls
  * use them too. DOCKER_HOST names no daemon, so `engine: auto` picks podman.
  */
-export async function startTestPodman(): Promise<TestEngine | { skip: string }> {
+export async function startTestPodman(options: TestEngineOptions = {}): Promise<TestEngine | { skip: string }> {
   for (const [program, pkg] of [
     ['podman', 'podman'],
     ['runc', 'runc'],
@@ -105,6 +114,7 @@ export async function startTestPodman(): Promise<TestEngine | { skip: string }> 
     const found = externalProgram(program, pkg);
     if ('skip' in found) return found;
   }
+  if (options.bridge) assertInsideOwnNetns();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-'));
   const runc = externalProgram('runc');
   fs.writeFileSync(
@@ -112,6 +122,8 @@ export async function startTestPodman(): Promise<TestEngine | { skip: string }> 
     [
       '[containers]',
       'default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]',
+      // A bridge (netavark's podman0 and its firewall rules) only in the test's own network namespace; its config in the temp dir.
+      ...(options.bridge ? ['[network]', 'network_backend = "netavark"', `network_config_dir = "${path.join(dir, 'networks')}"`] : []),
       '[engine]',
       `runtime = "runc"`,
       `tmp_dir = "${path.join(dir, 'tmp')}"`,

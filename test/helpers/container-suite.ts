@@ -6,10 +6,15 @@ import { findFreePort } from '../../src/runtime/local/free-port.js';
 import { DaemonFixture, waitFor } from './daemon-fixture.js';
 import { containersOf, deriveDemoImage, importDemoImage, type TestEngine } from './container-engines.js';
 
-const IMAGE = 'localhost/cutover-demo';
+export const IMAGE = 'localhost/cutover-demo';
 
-/** The demo app as a container app: host networking, the image's own command, fast checks. */
-function containerConfig(port: number, strategy: string): string {
+/** The demo app as a container app: host networking (or the `network` lines given), the image's own command, fast checks. */
+export function containerConfig(
+  port: number,
+  strategy: string,
+  options: { network?: readonly string[]; replicas?: number; env?: Record<string, string> } = {},
+): string {
+  const env = { KEEPALIVE_MS: '1000', ...options.env };
   return [
     'apps:',
     '  web:',
@@ -18,10 +23,10 @@ function containerConfig(port: number, strategy: string): string {
     '      container:',
     `        image: ${IMAGE}:v1`,
     '        engine: auto',
-    '        network: host',
+    ...(options.network ?? ['network: host']).map((line) => `        ${line}`),
     '    run:',
-    '      env: { KEEPALIVE_MS: "1000" }',
-    '    replicas: 3',
+    `      env: ${JSON.stringify(env)}`,
+    `    replicas: ${options.replicas ?? 3}`,
     // Generous checks: engines are slow to start containers on a loaded machine, and a check that times out there is no finding.
     '    health: { path: /healthz, interval: 200ms, timeout: 5s, unhealthyThreshold: 5, startupTimeout: 60s }',
     '    drainTimeout: 10s',
@@ -32,7 +37,7 @@ function containerConfig(port: number, strategy: string): string {
   ].join('\n');
 }
 
-const ROLLING = 'rolling: { maxSurge: 1, maxUnavailable: 0 }';
+export const ROLLING = 'rolling: { maxSurge: 1, maxUnavailable: 0 }';
 const BLUE_GREEN = 'blueGreen: { autoPromote: 0s, scaleDownDelay: 0s, abortScaleDownDelay: 0s }';
 const CANARY = 'canary: { steps: [{ setWeight: 34 }, { pause: 1s }, { setWeight: 67 }, { pause: 1s }], abortScaleDownDelay: 0s }';
 

@@ -1,4 +1,5 @@
 import { probe } from '../../runtime/health-check.js';
+import type { AppSpec } from '../../model/app-spec.js';
 import { formatMs } from '../../util/format-ms.js';
 import { isLive, type ManagedInstance } from './managed-instance.js';
 
@@ -12,6 +13,20 @@ export function startingCheckDelayMs(sinceStartMs: number, intervalMs: number): 
   if (sinceStartMs <= STARTING_FAST_CHECKS_MS) return Math.min(intervalMs, STARTING_CHECK_MS);
   const grown = STARTING_CHECK_MS * 1.5 ** Math.ceil((sinceStartMs - STARTING_FAST_CHECKS_MS) / 1_000);
   return Math.min(intervalMs, grown);
+}
+
+/**
+ * Where the app should listen, when its startup checks never got an answer. A bridged container
+ * that listens on its own loopback is refused (podman) or reset (docker's proxy) on its
+ * published port although it listens on $PORT: say so.
+ */
+export function notListeningHint(spec: AppSpec, detail: string): string {
+  const runtime = spec.runtime;
+  if (runtime?.kind === 'container' && runtime.network === 'bridge')
+    return /ECONNREFUSED|ECONNRESET|socket hang up/.test(detail)
+      ? `; does the app listen on 0.0.0.0:${runtime.port} inside its container (not on 127.0.0.1, which the published port cannot reach)?`
+      : '';
+  return detail.includes('ECONNREFUSED') ? '; does the app listen on $PORT?' : '';
 }
 
 export interface HealthMonitorOptions {
@@ -61,7 +76,7 @@ export class HealthMonitor {
       if (instance.consecutiveSuccesses >= health.healthyThreshold) {
         this.options.markReady(instance);
       } else if (this.options.now() - instance.startedAtMs >= health.startupTimeoutMs) {
-        const hint = result.detail.includes('ECONNREFUSED') ? '; does the app listen on $PORT?' : '';
+        const hint = notListeningHint(instance.spec, result.detail);
         this.options.fail(
           instance,
           `not ready within the startup timeout of ${formatMs(health.startupTimeoutMs)} (last check GET ${health.path}: ${result.detail})${hint}`,

@@ -61,8 +61,9 @@ export function containerRunArgs(input: RunArgsInput): string[] {
   for (const [name, value] of Object.entries(labels)) args.push('--label', `${name}=${value}`);
   // Output goes to a file the engine keeps, and from there through `logs --follow` to the instance's log.
   if (input.engine === 'podman') args.push('--log-driver', 'k8s-file');
+  // Bridge is named too: an engine's default network need not be its bridge (rootless podman's is slirp4netns).
   if (container.network === 'host') args.push('--network', 'host');
-  else args.push('--publish', `127.0.0.1:${input.hostPort}:${container.port!}`);
+  else args.push('--network', 'bridge', '--publish', `127.0.0.1:${input.hostPort}:${container.port!}`);
   for (const name of input.envNames) args.push('--env', name);
   for (const volume of container.volumes) args.push('--volume', volume);
   args.push(...container.args, '--', container.resolved.imageId, ...commandOf(input.run));
