@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { CutoverError } from '../errors.js';
 import type { ManifestEntry, ReleaseManifest } from './release-manifest.js';
-import { YIELD_EVERY } from './scan-tree.js';
+import { hashFile, YIELD_EVERY } from './scan-tree.js';
+import { exactStatKey } from './stat-cache.js';
 
 const COPY_CONCURRENCY = 8;
 
@@ -68,7 +70,9 @@ export async function materializeRelease(options: MaterializeOptions): Promise<M
     while (next < copies.length) {
       const entry = copies[next++]!;
       const destination = path.join(target, entry.path);
-      await fs.promises.copyFile(path.join(options.sourceRoot, entry.path), destination, fs.constants.COPYFILE_FICLONE);
+      const source = path.join(options.sourceRoot, entry.path);
+      await fs.promises.copyFile(source, destination, fs.constants.COPYFILE_FICLONE);
+      await checkCopied(source, destination, entry);
       await fs.promises.chmod(destination, entry.mode & ~0o222);
       result.copiedBytes += entry.size;
     }
@@ -76,6 +80,21 @@ export async function materializeRelease(options: MaterializeOptions): Promise<M
   await Promise.all(Array.from({ length: COPY_CONCURRENCY }, worker));
   for (const relative of options.shared) await linkShared(options, relative);
   return result;
+}
+
+/**
+ * The copy holds what was hashed: a file edited between the scan and its copy would make a
+ * release whose files are not the ones its hash names. A file the scan could key is checked by
+ * its stat (untouched since the scan: same size, times, inode); a fresh one, which had no key,
+ * by hashing the copy.
+ */
+async function checkCopied(source: string, destination: string, entry: Extract<ManifestEntry, { kind: 'file' }>): Promise<void> {
+  const isSame =
+    entry.statKey === '' ? (await hashFile(destination)) === entry.sha256 : exactStatKey(await fs.promises.lstat(source, { bigint: true })) === entry.statKey;
+  if (!isSame)
+    throw new CutoverError('RELEASE_SNAPSHOT_FAILED', `${entry.path} changed while the release was being taken`, {
+      hint: 'deploy again once nothing writes to the release source',
+    });
 }
 
 /** A shared path is a symlink into DATA_DIR/shared/APP, seeded from the source the first time (a directory when the source has none). */

@@ -34,6 +34,11 @@ export type StatKey = string;
 export function statKeyFor(stat: FileStat, scanStartedNs: bigint): StatKey {
   const newest = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
   if (newest >= scanStartedNs - RACY_WINDOW_NS) return '';
+  return exactStatKey(stat);
+}
+
+/** A file's stat as a key, however fresh: equal keys mean the file was not touched in between. */
+export function exactStatKey(stat: FileStat): StatKey {
   return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}:${stat.dev}:${stat.mode}`;
 }
 
