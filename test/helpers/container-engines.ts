@@ -42,6 +42,7 @@ export interface TestEngineOptions {
  * published ports reach containers through docker-proxy (no iptables rules, not even there).
  */
 export async function startTestDocker(options: TestEngineOptions = {}): Promise<TestEngine | { skip: string }> {
+  const paths: Record<string, string> = {};
   for (const [program, pkg] of [
     ['dockerd', 'docker.io'],
     ['docker', 'docker.io'],
@@ -49,14 +50,16 @@ export async function startTestDocker(options: TestEngineOptions = {}): Promise<
   ] as const) {
     const found = externalProgram(program, pkg);
     if ('skip' in found) return found;
+    paths[program] = found.path;
   }
   if (options.bridge) assertInsideOwnNetns();
   // Short: the socket path must stay under 108 bytes.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-'));
   const socket = path.join(dir, 'd.sock');
   const log = fs.openSync(path.join(dir, 'dockerd.log'), 'a');
+  // By the path found: a PATH without /usr/sbin would otherwise fail the spawn, not skip.
   const dockerd = spawn(
-    'dockerd',
+    paths.dockerd!,
     [
       '--iptables=false',
       ...(options.bridge ? [] : ['--bridge=none']),
