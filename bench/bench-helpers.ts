@@ -56,3 +56,44 @@ export function printMarkdownTable(rows: string[][]): void {
     if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
   }
 }
+
+/**
+ * The start of an nginx.conf both nginx peers share: in the foreground, 2 workers, its files in
+ * `prefix`, no access log; ends inside the `http {` block.
+ */
+export function nginxPreamble(prefix: string): string[] {
+  return [
+    'daemon off;',
+    'master_process on;',
+    'worker_processes 2;',
+    `pid ${path.join(prefix, 'nginx.pid')};`,
+    `error_log ${path.join(prefix, 'error.log')} warn;`,
+    'events { worker_connections 4096; }',
+    'http {',
+    '  access_log off;',
+    `  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;`,
+    `  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;`,
+  ];
+}
+
+/** The haproxy.cfg both HAProxy peers share: one thread, keep-alive both ways, `bind` as given, one backend server. */
+export function haproxyConfig(bind: string, backendPort: number): string {
+  return [
+    'global',
+    '  nbthread 1',
+    '  maxconn 4000',
+    'defaults',
+    '  mode http',
+    '  option http-keep-alive',
+    '  http-reuse always',
+    '  timeout connect 5s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    'frontend bench',
+    `  bind ${bind}`,
+    '  default_backend app',
+    'backend app',
+    `  server s1 127.0.0.1:${backendPort}`,
+    '',
+  ].join('\n');
+}

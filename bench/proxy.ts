@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { repoRoot } from '../test/helpers/repo.js';
-import { distScript, findProgram, kilo, median, positive, printMarkdownTable, sum, target } from './bench-helpers.js';
+import { distScript, findProgram, haproxyConfig, kilo, median, nginxPreamble, positive, printMarkdownTable, sum, target } from './bench-helpers.js';
 import { ManagedProcess, killAllStarted, signalPid, waitForHttp } from './managed-process.js';
 import { childPids, cpuMicros, rssBytes } from './proc-stats.js';
 import { runTlsRows } from './tls-proxy.js';
@@ -227,27 +227,7 @@ async function startBackend(workDir: string): Promise<{ port: number }> {
 async function startHaproxy(binary: string, backendPort: number, workDir: string): Promise<BenchPath> {
   const port = await findFreePort();
   const config = path.join(workDir, 'haproxy.cfg');
-  fs.writeFileSync(
-    config,
-    [
-      'global',
-      '  nbthread 1',
-      '  maxconn 4000',
-      'defaults',
-      '  mode http',
-      '  option http-keep-alive',
-      '  http-reuse always',
-      '  timeout connect 5s',
-      '  timeout client 30s',
-      '  timeout server 30s',
-      'frontend bench',
-      `  bind 127.0.0.1:${port}`,
-      '  default_backend app',
-      'backend app',
-      `  server s1 127.0.0.1:${backendPort}`,
-      '',
-    ].join('\n'),
-  );
+  fs.writeFileSync(config, haproxyConfig(`127.0.0.1:${port}`, backendPort));
   const haproxy = ManagedProcess.start('haproxy', binary, ['-db', '-f', config], workDir);
   const url = `http://127.0.0.1:${port}/`;
   await waitForHttp(url, 15_000, haproxy);
@@ -264,16 +244,7 @@ async function startNginx(binary: string, backendPort: number, workDir: string):
   fs.writeFileSync(
     config,
     [
-      'daemon off;',
-      'master_process on;',
-      'worker_processes 2;',
-      `pid ${path.join(prefix, 'nginx.pid')};`,
-      `error_log ${path.join(prefix, 'error.log')} warn;`,
-      'events { worker_connections 4096; }',
-      'http {',
-      '  access_log off;',
-      `  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;`,
-      `  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;`,
+      ...nginxPreamble(prefix),
       // Pool sized to the load: BENCHMARKS.md saw nginx lose 26 % with a smaller one.
       `  upstream app { server 127.0.0.1:${backendPort}; keepalive 128; }`,
       '  server {',

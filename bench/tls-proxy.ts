@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -7,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_WORKERS } from '../src/daemon/primary.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { repoRoot } from '../test/helpers/repo.js';
-import { distScript, findProgram, kilo, median, printMarkdownTable, sum, target } from './bench-helpers.js';
+import { makeCertificate } from '../test/helpers/test-certificates.js';
+import { distScript, findProgram, haproxyConfig, kilo, median, nginxPreamble, printMarkdownTable, sum, target } from './bench-helpers.js';
 import { h2loadArgs, runH2load, type H2loadOptions, type H2loadResult } from './h2load.js';
 import { ManagedProcess, signalPid } from './managed-process.js';
 import { childPids, cpuMicros, rssBytes } from './proc-stats.js';
@@ -68,7 +68,7 @@ export async function runTlsRows(options: TlsBenchOptions): Promise<void> {
   }
   const dir = path.join(options.workDir, 'tls');
   fs.mkdirSync(dir, { recursive: true });
-  const cert = makeCertificate(dir);
+  const cert = makeBenchCertificate(dir);
   const paths: TlsPath[] = [];
   const skipped: string[] = [];
   try {
@@ -190,34 +190,10 @@ interface BenchCertificate {
   combined: string;
 }
 
-function makeCertificate(dir: string): BenchCertificate {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${HOST}`,
-      '-addext',
-      `subjectAltName=DNS:${HOST}`,
-    ],
-    { stdio: 'ignore' },
-  );
+function makeBenchCertificate(dir: string): BenchCertificate {
+  const { cert, key, pem } = makeCertificate(dir, 'bench', [HOST], 2);
   const combined = path.join(dir, 'combined.pem');
-  fs.writeFileSync(combined, fs.readFileSync(cert, 'utf8') + fs.readFileSync(key, 'utf8'), { mode: 0o600 });
+  fs.writeFileSync(combined, pem + fs.readFileSync(key, 'utf8'), { mode: 0o600 });
   // nginx's workers run as another user when started as root; they read the files at start only.
   fs.chmodSync(dir, 0o755);
   return { cert, key, combined };
@@ -226,27 +202,7 @@ function makeCertificate(dir: string): BenchCertificate {
 async function startHaproxyTls(binary: string, backendPort: number, dir: string, cert: BenchCertificate): Promise<TlsPath> {
   const port = await findFreePort();
   const config = path.join(dir, 'haproxy-tls.cfg');
-  fs.writeFileSync(
-    config,
-    [
-      'global',
-      '  nbthread 1',
-      '  maxconn 4000',
-      'defaults',
-      '  mode http',
-      '  option http-keep-alive',
-      '  http-reuse always',
-      '  timeout connect 5s',
-      '  timeout client 30s',
-      '  timeout server 30s',
-      'frontend bench',
-      `  bind 127.0.0.1:${port} ssl crt ${cert.combined} alpn h2,http/1.1`,
-      '  default_backend app',
-      'backend app',
-      `  server s1 127.0.0.1:${backendPort}`,
-      '',
-    ].join('\n'),
-  );
+  fs.writeFileSync(config, haproxyConfig(`127.0.0.1:${port} ssl crt ${cert.combined} alpn h2,http/1.1`, backendPort));
   const haproxy = ManagedProcess.start('haproxy-tls', binary, ['-db', '-f', config], dir);
   await waitForHttps(port, cert.cert, haproxy);
   return { key: 'tls-haproxy', label: 'HAProxy, 1 thread', port, pids: () => [haproxy.pid], stop: () => haproxy.stop() };
@@ -261,16 +217,7 @@ async function startNginxTls(binary: string, backendPort: number, dir: string, c
   fs.writeFileSync(
     config,
     [
-      'daemon off;',
-      'master_process on;',
-      'worker_processes 2;',
-      `pid ${path.join(prefix, 'nginx.pid')};`,
-      `error_log ${path.join(prefix, 'error.log')} warn;`,
-      'events { worker_connections 4096; }',
-      'http {',
-      '  access_log off;',
-      `  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;`,
-      `  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;`,
+      ...nginxPreamble(prefix),
       `  upstream app { server 127.0.0.1:${backendPort}; keepalive 128; }`,
       // nginx closes a client connection after 1000 requests by default; the others never do.
       '  keepalive_requests 100000000;',

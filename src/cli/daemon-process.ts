@@ -1,17 +1,9 @@
-import type { ProxySpec } from '../model/app-spec.js';
+import type { PrimaryOptions } from '../daemon/primary.js';
 import { dataDirLayout } from '../daemon/data-dir.js';
 import { visible } from '../util/terminal-text.js';
 
-/** What the daemon process runs with, checked by `cutover up` before it starts one. */
-export interface DaemonProcessOptions {
-  configPath: string;
-  dataDir: string;
-  workers: number;
-  admin?: string;
-  ui?: string;
-  /** The config's `proxy:` block, read by `up`. */
-  proxy?: ProxySpec;
-}
+/** What the daemon process runs with, checked by `cutover up` before it starts one: the primary's options but its callbacks. */
+export type DaemonProcessOptions = Pick<PrimaryOptions, 'configPath' | 'dataDir' | 'workers' | 'admin' | 'ui' | 'proxy'>;
 
 /** How `up --detach` hands its checked options to the daemon process it starts (`daemon-main.js`). */
 export const DAEMON_OPTIONS_ENV = 'CUTOVER_DAEMON_OPTIONS';
