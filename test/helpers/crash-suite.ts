@@ -9,6 +9,8 @@ import { crashConfig, InvariantChecker, MARKER_ENV, orphans, processesWithEnv, r
 
 /** Random kills per scenario here; `npm run soak` runs many more. Four scenarios make 20. */
 const RANDOM_KILLS_PER_SCENARIO = 5;
+/** Kills that may land after a rollout already ended (each is run again); more fail the test. */
+const MAX_MISSED_KILLS = RANDOM_KILLS_PER_SCENARIO;
 /** A generous bound, not a performance threshold: a resumed rollout must not hang. */
 const RESUME_LIMIT_MS = 10_000;
 /**
@@ -63,9 +65,12 @@ export function crashSuite(name: Scenario['name']): void {
         const { events } = await daemon.client.events({ rolloutId: reference.rolloutId });
         transitionsOf.set(scenario.name, [...new Set(events.map((e) => e.kind))]);
 
-        for (let n = 0; n < RANDOM_KILLS_PER_SCENARIO; n++) {
+        const missed: string[] = [];
+        for (let n = 0; n < RANDOM_KILLS_PER_SCENARIO;) {
           // Inside the rollout, not at its very edges: a kill that lands after the end (or before
-          // the first health check) would test nothing, and fails below.
+          // the first health check) tests nothing. A rollout can be quicker than the reference (a
+          // short one, on a machine whose load changed): such a kill is run again with a new
+          // rollout, and too many of them fail the test.
           const killAfterMs = (0.1 + Math.random() * 0.6) * referenceMs;
           const requestsBefore = load.snapshot().requests;
           const killer = (async () => {
@@ -74,10 +79,18 @@ export function crashSuite(name: Scenario['name']): void {
           })();
           const run = await runScenario(daemon, marker, scenario, ++version);
           await killer;
-          assert.ok(run.resumedInMs !== null, `kill ${n} at ${Math.round(killAfterMs)}ms missed the rollout (reference ${Math.round(referenceMs)}ms)`);
+          assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), [], `orphans after kill ${n}`);
+          if (run.resumedInMs === null) {
+            missed.push(`${Math.round(killAfterMs)}ms`);
+            assert.ok(
+              missed.length <= MAX_MISSED_KILLS,
+              `${missed.length} kills missed the rollout (${missed.join(', ')}; reference ${Math.round(referenceMs)}ms)`,
+            );
+            continue;
+          }
           assert.ok(run.resumedInMs < RESUME_LIMIT_MS, `kill ${n} at ${Math.round(killAfterMs)}ms: resumed after ${run.resumedInMs}ms`);
           assert.ok(load.snapshot().requests > requestsBefore, `no requests during kill ${n}`);
-          assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), [], `orphans after kill ${n}`);
+          n++;
         }
         const report = load.snapshot();
         assert.equal(report.stoppedByTimeLimit, false, 'the load ran out before the kills ended');
