@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CutoverError } from '../errors.js';
 import type { ManifestEntry, ReleaseManifest } from './release-manifest.js';
-import { hashFile, YIELD_EVERY } from './scan-tree.js';
-import { exactStatKey } from './stat-cache.js';
+import { YIELD_EVERY } from './scan-tree.js';
+import { exactStatKey, type StatKey } from './stat-cache.js';
 
 const COPY_CONCURRENCY = 8;
 
@@ -11,6 +11,8 @@ export interface MaterializeOptions {
   /** The resolved source root the manifest was read from. */
   sourceRoot: string;
   manifest: ReleaseManifest;
+  /** Each source file's exact stat when the scan read it: a copy is checked against it. */
+  sourceStats: ReadonlyMap<string, StatKey>;
   /** Where the release is written: a temporary name, renamed by the caller once complete. */
   target: string;
   /** The previous release of the app and its manifest: identical files are hard-linked from it. */
@@ -72,7 +74,7 @@ export async function materializeRelease(options: MaterializeOptions): Promise<M
       const destination = path.join(target, entry.path);
       const source = path.join(options.sourceRoot, entry.path);
       await fs.promises.copyFile(source, destination, fs.constants.COPYFILE_FICLONE);
-      await checkCopied(source, destination, entry);
+      await checkCopied(source, entry, options.sourceStats.get(entry.path));
       await fs.promises.chmod(destination, entry.mode & ~0o222);
       result.copiedBytes += entry.size;
     }
@@ -84,17 +86,15 @@ export async function materializeRelease(options: MaterializeOptions): Promise<M
 
 /**
  * The copy holds what was hashed: a file edited between the scan and its copy would make a
- * release whose files are not the ones its hash names. A file the scan could key is checked by
- * its stat (untouched since the scan: same size, times, inode); a fresh one, which had no key,
- * by hashing the copy.
+ * release whose files are not the ones its hash names. The source file must still have the exact
+ * stat the scan saw (size, times to the ns, inode); what is left unseen is a rewrite of the same
+ * size within one tick of the file's clock (a few ms), right after the scan read it.
  */
-async function checkCopied(source: string, destination: string, entry: Extract<ManifestEntry, { kind: 'file' }>): Promise<void> {
-  const isSame =
-    entry.statKey === '' ? (await hashFile(destination)) === entry.sha256 : exactStatKey(await fs.promises.lstat(source, { bigint: true })) === entry.statKey;
-  if (!isSame)
-    throw new CutoverError('RELEASE_SNAPSHOT_FAILED', `${entry.path} changed while the release was being taken`, {
-      hint: 'deploy again once nothing writes to the release source',
-    });
+async function checkCopied(source: string, entry: Extract<ManifestEntry, { kind: 'file' }>, scanned: StatKey | undefined): Promise<void> {
+  if (exactStatKey(await fs.promises.lstat(source, { bigint: true })) === scanned) return;
+  throw new CutoverError('RELEASE_SNAPSHOT_FAILED', `${entry.path} changed while the release was being taken`, {
+    hint: 'deploy again once nothing writes to the release source',
+  });
 }
 
 /** A shared path is a symlink into DATA_DIR/shared/APP, seeded from the source the first time (a directory when the source has none). */

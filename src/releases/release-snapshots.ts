@@ -63,7 +63,7 @@ export class ReleaseSnapshots {
     try {
       const previous = latest && latest.state === 'ready' ? this.manifestOf(spec.name, latest.dir) : null;
       const exclude = excludeMatcher([...release.exclude, ...release.shared.map((p) => `/${p}`)]);
-      const { root, manifest } = await scanTree({ root: opened.root, isExcluded: exclude, alwaysExcluded: [this.dataDir], previous });
+      const { root, manifest, sourceStats } = await scanTree({ root: opened.root, isExcluded: exclude, alwaysExcluded: [this.dataDir], previous });
       const hash = releaseHash(manifest);
       const staged: StagedRelease = {
         app: spec.name,
@@ -83,6 +83,7 @@ export class ReleaseSnapshots {
         const result = await materializeRelease({
           sourceRoot: root,
           manifest,
+          sourceStats,
           target: partialDir,
           previous: previous && latest ? { dir: latest.dir, manifest: previous } : null,
           shouldLink: release.build.length === 0,

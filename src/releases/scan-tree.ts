@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { comparePaths, type ManifestEntry, type ReleaseManifest } from './release-manifest.js';
-import { reusableHash, statKeyFor, wallClockNs } from './stat-cache.js';
+import { exactStatKey, reusableHash, statKeyFor, wallClockNs, type StatKey } from './stat-cache.js';
 
 /** Files hashed at the same time: enough to keep the disk busy, few enough for 2 cores. */
 const HASH_CONCURRENCY = 8;
@@ -23,6 +23,13 @@ export interface ScanOptions {
   clockNs?: () => bigint;
 }
 
+/** A scanned source: its resolved root, its manifest, and each file's exact stat when it was read (for `materializeRelease`'s check). */
+export interface ScannedTree {
+  root: string;
+  manifest: ReleaseManifest;
+  sourceStats: ReadonlyMap<string, StatKey>;
+}
+
 /**
  * Reads a release source into a manifest: every directory, regular file (with its sha256) and
  * symlink (with its target, never followed), sorted by path. Other kinds (sockets, fifos, devices)
@@ -32,7 +39,7 @@ export interface ScanOptions {
  *
  * @example const manifest = await scanTree({ root: './app', isExcluded, alwaysExcluded: [dataDir], previous: null });
  */
-export async function scanTree(options: ScanOptions): Promise<{ root: string; manifest: ReleaseManifest }> {
+export async function scanTree(options: ScanOptions): Promise<ScannedTree> {
   const scanStartedNs = (options.clockNs ?? wallClockNs)();
   const root = await fs.promises.realpath(options.root);
   const skip = new Set(options.alwaysExcluded.map((p) => path.resolve(p)));
@@ -40,6 +47,7 @@ export async function scanTree(options: ScanOptions): Promise<{ root: string; ma
   for (const entry of options.previous?.entries ?? []) if (entry.kind === 'file') known.set(entry.path, entry);
   const entries: ManifestEntry[] = [];
   const toHash: Extract<ManifestEntry, { kind: 'file' }>[] = [];
+  const sourceStats = new Map<string, StatKey>();
 
   // Metadata calls run synchronously in batches (a thread-pool round trip per file costs more than
   // the call), yielding to the event loop between batches so the controller keeps answering.
@@ -64,6 +72,7 @@ export async function scanTree(options: ScanOptions): Promise<{ root: string; ma
         entries.push({ kind: 'symlink', path: relative, target: fs.readlinkSync(absolute) });
       } else if (stat.isFile()) {
         const statKey = statKeyFor(stat, scanStartedNs);
+        sourceStats.set(relative, exactStatKey(stat));
         const sha256 = reusableHash(known.get(relative), statKey);
         const entry = { kind: 'file' as const, path: relative, mode, size: Number(stat.size), sha256: sha256 ?? '', statKey };
         entries.push(entry);
@@ -84,7 +93,7 @@ export async function scanTree(options: ScanOptions): Promise<{ root: string; ma
   await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
   // Depth-first order with sorted names is not byte order across levels (`a/b` vs `a-b`): sort once more.
   entries.sort((a, b) => comparePaths(a.path, b.path));
-  return { root, manifest: { entries } };
+  return { root, manifest: { entries }, sourceStats };
 }
 
 /** The sha256 (hex) of a file's content. */
