@@ -15,6 +15,7 @@ import { findFreePort } from '../src/runtime/local/free-port.js';
 import type { HookPoint } from '../src/model/app-spec.js';
 import { givenDaemon, sampleAppConfig, waitFor, type CliResult, type DaemonFixture } from './helpers/daemon-fixture.js';
 import { repoRoot } from './helpers/repo.js';
+import { isAlive } from '../src/daemon/daemon-lock.js';
 
 const HOOK = path.join(repoRoot(), 'test', 'fixtures', 'hooks', 'hook.mjs');
 const POINTS: HookPoint[] = ['preDeploy', 'preTraffic', 'postTraffic', 'onSuccess', 'onFailure'];
@@ -107,15 +108,6 @@ class HookedApp {
 
   hookPids(): number[] {
     return this.records().flatMap((r) => (r.childPid ? [r.pid, r.childPid] : [r.pid]));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

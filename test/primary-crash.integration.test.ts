@@ -9,15 +9,7 @@ import type { TestContext } from 'node:test';
 import { DaemonFixture, sampleAppConfig, waitFor, type CliResult } from './helpers/daemon-fixture.js';
 import { externalProgram } from './helpers/external-program.js';
 import { repoRoot } from './helpers/repo.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../src/daemon/daemon-lock.js';
 
 async function liveInstances(daemon: DaemonFixture): Promise<{ id: string; pid: number }[]> {
   const status = await daemon.status();

@@ -9,6 +9,7 @@ import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, isProcessGroupAlive, sampleAppConfig, type CliResult } from './helpers/daemon-fixture.js';
 import { repoRoot } from './helpers/repo.js';
 import { parseXml, xmlElements } from './helpers/xml.js';
+import { isAlive } from '../src/daemon/daemon-lock.js';
 
 /** A rehearsal that overruns is sent SIGTERM (it then stops its daemon and apps), and SIGKILL a minute later. */
 const REHEARSAL_TIMEOUT_MS = 150_000;
@@ -38,15 +39,6 @@ function rehearsalDaemonPid(progress: string): number {
   const pid = /the rehearsal daemon \(pid (\d+)\)/.exec(progress)?.[1];
   assert.ok(pid, `the progress names the rehearsal daemon's pid:\n${progress}`);
   return Number(pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('cutover rehearse', () => {
