@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { ignoreOutputErrors } from './output-errors.js';
 import { ProxyServer } from '../proxy/index.js';
 import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
@@ -62,6 +63,19 @@ export function runWorker(): void {
   // The primary decides when a worker goes; a terminal's Ctrl-C reaches the whole group.
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
-  process.on('disconnect', () => void proxy.close().finally(() => process.exit(0)));
+  // The primary is gone (a crash, or it exited): stop listening at once, so a new daemon can bind
+  // the addresses, but let the connections end gently. Requests in flight finish, each next
+  // answer carries `Connection: close`, and idle keep-alive connections are left to their clients:
+  // closing them here would race a request the client is sending on them (a reset it cannot retry).
+  process.on('disconnect', () => {
+    console.log(`${new Date().toISOString()} proxy worker ${process.pid}: the daemon primary is gone; it stops listening and finishes its connections`);
+    void proxy.close({ isGentle: true }).finally(() => process.exit(0));
+  });
+  // node:cluster makes a worker whose primary vanished exit at once, requests and all, unless the
+  // disconnect was asked for. Its 'disconnect' event comes just before that check: mark this one
+  // as asked for, so the close above can finish.
+  cluster.worker?.on('disconnect', () => {
+    cluster.worker!.exitedAfterDisconnect = true;
+  });
   send({ type: 'started' });
 }
