@@ -194,13 +194,17 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     exchange.response = head;
     this.deadline = performance.now() + this.listener.options.upstreamBodyTimeoutMs;
     if (this.listener.isClosing || head.framing === Framing.UntilClose) exchange.closesAfterResponse = true;
+    let clientHead: string | undefined = `${head.clientHead}${exchange.closesAfterResponse ? 'connection: close\r\n\r\n' : this.lane.keepAliveHeaders}`;
     if (head.isEventStream && head.framing !== Framing.Length) {
       exchange.isEventStream = true;
+      // The head goes out before the stream counts as long-lived: a goodbye under way ends it at once.
+      this.socket.write(clientHead, 'latin1');
+      clientHead = undefined;
       exchange.target!.addLongLived(this);
     }
     if (head.framing === Framing.Length) exchange.bodyLeft = head.contentLength;
     else if (head.framing === Framing.Chunked) exchange.chunked = new ChunkedScanner();
-    this.forwardBody(bytes, head.length, `${head.clientHead}${exchange.closesAfterResponse ? 'connection: close\r\n\r\n' : this.lane.keepAliveHeaders}`);
+    this.forwardBody(bytes, head.length, clientHead);
   }
 
   /**
@@ -216,7 +220,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
       exchange.upstream?.destroy(malformedError());
       return;
     }
-    const out = head !== undefined ? withHead(head, chunk, start, end) : end > start ? (start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end)) : undefined;
+    const out = clientBytes(chunk, start, end, head);
     if (out !== undefined && !this.socket.write(out)) {
       exchange.upstream?.socket.pause();
     }
@@ -366,8 +370,9 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 }
 
-/** The response head (latin1) followed by `chunk[start, end)`, in one buffer. */
-function withHead(head: string, chunk: Buffer, start: number, end: number): Buffer {
+/** What goes to the client for `chunk[start, end)`: after the head (latin1) when given, in one buffer; undefined when nothing. */
+function clientBytes(chunk: Buffer, start: number, end: number, head: string | undefined): Buffer | undefined {
+  if (head === undefined) return end <= start ? undefined : start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
   const out = Buffer.allocUnsafe(head.length + end - start);
   out.write(head, 0, 'latin1');
   chunk.copy(out, head.length, start, end);
