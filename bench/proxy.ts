@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_WORKERS } from '../src/daemon/primary.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { repoRoot } from '../test/helpers/repo.js';
 import { distScript, findProgram, haproxyConfig, kilo, median, nginxPreamble, positive, printMarkdownTable, sum, target } from './bench-helpers.js';
@@ -101,7 +102,8 @@ export async function run(argv: string[]): Promise<void> {
 
     console.log(
       `proxy benchmark: wrk -t${threads} -c${connections}, ${rounds} round(s) of ${durationSeconds} s per path, paths in turn each round; ` +
-        `backend: one Node.js http process answering 200 with ${100} bytes; ${os.cpus().length} cores shared by load, proxies and backend`,
+        `backend: one Node.js http process answering 200 with ${100} bytes, in its own session; ${os.cpus().length} cores shared by load, proxies and backend; ` +
+        `load average ${loadAverage()}`,
     );
     if (skipped.length > 0) console.log(`skipped: ${skipped.join(', ')}. Install them with: ${APT_LINE}`);
     console.log('');
@@ -123,7 +125,7 @@ export async function run(argv: string[]): Promise<void> {
         );
       }
     }
-    console.log('');
+    console.log(`\nload average after the rounds ${loadAverage()}\n`);
     if (paths.length > 0) printTable(paths, samples);
     await runTlsRows({ backendPort: backend.port, workDir, rounds, durationSeconds, warmupSeconds, connections, threads, handshakes, wants });
   } finally {
@@ -171,23 +173,24 @@ function printTable(paths: BenchPath[], samples: Map<string, Sample[]>): void {
     '\nRatios are medians of per-round ratios (same round, same load). CPU counts every process of the proxy (nginx master + workers; cutover primary + proxy workers, not the controller).',
   );
 
+  // The daemon's targets (docs/benchmarks.md): ≥ 0.75× HAProxy's req/s, ≤ 28 µs CPU per request, p99 ≤ 1.3× HAProxy's.
   for (const p of paths.filter((x) => x.key.startsWith('cutover-') || x.key === 'proxy-server')) {
     const s = samples.get(p.key)!;
     const checks: string[] = [];
     if (haproxy) {
       checks.push(
         target(
-          '≥ 0.6× HAProxy req/s',
+          '≥ 0.75× HAProxy req/s',
           medianRatio(s, haproxy, (x) => x.wrk.requestsPerSecond),
-          (v) => v >= 0.6,
+          (v) => v >= 0.75,
           2,
         ),
       );
       checks.push(
         target(
-          'p99 ≤ 1.5× HAProxy',
+          'p99 ≤ 1.3× HAProxy',
           medianRatio(s, haproxy, (x) => x.wrk.p99Ms),
-          (v) => v <= 1.5,
+          (v) => v <= 1.3,
           2,
         ),
       );
@@ -202,9 +205,17 @@ function printTable(paths: BenchPath[], samples: Map<string, Sample[]>): void {
         ),
       );
     const cpu = s.map((x) => x.cpuMicrosPerRequest).filter((x): x is number => x !== undefined);
-    checks.push(target('≤ 35 µs CPU/req', median(cpu), (v) => v <= 35, 1));
+    checks.push(target('≤ 28 µs CPU/req', median(cpu), (v) => v <= 28, 1));
     console.log(`${p.label}: ${checks.join('; ')}`);
   }
+}
+
+/** The 1, 5 and 15 minute load averages: the bench machines are shared, so every run says how busy it was. */
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
 }
 
 function medianRatio(s: Sample[], ref: Sample[], pick: (x: Sample) => number): number {
@@ -217,9 +228,19 @@ function pairedRatio(s: Sample[], ref: Sample[] | undefined, pick: (x: Sample) =
 
 // --- peers -----------------------------------------------------------------------------------
 
+/**
+ * The backend every peer and the ProxyServer row forward to. It runs in its own session
+ * (`detached`), as cutover starts every instance, so the daemon rows, behind such an instance,
+ * meet the same scheduling as the peers: with the kernel's scheduler autogroups a backend in
+ * another session than the proxy and wrk halved HAProxy's throughput here as much as cutover's
+ * (measured: 9.1k vs 4.7k req/s for HAProxy, 6.2k vs 2.8k for the ProxyServer, same run).
+ */
 async function startBackend(workDir: string): Promise<{ port: number }> {
   const port = await findFreePort();
-  const backend = ManagedProcess.start('backend', process.execPath, [distScript('peers/backend.js')], workDir, { env: { ...process.env, PORT: String(port) } });
+  const backend = ManagedProcess.start('backend', process.execPath, [distScript('peers/backend.js')], workDir, {
+    env: { ...process.env, PORT: String(port) },
+    detached: true,
+  });
   await waitForHttp(`http://127.0.0.1:${port}/`, 15_000, backend);
   return { port };
 }
@@ -293,11 +314,7 @@ async function startProxyServerProcess(backendPort: number, workDir: string): Pr
  * cutover as users run it: `cutover up` in the foreground with one app whose instance is the
  * same backend program; the proxy's processes are the primary and its proxy workers. The
  * instance runs in its own session (cutover starts instances detached, in their own process
- * group); with the kernel's scheduler autogroups that alone made the same backend program ~3x
- * slower under load on the shared bench machines (measured: wrk straight to the instance 9k
- * req/s, to the bench's backend 30k). So these rows compare worker counts with each other; the
- * ProxyServer row, in front of the shared backend like every peer, is the one to hold against
- * the peers.
+ * group), like the shared backend of the other rows (see `startBackend`).
  */
 async function startCutover(workers: number, workDir: string): Promise<BenchPath> {
   const port = await findFreePort();
@@ -329,7 +346,7 @@ async function startCutover(workers: number, workDir: string): Promise<BenchPath
   const seenInstances = new Set(instancePids());
   return {
     key: `cutover-${workers}`,
-    label: `cutover daemon, ${workers} proxy worker${workers === 1 ? '' : 's'}`,
+    label: `cutover daemon, ${workers} proxy worker${workers === 1 ? '' : 's'}${workers === DEFAULT_WORKERS ? ' (default)' : ''}`,
     url,
     pids: () => [daemon.pid, ...childPids(daemon.pid, 'worker-main')],
     stop: async () => {

@@ -290,7 +290,7 @@ async function startCutoverTls(dir: string, cert: BenchCertificate): Promise<Tls
   const seenInstances = new Set(instancePids());
   return {
     key: 'tls-cutover',
-    label: `cutover daemon, ${DEFAULT_WORKERS} proxy workers (default)`,
+    label: `cutover daemon, ${DEFAULT_WORKERS} proxy worker${DEFAULT_WORKERS === 1 ? '' : 's'} (default)`,
     port,
     pids: () => [daemon.pid, ...childPids(daemon.pid, 'worker-main')],
     stop: async () => {

@@ -106,8 +106,10 @@ describe('long-lived connections through a blue-green switch', () => {
     await waitFor('a message on the new socket', () => fresh.messages.length > 0);
     assert.match(fresh.messages[0]!, /v2/);
     assert.deepEqual((await sample(daemon.origin, 50)).byRevision, { 2: 50 });
+    // (On a loaded machine these checks may take longer than the long-lived timeout: what is
+    // closed by now must have lasted that long.)
     assert.ok(
-      watched.every((w) => w.outcome === undefined),
+      watched.every((w) => w.outcome === undefined || w.closedAt - lastBlueSentAt >= LONG_LIVED_TIMEOUT_MS),
       'nothing cut at the switch',
     );
 

@@ -20,7 +20,8 @@ function workerPids(daemon: DaemonFixture): number[] {
 describe('cutover reload', () => {
   let daemon: DaemonFixture;
   before(async () => {
-    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }));
+    // Two workers (not the default one): every worker of several is replaced.
+    daemon = await DaemonFixture.start((port) => sampleAppConfig(port, { replicas: 2 }), { upArgs: ['--workers', '2'] });
   });
   after(async () => daemon?.stop());
 

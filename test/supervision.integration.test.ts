@@ -126,7 +126,7 @@ describe('proxy workers', () => {
     const daemon = given();
     const primary = Number(fs.readFileSync(`${daemon.dataDir}/daemon.pid`, 'utf8'));
     const workers = childrenRunning(primary, 'worker-main.js');
-    assert.equal(workers.length, 2, 'two proxy workers by default');
+    assert.equal(workers.length, 1, 'one proxy worker by default');
     for (const pid of workers) process.kill(pid, 'SIGKILL');
 
     // While no worker runs, connections may be refused; once one answers, it must know the app.
@@ -137,7 +137,7 @@ describe('proxy workers', () => {
       return status !== null;
     });
     assert.deepEqual([...new Set(statuses)], [200]);
-    await waitFor('two workers again', () => childrenRunning(primary, 'worker-main.js').length === 2);
+    await waitFor('a worker again', () => childrenRunning(primary, 'worker-main.js').length === 1);
     assert.equal(
       childrenRunning(primary, 'worker-main.js').some((pid) => workers.includes(pid)),
       false,

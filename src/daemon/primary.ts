@@ -19,7 +19,7 @@ import { readRestartRequest, takeOverDaemonLock } from './successor.js';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
 import { LastPlans, lastPlansFile } from './last-plans.js';
 
-export const DEFAULT_WORKERS = 2;
+export const DEFAULT_WORKERS = 1;
 /** How long a restart's new daemon waits for plans on every inherited socket before it says it serves. */
 const SUCCESSOR_PLANS_LIMIT_MS = 5_000;
 
