@@ -201,6 +201,8 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
       this.socket.write(clientHead, 'latin1');
       clientHead = undefined;
       exchange.target!.addLongLived(this);
+      // An endpoint already saying goodbye ends a stream delimited by the close at once: the exchange is over.
+      if (exchange.response === undefined) return;
     }
     if (head.framing === Framing.Length) exchange.bodyLeft = head.contentLength;
     else if (head.framing === Framing.Chunked) exchange.chunked = new ChunkedScanner();

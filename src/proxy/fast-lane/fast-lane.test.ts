@@ -221,4 +221,43 @@ describe('fast lane', () => {
     assert.match(client.text(), /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n\r\nlate$/);
     await upstream.close();
   });
+  test('an event stream whose endpoint left the plan while its head was on the way ends cleanly (the worker does not throw)', async () => {
+    // The upstream holds its answer until the test says so, then sends an event stream delimited by the close.
+    let answer: (() => void) | undefined;
+    const upstream = await rawUpstream(() => ['<wait>']);
+    upstream.server.removeAllListeners('connection');
+    upstream.server.on('connection', (socket: Socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        answer = () => socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: 1\n\n', 'latin1');
+      });
+    });
+    const other = await startUpstream((_req, res) => res.end('other'));
+    const proxy = await startProxy({
+      ...makePlan(1, [group(1, 100, [{ id: 'up', host: LOOPBACK, port: upstream.port }])]),
+      longLived: { drain: 'close', timeoutMs: 0 },
+    });
+    const errors: unknown[] = [];
+    const onError = (error: unknown): void => void errors.push(error);
+    process.on('uncaughtException', onError);
+    try {
+      const client = await rawClient(proxy.port);
+      client.socket.write(get('/events'));
+      await waitFor(() => answer !== undefined, 'the request to reach the upstream');
+      // The endpoint leaves the plan with its request in flight: it says goodbye to its long-lived connections.
+      await proxy.proxy.applyPlan({
+        ...makePlan(2, [group(2, 100, [{ id: 'other', host: LOOPBACK, port: other.port }])]),
+        longLived: { drain: 'close', timeoutMs: 0 },
+      });
+      answer!();
+      await waitFor(() => client.isClosed(), 'the stream to end');
+      assert.match(client.text(), /^HTTP\/1\.1 200 OK\r\ncontent-type: text\/event-stream\r\nconnection: close\r\n\r\n/i);
+      assert.deepEqual(errors, [], 'nothing was thrown in the worker');
+    } finally {
+      process.off('uncaughtException', onError);
+      await proxy.close();
+      await other.close();
+      upstream.server.close();
+    }
+  });
 });
