@@ -13,7 +13,7 @@ import { upOverridesFromEnv } from './up-overrides.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from '../router/builtin/worker-messages.js';
 import { ensureDataDir } from './data-dir.js';
-import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
+import { lazyMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
 import { DEFAULT_METRICS_LISTEN } from '../config/defaults.js';
 import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
@@ -149,7 +149,7 @@ async function startMetrics(
   if (metrics.listen === null) return null;
   return startMetricsServer(
     metrics.listen,
-    createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }),
+    lazyMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }),
     log,
     metrics.token,
     onUnbound,
