@@ -22,6 +22,8 @@ export async function run(argv: string[]): Promise<void> {
       'idle-seconds': { type: 'string', default: '30' },
       'ready-delay-ms': { type: 'string', default: '200' },
       deploys: { type: 'string', default: '3' },
+      /** `up --workers N`; absent: the daemon's default. */
+      workers: { type: 'string' },
     },
   });
   const sizes = String(values.apps)
@@ -29,9 +31,12 @@ export async function run(argv: string[]): Promise<void> {
     .map((n) => Number(n));
   const idleSeconds = Number(values['idle-seconds']);
   const readyDelayMs = Number(values['ready-delay-ms']);
+  const upArgs = values.workers === undefined ? [] : ['--workers', String(Number(values.workers))];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-bench-'));
   const appFile = writeDelayedApp(dir);
-  console.log(`daemon benchmark: apps with 2 instances each (1 app: 1 instance), health interval 1s, idle CPU over ${idleSeconds}s, no traffic`);
+  console.log(
+    `daemon benchmark: apps with 2 instances each (1 app: 1 instance), health interval 1s, idle CPU over ${idleSeconds}s, no traffic, ${values.workers ?? 'default'} proxy worker(s)`,
+  );
   console.log('memory: RSS per process as ps shows it; private = pages only the daemon holds; held = private + the shared node binary counted once\n');
   try {
     const rows = [
@@ -48,7 +53,7 @@ export async function run(argv: string[]): Promise<void> {
         'idle CPU % of a core',
       ],
     ];
-    for (const apps of sizes) rows.push(await measureIdle(appFile, apps, idleSeconds));
+    for (const apps of sizes) rows.push(await measureIdle(appFile, apps, idleSeconds, upArgs));
     printTable(rows);
     console.log();
     await measureDeploy(appFile, readyDelayMs, Number(values.deploys));
@@ -102,9 +107,9 @@ function daemonProcesses(daemon: DaemonFixture): { primary: number; workers: num
   return { primary, workers: childPids(primary, 'worker-main'), controller: childPids(primary, 'controller-main') };
 }
 
-async function measureIdle(appFile: string, apps: number, idleSeconds: number): Promise<string[]> {
+async function measureIdle(appFile: string, apps: number, idleSeconds: number, upArgs: string[]): Promise<string[]> {
   const started = performance.now();
-  const daemon = await DaemonFixture.start(await fleetConfig(appFile, apps));
+  const daemon = await DaemonFixture.start(await fleetConfig(appFile, apps), { upArgs });
   const upSeconds = (performance.now() - started) / 1000;
   try {
     // Let start-up work (first checks, first measurements) settle before the idle window.

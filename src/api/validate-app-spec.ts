@@ -1,9 +1,7 @@
 import { CutoverError } from '../errors.js';
 import { STRATEGY_NAMES } from '../model/rollout.js';
 import { CONTAINER_ENGINES, CONTAINER_NETWORKS, HOOK_POINTS, type AppSpec, type HookSpec } from '../model/app-spec.js';
-import { APP_NAME_PATTERN } from '../config/app-schema.js';
-import { ENV_NAME_PATTERN } from '../config/env-schema.js';
-import { VOLUME_PATTERN } from '../config/runtime-schema.js';
+import { APP_NAME_PATTERN, ENV_NAME_PATTERN, VOLUME_PATTERN } from '../config/name-patterns.js';
 
 /**
  * The API takes resolved app specs (the CLI validated the YAML). A library caller may send

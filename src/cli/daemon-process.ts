@@ -25,7 +25,8 @@ export async function runDaemon(options: DaemonProcessOptions): Promise<number> 
     const [{ printWhileWaiting }, { CutoverClient }] = await Promise.all([import('./up-progress.js'), import('../api/client.js')]);
     await printWhileWaiting(new CutoverClient({ socketPath: layout.socket }), stopped.signal, { write: log, shouldStopWhenSettled: true });
   };
-  const { runPrimary } = await import('../daemon/primary.js');
+  const [{ runPrimary }, { setChildNodeFlags }] = await Promise.all([import('../daemon/primary.js'), import('../daemon/process-flags.js')]);
+  setChildNodeFlags();
   const code = await runPrimary({
     ...options,
     log,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APP_NAME_PATTERN } from './name-patterns.js';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_REPLICAS,
@@ -67,7 +68,7 @@ export const longLivedSchema = z
   .meta({ description: 'WebSocket and Server-Sent-Events connections of a leaving instance (built-in proxy); they count as in flight.' })
   .register(fieldHints, { expected: 'a mapping', hint: 'write longLived: { drain: wait, timeout: 5m }' });
 
-export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+export { APP_NAME_PATTERN } from './name-patterns.js';
 
 export const appNameSchema = z
   .string()

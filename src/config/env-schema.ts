@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { ENV_NAME_PATTERN } from './name-patterns.js';
 import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
 import { scalar } from './field-schemas.js';
 
-export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export { ENV_NAME_PATTERN } from './name-patterns.js';
 /** Environment variables cutover sets itself: `PORT` and any `CUTOVER_*`. */
 export const RESERVED_ENV_NAME = 'PORT';
 export const RESERVED_ENV_PREFIX = 'CUTOVER_';

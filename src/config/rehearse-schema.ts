@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RehearsalRequest, RehearseSpec } from '../model/app-spec.js';
+import { DEFAULT_REHEARSAL_METHOD } from './resolve-rehearse.js';
 import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
 import { headerMapSchema } from './request-match-schema.js';
@@ -10,9 +10,7 @@ import { headerMapSchema } from './request-match-schema.js';
  */
 
 export const REHEARSAL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export const DEFAULT_REHEARSAL_METHOD = 'GET';
-/** What a rehearsal sends when the config names no requests. */
-export const DEFAULT_REHEARSAL_REQUEST: Readonly<RehearsalRequest> = { method: DEFAULT_REHEARSAL_METHOD, path: '/', body: null, headers: {} };
+export { DEFAULT_REHEARSAL_METHOD, DEFAULT_REHEARSAL_REQUEST } from './resolve-rehearse.js';
 export const MAX_REHEARSAL_REQUESTS = 100;
 
 /** Headers the load client sets itself: a value from the config would break its keep-alive connections. */
@@ -71,14 +69,3 @@ export const rehearseSchema = z
   .register(fieldHints, { expected: 'a mapping', hint: 'write rehearse: { requests: [{ method: GET, path: / }] }' });
 
 export type RawRehearse = z.output<typeof rehearseSchema>;
-
-/** The requests of a rehearsal, defaults filled in: GET / when the config names none. */
-export function resolveRehearse(raw: RawRehearse | undefined): RehearseSpec {
-  const written = raw?.requests?.map((request) => ({
-    method: request.method ?? DEFAULT_REHEARSAL_METHOD,
-    path: request.path,
-    body: request.body ?? null,
-    headers: { ...request.headers },
-  }));
-  return { requests: written ?? [{ ...DEFAULT_REHEARSAL_REQUEST, headers: {} }] };
-}

@@ -69,7 +69,7 @@ import { parseDuration } from './parse-duration.js';
 import { parseListen } from './parse-listen.js';
 import { parseSize } from './parse-size.js';
 import { splitCommand } from './split-command.js';
-import { resolveRehearse } from './rehearse-schema.js';
+import { resolveRehearse } from './resolve-rehearse.js';
 import { resolveContainerRuntime } from './resolve-container-runtime.js';
 import { resolveFrontDoor, resolveProxyListen, resolveProxyTls } from './resolve-front-door.js';
 import { FRONT_DOOR_ONLY_LISTEN } from '../model/app-spec.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VOLUME_PATTERN } from './name-patterns.js';
 import { describeValue } from './describe-value.js';
 import { fieldHints } from './field-hints.js';
 import { integer, issue } from './field-schemas.js';
@@ -41,8 +42,7 @@ export const kubernetesRuntimeSchema = z
 
 /** Characters an engine argument or volume may not hold: they would be read as more than one value. */
 const hasControlCharacters = (text: string): boolean => [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
-/** `host:container[:options]`: a host path (absolute or ./relative) or a volume name, an absolute container path, engine options. */
-export const VOLUME_PATTERN = /^(?:\.{0,2}\/[^:]*|[A-Za-z0-9][A-Za-z0-9_.-]*):\/[^:]*(?::[A-Za-z0-9,]+)?$/;
+export { VOLUME_PATTERN } from './name-patterns.js';
 
 export const containerRuntimeSchema = z
   .strictObject({

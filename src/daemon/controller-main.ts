@@ -8,12 +8,16 @@ import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { ContainerRuntime } from '../runtime/container/container-runtime.js';
 import { RuntimeSwitch } from '../runtime/runtime-switch.js';
 import { logMaxBytesFromEnv } from './log-cap.js';
-import { configDriftMessage, describeSpecDifferences, loadConfig, parseListen, specHash } from '../config/index.js';
+import { configDriftMessage, describeSpecDifferences } from '../config/spec-diff.js';
+import { specHash } from '../config/spec-hash.js';
+import { parseListen } from '../config/parse-listen.js';
+import type { LoadConfigOptions } from '../config/load-config.js';
+import { readUpConfig, type UpConfig } from './up-config.js';
 import { upOverridesFromEnv } from './up-overrides.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerRequest } from '../router/builtin/worker-messages.js';
 import { ensureDataDir } from './data-dir.js';
-import { createMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
+import { lazyMetricsRegistry, startMetricsServer } from '../metrics/metrics-server.js';
 import { DEFAULT_METRICS_LISTEN } from '../config/defaults.js';
 import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
@@ -122,18 +126,32 @@ async function main(): Promise<void> {
   });
   if (uiListen) log(`dashboard on http://${process.env.CUTOVER_UI_LISTEN} (log in with the token in ${layout.adminToken})`);
   if (adminListen) log(`admin API also on http://${process.env.CUTOVER_ADMIN_LISTEN} (bearer token in ${layout.adminToken})`);
-  metrics = await startMetrics(configPath, controller, store, log, (warning) => warnings.push(warning));
-  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, store, configPath, log, crashSwitch);
-  certificates = await startCertificates(configPath, store, layout.root, log);
+  const readConfig = (options: LoadConfigOptions): Promise<UpConfig> => configAsUpRead(layout.root, configPath, options);
+  metrics = await startMetrics(readConfig, controller, store, log, (warning) => warnings.push(warning));
+  if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, store, readConfig, configPath, log, crashSwitch);
+  certificates = await startCertificates(readConfig, store, layout.root, log);
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
+
+/**
+ * The config as `cutover up` read it (`up-config.ts`); without one, the config file, read here
+ * (which loads the config's parser).
+ */
+async function configAsUpRead(dataDir: string, configPath: string, options: LoadConfigOptions): Promise<UpConfig> {
+  const fromUp = readUpConfig(dataDir);
+  if (fromUp !== undefined) return fromUp;
+  const { loadConfig } = await import('../config/load-config.js');
+  return loadConfig(configPath, options);
+}
+
+type ReadConfig = (options: LoadConfigOptions) => Promise<UpConfig>;
 
 /**
  * `/metrics` on the config's `metrics.listen`, behind its `metrics.token`. A config that cannot
  * be read leaves /metrics off: serving it on the default address could drop a token it sets.
  */
 async function startMetrics(
-  configPath: string,
+  readConfig: ReadConfig,
   controller: Controller,
   store: SqliteStore,
   log: (line: string) => void,
@@ -141,7 +159,7 @@ async function startMetrics(
 ): ReturnType<typeof startMetricsServer> {
   let metrics;
   try {
-    metrics = loadConfig(configPath, { shouldReadAppEnv: false }).metrics ?? { listen: parseListen(DEFAULT_METRICS_LISTEN) };
+    metrics = (await readConfig({ shouldReadAppEnv: false })).metrics ?? { listen: parseListen(DEFAULT_METRICS_LISTEN) };
   } catch (error) {
     log(`metrics: the config cannot be read (${(error as Error).message}); /metrics is not served until the daemon restarts`);
     return null;
@@ -149,7 +167,7 @@ async function startMetrics(
   if (metrics.listen === null) return null;
   return startMetricsServer(
     metrics.listen,
-    createMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }),
+    lazyMetricsRegistry({ history: controller.history, analyses: controller.analyses, store }),
     log,
     metrics.token,
     onUnbound,
@@ -157,9 +175,9 @@ async function startMetrics(
 }
 
 /** ACME certificates when the config asks for them (`proxy.tls.acme`); a config that cannot be read starts none. */
-async function startCertificates(configPath: string, store: SqliteStore, dataDir: string, log: (line: string) => void): Promise<AcmeCertificates | null> {
+async function startCertificates(readConfig: ReadConfig, store: SqliteStore, dataDir: string, log: (line: string) => void): Promise<AcmeCertificates | null> {
   try {
-    return await startAcmeCertificates({ dataDir, tls: loadConfig(configPath, { shouldReadAppEnv: false }).proxy?.tls, store, log });
+    return await startAcmeCertificates({ dataDir, tls: (await readConfig({ shouldReadAppEnv: false })).proxy?.tls, store, log });
   } catch (error) {
     log(`certificates: not managed (${(error as Error).message})`);
     return null;
@@ -174,6 +192,7 @@ async function startCertificates(configPath: string, store: SqliteStore, dataDir
 async function deployConfig(
   controller: Controller,
   store: SqliteStore,
+  readConfig: ReadConfig,
   configPath: string,
   log: (line: string) => void,
   crashSwitch: CrashSwitch | null,
@@ -183,7 +202,7 @@ async function deployConfig(
   // `up --set web.…` asks for web as set: it is deployed even when a stable revision exists.
   const isSetByUp = (app: string): boolean => overrides.some((override) => override.startsWith(`${app}.`));
   try {
-    apps = loadConfig(configPath, { overrides }).apps;
+    apps = (await readConfig({ overrides })).apps;
   } catch (error) {
     log(`cannot deploy ${configPath}: ${(error as Error).message}`);
     return;

@@ -1,19 +1,19 @@
-import { Pool } from 'undici';
 import type { Endpoint, LongLivedDrain } from '../model/traffic-plan.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { RequestMeter } from './request-meter.js';
 import { UpstreamTarget } from './upstream-target.js';
+import { LazyPool, type UpstreamPool } from './lazy-pool.js';
 
 interface PoolEntry {
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
   /** Targets using this pool. */
   users: number;
 }
 
 /**
- * Owns the upstream targets and their undici pools. A pool is keyed by host:port and reused
- * across plans; it is closed once no routing table names any of its targets and none of them
- * has a request in flight.
+ * Owns the upstream targets and their undici pools (each made on its first request: `LazyPool`).
+ * A pool is keyed by host:port and reused across plans; it is closed once no routing table names
+ * any of its targets and none of them has a request in flight.
  */
 export class UpstreamRegistry {
   private readonly targets = new Map<string, UpstreamTarget>();
@@ -98,11 +98,11 @@ export class UpstreamRegistry {
     await Promise.all(pending);
   }
 
-  private acquirePool(address: string): Pool {
+  private acquirePool(address: string): UpstreamPool {
     let entry = this.pools.get(address);
     if (entry === undefined) {
       const { options } = this;
-      const pool = new Pool(`http://${address}`, {
+      const pool = new LazyPool(`http://${address}`, {
         connections: options.upstreamMaxConnections > 0 ? options.upstreamMaxConnections : null,
         pipelining: 1,
         connectTimeout: options.upstreamConnectTimeoutMs,

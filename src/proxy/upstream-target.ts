@@ -1,6 +1,6 @@
-import type { Pool } from 'undici';
 import type { LongLivedDrain } from '../model/traffic-plan.js';
 import type { EndpointMeter } from './request-meter.js';
+import type { UpstreamPool } from './lazy-pool.js';
 
 /**
  * One endpoint of one instance as the data plane sees it: where to send requests, the
@@ -35,7 +35,7 @@ export class UpstreamTarget {
     readonly port: number,
     /** The revision whose group this endpoint belongs to. */
     readonly revision: number,
-    readonly pool: Pool,
+    readonly pool: UpstreamPool,
     private readonly onUnused: (target: UpstreamTarget) => void,
     /** Where requests answered through this endpoint are counted: the meter of the plan generation in force (`RoutingTable.countUnderItsPlan`). */
     public meter: EndpointMeter,

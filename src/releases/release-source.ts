@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { CutoverError } from '../errors.js';
 
 /** Where a release's files come from, as `cutover deploy --from` names it (or the config's `release.from`). */
@@ -58,11 +58,13 @@ export async function openReleaseSource(request: ReleaseSourceRequest, configFro
     if (request.kind === 'file') {
       if (!fs.existsSync(request.path)) throw new CutoverError('BAD_RELEASE_SOURCE', `release file ${request.path} does not exist`);
       // Never absolute paths nor `..` (tar's defaults), never the archive's owners.
+      const tar = await loadTar();
       await tar.x({ file: request.path, cwd: scratch, preserveOwner: false, strict: true });
       return { root: scratch, description: request.path, commit: null, close };
     }
     const { commit, treePath, top } = await resolveCommit(request.ref, configFrom);
     // From the repository's top: git refuses to archive from a directory it does not track.
+    const tar = await loadTar();
     const git = spawn('git', ['archive', '--format=tar', `${commit}:${treePath}`], { cwd: top, stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr: Buffer[] = [];
     git.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -102,4 +104,9 @@ function git(args: string[], cwd: string): Promise<string> {
       else reject(new CutoverError('BAD_RELEASE_SOURCE', `git ${args[0]} in ${cwd} failed: ${Buffer.concat(err).toString().trim().split('\n')[0]}`));
     });
   });
+}
+
+/** tar loads with the first release taken from a tarball or a commit, not with every controller. */
+function loadTar(): Promise<typeof Tar> {
+  return import('tar');
 }

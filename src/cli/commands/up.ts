@@ -21,6 +21,9 @@ import { inheritedFds } from '../../daemon/held-sockets.js';
 import { configDriftLines } from '../config-drift-lines.js';
 import { printWhileWaiting } from '../up-progress.js';
 import { DAEMON_OPTIONS_ENV, type DaemonProcessOptions } from '../daemon-process.js';
+import { PRIMARY_NODE_FLAGS } from '../../daemon/process-flags.js';
+import { writeUpConfig } from '../../daemon/up-config.js';
+import { HANDOVER_FROM_ENV } from '../../daemon/daemon-handover.js';
 import type { RolloutRecord } from '../../model/records.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
@@ -73,6 +76,8 @@ export async function up(options: UpOptions): Promise<void> {
     ...(admin !== undefined ? { admin } : {}),
     ...(ui !== undefined ? { ui } : {}),
   };
+  // The daemon's controllers take the config as read here; a running daemon's copy stays, unless this one replaces it (cutover restart).
+  if (running === null || !isAlive(running) || process.env[HANDOVER_FROM_ENV] !== undefined) writeUpConfig(context.layout.root, config);
   if (!options.detach) {
     const { runDaemon } = await import('../daemon-process.js');
     // Children are gone and the lock released; nothing is left worth waiting for.
@@ -87,7 +92,7 @@ export async function up(options: UpOptions): Promise<void> {
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
   const logOffset = fs.fstatSync(logFd).size;
-  const child = spawn(process.execPath, [daemonMain], {
+  const child = spawn(process.execPath, [...PRIMARY_NODE_FLAGS, daemonMain], {
     detached: true,
     // Sockets from systemd (LISTEN_FDS) go on to the daemon, at the same fd numbers; LISTEN_PID named this process.
     stdio: ['ignore', logFd, logFd, ...inheritedFds(process.env)],
