@@ -79,20 +79,34 @@ export class TlsLoad {
   private async sessionOf(s: number): Promise<ClientHttp2Session> {
     const session = this.sessions[s]!;
     if (!session.closed && !session.destroyed) return session;
-    this.reopening[s] ??= this.openSession().then((fresh) => {
-      this.sessions.push(session);
-      this.sessions[s] = fresh;
-      this.reopening[s] = undefined;
-      this.report.h2Reconnects++;
-      return fresh;
-    });
+    this.reopening[s] ??= this.openSession().then(
+      (fresh) => {
+        this.sessions.push(session);
+        this.sessions[s] = fresh;
+        this.reopening[s] = undefined;
+        this.report.h2Reconnects++;
+        return fresh;
+      },
+      (error: Error) => {
+        this.reopening[s] = undefined;
+        throw error;
+      },
+    );
     return this.reopening[s]!;
   }
 
   private async h2Loop(slot: number, id: string): Promise<void> {
     let n = 0;
     while (this.isRunning) {
-      const session = await this.sessionOf(slot);
+      let session: ClientHttp2Session;
+      try {
+        session = await this.sessionOf(slot);
+      } catch (error) {
+        // No new session (the listener is gone): a failure, and the loop tries again shortly.
+        this.record('h2', 0, undefined, '', 'v', error as Error);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
       const isPost = n++ % 3 === 0;
       const path = `/?c=${id}-${n}`;
       await new Promise<void>((resolve) => {
