@@ -10,6 +10,9 @@ import { DaemonFixture, isProcessGroupAlive, sampleAppConfig, type CliResult } f
 import { repoRoot } from './helpers/repo.js';
 import { parseXml, xmlElements } from './helpers/xml.js';
 import { isAlive } from '../src/daemon/daemon-lock.js';
+import { makeCertificate, openssl } from './helpers/test-certificates.js';
+
+const tool = openssl();
 
 /** A rehearsal that overruns is sent SIGTERM (it then stops its daemon and apps), and SIGKILL a minute later. */
 const REHEARSAL_TIMEOUT_MS = 150_000;
@@ -168,6 +171,71 @@ describe('cutover rehearse', () => {
       assert.deepEqual(fs.readdirSync(tmp), [], 'the scratch dir is gone');
     });
   });
+
+  describe(
+    'given an app with only hosts on the front door, over TLS with a certificate file next to the config',
+    { skip: 'skip' in tool ? tool.skip : false },
+    () => {
+      let dir: string;
+      let tmp: string;
+      let configPath: string;
+      let ports: number[];
+
+      before(async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-rh-'));
+        tmp = path.join(dir, 'tmp');
+        fs.mkdirSync(tmp);
+        makeCertificate(dir, 'shop', ['shop.example.test']);
+        ports = [await findFreePort(), await findFreePort()];
+        configPath = path.join(dir, 'cutover.yaml');
+        fs.writeFileSync(
+          configPath,
+          [
+            'proxy:',
+            `  listen: { http: 127.0.0.1:${ports[0]}, https: 127.0.0.1:${ports[1]} }`,
+            'apps:',
+            '  shop:',
+            '    hosts: [shop.example.test]',
+            '    tls: { cert: ./shop.pem, key: ./shop.key }',
+            '    run:',
+            `      command: [${JSON.stringify(process.execPath)}, server.js]`,
+            `      cwd: ${JSON.stringify(path.join(repoRoot(), 'examples', 'demo'))}`,
+            '    replicas: 2',
+            '    health: { path: /healthz, interval: 100ms, timeout: 1s, startupTimeout: 5s }',
+            '',
+          ].join('\n'),
+        );
+      });
+      after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+      it(
+        'loads it through the shared HTTPS listener by SNI and Host on ports of its own: exit 0, every request answered',
+        { timeout: REHEARSAL_TIMEOUT_MS + 90_000 },
+        async () => {
+          const run = await rehearse(['-c', configPath, '--deploys', '1', '--clients', '2', '--json'], { tmp });
+          assert.equal(run.code, 0, `rehearse exited ${run.code}:\n${run.stderr.slice(-4000)}`);
+          const result = JSON.parse(run.stdout) as RehearsalResult;
+          const [shop] = result.apps;
+          assert.ok(shop && shop.load.requests > 100, `the load sent ${shop?.load.requests} requests`);
+          assert.equal(shop.load.failed, 0);
+          const origin = new URL(shop.origin);
+          assert.equal(origin.protocol, 'https:', 'the load went through the shared HTTPS listener');
+          assert.ok(!ports.map(String).includes(origin.port), 'on a port of the rehearsal, not the config');
+          assert.match(run.stderr, /shop serves on https:\/\/127\.0\.0\.1:\d+ as shop\.example\.test/);
+          // Answered by the app (its revisions), not by the proxy (421/404 carry no revision).
+          assert.ok(Object.keys(shop.byRevision).length >= 2, `answers by revision: ${JSON.stringify(shop.byRevision)}`);
+          assert.deepEqual(
+            result.deploys.map((d) => [d.isBroken, d.outcome]),
+            [
+              [false, 'promoted'],
+              [true, 'rolled-back'],
+            ],
+          );
+          assert.deepEqual(fs.readdirSync(tmp), [], 'the scratch dir is gone');
+        },
+      );
+    },
+  );
 
   describe('bad input', () => {
     let dir: string;

@@ -10,6 +10,10 @@ export class HandedSockets implements ListeningSocketSource {
     this.byKey.set(key, handle);
   }
 
+  has(address: ListenAddress): boolean {
+    return this.byKey.has(planSocketKey(address));
+  }
+
   take(address: ListenAddress): object | undefined {
     const key = planSocketKey(address);
     const handle = this.byKey.get(key);

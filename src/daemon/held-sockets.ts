@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { ProxySpec } from '../model/app-spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
 import type { ListenAddress } from '../proxy/app-route.js';
@@ -89,6 +90,15 @@ export function planSocketKey(address: ListenAddress): string {
 /** The addresses a plan listens on (main and previews), as held-socket keys. */
 export function planKeys(plan: TrafficPlan): string[] {
   return [plan.listen, ...(plan.previews ?? []).map((p) => p.listen)].filter((a) => a.port !== 0).map(planSocketKey);
+}
+
+/**
+ * The addresses the daemon listens on, as held-socket keys: every plan's, and the front door's
+ * shared listeners (`proxy.listen.http/https`), which no plan names.
+ */
+export function servedKeys(plans: Iterable<TrafficPlan>, proxy: ProxySpec | undefined): string[] {
+  const shared = [proxy?.listen?.http, proxy?.listen?.https].filter((address): address is ListenAddress => address != null);
+  return [...[...plans].flatMap(planKeys), ...shared.map(planSocketKey)];
 }
 
 /** The libuv handle of a held socket: sent raw, so the receiving worker gets a handle, not a stream it would read. */

@@ -13,7 +13,7 @@ import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { frontDoorOptionsFromSpec, proxyOptionsFromSpec, WORKER_FRONT_DOOR_ENV, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
-import { heldAsListening, HeldSockets, planKeys, planSocketKey, rawHandle } from './held-sockets.js';
+import { heldAsListening, HeldSockets, planKeys, planSocketKey, rawHandle, servedKeys } from './held-sockets.js';
 import { handOver, HANDOVER_FROM_ENV, stepDown } from './daemon-handover.js';
 import { readRestartRequest, takeOverDaemonLock } from './successor.js';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
@@ -332,7 +332,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   async function becomeSuccessor(): Promise<void> {
     const deadline = performance.now() + SUCCESSOR_PLANS_LIMIT_MS;
     const covered = (): boolean => {
-      const listening = new Set([...plans.values()].flatMap(planKeys));
+      const listening = new Set(servedKeys(plans.values(), options.proxy));
       return held.keys().every((key) => listening.has(key)) && pendingPlans === 0;
     };
     while (!covered() && performance.now() < deadline && !isStopping) await new Promise((resolve) => setTimeout(resolve, 50));

@@ -4,6 +4,12 @@ import { Pool } from 'undici';
 export interface LoadOptions {
   /** e.g. http://127.0.0.1:8080 */
   origin: string;
+  /**
+   * The Host header of every request, and the TLS server name (SNI) for an https origin: a
+   * proxy's shared listener routes by them. The server's certificate is then not checked: the
+   * load targets a daemon of its own on loopback, and the name must only pick the certificate.
+   */
+  host?: string;
   /** Concurrent keep-alive clients, each one connection sending one request after another. */
   clients: number;
   /** Share of requests sent as POST with a body (0..1). */
@@ -90,7 +96,8 @@ export class LoadClient {
 
   constructor(private readonly options: LoadOptions) {
     // Idle upstream sockets are dropped after 4 s, before a Node server's default 5 s.
-    this.pool = new Pool(options.origin, { connections: options.clients, keepAliveTimeout: 4_000, pipelining: 1 });
+    const connect = options.host === undefined ? undefined : { servername: options.host, rejectUnauthorized: false };
+    this.pool = new Pool(options.origin, { connections: options.clients, keepAliveTimeout: 4_000, pipelining: 1, ...(connect ? { connect } : {}) });
   }
 
   start(): void {
@@ -155,7 +162,9 @@ export class LoadClient {
     const started = performance.now();
     const { method, path } = request;
     try {
-      const response = await this.pool.request({ path, method, headers: request.headers, body: request.body });
+      const { host } = this.options;
+      const headers = host === undefined ? request.headers : { ...request.headers, host };
+      const response = await this.pool.request({ path, method, headers, body: request.body });
       await response.body.text();
       this.report.requests += 1;
       this.report.latenciesMs.push(performance.now() - started);

@@ -7,6 +7,8 @@ import type { ListenAddress } from './app-route.js';
  */
 export interface ListeningSocketSource {
   take(address: ListenAddress): object | undefined;
+  /** Whether a socket was handed over for this address (and not taken yet). */
+  has(address: ListenAddress): boolean;
 }
 
 /** One listening socket of this worker, for a successor daemon to take over. */

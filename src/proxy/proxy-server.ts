@@ -39,6 +39,8 @@ export class ProxyServer {
   private closing: Promise<void> | undefined;
   /** The shared listeners (`proxy.listen`); undefined when the config has none. */
   private readonly frontDoor: FrontDoor | undefined;
+  /** Set once the proxy closes: the shared listeners' close, which the apps' removal waits for. */
+  private frontDoorClosed: Promise<void> | undefined = undefined;
 
   /**
    * @param frontDoor the shared listeners, with their certificates; they open on `listenFrontDoor()`.
@@ -100,7 +102,7 @@ export class ProxyServer {
    * calls it after it holds the current plans, so no request meets an empty host table.
    */
   listenFrontDoor(): Promise<void> {
-    return this.frontDoor?.listen() ?? Promise.resolve();
+    return this.frontDoor?.listen(this.sockets) ?? Promise.resolve();
   }
 
   /** The address of a shared listener (useful when the config asked for port 0). */
@@ -130,9 +132,9 @@ export class ProxyServer {
     return undefined;
   }
 
-  /** Every listening socket of every app (previews included), for `cutover restart` to hand over. */
+  /** Every listening socket of every app (previews included) and of the front door, for `cutover restart` to hand over. */
   listeningSockets(): ListeningSocket[] {
-    const found: ListeningSocket[] = [];
+    const found: ListeningSocket[] = this.frontDoor?.listeningSockets() ?? [];
     for (const route of this.apps.values()) {
       for (const listener of route.listeners.values()) {
         const bound = listener.boundAddress();
@@ -157,9 +159,13 @@ export class ProxyServer {
   private async closeAll(isGentle: boolean): Promise<void> {
     // Changes already queued run first (new ones are refused), then every app is removed.
     await Promise.allSettled([...this.queues.values()]);
+    // The shared listeners close at the same time, with every app still in their host table: a
+    // request on one of their connections still open (HTTP/2 streams, keep-alive HTTP/1.1) is
+    // served, never answered 421/404 because its app was removed first.
+    this.frontDoorClosed = this.frontDoor?.close(this.options.closeTimeoutMs, { isGentle });
     await Promise.allSettled([...this.apps.keys()].map((app) => this.enqueue(app, () => this.remove(app, isGentle))));
     await Promise.allSettled([...this.retiring]);
-    await this.frontDoor?.close(this.options.closeTimeoutMs, { isGentle });
+    await this.frontDoorClosed;
     await this.registry.close();
     this.fastLane.close();
   }
@@ -237,8 +243,9 @@ export class ProxyServer {
     const route = this.apps.get(app);
     if (route === undefined) return;
     this.apps.delete(app);
-    this.frontDoor?.removeApp(app);
+    if (this.frontDoorClosed === undefined) this.frontDoor?.removeApp(app);
     await Promise.all([...route.listeners.values()].map((listener) => listener.close(this.options.closeTimeoutMs, { isGentle })));
+    await this.frontDoorClosed;
     route.table.release();
   }
 

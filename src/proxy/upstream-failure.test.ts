@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod } from './upstream-failure.js';
+import { classifyUpstreamFailure, failureStatus, isConnectionReset, isIdempotentMethod, isUnreadReset, markRequestUnread } from './upstream-failure.js';
 
 function coded(code: string): Error {
   return Object.assign(new Error(code), { code });
@@ -11,6 +11,16 @@ describe('upstream failures', () => {
     for (const code of ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'EHOSTUNREACH']) {
       assert.equal(classifyUpstreamFailure(coded(code), false), 'not-sent', code);
     }
+  });
+
+  test('an RST on a connection that already carried an exchange marks the request unread, a FIN or a first exchange does not', () => {
+    assert.equal(isUnreadReset(coded('ECONNRESET'), true), true);
+    assert.equal(isUnreadReset(coded('EPIPE'), true), true);
+    assert.equal(isUnreadReset(coded('ECONNRESET'), false), false, 'a fresh connection says nothing of the keep-alive race');
+    assert.equal(isUnreadReset(coded('UND_ERR_SOCKET'), true), false, 'a FIN: the app may have read the request');
+    const error = coded('ECONNRESET');
+    markRequestUnread(error);
+    assert.equal(classifyUpstreamFailure(error, true), 'not-sent');
   });
 
   test('a reset or close after writing started is a reset, a head timeout a timeout, anything else a failure', () => {

@@ -1,7 +1,8 @@
 /**
  * What went wrong with one try of a request, as far as retrying is concerned.
  * - `not-sent`: nothing of the request reached the upstream (connect refused or timed out,
- *   pool closed, idle socket found dead before writing); safe to retry for any method.
+ *   pool closed, idle socket found dead before writing), or the app closed an idle connection
+ *   without reading the request written on it (`isUnreadReset`); safe to retry for any method.
  * - `reset`: the connection was reset or closed after the request was (maybe) written and
  *   before any response; safe to retry only for idempotent requests with a replayable body.
  * - `timeout`: the upstream accepted the request but did not answer in time (504).
@@ -19,12 +20,13 @@ const RESET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ER
 
 /**
  * Classifies an error reported for one try. `isWritten` tells whether the request had
- * started to go out on a socket (undici called `onRequestStart`).
+ * started to go out on a socket (undici called `onRequestStart`). An error marked by
+ * `markRequestUnread` counts as `not-sent`: the request was written, but the app never read it.
  */
 export function classifyUpstreamFailure(error: Error, isWritten: boolean): UpstreamFailureKind {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && BAD_REQUEST_CODES.has(code)) return 'bad-request';
-  if (!isWritten) return 'not-sent';
+  if (!isWritten || isRequestUnread(error)) return 'not-sent';
   if (typeof code !== 'string') return 'failed';
   if (TIMEOUT_CODES.has(code)) return 'timeout';
   if (RESET_CODES.has(code)) return 'reset';
@@ -39,6 +41,31 @@ export function classifyUpstreamFailure(error: Error, isWritten: boolean): Upstr
 export function isConnectionReset(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && RESET_CODES.has(code);
+}
+
+/**
+ * The keep-alive race (RFC 9112 §9.3.1): the proxy writes a request on a connection that had
+ * been idle just as the app closes it for idleness. The request was certainly not applied when
+ * the connection is reset (RST: `ECONNRESET`, or `EPIPE` on writing), not ended by a FIN, before any byte of the
+ * response, on a connection that had already carried a whole exchange: a kernel answers with
+ * RST when the app closes its socket with bytes it never read still queued, or when bytes arrive
+ * after the app closed it; with one request at a time on a connection, those bytes are our
+ * request. An app that read a request and then closes ends with a FIN, which stays a `reset`.
+ * (The one app this misreads aborts its connection with RST on purpose after reading, without
+ * answering; a keep-alive idle close never does that.)
+ */
+export function isUnreadReset(error: Error, hasEarlierExchange: boolean): boolean {
+  const code = (error as { code?: unknown }).code;
+  return hasEarlierExchange && (code === 'ECONNRESET' || code === 'EPIPE');
+}
+
+/** Marks an upstream error as the keep-alive race's (see `isUnreadReset`): the try may go again. */
+export function markRequestUnread(error: Error): void {
+  (error as { isRequestUnread?: boolean }).isRequestUnread = true;
+}
+
+function isRequestUnread(error: Error): boolean {
+  return (error as { isRequestUnread?: unknown }).isRequestUnread === true;
 }
 
 /** Methods a client may repeat without changing the result (RFC 9110 §9.2.2, minus PUT/DELETE by choice). */

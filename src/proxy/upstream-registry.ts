@@ -1,3 +1,4 @@
+import { createUpstreamConnector } from './upstream-connector.js';
 import type { Endpoint, LongLivedDrain } from '../model/traffic-plan.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { RequestMeter } from './request-meter.js';
@@ -105,7 +106,7 @@ export class UpstreamRegistry {
       const pool = new LazyPool(`http://${address}`, {
         connections: options.upstreamMaxConnections > 0 ? options.upstreamMaxConnections : null,
         pipelining: 1,
-        connectTimeout: options.upstreamConnectTimeoutMs,
+        connect: createUpstreamConnector(options.upstreamConnectTimeoutMs),
         headersTimeout: options.upstreamHeadersTimeoutMs,
         bodyTimeout: options.upstreamBodyTimeoutMs,
         keepAliveTimeout: options.upstreamKeepAliveTimeoutMs,

@@ -9,6 +9,10 @@ import { Agent, request } from 'node:https';
 export interface TlsLoadReport {
   h2Requests: number;
   h1Requests: number;
+  /** HTTP/2 sessions opened after the first ones, each because the proxy closed one (GOAWAY). */
+  h2Reconnects: number;
+  /** HTTP/2 streams the server refused unprocessed (REFUSED_STREAM), which a client may send again. */
+  h2Refused: number;
   failures: string[];
   /** Answers per revision (the sample app's x-cutover-revision header). */
   byRevision: Record<string, number>;
@@ -16,9 +20,11 @@ export interface TlsLoadReport {
 
 export class TlsLoad {
   private isRunning = false;
-  private readonly report: TlsLoadReport = { h2Requests: 0, h1Requests: 0, failures: [], byRevision: {} };
+  private readonly report: TlsLoadReport = { h2Requests: 0, h1Requests: 0, h2Reconnects: 0, h2Refused: 0, failures: [], byRevision: {} };
   private readonly loops: Promise<void>[] = [];
+  /** The current session of each slot first, then those replaced. */
   private readonly sessions: ClientHttp2Session[] = [];
+  private readonly reopening: (Promise<ClientHttp2Session> | undefined)[] = [];
   private readonly agent: Agent;
 
   constructor(
@@ -33,9 +39,8 @@ export class TlsLoad {
   async start(): Promise<void> {
     this.isRunning = true;
     for (let s = 0; s < this.shape.h2Sessions; s++) {
-      const session = await this.openSession();
-      this.sessions.push(session);
-      for (let n = 0; n < this.shape.streamsPerSession; n++) this.loops.push(this.h2Loop(session, `${s}-${n}`));
+      this.sessions.push(await this.openSession());
+      for (let n = 0; n < this.shape.streamsPerSession; n++) this.loops.push(this.h2Loop(s, `${s}-${n}`));
     }
     for (let n = 0; n < this.shape.h1Clients; n++) this.loops.push(this.h1Loop(n));
   }
@@ -67,9 +72,41 @@ export class TlsLoad {
     this.report.byRevision[key] = (this.report.byRevision[key] ?? 0) + 1;
   }
 
-  private async h2Loop(session: ClientHttp2Session, id: string): Promise<void> {
+  /**
+   * The open session of slot `s`: a session the proxy closed (GOAWAY from a worker that drains,
+   * as on `cutover restart`) is replaced by a new one, as browsers do; its streams in flight finish.
+   */
+  private async sessionOf(s: number): Promise<ClientHttp2Session> {
+    const session = this.sessions[s]!;
+    if (!session.closed && !session.destroyed) return session;
+    this.reopening[s] ??= this.openSession().then(
+      (fresh) => {
+        this.sessions.push(session);
+        this.sessions[s] = fresh;
+        this.reopening[s] = undefined;
+        this.report.h2Reconnects++;
+        return fresh;
+      },
+      (error: Error) => {
+        this.reopening[s] = undefined;
+        throw error;
+      },
+    );
+    return this.reopening[s]!;
+  }
+
+  private async h2Loop(slot: number, id: string): Promise<void> {
     let n = 0;
     while (this.isRunning) {
+      let session: ClientHttp2Session;
+      try {
+        session = await this.sessionOf(slot);
+      } catch (error) {
+        // No new session (the listener is gone): a failure, and the loop tries again shortly.
+        this.record('h2', 0, undefined, '', 'v', error as Error);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
       const isPost = n++ % 3 === 0;
       const path = `/?c=${id}-${n}`;
       await new Promise<void>((resolve) => {
@@ -88,7 +125,11 @@ export class TlsLoad {
           resolve();
         });
         stream.on('error', (error: Error) => {
-          this.record('h2', status, revision, body, 'v', error);
+          // REFUSED_STREAM: the server closed the session (GOAWAY) before it processed the stream,
+          // which a client may send again (RFC 9113 §8.7), as browsers and curl do: no failure, counted
+          // apart, and the loop goes on on the next session.
+          if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM && status === 0) this.report.h2Refused++;
+          else this.record('h2', status, revision, body, 'v', error);
           resolve();
         });
         stream.end(isPost ? 'hello' : undefined);

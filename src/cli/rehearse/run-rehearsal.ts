@@ -3,7 +3,7 @@ import { CutoverError } from '../../errors.js';
 import { readPid } from '../../daemon/daemon-lock.js';
 import { LoadClient } from '../../loadgen/load-client.js';
 import type { StrategyName } from '../../model/rollout.js';
-import type { AppSpec, CutoverConfig } from '../../model/app-spec.js';
+import type { AppSpec, CutoverConfig, ProxySpec } from '../../model/app-spec.js';
 import { DEFAULT_REHEARSAL_REQUEST } from '../../config/rehearse-schema.js';
 import { paint } from '../output.js';
 import { ScratchDaemon, waitFor } from '../scratch-daemon.js';
@@ -11,6 +11,7 @@ import { formatRehearsalDeploy } from './format-rehearsal.js';
 import { LOAD_START, loadFiguresSince } from './load-window.js';
 import { rehearseDeploy, type DeployStep } from './rehearse-deploy.js';
 import type { RehearsalApp, RehearsalDeploy, RehearsalResult } from './rehearsal-result.js';
+import { loadTarget } from './load-target.js';
 import { writeScratchConfig } from './scratch-config.js';
 
 /** Traffic before the first deploy, so its report has a "before" to compare with. */
@@ -36,6 +37,8 @@ interface Running {
   /** The apps as the rehearsal daemon runs them (on its ports), by name. */
   specs: Map<string, AppSpec>;
   loads: Map<string, LoadClient>;
+  /** The copy's `proxy:` block: where its shared listeners are. */
+  proxy?: ProxySpec;
   /** Set once stopping began (at the end, or on a signal): no deploy starts after it. */
   isStopping: boolean;
 }
@@ -92,8 +95,9 @@ export async function runRehearsal(plan: RehearsalPlan, log: (line: string) => v
 async function start(plan: RehearsalPlan, running: Running, log: (line: string) => void): Promise<void> {
   const { daemon } = running;
   log(`scratch dir ${daemon.dir} (private; removed afterwards)`);
-  const specs = await writeScratchConfig(plan.config, plan.apps, daemon.configPath);
+  const { apps: specs, proxy } = await writeScratchConfig(plan.config, plan.apps, daemon.configPath);
   for (const spec of specs) running.specs.set(spec.name, spec);
+  running.proxy = proxy;
   log(`starting a daemon of its own with revision 1 of ${specs.map((s) => s.name).join(', ')}`);
   const up = await daemon.up();
   if (up.code !== 0) {
@@ -108,9 +112,10 @@ async function start(plan: RehearsalPlan, running: Running, log: (line: string) 
   log(`the rehearsal daemon (pid ${readPid(daemon.layout.pidFile) ?? '?'}) serves revision 1`);
   const requests = plan.config.rehearse?.requests ?? [DEFAULT_REHEARSAL_REQUEST];
   for (const spec of specs) {
-    const origin = originOf(spec);
+    const { origin, host } = loadTarget(spec, proxy);
     const load = new LoadClient({
       origin,
+      ...(host === undefined ? {} : { host }),
       clients: plan.clients,
       requests,
       pauseMs: CLIENT_PAUSE_MS,
@@ -121,7 +126,9 @@ async function start(plan: RehearsalPlan, running: Running, log: (line: string) 
     });
     running.loads.set(spec.name, load);
     load.start();
-    log(`${spec.name} serves on ${origin}: ${plan.clients} keep-alive clients send ${requests.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+    log(
+      `${spec.name} serves on ${origin}${host === undefined ? '' : ` as ${host}`}: ${plan.clients} keep-alive clients send ${requests.map((r) => `${r.method} ${r.path}`).join(', ')}`,
+    );
   }
   const isAnswered = await waitFor(() => [...running.loads.values()].every((load) => load.snapshot().requests > 0), FIRST_ANSWER_TIMEOUT_MS);
   if (!isAnswered) throw new CutoverError('REHEARSAL_NO_TRAFFIC', `no request got through within ${FIRST_ANSWER_TIMEOUT_MS / 1000}s of the apps serving`);
@@ -159,14 +166,10 @@ function appResult(app: AppSpec, running: Running, deploys: RehearsalDeploy[], p
   const inDeploys = deploys.filter((deploy) => deploy.app === app.name).reduce((sum, deploy) => sum + deploy.load.failed, 0);
   return {
     name: app.name,
-    origin: running.specs.has(app.name) ? originOf(running.specs.get(app.name)!) : '',
+    origin: running.specs.has(app.name) && running.proxy !== undefined ? loadTarget(running.specs.get(app.name)!, running.proxy).origin : '',
     requests: plan.config.rehearse?.requests ?? [{ ...DEFAULT_REHEARSAL_REQUEST }],
     load: figures,
     byRevision: load?.snapshot().byRevision ?? {},
     failedOutsideDeploys: figures.failed - inDeploys,
   };
-}
-
-function originOf(spec: AppSpec): string {
-  return `http://${spec.listen.host}:${spec.listen.port}`;
 }

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { CutoverError } from '../../errors.js';
+import { isUnreadReset, markRequestUnread } from '../upstream-failure.js';
 
 /** Whoever uses an upstream connection for one exchange; told what the connection sees. */
 export interface UpstreamUser {
@@ -20,6 +21,10 @@ export class UpstreamConnection {
   isConnected = false;
   /** performance.now() after which the connection is given up: connecting, or idle in the pool. */
   deadline: number;
+  /** The connection carried a whole exchange before the current one (it came from the idle pool). */
+  isReused = false;
+  /** The upstream sent bytes since the current user took the connection. */
+  private hasAnswered = false;
   private isClosed = false;
 
   constructor(
@@ -37,12 +42,35 @@ export class UpstreamConnection {
       const { user } = this;
       // Bytes nobody asked for (an idle connection): the upstream is out of step, never reuse it.
       if (user === undefined) this.destroy();
-      else user.onUpstreamData(chunk);
+      else {
+        this.hasAnswered = true;
+        user.onUpstreamData(chunk);
+      }
     });
-    socket.on('end', () => this.closed(new UpstreamClosedError('the upstream closed the connection', true)));
-    socket.on('error', (error: Error) => this.closed(error));
+    socket.on('end', () => this.ended());
+    socket.on('error', (error: Error) => {
+      if (this.user !== undefined && !this.hasAnswered && isUnreadReset(error, this.isReused)) markRequestUnread(error);
+      this.closed(error);
+    });
     socket.on('close', () => this.closed(resetError('the upstream connection closed')));
     this.socket = socket;
+  }
+
+  /** A user takes the connection for one exchange. */
+  take(user: UpstreamUser): void {
+    this.user = user;
+    this.hasAnswered = false;
+  }
+
+  /**
+   * The upstream's FIN. Unanswered on a reused connection, it may be the app closing the
+   * connection for idleness just as our request went out: the RST that our request then
+   * meets tells so (see `isUnreadReset`), so the close waits for the socket's own end (Node
+   * ends our side at once) and reports whichever comes first, the RST or the clean close.
+   */
+  private ended(): void {
+    if (this.user !== undefined && this.isReused && !this.hasAnswered) return;
+    this.closed(new UpstreamClosedError('the upstream closed the connection', true));
   }
 
   /** Closes the connection for good (a user still attached is told). */
@@ -84,14 +112,21 @@ export class RawUpstreamPool {
     private readonly connectTimeoutMs: number,
   ) {}
 
-  /** A connection for `user`: an idle one, or a new one. */
+  /**
+   * A connection for `user`: an idle one still within its idle time (the clock is checked here
+   * too, as the sweep runs only every so often), or a new one.
+   */
   acquire(user: UpstreamUser): UpstreamConnection {
     let connection = this.idle.pop();
+    while (connection !== undefined && connection.deadline <= performance.now()) {
+      connection.destroy();
+      connection = this.idle.pop();
+    }
     if (connection === undefined) {
       connection = new UpstreamConnection(this, this.host, this.port, this.connectTimeoutMs);
       if (!connection.isConnected) this.connecting.add(connection);
-    }
-    connection.user = user;
+    } else connection.isReused = true;
+    connection.take(user);
     return connection;
   }
 

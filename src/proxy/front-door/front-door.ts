@@ -6,6 +6,7 @@ import type { FrontDoorRoute } from '../../model/traffic-plan.js';
 import type { AppRoute, ListenAddress } from '../app-route.js';
 import { sendErrorResponse, writeRawErrorResponse } from '../error-response.js';
 import { forwardRequest } from '../forwarded-request.js';
+import type { ListeningSocket, ListeningSocketSource } from '../listening-sockets.js';
 import type { ProxyOptions } from '../proxy-options.js';
 import type { RequestScope } from '../request-scope.js';
 import { openTunnel } from '../websocket-tunnel.js';
@@ -117,13 +118,21 @@ export class FrontDoor implements SharedListenerHandler {
     this.rebuild();
   }
 
-  /** Opens the shared listeners (once). Rejects with PROXY_LISTEN_FAILED naming the address. */
-  listen(): Promise<void> {
+  /**
+   * Opens the shared listeners (once), on the sockets handed over for their addresses when there
+   * are. Rejects with PROXY_LISTEN_FAILED naming the address.
+   */
+  listen(sockets?: ListeningSocketSource): Promise<void> {
+    // A socket handed over by the daemon this one replaces (`cutover restart`) is shared with the
+    // old workers, which serve every app until then: accepting on it with no app in the host table
+    // would answer 421/404 to requests the old workers would have served.
+    const isHandedOver = [this.plain, this.secure].some((listener) => listener !== undefined && sockets?.has(listener.address) === true);
+    if (isHandedOver && this.routes.size === 0) return Promise.resolve();
     this.listening ??= Promise.all(
       [this.plain, this.secure].map(async (listener) => {
         if (listener === undefined) return;
         try {
-          await listener.listen();
+          await listener.listen(sockets?.take(listener.address));
         } catch (error) {
           const { host, port } = listener.address;
           throw new CutoverError(
@@ -138,6 +147,17 @@ export class FrontDoor implements SharedListenerHandler {
       }),
     ).then(() => undefined);
     return this.listening;
+  }
+
+  /** The shared listeners' sockets, for `cutover restart` to hand over. */
+  listeningSockets(): ListeningSocket[] {
+    const found: ListeningSocket[] = [];
+    for (const listener of [this.plain, this.secure]) {
+      const bound = listener?.boundAddress();
+      const handle = listener?.listeningHandle();
+      if (bound !== undefined && handle !== undefined && !listener!.isClosing) found.push({ host: bound.address, port: bound.port, handle });
+    }
+    return found;
   }
 
   address(kind: 'http' | 'https'): AddressInfo | undefined {

@@ -1,6 +1,6 @@
 import { createServer, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { constants as http2constants, createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ListenAddress } from '../app-route.js';
 import { BodyRateGuard } from '../body-rate-guard.js';
@@ -74,8 +74,14 @@ export class SharedListener {
     return !this.trustedProxies.isEmpty && this.trustedProxies.isTrusted(socket.remoteAddress);
   }
 
-  listen(): Promise<void> {
-    return listenServer(this.server, { host: this.address.host, port: this.address.port });
+  /** Listens on its address, or on the listening socket handed over for it (`cutover restart`, socket activation). */
+  listen(handle?: object): Promise<void> {
+    return listenServer(this.server, handle ?? { host: this.address.host, port: this.address.port });
+  }
+
+  /** The listening socket's libuv handle, for a successor daemon to take over; undefined when not listening. */
+  listeningHandle(): object | undefined {
+    return (this.server as unknown as { _handle?: object | null })._handle ?? undefined;
   }
 
   boundAddress(): AddressInfo | undefined {
@@ -101,10 +107,15 @@ export class SharedListener {
         closeAllHttp1(server);
         for (const tunnel of [...this.tunnels]) tunnel.destroy();
       }, timeoutMs);
-      server.close(() => {
+      const onClosed = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // A gentle close (`cutover restart`, a reload) stops listening only: the HTTP servers' own
+      // close would also close idle HTTP/1.1 connections at once, racing a client that is just
+      // sending its next request on one. They get `Connection: close` with their next answer.
+      if (this.shouldLeaveIdle) NetServer.prototype.close.call(server, onClosed);
+      else server.close(onClosed);
       for (const session of this.sessions) session.close();
       this.closeIdleConnections();
       for (const tunnel of [...this.tunnels]) {
