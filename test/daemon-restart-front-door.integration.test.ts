@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive } from '../src/daemon/daemon-lock.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
-import { DaemonFixture, waitFor } from './helpers/daemon-fixture.js';
+import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { send } from './helpers/proxy-fixtures.js';
 import { repoRoot } from './helpers/repo.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
@@ -90,5 +90,29 @@ describe('cutover restart hands the front door over (issue 19)', { skip: 'skip' 
       // The old workers' sessions were really closed under the load, and the clients moved on.
       assert.ok(report.h2Reconnects >= ROUNDS, `only ${report.h2Reconnects} HTTP/2 sessions were reopened`);
     }
+  });
+});
+
+describe('cutover restart with shared listeners that no app uses', () => {
+  let daemon: DaemonFixture;
+  let sharedPort: number;
+
+  before(async () => {
+    sharedPort = await findFreePort();
+    daemon = await DaemonFixture.start((port) => [`proxy:\n  listen: { http: 127.0.0.1:${sharedPort} }`, sampleAppConfig(port, { replicas: 1 })].join('\n'));
+  });
+  after(async () => daemon?.stop());
+
+  it('the new daemon opens the handed-over listener anyway: an unknown host gets 404, never a wait in the backlog', async () => {
+    const ask = (): Promise<number> =>
+      send(sharedPort, { headers: { host: 'nobody.example.test' }, signal: AbortSignal.timeout(15_000) }).then((r) => r.status);
+    assert.equal(await ask(), 404, 'precondition: the shared listener answers before the restart');
+    const before = daemonPid(daemon);
+    const result = await daemon.cli(['restart']);
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}\n${daemon.logTail()}`);
+    await waitFor(`the old daemon (pid ${before}) to exit`, () => !isAlive(before), 30_000);
+    // Every worker that accepted on the socket before is gone: this answer comes from the new daemon.
+    assert.equal(await ask(), 404);
+    assert.equal((await send(daemon.port)).status, 200, "the app's own listener serves too");
   });
 });

@@ -63,6 +63,9 @@ class FrontDoorScope implements RequestScope {
   }
 }
 
+/** How long handed-over shared listeners wait for an app with hosts before they open anyway (as long as a successor daemon waits for its plans). */
+const HANDED_OVER_OPEN_LIMIT_MS = 5_000;
+
 /** One app's place in the host table. */
 interface FrontDoorEntry {
   app: string;
@@ -86,13 +89,15 @@ export class FrontDoor implements SharedListenerHandler {
   private readonly routes = new Map<string, { route: AppRoute; frontDoor: FrontDoorRoute }>();
   private table = new HostTable<FrontDoorEntry>([]);
   private listening: Promise<void> | undefined;
+  /** Opens handed-over listeners that no app's plan opened (see `listen`). */
+  private lateOpening: NodeJS.Timeout | undefined = undefined;
   /** Requests (and upgrades) for no known host, answered by the proxy itself. */
   unknownHostRequests = 0;
 
   constructor(
     private readonly options: ProxyOptions,
     private readonly settings: FrontDoorOptions,
-    log: (line: string) => void,
+    private readonly log: (line: string) => void,
   ) {
     this.certificates = new CertificateStore(settings.dataDir, log, settings.certificatePollIntervalMs);
     this.plain = settings.http === null ? undefined : new SharedListener(settings.http, options, this, undefined);
@@ -122,12 +127,21 @@ export class FrontDoor implements SharedListenerHandler {
    * Opens the shared listeners (once), on the sockets handed over for their addresses when there
    * are. Rejects with PROXY_LISTEN_FAILED naming the address.
    */
-  listen(sockets?: ListeningSocketSource): Promise<void> {
+  listen(sockets?: ListeningSocketSource, isForced = false): Promise<void> {
     // A socket handed over by the daemon this one replaces (`cutover restart`) is shared with the
     // old workers, which serve every app until then: accepting on it with no app in the host table
     // would answer 421/404 to requests the old workers would have served.
     const isHandedOver = [this.plain, this.secure].some((listener) => listener !== undefined && sockets?.has(listener.address) === true);
-    if (isHandedOver && this.routes.size === 0) return Promise.resolve();
+    if (isHandedOver && this.routes.size === 0 && !isForced) {
+      // No app with hosts may ever come (the config has none now): then the listeners open anyway
+      // after a while and answer 404/421 as before the restart, rather than leave clients waiting in
+      // the backlog once the old workers are gone.
+      this.lateOpening ??= setTimeout(() => {
+        if (this.listening === undefined) this.listen(sockets, true).catch((error: Error) => this.log(error.message));
+      }, HANDED_OVER_OPEN_LIMIT_MS);
+      return Promise.resolve();
+    }
+    clearTimeout(this.lateOpening);
     this.listening ??= Promise.all(
       [this.plain, this.secure].map(async (listener) => {
         if (listener === undefined) return;
@@ -165,6 +179,7 @@ export class FrontDoor implements SharedListenerHandler {
   }
 
   close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
+    clearTimeout(this.lateOpening);
     const closing = [this.plain, this.secure].map((listener) => listener?.close(timeoutMs, options));
     return Promise.all(closing).then(() => this.certificates.close());
   }
