@@ -71,7 +71,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const plans = new Map<string, TrafficPlan>();
   const versions = new Map<string, number>();
   const startedWorkers = new Set<Worker>();
-  const fanout = new WorkerFanout();
+  const fanout = new WorkerFanout((moved) => controller?.connected && controller.send(moved satisfies ControllerReply));
   const lastPlans = new LastPlans(lastPlansFile(layout.root));
   const remembered = lastPlans.restore({ plans, versions, isWanted: handoverFrom === undefined, log: options.log, drop: (app) => void dropPlan(app) });
   const restartTimers = new Set<NodeJS.Timeout>();
