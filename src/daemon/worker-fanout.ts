@@ -13,6 +13,12 @@ export interface FanoutResult {
 const FANOUT_TIMEOUT_MS = 8_000;
 
 /**
+ * The callback of a `send` whose loss does not matter (a worker's notice passed on): a child that
+ * died as it went out must not take the primary down with an unhandled 'error' (EPIPE).
+ */
+export const ignoreSendError = (): void => {};
+
+/**
  * Sends one request to a set of proxy workers and gathers their replies. A request settles
  * when every recipient answered or died, or at the timeout; it never waits on a worker that
  * was not a recipient. What workers say unasked (their counts moved) goes to `onMoved`.
