@@ -26,7 +26,8 @@ export function runWorker(): void {
   setInterval(() => {
     if (isMovedSent || proxy.measurementsTally() === readTally) return;
     isMovedSent = true;
-    send({ type: 'measurementsMoved' });
+    // A notice lost with a primary that just died does not matter; an unhandled EPIPE would end this worker's in-flight requests.
+    if (process.connected) process.send!({ type: 'measurementsMoved' } satisfies WorkerReply, undefined, {}, () => {});
   }, MOVED_CHECK_MS).unref();
 
   process.on('message', (message: WorkerCommand, socketHandle?: object) => {
