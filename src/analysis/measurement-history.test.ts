@@ -151,3 +151,19 @@ describe('histogram quantiles', () => {
     assert.equal(history.currentUnknownHost(), 7);
   });
 });
+
+describe('MeasurementHistory.recordUnchanged', () => {
+  test('a sample taken without asking the proxy (nothing moved) keeps windows as long as a poll would', () => {
+    const history = new MeasurementHistory();
+    history.record(0, [{ source: 'w1', endpoints: [instance(100)], unrouted: {} }]);
+    history.record(500, [{ source: 'w1', endpoints: [instance(130)], unrouted: {} }]);
+    history.recordUnchanged(1_000);
+    history.recordUnchanged(1_500);
+    const polled = new MeasurementHistory();
+    polled.record(0, [{ source: 'w1', endpoints: [instance(100)], unrouted: {} }]);
+    for (const at of [500, 1_000, 1_500]) polled.record(at, [{ source: 'w1', endpoints: [instance(130)], unrouted: {} }]);
+    for (const from of [0, 400, 1_000]) assert.deepEqual(history.window('web', 2, from), polled.window('web', 2, from));
+    assert.equal(history.window('web', 2, 1_000).windowMs, 500);
+    assert.equal(history.latestAtMs(), 1_500);
+  });
+});

@@ -107,8 +107,17 @@ export class MeasurementHistory {
     this.totals = totals;
     this.unrouted = unrouted;
     this.samples.push({ atMs, totals, unrouted });
-    while (this.samples.length > 2 && this.samples[0]!.atMs < atMs - this.keepMs) this.samples.shift();
+    this.trim(atMs);
     return { revisions: [...changes.values()], unrouted: unroutedChanges, cursors };
+  }
+
+  /**
+   * A sample at `atMs` with the counts of the latest one: what a poll would have recorded when
+   * the data plane said nothing moved since (windows keep their length without asking it).
+   */
+  recordUnchanged(atMs: number): void {
+    this.samples.push({ atMs, totals: this.totals, unrouted: this.unrouted });
+    this.trim(atMs);
   }
 
   /** Monotonic cumulative counts per instance since the controller started. */
@@ -175,6 +184,10 @@ export class MeasurementHistory {
     const start = findAtOrBefore(this.samples, fromMs) ?? this.samples[0];
     if (!end || !start) return 0;
     return (end.unrouted.get(app) ?? 0) - (start.unrouted.get(app) ?? 0);
+  }
+
+  private trim(atMs: number): void {
+    while (this.samples.length > 2 && this.samples[0]!.atMs < atMs - this.keepMs) this.samples.shift();
   }
 }
 

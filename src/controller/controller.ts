@@ -107,7 +107,7 @@ export class Controller {
       persistMemory: () => this.local.persistAll(),
       onResumed: () => this.loop.knownApps().forEach(request),
     });
-    this.loop = new ReconcileLoop({ store, storage: this.storage, rolloutFailures, log, now, pass: (app) => pass.run(app) });
+    this.loop = new ReconcileLoop({ store, storage: this.storage, rolloutFailures, log, pass: (app) => pass.run(app) });
     const schedule = (app: string, delayMs: number): void => this.loop.schedule(app, delayMs);
     const isShuttingDown = (): boolean => this.loop.isStopping;
     const emit = (app: string, rolloutId: number | null, kind: EventKind, message: string): void => events.emit(app, rolloutId, kind, message);

@@ -5,15 +5,13 @@ import type { Store } from '../store/store.js';
 import { isStorageError } from '../store/storage-fault.js';
 import type { StorageGuard } from './storage-guard.js';
 
-/** How long a failed pass waits before the next try, and the period of the controller's tick. */
-export const TICK_MS = 250;
-
 /**
- * A settled app (see `RolloutPass.run`) is reconciled this often by the tick, as a safety net:
- * what changes it asks for a pass itself, so an idle daemon does not pass over every app four
- * times a second.
+ * How long a failed pass waits before the next try, and the period of the controller's tick,
+ * which reconciles only apps with something under way. A settled app (see `RolloutPass.run`)
+ * is passed over: what changes it (an exit, a failed check, a command, a timed window) asks for
+ * a pass itself, so an idle daemon reconciles nothing.
  */
-export const SETTLED_RECONCILE_MS = 5_000;
+export const TICK_MS = 250;
 
 export interface ReconcileLoopOptions {
   store: Store;
@@ -23,7 +21,6 @@ export interface ReconcileLoopOptions {
   log: (line: string) => void;
   /** One pass over the app: observe, plan, apply, persist. Safe to repeat at any point. Resolves to whether the app is settled. */
   pass: (app: string) => Promise<boolean | void>;
-  now?: () => number;
 }
 
 interface AppLoop {
@@ -36,9 +33,8 @@ interface AppLoop {
   wakeTimer: NodeJS.Timeout | null;
   /** The cluster API failure logged last, until a pass goes through: an outage is logged once, not every tick. */
   clusterOutage: string | null;
-  /** The last pass found nothing under way, and when it ended. */
+  /** The last pass found nothing under way. */
   isSettled: boolean;
-  lastPassAtMs: number;
 }
 
 /**
@@ -121,12 +117,9 @@ export class ReconcileLoop {
     }
   }
 
-  /** The controller's tick: a pass for every app with something under way, and now and then for settled ones. */
+  /** The controller's tick: a pass for every app with something under way; none for settled ones. */
   tick(): void {
-    const nowMs = this.now();
-    for (const [app, state] of this.apps) {
-      if (!state.isSettled || nowMs - state.lastPassAtMs >= SETTLED_RECONCILE_MS) this.request(app);
-    }
+    for (const [app, state] of this.apps) if (!state.isSettled) this.request(app);
   }
 
   /** A pass after `delayMs` (one timer per app: the earliest asked for wins, later passes ask again). */
@@ -154,7 +147,6 @@ export class ReconcileLoop {
     try {
       state.isSettled = false;
       if (this.options.storage.fault === null) state.isSettled = (await this.options.pass(app)) === true;
-      state.lastPassAtMs = this.now();
       if (state.clusterOutage !== null) this.options.log(`reconcile of ${app}: the cluster answers again`);
       state.clusterOutage = null;
     } catch (error) {
@@ -177,14 +169,10 @@ export class ReconcileLoop {
     }
   }
 
-  private now(): number {
-    return this.options.now?.() ?? performance.now();
-  }
-
   private appLoop(app: string): AppLoop {
     let state = this.apps.get(app);
     if (!state) {
-      state = { running: null, isDirty: false, holds: 0, wakeTimer: null, clusterOutage: null, isSettled: false, lastPassAtMs: 0 };
+      state = { running: null, isDirty: false, holds: 0, wakeTimer: null, clusterOutage: null, isSettled: false };
       this.apps.set(app, state);
     }
     return state;

@@ -7,7 +7,7 @@ import type { ProxySpec } from '../model/app-spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
-import { WorkerFanout } from './worker-fanout.js';
+import { ignoreSendError, WorkerFanout } from './worker-fanout.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
@@ -71,7 +71,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const plans = new Map<string, TrafficPlan>();
   const versions = new Map<string, number>();
   const startedWorkers = new Set<Worker>();
-  const fanout = new WorkerFanout();
+  const fanout = new WorkerFanout((moved) => controller?.connected && controller.send(moved satisfies ControllerReply, ignoreSendError));
   const lastPlans = new LastPlans(lastPlansFile(layout.root));
   const remembered = lastPlans.restore({ plans, versions, isWanted: handoverFrom === undefined, log: options.log, drop: (app) => void dropPlan(app) });
   const restartTimers = new Set<NodeJS.Timeout>();

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:cluster';
-import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
+import type { MeasurementsMoved, WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
 
 export type WorkerRequestBody = WorkerCommand extends infer C ? (C extends { requestId: number } ? Omit<C, 'requestId'> : never) : never;
 export type ReplyFromWorker = Extract<WorkerReply, { type: 'reply' }>;
@@ -13,9 +13,15 @@ export interface FanoutResult {
 const FANOUT_TIMEOUT_MS = 8_000;
 
 /**
+ * The callback of a `send` whose loss does not matter (a worker's notice passed on): a child that
+ * died as it went out must not take the primary down with an unhandled 'error' (EPIPE).
+ */
+export const ignoreSendError = (): void => {};
+
+/**
  * Sends one request to a set of proxy workers and gathers their replies. A request settles
  * when every recipient answered or died, or at the timeout; it never waits on a worker that
- * was not a recipient.
+ * was not a recipient. What workers say unasked (their counts moved) goes to `onMoved`.
  */
 export class WorkerFanout {
   private nextId = 1;
@@ -23,6 +29,8 @@ export class WorkerFanout {
     number,
     { waiting: Set<Worker>; replies: ReplyFromWorker[]; done: (result: FanoutResult) => void; timer: NodeJS.Timeout }
   >();
+
+  constructor(private readonly onMoved: (notice: MeasurementsMoved) => void = () => {}) {}
 
   send(workers: Iterable<Worker>, body: WorkerRequestBody): Promise<FanoutResult> {
     const recipients = new Set([...workers].filter((w) => w.isConnected()));
@@ -35,7 +43,8 @@ export class WorkerFanout {
     });
   }
 
-  onReply(worker: Worker, reply: ReplyFromWorker): void {
+  onReply(worker: Worker, reply: ReplyFromWorker | MeasurementsMoved): void {
+    if (reply.type === 'measurementsMoved') return this.onMoved(reply);
     const entry = this.pending.get(reply.requestId);
     if (!entry?.waiting.delete(worker)) return;
     entry.replies.push(reply);

@@ -5,6 +5,9 @@ import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messag
 import { workerFrontDoorOptions, workerProxyOptions } from './worker-proxy-options.js';
 import { HandedSockets } from './handed-sockets.js';
 
+/** How often a worker looks whether its counts moved since the controller read them (the controller's own sampling period). */
+const MOVED_CHECK_MS = 500;
+
 /**
  * A proxy worker: the data plane. It serves only what the primary hands it; it listens only
  * after it holds the current plans, so no connection ever meets an empty table.
@@ -17,6 +20,16 @@ export function runWorker(): void {
   const send = (message: WorkerReply, handle?: object): void => {
     if (process.connected) process.send!(message, handle as Parameters<NonNullable<typeof process.send>>[1]);
   };
+
+  // The controller reads the counts only once they moved: at rest nothing crosses the IPC channel.
+  let readTally = proxy.measurementsTally();
+  let isMovedSent = false;
+  setInterval(() => {
+    if (isMovedSent || proxy.measurementsTally() === readTally) return;
+    isMovedSent = true;
+    // A notice lost with a primary that just died does not matter; an unhandled EPIPE would end this worker's in-flight requests.
+    if (process.connected) process.send!({ type: 'measurementsMoved' } satisfies WorkerReply, undefined, {}, () => {});
+  }, MOVED_CHECK_MS).unref();
 
   process.on('message', (message: WorkerCommand, socketHandle?: object) => {
     if (message.type === 'socket') {
@@ -47,6 +60,8 @@ export function runWorker(): void {
       case 'inflight':
         return { inflight: proxy.inflight() };
       case 'measurements':
+        readTally = proxy.measurementsTally();
+        isMovedSent = false;
         return { measurements: { source: `worker-${process.pid}`, ...proxy.measurements() } };
       case 'listeningSockets':
         // The IPC channel copies each socket to the primary; this worker keeps listening on its own.

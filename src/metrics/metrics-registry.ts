@@ -4,6 +4,12 @@ import type { MeasurementHistory } from '../analysis/measurement-history.js';
 import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS } from '../model/measurements.js';
 import type { Store } from '../store/store.js';
 
+/**
+ * How often the event loop's delay is sampled for `cutover_controller_nodejs_eventloop_lag_*`:
+ * prom-client's default, 10 ms, wakes an idle controller a hundred times a second.
+ */
+const EVENT_LOOP_SAMPLE_MS = 1_000;
+
 export interface MetricsSources {
   history: MeasurementHistory;
   analyses: AnalysisRunner;
@@ -151,6 +157,6 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
       return [...counts.values()];
     }),
   );
-  collectDefaultMetrics({ register: registry, prefix: 'cutover_controller_' });
+  collectDefaultMetrics({ register: registry, prefix: 'cutover_controller_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   return registry;
 }

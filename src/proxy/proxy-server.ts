@@ -97,6 +97,11 @@ export class ProxyServer {
     return this.frontDoor === undefined ? snapshot : { ...snapshot, unknownHost: this.frontDoor.unknownHostRequests };
   }
 
+  /** Changes whenever `measurements()` would answer something new (see `RequestMeter.tally`). */
+  measurementsTally(): number {
+    return this.registry.meter.tally() + (this.frontDoor?.unknownHostRequests ?? 0);
+  }
+
   /**
    * Opens the shared listeners of the front door (once; nothing when there are none). A worker
    * calls it after it holds the current plans, so no request meets an empty host table.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { group, makePlan, refusedPort, send, startProxy, startUpstream, LOOPBACK } from '../../test/helpers/proxy-fixtures.js';
-import { mergeMeasurements } from './request-meter.js';
+import { mergeMeasurements, RequestMeter } from './request-meter.js';
 import { LATENCY_BUCKETS_SECONDS, METER_COUNTERS, type EndpointMeasurement } from '../model/measurements.js';
 
 function count(m: EndpointMeasurement | undefined, name: (typeof METER_COUNTERS)[number]): number {
@@ -97,5 +97,22 @@ describe('RequestMeter', () => {
     assert.deepEqual(merged.endpoints[0]?.latencyBuckets, [2, 0]);
     assert.equal(merged.endpoints[0]?.latencySumSeconds, 1);
     assert.deepEqual(merged.unrouted, { web: 3 });
+  });
+});
+
+describe('RequestMeter.tally', () => {
+  test('changes with every count and every new meter, and stays put while nothing is recorded', () => {
+    const meter = new RequestMeter();
+    const tallies = [meter.tally()];
+    const web = meter.meterOf('web', 1, 'web-1-a');
+    tallies.push(meter.tally());
+    assert.equal(meter.tally(), tallies[1], 'nothing recorded: the same tally');
+    web.recordResponse(200, 0.001);
+    tallies.push(meter.tally());
+    web.recordUpstreamFailure(false);
+    tallies.push(meter.tally());
+    meter.recordUnrouted('web');
+    tallies.push(meter.tally());
+    assert.equal(new Set(tallies).size, tallies.length, `each step moved the tally: ${tallies.join(', ')}`);
   });
 });

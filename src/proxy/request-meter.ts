@@ -104,6 +104,17 @@ export class RequestMeter {
     this.unrouted.set(app, (this.unrouted.get(app) ?? 0) + 1);
   }
 
+  /**
+   * A sum that changes with every count recorded and every meter made (off the request path: a
+   * loop over the meters). The same tally twice means nothing moved in between.
+   */
+  tally(): number {
+    let sum = this.meters.size;
+    for (const meter of this.meters.values()) for (const count of meter.counts) sum += count;
+    for (const count of this.unrouted.values()) sum += count;
+    return sum;
+  }
+
   snapshot(): ProxyMeasurements {
     return { endpoints: [...this.meters.values()].map((m) => m.snapshot()), unrouted: Object.fromEntries(this.unrouted) };
   }

@@ -68,6 +68,15 @@ export class PerAppRouter implements TrafficRouter {
     return all;
   }
 
+  onMeasurementsMoved(listener: () => void): void {
+    this.options.builtin.onMeasurementsMoved?.(listener);
+  }
+
+  /** An HAProxy's counters are read by polling; so is a built-in proxy that cannot say when its counts moved. */
+  hasPolledMeasurements(): boolean {
+    return this.haproxies.size > 0 || this.options.builtin.onMeasurementsMoved === undefined || this.options.builtin.hasPolledMeasurements?.() === true;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.haproxies.values()].map((router) => router.close()));
   }

@@ -37,6 +37,13 @@ export interface TrafficRouter {
    * built-in proxy); absent where the router cannot tell ("unsupported").
    */
   measurements?(): Promise<SourcedMeasurements[]>;
+  /**
+   * Calls `listener` when counts moved since the last `measurements()` (the built-in proxy says
+   * so), so nothing is read while nothing moves; without it, `measurements()` is polled all the time.
+   */
+  onMeasurementsMoved?(listener: () => void): void;
+  /** Some counts `measurements()` reads can only be polled (an HAProxy's): `onMeasurementsMoved` does not cover them. */
+  hasPolledMeasurements?(): boolean;
   /** Releases what the router holds (a managed HAProxy stops). */
   close?(): Promise<void>;
 }

@@ -247,8 +247,10 @@ export class ClusterCoordinator {
    */
   async serveCommands(app: string): Promise<void> {
     const state = this.apps.get(app);
+    // Only a cluster app has coordination state: a local app costs no read of its spec here.
+    if (!state) return;
     const backend = this.backendOf(app);
-    if (!state || !backend?.commands || !state.isTaken || state.isServingCommands || this.options.isShuttingDown()) return;
+    if (!backend?.commands || !state.isTaken || state.isServingCommands || this.options.isShuttingDown()) return;
     state.isServingCommands = true;
     try {
       const queued = await backend.commands.list();

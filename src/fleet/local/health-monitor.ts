@@ -1,6 +1,7 @@
-import { probe } from '../../runtime/health-check.js';
+import { HealthProbe } from '../../runtime/health-check.js';
 import type { AppSpec } from '../../model/app-spec.js';
 import { formatMs } from '../../util/format-ms.js';
+import { alignedCheckAtMs, CheckSchedule } from './check-schedule.js';
 import { isLive, type ManagedInstance } from './managed-instance.js';
 
 /** While an instance starts it is checked this often, so readiness is seen within this long of the app being ready. */
@@ -42,28 +43,50 @@ export interface HealthMonitorOptions {
 }
 
 /**
- * Checks each instance over HTTP: a starting one often (see `startingCheckDelayMs`), a ready one
- * at its spec's interval. A starting one becomes ready after
+ * Checks each instance over HTTP, over a connection kept between checks: a starting one often
+ * (see `startingCheckDelayMs`), a ready one at its spec's interval, on that interval's grid so
+ * that one wake of the loop checks every ready instance due then. A starting one becomes ready after
  * `healthyThreshold` passes in a row, or fails at its startup timeout; a ready one fails after
  * `unhealthyThreshold` failures in a row, unless it is the last ready instance of its app.
  */
 export class HealthMonitor {
-  constructor(private readonly options: HealthMonitorOptions) {}
+  /** Each watched instance's checks, over a connection kept between them. */
+  private readonly probes = new Map<ManagedInstance, HealthProbe>();
+  private readonly schedule: CheckSchedule<ManagedInstance>;
+
+  constructor(private readonly options: HealthMonitorOptions) {
+    this.schedule = new CheckSchedule(options.now, (instance) => options.guard(() => this.check(instance)));
+  }
 
   /** Checks the instance now, then at its interval until it stops or fails. */
   watch(instance: ManagedInstance): void {
-    this.schedule(instance, 0);
+    const { health } = instance.spec;
+    this.probes.set(instance, new HealthProbe(instance.host, instance.record.port, health.path, health.timeoutMs));
+    this.schedule.at(instance, this.options.now());
   }
 
-  private schedule(instance: ManagedInstance, delayMs: number): void {
-    instance.healthTimer = setTimeout(() => this.options.guard(() => this.check(instance)), delayMs);
+  /** No more checks of the instance (it stops): its timer ends and its kept connection closes. */
+  unwatch(instance: ManagedInstance): void {
+    this.schedule.cancel(instance);
+    this.probes.get(instance)?.close();
+    this.probes.delete(instance);
+  }
+
+  /** TCP connections the checks of an instance opened so far (for tests: a kept connection serves many checks). */
+  connectionsOpenedTo(instance: ManagedInstance): number {
+    return this.probes.get(instance)?.connectionsOpened ?? 0;
   }
 
   private async check(instance: ManagedInstance): Promise<void> {
     const { health } = instance.spec;
-    if (instance.isStopping || !isLive(instance.record.state)) return;
-    const result = await probe(instance.host, instance.record.port, health.path, health.timeoutMs);
-    if (instance.isStopping || !isLive(instance.record.state)) return;
+    const healthProbe = this.probes.get(instance);
+    if (instance.isStopping || !isLive(instance.record.state) || !healthProbe) return;
+    const result = await healthProbe.check();
+    if (instance.isStopping || !isLive(instance.record.state)) {
+      // Stopped while the check was out: its connection went back to the pool after unwatch closed it.
+      healthProbe.close();
+      return;
+    }
     instance.lastProbe = result.detail;
     if (result.isHealthy) {
       instance.consecutiveSuccesses += 1;
@@ -91,7 +114,11 @@ export class HealthMonitor {
       }
       if (instance.consecutiveFailures === health.unhealthyThreshold) this.options.warnLastReady(instance, result.detail);
     }
-    const sinceStartMs = this.options.now() - instance.startedAtMs;
-    this.schedule(instance, instance.record.state === 'starting' ? startingCheckDelayMs(sinceStartMs, health.intervalMs) : health.intervalMs);
+    const nowMs = this.options.now();
+    const isStarting = instance.record.state === 'starting';
+    this.schedule.at(
+      instance,
+      isStarting ? nowMs + startingCheckDelayMs(nowMs - instance.startedAtMs, health.intervalMs) : alignedCheckAtMs(nowMs, health.intervalMs),
+    );
   }
 }

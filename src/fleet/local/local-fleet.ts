@@ -178,7 +178,6 @@ export class LocalFleet implements Fleet {
       consecutiveSuccesses: 0,
       consecutiveFailures: 0,
       lastProbe: 'no check yet',
-      healthTimer: null,
       isStopping: false,
     };
     this.instances.set(record.id, instance);
@@ -244,7 +243,7 @@ export class LocalFleet implements Fleet {
   private async stop(instance: ManagedInstance, why: string, options: { keepState?: boolean } = {}): Promise<void> {
     if (instance.isStopping) return;
     instance.isStopping = true;
-    if (instance.healthTimer) clearTimeout(instance.healthTimer);
+    this.health.unwatch(instance);
     const { store, events } = this.options;
     const { app, id } = instance.record;
     if (!options.keepState) {

@@ -15,7 +15,6 @@ export interface ManagedInstance {
   consecutiveSuccesses: number;
   consecutiveFailures: number;
   lastProbe: string;
-  healthTimer: NodeJS.Timeout | null;
   /** Set once a stop was decided, so an exit is not mistaken for a crash. */
   isStopping: boolean;
 }

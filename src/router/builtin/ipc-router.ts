@@ -5,6 +5,8 @@ import type { SourcedMeasurements } from '../../model/measurements.js';
 
 type RequestBody = ControllerRequest extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
 
+type Reply = Extract<ControllerReply, { type: 'reply' }>;
+
 const REPLY_TIMEOUT_MS = 10_000;
 
 /**
@@ -13,10 +15,12 @@ const REPLY_TIMEOUT_MS = 10_000;
  */
 export class IpcRouter implements TrafficRouter {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (reply: ControllerReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  private movedListener: () => void = () => {};
 
   constructor(private readonly channel: NodeJS.Process = process) {
     channel.on('message', (message: ControllerReply) => {
+      if (message?.type === 'measurementsMoved') this.movedListener();
       if (message?.type !== 'reply') return;
       const waiter = this.pending.get(message.requestId);
       if (!waiter) return;
@@ -43,7 +47,11 @@ export class IpcRouter implements TrafficRouter {
     return (await this.request({ type: 'measurements' })).measurements ?? [];
   }
 
-  private request(body: RequestBody): Promise<ControllerReply> {
+  onMeasurementsMoved(listener: () => void): void {
+    this.movedListener = listener;
+  }
+
+  private request(body: RequestBody): Promise<Reply> {
     // Sending on a closed channel would raise an unhandled 'error' on the process.
     if (!this.channel.connected) return Promise.reject(new Error(`the proxy is unreachable: no channel to the primary for ${body.type}`));
     const requestId = this.nextId++;

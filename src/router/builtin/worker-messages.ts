@@ -12,8 +12,12 @@ export type ControllerRequest =
   | { type: 'ready' }
   | { type: 'shutdown' };
 
+/** A proxy worker's counts moved since they were last read (sent once until the next read; passed on by the primary to the controller). */
+export type MeasurementsMoved = { type: 'measurementsMoved' };
+
 /** Primary → controller. */
-export type ControllerReply = { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements[]; error?: string };
+export type ControllerReply =
+  { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements[]; error?: string } | MeasurementsMoved;
 
 /** Primary → proxy worker. */
 export type WorkerCommand =
@@ -31,4 +35,5 @@ export type WorkerCommand =
 export type WorkerReply =
   | { type: 'reply'; requestId: number; inflight?: Record<string, number>; measurements?: SourcedMeasurements; error?: string }
   | { type: 'started' }
+  | MeasurementsMoved
   | { type: 'listeningSocket'; requestId: number; host: string; port: number };

@@ -10,11 +10,10 @@ import { findFreePort } from './free-port.js';
 import { isGroupAlive, signalGroup } from './process-group.js';
 import { LogFiles } from './log-files.js';
 import { processIdentity } from './process-identity.js';
+import { AdoptedExits } from './adopted-exits.js';
 
 export const INSTANCE_HOST = '127.0.0.1';
 const GROUP_POLL_MS = 25;
-/** An adopted process is not our child: no exit event, so its liveness is polled. */
-const ADOPTED_POLL_MS = 250;
 
 /**
  * Runs instances as local processes, each the leader of its own process group so that a stop
@@ -24,6 +23,8 @@ const ADOPTED_POLL_MS = 250;
 export class LocalRuntime implements Runtime {
   private readonly exits = new Map<number, Promise<ExitInfo>>();
   private readonly logs: LogFiles;
+  /** An adopted process is not our child: no exit event, so its liveness is polled. */
+  private readonly adoptedExits = new AdoptedExits();
 
   constructor(options: { logMaxBytes?: number } = {}) {
     this.logs = new LogFiles(options.logMaxBytes);
@@ -90,13 +91,7 @@ export class LocalRuntime implements Runtime {
   adopt(instance: { pid: number; identity: string | null; port: number; logPath: string }): AdoptedInstance | null {
     const { pid } = instance;
     if (instance.identity === null || processIdentity(pid) !== instance.identity) return null;
-    const exited = new Promise<ExitInfo>((resolve) => {
-      const timer = setInterval(() => {
-        if (processIdentity(pid) === instance.identity) return;
-        clearInterval(timer);
-        resolve({ code: null, signal: null });
-      }, ADOPTED_POLL_MS);
-    });
+    const exited: Promise<ExitInfo> = this.adoptedExits.exitOf(pid, instance.identity).then(() => ({ code: null, signal: null }));
     this.logs.watch(instance.logPath);
     void exited.then(() => this.logs.unwatch(instance.logPath));
     return { pid, identity: instance.identity, host: INSTANCE_HOST, port: instance.port, exited, isListening: groupListensOn(pid, instance.port) };

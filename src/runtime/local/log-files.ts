@@ -4,7 +4,19 @@ import { appendTimeMark, readTimeMarks, timesPathOf, writeTimeMarks } from './lo
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 /** How often log sizes are checked: a flooding app overshoots the cap by what it writes in this time. */
 const CHECK_INTERVAL_MS = 250;
+/** A log that did not grow over this many checks is watched instead (inotify): a quiet log costs no check. */
+const QUIET_CHECKS_BEFORE_WATCH = 4;
 const COPY_CHUNK_BYTES = 1024 * 1024;
+
+interface LogState {
+  /** Size at the last time mark (see log-times.ts); -1 before the first. */
+  markedSize: number;
+  /** Size at the last check, and how many checks in a row found it so. */
+  seenSize: number;
+  quietChecks: number;
+  /** Set while the log is quiet: its first write wakes a check, and it is checked on the timer again. */
+  watcher: fs.FSWatcher | null;
+}
 
 /**
  * Keeps instance log files under a size cap. Instances hold the file open in append mode (so
@@ -12,10 +24,12 @@ const COPY_CHUNK_BYTES = 1024 * 1024;
  * renamed away: its last `maxBytes` are copied to `.1` and it is truncated in place, and the
  * writer's next append lands at offset 0. The copy is bounded by the cap however far past it
  * the file grew, so a flood costs the controller at most one cap's worth of copying per check.
+ * A log that writes is checked every CHECK_INTERVAL_MS; a quiet one is watched by the kernel
+ * instead, and its next write brings it back to the timer (checked at once, so its time mark is
+ * exact): an idle fleet's logs cost nothing.
  */
 export class LogFiles {
-  /** Each watched log with its size at the last time mark (see log-times.ts). */
-  private readonly paths = new Map<string, number>();
+  private readonly logs = new Map<string, LogState>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -26,34 +40,95 @@ export class LogFiles {
   ) {}
 
   watch(path: string): void {
-    this.paths.set(path, -1);
+    this.logs.set(path, { markedSize: -1, seenSize: -1, quietChecks: 0, watcher: null });
     this.enforceCap(path);
-    if (!this.timer) {
-      this.timer = setInterval(() => this.enforceCaps(), CHECK_INTERVAL_MS);
-      this.timer.unref();
-    }
+    this.startTimer();
   }
 
   /** Stops watching a log whose writer is gone, capping it one last time. */
   unwatch(path: string): void {
-    if (this.paths.delete(path)) this.enforceCap(path);
+    const state = this.logs.get(path);
+    if (!state) return;
+    state.watcher?.close();
+    this.logs.delete(path);
+    this.enforceCap(path);
   }
 
+  /** Checks every log now, quiet ones included. */
   enforceCaps(): void {
-    for (const path of this.paths.keys()) this.enforceCap(path);
+    for (const path of this.logs.keys()) this.enforceCap(path);
+  }
+
+  /** Number of logs checked on the timer (the others are quiet and watched). */
+  get checkedCount(): number {
+    return [...this.logs.values()].filter((state) => state.watcher === null).length;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const state of this.logs.values()) state.watcher?.close();
+    for (const state of this.logs.values()) state.watcher = null;
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.checkActive(), CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** The timer's round: logs that write are checked; one quiet long enough is handed to the kernel to watch. */
+  private checkActive(): void {
+    for (const [path, state] of this.logs) {
+      if (state.watcher !== null) continue;
+      this.enforceCap(path);
+      if (state.quietChecks >= QUIET_CHECKS_BEFORE_WATCH) this.watchQuiet(path, state);
+    }
+    if (this.checkedCount === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private watchQuiet(path: string, state: LogState): void {
+    try {
+      const wake = (): void => this.wake(path, state);
+      state.watcher = fs.watch(path, { persistent: false }, wake);
+      state.watcher.on('error', wake);
+    } catch {
+      // No watch to be had (the file is gone, or the kernel's limit is reached): it stays on the timer.
+      state.quietChecks = 0;
+    }
+  }
+
+  /** A quiet log was written to (or moved): checked now, and on the timer from now on. */
+  private wake(path: string, state: LogState): void {
+    if (state.watcher === null) return;
+    state.watcher.close();
+    state.watcher = null;
+    state.quietChecks = 0;
+    if (!this.logs.has(path)) return;
+    this.enforceCap(path);
+    this.startTimer();
   }
 
   /** Marks the time of what was written since the last look, then rotates the log if it passed its cap. */
   private enforceCap(path: string): void {
+    const state = this.logs.get(path);
     try {
       const size = fs.statSync(path).size;
-      if (this.isTimed && size !== this.paths.get(path)) {
+      if (state) {
+        state.quietChecks = size === state.seenSize ? state.quietChecks + 1 : 0;
+        state.seenSize = size;
+      }
+      if (this.isTimed && size !== state?.markedSize) {
         appendTimeMark(path, { offset: size, ms: this.now() });
-        if (this.paths.has(path)) this.paths.set(path, size);
+        if (state) state.markedSize = size;
       }
       if (size <= this.maxBytes) return;
       const copiedUntil = copyTail(path, `${path}.1`, size, this.maxBytes);
       fs.truncateSync(path, 0);
+      if (state) state.seenSize = 0;
       if (this.isTimed) this.rotateMarks(path, copiedUntil);
     } catch {
       // A log that vanished or cannot be read is not worth failing an instance for.
@@ -69,12 +144,8 @@ export class LogFiles {
       .map((m) => ({ offset: m.offset - shift, ms: m.ms }));
     writeTimeMarks(`${timesPathOf(path)}.1`, [...marks, { offset: kept, ms: this.now() }]);
     writeTimeMarks(timesPathOf(path), [{ offset: 0, ms: this.now() }]);
-    if (this.paths.has(path)) this.paths.set(path, 0);
-  }
-
-  close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    const state = this.logs.get(path);
+    if (state) state.markedSize = 0;
   }
 }
 
