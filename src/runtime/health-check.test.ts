@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { HealthProbe } from './health-check.js';
+import { CHECKS_PER_CONNECTION, HealthProbe } from './health-check.js';
 
 /** A real local server that answers `status` and counts the TCP connections it accepted. */
 async function countingServer(
@@ -39,6 +39,19 @@ describe('HealthProbe', () => {
       assert.equal(results[4]!.detail, 'HTTP 200');
       assert.equal(server.connections.length, 1);
       assert.equal(probe.connectionsOpened, 1);
+    } finally {
+      probe.close();
+      await server.close();
+    }
+  });
+
+  it(`opens a new connection every ${CHECKS_PER_CONNECTION} checks, so a check still proves the app accepts connections`, async () => {
+    const server = await countingServer();
+    const probe = new HealthProbe('127.0.0.1', server.port, '/healthz', 1_000);
+    try {
+      for (let n = 0; n < 2 * CHECKS_PER_CONNECTION + 1; n++) assert.equal((await probe.check()).isHealthy, true, `check ${n + 1} was answered`);
+      assert.equal(probe.connectionsOpened, 3);
+      assert.equal(server.connections.length, 3);
     } finally {
       probe.close();
       await server.close();

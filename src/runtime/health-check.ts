@@ -19,9 +19,13 @@ interface Attempt {
  * about the app: that check is sent again at once on a new connection. Once the app answers
  * `Connection: close`, or closes idle connections, the next check simply opens a new one.
  */
+/** Checks sent over one kept connection before the next one opens a new connection. */
+export const CHECKS_PER_CONNECTION = 30;
+
 export class HealthProbe {
   private readonly agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1 });
   private opened = 0;
+  private checksOnConnection = 0;
 
   constructor(
     private readonly host: string,
@@ -32,6 +36,12 @@ export class HealthProbe {
 
   /** One HTTP GET against the health path; 2xx and 3xx count as healthy. */
   async check(): Promise<ProbeResult> {
+    // A kept connection proves the app answers, not that it still accepts new connections (a
+    // dead accept loop, a full backlog): every so often a check goes over a new one.
+    if (++this.checksOnConnection > CHECKS_PER_CONNECTION) {
+      this.checksOnConnection = 1;
+      this.agent.destroy();
+    }
     const first = await this.attempt();
     return first.isLostReusedConnection ? (await this.attempt()).result : first.result;
   }
