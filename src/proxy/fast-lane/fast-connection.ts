@@ -60,7 +60,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     socket.on('error', ignore);
     socket.on('drain', this.onClientDrain);
     this.deadline = performance.now() + listener.options.clientKeepAliveTimeoutMs;
-    lane.connections.add(this);
+    lane.track(this);
   }
 
   /** True between exchanges: the connection can be closed without cutting anything. */

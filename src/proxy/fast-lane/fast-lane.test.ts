@@ -260,4 +260,26 @@ describe('fast lane', () => {
       upstream.server.close();
     }
   });
+  test('at rest the sweeper stops (no wake-ups), and the next connection starts it again', async () => {
+    const upstream = await startUpstream((_req, res) => res.end('ok'));
+    const proxy = await startProxy(makePlan(1, [group(1, 100, [{ id: 'up', host: LOOPBACK, port: upstream.port }])]), {
+      upstreamKeepAliveTimeoutMs: 150,
+      clientKeepAliveTimeoutMs: 150,
+    });
+    const lane = (proxy.proxy as unknown as { fastLane: { isSweeping: boolean } }).fastLane;
+    try {
+      assert.equal(lane.isSweeping, false, 'no connection yet: nothing to sweep');
+      for (let round = 1; round <= 2; round++) {
+        const client = await rawClient(proxy.port);
+        client.socket.write(get('/'));
+        await waitFor(() => client.text().endsWith('ok'), `answer ${round}`);
+        assert.equal(lane.isSweeping, true, `round ${round}: a fast connection runs the sweeper`);
+        // The idle client and upstream connections time out, then the sweeper has nothing left.
+        await waitFor(() => client.isClosed() && !lane.isSweeping, `round ${round}: the sweeper to stop at rest`, 3_000);
+      }
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
 });

@@ -57,7 +57,17 @@ export class FastLane {
       if (listener.isTrustedPeer(socket) || listener.isClosing) strictLane.call(server, socket);
       else new FastConnection(listener, this, socket);
     });
+  }
+
+  /** A new fast connection: its deadlines need the sweeper, which stops while there is nothing to sweep. */
+  track(connection: FastConnection): void {
+    this.connections.add(connection);
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+  }
+
+  /** The sweeper runs (a test's view of the worker's wake-ups at rest). */
+  get isSweeping(): boolean {
+    return this.sweeper !== undefined;
   }
 
   /** Hands a connection over to the listener's strict lane (Node's HTTP server). */
@@ -108,6 +118,15 @@ export class FastLane {
     for (const connection of this.connections) {
       if (connection.deadline <= now) connection.expire();
     }
-    for (const pool of this.pools.values()) pool.sweep(now);
+    let isQuiet = this.connections.size === 0;
+    for (const pool of this.pools.values()) {
+      pool.sweep(now);
+      isQuiet &&= pool.isQuiet;
+    }
+    // A worker at rest wakes for nothing: the next connection starts the sweeper again.
+    if (isQuiet) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }

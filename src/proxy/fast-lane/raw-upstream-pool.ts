@@ -162,6 +162,11 @@ export class RawUpstreamPool {
     if (index !== -1) this.idle.splice(index, 1);
   }
 
+  /** Nothing to sweep: no connection idle or connecting. */
+  get isQuiet(): boolean {
+    return this.idle.length === 0 && this.connecting.size === 0;
+  }
+
   get idleCount(): number {
     return this.idle.length;
   }
