@@ -4,9 +4,8 @@ import { createRequire } from 'node:module';
 import type { buildConnector as BuildConnector } from 'undici';
 import { isUnreadReset, markRequestUnread } from './upstream-failure.js';
 
-/** What the strict lane knows of one upstream socket: how many requests it carried, and where the last one started. */
+/** What the strict lane knows of one upstream socket: where its current request started. */
 interface SocketWatch {
-  requests: number;
   /** `socket.bytesRead` when the current request's head went out: bytes read since are its response. */
   bytesReadAtSend: number;
 }
@@ -17,9 +16,9 @@ let isSubscribed = false;
 
 /**
  * undici's connector for the strict lane's pools (plain HTTP/1.1, HTTPS/1.1 and HTTP/2 requests),
- * with a watch on each socket that tells the keep-alive race apart: a reset before any response
- * byte, on a socket that already carried a whole exchange, marks the error so the request goes
- * again on a fresh connection, whatever its method (see `isUnreadReset`). undici reports each
+ * with a watch on each socket that tells a request the app never read apart (the keep-alive race,
+ * an app shutting down): a reset before any response byte of the current request marks the
+ * error so the request goes again on a fresh connection, whatever its method (see `isUnreadReset`). undici reports each
  * request head it writes on the `undici:client:sendHeaders` channel, with its socket; the watch
  * is attached before undici's own listeners, so the error is marked before undici passes it on.
  */
@@ -30,7 +29,6 @@ export function createUpstreamConnector(connectTimeoutMs: number): BuildConnecto
       const socket = (message as { socket?: Socket }).socket;
       const watch = socket === undefined ? undefined : watches.get(socket);
       if (watch === undefined) return;
-      watch.requests++;
       watch.bytesReadAtSend = socket!.bytesRead;
     });
   }
@@ -46,10 +44,10 @@ export function createUpstreamConnector(connectTimeoutMs: number): BuildConnecto
 }
 
 function watchSocket(socket: Socket): void {
-  const watch: SocketWatch = { requests: 0, bytesReadAtSend: 0 };
+  const watch: SocketWatch = { bytesReadAtSend: 0 };
   watches.set(socket, watch);
   socket.on('error', (error: Error) => {
     const isUnanswered = socket.bytesRead === watch.bytesReadAtSend;
-    if (isUnanswered && isUnreadReset(error, watch.requests > 1)) markRequestUnread(error);
+    if (isUnanswered && isUnreadReset(error)) markRequestUnread(error);
   });
 }

@@ -44,19 +44,20 @@ export function isConnectionReset(error: Error): boolean {
 }
 
 /**
- * The keep-alive race (RFC 9112 §9.3.1): the proxy writes a request on a connection that had
- * been idle just as the app closes it for idleness. The request was certainly not applied when
- * the connection is reset (RST: `ECONNRESET`, or `EPIPE` on writing), not ended by a FIN, before any byte of the
- * response, on a connection that had already carried a whole exchange: a kernel answers with
- * RST when the app closes its socket with bytes it never read still queued, or when bytes arrive
- * after the app closed it; with one request at a time on a connection, those bytes are our
- * request. An app that read a request and then closes ends with a FIN, which stays a `reset`.
- * (The one app this misreads aborts its connection with RST on purpose after reading, without
- * answering; a keep-alive idle close never does that.)
+ * A request the app never read (RFC 9112 §9.3.1): the proxy writes a request on a connection
+ * just as the app closes it, for idleness (the keep-alive race) or because it is shutting down
+ * (its server closes the connections that carry no request yet, fresh ones included). The
+ * request was certainly not applied when the connection is reset (RST: `ECONNRESET`, or `EPIPE`
+ * on writing), not ended by a FIN, before any byte of the response: a kernel answers with RST
+ * when the app closes its socket with bytes it never read still queued, or when bytes arrive
+ * after the app closed it (or closed its listening socket with the connection still queued);
+ * with one request at a time on a connection, those bytes are our request. An app that read a
+ * request and then closes (or crashes) ends with a FIN, which stays a `reset`. (The one app
+ * this misreads aborts its connection with RST on purpose after reading, without answering.)
  */
-export function isUnreadReset(error: Error, hasEarlierExchange: boolean): boolean {
+export function isUnreadReset(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
-  return hasEarlierExchange && (code === 'ECONNRESET' || code === 'EPIPE');
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** Marks an upstream error as the keep-alive race's (see `isUnreadReset`): the try may go again. */

@@ -21,8 +21,6 @@ export class UpstreamConnection {
   isConnected = false;
   /** performance.now() after which the connection is given up: connecting, or idle in the pool. */
   deadline: number;
-  /** The connection carried a whole exchange before the current one (it came from the idle pool). */
-  isReused = false;
   /** The upstream sent bytes since the current user took the connection. */
   private hasAnswered = false;
   private isClosed = false;
@@ -49,7 +47,7 @@ export class UpstreamConnection {
     });
     socket.on('end', () => this.ended());
     socket.on('error', (error: Error) => {
-      if (this.user !== undefined && !this.hasAnswered && isUnreadReset(error, this.isReused)) markRequestUnread(error);
+      if (this.user !== undefined && !this.hasAnswered && isUnreadReset(error)) markRequestUnread(error);
       this.closed(error);
     });
     socket.on('close', () => this.closed(resetError('the upstream connection closed')));
@@ -63,13 +61,13 @@ export class UpstreamConnection {
   }
 
   /**
-   * The upstream's FIN. Unanswered on a reused connection, it may be the app closing the
-   * connection for idleness just as our request went out: the RST that our request then
+   * The upstream's FIN. Unanswered, it may be the app closing the connection (for idleness, or
+   * shutting down) just as our request went out: the RST that our request then
    * meets tells so (see `isUnreadReset`), so the close waits for the socket's own end (Node
    * ends our side at once) and reports whichever comes first, the RST or the clean close.
    */
   private ended(): void {
-    if (this.user !== undefined && this.isReused && !this.hasAnswered) return;
+    if (this.user !== undefined && !this.hasAnswered) return;
     this.closed(new UpstreamClosedError('the upstream closed the connection', true));
   }
 
@@ -125,7 +123,7 @@ export class RawUpstreamPool {
     if (connection === undefined) {
       connection = new UpstreamConnection(this, this.host, this.port, this.connectTimeoutMs);
       if (!connection.isConnected) this.connecting.add(connection);
-    } else connection.isReused = true;
+    }
     connection.take(user);
     return connection;
   }
