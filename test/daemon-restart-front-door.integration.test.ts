@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { isAlive } from '../src/daemon/daemon-lock.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
+import { frontDoorAppConfig } from './helpers/front-door-config.js';
 import { send } from './helpers/proxy-fixtures.js';
-import { repoRoot } from './helpers/repo.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
 import { h2Get, h2Session, httpsGet } from './helpers/tls-clients.js';
 import { TlsLoad } from './helpers/tls-load.js';
@@ -15,24 +15,6 @@ const tool = openssl();
 const HOST = 'shop.example.test';
 /** Restarts in a row under load. */
 const ROUNDS = 2;
-
-/** One app on the shared listeners only (no address of its own), over TLS with certificate files. */
-function frontDoorConfig(httpPort: number, httpsPort: number, cert: TestCertificate): string {
-  return [
-    'proxy:',
-    `  listen: { http: 127.0.0.1:${httpPort}, https: 127.0.0.1:${httpsPort} }`,
-    'apps:',
-    '  web:',
-    `    hosts: [${HOST}]`,
-    `    tls: { cert: ${JSON.stringify(cert.cert)}, key: ${JSON.stringify(cert.key)} }`,
-    '    run:',
-    `      command: [${JSON.stringify(process.execPath)}, server.js]`,
-    `      cwd: ${JSON.stringify(path.join(repoRoot(), 'examples', 'demo'))}`,
-    '      env: { VERSION: "1" }',
-    '    replicas: 2',
-    '    health: { path: /healthz, interval: 100ms, timeout: 1s, startupTimeout: 5s }',
-  ].join('\n');
-}
 
 function daemonPid(daemon: DaemonFixture): number {
   return Number(fs.readFileSync(path.join(daemon.dataDir, 'daemon.pid'), 'utf8'));
@@ -48,7 +30,7 @@ describe('cutover restart hands the front door over (issue 19)', { skip: 'skip' 
     dir = certificateDir();
     cert = makeCertificate(dir, 'shop', [HOST]);
     httpsPort = await findFreePort();
-    daemon = await DaemonFixture.start((port) => frontDoorConfig(port, httpsPort, cert));
+    daemon = await DaemonFixture.start((port) => frontDoorAppConfig(port, httpsPort, HOST, cert));
   });
   after(async () => {
     await daemon?.stop();

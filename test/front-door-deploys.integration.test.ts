@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture } from './helpers/daemon-fixture.js';
-import { repoRoot } from './helpers/repo.js';
+import { frontDoorAppConfig } from './helpers/front-door-config.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
 import { h2Get, h2Session } from './helpers/tls-clients.js';
 import { TlsLoad } from './helpers/tls-load.js';
@@ -11,29 +10,7 @@ import { TlsLoad } from './helpers/tls-load.js';
 const tool = openssl();
 const HOST = 'shop.example.test';
 
-/** The sample app on the shared listeners only (no address of its own), over TLS with certificate files. */
-function frontDoorConfig(httpPort: number, httpsPort: number, cert: TestCertificate, strategy: string): string {
-  return [
-    'proxy:',
-    `  listen: { http: 127.0.0.1:${httpPort}, https: 127.0.0.1:${httpsPort} }`,
-    '  tls: { hsts: true }',
-    'apps:',
-    '  web:',
-    `    hosts: [${HOST}]`,
-    `    tls: { cert: ${JSON.stringify(cert.cert)}, key: ${JSON.stringify(cert.key)} }`,
-    '    run:',
-    `      command: [${JSON.stringify(process.execPath)}, server.js]`,
-    `      cwd: ${JSON.stringify(path.join(repoRoot(), 'examples', 'demo'))}`,
-    '      env: { VERSION: "1" }',
-    '    replicas: 2',
-    '    health: { path: /healthz, interval: 100ms, timeout: 1s, startupTimeout: 5s }',
-    '    drainTimeout: 10s',
-    '    stopTimeout: 5s',
-    '    strategy:',
-    `      ${strategy}`,
-  ].join('\n');
-}
-
+// The sample app on the shared listeners only, under each strategy.
 for (const [name, strategy] of [
   ['rolling', 'rolling: { maxSurge: 1, maxUnavailable: 0 }'],
   ['blue-green', 'blueGreen: { autoPromote: 1s, scaleDownDelay: 1s }'],
@@ -48,7 +25,12 @@ for (const [name, strategy] of [
       dir = certificateDir();
       cert = makeCertificate(dir, 'shop', [HOST]);
       httpsPort = await findFreePort();
-      daemon = await DaemonFixture.start((port) => frontDoorConfig(port, httpsPort, cert, strategy));
+      daemon = await DaemonFixture.start((port) =>
+        frontDoorAppConfig(port, httpsPort, HOST, cert, {
+          proxy: ['  tls: { hsts: true }'],
+          app: ['    drainTimeout: 10s', '    stopTimeout: 5s', '    strategy:', `      ${strategy}`],
+        }),
+      );
     });
     after(async () => {
       await daemon?.stop();

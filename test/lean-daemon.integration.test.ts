@@ -4,6 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { isAlive } from '../src/daemon/daemon-lock.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { MODULE_LOG_DIR_ENV } from './helpers/module-log.js';
@@ -26,15 +27,6 @@ class LoadedModules {
   private read(name: string): string[] {
     const file = path.join(this.dir, name);
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
