@@ -7,6 +7,7 @@ import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { frontDoorAppConfig } from './helpers/front-door-config.js';
 import { send } from './helpers/proxy-fixtures.js';
+import { repoRoot } from './helpers/repo.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
 import { h2Get, h2Session, httpsGet } from './helpers/tls-clients.js';
 import { TlsLoad } from './helpers/tls-load.js';
@@ -96,5 +97,65 @@ describe('cutover restart with shared listeners that no app uses', () => {
     // Every worker that accepted on the socket before is gone: this answer comes from the new daemon.
     assert.equal(await ask(), 404);
     assert.equal((await send(daemon.port)).status, 200, "the app's own listener serves too");
+  });
+});
+
+describe('cutover restart with several apps on the shared listener', () => {
+  const hosts = 'abcdefghij'.split('').map((name) => `${name}.example.test`);
+  let daemon: DaemonFixture;
+
+  before(async () => {
+    daemon = await DaemonFixture.start((port) =>
+      [
+        'proxy:',
+        `  listen: { http: 127.0.0.1:${port} }`,
+        'apps:',
+        ...hosts.flatMap((host) => [
+          `  ${host.split('.')[0]}:`,
+          `    hosts: [${host}]`,
+          '    tls: false',
+          '    run:',
+          `      command: [${JSON.stringify(process.execPath)}, server.js]`,
+          `      cwd: ${JSON.stringify(path.join(repoRoot(), 'examples', 'demo'))}`,
+          '    replicas: 1',
+          '    health: { path: /healthz, interval: 100ms, timeout: 1s, startupTimeout: 5s }',
+        ]),
+      ].join('\n'),
+    );
+  });
+  after(async () => daemon?.stop());
+
+  it('the new workers accept only once they hold every app the old ones served: no 404 for the apps whose plans come later', async (t) => {
+    let isRunning = true;
+    const answers: Record<string, Record<string, number>> = {};
+    // A new connection per request: each one is accepted by whichever workers listen at that moment.
+    const loops = hosts.flatMap((host) =>
+      [1].map(async () => {
+        while (isRunning) {
+          const key = await send(daemon.port, { headers: { host } }).then(
+            (response) => (response.status === 200 ? 'served' : `status ${response.status}`),
+            (error: Error) => error.message,
+          );
+          (answers[host] ??= {})[key] = (answers[host]?.[key] ?? 0) + 1;
+        }
+      }),
+    );
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        const before = daemonPid(daemon);
+        const result = await daemon.cli(['restart']);
+        assert.equal(result.code, 0, `restart ${round}: ${result.stdout}\n${result.stderr}\n${daemon.logTail()}`);
+        await waitFor(`the old daemon (pid ${before}) to exit`, () => !isAlive(before), 30_000);
+      }
+    } finally {
+      isRunning = false;
+      await Promise.all(loops);
+    }
+    t.diagnostic(JSON.stringify(answers));
+    for (const host of hosts) {
+      const { served = 0, ...failed } = answers[host] ?? {};
+      assert.ok(served > 100, `precondition: ${host} was under load through the restarts (${served} served)`);
+      assert.deepEqual(failed, {}, `${host}: requests failed`);
+    }
   });
 });

@@ -97,4 +97,13 @@ describe('LastPlans: the primary serves the instances that outlived a crash at o
     lastPlans.remove();
     assert.equal(fs.existsSync(file), false);
   });
+
+  it("tells a restart's new daemon which apps the old one served on the front door, whatever their endpoints", () => {
+    const file = scratch();
+    const onFrontDoor = { ...plan('shop', [1]), frontDoor: { hosts: ['shop.example.test'], paths: ['/'], tls: false as const } };
+    new LastPlans(file).save([plan('admin', [1]), onFrontDoor]);
+    assert.deepEqual(new LastPlans(file).frontDoorApps(), ['shop']);
+    assert.deepEqual(new LastPlans(file).frontDoorApps('another-boot'), [], 'plans of another boot name no app');
+    assert.deepEqual(new LastPlans(scratch()).frontDoorApps(), [], 'no file: no app');
+  });
 });

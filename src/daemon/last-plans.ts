@@ -107,6 +107,29 @@ export class LastPlans {
     isReachable: (endpoint: { host: string; port: number }) => Promise<boolean> = acceptsConnections,
     bootId: string | null = currentBootId(),
   ): Promise<TrafficPlan[]> {
+    const servable = await Promise.all(
+      this.readSaved(bootId).map(async (plan) => {
+        const endpoints = plan.groups.flatMap((g) => g.endpoints);
+        const reachable = endpoints.length > 0 && (await Promise.all(endpoints.map(isReachable))).every(Boolean);
+        return reachable ? plan : null;
+      }),
+    );
+    return servable.filter((plan): plan is TrafficPlan => plan !== null);
+  }
+
+  /**
+   * The apps whose saved plans put them on the front door's shared listeners. A restart's new
+   * daemon reads them before its own plans overwrite the file: its workers accept on the
+   * handed-over shared listeners only once they hold all of these (see `FrontDoor.listen`).
+   */
+  frontDoorApps(bootId: string | null = currentBootId()): string[] {
+    return this.readSaved(bootId)
+      .filter((plan) => plan.frontDoor !== undefined)
+      .map((plan) => plan.app);
+  }
+
+  /** The saved plans of this boot; none when there is no readable file. */
+  private readSaved(bootId: string | null): TrafficPlan[] {
     let saved: Partial<SavedPlans> | null;
     try {
       saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Partial<SavedPlans> | null;
@@ -115,14 +138,7 @@ export class LastPlans {
     }
     const plans = saved?.plans;
     if (saved?.bootId !== bootId || !Array.isArray(plans)) return [];
-    const servable = await Promise.all(
-      plans.filter(isPlanShaped).map(async (plan) => {
-        const endpoints = plan.groups.flatMap((g) => g.endpoints);
-        const reachable = endpoints.length > 0 && (await Promise.all(endpoints.map(isReachable))).every(Boolean);
-        return reachable ? plan : null;
-      }),
-    );
-    return servable.filter((plan): plan is TrafficPlan => plan !== null);
+    return plans.filter(isPlanShaped);
   }
 }
 

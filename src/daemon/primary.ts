@@ -12,7 +12,7 @@ import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
-import { frontDoorOptionsFromSpec, proxyOptionsFromSpec, WORKER_FRONT_DOOR_ENV, WORKER_PROXY_OPTIONS_ENV } from './worker-proxy-options.js';
+import { workerEnvironment } from './worker-proxy-options.js';
 import { heldAsListening, HeldSockets, planKeys, planSocketKey, rawHandle, servedKeys } from './held-sockets.js';
 import { handOver, HANDOVER_FROM_ENV, stepDown } from './daemon-handover.js';
 import { readRestartRequest, takeOverDaemonLock } from './successor.js';
@@ -74,6 +74,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const fanout = new WorkerFanout((moved) => controller?.connected && controller.send(moved satisfies ControllerReply, ignoreSendError));
   const lastPlans = new LastPlans(lastPlansFile(layout.root));
   const remembered = lastPlans.restore({ plans, versions, isWanted: handoverFrom === undefined, log: options.log, drop: (app) => void dropPlan(app) });
+  // A restart's new daemon: the apps the old workers serve on the shared listeners, which the new ones wait for.
+  let awaitedFrontDoorApps = handoverFrom === undefined ? [] : lastPlans.frontDoorApps();
   const restartTimers = new Set<NodeJS.Timeout>();
   let isStopping = false;
   let isFirstController = true;
@@ -96,11 +98,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   function forkWorker(): { worker: Worker; isServing: Promise<boolean> } {
     let markServing: (isServing: boolean) => void = () => {};
     const isServing = new Promise<boolean>((resolve) => (markServing = resolve));
-    const worker = cluster.fork({
-      CUTOVER_ROLE: 'worker',
-      ...(options.proxy ? { [WORKER_PROXY_OPTIONS_ENV]: JSON.stringify(proxyOptionsFromSpec(options.proxy)) } : {}),
-      ...(options.proxy ? { [WORKER_FRONT_DOOR_ENV]: JSON.stringify(frontDoorOptionsFromSpec(options.proxy, options.dataDir)) } : {}),
-    });
+    const worker = cluster.fork(workerEnvironment(options.proxy, options.dataDir, awaitedFrontDoorApps));
     worker.on('message', (message: WorkerReply, handle?: object) => {
       if (message.type === 'listeningSocket') {
         if (handle && collecting?.worker === worker) collecting.sockets.push({ host: message.host, port: message.port, handle });
@@ -333,10 +331,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     const deadline = performance.now() + SUCCESSOR_PLANS_LIMIT_MS;
     const covered = (): boolean => {
       const listening = new Set(servedKeys(plans.values(), options.proxy));
-      return held.keys().every((key) => listening.has(key)) && pendingPlans === 0;
+      return held.keys().every((key) => listening.has(key)) && awaitedFrontDoorApps.every((app) => plans.has(app)) && pendingPlans === 0;
     };
     while (!covered() && performance.now() < deadline && !isStopping) await new Promise((resolve) => setTimeout(resolve, 50));
     if (isStopping) return;
+    awaitedFrontDoorApps = [];
     releaseLock = takeOverDaemonLock(layout.pidFile, handoverFrom!);
     options.log(`serving: the daemon (pid ${handoverFrom}) this one replaces drains its proxy workers`);
     if (process.connected) {

@@ -6,13 +6,27 @@ import type { ProxyOptions } from '../proxy/proxy-options.js';
 export const WORKER_FRONT_DOOR_ENV = 'CUTOVER_FRONT_DOOR';
 
 /** The front door of the `proxy:` block, with the data dir where ACME certificates and challenges live. */
-export function frontDoorOptionsFromSpec(spec: ProxySpec, dataDir: string): FrontDoorOptions {
+export function frontDoorOptionsFromSpec(spec: ProxySpec, dataDir: string, awaitedApps: string[] = []): FrontDoorOptions {
   return {
     http: spec.listen?.http ?? null,
     https: spec.listen?.https ?? null,
     redirectHttp: spec.tls?.redirectHttp ?? true,
     hsts: spec.tls?.hsts ?? null,
     dataDir,
+    ...(awaitedApps.length > 0 ? { awaitedApps } : {}),
+  };
+}
+
+/**
+ * The environment a proxy worker starts with: its role, and the `proxy:` block's options and
+ * front door. `awaitedApps`: see `FrontDoorOptions.awaitedApps`.
+ */
+export function workerEnvironment(proxy: ProxySpec | undefined, dataDir: string, awaitedApps: string[]): NodeJS.ProcessEnv {
+  if (proxy === undefined) return { CUTOVER_ROLE: 'worker' };
+  return {
+    CUTOVER_ROLE: 'worker',
+    [WORKER_PROXY_OPTIONS_ENV]: JSON.stringify(proxyOptionsFromSpec(proxy)),
+    [WORKER_FRONT_DOOR_ENV]: JSON.stringify(frontDoorOptionsFromSpec(proxy, dataDir, awaitedApps)),
   };
 }
 

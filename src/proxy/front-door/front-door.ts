@@ -28,6 +28,11 @@ export interface FrontDoorOptions {
   dataDir: string | null;
   /** How often certificate files are checked for changes. */
   certificatePollIntervalMs?: number;
+  /**
+   * A restart's new daemon: the apps the old daemon served on the shared listeners. Handed-over
+   * listeners open only once every one of them is in the host table (see `listen`).
+   */
+  awaitedApps?: string[];
 }
 
 /** An app on a shared listener: the request scope its forwarded requests use. */
@@ -129,13 +134,14 @@ export class FrontDoor implements SharedListenerHandler {
    */
   listen(sockets?: ListeningSocketSource, isForced = false): Promise<void> {
     // A socket handed over by the daemon this one replaces (`cutover restart`) is shared with the
-    // old workers, which serve every app until then: accepting on it with no app in the host table
-    // would answer 421/404 to requests the old workers would have served.
+    // old workers, which serve every app until then: accepting on it before the host table holds
+    // every app they served would answer 421/404 to requests the old workers would have served
+    // (the new controller pushes its apps' plans one by one).
     const isHandedOver = [this.plain, this.secure].some((listener) => listener !== undefined && sockets?.has(listener.address) === true);
-    if (isHandedOver && this.routes.size === 0 && !isForced) {
-      // No app with hosts may ever come (the config has none now): then the listeners open anyway
-      // after a while and answer 404/421 as before the restart, rather than leave clients waiting in
-      // the backlog once the old workers are gone.
+    if (isHandedOver && !this.holdsAwaitedApps() && !isForced) {
+      // An awaited app may never come (it left the config), nor any app with hosts: then the
+      // listeners open anyway after a while, rather than leave clients waiting in the backlog once
+      // the old workers are gone.
       this.lateOpening ??= setTimeout(() => {
         if (this.listening === undefined) this.listen(sockets, true).catch((error: Error) => this.log(error.message));
       }, HANDED_OVER_OPEN_LIMIT_MS);
@@ -161,6 +167,12 @@ export class FrontDoor implements SharedListenerHandler {
       }),
     ).then(() => undefined);
     return this.listening;
+  }
+
+  /** The host table holds every app the old daemon served (any app, when that is unknown). */
+  private holdsAwaitedApps(): boolean {
+    const awaited = this.settings.awaitedApps ?? [];
+    return awaited.length === 0 ? this.routes.size > 0 : awaited.every((app) => this.routes.has(app));
   }
 
   /** The shared listeners' sockets, for `cutover restart` to hand over. */
