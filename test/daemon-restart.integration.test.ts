@@ -78,6 +78,9 @@ describe('cutover restart (issue 20)', () => {
       // Then a new daemon serves, on the same instances
       assert.equal(result.code, 0, `restart ${round + 1} (${flags.join(' ')}) exited ${result.code}: ${result.stderr}\n${daemon.logTail()}`);
       assert.notEqual(daemonPid(daemon), before, 'the daemon pid changed');
+      // The new primary is the lean daemon process, as `up --detach` starts it, not a `cutover up` holding the command line.
+      const command = fs.readFileSync(`/proc/${daemonPid(daemon)}/cmdline`, 'utf8').split('\0');
+      assert.ok(command.includes('--jitless') && command.some((arg) => arg.endsWith('daemon-main.js')), `the new primary runs ${command.join(' ')}`);
       assert.deepEqual(await instancePids(daemon), instances, 'the instances were adopted, not restarted');
       assert.equal(await isListening(adminPort), isAdminOn, `after restart ${flags.join(' ')}: admin API on TCP ${isAdminOn ? 'on' : 'off'}`);
       assert.equal(await isListening(uiPort), isUiOn, `after restart ${flags.join(' ')}: dashboard ${isUiOn ? 'on' : 'off'}`);

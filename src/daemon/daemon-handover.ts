@@ -2,7 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
-import { restartOutcomeFile, writePrivateJson, type RestartOutcome, type RestartRequest } from './restart-files.js';
+import {
+  readSuccessorLaunch,
+  restartOutcomeFile,
+  SUCCESSOR_LAUNCH_FILE_ENV,
+  successorLaunchFile,
+  writePrivateJson,
+  type RestartOutcome,
+  type RestartRequest,
+} from './restart-files.js';
 import { socketKey } from './held-sockets.js';
 
 /** How long the new daemon has to serve before the old one gives up on it and serves on. */
@@ -70,9 +78,16 @@ export function stepDown(child: ChildProcess | null): Promise<void> {
   });
 }
 
-type SuccessorResult = { isServing: true; pid: number } | { isServing: false; reason: string };
+type SuccessorResult = { isServing: true; pid: number } | { isServing: false; reason: string; hasExitedCleanly?: boolean };
 
-function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: readonly ListeningSocket[]): Promise<SuccessorResult> {
+/**
+ * Starts the new daemon in two steps: the named cutover's `up` checks the config and says how to
+ * start its lean daemon process (SuccessorLaunch), then this primary starts that process with
+ * the listening sockets. The daemon then runs without the command line and the config parser
+ * loaded (as `up --detach` starts it). A cutover whose `up` does not know the request runs the
+ * daemon itself, in `up`'s process: that works too.
+ */
+async function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: readonly ListeningSocket[]): Promise<SuccessorResult> {
   const workers = request.workers ?? parts.current.workers;
   // Absent: kept; null: turned off.
   const admin = request.admin === undefined ? parts.current.admin : (request.admin ?? undefined);
@@ -81,37 +96,65 @@ function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: 
   if (admin !== undefined) args.push('--admin', admin);
   // The address was checked when it was first given (by `up` or `restart`).
   if (ui !== undefined) args.push('--ui', ui, '--ui-allow-remote');
+  const deadline = performance.now() + SUCCESSOR_START_LIMIT_MS;
+  const launchFile = successorLaunchFile(parts.dataDir);
+  fs.rmSync(launchFile, { force: true });
+  // Each socket becomes an inherited fd (3, 4…), as systemd would pass it; not readable, not writable: only held.
+  // One wrapper per socket for both steps: destroying a wrapper closes the handle it wraps.
+  const inherited = sockets.map((s) => new net.Socket({ handle: s.handle, readable: false, writable: false } as net.SocketConstructorOpts));
+  const held = { sockets: inherited, names: sockets.map((s) => socketKey(s.host, s.port).replaceAll(':', '_')).join(':') };
+  try {
+    const checked = await runSuccessor(args, parts, held, { [SUCCESSOR_LAUNCH_FILE_ENV]: launchFile }, deadline);
+    if (checked.isServing || checked.hasExitedCleanly !== true) return checked;
+    const launch = readSuccessorLaunch(launchFile);
+    fs.rmSync(launchFile, { force: true });
+    if (launch === undefined) return { isServing: false, reason: `${request.bin} up exited without starting a daemon` };
+    return await runSuccessor([...launch.nodeFlags, launch.script], parts, held, launch.env, deadline);
+  } finally {
+    // The new daemon has its own copies now (and the worker that lent them keeps its own).
+    for (const socket of inherited) socket.destroy();
+  }
+}
+
+/** Runs one step of the new daemon's start with the listening sockets as inherited fds, until it serves or exits. */
+function runSuccessor(
+  args: string[],
+  parts: HandoverParts,
+  held: { sockets: readonly net.Socket[]; names: string },
+  extraEnv: Record<string, string>,
+  deadline: number,
+): Promise<SuccessorResult> {
   const { LISTEN_FDS: _fds, LISTEN_FDNAMES: _names, LISTEN_PID: _pid, ...env } = process.env;
   const logFd = fs.openSync(parts.daemonLog, 'a', 0o600);
   // Where the new daemon's lines begin in the shared log: its reason for failing is read from there.
   const logOffset = fs.fstatSync(logFd).size;
-  // Each socket becomes an inherited fd (3, 4…), as systemd would pass it; not readable, not writable: only held.
-  const inherited = sockets.map((s) => new net.Socket({ handle: s.handle, readable: false, writable: false } as net.SocketConstructorOpts));
   let child;
   try {
     child = spawn(process.execPath, args, {
       detached: true,
-      stdio: ['ignore', logFd, logFd, ...inherited, 'ipc'],
+      stdio: ['ignore', logFd, logFd, ...held.sockets, 'ipc'],
       env: {
         ...env,
+        ...extraEnv,
         [HANDOVER_FROM_ENV]: String(process.pid),
-        LISTEN_FDS: String(sockets.length),
-        LISTEN_FDNAMES: sockets.map((s) => socketKey(s.host, s.port).replaceAll(':', '_')).join(':'),
+        LISTEN_FDS: String(held.sockets.length),
+        LISTEN_FDNAMES: held.names,
       },
     });
   } catch (error) {
-    return Promise.resolve({ isServing: false, reason: `cannot start ${request.bin}: ${(error as Error).message}` });
+    return Promise.resolve({ isServing: false, reason: `cannot start ${args[0]}: ${(error as Error).message}` });
   } finally {
     fs.closeSync(logFd);
-    // The child has its own copies now (and the worker that lent them keeps its own).
-    for (const socket of inherited) socket.destroy();
   }
   const successor = child;
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      successor.kill('SIGKILL');
-      resolve({ isServing: false, reason: `the new daemon did not serve within ${SUCCESSOR_START_LIMIT_MS / 1000}s` });
-    }, SUCCESSOR_START_LIMIT_MS);
+    const timer = setTimeout(
+      () => {
+        successor.kill('SIGKILL');
+        resolve({ isServing: false, reason: `the new daemon did not serve within ${SUCCESSOR_START_LIMIT_MS / 1000}s` });
+      },
+      Math.max(deadline - performance.now(), 0),
+    );
     successor.on('message', (message: { type?: string }) => {
       if (message?.type !== 'serving') return;
       clearTimeout(timer);
@@ -125,7 +168,8 @@ function startSuccessor(request: RestartRequest, parts: HandoverParts, sockets: 
     });
     successor.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ isServing: false, reason: `the new daemon exited (${signal ?? `code ${code}`}) while starting: ${whyItFailed(parts.daemonLog, logOffset)}` });
+      const reason = `the new daemon exited (${signal ?? `code ${code}`}) while starting: ${whyItFailed(parts.daemonLog, logOffset)}`;
+      resolve({ isServing: false, reason, hasExitedCleanly: code === 0 });
     });
   });
 }

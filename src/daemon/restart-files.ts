@@ -24,6 +24,41 @@ export interface RestartOutcome {
   reason?: string;
 }
 
+/**
+ * How a restart's new cutover asks to be started: its lean daemon process, with the options its
+ * `up` checked. Written by that `up` (asked to through SUCCESSOR_LAUNCH_FILE_ENV), read by the
+ * old primary, which starts it with the listening sockets. It comes from the cutover the restart
+ * names, which may be newer than the old primary's code.
+ */
+export interface SuccessorLaunch {
+  /** The daemon's main script. */
+  script: string;
+  nodeFlags: string[];
+  /** Environment variables it needs on top of the old primary's. */
+  env: Record<string, string>;
+}
+
+/** Environment variable asking `cutover up` (in a restart) to write its SuccessorLaunch to this file and exit, instead of running the daemon itself. */
+export const SUCCESSOR_LAUNCH_FILE_ENV = 'CUTOVER_SUCCESSOR_LAUNCH_FILE';
+
+export function successorLaunchFile(dataDir: string): string {
+  return path.join(dataDir, 'successor-launch.json');
+}
+
+/** The launch a restart's `up` wrote; undefined when there is none or it is not one. */
+export function readSuccessorLaunch(file: string): SuccessorLaunch | undefined {
+  let value: Partial<SuccessorLaunch> | null;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<SuccessorLaunch> | null;
+  } catch {
+    return undefined;
+  }
+  const isStrings = (list: unknown): list is string[] => Array.isArray(list) && list.every((item) => typeof item === 'string');
+  if (typeof value?.script !== 'string' || !isStrings(value.nodeFlags) || typeof value.env !== 'object' || value.env === null) return undefined;
+  if (!isStrings(Object.values(value.env))) return undefined;
+  return { script: value.script, nodeFlags: value.nodeFlags, env: value.env };
+}
+
 export function restartRequestFile(dataDir: string): string {
   return path.join(dataDir, 'restart-request.json');
 }

@@ -24,6 +24,7 @@ import { DAEMON_OPTIONS_ENV, type DaemonProcessOptions } from '../daemon-process
 import { PRIMARY_NODE_FLAGS } from '../../daemon/process-flags.js';
 import { writeUpConfig } from '../../daemon/up-config.js';
 import { HANDOVER_FROM_ENV } from '../../daemon/daemon-handover.js';
+import { SUCCESSOR_LAUNCH_FILE_ENV, writePrivateJson, type SuccessorLaunch } from '../../daemon/restart-files.js';
 import type { RolloutRecord } from '../../model/records.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
@@ -78,6 +79,14 @@ export async function up(options: UpOptions): Promise<void> {
   };
   // The daemon's controllers take the config as read here; a running daemon's copy stays, unless this one replaces it (cutover restart).
   if (running === null || !isAlive(running) || process.env[HANDOVER_FROM_ENV] !== undefined) writeUpConfig(context.layout.root, config);
+  const daemonMain = fileURLToPath(new URL('../daemon-main.js', import.meta.url));
+  const launchFile = process.env[SUCCESSOR_LAUNCH_FILE_ENV];
+  if (process.env[HANDOVER_FROM_ENV] !== undefined && launchFile !== undefined) {
+    // A restart's old primary starts the lean daemon process itself, with the listening sockets.
+    const launch: SuccessorLaunch = { script: daemonMain, nodeFlags: [...PRIMARY_NODE_FLAGS], env: { [DAEMON_OPTIONS_ENV]: JSON.stringify(daemonOptions) } };
+    writePrivateJson(launchFile, launch);
+    return;
+  }
   if (!options.detach) {
     const { runDaemon } = await import('../daemon-process.js');
     // Children are gone and the lock released; nothing is left worth waiting for.
@@ -88,7 +97,6 @@ export async function up(options: UpOptions): Promise<void> {
   const holder = readPid(context.layout.pidFile);
   if (holder !== null && isAlive(holder)) throw daemonAlreadyRunning(holder, context.layout.root);
   // The daemon process takes the options checked here: it loads neither the command line nor the config again.
-  const daemonMain = fileURLToPath(new URL('../daemon-main.js', import.meta.url));
   const launchedAt = Date.now();
   const logFd = fs.openSync(context.layout.daemonLog, 'a', 0o600);
   const logOffset = fs.fstatSync(logFd).size;
