@@ -151,6 +151,13 @@ describe('HTTP/2 on the front door from raw streams, not the compatibility API (
     await waitFor(() => (proxy.inflight()['web-a'] ?? 0) === 1, 'the cancelled request in flight');
     stream.close(constants.NGHTTP2_CANCEL);
     await waitFor(() => Object.keys(proxy.inflight()).length === 0, 'nothing in flight');
+    // Reset with an error code (the server stream emits 'error'): the same, and the proxy serves on.
+    const failed = session.request({ ':path': '/slow' });
+    failed.on('error', () => undefined);
+    await waitFor(() => (proxy.inflight()['web-a'] ?? 0) === 1, 'the reset request in flight');
+    failed.close(constants.NGHTTP2_INTERNAL_ERROR);
+    await waitFor(() => Object.keys(proxy.inflight()).length === 0, 'nothing in flight after the reset');
+    assert.equal((await h2Get(session, '/hello')).status, 200);
   });
 
   it('keeps 0 failed requests under HTTP/2 load while plans move it to another endpoint and back', async () => {

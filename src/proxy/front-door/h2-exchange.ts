@@ -110,6 +110,11 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
   }
 
   private readResponseHead(chunk: Buffer): void {
+    // The client reset its stream and Node has not told yet: the upstream is not to blame.
+    if (this.stream.destroyed) {
+      this.streamClosed();
+      return;
+    }
     const isHead = this.method === 'HEAD';
     let bytes = this.headBytes === undefined ? chunk : Buffer.concat([this.headBytes, chunk]);
     let head = parseUpstreamResponse(bytes, 0, isHead, MAX_RESPONSE_HEAD_BYTES);

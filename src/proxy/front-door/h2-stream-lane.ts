@@ -60,6 +60,8 @@ export class H2StreamLane implements H2ExchangeLane {
     if (typeof path !== 'string') return false;
     const upstreamHead = http1RequestHead(method, path, head.headers);
     if (upstreamHead === undefined) return false;
+    // A stream the client resets with an error code emits 'error': the request just ends (as in the compatibility API).
+    stream.on('error', ignore);
     const target = table.isRoutable ? table.pick() : undefined;
     if (target === undefined) {
       table.recordUnrouted();
@@ -110,3 +112,5 @@ function http1RequestHead(method: string, path: string, headers: readonly string
   }
   return `${head}\r\n`;
 }
+
+function ignore(): void {}
