@@ -34,6 +34,12 @@ function shapedUpstream(name: string): Promise<TestUpstream> {
       setTimeout(() => res.end('late'), 1_000);
       return;
     }
+    if (path === '/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => res.write(`data: ${name}\n\n`), 20);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     if (path === '/large') {
       res.end(Buffer.alloc(256 * 1024, 'x'));
       return;
@@ -57,6 +63,7 @@ function plan(version: number, upstreams: { up: TestUpstream; id: string }[], re
       ),
     ],
     frontDoor: { hosts: [HOST], paths: ['/'], tls: { cert: cert.cert, key: cert.key } },
+    longLived: { drain: 'close', timeoutMs: 60_000 },
   };
 }
 
@@ -160,6 +167,25 @@ describe('HTTP/2 on the front door from raw streams, not the compatibility API (
     assert.equal((await h2Get(session, '/hello')).status, 200);
   });
 
+  it('ends an event stream cleanly when its endpoint leaves the plan', async () => {
+    const before = proxy.frontDoorH2Streams()!;
+    const stream = session.request({ ':path': '/events' });
+    const messages: string[] = [];
+    let outcome: string | undefined;
+    stream.on('data', (chunk: Buffer) => messages.push(chunk.toString()));
+    stream.on('end', () => (outcome ??= 'end'));
+    stream.on('error', (error: Error) => (outcome = `error ${error.message}`));
+    await waitFor(() => messages.length > 1, 'event stream messages');
+    assert.equal(proxy.inflight()['web-a'], 1);
+    await proxy.applyPlan(plan(10, [{ up: b, id: 'web-b' }]));
+    await waitFor(() => outcome !== undefined, 'the event stream ended');
+    assert.equal(outcome, 'end');
+    assert.ok(messages.every((message) => message.includes('data: a')));
+    assert.equal(proxy.frontDoorH2Streams()!.raw - before.raw, 1);
+    await waitFor(() => proxy.inflight()['web-a'] === undefined, 'nothing in flight on a');
+    await proxy.applyPlan(plan(11, [{ up: a, id: 'web-a' }]));
+  });
+
   it('keeps 0 failed requests under HTTP/2 load while plans move it to another endpoint and back', async () => {
     const before = proxy.frontDoorH2Streams()!;
     let running = true;
@@ -180,11 +206,11 @@ describe('HTTP/2 on the front door from raw streams, not the compatibility API (
       }
     });
     await waitFor(() => ok > 50, 'load running');
-    await proxy.applyPlan(plan(2, [{ up: b, id: 'web-b' }]));
+    await proxy.applyPlan(plan(12, [{ up: b, id: 'web-b' }]));
     await waitFor(() => seen.has('b'), 'answers from b');
     const atB = ok;
     await waitFor(() => ok > atB + 50, 'load on b');
-    await proxy.applyPlan(plan(3, [{ up: a, id: 'web-a2' }]));
+    await proxy.applyPlan(plan(13, [{ up: a, id: 'web-a2' }]));
     const atA = ok;
     await waitFor(() => ok > atA + 50, 'load back on a');
     running = false;
