@@ -55,8 +55,8 @@ export class ProxyServer {
   ) {
     this.options = resolveProxyOptions(options);
     const hasSharedListener = frontDoor !== undefined && (frontDoor.http !== null || frontDoor.https !== null);
-    this.frontDoor = hasSharedListener ? new FrontDoor(this.options, frontDoor, log) : undefined;
     this.fastLane = new FastLane(this.options);
+    this.frontDoor = hasSharedListener ? new FrontDoor(this.options, frontDoor, log, this.fastLane) : undefined;
     this.registry = new UpstreamRegistry(this.options, (target) => this.fastLane.forget(target));
     const { mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs } = this.options;
     this.mirrorLimits = new MirrorLimits(mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs);
@@ -113,6 +113,14 @@ export class ProxyServer {
   /** The address of a shared listener (useful when the config asked for port 0). */
   frontDoorAddress(kind: 'http' | 'https'): AddressInfo | undefined {
     return this.frontDoor?.address(kind);
+  }
+
+  /**
+   * HTTP/2 streams on the shared HTTPS listener served from Node's raw stream API, and those left
+   * to its compatibility API (anything not simple); undefined without an HTTPS listener.
+   */
+  frontDoorH2Streams(): { raw: number; compat: number } | undefined {
+    return this.frontDoor?.h2Streams();
   }
 
   /** The address an app listens on (useful when its plan asked for port 0). */

@@ -65,6 +65,14 @@ export class FastLane {
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
+  /**
+   * Pools are in use outside the fast lane's own connections (HTTP/2 streams of the front door):
+   * their idle and connecting connections need the sweeper, which stops again once all is quiet.
+   */
+  keepSweeping(): void {
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+  }
+
   /** The sweeper runs (a test's view of the worker's wake-ups at rest). */
   get isSweeping(): boolean {
     return this.sweeper !== undefined;

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as http2constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CutoverError } from '../../errors.js';
+import type { FastLane } from '../fast-lane/fast-lane.js';
 import type { FrontDoorRoute } from '../../model/traffic-plan.js';
 import type { AppRoute, ListenAddress } from '../app-route.js';
 import { sendErrorResponse, writeRawErrorResponse } from '../error-response.js';
@@ -13,6 +15,7 @@ import { openTunnel } from '../websocket-tunnel.js';
 import { answerAcmeChallenge, isAcmeChallenge } from './acme-challenge.js';
 import { CertificateStore } from './certificate-store.js';
 import { requestHostName } from './host-names.js';
+import { H2StreamLane } from './h2-stream-lane.js';
 import { HostTable } from './host-table.js';
 import { SharedListener, type SharedListenerHandler } from './shared-listener.js';
 
@@ -91,6 +94,8 @@ export class FrontDoor implements SharedListenerHandler {
   private readonly certificates: CertificateStore;
   private readonly plain: SharedListener | undefined;
   private readonly secure: SharedListener | undefined;
+  /** Serves simple HTTP/2 streams without Node's compatibility API; undefined without the fast lane's pools. */
+  private readonly h2Lane: H2StreamLane | undefined;
   private readonly routes = new Map<string, { route: AppRoute; frontDoor: FrontDoorRoute }>();
   private table = new HostTable<FrontDoorEntry>([]);
   private listening: Promise<void> | undefined;
@@ -103,7 +108,9 @@ export class FrontDoor implements SharedListenerHandler {
     private readonly options: ProxyOptions,
     private readonly settings: FrontDoorOptions,
     private readonly log: (line: string) => void,
+    fastLane?: FastLane,
   ) {
+    this.h2Lane = fastLane?.isEnabled === true ? new H2StreamLane(fastLane) : undefined;
     this.certificates = new CertificateStore(settings.dataDir, log, settings.certificatePollIntervalMs);
     this.plain = settings.http === null ? undefined : new SharedListener(settings.http, options, this, undefined);
     this.secure = settings.https === null ? undefined : new SharedListener(settings.https, options, this, (name) => this.certificates.contextFor(name));
@@ -186,6 +193,11 @@ export class FrontDoor implements SharedListenerHandler {
     return found;
   }
 
+  /** HTTP/2 streams of the HTTPS listener served from the raw stream API, and those left to the compatibility API. */
+  h2Streams(): { raw: number; compat: number } | undefined {
+    return this.secure === undefined ? undefined : { ...this.secure.h2Streams };
+  }
+
   address(kind: 'http' | 'https'): AddressInfo | undefined {
     return (kind === 'http' ? this.plain : this.secure)?.boundAddress();
   }
@@ -193,7 +205,10 @@ export class FrontDoor implements SharedListenerHandler {
   close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
     clearTimeout(this.lateOpening);
     const closing = [this.plain, this.secure].map((listener) => listener?.close(timeoutMs, options));
-    return Promise.all(closing).then(() => this.certificates.close());
+    return Promise.all(closing).then(() => {
+      this.h2Lane?.close();
+      this.certificates.close();
+    });
   }
 
   onRequest(listener: SharedListener, req: IncomingMessage, res: ServerResponse): void {
@@ -218,6 +233,29 @@ export class FrontDoor implements SharedListenerHandler {
       return;
     }
     forwardRequest(scope, req, res);
+  }
+
+  /**
+   * An HTTP/2 stream: a bodyless GET or HEAD routed to an app is served from the raw stream
+   * (`H2StreamLane`) when it is simple; anything else (a body, another method, `Expect`, a
+   * host no app serves here, a request the strict lane would refuse) returns false and goes
+   * through Node's compatibility API to `onRequest`, which answers it as before.
+   */
+  onStream(listener: SharedListener, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): boolean {
+    const lane = this.h2Lane;
+    if (lane === undefined) return false;
+    const method = headers[':method'];
+    if ((method !== 'GET' && method !== 'HEAD') || (flags & http2constants.NGHTTP2_FLAG_END_STREAM) === 0 || headers.expect !== undefined) return false;
+    const url = headers[':path'];
+    const session = stream.session;
+    if (typeof url !== 'string' || session === undefined) return false;
+    const authority = headers[':authority'];
+    const host = requestHostName(typeof authority === 'string' ? authority : headers.host);
+    const entry = host === undefined ? undefined : this.table.match(host, url);
+    const socket = session.socket as Socket;
+    const scope = this.scopeFor(listener, entry, host, socket);
+    if (typeof scope === 'string') return false;
+    return lane.serve(scope, stream, method, url, rawHeaders, socket);
   }
 
   onUpgrade(listener: SharedListener, req: IncomingMessage, socket: Socket, head: Buffer): void {

@@ -30,7 +30,11 @@ export function isHttp2Request(req: IncomingMessage): boolean {
  */
 export function requestHeadOf(req: IncomingMessage): RequestHead {
   if (!isHttp2Request(req)) return { rawHeaders: req.rawHeaders, versionMajor: req.httpVersionMajor, versionMinor: req.httpVersionMinor };
-  const raw = req.rawHeaders;
+  return { rawHeaders: http1HeadersOfH2(req.rawHeaders), versionMajor: 1, versionMinor: 1 };
+}
+
+/** The raw headers of an HTTP/2 request (pseudo-headers included) as HTTP/1.1 sees them: see `requestHeadOf`. Pure. */
+export function http1HeadersOfH2(raw: readonly string[]): string[] {
   const rawHeaders: string[] = [];
   let authority: string | undefined;
   let host: string | undefined;
@@ -55,5 +59,6 @@ export function requestHeadOf(req: IncomingMessage): RequestHead {
   const hosts = authority === undefined ? (host === undefined ? [] : [host]) : host === undefined || host === authority ? [authority] : [authority, host];
   const head = hosts.flatMap((value) => ['host', value]);
   if (cookies !== undefined) head.push('cookie', cookies.join('; '));
-  return { rawHeaders: [...head, ...rawHeaders], versionMajor: 1, versionMinor: 1 };
+  head.push(...rawHeaders);
+  return head;
 }

@@ -1,5 +1,12 @@
 import { createServer, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { constants as http2constants, createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import {
+  constants as http2constants,
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ListenAddress } from '../app-route.js';
@@ -15,7 +22,14 @@ import { listenServer } from '../listen-server.js';
 export interface SharedListenerHandler {
   onRequest(listener: SharedListener, req: IncomingMessage, res: ServerResponse): void;
   onUpgrade(listener: SharedListener, req: IncomingMessage, socket: Socket, head: Buffer): void;
+  /**
+   * An HTTP/2 stream, before Node's compatibility API sees it: true when the handler served it
+   * from the raw stream; false leaves it to the compatibility API (then `onRequest`).
+   */
+  onStream(listener: SharedListener, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): boolean;
 }
+
+type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
 
 /** Concurrent HTTP/2 streams per connection (a client opening more is refused by nghttp2). */
 export const H2_MAX_CONCURRENT_STREAMS = 128;
@@ -35,6 +49,8 @@ export class SharedListener {
   readonly tunnels = new Set<Tunnel>();
   readonly isTls: boolean;
   isClosing = false;
+  /** HTTP/2 streams served from the raw stream API, and those left to the compatibility API. */
+  readonly h2Streams = { raw: 0, compat: 0 };
   private shouldLeaveIdle = false;
   private readonly sessions = new Set<Http2Session>();
   private readonly trustedProxies: TrustedProxies;
@@ -63,6 +79,14 @@ export class SharedListener {
         guardAgainstRapidReset(session);
         session.once('close', () => this.sessions.delete(session));
         if (this.isClosing) session.close();
+      });
+      serveRawStreams(server as Http2SecureServer, (stream, headers, flags, rawHeaders) => {
+        if (handler.onStream(this, stream, headers, flags, rawHeaders)) {
+          this.h2Streams.raw++;
+          return true;
+        }
+        this.h2Streams.compat++;
+        return false;
       });
       // Handshake garbage and refused handshakes end their socket; they must not reach the worker.
       server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
@@ -152,6 +176,24 @@ function guardAgainstRapidReset(session: Http2Session): void {
         session.destroy();
       }
     });
+  });
+}
+
+/**
+ * Puts `serve` in front of Node's compatibility API for HTTP/2 streams. A 'request' listener on
+ * an HTTP/2 server makes Node add its own 'stream' listener, which builds an
+ * `Http2ServerRequest` and `Http2ServerResponse` for every stream; HTTP/1.1 connections (ALPN
+ * `http/1.1`) need that 'request' listener all the same. So that listener is taken off and
+ * called only for the streams `serve` declines (it returns false), which then reach 'request'
+ * exactly as before. Should Node ever register something else, nothing is changed.
+ */
+function serveRawStreams(server: Http2SecureServer, serve: (...args: Parameters<StreamListener>) => boolean): void {
+  const listeners = server.listeners('stream') as StreamListener[];
+  if (listeners.length !== 1) return;
+  const compat = listeners[0]!;
+  server.removeListener('stream', compat);
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    if (!serve(stream, headers, flags, rawHeaders)) compat.call(server, stream, headers, flags, rawHeaders);
   });
 }
 
