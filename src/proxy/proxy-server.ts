@@ -55,8 +55,8 @@ export class ProxyServer {
   ) {
     this.options = resolveProxyOptions(options);
     const hasSharedListener = frontDoor !== undefined && (frontDoor.http !== null || frontDoor.https !== null);
-    this.frontDoor = hasSharedListener ? new FrontDoor(this.options, frontDoor, log) : undefined;
     this.fastLane = new FastLane(this.options);
+    this.frontDoor = hasSharedListener ? new FrontDoor(this.options, frontDoor, log, this.fastLane) : undefined;
     this.registry = new UpstreamRegistry(this.options, (target) => this.fastLane.forget(target));
     const { mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs } = this.options;
     this.mirrorLimits = new MirrorLimits(mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs);

@@ -3,6 +3,8 @@ import { constants as http2constants, createSecureServer, type Http2SecureServer
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ListenAddress } from '../app-route.js';
+import type { FastLane } from '../fast-lane/fast-lane.js';
+import type { FastLaneListener, FastScope } from '../fast-lane/fast-lane-listener.js';
 import { BodyRateGuard } from '../body-rate-guard.js';
 import { handleClientError } from '../client-error.js';
 import { writeRawErrorResponse } from '../error-response.js';
@@ -15,6 +17,8 @@ import { listenServer } from '../listen-server.js';
 export interface SharedListenerHandler {
   onRequest(listener: SharedListener, req: IncomingMessage, res: ServerResponse): void;
   onUpgrade(listener: SharedListener, req: IncomingMessage, socket: Socket, head: Buffer): void;
+  /** The app of a plain HTTP/1.1 request in the fast lane; undefined: what `onRequest` answers (the strict lane takes it). */
+  fastScopeFor(listener: SharedListener, host: string, target: string, socket: Socket): FastScope | undefined;
 }
 
 /** Concurrent HTTP/2 streams per connection (a client opening more is refused by nghttp2). */
@@ -27,13 +31,15 @@ export const H2_MAX_CONCURRENT_STREAMS = 128;
  * a name without a certificate, fails (there is no certificate to show). Closing is graceful:
  * stop accepting, GOAWAY to every HTTP/2 session (streams in flight finish), idle HTTP/1.1
  * connections closed (left to their clients on a gentle close), WebSockets cut or ended, and
- * whatever is left destroyed at the deadline.
+ * whatever is left destroyed at the deadline. HTTP/1.1 connections (plain, or TLS by ALPN)
+ * start in the fast lane when there is one, which asks the handler for each request's app.
  */
-export class SharedListener {
+export class SharedListener implements FastLaneListener {
   readonly server: HttpServer | Http2SecureServer;
   readonly bodyGuard: BodyRateGuard;
   readonly tunnels = new Set<Tunnel>();
   readonly isTls: boolean;
+  readonly forwardedProto: 'http' | 'https';
   isClosing = false;
   private shouldLeaveIdle = false;
   private readonly sessions = new Set<Http2Session>();
@@ -43,10 +49,13 @@ export class SharedListener {
   constructor(
     readonly address: ListenAddress,
     readonly options: ProxyOptions,
-    handler: SharedListenerHandler,
+    private readonly handler: SharedListenerHandler,
     contextFor: ((servername: string) => SecureContext | undefined) | undefined,
+    /** Takes HTTP/1.1 requests off Node's servers; undefined: every request goes through them. */
+    private readonly fastLane: FastLane | undefined = undefined,
   ) {
     this.isTls = contextFor !== undefined;
+    this.forwardedProto = this.isTls ? 'https' : 'http';
     this.trustedProxies = new TrustedProxies(options.trustedProxies);
     this.bodyGuard = new BodyRateGuard(options.minBodyBytesPerSecond, options.bodyRateGraceMs);
     const server = contextFor === undefined ? createPlainServer(options) : createTlsServer(options, contextFor);
@@ -68,6 +77,11 @@ export class SharedListener {
       server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
     }
     this.server = server;
+    fastLane?.attach(this);
+  }
+
+  fastScopeFor(host: string, target: string, socket: Socket): FastScope | undefined {
+    return this.handler.fastScopeFor(this, host, target, socket);
   }
 
   isTrustedPeer(socket: Socket): boolean {
@@ -93,6 +107,7 @@ export class SharedListener {
   closeIdleConnections(): void {
     if (this.shouldLeaveIdle) return;
     closeIdleHttp1(this.server);
+    this.fastLane?.closeIdle(this);
   }
 
   close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
@@ -105,6 +120,7 @@ export class SharedListener {
       const timer = setTimeout(() => {
         for (const session of this.sessions) session.destroy();
         closeAllHttp1(server);
+        this.fastLane?.destroyAll(this);
         for (const tunnel of [...this.tunnels]) tunnel.destroy();
       }, timeoutMs);
       const onClosed = (): void => {
