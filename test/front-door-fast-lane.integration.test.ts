@@ -304,6 +304,30 @@ describe('closing a shared listener with fast-lane connections (issue 19)', { sk
   }
 });
 
+describe('a trusted proxy in front of the shared listeners (issue 19)', () => {
+  it('is served by the strict lane, which keeps its forwarding headers', async () => {
+    const upstream = await echoUpstream('web');
+    const proxy = new ProxyServer(
+      { trustedProxies: [LOOPBACK] },
+      { http: { host: LOOPBACK, port: 0 }, https: null, redirectHttp: true, hsts: null, dataDir: null },
+      () => {},
+    );
+    try {
+      await proxy.applyPlan(frontPlan('web', [[upstream, 1]], { hosts: ['plain.test'], paths: ['/'], tls: false }));
+      await proxy.listenFrontDoor();
+      const lane = (proxy as unknown as { fastLane: { requests: number } }).fastLane;
+      const res = await send(proxy.frontDoorAddress('http')!.port, { headers: { host: 'plain.test', 'x-forwarded-proto': 'https' } });
+      assert.equal(res.status, 200);
+      assert.equal(JSON.parse(res.text).proto, 'https', "the trusted peer's X-Forwarded-Proto is kept");
+      assert.equal(lane.requests, 0, 'not through the fast lane');
+      assert.equal(upstream.count(), 1);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});
+
 /** A raw HTTPS/1.1 client connection that gathers what it reads. */
 class TlsClient {
   text = '';
