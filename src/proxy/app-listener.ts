@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { AppRoute, ListenAddress } from './app-route.js';
 import { BodyRateGuard } from './body-rate-guard.js';
 import type { FastLane } from './fast-lane/fast-lane.js';
+import type { FastLaneListener, FastScope } from './fast-lane/fast-lane-listener.js';
 import { handleClientError } from './client-error.js';
 import { writeRawErrorResponse } from './error-response.js';
 import { forwardRequest } from './forwarded-request.js';
@@ -22,7 +23,7 @@ export type { Tunnel } from './request-scope.js';
  * connections, cut WebSocket tunnels, answer what is in flight with `Connection: close`, and
  * destroy whatever is left when the deadline passes.
  */
-export class AppListener implements RequestScope {
+export class AppListener implements RequestScope, FastLaneListener, FastScope {
   readonly server: Server;
   /** Set once closing starts: responses then carry `Connection: close`. */
   isClosing = false;
@@ -36,6 +37,7 @@ export class AppListener implements RequestScope {
   readonly tunnels = new Set<Tunnel>();
   readonly forwardedProto = 'http';
   readonly extraResponseHeaders = undefined;
+  readonly extraResponseHead = '';
   readonly bodyGuard: BodyRateGuard;
   private readonly trustedProxies: TrustedProxies;
   private closed: Promise<void> | undefined;
@@ -85,6 +87,11 @@ export class AppListener implements RequestScope {
   /** True when the peer is a trusted proxy whose X-Forwarded-* headers are kept. */
   isTrustedPeer(socket: Socket): boolean {
     return !this.trustedProxies.isEmpty && this.trustedProxies.isTrusted(socket.remoteAddress);
+  }
+
+  /** Every request on an app's own listener is the app's. */
+  fastScopeFor(): FastScope {
+    return this;
   }
 
   /**

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import type { AppListener } from '../app-listener.js';
 import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, UPSTREAM_TIMEOUT_MESSAGE, writeRawErrorResponse } from '../error-response.js';
 import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from '../upstream-failure.js';
 import { outcomeOfStatus } from '../outlier-ejection.js';
@@ -7,6 +6,7 @@ import type { LongLivedConnection, UpstreamTarget } from '../upstream-target.js'
 import { ChunkedScanner, MALFORMED_CHUNKED } from './chunked-scanner.js';
 import { Exchange } from './exchange.js';
 import type { FastLane } from './fast-lane.js';
+import type { FastLaneListener, FastScope } from './fast-lane-listener.js';
 import { UpstreamClosedError } from './raw-upstream-pool.js';
 import type { UpstreamUser } from './raw-upstream-pool.js';
 import { parseSimpleRequest } from './simple-request.js';
@@ -20,10 +20,12 @@ const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 /**
  * One client connection in the fast lane: plain HTTP/1.1 requests that arrived whole are
  * forwarded over raw keep-alive sockets, one exchange at a time, with no per-request objects
- * beyond the parsed head. The first request that is not plain (see `parseSimpleRequest`), or
- * not complete in what was read, or that needs routing the fast lane does not do (routes,
- * sticky sessions, mirroring), hands the connection over to Node's HTTP server at that request
- * boundary, bytes already read included: from then on the strict lane serves it.
+ * beyond the parsed head. Each request's app is the listener's answer (`fastScopeFor`: itself
+ * on an app's own listener, by Host and path on a shared one). The first request that is not
+ * plain (see `parseSimpleRequest`), or not complete in what was read, or that the listener
+ * answers itself, or that needs routing the fast lane does not do (routes, sticky sessions,
+ * mirroring), hands the connection over to Node's HTTP server at that request boundary, bytes
+ * already read included: from then on the strict lane serves it.
  *
  * The rules are those of the strict lane (`ForwardedRequest`): an endpoint is picked from the
  * app's current table (the preview's revision on a preview listener) and counted in flight; a
@@ -40,6 +42,8 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
 
   /** The current exchange, reused from one to the next; `exchange.request` is undefined between exchanges. */
   private readonly exchange = new Exchange();
+  /** The app of the current exchange (set before it begins, kept after it ends). */
+  private scope: FastScope | undefined = undefined;
 
   private readonly onClientData = (chunk: Buffer): void => this.clientData(chunk);
   private readonly onClientEnd = (): void => this.clientEnded();
@@ -49,7 +53,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   };
 
   constructor(
-    readonly listener: AppListener,
+    readonly listener: FastLaneListener,
     private readonly lane: FastLane,
     readonly socket: Socket,
   ) {
@@ -97,18 +101,17 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
       return;
     }
     const { listener } = this;
-    const table = listener.route.table;
-    const request =
-      table.routes === undefined && table.sticky === undefined && table.mirror === undefined
-        ? parseSimpleRequest(pending, 0, this.socket.remoteAddress, listener.options)
-        : undefined;
-    if (request === undefined) {
+    const request = parseSimpleRequest(pending, 0, this.socket.remoteAddress, listener.options, listener.forwardedProto);
+    const scope = request === undefined ? undefined : listener.fastScopeFor(request.host, request.target, this.socket);
+    const table = scope?.route.table;
+    if (request === undefined || scope === undefined || table!.routes !== undefined || table!.sticky !== undefined || table!.mirror !== undefined) {
       this.handOff();
       return;
     }
     this.pending = pending.length > request.length ? pending.subarray(request.length) : undefined;
     this.socket.resume();
-    this.begin(request);
+    this.scope = scope;
+    this.begin(request, scope);
   }
 
   /** Gives the connection, and the bytes read but not handled, to Node's HTTP server. */
@@ -128,10 +131,10 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     socket.resume();
   }
 
-  private begin(request: SimpleRequest): void {
-    const { listener } = this;
-    const table = listener.route.table;
-    const preview = listener.previewRevision;
+  private begin(request: SimpleRequest, scope: FastScope): void {
+    const table = scope.route.table;
+    const preview = scope.previewRevision;
+    this.lane.requests++;
     this.exchange.begin(request, preview);
     let target: UpstreamTarget | undefined;
     if (preview !== undefined) target = table.pickInRevision(preview);
@@ -194,7 +197,8 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     exchange.response = head;
     this.deadline = performance.now() + this.listener.options.upstreamBodyTimeoutMs;
     if (this.listener.isClosing || head.framing === Framing.UntilClose) exchange.closesAfterResponse = true;
-    let clientHead: string | undefined = `${head.clientHead}${exchange.closesAfterResponse ? 'connection: close\r\n\r\n' : this.lane.keepAliveHeaders}`;
+    const ending = exchange.closesAfterResponse ? 'connection: close\r\n\r\n' : this.lane.keepAliveHeaders;
+    let clientHead: string | undefined = `${head.clientHead}${this.scope!.extraResponseHead}${ending}`;
     if (head.isEventStream && head.framing !== Framing.Length) {
       exchange.isEventStream = true;
       // The head goes out before the stream counts as long-lived: a goodbye under way ends it at once.
@@ -272,7 +276,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     const response = exchange.response!;
     const target = exchange.target!;
     target.meter.recordResponse(response.status, exchange.elapsedSeconds());
-    this.listener.route.table.recordOutcome(target, outcomeOfStatus(response.status));
+    this.scope!.route.table.recordOutcome(target, outcomeOfStatus(response.status));
     const upstream = exchange.upstream!;
     exchange.upstream = undefined;
     upstream.socket.resume();
@@ -295,7 +299,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     const response = exchange.response;
     if (response !== undefined && response.framing === Framing.UntilClose && error instanceof UpstreamClosedError && error.isOrderlyEnd) {
       exchange.target!.meter.recordResponse(response.status, exchange.elapsedSeconds());
-      this.listener.route.table.recordOutcome(exchange.target!, outcomeOfStatus(response.status));
+      this.scope!.route.table.recordOutcome(exchange.target!, outcomeOfStatus(response.status));
       this.endExchange();
       this.socket.end();
       return;
@@ -303,7 +307,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     const failed = exchange.target!;
     const kind = classifyUpstreamFailure(error, upstream.isConnected);
     failed.meter.recordUpstreamFailure(kind === 'timeout');
-    this.listener.route.table.recordOutcome(failed, 'failure');
+    this.scope!.route.table.recordOutcome(failed, 'failure');
     if (response !== undefined) {
       // Never pass a truncated body off as complete.
       failed.meter.recordProxyError(502, exchange.elapsedSeconds());
@@ -314,7 +318,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     failed.end();
     exchange.target = undefined;
     if (exchange.tries < this.listener.options.maxTries && (kind === 'not-sent' || (kind === 'reset' && isIdempotentMethod(exchange.request.method)))) {
-      const next = this.listener.route.table.pickAfterFailure((exchange.tried ??= []), failed, error, exchange.pinnedRevision);
+      const next = this.scope!.route.table.pickAfterFailure((exchange.tried ??= []), failed, error, exchange.pinnedRevision);
       if (next !== undefined) {
         this.dispatch(next);
         return;

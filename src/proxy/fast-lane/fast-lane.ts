@@ -1,15 +1,17 @@
 import type { Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { AppListener } from '../app-listener.js';
+import { Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { ProxyOptions } from '../proxy-options.js';
 import type { UpstreamTarget } from '../upstream-target.js';
 import { FastConnection } from './fast-connection.js';
+import type { FastLaneListener } from './fast-lane-listener.js';
 import { RawUpstreamPool } from './raw-upstream-pool.js';
 
 /** How often deadlines (idle clients, slow upstreams, idle upstream connections) are checked. */
 const SWEEP_INTERVAL_MS = 100;
 
-type ConnectionListener = (this: Server, socket: Socket) => void;
+type ConnectionListener = (this: Server | Http2SecureServer, socket: Socket) => void;
 
 /**
  * The fast lane of one proxy worker: plain HTTP/1.1 requests skip Node's HTTP server and
@@ -31,9 +33,11 @@ export class FastLane {
    */
   readonly keepAliveHeaders: string;
   private readonly pools = new Map<UpstreamTarget, RawUpstreamPool>();
-  /** Node's own `connection` listener of each listener's HTTP server. */
-  private readonly strictLanes = new WeakMap<Server, ConnectionListener>();
+  /** Node's own `connection` (`secureConnection` on TLS) listener of each listener's HTTP server. */
+  private readonly strictLanes = new WeakMap<Server | Http2SecureServer, ConnectionListener>();
   private sweeper: NodeJS.Timeout | undefined = undefined;
+  /** Requests the fast lane took (the proof, in tests, that a listener's requests go through it). */
+  requests = 0;
 
   constructor(private readonly options: ProxyOptions) {
     this.maxPendingBytes = options.maxRequestLineBytes + options.maxHeaderBytes + options.retryBodyBufferBytes;
@@ -44,17 +48,23 @@ export class FastLane {
     return this.options.upstreamMaxConnections === 0;
   }
 
-  /** Puts the fast lane in front of a listener's HTTP server: new connections start in it. */
-  attach(listener: AppListener): void {
+  /**
+   * Puts the fast lane in front of a listener's HTTP server: new HTTP/1.1 connections start in
+   * it. On a TLS server (HTTP/2 with HTTP/1.1 by ALPN) that is the `secureConnection` listener
+   * of Node's http2 core, which picks HTTP/2 or its HTTP/1 server by the socket's ALPN protocol:
+   * sockets that chose `h2` (or anything but `http/1.1` or nothing) still go to it.
+   */
+  attach(listener: FastLaneListener): void {
     if (!this.isEnabled) return;
     const { server } = listener;
-    const [strictLane] = server.listeners('connection') as ConnectionListener[];
+    const event = server instanceof TlsServer ? 'secureConnection' : 'connection';
+    const [strictLane] = server.listeners(event) as ConnectionListener[];
     if (strictLane === undefined) return;
     this.strictLanes.set(server, strictLane);
-    server.removeListener('connection', strictLane);
-    server.on('connection', (socket: Socket) => {
+    server.removeListener(event, strictLane);
+    server.on(event, (socket: Socket) => {
       // Trusted proxies' forwarding headers are kept and extended: the strict lane does that.
-      if (listener.isTrustedPeer(socket) || listener.isClosing) strictLane.call(server, socket);
+      if (listener.isTrustedPeer(socket) || listener.isClosing || !isHttp1(socket)) strictLane.call(server, socket);
       else new FastConnection(listener, this, socket);
     });
   }
@@ -79,7 +89,7 @@ export class FastLane {
   }
 
   /** Hands a connection over to the listener's strict lane (Node's HTTP server). */
-  handOff(listener: AppListener, socket: Socket): void {
+  handOff(listener: FastLaneListener, socket: Socket): void {
     this.strictLanes.get(listener.server)!.call(listener.server, socket);
   }
 
@@ -100,14 +110,14 @@ export class FastLane {
   }
 
   /** Fast connections of one listener that are between exchanges close now, the others after their response. */
-  closeIdle(listener: AppListener): void {
+  closeIdle(listener: FastLaneListener): void {
     for (const connection of this.connections) {
       if (connection.listener === listener) connection.closeWhenIdle();
     }
   }
 
   /** Cuts every fast connection of one listener. */
-  destroyAll(listener: AppListener): void {
+  destroyAll(listener: FastLaneListener): void {
     for (const connection of this.connections) {
       if (connection.listener === listener) connection.socket.destroy();
     }
@@ -137,4 +147,10 @@ export class FastLane {
       this.sweeper = undefined;
     }
   }
+}
+
+/** A plain socket, or a TLS one whose ALPN chose HTTP/1.1 or nothing (Node's http2 core serves those with its HTTP/1 server). */
+function isHttp1(socket: Socket): boolean {
+  const alpn = (socket as Partial<TLSSocket>).alpnProtocol;
+  return alpn === undefined || alpn === false || alpn === 'http/1.1';
 }

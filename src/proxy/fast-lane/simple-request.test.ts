@@ -126,6 +126,13 @@ describe('parseSimpleRequest', () => {
     assert.equal(parse('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n123456789', { ...limits, maxBodyBytes: 0 }), undefined);
   });
 
+  test("tells the target and Host for routing, and writes the listener's X-Forwarded-Proto", () => {
+    const request = parseSimpleRequest(Buffer.from('GET /v1/x?y=1 HTTP/1.1\r\nHOST: Api.Example.test:8443\r\n\r\n', 'latin1'), 0, ADDRESS, LIMITS, 'https');
+    assert.equal(request?.target, '/v1/x?y=1');
+    assert.equal(request?.host, 'Api.Example.test:8443');
+    assert.match(request?.upstreamHead ?? '', /\r\nx-forwarded-proto: https\r\nx-forwarded-host: Api\.Example\.test:8443\r\n\r\n$/);
+  });
+
   test('reads the request at an offset (pipelined requests)', () => {
     const first = 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\n';
     const buf = Buffer.from(`${first}GET /2 HTTP/1.1\r\nHost: h\r\n\r\n`, 'latin1');
@@ -186,7 +193,12 @@ describe('parseSimpleRequest', () => {
         assert.ok(count('content-length') <= 1);
         const raw = headers.flatMap(([n, v]) => [n, v.replace(/^[ \t]+|[ \t]+$/g, '')]);
         assert.deepEqual(headerList(request.upstreamHead), sanitizeRequestHead(raw, ADDRESS, false).headers);
+        // On the TLS listener, the same with X-Forwarded-Proto https.
+        const overTls = parseSimpleRequest(Buffer.from(text, 'latin1'), 0, ADDRESS, LIMITS, 'https');
+        assert.deepEqual(headerList(overTls!.upstreamHead), sanitizeRequestHead(raw, ADDRESS, false, 'https').headers);
         assert.ok(request.upstreamHead.startsWith(`${method} ${path} HTTP/1.1\r\n`));
+        assert.equal(request.target, path);
+        assert.equal(request.host, 'example.test');
         assert.equal(request.length, text.length - body.length + (request.body?.length ?? 0));
         // Any prefix of a simple request is incomplete: left to the strict lane, never misread.
         const cut = Math.max(0, text.length - body.length + (request.body?.length ?? 0) - 1);

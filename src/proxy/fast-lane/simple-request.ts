@@ -14,6 +14,10 @@ export interface SimpleRequestLimits {
 /** A complete, plain HTTP/1.1 request found at the start of a client's buffered bytes. */
 export interface SimpleRequest {
   readonly method: string;
+  /** The request target as sent (origin form: path and query). */
+  readonly target: string;
+  /** The Host header's value as sent. */
+  readonly host: string;
   /** Bytes of the whole request, head and body. */
   readonly length: number;
   /** The head to send upstream (latin1), final empty line included. */
@@ -83,10 +87,17 @@ const SCRATCH_LINE: HeaderLine = { nameEnd: 0, valueStart: 0, valueEnd: 0, next:
  * connection to Node's strict parser, which answers malformed and hostile requests exactly as
  * without the fast lane. The upstream head keeps the client's header lines byte for byte,
  * minus hop-by-hop, mirror and forwarding headers, plus `X-Forwarded-For`/`-Proto`/`-Host`
- * from the socket (the caller takes trusted proxies to the strict lane, which keeps theirs).
+ * from the socket and `forwardedProto` (the caller takes trusted proxies to the strict lane,
+ * which keeps theirs).
  * Pure: tested exhaustively and against the strict lane's sanitising.
  */
-export function parseSimpleRequest(buf: Buffer, start: number, remoteAddress: string | undefined, limits: SimpleRequestLimits): SimpleRequest | undefined {
+export function parseSimpleRequest(
+  buf: Buffer,
+  start: number,
+  remoteAddress: string | undefined,
+  limits: SimpleRequestLimits,
+  forwardedProto: 'http' | 'https' = 'http',
+): SimpleRequest | undefined {
   const end = buf.length;
   let i = start;
   while (i < end && i - start < 8 && buf[i] !== SP) i++;
@@ -153,7 +164,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, remoteAddress: st
     out += buf.toString('latin1', keptFrom, lineStart);
     keptFrom = i;
   }
-  if (hostCount !== 1) return undefined;
+  if (hostCount !== 1 || host === undefined) return undefined;
   const headEnd = line.next;
   let body: Buffer | undefined;
   let length = headEnd - start;
@@ -165,6 +176,6 @@ export function parseSimpleRequest(buf: Buffer, start: number, remoteAddress: st
   }
   out += buf.toString('latin1', keptFrom, i);
   if (remoteAddress !== undefined) out += `x-forwarded-for: ${remoteAddress}\r\n`;
-  out += `x-forwarded-proto: http\r\nx-forwarded-host: ${host}\r\n\r\n`;
-  return { method, length, upstreamHead: out, body, wantsClose };
+  out += `x-forwarded-proto: ${forwardedProto}\r\nx-forwarded-host: ${host}\r\n\r\n`;
+  return { method, target: buf.toString('latin1', targetStart, targetEnd), host, length, upstreamHead: out, body, wantsClose };
 }

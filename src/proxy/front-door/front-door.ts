@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { CutoverError } from '../../errors.js';
 import type { FastLane } from '../fast-lane/fast-lane.js';
 import type { FrontDoorRoute } from '../../model/traffic-plan.js';
 import type { AppRoute, ListenAddress } from '../app-route.js';
+import type { FastScope } from '../fast-lane/fast-lane-listener.js';
 import { sendErrorResponse, writeRawErrorResponse } from '../error-response.js';
 import { forwardRequest } from '../forwarded-request.js';
 import type { ListeningSocket, ListeningSocketSource } from '../listening-sockets.js';
@@ -39,9 +40,10 @@ export interface FrontDoorOptions {
 }
 
 /** An app on a shared listener: the request scope its forwarded requests use. */
-class FrontDoorScope implements RequestScope {
+class FrontDoorScope implements RequestScope, FastScope {
   readonly previewRevision = undefined;
   readonly forwardedProto: 'http' | 'https';
+  readonly extraResponseHead: string;
 
   constructor(
     private readonly listener: SharedListener,
@@ -49,6 +51,7 @@ class FrontDoorScope implements RequestScope {
     readonly extraResponseHeaders: readonly string[] | undefined,
   ) {
     this.forwardedProto = listener.isTls ? 'https' : 'http';
+    this.extraResponseHead = headLines(extraResponseHeaders ?? []);
   }
 
   get options(): ProxyOptions {
@@ -112,8 +115,9 @@ export class FrontDoor implements SharedListenerHandler {
   ) {
     this.h2Lane = fastLane?.isEnabled === true ? new H2StreamLane(fastLane) : undefined;
     this.certificates = new CertificateStore(settings.dataDir, log, settings.certificatePollIntervalMs);
-    this.plain = settings.http === null ? undefined : new SharedListener(settings.http, options, this, undefined);
-    this.secure = settings.https === null ? undefined : new SharedListener(settings.https, options, this, (name) => this.certificates.contextFor(name));
+    this.plain = settings.http === null ? undefined : new SharedListener(settings.http, options, this, undefined, fastLane);
+    const contextFor = (name: string): SecureContext | undefined => this.certificates.contextFor(name);
+    this.secure = settings.https === null ? undefined : new SharedListener(settings.https, options, this, contextFor, fastLane);
   }
 
   /** Adds or changes an app's hosts, paths and certificate; throws PROXY_INVALID_PLAN for a certificate file that cannot be loaded. */
@@ -258,6 +262,19 @@ export class FrontDoor implements SharedListenerHandler {
     return lane.serve(scope, stream, method, url, rawHeaders, socket);
   }
 
+  /**
+   * The app of a plain HTTP/1.1 request in the fast lane, by the rules of `onRequest`; undefined
+   * for what the proxy answers itself (ACME challenges, unknown hosts, redirects): `onRequest`
+   * answers those, on the strict lane.
+   */
+  fastScopeFor(listener: SharedListener, hostHeader: string, target: string, socket: Socket): FastScope | undefined {
+    if (!listener.isTls && isAcmeChallenge(target)) return undefined;
+    const host = requestHostName(hostHeader);
+    const entry = host === undefined ? undefined : this.table.match(host, target);
+    const scope = this.scopeFor(listener, entry, host, socket);
+    return typeof scope === 'object' ? scope : undefined;
+  }
+
   onUpgrade(listener: SharedListener, req: IncomingMessage, socket: Socket, head: Buffer): void {
     const host = requestHostName(req.headers.host);
     const entry = host === undefined ? undefined : this.table.match(host, req.url ?? '/');
@@ -316,6 +333,13 @@ function redirectToHttps(req: IncomingMessage, res: ServerResponse, host: string
   const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${url.startsWith('/') ? url : '/'}`;
   res.writeHead(308, ['location', location, 'content-length', '0']);
   res.end();
+}
+
+/** `name: value\r\n` lines of a flat header list. */
+function headLines(headers: readonly string[]): string {
+  let lines = '';
+  for (let i = 0; i + 1 < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return lines;
 }
 
 function ignore(): void {}

@@ -10,6 +10,8 @@ import {
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ListenAddress } from '../app-route.js';
+import type { FastLane } from '../fast-lane/fast-lane.js';
+import type { FastLaneListener, FastScope } from '../fast-lane/fast-lane-listener.js';
 import { BodyRateGuard } from '../body-rate-guard.js';
 import { handleClientError } from '../client-error.js';
 import { writeRawErrorResponse } from '../error-response.js';
@@ -27,6 +29,8 @@ export interface SharedListenerHandler {
    * from the raw stream; false leaves it to the compatibility API (then `onRequest`).
    */
   onStream(listener: SharedListener, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): boolean;
+  /** The app of a plain HTTP/1.1 request in the fast lane; undefined: what `onRequest` answers (the strict lane takes it). */
+  fastScopeFor(listener: SharedListener, host: string, target: string, socket: Socket): FastScope | undefined;
 }
 
 type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
@@ -41,13 +45,15 @@ export const H2_MAX_CONCURRENT_STREAMS = 128;
  * a name without a certificate, fails (there is no certificate to show). Closing is graceful:
  * stop accepting, GOAWAY to every HTTP/2 session (streams in flight finish), idle HTTP/1.1
  * connections closed (left to their clients on a gentle close), WebSockets cut or ended, and
- * whatever is left destroyed at the deadline.
+ * whatever is left destroyed at the deadline. HTTP/1.1 connections (plain, or TLS by ALPN)
+ * start in the fast lane when there is one, which asks the handler for each request's app.
  */
-export class SharedListener {
+export class SharedListener implements FastLaneListener {
   readonly server: HttpServer | Http2SecureServer;
   readonly bodyGuard: BodyRateGuard;
   readonly tunnels = new Set<Tunnel>();
   readonly isTls: boolean;
+  readonly forwardedProto: 'http' | 'https';
   isClosing = false;
   /** HTTP/2 streams served from the raw stream API, and those left to the compatibility API. */
   readonly h2Streams = { raw: 0, compat: 0 };
@@ -59,10 +65,13 @@ export class SharedListener {
   constructor(
     readonly address: ListenAddress,
     readonly options: ProxyOptions,
-    handler: SharedListenerHandler,
+    private readonly handler: SharedListenerHandler,
     contextFor: ((servername: string) => SecureContext | undefined) | undefined,
+    /** Takes HTTP/1.1 requests off Node's servers; undefined: every request goes through them. */
+    private readonly fastLane: FastLane | undefined = undefined,
   ) {
     this.isTls = contextFor !== undefined;
+    this.forwardedProto = this.isTls ? 'https' : 'http';
     this.trustedProxies = new TrustedProxies(options.trustedProxies);
     this.bodyGuard = new BodyRateGuard(options.minBodyBytesPerSecond, options.bodyRateGraceMs);
     const server = contextFor === undefined ? createPlainServer(options) : createTlsServer(options, contextFor);
@@ -92,6 +101,11 @@ export class SharedListener {
       server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
     }
     this.server = server;
+    fastLane?.attach(this);
+  }
+
+  fastScopeFor(host: string, target: string, socket: Socket): FastScope | undefined {
+    return this.handler.fastScopeFor(this, host, target, socket);
   }
 
   isTrustedPeer(socket: Socket): boolean {
@@ -117,6 +131,7 @@ export class SharedListener {
   closeIdleConnections(): void {
     if (this.shouldLeaveIdle) return;
     closeIdleHttp1(this.server);
+    this.fastLane?.closeIdle(this);
   }
 
   close(timeoutMs: number, options: { isGentle?: boolean } = {}): Promise<void> {
@@ -129,6 +144,7 @@ export class SharedListener {
       const timer = setTimeout(() => {
         for (const session of this.sessions) session.destroy();
         closeAllHttp1(server);
+        this.fastLane?.destroyAll(this);
         for (const tunnel of [...this.tunnels]) tunnel.destroy();
       }, timeoutMs);
       const onClosed = (): void => {
