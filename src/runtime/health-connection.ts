@@ -13,6 +13,9 @@ export interface Attempt {
   isLostReusedConnection: boolean;
 }
 
+/** Each read lands here and is taken at once; an answer's head is well within it. */
+const readBuffer = Buffer.alloc(16 * 1024);
+
 /** The check in flight on a connection. */
 interface Exchange {
   readonly reader: HealthResponseReader;
@@ -40,8 +43,20 @@ export class HealthConnection {
     private readonly host: string,
     private readonly port: number,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Reads land in one buffer shared by every connection (the reader copies what it keeps):
+    // no buffer allocated per read, and no trip through the socket's readable stream.
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes) => {
+          this.onData(readBuffer.subarray(0, bytes));
+          return true;
+        },
+      },
+    });
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (error: NodeJS.ErrnoException) => this.onError(error));
     this.socket.on('close', () => this.onClose());

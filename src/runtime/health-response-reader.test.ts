@@ -79,7 +79,11 @@ describe('HealthResponseReader', () => {
   it('tells when the connection cannot carry the next check', () => {
     assert.deepEqual(read('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'), { kind: 'answered', status: 200, isReusable: false });
     assert.deepEqual(read('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n'), { kind: 'answered', status: 200, isReusable: false });
-    assert.deepEqual(read('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n'), { kind: 'answered', status: 200, isReusable: false }, 'bytes nobody asked for');
+    assert.deepEqual(
+      read('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n'),
+      { kind: 'answered', status: 200, isReusable: false },
+      'bytes nobody asked for',
+    );
     assert.deepEqual(read('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n'), { kind: 'answered', status: 101, isReusable: false });
     assert.deepEqual(read('HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n'), { kind: 'answered', status: 304, isReusable: true }, '304 has no body');
   });

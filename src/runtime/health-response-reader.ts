@@ -114,7 +114,8 @@ export class HealthResponseReader {
       this.invalid(`${what} over ${limit} bytes`);
       return undefined;
     }
-    this.pending = data;
+    // A copy: the caller may read the next bytes into the same buffer.
+    this.pending = Buffer.from(data);
     return -1;
   }
 
@@ -204,7 +205,7 @@ export class HealthResponseReader {
 
   private readChunkDataEnd(data: Buffer): number {
     if (data.length < CRLF.length) {
-      this.pending = data;
+      this.pending = Buffer.from(data);
       return -1;
     }
     if (data[0] !== 0x0d || data[1] !== 0x0a) return this.invalid('chunk not followed by CRLF');
