@@ -282,6 +282,22 @@ describe('HealthProbe', () => {
     }
   });
 
+  it('sends overlapping checks over separate connections', async () => {
+    const app = await rawApp((socket) => socket.on('data', () => setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), 20)));
+    const probe = new HealthProbe('127.0.0.1', app.port, '/', 1_000);
+    try {
+      const results = await Promise.all([probe.check(), probe.check()]);
+      assert.deepEqual(results, [
+        { isHealthy: true, detail: 'HTTP 200' },
+        { isHealthy: true, detail: 'HTTP 200' },
+      ]);
+      assert.equal(app.connections.length, 2);
+    } finally {
+      probe.close();
+      await app.close();
+    }
+  });
+
   it('ends a check in flight when closed', async () => {
     const hung = await rawApp(() => {});
     const probe = new HealthProbe('127.0.0.1', hung.port, '/', 10_000);

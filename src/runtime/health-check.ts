@@ -60,6 +60,13 @@ export class HealthProbe {
 
   private attempt(): Promise<Attempt> {
     if (this.isClosed) return Promise.resolve({ result: { isHealthy: false, detail: 'no longer checked' }, isLostReusedConnection: false });
+    if (this.connection?.isBusy) {
+      // Checks of one instance do not overlap (the monitor asks for the next once one ended); if
+      // they did, the second one goes over a connection of its own, closed after its answer.
+      const extra = new HealthConnection(this.host, this.port);
+      this.opened += 1;
+      return extra.send(this.request, this.timeoutMs).finally(() => extra.destroy());
+    }
     if (!this.connection?.canCarryCheck(performance.now())) {
       this.connection?.destroy();
       this.connection = new HealthConnection(this.host, this.port);

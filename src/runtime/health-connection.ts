@@ -72,6 +72,11 @@ export class HealthConnection {
     });
   }
 
+  /** True while a check is out on this connection. */
+  get isBusy(): boolean {
+    return this.exchange !== undefined;
+  }
+
   /** True when the next check may go over this connection. */
   canCarryCheck(nowMs: number): boolean {
     return this.isUsable && nowMs < this.idleUntilMs;
@@ -115,8 +120,9 @@ export class HealthConnection {
   }
 
   private onError(error: NodeJS.ErrnoException): void {
-    const code = error.code ?? 'ECONNRESET';
-    this.fail(`${code === 'ECONNREFUSED' ? 'connect ' : ''}${code} ${this.host}:${this.port}`, code === 'ECONNRESET' || code === 'EPIPE');
+    const { code } = error;
+    const detail = code ? `${code === 'ECONNREFUSED' ? 'connect ' : ''}${code} ${this.host}:${this.port}` : error.message;
+    this.fail(detail, code === 'ECONNRESET' || code === 'EPIPE');
   }
 
   private onClose(): void {
