@@ -68,6 +68,16 @@ describe('HealthResponseReader', () => {
     assert.ok(pushed > MAX_BODY_BYTES && pushed <= MAX_BODY_BYTES + piece.length, `stopped after ${pushed} body bytes`);
   });
 
+  it('reads a header line of many spaces in linear time', () => {
+    const started = performance.now();
+    for (let n = 0; n < 20; n++) {
+      const answer = `HTTP/1.1 200 OK\r\nX-Pad: a${' '.repeat(15_000)}b\r\nTransfer-Encoding: x,${' \t'.repeat(300)}chunked${' '.repeat(300)}\r\n\r\n0\r\n\r\n`;
+      assert.deepEqual(read(answer), { kind: 'answered', status: 200, isReusable: true });
+    }
+    const tookMs = performance.now() - started;
+    assert.ok(tookMs < 1_000, `20 answers took ${tookMs} ms`);
+  });
+
   it('skips interim 1xx answers and reads the real one', () => {
     assert.deepEqual(read('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n'), {
       kind: 'answered',

@@ -15,7 +15,7 @@ export type ReadStep =
 type Phase = 'head' | 'body-length' | 'body-until-close' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'trailers' | 'answered' | 'invalid';
 
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
-const HEADER_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/;
 const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;[^\r\n]*)?$/;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -132,10 +132,10 @@ export class HealthResponseReader {
     let hasTransferEncoding = false;
     let connection = '';
     for (let i = 1; i < lines.length; i++) {
-      const header = HEADER_LINE.exec(lines[i]!);
+      const header = headerOf(lines[i]!);
       if (!header) return this.invalid('malformed header line');
-      const name = header[1]!.toLowerCase();
-      const value = header[2]!;
+      const name = header.name.toLowerCase();
+      const value = header.value;
       if (name === 'content-length') {
         if (!/^\d{1,15}$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) return this.invalid('invalid Content-Length');
         contentLength = Number(value);
@@ -220,7 +220,31 @@ export class HealthResponseReader {
     if (end < 0) return -1;
     this.trailerBytes += end + CRLF.length;
     if (end === 0) this.phase = 'answered';
-    else if (!HEADER_LINE.test(data.toString('latin1', 0, end))) return this.invalid('malformed trailer line');
+    else if (!headerOf(data.toString('latin1', 0, end))) return this.invalid('malformed trailer line');
     return end + CRLF.length;
   }
+}
+
+/**
+ * A header line's name and value (spaces and tabs around the value dropped), or undefined when it
+ * is not one. No regular expression over the value: one that backtracks would let an app make each
+ * check cost quadratic time in its header's length.
+ */
+function headerOf(line: string): { name: string; value: string } | undefined {
+  const name = HEADER_NAME.exec(line);
+  if (!name || hasControlCharacter(line)) return undefined;
+  let start = name[0].length;
+  let end = line.length;
+  while (start < end && (line[start] === ' ' || line[start] === '\t')) start++;
+  while (end > start && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  return { name: name[0].slice(0, -1), value: line.slice(start, end) };
+}
+
+/** True when the line holds a control character other than a tab (a bare CR or LF among them). */
+function hasControlCharacter(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
 }
