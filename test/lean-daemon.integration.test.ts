@@ -49,13 +49,16 @@ function get(url: string, init: http.RequestOptions = {}, body?: string): Promis
 describe('a daemon loads what its setup needs and no more (issue 25)', () => {
   it('a plain HTTP app: the primary loads no package, the workers no undici, the controller no prom-client, zod, yaml or tar until a feature needs them', async (t) => {
     const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-modules-'));
-    t.after(() => fs.rmSync(logDir, { recursive: true, force: true }));
     const metricsPort = await findFreePort();
     const hook = new URL('./helpers/module-log.js', import.meta.url).href;
     const daemon = await DaemonFixture.start((port) => `${sampleAppConfig(port, { replicas: 1 })}\nmetrics: { listen: 127.0.0.1:${metricsPort} }\n`, {
       env: { NODE_OPTIONS: `--import=${hook}`, [MODULE_LOG_DIR_ENV]: logDir },
     });
-    t.after(() => daemon.stop());
+    // The daemon first: its processes write into the log dir until they are gone.
+    t.after(async () => {
+      await daemon.stop();
+      fs.rmSync(logDir, { recursive: true, force: true });
+    });
     const modules = new LoadedModules(logDir);
     // Plain requests take the fast lane of whichever worker the kernel picks.
     for (let n = 0; n < 20; n++) assert.equal(await get(daemon.origin), 200);
