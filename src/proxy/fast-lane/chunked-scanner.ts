@@ -35,9 +35,12 @@ export class ChunkedScanner {
    * Scans `buf` from `start`. Returns the offset just past the body's end when it ends in
    * `buf`, NEEDS_MORE when every byte belonged to the body, or MALFORMED_CHUNKED. With
    * `stopAtChunkEnd`, also returns the offset just past the end of a data chunk (`isDone`
-   * tells the two apart), where a last chunk may be written to end the body early.
+   * tells the two apart), where a last chunk may be written to end the body early. With
+   * `onData`, each run of data bytes is handed to it (a view into `buf`): the body without its
+   * chunked framing, as an HTTP/2 client gets it (HTTP/2 frames the data itself; trailers are
+   * dropped, as the strict lane drops them).
    */
-  scan(buf: Buffer, start: number, stopAtChunkEnd = false): number {
+  scan(buf: Buffer, start: number, stopAtChunkEnd = false, onData?: (data: Buffer) => void): number {
     let i = start;
     const end = buf.length;
     while (i < end) {
@@ -73,6 +76,7 @@ export class ChunkedScanner {
           break;
         case State.Data: {
           const take = Math.min(this.remaining, end - i);
+          onData?.(i === 0 && take === end ? buf : buf.subarray(i, i + take));
           this.remaining -= take;
           i += take;
           if (this.remaining === 0) this.state = State.DataCr;

@@ -8,7 +8,7 @@ import { outcomeOfStatus } from '../outlier-ejection.js';
 import type { RequestScope } from '../request-scope.js';
 import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from '../upstream-failure.js';
 import type { LongLivedConnection, UpstreamTarget } from '../upstream-target.js';
-import { CHUNKED_MALFORMED, ChunkedDecoder } from './chunked-decoder.js';
+import { ChunkedScanner, MALFORMED_CHUNKED } from '../fast-lane/chunked-scanner.js';
 import { h2ResponseHeaders } from './h2-response-head.js';
 
 /** Largest upstream response head read (beyond it: 502), as in the fast lane. */
@@ -45,7 +45,7 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
   private response: UpstreamResponseHead | undefined = undefined;
   private headBytes: Buffer | undefined = undefined;
   private bodyLeft = 0;
-  private decoder: ChunkedDecoder | undefined = undefined;
+  private decoder: ChunkedScanner | undefined = undefined;
   /** The upstream sent bytes beyond the response: its connection is out of step. */
   private isOverrun = false;
   private isEventStream = false;
@@ -149,7 +149,7 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
       if (this.isDone) return;
     }
     if (head.framing === Framing.Length) this.bodyLeft = head.contentLength;
-    else if (head.framing === Framing.Chunked) this.decoder = new ChunkedDecoder();
+    else if (head.framing === Framing.Chunked) this.decoder = new ChunkedScanner();
     this.forwardBody(bytes, head.length);
   }
 
@@ -172,8 +172,8 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
         if (end > start) this.writeData(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
         break;
       case Framing.Chunked: {
-        const bodyEnd = this.decoder!.decode(chunk, start, this.writeData);
-        if (bodyEnd === CHUNKED_MALFORMED) {
+        const bodyEnd = this.decoder!.scan(chunk, start, false, this.writeData);
+        if (bodyEnd === MALFORMED_CHUNKED) {
           this.upstream?.destroy(malformedError());
           return;
         }

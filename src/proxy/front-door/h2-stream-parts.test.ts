@@ -2,20 +2,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ChunkedScanner } from '../fast-lane/chunked-scanner.js';
+import { ChunkedScanner, MALFORMED_CHUNKED, NEEDS_MORE } from '../fast-lane/chunked-scanner.js';
 import { parseUpstreamResponse } from '../fast-lane/upstream-response.js';
-import { CHUNKED_MALFORMED, CHUNKED_NEEDS_MORE, ChunkedDecoder } from './chunked-decoder.js';
 import { http1HeadersOfH2 } from './h2-request.js';
 import { h2ResponseHeaders } from './h2-response-head.js';
 
 function decodeAll(parts: readonly string[]): { data: string; results: number[] } {
-  const decoder = new ChunkedDecoder();
+  const decoder = new ChunkedScanner();
   const data: Buffer[] = [];
-  const results = parts.map((part) => decoder.decode(Buffer.from(part, 'latin1'), 0, (chunk) => data.push(Buffer.from(chunk))));
+  const results = parts.map((part) => decoder.scan(Buffer.from(part, 'latin1'), 0, false, (chunk) => data.push(Buffer.from(chunk))));
   return { data: Buffer.concat(data).toString('latin1'), results };
 }
 
-describe('ChunkedDecoder', () => {
+describe('ChunkedScanner handing out the data (chunked bodies for HTTP/2 clients)', () => {
   test('hands out the data alone, drops extensions and trailers, and tells where the body ends', () => {
     const body = '3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\nNEXT';
     const { data, results } = decodeAll([body]);
@@ -28,14 +27,14 @@ describe('ChunkedDecoder', () => {
     for (let cut = 1; cut < body.length; cut++) {
       const { data, results } = decodeAll([body.slice(0, cut), body.slice(cut)]);
       assert.equal(data, 'hello world', `cut at ${cut}`);
-      assert.equal(results[0], CHUNKED_NEEDS_MORE);
+      assert.equal(results[0], NEEDS_MORE);
       assert.equal(results[1], body.length - cut);
     }
   });
 
   test('refuses what the fast lane refuses: bad sizes, missing CRLF, bare LF, control bytes', () => {
     for (const bad of ['x\r\n', '3\r\nabcX\r\n', '3\nabc\r\n', '3;\u0001\r\n', 'ffffffffffffffff0\r\n', '0\r\nTrailer\u0000\r\n\r\n', '\r\n']) {
-      assert.equal(decodeAll([bad]).results.at(-1), CHUNKED_MALFORMED, JSON.stringify(bad));
+      assert.equal(decodeAll([bad]).results.at(-1), MALFORMED_CHUNKED, JSON.stringify(bad));
     }
   });
 
@@ -47,10 +46,10 @@ describe('ChunkedDecoder', () => {
           Buffer.from('0\r\n\r\n'),
         ]);
         const cut = cutSeed % (wire.length + 1);
-        const decoder = new ChunkedDecoder();
+        const decoder = new ChunkedScanner();
         const out: Buffer[] = [];
-        const first = decoder.decode(wire.subarray(0, cut), 0, (data) => out.push(Buffer.from(data)));
-        const second = first >= 0 ? first : decoder.decode(wire.subarray(cut), 0, (data) => out.push(Buffer.from(data)));
+        const first = decoder.scan(wire.subarray(0, cut), 0, false, (data) => out.push(Buffer.from(data)));
+        const second = first >= 0 ? first : decoder.scan(wire.subarray(cut), 0, false, (data) => out.push(Buffer.from(data)));
         assert.ok(decoder.isDone);
         assert.deepEqual(Buffer.concat(out), Buffer.concat(chunks.map((chunk) => Buffer.from(chunk))));
         assert.equal(first >= 0 ? first : cut + second, new ChunkedScanner().scan(wire, 0));
