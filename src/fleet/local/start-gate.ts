@@ -26,6 +26,8 @@ export const DEFAULT_STARTING_HOLD_MS = 1_000;
 export class StartGate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
+  /** The last admission's turn of the event loop: each admission takes a turn of its own. */
+  private lastTurn: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly limit: number = DEFAULT_STARTING_LIMIT,
@@ -42,12 +44,28 @@ export class StartGate {
     return this.waiting.length;
   }
 
-  enter(): Promise<() => void> {
+  async enter(): Promise<() => void> {
+    let leave: () => void;
     if (this.active < this.limit) {
       this.active++;
-      return Promise.resolve(this.slot());
+      leave = this.slot();
+    } else {
+      leave = await new Promise<() => void>((resolve) => this.waiting.push(() => resolve(this.slot())));
     }
-    return new Promise((resolve) => this.waiting.push(() => resolve(this.slot())));
+    await this.ownTurn();
+    return leave;
+  }
+
+  /**
+   * Resolves one turn of the event loop after the previous admission: a spawn blocks the process
+   * until the child has exec'd (~100-250 ms on a loaded 2-core machine), and the event loop
+   * accepts one connection per turn (libuv), so several spawns in one turn held `up`'s own
+   * requests to the admin API for seconds each.
+   */
+  private ownTurn(): Promise<void> {
+    const turn = this.lastTurn.then(() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
+    this.lastTurn = turn;
+    return turn;
   }
 
   /** A taken slot: freed once, by its holder or by the hold limit; the next entrant takes it over. */
