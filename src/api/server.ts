@@ -22,7 +22,7 @@ import { MAX_REPLICAS, MIN_REPLICAS } from '../config/defaults.js';
 import { acceptsEventStream, streamEvents, streamStartId } from './event-stream.js';
 import { createLimitedServer } from './listener-limits.js';
 import { queryInteger, readJsonObject } from './request-input.js';
-import { bestEffortSecretMasker, maskedSpec, storeSecretMasker } from './secret-masking.js';
+import { bestEffort, cachedSecretMasker, maskedSpec } from './secret-masking.js';
 import { mapStrings, maskedEnv } from '../model/secrets.js';
 
 export interface ApiServerOptions {
@@ -232,6 +232,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const knownOrRemovedApp = (app: string): string => (store.listRevisions(app).length > 0 ? app : knownApp(app));
   const streams = new Set<() => void>();
 
+  // Built once per change of the revisions, not per answer: an answer's cost must not grow with every app's revisions.
+  const secretMasker = cachedSecretMasker(store);
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? '/', 'http://cutover');
@@ -246,7 +248,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           metrics: (app) => controller.liveMetrics(app),
           app: url.searchParams.get('app') ?? undefined,
           afterId: streamStartId(req, url.searchParams),
-          maskEvent: (event) => mapStrings(event, storeSecretMasker(store)),
+          maskEvent: (event) => mapStrings(event, secretMasker()),
         });
         streams.add(end);
         res.on('close', () => streams.delete(end));
@@ -254,21 +256,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       const body = req.method === 'POST' ? await readJsonObject(req) : {};
       // Secret values never leave in an answer, whatever text they hid in.
-      send(res, 200, mapStrings(await route!.handler({ params, query: url.searchParams, body }), storeSecretMasker(store)));
+      send(res, 200, mapStrings(await route!.handler({ params, query: url.searchParams, body }), secretMasker()));
     } catch (caught) {
       const error = isStorageError(caught) ? storageUnavailable(caught) : caught;
       if (error instanceof CutoverError) {
         const body: ApiErrorBody = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
         // The rest of a refused body is not read: the connection ends with the answer.
         if (!req.complete) res.setHeader('connection', 'close');
-        send(res, errorCodeInfo(error.code).http, mapStrings(body, bestEffortSecretMasker(store)));
+        send(res, errorCodeInfo(error.code).http, mapStrings(body, bestEffort(secretMasker)));
       } else {
         send(
           res,
           ERROR_CATALOG.INTERNAL.http,
           mapStrings(
             { code: 'INTERNAL', message: (error as Error).message ?? String(error), hint: 'This is a bug in cutover; please report it.' },
-            bestEffortSecretMasker(store),
+            bestEffort(secretMasker),
           ),
         );
       }

@@ -23,7 +23,7 @@ import { CrashSwitch } from '../controller/crash-switch.js';
 import { checkStore, StoreCorruptError } from '../store/check-store.js';
 import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { visible } from '../util/terminal-text.js';
-import { bestEffortSecretMasker } from '../api/secret-masking.js';
+import { bestEffort, cachedSecretMasker } from '../api/secret-masking.js';
 import { startAcmeCertificates, type AcmeCertificates } from './acme-certificates.js';
 
 /**
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     process.exit(EXIT_STORE_CORRUPT);
   }
   const store = new SqliteStore(layout.database);
-  maskSecrets = (line) => bestEffortSecretMasker(store)(line);
+  const secretMasker = cachedSecretMasker(store);
+  maskSecrets = (line) => bestEffort(secretMasker)(line);
   // Test-only fault injection; the primary gives it to the first controller only.
   const crashSwitch = CrashSwitch.fromEnv(process.env);
   if (crashSwitch) log(`fault injection: this controller kills itself after the ${crashSwitch.occurrence}. ${crashSwitch.kind} event of an API rollout`);

@@ -106,4 +106,32 @@ describe('LastPlans: the primary serves the instances that outlived a crash at o
     assert.deepEqual(new LastPlans(file).frontDoorApps('another-boot'), [], 'plans of another boot name no app');
     assert.deepEqual(new LastPlans(scratch()).frontDoorApps(), [], 'no file: no app');
   });
+
+  it('writes the plans once for every change of a turn of the event loop, with all of them (issue 25: up pushes 100 first plans at once)', async () => {
+    const file = scratch();
+    const lastPlans = new LastPlans(file);
+    const plans = new Map<string, TrafficPlan>();
+    let writes = 0;
+    for (const app of ['web', 'api', 'admin']) {
+      plans.set(app, plan(app, [1]));
+      lastPlans.saveSoon(() => (writes++, plans.values()), app);
+    }
+    assert.equal(fs.existsSync(file), false, 'nothing written within the turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes, 1);
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { plans: TrafficPlan[] };
+    assert.deepEqual(
+      saved.plans.map((p) => p.app),
+      ['web', 'api', 'admin'],
+    );
+  });
+
+  it('a clean stop cancels a write not done yet', async () => {
+    const file = scratch();
+    const lastPlans = new LastPlans(file);
+    lastPlans.saveSoon(() => [plan('web', [1])], 'web');
+    lastPlans.remove();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(fs.existsSync(file), false);
+  });
 });

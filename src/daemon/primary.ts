@@ -183,7 +183,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         const plan = { ...message.plan, version };
         const previous = plans.get(plan.app);
         plans.set(plan.app, plan);
-        lastPlans.save(plans.values(), plan.app);
+        lastPlans.saveSoon(() => plans.values(), plan.app);
         releaseUnheld(previous);
         pendingPlans++;
         const { replies, missing } = await fanout.send(startedWorkers, { type: 'plans', plans: [plan] }).finally(() => pendingPlans--);
@@ -232,7 +232,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   async function dropPlan(app: string): Promise<void> {
     const previous = plans.get(app);
     plans.delete(app);
-    lastPlans.save(plans.values(), app);
+    lastPlans.saveSoon(() => plans.values(), app);
     releaseUnheld(previous);
     await fanout.send(startedWorkers, { type: 'removeApp', app });
   }

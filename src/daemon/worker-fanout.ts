@@ -37,7 +37,9 @@ export class WorkerFanout {
     if (recipients.size === 0) return Promise.resolve({ replies: [], missing: 0 });
     const requestId = this.nextId++;
     return new Promise((done) => {
-      const timer = setTimeout(() => this.settle(requestId), FANOUT_TIMEOUT_MS);
+      // Settled after the next read of the channels (setImmediate follows the poll phase): after a
+      // long turn of this process's event loop, answers already there count (see IpcRouter).
+      const timer = setTimeout(() => setImmediate(() => this.settle(requestId)), FANOUT_TIMEOUT_MS);
       this.pending.set(requestId, { waiting: recipients, replies: [], done, timer });
       for (const worker of recipients) worker.send({ ...body, requestId } as WorkerCommand);
     });

@@ -52,6 +52,8 @@ export const BUSY_TIMEOUT_MS = 5_000;
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  /** Bumped by every write of a revision's spec: this store is the database's only writer of revisions (the controller's). */
+  private revisionWrites = 0;
 
   constructor(
     path: string,
@@ -128,7 +130,12 @@ export class SqliteStore implements Store {
     return listRevisions(this.db, app);
   }
 
+  revisionsVersion(): number {
+    return this.revisionWrites;
+  }
+
   addRevision(app: string, spec: AppSpec, specHash: string, release: ReleaseRecord | null = null, overrides: readonly string[] = []): RevisionRecord {
+    this.revisionWrites++;
     return addRevision(this.db, this.now, app, spec, specHash, release, overrides);
   }
 
@@ -229,6 +236,7 @@ export class SqliteStore implements Store {
   }
 
   importClusterState(state: ClusterAppState): ClusterImport {
+    this.revisionWrites++;
     return importClusterState(this.db, this.now, state);
   }
 

@@ -86,6 +86,8 @@ export interface Store {
   latestRevision(app: string): RevisionRecord | null;
   getRevision(app: string, number: number): RevisionRecord | null;
   listRevisions(app: string): RevisionRecord[];
+  /** A number that changes whenever a revision's spec is written through this store (what depends on every spec may cache until then). */
+  revisionsVersion(): number;
   /** Stores a new revision numbered one above the latest. */
   /** `overrides`: the `--set` overrides the revision was deployed with, kept to show them and to tell when a deploy drops one. */
   addRevision(app: string, spec: AppSpec, specHash: string, release?: ReleaseRecord | null, overrides?: readonly string[]): RevisionRecord;

@@ -28,6 +28,8 @@ import { SUCCESSOR_LAUNCH_FILE_ENV, writePrivateJson, type SuccessorLaunch } fro
 import type { RolloutRecord } from '../../model/records.js';
 
 const DETACH_READY_TIMEOUT_MS = 30_000;
+/** How many rollouts `up` reads at once while it finds the ones it started. */
+const ROLLOUT_READS_AT_ONCE = 8;
 
 /** `cutover up --ui` without an address. */
 export const DEFAULT_UI_LISTEN = '127.0.0.1:7070';
@@ -193,7 +195,12 @@ async function waitForInitialRollouts(client: ReturnType<typeof commandContext>[
     signal.throwIfAborted();
     const { apps } = await client.status();
     if (apps.length > 0 && apps.every((a) => a.rollout)) {
-      const latest = await Promise.all(apps.map((a) => client.rollout(a.rollout!.id)));
+      // A few at a time, over kept-alive connections: the daemon's event loop accepts one new connection per turn, and a
+      // turn lasts long while it starts a hundred apps; a hundred requests at once waited past their timeout.
+      const latest: RolloutRecord[] = [];
+      for (let n = 0; n < apps.length; n += ROLLOUT_READS_AT_ONCE) {
+        latest.push(...(await Promise.all(apps.slice(n, n + ROLLOUT_READS_AT_ONCE).map((a) => client.rollout(a.rollout!.id)))));
+      }
       return latest.filter((r) => r.startedAt >= launchedAt).map((r) => r.id);
     }
     await sleep(100);

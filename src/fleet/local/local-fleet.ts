@@ -14,6 +14,7 @@ import { HealthMonitor } from './health-monitor.js';
 import { lastLogLine } from './last-log-line.js';
 import { isLive, type ManagedInstance } from './managed-instance.js';
 import { RestartBackoff } from './restart-backoff.js';
+import { StartGate } from './start-gate.js';
 
 const DRAIN_POLL_MS = 20;
 /** How much longer than the drain timeout a stop waits for the proxy to confirm the instance left. */
@@ -39,6 +40,8 @@ export interface LocalFleetOptions {
   /** The router confirmed a plan without the instance (rule 2: out of traffic before it stops). */
   isOutOfPlan: (app: string, instanceId: string) => boolean;
   isShuttingDown: () => boolean;
+  /** Admits starts a few at a time (default: a few per core). */
+  startGate?: StartGate;
 }
 
 /**
@@ -50,8 +53,12 @@ export class LocalFleet implements Fleet {
   private readonly pendingStops = new Set<Promise<void>>();
   private readonly backoffs = new Map<string, RestartBackoff>();
   private readonly health: HealthMonitor;
+  private readonly startGate: StartGate;
+  /** Slots of the start gate held by instances not yet ready, by instance id. */
+  private readonly startSlots = new Map<string, () => void>();
 
   constructor(private readonly options: LocalFleetOptions) {
+    this.startGate = options.startGate ?? new StartGate();
     this.health = new HealthMonitor({
       now: options.now,
       guard: options.guard,
@@ -123,13 +130,31 @@ export class LocalFleet implements Fleet {
     await Promise.all([...stops, ...this.pendingStops]);
   }
 
+  /** Starts an instance once the start gate has a slot for it, which it holds until it is ready or gone. */
+  private async start(spec: AppSpec, revision: number, rolloutId: number | null): Promise<void> {
+    const leave = await this.startGate.enter();
+    if (this.options.isShuttingDown()) return leave();
+    const id = `${spec.name}-${revision}-${randomBytes(3).toString('hex')}`;
+    this.startSlots.set(id, leave);
+    try {
+      await this.startHoldingSlot(id, spec, revision, rolloutId);
+    } catch (error) {
+      this.leaveStartSlot(id);
+      throw error;
+    }
+  }
+
+  private leaveStartSlot(id: string): void {
+    this.startSlots.get(id)?.();
+    this.startSlots.delete(id);
+  }
+
   /**
    * Records the instance before its process exists, then starts it and records its pid: a crash
    * in between leaves a record without a pid, which the next controller uses to find and stop
    * the process (see `adoptLeftovers`). A failed write starts nothing.
    */
-  private async start(spec: AppSpec, revision: number, rolloutId: number | null): Promise<void> {
-    const id = `${spec.name}-${revision}-${randomBytes(3).toString('hex')}`;
+  private async startHoldingSlot(id: string, spec: AppSpec, revision: number, rolloutId: number | null): Promise<void> {
     const logPath = path.join(this.options.dataDir, 'logs', spec.name, `${id}.log`);
     const planned: InstanceRecord = {
       id,
@@ -203,6 +228,7 @@ export class LocalFleet implements Fleet {
   }
 
   private markReady(instance: ManagedInstance): void {
+    this.leaveStartSlot(instance.record.id);
     instance.readyAtMs = this.options.now();
     instance.record = { ...instance.record, state: 'ready', readyAt: Date.now() };
     this.options.store.upsertInstance(instance.record);
@@ -243,6 +269,7 @@ export class LocalFleet implements Fleet {
   private async stop(instance: ManagedInstance, why: string, options: { keepState?: boolean } = {}): Promise<void> {
     if (instance.isStopping) return;
     instance.isStopping = true;
+    this.leaveStartSlot(instance.record.id);
     this.health.unwatch(instance);
     const { store, events } = this.options;
     const { app, id } = instance.record;

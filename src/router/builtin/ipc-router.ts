@@ -7,7 +7,7 @@ type RequestBody = ControllerRequest extends infer R ? (R extends { requestId: n
 
 type Reply = Extract<ControllerReply, { type: 'reply' }>;
 
-const REPLY_TIMEOUT_MS = 10_000;
+export const REPLY_TIMEOUT_MS = 10_000;
 
 /**
  * The built-in proxy as seen from the controller: requests to the primary over the IPC
@@ -18,7 +18,13 @@ export class IpcRouter implements TrafficRouter {
   private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
   private movedListener: () => void = () => {};
 
-  constructor(private readonly channel: NodeJS.Process = process) {
+  private readonly replyTimeoutMs: number;
+
+  constructor(
+    private readonly channel: NodeJS.Process = process,
+    options: { replyTimeoutMs?: number } = {},
+  ) {
+    this.replyTimeoutMs = options.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
     channel.on('message', (message: ControllerReply) => {
       if (message?.type === 'measurementsMoved') this.movedListener();
       if (message?.type !== 'reply') return;
@@ -56,10 +62,18 @@ export class IpcRouter implements TrafficRouter {
     if (!this.channel.connected) return Promise.reject(new Error(`the proxy is unreachable: no channel to the primary for ${body.type}`));
     const requestId = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new Error(`the proxy did not answer ${body.type} within ${REPLY_TIMEOUT_MS}ms`));
-      }, REPLY_TIMEOUT_MS);
+      // Timers run before the event loop reads its I/O: after a long turn (this process busy
+      // starting a hundred instances) the deadline is past while the answer waits unread in the
+      // channel. The verdict comes after the next read of the channel (setImmediate runs after
+      // the poll phase), so only an answer that really did not come counts as none.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (!this.pending.delete(requestId)) return;
+            reject(new Error(`the proxy did not answer ${body.type} within ${this.replyTimeoutMs}ms`));
+          }),
+        this.replyTimeoutMs,
+      );
       this.pending.set(requestId, { resolve, reject, timer });
       this.channel.send!({ ...body, requestId } as ControllerRequest);
     });
