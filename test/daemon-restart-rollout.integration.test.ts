@@ -1,9 +1,11 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { LoadClient } from '../src/loadgen/load-client.js';
 import type { AppStatus } from '../src/protocol/status.js';
+import { isAlive } from '../src/daemon/daemon-lock.js';
 import { givenDaemonForTest, sampleAppConfig, waitFor, type DaemonFixture } from './helpers/daemon-fixture.js';
 
 /** Revision 2's instances take this long to listen, so a rolling rollout has an instance starting when the restart comes. */
@@ -51,6 +53,18 @@ async function restartDaemon(t: TestContext, daemon: DaemonFixture): Promise<voi
   assert.equal(result.code, 0, `restart exited ${result.code}: ${result.stderr}\n${daemon.logTail()}`);
   assert.notEqual(daemonPid(daemon), before, 'the daemon pid changed');
   t.diagnostic(`restart took ${Math.round(performance.now() - startedAt)} ms`);
+}
+
+/** One GET on `agent`'s one keep-alive connection: the status and the connection's local port. */
+function getOnConnection(daemon: DaemonFixture, agent: http.Agent): Promise<{ status: number; localPort: number }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${daemon.origin}/`, { agent }, (response) => {
+      const localPort = response.socket.localPort!;
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode!, localPort }));
+    });
+    request.on('error', reject);
+  });
 }
 
 describe('cutover restart during a rollout (issue 20): the rollout goes on from where it was', () => {
@@ -155,5 +169,32 @@ describe('cutover restart during a rollout (issue 20): the rollout goes on from 
     assert.equal(report.failed, 0);
     assert.ok(report.requests > 1000, `only ${report.requests} requests`);
     t.diagnostic(`rolling mid-way: ${report.requests} requests, ${report.failed} failed`);
+  });
+
+  it('a keep-alive connection the old daemon still holds routes to live instances: the instances it may route to stop only once it has gone', async (t) => {
+    // Given a connection to the daemon, idle after one request
+    const daemon = await givenDaemonForTest(t, (port) => sampleAppConfig(port, { replicas: 1 }));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const first = await getOnConnection(daemon, agent);
+    assert.equal(first.status, 200);
+    const oldPid = daemonPid(daemon);
+    const oldInstance = livePids(await web(daemon), 1);
+    assert.equal(oldInstance.length, 1, 'precondition: one instance of revision 1');
+
+    // When the daemon is restarted and a deploy replaces the instance the old daemon routed to
+    await restartDaemon(t, daemon);
+    const deploy = await daemon.cli(['deploy', '--detach', '--set', 'web.run.env.VERSION=2']);
+    assert.equal(deploy.code, 0, `${deploy.stdout}\n${deploy.stderr}`);
+    await waitFor('all traffic on revision 2', async () => (await web(daemon)).traffic.every((s) => s.revision === 2 || s.weight === 0), 20_000);
+    assert.ok(isAlive(oldPid), 'precondition: the old daemon still drains (it holds the idle connection)');
+
+    // Then a request on the old daemon's connection is still served, by an instance that lives
+    const second = await getOnConnection(daemon, agent);
+    assert.equal(second.localPort, first.localPort, 'precondition: the same connection, opened to the old daemon');
+    assert.equal(second.status, 200);
+    // And the old instance stops once the old daemon has gone
+    await waitFor('the old daemon gone', () => !isAlive(oldPid), 40_000);
+    await waitFor('the old instance stopped', () => !isAlive(oldInstance[0]!), 20_000);
   });
 });

@@ -107,6 +107,14 @@ describe('LastPlans: the primary serves the instances that outlived a crash at o
     assert.deepEqual(new LastPlans(scratch()).frontDoorApps(), [], 'no file: no app');
   });
 
+  it('names every instance the saved plans route to, once (a restart holds them while the old daemon drains)', () => {
+    const file = scratch();
+    new LastPlans(file).save([plan('web', [1, 2]), plan('api', [3])]);
+    assert.deepEqual(new LastPlans(file).endpointIds(), ['web-1-0', 'web-1-1', 'api-1-0']);
+    assert.deepEqual(new LastPlans(file).endpointIds('another-boot'), []);
+    assert.deepEqual(new LastPlans(scratch()).endpointIds(), []);
+  });
+
   it('writes the plans once for every change of a turn of the event loop, with all of them (issue 25: up pushes 100 first plans at once)', async () => {
     const file = scratch();
     const lastPlans = new LastPlans(file);

@@ -145,6 +145,11 @@ export class LastPlans {
       .map((plan) => plan.app);
   }
 
+  /** The instances the saved plans route to (a restart's new daemon holds them while the old one drains). */
+  endpointIds(bootId: string | null = currentBootId()): string[] {
+    return [...new Set(this.readSaved(bootId).flatMap((plan) => plan.groups.flatMap((group) => group.endpoints.map((endpoint) => endpoint.id))))];
+  }
+
   /** The saved plans of this boot; none when there is no readable file. */
   private readSaved(bootId: string | null): TrafficPlan[] {
     let saved: Partial<SavedPlans> | null;

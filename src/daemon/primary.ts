@@ -7,7 +7,7 @@ import type { ProxySpec } from '../model/app-spec.js';
 import type { TrafficPlan } from '../model/traffic-plan.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS } from '../proxy/proxy-options.js';
 import type { ControllerReply, ControllerRequest, WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
-import { ignoreSendError, WorkerFanout } from './worker-fanout.js';
+import { ignoreSendError, sumInflight, WorkerFanout } from './worker-fanout.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensureDataDir } from './data-dir.js';
 import { CRASH_AFTER_ENV } from '../controller/crash-switch.js';
@@ -15,6 +15,7 @@ import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { workerEnvironment } from './worker-proxy-options.js';
 import { heldAsListening, HeldSockets, planKeys, planSocketKey, rawHandle, servedKeys } from './held-sockets.js';
 import { handOver, HANDOVER_FROM_ENV, stepDown } from './daemon-handover.js';
+import { PredecessorHold } from './predecessor-hold.js';
 import { readRestartRequest, takeOverDaemonLock } from './successor.js';
 import type { ListeningSocket } from '../proxy/listening-sockets.js';
 import { LastPlans, lastPlansFile } from './last-plans.js';
@@ -76,6 +77,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const remembered = lastPlans.restore({ plans, versions, isWanted: handoverFrom === undefined, log: options.log, drop: (app) => void dropPlan(app) });
   // A restart's new daemon: the apps the old workers serve on the shared listeners, which the new ones wait for.
   let awaitedFrontDoorApps = handoverFrom === undefined ? [] : lastPlans.frontDoorApps();
+  const predecessor = handoverFrom === undefined ? undefined : new PredecessorHold(handoverFrom, lastPlans.endpointIds());
   const restartTimers = new Set<NodeJS.Timeout>();
   let isStopping = false;
   let isFirstController = true;
@@ -200,10 +202,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           reply({ error: `${missing} proxy worker(s) did not report in-flight counts` }, message.requestId);
           return;
         }
-        const total: Record<string, number> = {};
-        for (const r of replies) {
-          for (const [id, count] of Object.entries(r.inflight ?? {})) total[id] = (total[id] ?? 0) + count;
-        }
+        const total = sumInflight(replies);
+        predecessor?.addTo(total);
         reply({ inflight: total }, message.requestId);
         return;
       }

@@ -68,3 +68,12 @@ export class WorkerFanout {
     entry.done({ replies: entry.replies, missing: entry.waiting.size });
   }
 }
+
+/** The workers' in-flight counts added up per instance. */
+export function sumInflight(replies: readonly ReplyFromWorker[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const reply of replies) {
+    for (const [id, count] of Object.entries(reply.inflight ?? {})) total[id] = (total[id] ?? 0) + count;
+  }
+  return total;
+}
