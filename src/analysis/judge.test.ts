@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { AnalysisTemplateSpec } from '../model/app-spec.js';
-import { compareWithBaseline, holds, judgeMeasurement, judgeRun, negate, parseCondition, MEASUREMENT_RESULTS, type Measurement } from './judge.js';
+import { compareWithBaseline, formatCount, holds, judgeMeasurement, judgeRun, negate, parseCondition, MEASUREMENT_RESULTS, type Measurement } from './judge.js';
 
 const template: Pick<AnalysisTemplateSpec, 'provider' | 'successCondition' | 'failureCondition' | 'minRequests' | 'baseline' | 'metric'> = {
   provider: 'builtin',
@@ -190,6 +190,20 @@ describe('baseline comparison', () => {
         );
         assert.ok(large.z >= small.z - 1e-9);
         if (small.result === 'failed') assert.equal(large.result, 'failed');
+      }),
+    );
+  });
+});
+
+describe('formatCount', () => {
+  test('groups thousands with commas as en-US does, for any count (it does not load ICU for it)', () => {
+    assert.equal(formatCount(0), '0');
+    assert.equal(formatCount(999), '999');
+    assert.equal(formatCount(3702), '3,702');
+    assert.equal(formatCount(1234567.6), '1,234,568');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e12 }), fc.double({ min: 0, max: 0.49, noNaN: true }), (n, fraction) => {
+        assert.equal(formatCount(n + fraction), Math.round(n + fraction).toLocaleString('en-US'));
       }),
     );
   });

@@ -220,9 +220,14 @@ export function judgeRun(limits: RunLimits, results: readonly MeasurementResult[
   };
 }
 
-/** `3702` → `3,702`. */
+/**
+ * `3702` → `3,702`. Grouped by hand: `toLocaleString` loads ICU's locale data, about 5 MB of
+ * the daemon controller's memory from its first deploy report on (issue 25).
+ */
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  const digits = String(Math.abs(Math.round(n)));
+  const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ',');
+  return Math.round(n) < 0 ? `-${grouped}` : grouped;
 }
 
 /** Up to 4 significant digits, no exponent for ordinary values. */

@@ -11,7 +11,7 @@ import type { ProxyOptions } from './proxy-options.js';
 import { createRoutingTable } from './routing-table.js';
 import { UpstreamRegistry } from './upstream-registry.js';
 import type { ProxyMeasurements } from '../model/measurements.js';
-import { FrontDoor, type FrontDoorOptions } from './front-door/front-door.js';
+import type { FrontDoor, FrontDoorOptions } from './front-door/front-door.js';
 import type { ListeningSocket, ListeningSocketSource } from './listening-sockets.js';
 
 /**
@@ -38,7 +38,9 @@ export class ProxyServer {
   private readonly retiring = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
   /** The shared listeners (`proxy.listen`); undefined when the config has none. */
-  private readonly frontDoor: FrontDoor | undefined;
+  private frontDoor: FrontDoor | undefined = undefined;
+  /** Settles once the front door is made (at once without shared listeners). */
+  private readonly frontDoorLoaded: Promise<void>;
   /** Set once the proxy closes: the shared listeners' close, which the apps' removal waits for. */
   private frontDoorClosed: Promise<void> | undefined = undefined;
 
@@ -56,10 +58,19 @@ export class ProxyServer {
     this.options = resolveProxyOptions(options);
     const hasSharedListener = frontDoor !== undefined && (frontDoor.http !== null || frontDoor.https !== null);
     this.fastLane = new FastLane(this.options);
-    this.frontDoor = hasSharedListener ? new FrontDoor(this.options, frontDoor, log, this.fastLane) : undefined;
+    this.frontDoorLoaded = hasSharedListener ? this.loadFrontDoor(frontDoor, log) : Promise.resolve();
     this.registry = new UpstreamRegistry(this.options, (target) => this.fastLane.forget(target));
     const { mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs } = this.options;
     this.mirrorLimits = new MirrorLimits(mirrorMaxConcurrent, mirrorMaxBodyBytes, mirrorTimeoutMs);
+  }
+
+  /**
+   * The front door's modules (TLS, HTTP/2, certificates) load only where the config has shared
+   * listeners: a worker without them does not hold them (about 5 MB, issue 25).
+   */
+  private async loadFrontDoor(options: FrontDoorOptions, log: (line: string) => void): Promise<void> {
+    const { FrontDoor } = await import('./front-door/front-door.js');
+    this.frontDoor = new FrontDoor(this.options, options, log, this.fastLane);
   }
 
   /**
@@ -106,8 +117,9 @@ export class ProxyServer {
    * Opens the shared listeners of the front door (once; nothing when there are none). A worker
    * calls it after it holds the current plans, so no request meets an empty host table.
    */
-  listenFrontDoor(): Promise<void> {
-    return this.frontDoor?.listen(this.sockets) ?? Promise.resolve();
+  async listenFrontDoor(): Promise<void> {
+    await this.frontDoorLoaded;
+    await this.frontDoor?.listen(this.sockets);
   }
 
   /** The address of a shared listener (useful when the config asked for port 0). */
@@ -171,7 +183,7 @@ export class ProxyServer {
 
   private async closeAll(isGentle: boolean): Promise<void> {
     // Changes already queued run first (new ones are refused), then every app is removed.
-    await Promise.allSettled([...this.queues.values()]);
+    await Promise.allSettled([...this.queues.values(), this.frontDoorLoaded]);
     // The shared listeners close at the same time, with every app still in their host table: a
     // request on one of their connections still open (HTTP/2 streams, keep-alive HTTP/1.1) is
     // served, never answered 421/404 because its app was removed first.
@@ -195,6 +207,7 @@ export class ProxyServer {
   }
 
   private async apply(plan: TrafficPlan): Promise<void> {
+    await this.frontDoorLoaded;
     if (this.closing !== undefined) {
       throw new CutoverError('PROXY_CLOSED', `cannot apply plan version ${plan.version} for app "${plan.app}": the proxy is closing`);
     }

@@ -1,4 +1,5 @@
-import { randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type * as Crypto from 'node:crypto';
 import { CutoverError } from '../errors.js';
 import type { StickyAssignment } from '../model/traffic-plan.js';
 import { readCookie } from './read-cookie.js';
@@ -52,6 +53,8 @@ export class StickyCookie {
   }
 }
 
+// node:crypto loads at the first sticky value: a worker whose apps use no sticky split never holds it.
+const require = createRequire(import.meta.url);
 const VALUE_BYTES = 8;
 /** Random bytes drawn from the CSPRNG in one go: one `randomBytes` call costs ~3 µs, a slice of this ~0.1 µs. */
 const randomPool = Buffer.alloc(VALUE_BYTES * 512);
@@ -61,7 +64,7 @@ const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, byte) => by
 /** A fresh sticky value: 16 lower-case hex digits (64 random bits). */
 export function newStickyValue(): string {
   if (randomOffset === randomPool.length) {
-    randomFillSync(randomPool);
+    (require('node:crypto') as typeof Crypto).randomFillSync(randomPool);
     randomOffset = 0;
   }
   let value = '';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
-import { Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { ProxyOptions } from '../proxy-options.js';
 import type { UpstreamTarget } from '../upstream-target.js';
 import { FastConnection } from './fast-connection.js';
@@ -57,7 +57,8 @@ export class FastLane {
   attach(listener: FastLaneListener): void {
     if (!this.isEnabled) return;
     const { server } = listener;
-    const event = server instanceof TlsServer ? 'secureConnection' : 'connection';
+    // Told by the listener, not by \`instanceof tls.Server\`: a worker without TLS never loads node:tls.
+    const event = listener.forwardedProto === 'https' ? 'secureConnection' : 'connection';
     const [strictLane] = server.listeners(event) as ConnectionListener[];
     if (strictLane === undefined) return;
     this.strictLanes.set(server, strictLane);

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { Http2ServerRequest } from 'node:http2';
 
 /** A request head as the HTTP/1.1 side of the proxy checks and forwards it. */
 export interface RequestHead {
@@ -15,7 +14,9 @@ export interface RequestHead {
  * turned into an HTTP/1.1 request.
  */
 export function isHttp2Request(req: IncomingMessage): boolean {
-  return (req as unknown) instanceof Http2ServerRequest;
+  // Node's compatibility request carries its HTTP/2 stream; an HTTP/1 IncomingMessage has none.
+  // Not \`instanceof Http2ServerRequest\`: that would load node:http2 into every proxy worker.
+  return (req as { stream?: unknown }).stream !== undefined;
 }
 
 /**
