@@ -1,6 +1,7 @@
 import type { PrimaryOptions } from '../daemon/primary.js';
 import { dataDirLayout } from '../daemon/data-dir.js';
 import { visible } from '../util/terminal-text.js';
+import { isoTime } from '../util/iso-time.js';
 
 /** What the daemon process runs with, checked by `cutover up` before it starts one: the primary's options but its callbacks. */
 export type DaemonProcessOptions = Pick<PrimaryOptions, 'configPath' | 'dataDir' | 'workers' | 'admin' | 'ui' | 'proxy'>;
@@ -19,7 +20,7 @@ export async function runDaemon(options: DaemonProcessOptions): Promise<number> 
   console.log(`cutover up: data dir ${layout.root}, ${options.workers} proxy worker(s); Ctrl-C stops gracefully`);
   if (options.admin !== undefined) console.log(`admin API on http://${options.admin}, bearer token in ${layout.adminToken}`);
   if (options.ui !== undefined) console.log(`dashboard on http://${options.ui}, log in with the token in ${layout.adminToken}`);
-  const log = (line: string): void => console.log(`${new Date().toISOString()} ${visible(line)}`);
+  const log = (line: string): void => console.log(`${isoTime()} ${visible(line)}`);
   const stopped = new AbortController();
   const sayWhatRolloutsWaitFor = async (): Promise<void> => {
     const [{ printWhileWaiting }, { CutoverClient }] = await Promise.all([import('./up-progress.js'), import('../api/client.js')]);

@@ -2,6 +2,7 @@ import { type MeasurementHistory } from '../analysis/measurement-history.js';
 import { histogramQuantile } from '../model/measurements.js';
 import type { Store } from '../store/store.js';
 import { LIVE_WINDOW_MS, type LiveMetrics, type RevisionRate } from '../protocol/live-metrics.js';
+import { isoTime } from '../util/iso-time.js';
 
 /**
  * Per-revision rates from the proxy's counts the controller gathers (the same history builtin
@@ -14,7 +15,7 @@ import { LIVE_WINDOW_MS, type LiveMetrics, type RevisionRate } from '../protocol
 export function liveMetrics(history: MeasurementHistory, store: Store, nowMs: number, onlyApp?: string): LiveMetrics {
   const apps = store.listApps().filter((a) => onlyApp === undefined || a.name === onlyApp);
   return {
-    at: new Date().toISOString(),
+    at: isoTime(),
     windowMs: LIVE_WINDOW_MS,
     apps: apps.map(({ name }) => {
       const traffic = store.traffic(name);

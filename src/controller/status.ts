@@ -3,6 +3,7 @@ import { strategyNamed } from '../strategies/strategies.js';
 import type { Store } from '../store/store.js';
 import type { RolloutRecord } from '../model/records.js';
 import type { InstanceStatus, StatusReport } from '../protocol/status.js';
+import { isoTime } from '../util/iso-time.js';
 
 /**
  * Each app with its latest rollout (active or the last one that ended) and its instances:
@@ -31,7 +32,7 @@ export function buildStatus(store: Store, onlyApp?: string): StatusReport {
           isPausedByUser: latest.pausedAt !== null,
           warm:
             latest.warmRevision !== null && latest.warmUntil !== null && latest.warmUntil > Date.now()
-              ? { revision: latest.warmRevision, until: new Date(latest.warmUntil).toISOString() }
+              ? { revision: latest.warmRevision, until: isoTime(latest.warmUntil) }
               : null,
           analysis: store.listAnalysisRuns({ rolloutId: latest.id }).map((run) => {
             const measured = store.listAnalysisMeasurements({ rolloutId: latest.id, pointKey: run.pointKey, template: run.template });

@@ -25,6 +25,7 @@ import { EXIT_STORE_CORRUPT } from '../exit-codes.js';
 import { visible } from '../util/terminal-text.js';
 import { bestEffort, cachedSecretMasker } from '../api/secret-masking.js';
 import { startAcmeCertificates, type AcmeCertificates } from './acme-certificates.js';
+import { isoTime } from '../util/iso-time.js';
 
 /**
  * The control plane process: state, the reconcile loop, the admin API. It can die and be
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const configPath = process.env.CUTOVER_CONFIG!;
   // Log lines quote hook output and app log lines, to a terminal (up in the foreground) or daemon.log: secrets masked, control characters shown.
   let maskSecrets = (line: string): string => line;
-  const log = (line: string): void => console.log(`${new Date().toISOString()} ${visible(maskSecrets(line))}`);
+  const log = (line: string): void => console.log(`${isoTime()} ${visible(maskSecrets(line))}`);
   try {
     checkStore(layout.database);
   } catch (error) {

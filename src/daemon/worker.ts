@@ -4,6 +4,7 @@ import { ProxyServer } from '../proxy/index.js';
 import type { WorkerCommand, WorkerReply } from '../router/builtin/worker-messages.js';
 import { workerFrontDoorOptions, workerProxyOptions } from './worker-proxy-options.js';
 import { HandedSockets } from './handed-sockets.js';
+import { isoTime } from '../util/iso-time.js';
 
 /** How often a worker looks whether its counts moved since the controller read them (the controller's own sampling period). */
 const MOVED_CHECK_MS = 500;
@@ -83,7 +84,7 @@ export function runWorker(): void {
   // answer carries `Connection: close`, and idle keep-alive connections are left to their clients:
   // closing them here would race a request the client is sending on them (a reset it cannot retry).
   process.on('disconnect', () => {
-    console.log(`${new Date().toISOString()} proxy worker ${process.pid}: the daemon primary is gone; it stops listening and finishes its connections`);
+    console.log(`${isoTime()} proxy worker ${process.pid}: the daemon primary is gone; it stops listening and finishes its connections`);
     void proxy.close({ isGentle: true }).finally(() => process.exit(0));
   });
   // node:cluster makes a worker whose primary vanished exit at once, requests and all, unless the
