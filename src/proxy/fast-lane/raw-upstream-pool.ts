@@ -19,8 +19,8 @@ export interface UpstreamUser {
  * Where every upstream connection of the process reads (Node's `onread`): reads are handled
  * one at a time and to the end before the next, so one buffer serves them all. Without it, Node
  * allocates a 64 KiB buffer for each read, shrinks it, wraps it in an ArrayBuffer and pushes it
- * through the socket's Readable stream: measured, the largest share of the fast lane's own CPU
- * per request after the system calls themselves.
+ * through the socket's Readable stream (malloc, free and stream code showed in every profile of
+ * the fast lane under load; docs/benchmarks.md has the figures).
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
