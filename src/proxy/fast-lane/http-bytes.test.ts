@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HeaderNames, equalsIgnoringCase, lowerBytes, startsWithIgnoringCase } from './http-bytes.js';
+import { HeaderNames, equalsIgnoringCase, hasBytesAt, lowerBytes, startsWithIgnoringCase } from './http-bytes.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -40,5 +40,12 @@ describe('comparing bytes to lower-case text', () => {
   test('a prefix match needs the whole prefix', () => {
     assert.equal(startsWithIgnoringCase(bytes('Text/Event-Stream; charset=utf-8'), 0, 32, lowerBytes('text/event-stream')), true);
     assert.equal(startsWithIgnoringCase(bytes('text/event'), 0, 10, lowerBytes('text/event-stream')), false);
+  });
+
+  test('exact bytes at an offset are case-sensitive and must fit in the buffer', () => {
+    const version = bytes(' HTTP/1.1\r\n');
+    assert.equal(hasBytesAt(bytes('GET / HTTP/1.1\r\n'), 5, version), true);
+    assert.equal(hasBytesAt(bytes('GET / http/1.1\r\n'), 5, version), false);
+    assert.equal(hasBytesAt(bytes('GET / HTTP/1.1\r'), 5, version), false);
   });
 });

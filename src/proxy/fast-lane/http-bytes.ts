@@ -63,6 +63,15 @@ export function startsWithIgnoringCase(buf: Buffer, start: number, end: number, 
   return true;
 }
 
+/** True when `buf` holds exactly `expected` at `start` (a loop: a native `compare` call costs more for a few bytes). */
+export function hasBytesAt(buf: Buffer, start: number, expected: Uint8Array): boolean {
+  if (buf.length - start < expected.length) return false;
+  for (let i = 0; i < expected.length; i++) {
+    if (buf[start + i] !== expected[i]) return false;
+  }
+  return true;
+}
+
 /** The bytes of a lower-case ASCII string, for the comparisons above. */
 export function lowerBytes(text: string): Uint8Array {
   return Buffer.from(text.toLowerCase(), 'latin1');

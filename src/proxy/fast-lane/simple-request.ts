@@ -1,4 +1,15 @@
-import { ASCII_VALUE_BYTES, HEAD_ENDED, HeaderNames, LINE_READ, SP, equalsIgnoringCase, lowerBytes, parseDigits, readHeaderLine } from './http-bytes.js';
+import {
+  ASCII_VALUE_BYTES,
+  HEAD_ENDED,
+  HeaderNames,
+  LINE_READ,
+  SP,
+  equalsIgnoringCase,
+  hasBytesAt,
+  lowerBytes,
+  parseDigits,
+  readHeaderLine,
+} from './http-bytes.js';
 import type { HeaderLine } from './http-bytes.js';
 import { mayHoldOwnCookie } from '../own-cookies.js';
 
@@ -127,7 +138,7 @@ export function parseSimpleRequest(
     i++;
   }
   const targetEnd = i;
-  if (end - i < HTTP_1_1.length || buf.compare(HTTP_1_1, 0, HTTP_1_1.length, i, i + HTTP_1_1.length) !== 0) return undefined;
+  if (!hasBytesAt(buf, i, HTTP_1_1)) return undefined;
   // Measured as the strict lane does: METHOD SP target SP HTTP/1.1.
   if (method.length + (targetEnd - targetStart) + 10 > limits.maxRequestLineBytes) return undefined;
   i += HTTP_1_1.length;

@@ -9,6 +9,7 @@ import {
   SP,
   VALUE_BYTES,
   equalsIgnoringCase,
+  hasBytesAt,
   lowerBytes,
   parseDigits,
   readHeaderLine,
@@ -104,7 +105,7 @@ export function parseUpstreamResponse(
   const incomplete = buf.length - start >= maxBytes ? MALFORMED : INCOMPLETE;
   // HTTP/1.x SP 3DIGIT [SP reason] CRLF
   if (end - start < 14) return incomplete;
-  if (buf.compare(HTTP_VERSION, 0, HTTP_VERSION.length, start, start + 7) !== 0 || buf[start + 8] !== SP) return MALFORMED;
+  if (!hasBytesAt(buf, start, HTTP_VERSION) || buf[start + 8] !== SP) return MALFORMED;
   const minor = buf[start + 7]! - 48;
   const status = parseDigits(buf, start + 9, start + 12);
   if ((minor !== 0 && minor !== 1) || status < 100) return MALFORMED;
