@@ -185,7 +185,8 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
       head = parseUpstreamResponse(bytes, 0, exchange.request!.method === 'HEAD', MAX_RESPONSE_HEAD_BYTES);
     }
     if (head === INCOMPLETE) {
-      exchange.headBytes = bytes;
+      // Kept past this read: a copy (the upstream's read buffer is reused).
+      exchange.headBytes = Buffer.from(bytes);
       return;
     }
     if (head === MALFORMED) {
@@ -376,9 +377,13 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
   }
 }
 
-/** What goes to the client for `chunk[start, end)`: after the head (latin1) when given, in one buffer; undefined when nothing. */
+/**
+ * What goes to the client for `chunk[start, end)`: after the head (latin1) when given, in one
+ * new buffer (the socket may hold it past this call, and `chunk` is the upstream's reused read
+ * buffer); undefined when nothing.
+ */
 function clientBytes(chunk: Buffer, start: number, end: number, head: string | undefined): Buffer | undefined {
-  if (head === undefined) return end <= start ? undefined : start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
+  if (head === undefined) return end <= start ? undefined : Buffer.from(chunk.subarray(start, end));
   const out = Buffer.allocUnsafe(head.length + end - start);
   out.write(head, 0, 'latin1');
   chunk.copy(out, head.length, start, end);

@@ -60,6 +60,21 @@ async function rawUpstream(
   return { server, port: (server.address() as AddressInfo).port, heads, connections: () => connections };
 }
 
+/** The body of the one response `socket` receives, once `bodyBytes` of it arrived. */
+async function bodyOf(socket: Socket, bodyBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of socket as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    received += chunk.length;
+    if (received < bodyBytes) continue;
+    const all = Buffer.concat(chunks);
+    const headEnd = all.indexOf('\r\n\r\n');
+    if (headEnd !== -1 && all.length - headEnd - 4 >= bodyBytes) return all.subarray(headEnd + 4);
+  }
+  throw new Error(`the connection ended after ${received} bytes`);
+}
+
 async function withProxy(port: number, run: (proxy: TestProxy) => Promise<void>): Promise<void> {
   const proxy = await startProxy(makePlan(1, [group(1, 100, [{ id: 'up', host: LOOPBACK, port }])]));
   try {
@@ -203,6 +218,41 @@ describe('fast lane', () => {
       await waitFor(() => Object.keys(proxy.proxy.inflight()).length === 0, 'the in-flight count to drop');
     });
     upstream.server.close();
+  });
+
+  test('a response held back by a slow client keeps its bytes while other responses stream through (upstream reads share one buffer)', async () => {
+    const BODY_BYTES = 16 * 1024 * 1024;
+    const finished = new Set<string>();
+    const upstream = await startUpstream((req, res) => {
+      res.writeHead(200, { 'content-length': BODY_BYTES });
+      res.on('finish', () => finished.add(req.url!));
+      res.end(Buffer.alloc(BODY_BYTES, req.url === '/a' ? 'a' : 'b'));
+    });
+    await withProxy(upstream.port, async (proxy) => {
+      const slow = connect({ host: LOOPBACK, port: proxy.port });
+      const fast = connect({ host: LOOPBACK, port: proxy.port });
+      await Promise.all([once(slow, 'connect'), once(fast, 'connect')]);
+      slow.pause();
+      slow.write(get('/a'));
+      await waitFor(() => upstream.count() === 1, 'the slow client request upstream');
+      fast.write(get('/b'));
+      const fastBody = await bodyOf(fast, BODY_BYTES);
+      // The precondition: the slow client's response was held in the proxy (its upstream paused) meanwhile.
+      assert.equal(finished.has('/a'), false);
+      slow.resume();
+      const slowBody = await bodyOf(slow, BODY_BYTES);
+      assert.equal(
+        fastBody.every((byte) => byte === 0x62),
+        true,
+      );
+      assert.equal(
+        slowBody.every((byte) => byte === 0x61),
+        true,
+      );
+      slow.destroy();
+      fast.destroy();
+    });
+    await upstream.close();
   });
 
   test('closing the proxy lets a running exchange finish with Connection: close', async () => {

@@ -27,6 +27,82 @@ export function isValueByte(code: number): boolean {
   return (code >= SP && code !== 127) || code === HTAB;
 }
 
+/**
+ * The bytes a header value may hold, as a table `readHeaderLine` indexes (a table, not a
+ * predicate: the two parsers would make a predicate call site polymorphic, and not inlined).
+ */
+export type ValueBytes = Uint8Array;
+
+function valueBytesOf(isValue: (code: number) => boolean): ValueBytes {
+  const table = new Uint8Array(256);
+  for (let code = 0; code < 256; code++) table[code] = isValue(code) ? 1 : 0;
+  return table;
+}
+
+/** `isAsciiValueByte` as a table. */
+export const ASCII_VALUE_BYTES: ValueBytes = valueBytesOf(isAsciiValueByte);
+/** `isValueByte` as a table. */
+export const VALUE_BYTES: ValueBytes = valueBytesOf(isValueByte);
+
+/** ASCII lower case of each byte (other bytes unchanged). */
+const LOWER = new Uint8Array(256);
+for (let code = 0; code < 256; code++) LOWER[code] = code >= 65 && code <= 90 ? code + 32 : code;
+
+/** True when `[start, end)` of `buf` is `lower` (lower-case ASCII) in any case. */
+export function equalsIgnoringCase(buf: Buffer, start: number, end: number, lower: Uint8Array): boolean {
+  if (end - start !== lower.length) return false;
+  return startsWithIgnoringCase(buf, start, end, lower);
+}
+
+/** True when `[start, end)` of `buf` starts with `lower` (lower-case ASCII) in any case. */
+export function startsWithIgnoringCase(buf: Buffer, start: number, end: number, lower: Uint8Array): boolean {
+  if (end - start < lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if (LOWER[buf[start + i]!] !== lower[i]) return false;
+  }
+  return true;
+}
+
+/** True when `buf` holds exactly `expected` at `start` (a loop: a native `compare` call costs more for a few bytes). */
+export function hasBytesAt(buf: Buffer, start: number, expected: Uint8Array): boolean {
+  if (buf.length - start < expected.length) return false;
+  for (let i = 0; i < expected.length; i++) {
+    if (buf[start + i] !== expected[i]) return false;
+  }
+  return true;
+}
+
+/** The bytes of a lower-case ASCII string, for the comparisons above. */
+export function lowerBytes(text: string): Uint8Array {
+  return Buffer.from(text.toLowerCase(), 'latin1');
+}
+
+/**
+ * Header names mapped to what the parser does with them, looked up in the bytes themselves:
+ * no string per header line, no lower-casing (by length first, then byte by byte).
+ *
+ * @example
+ * const roles = new HeaderNames([['host', 1]]);
+ * roles.lookup(Buffer.from('HOST'), 0, 4); // 1
+ */
+export class HeaderNames<T> {
+  private readonly byLength: (readonly [Uint8Array, T])[][] = [];
+
+  constructor(entries: Iterable<readonly [string, T]>) {
+    for (const [name, value] of entries) (this.byLength[name.length] ??= []).push([lowerBytes(name), value]);
+  }
+
+  /** What `[start, end)` of `buf` (a token) maps to; undefined for names not listed. */
+  lookup(buf: Buffer, start: number, end: number): T | undefined {
+    const candidates = this.byLength[end - start];
+    if (candidates === undefined) return undefined;
+    for (const [name, value] of candidates) {
+      if (startsWithIgnoringCase(buf, start, end, name)) return value;
+    }
+    return undefined;
+  }
+}
+
 /** Offset of the last byte of `[start, end)` that is not optional whitespace, plus one. */
 export function trimEnd(buf: Buffer, start: number, end: number): number {
   while (end > start && (buf[end - 1] === SP || buf[end - 1] === HTAB)) end--;
@@ -66,10 +142,10 @@ export const LINE_INCOMPLETE = 2;
 export const LINE_MALFORMED = 3;
 
 /**
- * Reads the header line (strictly `token ":" OWS value CRLF`, value bytes as `isValue`
+ * Reads the header line (strictly `token ":" OWS value CRLF`, value bytes as `valueBytes`
  * allows: no obs-fold, no bare CR or LF) or the empty line at `start`, up to `end`.
  */
-export function readHeaderLine(buf: Buffer, start: number, end: number, isValue: (code: number) => boolean, line: HeaderLine): number {
+export function readHeaderLine(buf: Buffer, start: number, end: number, valueBytes: ValueBytes, line: HeaderLine): number {
   let i = start;
   if (i + 1 >= end) return LINE_INCOMPLETE;
   if (buf[i] === CR) {
@@ -77,14 +153,14 @@ export function readHeaderLine(buf: Buffer, start: number, end: number, isValue:
     line.next = i + 2;
     return HEAD_ENDED;
   }
-  while (i < end && isTokenByte(buf[i]!)) i++;
+  while (i < end && TOKEN_BYTES[buf[i]!] === 1) i++;
   line.nameEnd = i;
   if (i >= end) return LINE_INCOMPLETE;
   if (i === start || buf[i] !== COLON) return LINE_MALFORMED;
   i++;
   while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
   line.valueStart = i;
-  while (i < end && isValue(buf[i]!)) i++;
+  while (i < end && valueBytes[buf[i]!] === 1) i++;
   if (i + 1 >= end) return LINE_INCOMPLETE;
   if (buf[i] !== CR || buf[i + 1] !== LF) return LINE_MALFORMED;
   line.valueEnd = trimEnd(buf, line.valueStart, i);

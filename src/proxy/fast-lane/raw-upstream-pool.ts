@@ -5,10 +5,24 @@ import { isUnreadReset, markRequestUnread } from '../upstream-failure.js';
 
 /** Whoever uses an upstream connection for one exchange; told what the connection sees. */
 export interface UpstreamUser {
+  /**
+   * Bytes the upstream sent. `chunk` is a view into a read buffer that the next read of any
+   * upstream connection overwrites: valid during the call only; what is kept (or written to a
+   * socket) past it must be copied.
+   */
   onUpstreamData(chunk: Buffer): void;
   /** The connection ended or failed before the user released it. */
   onUpstreamClosed(error: Error): void;
 }
+
+/**
+ * Where every upstream connection of the process reads (Node's `onread`): reads are handled
+ * one at a time and to the end before the next, so one buffer serves them all. Without it, Node
+ * allocates a 64 KiB buffer for each read, shrinks it, wraps it in an ArrayBuffer and pushes it
+ * through the socket's Readable stream (malloc, free and stream code showed in every profile of
+ * the fast lane under load; docs/benchmarks.md has the figures).
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 /**
  * One keep-alive TCP connection to an upstream endpoint, carrying one exchange at a time.
@@ -32,18 +46,9 @@ export class UpstreamConnection {
     connectTimeoutMs: number,
   ) {
     this.deadline = performance.now() + connectTimeoutMs;
-    const socket = net.connect({ host, port, noDelay: true });
+    const socket = net.connect({ host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: (bytes: number) => this.received(bytes) } });
     socket.on('connect', () => {
       this.isConnected = true;
-    });
-    socket.on('data', (chunk: Buffer) => {
-      const { user } = this;
-      // Bytes nobody asked for (an idle connection): the upstream is out of step, never reuse it.
-      if (user === undefined) this.destroy();
-      else {
-        this.hasAnswered = true;
-        user.onUpstreamData(chunk);
-      }
     });
     socket.on('end', () => this.ended());
     socket.on('error', (error: Error) => {
@@ -58,6 +63,18 @@ export class UpstreamConnection {
   take(user: UpstreamUser): void {
     this.user = user;
     this.hasAnswered = false;
+  }
+
+  /** `bytes` were read into READ_BUFFER. True: reading goes on (the user pauses the socket itself). */
+  private received(bytes: number): boolean {
+    const { user } = this;
+    // Bytes nobody asked for (an idle connection): the upstream is out of step, never reuse it.
+    if (user === undefined) this.destroy();
+    else {
+      this.hasAnswered = true;
+      user.onUpstreamData(READ_BUFFER.subarray(0, bytes));
+    }
+    return true;
   }
 
   /**

@@ -1,4 +1,15 @@
-import { HEAD_ENDED, LINE_READ, SP, isAsciiValueByte, parseDigits, readHeaderLine } from './http-bytes.js';
+import {
+  ASCII_VALUE_BYTES,
+  HEAD_ENDED,
+  HeaderNames,
+  LINE_READ,
+  SP,
+  equalsIgnoringCase,
+  hasBytesAt,
+  lowerBytes,
+  parseDigits,
+  readHeaderLine,
+} from './http-bytes.js';
 import type { HeaderLine } from './http-bytes.js';
 import { mayHoldOwnCookie } from '../own-cookies.js';
 
@@ -28,7 +39,22 @@ export interface SimpleRequest {
   readonly wantsClose: boolean;
 }
 
-const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+/** The methods the fast lane takes (case-sensitive). */
+const METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/** The method at `[start, end)` of `buf` when the fast lane takes it: a constant, no string made per request. */
+function methodAt(buf: Buffer, start: number, end: number): string | undefined {
+  for (const method of METHODS) {
+    if (method.length !== end - start) continue;
+    let i = 0;
+    while (i < method.length && buf[start + i] === method.charCodeAt(i)) i++;
+    if (i === method.length) return method;
+  }
+  return undefined;
+}
+
+const CLOSE = lowerBytes('close');
+const KEEP_ALIVE = lowerBytes('keep-alive');
 
 /** What the fast lane does with a request header, by lower-case name; absent names are kept. */
 const enum HeaderRole {
@@ -43,7 +69,7 @@ const enum HeaderRole {
   NotSimple,
 }
 
-const HEADER_ROLES: ReadonlyMap<string, HeaderRole> = new Map([
+const HEADER_ROLES = new HeaderNames<HeaderRole>([
   ['host', HeaderRole.Host],
   ['content-length', HeaderRole.ContentLength],
   ['connection', HeaderRole.Connection],
@@ -67,7 +93,7 @@ const HEADER_ROLES: ReadonlyMap<string, HeaderRole> = new Map([
   // Look-alikes of framing headers (CGI-style servers read `_` as `-`): the strict lane refuses them.
   ['content_length', HeaderRole.NotSimple],
   ['transfer_encoding', HeaderRole.NotSimple],
-]);
+] as const);
 
 const HTTP_1_1 = Buffer.from(' HTTP/1.1\r\n', 'latin1');
 
@@ -102,8 +128,8 @@ export function parseSimpleRequest(
   let i = start;
   while (i < end && i - start < 8 && buf[i] !== SP) i++;
   if (i >= end || buf[i] !== SP) return undefined;
-  const method = buf.toString('latin1', start, i);
-  if (!METHODS.has(method)) return undefined;
+  const method = methodAt(buf, start, i);
+  if (method === undefined) return undefined;
   const targetStart = ++i;
   if (buf[i] !== 47 /* / */) return undefined;
   while (i < end) {
@@ -112,7 +138,7 @@ export function parseSimpleRequest(
     i++;
   }
   const targetEnd = i;
-  if (end - i < HTTP_1_1.length || buf.compare(HTTP_1_1, 0, HTTP_1_1.length, i, i + HTTP_1_1.length) !== 0) return undefined;
+  if (!hasBytesAt(buf, i, HTTP_1_1)) return undefined;
   // Measured as the strict lane does: METHOD SP target SP HTTP/1.1.
   if (method.length + (targetEnd - targetStart) + 10 > limits.maxRequestLineBytes) return undefined;
   i += HTTP_1_1.length;
@@ -128,7 +154,7 @@ export function parseSimpleRequest(
   const line = SCRATCH_LINE;
   for (;;) {
     const lineStart = i;
-    const read = readHeaderLine(buf, i, end, isAsciiValueByte, line);
+    const read = readHeaderLine(buf, i, end, ASCII_VALUE_BYTES, line);
     if (read === HEAD_ENDED) break;
     if (read !== LINE_READ) return undefined;
     const { nameEnd, valueStart, valueEnd } = line;
@@ -136,7 +162,7 @@ export function parseSimpleRequest(
     headerCount++;
     headerBytes += nameEnd - lineStart + (valueEnd - valueStart) + 4;
     if (headerCount > limits.maxHeaderCount || headerBytes > limits.maxHeaderBytes) return undefined;
-    const role = HEADER_ROLES.get(buf.toString('latin1', lineStart, nameEnd).toLowerCase());
+    const role = HEADER_ROLES.lookup(buf, lineStart, nameEnd);
     if (role === undefined) continue;
     switch (role) {
       case HeaderRole.Host:
@@ -148,12 +174,10 @@ export function parseSimpleRequest(
         contentLength = parseDigits(buf, valueStart, valueEnd);
         if (contentLength === -1) return undefined;
         continue;
-      case HeaderRole.Connection: {
-        const value = buf.toString('latin1', valueStart, valueEnd).toLowerCase();
-        if (value === 'close') wantsClose = true;
-        else if (value !== 'keep-alive') return undefined;
+      case HeaderRole.Connection:
+        if (equalsIgnoringCase(buf, valueStart, valueEnd, CLOSE)) wantsClose = true;
+        else if (!equalsIgnoringCase(buf, valueStart, valueEnd, KEEP_ALIVE)) return undefined;
         break;
-      }
       case HeaderRole.Cookie:
         if (mayHoldOwnCookie(buf.toString('latin1', valueStart, valueEnd))) return undefined;
         continue;

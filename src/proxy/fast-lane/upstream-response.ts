@@ -1,5 +1,20 @@
 import { STATUS_CODES } from 'node:http';
-import { CR, HEAD_ENDED, LF, LINE_INCOMPLETE, LINE_MALFORMED, SP, isValueByte, parseDigits, readHeaderLine } from './http-bytes.js';
+import {
+  CR,
+  HEAD_ENDED,
+  HeaderNames,
+  LF,
+  LINE_INCOMPLETE,
+  LINE_MALFORMED,
+  SP,
+  VALUE_BYTES,
+  equalsIgnoringCase,
+  hasBytesAt,
+  lowerBytes,
+  parseDigits,
+  readHeaderLine,
+  startsWithIgnoringCase,
+} from './http-bytes.js';
 import type { HeaderLine } from './http-bytes.js';
 
 /** How the end of a response body is known. */
@@ -40,8 +55,37 @@ export const INCOMPLETE = 0;
 /** The head breaks HTTP/1.1 framing rules: the response cannot be forwarded (502). */
 export const MALFORMED = 1;
 
-/** Hop-by-hop response headers the client never sees (RFC 9110 §7.6.1 and the usual extras). */
-const DROPPED: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+/** What the parser does with a response header, by name; absent names pass through. */
+const enum HeaderRole {
+  ContentType = 1,
+  ContentLength,
+  TransferEncoding,
+  Connection,
+  KeepAlive,
+  /** Hop-by-hop: the client never sees it (RFC 9110 §7.6.1 and the usual extras). */
+  Drop,
+}
+
+const HEADER_ROLES = new HeaderNames<HeaderRole>([
+  ['content-type', HeaderRole.ContentType],
+  ['content-length', HeaderRole.ContentLength],
+  ['transfer-encoding', HeaderRole.TransferEncoding],
+  ['connection', HeaderRole.Connection],
+  ['keep-alive', HeaderRole.KeepAlive],
+  ['proxy-connection', HeaderRole.Drop],
+  ['te', HeaderRole.Drop],
+  ['trailer', HeaderRole.Drop],
+  ['upgrade', HeaderRole.Drop],
+  ['proxy-authenticate', HeaderRole.Drop],
+  ['proxy-authorization', HeaderRole.Drop],
+] as const);
+
+/** Case-sensitive, as the status line's protocol name is. */
+const HTTP_VERSION = Buffer.from('HTTP/1.', 'latin1');
+const EVENT_STREAM = lowerBytes('text/event-stream');
+const CHUNKED = lowerBytes('chunked');
+const CLOSE = lowerBytes('close');
+const KEEP_ALIVE = lowerBytes('keep-alive');
 
 /**
  * Reads an upstream response head at `start` of `buf`. Informational (1xx) heads are returned
@@ -61,7 +105,7 @@ export function parseUpstreamResponse(
   const incomplete = buf.length - start >= maxBytes ? MALFORMED : INCOMPLETE;
   // HTTP/1.x SP 3DIGIT [SP reason] CRLF
   if (end - start < 14) return incomplete;
-  if (buf.toString('latin1', start, start + 7) !== 'HTTP/1.' || buf[start + 8] !== SP) return MALFORMED;
+  if (!hasBytesAt(buf, start, HTTP_VERSION) || buf[start + 8] !== SP) return MALFORMED;
   const minor = buf[start + 7]! - 48;
   const status = parseDigits(buf, start + 9, start + 12);
   if ((minor !== 0 && minor !== 1) || status < 100) return MALFORMED;
@@ -69,7 +113,7 @@ export function parseUpstreamResponse(
   const reasonStart = i + 1;
   if (buf[i] === SP) {
     i++;
-    while (i < end && isValueByte(buf[i]!)) i++;
+    while (i < end && VALUE_BYTES[buf[i]!] === 1) i++;
   }
   if (i + 1 >= end) return incomplete;
   if (buf[i] !== CR || buf[i + 1] !== LF) return MALFORMED;
@@ -87,36 +131,41 @@ export function parseUpstreamResponse(
   const line = SCRATCH_LINE;
   for (;;) {
     const lineStart = i;
-    const read = readHeaderLine(buf, i, end, isValueByte, line);
+    const read = readHeaderLine(buf, i, end, VALUE_BYTES, line);
     if (read === HEAD_ENDED) break;
     if (read === LINE_INCOMPLETE) return incomplete;
     if (read === LINE_MALFORMED) return MALFORMED;
     const { nameEnd, valueStart, valueEnd } = line;
     i = line.next;
-    const name = buf.toString('latin1', lineStart, nameEnd).toLowerCase();
-    if (name === 'content-type') {
-      isEventStream = buf.toString('latin1', valueStart, valueEnd).toLowerCase().startsWith('text/event-stream');
+    const role = HEADER_ROLES.lookup(buf, lineStart, nameEnd);
+    if (role === undefined) continue;
+    if (role === HeaderRole.ContentType) {
+      isEventStream = startsWithIgnoringCase(buf, valueStart, valueEnd, EVENT_STREAM);
       continue;
     }
-    if (name === 'content-length') {
+    if (role === HeaderRole.ContentLength) {
       const length = parseDigits(buf, valueStart, valueEnd);
       if (length === -1 || (contentLength !== -1 && contentLength !== length)) return MALFORMED;
       contentLength = length;
-    } else if (name === 'transfer-encoding') {
-      if (isChunked || buf.toString('latin1', valueStart, valueEnd).toLowerCase() !== 'chunked') return MALFORMED;
+    } else if (role === HeaderRole.TransferEncoding) {
+      if (isChunked || !equalsIgnoringCase(buf, valueStart, valueEnd, CHUNKED)) return MALFORMED;
       isChunked = true;
-    } else if (name === 'connection') {
-      for (const token of buf.toString('latin1', valueStart, valueEnd).toLowerCase().split(',')) {
-        const option = token.trim();
-        if (option === 'close') isReusable = false;
-        else if (option === 'keep-alive') {
-          if (minor === 0) isReusable = true;
-        } else if (option !== '') (listed ??= []).push(option);
+    } else if (role === HeaderRole.Connection) {
+      // The usual single option without a string; a list goes through the general reading.
+      if (equalsIgnoringCase(buf, valueStart, valueEnd, CLOSE)) isReusable = false;
+      else if (equalsIgnoringCase(buf, valueStart, valueEnd, KEEP_ALIVE)) {
+        if (minor === 0) isReusable = true;
+      } else {
+        for (const token of buf.toString('latin1', valueStart, valueEnd).toLowerCase().split(',')) {
+          const option = token.trim();
+          if (option === 'close') isReusable = false;
+          else if (option === 'keep-alive') {
+            if (minor === 0) isReusable = true;
+          } else if (option !== '') (listed ??= []).push(option);
+        }
       }
-    } else if (name === 'keep-alive') {
+    } else if (role === HeaderRole.KeepAlive) {
       keepAliveMs = keepAliveTimeoutMs(buf.toString('latin1', valueStart, valueEnd)) ?? keepAliveMs;
-    } else if (!DROPPED.has(name)) {
-      continue;
     }
     out += buf.toString('latin1', keptFrom, lineStart);
     keptFrom = i;
@@ -139,10 +188,17 @@ export function parseUpstreamResponse(
   return { status, length: line.next - start, clientHead: out, framing, contentLength: Math.max(contentLength, 0), isReusable, keepAliveMs, isEventStream };
 }
 
+/** The last `Keep-Alive` value read, and its timeout: an upstream sends the same one on every response. */
+let lastKeepAlive = '';
+let lastKeepAliveMs: number | undefined = undefined;
+
 /** `timeout=N` of a `Keep-Alive` header, in milliseconds. */
 function keepAliveTimeoutMs(value: string): number | undefined {
+  if (value === lastKeepAlive) return lastKeepAliveMs;
   const match = /(?:^|[,;\s])timeout\s*=\s*(\d{1,6})/i.exec(value);
-  return match === null ? undefined : Number(match[1]) * 1000;
+  lastKeepAlive = value;
+  lastKeepAliveMs = match === null ? undefined : Number(match[1]) * 1000;
+  return lastKeepAliveMs;
 }
 
 /** Removes the header lines named in `Connection` from a head (rare: only when the upstream lists some). */

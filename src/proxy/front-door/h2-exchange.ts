@@ -100,7 +100,9 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
     upstream.socket.write(this.upstreamHead, 'latin1');
   }
 
-  onUpstreamData(chunk: Buffer): void {
+  onUpstreamData(view: Buffer): void {
+    // The HTTP/2 stream keeps what it is given past this call, and `view` is the upstream's reused read buffer.
+    const chunk = Buffer.from(view);
     if (this.response === undefined) {
       this.readResponseHead(chunk);
       return;
