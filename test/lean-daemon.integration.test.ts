@@ -47,7 +47,7 @@ function get(url: string, init: http.RequestOptions = {}, body?: string): Promis
 }
 
 describe('a daemon loads what its setup needs and no more (issue 25)', () => {
-  it('a plain HTTP app: the primary loads no package, the workers no undici, the controller no prom-client, zod, yaml or tar until a feature needs them', async (t) => {
+  it('a plain HTTP app: the primary loads no package, the workers no undici (nor TLS, HTTP/2 or the front door), the controller no prom-client, zod, yaml or tar until a feature needs them', async (t) => {
     const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'co-modules-'));
     const metricsPort = await findFreePort();
     const hook = new URL('./helpers/module-log.js', import.meta.url).href;
@@ -77,6 +77,10 @@ describe('a daemon loads what its setup needs and no more (issue 25)', () => {
     );
     for (const name of ['undici', '@kubernetes/client-node', 'acme-client', 'prom-client', 'zod', 'yaml'])
       assert.ok(!packagesIn(workers).has(name), `a worker loaded ${name}`);
+    // Without shared listeners (proxy.listen) a worker holds no TLS, HTTP/2 or front door (about 5 MB).
+    assert.ok(workers.includes('node:http'), 'the lists name the builtins loaded from ES modules (precondition)');
+    for (const builtin of ['node:tls', 'node:http2', 'node:crypto']) assert.ok(!workers.includes(builtin), `a worker loaded ${builtin}`);
+    assert.ok(!workers.some((url) => url.includes('/proxy/front-door/front-door.js')), 'a worker loaded the front door');
 
     const controller = modules.of('controller-main.js');
     assert.ok(packagesIn(controller).has('better-sqlite3'), 'the controller list has its CommonJS packages (precondition)');

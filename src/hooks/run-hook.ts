@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { HookSpec } from '../model/app-spec.js';
 import { expandVars } from '../runtime/local/expand-vars.js';
 import { runCommand } from '../runtime/local/run-command.js';
-import { isoTime } from '../util/iso-time.js';
 
 /** How many of a hook's last output lines go into the rollout's events. */
 export const HOOK_OUTPUT_LINES = 8;
@@ -39,7 +38,7 @@ export function describeHook(hook: HookSpec): string {
  */
 export function startHook(hook: HookSpec, options: { env: Record<string, string>; logPath: string; title: string }): StartedHook {
   fs.mkdirSync(path.dirname(options.logPath), { recursive: true, mode: 0o700 });
-  fs.appendFileSync(options.logPath, `==> ${isoTime()} ${options.title}: ${describeHook(hook)}\n`, { mode: 0o600 });
+  fs.appendFileSync(options.logPath, `==> ${new Date().toISOString()} ${options.title}: ${describeHook(hook)}\n`, { mode: 0o600 });
   const offset = fs.statSync(options.logPath).size;
   const { action } = hook;
   if (action.kind === 'command') {
