@@ -77,7 +77,7 @@ describe('a daemon loads what its setup needs and no more (issue 25)', () => {
     );
     for (const name of ['undici', '@kubernetes/client-node', 'acme-client', 'prom-client', 'zod', 'yaml'])
       assert.ok(!packagesIn(workers).has(name), `a worker loaded ${name}`);
-    // Without shared listeners (proxy.listen) a worker holds no TLS, HTTP/2 or front door (about 5 MB).
+    // Without shared listeners (proxy.listen) a worker holds no TLS, HTTP/2 or front door.
     assert.ok(workers.includes('node:http'), 'the lists name the builtins loaded from ES modules (precondition)');
     for (const builtin of ['node:tls', 'node:http2', 'node:crypto']) assert.ok(!workers.includes(builtin), `a worker loaded ${builtin}`);
     assert.ok(!workers.some((url) => url.includes('/proxy/front-door/front-door.js')), 'a worker loaded the front door');

@@ -66,7 +66,8 @@ export class ProxyServer {
 
   /**
    * The front door's modules (TLS, HTTP/2, certificates) load only where the config has shared
-   * listeners: a worker without them does not hold them (about 5 MB, issue 25).
+   * listeners: a worker without them does not hold them (issue 25: 1 MB of a worker at rest
+   * here, 5 MB of a bare node).
    */
   private async loadFrontDoor(options: FrontDoorOptions, log: (line: string) => void): Promise<void> {
     const { FrontDoor } = await import('./front-door/front-door.js');

@@ -57,7 +57,7 @@ export class FastLane {
   attach(listener: FastLaneListener): void {
     if (!this.isEnabled) return;
     const { server } = listener;
-    // Told by the listener, not by \`instanceof tls.Server\`: a worker without TLS never loads node:tls.
+    // Told by the listener, not by `instanceof tls.Server`: a worker without TLS never loads node:tls.
     const event = listener.forwardedProto === 'https' ? 'secureConnection' : 'connection';
     const [strictLane] = server.listeners(event) as ConnectionListener[];
     if (strictLane === undefined) return;

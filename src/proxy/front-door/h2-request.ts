@@ -15,7 +15,7 @@ export interface RequestHead {
  */
 export function isHttp2Request(req: IncomingMessage): boolean {
   // Node's compatibility request carries its HTTP/2 stream; an HTTP/1 IncomingMessage has none.
-  // Not \`instanceof Http2ServerRequest\`: that would load node:http2 into every proxy worker.
+  // Not `instanceof Http2ServerRequest`: that would load node:http2 into every proxy worker.
   return (req as { stream?: unknown }).stream !== undefined;
 }
 
