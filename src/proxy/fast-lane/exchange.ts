@@ -1,8 +1,7 @@
 import type { UpstreamTarget } from '../upstream-target.js';
-import { MALFORMED_CHUNKED, NEEDS_MORE, type ChunkedScanner } from './chunked-scanner.js';
+import { BodyFraming } from './body-framing.js';
 import type { UpstreamConnection } from './raw-upstream-pool.js';
 import type { SimpleRequest } from './simple-request.js';
-import { Framing } from './upstream-response.js';
 import type { UpstreamResponseHead } from './upstream-response.js';
 
 /**
@@ -22,12 +21,8 @@ export class Exchange {
   response: UpstreamResponseHead | undefined = undefined;
   /** Response bytes of the upstream not yet forming a whole head. */
   headBytes: Buffer | undefined = undefined;
-  bodyLeft = 0;
-  chunked: ChunkedScanner | undefined = undefined;
-  /** The last `bodyEnd` found the end of the body. */
-  isBodyComplete = false;
-  /** The upstream sent bytes beyond the response: its connection is out of step. */
-  isOverrun = false;
+  /** Where the response's body ends. */
+  readonly body = new BodyFraming();
   closesAfterResponse = false;
   /** The response is an event stream of unknown length: long-lived, ended cleanly when its endpoint leaves. */
   isEventStream = false;
@@ -48,45 +43,7 @@ export class Exchange {
     this.tries++;
     this.response = undefined;
     this.headBytes = undefined;
-    this.chunked = undefined;
-    this.isOverrun = false;
-  }
-
-  /**
-   * Where the response body's bytes in `chunk` from `start` end: at the end of the body when it
-   * ends in this chunk (`isBodyComplete`), else at the end of the chunk; MALFORMED_CHUNKED for a
-   * broken chunked body. Bytes after the body mark the upstream connection out of step.
-   */
-  bodyEnd(chunk: Buffer, start: number): number {
-    let end = chunk.length;
-    let isComplete = false;
-    switch (this.response!.framing) {
-      case Framing.None:
-        isComplete = true;
-        end = start;
-        break;
-      case Framing.Length:
-        if (end - start >= this.bodyLeft) {
-          end = start + this.bodyLeft;
-          isComplete = true;
-        }
-        this.bodyLeft -= end - start;
-        break;
-      case Framing.Chunked: {
-        const bodyEnd = this.chunked!.scan(chunk, start, this.isGoingAway);
-        if (bodyEnd === MALFORMED_CHUNKED) return MALFORMED_CHUNKED;
-        if (bodyEnd !== NEEDS_MORE) {
-          end = bodyEnd;
-          isComplete = true;
-        }
-        break;
-      }
-      case Framing.UntilClose:
-        break;
-    }
-    if (end < chunk.length) this.isOverrun = true;
-    this.isBodyComplete = isComplete;
-    return end;
+    this.body.reset();
   }
 
   elapsedSeconds(): number {
@@ -98,6 +55,6 @@ export class Exchange {
     this.target = undefined;
     this.request = undefined;
     this.response = undefined;
-    this.chunked = undefined;
+    this.body.reset();
   }
 }

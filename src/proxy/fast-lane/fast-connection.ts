@@ -3,7 +3,7 @@ import { noRevisionUpstreamMessage, noUpstreamMessage, UPSTREAM_FAILED_MESSAGE, 
 import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from '../upstream-failure.js';
 import { outcomeOfStatus } from '../outlier-ejection.js';
 import type { LongLivedConnection, UpstreamTarget } from '../upstream-target.js';
-import { ChunkedScanner, MALFORMED_CHUNKED } from './chunked-scanner.js';
+import { MALFORMED_CHUNKED } from './chunked-scanner.js';
 import { Exchange } from './exchange.js';
 import type { FastLane } from './fast-lane.js';
 import type { FastLaneListener, FastScope } from './fast-lane-listener.js';
@@ -209,8 +209,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
       // An endpoint already saying goodbye ends a stream delimited by the close at once: the exchange is over.
       if (exchange.response === undefined) return;
     }
-    if (head.framing === Framing.Length) exchange.bodyLeft = head.contentLength;
-    else if (head.framing === Framing.Chunked) exchange.chunked = new ChunkedScanner();
+    exchange.body.begin(head);
     this.forwardBody(bytes, head.length, clientHead);
   }
 
@@ -221,7 +220,8 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
    */
   private forwardBody(chunk: Buffer, start: number, head?: string): void {
     const exchange = this.exchange;
-    const end = exchange.bodyEnd(chunk, start);
+    const { body } = exchange;
+    const end = body.end(chunk, start, exchange.isGoingAway);
     if (end === MALFORMED_CHUNKED) {
       if (head !== undefined) this.socket.write(head, 'latin1');
       exchange.upstream?.destroy(malformedError());
@@ -231,8 +231,8 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     if (out !== undefined && !this.socket.write(out)) {
       exchange.upstream?.socket.pause();
     }
-    if (!exchange.isBodyComplete) return;
-    if (exchange.chunked !== undefined && !exchange.chunked.isDone) this.endStreamEarly();
+    if (!body.isComplete) return;
+    if (body.chunked !== undefined && !body.chunked.isDone) this.endStreamEarly();
     else this.complete();
   }
 
@@ -247,7 +247,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     if (!exchange.isEventStream || exchange.isGoingAway || exchange.response === undefined) return;
     exchange.isGoingAway = true;
     if (exchange.response.framing === Framing.UntilClose) this.endStreamEarly();
-    else if (exchange.chunked?.isBetweenChunks === true) this.endStreamEarly();
+    else if (exchange.body.chunked?.isBetweenChunks === true) this.endStreamEarly();
   }
 
   private endStreamEarly(): void {
@@ -283,7 +283,7 @@ export class FastConnection implements UpstreamUser, LongLivedConnection {
     upstream.socket.resume();
     const { options } = this.listener;
     const idleMs = Math.min(options.upstreamKeepAliveTimeoutMs, (response.keepAliveMs ?? Infinity) - options.upstreamKeepAliveThresholdMs);
-    this.lane.poolOf(target).release(upstream, response.isReusable && !exchange.isOverrun, idleMs);
+    this.lane.poolOf(target).release(upstream, response.isReusable && !exchange.body.isOverrun, idleMs);
     this.endExchange();
     if (exchange.closesAfterResponse || this.listener.isClosing) {
       this.socket.end();

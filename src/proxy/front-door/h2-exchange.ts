@@ -8,7 +8,8 @@ import { outcomeOfStatus } from '../outlier-ejection.js';
 import type { RequestScope } from '../request-scope.js';
 import { classifyUpstreamFailure, failureStatus, isIdempotentMethod } from '../upstream-failure.js';
 import type { LongLivedConnection, UpstreamTarget } from '../upstream-target.js';
-import { ChunkedScanner, MALFORMED_CHUNKED } from '../fast-lane/chunked-scanner.js';
+import { BodyFraming } from '../fast-lane/body-framing.js';
+import { MALFORMED_CHUNKED } from '../fast-lane/chunked-scanner.js';
 import { h2ResponseHeaders } from './h2-response-head.js';
 
 /** Largest upstream response head read (beyond it: 502), as in the fast lane. */
@@ -44,10 +45,7 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
   private readonly startedAt = performance.now();
   private response: UpstreamResponseHead | undefined = undefined;
   private headBytes: Buffer | undefined = undefined;
-  private bodyLeft = 0;
-  private decoder: ChunkedScanner | undefined = undefined;
-  /** The upstream sent bytes beyond the response: its connection is out of step. */
-  private isOverrun = false;
+  private readonly body = new BodyFraming();
   private isEventStream = false;
   private isDone = false;
   private isDrainHooked = false;
@@ -90,8 +88,7 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
     this.tries++;
     this.response = undefined;
     this.headBytes = undefined;
-    this.decoder = undefined;
-    this.isOverrun = false;
+    this.body.reset();
     target.begin();
     const upstream = this.lane.poolOf(target).acquire(this);
     this.upstream = upstream;
@@ -150,47 +147,23 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
       // An endpoint already saying goodbye ended the stream at once.
       if (this.isDone) return;
     }
-    if (head.framing === Framing.Length) this.bodyLeft = head.contentLength;
-    else if (head.framing === Framing.Chunked) this.decoder = new ChunkedScanner();
+    this.body.begin(head);
     this.forwardBody(bytes, head.length);
   }
 
-  /** Writes the body bytes of `chunk` from `start`, and completes the exchange at the body's end. */
+  /**
+   * Writes the body bytes of `chunk` from `start` (a chunked body without its framing: the
+   * scanner hands its data over), and completes the exchange at the body's end.
+   */
   private forwardBody(chunk: Buffer, start: number): void {
-    const response = this.response!;
-    let end = chunk.length;
-    let isComplete = false;
-    switch (response.framing) {
-      case Framing.None:
-        end = start;
-        isComplete = true;
-        break;
-      case Framing.Length:
-        if (end - start >= this.bodyLeft) {
-          end = start + this.bodyLeft;
-          isComplete = true;
-        }
-        this.bodyLeft -= end - start;
-        if (end > start) this.writeData(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
-        break;
-      case Framing.Chunked: {
-        const bodyEnd = this.decoder!.scan(chunk, start, false, this.writeData);
-        if (bodyEnd === MALFORMED_CHUNKED) {
-          this.upstream?.destroy(malformedError());
-          return;
-        }
-        if (this.decoder!.isDone) {
-          end = bodyEnd;
-          isComplete = true;
-        }
-        break;
-      }
-      case Framing.UntilClose:
-        if (end > start) this.writeData(start === 0 ? chunk : chunk.subarray(start));
-        break;
+    const { body } = this;
+    const end = body.end(chunk, start, false, this.writeData);
+    if (end === MALFORMED_CHUNKED) {
+      this.upstream?.destroy(malformedError());
+      return;
     }
-    if (end < chunk.length) this.isOverrun = true;
-    if (isComplete) this.complete();
+    if (body.framing !== Framing.Chunked && end > start) this.writeData(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    if (body.isComplete) this.complete();
   }
 
   /** The response went out whole: count it, give the upstream connection back, end the stream. */
@@ -204,7 +177,7 @@ export class H2Exchange implements UpstreamUser, LongLivedConnection {
     upstream.socket.resume();
     const { options } = this.scope;
     const idleMs = Math.min(options.upstreamKeepAliveTimeoutMs, (response.keepAliveMs ?? Infinity) - options.upstreamKeepAliveThresholdMs);
-    this.lane.poolOf(target).release(upstream, response.isReusable && !this.isOverrun, idleMs);
+    this.lane.poolOf(target).release(upstream, response.isReusable && !this.body.isOverrun, idleMs);
     this.lane.poolsInUse();
     if (!this.stream.writableEnded) this.stream.end();
     this.finish();
