@@ -57,9 +57,12 @@ export function http1HeadersOfH2(raw: readonly string[]): string[] {
     }
     rawHeaders.push(name, value);
   }
-  const hosts = authority === undefined ? (host === undefined ? [] : [host]) : host === undefined || host === authority ? [authority] : [authority, host];
-  const head = hosts.flatMap((value) => ['host', value]);
-  if (cookies !== undefined) head.push('cookie', cookies.join('; '));
-  head.push(...rawHeaders);
+  // Written out rather than with flatMap and spread: this runs for every HTTP/2 request, and
+  // those builtins cost about a microsecond per request in the profile of the stream lane.
+  const head: string[] = [];
+  if (authority !== undefined) head.push('host', authority);
+  if (host !== undefined && host !== authority) head.push('host', host);
+  if (cookies !== undefined) head.push('cookie', cookies.length === 1 ? cookies[0]! : cookies.join('; '));
+  for (let i = 0; i < rawHeaders.length; i++) head.push(rawHeaders[i]!);
   return head;
 }
