@@ -35,6 +35,8 @@ interface TlsPath {
   readonly key: string;
   readonly label: string;
   readonly port: number;
+  /** The loads this path is measured under; all of them when absent. */
+  readonly loads?: readonly Load[];
   pids(): number[];
   stop(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function runTlsRows(options: TlsBenchOptions): Promise<void> {
     }
     if (options.wants('tls-proxy-server')) paths.push(await startFrontDoorProcess(options.backendPort, dir, cert));
     if (options.wants('tls-cutover')) paths.push(await startCutoverTls(dir, cert));
+    if (options.wants('tls-node-floor')) paths.push(await startNodeH2Floor(options.backendPort, dir, cert));
     if (paths.length === 0) return;
 
     const h2Clients = Math.max(options.threads, Math.round(options.connections / 5));
@@ -113,6 +116,7 @@ export async function runTlsRows(options: TlsBenchOptions): Promise<void> {
     for (let round = 1; round <= options.rounds; round++) {
       for (const { load, label } of LOADS) {
         for (const p of paths) {
+          if (p.loads !== undefined && !p.loads.includes(load)) continue;
           const sample = await measure(p, loadOptions(load, p.port));
           const key = `${load} ${p.key}`;
           samples.set(key, [...(samples.get(key) ?? []), sample]);
@@ -153,7 +157,8 @@ function printLoadTable(load: Load, label: string, paths: TlsPath[], samples: Ma
   const rows: string[][] = [['path', `${unit} median (min–max)`, 'p50 / p99 ms', '× HAProxy', 'p99 × HAProxy', 'CPU µs/req', 'RSS MB', 'errors']];
   const checks: string[] = [];
   for (const p of paths) {
-    const s = samples.get(`${load} ${p.key}`)!;
+    const s = samples.get(`${load} ${p.key}`);
+    if (s === undefined) continue;
     const rps = s.map((x) => x.result.requestsPerSecond);
     const throughputRatio = ratio(s, (x) => x.result.requestsPerSecond);
     const p99Ratio = ratio(s, (x) => x.result.p99Ms);
@@ -255,6 +260,22 @@ async function startFrontDoorProcess(backendPort: number, dir: string, cert: Ben
   const proxy = ManagedProcess.start('front-door-process', process.execPath, args, dir);
   await waitForHttps(port, cert.cert, proxy);
   return { key: 'tls-proxy-server', label: 'cutover ProxyServer, own process', port, pids: () => [proxy.pid], stop: () => proxy.stop() };
+}
+
+/**
+ * The least a Node.js HTTP/2 proxy does (bench/peers/node-h2-floor.ts), measured under the
+ * HTTP/2 load only: what Node's `http2` allows on this machine, beside what cutover reaches.
+ */
+async function startNodeH2Floor(backendPort: number, dir: string, cert: BenchCertificate): Promise<TlsPath> {
+  const port = await findFreePort();
+  const floor = ManagedProcess.start(
+    'node-h2-floor',
+    process.execPath,
+    [distScript('peers/node-h2-floor.js'), String(port), String(backendPort), cert.cert, cert.key],
+    dir,
+  );
+  await waitForHttps(port, cert.cert, floor);
+  return { key: 'tls-node-floor', label: 'Node.js http2 floor (no checks)', port, loads: ['h2'], pids: () => [floor.pid], stop: () => floor.stop() };
 }
 
 /**
