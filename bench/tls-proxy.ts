@@ -85,7 +85,7 @@ export async function runTlsRows(options: TlsBenchOptions): Promise<void> {
     }
     if (options.wants('tls-proxy-server')) paths.push(await startFrontDoorProcess(options.backendPort, dir, cert));
     if (options.wants('tls-cutover')) paths.push(await startCutoverTls(dir, cert));
-    if (options.wants('tls-node-floor')) paths.push(await startNodeH2Floor(options.backendPort, dir, cert));
+    if (options.wants('tls-node-floor')) paths.push(await startNodeTlsFloor(options.backendPort, dir, cert));
     if (paths.length === 0) return;
 
     const h2Clients = Math.max(options.threads, Math.round(options.connections / 5));
@@ -263,19 +263,20 @@ async function startFrontDoorProcess(backendPort: number, dir: string, cert: Ben
 }
 
 /**
- * The least a Node.js HTTP/2 proxy does (bench/peers/node-h2-floor.ts), measured under the
- * HTTP/2 load only: what Node's `http2` allows on this machine, beside what cutover reaches.
+ * The least a Node.js proxy does over TLS (bench/peers/node-tls-floor.ts), measured under the
+ * keep-alive loads (HTTPS/1.1 and HTTP/2): what Node's TLS and `http2` allow on this machine,
+ * beside what cutover reaches.
  */
-async function startNodeH2Floor(backendPort: number, dir: string, cert: BenchCertificate): Promise<TlsPath> {
+async function startNodeTlsFloor(backendPort: number, dir: string, cert: BenchCertificate): Promise<TlsPath> {
   const port = await findFreePort();
   const floor = ManagedProcess.start(
-    'node-h2-floor',
+    'node-tls-floor',
     process.execPath,
-    [distScript('peers/node-h2-floor.js'), String(port), String(backendPort), cert.cert, cert.key],
+    [distScript('peers/node-tls-floor.js'), String(port), String(backendPort), cert.cert, cert.key],
     dir,
   );
   await waitForHttps(port, cert.cert, floor);
-  return { key: 'tls-node-floor', label: 'Node.js http2 floor (no checks)', port, loads: ['h2'], pids: () => [floor.pid], stop: () => floor.stop() };
+  return { key: 'tls-node-floor', label: 'Node.js floor (no checks)', port, loads: ['https1', 'h2'], pids: () => [floor.pid], stop: () => floor.stop() };
 }
 
 /**
