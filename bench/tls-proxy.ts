@@ -136,9 +136,14 @@ export async function runTlsRows(options: TlsBenchOptions): Promise<void> {
 
 async function measure(p: TlsPath, options: H2loadOptions): Promise<TlsSample> {
   const pids = p.pids();
-  const cpuBefore = sum(pids.map(cpuMicros));
-  const result = await runH2load(options);
-  const cpuAfter = sum(pids.map(cpuMicros));
+  const cpu = (): number => sum(pids.map(cpuMicros));
+  let cpuBefore = cpu();
+  // A timed run counts only the requests after its warm-up, so the CPU is read from then on too
+  // (h2load starts the warm-up once connected: a few milliseconds of it may still be counted).
+  const warmupMs = options.requests === undefined ? (options.warmupSeconds ?? 1) * 1000 : 0;
+  const warmedUp = warmupMs > 0 ? setTimeout(() => (cpuBefore = cpu()), warmupMs) : undefined;
+  const result = await runH2load(options).finally(() => clearTimeout(warmedUp));
+  const cpuAfter = cpu();
   return { result, cpuMicrosPerRequest: (cpuAfter - cpuBefore) / Math.max(1, result.requests), rssBytes: sum(p.pids().map(rssBytes)) };
 }
 
