@@ -58,7 +58,7 @@ export function http1HeadersOfH2(raw: readonly string[]): string[] {
     rawHeaders.push(name, value);
   }
   // Written out rather than with flatMap and spread: this runs for every HTTP/2 request, and
-  // those builtins cost about a microsecond per request in the profile of the stream lane.
+  // those cost 1-2 µs per request in the stream lane (docs/benchmarks.md, the floor of http2).
   const head: string[] = [];
   if (authority !== undefined) head.push('host', authority);
   if (host !== undefined && host !== authority) head.push('host', host);

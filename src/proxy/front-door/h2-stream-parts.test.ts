@@ -94,5 +94,7 @@ describe('http1HeadersOfH2', () => {
     ]);
     assert.deepEqual(http1HeadersOfH2([':authority', 'a.test', 'host', 'b.test']), ['host', 'a.test', 'host', 'b.test']);
     assert.deepEqual(http1HeadersOfH2([':path', '/', 'host', 'b.test']), ['host', 'b.test']);
+    assert.deepEqual(http1HeadersOfH2([':authority', 'a.test', 'host', 'a.test', 'cookie', 'x=1']), ['host', 'a.test', 'cookie', 'x=1']);
+    assert.deepEqual(http1HeadersOfH2([':method', 'GET', 'accept', '*/*']), ['accept', '*/*']);
   });
 });
