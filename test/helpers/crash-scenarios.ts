@@ -63,6 +63,12 @@ export class InvariantChecker {
     })();
   }
 
+  /** Resolves once `count` samples were taken, or after `timeoutMs` (the caller asserts the count). */
+  async reach(count: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.isRunning && this.samples < count && performance.now() < deadline) await sleep(50);
+  }
+
   async stop(): Promise<string[]> {
     this.isRunning = false;
     await this.loop;

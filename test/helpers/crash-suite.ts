@@ -14,10 +14,13 @@ const MAX_MISSED_KILLS = RANDOM_KILLS_PER_SCENARIO;
 /** A generous bound, not a performance threshold: a resumed rollout must not hang. */
 const RESUME_LIMIT_MS = 10_000;
 /**
- * Floors for the kill-after-each-transition runs, so a run that sampled nothing cannot pass: a
- * run takes a second or more and the checker samples every 50 ms while the controller answers.
+ * Floors for the kill-after-each-transition runs, so a run that sampled nothing cannot pass: the
+ * checker samples every 50 ms while the controller answers, and goes on after a run too short to
+ * reach the floor (see `killAfter`).
  */
 const MIN_SAMPLES_PER_TRANSITION = 5;
+/** How long the checker may go on sampling after a run to reach that floor. */
+const SAMPLE_FLOOR_WAIT_MS = 5_000;
 const MIN_REQUESTS_PER_TRANSITION = 50;
 
 function newLoad(daemon: DaemonFixture): LoadClient {
@@ -151,6 +154,10 @@ async function killAfter({ daemon, marker }: ArmedDaemon, scenario: Scenario, tr
     assert.ok(run.resumedInMs !== null && run.resumedInMs < RESUME_LIMIT_MS, `resumed after ${run.resumedInMs}ms`);
     assert.match(daemon.logTail(400), /controller exited \(SIGKILL\)/);
     assert.deepEqual(orphans(await daemon.status(), { name: MARKER_ENV, value: marker }), []);
+    // A run killed after its last transition can be over in half a second, too short for the
+    // floor on a quick machine: the checker goes on sampling the resumed daemon, whose
+    // invariants must hold as well, until it has the floor (a checker that cannot sample fails below).
+    await checker.reach(MIN_SAMPLES_PER_TRANSITION, SAMPLE_FLOOR_WAIT_MS);
     const breaches = await checker.stop();
     const report = await load.stop();
     assert.deepEqual(report.failures, [], `failed requests:\n${daemon.logTail()}`);
