@@ -248,9 +248,17 @@ describe('HealthProbe', () => {
     let answered = 0;
     const app = await rawApp((socket) =>
       socket.on('data', () => {
+        // A check sent after this side ended meets a reset, as from a server that closed.
+        if (socket.writableEnded) {
+          socket.destroy();
+          return;
+        }
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-        // Closes without saying so, as the next check may already be on its way.
-        setTimeout(() => socket.destroy(), answered++ % 2);
+        // Closes without saying so: every other time a millisecond later, as the next check may
+        // already be on its way (on a quick machine it often is not yet), else at once, so that
+        // connections are closed under the probe whatever the machine's speed.
+        if (answered++ % 2 === 0) setTimeout(() => socket.destroy(), 1);
+        else socket.end();
       }),
     );
     const probe = new HealthProbe('127.0.0.1', app.port, '/', 1_000);
