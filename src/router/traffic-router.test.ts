@@ -2,16 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ProxyServer } from '../proxy/index.js';
-import { findFreePort } from '../runtime/local/free-port.js';
 import type { HostPort } from '../model/app-spec.js';
 import { haproxySkip, killLeftoverHaproxy, TestHaproxy } from '../../test/helpers/haproxy.js';
+import { findPortBelowEphemeral } from '../../test/helpers/port-below-ephemeral.js';
 import { CONTRACT_APPS, CONTRACT_RULES, describeTrafficRouterContract, type ContractApp } from '../../test/contracts/traffic-router.contract.js';
 import { HaproxyRouter } from './haproxy/haproxy-router.js';
 import { renderExternalExample } from '../../test/helpers/haproxy-external-example.js';
 import type { TrafficRouter } from './traffic-router.js';
 
+/** The apps' addresses, picked before the first test and bound only when each app's test runs. */
 async function addresses(): Promise<Record<ContractApp, HostPort>> {
-  const entries = await Promise.all(CONTRACT_APPS.map(async (app) => [app, { host: '127.0.0.1', port: await findFreePort() }] as const));
+  const entries = await Promise.all(CONTRACT_APPS.map(async (app) => [app, { host: '127.0.0.1', port: await findPortBelowEphemeral() }] as const));
   return Object.fromEntries(entries) as Record<ContractApp, HostPort>;
 }
 
