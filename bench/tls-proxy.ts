@@ -181,6 +181,13 @@ function printLoadTable(load: Load, label: string, paths: TlsPath[], samples: Ma
       checks.push(`${p.label}: ${target(TARGETS[load].name, throughputRatio, (v) => v >= TARGETS[load].min, 2)}`);
     }
   }
+  // What is left to Node.js itself: the daemon against the floor, paired per round like the HAProxy ratio.
+  const floor = samples.get(`${load} tls-node-floor`);
+  const daemon = samples.get(`${load} tls-cutover`);
+  if (floor !== undefined && daemon !== undefined) {
+    const ofFloor = median(daemon.map((x, i) => x.result.requestsPerSecond / floor[i]!.result.requestsPerSecond));
+    checks.push(`cutover daemon: ${ofFloor.toFixed(2)}× the Node.js floor's req/s (the floor itself: ${ratio(floor, (x) => x.result.requestsPerSecond)?.toFixed(2) ?? '–'}× HAProxy)`);
+  }
   console.log(`\n${label}\n`);
   printMarkdownTable(rows);
   for (const check of checks) console.log(check);

@@ -17,6 +17,8 @@ export function checkFrontDoor(raw: Record<string, unknown>, apps: Record<string
   const findings: Finding[] = [...checkSharedListeners(listen, apps)];
   /** Who claimed each `host path` first. */
   const claims = new Map<string, string>();
+  /** The first app on each host, and its certificate source: every app on a host shares the one the handshake shows. */
+  const hostTls = new Map<string, { app: string; source: string }>();
   for (const [name, app] of Object.entries(apps)) {
     if (!isRecord(app)) continue;
     const at = (key: string): (string | number)[] => ['apps', name, key];
@@ -70,6 +72,23 @@ export function checkFrontDoor(raw: Record<string, unknown>, apps: Record<string
         hint: 'give the app tls: { cert, key } with a wildcard certificate, or list its host names',
       });
     }
+    if (appTls === 'acme' && !hasHttp && hasHttps) {
+      findings.push({
+        path: at('tls'),
+        at: app['tls'] === undefined ? 'key' : 'value',
+        message: `app "${name}" gets its certificate by ACME, which proves the host over HTTP (HTTP-01), but proxy.listen.http is not set`,
+        hint: 'add proxy.listen.http, e.g. 0.0.0.0:80 (the CA connects to port 80), or give the app tls: { cert, key }',
+      });
+    }
+    const uncertifiable = appTls === 'acme' ? hosts.find((host) => !host.startsWith('*.') && acmeHostProblem(host) !== undefined) : undefined;
+    if (uncertifiable !== undefined) {
+      findings.push({
+        path: at('hosts'),
+        at: 'value',
+        message: `app "${name}" has the host "${uncertifiable}", which ${acmeHostProblem(uncertifiable)}`,
+        hint: 'use a public DNS name, or give the app tls: { cert, key } (or tls: false)',
+      });
+    }
     if (appTls !== false && !hasHttps && (hasHttp || hasHttps)) {
       findings.push({
         path: at('tls'),
@@ -85,6 +104,19 @@ export function checkFrontDoor(raw: Record<string, unknown>, apps: Record<string
         message: `app "${name}" has tls: false, but proxy.listen.http is not set`,
         hint: 'add proxy.listen.http, e.g. 0.0.0.0:80',
       });
+    }
+    const source = tlsSource(appTls);
+    for (const host of new Set(hosts)) {
+      const first = hostTls.get(host);
+      if (first === undefined) hostTls.set(host, { app: name, source });
+      else if (first.app !== name && first.source !== source) {
+        findings.push({
+          path: at('tls'),
+          at: app['tls'] === undefined ? 'key' : 'value',
+          message: `apps "${first.app}" and "${name}" both serve ${host} but with different tls settings (${first.source} and ${source})`,
+          hint: `a host has one certificate for all its paths: give both apps the same tls value`,
+        });
+      }
     }
     const paths = Array.isArray(app['paths']) ? app['paths'].filter((p): p is string => typeof p === 'string') : ['/'];
     for (const host of new Set(hosts)) {
@@ -104,6 +136,22 @@ export function checkFrontDoor(raw: Record<string, unknown>, apps: Record<string
     }
   }
   return findings;
+}
+
+/** Why a certificate authority will not issue for `host` (a valid host pattern, not a wildcard), or undefined. */
+function acmeHostProblem(host: string): string | undefined {
+  const labels = host.split('.');
+  if (labels.length < 2) return 'is a single label: no certificate authority issues for it';
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return 'ends in a number: no certificate authority issues for it';
+  return undefined;
+}
+
+/** How an app's `tls` value names its certificate, for comparing apps on one host. */
+function tlsSource(tls: unknown): string {
+  if (tls === 'acme') return 'acme';
+  if (tls === false) return 'tls: false';
+  if (isRecord(tls)) return `cert ${String(tls['cert'])}, key ${String(tls['key'])}`;
+  return String(tls);
 }
 
 /** `proxy.listen.http` and `.https` must differ from each other and from every app's own address. */

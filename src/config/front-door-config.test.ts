@@ -104,8 +104,43 @@ describe('front door config (issue 19)', () => {
         `proxy: { listen: { http: 8080 }, tls: { acme: { email: nobody } } }\napps:\n  web:\n    hosts: [a.com]\n    tls: false\n${RUN}`,
         /not an email address/,
       ],
+      [`proxy: { listen: { https: 8443 } }\napps:\n  web:\n    hosts: [a.com]\n    tls: false\n${RUN}`, /has tls: false, but proxy\.listen\.http is not set/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    listen: 8081\n    tls: false\n${RUN}`, /tls needs hosts/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: ["example.com:8080"]\n${RUN}`, /without a port or path/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: [10.0.0.1]\n${RUN}`, /is an IP address/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: [example.com.]\n${RUN}`, /without the trailing dot/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: [bücher.example]\n${RUN}`, /ASCII form \(xn--…\)/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: [a.com]\n    paths: [/a/../b]\n${RUN}`, /no empty, \. or \.\. segments/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: [a.com]\n    paths: ["/a?b"]\n${RUN}`, /no query, fragment/],
+      [`proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: [a.com]\n    paths: [/café]\n${RUN}`, /percent-encode characters outside ASCII/],
+      [
+        `proxy: { listen: { http: 8080 } }\napps:\n  web:\n    hosts: [a.com]\n    router: { haproxy: { mode: managed } }\n${RUN}`,
+        /hosts need the built-in proxy, but app "web" uses the haproxy router/,
+      ],
+      [
+        `proxy: { listen: { https: 8443 }, tls: { acme: { email: a@b.c } } }\napps:\n  web:\n    hosts: [example.com]\n${RUN}`,
+        /ACME, which proves the host over HTTP \(HTTP-01\), but proxy\.listen\.http is not set/,
+      ],
+      [
+        `proxy: { listen: { http: 80, https: 443 }, tls: { acme: { email: a@b.c } } }\napps:\n  web:\n    hosts: [intranet]\n${RUN}`,
+        /host "intranet", which is a single label/,
+      ],
+      [
+        `proxy: { listen: { http: 80, https: 443 }, tls: { acme: { email: a@b.c } } }\napps:\n  web:\n    hosts: [a.123]\n${RUN}`,
+        /host "a\.123", which ends in a number/,
+      ],
+      [
+        `proxy: { listen: { http: 80, https: 443 } }\napps:\n  web:\n    hosts: [a.com]\n    tls: { cert: a.pem, key: a.key }\n${RUN}  api:\n    hosts: [a.com]\n    paths: [/api]\n    tls: { cert: b.pem, key: b.key }\n${RUN}`,
+        /apps "web" and "api" both serve a\.com but with different tls settings \(cert a\.pem, key a\.key and cert b\.pem, key b\.key\)/,
+      ],
     ];
     for (const [text, expected] of cases) assert.match(problemsOf(text), expected, text);
+    // One host, one certificate: the same tls value on several apps is fine.
+    const shared = parseConfig(
+      `proxy: { listen: { http: 80, https: 443 } }\napps:\n  web:\n    hosts: [a.com]\n    tls: { cert: a.pem, key: a.key }\n${RUN}  api:\n    hosts: [a.com]\n    paths: [/api]\n    tls: { cert: a.pem, key: a.key }\n${RUN}`,
+      CONFIG_PATH,
+    );
+    assert.equal(shared.apps.length, 2);
   });
 
   it('no longer calls listen: https://… an IPv6 address; it points to hosts and proxy.listen.https', () => {

@@ -16,20 +16,19 @@ export function isAcmeChallenge(url: string | undefined): boolean {
 }
 
 /**
- * Answers `GET /.well-known/acme-challenge/TOKEN` with the file `DATA_DIR/certs/acme-challenges/TOKEN`
+ * Answers `GET /.well-known/acme-challenge/TOKEN` (`target`: the request's origin-form target) with the file `DATA_DIR/certs/acme-challenges/TOKEN`
  * the ACME client wrote, as text/plain; 404 for a bad token, a missing file or no data dir, 405
  * for other methods than GET and HEAD. The file is opened without following a symbolic link.
  */
-export function answerAcmeChallenge(dataDir: string | null, req: IncomingMessage, res: ServerResponse): void {
-  void respond(dataDir, req, res).catch(() => send(res, 404, 'not found\n'));
+export function answerAcmeChallenge(dataDir: string | null, target: string, req: IncomingMessage, res: ServerResponse): void {
+  void respond(dataDir, target, req, res).catch(() => send(res, 404, 'not found\n'));
 }
 
-async function respond(dataDir: string | null, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function respond(dataDir: string | null, url: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'method not allowed\n', ['allow', 'GET, HEAD']);
     return;
   }
-  const url = req.url ?? '';
   const query = url.indexOf('?');
   const token = url.slice(ACME_CHALLENGE_PREFIX.length, query === -1 ? undefined : query);
   if (dataDir === null || !TOKEN.test(token)) {

@@ -106,7 +106,7 @@ export class CertificateStore {
 
   /** The context for an SNI name (exact host, then wildcard); undefined: no certificate. */
   contextFor(servername: string): SecureContext | undefined {
-    return this.lookup(servername.toLowerCase())?.context;
+    return this.lookup(sniHostName(servername))?.context;
   }
 
   /** Which certificate serves a host name (for telling a request meant for another certificate: 421). */
@@ -163,4 +163,10 @@ export class CertificateStore {
     for (const hosts of this.apps.values()) for (const [host, source] of hosts) if (!byHost.has(host)) byHost.set(host, source);
     this.byHost = byHost;
   }
+}
+
+/** An SNI name as a host name: lower case, without the trailing dot a client may send (as in a Host header). */
+export function sniHostName(servername: string): string {
+  const name = servername.toLowerCase();
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }

@@ -12,9 +12,10 @@ import { forwardRequest } from '../forwarded-request.js';
 import type { ListeningSocket, ListeningSocketSource } from '../listening-sockets.js';
 import type { ProxyOptions } from '../proxy-options.js';
 import type { RequestScope } from '../request-scope.js';
+import { originFormTarget } from '../request-target.js';
 import { openTunnel } from '../websocket-tunnel.js';
 import { answerAcmeChallenge, isAcmeChallenge } from './acme-challenge.js';
-import { CertificateStore } from './certificate-store.js';
+import { CertificateStore, sniHostName } from './certificate-store.js';
 import { requestHostName } from './host-names.js';
 import { H2StreamLane } from './h2-stream-lane.js';
 import { HostTable } from './host-table.js';
@@ -220,20 +221,26 @@ export class FrontDoor implements SharedListenerHandler {
       sendErrorResponse(res, 400, 'CONNECT is not supported');
       return;
     }
-    if (!listener.isTls && isAcmeChallenge(req.url)) {
-      answerAcmeChallenge(this.settings.dataDir, req, res);
+    const hostHeader = hostOf(req);
+    const target = routedTarget(req.url, hostHeader);
+    if (!listener.isTls && isAcmeChallenge(target)) {
+      answerAcmeChallenge(this.settings.dataDir, target, req, res);
       return;
     }
-    const host = requestHostName(hostOf(req));
-    const entry = host === undefined ? undefined : this.table.match(host, req.url ?? '/');
+    const host = requestHostName(hostHeader);
+    const entry = host === undefined ? undefined : this.table.match(host, target);
     const scope = this.scopeFor(listener, entry, host, req.socket);
     if (scope === 'unknown') {
       this.unknownHostRequests++;
       sendErrorResponse(res, listener.isTls ? 421 : 404, listener.isTls ? 'misdirected request: no app serves this host here' : 'no app serves this host');
       return;
     }
+    if (scope === 'no-path') {
+      sendErrorResponse(res, 404, NO_PATH_MESSAGE);
+      return;
+    }
     if (scope === 'redirect') {
-      redirectToHttps(req, res, host!, this.secure!.boundAddress()?.port ?? this.secure!.address.port);
+      redirectToHttps(target, res, host!, this.secure!.boundAddress()?.port ?? this.secure!.address.port);
       return;
     }
     forwardRequest(scope, req, res);
@@ -254,8 +261,9 @@ export class FrontDoor implements SharedListenerHandler {
     const session = stream.session;
     if (typeof url !== 'string' || session === undefined) return false;
     const authority = headers[':authority'];
-    const host = requestHostName(typeof authority === 'string' ? authority : headers.host);
-    const entry = host === undefined ? undefined : this.table.match(host, url);
+    const hostHeader = typeof authority === 'string' ? authority : headers.host;
+    const host = requestHostName(hostHeader);
+    const entry = host === undefined ? undefined : this.table.match(host, routedTarget(url, hostHeader));
     const socket = session.socket as Socket;
     const scope = this.scopeFor(listener, entry, host, socket);
     if (typeof scope === 'string') return false;
@@ -277,33 +285,44 @@ export class FrontDoor implements SharedListenerHandler {
 
   onUpgrade(listener: SharedListener, req: IncomingMessage, socket: Socket, head: Buffer): void {
     const host = requestHostName(req.headers.host);
-    const entry = host === undefined ? undefined : this.table.match(host, req.url ?? '/');
+    const entry = host === undefined ? undefined : this.table.match(host, routedTarget(req.url, req.headers.host));
     const scope = this.scopeFor(listener, entry, host, socket);
-    if (scope === 'unknown' || scope === 'redirect') {
+    if (typeof scope === 'string') {
       socket.on('error', ignore);
       if (scope === 'unknown') this.unknownHostRequests++;
-      writeRawErrorResponse(socket, scope === 'redirect' ? 400 : listener.isTls ? 421 : 404, scope === 'redirect' ? 'use wss://' : 'no app serves this host');
+      if (scope === 'redirect') writeRawErrorResponse(socket, 400, 'use wss://');
+      else if (scope === 'no-path') writeRawErrorResponse(socket, 404, NO_PATH_MESSAGE);
+      else writeRawErrorResponse(socket, listener.isTls ? 421 : 404, 'no app serves this host');
       return;
     }
     openTunnel(scope, req, socket, head);
   }
 
-  /** The scope a request goes to, or why it goes nowhere. */
+  /**
+   * The scope a request goes to, or why it goes nowhere: no app serves its host on this listener
+   * ('unknown', 421/404), the host is served but none of its apps' paths covers the request
+   * ('no-path', 404), or the host is served over TLS ('redirect').
+   */
   private scopeFor(
     listener: SharedListener,
     entry: FrontDoorEntry | undefined,
     host: string | undefined,
     socket: Socket,
-  ): FrontDoorScope | 'unknown' | 'redirect' {
-    if (entry === undefined) return 'unknown';
+  ): FrontDoorScope | 'unknown' | 'no-path' | 'redirect' {
+    if (entry === undefined) return host !== undefined && this.table.hasHost(host) && this.isServedOn(listener, host, socket) ? 'no-path' : 'unknown';
     if (listener.isTls) {
-      if (entry.secure === undefined) return 'unknown';
-      const servername = (socket as TLSSocket).servername;
-      if (typeof servername === 'string' && this.certificates.sourceFor(servername.toLowerCase()) !== this.certificates.sourceFor(host!)) return 'unknown';
+      if (entry.secure === undefined || !this.isServedOn(listener, host!, socket)) return 'unknown';
       return entry.secure;
     }
     if (entry.isTls && this.settings.redirectHttp && this.secure !== undefined) return 'redirect';
     return entry.plain ?? 'unknown';
+  }
+
+  /** On the TLS listener: the host's certificate is the one its connection's SNI name chose (else the client must open its own connection: 421). */
+  private isServedOn(listener: SharedListener, host: string, socket: Socket): boolean {
+    if (!listener.isTls) return true;
+    const servername = (socket as TLSSocket).servername;
+    return typeof servername !== 'string' || this.certificates.sourceFor(sniHostName(servername)) === this.certificates.sourceFor(host);
   }
 
   private rebuild(): void {
@@ -327,9 +346,21 @@ function hostOf(req: IncomingMessage): string | undefined {
   return typeof authority === 'string' ? authority : req.headers.host;
 }
 
+/** Answered for a host some app serves, at a path none of its apps covers. */
+const NO_PATH_MESSAGE = 'no app serves this path on this host';
+
+/**
+ * The target a request is routed by: origin form (`/path?query`), as it is forwarded. An
+ * absolute-form target (`http://host/path`) is routed by its path; one the strict lane will
+ * refuse (400) is routed as it came.
+ */
+function routedTarget(url: string | undefined, host: string | undefined): string {
+  const target = url ?? '/';
+  return originFormTarget(target, host) ?? target;
+}
+
 /** 308 keeps the method and body; the path and query go along unchanged. */
-function redirectToHttps(req: IncomingMessage, res: ServerResponse, host: string, httpsPort: number): void {
-  const url = req.url ?? '/';
+function redirectToHttps(url: string, res: ServerResponse, host: string, httpsPort: number): void {
   const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${url.startsWith('/') ? url : '/'}`;
   res.writeHead(308, ['location', location, 'content-length', '0']);
   res.end();

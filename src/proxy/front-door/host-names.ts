@@ -16,6 +16,9 @@ export function hostPatternProblem(text: string): string | undefined {
   if (text.includes('://')) return 'is not a host name: write it without a scheme';
   if (text.includes(':') || text.includes('/')) return 'is not a host name: write it without a port or path';
   if (text !== text.toLowerCase()) return 'is not a host name: write it in lower case';
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(text)) return 'is not a host name: write an international name in its ASCII form (xn--…)';
+  if (text.endsWith('.')) return 'is not a host name: write it without the trailing dot';
   const name = text.startsWith('*.') ? text.slice(2) : text;
   if (name.length === 0 || name.length > 253) return 'is not a host name';
   const labels = name.split('.');
@@ -35,6 +38,9 @@ export function pathPrefixProblem(text: string): string | undefined {
   if (/[?#\s]/.test(text) || [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
     return 'is not a path prefix: no query, fragment, spaces or control characters';
   if (text.includes('//') || text.split('/').some((segment) => segment === '.' || segment === '..')) return 'is not a path prefix: no empty, . or .. segments';
+  // Compared with request targets byte for byte, and clients send such characters percent-encoded.
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(text)) return 'is not a path prefix: percent-encode characters outside ASCII, as clients send them (e.g. /caf%C3%A9)';
   return undefined;
 }
 
