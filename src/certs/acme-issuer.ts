@@ -7,11 +7,22 @@ import type { CertPaths } from './cert-paths.js';
 import { ChallengeFiles } from './challenge-files.js';
 import { checkDirectory, plainTransportError } from './directory-check.js';
 import { ensurePrivateDir, writePrivateFileAtomic } from './private-files.js';
+import { retryAfterTime } from './retry-after.js';
 
 /** What obtains one certificate. The manager depends on this, so its logic is tested without a CA. */
 export interface CertificateIssuer {
-  /** A certificate for `host` (a checked DNS name): its full chain and its new private key, both PEM. */
+  /**
+   * A certificate for `host` (a checked DNS name): its full chain and its new private key, both
+   * PEM. A failure the CA asked to wait after (429 or 503 with Retry-After) carries `retryAt`
+   * (ms since the epoch, see `retryAtOf`).
+   */
   issue(host: string): Promise<{ chainPem: string; keyPem: string }>;
+}
+
+/** When the CA said a failed attempt may be tried again (its Retry-After), or null. */
+export function retryAtOf(error: unknown): number | null {
+  const retryAt = (error as { retryAt?: unknown } | null)?.retryAt;
+  return typeof retryAt === 'number' ? retryAt : null;
 }
 
 /** No single request to the CA may hang the manager: each gets this long. */
@@ -65,10 +76,15 @@ export function createAcmeIssuer(options: { settings: AcmeSettings; paths: CertP
     async issue(host) {
       await checkDirectory(directoryUrl, agent, ACME_REQUEST_TIMEOUT_MS);
       const [key, csr] = await acme.crypto.createCsr({ commonName: host, altNames: [host] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+      const origin = originOf(directoryUrl);
+      retryAtByOrigin.delete(origin);
       try {
         return { chainPem: await order(await clientOnce(), host, csr), keyPem: key.toString() };
       } catch (error) {
-        throw plainTransportError(error, directoryUrl);
+        const failure = plainTransportError(error, directoryUrl);
+        const retryAt = retryAtByOrigin.get(origin);
+        if (retryAt !== undefined && failure instanceof Error) Object.assign(failure, { retryAt });
+        throw failure;
       }
     },
   };
@@ -91,6 +107,8 @@ async function accountKey(paths: CertPaths, log: (line: string) => void): Promis
 /** HTTPS agents by origin for CAs whose TLS certificate is trusted through `caFile`. */
 const agentsByOrigin = new Map<string, https.Agent>();
 let isInterceptorInstalled = false;
+/** The latest Retry-After of a CA (by origin) that answered 429 or 503, as a time; one attempt runs at a time. */
+const retryAtByOrigin = new Map<string, number>();
 
 /**
  * acme-client sends every request through one shared axios instance, so a private CA is trusted
@@ -111,6 +129,16 @@ function installInterceptor(): void {
     if (agent) config.httpsAgent = agent;
     return config;
   });
+  // The library's errors keep the CA's problem text but not its headers: a rate limit's Retry-After is noted here.
+  acme.axios.interceptors.response.use((response) => {
+    const retryAt = response.status === 429 || response.status === 503 ? retryAfterTime(headerText(response.headers['retry-after']), Date.now()) : null;
+    if (retryAt !== null && response.config.url) retryAtByOrigin.set(originOf(response.config.url), retryAt);
+    return response;
+  });
+}
+
+function headerText(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 }
 
 function originOf(url: string): string {

@@ -48,6 +48,13 @@ describe('certificate record transitions', () => {
     assert.equal(twice.nextAttempt, 20_000 + 10 * 60_000);
   });
 
+  it("waits for the CA's Retry-After when it is later than the backoff, never sooner than the backoff", () => {
+    const rateLimited = attemptFailed(pendingRecord('a.example', 0), 'too many certificates', 0, 3 * 60 * 60_000);
+    assert.equal(rateLimited.nextAttempt, 3 * 60 * 60_000);
+    const early = attemptFailed(pendingRecord('a.example', 0), 'busy', 0, 60_000);
+    assert.equal(early.nextAttempt, 5 * 60_000, 'the backoff still holds');
+  });
+
   it('a rejected host is failed with its reason and never tried', () => {
     const record = rejectedRecord('*.example.com', 'wildcards need DNS-01');
     assert.equal(record.state, 'failed');

@@ -68,10 +68,13 @@ export function attemptSucceeded(record: CertRecord, facts: CertificateFacts): C
   };
 }
 
-/** The attempt failed: the old certificate (if any) stays, the next try waits a backoff that doubles per failure. */
-export function attemptFailed(record: CertRecord, message: string, now: number): CertRecord {
+/**
+ * The attempt failed: the old certificate (if any) stays, the next try waits a backoff that
+ * doubles per failure, or until `retryAt` when the CA said to wait longer (a rate limit's Retry-After).
+ */
+export function attemptFailed(record: CertRecord, message: string, now: number, retryAt: number | null = null): CertRecord {
   const failures = record.failures + 1;
-  return { ...record, state: 'failed', lastError: message, failures, nextAttempt: now + retryDelayMs(failures) };
+  return { ...record, state: 'failed', lastError: message, failures, nextAttempt: Math.max(now + retryDelayMs(failures), retryAt ?? 0) };
 }
 
 /** The certificate files of a `valid` host went missing: obtain one again now. */

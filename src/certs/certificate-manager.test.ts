@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { CertificateIssuer } from './acme-issuer.js';
 import { certPaths } from './cert-paths.js';
 import { readCertState } from './cert-state-file.js';
@@ -143,6 +143,45 @@ describe('the certificate manager (fake issuer, fake clock)', () => {
     assert.equal(fixed?.failures, 0);
   });
 
+  it('wakes again after a pass that could not write its state, and renews once it can', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      let now = Date.now();
+      const issuer = fakeIssuer(scratch, new Set());
+      manager = startCertificateManager({ dataDir, settings: { email: 'ops@example.com' }, hosts: ['a.example.com'], log, issuer, now: () => now });
+      const [first] = await manager.ensure(['a.example.com']);
+      assert.equal(issuer.calls.length, 1);
+      // The state file cannot be replaced (a directory stands in its place) when the renewal comes due.
+      const stateFile = certPaths(dataDir).stateFile;
+      fs.rmSync(stateFile);
+      fs.mkdirSync(stateFile);
+      now = first!.notAfter! - 29 * DAY;
+      mock.timers.tick(DAY);
+      await waitUntil(() => lines.some((l) => l.startsWith('acme: certificate check failed')), 'the failed pass');
+      assert.equal(issuer.calls.length, 1, 'no attempt without a state file to record it in');
+      fs.rmSync(stateFile, { recursive: true });
+      mock.timers.tick(60_000);
+      await waitUntil(() => issuer.calls.length === 2, 'the renewal, a minute after the failed pass');
+      await waitUntil(() => lines.filter((l) => l.includes('a.example.com has a certificate from')).length === 2, 'the renewal done');
+      assert.equal(readCertState(certPaths(dataDir)).certificates[0]?.state, 'valid', 'the renewal recorded in the repaired state file');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it("retries a rate-limited host when the CA's Retry-After says, not after the first backoff", async () => {
+    const now = Date.now();
+    const retryAt = now + 3 * 60 * 60_000;
+    const issuer: CertificateIssuer = {
+      issue: () => Promise.reject(Object.assign(new Error('urn:ietf:params:acme:error:rateLimited: too many certificates'), { retryAt })),
+    };
+    manager = startCertificateManager({ dataDir, settings: { email: 'ops@example.com' }, hosts: [], log, issuer, now: () => now });
+    const [record] = await manager.ensure(['a.example.com']);
+    assert.equal(record?.state, 'failed');
+    assert.match(record?.lastError ?? '', /rateLimited/);
+    assert.equal(record?.nextAttempt, retryAt);
+  });
+
   it('refuses a certificate that does not match its key: nothing reaches the proxy, the attempt fails', async () => {
     const other = selfSigned(scratch, 'other.example.com', 90);
     const issuer: CertificateIssuer = { issue: async (host) => ({ chainPem: selfSigned(scratch, host, 90).chainPem, keyPem: other.keyPem }) };
@@ -206,3 +245,12 @@ describe('the certificate manager with the ACME issuer and no CA', () => {
     }
   });
 });
+
+/** Lets promises and I/O run (the clock is mocked, so setImmediate paces it) until `condition` holds, for at most 5 s. */
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,5 +1,5 @@
 import { DEFAULT_ACME_DIRECTORY, type AcmeSettings } from './acme-settings.js';
-import { createAcmeIssuer, type CertificateIssuer } from './acme-issuer.js';
+import { createAcmeIssuer, retryAtOf, type CertificateIssuer } from './acme-issuer.js';
 import { readHostCertificate, writeHostCertificate } from './cert-files.js';
 import { certPaths, type CertPaths } from './cert-paths.js';
 import { attemptFailed, attemptStarted, attemptSucceeded, type CertRecord } from './cert-record.js';
@@ -32,7 +32,8 @@ export interface CertificateManager {
    * The hosts that want certificates now (replaces the list: a host left out is no longer renewed).
    * Obtains the certificates of new hosts and whatever else is due, and resolves with every record
    * once that is done; a failed host is recorded (`failed`, with its backoff), never thrown. It
-   * rejects only when the data dir cannot be written (a full disk): the next pass tries again.
+   * rejects only when the data dir cannot be written (a full disk): the manager wakes again for the
+   * hosts due (a minute later at the soonest) and tries again.
    */
   ensure(hosts: readonly string[]): Promise<CertRecord[]>;
   /** Every host's record, as `cutover certs --json` lists them. */
@@ -86,21 +87,25 @@ export function startCertificateManager(options: CertificateManagerOptions): Cer
       log(`acme: ${host} has a certificate from ${facts.issuer}, valid until ${new Date(facts.notAfter).toISOString()}`);
     } catch (error) {
       const message = describeFailure(error);
-      update(host, (r) => attemptFailed(r, message, now()));
+      update(host, (r) => attemptFailed(r, message, now(), retryAtOf(error)));
       const next = records.find((r) => r.host === host)?.nextAttempt;
       log(`acme: no certificate for ${host}: ${message}; next attempt ${next ? `at ${new Date(next).toISOString()}` : 'never'}`);
     }
   };
 
   const pass = async (): Promise<CertRecord[]> => {
-    records = reconcileHosts(records, wanted, (host) => readHostCertificate(paths, host), now());
-    save();
-    for (const host of dueHosts(records, now())) {
-      if (isStopped) break;
-      await attempt(host);
+    try {
+      records = reconcileHosts(records, wanted, (host) => readHostCertificate(paths, host), now());
+      save();
+      for (const host of dueHosts(records, now())) {
+        if (isStopped) break;
+        await attempt(host);
+      }
+      return status();
+    } finally {
+      // Also after a pass that could not write the state (a full disk): the next one tries again, a minute later at the soonest.
+      schedule();
     }
-    schedule();
-    return status();
   };
 
   const schedule = (): void => {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from './config-error.js';
 import { parseConfig } from './load-config.js';
@@ -141,6 +144,21 @@ describe('front door config (issue 19)', () => {
       CONFIG_PATH,
     );
     assert.equal(shared.apps.length, 2);
+  });
+
+  it('refuses an ACME CA file that cannot be read or holds no certificate, naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-ca-'));
+    try {
+      const config = (caFile: string): string =>
+        `proxy: { listen: { http: 80, https: 443 }, tls: { acme: { email: a@b.c, directory: "https://127.0.0.1:14000/dir", caFile: ${JSON.stringify(caFile)} } } }\napps:\n  web:\n    hosts: [example.com]\n${RUN}`;
+      assert.match(problemsOf(config('./missing-ca.pem')), /proxy\.tls\.acme\.caFile: cannot read \/srv\/shop\/missing-ca\.pem: ENOENT\n {2}hint: give the PEM file/);
+      writeFileSync(join(dir, 'not-pem.txt'), 'hello');
+      assert.match(problemsOf(config(join(dir, 'not-pem.txt'))), /not-pem\.txt holds no PEM certificate/);
+      writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      assert.equal(parseConfig(config(join(dir, 'ca.pem')), CONFIG_PATH).proxy.tls.acme?.caFile, join(dir, 'ca.pem'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no longer calls listen: https://… an IPv6 address; it points to hosts and proxy.listen.https', () => {

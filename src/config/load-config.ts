@@ -4,6 +4,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments
 import type { CutoverConfig } from '../model/app-spec.js';
 import { applyOverrides } from './apply-overrides.js';
 import { checkConfig } from './check-config.js';
+import { checkReadFiles } from './check-files.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { configSchema } from './config-schema.js';
 import { DEFAULT_CONFIG_FILE, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from './defaults.js';
@@ -109,7 +110,8 @@ export function parseConfig(text: string, path: string, options: LoadConfigOptio
     options.environment ?? process.env,
     options.shouldReadAppEnv ?? true,
   );
-  if (sourced.findings.length > 0) throw new ConfigError(sortProblems(dedupe(sourced.findings.map((finding) => locateFinding(finding, locator)))));
+  const findingsAfter = [...sourced.findings, ...checkReadFiles(sourced.config)];
+  if (findingsAfter.length > 0) throw new ConfigError(sortProblems(dedupe(findingsAfter.map((finding) => locateFinding(finding, locator)))));
   return sourced.config;
 }
 

@@ -11,9 +11,12 @@ export interface AcmeCertificates {
 
 /**
  * The certificate manager, for a config with `proxy.tls.acme`: it gets certificates for the hosts
- * of every app whose latest revision has `tls: acme`, renews them, and writes them where the proxy
- * workers watch. The ACME client is loaded only then (a daemon without ACME never pays for it).
- * Deploys add hosts: the list is read again from the store every few seconds.
+ * with `tls: acme` of every revision the front door serves or is about to (each app's stable
+ * revision and both ends of its rollout under way), renews them, and writes them where the proxy
+ * workers watch. A rollback serves an older revision's hosts again: they stay certified; a
+ * deploy that failed leaves no host of its own behind. The ACME client is loaded only then (a
+ * daemon without ACME never pays for it). Deploys add hosts: the list is read again from the
+ * store every few seconds.
  */
 export async function startAcmeCertificates(options: {
   dataDir: string;
@@ -24,14 +27,7 @@ export async function startAcmeCertificates(options: {
   const acme = options.tls?.acme;
   if (!acme) return null;
   const { startCertificateManager } = await import('../certs/index.js');
-  const hostsWanted = (): string[] => {
-    const hosts = new Set<string>();
-    for (const { name } of options.store.listApps()) {
-      const frontDoor = options.store.latestRevision(name)?.spec.frontDoor;
-      if (frontDoor?.tls === 'acme') for (const host of frontDoor.hosts) hosts.add(host);
-    }
-    return [...hosts].sort();
-  };
+  const hostsWanted = (): string[] => servedAcmeHosts(options.store);
   let asked = hostsWanted();
   const manager: CertificateManager = startCertificateManager({
     dataDir: options.dataDir,
@@ -55,4 +51,18 @@ export async function startAcmeCertificates(options: {
       await manager.stop();
     },
   };
+}
+
+/** The hosts with `tls: acme` of the revisions served or about to be: each app's stable revision and both ends of its rollout under way; sorted. */
+export function servedAcmeHosts(store: Pick<Store, 'listApps' | 'activeRollout' | 'getRevision'>): string[] {
+  const hosts = new Set<string>();
+  for (const { name, stableRevision } of store.listApps()) {
+    const rollout = store.activeRollout(name);
+    for (const revision of new Set([stableRevision, rollout?.fromRevision, rollout?.toRevision])) {
+      if (typeof revision !== 'number') continue;
+      const frontDoor = store.getRevision(name, revision)?.spec.frontDoor;
+      if (frontDoor?.tls === 'acme') for (const host of frontDoor.hosts) hosts.add(host);
+    }
+  }
+  return [...hosts].sort();
 }

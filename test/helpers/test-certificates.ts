@@ -3,7 +3,7 @@
  * test file itself). Each certificate covers the given DNS names.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { externalProgram } from './external-program.js';
@@ -52,6 +52,45 @@ export function makeCertificate(dir: string, name: string, names: readonly strin
     ],
     { stdio: 'ignore' },
   );
+  return { cert, key, pem: readFileSync(cert, 'utf8') };
+}
+
+/**
+ * Writes `<name>.pem` and `<name>.key` in `dir`: a self-signed EC certificate for `names`, valid
+ * only between `startDate` and `endDate` (openssl's `YYYYMMDDHHMMSSZ`), e.g. one that expired long
+ * ago. `openssl req` cannot set past dates; `openssl ca -selfsign` can, with a throwaway database.
+ */
+export function makeCertificateValidBetween(dir: string, name: string, names: readonly string[], startDate: string, endDate: string): TestCertificate {
+  const work = mkdtempSync(join(dir, `${name}-ca-`));
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}.key`);
+  const request = join(work, 'request.csr');
+  writeFileSync(join(work, 'index.txt'), '');
+  writeFileSync(join(work, 'serial'), '01\n');
+  const config = join(work, 'ca.cnf');
+  writeFileSync(
+    config,
+    [
+      '[ca]',
+      'default_ca = ca_default',
+      '[ca_default]',
+      `database = ${join(work, 'index.txt')}`,
+      `new_certs_dir = ${work}`,
+      `serial = ${join(work, 'serial')}`,
+      'default_md = sha256',
+      'policy = policy_any',
+      'copy_extensions = copy',
+      'unique_subject = no',
+      '[policy_any]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
+  const san = `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`;
+  const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
+  run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', request, '-subj', `/CN=${names[0]}`, '-addext', san]);
+  run(['ca', '-batch', '-selfsign', '-config', config, '-keyfile', key, '-in', request, '-out', cert, '-startdate', startDate, '-enddate', endDate, '-notext']);
+  rmSync(work, { recursive: true, force: true });
   return { cert, key, pem: readFileSync(cert, 'utf8') };
 }
 
