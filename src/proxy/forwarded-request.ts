@@ -133,7 +133,10 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     this.upstreamHeaders = head.headers;
     dispatchOptions.headers = head.headers;
     const contentLength = head.contentLength;
-    if (!head.hasTransferEncoding) {
+    // HTTP/2 frames its bodies itself: a request may send DATA without a content-length (its
+    // stream did not end with the headers). Such a body is streamed, like a chunked one.
+    const hasUnframedH2Body = contentLength === undefined && isHttp2Request(req) && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders;
+    if (!head.hasTransferEncoding && !hasUnframedH2Body) {
       if (contentLength === undefined || contentLength === '0') {
         this.dispatchFirst();
         return;
@@ -148,7 +151,7 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
         body.buffer(length);
         return;
       }
-      dispatchOptions.body = req;
+      dispatchOptions.body = body.streamed(0);
     } else {
       dispatchOptions.body = (this.body = new RequestBody(this, req, listener.bodyGuard)).streamed(options.maxBodyBytes);
     }

@@ -11,7 +11,8 @@ import { CutoverError } from '../errors.js';
  */
 export class LimitedBody extends Readable {
   hasStarted = false;
-  private received = 0;
+  /** Bytes read from the request so far. */
+  received = 0;
 
   constructor(
     private readonly req: IncomingMessage,

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { BodyRateGuard, BodyWatch } from './body-rate-guard.js';
+import { isHttp2Request } from './front-door/h2-request.js';
 import { LimitedBody } from './limited-body.js';
 
 /** What a request body tells the request it belongs to. */
@@ -20,13 +21,18 @@ export class RequestBody {
   refusedStatus: number | undefined = undefined;
   private readonly watch: BodyWatch | undefined;
   private limited: LimitedBody | undefined = undefined;
+  /** Body bytes read from an HTTP/2 stream (its connection's byte count is every stream's). */
+  private streamBytes = 0;
+  private readonly isHttp2: boolean;
 
   constructor(
     private readonly owner: BodyOwner,
     private readonly req: IncomingMessage,
     private readonly guard: BodyRateGuard,
   ) {
-    this.watch = guard.watch(req.socket, () => this.onTooSlow());
+    this.isHttp2 = isHttp2Request(req);
+    const bytesRead = this.isHttp2 ? () => this.streamBytes + (this.limited?.received ?? 0) + req.readableLength : () => req.socket.bytesRead;
+    this.watch = guard.watch(bytesRead, () => this.onTooSlow());
     if (this.watch !== undefined) req.once('end', () => guard.unwatch(this.watch));
   }
 
@@ -41,6 +47,7 @@ export class RequestBody {
     let bytes = 0;
     this.req.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
+      this.streamBytes += chunk.length;
       chunks.push(chunk);
     });
     this.req.once('end', () => {
@@ -49,10 +56,14 @@ export class RequestBody {
     });
   }
 
-  /** The body to stream upstream: the request itself, or with `maxBodyBytes` > 0 a copy cut at that size (413). */
+  /**
+   * The body to stream upstream: the request itself, or with `maxBodyBytes` > 0 a copy cut at
+   * that size (413). An HTTP/2 body always goes through the copy, which counts its bytes for
+   * the rate guard.
+   */
   streamed(maxBodyBytes: number): IncomingMessage | LimitedBody {
-    if (maxBodyBytes <= 0) return this.req;
-    return (this.limited = new LimitedBody(this.req, maxBodyBytes, () => this.onTooLarge()));
+    if (maxBodyBytes <= 0 && !this.isHttp2) return this.req;
+    return (this.limited = new LimitedBody(this.req, maxBodyBytes > 0 ? maxBodyBytes : Infinity, () => this.onTooLarge()));
   }
 
   /** True while none of a streamed body has been read for upstream: a try that failed may still send it elsewhere. */

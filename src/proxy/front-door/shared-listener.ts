@@ -14,7 +14,8 @@ import type { FastLane } from '../fast-lane/fast-lane.js';
 import type { FastLaneListener, FastScope } from '../fast-lane/fast-lane-listener.js';
 import { BodyRateGuard } from '../body-rate-guard.js';
 import { handleClientError } from '../client-error.js';
-import { writeRawErrorResponse } from '../error-response.js';
+import { sendErrorResponse, writeRawErrorResponse } from '../error-response.js';
+import { isHttp2Request } from './h2-request.js';
 import type { ProxyOptions } from '../proxy-options.js';
 import type { Tunnel } from '../request-scope.js';
 import { TrustedProxies } from '../trusted-proxies.js';
@@ -77,7 +78,13 @@ export class SharedListener implements FastLaneListener {
     const server = contextFor === undefined ? createPlainServer(options) : createTlsServer(options, contextFor);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => handler.onRequest(this, req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handler.onUpgrade(this, req, socket, head));
-    server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    server.on('connect', (req: IncomingMessage, socketOrResponse: Socket | ServerResponse) => {
+      // On HTTP/2, Node hands CONNECT over with a response, not a socket: the stream gets a real 400 (no tunnel).
+      if (isHttp2Request(req)) {
+        sendErrorResponse(socketOrResponse as ServerResponse, 400, 'CONNECT is not supported');
+        return;
+      }
+      const socket = socketOrResponse as Socket;
       socket.on('error', ignore);
       writeRawErrorResponse(socket, 400, 'CONNECT is not supported');
     });
@@ -86,6 +93,7 @@ export class SharedListener implements FastLaneListener {
       server.on('session', (session: Http2Session) => {
         this.sessions.add(session);
         guardAgainstRapidReset(session);
+        limitRequestTime(session, options.clientRequestTimeoutMs);
         session.once('close', () => this.sessions.delete(session));
         if (this.isClosing) session.close();
       });
@@ -187,11 +195,35 @@ function guardAgainstRapidReset(session: Http2Session): void {
         windowStartMs = now;
         resets = 0;
       }
-      if (++resets > MAX_EARLY_RESETS_PER_SECOND && !session.destroyed) {
+      if (++resets > MAX_EARLY_RESETS_PER_SECOND && !session.closed) {
+        // GOAWAY first, then a graceful close: nghttp2 refuses the streams the client opens after
+        // it, and the session ends once the last one is gone. Destroying it at once would drop the
+        // GOAWAY unsent; a client that holds on is cut after a second.
         session.goaway(http2constants.NGHTTP2_ENHANCE_YOUR_CALM);
-        session.destroy();
+        session.close();
+        setTimeout(() => session.destroy(), 1_000).unref();
       }
     });
+  });
+}
+
+/**
+ * Node's request timeout bounds an HTTP/1.1 request until it has arrived whole; HTTP/2 streams
+ * get the same bound here: a stream whose request (its body) has not ended `timeoutMs` after its
+ * headers is reset (CANCEL), which ends its forwarding too. Streams whose request ended with
+ * their headers (bodyless GETs) cost nothing.
+ */
+function limitRequestTime(session: Http2Session, timeoutMs: number): void {
+  if (timeoutMs <= 0) return;
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    if (stream.endAfterHeaders) return;
+    const timer = setTimeout(() => {
+      if (!stream.destroyed) stream.close(http2constants.NGHTTP2_CANCEL);
+    }, timeoutMs);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    stream.once('end', clear);
+    stream.once('close', clear);
   });
 }
 
@@ -254,6 +286,8 @@ function createTlsServer(options: ProxyOptions, contextFor: (servername: string)
 }
 
 function applyHttp1Limits(server: HttpServer, options: ProxyOptions): void {
+  // Read when the server starts listening: how often the two timeouts below are checked.
+  (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = options.clientTimeoutCheckIntervalMs;
   server.headersTimeout = options.clientHeadersTimeoutMs;
   server.requestTimeout = options.clientRequestTimeoutMs;
   server.keepAliveTimeout = options.clientKeepAliveTimeoutMs;
