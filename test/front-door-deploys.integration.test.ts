@@ -1,13 +1,35 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { findFreePort } from '../src/runtime/local/free-port.js';
-import { DaemonFixture } from './helpers/daemon-fixture.js';
+import { DaemonFixture, waitFor } from './helpers/daemon-fixture.js';
 import { frontDoorAppConfig } from './helpers/front-door-config.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
 import { h2Get, h2Session } from './helpers/tls-clients.js';
 import { TlsLoad } from './helpers/tls-load.js';
 
 const tool = openssl();
+
+/** `/metrics` of the daemon. */
+function metricsText(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
+  });
+}
+
+/** The sum of `cutover_requests_total` for the app `web`, over every revision and status class. */
+function requestsCounted(metrics: string): number {
+  let total = 0;
+  for (const match of metrics.matchAll(/^cutover_requests_total\{[^}]*app="web"[^}]*\} (\d+)$/gm)) total += Number(match[1]);
+  return total;
+}
 const HOST = 'shop.example.test';
 
 // The sample app on the shared listeners only, under each strategy.
@@ -20,16 +42,19 @@ for (const [name, strategy] of [
     let dir: string;
     let cert: TestCertificate;
     let httpsPort: number;
+    let metricsPort: number;
 
     before(async () => {
       dir = certificateDir();
       cert = makeCertificate(dir, 'shop', [HOST]);
       httpsPort = await findFreePort();
-      daemon = await DaemonFixture.start((port) =>
-        frontDoorAppConfig(port, httpsPort, HOST, cert, {
-          proxy: ['  tls: { hsts: true }'],
-          app: ['    drainTimeout: 10s', '    stopTimeout: 5s', '    strategy:', `      ${strategy}`],
-        }),
+      metricsPort = await findFreePort();
+      daemon = await DaemonFixture.start(
+        (port) =>
+          `${frontDoorAppConfig(port, httpsPort, HOST, cert, {
+            proxy: ['  tls: { hsts: true }'],
+            app: ['    drainTimeout: 10s', '    stopTimeout: 5s', '    strategy:', `      ${strategy}`],
+          })}\nmetrics: { listen: 127.0.0.1:${metricsPort} }`,
       );
     });
     after(async () => {
@@ -60,10 +85,17 @@ for (const [name, strategy] of [
       } finally {
         session.close();
       }
-      // The proxy's counts include the HTTP/2 requests, like HTTP/1.1 ones.
       const status = await daemon.status();
       const web = status.apps[0]!;
       assert.equal(web.rollout?.phase, 'promoted');
+      // The proxy's counts include the HTTP/2 requests, like HTTP/1.1 ones: every request of the load, and the last one, by revision.
+      const sent = report.h2Requests + report.h1Requests + 1;
+      let counted = 0;
+      await waitFor(`${sent} requests counted in /metrics`, async () => {
+        counted = requestsCounted(await metricsText(metricsPort));
+        return counted >= sent;
+      });
+      assert.ok(counted <= sent + 5, `${counted} requests counted for ${sent} sent`);
     });
   });
 }
