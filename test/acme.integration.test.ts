@@ -140,6 +140,30 @@ describe('ACME certificates from pebble over HTTP-01 (issue 19)', { skip: pebble
     }
   });
 
+  it('keeps its ACME account across a restart: the account key is made once and reused', async () => {
+    const keyFile = path.join(dataDir, 'certs', 'acme-account-key.pem');
+    const key = fs.readFileSync(keyFile, 'utf8');
+    await manager!.stop();
+    const servedBefore = served.length;
+    fakeNow = Math.max(...first.map((r) => r.notAfter!)) - 29 * DAY;
+    try {
+      manager = startCertificateManager({
+        dataDir,
+        settings: { email: 'ops@example.test', directory: pebble!.directory, caFile: pebble!.caFile },
+        hosts: HOSTS,
+        log: (line) => void logLines.push(line),
+        now: () => fakeNow ?? Date.now(),
+      });
+      const renewed = await manager.ensure(HOSTS);
+      assert.ok(served.length > servedBefore, 'precondition: the restarted manager talked to the CA (a renewal was validated)');
+      assert.ok(renewed.every((r) => r.state === 'valid'), JSON.stringify(renewed));
+    } finally {
+      fakeNow = null;
+    }
+    assert.equal(fs.readFileSync(keyFile, 'utf8'), key, 'the same account key');
+    assert.equal(logLines.filter((l) => l.includes('made a new account key')).length, 1);
+  });
+
   it('records a failed issuance with its backoff and error, shown by cutover certs, and keeps the other hosts', async (t) => {
     fakeNow = Date.now();
     try {
