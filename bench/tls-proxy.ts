@@ -186,7 +186,9 @@ function printLoadTable(load: Load, label: string, paths: TlsPath[], samples: Ma
   const daemon = samples.get(`${load} tls-cutover`);
   if (floor !== undefined && daemon !== undefined) {
     const ofFloor = median(daemon.map((x, i) => x.result.requestsPerSecond / floor[i]!.result.requestsPerSecond));
-    checks.push(`cutover daemon: ${ofFloor.toFixed(2)}× the Node.js floor's req/s (the floor itself: ${ratio(floor, (x) => x.result.requestsPerSecond)?.toFixed(2) ?? '–'}× HAProxy)`);
+    checks.push(
+      `cutover daemon: ${ofFloor.toFixed(2)}× the Node.js floor's req/s (the floor itself: ${ratio(floor, (x) => x.result.requestsPerSecond)?.toFixed(2) ?? '–'}× HAProxy)`,
+    );
   }
   console.log(`\n${label}\n`);
   printMarkdownTable(rows);

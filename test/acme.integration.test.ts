@@ -156,7 +156,10 @@ describe('ACME certificates from pebble over HTTP-01 (issue 19)', { skip: pebble
       });
       const renewed = await manager.ensure(HOSTS);
       assert.ok(served.length > servedBefore, 'precondition: the restarted manager talked to the CA (a renewal was validated)');
-      assert.ok(renewed.every((r) => r.state === 'valid'), JSON.stringify(renewed));
+      assert.ok(
+        renewed.every((r) => r.state === 'valid'),
+        JSON.stringify(renewed),
+      );
     } finally {
       fakeNow = null;
     }

@@ -34,55 +34,62 @@ function openSocket(port: number, cert: TestCertificate): Promise<Watched> {
   return once(socket, 'open').then(() => watched);
 }
 
-describe('WebSockets over TLS on the front door keep the long-lived drain policy through a blue-green switch (issue 19)', { skip: 'skip' in tool ? tool.skip : false }, () => {
-  let daemon: DaemonFixture;
-  let dir: string;
-  let cert: TestCertificate;
-  let httpsPort: number;
+describe(
+  'WebSockets over TLS on the front door keep the long-lived drain policy through a blue-green switch (issue 19)',
+  { skip: 'skip' in tool ? tool.skip : false },
+  () => {
+    let daemon: DaemonFixture;
+    let dir: string;
+    let cert: TestCertificate;
+    let httpsPort: number;
 
-  before(async () => {
-    dir = certificateDir();
-    cert = makeCertificate(dir, 'shop', [HOST]);
-    httpsPort = await findFreePort();
-    daemon = await DaemonFixture.start((port) =>
-      frontDoorAppConfig(port, httpsPort, HOST, cert, {
-        app: [
-          '    strategy:',
-          '      blueGreen: { autoPromote: 0s, scaleDownDelay: 0s }',
-          `    longLived: { drain: wait, timeout: ${LONG_LIVED_TIMEOUT_MS}ms }`,
-        ],
-      }).replace('env: { VERSION: "1" }', 'env: { VERSION: "1", TICK_MS: "100" }'),
-    );
-  });
-  after(async () => {
-    await daemon?.stop();
-    if (dir) removeDir(dir);
-  });
+    before(async () => {
+      dir = certificateDir();
+      cert = makeCertificate(dir, 'shop', [HOST]);
+      httpsPort = await findFreePort();
+      daemon = await DaemonFixture.start((port) =>
+        frontDoorAppConfig(port, httpsPort, HOST, cert, {
+          app: [
+            '    strategy:',
+            '      blueGreen: { autoPromote: 0s, scaleDownDelay: 0s }',
+            `    longLived: { drain: wait, timeout: ${LONG_LIVED_TIMEOUT_MS}ms }`,
+          ],
+        }).replace('env: { VERSION: "1" }', 'env: { VERSION: "1", TICK_MS: "100" }'),
+      );
+    });
+    after(async () => {
+      await daemon?.stop();
+      if (dir) removeDir(dir);
+    });
 
-  it('keeps wss:// sockets on blue until the long-lived timeout, then closes them with 1001; new ones land on green', async () => {
-    const watched = await Promise.all(Array.from({ length: SOCKETS }, () => openSocket(httpsPort, cert)));
-    await waitFor('a first message on each socket', () => watched.every((w) => w.messages.length > 0));
-    assert.ok(watched.every((w) => w.messages[0]!.includes('v1')), `first messages: ${watched.map((w) => w.messages[0]).join(', ')}`);
+    it('keeps wss:// sockets on blue until the long-lived timeout, then closes them with 1001; new ones land on green', async () => {
+      const watched = await Promise.all(Array.from({ length: SOCKETS }, () => openSocket(httpsPort, cert)));
+      await waitFor('a first message on each socket', () => watched.every((w) => w.messages.length > 0));
+      assert.ok(
+        watched.every((w) => w.messages[0]!.includes('v1')),
+        `first messages: ${watched.map((w) => w.messages[0]).join(', ')}`,
+      );
 
-    const deployStartedAt = performance.now();
-    const deploy = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
-    assert.equal(deploy.code, 0, deploy.stderr + daemon.logTail());
-    const fresh = await openSocket(httpsPort, cert);
-    await waitFor('a message on a new socket', () => fresh.messages.length > 0);
-    assert.match(fresh.messages[0]!, /v2/);
+      const deployStartedAt = performance.now();
+      const deploy = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
+      assert.equal(deploy.code, 0, deploy.stderr + daemon.logTail());
+      const fresh = await openSocket(httpsPort, cert);
+      await waitFor('a message on a new socket', () => fresh.messages.length > 0);
+      assert.match(fresh.messages[0]!, /v2/);
 
-    await waitFor('every old socket closed', () => watched.every((w) => w.outcome !== undefined), 30_000);
-    assert.deepEqual(
-      watched.map((w) => w.outcome),
-      Array.from({ length: SOCKETS }, () => '1001'),
-    );
-    // Not cut at the switch: the switch came after the deploy began, the closes a long-lived timeout after it.
-    const earliest = Math.min(...watched.map((w) => w.closedAt)) - deployStartedAt;
-    assert.ok(earliest >= LONG_LIVED_TIMEOUT_MS, `the first socket closed ${Math.round(earliest)} ms after the deploy began`);
-    assert.ok(
-      watched.every((w) => w.messages.length > 1 && w.messages.every((m) => !m.includes('v2'))),
-      'old sockets kept getting messages from blue only',
-    );
-    assert.equal(fresh.outcome, undefined, 'the new socket stays open');
-  });
-});
+      await waitFor('every old socket closed', () => watched.every((w) => w.outcome !== undefined), 30_000);
+      assert.deepEqual(
+        watched.map((w) => w.outcome),
+        Array.from({ length: SOCKETS }, () => '1001'),
+      );
+      // Not cut at the switch: the switch came after the deploy began, the closes a long-lived timeout after it.
+      const earliest = Math.min(...watched.map((w) => w.closedAt)) - deployStartedAt;
+      assert.ok(earliest >= LONG_LIVED_TIMEOUT_MS, `the first socket closed ${Math.round(earliest)} ms after the deploy began`);
+      assert.ok(
+        watched.every((w) => w.messages.length > 1 && w.messages.every((m) => !m.includes('v2'))),
+        'old sockets kept getting messages from blue only',
+      );
+      assert.equal(fresh.outcome, undefined, 'the new socket stays open');
+    });
+  },
+);

@@ -151,7 +151,10 @@ describe('front door config (issue 19)', () => {
     try {
       const config = (caFile: string): string =>
         `proxy: { listen: { http: 80, https: 443 }, tls: { acme: { email: a@b.c, directory: "https://127.0.0.1:14000/dir", caFile: ${JSON.stringify(caFile)} } } }\napps:\n  web:\n    hosts: [example.com]\n${RUN}`;
-      assert.match(problemsOf(config('./missing-ca.pem')), /proxy\.tls\.acme\.caFile: cannot read \/srv\/shop\/missing-ca\.pem: ENOENT\n {2}hint: give the PEM file/);
+      assert.match(
+        problemsOf(config('./missing-ca.pem')),
+        /proxy\.tls\.acme\.caFile: cannot read \/srv\/shop\/missing-ca\.pem: ENOENT\n {2}hint: give the PEM file/,
+      );
       writeFileSync(join(dir, 'not-pem.txt'), 'hello');
       assert.match(problemsOf(config(join(dir, 'not-pem.txt'))), /not-pem\.txt holds no PEM certificate/);
       writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');

@@ -135,7 +135,8 @@ export class ForwardedRequest implements Dispatcher.DispatchHandler, LongLivedCo
     const contentLength = head.contentLength;
     // HTTP/2 frames its bodies itself: a request may send DATA without a content-length (its
     // stream did not end with the headers). Such a body is streamed, like a chunked one.
-    const hasUnframedH2Body = contentLength === undefined && isHttp2Request(req) && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders;
+    const hasUnframedH2Body =
+      contentLength === undefined && isHttp2Request(req) && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders;
     if (!head.hasTransferEncoding && !hasUnframedH2Body) {
       if (contentLength === undefined || contentLength === '0') {
         this.dispatchFirst();

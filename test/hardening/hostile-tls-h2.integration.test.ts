@@ -84,7 +84,10 @@ describe('hostile TLS and HTTP/2 input on the front door (issue 19)', { skip: 's
       session.close();
     }
     assert.equal((await httpsGet(port, HOST, cert.pem, { path: '/normal-h1' })).status, 200);
-    assert.ok(seen.some((line) => line.startsWith('GET /normal ')), 'precondition: the normal request reached the app');
+    assert.ok(
+      seen.some((line) => line.startsWith('GET /normal ')),
+      'precondition: the normal request reached the app',
+    );
     // Nothing smuggled reached the app, nor a hop-by-hop field a client sent (the proxy's own keep-alive to the app aside).
     const hopByHop = /"(transfer-encoding|upgrade|te|keep-alive|proxy-connection|http2-settings)"|"connection":"(?!keep-alive")/;
     assert.deepEqual(
@@ -160,11 +163,21 @@ describe('hostile TLS and HTTP/2 input on the front door (issue 19)', { skip: 's
   it('answers each malformed or smuggling HTTP/2 request as expected, and none reaches the app', async () => {
     const get = (path: string, extra: [string, string][] = []): Buffer => headers(1, [...requestFields(HOST, path), ...extra]);
     const post = (path: string, extra: [string, string][], body: string): Buffer =>
-      Buffer.concat([headers(1, [...requestFields(HOST, path, 'POST'), ...extra], Flag.END_HEADERS), frame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from(body))]);
+      Buffer.concat([
+        headers(1, [...requestFields(HOST, path, 'POST'), ...extra], Flag.END_HEADERS),
+        frame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from(body)),
+      ]);
     const fields = (list: [string, string][]): Buffer => headers(1, list);
     const cases: [string, Buffer, string][] = [
       // Limits: nghttp2 resets a header list over its count; the proxy answers sizes as on HTTP/1.1.
-      ['201 header fields', get('/smuggled-many', Array.from({ length: 201 }, (_, n): [string, string] => [`x-f${n}`, 'v'])), `reset ${ENHANCE_YOUR_CALM}`],
+      [
+        '201 header fields',
+        get(
+          '/smuggled-many',
+          Array.from({ length: 201 }, (_, n): [string, string] => [`x-f${n}`, 'v']),
+        ),
+        `reset ${ENHANCE_YOUR_CALM}`,
+      ],
       // Over the 16 KiB of header fields the proxy takes (still inside one 16 KiB frame), and a frame over the frame size.
       ['a 16.3 KB header field', get('/smuggled-big', [['x-big', 'b'.repeat(16_300)]]), 'status 431'],
       ['a header frame over the frame size', get('/smuggled-huge', [['x-big', 'b'.repeat(17_000)]]), 'goaway 6'],
@@ -202,9 +215,17 @@ describe('hostile TLS and HTTP/2 input on the front door (issue 19)', { skip: 's
       ['proxy-connection', get('/smuggled-proxy-conn', [['proxy-connection', 'keep-alive']]), `reset ${PROTOCOL_ERROR}`],
       ['te other than trailers', get('/smuggled-te-gzip', [['te', 'gzip']]), `reset ${PROTOCOL_ERROR}`],
       // h2→h1 smuggling: framing the HTTP/1.1 request upstream must never take from the client.
-      ['transfer-encoding on h2', post('/smuggled-te', [['transfer-encoding', 'chunked']], '0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'), `reset ${PROTOCOL_ERROR}`],
+      [
+        'transfer-encoding on h2',
+        post('/smuggled-te', [['transfer-encoding', 'chunked']], '0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'),
+        `reset ${PROTOCOL_ERROR}`,
+      ],
       ['content-length above the DATA', post('/smuggled-cl-short', [['content-length', '100']], 'short'), `reset ${PROTOCOL_ERROR}`],
-      ['content-length below the DATA', post('/smuggled-cl-long', [['content-length', '2']], 'hello GET /smuggled HTTP/1.1\r\n\r\n'), `reset ${PROTOCOL_ERROR}`],
+      [
+        'content-length below the DATA',
+        post('/smuggled-cl-long', [['content-length', '2']], 'hello GET /smuggled HTTP/1.1\r\n\r\n'),
+        `reset ${PROTOCOL_ERROR}`,
+      ],
       ['host and :authority disagree', get('/smuggled-host', [['host', 'other.test']]), 'status 400'],
       // Tunnels: no CONNECT, plain or extended (RFC 8441, not enabled), ever opens one.
       [
@@ -238,7 +259,10 @@ describe('hostile TLS and HTTP/2 input on the front door (issue 19)', { skip: 's
     const crlf = await rawH2(port, HOST, cert.pem, get('/crlf-dropped', [['x-crlf', 'b\r\nGET /smuggled HTTP/1.1']]), 1_000);
     assert.equal(answerOf(crlf), 'status 200');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.ok(seen.some((line) => line.startsWith('GET /crlf-dropped ')), 'precondition: the request itself reached the app');
+    assert.ok(
+      seen.some((line) => line.startsWith('GET /crlf-dropped ')),
+      'precondition: the request itself reached the app',
+    );
     assert.ok(!seen.some((line) => line.includes('x-crlf')), 'a field with CR/LF reached the app');
     const reached = seen.filter((line) => line.includes('smuggled'));
     assert.deepEqual(reached, [], `requests that reached the app: ${reached.join('\n')}`);

@@ -88,7 +88,23 @@ export function makeCertificateValidBetween(dir: string, name: string, names: re
   );
   const san = `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`;
   const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
-  run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', request, '-subj', `/CN=${names[0]}`, '-addext', san]);
+  run([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    request,
+    '-subj',
+    `/CN=${names[0]}`,
+    '-addext',
+    san,
+  ]);
   run(['ca', '-batch', '-selfsign', '-config', config, '-keyfile', key, '-in', request, '-out', cert, '-startdate', startDate, '-enddate', endDate, '-notext']);
   rmSync(work, { recursive: true, force: true });
   return { cert, key, pem: readFileSync(cert, 'utf8') };

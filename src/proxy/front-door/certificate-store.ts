@@ -203,7 +203,8 @@ function unfitness(certificate: X509Certificate, hosts: readonly string[]): stri
   for (const host of hosts) {
     // Any one name under a wildcard pattern stands for all of them: only a wildcard certificate covers it.
     const name = host.startsWith('*.') ? `cutover-name-check${host.slice(1)}` : host;
-    if (certificate.checkHost(name) === undefined) return `the certificate does not cover ${host} (its names: ${certificate.subjectAltName ?? certificate.subject})`;
+    if (certificate.checkHost(name) === undefined)
+      return `the certificate does not cover ${host} (its names: ${certificate.subjectAltName ?? certificate.subject})`;
   }
   return undefined;
 }
