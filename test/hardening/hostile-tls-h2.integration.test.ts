@@ -3,8 +3,9 @@ import { connect as netConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { MAX_EARLY_RESETS_PER_SECOND } from '../../src/proxy/front-door/shared-listener.js';
-import { ProxyServer } from '../../src/proxy/proxy-server.js';
-import { group, LOOPBACK, startUpstream, type TestUpstream } from '../helpers/proxy-fixtures.js';
+import type { ProxyServer } from '../../src/proxy/proxy-server.js';
+import { LOOPBACK, startUpstream, type TestUpstream } from '../helpers/proxy-fixtures.js';
+import { startTlsFrontDoor } from '../helpers/tls-front-door.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from '../helpers/test-certificates.js';
 import { h2Get, h2Session, httpsGet } from '../helpers/tls-clients.js';
 import { Flag, frame, FrameType, headerBlock, rawH2, requestFields, type H2Outcome } from './h2-frames.js';
@@ -52,20 +53,7 @@ describe('hostile TLS and HTTP/2 input on the front door (issue 19)', { skip: 's
         res.end('ok');
       });
     });
-    proxy = new ProxyServer(
-      { closeTimeoutMs: 1_000 },
-      { http: null, https: { host: LOOPBACK, port: 0 }, redirectHttp: true, hsts: null, dataDir: null },
-      () => {},
-    );
-    await proxy.applyPlan({
-      app: 'web',
-      version: 1,
-      listen: { host: '', port: 0 },
-      groups: [group(1, 1, [upstream.endpoint('web-1')])],
-      frontDoor: { hosts: [HOST], paths: ['/'], tls: { cert: cert.cert, key: cert.key } },
-    });
-    await proxy.listenFrontDoor();
-    port = proxy.frontDoorAddress('https')!.port;
+    ({ proxy, port } = await startTlsFrontDoor(HOST, cert, upstream));
   });
 
   after(async () => {

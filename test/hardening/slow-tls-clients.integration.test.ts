@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { connect as http2Connect, constants as h2, type ClientHttp2Session } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { ProxyServer } from '../../src/proxy/proxy-server.js';
-import { group, LOOPBACK, startUpstream, type TestUpstream } from '../helpers/proxy-fixtures.js';
+import type { ProxyServer } from '../../src/proxy/proxy-server.js';
+import { LOOPBACK, startUpstream, type TestUpstream } from '../helpers/proxy-fixtures.js';
+import { startTlsFrontDoor } from '../helpers/tls-front-door.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from '../helpers/test-certificates.js';
 
 const tool = openssl();
@@ -65,27 +66,13 @@ describe('slow clients over TLS: HTTPS/1.1 timeouts, HTTP/2 body rates by stream
       req.resume();
       req.on('end', () => res.end('ok'));
     });
-    proxy = new ProxyServer(
-      {
-        closeTimeoutMs: 1_000,
-        clientHeadersTimeoutMs: HEADERS_TIMEOUT_MS,
-        clientRequestTimeoutMs: REQUEST_TIMEOUT_MS,
-        clientTimeoutCheckIntervalMs: 200,
-        minBodyBytesPerSecond: MIN_BODY_BYTES_PER_SECOND,
-        bodyRateGraceMs: BODY_RATE_GRACE_MS,
-      },
-      { http: null, https: { host: LOOPBACK, port: 0 }, redirectHttp: false, hsts: null, dataDir: null },
-      () => undefined,
-    );
-    await proxy.applyPlan({
-      app: 'web',
-      version: 1,
-      listen: { host: '', port: 0 },
-      groups: [group(1, 1, [upstream.endpoint('web-1')])],
-      frontDoor: { hosts: [HOST], paths: ['/'], tls: { cert: cert.cert, key: cert.key } },
-    });
-    await proxy.listenFrontDoor();
-    port = proxy.frontDoorAddress('https')!.port;
+    ({ proxy, port } = await startTlsFrontDoor(HOST, cert, upstream, {
+      clientHeadersTimeoutMs: HEADERS_TIMEOUT_MS,
+      clientRequestTimeoutMs: REQUEST_TIMEOUT_MS,
+      clientTimeoutCheckIntervalMs: 200,
+      minBodyBytesPerSecond: MIN_BODY_BYTES_PER_SECOND,
+      bodyRateGraceMs: BODY_RATE_GRACE_MS,
+    }));
   });
 
   after(async () => {

@@ -25,33 +25,21 @@ export function certificateDir(): string {
   return mkdtempSync(join(tmpdir(), 'cutover-certs-'));
 }
 
+/** `openssl req` arguments for a new P-256 key in `key` and a subject naming `names` (the first as CN, all as DNS names). */
+function newKeyAndNames(key: string, names: readonly string[]): string[] {
+  const san = `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`;
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-subj', `/CN=${names[0]}`, '-addext', san];
+}
+
+function runOpenssl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'ignore' });
+}
+
 /** Writes `<name>.pem` and `<name>.key` in `dir`: a self-signed EC certificate for `names`, valid `days` days. */
 export function makeCertificate(dir: string, name: string, names: readonly string[], days = 30): TestCertificate {
   const cert = join(dir, `${name}.pem`);
   const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      String(days),
-      '-subj',
-      `/CN=${names[0]}`,
-      '-addext',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-    ],
-    { stdio: 'ignore' },
-  );
+  runOpenssl(['req', '-x509', ...newKeyAndNames(key, names), '-out', cert, '-days', String(days)]);
   return { cert, key, pem: readFileSync(cert, 'utf8') };
 }
 
@@ -86,26 +74,25 @@ export function makeCertificateValidBetween(dir: string, name: string, names: re
       '',
     ].join('\n'),
   );
-  const san = `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`;
-  const run = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
-  run([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
+  runOpenssl(['req', '-new', ...newKeyAndNames(key, names), '-out', request]);
+  runOpenssl([
+    'ca',
+    '-batch',
+    '-selfsign',
+    '-config',
+    config,
+    '-keyfile',
     key,
-    '-out',
+    '-in',
     request,
-    '-subj',
-    `/CN=${names[0]}`,
-    '-addext',
-    san,
+    '-out',
+    cert,
+    '-startdate',
+    startDate,
+    '-enddate',
+    endDate,
+    '-notext',
   ]);
-  run(['ca', '-batch', '-selfsign', '-config', config, '-keyfile', key, '-in', request, '-out', cert, '-startdate', startDate, '-enddate', endDate, '-notext']);
   rmSync(work, { recursive: true, force: true });
   return { cert, key, pem: readFileSync(cert, 'utf8') };
 }
