@@ -97,3 +97,15 @@ export function haproxyConfig(bind: string, backendPort: number): string {
     '',
   ].join('\n');
 }
+
+/**
+ * The paths of round `round` (from 1), in turn, starting one further each round: no path is
+ * always measured right after the same other one (a Node process that just served a load keeps
+ * collecting garbage on the other core for a while, which would always tax the same neighbour).
+ *
+ * @example inRotation(['a', 'b', 'c'], 2) // ['b', 'c', 'a']
+ */
+export function inRotation<T>(items: readonly T[], round: number): T[] {
+  const start = items.length === 0 ? 0 : (round - 1) % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
