@@ -99,13 +99,13 @@ export function haproxyConfig(bind: string, backendPort: number): string {
 }
 
 /**
- * The paths of round `round` (from 1), in turn, starting one further each round: no path is
- * always measured right after the same other one (a Node process that just served a load keeps
- * collecting garbage on the other core for a while, which would always tax the same neighbour).
+ * The paths of round `round` (from 1), in turn: forward in odd rounds, backward in even ones, so
+ * no path is always measured right after the same other one (a Node.js process that has just
+ * served a load keeps collecting garbage on the other core for a moment, which would always tax
+ * the same neighbour; a rotation would keep every path after the same one).
  *
- * @example inRotation(['a', 'b', 'c'], 2) // ['b', 'c', 'a']
+ * @example inRoundOrder(['a', 'b', 'c'], 2) // ['c', 'b', 'a']
  */
-export function inRotation<T>(items: readonly T[], round: number): T[] {
-  const start = items.length === 0 ? 0 : (round - 1) % items.length;
-  return [...items.slice(start), ...items.slice(0, start)];
+export function inRoundOrder<T>(items: readonly T[], round: number): T[] {
+  return round % 2 === 1 ? [...items] : [...items].reverse();
 }

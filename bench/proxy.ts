@@ -5,7 +5,19 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_WORKERS } from '../src/daemon/primary.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { repoRoot } from '../test/helpers/repo.js';
-import { distScript, findProgram, haproxyConfig, inRotation, kilo, median, nginxPreamble, positive, printMarkdownTable, sum, target } from './bench-helpers.js';
+import {
+  distScript,
+  findProgram,
+  haproxyConfig,
+  inRoundOrder,
+  kilo,
+  median,
+  nginxPreamble,
+  positive,
+  printMarkdownTable,
+  sum,
+  target,
+} from './bench-helpers.js';
 import { ManagedProcess, killAllStarted, signalPid, waitForHttp } from './managed-process.js';
 import { childPids, cpuMicros, rssBytes } from './proc-stats.js';
 import { runTlsRows } from './tls-proxy.js';
@@ -101,7 +113,7 @@ export async function run(argv: string[]): Promise<void> {
     }
 
     console.log(
-      `proxy benchmark: wrk -t${threads} -c${connections}, ${rounds} round(s) of ${durationSeconds} s per path, paths in turn each round (starting one further each round); ` +
+      `proxy benchmark: wrk -t${threads} -c${connections}, ${rounds} round(s) of ${durationSeconds} s per path, paths in turn each round (backward in even rounds); ` +
         `backend: one Node.js http process answering 200 with ${100} bytes, in its own session; ${os.cpus().length} cores shared by load, proxies and backend; ` +
         `load average ${loadAverage()}`,
     );
@@ -114,7 +126,7 @@ export async function run(argv: string[]): Promise<void> {
     }
     const samples = new Map<string, Sample[]>(paths.map((p) => [p.key, []]));
     for (let round = 1; round <= rounds; round++) {
-      for (const p of inRotation(paths, round)) {
+      for (const p of inRoundOrder(paths, round)) {
         const sample = await measure(p, { ...load, durationSeconds });
         samples.get(p.key)!.push(sample);
         console.log(

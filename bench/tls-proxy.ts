@@ -7,7 +7,7 @@ import { DEFAULT_WORKERS } from '../src/daemon/primary.js';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { repoRoot } from '../test/helpers/repo.js';
 import { makeCertificate } from '../test/helpers/test-certificates.js';
-import { distScript, findProgram, haproxyConfig, inRotation, kilo, median, nginxPreamble, printMarkdownTable, sum, target } from './bench-helpers.js';
+import { distScript, findProgram, haproxyConfig, inRoundOrder, kilo, median, nginxPreamble, printMarkdownTable, sum, target } from './bench-helpers.js';
 import { h2loadArgs, runH2load, type H2loadOptions, type H2loadResult } from './h2load.js';
 import { ManagedProcess, signalPid } from './managed-process.js';
 import { childPids, cpuMicros, rssBytes } from './proc-stats.js';
@@ -106,7 +106,7 @@ export async function runTlsRows(options: TlsBenchOptions): Promise<void> {
 
     const load1m = os.loadavg()[0]!.toFixed(1);
     console.log(
-      `\nTLS: h2load, ${options.rounds} round(s) per path and load, paths in turn each round (starting one further each round); same certificate, backend and TLS settings for every path; load average ${load1m}`,
+      `\nTLS: h2load, ${options.rounds} round(s) per path and load, paths in turn each round (backward in even rounds); same certificate, backend and TLS settings for every path; load average ${load1m}`,
     );
     for (const { load, label } of LOADS) console.log(`  ${label}: h2load ${h2loadArgs(loadOptions(load, 0)).join(' ').replace(/:0\b/g, ':PORT')}`);
     if (skipped.length > 0) console.log(`skipped: ${skipped.join(', ')}. Install them with: ${TLS_APT_LINE}`);
@@ -115,7 +115,7 @@ export async function runTlsRows(options: TlsBenchOptions): Promise<void> {
     const samples = new Map<string, TlsSample[]>();
     for (let round = 1; round <= options.rounds; round++) {
       for (const { load, label } of LOADS) {
-        for (const p of inRotation(paths, round)) {
+        for (const p of inRoundOrder(paths, round)) {
           if (p.loads !== undefined && !p.loads.includes(load)) continue;
           const sample = await measure(p, loadOptions(load, p.port));
           const key = `${load} ${p.key}`;
