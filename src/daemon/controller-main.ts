@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   const readConfig = (options: LoadConfigOptions): Promise<UpConfig> => configAsUpRead(layout.root, configPath, options);
   metrics = await startMetrics(readConfig, controller, store, log, (warning) => warnings.push(warning));
   if (process.env.CUTOVER_INITIAL_DEPLOY === '1') await deployConfig(controller, store, readConfig, configPath, log, crashSwitch);
-  certificates = await startCertificates(readConfig, store, layout.root, log);
+  certificates = await startCertificates(readConfig, store, layout.root, log, (warning) => warnings.push(warning));
   if (process.connected) process.send!({ type: 'ready' } satisfies ControllerRequest);
 }
 
@@ -176,12 +176,24 @@ async function startMetrics(
   );
 }
 
-/** ACME certificates when the config asks for them (`proxy.tls.acme`); a config that cannot be read starts none. */
-async function startCertificates(readConfig: ReadConfig, store: SqliteStore, dataDir: string, log: (line: string) => void): Promise<AcmeCertificates | null> {
+/**
+ * ACME certificates when the config asks for them (`proxy.tls.acme`); a config that cannot be
+ * read starts none. A manager that cannot start (its CA file gone since `up` checked it) is
+ * logged and becomes a `/health` warning: no certificate would ever be obtained or renewed.
+ */
+async function startCertificates(
+  readConfig: ReadConfig,
+  store: SqliteStore,
+  dataDir: string,
+  log: (line: string) => void,
+  onNotManaged: (warning: string) => void,
+): Promise<AcmeCertificates | null> {
   try {
     return await startAcmeCertificates({ dataDir, tls: (await readConfig({ shouldReadAppEnv: false })).proxy?.tls, store, log });
   } catch (error) {
-    log(`certificates: not managed (${(error as Error).message})`);
+    const warning = `certificates: not managed (${(error as Error).message})`;
+    log(warning);
+    onNotManaged(warning);
     return null;
   }
 }
