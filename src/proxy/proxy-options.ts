@@ -32,6 +32,11 @@ export const DEFAULT_UPSTREAM_MAX_CONNECTIONS = 0;
 export const DEFAULT_MAX_TRIES = 3;
 /** Request bodies up to this size (with a known Content-Length) are buffered so they can be retried. */
 export const DEFAULT_RETRY_BODY_BUFFER_BYTES = 64 * 1024;
+/**
+ * Time an HTTP/2 session may go without a complete request or stream activity before it is closed
+ * (GOAWAY): PINGs and a header block's CONTINUATION frames do not restart it (Node's session timeout).
+ */
+export const DEFAULT_H2_IDLE_TIMEOUT_MS = 120_000;
 /** Idle time after which a WebSocket tunnel is closed. */
 export const DEFAULT_TUNNEL_IDLE_TIMEOUT_MS = 600_000;
 /** How long `close()` and `removeApp()` let in-flight requests finish before cutting them. */
@@ -71,6 +76,7 @@ export interface ProxyOptions {
   maxTries: number;
   retryBodyBufferBytes: number;
   tunnelIdleTimeoutMs: number;
+  h2IdleTimeoutMs: number;
   closeTimeoutMs: number;
   maxHeaderBytes: number;
   maxRequestLineBytes: number;
@@ -106,6 +112,7 @@ export const DEFAULT_PROXY_OPTIONS: Readonly<ProxyOptions> = Object.freeze({
   maxTries: DEFAULT_MAX_TRIES,
   retryBodyBufferBytes: DEFAULT_RETRY_BODY_BUFFER_BYTES,
   tunnelIdleTimeoutMs: DEFAULT_TUNNEL_IDLE_TIMEOUT_MS,
+  h2IdleTimeoutMs: DEFAULT_H2_IDLE_TIMEOUT_MS,
   closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS,
   maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
   maxRequestLineBytes: DEFAULT_MAX_REQUEST_LINE_BYTES,

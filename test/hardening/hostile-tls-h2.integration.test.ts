@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { MAX_EARLY_RESETS_PER_SECOND } from '../../src/proxy/front-door/shared-listener.js';
+import { MAX_EARLY_RESETS_PER_SECOND } from '../../src/proxy/front-door/h2-session-guards.js';
 import type { ProxyServer } from '../../src/proxy/proxy-server.js';
 import { LOOPBACK, startUpstream, type TestUpstream } from '../helpers/proxy-fixtures.js';
 import { startTlsFrontDoor } from '../helpers/tls-front-door.js';

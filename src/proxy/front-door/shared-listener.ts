@@ -1,12 +1,5 @@
 import { createServer, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import {
-  constants as http2constants,
-  createSecureServer,
-  type Http2SecureServer,
-  type Http2Session,
-  type IncomingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ListenAddress } from '../app-route.js';
@@ -16,6 +9,7 @@ import { BodyRateGuard } from '../body-rate-guard.js';
 import { handleClientError } from '../client-error.js';
 import { sendErrorResponse, writeRawErrorResponse } from '../error-response.js';
 import { isHttp2Request } from './h2-request.js';
+import { guardH2Session } from './h2-session-guards.js';
 import type { ProxyOptions } from '../proxy-options.js';
 import type { Tunnel } from '../request-scope.js';
 import { TrustedProxies } from '../trusted-proxies.js';
@@ -92,8 +86,7 @@ export class SharedListener implements FastLaneListener {
     if (this.isTls) {
       server.on('session', (session: Http2Session) => {
         this.sessions.add(session);
-        guardAgainstRapidReset(session);
-        limitRequestTime(session, options.clientRequestTimeoutMs);
+        guardH2Session(session, options.clientRequestTimeoutMs);
         session.once('close', () => this.sessions.delete(session));
         if (this.isClosing) session.close();
       });
@@ -175,58 +168,6 @@ export class SharedListener implements FastLaneListener {
   }
 }
 
-/** Streams a client may reset before their answer within one second before its session is ended. */
-export const MAX_EARLY_RESETS_PER_SECOND = 200;
-
-/**
- * HTTP/2 rapid reset (CVE-2023-44487): a client opening streams and resetting them at once makes
- * the proxy start work it never finishes. A session whose client resets more than
- * MAX_EARLY_RESETS_PER_SECOND streams before their response in a second gets GOAWAY
- * (ENHANCE_YOUR_CALM) and is closed.
- */
-function guardAgainstRapidReset(session: Http2Session): void {
-  let windowStartMs = 0;
-  let resets = 0;
-  session.on('stream', (stream: ServerHttp2Stream) => {
-    stream.once('close', () => {
-      if (stream.headersSent || stream.rstCode === http2constants.NGHTTP2_NO_ERROR) return;
-      const now = performance.now();
-      if (now - windowStartMs > 1_000) {
-        windowStartMs = now;
-        resets = 0;
-      }
-      if (++resets > MAX_EARLY_RESETS_PER_SECOND && !session.closed) {
-        // GOAWAY first, then a graceful close: nghttp2 refuses the streams the client opens after
-        // it, and the session ends once the last one is gone. Destroying it at once would drop the
-        // GOAWAY unsent; a client that holds on is cut after a second.
-        session.goaway(http2constants.NGHTTP2_ENHANCE_YOUR_CALM);
-        session.close();
-        setTimeout(() => session.destroy(), 1_000).unref();
-      }
-    });
-  });
-}
-
-/**
- * Node's request timeout bounds an HTTP/1.1 request until it has arrived whole; HTTP/2 streams
- * get the same bound here: a stream whose request (its body) has not ended `timeoutMs` after its
- * headers is reset (CANCEL), which ends its forwarding too. Streams whose request ended with
- * their headers (bodyless GETs) cost nothing.
- */
-function limitRequestTime(session: Http2Session, timeoutMs: number): void {
-  if (timeoutMs <= 0) return;
-  session.on('stream', (stream: ServerHttp2Stream) => {
-    if (stream.endAfterHeaders) return;
-    const timer = setTimeout(() => {
-      if (!stream.destroyed) stream.close(http2constants.NGHTTP2_CANCEL);
-    }, timeoutMs);
-    timer.unref();
-    const clear = (): void => clearTimeout(timer);
-    stream.once('end', clear);
-    stream.once('close', clear);
-  });
-}
-
 /**
  * Puts `serve` in front of Node's compatibility API for HTTP/2 streams. A 'request' listener on
  * an HTTP/2 server makes Node add its own 'stream' listener, which builds an
@@ -281,7 +222,7 @@ function createTlsServer(options: ProxyOptions, contextFor: (servername: string)
   // HTTP/1.1 over TLS is served by Node's HTTP/1 server code on this server: the same limits.
   applyHttp1Limits(server as unknown as HttpServer, options);
   // Idle HTTP/2 sessions (and HTTP/1.1 connections) are closed after this long without activity.
-  server.setTimeout(Math.max(options.clientKeepAliveTimeoutMs, 120_000));
+  server.setTimeout(Math.max(options.clientKeepAliveTimeoutMs, options.h2IdleTimeoutMs));
   return server;
 }
 
