@@ -6,11 +6,12 @@
  * those frames), so neither holds a connection past the idle timeout.
  */
 import assert from 'node:assert/strict';
-import { connect as http2Connect, constants as h2, type ClientHttp2Session } from 'node:http2';
+import { constants as h2, type ClientHttp2Session } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import type { ProxyServer } from '../../src/proxy/proxy-server.js';
 import { LOOPBACK, startUpstream, type TestUpstream } from '../helpers/proxy-fixtures.js';
+import { h2Get, h2Session } from '../helpers/tls-clients.js';
 import { startTlsFrontDoor } from '../helpers/tls-front-door.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from '../helpers/test-certificates.js';
 import { Flag, FrameType, PREFACE, frame, headerBlock, requestFields } from './h2-frames.js';
@@ -28,8 +29,9 @@ const SLACK_MS = 1_000;
  */
 const DRIP_MS = 400;
 
-function openSession(port: number, ca: string): ClientHttp2Session {
-  const session = http2Connect(`https://${HOST}:${port}`, { ca, servername: HOST, host: LOOPBACK } as Parameters<typeof http2Connect>[1]);
+/** An HTTP/2 session whose late errors (the server closing it) are expected. */
+async function openSession(port: number, ca: string): Promise<ClientHttp2Session> {
+  const session = await h2Session(port, HOST, ca);
   session.on('error', () => undefined);
   return session;
 }
@@ -39,15 +41,6 @@ function closedSession(session: ClientHttp2Session, startedAt: number): Promise<
   let goAwayCode: number | undefined;
   session.once('goaway', (code: number) => (goAwayCode = code));
   return new Promise((resolve) => session.once('close', () => resolve({ goAwayCode, afterMs: performance.now() - startedAt })));
-}
-
-function get(session: ClientHttp2Session, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ':path': path });
-    stream.on('response', (headers) => resolve(Number(headers[':status'])));
-    stream.on('error', reject);
-    stream.resume();
-  });
 }
 
 describe(
@@ -113,7 +106,7 @@ describe(
 
     it('closes a session that only sends PINGs', async () => {
       const startedAt = performance.now();
-      const session = openSession(port, cert.pem);
+      const session = await openSession(port, cert.pem);
       let pings = 0;
       const pinger = setInterval(() => {
         if (!session.closed) session.ping((error) => error === null && pings++);
@@ -131,13 +124,13 @@ describe(
 
     it('keeps a session that sends requests, and closes it once they stop', async () => {
       const startedAt = performance.now();
-      const session = openSession(port, cert.pem);
+      const session = await openSession(port, cert.pem);
       const closed = closedSession(session, startedAt);
       try {
         const statuses: number[] = [];
         // Requests 0.5 s apart for twice the idle timeout.
         while (performance.now() - startedAt < 2 * IDLE_TIMEOUT_MS) {
-          statuses.push(await get(session, '/'));
+          statuses.push((await h2Get(session, '/')).status);
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
         assert.ok(statuses.length >= 5 && statuses.every((status) => status === 200), `every request answered: ${statuses.join(',')}`);
