@@ -1,37 +1,22 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket, type ClientOptions } from 'ws';
+import type { ClientOptions } from 'ws';
 import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, waitFor } from './helpers/daemon-fixture.js';
 import { frontDoorAppConfig } from './helpers/front-door-config.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
+import { watchWebSocket, type WatchedConnection } from './helpers/watched-websocket.js';
 
 const tool = openssl();
 const HOST = 'shop.example.test';
 const SOCKETS = 5;
 const LONG_LIVED_TIMEOUT_MS = 2_000;
 
-interface Watched {
-  /** The close code, or what went wrong. */
-  outcome: string | undefined;
-  closedAt: number;
-  messages: string[];
-}
-
 /** A WebSocket over TLS to the front door (`wss://`), by SNI and Host. */
-function openSocket(port: number, cert: TestCertificate): Promise<Watched> {
-  const watched: Watched = { outcome: undefined, closedAt: 0, messages: [] };
+function openSocket(port: number, cert: TestCertificate): Promise<WatchedConnection> {
   // TLS options go on to https.request: the SNI name too.
   const options: ClientOptions & { servername: string } = { ca: cert.pem, servername: HOST, headers: { host: HOST } };
-  const socket = new WebSocket(`wss://127.0.0.1:${port}/ws`, options);
-  socket.on('message', (data: Buffer) => watched.messages.push(data.toString()));
-  socket.on('error', (error) => (watched.outcome = `error ${error.message}`));
-  socket.on('close', (code) => {
-    watched.outcome ??= String(code);
-    watched.closedAt = performance.now();
-  });
-  return once(socket, 'open').then(() => watched);
+  return watchWebSocket({ outcome: undefined, closedAt: 0, messages: [] }, `wss://127.0.0.1:${port}/ws`, options);
 }
 
 describe(

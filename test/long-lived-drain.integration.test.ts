@@ -1,33 +1,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WebSocket } from 'ws';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
 import { sample } from './helpers/traffic.js';
+import { watchWebSocket, type WatchedConnection } from './helpers/watched-websocket.js';
 
 const CONNECTIONS = 20;
 const LONG_LIVED_TIMEOUT_MS = 3_000;
 
-interface Watched {
+interface Watched extends WatchedConnection {
   kind: 'ws' | 'sse';
   /** The WebSocket close code, 'end' for a stream that ended cleanly, or what went wrong. */
   outcome: string | undefined;
-  closedAt: number;
-  messages: string[];
 }
 
 function openSocket(origin: string): Promise<Watched> {
-  const watched: Watched = { kind: 'ws', outcome: undefined, closedAt: 0, messages: [] };
-  const socket = new WebSocket(`${origin.replace('http', 'ws')}/ws`);
-  socket.on('message', (data: Buffer) => watched.messages.push(data.toString()));
-  socket.on('error', (error) => (watched.outcome = `error ${error.message}`));
-  socket.on('close', (code) => {
-    watched.outcome ??= String(code);
-    watched.closedAt = performance.now();
-  });
-  return once(socket, 'open').then(() => watched);
+  return watchWebSocket<Watched>({ kind: 'ws', outcome: undefined, closedAt: 0, messages: [] }, `${origin.replace('http', 'ws')}/ws`);
 }
 
 function openStream(origin: string): Promise<Watched> {
