@@ -1,21 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { LoadClient } from '../src/loadgen/load-client.js';
 import { DaemonFixture, sampleAppConfig, waitFor } from './helpers/daemon-fixture.js';
-
-/** The pids of the daemon's proxy workers (children of the primary running worker-main.js). */
-function workerPids(daemon: DaemonFixture): number[] {
-  const primary = fs.readFileSync(path.join(daemon.dataDir, 'daemon.pid'), 'utf8').trim();
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', primary], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((line) => line.includes('worker-main'))
-    .map((line) => Number(line.trim().split(/\s+/)[0]))
-    .sort((a, b) => a - b);
-}
 
 describe('cutover reload', () => {
   let daemon: DaemonFixture;
@@ -29,7 +16,7 @@ describe('cutover reload', () => {
     // Given two proxy workers serving steady load, GETs and POSTs
     const load = new LoadClient({ origin: daemon.origin, clients: 32, postShare: 0.25, pauseMs: () => 5 + Math.random() * 10, maxDurationMs: 240_000 });
     load.start();
-    let workers = workerPids(daemon);
+    let workers = daemon.workerPids();
     assert.equal(workers.length, 2);
     await waitFor('some load', () => load.snapshot().requests > 200);
 
@@ -42,12 +29,12 @@ describe('cutover reload', () => {
       await waitFor(
         'new workers and the old ones gone',
         () => {
-          const now = workerPids(daemon);
+          const now = daemon.workerPids();
           return now.length === 2 && now.every((pid) => !old.includes(pid));
         },
         60_000,
       );
-      workers = workerPids(daemon);
+      workers = daemon.workerPids();
       const before = load.snapshot().requests;
       await waitFor('load through the new workers', () => load.snapshot().requests > before + 200);
     }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, before, type TestContext } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -150,6 +150,17 @@ export class DaemonFixture {
       return replacement !== killed;
     });
     return replacement;
+  }
+
+  /** The pids of the daemon's proxy workers (children of the primary running worker-main.js), ascending. */
+  workerPids(): number[] {
+    const primary = fs.readFileSync(path.join(this.dataDir, 'daemon.pid'), 'utf8').trim();
+    const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', primary], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .filter((line) => line.includes('worker-main'))
+      .map((line) => Number(line.trim().split(/\s+/)[0]))
+      .sort((a, b) => a - b);
   }
 
   /** The daemon's last log lines, to explain a failed assertion. */
