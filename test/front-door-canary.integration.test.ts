@@ -13,7 +13,7 @@ import { findFreePort } from '../src/runtime/local/free-port.js';
 import { DaemonFixture, waitFor } from './helpers/daemon-fixture.js';
 import { frontDoorAppConfig } from './helpers/front-door-config.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
-import { TlsLoad, type TlsLoadReport } from './helpers/tls-load.js';
+import { runUnderLoad, TlsLoad, type TlsLoadReport } from './helpers/tls-load.js';
 
 const tool = openssl();
 const HOST = 'shop.example.test';
@@ -27,21 +27,6 @@ const CANARY = [
   '    analysis:',
   '      error-rate: { provider: builtin, metric: successRate, successCondition: ">= 0.95", interval: 1s, count: 2, minRequests: 20 }',
 ];
-
-/**
- * Runs `during` under HTTP/2 and HTTPS/1.1 load and returns the load's report; the load stops
- * whatever happens (a failed assertion must not leave it spinning against a stopped daemon).
- */
-async function underLoad(load: TlsLoad, during: () => Promise<void>): Promise<TlsLoadReport> {
-  await load.start();
-  try {
-    await during();
-  } catch (error) {
-    await load.stop();
-    throw error;
-  }
-  return load.stop();
-}
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,7 +60,7 @@ describe('canary, gate, rollback, crashes and reload over HTTPS and HTTP/2 on th
   it('promotes a good canary through its gate, and rolls back one that fails it by itself: 0 failed requests', async () => {
     let good = { code: -1, stdout: '', stderr: '' };
     let bad = { code: -1, stdout: '', stderr: '' };
-    const report = await underLoad(newLoad(), async () => {
+    const report = await runUnderLoad(newLoad(), async () => {
       good = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=2']);
       bad = await daemon.cli(['deploy', '--set', 'web.run.env.VERSION=3', '--set', 'web.run.env.ERROR_RATE=0.2']);
     });
@@ -101,7 +86,7 @@ describe('canary, gate, rollback, crashes and reload over HTTPS and HTTP/2 on th
 
   it('goes back a revision on `cutover rollback`: 0 failed requests', async () => {
     let result = { code: -1, stdout: '', stderr: '' };
-    const report = await underLoad(newLoad(), async () => {
+    const report = await runUnderLoad(newLoad(), async () => {
       result = await daemon.cli(['rollback', 'web']);
       await pause(300);
     });
@@ -115,7 +100,7 @@ describe('canary, gate, rollback, crashes and reload over HTTPS and HTTP/2 on th
     const load = newLoad(false);
     let requestsAfterKill = 0;
     let victimId = '';
-    const report = await underLoad(load, async () => {
+    const report = await runUnderLoad(load, async () => {
       const web = (await daemon.status()).apps[0]!;
       const victim = web.instances.find((instance) => instance.state === 'ready' && instance.revision === web.revision);
       assert.ok(victim?.pid, `precondition: a ready instance of revision ${web.revision} with a pid: ${JSON.stringify(web.instances)}`);
@@ -142,7 +127,7 @@ describe('canary, gate, rollback, crashes and reload over HTTPS and HTTP/2 on th
     let killed = 0;
     let replacement = 0;
     let requestsAfterRestart = 0;
-    const report = await underLoad(load, async () => {
+    const report = await runUnderLoad(load, async () => {
       await pause(300);
       killed = (await daemon.client.health()).pid;
       replacement = await daemon.killController();
@@ -157,7 +142,7 @@ describe('canary, gate, rollback, crashes and reload over HTTPS and HTTP/2 on th
 
   it('replaces every proxy worker twice on `cutover reload`: HTTP/2 sessions move to the new workers, 0 failed requests', async () => {
     const load = newLoad();
-    const report = await underLoad(load, async () => {
+    const report = await runUnderLoad(load, async () => {
       let workers = daemon.workerPids();
       for (let round = 0; round < 2; round++) {
         const result = await daemon.cli(['reload']);

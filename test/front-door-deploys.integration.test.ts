@@ -6,7 +6,7 @@ import { DaemonFixture, waitFor } from './helpers/daemon-fixture.js';
 import { frontDoorAppConfig } from './helpers/front-door-config.js';
 import { certificateDir, makeCertificate, openssl, removeDir, type TestCertificate } from './helpers/test-certificates.js';
 import { h2Get, h2Session } from './helpers/tls-clients.js';
-import { TlsLoad } from './helpers/tls-load.js';
+import { runUnderLoad, TlsLoad } from './helpers/tls-load.js';
 
 const tool = openssl();
 
@@ -63,13 +63,12 @@ for (const [name, strategy] of [
     });
 
     it('keeps 0 failed requests under HTTP/2 and HTTPS/1.1 load through 3 deploys', async () => {
-      const load = new TlsLoad(httpsPort, HOST, cert.pem);
-      await load.start();
-      for (let version = 2; version <= 4; version++) {
-        const result = await daemon.cli(['deploy', '--set', `web.run.env.VERSION=${version}`]);
-        assert.equal(result.code, 0, `deploy ${version} exited ${result.code}: ${result.stdout}\n${result.stderr}\n${daemon.logTail()}`);
-      }
-      const report = await load.stop();
+      const report = await runUnderLoad(new TlsLoad(httpsPort, HOST, cert.pem), async () => {
+        for (let version = 2; version <= 4; version++) {
+          const result = await daemon.cli(['deploy', '--set', `web.run.env.VERSION=${version}`]);
+          assert.equal(result.code, 0, `deploy ${version} exited ${result.code}: ${result.stdout}\n${result.stderr}\n${daemon.logTail()}`);
+        }
+      });
       assert.ok(report.h2Requests > 300, `only ${report.h2Requests} HTTP/2 requests were sent`);
       assert.ok(report.h1Requests > 100, `only ${report.h1Requests} HTTPS/1.1 requests were sent`);
       assert.deepEqual(report.failures.slice(0, 10), [], `${report.failures.length} failed requests`);

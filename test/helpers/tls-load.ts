@@ -181,3 +181,18 @@ export class TlsLoad {
     }
   }
 }
+
+/**
+ * Runs `during` under `load` and returns the load's report. The load stops whatever happens: a
+ * failed assertion must not leave it running against a daemon the test then stops.
+ */
+export async function runUnderLoad(load: TlsLoad, during: () => Promise<void>): Promise<TlsLoadReport> {
+  await load.start();
+  try {
+    await during();
+  } catch (error) {
+    await load.stop();
+    throw error;
+  }
+  return load.stop();
+}
