@@ -143,20 +143,8 @@ describe('canary, gate, rollback, crashes and reload over HTTPS and HTTP/2 on th
   it('replaces every proxy worker twice on `cutover reload`: HTTP/2 sessions move to the new workers, 0 failed requests', async () => {
     const load = newLoad();
     const report = await runUnderLoad(load, async () => {
-      let workers = daemon.workerPids();
       for (let round = 0; round < 2; round++) {
-        const result = await daemon.cli(['reload']);
-        assert.equal(result.code, 0, result.stderr);
-        const old = workers;
-        await waitFor(
-          'new workers and the old ones gone',
-          () => {
-            const now = daemon.workerPids();
-            return now.length === old.length && now.every((pid) => !old.includes(pid));
-          },
-          60_000,
-        );
-        workers = daemon.workerPids();
+        await daemon.reloadWorkers();
         const requestsBefore = load.requestsSoFar;
         await waitFor('load through the new workers', () => load.requestsSoFar > requestsBefore + 200);
       }

@@ -163,6 +163,25 @@ export class DaemonFixture {
       .sort((a, b) => a - b);
   }
 
+  /**
+   * `cutover reload`, then waits until as many proxy workers as before run and none of the old
+   * ones is left (they drained). Returns the new workers' pids.
+   */
+  async reloadWorkers(): Promise<number[]> {
+    const old = this.workerPids();
+    const result = await this.cli(['reload']);
+    if (result.code !== 0) throw new Error(`cutover reload exited ${result.code}: ${result.stderr}`);
+    await waitFor(
+      'new workers and the old ones gone',
+      () => {
+        const now = this.workerPids();
+        return now.length === old.length && now.every((pid) => !old.includes(pid));
+      },
+      60_000,
+    );
+    return this.workerPids();
+  }
+
   /** The daemon's last log lines, to explain a failed assertion. */
   logTail(lines = 40): string {
     const file = path.join(this.dataDir, 'daemon.log');
